@@ -383,7 +383,9 @@ fn plan_draw(protocol: &Protocol, dosing_weight: BodyWeight, lot: &Lot) -> Resul
         .ok_or_else(|| too_dilute(protocol, lot, unrounded_ml, limit, limit_reason))?;
     let delivered = concentration * volume;
     let deviation = (delivered.cells() - target.cells()) / target.cells();
-    if !(deviation.abs() <= site.dose_tolerance * (1.0 + TOLERANCE_SLACK)) {
+    // Written so that a NaN deviation fails the check too.
+    let within_tolerance = deviation.abs() <= site.dose_tolerance * (1.0 + TOLERANCE_SLACK);
+    if !within_tolerance {
         return Err(DoseError::OutsideTolerance {
             delivered: delivered.cells(),
             target: target.cells(),
