@@ -113,6 +113,16 @@ impl Lot {
         })
     }
 
+    /// Read a lot from TOML, e.g. `lot_id = "UC-0042"`,
+    /// `viable_cells_per_ml = "12.5 million cells/mL"`, `viability = 0.93`,
+    /// `container_volume = "10 mL"`, `containers = 4`, optional `dmso_fraction`.
+    pub fn from_toml(text: &str) -> Result<Lot> {
+        toml::from_str(text).map_err(|e| DoseError::InvalidInput {
+            field: "lot file".to_owned(),
+            reason: e.to_string().trim_end().to_owned(),
+        })
+    }
+
     /// Lot id.
     pub fn lot_id(&self) -> &str {
         &self.lot_id

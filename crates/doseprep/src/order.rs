@@ -107,6 +107,11 @@ impl Order {
         Ok(order)
     }
 
+    /// Record the weight as the user typed it (for the worksheet), e.g. "160 lb".
+    pub fn set_weight_as_entered(&mut self, text: &str) {
+        text.trim().clone_into(&mut self.weight_as_entered);
+    }
+
     /// Participant id.
     pub fn participant(&self) -> &str {
         &self.participant

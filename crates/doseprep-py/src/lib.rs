@@ -1,0 +1,715 @@
+//! `doseprep._core`: the Python face of the doseprep crate. It converts
+//! arguments and results and maps errors to exception classes; every dose rule
+//! lives in the core crate.
+
+use doseprep::{self as core, ErrorKind};
+use jiff::tz::{Offset, TimeZone};
+use jiff::ZonedDateTime;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList, PyString,
+    PyTimeAccess, PyTzInfo,
+};
+
+create_exception!(
+    doseprep,
+    DoseError,
+    PyValueError,
+    "Base class of every doseprep error. A ValueError: the input was wrong, not the program."
+);
+create_exception!(doseprep, UnitError, DoseError, "A quantity without a unit, with an unknown unit, or not a number.");
+create_exception!(doseprep, InvalidQuantityError, DoseError, "NaN, infinity, zero, a negative or an absurd quantity.");
+create_exception!(doseprep, ImplausibleWeightError, DoseError, "A body weight outside the protocol's plausible range.");
+create_exception!(doseprep, UnknownArmError, DoseError, "An arm the protocol does not define.");
+create_exception!(doseprep, UnknownVisitError, DoseError, "A visit the protocol does not define.");
+create_exception!(doseprep, ViabilityError, DoseError, "Viability outside 0-1 or under the protocol floor.");
+create_exception!(doseprep, LotTooDiluteError, DoseError, "The draw the dose needs does not fit in the bag.");
+create_exception!(doseprep, NotEnoughContainersError, DoseError, "Fewer containers on hand than the draw needs.");
+create_exception!(doseprep, OutsideToleranceError, DoseError, "The rounded draw misses the target by more than the tolerance.");
+create_exception!(doseprep, DmsoLimitError, DoseError, "DMSO exposure over the protocol limit.");
+create_exception!(doseprep, ThawWindowError, DoseError, "Thaw after preparation, or the infusion would end too late.");
+create_exception!(doseprep, InvalidTimeError, DoseError, "A time without a UTC offset, or one that cannot be read.");
+create_exception!(doseprep, InvalidInputError, DoseError, "An empty id or another unusable input.");
+create_exception!(doseprep, ProtocolError, DoseError, "A protocol file that is malformed or breaks a rule.");
+create_exception!(doseprep, RecordError, DoseError, "A preparation record that cannot be read or verified.");
+
+fn exception_type(py: Python<'_>, kind: ErrorKind) -> Bound<'_, pyo3::types::PyType> {
+    match kind {
+        ErrorKind::Unit => py.get_type::<UnitError>(),
+        ErrorKind::InvalidQuantity => py.get_type::<InvalidQuantityError>(),
+        ErrorKind::ImplausibleWeight => py.get_type::<ImplausibleWeightError>(),
+        ErrorKind::UnknownArm => py.get_type::<UnknownArmError>(),
+        ErrorKind::UnknownVisit => py.get_type::<UnknownVisitError>(),
+        ErrorKind::Viability => py.get_type::<ViabilityError>(),
+        ErrorKind::LotTooDilute => py.get_type::<LotTooDiluteError>(),
+        ErrorKind::NotEnoughContainers => py.get_type::<NotEnoughContainersError>(),
+        ErrorKind::OutsideTolerance => py.get_type::<OutsideToleranceError>(),
+        ErrorKind::DmsoOverLimit => py.get_type::<DmsoLimitError>(),
+        ErrorKind::ThawWindow => py.get_type::<ThawWindowError>(),
+        ErrorKind::InvalidTime => py.get_type::<InvalidTimeError>(),
+        ErrorKind::InvalidInput => py.get_type::<InvalidInputError>(),
+        ErrorKind::Protocol => py.get_type::<ProtocolError>(),
+        ErrorKind::Record => py.get_type::<RecordError>(),
+        // A kind added to the core before the binding learns it is still a DoseError.
+        _ => py.get_type::<DoseError>(),
+    }
+}
+
+/// The Python exception for a core error, with the core's message.
+fn to_py_err(error: core::DoseError) -> PyErr {
+    Python::attach(|py| PyErr::from_type(exception_type(py, error.kind()), error.to_string()))
+}
+
+fn type_error(field: &str, expected: &str, value: &Bound<'_, PyAny>) -> PyErr {
+    let type_name = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    PyTypeError::new_err(format!("{field} must be {expected}, not {type_name}"))
+}
+
+/// A float argument: anything with `__float__`; an int too large for a float
+/// is a bad value (`InvalidQuantityError`), a non-number a `TypeError`.
+fn float_arg(field: &str, unit: &str, value: &Bound<'_, PyAny>) -> PyResult<f64> {
+    if value.is_instance_of::<PyBool>() {
+        return Err(type_error(field, "a number", value));
+    }
+    match value.extract::<f64>() {
+        Ok(number) => Ok(number),
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Err(to_py_err(
+            core::DoseError::InvalidQuantity {
+                field: field.to_owned(),
+                value: f64::INFINITY,
+                unit: unit.to_owned(),
+                requirement: "a number that fits a 64-bit float".to_owned(),
+            },
+        )),
+        Err(_) => Err(type_error(field, "a number", value)),
+    }
+}
+
+/// A weight: a number in kg, a string with a unit ("160 lb"), or a quantity
+/// object with `.magnitude` and `.units` (pint's shape, without importing pint).
+fn weight_arg(value: &Bound<'_, PyAny>) -> PyResult<(core::BodyWeight, String)> {
+    if let Ok(text) = value.cast::<PyString>() {
+        let text = text.to_str()?;
+        let weight = core::BodyWeight::parse(text).map_err(to_py_err)?;
+        return Ok((weight, text.trim().to_owned()));
+    }
+    if value.hasattr("magnitude")? && value.hasattr("units")? {
+        let magnitude = float_arg("weight", "", &value.getattr("magnitude")?)?;
+        let units = value.getattr("units")?.str()?.to_string();
+        let weight = match units.as_str() {
+            "kilogram" | "kg" => core::BodyWeight::from_kg(magnitude),
+            "pound" | "lb" | "avoirdupois_pound" => core::BodyWeight::from_pounds(magnitude),
+            other => core::BodyWeight::parse(&format!("{magnitude} {other}")),
+        }
+        .map_err(to_py_err)?;
+        return Ok((weight, format!("{magnitude} {units}")));
+    }
+    let kg = float_arg("weight", "kg", value)
+        .map_err(|_| type_error("weight", "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity", value))?;
+    let weight = core::BodyWeight::from_kg(kg).map_err(to_py_err)?;
+    Ok((weight, format!("{kg} kg")))
+}
+
+fn invalid_time(field: &str, input: String, reason: &str) -> PyErr {
+    to_py_err(core::DoseError::InvalidTime {
+        field: field.to_owned(),
+        input,
+        reason: reason.to_owned(),
+    })
+}
+
+/// A time: an aware `datetime` or an ISO 8601 string with an offset.
+fn time_arg(field: &str, value: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return core::parse_time(field, text.to_str()?).map_err(to_py_err);
+    }
+    let datetime = value
+        .cast::<PyDateTime>()
+        .map_err(|_| type_error(field, "a datetime with a tzinfo, or an ISO 8601 string", value))?;
+    let offset = datetime.call_method0("utcoffset")?;
+    if offset.is_none() {
+        return Err(invalid_time(
+            field,
+            datetime.str()?.to_string(),
+            "it has no time zone; pass an aware datetime, e.g. datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo(\"Europe/London\"))",
+        ));
+    }
+    let offset = offset.cast::<PyDelta>()?;
+    let offset_seconds = offset.get_days() * 86_400 + offset.get_seconds();
+    let build = || -> Result<ZonedDateTime, jiff::Error> {
+        let civil = jiff::civil::DateTime::new(
+            i16::try_from(datetime.get_year()).unwrap_or(i16::MAX),
+            datetime.get_month() as i8,
+            datetime.get_day() as i8,
+            datetime.get_hour() as i8,
+            datetime.get_minute() as i8,
+            datetime.get_second() as i8,
+            (datetime.get_microsecond() * 1000) as i32,
+        )?;
+        civil.to_zoned_datetime(TimeZone::fixed(Offset::from_seconds(offset_seconds)?))
+    };
+    build().map_err(|e| invalid_time(field, datetime.to_string(), &e.to_string()))
+}
+
+/// A `datetime` with a fixed-offset `timezone` for a core time.
+fn py_datetime<'py>(py: Python<'py>, time: &ZonedDateTime) -> PyResult<Bound<'py, PyDateTime>> {
+    let offset = PyDelta::new(py, 0, time.offset().seconds(), 0, true)?;
+    let tzinfo = PyTzInfo::fixed_offset(py, offset)?;
+    let civil = time.datetime();
+    let narrow = |v: i8| u8::try_from(v).unwrap_or(0);
+    PyDateTime::new(
+        py,
+        i32::from(civil.year()),
+        narrow(civil.month()),
+        narrow(civil.day()),
+        narrow(civil.hour()),
+        narrow(civil.minute()),
+        narrow(civil.second()),
+        u32::try_from(civil.subsec_nanosecond() / 1000).unwrap_or(0),
+        Some(&tzinfo),
+    )
+}
+
+fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
+    serde_json::to_string(value).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+// ------------------------------------------------------------------ Protocol
+
+/// A trial protocol: trial facts and site settings.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct Protocol {
+    inner: core::Protocol,
+}
+
+#[pymethods]
+impl Protocol {
+    /// The built-in CARE-SSc protocol with this project's site defaults.
+    #[staticmethod]
+    fn care_ssc() -> Protocol {
+        Protocol { inner: core::Protocol::care_ssc() }
+    }
+
+    /// A protocol from TOML text.
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Protocol> {
+        core::Protocol::from_toml(text).map(|inner| Protocol { inner }).map_err(to_py_err)
+    }
+
+    /// A protocol from JSON text.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Protocol> {
+        core::Protocol::from_json(text).map(|inner| Protocol { inner }).map_err(to_py_err)
+    }
+
+    /// Short name, e.g. "CARE-SSc".
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Visit names in order.
+    #[getter]
+    fn visits(&self) -> Vec<String> {
+        self.inner.visits.clone()
+    }
+
+    /// Arm → visit → "active" or "placebo".
+    #[getter]
+    fn arms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let arms = PyDict::new(py);
+        for (arm, schedule) in &self.inner.arms {
+            let visits = PyDict::new(py);
+            for (visit, content) in schedule {
+                visits.set_item(visit, content.as_str())?;
+            }
+            arms.set_item(arm, visits)?;
+        }
+        Ok(arms)
+    }
+
+    /// SHA-256 of the protocol's canonical JSON.
+    #[getter]
+    fn fingerprint(&self) -> PyResult<String> {
+        self.inner.fingerprint().map_err(to_py_err)
+    }
+
+    /// The canonical JSON form.
+    fn to_json(&self) -> PyResult<String> {
+        self.inner.canonical_json().map_err(to_py_err)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Protocol(name={:?}, visits={:?}, arms={:?})", self.inner.name, self.inner.visits, self.inner.arms.keys().collect::<Vec<_>>())
+    }
+}
+
+// ------------------------------------------------------------------ Lot
+
+/// One thawed lot of the cell product.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct Lot {
+    inner: core::Lot,
+}
+
+#[pymethods]
+impl Lot {
+    #[new]
+    #[pyo3(signature = (*, lot_id, viable_cells_per_ml, viability, container_volume_ml, containers, dmso_fraction=None))]
+    fn new(
+        lot_id: &str,
+        viable_cells_per_ml: &Bound<'_, PyAny>,
+        viability: &Bound<'_, PyAny>,
+        container_volume_ml: &Bound<'_, PyAny>,
+        containers: &Bound<'_, PyAny>,
+        dmso_fraction: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Lot> {
+        let concentration = float_arg("viable_cells_per_ml", "cells/mL", viable_cells_per_ml)?;
+        let viability = float_arg("viability", "", viability)?;
+        let container_ml = float_arg("container_volume_ml", "mL", container_volume_ml)?;
+        if containers.is_instance_of::<PyBool>() {
+            return Err(type_error("containers", "an int", containers));
+        }
+        let containers: i64 = containers
+            .extract()
+            .map_err(|_| type_error("containers", "an int", containers))?;
+        let containers = u32::try_from(containers).map_err(|_| {
+            to_py_err(core::DoseError::InvalidInput {
+                field: "containers".to_owned(),
+                reason: format!("{containers} containers is not a count from 1 to {}; count the containers on hand", u32::MAX),
+            })
+        })?;
+        let dmso_fraction = dmso_fraction
+            .filter(|v| !v.is_none())
+            .map(|v| float_arg("dmso_fraction", "", v))
+            .transpose()?;
+        let inner = core::Lot::new(
+            lot_id,
+            core::CellConcentration::new("viable_cells_per_ml", concentration).map_err(to_py_err)?,
+            viability,
+            core::ExactVolume::from_ml("container_volume_ml", container_ml).map_err(to_py_err)?,
+            containers,
+            dmso_fraction,
+        )
+        .map_err(to_py_err)?;
+        Ok(Lot { inner })
+    }
+
+    /// A lot from TOML text (quantities with units, e.g. `container_volume = "10 mL"`).
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Lot> {
+        core::Lot::from_toml(text).map(|inner| Lot { inner }).map_err(to_py_err)
+    }
+
+    #[getter]
+    fn lot_id(&self) -> &str {
+        self.inner.lot_id()
+    }
+    #[getter]
+    fn viable_cells_per_ml(&self) -> f64 {
+        self.inner.viable_cells_per_ml().cells_per_ml()
+    }
+    #[getter]
+    fn viability(&self) -> f64 {
+        self.inner.viability()
+    }
+    #[getter]
+    fn container_volume_ml(&self) -> f64 {
+        self.inner.container_volume().ml()
+    }
+    #[getter]
+    fn containers(&self) -> u32 {
+        self.inner.containers()
+    }
+    #[getter]
+    fn dmso_fraction(&self) -> Option<f64> {
+        self.inner.dmso_fraction()
+    }
+
+    fn __repr__(&self) -> String {
+        let l = &self.inner;
+        format!(
+            "Lot(lot_id={:?}, viable_cells_per_ml={:?}, viability={:?}, container_volume_ml={:?}, containers={}, dmso_fraction={})",
+            l.lot_id(),
+            l.viable_cells_per_ml().cells_per_ml(),
+            l.viability(),
+            l.container_volume().ml(),
+            l.containers(),
+            l.dmso_fraction().map_or("None".to_owned(), |f| format!("{f:?}")),
+        )
+    }
+}
+
+// ------------------------------------------------------------------ Order
+
+/// One participant's infusion at one visit.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct Order {
+    inner: core::Order,
+}
+
+fn build_order(
+    participant: &str,
+    weight: &Bound<'_, PyAny>,
+    arm: &str,
+    visit: &str,
+    thawed_at: &Bound<'_, PyAny>,
+    prepared_at: Option<&Bound<'_, PyAny>>,
+) -> PyResult<core::Order> {
+    let (weight, as_entered) = weight_arg(weight)?;
+    let thawed_at = time_arg("thawed_at", thawed_at)?;
+    let prepared_at = prepared_at
+        .filter(|v| !v.is_none())
+        .map(|v| time_arg("prepared_at", v))
+        .transpose()?;
+    let mut order = core::Order::new(participant, weight, arm, visit, thawed_at, prepared_at).map_err(to_py_err)?;
+    order.set_weight_as_entered(&as_entered);
+    Ok(order)
+}
+
+#[pymethods]
+impl Order {
+    #[new]
+    #[pyo3(signature = (*, participant, weight, arm, visit, thawed_at, prepared_at=None))]
+    fn new(
+        participant: &str,
+        weight: &Bound<'_, PyAny>,
+        arm: &str,
+        visit: &str,
+        thawed_at: &Bound<'_, PyAny>,
+        prepared_at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Order> {
+        build_order(participant, weight, arm, visit, thawed_at, prepared_at).map(|inner| Order { inner })
+    }
+
+    #[getter]
+    fn participant(&self) -> &str {
+        self.inner.participant()
+    }
+    #[getter]
+    fn weight_kg(&self) -> f64 {
+        self.inner.weight().kg()
+    }
+    #[getter]
+    fn weight_as_entered(&self) -> &str {
+        self.inner.weight_as_entered()
+    }
+    #[getter]
+    fn arm(&self) -> &str {
+        self.inner.arm()
+    }
+    #[getter]
+    fn visit(&self) -> &str {
+        self.inner.visit()
+    }
+    #[getter]
+    fn thawed_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        py_datetime(py, self.inner.thawed_at())
+    }
+    #[getter]
+    fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        py_datetime(py, self.inner.prepared_at())
+    }
+
+    fn __repr__(&self) -> String {
+        let o = &self.inner;
+        format!(
+            "Order(participant={:?}, weight={:?}, arm={:?}, visit={:?}, thawed_at={:?}, prepared_at={:?})",
+            o.participant(),
+            o.weight_as_entered(),
+            o.arm(),
+            o.visit(),
+            o.thawed_at().to_string(),
+            o.prepared_at().to_string()
+        )
+    }
+}
+
+// ------------------------------------------------------------------ Preparation
+
+/// One bag: active or placebo, every number the pharmacist needs.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct Preparation {
+    inner: core::Preparation,
+}
+
+#[pymethods]
+impl Preparation {
+    /// "active" or "placebo".
+    #[getter]
+    fn content(&self) -> &'static str {
+        self.inner.content.as_str()
+    }
+    #[getter]
+    fn participant(&self) -> &str {
+        &self.inner.participant
+    }
+    #[getter]
+    fn arm(&self) -> &str {
+        &self.inner.arm
+    }
+    #[getter]
+    fn visit(&self) -> &str {
+        &self.inner.visit
+    }
+    #[getter]
+    fn body_weight_kg(&self) -> f64 {
+        self.inner.body_weight_kg
+    }
+    #[getter]
+    fn dosing_weight_kg(&self) -> f64 {
+        self.inner.dosing_weight_kg
+    }
+    /// The lot drawn from; None for a placebo.
+    #[getter]
+    fn lot_id(&self) -> Option<&str> {
+        self.inner.dose.as_ref().map(|d| d.lot_id.as_str())
+    }
+    /// Target cells (0 for a placebo).
+    #[getter]
+    fn target_cells(&self) -> f64 {
+        self.inner.dose.as_ref().map_or(0.0, |d| d.target_cells.cells())
+    }
+    /// (lowest, highest) acceptable delivered cells; (0, 0) for a placebo.
+    #[getter]
+    fn acceptable_range(&self) -> (f64, f64) {
+        self.inner
+            .dose
+            .as_ref()
+            .map_or((0.0, 0.0), |d| (d.acceptable_min_cells.cells(), d.acceptable_max_cells.cells()))
+    }
+    /// The draw before rounding (0 for a placebo).
+    #[getter]
+    fn unrounded_draw_volume_ml(&self) -> f64 {
+        self.inner.dose.as_ref().map_or(0.0, |d| d.unrounded_draw_volume_ml)
+    }
+    #[getter]
+    fn draw_volume_ml(&self) -> f64 {
+        self.inner.draw_volume().ml()
+    }
+    #[getter]
+    fn diluent(&self) -> &str {
+        &self.inner.diluent
+    }
+    #[getter]
+    fn diluent_volume_ml(&self) -> f64 {
+        self.inner.diluent_volume.ml()
+    }
+    #[getter]
+    fn final_volume_ml(&self) -> f64 {
+        self.inner.final_volume.ml()
+    }
+    #[getter]
+    fn delivered_cells(&self) -> f64 {
+        self.inner.delivered_cells().cells()
+    }
+    /// Signed fraction (0.0014 is +0.14%); None for a placebo.
+    #[getter]
+    fn deviation(&self) -> Option<f64> {
+        self.inner.dose.as_ref().map(|d| d.deviation)
+    }
+    #[getter]
+    fn final_concentration_cells_per_ml(&self) -> f64 {
+        self.inner.dose.as_ref().map_or(0.0, |d| d.final_concentration_cells_per_ml)
+    }
+    #[getter]
+    fn containers_to_thaw(&self) -> u64 {
+        self.inner.containers_to_thaw()
+    }
+    #[getter]
+    fn dmso_g_per_kg(&self) -> Option<f64> {
+        self.inner.dose.as_ref().and_then(|d| d.dmso_g_per_kg)
+    }
+    #[getter]
+    fn infusion_duration_min(&self) -> f64 {
+        self.inner.infusion_duration.as_secs_f64() / 60.0
+    }
+    #[getter]
+    fn pump_rate_ml_per_h(&self) -> f64 {
+        self.inner.pump_rate_ml_per_h
+    }
+    #[getter]
+    fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        py_datetime(py, &self.inner.prepared_at)
+    }
+    /// Latest start of the infusion.
+    #[getter]
+    fn start_by<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        py_datetime(py, &self.inner.start_by)
+    }
+    /// Latest end of the infusion.
+    #[getter]
+    fn infuse_by<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDateTime>> {
+        py_datetime(py, &self.inner.infuse_by)
+    }
+
+    /// The preparation as JSON (the core's serde form: quantities named by unit).
+    fn to_json(&self) -> PyResult<String> {
+        json(&self.inner)
+    }
+
+    /// The preparation as a dict of JSON values (times as ISO 8601 strings).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_loads(py, &json(&self.inner)?)
+    }
+
+    fn __repr__(&self) -> String {
+        let p = &self.inner;
+        let mut text = format!(
+            "Preparation(content={:?}, participant={:?}, arm={:?}, visit={:?}, final_volume_ml={:?}, diluent_volume_ml={:?}",
+            p.content.as_str(),
+            p.participant,
+            p.arm,
+            p.visit,
+            p.final_volume.ml(),
+            p.diluent_volume.ml()
+        );
+        if let Some(d) = &p.dose {
+            text.push_str(&format!(
+                ", draw_volume_ml={:?}, delivered_cells={:?}, deviation={:?}",
+                d.draw_volume.ml(),
+                d.delivered_cells.cells(),
+                d.deviation
+            ));
+        }
+        text.push_str(&format!(", pump_rate_ml_per_h={:?})", p.pump_rate_ml_per_h));
+        text
+    }
+}
+
+// ------------------------------------------------------------------ functions
+
+/// Prepare the bag an order calls for: the active bag, or the placebo matched
+/// to the active bag the participant would have received from this lot.
+#[pyfunction]
+#[pyo3(signature = (protocol, /, *, participant, weight, arm, visit, lot, thawed_at, prepared_at=None))]
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    protocol: &Protocol,
+    participant: &str,
+    weight: &Bound<'_, PyAny>,
+    arm: &str,
+    visit: &str,
+    lot: &Lot,
+    thawed_at: &Bound<'_, PyAny>,
+    prepared_at: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Preparation> {
+    let order = build_order(participant, weight, arm, visit, thawed_at, prepared_at)?;
+    core::prepare(&protocol.inner, &order, &lot.inner)
+        .map(|inner| Preparation { inner })
+        .map_err(to_py_err)
+}
+
+fn order_from_item(item: &Bound<'_, PyAny>) -> PyResult<core::Order> {
+    if let Ok(order) = item.cast::<Order>() {
+        return Ok(order.get().inner.clone());
+    }
+    let dict = item
+        .cast::<PyDict>()
+        .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item))?;
+    let required = |key: &str| -> PyResult<Bound<'_, PyAny>> {
+        dict.get_item(key)?.ok_or_else(|| {
+            to_py_err(core::DoseError::InvalidInput {
+                field: key.to_owned(),
+                reason: format!("the order has no {key:?}; give participant, weight, arm, visit and thawed_at"),
+            })
+        })
+    };
+    let text = |key: &str| -> PyResult<String> {
+        let value = required(key)?;
+        value
+            .extract::<String>()
+            .map_err(|_| type_error(key, "a str", &value))
+    };
+    build_order(
+        &text("participant")?,
+        &required("weight")?,
+        &text("arm")?,
+        &text("visit")?,
+        &required("thawed_at")?,
+        dict.get_item("prepared_at")?.as_ref(),
+    )
+}
+
+/// Prepare many orders from one lot in one call. Returns a list in the order
+/// given: a Preparation for each order that succeeds, and the DoseError
+/// instance (not raised) in the place of each that fails.
+#[pyfunction]
+#[pyo3(signature = (protocol, orders, /, *, lot))]
+fn prepare_many<'py>(
+    py: Python<'py>,
+    protocol: &Protocol,
+    orders: &Bound<'py, PyAny>,
+    lot: &Lot,
+) -> PyResult<Bound<'py, PyList>> {
+    let results = PyList::empty(py);
+    let mut parsed = Vec::new();
+    let mut slots = Vec::new();
+    for item in orders.try_iter()? {
+        let item = item?;
+        match order_from_item(&item) {
+            Ok(order) => {
+                slots.push(None);
+                parsed.push(order);
+            }
+            Err(e) if e.is_instance_of::<DoseError>(py) => slots.push(Some(e.into_value(py).into_any())),
+            Err(e) => return Err(e),
+        }
+    }
+    let mut prepared = core::prepare_many(&protocol.inner, &parsed, &lot.inner).into_iter();
+    for slot in slots {
+        match slot {
+            Some(error) => results.append(error)?,
+            None => match prepared.next() {
+                Some(Ok(inner)) => results.append(Preparation { inner })?,
+                Some(Err(error)) => results.append(to_py_err(error).into_value(py))?,
+                None => return Err(PyValueError::new_err("internal: fewer results than orders")),
+            },
+        }
+    }
+    Ok(results)
+}
+
+/// The version of the doseprep core this module was built from.
+#[pyfunction]
+fn version() -> &'static str {
+    core::VERSION
+}
+
+#[pymodule]
+mod _core {
+    use super::*;
+
+    #[pymodule_export]
+    use super::{
+        prepare, prepare_many, version, DmsoLimitError, DoseError, ImplausibleWeightError, InvalidInputError,
+        InvalidQuantityError, InvalidTimeError, Lot, LotTooDiluteError, NotEnoughContainersError, Order,
+        OutsideToleranceError, Preparation, Protocol, ProtocolError, RecordError, ThawWindowError, UnitError,
+        UnknownArmError, UnknownVisitError, ViabilityError,
+    };
+
+    #[pymodule_init]
+    fn init(module: &Bound<'_, PyModule>) -> PyResult<()> {
+        let py = module.py();
+        // Each exception class says its kind, for code that logs or groups errors.
+        py.get_type::<DoseError>().setattr("kind", "error")?;
+        for kind in ErrorKind::ALL {
+            exception_type(py, kind).setattr("kind", kind.name())?;
+        }
+        Ok(())
+    }
+}
