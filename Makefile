@@ -28,8 +28,8 @@ rust-test:
 
 python-test: python-build
 	$(PY) -m pytest -q python/tests
-	cd python && ../$(PY) -m mypy.stubtest doseprep._core
-	cd python && ../$(PY) -m mypy tests doseprep/cli.py
+	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
+	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/cli.py
 
 $(VENV)/.installed: python/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

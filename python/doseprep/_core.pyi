@@ -2,7 +2,34 @@
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar, Protocol as _Protocol, final
+from typing import Any, ClassVar, final
+from typing import Protocol as _Protocol
+
+__all__ = [
+    "DmsoLimitError",
+    "DoseError",
+    "ImplausibleWeightError",
+    "InvalidInputError",
+    "InvalidQuantityError",
+    "InvalidTimeError",
+    "Lot",
+    "LotTooDiluteError",
+    "NotEnoughContainersError",
+    "Order",
+    "OutsideToleranceError",
+    "Preparation",
+    "Protocol",
+    "ProtocolError",
+    "RecordError",
+    "ThawWindowError",
+    "UnitError",
+    "UnknownArmError",
+    "UnknownVisitError",
+    "ViabilityError",
+    "prepare",
+    "prepare_many",
+    "version",
+]
 
 class _Quantity(_Protocol):
     """Anything shaped like a pint quantity."""
@@ -12,8 +39,8 @@ class _Quantity(_Protocol):
     @property
     def units(self) -> object: ...
 
-Weight = float | int | str | _Quantity
-Time = datetime | str
+_Weight = float | int | str | _Quantity
+_Time = datetime | str
 
 class DoseError(ValueError):
     kind: ClassVar[str]
@@ -51,7 +78,7 @@ class Protocol:
     @property
     def fingerprint(self) -> str: ...
     def to_json(self) -> str: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class Lot:
@@ -79,7 +106,7 @@ class Lot:
     def containers(self) -> int: ...
     @property
     def dmso_fraction(self) -> float | None: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class Order:
@@ -87,11 +114,11 @@ class Order:
         cls,
         *,
         participant: str,
-        weight: Weight,
+        weight: _Weight,
         arm: str,
         visit: str,
-        thawed_at: Time,
-        prepared_at: Time | None = None,
+        thawed_at: _Time,
+        prepared_at: _Time | None = None,
     ) -> Order: ...
     @property
     def participant(self) -> str: ...
@@ -107,7 +134,7 @@ class Order:
     def thawed_at(self) -> datetime: ...
     @property
     def prepared_at(self) -> datetime: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class Preparation:
@@ -161,19 +188,19 @@ class Preparation:
     def infuse_by(self) -> datetime: ...
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
-    def __eq__(self, other: object) -> bool: ...
+    def __eq__(self, value: object, /) -> bool: ...
 
 def prepare(
     protocol: Protocol,
     /,
     *,
     participant: str,
-    weight: Weight,
+    weight: _Weight,
     arm: str,
     visit: str,
     lot: Lot,
-    thawed_at: Time,
-    prepared_at: Time | None = None,
+    thawed_at: _Time,
+    prepared_at: _Time | None = None,
 ) -> Preparation: ...
 def prepare_many(
     protocol: Protocol,

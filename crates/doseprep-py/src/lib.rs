@@ -19,21 +19,96 @@ create_exception!(
     PyValueError,
     "Base class of every doseprep error. A ValueError: the input was wrong, not the program."
 );
-create_exception!(doseprep, UnitError, DoseError, "A quantity without a unit, with an unknown unit, or not a number.");
-create_exception!(doseprep, InvalidQuantityError, DoseError, "NaN, infinity, zero, a negative or an absurd quantity.");
-create_exception!(doseprep, ImplausibleWeightError, DoseError, "A body weight outside the protocol's plausible range.");
-create_exception!(doseprep, UnknownArmError, DoseError, "An arm the protocol does not define.");
-create_exception!(doseprep, UnknownVisitError, DoseError, "A visit the protocol does not define.");
-create_exception!(doseprep, ViabilityError, DoseError, "Viability outside 0-1 or under the protocol floor.");
-create_exception!(doseprep, LotTooDiluteError, DoseError, "The draw the dose needs does not fit in the bag.");
-create_exception!(doseprep, NotEnoughContainersError, DoseError, "Fewer containers on hand than the draw needs.");
-create_exception!(doseprep, OutsideToleranceError, DoseError, "The rounded draw misses the target by more than the tolerance.");
-create_exception!(doseprep, DmsoLimitError, DoseError, "DMSO exposure over the protocol limit.");
-create_exception!(doseprep, ThawWindowError, DoseError, "Thaw after preparation, or the infusion would end too late.");
-create_exception!(doseprep, InvalidTimeError, DoseError, "A time without a UTC offset, or one that cannot be read.");
-create_exception!(doseprep, InvalidInputError, DoseError, "An empty id or another unusable input.");
-create_exception!(doseprep, ProtocolError, DoseError, "A protocol file that is malformed or breaks a rule.");
-create_exception!(doseprep, RecordError, DoseError, "A preparation record that cannot be read or verified.");
+create_exception!(
+    doseprep,
+    UnitError,
+    DoseError,
+    "A quantity without a unit, with an unknown unit, or not a number."
+);
+create_exception!(
+    doseprep,
+    InvalidQuantityError,
+    DoseError,
+    "NaN, infinity, zero, a negative or an absurd quantity."
+);
+create_exception!(
+    doseprep,
+    ImplausibleWeightError,
+    DoseError,
+    "A body weight outside the protocol's plausible range."
+);
+create_exception!(
+    doseprep,
+    UnknownArmError,
+    DoseError,
+    "An arm the protocol does not define."
+);
+create_exception!(
+    doseprep,
+    UnknownVisitError,
+    DoseError,
+    "A visit the protocol does not define."
+);
+create_exception!(
+    doseprep,
+    ViabilityError,
+    DoseError,
+    "Viability outside 0-1 or under the protocol floor."
+);
+create_exception!(
+    doseprep,
+    LotTooDiluteError,
+    DoseError,
+    "The draw the dose needs does not fit in the bag."
+);
+create_exception!(
+    doseprep,
+    NotEnoughContainersError,
+    DoseError,
+    "Fewer containers on hand than the draw needs."
+);
+create_exception!(
+    doseprep,
+    OutsideToleranceError,
+    DoseError,
+    "The rounded draw misses the target by more than the tolerance."
+);
+create_exception!(
+    doseprep,
+    DmsoLimitError,
+    DoseError,
+    "DMSO exposure over the protocol limit."
+);
+create_exception!(
+    doseprep,
+    ThawWindowError,
+    DoseError,
+    "Thaw after preparation, or the infusion would end too late."
+);
+create_exception!(
+    doseprep,
+    InvalidTimeError,
+    DoseError,
+    "A time without a UTC offset, or one that cannot be read."
+);
+create_exception!(
+    doseprep,
+    InvalidInputError,
+    DoseError,
+    "An empty id or another unusable input."
+);
+create_exception!(
+    doseprep,
+    ProtocolError,
+    DoseError,
+    "A protocol file that is malformed or breaks a rule."
+);
+create_exception!(
+    doseprep,
+    RecordError,
+    DoseError,
+    "A preparation record that cannot be read or verified."
+);
 
 fn exception_type(py: Python<'_>, kind: ErrorKind) -> Bound<'_, pyo3::types::PyType> {
     match kind {
@@ -79,14 +154,14 @@ fn float_arg(field: &str, unit: &str, value: &Bound<'_, PyAny>) -> PyResult<f64>
     }
     match value.extract::<f64>() {
         Ok(number) => Ok(number),
-        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => Err(to_py_err(
-            core::DoseError::InvalidQuantity {
+        Err(e) if e.is_instance_of::<PyOverflowError>(value.py()) => {
+            Err(to_py_err(core::DoseError::InvalidQuantity {
                 field: field.to_owned(),
                 value: f64::INFINITY,
                 unit: unit.to_owned(),
                 requirement: "a number that fits a 64-bit float".to_owned(),
-            },
-        )),
+            }))
+        }
         Err(_) => Err(type_error(field, "a number", value)),
     }
 }
@@ -110,8 +185,17 @@ fn weight_arg(value: &Bound<'_, PyAny>) -> PyResult<(core::BodyWeight, String)> 
         .map_err(to_py_err)?;
         return Ok((weight, format!("{magnitude} {units}")));
     }
-    let kg = float_arg("weight", "kg", value)
-        .map_err(|_| type_error("weight", "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity", value))?;
+    let kg = float_arg("weight", "kg", value).map_err(|e| {
+        if e.is_instance_of::<PyTypeError>(value.py()) {
+            type_error(
+                "weight",
+                "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity",
+                value,
+            )
+        } else {
+            e
+        }
+    })?;
     let weight = core::BodyWeight::from_kg(kg).map_err(to_py_err)?;
     Ok((weight, format!("{kg} kg")))
 }
@@ -129,9 +213,13 @@ fn time_arg(field: &str, value: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
     if let Ok(text) = value.cast::<PyString>() {
         return core::parse_time(field, text.to_str()?).map_err(to_py_err);
     }
-    let datetime = value
-        .cast::<PyDateTime>()
-        .map_err(|_| type_error(field, "a datetime with a tzinfo, or an ISO 8601 string", value))?;
+    let datetime = value.cast::<PyDateTime>().map_err(|_| {
+        type_error(
+            field,
+            "a datetime with a tzinfo, or an ISO 8601 string",
+            value,
+        )
+    })?;
     let offset = datetime.call_method0("utcoffset")?;
     if offset.is_none() {
         return Err(invalid_time(
@@ -198,19 +286,25 @@ impl Protocol {
     /// The built-in CARE-SSc protocol with this project's site defaults.
     #[staticmethod]
     fn care_ssc() -> Protocol {
-        Protocol { inner: core::Protocol::care_ssc() }
+        Protocol {
+            inner: core::Protocol::care_ssc(),
+        }
     }
 
     /// A protocol from TOML text.
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Protocol> {
-        core::Protocol::from_toml(text).map(|inner| Protocol { inner }).map_err(to_py_err)
+        core::Protocol::from_toml(text)
+            .map(|inner| Protocol { inner })
+            .map_err(to_py_err)
     }
 
     /// A protocol from JSON text.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Protocol> {
-        core::Protocol::from_json(text).map(|inner| Protocol { inner }).map_err(to_py_err)
+        core::Protocol::from_json(text)
+            .map(|inner| Protocol { inner })
+            .map_err(to_py_err)
     }
 
     /// Short name, e.g. "CARE-SSc".
@@ -251,7 +345,12 @@ impl Protocol {
     }
 
     fn __repr__(&self) -> String {
-        format!("Protocol(name={:?}, visits={:?}, arms={:?})", self.inner.name, self.inner.visits, self.inner.arms.keys().collect::<Vec<_>>())
+        format!(
+            "Protocol(name={:?}, visits={:?}, arms={:?})",
+            self.inner.name,
+            self.inner.visits,
+            self.inner.arms.keys().collect::<Vec<_>>()
+        )
     }
 }
 
@@ -297,7 +396,8 @@ impl Lot {
             .transpose()?;
         let inner = core::Lot::new(
             lot_id,
-            core::CellConcentration::new("viable_cells_per_ml", concentration).map_err(to_py_err)?,
+            core::CellConcentration::new("viable_cells_per_ml", concentration)
+                .map_err(to_py_err)?,
             viability,
             core::ExactVolume::from_ml("container_volume_ml", container_ml).map_err(to_py_err)?,
             containers,
@@ -310,7 +410,9 @@ impl Lot {
     /// A lot from TOML text (quantities with units, e.g. `container_volume = "10 mL"`).
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Lot> {
-        core::Lot::from_toml(text).map(|inner| Lot { inner }).map_err(to_py_err)
+        core::Lot::from_toml(text)
+            .map(|inner| Lot { inner })
+            .map_err(to_py_err)
     }
 
     #[getter]
@@ -375,7 +477,8 @@ fn build_order(
         .filter(|v| !v.is_none())
         .map(|v| time_arg("prepared_at", v))
         .transpose()?;
-    let mut order = core::Order::new(participant, weight, arm, visit, thawed_at, prepared_at).map_err(to_py_err)?;
+    let mut order = core::Order::new(participant, weight, arm, visit, thawed_at, prepared_at)
+        .map_err(to_py_err)?;
     order.set_weight_as_entered(&as_entered);
     Ok(order)
 }
@@ -392,7 +495,8 @@ impl Order {
         thawed_at: &Bound<'_, PyAny>,
         prepared_at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Order> {
-        build_order(participant, weight, arm, visit, thawed_at, prepared_at).map(|inner| Order { inner })
+        build_order(participant, weight, arm, visit, thawed_at, prepared_at)
+            .map(|inner| Order { inner })
     }
 
     #[getter]
@@ -482,20 +586,28 @@ impl Preparation {
     /// Target cells (0 for a placebo).
     #[getter]
     fn target_cells(&self) -> f64 {
-        self.inner.dose.as_ref().map_or(0.0, |d| d.target_cells.cells())
+        self.inner
+            .dose
+            .as_ref()
+            .map_or(0.0, |d| d.target_cells.cells())
     }
     /// (lowest, highest) acceptable delivered cells; (0, 0) for a placebo.
     #[getter]
     fn acceptable_range(&self) -> (f64, f64) {
-        self.inner
-            .dose
-            .as_ref()
-            .map_or((0.0, 0.0), |d| (d.acceptable_min_cells.cells(), d.acceptable_max_cells.cells()))
+        self.inner.dose.as_ref().map_or((0.0, 0.0), |d| {
+            (
+                d.acceptable_min_cells.cells(),
+                d.acceptable_max_cells.cells(),
+            )
+        })
     }
     /// The draw before rounding (0 for a placebo).
     #[getter]
     fn unrounded_draw_volume_ml(&self) -> f64 {
-        self.inner.dose.as_ref().map_or(0.0, |d| d.unrounded_draw_volume_ml)
+        self.inner
+            .dose
+            .as_ref()
+            .map_or(0.0, |d| d.unrounded_draw_volume_ml)
     }
     #[getter]
     fn draw_volume_ml(&self) -> f64 {
@@ -524,7 +636,10 @@ impl Preparation {
     }
     #[getter]
     fn final_concentration_cells_per_ml(&self) -> f64 {
-        self.inner.dose.as_ref().map_or(0.0, |d| d.final_concentration_cells_per_ml)
+        self.inner
+            .dose
+            .as_ref()
+            .map_or(0.0, |d| d.final_concentration_cells_per_ml)
     }
     #[getter]
     fn containers_to_thaw(&self) -> u64 {
@@ -625,7 +740,9 @@ fn order_from_item(item: &Bound<'_, PyAny>) -> PyResult<core::Order> {
         dict.get_item(key)?.ok_or_else(|| {
             to_py_err(core::DoseError::InvalidInput {
                 field: key.to_owned(),
-                reason: format!("the order has no {key:?}; give participant, weight, arm, visit and thawed_at"),
+                reason: format!(
+                    "the order has no {key:?}; give participant, weight, arm, visit and thawed_at"
+                ),
             })
         })
     };
@@ -666,7 +783,9 @@ fn prepare_many<'py>(
                 slots.push(None);
                 parsed.push(order);
             }
-            Err(e) if e.is_instance_of::<DoseError>(py) => slots.push(Some(e.into_value(py).into_any())),
+            Err(e) if e.is_instance_of::<DoseError>(py) => {
+                slots.push(Some(e.into_value(py).into_any()))
+            }
             Err(e) => return Err(e),
         }
     }
@@ -696,10 +815,11 @@ mod _core {
 
     #[pymodule_export]
     use super::{
-        prepare, prepare_many, version, DmsoLimitError, DoseError, ImplausibleWeightError, InvalidInputError,
-        InvalidQuantityError, InvalidTimeError, Lot, LotTooDiluteError, NotEnoughContainersError, Order,
-        OutsideToleranceError, Preparation, Protocol, ProtocolError, RecordError, ThawWindowError, UnitError,
-        UnknownArmError, UnknownVisitError, ViabilityError,
+        prepare, prepare_many, version, DmsoLimitError, DoseError, ImplausibleWeightError,
+        InvalidInputError, InvalidQuantityError, InvalidTimeError, Lot, LotTooDiluteError,
+        NotEnoughContainersError, Order, OutsideToleranceError, Preparation, Protocol,
+        ProtocolError, RecordError, ThawWindowError, UnitError, UnknownArmError, UnknownVisitError,
+        ViabilityError,
     };
 
     #[pymodule_init]

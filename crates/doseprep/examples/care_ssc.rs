@@ -16,7 +16,14 @@ fn main() -> Result<(), doseprep::DoseError> {
     let thawed_at = parse_time("thawed_at", "2026-11-25T09:00:00+00:00")?;
     for arm in protocol.arms.keys() {
         for visit in &protocol.visits {
-            let order = Order::with_weight_text("CARE-012", "72.4 kg", arm, visit, thawed_at.clone(), None)?;
+            let order = Order::with_weight_text(
+                "CARE-012",
+                "72.4 kg",
+                arm,
+                visit,
+                thawed_at.clone(),
+                None,
+            )?;
             let bag = prepare(&protocol, &order, &lot)?;
             print!(
                 "arm {arm} {visit}: {:<7} final {} = {} {}",
@@ -35,7 +42,11 @@ fn main() -> Result<(), doseprep::DoseError> {
                     dose.deviation * 100.0
                 );
             }
-            println!(", {} mL/h, infuse by {}", bag.pump_rate_ml_per_h, bag.infuse_by.strftime("%H:%M"));
+            println!(
+                ", {} mL/h, infuse by {}",
+                bag.pump_rate_ml_per_h,
+                bag.infuse_by.strftime("%H:%M")
+            );
         }
     }
     Ok(())

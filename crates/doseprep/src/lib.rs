@@ -44,3 +44,8 @@ pub use units::{BodyWeight, CellConcentration, CellCount, CellsPerKg, ExactVolum
 
 /// This library's version, written into every preparation record.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The repository README's Rust example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -2,10 +2,13 @@
 //! ranges for the "accepted" properties, and throw NaN, infinities, zero,
 //! negatives and arbitrary text at the "never panics" properties.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 use doseprep::protocol::{DoseRule, FinalVolumeMode};
 use doseprep::{
-    parse_time, prepare, BodyWeight, CellConcentration, CellsPerKg, Content, DoseBasis, ExactVolume, Lot,
-    Order, Preparation, Protocol,
+    parse_time, prepare, BodyWeight, CellConcentration, CellsPerKg, Content, DoseBasis,
+    ExactVolume, Lot, Order, Preparation, Protocol,
 };
 use proptest::prelude::*;
 
@@ -42,7 +45,13 @@ fn protocol_strategy() -> impl Strategy<Value = Protocol> {
 }
 
 fn lot_strategy() -> impl Strategy<Value = Lot> {
-    (1e5f64..5e8, 0.7f64..=1.0, 1u64..=200, 1u32..=100, proptest::option::of(0.0f64..0.15))
+    (
+        1e5f64..5e8,
+        0.7f64..=1.0,
+        1u64..=200,
+        1u32..=100,
+        proptest::option::of(0.0f64..0.15),
+    )
         .prop_map(|(conc, viability, container_tenths, containers, dmso)| {
             Lot::new(
                 "LOT-1",
@@ -58,8 +67,18 @@ fn lot_strategy() -> impl Strategy<Value = Lot> {
 
 fn order(weight_kg: f64, arm: &str, visit: &str, minutes_after_thaw: i64) -> Order {
     let thawed = parse_time("t", "2026-11-25T09:00:00+00:00").unwrap();
-    let prepared = thawed.checked_add(jiff::SignedDuration::from_mins(minutes_after_thaw)).unwrap();
-    Order::new("P-1", BodyWeight::from_kg(weight_kg).unwrap(), arm, visit, thawed, Some(prepared)).unwrap()
+    let prepared = thawed
+        .checked_add(jiff::SignedDuration::from_mins(minutes_after_thaw))
+        .unwrap();
+    Order::new(
+        "P-1",
+        BodyWeight::from_kg(weight_kg).unwrap(),
+        arm,
+        visit,
+        thawed,
+        Some(prepared),
+    )
+    .unwrap()
 }
 
 fn visit_strategy() -> impl Strategy<Value = &'static str> {
@@ -275,7 +294,12 @@ fn protocol_mutations_never_panic() {
     // (or, for comment lines, the same protocol), never a panic.
     let lines: Vec<&str> = doseprep::protocol::CARE_SSC_TOML.lines().collect();
     for skip in 0..lines.len() {
-        let text: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
         let result = Protocol::from_toml(&text.join("\n"));
         let line = lines[skip].trim();
         if line.is_empty() || line.starts_with('#') {

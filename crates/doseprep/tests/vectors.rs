@@ -1,6 +1,9 @@
 //! Runs every case of `tests/vectors/preparations.json` (shared with the
 //! Python suite) through the Rust API.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
 use std::path::PathBuf;
 
 use doseprep::{
@@ -40,8 +43,17 @@ fn run(case: &Value) -> doseprep::Result<Preparation> {
         o["visit"].as_str().unwrap(),
     );
     let order = match &o["weight"] {
-        Value::String(text) => Order::with_weight_text(participant, text, arm, visit, thawed_at, Some(prepared_at))?,
-        kg => Order::new(participant, BodyWeight::from_kg(number(kg))?, arm, visit, thawed_at, Some(prepared_at))?,
+        Value::String(text) => {
+            Order::with_weight_text(participant, text, arm, visit, thawed_at, Some(prepared_at))?
+        }
+        kg => Order::new(
+            participant,
+            BodyWeight::from_kg(number(kg))?,
+            arm,
+            visit,
+            thawed_at,
+            Some(prepared_at),
+        )?,
     };
     let l = &case["lot"];
     let lot = Lot::new(
@@ -79,8 +91,17 @@ fn check_expected(name: &str, prep: &Preparation, e: &Value) {
         assert_eq!(actual, number(&e[field]), "{name}: {field}");
     }
     assert_eq!(
-        prep.draw_volume().checked_add(if prep.content == Content::Active { prep.diluent_volume } else { ExactVolume::ZERO }),
-        Some(if prep.content == Content::Active { prep.final_volume } else { ExactVolume::ZERO }),
+        prep.draw_volume()
+            .checked_add(if prep.content == Content::Active {
+                prep.diluent_volume
+            } else {
+                ExactVolume::ZERO
+            }),
+        Some(if prep.content == Content::Active {
+            prep.final_volume
+        } else {
+            ExactVolume::ZERO
+        }),
         "{name}: draw + diluent = final"
     );
     let dose = prep.dose.as_ref();
@@ -96,11 +117,16 @@ fn check_expected(name: &str, prep: &Preparation, e: &Value) {
         floats.extend([
             ("unrounded_draw_volume_ml", d.unrounded_draw_volume_ml),
             ("deviation", d.deviation),
-            ("final_concentration_cells_per_ml", d.final_concentration_cells_per_ml),
+            (
+                "final_concentration_cells_per_ml",
+                d.final_concentration_cells_per_ml,
+            ),
         ]);
         match (&e["dmso_g_per_kg"], d.dmso_g_per_kg) {
             (Value::Null, None) => {}
-            (expected, Some(actual)) => assert_close(name, "dmso_g_per_kg", actual, number(expected)),
+            (expected, Some(actual)) => {
+                assert_close(name, "dmso_g_per_kg", actual, number(expected))
+            }
             (expected, actual) => panic!("{name}: dmso {actual:?}, expected {expected}"),
         }
     } else {
@@ -120,7 +146,11 @@ fn check_expected(name: &str, prep: &Preparation, e: &Value) {
 fn every_vector_gives_the_hand_worked_result() {
     let text = std::fs::read_to_string(vectors_dir().join("preparations.json")).unwrap();
     let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
-    assert!(cases.len() >= 20, "at least 20 vectors, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "at least 20 vectors, found {}",
+        cases.len()
+    );
     let mut failures = Vec::new();
     for case in &cases {
         let name = case["name"].as_str().unwrap();
@@ -129,7 +159,11 @@ fn every_vector_gives_the_hand_worked_result() {
             (Err(error), None, Some(expected)) => {
                 let message = error.to_string();
                 if error.kind().name() != expected["kind"].as_str().unwrap() {
-                    failures.push(format!("{name}: kind {} ({message}), expected {}", error.kind(), expected["kind"]));
+                    failures.push(format!(
+                        "{name}: kind {} ({message}), expected {}",
+                        error.kind(),
+                        expected["kind"]
+                    ));
                 }
                 for fragment in expected["message_contains"].as_array().unwrap() {
                     let fragment = fragment.as_str().unwrap();
@@ -138,9 +172,13 @@ fn every_vector_gives_the_hand_worked_result() {
                     }
                 }
             }
-            (Ok(prep), _, Some(expected)) => failures.push(format!("{name}: expected {expected}, got {prep:?}")),
+            (Ok(prep), _, Some(expected)) => {
+                failures.push(format!("{name}: expected {expected}, got {prep:?}"))
+            }
             (Err(error), Some(_), _) => failures.push(format!("{name}: unexpected error {error}")),
-            _ => failures.push(format!("{name}: a case needs exactly one of expected and error")),
+            _ => failures.push(format!(
+                "{name}: a case needs exactly one of expected and error"
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -1,0 +1,40 @@
+"""Shared fixtures and the hypothesis budgets (profile chosen by HYPOTHESIS_PROFILE)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import doseprep as dp
+
+REPO = Path(__file__).resolve().parents[2]
+VECTORS = REPO / "tests" / "vectors"
+
+# "ci" keeps the test command to seconds; "long" is for a fuzzing session.
+settings.register_profile(
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("long", max_examples=200_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def protocol() -> dp.Protocol:
+    return dp.Protocol.care_ssc()
+
+
+@pytest.fixture
+def lot() -> dp.Lot:
+    return dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.93,
+        container_volume_ml=10.0,
+        containers=4,
+    )
