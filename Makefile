@@ -26,10 +26,11 @@ lint: $(VENV)/.installed
 rust-test:
 	cargo test --locked
 
+# pytest last, so its summary line closes the test command's output.
 python-test: python-build
-	$(PY) -m pytest -q python/tests
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/cli.py
+	$(PY) -m pytest -q python/tests
 
 $(VENV)/.installed: python/requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)

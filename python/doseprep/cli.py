@@ -51,29 +51,21 @@ def _lot(path: str) -> dp.Lot:
     return dp.Lot.from_toml(_read_text(path, "lot file"))
 
 
-def _summary(prep: dp.Preparation) -> str:
-    line = (
-        f"arm {prep.arm:<2} {prep.visit:<8} {prep.content:<7}  final {prep.final_volume_ml:g} mL"
-        f" = {prep.diluent_volume_ml:g} mL {prep.diluent}"
-    )
-    if prep.content == "active":
-        line += (
-            f" + {prep.draw_volume_ml:g} mL cells from {prep.containers_to_thaw} container(s),"
-            f" {prep.delivered_cells / 1e6:g} million cells ({(prep.deviation or 0.0) * 100:+.2f}%)"
-        )
-    return line + f"; {prep.pump_rate_ml_per_h:g} mL/h; infuse by {prep.infuse_by:%H:%M %z}"
+def _rule(title: str) -> str:
+    return f"--- {title} " + "-" * max(0, 72 - len(title))
 
 
 def cmd_demo(_: argparse.Namespace) -> int:
     protocol = dp.Protocol.care_ssc()
     lot = dp.Lot(**DEMO_LOT)  # type: ignore[arg-type]
-    print(f"{protocol.name}: {DEMO_PARTICIPANT}, {DEMO_WEIGHT}, lot {lot.lot_id}")
+    print(f"{protocol.name}: participant {DEMO_PARTICIPANT}, {DEMO_WEIGHT}, lot {lot.lot_id}")
     print(
         f"lot: {lot.viable_cells_per_ml / 1e6:g} million viable cells/mL,"
         f" viability {lot.viability:g}, {lot.containers} x {lot.container_volume_ml:g} mL,"
         f" thawed {DEMO_THAWED_AT}"
     )
     print()
+    bags: dict[tuple[str, str], dp.Preparation] = {}
     for arm in protocol.arms:
         for visit in protocol.visits:
             prep = dp.prepare(
@@ -85,7 +77,20 @@ def cmd_demo(_: argparse.Namespace) -> int:
                 lot=lot,
                 thawed_at=DEMO_THAWED_AT,
             )
-            print(_summary(prep))
+            bags[arm, visit] = prep
+            print(prep.summary())
+    active, twin = bags["B", "month-0"], bags["C", "month-0"]
+    print()
+    print(_rule("worksheet: arm B, month-0 (active)"))
+    print(active.worksheet())
+    print(_rule("worksheet: arm C, month-0 (its matched placebo)"))
+    print(twin.worksheet())
+    print(_rule("blinded label: arm B, month-0 (active)"))
+    print(active.blinded_label())
+    print(_rule("blinded label: arm C, month-0 (placebo)"))
+    print(twin.blinded_label())
+    same = active.blinded_label() == twin.blinded_label()
+    print(f"labels byte-identical: {'yes' if same else 'NO'}")
     return 0
 
 
@@ -102,10 +107,32 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         prepared_at=args.prepared_at,
     )
     if args.json:
-        print(prep.to_json())
+        print(prep.record().to_json())
+    elif args.label_only:
+        print(prep.blinded_label(), end="")
+    elif args.worksheet_only:
+        print(prep.worksheet(), end="")
     else:
-        print(_summary(prep))
+        print(prep.worksheet())
+        print(_rule("blinded label"))
+        print(prep.blinded_label(), end="")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    verification = dp.verify(_read_text(args.record, "record"))
+    if verification.verified_with_other_version:
+        print(
+            f"note: verified with doseprep {verification.verified_with_other_version},"
+            " not the version that made the record"
+        )
+    if verification.ok:
+        print(f"{args.record}: OK, every field recomputes to the recorded value")
+        return 0
+    for field, recorded, recomputed in verification.differences:
+        print(f"{field}: recorded {recorded}, recomputed {recomputed}")
+    print(f"{args.record}: {len(verification.differences)} difference(s)", file=sys.stderr)
+    return 1
 
 
 def _error_line(row: int, error: dp.DoseError | UsageError) -> str:
@@ -168,7 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--thawed-at", help="ISO 8601 time with offset (default: now, local offset)"
     )
     prepare.add_argument("--prepared-at", help="ISO 8601 time with offset (default: thaw time)")
-    prepare.add_argument("--json", action="store_true", help="print the preparation as JSON")
+    output = prepare.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the preparation record (JSON)")
+    output.add_argument("--label-only", action="store_true", help="print only the blinded label")
+    output.add_argument("--worksheet-only", action="store_true", help="print only the worksheet")
     prepare.set_defaults(run=cmd_prepare)
 
     batch = commands.add_parser("batch", help="a day's orders from CSV to JSON lines")
@@ -176,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--lot", required=True, help="lot TOML file")
     batch.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
     batch.set_defaults(run=cmd_batch)
+
+    verify = commands.add_parser("verify", help="recompute a preparation record and compare")
+    verify.add_argument("record", help="a record written by 'doseprep prepare --json'")
+    verify.set_defaults(run=cmd_verify)
     return parser
 
 

@@ -65,9 +65,11 @@ def test_prepare_json(lot_file: Path) -> None:
         "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    prep = json.loads(result.stdout)
-    assert prep["body_weight_kg"] == 72.5747792
-    assert prep["dose"]["draw_volume_ml"] == 5.8
+    record = json.loads(result.stdout)
+    assert record["preparation"]["body_weight_kg"] == 72.5747792
+    assert record["preparation"]["dose"]["draw_volume_ml"] == 5.8
+    assert record["order"]["weight_as_entered"] == "160 lb"
+    assert len(record["protocol_fingerprint"]) == 64
 
 
 def test_a_user_mistake_is_one_line_on_stderr(lot_file: Path) -> None:

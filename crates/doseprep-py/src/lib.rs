@@ -2,6 +2,8 @@
 //! arguments and results and maps errors to exception classes; every dose rule
 //! lives in the core crate.
 
+use std::sync::Arc;
+
 use doseprep::{self as core, ErrorKind};
 use jiff::tz::{Offset, TimeZone};
 use jiff::ZonedDateTime;
@@ -278,7 +280,7 @@ fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
 #[pyclass(frozen, eq, module = "doseprep")]
 #[derive(PartialEq)]
 struct Protocol {
-    inner: core::Protocol,
+    inner: Arc<core::Protocol>,
 }
 
 #[pymethods]
@@ -287,7 +289,7 @@ impl Protocol {
     #[staticmethod]
     fn care_ssc() -> Protocol {
         Protocol {
-            inner: core::Protocol::care_ssc(),
+            inner: Arc::new(core::Protocol::care_ssc()),
         }
     }
 
@@ -295,7 +297,9 @@ impl Protocol {
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Protocol> {
         core::Protocol::from_toml(text)
-            .map(|inner| Protocol { inner })
+            .map(|inner| Protocol {
+                inner: Arc::new(inner),
+            })
             .map_err(to_py_err)
     }
 
@@ -303,7 +307,9 @@ impl Protocol {
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Protocol> {
         core::Protocol::from_json(text)
-            .map(|inner| Protocol { inner })
+            .map(|inner| Protocol {
+                inner: Arc::new(inner),
+            })
             .map_err(to_py_err)
     }
 
@@ -360,7 +366,7 @@ impl Protocol {
 #[pyclass(frozen, eq, module = "doseprep")]
 #[derive(PartialEq)]
 struct Lot {
-    inner: core::Lot,
+    inner: Arc<core::Lot>,
 }
 
 #[pymethods]
@@ -404,14 +410,18 @@ impl Lot {
             dmso_fraction,
         )
         .map_err(to_py_err)?;
-        Ok(Lot { inner })
+        Ok(Lot {
+            inner: Arc::new(inner),
+        })
     }
 
     /// A lot from TOML text (quantities with units, e.g. `container_volume = "10 mL"`).
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Lot> {
         core::Lot::from_toml(text)
-            .map(|inner| Lot { inner })
+            .map(|inner| Lot {
+                inner: Arc::new(inner),
+            })
             .map_err(to_py_err)
     }
 
@@ -549,6 +559,17 @@ impl Order {
 #[derive(PartialEq)]
 struct Preparation {
     inner: core::Preparation,
+    // The inputs, for the label, the worksheet and the record.
+    protocol: Arc<core::Protocol>,
+    order: core::Order,
+    lot: Arc<core::Lot>,
+}
+
+impl Preparation {
+    fn record(&self) -> PyResult<core::PreparationRecord> {
+        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone())
+            .map_err(to_py_err)
+    }
 }
 
 #[pymethods]
@@ -672,6 +693,28 @@ impl Preparation {
         py_datetime(py, &self.inner.infuse_by)
     }
 
+    /// The text of the bag's label: byte-identical for an active bag and its
+    /// matched placebo.
+    fn blinded_label(&self) -> String {
+        core::blinded_label(&self.protocol, &self.inner)
+    }
+
+    /// One unblinded line: content, volumes, cells, rate, infuse-by time.
+    fn summary(&self) -> String {
+        core::summary_line(&self.inner)
+    }
+
+    /// The unblinded pharmacy worksheet: every step with its quantity.
+    fn worksheet(&self) -> String {
+        core::worksheet(&self.protocol, &self.order, &self.lot, &self.inner)
+    }
+
+    /// The verifiable record of this preparation and its inputs.
+    #[pyo3(name = "record")]
+    fn py_record(&self) -> PyResult<PreparationRecord> {
+        self.record().map(|inner| PreparationRecord { inner })
+    }
+
     /// The preparation as JSON (the core's serde form: quantities named by unit).
     fn to_json(&self) -> PyResult<String> {
         json(&self.inner)
@@ -706,6 +749,123 @@ impl Preparation {
     }
 }
 
+// ------------------------------------------------------------------ records
+
+/// Every input and output of one preparation, its protocol fingerprint and
+/// the library version; JSON round-trips exactly.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct PreparationRecord {
+    inner: core::PreparationRecord,
+}
+
+#[pymethods]
+impl PreparationRecord {
+    /// Read a record from JSON.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<PreparationRecord> {
+        core::PreparationRecord::from_json(text)
+            .map(|inner| PreparationRecord { inner })
+            .map_err(to_py_err)
+    }
+
+    /// The record as pretty JSON.
+    fn to_json(&self) -> PyResult<String> {
+        self.inner.to_json().map_err(to_py_err)
+    }
+
+    /// The record as a dict of JSON values.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_loads(py, &json(&self.inner)?)
+    }
+
+    #[getter]
+    fn library_version(&self) -> &str {
+        &self.inner.library_version
+    }
+
+    #[getter]
+    fn protocol_fingerprint(&self) -> &str {
+        &self.inner.protocol_fingerprint
+    }
+
+    fn __repr__(&self) -> String {
+        let p = &self.inner.preparation;
+        format!(
+            "PreparationRecord(participant={:?}, visit={:?}, content={:?}, protocol_fingerprint={:?})",
+            p.participant,
+            p.visit,
+            p.content.as_str(),
+            self.inner.protocol_fingerprint
+        )
+    }
+}
+
+/// The outcome of `verify`: `ok`, and each field that differs as
+/// `(field, recorded, recomputed)`.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+struct Verification {
+    inner: core::Verification,
+}
+
+#[pymethods]
+impl Verification {
+    /// True when the record checks out.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok()
+    }
+
+    /// `(field, recorded, recomputed)` for every field that differs.
+    #[getter]
+    fn differences(&self) -> Vec<(String, String, String)> {
+        self.inner
+            .differences
+            .iter()
+            .map(|d| (d.field.clone(), d.recorded.clone(), d.recomputed.clone()))
+            .collect()
+    }
+
+    /// The verifying library version, when it differs from the recording one.
+    #[getter]
+    fn verified_with_other_version(&self) -> Option<&str> {
+        self.inner.verified_with_other_version.as_deref()
+    }
+
+    fn __bool__(&self) -> bool {
+        self.inner.ok()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Verification(ok={}, differences={:?})",
+            if self.inner.ok() { "True" } else { "False" },
+            self.differences()
+        )
+    }
+}
+
+/// Recompute a record from its inputs and compare: a `PreparationRecord` or
+/// its JSON text.
+#[pyfunction]
+fn verify(record: &Bound<'_, PyAny>) -> PyResult<Verification> {
+    let verification = if let Ok(text) = record.cast::<PyString>() {
+        core::PreparationRecord::from_json(text.to_str()?).and_then(|r| r.verify())
+    } else if let Ok(record) = record.cast::<PreparationRecord>() {
+        record.get().inner.verify()
+    } else {
+        return Err(type_error(
+            "record",
+            "a PreparationRecord or its JSON text",
+            record,
+        ));
+    };
+    verification
+        .map(|inner| Verification { inner })
+        .map_err(to_py_err)
+}
+
 // ------------------------------------------------------------------ functions
 
 /// Prepare the bag an order calls for: the active bag, or the placebo matched
@@ -724,9 +884,13 @@ fn prepare(
     prepared_at: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Preparation> {
     let order = build_order(participant, weight, arm, visit, thawed_at, prepared_at)?;
-    core::prepare(&protocol.inner, &order, &lot.inner)
-        .map(|inner| Preparation { inner })
-        .map_err(to_py_err)
+    let inner = core::prepare(&protocol.inner, &order, &lot.inner).map_err(to_py_err)?;
+    Ok(Preparation {
+        inner,
+        protocol: Arc::clone(&protocol.inner),
+        order,
+        lot: Arc::clone(&lot.inner),
+    })
 }
 
 fn order_from_item(item: &Bound<'_, PyAny>) -> PyResult<core::Order> {
@@ -789,13 +953,19 @@ fn prepare_many<'py>(
             Err(e) => return Err(e),
         }
     }
-    let mut prepared = core::prepare_many(&protocol.inner, &parsed, &lot.inner).into_iter();
+    let prepared = core::prepare_many(&protocol.inner, &parsed, &lot.inner);
+    let mut prepared = prepared.into_iter().zip(parsed);
     for slot in slots {
         match slot {
             Some(error) => results.append(error)?,
             None => match prepared.next() {
-                Some(Ok(inner)) => results.append(Preparation { inner })?,
-                Some(Err(error)) => results.append(to_py_err(error).into_value(py))?,
+                Some((Ok(inner), order)) => results.append(Preparation {
+                    inner,
+                    protocol: Arc::clone(&protocol.inner),
+                    order,
+                    lot: Arc::clone(&lot.inner),
+                })?,
+                Some((Err(error), _)) => results.append(to_py_err(error).into_value(py))?,
                 None => return Err(PyValueError::new_err("internal: fewer results than orders")),
             },
         }
@@ -815,11 +985,11 @@ mod _core {
 
     #[pymodule_export]
     use super::{
-        prepare, prepare_many, version, DmsoLimitError, DoseError, ImplausibleWeightError,
+        prepare, prepare_many, verify, version, DmsoLimitError, DoseError, ImplausibleWeightError,
         InvalidInputError, InvalidQuantityError, InvalidTimeError, Lot, LotTooDiluteError,
-        NotEnoughContainersError, Order, OutsideToleranceError, Preparation, Protocol,
-        ProtocolError, RecordError, ThawWindowError, UnitError, UnknownArmError, UnknownVisitError,
-        ViabilityError,
+        NotEnoughContainersError, Order, OutsideToleranceError, Preparation, PreparationRecord,
+        Protocol, ProtocolError, RecordError, ThawWindowError, UnitError, UnknownArmError,
+        UnknownVisitError, Verification, ViabilityError,
     };
 
     #[pymodule_init]

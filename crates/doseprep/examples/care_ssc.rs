@@ -25,28 +25,7 @@ fn main() -> Result<(), doseprep::DoseError> {
                 None,
             )?;
             let bag = prepare(&protocol, &order, &lot)?;
-            print!(
-                "arm {arm} {visit}: {:<7} final {} = {} {}",
-                bag.content.as_str(),
-                bag.final_volume,
-                bag.diluent_volume,
-                bag.diluent
-            );
-            if let Some(dose) = &bag.dose {
-                print!(
-                    " + {} from lot {} ({} containers), {} cells ({:+.2}%)",
-                    dose.draw_volume,
-                    dose.lot_id,
-                    dose.containers_to_thaw,
-                    dose.delivered_cells.cells(),
-                    dose.deviation * 100.0
-                );
-            }
-            println!(
-                ", {} mL/h, infuse by {}",
-                bag.pump_rate_ml_per_h,
-                bag.infuse_by.strftime("%H:%M")
-            );
+            println!("{}", doseprep::summary_line(&bag));
         }
     }
     Ok(())

@@ -29,17 +29,21 @@
 //! ```
 
 pub mod error;
+pub mod label;
 pub mod lot;
 pub mod order;
 pub mod prepare;
 pub mod protocol;
+pub mod record;
 pub mod units;
 
 pub use error::{DoseError, ErrorKind, Result};
+pub use label::{blinded_label, summary_line, worksheet};
 pub use lot::Lot;
 pub use order::{parse_time, Order};
 pub use prepare::{prepare, prepare_many, ActiveDose, Preparation};
 pub use protocol::{Content, DoseBasis, DoseRule, FinalVolumeMode, Protocol, SiteSettings};
+pub use record::{Difference, PreparationRecord, Verification};
 pub use units::{BodyWeight, CellConcentration, CellCount, CellsPerKg, ExactVolume, PumpRate};
 
 /// This library's version, written into every preparation record.
