@@ -9,10 +9,10 @@ use jiff::tz::{Offset, TimeZone};
 use jiff::ZonedDateTime;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{
-    PyBool, PyDateAccess, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyList, PyString,
-    PyTimeAccess, PyTzInfo,
+    PyBool, PyDateTime, PyDelta, PyDeltaAccess, PyDict, PyFloat, PyInt, PyList, PyString, PyTzInfo,
 };
 
 create_exception!(
@@ -170,25 +170,38 @@ fn float_arg(field: &str, unit: &str, value: &Bound<'_, PyAny>) -> PyResult<f64>
 
 /// A weight: a number in kg, a string with a unit ("160 lb"), or a quantity
 /// object with `.magnitude` and `.units` (pint's shape, without importing pint).
-fn weight_arg(value: &Bound<'_, PyAny>) -> PyResult<(core::BodyWeight, String)> {
+/// Returns the text the user typed, if the weight was text (for the worksheet).
+fn weight_arg(value: &Bound<'_, PyAny>) -> PyResult<(core::BodyWeight, Option<String>)> {
+    let py = value.py();
+    let in_kg = |kg: f64| -> PyResult<(core::BodyWeight, Option<String>)> {
+        Ok((core::BodyWeight::from_kg(kg).map_err(to_py_err)?, None))
+    };
+    // Plain floats first: the common case, and no attribute probe (a failed
+    // `hasattr` costs a Python exception).
+    if let Ok(number) = value.cast_exact::<PyFloat>() {
+        return in_kg(number.value());
+    }
     if let Ok(text) = value.cast::<PyString>() {
         let text = text.to_str()?;
         let weight = core::BodyWeight::parse(text).map_err(to_py_err)?;
-        return Ok((weight, text.trim().to_owned()));
+        return Ok((weight, Some(text.trim().to_owned())));
     }
-    if value.hasattr("magnitude")? && value.hasattr("units")? {
-        let magnitude = float_arg("weight", "", &value.getattr("magnitude")?)?;
-        let units = value.getattr("units")?.str()?.to_string();
+    if !value.is_instance_of::<PyInt>()
+        && value.hasattr(intern!(py, "magnitude"))?
+        && value.hasattr(intern!(py, "units"))?
+    {
+        let magnitude = float_arg("weight", "", &value.getattr(intern!(py, "magnitude"))?)?;
+        let units = value.getattr(intern!(py, "units"))?.str()?.to_string();
         let weight = match units.as_str() {
             "kilogram" | "kg" => core::BodyWeight::from_kg(magnitude),
             "pound" | "lb" | "avoirdupois_pound" => core::BodyWeight::from_pounds(magnitude),
             other => core::BodyWeight::parse(&format!("{magnitude} {other}")),
         }
         .map_err(to_py_err)?;
-        return Ok((weight, format!("{magnitude} {units}")));
+        return Ok((weight, Some(format!("{magnitude} {units}"))));
     }
     let kg = float_arg("weight", "kg", value).map_err(|e| {
-        if e.is_instance_of::<PyTypeError>(value.py()) {
+        if e.is_instance_of::<PyTypeError>(py) {
             type_error(
                 "weight",
                 "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity",
@@ -198,8 +211,7 @@ fn weight_arg(value: &Bound<'_, PyAny>) -> PyResult<(core::BodyWeight, String)> 
             e
         }
     })?;
-    let weight = core::BodyWeight::from_kg(kg).map_err(to_py_err)?;
-    Ok((weight, format!("{kg} kg")))
+    in_kg(kg)
 }
 
 fn invalid_time(field: &str, input: String, reason: &str) -> PyErr {
@@ -222,7 +234,8 @@ fn time_arg(field: &str, value: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
             value,
         )
     })?;
-    let offset = datetime.call_method0("utcoffset")?;
+    let py = value.py();
+    let offset = datetime.call_method0(intern!(py, "utcoffset"))?;
     if offset.is_none() {
         return Err(invalid_time(
             field,
@@ -232,17 +245,17 @@ fn time_arg(field: &str, value: &Bound<'_, PyAny>) -> PyResult<ZonedDateTime> {
     }
     let offset = offset.cast::<PyDelta>()?;
     let offset_seconds = offset.get_days() * 86_400 + offset.get_seconds();
+    // `timestamp()` is one C call, where reading seven fields is seven
+    // attribute lookups under the stable ABI. Its f64 resolves microseconds
+    // exactly for any year before 2106 (ulp < 1 µs), so rounding to the
+    // microsecond recovers the datetime's own value.
+    let seconds: f64 = datetime.call_method0(intern!(py, "timestamp"))?.extract()?;
+    let whole = seconds.floor();
+    let micros = ((seconds - whole) * 1e6).round();
     let build = || -> Result<ZonedDateTime, jiff::Error> {
-        let civil = jiff::civil::DateTime::new(
-            i16::try_from(datetime.get_year()).unwrap_or(i16::MAX),
-            datetime.get_month() as i8,
-            datetime.get_day() as i8,
-            datetime.get_hour() as i8,
-            datetime.get_minute() as i8,
-            datetime.get_second() as i8,
-            (datetime.get_microsecond() * 1000) as i32,
-        )?;
-        civil.to_zoned_datetime(TimeZone::fixed(Offset::from_seconds(offset_seconds)?))
+        let timestamp = jiff::Timestamp::new(whole as i64, 0)?
+            .checked_add(jiff::SignedDuration::from_micros(micros as i64))?;
+        Ok(timestamp.to_zoned_datetime(TimeZone::fixed(Offset::from_seconds(offset_seconds)?)))
     };
     build().map_err(|e| invalid_time(field, datetime.to_string(), &e.to_string()))
 }
@@ -264,6 +277,11 @@ fn py_datetime<'py>(py: Python<'py>, time: &ZonedDateTime) -> PyResult<Bound<'py
         u32::try_from(civil.subsec_nanosecond() / 1000).unwrap_or(0),
         Some(&tzinfo),
     )
+}
+
+/// A Python string literal for a repr: 'CARE-012'.
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
@@ -352,10 +370,20 @@ impl Protocol {
 
     fn __repr__(&self) -> String {
         format!(
-            "Protocol(name={:?}, visits={:?}, arms={:?})",
-            self.inner.name,
-            self.inner.visits,
-            self.inner.arms.keys().collect::<Vec<_>>()
+            "Protocol(name={}, visits=[{}], arms=[{}])",
+            quoted(&self.inner.name),
+            self.inner
+                .visits
+                .iter()
+                .map(|v| quoted(v))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.inner
+                .arms
+                .keys()
+                .map(|a| quoted(a))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     }
 }
@@ -453,8 +481,8 @@ impl Lot {
     fn __repr__(&self) -> String {
         let l = &self.inner;
         format!(
-            "Lot(lot_id={:?}, viable_cells_per_ml={:?}, viability={:?}, container_volume_ml={:?}, containers={}, dmso_fraction={})",
-            l.lot_id(),
+            "Lot(lot_id={}, viable_cells_per_ml={:?}, viability={:?}, container_volume_ml={:?}, containers={}, dmso_fraction={})",
+            quoted(l.lot_id()),
             l.viable_cells_per_ml().cells_per_ml(),
             l.viability(),
             l.container_volume().ml(),
@@ -473,23 +501,65 @@ struct Order {
     inner: core::Order,
 }
 
-fn build_order(
+/// Remembers the last `datetime` converted, so a batch whose orders share one
+/// thaw-time object converts it once. It holds a reference to that object, so
+/// the identity test cannot be fooled by a freed and reused address, and it
+/// only keeps datetimes whose offset is fixed by their tzinfo's type
+/// (`datetime.timezone` or `zoneinfo.ZoneInfo`), never a custom tzinfo.
+#[derive(Default)]
+struct TimeCache<'py> {
+    last: Option<(Bound<'py, PyAny>, ZonedDateTime)>,
+}
+
+impl<'py> TimeCache<'py> {
+    fn convert(&mut self, field: &str, value: &Bound<'py, PyAny>) -> PyResult<ZonedDateTime> {
+        if let Some((object, time)) = &self.last {
+            if object.is(value) {
+                return Ok(time.clone());
+            }
+        }
+        let time = time_arg(field, value)?;
+        if Self::cacheable(value)? {
+            self.last = Some((value.clone(), time.clone()));
+        }
+        Ok(time)
+    }
+
+    fn cacheable(value: &Bound<'py, PyAny>) -> PyResult<bool> {
+        let py = value.py();
+        if !value.get_type().is(py.get_type::<PyDateTime>()) {
+            return Ok(false);
+        }
+        let tzinfo_type = value.getattr(intern!(py, "tzinfo"))?.get_type();
+        let module = tzinfo_type.module()?;
+        let name = tzinfo_type.name()?;
+        Ok(matches!(
+            (module.to_str()?, name.to_str()?),
+            ("datetime", "timezone") | ("zoneinfo", "ZoneInfo")
+        ))
+    }
+}
+
+fn build_order<'py>(
     participant: &str,
-    weight: &Bound<'_, PyAny>,
+    weight: &Bound<'py, PyAny>,
     arm: &str,
     visit: &str,
-    thawed_at: &Bound<'_, PyAny>,
-    prepared_at: Option<&Bound<'_, PyAny>>,
+    thawed_at: &Bound<'py, PyAny>,
+    prepared_at: Option<&Bound<'py, PyAny>>,
+    times: &mut TimeCache<'py>,
 ) -> PyResult<core::Order> {
     let (weight, as_entered) = weight_arg(weight)?;
-    let thawed_at = time_arg("thawed_at", thawed_at)?;
+    let thawed_at = times.convert("thawed_at", thawed_at)?;
     let prepared_at = prepared_at
         .filter(|v| !v.is_none())
-        .map(|v| time_arg("prepared_at", v))
+        .map(|v| times.convert("prepared_at", v))
         .transpose()?;
     let mut order = core::Order::new(participant, weight, arm, visit, thawed_at, prepared_at)
         .map_err(to_py_err)?;
-    order.set_weight_as_entered(&as_entered);
+    if let Some(text) = as_entered {
+        order.set_weight_as_entered(&text);
+    }
     Ok(order)
 }
 
@@ -505,8 +575,16 @@ impl Order {
         thawed_at: &Bound<'_, PyAny>,
         prepared_at: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Order> {
-        build_order(participant, weight, arm, visit, thawed_at, prepared_at)
-            .map(|inner| Order { inner })
+        build_order(
+            participant,
+            weight,
+            arm,
+            visit,
+            thawed_at,
+            prepared_at,
+            &mut TimeCache::default(),
+        )
+        .map(|inner| Order { inner })
     }
 
     #[getter]
@@ -518,7 +596,7 @@ impl Order {
         self.inner.weight().kg()
     }
     #[getter]
-    fn weight_as_entered(&self) -> &str {
+    fn weight_as_entered(&self) -> Option<&str> {
         self.inner.weight_as_entered()
     }
     #[getter]
@@ -541,13 +619,14 @@ impl Order {
     fn __repr__(&self) -> String {
         let o = &self.inner;
         format!(
-            "Order(participant={:?}, weight={:?}, arm={:?}, visit={:?}, thawed_at={:?}, prepared_at={:?})",
-            o.participant(),
-            o.weight_as_entered(),
-            o.arm(),
-            o.visit(),
-            o.thawed_at().to_string(),
-            o.prepared_at().to_string()
+            "Order(participant={}, weight={}, arm={}, visit={}, thawed_at={}, prepared_at={})",
+            quoted(o.participant()),
+            o.weight_as_entered()
+                .map_or_else(|| format!("{:?}", o.weight().kg()), quoted),
+            quoted(o.arm()),
+            quoted(o.visit()),
+            quoted(&o.thawed_at().to_string()),
+            quoted(&o.prepared_at().to_string())
         )
     }
 }
@@ -728,11 +807,11 @@ impl Preparation {
     fn __repr__(&self) -> String {
         let p = &self.inner;
         let mut text = format!(
-            "Preparation(content={:?}, participant={:?}, arm={:?}, visit={:?}, final_volume_ml={:?}, diluent_volume_ml={:?}",
-            p.content.as_str(),
-            p.participant,
-            p.arm,
-            p.visit,
+            "Preparation(content={}, participant={}, arm={}, visit={}, final_volume_ml={:?}, diluent_volume_ml={:?}",
+            quoted(p.content.as_str()),
+            quoted(&p.participant),
+            quoted(&p.arm),
+            quoted(&p.visit),
             p.final_volume.ml(),
             p.diluent_volume.ml()
         );
@@ -792,11 +871,11 @@ impl PreparationRecord {
     fn __repr__(&self) -> String {
         let p = &self.inner.preparation;
         format!(
-            "PreparationRecord(participant={:?}, visit={:?}, content={:?}, protocol_fingerprint={:?})",
-            p.participant,
-            p.visit,
-            p.content.as_str(),
-            self.inner.protocol_fingerprint
+            "PreparationRecord(participant={}, visit={}, content={}, protocol_fingerprint={})",
+            quoted(&p.participant),
+            quoted(&p.visit),
+            quoted(p.content.as_str()),
+            quoted(&self.inner.protocol_fingerprint)
         )
     }
 }
@@ -883,7 +962,15 @@ fn prepare(
     thawed_at: &Bound<'_, PyAny>,
     prepared_at: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Preparation> {
-    let order = build_order(participant, weight, arm, visit, thawed_at, prepared_at)?;
+    let order = build_order(
+        participant,
+        weight,
+        arm,
+        visit,
+        thawed_at,
+        prepared_at,
+        &mut TimeCache::default(),
+    )?;
     let inner = core::prepare(&protocol.inner, &order, &lot.inner).map_err(to_py_err)?;
     Ok(Preparation {
         inner,
@@ -893,36 +980,46 @@ fn prepare(
     })
 }
 
-fn order_from_item(item: &Bound<'_, PyAny>) -> PyResult<core::Order> {
+fn required_item<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
+    dict.get_item(key)?.ok_or_else(|| {
+        to_py_err(core::DoseError::InvalidInput {
+            field: key.to_string(),
+            reason: format!(
+                "the order has no '{key}'; give participant, weight, arm, visit and thawed_at"
+            ),
+        })
+    })
+}
+
+fn order_from_item<'py>(
+    item: &Bound<'py, PyAny>,
+    times: &mut TimeCache<'py>,
+) -> PyResult<core::Order> {
     if let Ok(order) = item.cast::<Order>() {
         return Ok(order.get().inner.clone());
     }
     let dict = item
         .cast::<PyDict>()
         .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item))?;
-    let required = |key: &str| -> PyResult<Bound<'_, PyAny>> {
-        dict.get_item(key)?.ok_or_else(|| {
-            to_py_err(core::DoseError::InvalidInput {
-                field: key.to_owned(),
-                reason: format!(
-                    "the order has no {key:?}; give participant, weight, arm, visit and thawed_at"
-                ),
-            })
-        })
-    };
-    let text = |key: &str| -> PyResult<String> {
+    let py = item.py();
+    let required = |key: &Bound<'py, PyString>| required_item(dict, key);
+    let text = |key: &Bound<'py, PyString>| -> PyResult<String> {
         let value = required(key)?;
         value
             .extract::<String>()
-            .map_err(|_| type_error(key, "a str", &value))
+            .map_err(|_| type_error(&key.to_string(), "a str", &value))
     };
     build_order(
-        &text("participant")?,
-        &required("weight")?,
-        &text("arm")?,
-        &text("visit")?,
-        &required("thawed_at")?,
-        dict.get_item("prepared_at")?.as_ref(),
+        &text(intern!(py, "participant"))?,
+        &required(intern!(py, "weight"))?,
+        &text(intern!(py, "arm"))?,
+        &text(intern!(py, "visit"))?,
+        &required(intern!(py, "thawed_at"))?,
+        dict.get_item(intern!(py, "prepared_at"))?.as_ref(),
+        times,
     )
 }
 
@@ -940,9 +1037,10 @@ fn prepare_many<'py>(
     let results = PyList::empty(py);
     let mut parsed = Vec::new();
     let mut slots = Vec::new();
+    let mut times = TimeCache::default();
     for item in orders.try_iter()? {
         let item = item?;
-        match order_from_item(&item) {
+        match order_from_item(&item, &mut times) {
             Ok(order) => {
                 slots.push(None);
                 parsed.push(order);

@@ -15,7 +15,8 @@ use crate::units::BodyWeight;
 pub struct Order {
     participant: String,
     weight: BodyWeight,
-    weight_as_entered: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weight_as_entered: Option<String>,
     arm: String,
     visit: String,
     thawed_at: Zoned,
@@ -28,7 +29,8 @@ pub struct Order {
 struct OrderFields {
     participant: String,
     weight: BodyWeight,
-    weight_as_entered: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weight_as_entered: Option<String>,
     arm: String,
     visit: String,
     thawed_at: Zoned,
@@ -78,7 +80,7 @@ impl Order {
         Ok(Order {
             participant: non_empty("participant", participant)?,
             weight,
-            weight_as_entered: weight.to_string(),
+            weight_as_entered: None,
             arm: non_empty("arm", arm)?,
             visit: non_empty("visit", visit)?,
             prepared_at: prepared_at.unwrap_or_else(|| thawed_at.clone()),
@@ -103,13 +105,13 @@ impl Order {
             thawed_at,
             prepared_at,
         )?;
-        order.weight_as_entered = weight.trim().to_owned();
+        order.set_weight_as_entered(weight);
         Ok(order)
     }
 
     /// Record the weight as the user typed it (for the worksheet), e.g. "160 lb".
     pub fn set_weight_as_entered(&mut self, text: &str) {
-        text.trim().clone_into(&mut self.weight_as_entered);
+        self.weight_as_entered = Some(text.trim().to_owned());
     }
 
     /// Participant id.
@@ -120,9 +122,10 @@ impl Order {
     pub fn weight(&self) -> BodyWeight {
         self.weight
     }
-    /// The weight as the user entered it ("160 lb").
-    pub fn weight_as_entered(&self) -> &str {
-        &self.weight_as_entered
+    /// The weight as the user typed it ("160 lb"), if it was typed as text
+    /// rather than given as a number of kilograms.
+    pub fn weight_as_entered(&self) -> Option<&str> {
+        self.weight_as_entered.as_deref()
     }
     /// Arm.
     pub fn arm(&self) -> &str {

@@ -109,11 +109,13 @@ pub fn worksheet(protocol: &Protocol, order: &Order, lot: &Lot, prep: &Preparati
     let _ = writeln!(sheet);
     let _ = writeln!(sheet, "1. Verify the order");
     let _ = writeln!(sheet, "   Participant: {}", prep.participant);
+    let entered = order
+        .weight_as_entered()
+        .map_or_else(String::new, |text| format!(" (entered as {text})"));
     let _ = writeln!(
         sheet,
-        "   Weight: {} (entered as {})",
-        numbers::kilograms(prep.body_weight_kg),
-        order.weight_as_entered()
+        "   Weight: {}{entered}",
+        numbers::kilograms(prep.body_weight_kg)
     );
     if prep.dosing_weight_kg != prep.body_weight_kg {
         let _ = writeln!(

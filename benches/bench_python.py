@@ -1,0 +1,272 @@
+"""A day of orders prepared four ways, timed in one run (``make bench-python``).
+
+(a) plain Python with pint quantities, the way a pharmacist would write it
+    without this library;
+(b) the same arithmetic on bare floats, no units and no checks: the floor for
+    Python-level code;
+(c) ``dp.prepare`` called once per order;
+(d) ``dp.prepare_many`` called once for the whole day.
+
+(a) and (b) are checked against doseprep on a sample (1e-9 relative) first, so
+the comparison is between programs that compute the same numbers. Ratios are
+what to read: the machines are noisy, and all four run in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pint
+
+import doseprep as dp
+
+SCHEDULE = {
+    "A": {"month-0": "active", "month-3": "active"},
+    "B": {"month-0": "active", "month-3": "placebo"},
+    "C": {"month-0": "placebo", "month-3": "placebo"},
+}
+THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+LOT = {
+    "lot_id": "UC-0042",
+    "viable_cells_per_ml": 12.5e6,
+    "viability": 0.93,
+    "container_volume_ml": 10.0,
+    "containers": 100,
+}
+# CARE-SSc with its site defaults, as a pharmacist would copy them by hand.
+DOSE_PER_KG = 1e6
+FINAL_ML = 50.0
+INCREMENT_ML = 0.1
+TOLERANCE = 0.10
+DURATION_MIN = 30.0
+WINDOW = timedelta(hours=3)
+HALF_WAY_SLACK = 1e-9
+
+Order = tuple[str, float, str, str]
+
+
+def day_of_orders(count: int, seed: int) -> list[Order]:
+    rng = random.Random(seed)
+    arms, visits = list(SCHEDULE), ["month-0", "month-3"]
+    return [
+        (f"P-{i:06d}", rng.uniform(35, 150), rng.choice(arms), rng.choice(visits))
+        for i in range(count)
+    ]
+
+
+def round_half_up(quotient: float) -> float:
+    floor = math.floor(quotient)
+    return floor + 1 if quotient - floor >= 0.5 - HALF_WAY_SLACK else floor
+
+
+class PintReference:
+    """(a) Units everywhere, with pint, and the checks a careful script makes."""
+
+    def __init__(self) -> None:
+        ureg = pint.UnitRegistry()
+        q = ureg.Quantity
+        self.q = q
+        self.dose_per_kg = q(DOSE_PER_KG, "1/kg")
+        self.final_volume = q(FINAL_ML, "mL")
+        self.increment = q(INCREMENT_ML, "mL")
+        self.duration = q(DURATION_MIN, "min")
+        self.concentration = q(LOT["viable_cells_per_ml"], "1/mL")
+        self.container = q(LOT["container_volume_ml"], "mL")
+        self.min_weight, self.max_weight = q(30, "kg"), q(250, "kg")
+
+    def prepare(self, order: Order) -> dict[str, Any]:
+        participant, weight_kg, arm, visit = order
+        content = SCHEDULE[arm][visit]
+        weight = self.q(weight_kg, "kg")
+        if not self.min_weight <= weight <= self.max_weight:
+            raise ValueError(f"implausible weight {weight}")
+        pump = (self.final_volume / self.duration).to("mL/h")
+        infuse_by = THAWED_AT + WINDOW
+        start_by = infuse_by - timedelta(minutes=DURATION_MIN)
+        result: dict[str, Any] = {
+            "participant": participant,
+            "content": content,
+            "final_volume_ml": self.final_volume.to("mL").magnitude,
+            "pump_rate_ml_per_h": pump.magnitude,
+            "start_by": start_by,
+            "infuse_by": infuse_by,
+        }
+        if content == "placebo":
+            result.update(diluent_volume_ml=FINAL_ML, draw_volume_ml=0.0, delivered_cells=0.0)
+            return result
+        target = (self.dose_per_kg * weight).to("dimensionless")
+        unrounded = (target / self.concentration).to("mL")
+        draw = round_half_up((unrounded / self.increment).to("").magnitude) * self.increment
+        if draw > self.final_volume:
+            raise ValueError(f"lot too dilute: {draw}")
+        delivered = (draw * self.concentration).to("dimensionless")
+        deviation = ((delivered - target) / target).magnitude
+        if abs(deviation) > TOLERANCE:
+            raise ValueError(f"deviation {deviation}")
+        containers = math.ceil((draw / self.container).to("").magnitude - 1e-9)
+        result.update(
+            diluent_volume_ml=(self.final_volume - draw).to("mL").magnitude,
+            draw_volume_ml=draw.to("mL").magnitude,
+            delivered_cells=delivered.magnitude,
+            deviation=deviation,
+            containers_to_thaw=containers,
+        )
+        return result
+
+
+def prepare_floats(order: Order) -> dict[str, Any]:
+    """(b) The same arithmetic on bare floats: no units, no checks."""
+    participant, weight_kg, arm, visit = order
+    content = SCHEDULE[arm][visit]
+    infuse_by = THAWED_AT + WINDOW
+    result: dict[str, Any] = {
+        "participant": participant,
+        "content": content,
+        "final_volume_ml": FINAL_ML,
+        "pump_rate_ml_per_h": FINAL_ML / (DURATION_MIN / 60),
+        "start_by": infuse_by - timedelta(minutes=DURATION_MIN),
+        "infuse_by": infuse_by,
+    }
+    if content == "placebo":
+        result.update(diluent_volume_ml=FINAL_ML, draw_volume_ml=0.0, delivered_cells=0.0)
+        return result
+    target = DOSE_PER_KG * weight_kg
+    increments = round_half_up(target / LOT["viable_cells_per_ml"] / INCREMENT_ML)
+    draw_ul = increments * 100
+    delivered = draw_ul * LOT["viable_cells_per_ml"] / 1000
+    result.update(
+        diluent_volume_ml=(50_000 - draw_ul) / 1000,
+        draw_volume_ml=draw_ul / 1000,
+        delivered_cells=delivered,
+        deviation=(delivered - target) / target,
+        containers_to_thaw=math.ceil(draw_ul / 10_000),
+    )
+    return result
+
+
+def check_agreement(
+    orders: list[Order], lot: dp.Lot, protocol: dp.Protocol, pint_ref: PintReference
+) -> None:
+    fields = (
+        "final_volume_ml",
+        "diluent_volume_ml",
+        "draw_volume_ml",
+        "delivered_cells",
+        "pump_rate_ml_per_h",
+        "infuse_by",
+        "start_by",
+    )
+    for order in orders:
+        participant, weight, arm, visit = order
+        prep = dp.prepare(
+            protocol,
+            participant=participant,
+            weight=weight,
+            arm=arm,
+            visit=visit,
+            lot=lot,
+            thawed_at=THAWED_AT,
+        )
+        for name, ref in (
+            ("pint", pint_ref.prepare(order)),
+            ("floats", prepare_floats(order)),
+        ):
+            for field in fields:
+                ours, theirs = getattr(prep, field), ref[field]
+                same = (
+                    ours == theirs
+                    if isinstance(ours, datetime)
+                    else math.isclose(ours, theirs, rel_tol=1e-9, abs_tol=1e-12)
+                )
+                if not same:
+                    sys.exit(f"{name} disagrees on {field} for {order}: {theirs} vs {ours}")
+            if prep.content == "active":
+                assert prep.deviation is not None
+                assert math.isclose(prep.deviation, ref["deviation"], rel_tol=1e-9, abs_tol=1e-15)
+                assert prep.containers_to_thaw == ref["containers_to_thaw"]
+
+
+def timed(run: Callable[[], list[Any]]) -> float:
+    """Seconds to build the day's list of results. Every way returns its list,
+    so freeing 100,000 results falls outside the timing for all four alike."""
+    start = time.perf_counter()
+    results = run()
+    elapsed = time.perf_counter() - start
+    assert len(results) == len(ORDERS_SEEN) or not ORDERS_SEEN
+    assert not any(isinstance(r, dp.DoseError) for r in results)
+    return elapsed
+
+
+ORDERS_SEEN: list[Order] = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=20261125)
+    args = parser.parse_args()
+
+    orders = day_of_orders(args.orders, args.seed)
+    protocol = dp.Protocol.care_ssc()
+    lot = dp.Lot(**LOT)  # type: ignore[arg-type]
+    pint_ref = PintReference()
+    check_agreement(orders[:1000], lot, protocol, pint_ref)
+    as_dicts = [
+        {"participant": p, "weight": w, "arm": a, "visit": v, "thawed_at": THAWED_AT}
+        for p, w, a, v in orders
+    ]
+
+    ORDERS_SEEN[:] = orders
+
+    def loop_prepare() -> list[dp.Preparation]:
+        return [
+            dp.prepare(
+                protocol,
+                participant=participant,
+                weight=weight,
+                arm=arm,
+                visit=visit,
+                lot=lot,
+                thawed_at=THAWED_AT,
+            )
+            for participant, weight, arm, visit in orders
+        ]
+
+    def many() -> list[dp.Preparation | dp.DoseError]:
+        return dp.prepare_many(protocol, as_dicts, lot=lot)
+
+    seconds = {
+        "(a) pint reference": timed(lambda: [pint_ref.prepare(o) for o in orders]),
+        "(b) bare floats": timed(lambda: [prepare_floats(o) for o in orders]),
+        "(c) dp.prepare loop": timed(loop_prepare),
+        "(d) dp.prepare_many": timed(many),
+    }
+    a, b = seconds["(a) pint reference"], seconds["(b) bare floats"]
+    n = len(orders)
+    print(f"{n:,} orders (weights 35-150 kg, arms A/B/C, both visits), seed {args.seed}")
+    print(f"doseprep {dp.__version__}, Python {sys.version.split()[0]}")
+    print()
+    print("| way | µs/order | time ÷ (a) | time ÷ (b) |")
+    print("|---|---:|---:|---:|")
+    for name, total in seconds.items():
+        print(f"| {name} | {total / n * 1e6:.2f} | {total / a:.4f} | {total / b:.2f} |")
+    print()
+    c, d = seconds["(c) dp.prepare loop"], seconds["(d) dp.prepare_many"]
+    targets = [
+        ("(c) at least 100x faster than (a)", a / c >= 100, f"{a / c:.0f}x"),
+        ("(c) at most 3x slower than (b)", c / b <= 3, f"{c / b:.2f}x"),
+        ("(d) faster than (b)", d < b, f"{b / d:.2f}x faster"),
+    ]
+    for text, met, figure in targets:
+        print(f"{'met ' if met else 'MISSED'}  {text}: {figure}")
+
+
+if __name__ == "__main__":
+    main()
