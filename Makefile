@@ -2,20 +2,24 @@
 # commands of the README; both work on a fresh clone (they create .venv and
 # build the Python extension themselves).
 
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# Fuzz/property budgets for the test command; raise them for a long run,
-# e.g. `make test HYPOTHESIS_PROFILE=long PROPTEST_CASES=100000`.
+# Fuzzing budgets for the test command; raise them for a long run, e.g.
+# `make fuzz FUZZ_SECONDS=600` or `make python-test HYPOTHESIS_PROFILE=long`.
 HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
+FUZZ_SECONDS ?= 5
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_TARGETS := protocol quantity
 
-.PHONY: run test lint rust-test python-test python-build bench bench-rust bench-python clean
+.PHONY: run test lint rust-test python-test python-build fuzz bench bench-rust bench-python clean
 
 run: python-build
 	$(VENV)/bin/doseprep demo
 
-test: lint rust-test python-test
+test: lint rust-test fuzz python-test
 
 lint: $(VENV)/.installed
 	cargo fmt --all -- --check
@@ -40,6 +44,21 @@ $(VENV)/.installed: python/requirements-dev.txt
 # Always rebuilt: cargo makes it quick when nothing changed.
 python-build: $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
+
+# libFuzzer over the protocol/lot/record parsers and the quantity parsers.
+# cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain
+# (the only one here) accept them. New corpus entries go to the ignored
+# crates/fuzz/corpus; crates/fuzz/seeds holds the committed seeds.
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version $(CARGO_FUZZ_VERSION) --locked
+	for target in $(FUZZ_TARGETS); do \
+		mkdir -p crates/fuzz/corpus/$$target && \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run -O --fuzz-dir crates/fuzz $$target \
+			crates/fuzz/corpus/$$target crates/fuzz/seeds/$$target \
+			-- -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 2>&1 \
+			| grep -E '^(Done|stat::number_of_executed_units|==|SUMMARY)|panicked|ERROR' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 bench: bench-rust bench-python
 

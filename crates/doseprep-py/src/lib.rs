@@ -168,6 +168,36 @@ fn float_arg(field: &str, unit: &str, value: &Bound<'_, PyAny>) -> PyResult<f64>
     }
 }
 
+/// A count of containers: an int, or a float with a whole value (4.0); NaN,
+/// infinities, fractions, zero and negatives are `DoseError`s.
+fn containers_arg(value: &Bound<'_, PyAny>) -> PyResult<u32> {
+    let bad = |shown: String| {
+        to_py_err(core::DoseError::InvalidInput {
+            field: "containers".to_owned(),
+            reason: format!(
+                "{shown} containers is not a whole count from 1 to {}; count the containers of this lot on hand",
+                u32::MAX
+            ),
+        })
+    };
+    if value.is_instance_of::<PyBool>() {
+        return Err(type_error("containers", "an int", value));
+    }
+    if let Ok(count) = value.extract::<i64>() {
+        return u32::try_from(count).map_err(|_| bad(count.to_string()));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return Err(bad(value.str()?.to_string()));
+    }
+    let number = float_arg("containers", "", value)
+        .map_err(|_| type_error("containers", "an int", value))?;
+    if number.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&number) {
+        // A whole float in range converts exactly.
+        return Ok(number as u32);
+    }
+    Err(bad(format!("{number:?}")))
+}
+
 /// A weight: a number in kg, a string with a unit ("160 lb"), or a quantity
 /// object with `.magnitude` and `.units` (pint's shape, without importing pint).
 /// Returns the text the user typed, if the weight was text (for the worksheet).
@@ -412,18 +442,7 @@ impl Lot {
         let concentration = float_arg("viable_cells_per_ml", "cells/mL", viable_cells_per_ml)?;
         let viability = float_arg("viability", "", viability)?;
         let container_ml = float_arg("container_volume_ml", "mL", container_volume_ml)?;
-        if containers.is_instance_of::<PyBool>() {
-            return Err(type_error("containers", "an int", containers));
-        }
-        let containers: i64 = containers
-            .extract()
-            .map_err(|_| type_error("containers", "an int", containers))?;
-        let containers = u32::try_from(containers).map_err(|_| {
-            to_py_err(core::DoseError::InvalidInput {
-                field: "containers".to_owned(),
-                reason: format!("{containers} containers is not a count from 1 to {}; count the containers on hand", u32::MAX),
-            })
-        })?;
+        let containers = containers_arg(containers)?;
         let dmso_fraction = dmso_fraction
             .filter(|v| !v.is_none())
             .map(|v| float_arg("dmso_fraction", "", v))

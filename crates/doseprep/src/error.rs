@@ -5,6 +5,17 @@
 
 use std::fmt;
 
+/// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
+/// "1e308", not 309 digits) and for tiny magnitudes.
+fn show(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && (magnitude >= 1e15 || (magnitude != 0.0 && magnitude < 1e-6)) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
 /// Everything that can stop a preparation. Library code returns one of these
 /// instead of panicking, whatever the input.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -48,7 +59,7 @@ pub enum DoseError {
     },
 
     /// NaN, an infinity, zero, a negative number or a value too large to be real.
-    #[error("{field}: {value} {unit} is not a valid value; it must be {requirement}")]
+    #[error("{field}: {} {unit} is not a valid value; it must be {requirement}", show(*.value))]
     InvalidQuantity {
         /// Which input.
         field: String,
@@ -61,7 +72,7 @@ pub enum DoseError {
     },
 
     /// A body weight outside the protocol's plausible range.
-    #[error("weight {weight_kg} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol; {fix}")]
+    #[error("weight {} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol; {fix}", show(*.weight_kg))]
     ImplausibleWeight {
         /// The weight in kilograms as understood.
         weight_kg: f64,
@@ -96,7 +107,7 @@ pub enum DoseError {
     },
 
     /// Viability outside (0, 1].
-    #[error("viability {value} is outside 0-1 (a fraction of live cells); {fix}")]
+    #[error("viability {} is outside 0-1 (a fraction of live cells); {fix}", show(*.value))]
     ViabilityOutOfRange {
         /// The value as given.
         value: f64,
@@ -116,7 +127,7 @@ pub enum DoseError {
     },
 
     /// The draw does not fit in the bag.
-    #[error("lot {lot_id} is too dilute: the dose needs {draw_ml} mL at {concentration} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason}); use a more concentrated lot")]
+    #[error("lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason}); use a more concentrated lot", show(*.draw_ml), show(*.concentration))]
     LotTooDilute {
         /// The lot.
         lot_id: String,
@@ -146,7 +157,7 @@ pub enum DoseError {
     },
 
     /// After rounding the draw, the delivered dose misses the target by more than the tolerance.
-    #[error("delivered dose {delivered} cells from a {draw_ml} mL draw deviates {deviation_percent:+.2}% from the target {target} cells, beyond the protocol tolerance of ±{tolerance_percent}%; the {increment_ml} mL draw increment is too coarse for this lot, use a finer increment or a less concentrated lot")]
+    #[error("delivered dose {} cells from a {draw_ml} mL draw deviates {deviation_percent:+.2}% from the target {} cells, beyond the protocol tolerance of ±{tolerance_percent}%; the {increment_ml} mL draw increment is too coarse for this lot, use a finer increment or a less concentrated lot", show(*.delivered), show(*.target))]
     OutsideTolerance {
         /// Cells delivered by the rounded draw.
         delivered: f64,
@@ -216,7 +227,7 @@ pub enum DoseError {
     },
 
     /// A protocol file that does not parse (syntax, a missing or unknown key).
-    #[error("protocol file ({format}) is malformed: {detail}")]
+    #[error("protocol file ({format}) is malformed: {detail}; fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every key)")]
     MalformedProtocol {
         /// "TOML" or "JSON".
         format: String,

@@ -307,3 +307,54 @@ fn protocol_mutations_never_panic() {
         }
     }
 }
+
+#[test]
+fn prepare_many_returns_every_result_in_order() {
+    let protocol = Protocol::care_ssc();
+    let lot = Lot::new(
+        "L",
+        CellConcentration::new("c", 12.5e6).unwrap(),
+        0.93,
+        ExactVolume::from_microlitres(10_000),
+        4,
+        None,
+    )
+    .unwrap();
+    let rows = [
+        (72.4, "A", true),
+        (352.0, "A", false), // implausible weight
+        (72.4, "C", true),
+        (72.4, "Z", false), // unknown arm
+        (150.0, "B", true),
+        (20.0, "C", false), // implausible even for a placebo
+    ];
+    let orders: Vec<Order> = rows
+        .iter()
+        .map(|(kg, arm, _)| order(*kg, arm, "month-0", 0))
+        .collect();
+    let results = doseprep::prepare_many(&protocol, &orders, &lot);
+    assert_eq!(results.len(), rows.len());
+    for ((kg, arm, ok), result) in rows.iter().zip(&results) {
+        assert_eq!(result.is_ok(), *ok, "{kg} kg arm {arm}: {result:?}");
+        if let Ok(bag) = result {
+            assert_eq!(bag.body_weight_kg, *kg);
+            assert_eq!(bag.arm, *arm);
+        }
+    }
+    assert_eq!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| e.kind().name())
+            .collect::<Vec<_>>(),
+        ["implausible_weight", "unknown_arm", "implausible_weight"]
+    );
+    // A broken protocol fails every order, each with the same error, none dropped.
+    let mut broken = protocol.clone();
+    broken.site.dose_tolerance = 2.0;
+    let results = doseprep::prepare_many(&broken, &orders, &lot);
+    assert_eq!(results.len(), rows.len());
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Err(e) if e.kind().name() == "protocol")));
+}
