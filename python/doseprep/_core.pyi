@@ -1,5 +1,6 @@
 """Type stubs for doseprep._core, the compiled Rust binding (checked by mypy.stubtest)."""
 
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, ClassVar, final
@@ -72,6 +73,8 @@ class Protocol:
     def from_toml(text: str) -> Protocol: ...
     @staticmethod
     def from_json(text: str) -> Protocol: ...
+    @staticmethod
+    def from_file(path: str | os.PathLike[str]) -> Protocol: ...
     @property
     def name(self) -> str: ...
     @property

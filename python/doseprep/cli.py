@@ -41,10 +41,7 @@ def _read_text(path: str, what: str) -> str:
 
 
 def _protocol(path: str | None) -> dp.Protocol:
-    if path is None:
-        return dp.Protocol.care_ssc()
-    text = _read_text(path, "protocol file")
-    return dp.Protocol.from_json(text) if path.endswith(".json") else dp.Protocol.from_toml(text)
+    return dp.Protocol.care_ssc() if path is None else dp.Protocol.from_file(path)
 
 
 def _lot(path: str) -> dp.Lot:

@@ -6,10 +6,11 @@ import dataclasses
 import json
 import math
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import THAWED_AT
+from conftest import REPO, THAWED_AT
 
 import doseprep as dp
 
@@ -258,3 +259,13 @@ def test_protocol_attributes(protocol: dp.Protocol) -> None:
     }
     assert len(protocol.fingerprint) == 64
     assert dp.Protocol.from_json(protocol.to_json()).fingerprint == protocol.fingerprint
+
+
+def test_protocol_from_file(tmp_path: Path) -> None:
+    toml_path = REPO / "crates" / "doseprep" / "protocols" / "care-ssc.toml"
+    assert dp.Protocol.from_file(toml_path) == dp.Protocol.care_ssc()
+    json_path = tmp_path / "care-ssc.json"
+    json_path.write_text(dp.Protocol.care_ssc().to_json())
+    assert dp.Protocol.from_file(str(json_path)) == dp.Protocol.care_ssc()
+    with pytest.raises(dp.ProtocolError, match="cannot read"):
+        dp.Protocol.from_file(tmp_path / "missing.toml")

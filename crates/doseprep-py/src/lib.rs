@@ -361,6 +361,25 @@ impl Protocol {
             .map_err(to_py_err)
     }
 
+    /// A protocol from a file: JSON if the name ends in `.json`, else TOML.
+    #[staticmethod]
+    fn from_file(path: std::path::PathBuf) -> PyResult<Protocol> {
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            to_py_err(core::DoseError::MalformedProtocol {
+                format: "file".to_owned(),
+                detail: format!("cannot read {}: {e}", path.display()),
+            })
+        })?;
+        let is_json = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        if is_json {
+            Protocol::from_json(&text)
+        } else {
+            Protocol::from_toml(&text)
+        }
+    }
+
     /// Short name, e.g. "CARE-SSc".
     #[getter]
     fn name(&self) -> &str {

@@ -227,7 +227,7 @@ pub enum DoseError {
     },
 
     /// A protocol file that does not parse (syntax, a missing or unknown key).
-    #[error("protocol file ({format}) is malformed: {detail}; fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every key)")]
+    #[error("protocol file ({format}) is malformed: {detail}")]
     MalformedProtocol {
         /// "TOML" or "JSON".
         format: String,

@@ -19,13 +19,13 @@
 //!     None,
 //! )?;
 //! let bag = prepare(&protocol, &order, &lot)?;
-//! let dose = bag.dose.as_ref().expect("arm A at month-0 is active");
+//! let dose = bag.dose.as_ref().ok_or("arm A at month-0 is active")?;
 //! assert_eq!(dose.target_cells.cells(), 72.4e6);
 //! assert_eq!(dose.draw_volume.to_string(), "5.8 mL");      // 5.792 mL rounded half up to 0.1 mL
 //! assert_eq!(bag.diluent_volume.to_string(), "44.2 mL");   // qs to 50 mL
 //! assert_eq!(dose.delivered_cells.cells(), 72.5e6);        // +0.14%
 //! assert_eq!(bag.pump_rate_ml_per_h, 100.0);               // 50 mL over 30 min
-//! # Ok::<(), doseprep::DoseError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 pub mod error;

@@ -15,6 +15,10 @@ use sha2::{Digest, Sha256};
 use crate::error::{DoseError, Result};
 use crate::units::{self, BodyWeight, CellsPerKg, ExactVolume};
 
+/// The advice that ends every parse error of a protocol file.
+const FIX_THE_FILE: &str =
+    "fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every key)";
+
 /// The CARE-SSc protocol file as shipped (`protocols/care-ssc.toml`).
 pub const CARE_SSC_TOML: &str = include_str!("../protocols/care-ssc.toml");
 
@@ -218,7 +222,7 @@ impl Protocol {
         let protocol: Protocol =
             toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
                 format: "TOML".to_owned(),
-                detail: e.to_string().trim_end().to_owned(),
+                detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
             })?;
         protocol.validate()?;
         Ok(protocol)
@@ -229,7 +233,7 @@ impl Protocol {
         let protocol: Protocol =
             serde_json::from_str(text).map_err(|e| DoseError::MalformedProtocol {
                 format: "JSON".to_owned(),
-                detail: e.to_string(),
+                detail: format!("{e}; {FIX_THE_FILE}"),
             })?;
         protocol.validate()?;
         Ok(protocol)
