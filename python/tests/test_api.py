@@ -141,6 +141,9 @@ def test_to_dict_and_to_json(protocol: dp.Protocol, lot: dp.Lot) -> None:
     assert as_dict["dose"]["draw_volume_ml"] == 5.8
     assert as_dict["dose"]["containers_to_thaw"] == 1
     assert as_dict["content"] == "active"
+    # Times are RFC 3339 with the offset, readable by the standard library.
+    assert datetime.fromisoformat(as_dict["infuse_by"]) == prep.infuse_by
+    assert as_dict["prepared_at"] == "2026-11-25T09:00:00+00:00"
 
 
 @pytest.mark.parametrize(

@@ -663,8 +663,8 @@ impl Order {
                 .map_or_else(|| format!("{:?}", o.weight().kg()), quoted),
             quoted(o.arm()),
             quoted(o.visit()),
-            quoted(&o.thawed_at().to_string()),
-            quoted(&o.prepared_at().to_string())
+            quoted(&core::format_time(o.thawed_at())),
+            quoted(&core::format_time(o.prepared_at()))
         )
     }
 }

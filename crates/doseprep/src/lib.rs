@@ -40,7 +40,7 @@ pub mod units;
 pub use error::{DoseError, ErrorKind, Result};
 pub use label::{blinded_label, summary_line, worksheet};
 pub use lot::Lot;
-pub use order::{parse_time, Order};
+pub use order::{format_time, parse_time, Order};
 pub use prepare::{prepare, prepare_many, ActiveDose, Preparation};
 pub use protocol::{Content, DoseBasis, DoseRule, FinalVolumeMode, Protocol, SiteSettings};
 pub use record::{Difference, PreparationRecord, Verification};

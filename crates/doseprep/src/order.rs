@@ -19,7 +19,9 @@ pub struct Order {
     weight_as_entered: Option<String>,
     arm: String,
     visit: String,
+    #[serde(with = "time_text")]
     thawed_at: Zoned,
+    #[serde(with = "time_text")]
     prepared_at: Zoned,
 }
 
@@ -33,7 +35,9 @@ struct OrderFields {
     weight_as_entered: Option<String>,
     arm: String,
     visit: String,
+    #[serde(with = "time_text")]
     thawed_at: Zoned,
+    #[serde(with = "time_text")]
     prepared_at: Zoned,
 }
 
@@ -145,9 +149,11 @@ impl Order {
     }
 }
 
-/// Read an RFC 3339 / RFC 9557 time with an offset ("2026-11-25T09:00:00+01:00"
-/// or "...[Europe/Paris]"). A time without an offset is refused: a record must
-/// say which clock it was read from.
+/// Read an RFC 3339 time with its UTC offset ("2026-11-25T09:00:00+01:00"),
+/// or an RFC 9557 one with a zone name ("...+01:00[Europe/Paris]"). A time
+/// without an offset is refused: a record must say which clock it was read
+/// from. The result keeps the instant and its offset (a fixed-offset zone):
+/// durations are counted in real time, and times print at that offset.
 pub fn parse_time(field: &str, input: &str) -> Result<Zoned> {
     let invalid = |reason: String| DoseError::InvalidTime {
         field: field.to_owned(),
@@ -156,7 +162,7 @@ pub fn parse_time(field: &str, input: &str) -> Result<Zoned> {
     };
     let text = input.trim();
     if let Ok(zoned) = text.parse::<Zoned>() {
-        return Ok(zoned);
+        return Ok(fixed_offset(&zoned));
     }
     let timestamp = text.parse::<jiff::Timestamp>().map_err(|e| {
         invalid(format!(
@@ -169,4 +175,40 @@ pub fn parse_time(field: &str, input: &str) -> Result<Zoned> {
         _ => jiff::tz::Offset::UTC,
     };
     Ok(timestamp.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
+}
+
+/// The same instant in a fixed-offset zone at its current offset.
+fn fixed_offset(time: &Zoned) -> Zoned {
+    time.timestamp()
+        .to_zoned_datetime(jiff::tz::TimeZone::fixed(time.offset()))
+}
+
+/// A time as RFC 3339 with its offset, "2026-11-25T09:00:00+01:00": what
+/// records and messages print, and what Python's `datetime.fromisoformat` reads.
+pub fn format_time(time: &Zoned) -> String {
+    time.timestamp()
+        .display_with_offset(time.offset())
+        .to_string()
+}
+
+/// Serde for a time as RFC 3339 text with its offset.
+pub mod time_text {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    /// Write "2026-11-25T09:00:00+01:00".
+    pub fn serialize<S: Serializer>(
+        time: &Zoned,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format_time(time))
+    }
+
+    /// Read it back (any form [`parse_time`] reads).
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Zoned, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        parse_time("time", &text).map_err(serde::de::Error::custom)
+    }
 }

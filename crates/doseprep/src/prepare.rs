@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DoseError, Result};
 use crate::lot::Lot;
-use crate::order::Order;
+use crate::order::{format_time, Order};
 use crate::protocol::{Content, DoseBasis, DoseRule, FinalVolumeMode, Protocol};
 use crate::units::{
     self, BodyWeight, CellConcentration, CellCount, ExactVolume, PumpRate, DMSO_DENSITY_G_PER_ML,
@@ -103,10 +103,13 @@ pub struct Preparation {
     /// Pump rate, mL/h.
     pub pump_rate_ml_per_h: f64,
     /// When the bag is prepared.
+    #[serde(with = "crate::order::time_text")]
     pub prepared_at: Zoned,
     /// Latest start of the infusion.
+    #[serde(with = "crate::order::time_text")]
     pub start_by: Zoned,
     /// Latest end of the infusion (thaw + the protocol's window).
+    #[serde(with = "crate::order::time_text")]
     pub infuse_by: Zoned,
     /// The cells, for an active bag; `None` for a placebo.
     pub dose: Option<ActiveDose>,
@@ -287,15 +290,15 @@ fn schedule(protocol: &Protocol, order: &Order) -> Result<Schedule> {
     let prepared_at = order.prepared_at();
     if thawed_at.timestamp() > prepared_at.timestamp() {
         return Err(DoseError::ThawInFuture {
-            thawed_at: thawed_at.to_string(),
-            prepared_at: prepared_at.to_string(),
+            thawed_at: format_time(thawed_at),
+            prepared_at: format_time(prepared_at),
         });
     }
     let add = |time: &Zoned, duration: SignedDuration| {
         time.checked_add(duration)
             .map_err(|e| DoseError::InvalidTime {
                 field: "thawed_at".to_owned(),
-                input: time.to_string(),
+                input: format_time(time),
                 reason: format!(
                     "adding {} goes out of range: {e}",
                     units::format_duration(duration)
@@ -306,10 +309,10 @@ fn schedule(protocol: &Protocol, order: &Order) -> Result<Schedule> {
     let infusion_end = add(prepared_at, site.infusion_duration)?;
     if infusion_end.timestamp() > infuse_by.timestamp() {
         return Err(DoseError::ThawWindowExceeded {
-            thawed_at: thawed_at.to_string(),
-            prepared_at: prepared_at.to_string(),
-            infusion_end: infusion_end.to_string(),
-            infuse_by: infuse_by.to_string(),
+            thawed_at: format_time(thawed_at),
+            prepared_at: format_time(prepared_at),
+            infusion_end: format_time(&infusion_end),
+            infuse_by: format_time(&infuse_by),
             window: units::format_duration(site.max_thaw_to_end_of_infusion),
         });
     }
