@@ -237,9 +237,23 @@ def test_prepare_many_keeps_order_and_puts_errors_in_place(
     assert isinstance(results[5], dp.InvalidQuantityError)
 
 
-def test_prepare_many_rejects_a_non_order_item_by_type(protocol: dp.Protocol, lot: dp.Lot) -> None:
-    with pytest.raises(TypeError, match="each order must be"):
-        dp.prepare_many(protocol, [42], lot=lot)  # type: ignore[list-item]
+def test_prepare_many_puts_a_wrongly_typed_row_in_its_place(
+    protocol: dp.Protocol, lot: dp.Lot
+) -> None:
+    good = {"participant": "P1", "weight": 72.4, "arm": "A", "visit": "month-0"}
+    rows: list[Any] = [
+        42,
+        {**good, "thawed_at": THAWED_AT},
+        {**good, "arm": 7, "thawed_at": THAWED_AT},
+    ]
+    results = dp.prepare_many(protocol, rows, lot=lot)
+    assert isinstance(results[0], dp.InvalidInputError)
+    assert "each order must be a dict or a doseprep.Order, not int" in str(results[0])
+    assert isinstance(results[1], dp.Preparation)
+    assert isinstance(results[2], dp.InvalidInputError)
+    assert "arm must be a str, not int" in str(results[2])
+    with pytest.raises(TypeError):
+        dp.prepare_many(protocol, 42, lot=lot)  # type: ignore[arg-type]
 
 
 def test_protocol_from_toml_errors_name_the_key() -> None:

@@ -191,3 +191,26 @@ def test_fuzz_extreme_datetimes(year: int, offset_minutes: int) -> None:
             CARE_SSC, participant="P", weight=70, arm="C", visit="month-0", lot=lot, thawed_at=when
         )
     )
+
+
+@given(
+    rows=st.lists(
+        st.dictionaries(
+            st.sampled_from(["participant", "weight", "arm", "visit", "thawed_at", "prepared_at"]),
+            anything,
+        ),
+        max_size=5,
+    )
+)
+def test_fuzz_prepare_many_keeps_one_result_per_row(rows: list[dict[str, Any]]) -> None:
+    lot = dp.Lot(
+        lot_id="L", viable_cells_per_ml=1.25e7, viability=0.9, container_volume_ml=10, containers=4
+    )
+    results = dp.prepare_many(CARE_SSC, rows, lot=lot)
+    assert len(results) == len(rows)
+    assert all(isinstance(r, dp.Preparation | dp.DoseError) for r in results)
+
+
+@given(text=st.text(max_size=300))
+def test_fuzz_verify_text(text: str) -> None:
+    _only_dose_or_type_errors(lambda: dp.verify(text))

@@ -1063,7 +1063,9 @@ fn order_from_item<'py>(
 
 /// Prepare many orders from one lot in one call. Returns a list in the order
 /// given: a Preparation for each order that succeeds, and the DoseError
-/// instance (not raised) in the place of each that fails.
+/// instance (not raised) in the place of each that fails, including a row
+/// that is not a dict or Order or holds a value of the wrong type
+/// (InvalidInputError).
 #[pyfunction]
 #[pyo3(signature = (protocol, orders, /, *, lot))]
 fn prepare_many<'py>(
@@ -1085,6 +1087,15 @@ fn prepare_many<'py>(
             }
             Err(e) if e.is_instance_of::<DoseError>(py) => {
                 slots.push(Some(e.into_value(py).into_any()))
+            }
+            // A row with a value of the wrong type is that row's error, not
+            // the batch's: the other rows still come back.
+            Err(e) if e.is_instance_of::<PyTypeError>(py) => {
+                let error = to_py_err(core::DoseError::InvalidInput {
+                    field: "order".to_owned(),
+                    reason: e.value(py).to_string(),
+                });
+                slots.push(Some(error.into_value(py).into_any()));
             }
             Err(e) => return Err(e),
         }
