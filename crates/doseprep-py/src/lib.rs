@@ -331,6 +331,16 @@ struct Protocol {
     inner: Arc<core::Protocol>,
 }
 
+impl Protocol {
+    fn wrap(parsed: core::Result<core::Protocol>) -> PyResult<Protocol> {
+        parsed
+            .map(|inner| Protocol {
+                inner: Arc::new(inner),
+            })
+            .map_err(to_py_err)
+    }
+}
+
 #[pymethods]
 impl Protocol {
     /// The built-in CARE-SSc protocol with this project's site defaults.
@@ -344,21 +354,13 @@ impl Protocol {
     /// A protocol from TOML text.
     #[staticmethod]
     fn from_toml(text: &str) -> PyResult<Protocol> {
-        core::Protocol::from_toml(text)
-            .map(|inner| Protocol {
-                inner: Arc::new(inner),
-            })
-            .map_err(to_py_err)
+        Protocol::wrap(core::Protocol::from_toml(text))
     }
 
     /// A protocol from JSON text.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Protocol> {
-        core::Protocol::from_json(text)
-            .map(|inner| Protocol {
-                inner: Arc::new(inner),
-            })
-            .map_err(to_py_err)
+        Protocol::wrap(core::Protocol::from_json(text))
     }
 
     /// A protocol from a file: JSON if the name ends in `.json`, else TOML.

@@ -180,49 +180,44 @@ fn prepare_validated(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<Pr
     let site = &protocol.site;
     let schedule = schedule(protocol, order)?;
 
-    let (dose, draw_volume) = match content {
-        Content::Active => {
-            if lot.viability() < site.viability_floor {
-                return Err(DoseError::ViabilityBelowFloor {
-                    lot_id: lot.lot_id().to_owned(),
-                    value: lot.viability(),
-                    floor: site.viability_floor,
-                });
-            }
-            let draw = plan_draw(protocol, dosing_weight, lot)?;
-            (Some(draw), None)
-        }
-        // A placebo's volume is its active twin's: in `qs` mode the fixed
-        // final volume, in `additive` mode diluent + the twin's draw.
-        Content::Placebo => match site.final_volume_mode {
-            FinalVolumeMode::Qs => (None, Some(ExactVolume::ZERO)),
-            FinalVolumeMode::Additive => {
-                let twin = plan_draw(protocol, dosing_weight, lot)?;
-                (None, Some(twin.volume))
-            }
-        },
+    if content == Content::Active && lot.viability() < site.viability_floor {
+        return Err(DoseError::ViabilityBelowFloor {
+            lot_id: lot.lot_id().to_owned(),
+            value: lot.viability(),
+            floor: site.viability_floor,
+        });
+    }
+    // A placebo's volume is its active twin's: in `qs` mode the fixed final
+    // volume, in `additive` mode diluent + the draw the twin would have had.
+    let draw = match (content, site.final_volume_mode) {
+        (Content::Placebo, FinalVolumeMode::Qs) => None,
+        _ => Some(plan_draw(protocol, dosing_weight, lot)?),
     };
-    let twin_draw = dose
-        .as_ref()
-        .map_or(draw_volume.unwrap_or_default(), |d| d.volume);
-    let final_volume =
-        match site.final_volume_mode {
-            FinalVolumeMode::Qs => protocol.diluent.volume,
-            FinalVolumeMode::Additive => protocol
-                .diluent
-                .volume
-                .checked_add(twin_draw)
-                .ok_or_else(|| {
-                    too_dilute(protocol, lot, twin_draw.ml(), ExactVolume::ZERO, "overflow")
-                })?,
-        };
+    let draw_volume = draw.as_ref().map_or(ExactVolume::ZERO, |d| d.volume);
+    let final_volume = match site.final_volume_mode {
+        FinalVolumeMode::Qs => protocol.diluent.volume,
+        FinalVolumeMode::Additive => protocol
+            .diluent
+            .volume
+            .checked_add(draw_volume)
+            .ok_or_else(|| {
+                too_dilute(
+                    protocol,
+                    lot,
+                    draw_volume.ml(),
+                    ExactVolume::ZERO,
+                    "overflow",
+                )
+            })?,
+    };
     let diluent_volume = match content {
         Content::Placebo => final_volume,
-        Content::Active => final_volume.checked_sub(twin_draw).ok_or_else(|| {
+        // plan_draw has already held the draw to the final volume in qs mode.
+        Content::Active => final_volume.checked_sub(draw_volume).ok_or_else(|| {
             too_dilute(
                 protocol,
                 lot,
-                twin_draw.ml(),
+                draw_volume.ml(),
                 final_volume,
                 "the final volume",
             )
@@ -230,9 +225,11 @@ fn prepare_validated(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<Pr
     };
     let pump_rate = PumpRate::for_infusion(final_volume, site.infusion_duration);
 
-    let dose = match dose {
-        None => None,
-        Some(draw) => Some(active_dose(protocol, lot, weight, draw, final_volume)?),
+    let dose = match (content, draw) {
+        (Content::Active, Some(draw)) => {
+            Some(active_dose(protocol, lot, weight, draw, final_volume)?)
+        }
+        _ => None,
     };
     Ok(Preparation {
         content,
