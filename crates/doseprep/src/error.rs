@@ -1,19 +1,27 @@
-//! The one error type of the crate.
+//! The one error type of the crate, and the one list of error kinds that
+//! the bindings turn into exception classes.
 //!
 //! Every message names the value with its unit, the limit it broke and what to
 //! do about it, because the reader is a pharmacist at a bench, not a developer.
+//! The same facts are available one by one through [`DoseError::parts`], for
+//! scripts that log or route errors.
 
 use std::fmt;
 
 /// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
 /// "1e308", not 309 digits) and for tiny magnitudes.
-fn show(value: f64) -> String {
+pub(crate) fn show(value: f64) -> String {
     let magnitude = value.abs();
     if value.is_finite() && (magnitude >= 1e15 || (magnitude != 0.0 && magnitude < 1e-6)) {
         format!("{value:e}")
     } else {
         format!("{value}")
     }
+}
+
+/// A number rounded to 2 decimals for a message (66.67 mL, 159.66 kg).
+pub(crate) fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
 }
 
 /// Everything that can stop a preparation. Library code returns one of these
@@ -72,8 +80,10 @@ pub enum DoseError {
     },
 
     /// A body weight outside the protocol's plausible range.
-    #[error("weight {} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol; {fix}", show(*.weight_kg))]
+    #[error("{field} {} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol; {fix}", show(*.weight_kg))]
     ImplausibleWeight {
+        /// "weight" or "baseline_weight".
+        field: String,
         /// The weight in kilograms as understood.
         weight_kg: f64,
         /// The protocol's lower limit.
@@ -127,7 +137,7 @@ pub enum DoseError {
     },
 
     /// The draw does not fit in the bag.
-    #[error("lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason}); use a more concentrated lot", show(*.draw_ml), show(*.concentration))]
+    #[error("lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason}); use a more concentrated lot", show(round2(*.draw_ml)), show(*.concentration))]
     LotTooDilute {
         /// The lot.
         lot_id: String,
@@ -142,62 +152,83 @@ pub enum DoseError {
     },
 
     /// Fewer containers on hand than the draw needs.
-    #[error("lot {lot_id}: the draw of {draw_ml} mL needs {needed} containers of {container_ml} mL but only {on_hand} are on hand; bring more containers of this lot or use another lot")]
+    #[error("lot {lot_id}: the draw of {draw_ml} mL needs {needed} containers of {per_container_ml} mL{per_container_note} but only {available} {availability}; bring more containers of this lot or use another lot")]
     NotEnoughContainers {
         /// The lot.
         lot_id: String,
         /// The rounded draw volume in mL.
         draw_ml: f64,
-        /// Volume of one container in mL.
-        container_ml: f64,
+        /// What one container yields, in mL.
+        per_container_ml: f64,
+        /// " extractable" when the lot gives its extractable volume, else "".
+        per_container_note: String,
         /// Containers the draw needs.
         needed: u64,
-        /// Containers on hand.
-        on_hand: u32,
+        /// Containers available.
+        available: u64,
+        /// "are on hand", or "are left for this day".
+        availability: String,
     },
 
-    /// After rounding the draw, the delivered dose misses the target by more than the tolerance.
-    #[error("delivered dose {} cells from a {draw_ml} mL draw deviates {deviation_percent:+.2}% from the target {} cells, beyond the protocol tolerance of ±{tolerance_percent}%; the {increment_ml} mL draw increment is too coarse for this lot, use a finer increment or a less concentrated lot", show(*.delivered), show(*.target))]
+    /// After rounding the draw, the delivered dose falls outside the acceptable range.
+    #[error("delivered dose {} cells from a {draw_ml} mL draw is outside the acceptable {}-{} cells ({range_from}; target {} cells, deviation {deviation_percent:+.2}%); {fix}", show(*.delivered), show(*.low), show(*.high), show(*.target))]
     OutsideTolerance {
         /// Cells delivered by the rounded draw.
         delivered: f64,
+        /// Lowest acceptable cells.
+        low: f64,
+        /// Highest acceptable cells.
+        high: f64,
         /// Target cells.
         target: f64,
         /// The rounded draw in mL.
         draw_ml: f64,
-        /// Signed deviation in percent.
+        /// Signed deviation from the target in percent.
         deviation_percent: f64,
-        /// Protocol tolerance in percent.
-        tolerance_percent: f64,
-        /// Draw increment in mL.
-        increment_ml: f64,
+        /// Where the range comes from, e.g. "the protocol tolerance of ±10%".
+        range_from: String,
+        /// What to do.
+        fix: String,
     },
 
     /// DMSO exposure over the protocol's limit.
-    #[error("DMSO exposure {g_per_kg:.4} g/kg exceeds the protocol limit {limit_g_per_kg} g/kg; wash the cells or use a lot with less DMSO")]
+    #[error("lot {lot_id}: DMSO exposure {g_per_kg:.4} g/kg exceeds the protocol limit {limit_g_per_kg} g/kg; wash the cells or use a lot with less DMSO")]
     DmsoOverLimit {
+        /// The lot.
+        lot_id: String,
         /// Exposure in g/kg body weight.
         g_per_kg: f64,
         /// Limit in g/kg.
         limit_g_per_kg: f64,
     },
 
-    /// The preparation time is before the thaw time.
-    #[error("thaw time {thawed_at} is after the preparation time {prepared_at}; check both clocks and enter the actual thaw time")]
+    /// The protocol limits DMSO and the lot does not say how much it holds.
+    #[error("lot {lot_id} gives no dmso_fraction, but the protocol limits DMSO to {limit_g_per_kg} g/kg; give the lot's DMSO volume fraction (e.g. 0.05 for 5%, 0 for a washed product)")]
+    DmsoFractionMissing {
+        /// The lot.
+        lot_id: String,
+        /// Limit in g/kg.
+        limit_g_per_kg: f64,
+    },
+
+    /// A time of the order comes before the thaw time.
+    #[error("thaw time {thawed_at} is after the {later_name} {later}; check both clocks and enter the actual thaw time")]
     ThawInFuture {
-        /// Thaw time as given.
+        /// Thaw time, on the site's clock.
         thawed_at: String,
-        /// Preparation time as given.
-        prepared_at: String,
+        /// "preparation time" or "infusion start".
+        later_name: String,
+        /// That time, on the site's clock.
+        later: String,
     },
 
     /// The infusion cannot end within the protocol's window after thaw.
-    #[error("infusion prepared at {prepared_at} would end at {infusion_end}, after the limit {infuse_by} ({window} from thaw at {thawed_at}); discard and thaw again")]
+    #[error("infusion starting at {start} would end at {infusion_end}, after the limit {infuse_by} ({window} from thaw at {thawed_at}); discard and thaw again")]
     ThawWindowExceeded {
         /// Thaw time.
         thawed_at: String,
-        /// Preparation time.
-        prepared_at: String,
+        /// When the infusion starts (preparation time, or scheduled start).
+        start: String,
         /// When the infusion would end.
         infusion_end: String,
         /// Latest end of infusion.
@@ -252,85 +283,123 @@ pub enum DoseError {
         /// What is wrong.
         reason: String,
     },
+
+    /// No syringe the protocol lists holds the draw.
+    #[error("the draw of {} mL is more than the largest syringe of site.syringes holds ({largest_ml} mL); split the draw between syringes by hand, or list a larger syringe", show(round2(*.draw_ml)))]
+    NoSyringe {
+        /// The draw in mL.
+        draw_ml: f64,
+        /// Capacity of the largest syringe in mL.
+        largest_ml: f64,
+    },
+
+    /// The order and the randomization list disagree, or the list is unusable.
+    #[error("randomization: {reason}; {fix}")]
+    Randomization {
+        /// The participant, where one is concerned.
+        participant: Option<String>,
+        /// What is wrong.
+        reason: String,
+        /// What to do.
+        fix: String,
+    },
+
+    /// A placebo order failed a check of the active bag it stands for.
+    #[error("placebo for {participant} at {visit}: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): {twin}")]
+    TwinCheck {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The error the active twin would give.
+        twin: Box<DoseError>,
+    },
 }
 
-/// The kind of a [`DoseError`], without its data: what bindings map to
-/// exception classes and tests assert on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// [`DoseError::Malformed`], [`DoseError::MissingUnit`], [`DoseError::UnknownUnit`].
-    Unit,
-    /// [`DoseError::InvalidQuantity`].
-    InvalidQuantity,
-    /// [`DoseError::ImplausibleWeight`].
-    ImplausibleWeight,
-    /// [`DoseError::UnknownArm`].
-    UnknownArm,
-    /// [`DoseError::UnknownVisit`].
-    UnknownVisit,
-    /// [`DoseError::ViabilityOutOfRange`], [`DoseError::ViabilityBelowFloor`].
-    Viability,
-    /// [`DoseError::LotTooDilute`].
-    LotTooDilute,
-    /// [`DoseError::NotEnoughContainers`].
-    NotEnoughContainers,
-    /// [`DoseError::OutsideTolerance`].
-    OutsideTolerance,
-    /// [`DoseError::DmsoOverLimit`].
-    DmsoOverLimit,
-    /// [`DoseError::ThawInFuture`], [`DoseError::ThawWindowExceeded`].
-    ThawWindow,
-    /// [`DoseError::InvalidTime`].
-    InvalidTime,
-    /// [`DoseError::InvalidInput`].
-    InvalidInput,
-    /// [`DoseError::MalformedProtocol`], [`DoseError::InvalidProtocol`].
-    Protocol,
-    /// [`DoseError::InvalidRecord`].
-    Record,
+/// The facts of an error one by one, for scripts: which input, its value,
+/// the limit it broke, and what to do. `field`, `value` and `limit` are
+/// `None` where they do not apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorParts {
+    /// The input concerned, e.g. "weight", "site.dose_tolerance".
+    pub field: Option<String>,
+    /// Its value as text, with its unit where it has one.
+    pub value: Option<String>,
+    /// The limit or rule it broke, as text.
+    pub limit: Option<String>,
+    /// What to do about it.
+    pub fix: String,
 }
 
-impl ErrorKind {
-    /// A stable snake_case name, used in test vectors and JSON error lines.
-    pub fn name(self) -> &'static str {
-        match self {
-            ErrorKind::Unit => "unit",
-            ErrorKind::InvalidQuantity => "invalid_quantity",
-            ErrorKind::ImplausibleWeight => "implausible_weight",
-            ErrorKind::UnknownArm => "unknown_arm",
-            ErrorKind::UnknownVisit => "unknown_visit",
-            ErrorKind::Viability => "viability",
-            ErrorKind::LotTooDilute => "lot_too_dilute",
-            ErrorKind::NotEnoughContainers => "not_enough_containers",
-            ErrorKind::OutsideTolerance => "outside_tolerance",
-            ErrorKind::DmsoOverLimit => "dmso_over_limit",
-            ErrorKind::ThawWindow => "thaw_window",
-            ErrorKind::InvalidTime => "invalid_time",
-            ErrorKind::InvalidInput => "invalid_input",
-            ErrorKind::Protocol => "protocol",
-            ErrorKind::Record => "record",
+/// Declares the error kinds once: the Rust enum, their stable names, and the
+/// Python class and docstring each binds to.
+macro_rules! error_kinds {
+    ($($(#[$doc:meta])* $kind:ident => $name:literal, $class:literal, $summary:literal;)*) => {
+        /// The kind of a [`DoseError`], without its data: what bindings map
+        /// to exception classes and tests assert on.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $($(#[$doc])* $kind,)*
         }
-    }
 
-    /// Every kind, for bindings that build one exception class per kind.
-    pub const ALL: [ErrorKind; 15] = [
-        ErrorKind::Unit,
-        ErrorKind::InvalidQuantity,
-        ErrorKind::ImplausibleWeight,
-        ErrorKind::UnknownArm,
-        ErrorKind::UnknownVisit,
-        ErrorKind::Viability,
-        ErrorKind::LotTooDilute,
-        ErrorKind::NotEnoughContainers,
-        ErrorKind::OutsideTolerance,
-        ErrorKind::DmsoOverLimit,
-        ErrorKind::ThawWindow,
-        ErrorKind::InvalidTime,
-        ErrorKind::InvalidInput,
-        ErrorKind::Protocol,
-        ErrorKind::Record,
-    ];
+        impl ErrorKind {
+            /// Every kind, in a fixed order.
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$kind,)*];
+
+            /// A stable snake_case name, used in test vectors and JSON error lines.
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorKind::$kind => $name,)* }
+            }
+
+            /// The name of the exception class a binding gives this kind.
+            pub fn class_name(self) -> &'static str {
+                match self { $(ErrorKind::$kind => $class,)* }
+            }
+
+            /// One line on when this kind is raised (the class docstring).
+            pub fn summary(self) -> &'static str {
+                match self { $(ErrorKind::$kind => $summary,)* }
+            }
+        }
+    };
+}
+
+error_kinds! {
+    /// [`DoseError::Malformed`], [`DoseError::MissingUnit`], [`DoseError::UnknownUnit`].
+    Unit => "unit", "UnitError", "A quantity without a unit, with an unknown unit, or not a number.";
+    /// [`DoseError::InvalidQuantity`].
+    InvalidQuantity => "invalid_quantity", "InvalidQuantityError", "NaN, infinity, zero, a negative or an absurd quantity.";
+    /// [`DoseError::ImplausibleWeight`].
+    ImplausibleWeight => "implausible_weight", "ImplausibleWeightError", "A body weight outside the protocol's plausible range.";
+    /// [`DoseError::UnknownArm`].
+    UnknownArm => "unknown_arm", "UnknownArmError", "An arm the protocol does not define.";
+    /// [`DoseError::UnknownVisit`].
+    UnknownVisit => "unknown_visit", "UnknownVisitError", "A visit the protocol does not define.";
+    /// [`DoseError::ViabilityOutOfRange`], [`DoseError::ViabilityBelowFloor`].
+    Viability => "viability", "ViabilityError", "Viability outside 0-1 or under the protocol floor.";
+    /// [`DoseError::LotTooDilute`].
+    LotTooDilute => "lot_too_dilute", "LotTooDiluteError", "The draw the dose needs does not fit in the bag.";
+    /// [`DoseError::NotEnoughContainers`].
+    NotEnoughContainers => "not_enough_containers", "NotEnoughContainersError", "Fewer containers on hand than the draw needs.";
+    /// [`DoseError::OutsideTolerance`].
+    OutsideTolerance => "outside_tolerance", "OutsideToleranceError", "The rounded draw delivers a dose outside the acceptable range.";
+    /// [`DoseError::DmsoOverLimit`], [`DoseError::DmsoFractionMissing`].
+    DmsoLimit => "dmso_limit", "DmsoLimitError", "DMSO exposure over the protocol limit, or a lot that does not give its DMSO fraction.";
+    /// [`DoseError::ThawInFuture`], [`DoseError::ThawWindowExceeded`].
+    ThawWindow => "thaw_window", "ThawWindowError", "Thaw after preparation, or the infusion would end too late.";
+    /// [`DoseError::InvalidTime`].
+    InvalidTime => "invalid_time", "InvalidTimeError", "A time without a UTC offset, or one that cannot be read.";
+    /// [`DoseError::InvalidInput`].
+    InvalidInput => "invalid_input", "InvalidInputError", "An empty id, an unknown column or another unusable input.";
+    /// [`DoseError::MalformedProtocol`], [`DoseError::InvalidProtocol`].
+    Protocol => "protocol", "ProtocolError", "A protocol file that is malformed or breaks a rule.";
+    /// [`DoseError::InvalidRecord`].
+    Record => "record", "RecordError", "A preparation record that cannot be read or verified.";
+    /// [`DoseError::NoSyringe`].
+    Syringe => "syringe", "SyringeError", "A draw larger than every syringe the protocol lists.";
+    /// [`DoseError::Randomization`].
+    Randomization => "randomization", "RandomizationError", "An order that disagrees with the randomization list, or an unusable list.";
 }
 
 impl fmt::Display for ErrorKind {
@@ -339,8 +408,13 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+fn some(text: impl Into<String>) -> Option<String> {
+    Some(text.into())
+}
+
 impl DoseError {
-    /// The kind of this error.
+    /// The kind of this error. A placebo's twin check has the kind of the
+    /// twin's error, so a placebo fails exactly like its active twin.
     pub fn kind(&self) -> ErrorKind {
         match self {
             DoseError::Malformed { .. }
@@ -356,7 +430,9 @@ impl DoseError {
             DoseError::LotTooDilute { .. } => ErrorKind::LotTooDilute,
             DoseError::NotEnoughContainers { .. } => ErrorKind::NotEnoughContainers,
             DoseError::OutsideTolerance { .. } => ErrorKind::OutsideTolerance,
-            DoseError::DmsoOverLimit { .. } => ErrorKind::DmsoOverLimit,
+            DoseError::DmsoOverLimit { .. } | DoseError::DmsoFractionMissing { .. } => {
+                ErrorKind::DmsoLimit
+            }
             DoseError::ThawInFuture { .. } | DoseError::ThawWindowExceeded { .. } => {
                 ErrorKind::ThawWindow
             }
@@ -366,6 +442,212 @@ impl DoseError {
                 ErrorKind::Protocol
             }
             DoseError::InvalidRecord { .. } => ErrorKind::Record,
+            DoseError::NoSyringe { .. } => ErrorKind::Syringe,
+            DoseError::Randomization { .. } => ErrorKind::Randomization,
+            DoseError::TwinCheck { twin, .. } => twin.kind(),
+        }
+    }
+
+    /// The facts of this error one by one (see [`ErrorParts`]).
+    pub fn parts(&self) -> ErrorParts {
+        let (field, value, limit, fix) = match self {
+            DoseError::Malformed {
+                field,
+                input,
+                reason,
+                example,
+            } => (
+                some(field),
+                some(input),
+                some(format!("a number then a unit ({reason})")),
+                format!("write it as {example}"),
+            ),
+            DoseError::MissingUnit {
+                field,
+                input,
+                example,
+            } => (
+                some(field),
+                some(input),
+                some("a number followed by its unit"),
+                format!("write the unit after the number, e.g. {example}"),
+            ),
+            DoseError::UnknownUnit {
+                field,
+                input,
+                unit,
+                hint,
+            } => (
+                some(field),
+                some(input),
+                some(format!("a unit this field takes, not {unit:?}")),
+                hint.clone(),
+            ),
+            DoseError::InvalidQuantity {
+                field,
+                value,
+                unit,
+                requirement,
+            } => (
+                some(field),
+                some(format!("{} {unit}", show(*value)).trim_end().to_owned()),
+                some(requirement),
+                format!("give {requirement}"),
+            ),
+            DoseError::ImplausibleWeight {
+                field,
+                weight_kg,
+                min_kg,
+                max_kg,
+                fix,
+            } => (
+                some(field),
+                some(format!("{} kg", show(*weight_kg))),
+                some(format!("{min_kg}-{max_kg} kg")),
+                fix.clone(),
+            ),
+            DoseError::UnknownArm { arm, known, .. } => (
+                some("arm"),
+                some(arm),
+                some(format!("one of {known}")),
+                format!("use one of {known}"),
+            ),
+            DoseError::UnknownVisit { visit, known, .. } => (
+                some("visit"),
+                some(visit),
+                some(format!("one of {known}")),
+                format!("use one of {known}"),
+            ),
+            DoseError::ViabilityOutOfRange { value, fix } => (
+                some("viability"),
+                some(show(*value)),
+                some("above 0 and at most 1"),
+                fix.clone(),
+            ),
+            DoseError::ViabilityBelowFloor { value, floor, .. } => (
+                some("viability"),
+                some(show(*value)),
+                some(format!("at least {floor}")),
+                "do not release this lot, thaw another lot".to_owned(),
+            ),
+            DoseError::LotTooDilute {
+                draw_ml,
+                limit_ml,
+                limit_reason,
+                ..
+            } => (
+                some("viable_cells_per_ml"),
+                some(format!("{} mL", show(round2(*draw_ml)))),
+                some(format!("{limit_ml} mL ({limit_reason})")),
+                "use a more concentrated lot".to_owned(),
+            ),
+            DoseError::NotEnoughContainers {
+                needed, available, ..
+            } => (
+                some("containers"),
+                some(needed.to_string()),
+                some(available.to_string()),
+                "bring more containers of this lot or use another lot".to_owned(),
+            ),
+            DoseError::OutsideTolerance {
+                delivered,
+                low,
+                high,
+                fix,
+                ..
+            } => (
+                some("draw_volume"),
+                some(format!("{} cells", show(*delivered))),
+                some(format!("{}-{} cells", show(*low), show(*high))),
+                fix.clone(),
+            ),
+            DoseError::DmsoOverLimit {
+                g_per_kg,
+                limit_g_per_kg,
+                ..
+            } => (
+                some("dmso_fraction"),
+                some(format!("{g_per_kg:.4} g/kg")),
+                some(format!("{limit_g_per_kg} g/kg")),
+                "wash the cells or use a lot with less DMSO".to_owned(),
+            ),
+            DoseError::DmsoFractionMissing { limit_g_per_kg, .. } => (
+                some("dmso_fraction"),
+                None,
+                some(format!("{limit_g_per_kg} g/kg")),
+                "give the lot's DMSO volume fraction (0 for a washed product)".to_owned(),
+            ),
+            DoseError::ThawInFuture {
+                thawed_at, later, ..
+            } => (
+                some("thawed_at"),
+                some(thawed_at),
+                some(format!("not after {later}")),
+                "check both clocks and enter the actual thaw time".to_owned(),
+            ),
+            DoseError::ThawWindowExceeded {
+                infusion_end,
+                infuse_by,
+                ..
+            } => (
+                some("thawed_at"),
+                some(infusion_end),
+                some(infuse_by),
+                "discard and thaw again".to_owned(),
+            ),
+            DoseError::InvalidTime {
+                field,
+                input,
+                reason,
+            } => (some(field), some(input), None, reason.clone()),
+            DoseError::InvalidInput { field, reason } => (some(field), None, None, reason.clone()),
+            DoseError::MalformedProtocol { detail, .. } => {
+                (some("protocol"), None, None, detail.clone())
+            }
+            DoseError::InvalidProtocol {
+                field,
+                value,
+                reason,
+            } => (some(field), some(value), None, reason.clone()),
+            DoseError::InvalidRecord { reason } => (some("record"), None, None, reason.clone()),
+            DoseError::NoSyringe {
+                draw_ml,
+                largest_ml,
+            } => (
+                some("draw_volume"),
+                some(format!("{} mL", show(round2(*draw_ml)))),
+                some(format!("{largest_ml} mL")),
+                "split the draw between syringes by hand, or list a larger syringe".to_owned(),
+            ),
+            DoseError::Randomization {
+                participant,
+                reason,
+                fix,
+            } => (
+                Some("participant".to_owned()).filter(|_| participant.is_some()),
+                participant.clone(),
+                some(reason),
+                fix.clone(),
+            ),
+            DoseError::TwinCheck { twin, .. } => {
+                let parts = twin.parts();
+                (parts.field, parts.value, parts.limit, parts.fix)
+            }
+        };
+        ErrorParts {
+            field,
+            value,
+            limit,
+            fix,
+        }
+    }
+
+    /// The error a placebo gives when its active twin fails `twin`.
+    pub(crate) fn for_placebo(self, participant: &str, visit: &str) -> DoseError {
+        DoseError::TwinCheck {
+            participant: participant.to_owned(),
+            visit: visit.to_owned(),
+            twin: Box::new(self),
         }
     }
 
@@ -385,7 +667,48 @@ impl DoseError {
             reason: reason.to_owned(),
         }
     }
+
+    pub(crate) fn invalid_input(field: &str, reason: impl Into<String>) -> Self {
+        DoseError::InvalidInput {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
 }
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, DoseError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_distinct_name_and_class() {
+        let mut names: Vec<_> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        let mut classes: Vec<_> = ErrorKind::ALL.iter().map(|k| k.class_name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        classes.sort_unstable();
+        classes.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        assert_eq!(classes.len(), ErrorKind::ALL.len());
+        assert!(classes.iter().all(|c| c.ends_with("Error")));
+    }
+
+    #[test]
+    fn a_twin_check_keeps_the_kind_and_the_parts_of_the_twin() {
+        let twin = DoseError::ViabilityBelowFloor {
+            lot_id: "UC-0042".into(),
+            value: 0.6,
+            floor: 0.7,
+        };
+        let placebo = twin.clone().for_placebo("CARE-012", "month-3");
+        assert_eq!(placebo.kind(), ErrorKind::Viability);
+        assert_eq!(placebo.parts(), twin.parts());
+        assert_eq!(
+            placebo.to_string(),
+            "placebo for CARE-012 at month-3: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): lot UC-0042: viability 0.6 is below the protocol floor 0.7; do not release this lot, thaw another lot"
+        );
+    }
+}

@@ -1,69 +1,132 @@
-//! A lot of the cell product, as thawed.
+//! A lot of the cell product, as thawed, and the lot files pharmacists write.
 
+use std::sync::Arc;
+
+use jiff::ZonedDateTime;
 use serde::{Deserialize, Serialize};
+use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
-use crate::units::{CellConcentration, ExactVolume};
+use crate::order::non_empty;
+use crate::protocol::FileFormat;
+use crate::time::{format_time, parse_time};
+use crate::units::{fraction, CellConcentration, ExactVolume};
 
-/// One thawed lot: its measured post-thaw figures and what is on hand.
+/// The inputs of a [`Lot`], unchecked: plain numbers where the caller has
+/// them (the checks, with their messages, are in [`Lot::new`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotSpec {
+    /// The id on the container label.
+    pub lot_id: String,
+    /// Viable cells per mL after thaw.
+    pub viable_cells_per_ml: CellConcentration,
+    /// Fraction of live cells, in (0, 1] (0.93 for 93%).
+    pub viability: f64,
+    /// Fill volume of one container.
+    pub container_volume: ExactVolume,
+    /// What one container yields at the bench, at most its fill volume.
+    pub extractable_volume: Option<ExactVolume>,
+    /// Containers on hand.
+    pub containers: u32,
+    /// DMSO volume fraction of the thawed suspension, in [0, 1).
+    pub dmso_fraction: Option<f64>,
+    /// When the lot expires, if the label says.
+    pub expires_at: Option<ZonedDateTime>,
+}
+
+/// One lot: its measured post-thaw figures and what is on hand.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "LotFields")]
+#[serde(into = "LotFile", try_from = "LotFile")]
 pub struct Lot {
-    lot_id: String,
+    lot_id: Arc<str>,
     viable_cells_per_ml: CellConcentration,
-    viability: f64,
+    viability: Ratio,
     container_volume: ExactVolume,
+    extractable_volume: Option<ExactVolume>,
     containers: u32,
+    dmso_fraction: Option<Ratio>,
+    expires_at: Option<ZonedDateTime>,
+}
+
+/// A lot as written in a lot file or a record: quantities as text with
+/// their units, read through the same checks as [`Lot::new`], so a bad value
+/// keeps its error kind (`viability = 93` is a viability error).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LotFile {
+    lot_id: String,
+    viable_cells_per_ml: String,
+    viability: f64,
+    container_volume: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extractable_volume: Option<String>,
+    containers: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     dmso_fraction: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
 }
 
-/// The unchecked shape of a [`Lot`] in a file.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LotFields {
-    lot_id: String,
-    viable_cells_per_ml: CellConcentration,
-    viability: f64,
-    container_volume: ExactVolume,
-    containers: u32,
-    #[serde(default)]
-    dmso_fraction: Option<f64>,
-}
-
-impl TryFrom<LotFields> for Lot {
-    type Error = DoseError;
-    fn try_from(f: LotFields) -> Result<Lot> {
-        Lot::new(
-            &f.lot_id,
-            f.viable_cells_per_ml,
-            f.viability,
-            f.container_volume,
-            f.containers,
-            f.dmso_fraction,
-        )
+impl From<Lot> for LotFile {
+    fn from(lot: Lot) -> LotFile {
+        LotFile {
+            lot_id: lot.lot_id.to_string(),
+            viable_cells_per_ml: lot.viable_cells_per_ml.to_string(),
+            viability: fraction::value(lot.viability),
+            container_volume: lot.container_volume.to_string(),
+            extractable_volume: lot.extractable_volume.map(|v| v.to_string()),
+            containers: i64::from(lot.containers),
+            dmso_fraction: lot.dmso_fraction.map(fraction::value),
+            expires_at: lot.expires_at.as_ref().map(format_time),
+        }
     }
 }
 
+impl TryFrom<LotFile> for Lot {
+    type Error = DoseError;
+    fn try_from(f: LotFile) -> Result<Lot> {
+        Lot::new(LotSpec {
+            viable_cells_per_ml: CellConcentration::parse("viable_cells_per_ml", &f.viable_cells_per_ml)?,
+            container_volume: ExactVolume::parse("container_volume", &f.container_volume)?,
+            extractable_volume: f
+                .extractable_volume
+                .map(|t| ExactVolume::parse("extractable_volume", &t))
+                .transpose()?,
+            containers: Lot::container_count_from_int(i128::from(f.containers))?,
+            dmso_fraction: f.dmso_fraction,
+            expires_at: f.expires_at.map(|t| parse_time("expires_at", &t)).transpose()?,
+            viability: f.viability,
+            lot_id: f.lot_id,
+        })
+    }
+}
+
+fn bad_count(shown: &str) -> DoseError {
+    DoseError::invalid_input(
+        "containers",
+        format!(
+            "{shown} containers is not a whole count from 1 to {}; count the containers of this lot on hand",
+            u32::MAX
+        ),
+    )
+}
+
+/// A file of several lots: `[[lot]]` tables.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LotsFile {
+    lot: Vec<LotFile>,
+}
+
 impl Lot {
-    /// A lot. `viability` is the fraction of live cells in (0, 1];
-    /// `dmso_fraction`, if known, is the DMSO volume fraction of the thawed
-    /// suspension in [0, 1).
-    pub fn new(
-        lot_id: &str,
-        viable_cells_per_ml: CellConcentration,
-        viability: f64,
-        container_volume: ExactVolume,
-        containers: u32,
-        dmso_fraction: Option<f64>,
-    ) -> Result<Lot> {
-        let lot_id = lot_id.trim();
-        if lot_id.is_empty() {
-            return Err(DoseError::InvalidInput {
-                field: "lot_id".to_owned(),
-                reason: "lot_id is empty; copy it from the container label".to_owned(),
-            });
-        }
+    /// A lot, checked: a non-empty id, viability in (0, 1] (with a hint when
+    /// it looks like a percentage), containers above 0, an extractable volume
+    /// at most the fill, a DMSO fraction in [0, 1).
+    pub fn new(spec: LotSpec) -> Result<Lot> {
+        let lot_id = non_empty("lot_id", &spec.lot_id).map_err(|_| {
+            DoseError::invalid_input("lot_id", "lot_id is empty; copy it from the container label")
+        })?;
+        let viability = spec.viability;
         if !(viability > 0.0 && viability <= 1.0) {
             let fix = if viability > 1.0 && viability <= 100.0 {
                 format!(
@@ -78,7 +141,7 @@ impl Lot {
                 fix,
             });
         }
-        if container_volume == ExactVolume::ZERO {
+        if spec.container_volume.is_zero() {
             return Err(DoseError::invalid_quantity(
                 "container_volume",
                 0.0,
@@ -86,45 +149,135 @@ impl Lot {
                 "above 0 mL; copy the fill volume from the container label",
             ));
         }
-        if containers == 0 {
-            return Err(DoseError::InvalidInput {
-                field: "containers".to_owned(),
-                reason: "0 containers on hand; count the containers of this lot in the freezer"
-                    .to_owned(),
-            });
-        }
-        if let Some(fraction) = dmso_fraction {
-            if !(0.0..1.0).contains(&fraction) {
+        if let Some(extractable) = spec.extractable_volume {
+            if extractable.is_zero() || extractable > spec.container_volume {
                 return Err(DoseError::invalid_quantity(
-                    "dmso_fraction",
-                    fraction,
-                    "(volume fraction)",
-                    "a fraction from 0 up to but not including 1, e.g. 0.05 for 5% DMSO",
+                    "extractable_volume",
+                    extractable.ml(),
+                    "mL",
+                    &format!(
+                        "above 0 mL and at most the fill volume {} (a container cannot yield more than it holds)",
+                        spec.container_volume
+                    ),
                 ));
             }
         }
+        if spec.containers == 0 {
+            return Err(bad_count("0"));
+        }
+        let dmso_fraction = spec
+            .dmso_fraction
+            .map(|value| {
+                fraction::fraction(
+                    "dmso_fraction",
+                    value,
+                    fraction::FractionRange::ZeroToBelowOne,
+                    "e.g. 0.05 for 5% DMSO, 0 for a washed product",
+                )
+            })
+            .transpose()?;
         Ok(Lot {
-            lot_id: lot_id.to_owned(),
-            viable_cells_per_ml,
-            viability,
-            container_volume,
-            containers,
+            lot_id,
+            viable_cells_per_ml: spec.viable_cells_per_ml,
+            viability: fraction::exact(viability),
+            container_volume: spec.container_volume,
+            extractable_volume: spec.extractable_volume,
+            containers: spec.containers,
             dmso_fraction,
+            expires_at: spec.expires_at,
         })
     }
 
-    /// Read a lot from TOML, e.g. `lot_id = "UC-0042"`,
+    /// A count of containers from a number as a user may give it: a whole
+    /// number from 1 to 4,294,967,295 (4.0 is 4); NaN, infinities, fractions,
+    /// zero and negatives are refused with a message that shows the number.
+    pub fn container_count(number: f64) -> Result<u32> {
+        if number.fract() == 0.0 && number >= 1.0 && number <= f64::from(u32::MAX) {
+            // A whole number in range converts exactly.
+            Ok(number as u32)
+        } else {
+            Err(bad_count(&format!("{number:?}")))
+        }
+    }
+
+    /// A count of containers from an integer of any size.
+    pub fn container_count_from_int(number: i128) -> Result<u32> {
+        u32::try_from(number)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| bad_count(&number.to_string()))
+    }
+
+    /// Read one lot from TOML, e.g. `lot_id = "UC-0042"`,
     /// `viable_cells_per_ml = "12.5 million cells/mL"`, `viability = 0.93`,
-    /// `container_volume = "10 mL"`, `containers = 4`, optional `dmso_fraction`.
+    /// `container_volume = "10 mL"`, `containers = 4`, and optionally
+    /// `extractable_volume`, `dmso_fraction`, `expires_at`.
     pub fn from_toml(text: &str) -> Result<Lot> {
-        toml::from_str(text).map_err(|e| DoseError::InvalidInput {
-            field: "lot file".to_owned(),
-            reason: e.to_string().trim_end().to_owned(),
-        })
+        let file: LotFile = toml::from_str(text).map_err(|e| malformed("TOML", &e.to_string()))?;
+        Lot::try_from(file)
+    }
+
+    /// Read one lot from JSON (the same keys).
+    pub fn from_json(text: &str) -> Result<Lot> {
+        let file: LotFile = serde_json::from_str(text).map_err(|e| malformed("JSON", &e.to_string()))?;
+        Lot::try_from(file)
+    }
+
+    /// Read a record's lot, keeping each error's kind.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Lot> {
+        let file: LotFile = serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
+            reason: format!("the lot cannot be read: {e}"),
+        })?;
+        Lot::try_from(file)
+    }
+
+    /// Read a lot file's text in the format its name says (JSON for `.json`).
+    pub fn from_file_text(file_name: &str, text: &str) -> Result<Lot> {
+        match FileFormat::of(file_name) {
+            FileFormat::Json => Lot::from_json(text),
+            FileFormat::Toml => Lot::from_toml(text),
+        }
+    }
+
+    /// Read the lots of a day: `[[lot]]` tables in TOML, a list in JSON, or
+    /// a file of one lot. Ids must be unique.
+    pub fn many_from_file_text(file_name: &str, text: &str) -> Result<Vec<Lot>> {
+        let files: Vec<LotFile> = match FileFormat::of(file_name) {
+            FileFormat::Json => match serde_json::from_str::<Vec<LotFile>>(text) {
+                Ok(files) => files,
+                Err(_) => vec![serde_json::from_str(text).map_err(|e| malformed("JSON", &e.to_string()))?],
+            },
+            FileFormat::Toml => match toml::from_str::<LotsFile>(text) {
+                Ok(file) => file.lot,
+                Err(many) => match toml::from_str::<LotFile>(text) {
+                    Ok(one) => vec![one],
+                    Err(_) => return Err(malformed("TOML", &many.to_string())),
+                },
+            },
+        };
+        let lots = files
+            .into_iter()
+            .map(Lot::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        for (index, lot) in lots.iter().enumerate() {
+            if lots.iter().skip(index + 1).any(|other| other.lot_id == lot.lot_id) {
+                return Err(DoseError::invalid_input(
+                    "lot_id",
+                    format!("lot {} is listed twice; list each lot once with all its containers", lot.lot_id),
+                ));
+            }
+        }
+        if lots.is_empty() {
+            return Err(DoseError::invalid_input("lots", "the file lists no lot; add [[lot]] tables"));
+        }
+        Ok(lots)
     }
 
     /// Lot id.
     pub fn lot_id(&self) -> &str {
+        &self.lot_id
+    }
+    pub(crate) fn lot_id_shared(&self) -> &Arc<str> {
         &self.lot_id
     }
     /// Viable cells per mL after thaw.
@@ -132,19 +285,86 @@ impl Lot {
         self.viable_cells_per_ml
     }
     /// Fraction of live cells.
-    pub fn viability(&self) -> f64 {
+    pub fn viability(&self) -> Ratio {
         self.viability
     }
-    /// Volume of one container.
+    /// Fill volume of one container.
     pub fn container_volume(&self) -> ExactVolume {
         self.container_volume
+    }
+    /// What one container yields, as the lot gives it.
+    pub fn extractable_volume(&self) -> Option<ExactVolume> {
+        self.extractable_volume
+    }
+    /// What one container yields: the extractable volume, else the fill
+    /// (every container assumed to empty fully).
+    pub fn yield_per_container(&self) -> ExactVolume {
+        self.extractable_volume.unwrap_or(self.container_volume)
     }
     /// Containers on hand.
     pub fn containers(&self) -> u32 {
         self.containers
     }
     /// DMSO volume fraction, if known.
-    pub fn dmso_fraction(&self) -> Option<f64> {
+    pub fn dmso_fraction(&self) -> Option<Ratio> {
         self.dmso_fraction
+    }
+    /// Expiry, if known.
+    pub fn expires_at(&self) -> Option<&ZonedDateTime> {
+        self.expires_at.as_ref()
+    }
+}
+
+fn malformed(format: &str, detail: &str) -> DoseError {
+    DoseError::invalid_input(
+        "lot file",
+        format!(
+            "the {format} cannot be read: {}; a lot gives lot_id, viable_cells_per_ml, viability, container_volume, containers, and optionally extractable_volume, dmso_fraction, expires_at",
+            detail.trim_end()
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    const LOT: &str = "lot_id = \"UC-0042\"\nviable_cells_per_ml = \"12.5 million cells/mL\"\nviability = 0.93\ncontainer_volume = \"10 mL\"\ncontainers = 4\n";
+
+    #[test]
+    fn lot_files_keep_error_kinds() {
+        assert!(Lot::from_toml(LOT).is_ok());
+        let kind = |text: &str| Lot::from_toml(text).map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(kind(&LOT.replace("0.93", "93")), Err(ErrorKind::Viability));
+        assert_eq!(kind(&LOT.replace("10 mL", "10 cc")), Err(ErrorKind::Unit));
+        assert_eq!(kind(&LOT.replace("containers = 4", "containers = 0")), Err(ErrorKind::InvalidInput));
+        assert_eq!(kind(&LOT.replace("containers = 4", "containers = -2")), Err(ErrorKind::InvalidInput));
+        assert_eq!(kind(&format!("{LOT}colour = \"red\"\n")), Err(ErrorKind::InvalidInput));
+        assert_eq!(
+            kind(&format!("{LOT}extractable_volume = \"10.5 mL\"\n")),
+            Err(ErrorKind::InvalidQuantity)
+        );
+        let message = Lot::from_toml(&LOT.replace("0.93", "93")).map_err(|e| e.to_string());
+        assert!(matches!(&message, Err(m) if m.contains("pass 0.93 for 93%")), "{message:?}");
+    }
+
+    #[test]
+    fn many_lots_in_one_file() {
+        let two = format!("[[lot]]\n{LOT}\n[[lot]]\n{}", LOT.replace("UC-0042", "UC-0043"));
+        let lots = Lot::many_from_file_text("lots.toml", &two).map(|l| l.len());
+        assert_eq!(lots, Ok(2));
+        assert_eq!(Lot::many_from_file_text("lot.toml", LOT).map(|l| l.len()), Ok(1));
+        let twice = format!("[[lot]]\n{LOT}\n[[lot]]\n{LOT}");
+        assert!(Lot::many_from_file_text("lots.toml", &twice).is_err());
+    }
+
+    #[test]
+    fn container_counts() {
+        assert_eq!(Lot::container_count(4.0), Ok(4));
+        for bad in [f64::NAN, f64::INFINITY, 2.5, 0.0, -1.0, 1e308] {
+            assert_eq!(Lot::container_count(bad).map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
+        }
+        assert_eq!(Lot::container_count_from_int(1 << 40).map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
     }
 }

@@ -1,94 +1,148 @@
 //! An order: who is infused, at which visit, what they weigh, and when.
 
-use jiff::ZonedDateTime as Zoned;
+use std::sync::Arc;
+
+use jiff::ZonedDateTime;
 use serde::{Deserialize, Serialize};
 
+use crate::bag_id::BagId;
 use crate::error::{DoseError, Result};
+use crate::time::{format_time, parse_time};
 use crate::units::BodyWeight;
 
 /// One participant's infusion at one visit.
 ///
-/// Times are [`Zoned`] so that a record says which clock they were read from
-/// and durations across a clock change stay right.
+/// The thaw time is required for every order, placebo or active: for a
+/// placebo it is the thaw time of the session it is made in, exactly as for
+/// an active bag made alongside. Nothing here reads a clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "OrderFields")]
+#[serde(into = "OrderFile", try_from = "OrderFile")]
 pub struct Order {
-    participant: String,
+    participant: Arc<str>,
     weight: BodyWeight,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    weight_as_entered: Option<String>,
-    arm: String,
-    visit: String,
-    #[serde(with = "time_text")]
-    thawed_at: Zoned,
-    #[serde(with = "time_text")]
-    prepared_at: Zoned,
+    weight_as_entered: Option<Arc<str>>,
+    baseline_weight: Option<BodyWeight>,
+    baseline_weight_as_entered: Option<Arc<str>>,
+    arm: Arc<str>,
+    visit: Arc<str>,
+    bag_id: Option<BagId>,
+    thawed_at: ZonedDateTime,
+    prepared_at: Option<ZonedDateTime>,
+    infusion_at: Option<ZonedDateTime>,
 }
 
-/// The unchecked shape of an [`Order`] in JSON.
-#[derive(Deserialize)]
+/// An order as written in a record: text, read back through the same
+/// checks as the API, so a bad value keeps its error kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OrderFields {
+pub struct OrderFile {
     participant: String,
-    weight: BodyWeight,
+    weight: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     weight_as_entered: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline_weight: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    baseline_weight_as_entered: Option<String>,
     arm: String,
     visit: String,
-    #[serde(with = "time_text")]
-    thawed_at: Zoned,
-    #[serde(with = "time_text")]
-    prepared_at: Zoned,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bag_id: Option<String>,
+    thawed_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prepared_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    infusion_at: Option<String>,
 }
 
-impl TryFrom<OrderFields> for Order {
+impl From<Order> for OrderFile {
+    fn from(order: Order) -> OrderFile {
+        OrderFile {
+            participant: order.participant.to_string(),
+            weight: order.weight.to_string(),
+            weight_as_entered: order.weight_as_entered.map(|t| t.to_string()),
+            baseline_weight: order.baseline_weight.map(|w| w.to_string()),
+            baseline_weight_as_entered: order.baseline_weight_as_entered.map(|t| t.to_string()),
+            arm: order.arm.to_string(),
+            visit: order.visit.to_string(),
+            bag_id: order.bag_id.map(|id| id.as_text()),
+            thawed_at: format_time(&order.thawed_at),
+            prepared_at: order.prepared_at.as_ref().map(format_time),
+            infusion_at: order.infusion_at.as_ref().map(format_time),
+        }
+    }
+}
+
+impl TryFrom<OrderFile> for Order {
     type Error = DoseError;
-    fn try_from(f: OrderFields) -> Result<Order> {
+    fn try_from(f: OrderFile) -> Result<Order> {
+        let time = |field: &str, text: Option<&String>| {
+            text.map(|t| parse_time(field, t)).transpose()
+        };
         let mut order = Order::new(
             &f.participant,
-            f.weight,
+            BodyWeight::parse(&f.weight)?,
             &f.arm,
             &f.visit,
-            f.thawed_at,
-            Some(f.prepared_at),
+            parse_time("thawed_at", &f.thawed_at)?,
         )?;
-        order.weight_as_entered = f.weight_as_entered;
+        order.weight_as_entered = f.weight_as_entered.map(Arc::from);
+        order.baseline_weight = f
+            .baseline_weight
+            .map(|t| BodyWeight::parse_for("baseline_weight", &t))
+            .transpose()?;
+        order.baseline_weight_as_entered = f.baseline_weight_as_entered.map(Arc::from);
+        order.bag_id = f.bag_id.map(|t| BagId::parse(&t)).transpose()?;
+        order.prepared_at = time("prepared_at", f.prepared_at.as_ref())?;
+        order.infusion_at = time("infusion_at", f.infusion_at.as_ref())?;
         Ok(order)
     }
 }
 
-fn non_empty(field: &str, value: &str) -> Result<String> {
+impl Order {
+    /// Read an order from a record's JSON value, keeping each error's kind.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Order> {
+        let file: OrderFile = serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
+            reason: format!("the order cannot be read: {e}"),
+        })?;
+        Order::try_from(file)
+    }
+}
+
+/// `value` trimmed, or an error naming the field when it is empty.
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<Arc<str>> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        Err(DoseError::InvalidInput {
-            field: field.to_owned(),
-            reason: format!("{field} is empty; give the {field} exactly as on the order"),
-        })
+        Err(DoseError::invalid_input(
+            field,
+            format!("{field} is empty; give the {field} exactly as on the order"),
+        ))
     } else {
-        Ok(trimmed.to_owned())
+        Ok(Arc::from(trimmed))
     }
 }
 
 impl Order {
-    /// An order. `prepared_at` is when the bag is made and the infusion
-    /// starts; it defaults to the thaw time. Arm and visit are checked
-    /// against the protocol when preparing.
+    /// An order. Arm and visit are checked against the protocol when preparing.
     pub fn new(
         participant: &str,
         weight: BodyWeight,
         arm: &str,
         visit: &str,
-        thawed_at: Zoned,
-        prepared_at: Option<Zoned>,
+        thawed_at: ZonedDateTime,
     ) -> Result<Order> {
         Ok(Order {
             participant: non_empty("participant", participant)?,
             weight,
             weight_as_entered: None,
+            baseline_weight: None,
+            baseline_weight_as_entered: None,
             arm: non_empty("arm", arm)?,
             visit: non_empty("visit", visit)?,
-            prepared_at: prepared_at.unwrap_or_else(|| thawed_at.clone()),
+            bag_id: None,
             thawed_at,
+            prepared_at: None,
+            infusion_at: None,
         })
     }
 
@@ -98,117 +152,107 @@ impl Order {
         weight: &str,
         arm: &str,
         visit: &str,
-        thawed_at: Zoned,
-        prepared_at: Option<Zoned>,
+        thawed_at: ZonedDateTime,
     ) -> Result<Order> {
-        let mut order = Order::new(
-            participant,
-            BodyWeight::parse(weight)?,
-            arm,
-            visit,
-            thawed_at,
-            prepared_at,
-        )?;
-        order.set_weight_as_entered(weight);
+        Ok(Order::new(participant, BodyWeight::parse(weight)?, arm, visit, thawed_at)?
+            .weight_entered_as(weight))
+    }
+
+    /// When the bag is prepared (checked to be at or after the thaw).
+    pub fn prepared(mut self, at: ZonedDateTime) -> Order {
+        self.prepared_at = Some(at);
+        self
+    }
+
+    /// When the infusion is to start (checked to end within the thaw window).
+    pub fn infusion(mut self, at: ZonedDateTime) -> Order {
+        self.infusion_at = Some(at);
+        self
+    }
+
+    /// The baseline weight, for protocols that dose on it.
+    pub fn baseline(mut self, weight: BodyWeight) -> Order {
+        self.baseline_weight = Some(weight);
+        self
+    }
+
+    /// The baseline weight as typed ("160 lb").
+    pub fn baseline_text(self, text: &str) -> Result<Order> {
+        let weight = BodyWeight::parse_for("baseline_weight", text)?;
+        let mut order = self.baseline(weight);
+        order.baseline_weight_as_entered = Some(Arc::from(text.trim()));
         Ok(order)
     }
 
+    /// The bag id printed on the label, where no day plan assigns one.
+    pub fn with_bag_id(mut self, bag_id: BagId) -> Order {
+        self.bag_id = Some(bag_id);
+        self
+    }
+
     /// Record the weight as the user typed it (for the worksheet), e.g. "160 lb".
-    pub fn set_weight_as_entered(&mut self, text: &str) {
-        self.weight_as_entered = Some(text.trim().to_owned());
+    pub fn weight_entered_as(mut self, text: &str) -> Order {
+        self.weight_as_entered = Some(Arc::from(text.trim()));
+        self
+    }
+
+    /// Record the baseline weight as the user typed it.
+    pub fn baseline_entered_as(mut self, text: &str) -> Order {
+        self.baseline_weight_as_entered = Some(Arc::from(text.trim()));
+        self
     }
 
     /// Participant id.
     pub fn participant(&self) -> &str {
         &self.participant
     }
-    /// Body weight.
+    pub(crate) fn participant_shared(&self) -> &Arc<str> {
+        &self.participant
+    }
+    /// Body weight at the visit.
     pub fn weight(&self) -> BodyWeight {
         self.weight
     }
-    /// The weight as the user typed it ("160 lb"), if it was typed as text
-    /// rather than given as a number of kilograms.
+    /// The weight as the user typed it ("160 lb"), if typed as text.
     pub fn weight_as_entered(&self) -> Option<&str> {
         self.weight_as_entered.as_deref()
     }
+    /// Baseline weight, if given.
+    pub fn baseline_weight(&self) -> Option<BodyWeight> {
+        self.baseline_weight
+    }
+    /// The baseline weight as typed, if typed as text.
+    pub fn baseline_weight_as_entered(&self) -> Option<&str> {
+        self.baseline_weight_as_entered.as_deref()
+    }
     /// Arm.
     pub fn arm(&self) -> &str {
+        &self.arm
+    }
+    pub(crate) fn arm_shared(&self) -> &Arc<str> {
         &self.arm
     }
     /// Visit.
     pub fn visit(&self) -> &str {
         &self.visit
     }
-    /// When the product was thawed (for a placebo: when its active twin would be).
-    pub fn thawed_at(&self) -> &Zoned {
+    pub(crate) fn visit_shared(&self) -> &Arc<str> {
+        &self.visit
+    }
+    /// Bag id, if given.
+    pub fn bag_id(&self) -> Option<BagId> {
+        self.bag_id
+    }
+    /// When the product was thawed (for a placebo: its session's thaw).
+    pub fn thawed_at(&self) -> &ZonedDateTime {
         &self.thawed_at
     }
-    /// When the bag is prepared and the infusion starts.
-    pub fn prepared_at(&self) -> &Zoned {
-        &self.prepared_at
+    /// When the bag is prepared, if given.
+    pub fn prepared_at(&self) -> Option<&ZonedDateTime> {
+        self.prepared_at.as_ref()
     }
-}
-
-/// Read an RFC 3339 time with its UTC offset ("2026-11-25T09:00:00+01:00"),
-/// or an RFC 9557 one with a zone name ("...+01:00[Europe/Paris]"). A time
-/// without an offset is refused: a record must say which clock it was read
-/// from. The result keeps the instant and its offset (a fixed-offset zone):
-/// durations are counted in real time, and times print at that offset.
-pub fn parse_time(field: &str, input: &str) -> Result<Zoned> {
-    let invalid = |reason: String| DoseError::InvalidTime {
-        field: field.to_owned(),
-        input: input.to_owned(),
-        reason,
-    };
-    let text = input.trim();
-    if let Ok(zoned) = text.parse::<Zoned>() {
-        return Ok(fixed_offset(&zoned));
-    }
-    let timestamp = text.parse::<jiff::Timestamp>().map_err(|e| {
-        invalid(format!(
-            "{e}; write a date and time with its UTC offset, e.g. 2026-11-25T09:00:00+01:00"
-        ))
-    })?;
-    let pieces = jiff::fmt::temporal::Pieces::parse(text).map_err(|e| invalid(e.to_string()))?;
-    let offset = match pieces.offset() {
-        Some(jiff::fmt::temporal::PiecesOffset::Numeric(numeric)) => numeric.offset(),
-        _ => jiff::tz::Offset::UTC,
-    };
-    Ok(timestamp.to_zoned_datetime(jiff::tz::TimeZone::fixed(offset)))
-}
-
-/// The same instant in a fixed-offset zone at its current offset.
-fn fixed_offset(time: &Zoned) -> Zoned {
-    time.timestamp()
-        .to_zoned_datetime(jiff::tz::TimeZone::fixed(time.offset()))
-}
-
-/// A time as RFC 3339 with its offset, "2026-11-25T09:00:00+01:00": what
-/// records and messages print, and what Python's `datetime.fromisoformat` reads.
-pub fn format_time(time: &Zoned) -> String {
-    time.timestamp()
-        .display_with_offset(time.offset())
-        .to_string()
-}
-
-/// Serde for a time as RFC 3339 text with its offset.
-pub mod time_text {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    /// Write "2026-11-25T09:00:00+01:00".
-    pub fn serialize<S: Serializer>(
-        time: &Zoned,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format_time(time))
-    }
-
-    /// Read it back (any form [`parse_time`] reads).
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<Zoned, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        parse_time("time", &text).map_err(serde::de::Error::custom)
+    /// When the infusion is to start, if given.
+    pub fn infusion_at(&self) -> Option<&ZonedDateTime> {
+        self.infusion_at.as_ref()
     }
 }

@@ -1,41 +1,33 @@
 //! From protocol + order + lot to the bag: the dose, the draw, the diluent,
 //! the pump rate and the times, for an active bag or its matched placebo.
 //!
-//! Rounding happens once, here: the draw volume is rounded half up to a whole
-//! number of the protocol's increments and held exactly (see
-//! [`round_half_up`]). Delivered cells and the deviation are recomputed from
-//! the rounded draw and must fall within the protocol tolerance.
+//! A placebo is checked against everything its active twin would be, with
+//! the same lot (viability floor, dilution, syringe, range after rounding,
+//! containers, DMSO), and fails the same way, so that a lot problem delays
+//! every participant alike; the check consumes nothing, and a placebo still
+//! thaws no container.
 
-use jiff::{SignedDuration, ZonedDateTime as Zoned};
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
+use uom::si::f64::Ratio;
 
-use crate::error::{DoseError, Result};
+use crate::bag_id::BagId;
+use crate::draw::{plan_draw, Draw, RangeFrom, Rounding};
+use crate::error::{round2, DoseError, Result};
 use crate::lot::Lot;
-use crate::order::{format_time, Order};
-use crate::protocol::{Content, DoseBasis, DoseRule, FinalVolumeMode, Protocol};
-use crate::units::{
-    self, BodyWeight, CellConcentration, CellCount, ExactVolume, PumpRate, DMSO_DENSITY_G_PER_ML,
+use crate::order::Order;
+use crate::protocol::{Content, DoseBasis, FinalVolumeMode, Protocol};
+use crate::rules::{dosing_basis, WeightUsed};
+use crate::time::{SiteTime, SiteZone};
+use crate::units::serde_units::{
+    cells, cells_per_ml, computed_ml, g_per_kg, grams, kg, minutes, ml, ml_per_hour, signed_ratio,
 };
-
-/// A quotient within this many increments below a half-way point counts as
-/// half-way, so that a draw of 5.75 mL that arrives as 5.7499999999 mL after
-/// `target ÷ concentration` still rounds up to 5.8 mL every time.
-const HALF_WAY_SLACK: f64 = 1e-9;
-
-/// Relative slack on the tolerance check, for the same floating-point noise:
-/// a deviation of exactly 10.000000000000002% passes a ±10% tolerance.
-const TOLERANCE_SLACK: f64 = 1e-12;
-
-/// Round half up: 57.49 → 57, 57.5 → 58, 57.4999999999 → 58 (see
-/// [`HALF_WAY_SLACK`]). `quotient` must be finite and ≥ 0.
-pub fn round_half_up(quotient: f64) -> f64 {
-    let floor = quotient.floor();
-    if quotient - floor >= 0.5 - HALF_WAY_SLACK {
-        floor + 1.0
-    } else {
-        floor
-    }
-}
+use crate::units::{
+    format_duration, BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure,
+    ExactVolume, Grams, PumpRate,
+};
 
 /// The cell dose of an active bag, with the unrounded figures beside the
 /// rounded ones for the worksheet.
@@ -43,34 +35,77 @@ pub fn round_half_up(quotient: f64) -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct ActiveDose {
     /// The lot drawn from.
-    pub lot_id: String,
+    pub lot_id: Arc<str>,
     /// Which cells the counts below count.
     pub dose_basis: DoseBasis,
     /// Concentration the draw is computed from (viable, or total for a
-    /// `total` basis), cells/mL.
-    pub concentration_cells_per_ml: f64,
-    /// Target cells: dose per kg × dosing weight.
+    /// `total` basis).
+    #[serde(rename = "concentration_cells_per_ml", with = "cells_per_ml")]
+    pub concentration: CellConcentration,
+    /// Target cells.
+    #[serde(with = "cells")]
     pub target_cells: CellCount,
+    /// In words, what set the target (the rule, the band, a cap).
+    pub dose_determined_by: Arc<str>,
     /// Lowest acceptable delivered cells.
+    #[serde(with = "cells")]
     pub acceptable_min_cells: CellCount,
     /// Highest acceptable delivered cells.
+    #[serde(with = "cells")]
     pub acceptable_max_cells: CellCount,
-    /// target ÷ concentration, before rounding, mL.
-    pub unrounded_draw_volume_ml: f64,
-    /// The draw, rounded half up to the protocol increment.
-    #[serde(rename = "draw_volume_ml", with = "ml_number")]
+    /// Where that range comes from.
+    pub acceptable_range_from: RangeFrom,
+    /// target ÷ concentration, before rounding.
+    #[serde(rename = "unrounded_draw_volume_ml", with = "computed_ml")]
+    pub unrounded_draw_volume: ComputedVolume,
+    /// The syringe drawn with, where the protocol lists syringes.
+    #[serde(
+        rename = "syringe_capacity_ml",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "ml::option"
+    )]
+    pub syringe_capacity: Option<ExactVolume>,
+    /// The graduation the draw is rounded to (the syringe's, or the protocol increment).
+    #[serde(rename = "draw_graduation_ml", with = "ml")]
+    pub draw_graduation: ExactVolume,
+    /// Half up, or down for a hard maximum.
+    pub rounding: Rounding,
+    /// The rounded draw.
+    #[serde(rename = "draw_volume_ml", with = "ml")]
     pub draw_volume: ExactVolume,
-    /// Fewest containers that hold the draw.
-    pub containers_to_thaw: u64,
+    /// Fewest containers whose yield holds the draw.
+    pub containers_to_thaw: u32,
     /// Cells the rounded draw delivers.
+    #[serde(with = "cells")]
     pub delivered_cells: CellCount,
     /// (delivered − target) ÷ target, signed: 0.0014 is +0.14%.
-    pub deviation: f64,
+    #[serde(with = "signed_ratio")]
+    pub deviation: Ratio,
     /// Delivered cells ÷ final volume.
-    pub final_concentration_cells_per_ml: f64,
+    #[serde(rename = "final_concentration_cells_per_ml", with = "cells_per_ml")]
+    pub final_concentration: CellConcentration,
     /// DMSO in the bag per kg body weight, where the lot gives its DMSO fraction.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dmso_g_per_kg: Option<f64>,
+    #[serde(
+        rename = "dmso_g_per_kg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "g_per_kg::option"
+    )]
+    pub dmso: Option<DmsoExposure>,
+}
+
+/// What a bag draws from one container of a day's allocation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerDraw {
+    /// The lot.
+    pub lot_id: Arc<str>,
+    /// The container's number within the lot on hand (1, 2, ...).
+    pub container: u32,
+    /// The volume drawn from it.
+    #[serde(rename = "volume_ml", with = "ml")]
+    pub volume: ExactVolume,
 }
 
 /// Everything the pharmacist needs to make one bag.
@@ -80,178 +115,189 @@ pub struct Preparation {
     /// Active or placebo.
     pub content: Content,
     /// Participant id.
-    pub participant: String,
+    pub participant: Arc<str>,
     /// Arm.
-    pub arm: String,
+    pub arm: Arc<str>,
     /// Visit.
-    pub visit: String,
-    /// Body weight, kg.
-    pub body_weight_kg: f64,
-    /// Weight the dose is computed from (body weight, capped if the protocol caps it), kg.
-    pub dosing_weight_kg: f64,
+    pub visit: Arc<str>,
+    /// The bag id on the label, if one was given or planned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bag_id: Option<BagId>,
+    /// Body weight at the visit.
+    #[serde(rename = "body_weight_kg", with = "kg")]
+    pub body_weight: BodyWeight,
+    /// Baseline weight, where the order gives one.
+    #[serde(
+        rename = "baseline_weight_kg",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "kg::option"
+    )]
+    pub baseline_weight: Option<BodyWeight>,
+    /// The weight the dose is computed from, after the weight basis and any cap.
+    #[serde(rename = "dosing_weight_kg", with = "kg")]
+    pub dosing_weight: BodyWeight,
+    /// Which weight doses.
+    #[serde(default = "visit_weight", skip_serializing_if = "is_visit_weight")]
+    pub dosing_weight_from: WeightUsed,
     /// Diluent name.
-    pub diluent: String,
-    /// Diluent to put in the bag.
-    #[serde(rename = "diluent_volume_ml", with = "ml_number")]
+    pub diluent: Arc<str>,
+    /// Diluent to add.
+    #[serde(rename = "diluent_volume_ml", with = "ml")]
     pub diluent_volume: ExactVolume,
-    /// The bag's final volume (placebo: the active twin's).
-    #[serde(rename = "final_volume_ml", with = "ml_number")]
+    /// Final bag volume.
+    #[serde(rename = "final_volume_ml", with = "ml")]
     pub final_volume: ExactVolume,
     /// Infusion duration.
-    #[serde(rename = "infusion_duration_min", with = "minutes_number")]
+    #[serde(rename = "infusion_duration_min", with = "minutes")]
     pub infusion_duration: SignedDuration,
-    /// Pump rate, mL/h.
-    pub pump_rate_ml_per_h: f64,
-    /// When the bag is prepared.
-    #[serde(with = "crate::order::time_text")]
-    pub prepared_at: Zoned,
+    /// Pump rate.
+    #[serde(rename = "pump_rate_ml_per_h", with = "ml_per_hour")]
+    pub pump_rate: PumpRate,
+    /// When the product was thawed (the session's thaw, for a placebo too).
+    pub thawed_at: SiteTime,
+    /// When the bag was prepared, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prepared_at: Option<SiteTime>,
+    /// When the infusion is to start, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub infusion_at: Option<SiteTime>,
     /// Latest start of the infusion.
-    #[serde(with = "crate::order::time_text")]
-    pub start_by: Zoned,
+    pub start_by: SiteTime,
     /// Latest end of the infusion (thaw + the protocol's window).
-    #[serde(with = "crate::order::time_text")]
-    pub infuse_by: Zoned,
-    /// The cells, for an active bag; `None` for a placebo.
+    pub infuse_by: SiteTime,
+    /// Expected net mass of the filled bag, where the site weighs bags.
+    #[serde(
+        rename = "expected_net_mass_g",
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "grams::option"
+    )]
+    pub expected_net_mass: Option<Grams>,
+    /// The containers drawn from, when a day plan allocated them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub draws: Vec<ContainerDraw>,
+    /// The cells, for an active bag; `None` for a placebo (every dose
+    /// field of a placebo is absent, never a zero).
     pub dose: Option<ActiveDose>,
 }
 
+fn visit_weight() -> WeightUsed {
+    WeightUsed::Visit
+}
+
+fn is_visit_weight(used: &WeightUsed) -> bool {
+    *used == WeightUsed::Visit
+}
+
 impl Preparation {
-    /// The rounded draw volume (0 mL for a placebo).
-    pub fn draw_volume(&self) -> ExactVolume {
-        self.dose
-            .as_ref()
-            .map_or(ExactVolume::ZERO, |d| d.draw_volume)
+    /// The rounded draw volume, `None` for a placebo.
+    pub fn draw_volume(&self) -> Option<ExactVolume> {
+        self.dose.as_ref().map(|d| d.draw_volume)
     }
 
-    /// Delivered cells (0 for a placebo).
-    pub fn delivered_cells(&self) -> CellCount {
-        self.dose
-            .as_ref()
-            .map_or(CellCount(0.0), |d| d.delivered_cells)
+    /// Delivered cells, `None` for a placebo.
+    pub fn delivered_cells(&self) -> Option<CellCount> {
+        self.dose.as_ref().map(|d| d.delivered_cells)
     }
 
-    /// Containers to thaw (0 for a placebo).
-    pub fn containers_to_thaw(&self) -> u64 {
-        self.dose.as_ref().map_or(0, |d| d.containers_to_thaw)
+    /// Containers to thaw, `None` for a placebo.
+    pub fn containers_to_thaw(&self) -> Option<u32> {
+        self.dose.as_ref().map(|d| d.containers_to_thaw)
     }
 }
 
-/// The draw a dose needs, before bag volumes and containers.
-struct Draw {
-    concentration: CellConcentration,
-    target: CellCount,
-    unrounded_ml: f64,
-    volume: ExactVolume,
-    delivered: CellCount,
-    deviation: f64,
+/// The checks and figures every order gets, placebo or active: content,
+/// plausible weight, dosing weight, times.
+pub(crate) struct Common {
+    pub content: Content,
+    weight: BodyWeight,
+    dosing_weight: BodyWeight,
+    used: WeightUsed,
+    times: Times,
+}
+
+struct Times {
+    thawed_at: Timestamp,
+    prepared_at: Option<Timestamp>,
+    infusion_at: Option<Timestamp>,
+    start_by: Timestamp,
+    infuse_by: Timestamp,
 }
 
 /// Prepare the bag `order` calls for: the active bag, or the placebo matched
 /// to the active bag the participant would have received from this lot.
 pub fn prepare(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<Preparation> {
-    protocol.validate()?;
-    prepare_validated(protocol, order, lot)
+    let common = check_order(protocol, order)?;
+    let draw = check_lot(protocol, order, lot, &common);
+    build(protocol, order, lot, common, draw?)
 }
 
-/// Prepare many orders from one lot, checking the protocol once. Results come
-/// back in order, an error in the place of each order that fails, so one bad
-/// row does not hide the others. Each order is prepared on its own: the
-/// containers on hand are not shared out between orders.
+/// The order-level checks: the placebo's own, not its twin's.
+pub(crate) fn check_order(protocol: &Protocol, order: &Order) -> Result<Common> {
+    common(protocol, order)
+}
+
+/// The lot-level checks of the active bag the order stands for; for a
+/// placebo, an error is the twin's, said so.
+pub(crate) fn check_lot(protocol: &Protocol, order: &Order, lot: &Lot, common: &Common) -> Result<Draw> {
+    let draw = usable_lot(protocol, lot, common.times.thawed_at).and_then(|()| {
+        let target = protocol.rule().target(common.dosing_weight);
+        plan_draw(protocol, lot, target, common.weight)
+    });
+    match (common.content, draw) {
+        (_, Ok(draw)) => Ok(draw),
+        (Content::Active, Err(error)) => Err(error),
+        (Content::Placebo, Err(error)) => Err(error.for_placebo(order.participant(), order.visit())),
+    }
+}
+
+fn usable_lot(protocol: &Protocol, lot: &Lot, thawed_at: Timestamp) -> Result<()> {
+    match lot.expires_at() {
+        Some(expiry) if expiry.timestamp() < thawed_at => Err(DoseError::invalid_input(
+            "expires_at",
+            format!(
+                "lot {} expired at {}, before the thaw at {}; use another lot",
+                lot.lot_id(),
+                protocol.zone().at(expiry.timestamp()).wall_clock(),
+                protocol.zone().at(thawed_at).wall_clock()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Prepare many orders from one lot. Results come back in order, an error
+/// in the place of each order that fails, so one bad row does not hide the
+/// others. Each order is prepared on its own: the containers on hand are not
+/// shared out between orders (a day plan does that).
 pub fn prepare_many(protocol: &Protocol, orders: &[Order], lot: &Lot) -> Vec<Result<Preparation>> {
-    match protocol.validate() {
-        Ok(()) => orders
-            .iter()
-            .map(|order| prepare_validated(protocol, order, lot))
-            .collect(),
-        Err(error) => orders.iter().map(|_| Err(error.clone())).collect(),
-    }
+    orders
+        .iter()
+        .map(|order| prepare(protocol, order, lot))
+        .collect()
 }
 
-fn prepare_validated(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<Preparation> {
+fn common(protocol: &Protocol, order: &Order) -> Result<Common> {
     let content = protocol.content(order.arm(), order.visit())?;
-    let weight = plausible_weight(protocol, order.weight())?;
-    let dosing_weight = match &protocol.dose {
-        DoseRule::PerKg {
-            dosing_weight_cap: Some(cap),
-            ..
-        } => weight.min(*cap),
-        DoseRule::PerKg { .. } => weight,
-    };
-    let site = &protocol.site;
-    let schedule = schedule(protocol, order)?;
-
-    if content == Content::Active && lot.viability() < site.viability_floor {
-        return Err(DoseError::ViabilityBelowFloor {
-            lot_id: lot.lot_id().to_owned(),
-            value: lot.viability(),
-            floor: site.viability_floor,
-        });
-    }
-    // A placebo's volume is its active twin's: in `qs` mode the fixed final
-    // volume, in `additive` mode diluent + the draw the twin would have had.
-    let draw = match (content, site.final_volume_mode) {
-        (Content::Placebo, FinalVolumeMode::Qs) => None,
-        _ => Some(plan_draw(protocol, dosing_weight, lot)?),
-    };
-    let draw_volume = draw.as_ref().map_or(ExactVolume::ZERO, |d| d.volume);
-    let final_volume = match site.final_volume_mode {
-        FinalVolumeMode::Qs => protocol.diluent.volume,
-        FinalVolumeMode::Additive => protocol
-            .diluent
-            .volume
-            .checked_add(draw_volume)
-            .ok_or_else(|| {
-                too_dilute(
-                    protocol,
-                    lot,
-                    draw_volume.ml(),
-                    ExactVolume::ZERO,
-                    "overflow",
-                )
-            })?,
-    };
-    let diluent_volume = match content {
-        Content::Placebo => final_volume,
-        // plan_draw has already held the draw to the final volume in qs mode.
-        Content::Active => final_volume.checked_sub(draw_volume).ok_or_else(|| {
-            too_dilute(
-                protocol,
-                lot,
-                draw_volume.ml(),
-                final_volume,
-                "the final volume",
-            )
-        })?,
-    };
-    let pump_rate = PumpRate::for_infusion(final_volume, site.infusion_duration);
-
-    let dose = match (content, draw) {
-        (Content::Active, Some(draw)) => {
-            Some(active_dose(protocol, lot, weight, draw, final_volume)?)
-        }
-        _ => None,
-    };
-    Ok(Preparation {
+    let weight = plausible("weight", protocol, order.weight())?;
+    let baseline = order
+        .baseline_weight()
+        .map(|w| plausible("baseline_weight", protocol, w))
+        .transpose()?;
+    let (dosing_weight, used) = dosing_basis(protocol.rule(), weight, baseline)?;
+    let times = schedule(protocol, order)?;
+    Ok(Common {
         content,
-        participant: order.participant().to_owned(),
-        arm: order.arm().to_owned(),
-        visit: order.visit().to_owned(),
-        body_weight_kg: weight.kg(),
-        dosing_weight_kg: dosing_weight.kg(),
-        diluent: protocol.diluent.name.clone(),
-        diluent_volume,
-        final_volume,
-        infusion_duration: site.infusion_duration,
-        pump_rate_ml_per_h: pump_rate.ml_per_hour(),
-        prepared_at: order.prepared_at().clone(),
-        start_by: schedule.start_by,
-        infuse_by: schedule.infuse_by,
-        dose,
+        weight,
+        dosing_weight,
+        used,
+        times,
     })
 }
 
-fn plausible_weight(protocol: &Protocol, weight: BodyWeight) -> Result<BodyWeight> {
-    let range = protocol.site.weight_range;
+fn plausible(field: &str, protocol: &Protocol, weight: BodyWeight) -> Result<BodyWeight> {
+    let range = protocol.site().weight_range;
     if weight >= range.min && weight <= range.max {
         return Ok(weight);
     }
@@ -260,11 +306,12 @@ fn plausible_weight(protocol: &Protocol, weight: BodyWeight) -> Result<BodyWeigh
         Some(kg) if kg >= range.min && kg <= range.max => format!(
             "if it was measured in pounds, pass '{} lb' ({} kg)",
             weight.kg(),
-            round_for_message(kg.kg())
+            round2(kg.kg())
         ),
         _ => "re-weigh the participant and check the unit".to_owned(),
     };
     Err(DoseError::ImplausibleWeight {
+        field: field.to_owned(),
         weight_kg: weight.kg(),
         min_kg: range.min.kg(),
         max_kg: range.max.kg(),
@@ -272,255 +319,132 @@ fn plausible_weight(protocol: &Protocol, weight: BodyWeight) -> Result<BodyWeigh
     })
 }
 
-fn round_for_message(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
-
-struct Schedule {
-    start_by: Zoned,
-    infuse_by: Zoned,
-}
-
-fn schedule(protocol: &Protocol, order: &Order) -> Result<Schedule> {
-    let site = &protocol.site;
-    let thawed_at = order.thawed_at();
-    let prepared_at = order.prepared_at();
-    if thawed_at.timestamp() > prepared_at.timestamp() {
-        return Err(DoseError::ThawInFuture {
-            thawed_at: format_time(thawed_at),
-            prepared_at: format_time(prepared_at),
-        });
-    }
-    let add = |time: &Zoned, duration: SignedDuration| {
-        time.checked_add(duration)
-            .map_err(|e| DoseError::InvalidTime {
-                field: "thawed_at".to_owned(),
-                input: format_time(time),
-                reason: format!(
-                    "adding {} goes out of range: {e}",
-                    units::format_duration(duration)
-                ),
-            })
+fn schedule(protocol: &Protocol, order: &Order) -> Result<Times> {
+    let site = protocol.site();
+    let zone = protocol.zone();
+    let thawed_at = order.thawed_at().timestamp();
+    let prepared_at = order.prepared_at().map(|t| t.timestamp());
+    let infusion_at = order.infusion_at().map(|t| t.timestamp());
+    let add = |time: Timestamp, duration: SignedDuration| {
+        time.checked_add(duration).map_err(|e| DoseError::InvalidTime {
+            field: "thawed_at".to_owned(),
+            input: zone.at(time).wall_clock(),
+            reason: format!("adding {} goes out of range: {e}", format_duration(duration)),
+        })
     };
+    for (name, later) in [("preparation time", prepared_at), ("infusion start", infusion_at)] {
+        if let Some(later) = later {
+            if later < thawed_at {
+                return Err(DoseError::ThawInFuture {
+                    thawed_at: zone.at(thawed_at).wall_clock(),
+                    later_name: name.to_owned(),
+                    later: zone.at(later).wall_clock(),
+                });
+            }
+        }
+    }
+    if let (Some(prepared), Some(infusion)) = (prepared_at, infusion_at) {
+        if infusion < prepared {
+            return Err(DoseError::InvalidTime {
+                field: "infusion_at".to_owned(),
+                input: zone.at(infusion).wall_clock(),
+                reason: format!(
+                    "the infusion cannot start before the bag is prepared ({}); check both times",
+                    zone.at(prepared).wall_clock()
+                ),
+            });
+        }
+    }
     let infuse_by = add(thawed_at, site.max_thaw_to_end_of_infusion)?;
-    let infusion_end = add(prepared_at, site.infusion_duration)?;
-    if infusion_end.timestamp() > infuse_by.timestamp() {
+    let start = infusion_at.or(prepared_at).unwrap_or(thawed_at);
+    let infusion_end = add(start, site.infusion_duration)?;
+    if infusion_end > infuse_by {
         return Err(DoseError::ThawWindowExceeded {
-            thawed_at: format_time(thawed_at),
-            prepared_at: format_time(prepared_at),
-            infusion_end: format_time(&infusion_end),
-            infuse_by: format_time(&infuse_by),
-            window: units::format_duration(site.max_thaw_to_end_of_infusion),
+            thawed_at: zone.at(thawed_at).wall_clock(),
+            start: zone.at(start).wall_clock(),
+            infusion_end: zone.at(infusion_end).wall_clock(),
+            infuse_by: zone.at(infuse_by).wall_clock(),
+            window: format_duration(site.max_thaw_to_end_of_infusion),
         });
     }
-    let start_by = add(&infuse_by, -site.infusion_duration)?;
-    Ok(Schedule {
+    let start_by = add(infuse_by, -site.infusion_duration)?;
+    Ok(Times {
+        thawed_at,
+        prepared_at,
+        infusion_at,
         start_by,
         infuse_by,
     })
 }
 
-fn too_dilute(
-    protocol: &Protocol,
-    lot: &Lot,
-    draw_ml: f64,
-    limit: ExactVolume,
-    reason: &str,
-) -> DoseError {
-    let concentration = match protocol.site.dose_basis {
-        DoseBasis::Viable => lot.viable_cells_per_ml().cells_per_ml(),
-        DoseBasis::Total => lot.viable_cells_per_ml().cells_per_ml() / lot.viability(),
+pub(crate) fn build(protocol: &Protocol, order: &Order, lot: &Lot, common: Common, draw: Draw) -> Result<Preparation> {
+    let site = protocol.site();
+    let diluent_volume_nominal = protocol.spec().diluent.volume;
+    // A placebo's volume is its active twin's: in `qs` mode the fixed final
+    // volume, in `additive` mode diluent + the draw the twin would have had.
+    let final_volume = match site.final_volume_mode {
+        FinalVolumeMode::Qs => diluent_volume_nominal,
+        FinalVolumeMode::Additive => diluent_volume_nominal
+            .checked_add(draw.volume)
+            .ok_or_else(|| DoseError::invalid_input("draw_volume", "the bag volume overflows"))?,
     };
-    DoseError::LotTooDilute {
-        lot_id: lot.lot_id().to_owned(),
-        draw_ml,
-        limit_ml: limit.ml(),
-        limit_reason: reason.to_owned(),
-        concentration,
-    }
-}
-
-/// The largest draw the bag allows, and why.
-fn draw_limit(protocol: &Protocol) -> (ExactVolume, &'static str) {
-    let site = &protocol.site;
-    match (site.final_volume_mode, site.max_draw_volume) {
-        (FinalVolumeMode::Qs, Some(max)) if max < protocol.diluent.volume => {
-            (max, "site.max_draw_volume")
-        }
-        (FinalVolumeMode::Qs, _) => (protocol.diluent.volume, "the final volume in qs mode"),
-        (FinalVolumeMode::Additive, Some(max)) => (max, "site.max_draw_volume"),
-        // validate() requires max_draw_volume in additive mode.
-        (FinalVolumeMode::Additive, None) => (ExactVolume::ZERO, "site.max_draw_volume is unset"),
-    }
-}
-
-fn plan_draw(protocol: &Protocol, dosing_weight: BodyWeight, lot: &Lot) -> Result<Draw> {
-    let site = &protocol.site;
-    let concentration = match site.dose_basis {
-        DoseBasis::Viable => lot.viable_cells_per_ml(),
-        DoseBasis::Total => lot.viable_cells_per_ml().scaled(1.0 / lot.viability()),
+    // plan_draw has held the draw to the final volume in qs mode.
+    let active_diluent = final_volume.saturating_sub(draw.volume);
+    let pump_rate = PumpRate::for_infusion(final_volume, site.infusion_duration);
+    let (diluent_volume, dose) = match common.content {
+        Content::Placebo => (final_volume, None),
+        Content::Active => (
+            active_diluent,
+            Some(ActiveDose {
+                lot_id: Arc::clone(lot.lot_id_shared()),
+                dose_basis: site.dose_basis,
+                concentration: draw.concentration,
+                target_cells: draw.target.target,
+                dose_determined_by: Arc::clone(&draw.target.determined_by),
+                acceptable_min_cells: draw.low,
+                acceptable_max_cells: draw.high,
+                acceptable_range_from: draw.range_from,
+                unrounded_draw_volume: draw.unrounded,
+                syringe_capacity: draw.syringe_capacity,
+                draw_graduation: draw.graduation,
+                rounding: draw.rounding,
+                draw_volume: draw.volume,
+                containers_to_thaw: draw.containers,
+                delivered_cells: draw.delivered,
+                deviation: draw.delivered.deviation_from(draw.target.target),
+                final_concentration: draw.delivered / final_volume,
+                dmso: draw.dmso,
+            }),
+        ),
     };
-    let target = protocol.cells_per_kg() * dosing_weight;
-    let unrounded_ml = units::volume_ml(target / concentration);
-    let increment = site.draw_increment;
-    let increments = round_half_up(unrounded_ml * 1000.0 / increment.microlitres() as f64);
-    let (limit, limit_reason) = draw_limit(protocol);
-    // Compared in f64 before any integer conversion, so a huge or infinite
-    // draw is an error, never a saturated cast.
-    if !increments.is_finite()
-        || increments * increment.microlitres() as f64 > limit.microlitres() as f64
-    {
-        return Err(too_dilute(
-            protocol,
-            lot,
-            round_for_message(unrounded_ml),
-            limit,
-            limit_reason,
-        ));
-    }
-    let volume = increment
-        .checked_mul(increments as u64)
-        .ok_or_else(|| too_dilute(protocol, lot, unrounded_ml, limit, limit_reason))?;
-    let delivered = concentration * volume;
-    let deviation = (delivered.cells() - target.cells()) / target.cells();
-    // Written so that a NaN deviation fails the check too.
-    let within_tolerance = deviation.abs() <= site.dose_tolerance * (1.0 + TOLERANCE_SLACK);
-    if !within_tolerance {
-        return Err(DoseError::OutsideTolerance {
-            delivered: delivered.cells(),
-            target: target.cells(),
-            draw_ml: volume.ml(),
-            deviation_percent: deviation * 100.0,
-            tolerance_percent: site.dose_tolerance * 100.0,
-            increment_ml: increment.ml(),
-        });
-    }
-    Ok(Draw {
-        concentration,
-        target,
-        unrounded_ml,
-        volume,
-        delivered,
-        deviation,
+    let expected_net_mass = site.gravimetric.map(|g| match common.content {
+        Content::Active => g.product_density * draw.volume + g.diluent_density * active_diluent,
+        Content::Placebo => g.diluent_density * final_volume,
+    });
+    let zone: &SiteZone = protocol.zone();
+    let times = common.times;
+    Ok(Preparation {
+        content: common.content,
+        participant: Arc::clone(order.participant_shared()),
+        arm: Arc::clone(order.arm_shared()),
+        visit: Arc::clone(order.visit_shared()),
+        bag_id: order.bag_id(),
+        body_weight: common.weight,
+        baseline_weight: order.baseline_weight(),
+        dosing_weight: draw.target.dosing_weight,
+        dosing_weight_from: common.used,
+        diluent: Arc::clone(protocol.diluent_name()),
+        diluent_volume,
+        final_volume,
+        infusion_duration: site.infusion_duration,
+        pump_rate,
+        thawed_at: zone.at(times.thawed_at),
+        prepared_at: times.prepared_at.map(|t| zone.at(t)),
+        infusion_at: times.infusion_at.map(|t| zone.at(t)),
+        start_by: zone.at(times.start_by),
+        infuse_by: zone.at(times.infuse_by),
+        expected_net_mass,
+        draws: Vec::new(),
+        dose,
     })
-}
-
-fn active_dose(
-    protocol: &Protocol,
-    lot: &Lot,
-    weight: BodyWeight,
-    draw: Draw,
-    final_volume: ExactVolume,
-) -> Result<ActiveDose> {
-    let container = lot.container_volume();
-    let containers_to_thaw = draw
-        .volume
-        .microlitres()
-        .div_ceil(container.microlitres().max(1));
-    if containers_to_thaw > u64::from(lot.containers()) {
-        return Err(DoseError::NotEnoughContainers {
-            lot_id: lot.lot_id().to_owned(),
-            draw_ml: draw.volume.ml(),
-            container_ml: container.ml(),
-            needed: containers_to_thaw,
-            on_hand: lot.containers(),
-        });
-    }
-    // DMSO is dosed per kg of actual body weight, not the capped dosing weight.
-    let dmso_g_per_kg = lot
-        .dmso_fraction()
-        .map(|fraction| draw.volume.ml() * fraction * DMSO_DENSITY_G_PER_ML / weight.kg());
-    if let (Some(exposure), Some(limit)) = (dmso_g_per_kg, protocol.site.dmso_limit) {
-        if exposure > limit {
-            return Err(DoseError::DmsoOverLimit {
-                g_per_kg: exposure,
-                limit_g_per_kg: limit,
-            });
-        }
-    }
-    let tolerance = protocol.site.dose_tolerance;
-    Ok(ActiveDose {
-        lot_id: lot.lot_id().to_owned(),
-        dose_basis: protocol.site.dose_basis,
-        concentration_cells_per_ml: draw.concentration.cells_per_ml(),
-        target_cells: draw.target,
-        acceptable_min_cells: CellCount(draw.target.cells() * (1.0 - tolerance)),
-        acceptable_max_cells: CellCount(draw.target.cells() * (1.0 + tolerance)),
-        unrounded_draw_volume_ml: draw.unrounded_ml,
-        draw_volume: draw.volume,
-        containers_to_thaw,
-        delivered_cells: draw.delivered,
-        deviation: draw.deviation,
-        final_concentration_cells_per_ml: draw.delivered / final_volume,
-        dmso_g_per_kg,
-    })
-}
-
-/// Serde for an [`ExactVolume`] as a number of mL (5.8), read back exactly.
-pub mod ml_number {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    /// Write mL.
-    pub fn serialize<S: Serializer>(
-        volume: &ExactVolume,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_f64(volume.ml())
-    }
-
-    /// Read mL (must be whole microlitres, ≥ 0).
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<ExactVolume, D::Error> {
-        let ml = f64::deserialize(deserializer)?;
-        if ml == 0.0 {
-            return Ok(ExactVolume::ZERO);
-        }
-        ExactVolume::from_ml("volume", ml).map_err(serde::de::Error::custom)
-    }
-}
-
-/// Serde for a duration as a number of minutes (30), read back to the second.
-pub mod minutes_number {
-    use super::*;
-    use serde::{Deserializer, Serializer};
-
-    /// Write minutes.
-    pub fn serialize<S: Serializer>(
-        duration: &SignedDuration,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_f64(duration.as_secs_f64() / 60.0)
-    }
-
-    /// Read minutes.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> std::result::Result<SignedDuration, D::Error> {
-        let minutes = f64::deserialize(deserializer)?;
-        let seconds = (minutes * 60.0).round();
-        if !(seconds.is_finite() && (0.0..=1e9).contains(&seconds)) {
-            return Err(serde::de::Error::custom(format!(
-                "infusion duration {minutes} min is out of range"
-            )));
-        }
-        Ok(SignedDuration::from_secs(seconds as i64))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn half_up_is_stated_and_stable() {
-        assert_eq!(round_half_up(57.92), 58.0);
-        assert_eq!(round_half_up(57.49), 57.0);
-        assert_eq!(round_half_up(57.5), 58.0);
-        assert_eq!(round_half_up(57.49999999999999), 58.0);
-        assert_eq!(round_half_up(0.4), 0.0);
-        // 5.75 mL / 0.1 mL arrives as 57.49999999999999 in f64.
-        assert_eq!(round_half_up(5.75 / 0.1), 58.0);
-    }
 }

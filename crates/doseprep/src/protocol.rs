@@ -1,19 +1,32 @@
 //! A trial protocol: the trial's facts (dose, diluent, arms and visits) and the
-//! site's settings (tolerances, rounding, limits), read from TOML or JSON.
+//! site's settings (tolerances, rounding, limits, clock), read from TOML or JSON.
 //!
 //! The file has two halves on purpose: everything at the top level and in
-//! `[dose]`, `[diluent]` and `[arms]` is what the trial says; everything under
-//! `[site]` is a setting this pharmacy chose, with a documented default. The
-//! built-in [`Protocol::care_ssc`] equals `protocols/care-ssc.toml` (tested).
+//! `[dose]`, `[diluent]`, `[arms]` is what the trial says; everything under
+//! `[site]` is a setting this pharmacy chose, with a documented default.
+//! `[label]` holds the label's particulars.
+//!
+//! [`ProtocolSpec`] is the file as written, with public fields;
+//! [`Protocol`] is a spec that passed every check, immutable and cheap to
+//! clone, so preparing a bag never checks the protocol again.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
-use crate::units::{self, BodyWeight, CellsPerKg, ExactVolume};
+use crate::rules::{DoseRule, DoseSpec};
+use crate::time::SiteZone;
+use crate::units::serde_units::{
+    density_text, duration_text, g_per_kg_text, ratio_number, volume_text, weight_text,
+};
+use crate::units::{
+    format_duration, fraction, BodyWeight, CellsPerKg, Density, DmsoExposure, ExactVolume,
+};
 
 /// The advice that ends every parse error of a protocol file.
 const FIX_THE_FILE: &str =
@@ -40,23 +53,6 @@ impl Content {
             Content::Placebo => "placebo",
         }
     }
-}
-
-/// How the prescribed dose is computed. New rules (a flat dose with a range,
-/// weight bands) are new variants; `PerKg` is the one CARE-SSc uses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "rule", rename_all = "kebab-case", deny_unknown_fields)]
-#[non_exhaustive]
-pub enum DoseRule {
-    /// `cells_per_kg` × dosing weight, where the dosing weight is the body
-    /// weight capped at `dosing_weight_cap` if the protocol sets one.
-    PerKg {
-        /// Trial fact: cells per kg body weight.
-        cells_per_kg: CellsPerKg,
-        /// Site setting: dose as if the participant weighed at most this.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        dosing_weight_cap: Option<BodyWeight>,
-    },
 }
 
 /// Which cells the dose counts.
@@ -86,17 +82,47 @@ pub struct Diluent {
     /// e.g. "PlasmaLyte A".
     pub name: String,
     /// e.g. 50 mL.
+    #[serde(with = "volume_text")]
     pub volume: ExactVolume,
 }
 
-/// A weight range in kg.
+/// A weight range.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightRange {
     /// Lightest plausible participant.
+    #[serde(with = "weight_text")]
     pub min: BodyWeight,
     /// Heaviest plausible participant.
+    #[serde(with = "weight_text")]
     pub max: BodyWeight,
+}
+
+/// A syringe the pharmacy draws with.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Syringe {
+    /// Its nominal capacity, e.g. 3 mL.
+    #[serde(with = "volume_text")]
+    pub capacity: ExactVolume,
+    /// The spacing of its graduation marks, e.g. 0.1 mL.
+    #[serde(with = "volume_text")]
+    pub graduation: ExactVolume,
+}
+
+/// Densities for the gravimetric check of a filled bag.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gravimetric {
+    /// Density of the diluent, e.g. 1.005 g/mL.
+    #[serde(with = "density_text")]
+    pub diluent_density: Density,
+    /// Density of the thawed cell suspension, e.g. 1.04 g/mL.
+    #[serde(with = "density_text")]
+    pub product_density: Density,
+    /// Largest accepted |weighed − expected| ÷ expected, e.g. 0.02.
+    #[serde(with = "ratio_number")]
+    pub tolerance: Ratio,
 }
 
 /// The settings a site chooses; every one has a default in the built-in
@@ -104,43 +130,134 @@ pub struct WeightRange {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SiteSettings {
+    /// The IANA time zone of the site's wall clocks, e.g. "America/Toronto".
+    pub time_zone: String,
     /// `qs` or `additive`.
     pub final_volume_mode: FinalVolumeMode,
     /// `viable` or `total`.
     pub dose_basis: DoseBasis,
-    /// Largest accepted |delivered − target| / target, a fraction in (0, 1).
-    pub dose_tolerance: f64,
-    /// The syringe resolution the draw is rounded to (half up).
+    /// Largest accepted |delivered − target| ÷ target where the dose rule
+    /// gives no range of its own, a fraction in (0, 1).
+    #[serde(with = "ratio_number")]
+    pub dose_tolerance: Ratio,
+    /// The syringe resolution the draw is rounded to when no syringes are listed.
+    #[serde(with = "volume_text")]
     pub draw_increment: ExactVolume,
+    /// The syringes on hand, smallest first; the draw uses the smallest that
+    /// holds it and is rounded to its graduation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub syringes: Vec<Syringe>,
     /// Largest draw volume allowed whatever the mode (in `qs` mode the final
     /// volume limits the draw as well).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "volume_text::option")]
     pub max_draw_volume: Option<ExactVolume>,
     /// Lowest post-thaw viability a lot may have, a fraction in (0, 1].
-    pub viability_floor: f64,
+    #[serde(with = "ratio_number")]
+    pub viability_floor: Ratio,
     /// Latest end of infusion, counted from thaw.
-    #[serde(with = "units::duration_text")]
+    #[serde(with = "duration_text")]
     pub max_thaw_to_end_of_infusion: SignedDuration,
     /// How long the infusion runs (sets the pump rate).
-    #[serde(with = "units::duration_text")]
+    #[serde(with = "duration_text")]
     pub infusion_duration: SignedDuration,
+    /// Time from thaw to a bag ready to infuse, for planning a day's thaws.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "duration_text::option")]
+    pub preparation_time: Option<SignedDuration>,
     /// Weights outside this range are refused as implausible.
     pub weight_range: WeightRange,
     /// Largest DMSO exposure, g per kg body weight, if the site sets one.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "units::optional_grams_per_kg_text"
-    )]
-    pub dmso_limit: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "g_per_kg_text::option")]
+    pub dmso_limit: Option<DmsoExposure>,
+    /// Densities and tolerance for weighing filled bags, if the site weighs them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gravimetric: Option<Gravimetric>,
     /// The storage line printed on the label.
     pub storage: String,
 }
 
-/// A protocol: trial facts at the top, site settings in `site`.
+/// The sponsor printed on the label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sponsor {
+    /// Name, e.g. "Marie Hudson, MD".
+    pub name: String,
+    /// A contact number for emergencies, if given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// ISBT 128 codes the user supplies (no ICCBBA table is bundled).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Isbt128 {
+    /// Facility identification number, 5 characters (e.g. "A9999").
+    pub fin: String,
+    /// Product code, 8 characters (e.g. "S1234V00").
+    pub product_code: String,
+}
+
+/// The label's particulars (EU 536/2014 Annex VI, Health Canada C.05.011,
+/// 21 CFR 312.6). Every one is the same for an active bag and its placebo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Protocol {
+pub struct LabelSpec {
+    /// The sponsor and contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sponsor: Option<Sponsor>,
+    /// The investigator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investigator: Option<String>,
+    /// The trial site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    /// Statement lines, e.g. the investigational-use statement in each language.
+    #[serde(default = "default_statements")]
+    pub statements: Vec<String>,
+    /// Languages of the label, e.g. ["en", "fr"].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    /// Label width in mm.
+    #[serde(default = "default_width")]
+    pub width_mm: f64,
+    /// Label height in mm.
+    #[serde(default = "default_height")]
+    pub height_mm: f64,
+    /// ISBT 128 codes, where the protocol uses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isbt128: Option<Isbt128>,
+}
+
+fn default_statements() -> Vec<String> {
+    vec!["For clinical trial use only".to_owned()]
+}
+
+fn default_width() -> f64 {
+    100.0
+}
+
+fn default_height() -> f64 {
+    60.0
+}
+
+impl Default for LabelSpec {
+    fn default() -> LabelSpec {
+        LabelSpec {
+            sponsor: None,
+            investigator: None,
+            site: None,
+            statements: default_statements(),
+            languages: Vec::new(),
+            width_mm: default_width(),
+            height_mm: default_height(),
+            isbt128: None,
+        }
+    }
+}
+
+/// A protocol as written: trial facts at the top, site settings in `site`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtocolSpec {
     /// Short name printed on labels, e.g. "CARE-SSc".
     pub name: String,
     /// Registry identifier, e.g. "NCT04356287".
@@ -154,21 +271,45 @@ pub struct Protocol {
     /// Visit names in order.
     pub visits: Vec<String>,
     /// The dose rule.
-    pub dose: DoseRule,
+    pub dose: DoseSpec,
     /// The diluent and its volume.
     pub diluent: Diluent,
     /// For each arm, the content at each visit.
     pub arms: BTreeMap<String, BTreeMap<String, Content>>,
+    /// The label's particulars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<LabelSpec>,
     /// The site's settings.
     pub site: SiteSettings,
 }
 
-impl Protocol {
-    /// The CARE-SSc protocol (NCT04356287) with this project's site defaults.
-    ///
-    /// Written out here rather than parsed from `protocols/care-ssc.toml`, so
-    /// that a test can check the two independent copies agree.
-    pub fn care_ssc() -> Protocol {
+/// A protocol that passed every check: immutable, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Protocol {
+    inner: Arc<Checked>,
+}
+
+#[derive(Debug)]
+struct Checked {
+    spec: ProtocolSpec,
+    rule: DoseRule,
+    zone: SiteZone,
+    label: LabelSpec,
+    name: Arc<str>,
+    diluent_name: Arc<str>,
+    fingerprint: OnceLock<std::result::Result<String, DoseError>>,
+}
+
+impl PartialEq for Protocol {
+    fn eq(&self, other: &Protocol) -> bool {
+        self.inner.spec == other.inner.spec
+    }
+}
+
+impl ProtocolSpec {
+    /// The CARE-SSc protocol (NCT04356287) as written in
+    /// `protocols/care-ssc.toml`, with this project's site defaults.
+    pub fn care_ssc() -> ProtocolSpec {
         use Content::{Active, Placebo};
         let schedule = |month_0, month_3| {
             BTreeMap::from([
@@ -176,17 +317,14 @@ impl Protocol {
                 ("month-3".to_owned(), month_3),
             ])
         };
-        Protocol {
+        ProtocolSpec {
             // Trial facts.
             name: "CARE-SSc".to_owned(),
             registry_id: Some("NCT04356287".to_owned()),
             blinded_product: "UCMSC 1 million cells/kg or placebo".to_owned(),
             route: "IV".to_owned(),
             visits: vec!["month-0".to_owned(), "month-3".to_owned()],
-            dose: DoseRule::PerKg {
-                cells_per_kg: CellsPerKg::exact(1e6),
-                dosing_weight_cap: None, // site setting; the trial sets no cap
-            },
+            dose: DoseSpec::per_kg(CellsPerKg::exact(1e6)),
             diluent: Diluent {
                 name: "PlasmaLyte A".to_owned(),
                 volume: ExactVolume::from_microlitres(50_000),
@@ -196,231 +334,456 @@ impl Protocol {
                 ("B".to_owned(), schedule(Active, Placebo)),
                 ("C".to_owned(), schedule(Placebo, Placebo)),
             ]),
+            label: Some(LabelSpec {
+                // Registry facts: the sponsor-investigator and the single site.
+                sponsor: Some(Sponsor {
+                    name: "Marie Hudson, MD (sponsor-investigator)".to_owned(),
+                    phone: None,
+                }),
+                investigator: Some("Marie Hudson, MD".to_owned()),
+                site: Some("Jewish General Hospital, Montreal".to_owned()),
+                // Site defaults: Health Canada wants English and French.
+                statements: vec![
+                    "For clinical trial use only".to_owned(),
+                    "Pour usage dans le cadre d'un essai clinique seulement".to_owned(),
+                ],
+                languages: vec!["en".to_owned(), "fr".to_owned()],
+                width_mm: 100.0,
+                height_mm: 60.0,
+                isbt128: None,
+            }),
             // Site defaults, none of them a trial fact.
             site: SiteSettings {
+                time_zone: "America/Toronto".to_owned(),
                 final_volume_mode: FinalVolumeMode::Qs,
                 dose_basis: DoseBasis::Viable,
-                dose_tolerance: 0.10,
+                dose_tolerance: fraction::exact(0.10),
                 draw_increment: ExactVolume::from_microlitres(100),
+                syringes: Vec::new(),
                 max_draw_volume: None,
-                viability_floor: 0.70,
+                viability_floor: fraction::exact(0.70),
                 max_thaw_to_end_of_infusion: SignedDuration::from_hours(3),
                 infusion_duration: SignedDuration::from_mins(30),
+                preparation_time: Some(SignedDuration::from_mins(30)),
                 weight_range: WeightRange {
                     min: BodyWeight::exact(30.0),
                     max: BodyWeight::exact(250.0),
                 },
-                dmso_limit: Some(1.0),
+                dmso_limit: Some(DmsoExposure::exact(1.0)),
+                gravimetric: None,
                 storage: "Store at 15-25 °C. Do not refrigerate. Do not irradiate.".to_owned(),
             },
         }
+    }
+}
+
+impl Protocol {
+    /// Check a spec. Every rule a protocol must keep is checked here, once.
+    pub fn new(spec: ProtocolSpec) -> Result<Protocol> {
+        validate(&spec)?;
+        let rule = DoseRule::from_spec(&spec.dose, spec.site.weight_range.min)?;
+        let zone = SiteZone::new("site.time_zone", &spec.site.time_zone)?;
+        Ok(Protocol::assemble(spec, rule, zone))
+    }
+
+    fn assemble(spec: ProtocolSpec, rule: DoseRule, zone: SiteZone) -> Protocol {
+        Protocol {
+            inner: Arc::new(Checked {
+                rule,
+                zone,
+                label: spec.label.clone().unwrap_or_default(),
+                name: Arc::from(spec.name.as_str()),
+                diluent_name: Arc::from(spec.diluent.name.as_str()),
+                fingerprint: OnceLock::new(),
+                spec,
+            }),
+        }
+    }
+
+    /// The CARE-SSc protocol (NCT04356287) with this project's site defaults.
+    /// Infallible: its zone is compiled in, and a test checks that it passes
+    /// [`Protocol::new`] and equals `protocols/care-ssc.toml`.
+    pub fn care_ssc() -> Protocol {
+        let spec = ProtocolSpec::care_ssc();
+        let rule = DoseRule::care_ssc(CellsPerKg::exact(1e6));
+        let zone = SiteZone::built_in("America/Toronto", jiff::tz::get!("America/Toronto"));
+        Protocol::assemble(spec, rule, zone)
     }
 
     /// Read and check a protocol from TOML. Unknown and missing keys are
     /// errors that name the key.
     pub fn from_toml(text: &str) -> Result<Protocol> {
-        let protocol: Protocol =
-            toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
-                format: "TOML".to_owned(),
-                detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
-            })?;
-        protocol.validate()?;
-        Ok(protocol)
+        let spec: ProtocolSpec = toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
+            format: "TOML".to_owned(),
+            detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
+        })?;
+        Protocol::new(spec)
     }
 
     /// Read and check a protocol from JSON.
     pub fn from_json(text: &str) -> Result<Protocol> {
-        let protocol: Protocol =
+        let spec: ProtocolSpec =
             serde_json::from_str(text).map_err(|e| DoseError::MalformedProtocol {
                 format: "JSON".to_owned(),
                 detail: format!("{e}; {FIX_THE_FILE}"),
             })?;
-        protocol.validate()?;
-        Ok(protocol)
+        Protocol::new(spec)
+    }
+
+    /// Read a protocol file's text in the format its name says: JSON for a
+    /// name ending in `.json` (any case), TOML otherwise.
+    pub fn from_file_text(file_name: &str, text: &str) -> Result<Protocol> {
+        match FileFormat::of(file_name) {
+            FileFormat::Json => Protocol::from_json(text),
+            FileFormat::Toml => Protocol::from_toml(text),
+        }
+    }
+
+    /// The spec as written (and as checked).
+    pub fn spec(&self) -> &ProtocolSpec {
+        &self.inner.spec
+    }
+
+    /// Short name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub(crate) fn diluent_name(&self) -> &Arc<str> {
+        &self.inner.diluent_name
+    }
+
+    /// The checked dose rule.
+    pub fn rule(&self) -> &DoseRule {
+        &self.inner.rule
+    }
+
+    /// The site's settings.
+    pub fn site(&self) -> &SiteSettings {
+        &self.inner.spec.site
+    }
+
+    /// The site's clock.
+    pub fn zone(&self) -> &SiteZone {
+        &self.inner.zone
+    }
+
+    /// The label's particulars (defaults where the protocol gives none).
+    pub fn label(&self) -> &LabelSpec {
+        &self.inner.label
     }
 
     /// The canonical form: compact JSON with fields in declaration order and
     /// maps sorted, every quantity as its canonical text.
     pub fn canonical_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| DoseError::InvalidProtocol {
-            field: "protocol".to_owned(),
-            value: self.name.clone(),
-            reason: format!("cannot be written as JSON: {e}"),
-        })
+        canonical_json(&self.inner.spec)
     }
 
     /// SHA-256 of the canonical form, lowercase hex: the same for the same
-    /// protocol however its file was laid out.
-    pub fn fingerprint(&self) -> Result<String> {
-        let digest = Sha256::digest(self.canonical_json()?.as_bytes());
-        Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+    /// protocol however its file was laid out. Computed once.
+    pub fn fingerprint(&self) -> Result<&str> {
+        self.inner
+            .fingerprint
+            .get_or_init(|| {
+                let digest = Sha256::digest(canonical_json(&self.inner.spec)?.as_bytes());
+                Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+            })
+            .as_deref()
+            .map_err(Clone::clone)
     }
 
     /// The content an arm receives at a visit.
     pub fn content(&self, arm: &str, visit: &str) -> Result<Content> {
-        let schedule = self.arms.get(arm).ok_or_else(|| DoseError::UnknownArm {
+        let spec = &self.inner.spec;
+        let schedule = spec.arms.get(arm).ok_or_else(|| DoseError::UnknownArm {
             arm: arm.to_owned(),
-            protocol: self.name.clone(),
-            known: self.arms.keys().cloned().collect::<Vec<_>>().join(", "),
+            protocol: spec.name.clone(),
+            known: spec.arms.keys().cloned().collect::<Vec<_>>().join(", "),
         })?;
         schedule
             .get(visit)
             .copied()
             .ok_or_else(|| DoseError::UnknownVisit {
                 visit: visit.to_owned(),
-                protocol: self.name.clone(),
-                known: self.visits.join(", "),
+                protocol: spec.name.clone(),
+                known: spec.visits.join(", "),
             })
     }
 
-    /// The dose per kg of the protocol's rule.
-    pub fn cells_per_kg(&self) -> CellsPerKg {
-        match &self.dose {
-            DoseRule::PerKg { cells_per_kg, .. } => *cells_per_kg,
+    /// Check that a visit exists (whatever the arm).
+    pub fn check_visit(&self, visit: &str) -> Result<()> {
+        let spec = &self.inner.spec;
+        if spec.visits.iter().any(|v| v == visit) {
+            Ok(())
+        } else {
+            Err(DoseError::UnknownVisit {
+                visit: visit.to_owned(),
+                protocol: spec.name.clone(),
+                known: spec.visits.join(", "),
+            })
         }
     }
+}
 
-    /// Check the rules a parsed protocol must keep (also run by `prepare`,
-    /// since the fields are public and can be built in code).
-    pub fn validate(&self) -> Result<()> {
-        for (field, text) in [
-            ("name", &self.name),
-            ("blinded_product", &self.blinded_product),
-            ("route", &self.route),
-            ("diluent.name", &self.diluent.name),
-        ] {
-            if text.trim().is_empty() {
-                return Err(DoseError::invalid_protocol(
-                    field,
-                    "\"\"",
-                    "must not be empty",
-                ));
-            }
+/// Protocol and lot files are TOML or JSON, by their name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// `.json`
+    Json,
+    /// anything else
+    Toml,
+}
+
+impl FileFormat {
+    /// The format a file name says: JSON for `.json` (any case), else TOML.
+    pub fn of(file_name: &str) -> FileFormat {
+        let is_json = std::path::Path::new(file_name)
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("json"));
+        if is_json {
+            FileFormat::Json
+        } else {
+            FileFormat::Toml
         }
-        if self.visits.is_empty() {
+    }
+}
+
+fn canonical_json(spec: &ProtocolSpec) -> Result<String> {
+    serde_json::to_string(spec).map_err(|e| DoseError::InvalidProtocol {
+        field: "protocol".to_owned(),
+        value: spec.name.clone(),
+        reason: format!("cannot be written as JSON: {e}"),
+    })
+}
+
+fn duration_positive(field: &str, duration: SignedDuration) -> Result<()> {
+    if duration.is_positive() {
+        Ok(())
+    } else {
+        Err(DoseError::invalid_protocol(
+            field,
+            format_duration(duration),
+            "must be longer than 0, e.g. \"30 min\"",
+        ))
+    }
+}
+
+/// Every rule a spec must keep besides the dose rule and the zone.
+fn validate(spec: &ProtocolSpec) -> Result<()> {
+    for (field, text) in [
+        ("name", &spec.name),
+        ("blinded_product", &spec.blinded_product),
+        ("route", &spec.route),
+        ("diluent.name", &spec.diluent.name),
+        ("site.storage", &spec.site.storage),
+    ] {
+        if text.trim().is_empty() {
+            return Err(DoseError::invalid_protocol(field, "\"\"", "must not be empty"));
+        }
+    }
+    if spec.visits.is_empty() {
+        return Err(DoseError::invalid_protocol("visits", "[]", "list at least one visit"));
+    }
+    for (index, visit) in spec.visits.iter().enumerate() {
+        if visit.trim().is_empty() {
+            return Err(DoseError::invalid_protocol("visits", "\"\"", "a visit name must not be empty"));
+        }
+        if spec.visits.iter().skip(index + 1).any(|other| other == visit) {
             return Err(DoseError::invalid_protocol(
                 "visits",
-                "[]",
-                "list at least one visit",
+                visit,
+                "is listed twice; name each visit once",
             ));
         }
-        for (index, visit) in self.visits.iter().enumerate() {
-            if self
-                .visits
-                .iter()
-                .skip(index + 1)
-                .any(|other| other == visit)
-            {
-                return Err(DoseError::invalid_protocol(
-                    "visits",
-                    visit,
-                    "is listed twice; name each visit once",
-                ));
-            }
+    }
+    if spec.arms.is_empty() {
+        return Err(DoseError::invalid_protocol("arms", "{}", "define at least one arm"));
+    }
+    for (arm, schedule) in &spec.arms {
+        if arm.trim().is_empty() {
+            return Err(DoseError::invalid_protocol("arms", "\"\"", "an arm name must not be empty"));
         }
-        if self.arms.is_empty() {
-            return Err(DoseError::invalid_protocol(
-                "arms",
-                "{}",
-                "define at least one arm",
-            ));
-        }
-        for (arm, schedule) in &self.arms {
-            for visit in schedule.keys() {
-                if !self.visits.contains(visit) {
-                    return Err(DoseError::invalid_protocol(
-                        &format!("arms.{arm}"),
-                        visit,
-                        &format!(
-                            "names a visit that is not in visits ({}); add it to visits or fix the name",
-                            self.visits.join(", ")
-                        ),
-                    ));
-                }
-            }
-            if let Some(missing) = self.visits.iter().find(|v| !schedule.contains_key(*v)) {
+        for visit in schedule.keys() {
+            if !spec.visits.contains(visit) {
                 return Err(DoseError::invalid_protocol(
                     &format!("arms.{arm}"),
-                    missing,
-                    "this visit has no content for the arm; give it \"active\" or \"placebo\"",
+                    visit,
+                    &format!(
+                        "names a visit that is not in visits ({}); add it to visits or fix the name",
+                        spec.visits.join(", ")
+                    ),
                 ));
             }
         }
-        let site = &self.site;
-        if !(site.dose_tolerance > 0.0 && site.dose_tolerance < 1.0) {
+        if let Some(missing) = spec.visits.iter().find(|v| !schedule.contains_key(*v)) {
             return Err(DoseError::invalid_protocol(
-                "site.dose_tolerance",
-                site.dose_tolerance,
-                "must be a fraction above 0 and below 1 (0.10 means ±10%)",
+                &format!("arms.{arm}"),
+                missing,
+                "this visit has no content for the arm; give it \"active\" or \"placebo\"",
             ));
         }
-        if !(site.viability_floor > 0.0 && site.viability_floor <= 1.0) {
-            return Err(DoseError::invalid_protocol(
-                "site.viability_floor",
-                site.viability_floor,
-                "must be a fraction above 0 and at most 1 (0.70 means 70%)",
-            ));
-        }
-        if self.diluent.volume == ExactVolume::ZERO {
-            return Err(DoseError::invalid_protocol(
-                "diluent.volume",
-                "0 mL",
-                "must be above 0 mL",
-            ));
-        }
-        if site.draw_increment == ExactVolume::ZERO {
-            return Err(DoseError::invalid_protocol(
-                "site.draw_increment",
-                "0 mL",
-                "must be above 0 mL, e.g. \"0.1 mL\"",
-            ));
-        }
-        if site.final_volume_mode == FinalVolumeMode::Additive && site.max_draw_volume.is_none() {
+    }
+    validate_site(spec)?;
+    if let Some(label) = &spec.label {
+        validate_label(label)?;
+    }
+    Ok(())
+}
+
+fn validate_site(spec: &ProtocolSpec) -> Result<()> {
+    let site = &spec.site;
+    let tolerance = fraction::value(site.dose_tolerance);
+    if !(tolerance > 0.0 && tolerance < 1.0) {
+        return Err(DoseError::invalid_protocol(
+            "site.dose_tolerance",
+            tolerance,
+            "must be a fraction above 0 and below 1 (0.10 means ±10%)",
+        ));
+    }
+    let floor = fraction::value(site.viability_floor);
+    if !(floor > 0.0 && floor <= 1.0) {
+        return Err(DoseError::invalid_protocol(
+            "site.viability_floor",
+            floor,
+            "must be a fraction above 0 and at most 1 (0.70 means 70%)",
+        ));
+    }
+    if spec.diluent.volume.is_zero() {
+        return Err(DoseError::invalid_protocol("diluent.volume", "0 mL", "must be above 0 mL"));
+    }
+    if site.draw_increment.is_zero() {
+        return Err(DoseError::invalid_protocol(
+            "site.draw_increment",
+            "0 mL",
+            "must be above 0 mL, e.g. \"0.1 mL\"",
+        ));
+    }
+    if site.draw_increment > spec.diluent.volume {
+        return Err(DoseError::invalid_protocol(
+            "site.draw_increment",
+            site.draw_increment,
+            &format!("must not exceed the diluent volume {}", spec.diluent.volume),
+        ));
+    }
+    if let Some(max) = site.max_draw_volume {
+        if max.is_zero() {
             return Err(DoseError::invalid_protocol(
                 "site.max_draw_volume",
-                "(unset)",
-                "additive mode needs the largest draw the bag can take, e.g. \"20 mL\"",
+                "0 mL",
+                "must be above 0 mL: no dose could be drawn",
             ));
         }
-        if site.draw_increment > self.diluent.volume {
+    }
+    if site.final_volume_mode == FinalVolumeMode::Additive && site.max_draw_volume.is_none() {
+        return Err(DoseError::invalid_protocol(
+            "site.max_draw_volume",
+            "(unset)",
+            "additive mode needs the largest draw the bag can take, e.g. \"20 mL\"",
+        ));
+    }
+    validate_syringes(&site.syringes)?;
+    if site.weight_range.min >= site.weight_range.max {
+        return Err(DoseError::invalid_protocol(
+            "site.weight_range",
+            format!("{}-{}", site.weight_range.min, site.weight_range.max),
+            "min must be below max",
+        ));
+    }
+    duration_positive("site.infusion_duration", site.infusion_duration)?;
+    duration_positive("site.max_thaw_to_end_of_infusion", site.max_thaw_to_end_of_infusion)?;
+    if site.infusion_duration >= site.max_thaw_to_end_of_infusion {
+        return Err(DoseError::invalid_protocol(
+            "site.infusion_duration",
+            format_duration(site.infusion_duration),
+            &format!(
+                "must be shorter than site.max_thaw_to_end_of_infusion ({}): the thaw window must hold the infusion",
+                format_duration(site.max_thaw_to_end_of_infusion)
+            ),
+        ));
+    }
+    if let Some(preparation) = site.preparation_time {
+        duration_positive("site.preparation_time", preparation)?;
+        if preparation + site.infusion_duration > site.max_thaw_to_end_of_infusion {
             return Err(DoseError::invalid_protocol(
-                "site.draw_increment",
-                site.draw_increment,
-                &format!("must not exceed the diluent volume {}", self.diluent.volume),
-            ));
-        }
-        if site.weight_range.min >= site.weight_range.max {
-            return Err(DoseError::invalid_protocol(
-                "site.weight_range",
-                format!("{}-{}", site.weight_range.min, site.weight_range.max),
-                "min must be below max",
-            ));
-        }
-        if site.infusion_duration >= site.max_thaw_to_end_of_infusion {
-            return Err(DoseError::invalid_protocol(
-                "site.infusion_duration",
-                units::format_duration(site.infusion_duration),
+                "site.preparation_time",
+                format_duration(preparation),
                 &format!(
-                    "must be shorter than site.max_thaw_to_end_of_infusion ({})",
-                    units::format_duration(site.max_thaw_to_end_of_infusion)
+                    "with the infusion ({}) it does not fit in site.max_thaw_to_end_of_infusion ({})",
+                    format_duration(site.infusion_duration),
+                    format_duration(site.max_thaw_to_end_of_infusion)
                 ),
             ));
         }
-        if let DoseRule::PerKg {
-            dosing_weight_cap: Some(cap),
-            ..
-        } = &self.dose
-        {
-            if *cap < site.weight_range.min {
+    }
+    if let Some(limit) = site.dmso_limit {
+        let value = limit.g_per_kg();
+        if !(value.is_finite() && value > 0.0) {
+            return Err(DoseError::invalid_protocol(
+                "site.dmso_limit",
+                value,
+                "must be a finite number of g/kg above 0; leave it out to set no limit",
+            ));
+        }
+    }
+    if let Some(gravimetric) = &site.gravimetric {
+        let tolerance = fraction::value(gravimetric.tolerance);
+        if !(tolerance > 0.0 && tolerance < 1.0) {
+            return Err(DoseError::invalid_protocol(
+                "site.gravimetric.tolerance",
+                tolerance,
+                "must be a fraction above 0 and below 1 (0.02 means ±2%)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_syringes(syringes: &[Syringe]) -> Result<()> {
+    let mut previous: Option<ExactVolume> = None;
+    for (index, syringe) in syringes.iter().enumerate() {
+        let field = format!("site.syringes[{}]", index + 1);
+        if syringe.graduation.is_zero() || syringe.capacity.is_zero() {
+            return Err(DoseError::invalid_protocol(
+                &field,
+                format!("{} graduated {}", syringe.capacity, syringe.graduation),
+                "capacity and graduation must be above 0 mL",
+            ));
+        }
+        if !syringe.capacity.is_multiple_of(syringe.graduation) {
+            return Err(DoseError::invalid_protocol(
+                &field,
+                format!("{} graduated {}", syringe.capacity, syringe.graduation),
+                "the graduation must divide the capacity (a 3 mL syringe is marked every 0.1 mL, not every 0.7 mL)",
+            ));
+        }
+        if let Some(before) = previous {
+            if syringe.capacity <= before {
                 return Err(DoseError::invalid_protocol(
-                    "dose.dosing_weight_cap",
-                    cap,
-                    "is below site.weight_range.min; every participant would be dosed at the cap",
+                    &field,
+                    syringe.capacity,
+                    &format!("is not larger than the syringe before it ({before}); list each capacity once, smallest first"),
                 ));
             }
         }
-        Ok(())
+        previous = Some(syringe.capacity);
     }
+    Ok(())
+}
+
+fn validate_label(label: &LabelSpec) -> Result<()> {
+    for (field, value) in [("label.width_mm", label.width_mm), ("label.height_mm", label.height_mm)] {
+        if !(value.is_finite() && (20.0..=300.0).contains(&value)) {
+            return Err(DoseError::invalid_protocol(
+                field,
+                value,
+                "must be a size in mm from 20 to 300 (labels are 100 × 60 mm by default)",
+            ));
+        }
+    }
+    if let Some(isbt) = &label.isbt128 {
+        crate::label::isbt128::check_codes(&isbt.fin, &isbt.product_code)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -435,22 +798,28 @@ mod tests {
     #[test]
     fn the_shipped_file_and_the_built_in_agree() {
         assert_eq!(Protocol::from_toml(CARE_SSC_TOML), Ok(Protocol::care_ssc()));
-        assert_eq!(Protocol::care_ssc().validate(), Ok(()));
+        let checked = Protocol::new(ProtocolSpec::care_ssc());
+        assert_eq!(checked.as_ref(), Ok(&Protocol::care_ssc()));
+        assert_eq!(
+            checked.map(|p| p.rule().clone()),
+            Ok(Protocol::care_ssc().rule().clone())
+        );
     }
 
     #[test]
     fn care_ssc_holds_the_trial_facts() {
         let p = care_ssc();
-        assert_eq!(p.name, "CARE-SSc");
-        assert_eq!(p.registry_id.as_deref(), Some("NCT04356287"));
-        assert_eq!(p.cells_per_kg().value(), 1e6);
-        assert_eq!(p.diluent.name, "PlasmaLyte A");
-        assert_eq!(p.diluent.volume, ExactVolume::from_microlitres(50_000));
-        assert_eq!(p.route, "IV");
-        assert_eq!(p.visits, ["month-0", "month-3"]);
+        let spec = p.spec();
+        assert_eq!(spec.name, "CARE-SSc");
+        assert_eq!(spec.registry_id.as_deref(), Some("NCT04356287"));
+        assert_eq!(spec.dose.cells_per_kg.map(CellsPerKg::value), Some(1e6));
+        assert_eq!(spec.diluent.name, "PlasmaLyte A");
+        assert_eq!(spec.diluent.volume, ExactVolume::from_microlitres(50_000));
+        assert_eq!(spec.route, "IV");
+        assert_eq!(spec.visits, ["month-0", "month-3"]);
         use Content::{Active, Placebo};
         let schedule = |arm: &str| {
-            p.visits
+            spec.visits
                 .iter()
                 .map(|v| p.content(arm, v))
                 .collect::<Result<Vec<_>>>()
@@ -462,15 +831,16 @@ mod tests {
 
     #[test]
     fn care_ssc_site_defaults() {
-        let s = care_ssc().site;
+        let s = care_ssc().spec().site.clone();
+        assert_eq!(s.time_zone, "America/Toronto");
         assert_eq!(s.final_volume_mode, FinalVolumeMode::Qs);
         assert_eq!(s.draw_increment, ExactVolume::from_microlitres(100));
-        assert_eq!(s.dose_tolerance, 0.10);
+        assert_eq!(fraction::value(s.dose_tolerance), 0.10);
         assert_eq!(s.dose_basis, DoseBasis::Viable);
-        assert_eq!(s.viability_floor, 0.70);
+        assert_eq!(fraction::value(s.viability_floor), 0.70);
         assert_eq!(s.infusion_duration, SignedDuration::from_mins(30));
         assert_eq!(s.max_thaw_to_end_of_infusion, SignedDuration::from_hours(3));
-        assert_eq!(s.dmso_limit, Some(1.0));
+        assert_eq!(s.dmso_limit.map(DmsoExposure::g_per_kg), Some(1.0));
     }
 
     #[test]
@@ -496,19 +866,19 @@ mod tests {
         assert_eq!(Protocol::from_json(&json).as_ref(), Ok(&p));
         let reflowed = format!("# a comment\n{}", CARE_SSC_TOML.replace(" = ", "="));
         let again = Protocol::from_toml(&reflowed);
-        assert_eq!(again.and_then(|p| p.fingerprint()), p.fingerprint());
-        let fingerprint = p.fingerprint().unwrap_or_default();
-        assert_eq!(fingerprint.len(), 64);
+        assert_eq!(
+            again.as_ref().map(|p| p.fingerprint().map(str::to_owned)),
+            Ok(p.fingerprint().map(str::to_owned))
+        );
+        assert_eq!(p.fingerprint().map(str::len), Ok(64));
+        assert_eq!(FileFormat::of("p.JSON"), FileFormat::Json);
+        assert_eq!(FileFormat::of("p.toml"), FileFormat::Toml);
     }
 
     #[test]
     fn semantic_errors_name_the_field() {
         let cases = [
-            (
-                "dose_tolerance = 0.10",
-                "dose_tolerance = 1.5",
-                "site.dose_tolerance",
-            ),
+            ("dose_tolerance = 0.10", "dose_tolerance = 1.5", "site.dose_tolerance"),
             (
                 "cells_per_kg = \"1 million cells/kg\"",
                 "cells_per_kg = \"-1 million cells/kg\"",
@@ -519,20 +889,28 @@ mod tests {
                 "B = { month-0 = \"active\", month-6 = \"placebo\" }",
                 "arms.B",
             ),
+            ("time_zone = \"America/Toronto\"", "time_zone = \"Mars/Olympus\"", "\"Mars/Olympus\""),
+            ("time_zone = \"America/Toronto\"", "time_zone = \"\"", "site.time_zone"),
+            ("infusion_duration = \"30 min\"", "infusion_duration = \"0 min\"", "infusion_duration"),
+            ("dmso_limit = \"1 g/kg\"", "dmso_limit = \"0 g/kg\"", "dmso_limit"),
+            ("infusion_duration = \"30 min\"", "infusion_duration = \"4 h\"", "site.infusion_duration"),
         ];
         for (from, to, field) in cases {
             assert!(CARE_SSC_TOML.contains(from), "{from}");
             let err = Protocol::from_toml(&CARE_SSC_TOML.replace(from, to));
-            assert_eq!(
-                err.as_ref().map_err(|e| e.kind()),
-                Err(ErrorKind::Protocol),
-                "{to}"
-            );
+            assert_eq!(err.as_ref().map_err(|e| e.kind()), Err(ErrorKind::Protocol), "{to}");
             let message = err.map_err(|e| e.to_string());
-            assert!(
-                matches!(&message, Err(m) if m.contains(field)),
-                "{message:?}"
-            );
+            assert!(matches!(&message, Err(m) if m.contains(field)), "{message:?}");
+        }
+    }
+
+    #[test]
+    fn fractional_durations_are_accepted() {
+        for duration in ["2.2 h", "1.1 h", "4.1 min", "90 min"] {
+            let text = CARE_SSC_TOML
+                .replace("infusion_duration = \"30 min\"", &format!("infusion_duration = \"{duration}\""))
+                .replace("max_thaw_to_end_of_infusion = \"3 h\"", "max_thaw_to_end_of_infusion = \"4 h\"");
+            assert!(Protocol::from_toml(&text).is_ok(), "{duration}");
         }
     }
 }

@@ -2,28 +2,28 @@
 //! fingerprint and the library version, as JSON that round-trips losslessly
 //! and can be re-verified by recomputing from the inputs.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::{DoseError, Result};
 use crate::lot::Lot;
 use crate::order::Order;
 use crate::prepare::{prepare, Preparation};
-use crate::protocol::Protocol;
+use crate::protocol::{Protocol, ProtocolSpec};
 
 /// What was prepared, from what, by which version of this library.
 ///
-/// The time of preparation is `order.prepared_at` (also
-/// `preparation.prepared_at`); nothing here reads a clock, so the same
-/// inputs give the same record byte for byte.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Nothing here reads a clock: the same inputs give the same record byte
+/// for byte. A bag of a day plan carries its bag id and session thaw time in
+/// its order, and its container allocation in `preparation.draws`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PreparationRecord {
     /// doseprep version that made the record.
     pub library_version: String,
     /// SHA-256 of the protocol's canonical JSON, lowercase hex.
     pub protocol_fingerprint: String,
     /// The protocol as given.
+    #[serde(serialize_with = "protocol_spec")]
     pub protocol: Protocol,
     /// The order.
     pub order: Order,
@@ -31,6 +31,23 @@ pub struct PreparationRecord {
     pub lot: Lot,
     /// Every output.
     pub preparation: Preparation,
+}
+
+fn protocol_spec<S: Serializer>(protocol: &Protocol, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    protocol.spec().serialize(serializer)
+}
+
+/// A record's parts as JSON values, read one by one so that each keeps the
+/// kind of its errors.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordFields {
+    library_version: String,
+    protocol_fingerprint: String,
+    protocol: Value,
+    order: Value,
+    lot: Value,
+    preparation: Value,
 }
 
 /// One field whose recorded value differs from the recomputed one.
@@ -75,15 +92,10 @@ impl PreparationRecord {
     }
 
     /// A record of a preparation already made from these inputs.
-    pub fn new(
-        protocol: &Protocol,
-        order: &Order,
-        lot: &Lot,
-        preparation: Preparation,
-    ) -> Result<PreparationRecord> {
+    pub fn new(protocol: &Protocol, order: &Order, lot: &Lot, preparation: Preparation) -> Result<PreparationRecord> {
         Ok(PreparationRecord {
             library_version: crate::VERSION.to_owned(),
-            protocol_fingerprint: protocol.fingerprint()?,
+            protocol_fingerprint: protocol.fingerprint()?.to_owned(),
             protocol: protocol.clone(),
             order: order.clone(),
             lot: lot.clone(),
@@ -98,16 +110,46 @@ impl PreparationRecord {
         })
     }
 
-    /// Read a record. Inputs are re-checked as they are read (a lot with
-    /// viability 93 is refused here too).
+    /// Read a record. Inputs are re-checked as they are read, and keep the
+    /// kind of their errors (a lot with viability 93 is a viability error).
     pub fn from_json(text: &str) -> Result<PreparationRecord> {
-        serde_json::from_str(text).map_err(|e| DoseError::InvalidRecord {
-            reason: format!("cannot be read: {e}"),
+        let fields: RecordFields = serde_json::from_str(text).map_err(|e| {
+            let looks_like_preparation = serde_json::from_str::<Value>(text)
+                .ok()
+                .and_then(|v| v.get("content").cloned())
+                .is_some();
+            let hint = if looks_like_preparation {
+                "; this is the JSON of a Preparation (prep.to_json()), not of a record: write the record with prep.record().to_json()"
+            } else {
+                ""
+            };
+            DoseError::InvalidRecord {
+                reason: format!("cannot be read: {e}{hint}"),
+            }
+        })?;
+        let spec: ProtocolSpec = serde_json::from_value(fields.protocol).map_err(|e| DoseError::MalformedProtocol {
+            format: "JSON".to_owned(),
+            detail: format!("the record's protocol cannot be read: {e}"),
+        })?;
+        let protocol = Protocol::new(spec)?;
+        let order = Order::from_json_value(fields.order)?;
+        let lot = Lot::from_json_value(fields.lot)?;
+        let preparation: Preparation = serde_json::from_value(fields.preparation).map_err(|e| DoseError::InvalidRecord {
+            reason: format!("the preparation cannot be read: {e}"),
+        })?;
+        Ok(PreparationRecord {
+            library_version: fields.library_version,
+            protocol_fingerprint: fields.protocol_fingerprint,
+            protocol,
+            order,
+            lot,
+            preparation,
         })
     }
 
     /// Recompute the preparation from the recorded inputs and compare every
-    /// field, and check the protocol against its recorded fingerprint.
+    /// field, check the protocol against its recorded fingerprint, and check
+    /// a day plan's container allocation against the lot and the draw.
     pub fn verify(&self) -> Result<Verification> {
         let mut differences = Vec::new();
         let fingerprint = self.protocol.fingerprint()?;
@@ -115,12 +157,15 @@ impl PreparationRecord {
             differences.push(Difference {
                 field: "protocol_fingerprint".to_owned(),
                 recorded: self.protocol_fingerprint.clone(),
-                recomputed: fingerprint,
+                recomputed: fingerprint.to_owned(),
             });
         }
         let recorded = to_value("the recorded preparation", &self.preparation)?;
         match prepare(&self.protocol, &self.order, &self.lot) {
-            Ok(recomputed) => {
+            Ok(mut recomputed) => {
+                // The allocation is the day's, not the bag's: it is carried
+                // over and checked on its own below.
+                recomputed.draws = self.preparation.draws.clone();
                 let recomputed = to_value("the recomputed preparation", &recomputed)?;
                 diff("preparation", &recorded, &recomputed, &mut differences);
             }
@@ -130,11 +175,58 @@ impl PreparationRecord {
                 recomputed: format!("error: {error}"),
             }),
         }
+        self.check_draws(&mut differences);
         Ok(Verification {
             differences,
-            verified_with_other_version: (self.library_version != crate::VERSION)
-                .then(|| crate::VERSION.to_owned()),
+            verified_with_other_version: (self.library_version != crate::VERSION).then(|| crate::VERSION.to_owned()),
         })
+    }
+
+    fn check_draws(&self, out: &mut Vec<Difference>) {
+        let draws = &self.preparation.draws;
+        if draws.is_empty() {
+            return;
+        }
+        let mut note = |field: &str, recorded: String, recomputed: String| {
+            out.push(Difference {
+                field: format!("preparation.draws.{field}"),
+                recorded,
+                recomputed,
+            });
+        };
+        let Some(dose) = &self.preparation.dose else {
+            note("placebo", format!("{} draws", draws.len()), "0 draws (a placebo draws nothing)".to_owned());
+            return;
+        };
+        let total = draws
+            .iter()
+            .try_fold(crate::units::ExactVolume::ZERO, |sum, d| sum.checked_add(d.volume));
+        if total != Some(dose.draw_volume) {
+            note(
+                "total",
+                total.map_or_else(|| "overflow".to_owned(), |v| v.to_string()),
+                dose.draw_volume.to_string(),
+            );
+        }
+        let per_container = self.lot.yield_per_container();
+        for (index, draw) in draws.iter().enumerate() {
+            if *draw.lot_id != *self.lot.lot_id() {
+                note("lot_id", draw.lot_id.to_string(), self.lot.lot_id().to_owned());
+            }
+            if draw.container == 0 || draw.container > self.lot.containers() {
+                note(
+                    "container",
+                    draw.container.to_string(),
+                    format!("1 to {}", self.lot.containers()),
+                );
+            }
+            if draw.volume > per_container {
+                note("volume_ml", draw.volume.to_string(), format!("at most {per_container}"));
+            }
+            if draws.iter().skip(index + 1).any(|other| other.container == draw.container) {
+                note("container", format!("{} twice", draw.container), "each container once".to_owned());
+            }
+        }
     }
 }
 

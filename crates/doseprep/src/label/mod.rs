@@ -1,59 +1,188 @@
-//! What the pharmacist prints: the blinded label for the bag and the
-//! unblinded worksheet for the pharmacy. Every number goes through
-//! [`numbers`], the one place display rounding and ISMP conventions live.
+//! What reaches the ward, and what the pharmacy keeps.
+//!
+//! The bag label is built only from [`LabelFacts`], a struct that holds
+//! exactly what an active bag and its placebo twin share: the trial, the
+//! participant and visit, the bag id, the blinded product text, the final
+//! volume, the route, duration and rate, the times derived from the thaw
+//! (start by, infuse by) and the protocol's label particulars. Equal facts
+//! give equal labels by construction; a property test proves the facts are
+//! equal for twins. The label shows no preparation time: a placebo made
+//! faster than its twin would show a different gap to "infuse by".
+//!
+//! The worksheet ([`worksheet`]) is unblinded and is built from a
+//! [`crate::PreparationRecord`] alone, so it cannot be handed another lot
+//! than the one prepared. Every number goes through [`numbers`].
 
+pub mod isbt128;
 pub mod numbers;
+mod worksheet;
 
 use std::fmt::Write as _;
 
-use crate::lot::Lot;
-use crate::order::Order;
-use crate::prepare::Preparation;
-use crate::protocol::{Content, DoseBasis, FinalVolumeMode, Protocol};
-use crate::units::format_duration;
+use jiff::SignedDuration;
 
-/// The label on the bag. It reads only what an active bag and its matched
-/// placebo share (protocol, participant, visit, volume, rate, times), so the
-/// two labels are byte-identical: no content, arm, lot, draw or cell count.
+pub use worksheet::worksheet;
+
+use crate::bag_id::BagId;
+use crate::prepare::Preparation;
+use crate::protocol::{Protocol, Sponsor};
+use crate::time::SiteTime;
+use crate::units::{format_duration, ExactVolume, PumpRate};
+use isbt128::Isbt128Codes;
+
+/// Everything a bag label shows, and nothing an active bag and its placebo
+/// twin could differ in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelFacts {
+    /// "CARE-SSc (NCT04356287)".
+    pub trial: String,
+    /// Participant id.
+    pub participant: String,
+    /// Visit.
+    pub visit: String,
+    /// The bag id, if the bag has one.
+    pub bag_id: Option<BagId>,
+    /// The blinded product text, e.g. "UCMSC 1 million cells/kg or placebo".
+    pub product: String,
+    /// Final bag volume.
+    pub final_volume: ExactVolume,
+    /// Diluent name.
+    pub diluent: String,
+    /// Route, e.g. "IV".
+    pub route: String,
+    /// Infusion duration.
+    pub infusion_duration: SignedDuration,
+    /// Pump rate.
+    pub pump_rate: PumpRate,
+    /// Latest start of the infusion (thaw + window − duration).
+    pub start_by: SiteTime,
+    /// Latest end of the infusion (thaw + window): the use-by time.
+    pub infuse_by: SiteTime,
+    /// Storage line.
+    pub storage: String,
+    /// Sponsor and contact.
+    pub sponsor: Option<Sponsor>,
+    /// Investigator.
+    pub investigator: Option<String>,
+    /// Trial site.
+    pub site: Option<String>,
+    /// Statement lines (the investigational-use statement in each language).
+    pub statements: Vec<String>,
+    /// Label size in mm.
+    pub size_mm: (f64, f64),
+    /// ISBT 128 codes, where the protocol gives a FIN and a bag has an id.
+    pub isbt128: Option<Isbt128Codes>,
+}
+
+impl LabelFacts {
+    /// The facts of a bag's label. Reads only fields an active bag and its
+    /// placebo twin share.
+    pub fn new(protocol: &Protocol, prep: &Preparation) -> LabelFacts {
+        let spec = protocol.spec();
+        let label = protocol.label();
+        let trial = match &spec.registry_id {
+            Some(id) => format!("{} ({id})", spec.name),
+            None => spec.name.clone(),
+        };
+        let isbt128 = match (&label.isbt128, prep.bag_id) {
+            (Some(codes), Some(bag_id)) => Some(isbt128::codes(
+                &codes.fin,
+                &codes.product_code,
+                bag_id,
+                &prep.thawed_at,
+                &prep.infuse_by,
+            )),
+            _ => None,
+        };
+        LabelFacts {
+            trial,
+            participant: prep.participant.to_string(),
+            visit: prep.visit.to_string(),
+            bag_id: prep.bag_id,
+            product: spec.blinded_product.clone(),
+            final_volume: prep.final_volume,
+            diluent: spec.diluent.name.clone(),
+            route: spec.route.clone(),
+            infusion_duration: prep.infusion_duration,
+            pump_rate: prep.pump_rate,
+            start_by: prep.start_by.clone(),
+            infuse_by: prep.infuse_by.clone(),
+            storage: spec.site.storage.clone(),
+            sponsor: label.sponsor.clone(),
+            investigator: label.investigator.clone(),
+            site: label.site.clone(),
+            statements: label.statements.clone(),
+            size_mm: (label.width_mm, label.height_mm),
+            isbt128,
+        }
+    }
+
+    /// The label's lines, in print order. The text, PDF and HTML labels all
+    /// print these.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            self.trial.clone(),
+            format!("Participant: {}   Visit: {}", self.participant, self.visit),
+        ];
+        if let Some(bag_id) = self.bag_id {
+            lines.push(format!("Bag: {bag_id}"));
+        }
+        lines.push(format!("Contents: {}", self.product));
+        lines.push(format!(
+            "Volume: {} in {}",
+            numbers::volume(self.final_volume),
+            self.diluent
+        ));
+        lines.push(format!(
+            "Route: {}, over {} at {}",
+            self.route,
+            format_duration(self.infusion_duration),
+            numbers::pump_rate(self.pump_rate)
+        ));
+        lines.push(format!("Start by: {}", self.start_by.wall_clock()));
+        lines.push(format!(
+            "Infuse by: {} (end of infusion)",
+            self.infuse_by.wall_clock()
+        ));
+        lines.push(self.storage.clone());
+        if let Some(sponsor) = &self.sponsor {
+            match &sponsor.phone {
+                Some(phone) => lines.push(format!("Sponsor: {}, {phone}", sponsor.name)),
+                None => lines.push(format!("Sponsor: {}", sponsor.name)),
+            }
+        }
+        if let Some(investigator) = &self.investigator {
+            lines.push(format!("Investigator: {investigator}"));
+        }
+        if let Some(site) = &self.site {
+            lines.push(format!("Site: {site}"));
+        }
+        if let Some(codes) = &self.isbt128 {
+            lines.push(format!("DIN: {} {}", codes.din, codes.check));
+        }
+        lines.extend(self.statements.iter().cloned());
+        lines
+    }
+}
+
+/// The text label on the bag: the lines of [`LabelFacts`], one per line.
 pub fn blinded_label(protocol: &Protocol, prep: &Preparation) -> String {
-    let mut label = String::new();
-    let trial = match &protocol.registry_id {
-        Some(id) => format!("{} ({id})", protocol.name),
-        None => protocol.name.clone(),
-    };
-    // `write!` to a String cannot fail; the results are ignored for that reason.
-    let _ = writeln!(label, "{trial}");
-    let _ = writeln!(label, "Participant: {}", prep.participant);
-    let _ = writeln!(label, "Visit: {}", prep.visit);
-    let _ = writeln!(label, "Contents: {}", protocol.blinded_product);
-    let _ = writeln!(
-        label,
-        "Volume: {} in {}",
-        numbers::volume(prep.final_volume),
-        protocol.diluent.name
-    );
-    let _ = writeln!(
-        label,
-        "Route: {}, over {} at {}",
-        protocol.route,
-        format_duration(prep.infusion_duration),
-        numbers::pump_rate(prep.pump_rate_ml_per_h)
-    );
-    let _ = writeln!(label, "Prepared: {}", numbers::time(&prep.prepared_at));
-    let _ = writeln!(label, "Start by: {}", numbers::time(&prep.start_by));
-    let _ = writeln!(
-        label,
-        "Infuse by: {} (end of infusion)",
-        numbers::time(&prep.infuse_by)
-    );
-    let _ = writeln!(label, "{}", protocol.site.storage);
-    let _ = writeln!(label, "For clinical trial use only");
-    label
+    text_label(&LabelFacts::new(protocol, prep))
+}
+
+/// The text of a label from its facts.
+pub fn text_label(facts: &LabelFacts) -> String {
+    let mut text = String::new();
+    for line in facts.lines() {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
 }
 
 /// One unblinded line for a list of the day's bags, e.g.
 /// "arm A month-0 active: 50 mL = 44.2 mL PlasmaLyte A + 5.8 mL cells (1 container),
-/// 72.5 million (72,500,000) cells, +0.14%; 100 mL/h; infuse by 12:00 +00:00".
+/// 72.5 million (72,500,000) cells, +0.14%; 100 mL/h; infuse by 12:00 EST".
 pub fn summary_line(prep: &Preparation) -> String {
     let mut line = format!(
         "arm {} {} {}: {} = {} {}",
@@ -65,194 +194,22 @@ pub fn summary_line(prep: &Preparation) -> String {
         prep.diluent
     );
     if let Some(dose) = &prep.dose {
+        // `write!` to a String cannot fail.
         let _ = write!(
             line,
             " + {} cells ({} container{}), {} cells, {}",
             numbers::volume(dose.draw_volume),
             dose.containers_to_thaw,
-            if dose.containers_to_thaw == 1 {
-                ""
-            } else {
-                "s"
-            },
-            numbers::count(dose.delivered_cells.cells()),
-            numbers::signed_percent(dose.deviation)
+            if dose.containers_to_thaw == 1 { "" } else { "s" },
+            numbers::count(dose.delivered_cells),
+            numbers::ratio_signed_percent(dose.deviation)
         );
     }
     let _ = write!(
         line,
         "; {}; infuse by {}",
-        numbers::pump_rate(prep.pump_rate_ml_per_h),
-        prep.infuse_by.strftime("%H:%M %:z")
+        numbers::pump_rate(prep.pump_rate),
+        prep.infuse_by.time_of_day()
     );
     line
-}
-
-/// The unblinded worksheet: the steps in order, each with its quantity.
-/// Keep it in the pharmacy; it says what the bag holds.
-pub fn worksheet(protocol: &Protocol, order: &Order, lot: &Lot, prep: &Preparation) -> String {
-    let mut sheet = String::new();
-    let site = &protocol.site;
-    let fingerprint = protocol
-        .fingerprint()
-        .unwrap_or_else(|_| "unavailable".to_owned());
-    let short_fingerprint = fingerprint.get(..12).unwrap_or(&fingerprint);
-    let _ = writeln!(
-        sheet,
-        "UNBLINDED PREPARATION WORKSHEET: keep in pharmacy, do not send with the bag"
-    );
-    let _ = writeln!(
-        sheet,
-        "Protocol: {} (fingerprint {short_fingerprint})",
-        protocol.name
-    );
-    let _ = writeln!(sheet);
-    let _ = writeln!(sheet, "1. Verify the order");
-    let _ = writeln!(sheet, "   Participant: {}", prep.participant);
-    let entered = order
-        .weight_as_entered()
-        .map_or_else(String::new, |text| format!(" (entered as {text})"));
-    let _ = writeln!(
-        sheet,
-        "   Weight: {}{entered}",
-        numbers::kilograms(prep.body_weight_kg)
-    );
-    if prep.dosing_weight_kg != prep.body_weight_kg {
-        let _ = writeln!(
-            sheet,
-            "   Dosing weight: {} (protocol cap)",
-            numbers::kilograms(prep.dosing_weight_kg)
-        );
-    }
-    let _ = writeln!(sheet, "   Arm: {}   Visit: {}", prep.arm, prep.visit);
-    let _ = writeln!(
-        sheet,
-        "   Content: {}",
-        match prep.content {
-            Content::Active => "ACTIVE",
-            Content::Placebo => "PLACEBO",
-        }
-    );
-    let _ = writeln!(sheet, "   Thawed: {}", numbers::time(order.thawed_at()));
-    let _ = writeln!(sheet, "   Prepared: {}", numbers::time(&prep.prepared_at));
-
-    let mode = match site.final_volume_mode {
-        FinalVolumeMode::Qs => "qs to the final volume",
-        FinalVolumeMode::Additive => "cells added to the diluent",
-    };
-    match &prep.dose {
-        Some(dose) => {
-            let basis = match dose.dose_basis {
-                DoseBasis::Viable => "viable cells",
-                DoseBasis::Total => "total cells",
-            };
-            let _ = writeln!(sheet, "2. Verify the lot");
-            let _ = writeln!(
-                sheet,
-                "   Lot {}: {} viable cells/mL",
-                dose.lot_id,
-                numbers::count(lot.viable_cells_per_ml().cells_per_ml())
-            );
-            let _ = writeln!(
-                sheet,
-                "   Viability {} (floor {}): pass",
-                numbers::percent(lot.viability()),
-                numbers::percent(site.viability_floor)
-            );
-            if dose.dose_basis == DoseBasis::Total {
-                let _ = writeln!(
-                    sheet,
-                    "   Total cells/mL (viable / viability): {}",
-                    numbers::count(dose.concentration_cells_per_ml)
-                );
-            }
-            let _ = writeln!(
-                sheet,
-                "3. Thaw {} container{} of {} (on hand: {})",
-                dose.containers_to_thaw,
-                if dose.containers_to_thaw == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                numbers::volume(lot.container_volume()),
-                lot.containers()
-            );
-            let _ = writeln!(
-                sheet,
-                "4. Draw {} of cell suspension (computed {}, rounded half up to {})",
-                numbers::volume(dose.draw_volume),
-                numbers::millilitres(dose.unrounded_draw_volume_ml),
-                numbers::volume(site.draw_increment)
-            );
-            let _ = writeln!(
-                sheet,
-                "5. Add {} {} (final volume {}, {mode})",
-                numbers::volume(prep.diluent_volume),
-                prep.diluent,
-                numbers::volume(prep.final_volume)
-            );
-            let _ = writeln!(sheet, "6. Check the dose ({basis})");
-            let _ = writeln!(
-                sheet,
-                "   Target:    {}",
-                numbers::count(dose.target_cells.cells())
-            );
-            let _ = writeln!(
-                sheet,
-                "   Delivered: {}",
-                numbers::count(dose.delivered_cells.cells())
-            );
-            let _ = writeln!(
-                sheet,
-                "   Deviation: {} (tolerance ±{}): pass",
-                numbers::signed_percent(dose.deviation),
-                numbers::percent(site.dose_tolerance)
-            );
-            let _ = writeln!(
-                sheet,
-                "   Final concentration: {} cells/mL",
-                numbers::count(dose.final_concentration_cells_per_ml)
-            );
-            if let Some(dmso) = dose.dmso_g_per_kg {
-                let limit = site.dmso_limit.map_or_else(
-                    || "no limit set".to_owned(),
-                    |l| format!("limit {} g/kg", numbers::decimal(l, 4)),
-                );
-                let _ = writeln!(
-                    sheet,
-                    "   DMSO: {} g/kg ({limit})",
-                    numbers::decimal(dmso, 4)
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(sheet, "2. No cells: placebo matched to the active bag");
-            let _ = writeln!(sheet, "3. Do not thaw any container");
-            let _ = writeln!(
-                sheet,
-                "4. Put {} {} in the bag (the final volume of its active twin)",
-                numbers::volume(prep.diluent_volume),
-                prep.diluent
-            );
-            let _ = writeln!(sheet, "5. Nothing to draw");
-            let _ = writeln!(sheet, "6. Nothing to check: no cells");
-        }
-    }
-    let _ = writeln!(
-        sheet,
-        "7. Label with the blinded label; infuse {} over {} at {}",
-        numbers::volume(prep.final_volume),
-        format_duration(prep.infusion_duration),
-        numbers::pump_rate(prep.pump_rate_ml_per_h)
-    );
-    let _ = writeln!(sheet, "   Start by: {}", numbers::time(&prep.start_by));
-    let _ = writeln!(
-        sheet,
-        "   Infuse by: {} (end of infusion)",
-        numbers::time(&prep.infuse_by)
-    );
-    let _ = writeln!(sheet);
-    let _ = writeln!(sheet, "Prepared by: ________   Checked by: ________");
-    sheet
 }

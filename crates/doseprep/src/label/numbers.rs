@@ -7,9 +7,12 @@
 //! nearest value (ties resolved on the binary value, as Rust's formatter
 //! does); the exact figures stay in the record.
 
-use jiff::ZonedDateTime;
+use uom::si::f64::Ratio;
 
-use crate::units::ExactVolume;
+use crate::units::{
+    fraction, BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ExactVolume,
+    PumpRate,
+};
 
 /// `value` with at most `decimals` decimals, trailing zeros and a bare point
 /// removed, a leading zero kept: 0.05, 10, 10.25, 5.
@@ -30,13 +33,13 @@ pub fn decimal(value: f64, decimals: usize) -> String {
 /// A whole number with thousands separators: 72,400,000.
 pub fn grouped(value: f64) -> String {
     let rounded = format!("{:.0}", value.abs());
-    let digits = rounded.as_bytes();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    let digits = rounded.len();
+    let mut out = String::with_capacity(digits + digits / 3 + 1);
     if value.is_sign_negative() && rounded != "0" {
         out.push('-');
     }
     for (index, digit) in rounded.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
+        if index > 0 && (digits - index) % 3 == 0 {
             out.push(',');
         }
         out.push(digit);
@@ -61,18 +64,42 @@ pub fn grouped_decimal(value: f64, decimals: usize) -> String {
     }
 }
 
-/// A count of cells: "72.4 million (72,400,000)" from a million up, else
-/// "950,000". Never "billion" (ambiguous between long and short scales).
-pub fn count(value: f64) -> String {
+fn count_number(value: f64) -> String {
     if value.abs() >= 1e6 {
-        format!(
-            "{} million ({})",
-            grouped_decimal(value / 1e6, 2),
-            grouped(value)
-        )
+        format!("{} million ({})", grouped_decimal(value / 1e6, 2), grouped(value))
     } else {
         grouped(value)
     }
+}
+
+fn short_number(value: f64) -> String {
+    // Doses per kg are written in millions from 0.1 million up (0.2-5 million/kg).
+    if value.abs() >= 1e5 {
+        format!("{} million", grouped_decimal(value / 1e6, 4))
+    } else {
+        grouped_decimal(value, 2)
+    }
+}
+
+/// A count of cells: "72.4 million (72,400,000)" from a million up, else
+/// "950,000". Never "billion" (ambiguous between long and short scales).
+pub fn count(value: CellCount) -> String {
+    count_number(value.cells())
+}
+
+/// A concentration: "12.5 million (12,500,000) cells/mL".
+pub fn concentration(value: CellConcentration) -> String {
+    format!("{} cells/mL", count_number(value.cells_per_ml()))
+}
+
+/// A count in words for a rule: "100 million cells".
+pub fn cells_short(value: CellCount) -> String {
+    format!("{} cells", short_number(value.cells()))
+}
+
+/// A dose per kg for a rule: "2.5 million cells/kg".
+pub fn cells_per_kg(value: CellsPerKg) -> String {
+    format!("{} cells/kg", short_number(value.value()))
 }
 
 /// An exact volume: "5.8 mL", "0.5 mL", "50 mL".
@@ -80,19 +107,19 @@ pub fn volume(volume: ExactVolume) -> String {
     volume.to_string()
 }
 
-/// A volume in mL that is not a measured amount (an unrounded figure), to 3 decimals.
-pub fn millilitres(ml: f64) -> String {
-    format!("{} mL", decimal(ml, 3))
+/// A volume that is not a measured amount (an unrounded figure), to 3 decimals.
+pub fn computed_volume(volume: ComputedVolume) -> String {
+    format!("{} mL", decimal(volume.ml(), 3))
 }
 
 /// A body weight: "72.57 kg".
-pub fn kilograms(kg: f64) -> String {
-    format!("{} kg", decimal(kg, 2))
+pub fn kilograms(weight: BodyWeight) -> String {
+    format!("{} kg", decimal(weight.kg(), 2))
 }
 
 /// A pump rate, to the 0.1 mL/h pumps take: "100 mL/h", "109.2 mL/h".
-pub fn pump_rate(ml_per_hour: f64) -> String {
-    format!("{} mL/h", decimal(ml_per_hour, 1))
+pub fn pump_rate(rate: PumpRate) -> String {
+    format!("{} mL/h", decimal(rate.ml_per_hour(), 1))
 }
 
 /// A signed percentage from a fraction: "+0.14%", "-10%", "0%".
@@ -110,14 +137,23 @@ pub fn percent(fraction: f64) -> String {
     format!("{}%", decimal(fraction * 100.0, 2))
 }
 
-/// A time on a label: "2026-11-25 12:00 +00:00".
-pub fn time(time: &ZonedDateTime) -> String {
-    time.strftime("%Y-%m-%d %H:%M %:z").to_string()
+/// A `uom` ratio as a percentage: "93%".
+pub fn ratio_percent(value: Ratio) -> String {
+    percent(fraction::value(value))
+}
+
+/// A `uom` ratio as a signed percentage: "+0.14%".
+pub fn ratio_signed_percent(value: Ratio) -> String {
+    signed_percent(fraction::value(value))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cells(value: f64) -> CellCount {
+        CellCount::computed(value)
+    }
 
     #[test]
     fn leading_zero_and_no_trailing_zero() {
@@ -131,30 +167,32 @@ mod tests {
         assert_eq!(volume(ExactVolume::from_microlitres(500)), "0.5 mL");
         assert_eq!(volume(ExactVolume::from_microlitres(5_000)), "5 mL");
         assert_eq!(volume(ExactVolume::from_microlitres(10_250)), "10.25 mL");
-        assert_eq!(millilitres(5.792), "5.792 mL");
+        assert_eq!(computed_volume(ComputedVolume::from_ml(5.792)), "5.792 mL");
     }
 
     #[test]
     fn large_counts_in_millions_with_the_full_figure() {
-        assert_eq!(count(72.4e6), "72.4 million (72,400,000)");
-        assert_eq!(count(1e9), "1,000 million (1,000,000,000)");
-        assert_eq!(count(1234.5e6), "1,234.5 million (1,234,500,000)");
+        assert_eq!(count(cells(72.4e6)), "72.4 million (72,400,000)");
+        assert_eq!(count(cells(1e9)), "1,000 million (1,000,000,000)");
+        assert_eq!(count(cells(1234.5e6)), "1,234.5 million (1,234,500,000)");
         assert_eq!(grouped_decimal(-0.5, 2), "-0.5");
-        assert_eq!(count(1e6), "1 million (1,000,000)");
-        assert_eq!(count(72_574_779.2), "72.57 million (72,574,779)");
-        assert_eq!(count(950_000.0), "950,000");
-        assert_eq!(count(0.0), "0");
+        assert_eq!(count(cells(1e6)), "1 million (1,000,000)");
+        assert_eq!(count(cells(72_574_779.2)), "72.57 million (72,574,779)");
+        assert_eq!(count(cells(950_000.0)), "950,000");
         assert_eq!(grouped(1234.0), "1,234");
         assert_eq!(grouped(123.0), "123");
         assert_eq!(grouped(-1234567.0), "-1,234,567");
+        assert_eq!(cells_short(cells(1e8)), "100 million cells");
+        assert_eq!(cells_per_kg(CellsPerKg::exact(0.75e6)), "0.75 million cells/kg");
     }
 
     #[test]
     fn rates_weights_and_percentages() {
-        assert_eq!(pump_rate(100.0), "100 mL/h");
-        assert_eq!(pump_rate(109.2), "109.2 mL/h");
-        assert_eq!(pump_rate(111.66666), "111.7 mL/h");
-        assert_eq!(kilograms(72.5747792), "72.57 kg");
+        let rate = |ml_h: f64| PumpRate::from_ml_per_hour("r", ml_h).map(pump_rate);
+        assert_eq!(rate(100.0), Ok("100 mL/h".to_owned()));
+        assert_eq!(rate(109.2), Ok("109.2 mL/h".to_owned()));
+        assert_eq!(rate(111.66666), Ok("111.7 mL/h".to_owned()));
+        assert_eq!(kilograms(BodyWeight::exact(72.5747792)), "72.57 kg");
         assert_eq!(signed_percent(0.1 / 72.4), "+0.14%");
         assert_eq!(signed_percent(-0.1), "-10%");
         assert_eq!(signed_percent(0.0), "0%");

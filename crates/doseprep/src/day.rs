@@ -1,0 +1,720 @@
+//! A preparation day: the randomization list, the day's orders and the lots
+//! on hand, to every bag of the day.
+//!
+//! * The arm of each order comes from the randomization list, never typed.
+//! * Bags are grouped into thaw sessions, greedily in order of infusion time:
+//!   a session thaws `site.preparation_time` before its first infusion and
+//!   takes every later bag whose infusion ends within the thaw window.
+//! * Containers are shared out across the day. Which orders the stock can
+//!   serve is decided as if every bag were active (a placebo holds its
+//!   twin's share), so a shortage delays participants whatever their arm;
+//!   only active bags thaw and draw, and within a session they share
+//!   thawed containers (four 5.8 mL draws take three 10 mL containers).
+//! * Each planned bag gets a bag id from random bits the caller supplies.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::sync::Arc;
+
+use jiff::{Timestamp, ZonedDateTime};
+
+use crate::bag_id::BagId;
+use crate::error::{DoseError, Result};
+use crate::label::numbers;
+use crate::lot::Lot;
+use crate::order::{non_empty, Order};
+use crate::prepare::{build, check_lot, check_order, ContainerDraw, Preparation};
+use crate::protocol::{Content, Protocol};
+use crate::table::{read_csv, Row};
+use crate::time::{parse_time, SiteTime};
+use crate::units::{BodyWeight, ExactVolume};
+
+/// The unblinded randomization list: participant → arm.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Randomization {
+    arms: BTreeMap<String, (Arc<str>, usize)>,
+}
+
+impl Randomization {
+    /// From (participant, arm) pairs; `line` numbers are for messages.
+    fn from_rows(rows: Vec<Row>) -> Result<Randomization> {
+        let mut arms = BTreeMap::new();
+        for row in rows {
+            let bad = |reason: String| DoseError::Randomization {
+                participant: None,
+                reason,
+                fix: "correct the randomization list".to_owned(),
+            };
+            let participant = row
+                .required("participant")
+                .map_err(|_| bad(format!("row {}: the participant cell is empty", row.line)))?;
+            let arm = row
+                .required("arm")
+                .map_err(|_| bad(format!("row {}: the arm cell of {participant} is empty", row.line)))?;
+            if let Some((_, first)) = arms.get(participant) {
+                return Err(bad(format!(
+                    "row {}: participant {participant} is listed again (first on row {first})",
+                    row.line
+                )));
+            }
+            arms.insert(participant.to_owned(), (Arc::from(arm), row.line));
+        }
+        if arms.is_empty() {
+            return Err(DoseError::Randomization {
+                participant: None,
+                reason: "the list has no participant".to_owned(),
+                fix: "give a CSV with the columns participant,arm and one row per participant".to_owned(),
+            });
+        }
+        Ok(Randomization { arms })
+    }
+
+    /// Read `participant,arm` CSV text (UTF-8, a byte-order mark allowed).
+    pub fn from_csv_str(text: &str) -> Result<Randomization> {
+        Randomization::from_rows(read_csv("randomization list", text, &["participant", "arm"], &[])?)
+    }
+
+    /// Read `participant,arm` CSV from a reader the caller opened.
+    pub fn from_csv_reader<R: Read>(mut reader: R) -> Result<Randomization> {
+        let mut text = String::new();
+        reader.read_to_string(&mut text).map_err(|e| {
+            DoseError::invalid_input("randomization list", format!("cannot be read as UTF-8 text: {e}"))
+        })?;
+        Randomization::from_csv_str(&text)
+    }
+
+    /// Check every arm against a protocol: an arm it lacks is an error naming the row.
+    pub fn check_against(&self, protocol: &Protocol) -> Result<()> {
+        let known = &protocol.spec().arms;
+        for (participant, (arm, line)) in &self.arms {
+            if !known.contains_key(arm.as_ref()) {
+                return Err(DoseError::Randomization {
+                    participant: Some(participant.clone()),
+                    reason: format!(
+                        "row {line}: arm {arm:?} of {participant} is not in protocol {}",
+                        protocol.name()
+                    ),
+                    fix: format!(
+                        "use one of {}",
+                        known.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The arm of a participant.
+    pub fn arm(&self, participant: &str) -> Option<&str> {
+        self.arms.get(participant).map(|(arm, _)| arm.as_ref())
+    }
+
+    /// How many participants the list holds.
+    pub fn len(&self) -> usize {
+        self.arms.len()
+    }
+
+    /// True for an empty list.
+    pub fn is_empty(&self) -> bool {
+        self.arms.is_empty()
+    }
+
+    fn resolve(&self, order: &DayOrder) -> Result<Arc<str>> {
+        let (arm, _) = self.arms.get(order.participant.as_ref()).ok_or_else(|| DoseError::Randomization {
+            participant: Some(order.participant.to_string()),
+            reason: format!("participant {} is not in the randomization list", order.participant),
+            fix: "check the participant id against the list; this order is not prepared".to_owned(),
+        })?;
+        if let Some(given) = &order.arm {
+            if given != arm {
+                return Err(DoseError::Randomization {
+                    participant: Some(order.participant.to_string()),
+                    reason: format!(
+                        "the order gives arm {given} for {} but the randomization list says arm {arm}",
+                        order.participant
+                    ),
+                    fix: "the list decides: remove the arm from the order or correct it, and check how it came to differ".to_owned(),
+                });
+            }
+        }
+        Ok(Arc::clone(arm))
+    }
+}
+
+/// One order of a day: no arm (the list gives it), the weight measured that
+/// morning and the scheduled start of the infusion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayOrder {
+    participant: Arc<str>,
+    visit: Arc<str>,
+    weight: BodyWeight,
+    weight_as_entered: Option<String>,
+    baseline_weight: Option<BodyWeight>,
+    baseline_as_entered: Option<String>,
+    infusion_at: ZonedDateTime,
+    arm: Option<Arc<str>>,
+}
+
+impl DayOrder {
+    /// An order of the day.
+    pub fn new(participant: &str, visit: &str, weight: BodyWeight, infusion_at: ZonedDateTime) -> Result<DayOrder> {
+        Ok(DayOrder {
+            participant: non_empty("participant", participant)?,
+            visit: non_empty("visit", visit)?,
+            weight,
+            weight_as_entered: None,
+            baseline_weight: None,
+            baseline_as_entered: None,
+            infusion_at,
+            arm: None,
+        })
+    }
+
+    /// The weight as typed ("160 lb").
+    pub fn weight_entered_as(mut self, text: &str) -> DayOrder {
+        self.weight_as_entered = Some(text.trim().to_owned());
+        self
+    }
+
+    /// The baseline weight, for protocols that dose on it.
+    pub fn baseline(mut self, weight: BodyWeight, as_entered: Option<&str>) -> DayOrder {
+        self.baseline_weight = Some(weight);
+        self.baseline_as_entered = as_entered.map(|t| t.trim().to_owned());
+        self
+    }
+
+    /// An arm the order states: it must agree with the list.
+    pub fn stated_arm(mut self, arm: &str) -> Result<DayOrder> {
+        self.arm = Some(non_empty("arm", arm)?);
+        Ok(self)
+    }
+
+    /// Participant.
+    pub fn participant(&self) -> &str {
+        &self.participant
+    }
+    /// Visit.
+    pub fn visit(&self) -> &str {
+        &self.visit
+    }
+    /// Weight at the visit.
+    pub fn weight(&self) -> BodyWeight {
+        self.weight
+    }
+    /// Baseline weight, if given.
+    pub fn baseline_weight(&self) -> Option<BodyWeight> {
+        self.baseline_weight
+    }
+    /// Scheduled start of the infusion.
+    pub fn infusion_at(&self) -> &ZonedDateTime {
+        &self.infusion_at
+    }
+    /// The arm the order states, if any.
+    pub fn arm(&self) -> Option<&str> {
+        self.arm.as_deref()
+    }
+
+    /// Read a day's orders CSV: `participant,visit,weight,infusion_at` and
+    /// optionally `baseline_weight`, `arm`. A bad header is an error for the
+    /// file; a bad cell is that row's error, in its place.
+    pub fn from_csv_str(text: &str) -> Result<Vec<Result<DayOrder>>> {
+        let rows = read_csv(
+            "orders file",
+            text,
+            &["participant", "visit", "weight", "infusion_at"],
+            &["baseline_weight", "arm"],
+        )?;
+        Ok(rows.iter().map(DayOrder::from_row).collect())
+    }
+
+    fn from_row(row: &Row) -> Result<DayOrder> {
+        let weight_text = row.required("weight")?;
+        let mut order = DayOrder::new(
+            row.required("participant")?,
+            row.required("visit")?,
+            BodyWeight::parse(weight_text)?,
+            parse_time("infusion_at", row.required("infusion_at")?)?,
+        )?
+        .weight_entered_as(weight_text);
+        if let Some(text) = row.optional("baseline_weight") {
+            order = order.baseline(BodyWeight::parse_for("baseline_weight", text)?, Some(text));
+        }
+        if let Some(arm) = row.optional("arm") {
+            order = order.stated_arm(arm)?;
+        }
+        Ok(order)
+    }
+}
+
+/// One planned bag: its preparation (with bag id, session thaw time and
+/// draws), and the order and lot it was prepared from (for its record).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedBag {
+    /// The bag.
+    pub preparation: Preparation,
+    /// The order as prepared (arm from the list, thaw of the session).
+    pub order: Order,
+    /// The lot it draws from (or, for a placebo, its twin would).
+    pub lot: Lot,
+    /// Index into [`DayPlan::sessions`].
+    pub session: usize,
+}
+
+/// A thaw: when, which lot, which containers (the pick list's lines).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThawSession {
+    /// When the containers are thawed.
+    pub thawed_at: SiteTime,
+    /// The lot.
+    pub lot_id: Arc<str>,
+    /// The containers, by number within the lot on hand.
+    pub containers: Vec<u32>,
+}
+
+/// The plan of a day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayPlan {
+    /// One entry per order, in the order given: the bag, or why it cannot be made.
+    pub bags: Vec<Result<PlannedBag>>,
+    /// The thaw time of each session, in order.
+    pub sessions: Vec<SiteTime>,
+    /// The thaws, in thaw order: only containers active bags draw from.
+    pub thaws: Vec<ThawSession>,
+    /// Containers left in the freezer after the day, by lot.
+    pub remaining: BTreeMap<String, u32>,
+    /// Of those, containers held back because placebo bags count against the
+    /// stock as their active twins would (so a shortage falls on every arm alike).
+    pub held_for_blinding: BTreeMap<String, u32>,
+    /// The protocol's name, for the summary.
+    protocol_name: String,
+    /// Each order's participant, visit and scheduled start, for the summary.
+    order_keys: Vec<(String, String, SiteTime)>,
+}
+
+/// Containers thawed for one lot in one session, filled one after another.
+#[derive(Debug, Default)]
+struct OpenContainers {
+    /// (container number, volume left).
+    open: Vec<(u32, ExactVolume)>,
+}
+
+impl OpenContainers {
+    fn left(&self) -> ExactVolume {
+        self.open
+            .iter()
+            .fold(ExactVolume::ZERO, |sum, (_, left)| sum.checked_add(*left).unwrap_or(sum))
+    }
+
+    /// Take `volume`, from open containers first, then from new ones
+    /// numbered by `next`; returns the draws. The caller has checked there is enough.
+    fn take(&mut self, volume: ExactVolume, per_container: ExactVolume, next: &mut u32) -> Vec<(u32, ExactVolume)> {
+        let mut draws = Vec::new();
+        let mut wanted = volume;
+        for (number, left) in &mut self.open {
+            if wanted.is_zero() {
+                break;
+            }
+            let take = (*left).min(wanted);
+            if !take.is_zero() {
+                draws.push((*number, take));
+                *left = left.saturating_sub(take);
+                wanted = wanted.saturating_sub(take);
+            }
+        }
+        while !wanted.is_zero() && !per_container.is_zero() {
+            *next += 1;
+            let take = per_container.min(wanted);
+            self.open.push((*next, per_container.saturating_sub(take)));
+            draws.push((*next, take));
+            wanted = wanted.saturating_sub(take);
+        }
+        draws
+    }
+}
+
+/// Stock of one lot through the day: containers used so far (as if every
+/// bag were active, and by active bags alone).
+#[derive(Debug)]
+struct Stock {
+    budget_used: u32,
+    physical_used: u32,
+}
+
+/// Plan a day. `random` gives 64 random bits per call (the operating
+/// system's random source in the binding and the command).
+///
+/// An error for the whole day (no `site.preparation_time`, no lot, an arm
+/// the protocol lacks in the list) is returned as `Err`; an order that
+/// cannot be made is an `Err` in its place in [`DayPlan::bags`].
+pub fn plan_day(
+    protocol: &Protocol,
+    orders: &[DayOrder],
+    lots: &[Lot],
+    randomization: &Randomization,
+    random: &mut dyn FnMut() -> u64,
+) -> Result<DayPlan> {
+    let site = protocol.site();
+    let preparation_time = site.preparation_time.ok_or_else(|| {
+        DoseError::invalid_protocol(
+            "site.preparation_time",
+            "(unset)",
+            "planning a day needs the time from thaw to a bag ready to infuse, e.g. \"30 min\"",
+        )
+    })?;
+    if lots.is_empty() {
+        return Err(DoseError::invalid_input("lots", "no lot on hand; give at least one lot"));
+    }
+    randomization.check_against(protocol)?;
+    let zone = protocol.zone();
+
+    // Lots in the order of use: earliest expiry first where lots give it,
+    // else as given.
+    let mut lot_order: Vec<usize> = (0..lots.len()).collect();
+    lot_order.sort_by_key(|&i| {
+        lots.get(i)
+            .and_then(Lot::expires_at)
+            .map_or((1, Timestamp::MAX), |t| (0, t.timestamp()))
+    });
+
+    // Orders in order of infusion time (stable for equal times).
+    let mut by_time: Vec<usize> = (0..orders.len()).collect();
+    by_time.sort_by_key(|&i| orders.get(i).map(|o| o.infusion_at.timestamp()));
+
+    let mut bags: Vec<Option<Result<PlannedBag>>> = vec![None; orders.len()];
+    let mut sessions: Vec<SiteTime> = Vec::new();
+    let mut thaws: Vec<ThawSession> = Vec::new();
+    let mut stock: Vec<Stock> = lots
+        .iter()
+        .map(|_| Stock {
+            budget_used: 0,
+            physical_used: 0,
+        })
+        .collect();
+    let mut ids_used: Vec<BagId> = Vec::new();
+
+    let mut position = 0;
+    while let Some(&first) = by_time.get(position) {
+        let Some(anchor) = orders.get(first) else { break };
+        let thaw = anchor
+            .infusion_at
+            .timestamp()
+            .checked_sub(preparation_time)
+            .map_err(|e| DoseError::InvalidTime {
+                field: "infusion_at".to_owned(),
+                input: zone.at(anchor.infusion_at.timestamp()).wall_clock(),
+                reason: e.to_string(),
+            })?;
+        let window_end = thaw
+            .checked_add(site.max_thaw_to_end_of_infusion)
+            .unwrap_or(Timestamp::MAX);
+        // The session: this bag and every later one whose infusion ends in the window.
+        let mut members = Vec::new();
+        while let Some(&index) = by_time.get(position) {
+            let Some(order) = orders.get(index) else { break };
+            let ends = order
+                .infusion_at
+                .timestamp()
+                .checked_add(site.infusion_duration)
+                .unwrap_or(Timestamp::MAX);
+            if !members.is_empty() && ends > window_end {
+                break;
+            }
+            members.push(index);
+            position += 1;
+        }
+        let session_index = sessions.len();
+        sessions.push(zone.at(thaw));
+        let thawed_at = thaw.to_zoned_datetime(zone.zone().clone());
+
+        let mut budget: Vec<OpenContainers> = lots.iter().map(|_| OpenContainers::default()).collect();
+        let mut physical: Vec<OpenContainers> = lots.iter().map(|_| OpenContainers::default()).collect();
+        let mut physical_draws: Vec<Vec<u32>> = lots.iter().map(|_| Vec::new()).collect();
+
+        for index in members {
+            let Some(day_order) = orders.get(index) else { continue };
+            let result = plan_bag(
+                protocol,
+                day_order,
+                &thawed_at,
+                lots,
+                &lot_order,
+                randomization,
+                &mut stock,
+                &mut budget,
+                &mut physical,
+                &mut physical_draws,
+                session_index,
+            )
+            .map(|mut bag| {
+                let id = fresh_id(random, &ids_used);
+                ids_used.push(id);
+                bag.preparation.bag_id = Some(id);
+                bag.order = bag.order.clone().with_bag_id(id);
+                bag
+            });
+            if let Some(slot) = bags.get_mut(index) {
+                *slot = Some(result);
+            }
+        }
+        for (lot_index, containers) in physical_draws.into_iter().enumerate() {
+            if let (false, Some(lot)) = (containers.is_empty(), lots.get(lot_index)) {
+                let mut containers = containers;
+                containers.sort_unstable();
+                containers.dedup();
+                thaws.push(ThawSession {
+                    thawed_at: zone.at(thaw),
+                    lot_id: Arc::clone(lot.lot_id_shared()),
+                    containers,
+                });
+            }
+        }
+    }
+
+    let mut remaining = BTreeMap::new();
+    let mut held = BTreeMap::new();
+    for (lot, used) in lots.iter().zip(&stock) {
+        remaining.insert(lot.lot_id().to_owned(), lot.containers().saturating_sub(used.physical_used));
+        held.insert(lot.lot_id().to_owned(), used.budget_used.saturating_sub(used.physical_used));
+    }
+    let bags = bags
+        .into_iter()
+        .map(|slot| slot.unwrap_or_else(|| Err(DoseError::invalid_input("order", "was not planned"))))
+        .collect();
+    Ok(DayPlan {
+        bags,
+        sessions,
+        thaws,
+        remaining,
+        held_for_blinding: held,
+        protocol_name: protocol.name().to_owned(),
+        order_keys: orders
+            .iter()
+            .map(|o| (o.participant.to_string(), o.visit.to_string(), zone.at(o.infusion_at.timestamp())))
+            .collect(),
+    })
+}
+
+fn fresh_id(random: &mut dyn FnMut() -> u64, used: &[BagId]) -> BagId {
+    // Fifty random bits collide with odds of about 1 in 10^15 per pair; a
+    // repeat draws again rather than trusting the odds.
+    let mut id = BagId::from_random(random());
+    for _ in 0..16 {
+        if !used.contains(&id) {
+            break;
+        }
+        id = BagId::from_random(random());
+    }
+    id
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_bag(
+    protocol: &Protocol,
+    day_order: &DayOrder,
+    thawed_at: &ZonedDateTime,
+    lots: &[Lot],
+    lot_order: &[usize],
+    randomization: &Randomization,
+    stock: &mut [Stock],
+    budget: &mut [OpenContainers],
+    physical: &mut [OpenContainers],
+    physical_draws: &mut [Vec<u32>],
+    session: usize,
+) -> Result<PlannedBag> {
+    let arm = randomization.resolve(day_order)?;
+    let mut order = Order::new(
+        &day_order.participant,
+        day_order.weight,
+        &arm,
+        &day_order.visit,
+        thawed_at.clone(),
+    )?
+    .infusion(day_order.infusion_at.clone());
+    if let Some(text) = &day_order.weight_as_entered {
+        order = order.weight_entered_as(text);
+    }
+    if let Some(baseline) = day_order.baseline_weight {
+        order = order.baseline(baseline);
+        if let Some(text) = &day_order.baseline_as_entered {
+            order = order.baseline_entered_as(text);
+        }
+    }
+    let common = check_order(protocol, &order)?;
+    let content = common.content;
+    let mut first_error: Option<DoseError> = None;
+    let mut shortage: Option<DoseError> = None;
+    for &lot_index in lot_order {
+        let (Some(lot), Some(used), Some(open)) = (lots.get(lot_index), stock.get(lot_index), budget.get(lot_index)) else {
+            continue;
+        };
+        let draw = match check_lot(protocol, &order, lot, &common) {
+            Ok(draw) => draw,
+            Err(error) => {
+                first_error.get_or_insert(error);
+                continue;
+            }
+        };
+        // Can the stock serve it, counting every bag as active?
+        let per_container = lot.yield_per_container();
+        let unopened = lot.containers().saturating_sub(used.budget_used);
+        let available = open
+            .left()
+            .checked_add(per_container.checked_mul(u64::from(unopened)).unwrap_or(ExactVolume::ZERO))
+            .unwrap_or(ExactVolume::ZERO);
+        if draw.volume > available {
+            let needed = draw.volume.saturating_sub(open.left()).div_ceil(per_container).unwrap_or(0);
+            let error = DoseError::NotEnoughContainers {
+                lot_id: lot.lot_id().to_owned(),
+                draw_ml: draw.volume.ml(),
+                per_container_ml: per_container.ml(),
+                per_container_note: if lot.extractable_volume().is_some() { " extractable".to_owned() } else { String::new() },
+                needed,
+                available: u64::from(unopened),
+                availability: "are left for this day".to_owned(),
+            };
+            shortage.get_or_insert(match content {
+                Content::Active => error,
+                Content::Placebo => error.for_placebo(order.participant(), order.visit()),
+            });
+            continue;
+        }
+        let volume = draw.volume;
+        let mut preparation = build(protocol, &order, lot, common, draw)?;
+        if let (Some(open), Some(used)) = (budget.get_mut(lot_index), stock.get_mut(lot_index)) {
+            open.take(volume, per_container, &mut used.budget_used);
+        }
+        if content == Content::Active {
+            if let (Some(open), Some(used), Some(thawed)) = (
+                physical.get_mut(lot_index),
+                stock.get_mut(lot_index),
+                physical_draws.get_mut(lot_index),
+            ) {
+                let draws = open.take(volume, per_container, &mut used.physical_used);
+                thawed.extend(draws.iter().map(|(number, _)| *number));
+                preparation.draws = draws
+                    .into_iter()
+                    .map(|(container, volume)| ContainerDraw {
+                        lot_id: Arc::clone(lot.lot_id_shared()),
+                        container,
+                        volume,
+                    })
+                    .collect();
+            }
+        }
+        return Ok(PlannedBag {
+            preparation,
+            order,
+            lot: lot.clone(),
+            session,
+        });
+    }
+    Err(shortage
+        .or(first_error)
+        .unwrap_or_else(|| DoseError::invalid_input("lots", "no lot on hand")))
+}
+
+impl DayPlan {
+    /// How many orders were planned.
+    pub fn planned(&self) -> usize {
+        self.bags.iter().filter(|b| b.is_ok()).count()
+    }
+
+    /// The pick list: which containers of which lot to take from the
+    /// freezer, in thaw order. For the pharmacy.
+    pub fn pick_list(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "PICK LIST: {} (containers to take from the freezer, in thaw order)", self.protocol_name);
+        if self.thaws.is_empty() {
+            let _ = writeln!(text, "Nothing to thaw.");
+        }
+        for thaw in &self.thaws {
+            let containers: Vec<String> = thaw.containers.iter().map(u32::to_string).collect();
+            let _ = writeln!(
+                text,
+                "{}  thaw lot {}  container{} {}",
+                thaw.thawed_at.wall_clock(),
+                thaw.lot_id,
+                if thaw.containers.len() == 1 { "" } else { "s" },
+                containers.join(", ")
+            );
+        }
+        for (lot, left) in &self.remaining {
+            let held = self.held_for_blinding.get(lot).copied().unwrap_or(0);
+            let _ = writeln!(
+                text,
+                "Lot {lot}: {left} container{} left in the freezer{}",
+                if *left == 1 { "" } else { "s" },
+                if held > 0 { format!(" ({held} counted against placebo bags, as their twins would use)") } else { String::new() }
+            );
+        }
+        text
+    }
+
+    /// A one-screen overview for the ward: sessions and bags in infusion
+    /// order, with no arm, content, lot or volume drawn.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        let failed = self.bags.len() - self.planned();
+        let _ = writeln!(
+            text,
+            "{} day plan: {} order{}, {} planned, {} not planned",
+            self.protocol_name,
+            self.bags.len(),
+            if self.bags.len() == 1 { "" } else { "s" },
+            self.planned(),
+            failed
+        );
+        for (index, thaw) in self.sessions.iter().enumerate() {
+            let count = self
+                .bags
+                .iter()
+                .filter(|b| matches!(b, Ok(bag) if bag.session == index))
+                .count();
+            let _ = writeln!(
+                text,
+                "Session {}: thaw {}, {} bag{}",
+                index + 1,
+                thaw.wall_clock(),
+                count,
+                if count == 1 { "" } else { "s" }
+            );
+        }
+        let mut lines: Vec<(Timestamp, String)> = Vec::new();
+        for (bag, (participant, visit, infusion_at)) in self.bags.iter().zip(&self.order_keys) {
+            match bag {
+                Ok(bag) => {
+                    let prep = &bag.preparation;
+                    let start = prep.infusion_at.as_ref().map_or(prep.start_by.instant(), SiteTime::instant);
+                    lines.push((
+                        start,
+                        format!(
+                            "{}  {} {}  bag {}  {}  start by {}  infuse by {}",
+                            prep.infusion_at.as_ref().map_or_else(String::new, SiteTime::time_of_day),
+                            prep.participant,
+                            prep.visit,
+                            prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                            numbers::volume(prep.final_volume),
+                            prep.start_by.time_of_day(),
+                            prep.infuse_by.time_of_day()
+                        ),
+                    ));
+                }
+                // The kind only: a placebo's message names its twin.
+                Err(error) => lines.push((
+                    infusion_at.instant(),
+                    format!(
+                        "{}  {participant} {visit}  NOT PLANNED: {}",
+                        infusion_at.time_of_day(),
+                        error.kind().name().replace('_', " ")
+                    ),
+                )),
+            }
+        }
+        lines.sort_by_key(|(at, _)| *at);
+        for (_, line) in lines {
+            let _ = writeln!(text, "{line}");
+        }
+        text
+    }
+}

@@ -1,0 +1,74 @@
+//! The gravimetric check of a filled bag: its net mass on a balance against
+//! the mass its volumes should weigh (draw × product density + diluent ×
+//! diluent density). Wrong volume is the error class IV workflow systems
+//! most often leave to the eye; a balance catches it.
+
+use uom::si::f64::Ratio;
+
+use crate::error::{DoseError, Result};
+use crate::label::numbers;
+use crate::prepare::Preparation;
+use crate::protocol::Protocol;
+use crate::units::{fraction, Grams};
+
+/// The outcome of weighing a bag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeighedCheck {
+    /// True when the weighed mass is within the tolerance of the expected.
+    pub ok: bool,
+    /// The net mass read from the balance.
+    pub weighed: Grams,
+    /// The mass the bag's volumes should weigh.
+    pub expected: Grams,
+    /// Lowest accepted mass.
+    pub low: Grams,
+    /// Highest accepted mass.
+    pub high: Grams,
+    /// (weighed − expected) ÷ expected, signed.
+    pub deviation: Ratio,
+    /// One line for the worksheet or the screen.
+    pub message: String,
+}
+
+/// Compare a weighed net mass with what the bag should weigh. A protocol
+/// without `site.gravimetric` has nothing to compare with: that is an error
+/// naming the setting.
+pub fn check_weighed(protocol: &Protocol, prep: &Preparation, weighed: Grams) -> Result<WeighedCheck> {
+    let settings = protocol.site().gravimetric.ok_or_else(|| {
+        DoseError::invalid_protocol(
+            "site.gravimetric",
+            "(unset)",
+            "the protocol gives no densities to weigh a bag against; add site.gravimetric = { diluent_density = \"1.005 g/mL\", product_density = \"1.04 g/mL\", tolerance = 0.02 }",
+        )
+    })?;
+    let expected = prep.expected_net_mass.ok_or_else(|| {
+        DoseError::invalid_input(
+            "preparation",
+            "this preparation was made without the gravimetric settings; prepare it again with this protocol",
+        )
+    })?;
+    let tolerance = fraction::value(settings.tolerance);
+    let low = Grams::new("low", expected.grams() * (1.0 - tolerance))?;
+    let high = Grams::new("high", expected.grams() * (1.0 + tolerance))?;
+    let deviation = (weighed.grams() - expected.grams()) / expected.grams();
+    let ok = weighed >= low && weighed <= high;
+    let message = format!(
+        "weighed {} g, expected {} g (accepted {}-{} g, ±{}): {} ({})",
+        numbers::decimal(weighed.grams(), 2),
+        numbers::decimal(expected.grams(), 2),
+        numbers::decimal(low.grams(), 2),
+        numbers::decimal(high.grams(), 2),
+        numbers::percent(tolerance),
+        if ok { "pass" } else { "FAIL: check the volumes, do not release the bag" },
+        numbers::signed_percent(deviation),
+    );
+    Ok(WeighedCheck {
+        ok,
+        weighed,
+        expected,
+        low,
+        high,
+        deviation: fraction::exact(deviation),
+        message,
+    })
+}

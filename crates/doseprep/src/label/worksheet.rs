@@ -1,0 +1,242 @@
+//! The unblinded pharmacy worksheet, from a preparation record alone.
+
+use std::fmt::Write as _;
+
+use super::numbers;
+use crate::draw::Rounding;
+use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
+use crate::record::PreparationRecord;
+use crate::rules::WeightUsed;
+use crate::units::{format_duration, fraction};
+
+/// The worksheet: the steps in order, each with its quantity. It says what
+/// the bag holds: keep it in the pharmacy.
+pub fn worksheet(record: &PreparationRecord) -> String {
+    let protocol = &record.protocol;
+    let order = &record.order;
+    let lot = &record.lot;
+    let prep = &record.preparation;
+    let site = protocol.site();
+    let mut sheet = String::new();
+    let short_fingerprint = record
+        .protocol_fingerprint
+        .get(..12)
+        .unwrap_or(&record.protocol_fingerprint);
+    // `writeln!` to a String cannot fail; the results are ignored for that reason.
+    let _ = writeln!(
+        sheet,
+        "UNBLINDED PREPARATION WORKSHEET: keep in pharmacy, do not send with the bag"
+    );
+    let _ = writeln!(
+        sheet,
+        "Protocol: {} (fingerprint {short_fingerprint})",
+        protocol.name()
+    );
+    if let Some(bag_id) = prep.bag_id {
+        let _ = writeln!(sheet, "Bag: {bag_id}");
+    }
+    let _ = writeln!(sheet);
+    let _ = writeln!(sheet, "1. Verify the order");
+    let _ = writeln!(sheet, "   Participant: {}", prep.participant);
+    let entered = order
+        .weight_as_entered()
+        .map_or_else(String::new, |text| format!(" (entered as {text})"));
+    let _ = writeln!(sheet, "   Weight: {}{entered}", numbers::kilograms(prep.body_weight));
+    if let Some(baseline) = prep.baseline_weight {
+        let entered = order
+            .baseline_weight_as_entered()
+            .map_or_else(String::new, |text| format!(" (entered as {text})"));
+        let _ = writeln!(sheet, "   Baseline weight: {}{entered}", numbers::kilograms(baseline));
+    }
+    if prep.dosing_weight_from != WeightUsed::Visit {
+        let _ = writeln!(sheet, "   Doses on: {}", prep.dosing_weight_from.describe());
+    }
+    if prep.dosing_weight != prep.body_weight && prep.dosing_weight_from == WeightUsed::Visit {
+        let _ = writeln!(
+            sheet,
+            "   Dosing weight: {} (protocol cap)",
+            numbers::kilograms(prep.dosing_weight)
+        );
+    } else if prep.dosing_weight_from == WeightUsed::Baseline {
+        let _ = writeln!(sheet, "   Dosing weight: {}", numbers::kilograms(prep.dosing_weight));
+    }
+    let _ = writeln!(sheet, "   Arm: {}   Visit: {}", prep.arm, prep.visit);
+    let _ = writeln!(
+        sheet,
+        "   Content: {}",
+        match prep.content {
+            Content::Active => "ACTIVE",
+            Content::Placebo => "PLACEBO",
+        }
+    );
+    let _ = writeln!(sheet, "   Thawed: {}", prep.thawed_at.wall_clock());
+    if let Some(prepared) = &prep.prepared_at {
+        let _ = writeln!(sheet, "   Prepared: {}", prepared.wall_clock());
+    }
+    if let Some(infusion) = &prep.infusion_at {
+        let _ = writeln!(sheet, "   Infusion starts: {}", infusion.wall_clock());
+    }
+
+    let mode = match site.final_volume_mode {
+        FinalVolumeMode::Qs => "qs to the final volume",
+        FinalVolumeMode::Additive => "cells added to the diluent",
+    };
+    let yield_note = match lot.extractable_volume() {
+        Some(extractable) => format!(
+            "each yields {} of its {}",
+            numbers::volume(extractable),
+            numbers::volume(lot.container_volume())
+        ),
+        None => "the lot gives no extractable volume: every container is assumed to empty fully"
+            .to_owned(),
+    };
+    match &prep.dose {
+        Some(dose) => {
+            let basis = match dose.dose_basis {
+                DoseBasis::Viable => "viable cells",
+                DoseBasis::Total => "total cells",
+            };
+            let _ = writeln!(sheet, "2. Verify the lot");
+            let _ = writeln!(
+                sheet,
+                "   Lot {}: {} viable",
+                dose.lot_id,
+                numbers::concentration(lot.viable_cells_per_ml())
+            );
+            let _ = writeln!(
+                sheet,
+                "   Viability {} (floor {}): pass",
+                numbers::ratio_percent(lot.viability()),
+                numbers::ratio_percent(site.viability_floor)
+            );
+            if dose.dose_basis == DoseBasis::Total {
+                let _ = writeln!(
+                    sheet,
+                    "   Total (viable / viability): {}",
+                    numbers::concentration(dose.concentration)
+                );
+            }
+            let _ = writeln!(
+                sheet,
+                "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
+                dose.containers_to_thaw,
+                if dose.containers_to_thaw == 1 { "" } else { "s" },
+                numbers::volume(lot.container_volume()),
+                lot.containers()
+            );
+            for draw in &prep.draws {
+                let _ = writeln!(
+                    sheet,
+                    "   Container {} of lot {}: draw {}",
+                    draw.container,
+                    draw.lot_id,
+                    numbers::volume(draw.volume)
+                );
+            }
+            let syringe = match dose.syringe_capacity {
+                Some(capacity) => format!(
+                    "{} syringe, graduated every {}",
+                    numbers::volume(capacity),
+                    numbers::volume(dose.draw_graduation)
+                ),
+                None => format!("increment {}", numbers::volume(dose.draw_graduation)),
+            };
+            let rounding = match dose.rounding {
+                Rounding::HalfUp => "rounded half up",
+                Rounding::DownForMaximum => {
+                    "ROUNDED DOWN: half up would deliver more than the protocol's maximum"
+                }
+            };
+            let _ = writeln!(
+                sheet,
+                "4. Draw {} of cell suspension ({syringe}; computed {}, {rounding})",
+                numbers::volume(dose.draw_volume),
+                numbers::computed_volume(dose.unrounded_draw_volume)
+            );
+            let _ = writeln!(
+                sheet,
+                "5. Add {} {} (final volume {}, {mode})",
+                numbers::volume(prep.diluent_volume),
+                prep.diluent,
+                numbers::volume(prep.final_volume)
+            );
+            let _ = writeln!(sheet, "6. Check the dose ({basis})");
+            let _ = writeln!(sheet, "   Set by: {}", dose.dose_determined_by);
+            let _ = writeln!(sheet, "   Target:    {}", numbers::count(dose.target_cells));
+            let _ = writeln!(sheet, "   Delivered: {}", numbers::count(dose.delivered_cells));
+            let _ = writeln!(
+                sheet,
+                "   Accepted:  {} to {} ({}): pass",
+                numbers::count(dose.acceptable_min_cells),
+                numbers::count(dose.acceptable_max_cells),
+                dose.acceptable_range_from.describe()
+            );
+            let _ = writeln!(
+                sheet,
+                "   Deviation: {} (site tolerance ±{})",
+                numbers::ratio_signed_percent(dose.deviation),
+                numbers::ratio_percent(site.dose_tolerance)
+            );
+            let _ = writeln!(
+                sheet,
+                "   Final concentration: {}",
+                numbers::concentration(dose.final_concentration)
+            );
+            if let Some(dmso) = dose.dmso {
+                let limit = site.dmso_limit.map_or_else(
+                    || "no limit set".to_owned(),
+                    |l| format!("limit {} g/kg", numbers::decimal(l.g_per_kg(), 4)),
+                );
+                let _ = writeln!(
+                    sheet,
+                    "   DMSO: {} g/kg ({limit})",
+                    numbers::decimal(dmso.g_per_kg(), 4)
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(sheet, "2. No cells: placebo matched to the active bag");
+            let _ = writeln!(
+                sheet,
+                "   Checked against its active twin with lot {} (viability, dilution, syringe, dose range, containers, DMSO): pass",
+                lot.lot_id()
+            );
+            let _ = writeln!(sheet, "3. Do not thaw any container");
+            let _ = writeln!(
+                sheet,
+                "4. Put {} {} in the bag (the final volume of its active twin)",
+                numbers::volume(prep.diluent_volume),
+                prep.diluent
+            );
+            let _ = writeln!(sheet, "5. Nothing to draw");
+            let _ = writeln!(sheet, "6. Nothing to check: no cells");
+        }
+    }
+    if let (Some(expected), Some(settings)) = (prep.expected_net_mass, site.gravimetric) {
+        let tolerance = fraction::value(settings.tolerance);
+        let _ = writeln!(
+            sheet,
+            "   Weigh the filled bag (net): expected {} g, accepted {}-{} g (±{}): ________ g",
+            numbers::decimal(expected.grams(), 2),
+            numbers::decimal(expected.grams() * (1.0 - tolerance), 2),
+            numbers::decimal(expected.grams() * (1.0 + tolerance), 2),
+            numbers::percent(tolerance)
+        );
+    }
+    let _ = writeln!(
+        sheet,
+        "7. Label with the blinded label; infuse {} over {} at {}",
+        numbers::volume(prep.final_volume),
+        format_duration(prep.infusion_duration),
+        numbers::pump_rate(prep.pump_rate)
+    );
+    let _ = writeln!(sheet, "   Start by: {}", prep.start_by.wall_clock());
+    let _ = writeln!(
+        sheet,
+        "   Infuse by: {} (end of infusion)",
+        prep.infuse_by.wall_clock()
+    );
+    let _ = writeln!(sheet);
+    let _ = writeln!(sheet, "Prepared by: ________   Checked by: ________");
+    sheet
+}

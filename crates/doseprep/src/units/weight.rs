@@ -1,0 +1,243 @@
+//! A participant's body weight: its own type, apart from product masses, so
+//! a participant's kilograms can never be mixed up with grams of product
+//! (GenPRES keeps body weight in its own unit group for the same reason).
+
+use std::fmt;
+use std::str::FromStr;
+
+use uom::si::f64::Mass;
+use uom::si::mass::kilogram;
+
+use super::text::{check_positive, missing_unit, read_quantity, unknown_unit};
+use crate::error::{DoseError, Result};
+
+/// The international avoirdupois pound, exactly 0.45359237 kg (1959
+/// agreement). `uom` rounds it to 0.4535924 kg, so pounds are converted here.
+/// Held as 45359237 / 10^8 so that `lb × 45359237 / 10^8` is a correctly
+/// rounded result whenever the product is exact (e.g. 160 lb = 72.5747792 kg).
+const POUND_IN_KG_NUMERATOR: f64 = 45_359_237.0;
+const POUND_IN_KG_DENOMINATOR: f64 = 100_000_000.0;
+
+/// A participant's body weight, a `uom` mass (kilograms inside, exactly as
+/// given). Finite and greater than 0 by construction.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct BodyWeight {
+    mass: Mass,
+}
+
+impl BodyWeight {
+    /// A weight in kilograms: finite and greater than 0 (the plausible range is
+    /// the protocol's and is checked when preparing).
+    pub fn from_kg(kg: f64) -> Result<Self> {
+        Self::from_kg_for("weight", kg)
+    }
+
+    /// [`BodyWeight::from_kg`] for a named input (e.g. "baseline_weight").
+    pub fn from_kg_for(field: &str, kg: f64) -> Result<Self> {
+        check_positive(field, kg, "kg").map(|kg| BodyWeight {
+            mass: Mass::new::<kilogram>(kg),
+        })
+    }
+
+    /// A weight in avoirdupois pounds, converted exactly (1 lb = 0.45359237 kg).
+    pub fn from_pounds(lb: f64) -> Result<Self> {
+        Self::from_pounds_for("weight", lb)
+    }
+
+    fn from_pounds_for(field: &str, lb: f64) -> Result<Self> {
+        let lb = check_positive(field, lb, "lb")?;
+        Self::from_kg_for(
+            field,
+            lb * POUND_IN_KG_NUMERATOR / POUND_IN_KG_DENOMINATOR,
+        )
+    }
+
+    /// Read "72.4 kg", "72.4kg", "160 lb" or "160 lbs". A bare number is an
+    /// error: the unit of a weight is never guessed.
+    pub fn parse(input: &str) -> Result<Self> {
+        Self::parse_for("weight", input)
+    }
+
+    /// [`BodyWeight::parse`] for a named input (e.g. "baseline_weight").
+    pub fn parse_for(field: &str, input: &str) -> Result<Self> {
+        const EXAMPLE: &str = "'72.4 kg' or '160 lb'";
+        let raw = read_quantity(field, input, EXAMPLE)?;
+        Self::from_unit_for(field, raw.value, raw.unit).map_err(|error| match error {
+            DoseError::UnknownUnit { unit, hint, .. } => DoseError::UnknownUnit {
+                field: field.to_owned(),
+                input: input.to_owned(),
+                unit,
+                hint,
+            },
+            DoseError::MissingUnit { .. } => missing_unit(field, input, EXAMPLE),
+            other => other,
+        })
+    }
+
+    /// A number in a named unit, as units libraries spell them: "kg",
+    /// "kilogram", "lb", "lbs", "pound", "avoirdupois_pound" (pint's names).
+    /// Any other unit, grams and stones included, is refused with a hint.
+    pub fn from_unit(value: f64, unit: &str) -> Result<Self> {
+        Self::from_unit_for("weight", value, unit)
+    }
+
+    fn from_unit_for(field: &str, value: f64, unit: &str) -> Result<Self> {
+        let shown = format!("{value} {unit}");
+        match unit.trim().to_ascii_lowercase().as_str() {
+            "" => Err(missing_unit(field, &shown, "'72.4 kg' or '160 lb'")),
+            "kg" | "kilogram" | "kilograms" => Self::from_kg_for(field, value),
+            "lb" | "lbs" | "pound" | "pounds" | "avoirdupois_pound" => {
+                Self::from_pounds_for(field, value)
+            }
+            "st" | "stone" => Err(unknown_unit(
+                field,
+                &shown,
+                unit,
+                "write kg or lb (1 stone = 14 lb)",
+            )),
+            "g" | "gram" | "grams" => Err(unknown_unit(
+                field,
+                &shown,
+                unit,
+                "body weight is entered in kg or lb, never grams",
+            )),
+            _ => Err(unknown_unit(
+                field,
+                &shown,
+                unit,
+                "write kg or lb, e.g. '72.4 kg' or '160 lb'",
+            )),
+        }
+    }
+
+    /// A weight known good at compile time (built-in protocol limits).
+    pub(crate) fn exact(kg: f64) -> Self {
+        BodyWeight {
+            mass: Mass::new::<kilogram>(kg),
+        }
+    }
+
+    /// The weight in kilograms.
+    pub fn kg(self) -> f64 {
+        self.mass.get::<kilogram>()
+    }
+
+    /// The weight as a `uom` mass.
+    pub fn mass(self) -> Mass {
+        self.mass
+    }
+
+    /// The weight in pounds (display only).
+    pub fn pounds(self) -> f64 {
+        self.kg() * POUND_IN_KG_DENOMINATOR / POUND_IN_KG_NUMERATOR
+    }
+
+    /// The smaller of two weights (a dosing-weight cap).
+    pub fn min(self, other: BodyWeight) -> BodyWeight {
+        if other < self {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// |self − other| ÷ other, the relative change from `other`.
+    pub fn relative_change_from(self, other: BodyWeight) -> f64 {
+        (self.kg() - other.kg()).abs() / other.kg()
+    }
+}
+
+impl fmt::Display for BodyWeight {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} kg", self.kg())
+    }
+}
+
+impl FromStr for BodyWeight {
+    type Err = DoseError;
+    fn from_str(s: &str) -> Result<Self> {
+        Self::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    #[test]
+    fn weights_read_with_their_units() {
+        assert_eq!(BodyWeight::parse("72.4 kg").map(BodyWeight::kg), Ok(72.4));
+        assert_eq!(BodyWeight::parse("72.4kg").map(BodyWeight::kg), Ok(72.4));
+        assert_eq!(BodyWeight::parse(" 72.4 KG ").map(BodyWeight::kg), Ok(72.4));
+        // 160 × 0.45359237 = 72.5747792 exactly.
+        assert_eq!(
+            BodyWeight::parse("160 lb").map(BodyWeight::kg),
+            Ok(72.5747792)
+        );
+        assert_eq!(
+            BodyWeight::parse("160 lbs").map(BodyWeight::kg),
+            Ok(72.5747792)
+        );
+        // 1 lb = 0.45359237 kg exactly, not uom's 0.4535924.
+        assert_eq!(
+            BodyWeight::parse("1 lb").map(BodyWeight::kg),
+            Ok(0.45359237)
+        );
+        assert_eq!(
+            BodyWeight::from_unit(160.0, "pound").map(BodyWeight::kg),
+            Ok(72.5747792)
+        );
+        assert_eq!(
+            BodyWeight::from_unit(72.4, "kilogram").map(BodyWeight::kg),
+            Ok(72.4)
+        );
+    }
+
+    #[test]
+    fn weights_without_a_unit_or_with_a_wrong_one_are_refused() {
+        let kind = |s: &str| BodyWeight::parse(s).map_err(|e| e.kind());
+        assert_eq!(kind("72.4"), Err(ErrorKind::Unit));
+        assert_eq!(kind("72.4 stone"), Err(ErrorKind::Unit));
+        assert_eq!(kind("72,4 kg"), Err(ErrorKind::Unit));
+        assert_eq!(kind(""), Err(ErrorKind::Unit));
+        assert_eq!(kind("   "), Err(ErrorKind::Unit));
+        assert_eq!(kind("kg"), Err(ErrorKind::Unit));
+        assert_eq!(kind("NaN kg"), Err(ErrorKind::Unit));
+        assert_eq!(kind("inf kg"), Err(ErrorKind::Unit));
+        assert_eq!(kind("0 kg"), Err(ErrorKind::InvalidQuantity));
+        assert_eq!(kind("-70 kg"), Err(ErrorKind::InvalidQuantity));
+        assert_eq!(kind("1e308 kg"), Err(ErrorKind::InvalidQuantity));
+        assert_eq!(kind("1e309 kg"), Err(ErrorKind::InvalidQuantity));
+        assert_eq!(
+            BodyWeight::from_unit(72.4, "gram").map_err(|e| e.kind()),
+            Err(ErrorKind::Unit)
+        );
+        let message = BodyWeight::parse("72,4 kg").map_err(|e| e.to_string());
+        assert_eq!(
+            message,
+            Err("weight: cannot read \"72,4 kg\" as a quantity: a comma is not a decimal point or thousands separator here; use a point (72.4) and no separators; write it as '72.4 kg' or '160 lb'".to_owned())
+        );
+        let message = BodyWeight::parse("72.4").map_err(|e| e.to_string());
+        assert_eq!(
+            message,
+            Err("weight: \"72.4\" has no unit; write the unit after the number, e.g. '72.4 kg' or '160 lb'".to_owned())
+        );
+        let message = BodyWeight::parse("72.4 stone").map_err(|e| e.to_string());
+        assert_eq!(
+            message,
+            Err("weight: unit \"stone\" in \"72.4 stone\" is not accepted here; write kg or lb (1 stone = 14 lb)".to_owned())
+        );
+    }
+
+    #[test]
+    fn non_finite_kg_values_are_refused() {
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 0.0, -1.0, 1e308] {
+            assert_eq!(
+                BodyWeight::from_kg(value).map_err(|e| e.kind()),
+                Err(ErrorKind::InvalidQuantity),
+                "{value}"
+            );
+        }
+    }
+}
