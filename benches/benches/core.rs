@@ -5,8 +5,8 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use doseprep::{
-    parse_time, prepare, prepare_many, BodyWeight, CellConcentration, ExactVolume, Lot, Order,
-    Protocol,
+    parse_time, plan_day, prepare, prepare_many, prepare_many_into, BodyWeight, CellConcentration,
+    DayOrder, ExactVolume, Lot, LotSpec, Order, Protocol, Randomization,
 };
 
 struct Fixture {
@@ -15,19 +15,23 @@ struct Fixture {
     active: Order,
     placebo: Order,
     day: Vec<Order>,
+    clinic: Vec<DayOrder>,
+    randomization: Randomization,
 }
 
 fn fixture() -> Result<Fixture, doseprep::DoseError> {
     let protocol = Protocol::care_ssc();
-    let lot = Lot::new(
-        "UC-0042",
-        CellConcentration::new("viable_cells_per_ml", 12.5e6)?,
-        0.93,
-        ExactVolume::from_microlitres(10_000),
-        4,
-        None,
-    )?;
-    let thawed = parse_time("thawed_at", "2026-11-25T09:00:00+00:00")?;
+    let lot = Lot::new(LotSpec {
+        lot_id: "UC-0042".into(),
+        viable_cells_per_ml: CellConcentration::new("viable_cells_per_ml", 12.5e6)?,
+        viability: 0.93,
+        container_volume: ExactVolume::from_microlitres(10_000),
+        extractable_volume: None,
+        containers: 400,
+        dmso_fraction: Some(0.05),
+        expires_at: None,
+    })?;
+    let thawed = parse_time("thawed_at", "2026-11-25T09:00:00-05:00")?;
     let order = |weight: f64, arm: &str, visit: &str| {
         Order::new(
             "CARE-012",
@@ -35,7 +39,6 @@ fn fixture() -> Result<Fixture, doseprep::DoseError> {
             arm,
             visit,
             thawed.clone(),
-            None,
         )
     };
     let arms = ["A", "B", "C"];
@@ -49,12 +52,37 @@ fn fixture() -> Result<Fixture, doseprep::DoseError> {
             order(weight, arm, visit)
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // A clinic day of 40 orders, one every 15 minutes.
+    let mut list = String::from("participant,arm\n");
+    let mut clinic = Vec::new();
+    for i in 0..40u32 {
+        let participant = format!("CARE-{i:03}");
+        list.push_str(&format!(
+            "{participant},{}\n",
+            arms.get(i as usize % 3).copied().unwrap_or("A")
+        ));
+        let start = thawed
+            .checked_add(jiff::SignedDuration::from_mins(30 + 15 * i64::from(i)))
+            .map_err(|e| doseprep::DoseError::InvalidTime {
+                field: "infusion_at".into(),
+                input: e.to_string(),
+                reason: "out of range".into(),
+            })?;
+        clinic.push(DayOrder::new(
+            &participant,
+            "month-0",
+            BodyWeight::from_kg(50.0 + f64::from(i))?,
+            start,
+        )?);
+    }
     Ok(Fixture {
         active: order(72.4, "A", "month-0")?,
         placebo: order(72.4, "C", "month-0")?,
         protocol,
         lot,
         day,
+        clinic,
+        randomization: Randomization::from_csv_str(&list)?,
     })
 }
 
@@ -88,11 +116,55 @@ fn benches(c: &mut Criterion) {
     c.bench_function("BodyWeight::parse \"160 lb\"", |b| {
         b.iter(|| BodyWeight::parse(black_box("160 lb")))
     });
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    c.bench_function("plan_day 40 orders", |b| {
+        b.iter(|| {
+            plan_day(
+                black_box(&f.protocol),
+                black_box(&f.clinic),
+                std::slice::from_ref(&f.lot),
+                &f.randomization,
+                &mut || {
+                    seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                    seed
+                },
+            )
+        })
+    });
     let mut group = c.benchmark_group("prepare_many");
     group.throughput(Throughput::Elements(f.day.len() as u64));
     group.sample_size(10);
     group.bench_function("100,000 orders", |b| {
         b.iter(|| prepare_many(black_box(&f.protocol), black_box(&f.day), black_box(&f.lot)))
+    });
+    let mut buffer = Vec::new();
+    group.bench_function("100,000 orders into a reused buffer", |b| {
+        b.iter(|| {
+            prepare_many_into(
+                black_box(&f.protocol),
+                black_box(&f.day),
+                black_box(&f.lot),
+                &mut buffer,
+            );
+            buffer.len()
+        })
+    });
+    group.finish();
+    // A clinic-sized batch: its results stay in cache, so this is the
+    // computing cost without the memory traffic of 100,000 results.
+    let mut group = c.benchmark_group("prepare_many 1,000");
+    let thousand = f.day.get(..1000).unwrap_or(&f.day);
+    group.throughput(Throughput::Elements(thousand.len() as u64));
+    group.bench_function("1,000 orders into a reused buffer", |b| {
+        b.iter(|| {
+            prepare_many_into(
+                black_box(&f.protocol),
+                black_box(thousand),
+                black_box(&f.lot),
+                &mut buffer,
+            );
+            buffer.len()
+        })
     });
     group.finish();
 }

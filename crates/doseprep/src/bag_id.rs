@@ -63,7 +63,9 @@ impl BagId {
         }
         let id = BagId { value };
         if check.first() != Some(&id.check_symbol()) {
-            return Err(invalid("its check symbol does not match (a symbol was misread or mistyped)"));
+            return Err(invalid(
+                "its check symbol does not match (a symbol was misread or mistyped)",
+            ));
         }
         Ok(id)
     }
@@ -86,7 +88,9 @@ impl BagId {
         let mut text = String::with_capacity(DATA_SYMBOLS + 1);
         for index in (0..DATA_SYMBOLS).rev() {
             let digit = (self.value >> (5 * index)) & 31;
-            text.push(char::from(SYMBOLS.get(digit as usize).copied().unwrap_or(b'0')));
+            text.push(char::from(
+                SYMBOLS.get(digit as usize).copied().unwrap_or(b'0'),
+            ));
         }
         text.push(char::from(self.check_symbol()));
         text

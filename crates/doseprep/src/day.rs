@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Read;
-use std::sync::Arc;
 
 use jiff::{Timestamp, ZonedDateTime};
 
@@ -29,11 +28,12 @@ use crate::protocol::{Content, Protocol};
 use crate::table::{read_csv, Row};
 use crate::time::{parse_time, SiteTime};
 use crate::units::{BodyWeight, ExactVolume};
+use crate::Text;
 
 /// The unblinded randomization list: participant → arm.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Randomization {
-    arms: BTreeMap<String, (Arc<str>, usize)>,
+    arms: BTreeMap<String, (Text, usize)>,
 }
 
 impl Randomization {
@@ -49,22 +49,26 @@ impl Randomization {
             let participant = row
                 .required("participant")
                 .map_err(|_| bad(format!("row {}: the participant cell is empty", row.line)))?;
-            let arm = row
-                .required("arm")
-                .map_err(|_| bad(format!("row {}: the arm cell of {participant} is empty", row.line)))?;
+            let arm = row.required("arm").map_err(|_| {
+                bad(format!(
+                    "row {}: the arm cell of {participant} is empty",
+                    row.line
+                ))
+            })?;
             if let Some((_, first)) = arms.get(participant) {
                 return Err(bad(format!(
                     "row {}: participant {participant} is listed again (first on row {first})",
                     row.line
                 )));
             }
-            arms.insert(participant.to_owned(), (Arc::from(arm), row.line));
+            arms.insert(participant.to_owned(), (Text::from(arm), row.line));
         }
         if arms.is_empty() {
             return Err(DoseError::Randomization {
                 participant: None,
                 reason: "the list has no participant".to_owned(),
-                fix: "give a CSV with the columns participant,arm and one row per participant".to_owned(),
+                fix: "give a CSV with the columns participant,arm and one row per participant"
+                    .to_owned(),
             });
         }
         Ok(Randomization { arms })
@@ -72,14 +76,22 @@ impl Randomization {
 
     /// Read `participant,arm` CSV text (UTF-8, a byte-order mark allowed).
     pub fn from_csv_str(text: &str) -> Result<Randomization> {
-        Randomization::from_rows(read_csv("randomization list", text, &["participant", "arm"], &[])?)
+        Randomization::from_rows(read_csv(
+            "randomization list",
+            text,
+            &["participant", "arm"],
+            &[],
+        )?)
     }
 
     /// Read `participant,arm` CSV from a reader the caller opened.
     pub fn from_csv_reader<R: Read>(mut reader: R) -> Result<Randomization> {
         let mut text = String::new();
         reader.read_to_string(&mut text).map_err(|e| {
-            DoseError::invalid_input("randomization list", format!("cannot be read as UTF-8 text: {e}"))
+            DoseError::invalid_input(
+                "randomization list",
+                format!("cannot be read as UTF-8 text: {e}"),
+            )
         })?;
         Randomization::from_csv_str(&text)
     }
@@ -88,7 +100,7 @@ impl Randomization {
     pub fn check_against(&self, protocol: &Protocol) -> Result<()> {
         let known = &protocol.spec().arms;
         for (participant, (arm, line)) in &self.arms {
-            if !known.contains_key(arm.as_ref()) {
+            if !known.contains_key(arm.as_str()) {
                 return Err(DoseError::Randomization {
                     participant: Some(participant.clone()),
                     reason: format!(
@@ -107,7 +119,7 @@ impl Randomization {
 
     /// The arm of a participant.
     pub fn arm(&self, participant: &str) -> Option<&str> {
-        self.arms.get(participant).map(|(arm, _)| arm.as_ref())
+        self.arms.get(participant).map(|(arm, _)| arm.as_str())
     }
 
     /// How many participants the list holds.
@@ -120,12 +132,19 @@ impl Randomization {
         self.arms.is_empty()
     }
 
-    fn resolve(&self, order: &DayOrder) -> Result<Arc<str>> {
-        let (arm, _) = self.arms.get(order.participant.as_ref()).ok_or_else(|| DoseError::Randomization {
-            participant: Some(order.participant.to_string()),
-            reason: format!("participant {} is not in the randomization list", order.participant),
-            fix: "check the participant id against the list; this order is not prepared".to_owned(),
-        })?;
+    fn resolve(&self, order: &DayOrder) -> Result<Text> {
+        let (arm, _) =
+            self.arms
+                .get(order.participant.as_str())
+                .ok_or_else(|| DoseError::Randomization {
+                    participant: Some(order.participant.to_string()),
+                    reason: format!(
+                        "participant {} is not in the randomization list",
+                        order.participant
+                    ),
+                    fix: "check the participant id against the list; this order is not prepared"
+                        .to_owned(),
+                })?;
         if let Some(given) = &order.arm {
             if given != arm {
                 return Err(DoseError::Randomization {
@@ -138,7 +157,7 @@ impl Randomization {
                 });
             }
         }
-        Ok(Arc::clone(arm))
+        Ok(arm.clone())
     }
 }
 
@@ -146,19 +165,24 @@ impl Randomization {
 /// morning and the scheduled start of the infusion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayOrder {
-    participant: Arc<str>,
-    visit: Arc<str>,
+    participant: Text,
+    visit: Text,
     weight: BodyWeight,
     weight_as_entered: Option<String>,
     baseline_weight: Option<BodyWeight>,
     baseline_as_entered: Option<String>,
     infusion_at: ZonedDateTime,
-    arm: Option<Arc<str>>,
+    arm: Option<Text>,
 }
 
 impl DayOrder {
     /// An order of the day.
-    pub fn new(participant: &str, visit: &str, weight: BodyWeight, infusion_at: ZonedDateTime) -> Result<DayOrder> {
+    pub fn new(
+        participant: &str,
+        visit: &str,
+        weight: BodyWeight,
+        infusion_at: ZonedDateTime,
+    ) -> Result<DayOrder> {
         Ok(DayOrder {
             participant: non_empty("participant", participant)?,
             visit: non_empty("visit", visit)?,
@@ -267,7 +291,7 @@ pub struct ThawSession {
     /// When the containers are thawed.
     pub thawed_at: SiteTime,
     /// The lot.
-    pub lot_id: Arc<str>,
+    pub lot_id: Text,
     /// The containers, by number within the lot on hand.
     pub containers: Vec<u32>,
 }
@@ -301,14 +325,19 @@ struct OpenContainers {
 
 impl OpenContainers {
     fn left(&self) -> ExactVolume {
-        self.open
-            .iter()
-            .fold(ExactVolume::ZERO, |sum, (_, left)| sum.checked_add(*left).unwrap_or(sum))
+        self.open.iter().fold(ExactVolume::ZERO, |sum, (_, left)| {
+            sum.checked_add(*left).unwrap_or(sum)
+        })
     }
 
     /// Take `volume`, from open containers first, then from new ones
     /// numbered by `next`; returns the draws. The caller has checked there is enough.
-    fn take(&mut self, volume: ExactVolume, per_container: ExactVolume, next: &mut u32) -> Vec<(u32, ExactVolume)> {
+    fn take(
+        &mut self,
+        volume: ExactVolume,
+        per_container: ExactVolume,
+        next: &mut u32,
+    ) -> Vec<(u32, ExactVolume)> {
         let mut draws = Vec::new();
         let mut wanted = volume;
         for (number, left) in &mut self.open {
@@ -363,7 +392,10 @@ pub fn plan_day(
         )
     })?;
     if lots.is_empty() {
-        return Err(DoseError::invalid_input("lots", "no lot on hand; give at least one lot"));
+        return Err(DoseError::invalid_input(
+            "lots",
+            "no lot on hand; give at least one lot",
+        ));
     }
     randomization.check_against(protocol)?;
     let zone = protocol.zone();
@@ -395,7 +427,9 @@ pub fn plan_day(
 
     let mut position = 0;
     while let Some(&first) = by_time.get(position) {
-        let Some(anchor) = orders.get(first) else { break };
+        let Some(anchor) = orders.get(first) else {
+            break;
+        };
         let thaw = anchor
             .infusion_at
             .timestamp()
@@ -411,7 +445,9 @@ pub fn plan_day(
         // The session: this bag and every later one whose infusion ends in the window.
         let mut members = Vec::new();
         while let Some(&index) = by_time.get(position) {
-            let Some(order) = orders.get(index) else { break };
+            let Some(order) = orders.get(index) else {
+                break;
+            };
             let ends = order
                 .infusion_at
                 .timestamp()
@@ -427,12 +463,16 @@ pub fn plan_day(
         sessions.push(zone.at(thaw));
         let thawed_at = thaw.to_zoned_datetime(zone.zone().clone());
 
-        let mut budget: Vec<OpenContainers> = lots.iter().map(|_| OpenContainers::default()).collect();
-        let mut physical: Vec<OpenContainers> = lots.iter().map(|_| OpenContainers::default()).collect();
+        let mut budget: Vec<OpenContainers> =
+            lots.iter().map(|_| OpenContainers::default()).collect();
+        let mut physical: Vec<OpenContainers> =
+            lots.iter().map(|_| OpenContainers::default()).collect();
         let mut physical_draws: Vec<Vec<u32>> = lots.iter().map(|_| Vec::new()).collect();
 
         for index in members {
-            let Some(day_order) = orders.get(index) else { continue };
+            let Some(day_order) = orders.get(index) else {
+                continue;
+            };
             let result = plan_bag(
                 protocol,
                 day_order,
@@ -464,7 +504,7 @@ pub fn plan_day(
                 containers.dedup();
                 thaws.push(ThawSession {
                     thawed_at: zone.at(thaw),
-                    lot_id: Arc::clone(lot.lot_id_shared()),
+                    lot_id: lot.lot_id_shared().clone(),
                     containers,
                 });
             }
@@ -474,12 +514,20 @@ pub fn plan_day(
     let mut remaining = BTreeMap::new();
     let mut held = BTreeMap::new();
     for (lot, used) in lots.iter().zip(&stock) {
-        remaining.insert(lot.lot_id().to_owned(), lot.containers().saturating_sub(used.physical_used));
-        held.insert(lot.lot_id().to_owned(), used.budget_used.saturating_sub(used.physical_used));
+        remaining.insert(
+            lot.lot_id().to_owned(),
+            lot.containers().saturating_sub(used.physical_used),
+        );
+        held.insert(
+            lot.lot_id().to_owned(),
+            used.budget_used.saturating_sub(used.physical_used),
+        );
     }
     let bags = bags
         .into_iter()
-        .map(|slot| slot.unwrap_or_else(|| Err(DoseError::invalid_input("order", "was not planned"))))
+        .map(|slot| {
+            slot.unwrap_or_else(|| Err(DoseError::invalid_input("order", "was not planned")))
+        })
         .collect();
     Ok(DayPlan {
         bags,
@@ -490,7 +538,13 @@ pub fn plan_day(
         protocol_name: protocol.name().to_owned(),
         order_keys: orders
             .iter()
-            .map(|o| (o.participant.to_string(), o.visit.to_string(), zone.at(o.infusion_at.timestamp())))
+            .map(|o| {
+                (
+                    o.participant.to_string(),
+                    o.visit.to_string(),
+                    zone.at(o.infusion_at.timestamp()),
+                )
+            })
             .collect(),
     })
 }
@@ -545,7 +599,11 @@ fn plan_bag(
     let mut first_error: Option<DoseError> = None;
     let mut shortage: Option<DoseError> = None;
     for &lot_index in lot_order {
-        let (Some(lot), Some(used), Some(open)) = (lots.get(lot_index), stock.get(lot_index), budget.get(lot_index)) else {
+        let (Some(lot), Some(used), Some(open)) = (
+            lots.get(lot_index),
+            stock.get(lot_index),
+            budget.get(lot_index),
+        ) else {
             continue;
         };
         let draw = match check_lot(protocol, &order, lot, &common) {
@@ -560,15 +618,27 @@ fn plan_bag(
         let unopened = lot.containers().saturating_sub(used.budget_used);
         let available = open
             .left()
-            .checked_add(per_container.checked_mul(u64::from(unopened)).unwrap_or(ExactVolume::ZERO))
+            .checked_add(
+                per_container
+                    .checked_mul(u64::from(unopened))
+                    .unwrap_or(ExactVolume::ZERO),
+            )
             .unwrap_or(ExactVolume::ZERO);
         if draw.volume > available {
-            let needed = draw.volume.saturating_sub(open.left()).div_ceil(per_container).unwrap_or(0);
+            let needed = draw
+                .volume
+                .saturating_sub(open.left())
+                .div_ceil(per_container)
+                .unwrap_or(0);
             let error = DoseError::NotEnoughContainers {
                 lot_id: lot.lot_id().to_owned(),
                 draw_ml: draw.volume.ml(),
                 per_container_ml: per_container.ml(),
-                per_container_note: if lot.extractable_volume().is_some() { " extractable".to_owned() } else { String::new() },
+                per_container_note: if lot.extractable_volume().is_some() {
+                    " extractable".to_owned()
+                } else {
+                    String::new()
+                },
                 needed,
                 available: u64::from(unopened),
                 availability: "are left for this day".to_owned(),
@@ -580,7 +650,7 @@ fn plan_bag(
             continue;
         }
         let volume = draw.volume;
-        let mut preparation = build(protocol, &order, lot, common, draw)?;
+        let mut preparation = build(protocol, &order, lot, common, &draw)?;
         if let (Some(open), Some(used)) = (budget.get_mut(lot_index), stock.get_mut(lot_index)) {
             open.take(volume, per_container, &mut used.budget_used);
         }
@@ -595,7 +665,7 @@ fn plan_bag(
                 preparation.draws = draws
                     .into_iter()
                     .map(|(container, volume)| ContainerDraw {
-                        lot_id: Arc::clone(lot.lot_id_shared()),
+                        lot_id: lot.lot_id_shared().clone(),
                         container,
                         volume,
                     })
@@ -624,7 +694,11 @@ impl DayPlan {
     /// freezer, in thaw order. For the pharmacy.
     pub fn pick_list(&self) -> String {
         let mut text = String::new();
-        let _ = writeln!(text, "PICK LIST: {} (containers to take from the freezer, in thaw order)", self.protocol_name);
+        let _ = writeln!(
+            text,
+            "PICK LIST: {} (containers to take from the freezer, in thaw order)",
+            self.protocol_name
+        );
         if self.thaws.is_empty() {
             let _ = writeln!(text, "Nothing to thaw.");
         }
@@ -645,7 +719,11 @@ impl DayPlan {
                 text,
                 "Lot {lot}: {left} container{} left in the freezer{}",
                 if *left == 1 { "" } else { "s" },
-                if held > 0 { format!(" ({held} counted against placebo bags, as their twins would use)") } else { String::new() }
+                if held > 0 {
+                    format!(" ({held} counted against placebo bags, as their twins would use)")
+                } else {
+                    String::new()
+                }
             );
         }
         text
@@ -685,18 +763,23 @@ impl DayPlan {
             match bag {
                 Ok(bag) => {
                     let prep = &bag.preparation;
-                    let start = prep.infusion_at.as_ref().map_or(prep.start_by.instant(), SiteTime::instant);
+                    let start = prep
+                        .infusion_at()
+                        .as_ref()
+                        .map_or(prep.start_by().instant(), SiteTime::instant);
                     lines.push((
                         start,
                         format!(
                             "{}  {} {}  bag {}  {}  start by {}  infuse by {}",
-                            prep.infusion_at.as_ref().map_or_else(String::new, SiteTime::time_of_day),
+                            prep.infusion_at()
+                                .as_ref()
+                                .map_or_else(String::new, SiteTime::time_of_day),
                             prep.participant,
                             prep.visit,
                             prep.bag_id.map_or_else(String::new, |id| id.as_text()),
                             numbers::volume(prep.final_volume),
-                            prep.start_by.time_of_day(),
-                            prep.infuse_by.time_of_day()
+                            prep.start_by().time_of_day(),
+                            prep.infuse_by().time_of_day()
                         ),
                     ));
                 }

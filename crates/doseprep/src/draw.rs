@@ -49,8 +49,12 @@ impl RangeFrom {
         match self {
             RangeFrom::Tolerance => "the site tolerance around the target",
             RangeFrom::Rule => "the dose rule's range",
-            RangeFrom::RuleMinimum => "the dose rule's minimum, the site tolerance above the target",
-            RangeFrom::RuleMaximum => "the site tolerance below the target, the dose rule's maximum",
+            RangeFrom::RuleMinimum => {
+                "the dose rule's minimum, the site tolerance above the target"
+            }
+            RangeFrom::RuleMaximum => {
+                "the site tolerance below the target, the dose rule's maximum"
+            }
         }
     }
 }
@@ -74,6 +78,7 @@ pub(crate) struct Draw {
 }
 
 /// The concentration the dose is computed from: viable, or total cells.
+#[inline]
 pub(crate) fn dose_concentration(protocol: &Protocol, lot: &Lot) -> CellConcentration {
     match protocol.site().dose_basis {
         DoseBasis::Viable => lot.viable_cells_per_ml(),
@@ -84,6 +89,7 @@ pub(crate) fn dose_concentration(protocol: &Protocol, lot: &Lot) -> CellConcentr
 }
 
 /// The largest draw the bag allows, and why.
+#[inline]
 pub(crate) fn draw_limit(protocol: &Protocol) -> (ExactVolume, &'static str) {
     let site = protocol.site();
     let final_volume = protocol.spec().diluent.volume;
@@ -96,7 +102,13 @@ pub(crate) fn draw_limit(protocol: &Protocol) -> (ExactVolume, &'static str) {
     }
 }
 
-fn too_dilute(lot: &Lot, concentration: CellConcentration, draw_ml: f64, limit: ExactVolume, reason: &str) -> DoseError {
+fn too_dilute(
+    lot: &Lot,
+    concentration: CellConcentration,
+    draw_ml: f64,
+    limit: ExactVolume,
+    reason: &str,
+) -> DoseError {
     DoseError::LotTooDilute {
         lot_id: lot.lot_id().to_owned(),
         draw_ml,
@@ -110,7 +122,13 @@ fn too_dilute(lot: &Lot, concentration: CellConcentration, draw_ml: f64, limit: 
 /// a lot can fail: viability floor, dilution, syringe, range after
 /// rounding, containers, DMSO. `weight` is the participant's body weight
 /// (DMSO is dosed per kg of actual weight, not the capped dosing weight).
-pub(crate) fn plan_draw(protocol: &Protocol, lot: &Lot, target: DoseTarget, weight: BodyWeight) -> Result<Draw> {
+#[inline]
+pub(crate) fn plan_draw(
+    protocol: &Protocol,
+    lot: &Lot,
+    target: DoseTarget,
+    weight: BodyWeight,
+) -> Result<Draw> {
     let site = protocol.site();
     if lot.viability() < site.viability_floor {
         return Err(DoseError::ViabilityBelowFloor {
@@ -124,7 +142,13 @@ pub(crate) fn plan_draw(protocol: &Protocol, lot: &Lot, target: DoseTarget, weig
     let unrounded = aim / concentration;
     let (limit, limit_reason) = draw_limit(protocol);
     if !concentration.delivers_at_least(limit, aim) {
-        return Err(too_dilute(lot, concentration, unrounded.ml(), limit, limit_reason));
+        return Err(too_dilute(
+            lot,
+            concentration,
+            unrounded.ml(),
+            limit,
+            limit_reason,
+        ));
     }
     let (syringe_capacity, graduation) = if site.syringes.is_empty() {
         (None, site.draw_increment)
@@ -152,7 +176,9 @@ pub(crate) fn plan_draw(protocol: &Protocol, lot: &Lot, target: DoseTarget, weig
     if let Some(maximum) = target.rule_max {
         let half_up = graduation.checked_mul(steps).ok_or_else(too_large)?;
         if !concentration.delivers_at_most(half_up, maximum) {
-            steps = concentration.steps_down(aim, graduation).ok_or_else(too_large)?;
+            steps = concentration
+                .steps_down(aim, graduation)
+                .ok_or_else(too_large)?;
             rounding = Rounding::DownForMaximum;
         }
     }
@@ -181,7 +207,9 @@ pub(crate) fn plan_draw(protocol: &Protocol, lot: &Lot, target: DoseTarget, weig
         && concentration.delivers_at_most(volume, high);
     if !in_range {
         let range_words = match range_from {
-            RangeFrom::Tolerance => format!("the protocol tolerance of ±{}%", round2(tolerance * 100.0)),
+            RangeFrom::Tolerance => {
+                format!("the protocol tolerance of ±{}%", round2(tolerance * 100.0))
+            }
             other => other.describe().to_owned(),
         };
         return Err(DoseError::OutsideTolerance {
@@ -204,7 +232,11 @@ pub(crate) fn plan_draw(protocol: &Protocol, lot: &Lot, target: DoseTarget, weig
             lot_id: lot.lot_id().to_owned(),
             draw_ml: volume.ml(),
             per_container_ml: per_container.ml(),
-            per_container_note: if lot.extractable_volume().is_some() { " extractable".to_owned() } else { String::new() },
+            per_container_note: if lot.extractable_volume().is_some() {
+                " extractable".to_owned()
+            } else {
+                String::new()
+            },
             needed,
             available: u64::from(lot.containers()),
             availability: "are on hand".to_owned(),

@@ -33,7 +33,11 @@ pub struct WeighedCheck {
 /// Compare a weighed net mass with what the bag should weigh. A protocol
 /// without `site.gravimetric` has nothing to compare with: that is an error
 /// naming the setting.
-pub fn check_weighed(protocol: &Protocol, prep: &Preparation, weighed: Grams) -> Result<WeighedCheck> {
+pub fn check_weighed(
+    protocol: &Protocol,
+    prep: &Preparation,
+    weighed: Grams,
+) -> Result<WeighedCheck> {
     let settings = protocol.site().gravimetric.ok_or_else(|| {
         DoseError::invalid_protocol(
             "site.gravimetric",
@@ -59,7 +63,11 @@ pub fn check_weighed(protocol: &Protocol, prep: &Preparation, weighed: Grams) ->
         numbers::decimal(low.grams(), 2),
         numbers::decimal(high.grams(), 2),
         numbers::percent(tolerance),
-        if ok { "pass" } else { "FAIL: check the volumes, do not release the bag" },
+        if ok {
+            "pass"
+        } else {
+            "FAIL: check the volumes, do not release the bag"
+        },
         numbers::signed_percent(deviation),
     );
     Ok(WeighedCheck {

@@ -58,8 +58,12 @@ pub use gravimetric::{check_weighed, WeighedCheck};
 pub use label::{blinded_label, summary_line, text_label, worksheet, LabelFacts};
 pub use lot::{Lot, LotSpec};
 pub use order::Order;
-pub use prepare::{prepare, prepare_many, ActiveDose, ContainerDraw, Preparation};
-pub use protocol::{Content, DoseBasis, FileFormat, FinalVolumeMode, Protocol, ProtocolSpec, SiteSettings};
+pub use prepare::{
+    prepare, prepare_many, prepare_many_into, ActiveDose, ContainerDraw, Preparation,
+};
+pub use protocol::{
+    Content, DoseBasis, FileFormat, FinalVolumeMode, Protocol, ProtocolSpec, SiteSettings,
+};
 pub use record::{Difference, PreparationRecord, Verification};
 pub use rules::{DoseRule, WeightBasis, WeightUsed};
 pub use time::{format_time, parse_time, SiteTime, SiteZone};
@@ -67,6 +71,10 @@ pub use units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, Density, DmsoExposure,
     ExactVolume, Grams, PumpRate, Ratio,
 };
+
+/// Short text (ids, names): inline up to 24 bytes, so copying a bag's ids
+/// costs no allocation and no atomic reference count.
+pub type Text = compact_str::CompactString;
 
 /// This library's version, written into every preparation record.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,7 +1,5 @@
 //! A lot of the cell product, as thawed, and the lot files pharmacists write.
 
-use std::sync::Arc;
-
 use jiff::ZonedDateTime;
 use serde::{Deserialize, Serialize};
 use uom::si::f64::Ratio;
@@ -11,6 +9,7 @@ use crate::order::non_empty;
 use crate::protocol::FileFormat;
 use crate::time::{format_time, parse_time};
 use crate::units::{fraction, CellConcentration, ExactVolume};
+use crate::Text;
 
 /// The inputs of a [`Lot`], unchecked: plain numbers where the caller has
 /// them (the checks, with their messages, are in [`Lot::new`]).
@@ -38,7 +37,7 @@ pub struct LotSpec {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "LotFile", try_from = "LotFile")]
 pub struct Lot {
-    lot_id: Arc<str>,
+    lot_id: Text,
     viable_cells_per_ml: CellConcentration,
     viability: Ratio,
     container_volume: ExactVolume,
@@ -86,7 +85,10 @@ impl TryFrom<LotFile> for Lot {
     type Error = DoseError;
     fn try_from(f: LotFile) -> Result<Lot> {
         Lot::new(LotSpec {
-            viable_cells_per_ml: CellConcentration::parse("viable_cells_per_ml", &f.viable_cells_per_ml)?,
+            viable_cells_per_ml: CellConcentration::parse(
+                "viable_cells_per_ml",
+                &f.viable_cells_per_ml,
+            )?,
             container_volume: ExactVolume::parse("container_volume", &f.container_volume)?,
             extractable_volume: f
                 .extractable_volume
@@ -94,7 +96,10 @@ impl TryFrom<LotFile> for Lot {
                 .transpose()?,
             containers: Lot::container_count_from_int(i128::from(f.containers))?,
             dmso_fraction: f.dmso_fraction,
-            expires_at: f.expires_at.map(|t| parse_time("expires_at", &t)).transpose()?,
+            expires_at: f
+                .expires_at
+                .map(|t| parse_time("expires_at", &t))
+                .transpose()?,
             viability: f.viability,
             lot_id: f.lot_id,
         })
@@ -124,7 +129,10 @@ impl Lot {
     /// at most the fill, a DMSO fraction in [0, 1).
     pub fn new(spec: LotSpec) -> Result<Lot> {
         let lot_id = non_empty("lot_id", &spec.lot_id).map_err(|_| {
-            DoseError::invalid_input("lot_id", "lot_id is empty; copy it from the container label")
+            DoseError::invalid_input(
+                "lot_id",
+                "lot_id is empty; copy it from the container label",
+            )
         })?;
         let viability = spec.viability;
         if !(viability > 0.0 && viability <= 1.0) {
@@ -219,15 +227,17 @@ impl Lot {
 
     /// Read one lot from JSON (the same keys).
     pub fn from_json(text: &str) -> Result<Lot> {
-        let file: LotFile = serde_json::from_str(text).map_err(|e| malformed("JSON", &e.to_string()))?;
+        let file: LotFile =
+            serde_json::from_str(text).map_err(|e| malformed("JSON", &e.to_string()))?;
         Lot::try_from(file)
     }
 
     /// Read a record's lot, keeping each error's kind.
     pub fn from_json_value(value: serde_json::Value) -> Result<Lot> {
-        let file: LotFile = serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
-            reason: format!("the lot cannot be read: {e}"),
-        })?;
+        let file: LotFile =
+            serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
+                reason: format!("the lot cannot be read: {e}"),
+            })?;
         Lot::try_from(file)
     }
 
@@ -242,33 +252,45 @@ impl Lot {
     /// Read the lots of a day: `[[lot]]` tables in TOML, a list in JSON, or
     /// a file of one lot. Ids must be unique.
     pub fn many_from_file_text(file_name: &str, text: &str) -> Result<Vec<Lot>> {
-        let files: Vec<LotFile> = match FileFormat::of(file_name) {
-            FileFormat::Json => match serde_json::from_str::<Vec<LotFile>>(text) {
-                Ok(files) => files,
-                Err(_) => vec![serde_json::from_str(text).map_err(|e| malformed("JSON", &e.to_string()))?],
-            },
-            FileFormat::Toml => match toml::from_str::<LotsFile>(text) {
-                Ok(file) => file.lot,
-                Err(many) => match toml::from_str::<LotFile>(text) {
-                    Ok(one) => vec![one],
-                    Err(_) => return Err(malformed("TOML", &many.to_string())),
+        let files: Vec<LotFile> =
+            match FileFormat::of(file_name) {
+                FileFormat::Json => match serde_json::from_str::<Vec<LotFile>>(text) {
+                    Ok(files) => files,
+                    Err(_) => vec![serde_json::from_str(text)
+                        .map_err(|e| malformed("JSON", &e.to_string()))?],
                 },
-            },
-        };
+                FileFormat::Toml => match toml::from_str::<LotsFile>(text) {
+                    Ok(file) => file.lot,
+                    Err(many) => match toml::from_str::<LotFile>(text) {
+                        Ok(one) => vec![one],
+                        Err(_) => return Err(malformed("TOML", &many.to_string())),
+                    },
+                },
+            };
         let lots = files
             .into_iter()
             .map(Lot::try_from)
             .collect::<Result<Vec<_>>>()?;
         for (index, lot) in lots.iter().enumerate() {
-            if lots.iter().skip(index + 1).any(|other| other.lot_id == lot.lot_id) {
+            if lots
+                .iter()
+                .skip(index + 1)
+                .any(|other| other.lot_id == lot.lot_id)
+            {
                 return Err(DoseError::invalid_input(
                     "lot_id",
-                    format!("lot {} is listed twice; list each lot once with all its containers", lot.lot_id),
+                    format!(
+                        "lot {} is listed twice; list each lot once with all its containers",
+                        lot.lot_id
+                    ),
                 ));
             }
         }
         if lots.is_empty() {
-            return Err(DoseError::invalid_input("lots", "the file lists no lot; add [[lot]] tables"));
+            return Err(DoseError::invalid_input(
+                "lots",
+                "the file lists no lot; add [[lot]] tables",
+            ));
         }
         Ok(lots)
     }
@@ -277,7 +299,7 @@ impl Lot {
     pub fn lot_id(&self) -> &str {
         &self.lot_id
     }
-    pub(crate) fn lot_id_shared(&self) -> &Arc<str> {
+    pub(crate) fn lot_id_shared(&self) -> &Text {
         &self.lot_id
     }
     /// Viable cells per mL after thaw.
@@ -338,23 +360,41 @@ mod tests {
         let kind = |text: &str| Lot::from_toml(text).map(|_| ()).map_err(|e| e.kind());
         assert_eq!(kind(&LOT.replace("0.93", "93")), Err(ErrorKind::Viability));
         assert_eq!(kind(&LOT.replace("10 mL", "10 cc")), Err(ErrorKind::Unit));
-        assert_eq!(kind(&LOT.replace("containers = 4", "containers = 0")), Err(ErrorKind::InvalidInput));
-        assert_eq!(kind(&LOT.replace("containers = 4", "containers = -2")), Err(ErrorKind::InvalidInput));
-        assert_eq!(kind(&format!("{LOT}colour = \"red\"\n")), Err(ErrorKind::InvalidInput));
+        assert_eq!(
+            kind(&LOT.replace("containers = 4", "containers = 0")),
+            Err(ErrorKind::InvalidInput)
+        );
+        assert_eq!(
+            kind(&LOT.replace("containers = 4", "containers = -2")),
+            Err(ErrorKind::InvalidInput)
+        );
+        assert_eq!(
+            kind(&format!("{LOT}colour = \"red\"\n")),
+            Err(ErrorKind::InvalidInput)
+        );
         assert_eq!(
             kind(&format!("{LOT}extractable_volume = \"10.5 mL\"\n")),
             Err(ErrorKind::InvalidQuantity)
         );
         let message = Lot::from_toml(&LOT.replace("0.93", "93")).map_err(|e| e.to_string());
-        assert!(matches!(&message, Err(m) if m.contains("pass 0.93 for 93%")), "{message:?}");
+        assert!(
+            matches!(&message, Err(m) if m.contains("pass 0.93 for 93%")),
+            "{message:?}"
+        );
     }
 
     #[test]
     fn many_lots_in_one_file() {
-        let two = format!("[[lot]]\n{LOT}\n[[lot]]\n{}", LOT.replace("UC-0042", "UC-0043"));
+        let two = format!(
+            "[[lot]]\n{LOT}\n[[lot]]\n{}",
+            LOT.replace("UC-0042", "UC-0043")
+        );
         let lots = Lot::many_from_file_text("lots.toml", &two).map(|l| l.len());
         assert_eq!(lots, Ok(2));
-        assert_eq!(Lot::many_from_file_text("lot.toml", LOT).map(|l| l.len()), Ok(1));
+        assert_eq!(
+            Lot::many_from_file_text("lot.toml", LOT).map(|l| l.len()),
+            Ok(1)
+        );
         let twice = format!("[[lot]]\n{LOT}\n[[lot]]\n{LOT}");
         assert!(Lot::many_from_file_text("lots.toml", &twice).is_err());
     }
@@ -363,8 +403,14 @@ mod tests {
     fn container_counts() {
         assert_eq!(Lot::container_count(4.0), Ok(4));
         for bad in [f64::NAN, f64::INFINITY, 2.5, 0.0, -1.0, 1e308] {
-            assert_eq!(Lot::container_count(bad).map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
+            assert_eq!(
+                Lot::container_count(bad).map_err(|e| e.kind()),
+                Err(ErrorKind::InvalidInput)
+            );
         }
-        assert_eq!(Lot::container_count_from_int(1 << 40).map_err(|e| e.kind()), Err(ErrorKind::InvalidInput));
+        assert_eq!(
+            Lot::container_count_from_int(1 << 40).map_err(|e| e.kind()),
+            Err(ErrorKind::InvalidInput)
+        );
     }
 }

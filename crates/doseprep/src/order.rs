@@ -1,7 +1,5 @@
 //! An order: who is infused, at which visit, what they weigh, and when.
 
-use std::sync::Arc;
-
 use jiff::ZonedDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -9,6 +7,7 @@ use crate::bag_id::BagId;
 use crate::error::{DoseError, Result};
 use crate::time::{format_time, parse_time};
 use crate::units::BodyWeight;
+use crate::Text;
 
 /// One participant's infusion at one visit.
 ///
@@ -18,13 +17,13 @@ use crate::units::BodyWeight;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "OrderFile", try_from = "OrderFile")]
 pub struct Order {
-    participant: Arc<str>,
+    participant: Text,
     weight: BodyWeight,
-    weight_as_entered: Option<Arc<str>>,
+    weight_as_entered: Option<Text>,
     baseline_weight: Option<BodyWeight>,
-    baseline_weight_as_entered: Option<Arc<str>>,
-    arm: Arc<str>,
-    visit: Arc<str>,
+    baseline_weight_as_entered: Option<Text>,
+    arm: Text,
+    visit: Text,
     bag_id: Option<BagId>,
     thawed_at: ZonedDateTime,
     prepared_at: Option<ZonedDateTime>,
@@ -76,9 +75,8 @@ impl From<Order> for OrderFile {
 impl TryFrom<OrderFile> for Order {
     type Error = DoseError;
     fn try_from(f: OrderFile) -> Result<Order> {
-        let time = |field: &str, text: Option<&String>| {
-            text.map(|t| parse_time(field, t)).transpose()
-        };
+        let time =
+            |field: &str, text: Option<&String>| text.map(|t| parse_time(field, t)).transpose();
         let mut order = Order::new(
             &f.participant,
             BodyWeight::parse(&f.weight)?,
@@ -86,12 +84,12 @@ impl TryFrom<OrderFile> for Order {
             &f.visit,
             parse_time("thawed_at", &f.thawed_at)?,
         )?;
-        order.weight_as_entered = f.weight_as_entered.map(Arc::from);
+        order.weight_as_entered = f.weight_as_entered.map(Text::from);
         order.baseline_weight = f
             .baseline_weight
             .map(|t| BodyWeight::parse_for("baseline_weight", &t))
             .transpose()?;
-        order.baseline_weight_as_entered = f.baseline_weight_as_entered.map(Arc::from);
+        order.baseline_weight_as_entered = f.baseline_weight_as_entered.map(Text::from);
         order.bag_id = f.bag_id.map(|t| BagId::parse(&t)).transpose()?;
         order.prepared_at = time("prepared_at", f.prepared_at.as_ref())?;
         order.infusion_at = time("infusion_at", f.infusion_at.as_ref())?;
@@ -102,15 +100,16 @@ impl TryFrom<OrderFile> for Order {
 impl Order {
     /// Read an order from a record's JSON value, keeping each error's kind.
     pub fn from_json_value(value: serde_json::Value) -> Result<Order> {
-        let file: OrderFile = serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
-            reason: format!("the order cannot be read: {e}"),
-        })?;
+        let file: OrderFile =
+            serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
+                reason: format!("the order cannot be read: {e}"),
+            })?;
         Order::try_from(file)
     }
 }
 
 /// `value` trimmed, or an error naming the field when it is empty.
-pub(crate) fn non_empty(field: &str, value: &str) -> Result<Arc<str>> {
+pub(crate) fn non_empty(field: &str, value: &str) -> Result<Text> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         Err(DoseError::invalid_input(
@@ -118,7 +117,7 @@ pub(crate) fn non_empty(field: &str, value: &str) -> Result<Arc<str>> {
             format!("{field} is empty; give the {field} exactly as on the order"),
         ))
     } else {
-        Ok(Arc::from(trimmed))
+        Ok(Text::from(trimmed))
     }
 }
 
@@ -154,8 +153,14 @@ impl Order {
         visit: &str,
         thawed_at: ZonedDateTime,
     ) -> Result<Order> {
-        Ok(Order::new(participant, BodyWeight::parse(weight)?, arm, visit, thawed_at)?
-            .weight_entered_as(weight))
+        Ok(Order::new(
+            participant,
+            BodyWeight::parse(weight)?,
+            arm,
+            visit,
+            thawed_at,
+        )?
+        .weight_entered_as(weight))
     }
 
     /// When the bag is prepared (checked to be at or after the thaw).
@@ -180,7 +185,7 @@ impl Order {
     pub fn baseline_text(self, text: &str) -> Result<Order> {
         let weight = BodyWeight::parse_for("baseline_weight", text)?;
         let mut order = self.baseline(weight);
-        order.baseline_weight_as_entered = Some(Arc::from(text.trim()));
+        order.baseline_weight_as_entered = Some(Text::from(text.trim()));
         Ok(order)
     }
 
@@ -192,13 +197,13 @@ impl Order {
 
     /// Record the weight as the user typed it (for the worksheet), e.g. "160 lb".
     pub fn weight_entered_as(mut self, text: &str) -> Order {
-        self.weight_as_entered = Some(Arc::from(text.trim()));
+        self.weight_as_entered = Some(Text::from(text.trim()));
         self
     }
 
     /// Record the baseline weight as the user typed it.
     pub fn baseline_entered_as(mut self, text: &str) -> Order {
-        self.baseline_weight_as_entered = Some(Arc::from(text.trim()));
+        self.baseline_weight_as_entered = Some(Text::from(text.trim()));
         self
     }
 
@@ -206,7 +211,7 @@ impl Order {
     pub fn participant(&self) -> &str {
         &self.participant
     }
-    pub(crate) fn participant_shared(&self) -> &Arc<str> {
+    pub(crate) fn participant_shared(&self) -> &Text {
         &self.participant
     }
     /// Body weight at the visit.
@@ -229,14 +234,14 @@ impl Order {
     pub fn arm(&self) -> &str {
         &self.arm
     }
-    pub(crate) fn arm_shared(&self) -> &Arc<str> {
+    pub(crate) fn arm_shared(&self) -> &Text {
         &self.arm
     }
     /// Visit.
     pub fn visit(&self) -> &str {
         &self.visit
     }
-    pub(crate) fn visit_shared(&self) -> &Arc<str> {
+    pub(crate) fn visit_shared(&self) -> &Text {
         &self.visit
     }
     /// Bag id, if given.

@@ -20,7 +20,7 @@ use crate::lot::Lot;
 use crate::order::Order;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode, Protocol};
 use crate::rules::{dosing_basis, WeightUsed};
-use crate::time::{SiteTime, SiteZone};
+use crate::time::{add_duration, SiteTime};
 use crate::units::serde_units::{
     cells, cells_per_ml, computed_ml, g_per_kg, grams, kg, minutes, ml, ml_per_hour, signed_ratio,
 };
@@ -28,6 +28,8 @@ use crate::units::{
     format_duration, BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure,
     ExactVolume, Grams, PumpRate,
 };
+use crate::Text;
+use jiff::tz::TimeZone;
 
 /// The cell dose of an active bag, with the unrounded figures beside the
 /// rounded ones for the worksheet.
@@ -35,7 +37,7 @@ use crate::units::{
 #[serde(deny_unknown_fields)]
 pub struct ActiveDose {
     /// The lot drawn from.
-    pub lot_id: Arc<str>,
+    pub lot_id: Text,
     /// Which cells the counts below count.
     pub dose_basis: DoseBasis,
     /// Concentration the draw is computed from (viable, or total for a
@@ -100,7 +102,7 @@ pub struct ActiveDose {
 #[serde(deny_unknown_fields)]
 pub struct ContainerDraw {
     /// The lot.
-    pub lot_id: Arc<str>,
+    pub lot_id: Text,
     /// The container's number within the lot on hand (1, 2, ...).
     pub container: u32,
     /// The volume drawn from it.
@@ -109,77 +111,227 @@ pub struct ContainerDraw {
 }
 
 /// Everything the pharmacist needs to make one bag.
+///
+/// Times are instants with the site's zone ([`Preparation::infuse_by`] and
+/// the others give them as [`SiteTime`]s); the JSON form writes each one as
+/// RFC 9557 text with the zone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(into = "PreparationJson", try_from = "PreparationJson")]
 pub struct Preparation {
     /// Active or placebo.
     pub content: Content,
     /// Participant id.
-    pub participant: Arc<str>,
+    pub participant: Text,
     /// Arm.
-    pub arm: Arc<str>,
+    pub arm: Text,
     /// Visit.
-    pub visit: Arc<str>,
+    pub visit: Text,
     /// The bag id on the label, if one was given or planned.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bag_id: Option<BagId>,
     /// Body weight at the visit.
-    #[serde(rename = "body_weight_kg", with = "kg")]
     pub body_weight: BodyWeight,
     /// Baseline weight, where the order gives one.
+    pub baseline_weight: Option<BodyWeight>,
+    /// The weight the dose is computed from, after the weight basis and any cap.
+    pub dosing_weight: BodyWeight,
+    /// Which weight doses.
+    pub dosing_weight_from: WeightUsed,
+    /// Diluent name.
+    pub diluent: Text,
+    /// Diluent to add.
+    pub diluent_volume: ExactVolume,
+    /// Final bag volume.
+    pub final_volume: ExactVolume,
+    /// Infusion duration.
+    pub infusion_duration: SignedDuration,
+    /// Pump rate.
+    pub pump_rate: PumpRate,
+    times: BagTimes,
+    /// Expected net mass of the filled bag, where the site weighs bags.
+    pub expected_net_mass: Option<Grams>,
+    /// The containers drawn from, when a day plan allocated them.
+    pub draws: Vec<ContainerDraw>,
+    /// The cells, for an active bag; `None` for a placebo (every dose
+    /// field of a placebo is absent, never a zero).
+    pub dose: Option<ActiveDose>,
+}
+
+/// A bag's times: instants, and the site zone they are read in.
+#[derive(Debug, Clone)]
+struct BagTimes {
+    zone: TimeZone,
+    thawed_at: Timestamp,
+    prepared_at: Option<Timestamp>,
+    infusion_at: Option<Timestamp>,
+    start_by: Timestamp,
+    infuse_by: Timestamp,
+}
+
+impl PartialEq for BagTimes {
+    fn eq(&self, other: &BagTimes) -> bool {
+        self.zone.iana_name() == other.zone.iana_name()
+            && self.thawed_at == other.thawed_at
+            && self.prepared_at == other.prepared_at
+            && self.infusion_at == other.infusion_at
+            && self.start_by == other.start_by
+            && self.infuse_by == other.infuse_by
+    }
+}
+
+impl Preparation {
+    fn at(&self, instant: Timestamp) -> SiteTime {
+        SiteTime::new(instant, self.times.zone.clone())
+    }
+    /// When the product was thawed (the session's thaw, for a placebo too).
+    pub fn thawed_at(&self) -> SiteTime {
+        self.at(self.times.thawed_at)
+    }
+    /// When the bag was prepared, if given.
+    pub fn prepared_at(&self) -> Option<SiteTime> {
+        self.times.prepared_at.map(|t| self.at(t))
+    }
+    /// When the infusion is to start, if given.
+    pub fn infusion_at(&self) -> Option<SiteTime> {
+        self.times.infusion_at.map(|t| self.at(t))
+    }
+    /// Latest start of the infusion.
+    pub fn start_by(&self) -> SiteTime {
+        self.at(self.times.start_by)
+    }
+    /// Latest end of the infusion (thaw + the protocol's window).
+    pub fn infuse_by(&self) -> SiteTime {
+        self.at(self.times.infuse_by)
+    }
+}
+
+/// The JSON form of a [`Preparation`]: quantities as numbers named by unit,
+/// times as RFC 9557 text.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreparationJson {
+    content: Content,
+    participant: Text,
+    arm: Text,
+    visit: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bag_id: Option<BagId>,
+    #[serde(rename = "body_weight_kg", with = "kg")]
+    body_weight: BodyWeight,
     #[serde(
         rename = "baseline_weight_kg",
         default,
         skip_serializing_if = "Option::is_none",
         with = "kg::option"
     )]
-    pub baseline_weight: Option<BodyWeight>,
-    /// The weight the dose is computed from, after the weight basis and any cap.
+    baseline_weight: Option<BodyWeight>,
     #[serde(rename = "dosing_weight_kg", with = "kg")]
-    pub dosing_weight: BodyWeight,
-    /// Which weight doses.
+    dosing_weight: BodyWeight,
     #[serde(default = "visit_weight", skip_serializing_if = "is_visit_weight")]
-    pub dosing_weight_from: WeightUsed,
-    /// Diluent name.
-    pub diluent: Arc<str>,
-    /// Diluent to add.
+    dosing_weight_from: WeightUsed,
+    diluent: Text,
     #[serde(rename = "diluent_volume_ml", with = "ml")]
-    pub diluent_volume: ExactVolume,
-    /// Final bag volume.
+    diluent_volume: ExactVolume,
     #[serde(rename = "final_volume_ml", with = "ml")]
-    pub final_volume: ExactVolume,
-    /// Infusion duration.
+    final_volume: ExactVolume,
     #[serde(rename = "infusion_duration_min", with = "minutes")]
-    pub infusion_duration: SignedDuration,
-    /// Pump rate.
+    infusion_duration: SignedDuration,
     #[serde(rename = "pump_rate_ml_per_h", with = "ml_per_hour")]
-    pub pump_rate: PumpRate,
-    /// When the product was thawed (the session's thaw, for a placebo too).
-    pub thawed_at: SiteTime,
-    /// When the bag was prepared, if given.
+    pump_rate: PumpRate,
+    thawed_at: SiteTime,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prepared_at: Option<SiteTime>,
-    /// When the infusion is to start, if given.
+    prepared_at: Option<SiteTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub infusion_at: Option<SiteTime>,
-    /// Latest start of the infusion.
-    pub start_by: SiteTime,
-    /// Latest end of the infusion (thaw + the protocol's window).
-    pub infuse_by: SiteTime,
-    /// Expected net mass of the filled bag, where the site weighs bags.
+    infusion_at: Option<SiteTime>,
+    start_by: SiteTime,
+    infuse_by: SiteTime,
     #[serde(
         rename = "expected_net_mass_g",
         default,
         skip_serializing_if = "Option::is_none",
         with = "grams::option"
     )]
-    pub expected_net_mass: Option<Grams>,
-    /// The containers drawn from, when a day plan allocated them.
+    expected_net_mass: Option<Grams>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub draws: Vec<ContainerDraw>,
-    /// The cells, for an active bag; `None` for a placebo (every dose
-    /// field of a placebo is absent, never a zero).
-    pub dose: Option<ActiveDose>,
+    draws: Vec<ContainerDraw>,
+    dose: Option<ActiveDose>,
+}
+
+impl From<Preparation> for PreparationJson {
+    fn from(p: Preparation) -> PreparationJson {
+        PreparationJson {
+            thawed_at: p.thawed_at(),
+            prepared_at: p.prepared_at(),
+            infusion_at: p.infusion_at(),
+            start_by: p.start_by(),
+            infuse_by: p.infuse_by(),
+            content: p.content,
+            participant: p.participant,
+            arm: p.arm,
+            visit: p.visit,
+            bag_id: p.bag_id,
+            body_weight: p.body_weight,
+            baseline_weight: p.baseline_weight,
+            dosing_weight: p.dosing_weight,
+            dosing_weight_from: p.dosing_weight_from,
+            diluent: p.diluent,
+            diluent_volume: p.diluent_volume,
+            final_volume: p.final_volume,
+            infusion_duration: p.infusion_duration,
+            pump_rate: p.pump_rate,
+            expected_net_mass: p.expected_net_mass,
+            draws: p.draws,
+            dose: p.dose,
+        }
+    }
+}
+
+impl TryFrom<PreparationJson> for Preparation {
+    type Error = DoseError;
+    fn try_from(j: PreparationJson) -> Result<Preparation> {
+        let zone = j.thawed_at.zone().clone();
+        let same_zone = |t: &SiteTime| t.zone().iana_name() == zone.iana_name();
+        let all_same = [
+            Some(&j.start_by),
+            Some(&j.infuse_by),
+            j.prepared_at.as_ref(),
+            j.infusion_at.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .all(same_zone);
+        if !all_same {
+            return Err(DoseError::InvalidRecord {
+                reason: "the preparation's times are not all in one time zone".to_owned(),
+            });
+        }
+        Ok(Preparation {
+            times: BagTimes {
+                zone,
+                thawed_at: j.thawed_at.instant(),
+                prepared_at: j.prepared_at.map(|t| t.instant()),
+                infusion_at: j.infusion_at.map(|t| t.instant()),
+                start_by: j.start_by.instant(),
+                infuse_by: j.infuse_by.instant(),
+            },
+            content: j.content,
+            participant: j.participant,
+            arm: j.arm,
+            visit: j.visit,
+            bag_id: j.bag_id,
+            body_weight: j.body_weight,
+            baseline_weight: j.baseline_weight,
+            dosing_weight: j.dosing_weight,
+            dosing_weight_from: j.dosing_weight_from,
+            diluent: j.diluent,
+            diluent_volume: j.diluent_volume,
+            final_volume: j.final_volume,
+            infusion_duration: j.infusion_duration,
+            pump_rate: j.pump_rate,
+            expected_net_mass: j.expected_net_mass,
+            draws: j.draws,
+            dose: j.dose,
+        })
+    }
 }
 
 fn visit_weight() -> WeightUsed {
@@ -227,20 +379,28 @@ struct Times {
 
 /// Prepare the bag `order` calls for: the active bag, or the placebo matched
 /// to the active bag the participant would have received from this lot.
+#[inline]
 pub fn prepare(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<Preparation> {
     let common = check_order(protocol, order)?;
-    let draw = check_lot(protocol, order, lot, &common);
-    build(protocol, order, lot, common, draw?)
+    let draw = check_lot(protocol, order, lot, &common)?;
+    build(protocol, order, lot, common, &draw)
 }
 
 /// The order-level checks: the placebo's own, not its twin's.
+#[inline]
 pub(crate) fn check_order(protocol: &Protocol, order: &Order) -> Result<Common> {
     common(protocol, order)
 }
 
 /// The lot-level checks of the active bag the order stands for; for a
 /// placebo, an error is the twin's, said so.
-pub(crate) fn check_lot(protocol: &Protocol, order: &Order, lot: &Lot, common: &Common) -> Result<Draw> {
+#[inline]
+pub(crate) fn check_lot(
+    protocol: &Protocol,
+    order: &Order,
+    lot: &Lot,
+    common: &Common,
+) -> Result<Draw> {
     let draw = usable_lot(protocol, lot, common.times.thawed_at).and_then(|()| {
         let target = protocol.rule().target(common.dosing_weight);
         plan_draw(protocol, lot, target, common.weight)
@@ -248,10 +408,13 @@ pub(crate) fn check_lot(protocol: &Protocol, order: &Order, lot: &Lot, common: &
     match (common.content, draw) {
         (_, Ok(draw)) => Ok(draw),
         (Content::Active, Err(error)) => Err(error),
-        (Content::Placebo, Err(error)) => Err(error.for_placebo(order.participant(), order.visit())),
+        (Content::Placebo, Err(error)) => {
+            Err(error.for_placebo(order.participant(), order.visit()))
+        }
     }
 }
 
+#[inline]
 fn usable_lot(protocol: &Protocol, lot: &Lot, thawed_at: Timestamp) -> Result<()> {
     match lot.expires_at() {
         Some(expiry) if expiry.timestamp() < thawed_at => Err(DoseError::invalid_input(
@@ -272,12 +435,25 @@ fn usable_lot(protocol: &Protocol, lot: &Lot, thawed_at: Timestamp) -> Result<()
 /// others. Each order is prepared on its own: the containers on hand are not
 /// shared out between orders (a day plan does that).
 pub fn prepare_many(protocol: &Protocol, orders: &[Order], lot: &Lot) -> Vec<Result<Preparation>> {
-    orders
-        .iter()
-        .map(|order| prepare(protocol, order, lot))
-        .collect()
+    let mut results = Vec::with_capacity(orders.len());
+    prepare_many_into(protocol, orders, lot, &mut results);
+    results
 }
 
+/// [`prepare_many`] into a buffer the caller keeps: its earlier contents are
+/// dropped and its memory reused, so a service preparing batch after batch
+/// does not fault in fresh pages for every batch.
+pub fn prepare_many_into(
+    protocol: &Protocol,
+    orders: &[Order],
+    lot: &Lot,
+    results: &mut Vec<Result<Preparation>>,
+) {
+    results.clear();
+    results.extend(orders.iter().map(|order| prepare(protocol, order, lot)));
+}
+
+#[inline]
 fn common(protocol: &Protocol, order: &Order) -> Result<Common> {
     let content = protocol.content(order.arm(), order.visit())?;
     let weight = plausible("weight", protocol, order.weight())?;
@@ -296,6 +472,7 @@ fn common(protocol: &Protocol, order: &Order) -> Result<Common> {
     })
 }
 
+#[inline]
 fn plausible(field: &str, protocol: &Protocol, weight: BodyWeight) -> Result<BodyWeight> {
     let range = protocol.site().weight_range;
     if weight >= range.min && weight <= range.max {
@@ -319,6 +496,7 @@ fn plausible(field: &str, protocol: &Protocol, weight: BodyWeight) -> Result<Bod
     })
 }
 
+#[inline]
 fn schedule(protocol: &Protocol, order: &Order) -> Result<Times> {
     let site = protocol.site();
     let zone = protocol.zone();
@@ -326,13 +504,19 @@ fn schedule(protocol: &Protocol, order: &Order) -> Result<Times> {
     let prepared_at = order.prepared_at().map(|t| t.timestamp());
     let infusion_at = order.infusion_at().map(|t| t.timestamp());
     let add = |time: Timestamp, duration: SignedDuration| {
-        time.checked_add(duration).map_err(|e| DoseError::InvalidTime {
+        add_duration(time, duration).ok_or_else(|| DoseError::InvalidTime {
             field: "thawed_at".to_owned(),
             input: zone.at(time).wall_clock(),
-            reason: format!("adding {} goes out of range: {e}", format_duration(duration)),
+            reason: format!(
+                "adding {} goes past the year 9999; check the date",
+                format_duration(duration)
+            ),
         })
     };
-    for (name, later) in [("preparation time", prepared_at), ("infusion start", infusion_at)] {
+    for (name, later) in [
+        ("preparation time", prepared_at),
+        ("infusion start", infusion_at),
+    ] {
         if let Some(later) = later {
             if later < thawed_at {
                 return Err(DoseError::ThawInFuture {
@@ -377,7 +561,14 @@ fn schedule(protocol: &Protocol, order: &Order) -> Result<Times> {
     })
 }
 
-pub(crate) fn build(protocol: &Protocol, order: &Order, lot: &Lot, common: Common, draw: Draw) -> Result<Preparation> {
+#[inline]
+pub(crate) fn build(
+    protocol: &Protocol,
+    order: &Order,
+    lot: &Lot,
+    common: Common,
+    draw: &Draw,
+) -> Result<Preparation> {
     let site = protocol.site();
     let diluent_volume_nominal = protocol.spec().diluent.volume;
     // A placebo's volume is its active twin's: in `qs` mode the fixed final
@@ -390,13 +581,13 @@ pub(crate) fn build(protocol: &Protocol, order: &Order, lot: &Lot, common: Commo
     };
     // plan_draw has held the draw to the final volume in qs mode.
     let active_diluent = final_volume.saturating_sub(draw.volume);
-    let pump_rate = PumpRate::for_infusion(final_volume, site.infusion_duration);
+    let pump_rate = protocol.pump_rate(final_volume);
     let (diluent_volume, dose) = match common.content {
         Content::Placebo => (final_volume, None),
         Content::Active => (
             active_diluent,
             Some(ActiveDose {
-                lot_id: Arc::clone(lot.lot_id_shared()),
+                lot_id: lot.lot_id_shared().clone(),
                 dose_basis: site.dose_basis,
                 concentration: draw.concentration,
                 target_cells: draw.target.target,
@@ -421,28 +612,30 @@ pub(crate) fn build(protocol: &Protocol, order: &Order, lot: &Lot, common: Commo
         Content::Active => g.product_density * draw.volume + g.diluent_density * active_diluent,
         Content::Placebo => g.diluent_density * final_volume,
     });
-    let zone: &SiteZone = protocol.zone();
     let times = common.times;
     Ok(Preparation {
         content: common.content,
-        participant: Arc::clone(order.participant_shared()),
-        arm: Arc::clone(order.arm_shared()),
-        visit: Arc::clone(order.visit_shared()),
+        participant: order.participant_shared().clone(),
+        arm: order.arm_shared().clone(),
+        visit: order.visit_shared().clone(),
         bag_id: order.bag_id(),
         body_weight: common.weight,
         baseline_weight: order.baseline_weight(),
         dosing_weight: draw.target.dosing_weight,
         dosing_weight_from: common.used,
-        diluent: Arc::clone(protocol.diluent_name()),
+        diluent: protocol.diluent_name().clone(),
         diluent_volume,
         final_volume,
         infusion_duration: site.infusion_duration,
         pump_rate,
-        thawed_at: zone.at(times.thawed_at),
-        prepared_at: times.prepared_at.map(|t| zone.at(t)),
-        infusion_at: times.infusion_at.map(|t| zone.at(t)),
-        start_by: zone.at(times.start_by),
-        infuse_by: zone.at(times.infuse_by),
+        times: BagTimes {
+            zone: protocol.zone().zone().clone(),
+            thawed_at: times.thawed_at,
+            prepared_at: times.prepared_at,
+            infusion_at: times.infusion_at,
+            start_by: times.start_by,
+            infuse_by: times.infuse_by,
+        },
         expected_net_mass,
         draws: Vec::new(),
         dose,

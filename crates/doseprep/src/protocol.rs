@@ -25,8 +25,9 @@ use crate::units::serde_units::{
     density_text, duration_text, g_per_kg_text, ratio_number, volume_text, weight_text,
 };
 use crate::units::{
-    format_duration, fraction, BodyWeight, CellsPerKg, Density, DmsoExposure, ExactVolume,
+    format_duration, fraction, BodyWeight, CellsPerKg, Density, DmsoExposure, ExactVolume, PumpRate,
 };
+use crate::Text;
 
 /// The advice that ends every parse error of a protocol file.
 const FIX_THE_FILE: &str =
@@ -149,7 +150,11 @@ pub struct SiteSettings {
     pub syringes: Vec<Syringe>,
     /// Largest draw volume allowed whatever the mode (in `qs` mode the final
     /// volume limits the draw as well).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "volume_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "volume_text::option"
+    )]
     pub max_draw_volume: Option<ExactVolume>,
     /// Lowest post-thaw viability a lot may have, a fraction in (0, 1].
     #[serde(with = "ratio_number")]
@@ -161,12 +166,20 @@ pub struct SiteSettings {
     #[serde(with = "duration_text")]
     pub infusion_duration: SignedDuration,
     /// Time from thaw to a bag ready to infuse, for planning a day's thaws.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "duration_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "duration_text::option"
+    )]
     pub preparation_time: Option<SignedDuration>,
     /// Weights outside this range are refused as implausible.
     pub weight_range: WeightRange,
     /// Largest DMSO exposure, g per kg body weight, if the site sets one.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "g_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "g_per_kg_text::option"
+    )]
     pub dmso_limit: Option<DmsoExposure>,
     /// Densities and tolerance for weighing filled bags, if the site weighs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -296,7 +309,12 @@ struct Checked {
     zone: SiteZone,
     label: LabelSpec,
     name: Arc<str>,
-    diluent_name: Arc<str>,
+    diluent_name: Text,
+    /// Arm → visit → content, as short lists: a scan of two or three names
+    /// beats a tree of strings.
+    schedule: Vec<(Text, Vec<(Text, Content)>)>,
+    /// The pump rate of a qs bag, whose volume is fixed: computed once.
+    qs_pump_rate: PumpRate,
     fingerprint: OnceLock<std::result::Result<String, DoseError>>,
 }
 
@@ -393,7 +411,22 @@ impl Protocol {
                 zone,
                 label: spec.label.clone().unwrap_or_default(),
                 name: Arc::from(spec.name.as_str()),
-                diluent_name: Arc::from(spec.diluent.name.as_str()),
+                diluent_name: Text::from(spec.diluent.name.as_str()),
+                schedule: spec
+                    .arms
+                    .iter()
+                    .map(|(arm, visits)| {
+                        let visits = visits
+                            .iter()
+                            .map(|(v, c)| (Text::from(v.as_str()), *c))
+                            .collect();
+                        (Text::from(arm.as_str()), visits)
+                    })
+                    .collect(),
+                qs_pump_rate: PumpRate::for_infusion(
+                    spec.diluent.volume,
+                    spec.site.infusion_duration,
+                ),
                 fingerprint: OnceLock::new(),
                 spec,
             }),
@@ -413,10 +446,11 @@ impl Protocol {
     /// Read and check a protocol from TOML. Unknown and missing keys are
     /// errors that name the key.
     pub fn from_toml(text: &str) -> Result<Protocol> {
-        let spec: ProtocolSpec = toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
-            format: "TOML".to_owned(),
-            detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
-        })?;
+        let spec: ProtocolSpec =
+            toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
+                format: "TOML".to_owned(),
+                detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
+            })?;
         Protocol::new(spec)
     }
 
@@ -449,8 +483,17 @@ impl Protocol {
         &self.inner.name
     }
 
-    pub(crate) fn diluent_name(&self) -> &Arc<str> {
+    pub(crate) fn diluent_name(&self) -> &Text {
         &self.inner.diluent_name
+    }
+
+    /// The pump rate of a bag of `final_volume`.
+    pub(crate) fn pump_rate(&self, final_volume: ExactVolume) -> PumpRate {
+        if final_volume == self.inner.spec.diluent.volume {
+            self.inner.qs_pump_rate
+        } else {
+            PumpRate::for_infusion(final_volume, self.inner.spec.site.infusion_duration)
+        }
     }
 
     /// The checked dose rule.
@@ -494,6 +537,15 @@ impl Protocol {
 
     /// The content an arm receives at a visit.
     pub fn content(&self, arm: &str, visit: &str) -> Result<Content> {
+        let found = self
+            .inner
+            .schedule
+            .iter()
+            .find(|(name, _)| name == arm)
+            .and_then(|(_, visits)| visits.iter().find(|(name, _)| name == visit));
+        if let Some((_, content)) = found {
+            return Ok(*content);
+        }
         let spec = &self.inner.spec;
         let schedule = spec.arms.get(arm).ok_or_else(|| DoseError::UnknownArm {
             arm: arm.to_owned(),
@@ -578,17 +630,34 @@ fn validate(spec: &ProtocolSpec) -> Result<()> {
         ("site.storage", &spec.site.storage),
     ] {
         if text.trim().is_empty() {
-            return Err(DoseError::invalid_protocol(field, "\"\"", "must not be empty"));
+            return Err(DoseError::invalid_protocol(
+                field,
+                "\"\"",
+                "must not be empty",
+            ));
         }
     }
     if spec.visits.is_empty() {
-        return Err(DoseError::invalid_protocol("visits", "[]", "list at least one visit"));
+        return Err(DoseError::invalid_protocol(
+            "visits",
+            "[]",
+            "list at least one visit",
+        ));
     }
     for (index, visit) in spec.visits.iter().enumerate() {
         if visit.trim().is_empty() {
-            return Err(DoseError::invalid_protocol("visits", "\"\"", "a visit name must not be empty"));
+            return Err(DoseError::invalid_protocol(
+                "visits",
+                "\"\"",
+                "a visit name must not be empty",
+            ));
         }
-        if spec.visits.iter().skip(index + 1).any(|other| other == visit) {
+        if spec
+            .visits
+            .iter()
+            .skip(index + 1)
+            .any(|other| other == visit)
+        {
             return Err(DoseError::invalid_protocol(
                 "visits",
                 visit,
@@ -597,11 +666,19 @@ fn validate(spec: &ProtocolSpec) -> Result<()> {
         }
     }
     if spec.arms.is_empty() {
-        return Err(DoseError::invalid_protocol("arms", "{}", "define at least one arm"));
+        return Err(DoseError::invalid_protocol(
+            "arms",
+            "{}",
+            "define at least one arm",
+        ));
     }
     for (arm, schedule) in &spec.arms {
         if arm.trim().is_empty() {
-            return Err(DoseError::invalid_protocol("arms", "\"\"", "an arm name must not be empty"));
+            return Err(DoseError::invalid_protocol(
+                "arms",
+                "\"\"",
+                "an arm name must not be empty",
+            ));
         }
         for visit in schedule.keys() {
             if !spec.visits.contains(visit) {
@@ -649,7 +726,11 @@ fn validate_site(spec: &ProtocolSpec) -> Result<()> {
         ));
     }
     if spec.diluent.volume.is_zero() {
-        return Err(DoseError::invalid_protocol("diluent.volume", "0 mL", "must be above 0 mL"));
+        return Err(DoseError::invalid_protocol(
+            "diluent.volume",
+            "0 mL",
+            "must be above 0 mL",
+        ));
     }
     if site.draw_increment.is_zero() {
         return Err(DoseError::invalid_protocol(
@@ -690,7 +771,10 @@ fn validate_site(spec: &ProtocolSpec) -> Result<()> {
         ));
     }
     duration_positive("site.infusion_duration", site.infusion_duration)?;
-    duration_positive("site.max_thaw_to_end_of_infusion", site.max_thaw_to_end_of_infusion)?;
+    duration_positive(
+        "site.max_thaw_to_end_of_infusion",
+        site.max_thaw_to_end_of_infusion,
+    )?;
     if site.infusion_duration >= site.max_thaw_to_end_of_infusion {
         return Err(DoseError::invalid_protocol(
             "site.infusion_duration",
@@ -771,7 +855,10 @@ fn validate_syringes(syringes: &[Syringe]) -> Result<()> {
 }
 
 fn validate_label(label: &LabelSpec) -> Result<()> {
-    for (field, value) in [("label.width_mm", label.width_mm), ("label.height_mm", label.height_mm)] {
+    for (field, value) in [
+        ("label.width_mm", label.width_mm),
+        ("label.height_mm", label.height_mm),
+    ] {
         if !(value.is_finite() && (20.0..=300.0).contains(&value)) {
             return Err(DoseError::invalid_protocol(
                 field,
@@ -878,7 +965,11 @@ mod tests {
     #[test]
     fn semantic_errors_name_the_field() {
         let cases = [
-            ("dose_tolerance = 0.10", "dose_tolerance = 1.5", "site.dose_tolerance"),
+            (
+                "dose_tolerance = 0.10",
+                "dose_tolerance = 1.5",
+                "site.dose_tolerance",
+            ),
             (
                 "cells_per_kg = \"1 million cells/kg\"",
                 "cells_per_kg = \"-1 million cells/kg\"",
@@ -889,18 +980,45 @@ mod tests {
                 "B = { month-0 = \"active\", month-6 = \"placebo\" }",
                 "arms.B",
             ),
-            ("time_zone = \"America/Toronto\"", "time_zone = \"Mars/Olympus\"", "\"Mars/Olympus\""),
-            ("time_zone = \"America/Toronto\"", "time_zone = \"\"", "site.time_zone"),
-            ("infusion_duration = \"30 min\"", "infusion_duration = \"0 min\"", "infusion_duration"),
-            ("dmso_limit = \"1 g/kg\"", "dmso_limit = \"0 g/kg\"", "dmso_limit"),
-            ("infusion_duration = \"30 min\"", "infusion_duration = \"4 h\"", "site.infusion_duration"),
+            (
+                "time_zone = \"America/Toronto\"",
+                "time_zone = \"Mars/Olympus\"",
+                "\"Mars/Olympus\"",
+            ),
+            (
+                "time_zone = \"America/Toronto\"",
+                "time_zone = \"\"",
+                "site.time_zone",
+            ),
+            (
+                "infusion_duration = \"30 min\"",
+                "infusion_duration = \"0 min\"",
+                "infusion_duration",
+            ),
+            (
+                "dmso_limit = \"1 g/kg\"",
+                "dmso_limit = \"0 g/kg\"",
+                "dmso_limit",
+            ),
+            (
+                "infusion_duration = \"30 min\"",
+                "infusion_duration = \"4 h\"",
+                "site.infusion_duration",
+            ),
         ];
         for (from, to, field) in cases {
             assert!(CARE_SSC_TOML.contains(from), "{from}");
             let err = Protocol::from_toml(&CARE_SSC_TOML.replace(from, to));
-            assert_eq!(err.as_ref().map_err(|e| e.kind()), Err(ErrorKind::Protocol), "{to}");
+            assert_eq!(
+                err.as_ref().map_err(|e| e.kind()),
+                Err(ErrorKind::Protocol),
+                "{to}"
+            );
             let message = err.map_err(|e| e.to_string());
-            assert!(matches!(&message, Err(m) if m.contains(field)), "{message:?}");
+            assert!(
+                matches!(&message, Err(m) if m.contains(field)),
+                "{message:?}"
+            );
         }
     }
 
@@ -908,8 +1026,14 @@ mod tests {
     fn fractional_durations_are_accepted() {
         for duration in ["2.2 h", "1.1 h", "4.1 min", "90 min"] {
             let text = CARE_SSC_TOML
-                .replace("infusion_duration = \"30 min\"", &format!("infusion_duration = \"{duration}\""))
-                .replace("max_thaw_to_end_of_infusion = \"3 h\"", "max_thaw_to_end_of_infusion = \"4 h\"");
+                .replace(
+                    "infusion_duration = \"30 min\"",
+                    &format!("infusion_duration = \"{duration}\""),
+                )
+                .replace(
+                    "max_thaw_to_end_of_infusion = \"3 h\"",
+                    "max_thaw_to_end_of_infusion = \"4 h\"",
+                );
             assert!(Protocol::from_toml(&text).is_ok(), "{duration}");
         }
     }

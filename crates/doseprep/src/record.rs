@@ -33,7 +33,10 @@ pub struct PreparationRecord {
     pub preparation: Preparation,
 }
 
-fn protocol_spec<S: Serializer>(protocol: &Protocol, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+fn protocol_spec<S: Serializer>(
+    protocol: &Protocol,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
     protocol.spec().serialize(serializer)
 }
 
@@ -92,7 +95,12 @@ impl PreparationRecord {
     }
 
     /// A record of a preparation already made from these inputs.
-    pub fn new(protocol: &Protocol, order: &Order, lot: &Lot, preparation: Preparation) -> Result<PreparationRecord> {
+    pub fn new(
+        protocol: &Protocol,
+        order: &Order,
+        lot: &Lot,
+        preparation: Preparation,
+    ) -> Result<PreparationRecord> {
         Ok(PreparationRecord {
             library_version: crate::VERSION.to_owned(),
             protocol_fingerprint: protocol.fingerprint()?.to_owned(),
@@ -127,16 +135,18 @@ impl PreparationRecord {
                 reason: format!("cannot be read: {e}{hint}"),
             }
         })?;
-        let spec: ProtocolSpec = serde_json::from_value(fields.protocol).map_err(|e| DoseError::MalformedProtocol {
-            format: "JSON".to_owned(),
-            detail: format!("the record's protocol cannot be read: {e}"),
-        })?;
+        let spec: ProtocolSpec =
+            serde_json::from_value(fields.protocol).map_err(|e| DoseError::MalformedProtocol {
+                format: "JSON".to_owned(),
+                detail: format!("the record's protocol cannot be read: {e}"),
+            })?;
         let protocol = Protocol::new(spec)?;
         let order = Order::from_json_value(fields.order)?;
         let lot = Lot::from_json_value(fields.lot)?;
-        let preparation: Preparation = serde_json::from_value(fields.preparation).map_err(|e| DoseError::InvalidRecord {
-            reason: format!("the preparation cannot be read: {e}"),
-        })?;
+        let preparation: Preparation =
+            serde_json::from_value(fields.preparation).map_err(|e| DoseError::InvalidRecord {
+                reason: format!("the preparation cannot be read: {e}"),
+            })?;
         Ok(PreparationRecord {
             library_version: fields.library_version,
             protocol_fingerprint: fields.protocol_fingerprint,
@@ -178,7 +188,8 @@ impl PreparationRecord {
         self.check_draws(&mut differences);
         Ok(Verification {
             differences,
-            verified_with_other_version: (self.library_version != crate::VERSION).then(|| crate::VERSION.to_owned()),
+            verified_with_other_version: (self.library_version != crate::VERSION)
+                .then(|| crate::VERSION.to_owned()),
         })
     }
 
@@ -195,12 +206,18 @@ impl PreparationRecord {
             });
         };
         let Some(dose) = &self.preparation.dose else {
-            note("placebo", format!("{} draws", draws.len()), "0 draws (a placebo draws nothing)".to_owned());
+            note(
+                "placebo",
+                format!("{} draws", draws.len()),
+                "0 draws (a placebo draws nothing)".to_owned(),
+            );
             return;
         };
         let total = draws
             .iter()
-            .try_fold(crate::units::ExactVolume::ZERO, |sum, d| sum.checked_add(d.volume));
+            .try_fold(crate::units::ExactVolume::ZERO, |sum, d| {
+                sum.checked_add(d.volume)
+            });
         if total != Some(dose.draw_volume) {
             note(
                 "total",
@@ -211,7 +228,11 @@ impl PreparationRecord {
         let per_container = self.lot.yield_per_container();
         for (index, draw) in draws.iter().enumerate() {
             if *draw.lot_id != *self.lot.lot_id() {
-                note("lot_id", draw.lot_id.to_string(), self.lot.lot_id().to_owned());
+                note(
+                    "lot_id",
+                    draw.lot_id.to_string(),
+                    self.lot.lot_id().to_owned(),
+                );
             }
             if draw.container == 0 || draw.container > self.lot.containers() {
                 note(
@@ -221,10 +242,22 @@ impl PreparationRecord {
                 );
             }
             if draw.volume > per_container {
-                note("volume_ml", draw.volume.to_string(), format!("at most {per_container}"));
+                note(
+                    "volume_ml",
+                    draw.volume.to_string(),
+                    format!("at most {per_container}"),
+                );
             }
-            if draws.iter().skip(index + 1).any(|other| other.container == draw.container) {
-                note("container", format!("{} twice", draw.container), "each container once".to_owned());
+            if draws
+                .iter()
+                .skip(index + 1)
+                .any(|other| other.container == draw.container)
+            {
+                note(
+                    "container",
+                    format!("{} twice", draw.container),
+                    "each container once".to_owned(),
+                );
             }
         }
     }

@@ -68,26 +68,54 @@ pub struct DoseSpec {
     /// `per-kg`, `flat` or `weight-bands`.
     pub rule: RuleName,
     /// Per kg: cells per kg of dosing weight.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub cells_per_kg: Option<CellsPerKg>,
     /// Per kg: the lowest acceptable dose per kg.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub min_cells_per_kg: Option<CellsPerKg>,
     /// Per kg: the highest acceptable dose per kg (a hard maximum).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub max_cells_per_kg: Option<CellsPerKg>,
     /// Flat: the number of cells.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub cells: Option<CellCount>,
     /// Flat: the lowest acceptable number of cells.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub min_cells: Option<CellCount>,
     /// Per kg or flat: the most cells one infusion may hold (a hard maximum
     /// and a cap on the target).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub max_cells: Option<CellCount>,
     /// Per kg: dose as if the participant weighed at most this.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "weight_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "weight_text::option"
+    )]
     pub dosing_weight_cap: Option<BodyWeight>,
     /// Weight bands, lightest first, the last without `max_weight`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -97,7 +125,11 @@ pub struct DoseSpec {
     pub weight_basis: WeightBasis,
     /// With `baseline-unless-changed`: the relative change (0.10 is 10%)
     /// beyond which the visit's weight doses instead of the baseline.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "ratio_number::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "ratio_number::option"
+    )]
     pub weight_change_threshold: Option<Ratio>,
 }
 
@@ -106,28 +138,56 @@ pub struct DoseSpec {
 #[serde(deny_unknown_fields)]
 pub struct BandSpec {
     /// Up to and including this dosing weight; absent on the last band.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "weight_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "weight_text::option"
+    )]
     pub max_weight: Option<BodyWeight>,
     /// `per-kg` or `flat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<RuleName>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub cells_per_kg: Option<CellsPerKg>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub min_cells_per_kg: Option<CellsPerKg>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_per_kg_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_per_kg_text::option"
+    )]
     pub max_cells_per_kg: Option<CellsPerKg>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub cells: Option<CellCount>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub min_cells: Option<CellCount>,
     /// As in `[dose]`.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "cells_text::option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "cells_text::option"
+    )]
     pub max_cells: Option<CellCount>,
 }
 
@@ -251,14 +311,22 @@ impl DoseRule {
                     ("dosing_weight_cap", spec.dosing_weight_cap.is_some()),
                 ] {
                     if set {
-                        return Err(not_for_rule(&format!("dose.{key}"), "weight-bands", "put it in each band"));
+                        return Err(not_for_rule(
+                            &format!("dose.{key}"),
+                            "weight-bands",
+                            "put it in each band",
+                        ));
                     }
                 }
                 Shape::Bands(bands(spec.bands.as_deref().unwrap_or_default())?)
             }
             rule => {
                 if spec.bands.is_some() {
-                    return Err(not_for_rule("dose.bands", rule.as_str(), "use rule = \"weight-bands\" for bands"));
+                    return Err(not_for_rule(
+                        "dose.bands",
+                        rule.as_str(),
+                        "use rule = \"weight-bands\" for bands",
+                    ));
                 }
                 let leaf = leaf(
                     "dose",
@@ -325,6 +393,7 @@ impl DoseRule {
     }
 
     /// The target for a dosing weight (after the weight basis).
+    #[inline]
     pub fn target(&self, weight: BodyWeight) -> DoseTarget {
         match &self.shape {
             Shape::Leaf(rule, words) => leaf_target(rule, words, weight),
@@ -383,6 +452,7 @@ impl DoseRule {
     }
 }
 
+#[inline]
 fn leaf_target(rule: &LeafRule, words: &Words, weight: BodyWeight) -> DoseTarget {
     match rule {
         LeafRule::PerKg(rule) => {
@@ -402,7 +472,9 @@ fn leaf_target(rule: &LeafRule, words: &Words, weight: BodyWeight) -> DoseTarget
             };
             // Where the cap on cells is below the per-kg minimum of a heavy
             // participant, the cap wins: the minimum is lowered to it.
-            let rule_min = rule.min_cells_per_kg.map(|min| (min * dosing_weight).min(target));
+            let rule_min = rule
+                .min_cells_per_kg
+                .map(|min| (min * dosing_weight).min(target));
             let determined_by = if cells_capped {
                 &words.cells_capped
             } else if weight_capped {
@@ -440,20 +512,35 @@ struct LeafKeys {
 }
 
 fn not_for_rule(key: &str, rule: &str, fix: &str) -> DoseError {
-    DoseError::invalid_protocol(key, "(set)", &format!("is not a key of rule \"{rule}\"; {fix}"))
+    DoseError::invalid_protocol(
+        key,
+        "(set)",
+        &format!("is not a key of rule \"{rule}\"; {fix}"),
+    )
 }
 
 fn leaf(path: &str, rule: RuleName, keys: LeafKeys) -> Result<LeafRule> {
     let key = |name: &str| format!("{path}.{name}");
     match rule {
         RuleName::PerKg => {
-            for (name, set) in [("cells", keys.cells.is_some()), ("min_cells", keys.min_cells.is_some())] {
+            for (name, set) in [
+                ("cells", keys.cells.is_some()),
+                ("min_cells", keys.min_cells.is_some()),
+            ] {
                 if set {
-                    return Err(not_for_rule(&key(name), "per-kg", "give per-kg amounts (min_cells_per_kg), or use rule = \"flat\""));
+                    return Err(not_for_rule(
+                        &key(name),
+                        "per-kg",
+                        "give per-kg amounts (min_cells_per_kg), or use rule = \"flat\"",
+                    ));
                 }
             }
             let cells_per_kg = keys.cells_per_kg.ok_or_else(|| {
-                DoseError::invalid_protocol(&key("cells_per_kg"), "(unset)", "rule \"per-kg\" needs cells_per_kg, e.g. \"1 million cells/kg\"")
+                DoseError::invalid_protocol(
+                    &key("cells_per_kg"),
+                    "(unset)",
+                    "rule \"per-kg\" needs cells_per_kg, e.g. \"1 million cells/kg\"",
+                )
             })?;
             if let Some(min) = keys.min_cells_per_kg {
                 if min > cells_per_kg {
@@ -493,14 +580,20 @@ fn leaf(path: &str, rule: RuleName, keys: LeafKeys) -> Result<LeafRule> {
                 }
             }
             let cells = keys.cells.ok_or_else(|| {
-                DoseError::invalid_protocol(&key("cells"), "(unset)", "rule \"flat\" needs cells, e.g. \"100 million cells\"")
+                DoseError::invalid_protocol(
+                    &key("cells"),
+                    "(unset)",
+                    "rule \"flat\" needs cells, e.g. \"100 million cells\"",
+                )
             })?;
             if let (Some(min), Some(max)) = (keys.min_cells, keys.max_cells) {
                 if max < min {
                     return Err(DoseError::invalid_protocol(
                         &key("max_cells"),
                         max,
-                        &format!("is below min_cells ({min}); the maximum must be at least the minimum"),
+                        &format!(
+                            "is below min_cells ({min}); the maximum must be at least the minimum"
+                        ),
                     ));
                 }
             }
@@ -579,7 +672,11 @@ fn bands(specs: &[BandSpec]) -> Result<Vec<Band>> {
             (None, true) => {}
         }
         let rule = spec.rule.ok_or_else(|| {
-            DoseError::invalid_protocol(&format!("{path}.rule"), "(unset)", "give the band rule = \"per-kg\" or \"flat\"")
+            DoseError::invalid_protocol(
+                &format!("{path}.rule"),
+                "(unset)",
+                "give the band rule = \"per-kg\" or \"flat\"",
+            )
         })?;
         let leaf = leaf(
             &path,
@@ -596,7 +693,11 @@ fn bands(specs: &[BandSpec]) -> Result<Vec<Band>> {
         )?;
         let prefix = match (spec.max_weight, previous) {
             (Some(max), _) => format!("band {} (up to {}): ", index + 1, numbers::kilograms(max)),
-            (None, Some(before)) => format!("band {} (above {}): ", index + 1, numbers::kilograms(before)),
+            (None, Some(before)) => format!(
+                "band {} (above {}): ",
+                index + 1,
+                numbers::kilograms(before)
+            ),
             (None, None) => format!("band {}: ", index + 1),
         };
         let words = words(&prefix, &leaf);
@@ -649,6 +750,7 @@ fn words(prefix: &str, rule: &LeafRule) -> Words {
 }
 
 /// Which weight doses, from the visit's weight and the baseline's.
+#[inline]
 pub fn dosing_basis(
     rule: &DoseRule,
     visit: BodyWeight,
@@ -690,7 +792,9 @@ impl WeightUsed {
         match self {
             WeightUsed::Visit => "the visit's weight",
             WeightUsed::Baseline => "the baseline weight (the visit's is within the threshold)",
-            WeightUsed::VisitChanged => "the visit's weight (it differs from baseline by more than the threshold)",
+            WeightUsed::VisitChanged => {
+                "the visit's weight (it differs from baseline by more than the threshold)"
+            }
         }
     }
 }

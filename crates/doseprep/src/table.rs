@@ -59,11 +59,17 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
         if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
             return Err(DoseError::invalid_input(
                 what,
-                format!("column {name:?} is not one this file takes; the columns are {}", accepted()),
+                format!(
+                    "column {name:?} is not one this file takes; the columns are {}",
+                    accepted()
+                ),
             ));
         }
         if header.iter().skip(index + 1).any(|other| other == name) {
-            return Err(DoseError::invalid_input(what, format!("column {name:?} appears twice in the header")));
+            return Err(DoseError::invalid_input(
+                what,
+                format!("column {name:?} appears twice in the header"),
+            ));
         }
     }
     let missing: Vec<&str> = required
@@ -74,12 +80,17 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
     if !missing.is_empty() {
         return Err(DoseError::invalid_input(
             what,
-            format!("the header lacks the column(s) {}; the columns are {}", missing.join(", "), accepted()),
+            format!(
+                "the header lacks the column(s) {}; the columns are {}",
+                missing.join(", "),
+                accepted()
+            ),
         ));
     }
     let mut rows = Vec::new();
     for (index, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| DoseError::invalid_input(what, format!("a row cannot be read: {e}")))?;
+        let record = record
+            .map_err(|e| DoseError::invalid_input(what, format!("a row cannot be read: {e}")))?;
         // The line as a spreadsheet numbers it (blank lines count).
         // The line as a spreadsheet numbers it, blank lines counted: csv
         // gives the offset of the terminator before the record.
@@ -112,14 +123,27 @@ mod tests {
 
     #[test]
     fn a_byte_order_mark_is_read_and_unknown_columns_are_named() {
-        let rows = read_csv("f", "\u{feff}participant,arm\r\nP-1,A\r\n\r\nP-2, B \r\n", &["participant", "arm"], &[]);
+        let rows = read_csv(
+            "f",
+            "\u{feff}participant,arm\r\nP-1,A\r\n\r\nP-2, B \r\n",
+            &["participant", "arm"],
+            &[],
+        );
         assert_eq!(rows.as_ref().map(Vec::len), Ok(2));
         assert_eq!(
-            rows.as_ref().ok().and_then(|r| r.get(1)).map(|r| (r.line, r.optional("arm"))),
+            rows.as_ref()
+                .ok()
+                .and_then(|r| r.get(1))
+                .map(|r| (r.line, r.optional("arm"))),
             Some((4, Some("B")))
         );
-        let error = read_csv("orders file", "participant,prepard_at\n", &["participant"], &["prepared_at"])
-            .map_err(|e| e.to_string());
+        let error = read_csv(
+            "orders file",
+            "participant,prepard_at\n",
+            &["participant"],
+            &["prepared_at"],
+        )
+        .map_err(|e| e.to_string());
         assert_eq!(
             error,
             Err("orders file: column \"prepard_at\" is not one this file takes; the columns are participant, prepared_at (optional)".to_owned())

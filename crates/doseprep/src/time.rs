@@ -97,6 +97,11 @@ pub struct SiteTime {
 }
 
 impl SiteTime {
+    /// An instant read in a zone.
+    pub fn new(instant: Timestamp, zone: TimeZone) -> SiteTime {
+        SiteTime { at: instant, zone }
+    }
+
     /// The instant.
     pub fn instant(&self) -> Timestamp {
         self.at
@@ -168,6 +173,25 @@ impl<'de> Deserialize<'de> for SiteTime {
     }
 }
 
+/// `at + duration`, or `None` out of jiff's range. The same as
+/// `Timestamp::checked_add`, in a few integer operations (a bag's times are
+/// computed on every preparation).
+#[inline]
+pub(crate) fn add_duration(at: Timestamp, duration: jiff::SignedDuration) -> Option<Timestamp> {
+    const NANOS_PER_SECOND: i32 = 1_000_000_000;
+    let mut seconds = at.as_second().checked_add(duration.as_secs())?;
+    // Each part is within ±(1e9 − 1), so the sum fits an i32.
+    let mut nanos = at.subsec_nanosecond() + duration.subsec_nanos();
+    if nanos >= NANOS_PER_SECOND {
+        seconds = seconds.checked_add(1)?;
+        nanos -= NANOS_PER_SECOND;
+    } else if nanos <= -NANOS_PER_SECOND {
+        seconds = seconds.checked_sub(1)?;
+        nanos += NANOS_PER_SECOND;
+    }
+    Timestamp::new(seconds, nanos).ok()
+}
+
 /// Read a time with its UTC offset ("2026-11-25T09:00:00+01:00") or with a
 /// zone name ("2026-11-01T02:30:00-05:00[America/Toronto]"). A time without
 /// an offset is refused: a record must say which clock it was read from.
@@ -182,7 +206,11 @@ pub fn parse_time(field: &str, input: &str) -> Result<ZonedDateTime> {
     if text.ends_with(']') {
         return parser
             .parse_zoned_datetime_with(database(), text)
-            .map_err(|e| invalid(format!("{e}; write it as 2026-11-01T02:30:00-05:00[America/Toronto]")));
+            .map_err(|e| {
+                invalid(format!(
+                    "{e}; write it as 2026-11-01T02:30:00-05:00[America/Toronto]"
+                ))
+            });
     }
     let timestamp = parser.parse_timestamp(text).map_err(|e| {
         invalid(format!(
@@ -289,6 +317,34 @@ mod tests {
             site.at(end).rfc9557(),
             "2026-11-01T02:30:00-05:00[America/Toronto]"
         );
+    }
+
+    #[test]
+    fn adding_durations_agrees_with_jiff() {
+        let instants = [
+            Timestamp::new(1_764_000_000, 0),
+            Timestamp::new(1_764_000_000, 999_999_999),
+            Timestamp::new(-5, -999_999_999),
+            Timestamp::new(0, 0),
+            Ok(Timestamp::MAX),
+            Ok(Timestamp::MIN),
+        ];
+        let durations = [
+            jiff::SignedDuration::from_hours(3),
+            -jiff::SignedDuration::from_mins(30),
+            jiff::SignedDuration::new(0, 1),
+            jiff::SignedDuration::new(-1, -1),
+            jiff::SignedDuration::from_millis(7_920_000),
+        ];
+        for instant in instants.into_iter().flatten() {
+            for duration in durations {
+                assert_eq!(
+                    add_duration(instant, duration),
+                    instant.checked_add(duration).ok(),
+                    "{instant} {duration:?}"
+                );
+            }
+        }
     }
 
     #[test]

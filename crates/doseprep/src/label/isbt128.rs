@@ -34,7 +34,9 @@ pub fn check_character(text: &str) -> Option<char> {
 pub fn check_codes(fin: &str, product_code: &str) -> Result<()> {
     let shape = |text: &str, len: usize| {
         text.len() == len
-            && text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
             && text.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
     };
     if !shape(fin, 5) {
@@ -70,7 +72,13 @@ pub struct Isbt128Codes {
 }
 
 /// The ISBT 128 codes of a bag prepared at `prepared` that expires at `expires`.
-pub fn codes(fin: &str, product_code: &str, bag_id: BagId, prepared: &SiteTime, expires: &SiteTime) -> Isbt128Codes {
+pub fn codes(
+    fin: &str,
+    product_code: &str,
+    bag_id: BagId,
+    prepared: &SiteTime,
+    expires: &SiteTime,
+) -> Isbt128Codes {
     let year = prepared.zoned().year().rem_euclid(100);
     let sequence = bag_id.value() % 1_000_000;
     let din = format!("{fin}{year:02}{sequence:06}");

@@ -89,8 +89,8 @@ impl LabelFacts {
                 &codes.fin,
                 &codes.product_code,
                 bag_id,
-                &prep.thawed_at,
-                &prep.infuse_by,
+                &prep.thawed_at(),
+                &prep.infuse_by(),
             )),
             _ => None,
         };
@@ -105,8 +105,8 @@ impl LabelFacts {
             route: spec.route.clone(),
             infusion_duration: prep.infusion_duration,
             pump_rate: prep.pump_rate,
-            start_by: prep.start_by.clone(),
-            infuse_by: prep.infuse_by.clone(),
+            start_by: prep.start_by(),
+            infuse_by: prep.infuse_by(),
             storage: spec.site.storage.clone(),
             sponsor: label.sponsor.clone(),
             investigator: label.investigator.clone(),
@@ -200,7 +200,11 @@ pub fn summary_line(prep: &Preparation) -> String {
             " + {} cells ({} container{}), {} cells, {}",
             numbers::volume(dose.draw_volume),
             dose.containers_to_thaw,
-            if dose.containers_to_thaw == 1 { "" } else { "s" },
+            if dose.containers_to_thaw == 1 {
+                ""
+            } else {
+                "s"
+            },
             numbers::count(dose.delivered_cells),
             numbers::ratio_signed_percent(dose.deviation)
         );
@@ -209,7 +213,7 @@ pub fn summary_line(prep: &Preparation) -> String {
         line,
         "; {}; infuse by {}",
         numbers::pump_rate(prep.pump_rate),
-        prep.infuse_by.time_of_day()
+        prep.infuse_by().time_of_day()
     );
     line
 }

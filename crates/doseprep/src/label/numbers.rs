@@ -66,7 +66,11 @@ pub fn grouped_decimal(value: f64, decimals: usize) -> String {
 
 fn count_number(value: f64) -> String {
     if value.abs() >= 1e6 {
-        format!("{} million ({})", grouped_decimal(value / 1e6, 2), grouped(value))
+        format!(
+            "{} million ({})",
+            grouped_decimal(value / 1e6, 2),
+            grouped(value)
+        )
     } else {
         grouped(value)
     }
@@ -183,7 +187,10 @@ mod tests {
         assert_eq!(grouped(123.0), "123");
         assert_eq!(grouped(-1234567.0), "-1,234,567");
         assert_eq!(cells_short(cells(1e8)), "100 million cells");
-        assert_eq!(cells_per_kg(CellsPerKg::exact(0.75e6)), "0.75 million cells/kg");
+        assert_eq!(
+            cells_per_kg(CellsPerKg::exact(0.75e6)),
+            "0.75 million cells/kg"
+        );
     }
 
     #[test]

@@ -41,12 +41,20 @@ pub fn worksheet(record: &PreparationRecord) -> String {
     let entered = order
         .weight_as_entered()
         .map_or_else(String::new, |text| format!(" (entered as {text})"));
-    let _ = writeln!(sheet, "   Weight: {}{entered}", numbers::kilograms(prep.body_weight));
+    let _ = writeln!(
+        sheet,
+        "   Weight: {}{entered}",
+        numbers::kilograms(prep.body_weight)
+    );
     if let Some(baseline) = prep.baseline_weight {
         let entered = order
             .baseline_weight_as_entered()
             .map_or_else(String::new, |text| format!(" (entered as {text})"));
-        let _ = writeln!(sheet, "   Baseline weight: {}{entered}", numbers::kilograms(baseline));
+        let _ = writeln!(
+            sheet,
+            "   Baseline weight: {}{entered}",
+            numbers::kilograms(baseline)
+        );
     }
     if prep.dosing_weight_from != WeightUsed::Visit {
         let _ = writeln!(sheet, "   Doses on: {}", prep.dosing_weight_from.describe());
@@ -58,7 +66,11 @@ pub fn worksheet(record: &PreparationRecord) -> String {
             numbers::kilograms(prep.dosing_weight)
         );
     } else if prep.dosing_weight_from == WeightUsed::Baseline {
-        let _ = writeln!(sheet, "   Dosing weight: {}", numbers::kilograms(prep.dosing_weight));
+        let _ = writeln!(
+            sheet,
+            "   Dosing weight: {}",
+            numbers::kilograms(prep.dosing_weight)
+        );
     }
     let _ = writeln!(sheet, "   Arm: {}   Visit: {}", prep.arm, prep.visit);
     let _ = writeln!(
@@ -69,11 +81,11 @@ pub fn worksheet(record: &PreparationRecord) -> String {
             Content::Placebo => "PLACEBO",
         }
     );
-    let _ = writeln!(sheet, "   Thawed: {}", prep.thawed_at.wall_clock());
-    if let Some(prepared) = &prep.prepared_at {
+    let _ = writeln!(sheet, "   Thawed: {}", prep.thawed_at().wall_clock());
+    if let Some(prepared) = prep.prepared_at() {
         let _ = writeln!(sheet, "   Prepared: {}", prepared.wall_clock());
     }
-    if let Some(infusion) = &prep.infusion_at {
+    if let Some(infusion) = prep.infusion_at() {
         let _ = writeln!(sheet, "   Infusion starts: {}", infusion.wall_clock());
     }
 
@@ -120,7 +132,11 @@ pub fn worksheet(record: &PreparationRecord) -> String {
                 sheet,
                 "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
                 dose.containers_to_thaw,
-                if dose.containers_to_thaw == 1 { "" } else { "s" },
+                if dose.containers_to_thaw == 1 {
+                    ""
+                } else {
+                    "s"
+                },
                 numbers::volume(lot.container_volume()),
                 lot.containers()
             );
@@ -163,7 +179,11 @@ pub fn worksheet(record: &PreparationRecord) -> String {
             let _ = writeln!(sheet, "6. Check the dose ({basis})");
             let _ = writeln!(sheet, "   Set by: {}", dose.dose_determined_by);
             let _ = writeln!(sheet, "   Target:    {}", numbers::count(dose.target_cells));
-            let _ = writeln!(sheet, "   Delivered: {}", numbers::count(dose.delivered_cells));
+            let _ = writeln!(
+                sheet,
+                "   Delivered: {}",
+                numbers::count(dose.delivered_cells)
+            );
             let _ = writeln!(
                 sheet,
                 "   Accepted:  {} to {} ({}): pass",
@@ -230,11 +250,11 @@ pub fn worksheet(record: &PreparationRecord) -> String {
         format_duration(prep.infusion_duration),
         numbers::pump_rate(prep.pump_rate)
     );
-    let _ = writeln!(sheet, "   Start by: {}", prep.start_by.wall_clock());
+    let _ = writeln!(sheet, "   Start by: {}", prep.start_by().wall_clock());
     let _ = writeln!(
         sheet,
         "   Infuse by: {} (end of infusion)",
-        prep.infuse_by.wall_clock()
+        prep.infuse_by().wall_clock()
     );
     let _ = writeln!(sheet);
     let _ = writeln!(sheet, "Prepared by: ________   Checked by: ________");

@@ -90,7 +90,8 @@ impl CellCount {
 impl CellsPerKg {
     /// A dose per kg: finite and greater than 0.
     pub fn new(field: &str, cells_per_kg: f64) -> Result<Self> {
-        check_positive(field, cells_per_kg, "cells/kg").map(|cells_per_kg| CellsPerKg { cells_per_kg })
+        check_positive(field, cells_per_kg, "cells/kg")
+            .map(|cells_per_kg| CellsPerKg { cells_per_kg })
     }
 
     /// Read "1e6 cells/kg" or "1 million cells/kg".
@@ -123,7 +124,8 @@ impl CellsPerKg {
 impl CellConcentration {
     /// A concentration in cells/mL: finite and greater than 0.
     pub fn new(field: &str, cells_per_ml: f64) -> Result<Self> {
-        check_positive(field, cells_per_ml, "cells/mL").map(|cells_per_ml| CellConcentration { cells_per_ml })
+        check_positive(field, cells_per_ml, "cells/mL")
+            .map(|cells_per_ml| CellConcentration { cells_per_ml })
     }
 
     /// Read "12.5 million cells/mL" or "1.25e7 cells/mL".
@@ -208,11 +210,14 @@ impl CellConcentration {
     }
 
     fn estimate_steps(self, target: CellCount, step: ExactVolume) -> Option<u64> {
-        let estimate =
-            target.cells / self.cells_per_ml * MICROLITRES_PER_ML as f64 / step.microlitres() as f64;
+        let estimate = target.cells / self.cells_per_ml * MICROLITRES_PER_ML as f64
+            / step.microlitres() as f64;
         // Compared in f64 before converting, so a huge draw is `None`, never
         // a saturated cast.
-        (estimate.is_finite() && estimate >= 0.0 && estimate < 1e18).then(|| estimate.round() as u64)
+        // Only an estimate (the callers settle the exact answer), so a cast of
+        // estimate + ½ serves as rounding.
+        (estimate.is_finite() && estimate >= 0.0 && estimate < 1e18)
+            .then(|| (estimate + 0.5) as u64)
     }
 
     /// Whether `volume` of this suspension holds at most `bound` cells,

@@ -20,7 +20,14 @@ pub fn parse_duration(field: &str, input: &str) -> Result<SignedDuration> {
         "s" => 1_000,
         "min" => 60_000,
         "h" => 3_600_000,
-        _ => return Err(unknown_unit(field, input, raw.unit, "write ms, s, min or h")),
+        _ => {
+            return Err(unknown_unit(
+                field,
+                input,
+                raw.unit,
+                "write ms, s, min or h",
+            ))
+        }
     };
     let invalid = || {
         DoseError::invalid_quantity(
@@ -58,7 +65,9 @@ pub fn format_duration(duration: SignedDuration) -> String {
 
 /// A duration in hours, for rates (display and pump rates only).
 pub(crate) fn hours(duration: SignedDuration) -> f64 {
-    duration.as_millis() as f64 / 3_600_000.0
+    // Whole milliseconds (checked on the way in) as one exact f64, then one division.
+    let ms = duration.as_secs() as f64 * 1000.0 + f64::from(duration.subsec_millis());
+    ms / 3_600_000.0
 }
 
 #[cfg(test)]
@@ -90,9 +99,15 @@ mod tests {
     fn durations_print_in_the_largest_unit_that_divides() {
         assert_eq!(format_duration(SignedDuration::from_mins(90)), "90 min");
         assert_eq!(format_duration(SignedDuration::from_hours(3)), "3 h");
-        assert_eq!(format_duration(SignedDuration::from_millis(7_920_000)), "132 min");
+        assert_eq!(
+            format_duration(SignedDuration::from_millis(7_920_000)),
+            "132 min"
+        );
         assert_eq!(format_duration(SignedDuration::from_secs(45)), "45 s");
         assert_eq!(format_duration(SignedDuration::from_millis(1_500)), "1.5 s");
-        assert_eq!(format_duration(SignedDuration::from_millis(1_250)), "1.25 s");
+        assert_eq!(
+            format_duration(SignedDuration::from_millis(1_250)),
+            "1.25 s"
+        );
     }
 }

@@ -61,7 +61,10 @@ mod tests {
         );
         assert_eq!(compare_products(0.1, 3, 0.3, 1), Ordering::Greater); // 0.1 is above 1/10 in binary
         assert_eq!(compare_products(0.5, 2, 1.0, 1), Ordering::Equal);
-        assert_eq!(compare_products(1e300, 1, 1e-300, u64::MAX), Ordering::Greater);
+        assert_eq!(
+            compare_products(1e300, 1, 1e-300, u64::MAX),
+            Ordering::Greater
+        );
         assert_eq!(compare_products(1e-300, u64::MAX, 1e300, 1), Ordering::Less);
         assert_eq!(compare_products(0.0, 5, 0.0, 7), Ordering::Equal);
         assert_eq!(compare_products(5e-324, 1, 0.0, 1), Ordering::Greater);

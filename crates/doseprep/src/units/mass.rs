@@ -149,7 +149,11 @@ impl DmsoExposure {
 
     /// The DMSO a draw carries per kg of `weight`: volume × DMSO volume
     /// fraction × DMSO density ÷ weight.
-    pub fn of_draw(draw: ExactVolume, fraction: uom::si::f64::Ratio, weight: BodyWeight) -> DmsoExposure {
+    pub fn of_draw(
+        draw: ExactVolume,
+        fraction: uom::si::f64::Ratio,
+        weight: BodyWeight,
+    ) -> DmsoExposure {
         let fraction = fraction.get::<uom::si::ratio::ratio>();
         DmsoExposure {
             g_per_kg: draw.ml() * fraction * DMSO_DENSITY.g_per_ml / weight.kg(),
@@ -190,7 +194,10 @@ mod tests {
 
     #[test]
     fn masses_and_densities() {
-        assert_eq!(Density::parse("d", "1.005 g/mL").map(Density::g_per_ml), Ok(1.005));
+        assert_eq!(
+            Density::parse("d", "1.005 g/mL").map(Density::g_per_ml),
+            Ok(1.005)
+        );
         let mass = Density::exact_for_test(1.04) * ExactVolume::from_microlitres(5_800);
         assert!((mass.grams() - 6.032).abs() < 1e-12);
         // 5.8 mL × 5% × 1.10 g/mL ÷ 72.5747792 kg.

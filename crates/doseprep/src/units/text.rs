@@ -150,7 +150,10 @@ fn numeric_prefix_len(text: &str) -> usize {
 /// exponent (the `f64` value is used then, and exact units refuse it).
 fn parse_decimal(number: &str) -> Option<Decimal> {
     let (mantissa, exponent) = match number.find(['e', 'E']) {
-        Some(at) => (number.get(..at)?, number.get(at + 1..)?.parse::<i32>().ok()?),
+        Some(at) => (
+            number.get(..at)?,
+            number.get(at + 1..)?.parse::<i32>().ok()?,
+        ),
         None => (number, 0),
     };
     if exponent.unsigned_abs() > 1000 {

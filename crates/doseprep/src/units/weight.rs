@@ -46,10 +46,7 @@ impl BodyWeight {
 
     fn from_pounds_for(field: &str, lb: f64) -> Result<Self> {
         let lb = check_positive(field, lb, "lb")?;
-        Self::from_kg_for(
-            field,
-            lb * POUND_IN_KG_NUMERATOR / POUND_IN_KG_DENOMINATOR,
-        )
+        Self::from_kg_for(field, lb * POUND_IN_KG_NUMERATOR / POUND_IN_KG_DENOMINATOR)
     }
 
     /// Read "72.4 kg", "72.4kg", "160 lb" or "160 lbs". A bare number is an
