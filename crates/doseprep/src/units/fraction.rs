@@ -60,3 +60,9 @@ pub fn value(fraction: Ratio) -> f64 {
 pub(crate) fn exact(value: f64) -> Ratio {
     Ratio::new::<ratio>(value)
 }
+
+/// A fraction from its plain number, unchecked: for specs built in code,
+/// which `Protocol::new` checks field by field.
+pub fn of(value: f64) -> Ratio {
+    Ratio::new::<ratio>(value)
+}
