@@ -2,10 +2,14 @@
 
 Every number comes from the doseprep Rust core; this package only carries it
 to Python. Invalid input raises a subclass of :class:`DoseError` (itself a
-``ValueError``) whose message names the value, the limit and the fix.
+``ValueError``) whose message names the value, the limit and the fix, and
+whose ``kind``, ``field``, ``value``, ``limit`` and ``fix`` say the same one
+by one.
 """
 
 from doseprep._core import (
+    DayOrder,
+    DayPlan,
     DmsoLimitError,
     DoseError,
     ImplausibleWeightError,
@@ -21,13 +25,20 @@ from doseprep._core import (
     PreparationRecord,
     Protocol,
     ProtocolError,
+    Randomization,
+    RandomizationError,
     RecordError,
+    SyringeError,
+    ThawSession,
     ThawWindowError,
     UnitError,
     UnknownArmError,
     UnknownVisitError,
     Verification,
     ViabilityError,
+    WeighedCheck,
+    check_weighed,
+    plan_day,
     prepare,
     prepare_many,
     verify,
@@ -37,6 +48,8 @@ from doseprep._core import (
 __version__: str = version()
 
 __all__ = [
+    "DayOrder",
+    "DayPlan",
     "DmsoLimitError",
     "DoseError",
     "ImplausibleWeightError",
@@ -52,14 +65,21 @@ __all__ = [
     "PreparationRecord",
     "Protocol",
     "ProtocolError",
+    "Randomization",
+    "RandomizationError",
     "RecordError",
+    "SyringeError",
+    "ThawSession",
     "ThawWindowError",
     "UnitError",
     "UnknownArmError",
     "UnknownVisitError",
     "Verification",
     "ViabilityError",
+    "WeighedCheck",
     "__version__",
+    "check_weighed",
+    "plan_day",
     "prepare",
     "prepare_many",
     "verify",

@@ -1,12 +1,14 @@
 """Type stubs for doseprep._core, the compiled Rust binding (checked by mypy.stubtest)."""
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, ClassVar, final
+from typing import Any, ClassVar, Literal, final
 from typing import Protocol as _Protocol
 
 __all__ = [
+    "DayOrder",
+    "DayPlan",
     "DmsoLimitError",
     "DoseError",
     "ImplausibleWeightError",
@@ -22,13 +24,20 @@ __all__ = [
     "PreparationRecord",
     "Protocol",
     "ProtocolError",
+    "Randomization",
+    "RandomizationError",
     "RecordError",
+    "SyringeError",
+    "ThawSession",
     "ThawWindowError",
     "UnitError",
     "UnknownArmError",
     "UnknownVisitError",
     "Verification",
     "ViabilityError",
+    "WeighedCheck",
+    "check_weighed",
+    "plan_day",
     "prepare",
     "prepare_many",
     "verify",
@@ -45,49 +54,114 @@ class _Quantity(_Protocol):
 
 _Weight = float | int | str | _Quantity
 _Time = datetime | str
+_Path = str | os.PathLike[str]
 
 class DoseError(ValueError):
-    kind: ClassVar[str]
+    """Base class of every doseprep error: the input was wrong, not the program.
 
-class UnitError(DoseError): ...
-class InvalidQuantityError(DoseError): ...
-class ImplausibleWeightError(DoseError): ...
-class UnknownArmError(DoseError): ...
-class UnknownVisitError(DoseError): ...
-class ViabilityError(DoseError): ...
-class LotTooDiluteError(DoseError): ...
-class NotEnoughContainersError(DoseError): ...
-class OutsideToleranceError(DoseError): ...
-class DmsoLimitError(DoseError): ...
-class ThawWindowError(DoseError): ...
-class InvalidTimeError(DoseError): ...
-class InvalidInputError(DoseError): ...
-class ProtocolError(DoseError): ...
-class RecordError(DoseError): ...
+    ``kind`` names the kind; ``field``, ``value``, ``limit`` and ``fix`` give the
+    input concerned, its value, the limit it broke and what to do (None where
+    they do not apply).
+    """
+
+    kind: ClassVar[str]
+    field: str | None
+    value: str | None
+    limit: str | None
+    fix: str | None
+
+class UnitError(DoseError):
+    """A quantity without a unit, with an unknown unit, or not a number."""
+
+class InvalidQuantityError(DoseError):
+    """NaN, infinity, zero, a negative or an absurd quantity."""
+
+class ImplausibleWeightError(DoseError):
+    """A body weight outside the protocol's plausible range."""
+
+class UnknownArmError(DoseError):
+    """An arm the protocol does not define."""
+
+class UnknownVisitError(DoseError):
+    """A visit the protocol does not define."""
+
+class ViabilityError(DoseError):
+    """Viability outside 0-1 or under the protocol floor."""
+
+class LotTooDiluteError(DoseError):
+    """The draw the dose needs does not fit in the bag."""
+
+class NotEnoughContainersError(DoseError):
+    """Fewer containers on hand than the draw needs."""
+
+class OutsideToleranceError(DoseError):
+    """The rounded draw delivers a dose outside the acceptable range."""
+
+class DmsoLimitError(DoseError):
+    """DMSO exposure over the protocol limit, or a lot that does not give its DMSO fraction."""
+
+class ThawWindowError(DoseError):
+    """Thaw after preparation, or the infusion would end too late."""
+
+class InvalidTimeError(DoseError):
+    """A time without a UTC offset, or one that cannot be read."""
+
+class InvalidInputError(DoseError):
+    """An empty id, an unknown column or another unusable input."""
+
+class ProtocolError(DoseError):
+    """A protocol file that is malformed or breaks a rule."""
+
+class RecordError(DoseError):
+    """A preparation record that cannot be read or verified."""
+
+class SyringeError(DoseError):
+    """A draw larger than every syringe the protocol lists."""
+
+class RandomizationError(DoseError):
+    """An order that disagrees with the randomization list, or an unusable list."""
 
 @final
 class Protocol:
+    """A trial protocol: trial facts and site settings, checked once."""
+
     @staticmethod
-    def care_ssc() -> Protocol: ...
+    def care_ssc() -> Protocol:
+        """The built-in CARE-SSc protocol with this project's site defaults."""
     @staticmethod
-    def from_toml(text: str) -> Protocol: ...
+    def from_toml(text: str) -> Protocol:
+        """A protocol from TOML text."""
     @staticmethod
-    def from_json(text: str) -> Protocol: ...
+    def from_json(text: str) -> Protocol:
+        """A protocol from JSON text."""
     @staticmethod
-    def from_file(path: str | os.PathLike[str]) -> Protocol: ...
+    def from_file(path: _Path) -> Protocol:
+        """A protocol from a file: JSON if the name ends in ``.json``, else TOML."""
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """Short name, e.g. "CARE-SSc"."""
     @property
-    def visits(self) -> list[str]: ...
+    def visits(self) -> list[str]:
+        """Visit names in order."""
     @property
-    def arms(self) -> dict[str, dict[str, str]]: ...
+    def arms(self) -> dict[str, dict[str, Literal["active", "placebo"]]]:
+        """Arm → visit → "active" or "placebo"."""
     @property
-    def fingerprint(self) -> str: ...
-    def to_json(self) -> str: ...
+    def time_zone(self) -> str:
+        """The IANA time zone of the site's clock."""
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the protocol's canonical JSON."""
+    def to_json(self) -> str:
+        """The canonical JSON form."""
     def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class Lot:
+    """One lot of the cell product: its post-thaw figures and what is on hand."""
+
     def __new__(
         cls,
         *,
@@ -95,11 +169,23 @@ class Lot:
         viable_cells_per_ml: float,
         viability: float,
         container_volume_ml: float,
-        containers: int,
+        containers: int | float,
         dmso_fraction: float | None = None,
+        extractable_volume_ml: float | None = None,
+        expires_at: _Time | None = None,
     ) -> Lot: ...
     @staticmethod
-    def from_toml(text: str) -> Lot: ...
+    def from_toml(text: str) -> Lot:
+        """A lot from TOML text (quantities with units, e.g. ``container_volume = "10 mL"``)."""
+    @staticmethod
+    def from_json(text: str) -> Lot:
+        """A lot from JSON text (the same keys as a lot file)."""
+    @staticmethod
+    def from_file(path: _Path) -> Lot:
+        """A lot from a file: JSON if the name ends in ``.json``, else TOML."""
+    @staticmethod
+    def many_from_file(path: _Path) -> list[Lot]:
+        """The lots of a day from a file of ``[[lot]]`` tables (or one lot)."""
     @property
     def lot_id(self) -> str: ...
     @property
@@ -109,13 +195,21 @@ class Lot:
     @property
     def container_volume_ml(self) -> float: ...
     @property
+    def extractable_volume_ml(self) -> float | None: ...
+    @property
     def containers(self) -> int: ...
     @property
     def dmso_fraction(self) -> float | None: ...
+    def to_json(self) -> str:
+        """The lot as JSON (a lot file's keys)."""
     def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class Order:
+    """One participant's infusion at one visit."""
+
     def __new__(
         cls,
         *,
@@ -125,7 +219,16 @@ class Order:
         visit: str,
         thawed_at: _Time,
         prepared_at: _Time | None = None,
+        infusion_at: _Time | None = None,
+        baseline_weight: _Weight | None = None,
+        bag_id: str | None = None,
     ) -> Order: ...
+    @staticmethod
+    def from_json(text: str) -> Order:
+        """An order from its JSON (as in a record)."""
+    @staticmethod
+    def from_csv(path: _Path) -> list[Order | DoseError]:
+        """The orders of a batch CSV; a bad cell is that row's DoseError, in its place."""
     @property
     def participant(self) -> str: ...
     @property
@@ -133,19 +236,32 @@ class Order:
     @property
     def weight_as_entered(self) -> str | None: ...
     @property
+    def baseline_weight_kg(self) -> float | None: ...
+    @property
     def arm(self) -> str: ...
     @property
     def visit(self) -> str: ...
     @property
+    def bag_id(self) -> str | None: ...
+    @property
     def thawed_at(self) -> datetime: ...
     @property
-    def prepared_at(self) -> datetime: ...
+    def prepared_at(self) -> datetime | None: ...
+    @property
+    def infusion_at(self) -> datetime | None: ...
+    def to_json(self) -> str:
+        """The order as JSON."""
     def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class Preparation:
+    """One bag: active or placebo. Every dose field of a placebo is None."""
+
     @property
-    def content(self) -> str: ...
+    def content(self) -> Literal["active", "placebo"]:
+        """"active" or "placebo"."""
     @property
     def participant(self) -> str: ...
     @property
@@ -153,19 +269,40 @@ class Preparation:
     @property
     def visit(self) -> str: ...
     @property
+    def bag_id(self) -> str | None:
+        """The bag id on the label, if given or planned."""
+    @property
     def body_weight_kg(self) -> float: ...
+    @property
+    def baseline_weight_kg(self) -> float | None: ...
     @property
     def dosing_weight_kg(self) -> float: ...
     @property
+    def dosing_weight_from(self) -> Literal["visit", "baseline", "visit-changed"]:
+        """Which weight doses."""
+    @property
     def lot_id(self) -> str | None: ...
     @property
-    def target_cells(self) -> float: ...
+    def target_cells(self) -> float | None: ...
     @property
-    def acceptable_range(self) -> tuple[float, float]: ...
+    def acceptable_range(self) -> tuple[float, float] | None:
+        """(lowest, highest) acceptable delivered cells."""
     @property
-    def unrounded_draw_volume_ml(self) -> float: ...
+    def dose_determined_by(self) -> str | None:
+        """In words, what set the target: the rule, the band, a cap."""
     @property
-    def draw_volume_ml(self) -> float: ...
+    def unrounded_draw_volume_ml(self) -> float | None: ...
+    @property
+    def draw_volume_ml(self) -> float | None: ...
+    @property
+    def syringe_capacity_ml(self) -> float | None:
+        """The syringe drawn with, where the protocol lists syringes."""
+    @property
+    def draw_graduation_ml(self) -> float | None:
+        """The graduation the draw was rounded to."""
+    @property
+    def rounding(self) -> Literal["half-up", "down-for-maximum"] | None:
+        """Half up, or down where half up would pass a hard maximum."""
     @property
     def diluent(self) -> str: ...
     @property
@@ -173,13 +310,14 @@ class Preparation:
     @property
     def final_volume_ml(self) -> float: ...
     @property
-    def delivered_cells(self) -> float: ...
+    def delivered_cells(self) -> float | None: ...
     @property
-    def deviation(self) -> float | None: ...
+    def deviation(self) -> float | None:
+        """Signed fraction (0.0014 is +0.14%)."""
     @property
-    def final_concentration_cells_per_ml(self) -> float: ...
+    def final_concentration_cells_per_ml(self) -> float | None: ...
     @property
-    def containers_to_thaw(self) -> int: ...
+    def containers_to_thaw(self) -> int | None: ...
     @property
     def dmso_g_per_kg(self) -> float | None: ...
     @property
@@ -187,33 +325,87 @@ class Preparation:
     @property
     def pump_rate_ml_per_h(self) -> float: ...
     @property
-    def prepared_at(self) -> datetime: ...
+    def expected_net_mass_g(self) -> float | None:
+        """Expected net mass of the filled bag, where the site weighs bags."""
     @property
-    def start_by(self) -> datetime: ...
+    def draws(self) -> list[tuple[str, int, float]]:
+        """(lot_id, container, volume_ml) for each container a day plan allocated."""
     @property
-    def infuse_by(self) -> datetime: ...
-    def summary(self) -> str: ...
-    def blinded_label(self) -> str: ...
-    def worksheet(self) -> str: ...
-    def record(self) -> PreparationRecord: ...
-    def to_json(self) -> str: ...
-    def to_dict(self) -> dict[str, Any]: ...
+    def thawed_at(self) -> datetime: ...
+    @property
+    def thaw_session(self) -> datetime:
+        """The thaw time of the bag's session (the same as ``thawed_at``)."""
+    @property
+    def prepared_at(self) -> datetime | None: ...
+    @property
+    def infusion_at(self) -> datetime | None: ...
+    @property
+    def start_by(self) -> datetime:
+        """Latest start of the infusion."""
+    @property
+    def infuse_by(self) -> datetime:
+        """Latest end of the infusion."""
+    def blinded_label(self) -> str:
+        """The text of the bag's label: byte-identical for an active bag and its matched placebo."""
+    def summary(self) -> str:
+        """One unblinded line: content, volumes, cells, rate, infuse-by time."""
+    def worksheet(self) -> str:
+        """The unblinded pharmacy worksheet: every step with its quantity."""
+    def record(self) -> PreparationRecord:
+        """The verifiable record of this preparation and its inputs."""
+    def to_json(self) -> str:
+        """The preparation as JSON (quantities named by unit, times RFC 9557)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The preparation as a dict of JSON values."""
     def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
+
+@final
+class WeighedCheck:
+    """The outcome of weighing a filled bag."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def weighed_g(self) -> float: ...
+    @property
+    def expected_g(self) -> float: ...
+    @property
+    def accepted_range_g(self) -> tuple[float, float]: ...
+    @property
+    def deviation(self) -> float: ...
+    @property
+    def message(self) -> str: ...
+    def __bool__(self) -> bool: ...
 
 @final
 class PreparationRecord:
+    """Every input and output of one preparation; JSON round-trips exactly."""
+
     @staticmethod
-    def from_json(text: str) -> PreparationRecord: ...
+    def from_json(text: str) -> PreparationRecord:
+        """Read a record from JSON."""
+    @staticmethod
+    def _preparation_from_json(text: str) -> Preparation: ...
+    def preparation(self) -> Preparation:
+        """The preparation this record holds, with its inputs."""
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
+    def worksheet(self) -> str:
+        """The unblinded worksheet, made from this record alone."""
     @property
     def library_version(self) -> str: ...
     @property
     def protocol_fingerprint(self) -> str: ...
     def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
 class Verification:
+    """The outcome of ``verify``."""
+
     @property
     def ok(self) -> bool: ...
     @property
@@ -223,7 +415,84 @@ class Verification:
     def __bool__(self) -> bool: ...
     def __eq__(self, value: object, /) -> bool: ...
 
-def verify(record: PreparationRecord | str) -> Verification: ...
+@final
+class Randomization:
+    """The unblinded randomization list: participant → arm."""
+
+    @staticmethod
+    def from_csv(path: _Path, /, *, protocol: Protocol | None = None) -> Randomization:
+        """Read ``participant,arm`` CSV (a byte-order mark allowed)."""
+    @staticmethod
+    def from_csv_text(text: str, /, *, protocol: Protocol | None = None) -> Randomization:
+        """The same from CSV text."""
+    def arm(self, participant: str) -> str | None: ...
+    def __len__(self) -> int: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class DayOrder:
+    """One order of a day: no arm (the list gives it), the weight and the infusion time."""
+
+    def __new__(
+        cls,
+        *,
+        participant: str,
+        visit: str,
+        weight: _Weight,
+        infusion_at: _Time,
+        baseline_weight: _Weight | None = None,
+        arm: str | None = None,
+    ) -> DayOrder: ...
+    @staticmethod
+    def from_csv(path: _Path) -> list[DayOrder | DoseError]:
+        """The orders of a day's CSV; a bad cell is that row's DoseError, in its place."""
+    @property
+    def participant(self) -> str: ...
+    @property
+    def visit(self) -> str: ...
+    @property
+    def weight_kg(self) -> float: ...
+    @property
+    def arm(self) -> str | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class ThawSession:
+    """One thaw of a day: when, which lot, which containers."""
+
+    @property
+    def thawed_at(self) -> datetime: ...
+    @property
+    def lot_id(self) -> str: ...
+    @property
+    def containers(self) -> list[int]: ...
+
+@final
+class DayPlan:
+    """The plan of a day."""
+
+    @property
+    def bags(self) -> list[Preparation | DoseError]:
+        """One entry per order, in order: the bag, or the DoseError that stops it."""
+    @property
+    def thaws(self) -> list[ThawSession]: ...
+    @property
+    def remaining(self) -> dict[str, int]:
+        """Containers left in the freezer after the day, by lot."""
+    @property
+    def held_for_blinding(self) -> dict[str, int]:
+        """Of those, containers counted against placebo bags as their twins would use them."""
+    def summary(self) -> str:
+        """A one-screen overview for the ward: no arm, content, lot or volume drawn."""
+    def pick_list(self) -> str:
+        """The pick list for the freezer, in thaw order (pharmacy)."""
+
+def verify(record: PreparationRecord | str) -> Verification:
+    """Recompute a record from its inputs and compare."""
+
+def check_weighed(prep: Preparation, /, *, net_mass_g: float) -> WeighedCheck:
+    """Compare a bag's weighed net mass (g) with what its volumes should weigh."""
+
 def prepare(
     protocol: Protocol,
     /,
@@ -235,12 +504,30 @@ def prepare(
     lot: Lot,
     thawed_at: _Time,
     prepared_at: _Time | None = None,
-) -> Preparation: ...
+    infusion_at: _Time | None = None,
+    baseline_weight: _Weight | None = None,
+    bag_id: str | None = None,
+) -> Preparation:
+    """Prepare the bag an order calls for: the active bag, or its matched placebo."""
+
 def prepare_many(
     protocol: Protocol,
     orders: Iterable[Order | dict[str, Any]],
     /,
     *,
     lot: Lot,
-) -> list[Preparation | DoseError]: ...
-def version() -> str: ...
+) -> list[Preparation | DoseError]:
+    """Prepare many orders from one lot; a DoseError in the place of each that fails."""
+
+def plan_day(
+    protocol: Protocol,
+    orders: Sequence[DayOrder],
+    /,
+    *,
+    lots: Sequence[Lot],
+    randomization: Randomization,
+) -> DayPlan:
+    """Plan a day: sessions, containers, a bag id each."""
+
+def version() -> str:
+    """The version of the doseprep core this module was built from."""

@@ -216,8 +216,7 @@ impl CellConcentration {
         // a saturated cast.
         // Only an estimate (the callers settle the exact answer), so a cast of
         // estimate + ½ serves as rounding.
-        (estimate.is_finite() && estimate >= 0.0 && estimate < 1e18)
-            .then(|| (estimate + 0.5) as u64)
+        (0.0..1e18).contains(&estimate).then_some((estimate + 0.5) as u64)
     }
 
     /// Whether `volume` of this suspension holds at most `bound` cells,

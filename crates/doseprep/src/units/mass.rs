@@ -23,7 +23,7 @@ pub struct Grams {
 impl Grams {
     /// A weighed mass: finite and at least 0 g.
     pub fn new(field: &str, grams: f64) -> Result<Grams> {
-        if grams.is_finite() && grams >= 0.0 && grams <= 1e15 {
+        if (0.0..=1e15).contains(&grams) {
             Ok(Grams { grams })
         } else {
             Err(DoseError::invalid_quantity(

@@ -1,8 +1,8 @@
 //! Volumes. A volume that is measured out ([`ExactVolume`]) is a whole
-//! number of microlitres, so 5.8 mL is exactly 5.8 and sums such as diluent
-//! + draw = 50 mL hold exactly. A volume that is only computed (the draw
-//! before rounding) is a [`ComputedVolume`] in mL. Neither is a `uom`
-//! `Volume`: its cubic-metre base turns 5.8 mL into 5.800000000000001 mL.
+//! number of microlitres, so 5.8 mL is exactly 5.8 and sums such as
+//! diluent plus draw = 50 mL hold exactly. A volume that is only computed
+//! (the draw before rounding) is a [`ComputedVolume`] in mL. Neither is a
+//! `uom` `Volume`: its cubic-metre base turns 5.8 mL into 5.800000000000001 mL.
 
 use std::fmt;
 

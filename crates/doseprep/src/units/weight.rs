@@ -78,7 +78,8 @@ impl BodyWeight {
         Self::from_unit_for("weight", value, unit)
     }
 
-    fn from_unit_for(field: &str, value: f64, unit: &str) -> Result<Self> {
+    /// [`BodyWeight::from_unit`] for a named input.
+    pub fn from_unit_for(field: &str, value: f64, unit: &str) -> Result<Self> {
         let shown = format!("{value} {unit}");
         match unit.trim().to_ascii_lowercase().as_str() {
             "" => Err(missing_unit(field, &shown, "'72.4 kg' or '160 lb'")),

@@ -1,0 +1,24 @@
+//! Arguments in, results out: typed `FromPyObject` argument types (a number,
+//! a count, a weight, a time) and the conversion of core values to Python
+//! objects. No dose rule lives here: each type only classifies what Python
+//! gave and hands it to the core, which checks it and names the field.
+
+mod number;
+mod time;
+mod weight;
+
+pub use number::{Count, Number};
+pub use time::{py_datetime, TimeArg};
+pub use weight::WeightArg;
+
+use pyo3::prelude::*;
+
+/// JSON text as Python values (times as ISO 8601 strings).
+pub fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// A Python string literal for a repr: 'CARE-012'.
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}

@@ -1,0 +1,67 @@
+//! Numbers and counts as Python gives them.
+
+use pyo3::exceptions::PyOverflowError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyFloat, PyInt};
+use pyo3::Borrowed;
+
+use crate::errors::type_error;
+
+/// Any real number (anything with `__float__`, but not a bool). An int too
+/// large for a float arrives as infinity, which the core refuses with the
+/// field's message.
+pub struct Number(pub f64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Number {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(float) = obj.cast_exact::<PyFloat>() {
+            return Ok(Number(float.value()));
+        }
+        if obj.is_instance_of::<PyBool>() {
+            return Err(type_error("the value", "a number", &obj));
+        }
+        match obj.extract::<f64>() {
+            Ok(number) => Ok(Number(number)),
+            Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Ok(Number(f64::INFINITY)),
+            Err(_) => Err(type_error("the value", "a number", &obj)),
+        }
+    }
+}
+
+/// A count as given: an int of any size, or a float (4.0 is a count; 2.5,
+/// NaN and infinities are not, which the core says).
+pub enum Count {
+    /// An int (`None` beyond 128 bits).
+    Int(Option<i128>),
+    /// A float.
+    Float(f64),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Count {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() {
+            return Err(type_error("a count", "an int", &obj));
+        }
+        if obj.is_instance_of::<PyInt>() {
+            return Ok(Count::Int(obj.extract::<i128>().ok()));
+        }
+        obj.extract::<Number>()
+            .map(|n| Count::Float(n.0))
+            .map_err(|_| type_error("a count", "an int", &obj))
+    }
+}
+
+impl Count {
+    /// The number of containers, checked by the core.
+    pub fn containers(self) -> doseprep::Result<u32> {
+        match self {
+            Count::Int(Some(n)) => doseprep::Lot::container_count_from_int(n),
+            Count::Int(None) => doseprep::Lot::container_count(f64::INFINITY),
+            Count::Float(x) => doseprep::Lot::container_count(x),
+        }
+    }
+}

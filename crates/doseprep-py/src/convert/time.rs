@@ -1,0 +1,145 @@
+//! Times as Python gives them (an aware `datetime`, or ISO 8601 text with an
+//! offset) and as it gets them back: an aware `datetime` whose tzinfo is the
+//! site's offset at that instant, named by the zone's abbreviation ("EST").
+
+use std::sync::Mutex;
+
+use doseprep::SiteTime;
+use jiff::tz::{Offset, TimeZone};
+use jiff::ZonedDateTime;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDateTime, PyDelta, PyDeltaAccess, PyString};
+use pyo3::Borrowed;
+
+use crate::errors::type_error;
+
+/// A time argument, classified; [`TimeArg::resolve`] converts it for a field.
+pub enum TimeArg<'py> {
+    /// ISO 8601 text.
+    Text(String),
+    /// A `datetime` object.
+    DateTime(Bound<'py, PyDateTime>),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(text) = obj.cast::<PyString>() {
+            return Ok(TimeArg::Text(text.to_str()?.to_owned()));
+        }
+        obj.cast::<PyDateTime>()
+            .map(|dt| TimeArg::DateTime(dt.to_owned()))
+            .map_err(|_| type_error("a time", "a datetime with a tzinfo, or an ISO 8601 string", &obj))
+    }
+}
+
+/// The last `datetime` converted, held by a strong reference so that the
+/// identity test cannot be fooled by a freed and reused address. Only
+/// datetimes whose tzinfo is a `datetime.timezone` or a `ZoneInfo` (which
+/// cannot change their offsets) are kept.
+static LAST: Mutex<Option<(Py<PyAny>, ZonedDateTime)>> = Mutex::new(None);
+
+impl TimeArg<'_> {
+    /// The time, or an `InvalidTimeError` naming `field`.
+    pub fn resolve(&self, field: &str) -> PyResult<ZonedDateTime> {
+        match self {
+            TimeArg::Text(text) => doseprep::parse_time(field, text).map_err(crate::errors::to_py_err),
+            TimeArg::DateTime(datetime) => {
+                if let Ok(guard) = LAST.lock() {
+                    if let Some((object, time)) = guard.as_ref() {
+                        if object.is(datetime) {
+                            return Ok(time.clone());
+                        }
+                    }
+                }
+                let time = convert(field, datetime)?;
+                if cacheable(datetime)? {
+                    if let Ok(mut guard) = LAST.lock() {
+                        *guard = Some((datetime.clone().into_any().unbind(), time.clone()));
+                    }
+                }
+                Ok(time)
+            }
+        }
+    }
+}
+
+fn invalid_time(field: &str, input: String, reason: &str) -> PyErr {
+    crate::errors::to_py_err(doseprep::DoseError::InvalidTime {
+        field: field.to_owned(),
+        input,
+        reason: reason.to_owned(),
+    })
+}
+
+fn convert(field: &str, datetime: &Bound<'_, PyDateTime>) -> PyResult<ZonedDateTime> {
+    let py = datetime.py();
+    let offset = datetime.call_method0(intern!(py, "utcoffset"))?;
+    if offset.is_none() {
+        return Err(invalid_time(
+            field,
+            datetime.str()?.to_string(),
+            "it has no time zone; pass an aware datetime, e.g. datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo(\"America/Toronto\"))",
+        ));
+    }
+    let offset = offset.cast::<PyDelta>()?;
+    let offset_seconds = offset.get_days() * 86_400 + offset.get_seconds();
+    // `timestamp()` is one C call, where reading seven fields is seven
+    // attribute lookups under the stable ABI. Its f64 resolves microseconds
+    // exactly for any year before 2106 (ulp < 1 µs), so rounding to the
+    // microsecond recovers the datetime's own value.
+    let seconds: f64 = datetime.call_method0(intern!(py, "timestamp"))?.extract()?;
+    let whole = seconds.floor();
+    let micros = ((seconds - whole) * 1e6).round();
+    let build = || -> Result<ZonedDateTime, jiff::Error> {
+        let timestamp = jiff::Timestamp::new(whole as i64, 0)?
+            .checked_add(jiff::SignedDuration::from_micros(micros as i64))?;
+        Ok(timestamp.to_zoned_datetime(TimeZone::fixed(Offset::from_seconds(offset_seconds)?)))
+    };
+    build().map_err(|e| invalid_time(field, datetime.to_string(), &e.to_string()))
+}
+
+fn cacheable(value: &Bound<'_, PyDateTime>) -> PyResult<bool> {
+    let py = value.py();
+    if !value.get_type().is(py.get_type::<PyDateTime>()) {
+        return Ok(false);
+    }
+    let tzinfo_type = value.getattr(intern!(py, "tzinfo"))?.get_type();
+    let module = tzinfo_type.module()?;
+    let name = tzinfo_type.name()?;
+    Ok(matches!(
+        (module.to_str()?, name.to_str()?),
+        ("datetime", "timezone") | ("zoneinfo", "ZoneInfo")
+    ))
+}
+
+/// `datetime.timezone`, imported once.
+static TIMEZONE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// An aware `datetime` for a site time: the site's offset at that instant,
+/// the tzinfo named by the zone's abbreviation.
+pub fn py_datetime<'py>(py: Python<'py>, time: &SiteTime) -> PyResult<Bound<'py, PyAny>> {
+    let zoned = time.zoned();
+    let offset = PyDelta::new(py, 0, zoned.offset().seconds(), 0, true)?;
+    let timezone = TIMEZONE.get_or_try_init(py, || {
+        Ok::<_, PyErr>(py.import("datetime")?.getattr("timezone")?.unbind())
+    })?;
+    let tzinfo = timezone.bind(py).call1((offset, time.abbreviation()))?;
+    let civil = zoned.datetime();
+    let narrow = |v: i8| u8::try_from(v).unwrap_or(0);
+    let datetime = PyDateTime::new(
+        py,
+        i32::from(civil.year()),
+        narrow(civil.month()),
+        narrow(civil.day()),
+        narrow(civil.hour()),
+        narrow(civil.minute()),
+        narrow(civil.second()),
+        u32::try_from(civil.subsec_nanosecond() / 1000).unwrap_or(0),
+        Some(tzinfo.cast::<pyo3::types::PyTzInfo>()?),
+    )?;
+    Ok(datetime.into_any())
+}

@@ -1,0 +1,120 @@
+//! Exception classes, one per kind of the core's one list
+//! (`doseprep::ErrorKind::ALL`), made when the module loads, and the mapping
+//! of a core error to an exception that a script can read: `.kind`,
+//! `.field`, `.value`, `.limit` and `.fix` beside the message.
+
+use std::ffi::CString;
+
+use doseprep::{DoseError, ErrorKind};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+/// The base class and one class per kind, in `ErrorKind::ALL` order.
+struct Classes {
+    base: Py<PyType>,
+    kinds: Vec<(ErrorKind, Py<PyType>)>,
+}
+
+static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
+
+fn new_class<'py>(py: Python<'py>, name: &str, doc: &str, base: &Bound<'py, PyType>) -> PyResult<Py<PyType>> {
+    let name = CString::new(format!("doseprep.{name}"))?;
+    let doc = CString::new(doc)?;
+    PyErr::new_type(py, &name, Some(&doc), Some(base), None)
+}
+
+fn classes(py: Python<'_>) -> PyResult<&Classes> {
+    CLASSES.get_or_try_init(py, || {
+        let value_error = py.get_type::<PyValueError>();
+        let base = new_class(
+            py,
+            "DoseError",
+            "Base class of every doseprep error: the input was wrong, not the program. \
+             `.kind` names the kind; `.field`, `.value`, `.limit` and `.fix` give the \
+             input concerned, its value, the limit it broke and what to do (None where \
+             they do not apply).",
+            &value_error,
+        )?;
+        let bound = base.bind(py);
+        bound.setattr("kind", "error")?;
+        for attribute in ["field", "value", "limit", "fix"] {
+            bound.setattr(attribute, py.None())?;
+        }
+        let kinds = ErrorKind::ALL
+            .iter()
+            .map(|&kind| {
+                let class = new_class(py, kind.class_name(), kind.summary(), bound)?;
+                class.bind(py).setattr("kind", kind.name())?;
+                Ok((kind, class))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok::<_, PyErr>(Classes { base, kinds })
+    })
+}
+
+/// Add `DoseError` and every kind's class to the module.
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let classes = classes(py)?;
+    module.add("DoseError", classes.base.bind(py))?;
+    for (kind, class) in &classes.kinds {
+        module.add(kind.class_name(), class.bind(py))?;
+    }
+    Ok(())
+}
+
+/// The base class.
+pub fn base(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
+    Ok(classes(py)?.base.bind(py).clone())
+}
+
+/// The Python exception for a core error: its kind's class, the core's
+/// message, and the error's parts as attributes.
+pub fn to_py_err(error: DoseError) -> PyErr {
+    Python::attach(|py| match build(py, &error) {
+        Ok(err) => err,
+        Err(failure) => failure,
+    })
+}
+
+fn build(py: Python<'_>, error: &DoseError) -> PyResult<PyErr> {
+    let classes = classes(py)?;
+    let kind = error.kind();
+    let class = classes
+        .kinds
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(&classes.base, |(_, class)| class)
+        .bind(py);
+    let instance = class.call1((error.to_string(),))?;
+    let parts = error.parts();
+    instance.setattr("field", parts.field)?;
+    instance.setattr("value", parts.value)?;
+    instance.setattr("limit", parts.limit)?;
+    instance.setattr("fix", parts.fix)?;
+    Ok(PyErr::from_value(instance))
+}
+
+/// A `TypeError` naming the argument, what it must be, and what it was.
+pub fn type_error(field: &str, expected: &str, value: &Bound<'_, PyAny>) -> PyErr {
+    let type_name = value
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    PyTypeError::new_err(format!("{field} must be {expected}, not {type_name}"))
+}
+
+/// Map a core result into a Python result.
+pub trait IntoPy<T> {
+    /// The value, or the core error as its exception.
+    fn py(self) -> PyResult<T>;
+}
+
+impl<T> IntoPy<T> for doseprep::Result<T> {
+    fn py(self) -> PyResult<T> {
+        self.map_err(to_py_err)
+    }
+}

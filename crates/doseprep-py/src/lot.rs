@@ -1,0 +1,142 @@
+//! `Lot`: a lot of the cell product as thawed.
+
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use doseprep as core;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::convert::{quoted, Count, Number, TimeArg};
+use crate::errors::IntoPy;
+
+/// One lot of the cell product: its post-thaw figures and what is on hand.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+pub struct Lot {
+    pub inner: core::Lot,
+}
+
+impl From<core::Lot> for Lot {
+    fn from(inner: core::Lot) -> Lot {
+        Lot { inner }
+    }
+}
+
+#[pymethods]
+impl Lot {
+    #[new]
+    #[pyo3(signature = (*, lot_id, viable_cells_per_ml, viability, container_volume_ml, containers, dmso_fraction=None, extractable_volume_ml=None, expires_at=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        lot_id: &str,
+        viable_cells_per_ml: Number,
+        viability: Number,
+        container_volume_ml: Number,
+        containers: Count,
+        dmso_fraction: Option<Number>,
+        extractable_volume_ml: Option<Number>,
+        expires_at: Option<TimeArg<'_>>,
+    ) -> PyResult<Lot> {
+        let spec = core::LotSpec {
+            lot_id: lot_id.to_owned(),
+            viable_cells_per_ml: core::CellConcentration::new("viable_cells_per_ml", viable_cells_per_ml.0).py()?,
+            viability: viability.0,
+            container_volume: core::ExactVolume::from_ml("container_volume_ml", container_volume_ml.0).py()?,
+            extractable_volume: extractable_volume_ml
+                .map(|v| core::ExactVolume::from_ml("extractable_volume_ml", v.0))
+                .transpose()
+                .py()?,
+            containers: containers.containers().py()?,
+            dmso_fraction: dmso_fraction.map(|n| n.0),
+            expires_at: expires_at.map(|t| t.resolve("expires_at")).transpose()?,
+        };
+        core::Lot::new(spec).py().map(Lot::from)
+    }
+
+    /// A lot from TOML text (quantities with units, e.g. `container_volume = "10 mL"`).
+    #[staticmethod]
+    fn from_toml(text: &str) -> PyResult<Lot> {
+        core::Lot::from_toml(text).py().map(Lot::from)
+    }
+
+    /// A lot from JSON text (the same keys as a lot file).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Lot> {
+        core::Lot::from_json(text).py().map(Lot::from)
+    }
+
+    /// A lot from a file: JSON if the name ends in `.json`, else TOML.
+    #[staticmethod]
+    fn from_file(path: PathBuf) -> PyResult<Lot> {
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
+        core::Lot::from_file_text(&path.to_string_lossy(), &text).py().map(Lot::from)
+    }
+
+    /// The lots of a day from a file of `[[lot]]` tables (or one lot).
+    #[staticmethod]
+    fn many_from_file(path: PathBuf) -> PyResult<Vec<Lot>> {
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
+        let lots = core::Lot::many_from_file_text(&path.to_string_lossy(), &text).py()?;
+        Ok(lots.into_iter().map(Lot::from).collect())
+    }
+
+    #[getter]
+    fn lot_id(&self) -> &str {
+        self.inner.lot_id()
+    }
+    #[getter]
+    fn viable_cells_per_ml(&self) -> f64 {
+        self.inner.viable_cells_per_ml().cells_per_ml()
+    }
+    #[getter]
+    fn viability(&self) -> f64 {
+        core::units::fraction::value(self.inner.viability())
+    }
+    #[getter]
+    fn container_volume_ml(&self) -> f64 {
+        self.inner.container_volume().ml()
+    }
+    #[getter]
+    fn extractable_volume_ml(&self) -> Option<f64> {
+        self.inner.extractable_volume().map(core::ExactVolume::ml)
+    }
+    #[getter]
+    fn containers(&self) -> u32 {
+        self.inner.containers()
+    }
+    #[getter]
+    fn dmso_fraction(&self) -> Option<f64> {
+        self.inner.dmso_fraction().map(core::units::fraction::value)
+    }
+
+    /// The lot as JSON (a lot file's keys).
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(crate::json_error)
+    }
+
+    fn __hash__(&self) -> PyResult<u64> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.to_json()?.hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let json = slf.get().to_json()?;
+        (py.get_type::<Lot>().getattr("from_json")?, (json,)).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        let l = &self.inner;
+        format!(
+            "Lot(lot_id={}, viable_cells_per_ml={:?}, viability={:?}, container_volume_ml={:?}, containers={}, dmso_fraction={})",
+            quoted(l.lot_id()),
+            l.viable_cells_per_ml().cells_per_ml(),
+            core::units::fraction::value(l.viability()),
+            l.container_volume().ml(),
+            l.containers(),
+            l.dmso_fraction().map_or("None".to_owned(), |f| format!("{:?}", core::units::fraction::value(f))),
+        )
+    }
+}

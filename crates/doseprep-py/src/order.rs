@@ -1,0 +1,230 @@
+//! `Order`: one participant's infusion at one visit, and building one from
+//! keyword arguments or a dict.
+
+use std::hash::{Hash, Hasher};
+
+use doseprep as core;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString, PyTuple};
+
+use crate::convert::{py_datetime, quoted, TimeArg, WeightArg};
+use crate::errors::{to_py_err, type_error, IntoPy};
+
+/// The parts of an order as Python gives them.
+pub struct OrderArgs<'py> {
+    pub participant: String,
+    pub weight: WeightArg,
+    pub arm: String,
+    pub visit: String,
+    pub thawed_at: TimeArg<'py>,
+    pub prepared_at: Option<TimeArg<'py>>,
+    pub infusion_at: Option<TimeArg<'py>>,
+    pub baseline_weight: Option<WeightArg>,
+    pub bag_id: Option<String>,
+}
+
+impl OrderArgs<'_> {
+    /// The core order; every check is the core's.
+    pub fn build(self) -> PyResult<core::Order> {
+        let (weight, as_entered) = self.weight.resolve("weight").py()?;
+        let thawed_at = self.thawed_at.resolve("thawed_at")?;
+        let mut order = core::Order::new(&self.participant, weight, &self.arm, &self.visit, thawed_at).py()?;
+        if let Some(text) = as_entered {
+            order = order.weight_entered_as(&text);
+        }
+        if let Some(time) = self.prepared_at {
+            order = order.prepared(time.resolve("prepared_at")?);
+        }
+        if let Some(time) = self.infusion_at {
+            order = order.infusion(time.resolve("infusion_at")?);
+        }
+        if let Some(baseline) = self.baseline_weight {
+            let (weight, as_entered) = baseline.resolve("baseline_weight").py()?;
+            order = order.baseline(weight);
+            if let Some(text) = as_entered {
+                order = order.baseline_entered_as(&text);
+            }
+        }
+        if let Some(text) = self.bag_id {
+            order = order.with_bag_id(core::BagId::parse(&text).py()?);
+        }
+        Ok(order)
+    }
+}
+
+/// One participant's infusion at one visit.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+pub struct Order {
+    pub inner: core::Order,
+}
+
+fn item<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyAny>>> {
+    Ok(dict.get_item(key)?.filter(|v| !v.is_none()))
+}
+
+fn required<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+    item(dict, key)?.ok_or_else(|| {
+        to_py_err(core::DoseError::InvalidInput {
+            field: key.to_string(),
+            reason: format!("the order has no '{key}'; give participant, weight, arm, visit and thawed_at"),
+        })
+    })
+}
+
+fn text<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<String> {
+    let value = required(dict, key)?;
+    value.extract::<String>().map_err(|_| type_error(&key.to_string(), "a str", &value))
+}
+
+/// An order from a `dict` (or an `Order`), as `prepare_many` takes them.
+pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
+    if let Ok(order) = item_obj.cast::<Order>() {
+        return Ok(order.get().inner.clone());
+    }
+    let dict = item_obj
+        .cast::<PyDict>()
+        .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item_obj))?;
+    let py = item_obj.py();
+    let optional_time = |key| -> PyResult<Option<TimeArg<'_>>> { item(dict, key)?.map(|v| v.extract()).transpose() };
+    OrderArgs {
+        participant: text(dict, intern!(py, "participant"))?,
+        weight: required(dict, intern!(py, "weight"))?.extract()?,
+        arm: text(dict, intern!(py, "arm"))?,
+        visit: text(dict, intern!(py, "visit"))?,
+        thawed_at: required(dict, intern!(py, "thawed_at"))?.extract()?,
+        prepared_at: optional_time(intern!(py, "prepared_at"))?,
+        infusion_at: optional_time(intern!(py, "infusion_at"))?,
+        baseline_weight: item(dict, intern!(py, "baseline_weight"))?.map(|v| v.extract()).transpose()?,
+        bag_id: item(dict, intern!(py, "bag_id"))?.map(|v| v.extract()).transpose()?,
+    }
+    .build()
+}
+
+#[pymethods]
+impl Order {
+    #[new]
+    #[pyo3(signature = (*, participant, weight, arm, visit, thawed_at, prepared_at=None, infusion_at=None, baseline_weight=None, bag_id=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new<'py>(
+        participant: String,
+        weight: WeightArg,
+        arm: String,
+        visit: String,
+        thawed_at: TimeArg<'py>,
+        prepared_at: Option<TimeArg<'py>>,
+        infusion_at: Option<TimeArg<'py>>,
+        baseline_weight: Option<WeightArg>,
+        bag_id: Option<String>,
+    ) -> PyResult<Order> {
+        OrderArgs { participant, weight, arm, visit, thawed_at, prepared_at, infusion_at, baseline_weight, bag_id }
+            .build()
+            .map(|inner| Order { inner })
+    }
+
+    /// An order from its JSON (as in a record).
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Order> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(crate::json_error)?;
+        core::Order::from_json_value(value).py().map(|inner| Order { inner })
+    }
+
+    /// The orders of a CSV file for `doseprep batch`: the columns
+    /// participant, weight, arm, visit, thawed_at and optionally
+    /// prepared_at, infusion_at, baseline_weight, bag_id. A bad header
+    /// raises; a bad cell is that row's `DoseError`, in its place.
+    #[staticmethod]
+    fn from_csv(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<Py<PyAny>>> {
+        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
+        let rows = core::table::read_csv(
+            "orders file",
+            &text,
+            &["participant", "weight", "arm", "visit", "thawed_at"],
+            &["prepared_at", "infusion_at", "baseline_weight", "bag_id"],
+        )
+        .py()?;
+        rows.iter()
+            .map(|row| match core::Order::from_row(row) {
+                Ok(inner) => Ok(Py::new(py, Order { inner })?.into_any()),
+                Err(error) => Ok(to_py_err(error).into_value(py).into_any()),
+            })
+            .collect()
+    }
+
+    #[getter]
+    fn participant(&self) -> &str {
+        self.inner.participant()
+    }
+    #[getter]
+    fn weight_kg(&self) -> f64 {
+        self.inner.weight().kg()
+    }
+    #[getter]
+    fn weight_as_entered(&self) -> Option<&str> {
+        self.inner.weight_as_entered()
+    }
+    #[getter]
+    fn baseline_weight_kg(&self) -> Option<f64> {
+        self.inner.baseline_weight().map(core::BodyWeight::kg)
+    }
+    #[getter]
+    fn arm(&self) -> &str {
+        self.inner.arm()
+    }
+    #[getter]
+    fn visit(&self) -> &str {
+        self.inner.visit()
+    }
+    #[getter]
+    fn bag_id(&self) -> Option<String> {
+        self.inner.bag_id().map(|id| id.as_text())
+    }
+    #[getter]
+    fn thawed_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        input_time(py, self.inner.thawed_at())
+    }
+    #[getter]
+    fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.prepared_at().map(|t| input_time(py, t)).transpose()
+    }
+    #[getter]
+    fn infusion_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.infusion_at().map(|t| input_time(py, t)).transpose()
+    }
+
+    /// The order as JSON.
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(crate::json_error)
+    }
+
+    fn __hash__(&self) -> PyResult<u64> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.to_json()?.hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let json = slf.get().to_json()?;
+        (py.get_type::<Order>().getattr("from_json")?, (json,)).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        let o = &self.inner;
+        format!(
+            "Order(participant={}, weight={}, arm={}, visit={}, thawed_at={})",
+            quoted(o.participant()),
+            o.weight_as_entered().map_or_else(|| format!("{:?}", o.weight().kg()), quoted),
+            quoted(o.arm()),
+            quoted(o.visit()),
+            quoted(&core::format_time(o.thawed_at()))
+        )
+    }
+}
+
+/// An input time back as a `datetime` at the offset it was given in.
+fn input_time<'py>(py: Python<'py>, time: &jiff::ZonedDateTime) -> PyResult<Bound<'py, PyAny>> {
+    let zone = time.time_zone().clone();
+    py_datetime(py, &core::SiteTime::new(time.timestamp(), zone))
+}

@@ -1,0 +1,326 @@
+//! `Preparation`: one bag, and what is printed and kept of it.
+
+use std::hash::{Hash, Hasher};
+
+use doseprep as core;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::convert::{json_loads, py_datetime, quoted, Number};
+use crate::errors::IntoPy;
+use crate::record::PreparationRecord;
+
+/// One bag: active or placebo, every number the pharmacist needs. Every
+/// dose field of a placebo is None.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+pub struct Preparation {
+    pub inner: core::Preparation,
+    // The inputs, for the label, the worksheet and the record.
+    pub protocol: core::Protocol,
+    pub order: core::Order,
+    pub lot: core::Lot,
+}
+
+impl Preparation {
+    /// The record of this preparation.
+    pub fn core_record(&self) -> PyResult<core::PreparationRecord> {
+        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone()).py()
+    }
+
+    fn dose(&self) -> Option<&core::ActiveDose> {
+        self.inner.dose.as_ref()
+    }
+}
+
+#[pymethods]
+impl Preparation {
+    /// "active" or "placebo".
+    #[getter]
+    fn content(&self) -> &'static str {
+        self.inner.content.as_str()
+    }
+    #[getter]
+    fn participant(&self) -> &str {
+        &self.inner.participant
+    }
+    #[getter]
+    fn arm(&self) -> &str {
+        &self.inner.arm
+    }
+    #[getter]
+    fn visit(&self) -> &str {
+        &self.inner.visit
+    }
+    /// The bag id on the label, if given or planned.
+    #[getter]
+    fn bag_id(&self) -> Option<String> {
+        self.inner.bag_id.map(|id| id.as_text())
+    }
+    #[getter]
+    fn body_weight_kg(&self) -> f64 {
+        self.inner.body_weight.kg()
+    }
+    #[getter]
+    fn baseline_weight_kg(&self) -> Option<f64> {
+        self.inner.baseline_weight.map(core::BodyWeight::kg)
+    }
+    #[getter]
+    fn dosing_weight_kg(&self) -> f64 {
+        self.inner.dosing_weight.kg()
+    }
+    /// "visit", "baseline" or "visit-changed".
+    #[getter]
+    fn dosing_weight_from(&self) -> PyResult<String> {
+        serde_json::to_value(self.inner.dosing_weight_from)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .ok_or_else(|| crate::json_error("dosing_weight_from"))
+    }
+    #[getter]
+    fn lot_id(&self) -> Option<&str> {
+        self.dose().map(|d| d.lot_id.as_str())
+    }
+    #[getter]
+    fn target_cells(&self) -> Option<f64> {
+        self.dose().map(|d| d.target_cells.cells())
+    }
+    /// (lowest, highest) acceptable delivered cells.
+    #[getter]
+    fn acceptable_range(&self) -> Option<(f64, f64)> {
+        self.dose().map(|d| (d.acceptable_min_cells.cells(), d.acceptable_max_cells.cells()))
+    }
+    /// In words, what set the target: the rule, the band, a cap.
+    #[getter]
+    fn dose_determined_by(&self) -> Option<String> {
+        self.dose().map(|d| d.dose_determined_by.to_string())
+    }
+    #[getter]
+    fn unrounded_draw_volume_ml(&self) -> Option<f64> {
+        self.dose().map(|d| d.unrounded_draw_volume.ml())
+    }
+    #[getter]
+    fn draw_volume_ml(&self) -> Option<f64> {
+        self.dose().map(|d| d.draw_volume.ml())
+    }
+    /// The syringe drawn with, where the protocol lists syringes.
+    #[getter]
+    fn syringe_capacity_ml(&self) -> Option<f64> {
+        self.dose().and_then(|d| d.syringe_capacity).map(core::ExactVolume::ml)
+    }
+    /// The graduation the draw was rounded to.
+    #[getter]
+    fn draw_graduation_ml(&self) -> Option<f64> {
+        self.dose().map(|d| d.draw_graduation.ml())
+    }
+    /// "half-up", or "down-for-maximum" where half up would pass a hard maximum.
+    #[getter]
+    fn rounding(&self) -> Option<&'static str> {
+        self.dose().map(|d| match d.rounding {
+            core::Rounding::HalfUp => "half-up",
+            core::Rounding::DownForMaximum => "down-for-maximum",
+        })
+    }
+    #[getter]
+    fn diluent(&self) -> &str {
+        &self.inner.diluent
+    }
+    #[getter]
+    fn diluent_volume_ml(&self) -> f64 {
+        self.inner.diluent_volume.ml()
+    }
+    #[getter]
+    fn final_volume_ml(&self) -> f64 {
+        self.inner.final_volume.ml()
+    }
+    #[getter]
+    fn delivered_cells(&self) -> Option<f64> {
+        self.dose().map(|d| d.delivered_cells.cells())
+    }
+    /// Signed fraction (0.0014 is +0.14%).
+    #[getter]
+    fn deviation(&self) -> Option<f64> {
+        self.dose().map(|d| core::units::fraction::value(d.deviation))
+    }
+    #[getter]
+    fn final_concentration_cells_per_ml(&self) -> Option<f64> {
+        self.dose().map(|d| d.final_concentration.cells_per_ml())
+    }
+    #[getter]
+    fn containers_to_thaw(&self) -> Option<u32> {
+        self.dose().map(|d| d.containers_to_thaw)
+    }
+    #[getter]
+    fn dmso_g_per_kg(&self) -> Option<f64> {
+        self.dose().and_then(|d| d.dmso).map(core::DmsoExposure::g_per_kg)
+    }
+    #[getter]
+    fn infusion_duration_min(&self) -> f64 {
+        self.inner.infusion_duration.as_secs_f64() / 60.0
+    }
+    #[getter]
+    fn pump_rate_ml_per_h(&self) -> f64 {
+        self.inner.pump_rate.ml_per_hour()
+    }
+    /// Expected net mass of the filled bag, where the site weighs bags.
+    #[getter]
+    fn expected_net_mass_g(&self) -> Option<f64> {
+        self.inner.expected_net_mass.map(core::Grams::grams)
+    }
+    /// The containers drawn from, as (lot_id, container, volume_ml), when a
+    /// day plan allocated them.
+    #[getter]
+    fn draws(&self) -> Vec<(String, u32, f64)> {
+        self.inner
+            .draws
+            .iter()
+            .map(|d| (d.lot_id.to_string(), d.container, d.volume.ml()))
+            .collect()
+    }
+    #[getter]
+    fn thawed_at<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_datetime(py, &self.inner.thawed_at())
+    }
+    /// The thaw time of the bag's session (the same as `thawed_at`).
+    #[getter]
+    fn thaw_session<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_datetime(py, &self.inner.thawed_at())
+    }
+    #[getter]
+    fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.prepared_at().map(|t| py_datetime(py, &t)).transpose()
+    }
+    #[getter]
+    fn infusion_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.infusion_at().map(|t| py_datetime(py, &t)).transpose()
+    }
+    /// Latest start of the infusion.
+    #[getter]
+    fn start_by<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_datetime(py, &self.inner.start_by())
+    }
+    /// Latest end of the infusion.
+    #[getter]
+    fn infuse_by<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        py_datetime(py, &self.inner.infuse_by())
+    }
+
+    /// The text of the bag's label: byte-identical for an active bag and its
+    /// matched placebo.
+    fn blinded_label(&self) -> String {
+        core::blinded_label(&self.protocol, &self.inner)
+    }
+
+    /// One unblinded line: content, volumes, cells, rate, infuse-by time.
+    fn summary(&self) -> String {
+        core::summary_line(&self.inner)
+    }
+
+    /// The unblinded pharmacy worksheet: every step with its quantity.
+    fn worksheet(&self) -> PyResult<String> {
+        Ok(core::worksheet(&self.core_record()?))
+    }
+
+    /// The verifiable record of this preparation and its inputs.
+    fn record(&self) -> PyResult<PreparationRecord> {
+        self.core_record().map(PreparationRecord::from)
+    }
+
+    /// The preparation as JSON (quantities named by unit, times RFC 9557).
+    fn to_json(&self) -> PyResult<String> {
+        serde_json::to_string(&self.inner).map_err(crate::json_error)
+    }
+
+    /// The preparation as a dict of JSON values.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json_loads(py, &self.to_json()?)
+    }
+
+    fn __hash__(&self) -> PyResult<u64> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.to_json()?.hash(&mut hasher);
+        Ok(hasher.finish())
+    }
+
+    /// Pickled as its record, which holds every input.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let py = slf.py();
+        let json = slf.get().core_record()?.to_json().py()?;
+        (py.get_type::<PreparationRecord>().getattr("_preparation_from_json")?, (json,)).into_pyobject(py)
+    }
+
+    fn __repr__(&self) -> String {
+        let p = &self.inner;
+        let mut text = format!(
+            "Preparation(content={}, participant={}, arm={}, visit={}, final_volume_ml={:?}, diluent_volume_ml={:?}",
+            quoted(p.content.as_str()),
+            quoted(&p.participant),
+            quoted(&p.arm),
+            quoted(&p.visit),
+            p.final_volume.ml(),
+            p.diluent_volume.ml()
+        );
+        if let Some(d) = &p.dose {
+            text.push_str(&format!(
+                ", draw_volume_ml={:?}, delivered_cells={:?}",
+                d.draw_volume.ml(),
+                d.delivered_cells.cells()
+            ));
+        }
+        text.push_str(&format!(", pump_rate_ml_per_h={:?})", p.pump_rate.ml_per_hour()));
+        text
+    }
+}
+
+/// The outcome of weighing a filled bag.
+#[pyclass(frozen, module = "doseprep")]
+pub struct WeighedCheck {
+    inner: core::WeighedCheck,
+}
+
+#[pymethods]
+impl WeighedCheck {
+    /// True when the weighed mass is within the tolerance.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok
+    }
+    #[getter]
+    fn weighed_g(&self) -> f64 {
+        self.inner.weighed.grams()
+    }
+    #[getter]
+    fn expected_g(&self) -> f64 {
+        self.inner.expected.grams()
+    }
+    /// (lowest, highest) accepted mass, g.
+    #[getter]
+    fn accepted_range_g(&self) -> (f64, f64) {
+        (self.inner.low.grams(), self.inner.high.grams())
+    }
+    /// (weighed − expected) ÷ expected, signed.
+    #[getter]
+    fn deviation(&self) -> f64 {
+        core::units::fraction::value(self.inner.deviation)
+    }
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    fn __bool__(&self) -> bool {
+        self.inner.ok
+    }
+    fn __repr__(&self) -> String {
+        format!("WeighedCheck(ok={}, message={})", if self.inner.ok { "True" } else { "False" }, quoted(&self.inner.message))
+    }
+}
+
+/// Compare a bag's weighed net mass (g) with what its volumes should weigh.
+#[pyfunction]
+#[pyo3(signature = (prep, /, *, net_mass_g))]
+pub fn check_weighed(prep: &Preparation, net_mass_g: Number) -> PyResult<WeighedCheck> {
+    let weighed = core::Grams::new("net_mass_g", net_mass_g.0).py()?;
+    core::check_weighed(&prep.protocol, &prep.inner, weighed)
+        .py()
+        .map(|inner| WeighedCheck { inner })
+}
