@@ -1,65 +1,79 @@
 """The ``doseprep`` command: the library's API for the pharmacy bench.
 
-User mistakes print one line to stderr and exit with status 2 (1 for a batch
-with failed rows, or a record that does not verify); never a traceback.
+A user mistake (a bad argument, a missing file, a bad header) prints one
+line to stderr and exits with status 2; a batch or a day with orders that
+cannot be made exits 1, with each one's reason in its output; never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 import doseprep as dp
 
-DEMO_THAWED_AT = "2026-11-25T09:00:00+00:00"
-DEMO_LOT = {
-    "lot_id": "UC-0042",
-    "viable_cells_per_ml": 12.5e6,
-    "viability": 0.93,
-    "container_volume_ml": 10.0,
-    "containers": 4,
-    "dmso_fraction": 0.05,
-}
+DEMO_THAWED_AT = "2026-11-25T09:00:00-05:00"
+DEMO_PREPARED_AT = "2026-11-25T09:20:00-05:00"
+DEMO_LOT = """
+lot_id = "UC-0042"
+viable_cells_per_ml = "12.5 million cells/mL"
+viability = 0.93
+container_volume = "10 mL"
+containers = 12
+dmso_fraction = 0.05
+"""
 DEMO_PARTICIPANT = "CARE-012"
 DEMO_WEIGHT = "72.4 kg"
+# A clinic morning: six participants, two thaw sessions.
+DEMO_RANDOMIZATION = "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\nCARE-004,B\nCARE-005,A\nCARE-006,C\n"
+DEMO_DAY = [
+    ("CARE-001", "month-0", "72.4 kg", "2026-11-25T09:00:00-05:00"),
+    ("CARE-002", "month-0", "160 lb", "2026-11-25T09:30:00-05:00"),
+    ("CARE-003", "month-3", "58 kg", "2026-11-25T10:00:00-05:00"),
+    ("CARE-004", "month-3", "91.2 kg", "2026-11-25T11:30:00-05:00"),
+    ("CARE-005", "month-3", "66 kg", "2026-11-25T12:00:00-05:00"),
+    ("CARE-006", "month-0", "80 kg", "2026-11-25T12:30:00-05:00"),
+]
+UNBLINDED = "UNBLINDED pharmacy document: keep in pharmacy, do not send to the ward"
 
 
 class UsageError(Exception):
     """A mistake in the command line or an input file."""
 
 
-def _read_text(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"cannot read {what} {path!r}: {error.strerror}") from None
-
-
 def _protocol(path: str | None) -> dp.Protocol:
     return dp.Protocol.care_ssc() if path is None else dp.Protocol.from_file(path)
-
-
-def _lot(path: str) -> dp.Lot:
-    return dp.Lot.from_toml(_read_text(path, "lot file"))
 
 
 def _rule(title: str) -> str:
     return f"--- {title} " + "-" * max(0, 72 - len(title))
 
 
+def _error_fields(error: dp.DoseError) -> dict[str, str | None]:
+    return {
+        "error": error.kind,
+        "field": error.field,
+        "value": error.value,
+        "limit": error.limit,
+        "fix": error.fix,
+        "message": str(error),
+    }
+
+
 def cmd_demo(_: argparse.Namespace) -> int:
     protocol = dp.Protocol.care_ssc()
-    lot = dp.Lot(**DEMO_LOT)  # type: ignore[arg-type]
+    lot = dp.Lot.from_toml(DEMO_LOT)
     print(f"{protocol.name}: participant {DEMO_PARTICIPANT}, {DEMO_WEIGHT}, lot {lot.lot_id}")
     print(
         f"lot: {lot.viable_cells_per_ml / 1e6:g} million viable cells/mL,"
         f" viability {lot.viability:g}, {lot.containers} x {lot.container_volume_ml:g} mL,"
-        f" thawed {DEMO_THAWED_AT}"
+        f" thawed {DEMO_THAWED_AT} (site clock {protocol.time_zone})"
     )
     print()
     bags: dict[tuple[str, str], dp.Preparation] = {}
@@ -73,6 +87,7 @@ def cmd_demo(_: argparse.Namespace) -> int:
                 visit=visit,
                 lot=lot,
                 thawed_at=DEMO_THAWED_AT,
+                prepared_at=DEMO_PREPARED_AT,
             )
             bags[arm, visit] = prep
             print(prep.summary())
@@ -88,20 +103,32 @@ def cmd_demo(_: argparse.Namespace) -> int:
     print(twin.blinded_label())
     same = active.blinded_label() == twin.blinded_label()
     print(f"labels byte-identical: {'yes' if same else 'NO'}")
+    print()
+    randomization = dp.Randomization.from_csv_text(DEMO_RANDOMIZATION, protocol=protocol)
+    orders = [
+        dp.DayOrder(participant=p, visit=v, weight=w, infusion_at=t) for p, v, w, t in DEMO_DAY
+    ]
+    plan = dp.plan_day(protocol, orders, lots=[lot], randomization=randomization)
+    print(_rule("a planned day: summary for the ward"))
+    print(plan.summary())
+    print(_rule("pick list for the freezer (pharmacy)"))
+    print(plan.pick_list())
     return 0
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
-    thawed_at = args.thawed_at or datetime.now().astimezone().isoformat()
     prep = dp.prepare(
         _protocol(args.protocol),
         participant=args.participant,
         weight=args.weight,
         arm=args.arm,
         visit=args.visit,
-        lot=_lot(args.lot),
-        thawed_at=thawed_at,
+        lot=dp.Lot.from_file(args.lot),
+        thawed_at=args.thawed_at,
         prepared_at=args.prepared_at,
+        infusion_at=args.infusion_at,
+        baseline_weight=args.baseline_weight,
+        bag_id=args.bag_id,
     )
     if args.json:
         print(prep.record().to_json())
@@ -117,7 +144,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    verification = dp.verify(_read_text(args.record, "record"))
+    verification = dp.verify(Path(args.record).read_text(encoding="utf-8"))
     if verification.verified_with_other_version:
         print(
             f"note: verified with doseprep {verification.verified_with_other_version},"
@@ -132,81 +159,168 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
-def _error_line(row: int, error: dp.DoseError | UsageError) -> str:
-    kind = getattr(error, "kind", "usage")
-    return json.dumps({"row": row, "ok": False, "error": kind, "message": str(error)})
-
-
 def cmd_batch(args: argparse.Namespace) -> int:
     protocol = _protocol(args.protocol)
-    lot = _lot(args.lot)
-    text = _read_text(args.orders, "orders file")
-    reader = csv.DictReader(text.splitlines())
-    required = {"participant", "weight", "arm", "visit", "thawed_at"}
-    missing = required - set(reader.fieldnames or [])
-    if missing:
-        raise UsageError(
-            f"orders file {args.orders!r} lacks the column(s) {', '.join(sorted(missing))};"
-            " the header must name participant, weight, arm, visit, thawed_at"
-            " (and optionally prepared_at)"
-        )
-    rows = list(reader)
-    orders = [
-        {key: value for key, value in row.items() if key in required or key == "prepared_at"}
-        for row in rows
-    ]
-    for order in orders:
-        if not order.get("prepared_at"):
-            order.pop("prepared_at", None)
+    lot = dp.Lot.from_file(args.lot)
+    rows = dp.Order.from_csv(args.orders)
+    orders = [row for row in rows if isinstance(row, dp.Order)]
+    prepared = iter(dp.prepare_many(protocol, orders, lot=lot))
     failed = 0
-    for row, result in enumerate(dp.prepare_many(protocol, orders, lot=lot), start=1):
+    for number, row in enumerate(rows, start=1):
+        result = row if isinstance(row, dp.DoseError) else next(prepared)
         if isinstance(result, dp.DoseError):
             failed += 1
-            print(_error_line(row, result))
+            print(json.dumps({"row": number, "ok": False, **_error_fields(result)}))
         else:
-            print(json.dumps({"row": row, "ok": True, "preparation": result.to_dict()}))
+            print(json.dumps({"row": number, "ok": True, "preparation": result.to_dict()}))
     if failed:
         print(f"doseprep: {failed} of {len(rows)} orders failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _day_csv(
+    rows: list[dp.DayOrder | dp.DoseError], bags: list[dp.Preparation | dp.DoseError]
+) -> str:
+    out = io.StringIO()
+    out.write(f"# {UNBLINDED}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        [
+            "row",
+            "participant",
+            "visit",
+            "arm",
+            "content",
+            "bag_id",
+            "thaw_session",
+            "infusion_at",
+            "lot_id",
+            "containers",
+            "draw_volume_ml",
+            "status",
+            "message",
+        ]
+    )
+    planned = iter(bags)
+    for number, row in enumerate(rows, start=1):
+        bag = row if isinstance(row, dp.DoseError) else next(planned)
+        if isinstance(bag, dp.DoseError):
+            participant = row.participant if isinstance(row, dp.DayOrder) else ""
+            visit = row.visit if isinstance(row, dp.DayOrder) else ""
+            writer.writerow(
+                [number, participant, visit, "", "", "", "", "", "", "", "", bag.kind, str(bag)]
+            )
+            continue
+        containers = " ".join(f"{lot}#{n}:{ml:g}mL" for lot, n, ml in bag.draws)
+        writer.writerow(
+            [
+                number,
+                bag.participant,
+                bag.visit,
+                bag.arm,
+                bag.content,
+                bag.bag_id,
+                bag.thaw_session.isoformat(),
+                bag.infusion_at.isoformat() if bag.infusion_at else "",
+                bag.lot_id or "",
+                containers,
+                "" if bag.draw_volume_ml is None else f"{bag.draw_volume_ml:g}",
+                "planned",
+                "",
+            ]
+        )
+    return out.getvalue()
+
+
+def cmd_day(args: argparse.Namespace) -> int:
+    protocol = _protocol(args.protocol)
+    randomization = dp.Randomization.from_csv(args.randomization, protocol=protocol)
+    lots = dp.Lot.many_from_file(args.lots)
+    rows = dp.DayOrder.from_csv(args.orders)
+    orders = [row for row in rows if isinstance(row, dp.DayOrder)]
+    plan = dp.plan_day(protocol, orders, lots=lots, randomization=randomization)
+    out = Path(args.out)
+    bags_dir = out / "bags"
+    bags_dir.mkdir(parents=True, exist_ok=True)
+    (out / "pick-list.txt").write_text(plan.pick_list(), encoding="utf-8")
+    (out / "summary.txt").write_text(plan.summary(), encoding="utf-8")
+    bags = plan.bags
+    (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
+    for bag in bags:
+        if isinstance(bag, dp.Preparation) and bag.bag_id:
+            stem = bags_dir / bag.bag_id
+            stem.with_suffix(".label.txt").write_text(bag.blinded_label(), encoding="utf-8")
+            stem.with_suffix(".worksheet.txt").write_text(bag.worksheet(), encoding="utf-8")
+            stem.with_suffix(".record.json").write_text(
+                bag.record().to_json() + "\n", encoding="utf-8"
+            )
+    print(plan.summary(), end="")
+    failed = sum(1 for row in rows if isinstance(row, dp.DoseError)) + sum(
+        1 for bag in bags if isinstance(bag, dp.DoseError)
+    )
+    print(f"written to {out}/: pick-list.txt, summary.txt, day.csv, bags/")
+    if failed:
+        print(f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr)
     return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doseprep",
-        description="Weight-based cell-therapy doses and matched placebo bags.",
+        description="Weight-based cell-therapy doses, matched placebo bags, and the preparation day.",
     )
     parser.add_argument("--version", action="version", version=f"doseprep {dp.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo", help="every arm and visit of CARE-SSc for an example")
+    demo = commands.add_parser("demo", help="every arm and visit of CARE-SSc, and a planned day")
     demo.set_defaults(run=cmd_demo)
 
+    time_help = "ISO 8601 time with its offset, e.g. 2026-11-25T09:00:00-05:00"
     prepare = commands.add_parser("prepare", help="prepare one bag")
     prepare.add_argument("--participant", required=True)
     prepare.add_argument("--weight", required=True, help="with its unit: '72.4 kg' or '160 lb'")
     prepare.add_argument("--arm", required=True)
     prepare.add_argument("--visit", required=True)
-    prepare.add_argument("--lot", required=True, help="lot TOML file")
+    prepare.add_argument("--lot", required=True, help="lot TOML (or .json) file")
     prepare.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
     prepare.add_argument(
-        "--thawed-at", help="ISO 8601 time with offset (default: now, local offset)"
+        "--thawed-at",
+        required=True,
+        help=f"{time_help}; for a placebo, the thaw time of its session",
     )
-    prepare.add_argument("--prepared-at", help="ISO 8601 time with offset (default: thaw time)")
+    prepare.add_argument("--prepared-at", help=time_help)
+    prepare.add_argument("--infusion-at", help=f"scheduled start of the infusion: {time_help}")
+    prepare.add_argument("--baseline-weight", help="with its unit, where the protocol doses on it")
+    prepare.add_argument("--bag-id", help="the bag id to print on the label")
     output = prepare.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the preparation record (JSON)")
     output.add_argument("--label-only", action="store_true", help="print only the blinded label")
     output.add_argument("--worksheet-only", action="store_true", help="print only the worksheet")
     prepare.set_defaults(run=cmd_prepare)
 
-    batch = commands.add_parser("batch", help="a day's orders from CSV to JSON lines")
-    batch.add_argument("orders", help="CSV: participant,weight,arm,visit,thawed_at[,prepared_at]")
-    batch.add_argument("--lot", required=True, help="lot TOML file")
+    batch = commands.add_parser("batch", help="orders from CSV to JSON lines")
+    batch.add_argument(
+        "orders",
+        help="CSV: participant,weight,arm,visit,thawed_at"
+        "[,prepared_at,infusion_at,baseline_weight,bag_id]",
+    )
+    batch.add_argument("--lot", required=True, help="lot TOML (or .json) file")
     batch.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
     batch.set_defaults(run=cmd_batch)
 
     verify = commands.add_parser("verify", help="recompute a preparation record and compare")
     verify.add_argument("record", help="a record written by 'doseprep prepare --json'")
     verify.set_defaults(run=cmd_verify)
+
+    day = commands.add_parser("day", help="plan a preparation day and write its documents")
+    day.add_argument(
+        "orders", help="CSV: participant,visit,weight,infusion_at[,baseline_weight,arm]"
+    )
+    day.add_argument("--randomization", required=True, help="CSV: participant,arm")
+    day.add_argument("--lots", required=True, help="TOML of [[lot]] tables (or .json)")
+    day.add_argument("--out", required=True, help="directory for the day's files")
+    day.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
+    day.set_defaults(run=cmd_day)
     return parser
 
 
@@ -216,6 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args)
     except (dp.DoseError, UsageError) as error:
         print(f"doseprep: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # The binding names missing files "no such file: PATH".
+        detail = error.strerror if error.filename else str(error)
+        print(f"doseprep: {detail or error}", file=sys.stderr)
         return 2
     return status
 

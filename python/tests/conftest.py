@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,6 +14,7 @@ import doseprep as dp
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = REPO / "tests" / "vectors"
+PROTOCOLS = REPO / "crates" / "doseprep" / "protocols"
 
 # "ci" keeps the test command to seconds; "long" is for a fuzzing session.
 settings.register_profile(
@@ -21,7 +23,8 @@ settings.register_profile(
 settings.register_profile("long", max_examples=200_000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+TORONTO = ZoneInfo("America/Toronto")
+THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=TORONTO)
 
 
 @pytest.fixture
@@ -37,4 +40,5 @@ def lot() -> dp.Lot:
         viability=0.93,
         container_volume_ml=10.0,
         containers=4,
+        dmso_fraction=0.05,
     )

@@ -1,16 +1,18 @@
-"""The Python surface: arguments, results, errors."""
+"""The Python surface: arguments, results, errors, and Python manners
+(pickling, hashing, frozen values)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
+import pickle
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, THAWED_AT
+from conftest import PROTOCOLS, THAWED_AT, TORONTO
 
 import doseprep as dp
 
@@ -43,6 +45,12 @@ def test_worked_example(protocol: dp.Protocol, lot: dp.Lot) -> None:
     assert prep.infuse_by == THAWED_AT + timedelta(hours=3)
     assert prep.start_by == THAWED_AT + timedelta(hours=2, minutes=30)
     assert prep.acceptable_range == pytest.approx((72.4e6 * 0.9, 72.4e6 * 1.1), rel=1e-12)
+    assert prep.dose_determined_by == "per-kg rule, 1 million cells/kg × dosing weight"
+    assert prep.rounding == "half-up"
+    assert prep.draw_graduation_ml == 0.1
+    assert prep.syringe_capacity_ml is None
+    # 5.8 mL × 5% DMSO × 1.10 g/mL ÷ 72.4 kg
+    assert prep.dmso_g_per_kg == pytest.approx(5.8 * 0.05 * 1.10 / 72.4, rel=1e-12)
 
 
 @dataclasses.dataclass
@@ -86,51 +94,110 @@ def test_a_wrong_type_of_weight_is_a_type_error(
         _prepare(protocol, lot, weight=weight)
 
 
+def test_the_thaw_time_is_required(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    args = {"participant": "P", "weight": 72.4, "arm": "C", "visit": "month-0", "lot": lot}
+    with pytest.raises(TypeError, match="thawed_at"):
+        dp.prepare(protocol, **args)  # type: ignore[call-arg]
+
+
 def test_a_naive_datetime_is_refused(protocol: dp.Protocol, lot: dp.Lot) -> None:
     with pytest.raises(dp.InvalidTimeError, match="no time zone"):
         _prepare(protocol, lot, thawed_at=datetime(2026, 11, 25, 9, 0))
 
 
-def test_times_keep_their_offset(protocol: dp.Protocol, lot: dp.Lot) -> None:
+def test_times_come_back_on_the_site_clock(protocol: dp.Protocol, lot: dp.Lot) -> None:
     paris = timezone(timedelta(hours=1))
-    prep = _prepare(protocol, lot, thawed_at=datetime(2026, 11, 25, 9, 0, tzinfo=paris))
-    assert prep.infuse_by == datetime(2026, 11, 25, 12, 0, tzinfo=paris)
-    assert prep.infuse_by.utcoffset() == timedelta(hours=1)
-    iso = _prepare(protocol, lot, thawed_at="2026-11-25T09:00:00-05:00")
-    assert iso.infuse_by.utcoffset() == timedelta(hours=-5)
+    prep = _prepare(protocol, lot, thawed_at=datetime(2026, 11, 25, 15, 0, tzinfo=paris))
+    # 15:00 +01:00 is 09:00 EST; + 3 h is 12:00 EST, whatever the input's offset.
+    assert prep.infuse_by == datetime(2026, 11, 25, 12, 0, tzinfo=TORONTO)
+    assert prep.infuse_by.utcoffset() == timedelta(hours=-5)
+    assert prep.infuse_by.tzname() == "EST"
+    assert prep.to_dict()["infuse_by"] == "2026-11-25T12:00:00-05:00[America/Toronto]"
+    assert "Infuse by: 2026-11-25 12:00 EST" in prep.blinded_label()
 
 
-def test_placebo_has_no_cells_and_the_twin_volume(protocol: dp.Protocol, lot: dp.Lot) -> None:
+def test_the_fall_back_night_reads_the_wall_clock(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    # 00:30 EDT + 3 h is 02:30 EST: the clock fell back at 02:00 EDT.
+    thaw = datetime(2026, 11, 1, 0, 30, tzinfo=TORONTO)
+    prep = _prepare(protocol, lot, thawed_at=thaw)
+    assert prep.infuse_by.tzname() == "EST"
+    assert (prep.infuse_by.hour, prep.infuse_by.minute) == (2, 30)
+    assert prep.infuse_by - thaw == timedelta(hours=3)
+
+
+def test_a_placebo_has_no_dose_fields(protocol: dp.Protocol, lot: dp.Lot) -> None:
     active = _prepare(protocol, lot, arm="B", visit="month-0")
-    placebo = _prepare(protocol, lot, arm="B", visit="month-3")
+    placebo = _prepare(protocol, lot, arm="C", visit="month-0")
     assert placebo.content == "placebo"
-    assert placebo.draw_volume_ml == 0.0
-    assert placebo.delivered_cells == 0.0
-    assert placebo.target_cells == 0.0
-    assert placebo.deviation is None
-    assert placebo.lot_id is None
-    assert placebo.containers_to_thaw == 0
+    for field in (
+        "draw_volume_ml",
+        "delivered_cells",
+        "target_cells",
+        "deviation",
+        "lot_id",
+        "containers_to_thaw",
+        "unrounded_draw_volume_ml",
+        "final_concentration_cells_per_ml",
+        "dmso_g_per_kg",
+        "acceptable_range",
+        "dose_determined_by",
+        "rounding",
+        "draw_graduation_ml",
+    ):
+        assert getattr(placebo, field) is None, field
     assert placebo.final_volume_ml == active.final_volume_ml == 50.0
     assert placebo.diluent_volume_ml == 50.0
     assert placebo.pump_rate_ml_per_h == active.pump_rate_ml_per_h
     assert placebo.infusion_duration_min == active.infusion_duration_min
+    assert placebo.blinded_label() == active.blinded_label()
 
 
-def test_results_are_frozen_and_compare_by_value(protocol: dp.Protocol, lot: dp.Lot) -> None:
+def test_a_placebo_fails_like_its_twin(protocol: dp.Protocol) -> None:
+    weak = dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.6,
+        container_volume_ml=10,
+        containers=4,
+        dmso_fraction=0.05,
+    )
+    with pytest.raises(dp.ViabilityError) as active:
+        _prepare(protocol, weak, arm="A")
+    with pytest.raises(dp.ViabilityError) as placebo:
+        _prepare(protocol, weak, arm="C")
+    assert "placebo for CARE-012 at month-0" in str(placebo.value)
+    assert "fails like its twin" in str(placebo.value)
+    assert (placebo.value.field, placebo.value.value, placebo.value.limit) == (
+        active.value.field,
+        active.value.value,
+        active.value.limit,
+    )
+
+
+def test_results_are_frozen_hashable_and_compare_by_value(
+    protocol: dp.Protocol, lot: dp.Lot
+) -> None:
     first, second = _prepare(protocol, lot), _prepare(protocol, lot)
     assert first == second
+    assert hash(first) == hash(second)
     assert first != _prepare(protocol, lot, weight="72.5 kg")
     with pytest.raises(AttributeError):
         first.draw_volume_ml = 6.0  # type: ignore[misc]
     assert "draw_volume_ml=5.8" in repr(first)
-    assert lot == dp.Lot(
-        lot_id="UC-0042",
-        viable_cells_per_ml=12.5e6,
-        viability=0.93,
-        container_volume_ml=10,
-        containers=4,
+    assert {protocol, dp.Protocol.care_ssc()} == {protocol}
+    assert hash(lot) == hash(dp.Lot.from_json(lot.to_json()))
+
+
+def test_everything_pickles_and_unpickles_equal(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    prep = _prepare(protocol, lot, bag_id="014D2PF2DBA")
+    order = dp.Order(
+        participant="P", weight="160 lb", arm="C", visit="month-3", thawed_at=THAWED_AT
     )
-    assert dp.Protocol.care_ssc() == protocol
+    for value in (protocol, lot, order, prep, prep.record()):
+        back = pickle.loads(pickle.dumps(value))
+        assert back == value
+        assert type(back) is type(value)
+    assert pickle.loads(pickle.dumps(prep)).worksheet() == prep.worksheet()
 
 
 def test_to_dict_and_to_json(protocol: dp.Protocol, lot: dp.Lot) -> None:
@@ -141,9 +208,7 @@ def test_to_dict_and_to_json(protocol: dp.Protocol, lot: dp.Lot) -> None:
     assert as_dict["dose"]["draw_volume_ml"] == 5.8
     assert as_dict["dose"]["containers_to_thaw"] == 1
     assert as_dict["content"] == "active"
-    # Times are RFC 3339 with the offset, readable by the standard library.
-    assert datetime.fromisoformat(as_dict["infuse_by"]) == prep.infuse_by
-    assert as_dict["prepared_at"] == "2026-11-25T09:00:00+00:00"
+    assert as_dict["thawed_at"] == "2026-11-25T09:00:00-05:00[America/Toronto]"
 
 
 @pytest.mark.parametrize(
@@ -154,10 +219,11 @@ def test_to_dict_and_to_json(protocol: dp.Protocol, lot: dp.Lot) -> None:
         ({"weight": float("nan")}, dp.InvalidQuantityError, "NaN kg"),
         ({"weight": float("inf")}, dp.InvalidQuantityError, "inf kg"),
         ({"weight": -70.0}, dp.InvalidQuantityError, "-70 kg"),
-        ({"weight": 10**400}, dp.InvalidQuantityError, "fits a 64-bit float"),
+        ({"weight": 10**400}, dp.InvalidQuantityError, "inf kg"),
         ({"arm": "D"}, dp.UnknownArmError, "A, B, C"),
         ({"visit": "month-6"}, dp.UnknownVisitError, "month-0, month-3"),
         ({"participant": "  "}, dp.InvalidInputError, "participant is empty"),
+        ({"bag_id": "NOT-A-BAG"}, dp.InvalidInputError, "not a bag id"),
         (
             {"prepared_at": THAWED_AT + timedelta(hours=2, minutes=45)},
             dp.ThawWindowError,
@@ -178,6 +244,21 @@ def test_errors_are_dose_errors_of_the_right_kind(
     assert fragment in str(caught.value)
 
 
+def test_errors_carry_their_parts(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    with pytest.raises(dp.ImplausibleWeightError) as caught:
+        _prepare(protocol, lot, weight="352 kg")
+    error = caught.value
+    assert error.kind == "implausible_weight"
+    assert error.field == "weight"
+    assert error.value == "352 kg"
+    assert error.limit == "30-250 kg"
+    assert error.fix == "if it was measured in pounds, pass '352 lb' (159.66 kg)"
+    with pytest.raises(dp.UnknownArmError) as caught_arm:
+        _prepare(protocol, lot, arm="D")
+    assert (caught_arm.value.field, caught_arm.value.value) == ("arm", "D")
+    assert caught_arm.value.limit == "one of A, B, C"
+
+
 @pytest.mark.parametrize(
     ("fields", "error", "fragment"),
     [
@@ -187,8 +268,10 @@ def test_errors_are_dose_errors_of_the_right_kind(
         ({"container_volume_ml": 0.0001}, dp.InvalidQuantityError, "microlitres"),
         ({"containers": 0}, dp.InvalidInputError, "0 containers"),
         ({"containers": -1}, dp.InvalidInputError, "-1 containers"),
+        ({"containers": 2.5}, dp.InvalidInputError, "2.5 containers"),
         ({"dmso_fraction": 1.5}, dp.InvalidQuantityError, "0.05 for 5%"),
         ({"lot_id": ""}, dp.InvalidInputError, "lot_id is empty"),
+        ({"extractable_volume_ml": 12}, dp.InvalidQuantityError, "at most the fill volume 10 mL"),
     ],
 )
 def test_bad_lots(fields: dict[str, Any], error: type[dp.DoseError], fragment: str) -> None:
@@ -204,13 +287,14 @@ def test_bad_lots(fields: dict[str, Any], error: type[dp.DoseError], fragment: s
         dp.Lot(**args)
 
 
-def test_every_error_class_has_a_kind() -> None:
+def test_every_kind_is_a_class_and_a_name_of_the_package() -> None:
     classes = [c for c in vars(dp).values() if isinstance(c, type) and issubclass(c, dp.DoseError)]
-    assert len(classes) == 16
+    assert len(classes) == 18  # the base and one per kind of the core's list
     kinds = {c.kind for c in classes}
-    assert len(kinds) == 16
+    assert len(kinds) == 18
     assert dp.DoseError.kind == "error"
     assert dp.LotTooDiluteError.kind == "lot_too_dilute"
+    assert {c.__name__ for c in classes} <= set(dp.__all__)
 
 
 def test_prepare_many_keeps_order_and_puts_errors_in_place(
@@ -256,10 +340,9 @@ def test_prepare_many_puts_a_wrongly_typed_row_in_its_place(
         dp.prepare_many(protocol, 42, lot=lot)  # type: ignore[arg-type]
 
 
-def test_protocol_from_toml_errors_name_the_key() -> None:
-    text = (dp.__file__ and "") + 'name = "X"\n'
+def test_protocol_errors_name_the_key() -> None:
     with pytest.raises(dp.ProtocolError, match="missing field"):
-        dp.Protocol.from_toml(text)
+        dp.Protocol.from_toml('name = "X"\n')
     with pytest.raises(dp.ProtocolError, match="unknown field `colour`"):
         dp.Protocol.from_json(
             dp.Protocol.care_ssc().to_json().replace('{"name"', '{"colour":1,"name"', 1)
@@ -269,6 +352,7 @@ def test_protocol_from_toml_errors_name_the_key() -> None:
 def test_protocol_attributes(protocol: dp.Protocol) -> None:
     assert protocol.name == "CARE-SSc"
     assert protocol.visits == ["month-0", "month-3"]
+    assert protocol.time_zone == "America/Toronto"
     assert protocol.arms == {
         "A": {"month-0": "active", "month-3": "active"},
         "B": {"month-0": "active", "month-3": "placebo"},
@@ -278,11 +362,31 @@ def test_protocol_attributes(protocol: dp.Protocol) -> None:
     assert dp.Protocol.from_json(protocol.to_json()).fingerprint == protocol.fingerprint
 
 
-def test_protocol_from_file(tmp_path: Path) -> None:
-    toml_path = REPO / "crates" / "doseprep" / "protocols" / "care-ssc.toml"
-    assert dp.Protocol.from_file(toml_path) == dp.Protocol.care_ssc()
-    json_path = tmp_path / "care-ssc.json"
+def test_files_are_read_by_format_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    assert dp.Protocol.from_file(PROTOCOLS / "care-ssc.toml") == dp.Protocol.care_ssc()
+    json_path = tmp_path / "care-ssc.JSON"
     json_path.write_text(dp.Protocol.care_ssc().to_json())
     assert dp.Protocol.from_file(str(json_path)) == dp.Protocol.care_ssc()
-    with pytest.raises(dp.ProtocolError, match="cannot read"):
-        dp.Protocol.from_file(tmp_path / "missing.toml")
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(FileNotFoundError, match=f"no such file: {missing}"):
+        dp.Protocol.from_file(missing)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        dp.Lot.from_file(missing)
+    lot_file = tmp_path / "lot.toml"
+    lot_file.write_text(
+        'lot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+        'viability = 93\ncontainer_volume = "10 mL"\ncontainers = 4\n'
+    )
+    with pytest.raises(dp.ViabilityError, match="pass 0.93 for 93%"):
+        dp.Lot.from_file(lot_file)
+
+
+def test_a_preparation_json_is_not_a_record(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    prep = _prepare(protocol, lot)
+    with pytest.raises(dp.RecordError, match=r"prep\.record\(\)"):
+        dp.PreparationRecord.from_json(prep.to_json())
+    record = prep.record()
+    assert dp.PreparationRecord.from_json(record.to_json()) == record
+    assert record.preparation() == prep
+    assert record.worksheet() == prep.worksheet()
+    assert dp.verify(record).ok

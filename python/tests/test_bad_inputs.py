@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO
+from conftest import PROTOCOLS, REPO
 
 import doseprep as dp
 
 DOC = (REPO / "docs" / "bad-inputs.md").read_text()
-CARE_SSC_TOML = (REPO / "crates" / "doseprep" / "protocols" / "care-ssc.toml").read_text()
+CARE_SSC_TOML = (PROTOCOLS / "care-ssc.toml").read_text()
+LOT_TOML = (
+    'lot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\nviability = 0.93\n'
+    'container_volume = "10 mL"\ncontainers = 4\ndmso_fraction = 0.05\n'
+)
 
 
 def _rows() -> list[list[str]]:
@@ -37,12 +42,25 @@ def _kwargs(given: str) -> dict[str, Any]:
     return eval(f"dict({given})", {"datetime": datetime, "float": float})  # type: ignore[no-any-return]
 
 
-def _call(target: str, given: str) -> None:
+def _replace(text: str, given: str) -> str:
+    old, new = (part.strip().strip("`") for part in given.split("→"))
+    old, new = old.replace("\\n", "\n"), new.replace("\\n", "\n")
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _call(target: str, given: str, tmp_path: Path) -> None:
     if target == "protocol":
-        old, new = (s.strip().strip("`") for s in given.split("→"))
-        old, new = old.replace("\\n", "\n"), new.replace("\\n", "\n")
-        assert old in CARE_SSC_TOML, old
-        dp.Protocol.from_toml(CARE_SSC_TOML.replace(old, new, 1))
+        dp.Protocol.from_toml(_replace(CARE_SSC_TOML, given))
+        return
+    if target == "lot file":
+        dp.Lot.from_toml(_replace(LOT_TOML, given))
+        return
+    if target == "orders csv":
+        path = tmp_path / "orders.csv"
+        text = _unquote(given).replace("\\n", "\n").replace("\\ufeff", "\ufeff")
+        path.write_text(text, encoding="utf-8")
+        dp.Order.from_csv(path)
         return
     lot_args: dict[str, Any] = {
         "lot_id": "UC-0042",
@@ -50,14 +68,15 @@ def _call(target: str, given: str) -> None:
         "viability": 0.93,
         "container_volume_ml": 10,
         "containers": 4,
+        "dmso_fraction": 0.05,
     }
     args: dict[str, Any] = {
         "participant": "CARE-012",
         "weight": "72.4 kg",
         "arm": "A",
         "visit": "month-0",
-        "thawed_at": "2026-11-25T09:00:00+00:00",
-        "prepared_at": "2026-11-25T09:30:00+00:00",
+        "thawed_at": "2026-11-25T09:00:00-05:00",
+        "prepared_at": "2026-11-25T09:30:00-05:00",
     }
     for key, value in _kwargs(_unquote(given)).items():
         if target == "lot":
@@ -70,20 +89,22 @@ def _call(target: str, given: str) -> None:
 
 
 def test_the_table_covers_what_was_asked() -> None:
-    assert len(ROWS) >= 50
+    assert len(ROWS) >= 80
     inputs = {row[1] for row in ROWS}
     for needed in ("weight (kg)", "viability", "containers", "DMSO fraction", "unknown arm"):
         assert needed in inputs
+    numbers = [int(row[0]) for row in ROWS]
+    assert numbers == list(range(1, len(ROWS) + 1))
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r[0]}-{r[1]}" for r in ROWS])
-def test_bad_input_row(row: list[str]) -> None:
+def test_bad_input_row(row: list[str], tmp_path: Path) -> None:
     _, _, target, given, kind, value, fix = row
     if kind == "accepted":
-        _call(target, given)
+        _call(target, given, tmp_path)
         return
     with pytest.raises(dp.DoseError) as caught:
-        _call(target, given)
+        _call(target, given, tmp_path)
     message = str(caught.value)
     assert type(caught.value).kind == kind, message
     assert _unquote(value) in message, message

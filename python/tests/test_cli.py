@@ -17,7 +17,9 @@ viable_cells_per_ml = "12.5 million cells/mL"
 viability = 0.93
 container_volume = "10 mL"
 containers = 4
+dmso_fraction = 0.05
 """
+T = "2026-11-25T09:00:00-05:00"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -61,7 +63,7 @@ def test_prepare_json(lot_file: Path) -> None:
         "--arm", "A",
         "--visit", "month-0",
         "--lot", str(lot_file),
-        "--thawed-at", "2026-11-25T09:00:00+00:00",
+        "--thawed-at", T,
         "--json",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -80,7 +82,7 @@ def test_a_user_mistake_is_one_line_on_stderr(lot_file: Path) -> None:
         "--arm", "A",
         "--visit", "month-0",
         "--lot", str(lot_file),
-        "--thawed-at", "2026-11-25T09:00:00+00:00",
+        "--thawed-at", T,
     )  # fmt: skip
     assert result.returncode == 2
     assert result.stdout == ""
@@ -90,18 +92,28 @@ def test_a_user_mistake_is_one_line_on_stderr(lot_file: Path) -> None:
 
 
 def test_a_missing_lot_file_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
     result = run(
         "prepare", "--participant", "P", "--weight", "70 kg", "--arm", "A", "--visit", "month-0",
-        "--lot", str(tmp_path / "nope.toml"),
+        "--lot", str(missing), "--thawed-at", T,
     )  # fmt: skip
     assert result.returncode == 2
-    assert "cannot read lot file" in result.stderr
+    assert result.stderr == f"doseprep: no such file: {missing}\n"
+
+
+def test_the_thaw_time_is_required(lot_file: Path) -> None:
+    result = run(
+        "prepare", "--participant", "P", "--weight", "70 kg", "--arm", "C", "--visit", "month-0",
+        "--lot", str(lot_file),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--thawed-at" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_batch_keeps_every_row(tmp_path: Path, lot_file: Path) -> None:
     orders = tmp_path / "orders.csv"
-    t = "2026-11-25T09:00:00+00:00"
+    t = T
     orders.write_text(
         "participant,weight,arm,visit,thawed_at\n"
         f"P1,72.4 kg,A,month-0,{t}\n"
@@ -123,6 +135,12 @@ def test_batch_keeps_every_row(tmp_path: Path, lot_file: Path) -> None:
         "unknown_arm",
     ]
     assert lines[0]["preparation"]["participant"] == "P1"
+    assert (lines[1]["field"], lines[1]["value"], lines[1]["limit"]) == (
+        "weight",
+        "352 kg",
+        "30-250 kg",
+    )
+    assert lines[1]["fix"] == "if it was measured in pounds, pass '352 lb' (159.66 kg)"
     assert lines[2]["preparation"]["content"] == "placebo"
     assert "3 of 5 orders failed" in result.stderr
 
@@ -130,7 +148,7 @@ def test_batch_keeps_every_row(tmp_path: Path, lot_file: Path) -> None:
 def test_batch_all_good_exits_zero(tmp_path: Path, lot_file: Path) -> None:
     orders = tmp_path / "orders.csv"
     orders.write_text(
-        "participant,weight,arm,visit,thawed_at\nP1,72.4 kg,A,month-0,2026-11-25T09:00:00+00:00\n"
+        f"participant,weight,arm,visit,thawed_at\nP1,72.4 kg,A,month-0,{T}\n"
     )
     result = run("batch", str(orders), "--lot", str(lot_file))
     assert result.returncode == 0, result.stderr
@@ -142,4 +160,24 @@ def test_batch_with_a_wrong_header_is_one_line(tmp_path: Path, lot_file: Path) -
     orders.write_text("who,weight\nP1,72 kg\n")
     result = run("batch", str(orders), "--lot", str(lot_file))
     assert result.returncode == 2
-    assert "lacks the column(s) arm, participant, thawed_at, visit" in result.stderr
+    assert "column \"who\" is not one this file takes" in result.stderr
+
+
+def test_batch_reads_a_byte_order_mark_and_refuses_an_unknown_column(
+    tmp_path: Path, lot_file: Path
+) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_bytes(
+        f"participant,weight,arm,visit,thawed_at\r\nP1,72.4 kg,A,month-0,{T}\r\n".encode(
+            "utf-8-sig"
+        )
+    )
+    result = run("batch", str(orders), "--lot", str(lot_file))
+    assert result.returncode == 0, result.stderr
+    orders.write_text(
+        f"participant,weight,arm,visit,thawed_at,prepard_at\nP1,72.4 kg,A,month-0,{T},{T}\n"
+    )
+    result = run("batch", str(orders), "--lot", str(lot_file))
+    assert result.returncode == 2
+    assert result.stderr.startswith('doseprep: orders file: column "prepard_at" is not one')
+    assert "prepared_at (optional)" in result.stderr

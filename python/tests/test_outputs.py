@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import VECTORS
+from conftest import TORONTO, VECTORS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,8 +26,9 @@ EXAMPLE_LOT = dp.Lot(
     containers=4,
     dmso_fraction=0.05,
 )
-THAWED = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
-PREPARED = datetime(2026, 11, 25, 9, 20, tzinfo=timezone.utc)
+THAWED = datetime(2026, 11, 25, 9, 0, tzinfo=TORONTO)
+PREPARED = datetime(2026, 11, 25, 9, 20, tzinfo=TORONTO)
+BAG_ID = "014D2PF2DBA"
 EXAMPLES = {"care-012-month-0-active": "A", "care-012-month-0-placebo": "C"}
 
 
@@ -41,6 +42,7 @@ def _example(arm: str) -> dp.Preparation:
         lot=EXAMPLE_LOT,
         thawed_at=THAWED,
         prepared_at=PREPARED,
+        bag_id=BAG_ID,
     )
 
 
@@ -63,17 +65,19 @@ def test_active_and_placebo_labels_match_and_worksheets_do_not() -> None:
 @given(
     weight=st.floats(30, 250),
     minutes=st.integers(0, 150),
+    placebo_minutes=st.integers(0, 150),
     offset=st.integers(-12, 12),
     visit=st.sampled_from(["month-0", "month-3"]),
 )
-def test_labels_are_identical_for_any_twin(
-    weight: float, minutes: int, offset: int, visit: str
+def test_labels_are_identical_for_twins_of_one_session(
+    weight: float, minutes: int, placebo_minutes: int, offset: int, visit: str
 ) -> None:
-    # In CARE-SSc, arm A is active and arm C placebo at both visits.
+    # In CARE-SSc, arm A is active and arm C placebo at both visits. The
+    # placebo is given its session's thaw time, and may be prepared at
+    # another time than the active bag: the labels still agree.
     thawed = datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=offset)))
-    prepared = thawed + timedelta(minutes=minutes)
 
-    def bag(arm: str) -> dp.Preparation:
+    def bag(arm: str, after_thaw: int) -> dp.Preparation:
         return dp.prepare(
             dp.Protocol.care_ssc(),
             participant="P-1",
@@ -82,14 +86,17 @@ def test_labels_are_identical_for_any_twin(
             visit=visit,
             lot=EXAMPLE_LOT,
             thawed_at=thawed,
-            prepared_at=prepared,
+            prepared_at=thawed + timedelta(minutes=after_thaw),
+            bag_id=BAG_ID,
         )
 
     try:
-        active = bag("A")
+        active = bag("A", minutes)
     except dp.DoseError:
         return
-    assert active.blinded_label() == bag("C").blinded_label()
+    placebo = bag("C", placebo_minutes)
+    assert active.blinded_label() == placebo.blinded_label()
+    assert "Prepared" not in active.blinded_label()
 
 
 def test_records_round_trip_and_verify() -> None:
@@ -115,9 +122,9 @@ def test_verify_names_an_edited_number() -> None:
     ]
 
 
-def test_a_record_with_a_bad_input_is_a_record_error() -> None:
+def test_a_record_with_a_bad_input_keeps_its_kind() -> None:
     text = (OUTPUTS / "care-012-month-0-active.record.json").read_text()
-    with pytest.raises(dp.RecordError, match="viability 93"):
+    with pytest.raises(dp.ViabilityError, match="viability 93"):
         dp.verify(text.replace('"viability": 0.93', '"viability": 93', 1))
     with pytest.raises(dp.RecordError, match="cannot be read"):
         dp.PreparationRecord.from_json("{")
@@ -141,8 +148,9 @@ def test_command_prepare_outputs_and_verify(tmp_path: Path) -> None:
         "--weight", "160 lb",
         "--visit", "month-0",
         "--lot", str(lot),
-        "--thawed-at", "2026-11-25T09:00:00+00:00",
-        "--prepared-at", "2026-11-25T09:20:00+00:00",
+        "--thawed-at", "2026-11-25T09:00:00-05:00",
+        "--prepared-at", "2026-11-25T09:20:00-05:00",
+        "--bag-id", BAG_ID,
     ]  # fmt: skip
     label = _run(*common, "--arm", "C", "--label-only")
     assert label.returncode == 0, label.stderr
@@ -151,7 +159,7 @@ def test_command_prepare_outputs_and_verify(tmp_path: Path) -> None:
     assert sheet.stdout == (OUTPUTS / "care-012-month-0-active.worksheet.txt").read_text()
     both = _run(*common, "--arm", "A")
     assert both.stdout.startswith("UNBLINDED PREPARATION WORKSHEET")
-    assert both.stdout.endswith("For clinical trial use only\n")
+    assert both.stdout.endswith("essai clinique seulement\n")
 
     record = _run(*common, "--arm", "A", "--json")
     path = tmp_path / "record.json"

@@ -24,11 +24,29 @@ lots = st.builds(
         viability=viability,
         container_volume_ml=container_tenths / 10,
         containers=containers,
+        dmso_fraction=0.05,
     ),
     st.floats(1e5, 5e8),
     st.floats(0.7, 1.0),
     st.integers(1, 200),
     st.integers(1, 100),
+)
+# Lots that are often bad: under the floor, too dilute, short of containers,
+# without a DMSO fraction, too concentrated for 0.1 mL steps.
+bad_lots = st.builds(
+    lambda conc, viability, container_tenths, containers, dmso: dp.Lot(
+        lot_id="L",
+        viable_cells_per_ml=conc,
+        viability=viability,
+        container_volume_ml=container_tenths / 10,
+        containers=containers,
+        dmso_fraction=dmso,
+    ),
+    st.one_of(st.floats(1e4, 1e6), st.floats(1e5, 5e8), st.floats(1e9, 5e10)),
+    st.one_of(st.floats(0.3, 0.7), st.floats(0.7, 1.0)),
+    st.integers(1, 200),
+    st.integers(1, 4),
+    st.one_of(st.none(), st.floats(0.0, 0.6)),
 )
 weights = st.floats(30, 250)
 visits = st.sampled_from(["month-0", "month-3"])
@@ -48,6 +66,12 @@ def test_volumes_add_up_and_the_dose_is_within_tolerance(
         prep = _prep(weight, "A", visit, lot)
     except dp.DoseError:
         return
+    assert prep.draw_volume_ml is not None
+    assert prep.unrounded_draw_volume_ml is not None
+    assert prep.target_cells is not None
+    assert prep.delivered_cells is not None
+    assert prep.containers_to_thaw is not None
+    assert prep.acceptable_range is not None
     draw_ul = round(prep.draw_volume_ml * 1000)
     diluent_ul = round(prep.diluent_volume_ml * 1000)
     assert draw_ul + diluent_ul == 50_000
@@ -66,18 +90,32 @@ def test_volumes_add_up_and_the_dose_is_within_tolerance(
     )
 
 
-@given(weight=weights, lot=lots)
-def test_the_placebo_twin_matches(weight: float, lot: dp.Lot) -> None:
-    placebo = _prep(weight, "B", "month-3", lot)  # qs mode: never depends on the lot
+def _outcome(weight: float, arm: str, visit: str, lot: dp.Lot) -> dp.Preparation | dp.DoseError:
     try:
-        active = _prep(weight, "B", "month-0", lot)
-    except dp.DoseError:
+        return _prep(weight, arm, visit, lot)
+    except dp.DoseError as error:
+        return error
+
+
+@given(weight=weights, lot=st.one_of(lots, bad_lots), visit=visits)
+def test_a_placebo_and_its_twin_fail_alike_or_match(weight: float, lot: dp.Lot, visit: str) -> None:
+    # In CARE-SSc, arm A is active and arm C placebo at both visits.
+    active, placebo = _outcome(weight, "A", visit, lot), _outcome(weight, "C", visit, lot)
+    if isinstance(active, dp.DoseError) or isinstance(placebo, dp.DoseError):
+        assert isinstance(active, dp.DoseError) and isinstance(placebo, dp.DoseError)
+        assert type(placebo) is type(active)
+        assert (placebo.field, placebo.value, placebo.limit) == (
+            active.field,
+            active.value,
+            active.limit,
+        )
         return
     assert placebo.final_volume_ml == active.final_volume_ml
     assert placebo.pump_rate_ml_per_h == active.pump_rate_ml_per_h
     assert placebo.infusion_duration_min == active.infusion_duration_min
     assert placebo.infuse_by == active.infuse_by
-    assert placebo.delivered_cells == 0.0
+    assert placebo.delivered_cells is None
+    assert placebo.blinded_label() == active.blinded_label()
 
 
 anything = st.one_of(
@@ -90,7 +128,7 @@ anything = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.datetimes(timezones=st.just(timezone.utc)),
     st.datetimes(),
-    st.sampled_from(["72.4 kg", "160 lb", "A", "month-0", "2026-11-25T09:00:00+00:00", "", " "]),
+    st.sampled_from(["72.4 kg", "160 lb", "A", "month-0", "2026-11-25T09:00:00-05:00", "", " "]),
 )
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -116,7 +154,12 @@ def test_fuzz_prepare_arguments(
     weight: Any, arm: Any, visit: Any, thawed_at: Any, prepared_at: Any, participant: Any
 ) -> None:
     lot = dp.Lot(
-        lot_id="L", viable_cells_per_ml=1.25e7, viability=0.9, container_volume_ml=10, containers=4
+        lot_id="L",
+        viable_cells_per_ml=1.25e7,
+        viability=0.9,
+        container_volume_ml=10,
+        containers=4,
+        dmso_fraction=0.0,
     )
     _only_dose_or_type_errors(
         lambda: dp.prepare(
@@ -174,6 +217,7 @@ def test_fuzz_protocol_and_lot_text(text: str) -> None:
     _only_dose_or_type_errors(lambda: dp.Protocol.from_toml(text))
     _only_dose_or_type_errors(lambda: dp.Protocol.from_json(text))
     _only_dose_or_type_errors(lambda: dp.Lot.from_toml(text))
+    _only_dose_or_type_errors(lambda: dp.Randomization.from_csv_text(text))
 
 
 @given(
@@ -184,7 +228,12 @@ def test_fuzz_extreme_datetimes(year: int, offset_minutes: int) -> None:
     tz = timezone(timedelta(minutes=offset_minutes))
     when = datetime(year, 1, 1, tzinfo=tz)
     lot = dp.Lot(
-        lot_id="L", viable_cells_per_ml=1.25e7, viability=0.9, container_volume_ml=10, containers=4
+        lot_id="L",
+        viable_cells_per_ml=1.25e7,
+        viability=0.9,
+        container_volume_ml=10,
+        containers=4,
+        dmso_fraction=0.0,
     )
     _only_dose_or_type_errors(
         lambda: dp.prepare(
@@ -204,7 +253,12 @@ def test_fuzz_extreme_datetimes(year: int, offset_minutes: int) -> None:
 )
 def test_fuzz_prepare_many_keeps_one_result_per_row(rows: list[dict[str, Any]]) -> None:
     lot = dp.Lot(
-        lot_id="L", viable_cells_per_ml=1.25e7, viability=0.9, container_volume_ml=10, containers=4
+        lot_id="L",
+        viable_cells_per_ml=1.25e7,
+        viability=0.9,
+        container_volume_ml=10,
+        containers=4,
+        dmso_fraction=0.0,
     )
     results = dp.prepare_many(CARE_SSC, rows, lot=lot)
     assert len(results) == len(rows)

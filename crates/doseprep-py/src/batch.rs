@@ -31,8 +31,18 @@ pub fn prepare<'py>(
     baseline_weight: Option<WeightArg>,
     bag_id: Option<String>,
 ) -> PyResult<Preparation> {
-    let order = OrderArgs { participant, weight, arm, visit, thawed_at, prepared_at, infusion_at, baseline_weight, bag_id }
-        .build()?;
+    let order = OrderArgs {
+        participant,
+        weight,
+        arm,
+        visit,
+        thawed_at,
+        prepared_at,
+        infusion_at,
+        baseline_weight,
+        bag_id,
+    }
+    .build()?;
     let inner = core::prepare(&protocol.inner, &order, &lot.inner).py()?;
     Ok(Preparation {
         inner,
@@ -76,13 +86,15 @@ pub fn prepare_many<'py>(
             Err(e) if e.is_instance(py, &dose_error) => e.into_value(py).into_bound(py).into_any(),
             // A row with a value of the wrong type is that row's error, not
             // the batch's: the other rows still come back.
-            Err(e) if e.is_instance_of::<PyTypeError>(py) => to_py_err(core::DoseError::InvalidInput {
-                field: "order".to_owned(),
-                reason: e.value(py).to_string(),
-            })
-            .into_value(py)
-            .into_bound(py)
-            .into_any(),
+            Err(e) if e.is_instance_of::<PyTypeError>(py) => {
+                to_py_err(core::DoseError::InvalidInput {
+                    field: "order".to_owned(),
+                    reason: e.value(py).to_string(),
+                })
+                .into_value(py)
+                .into_bound(py)
+                .into_any()
+            }
             Err(e) => return Err(e),
         };
         results.push(result);

@@ -78,8 +78,13 @@ impl DayOrder {
         arm: Option<&str>,
     ) -> PyResult<DayOrder> {
         let (weight, as_entered) = weight.resolve("weight").py()?;
-        let mut inner =
-            core::DayOrder::new(participant, visit, weight, infusion_at.resolve("infusion_at")?).py()?;
+        let mut inner = core::DayOrder::new(
+            participant,
+            visit,
+            weight,
+            infusion_at.resolve("infusion_at")?,
+        )
+        .py()?;
         if let Some(text) = as_entered {
             inner = inner.weight_entered_as(&text);
         }
@@ -201,7 +206,11 @@ impl DayPlan {
     /// Each thaw, in thaw order.
     #[getter]
     fn thaws(&self) -> Vec<ThawSession> {
-        self.inner.thaws.iter().map(|t| ThawSession { inner: t.clone() }).collect()
+        self.inner
+            .thaws
+            .iter()
+            .map(|t| ThawSession { inner: t.clone() })
+            .collect()
     }
 
     /// Containers left in the freezer after the day, by lot.
@@ -257,9 +266,18 @@ pub fn plan_day(
             0
         })
     };
-    let plan = core::plan_day(&protocol.inner, &orders, &lots, &randomization.inner, &mut random).py()?;
+    let plan = core::plan_day(
+        &protocol.inner,
+        &orders,
+        &lots,
+        &randomization.inner,
+        &mut random,
+    )
+    .py()?;
     if let Some(error) = failure {
-        return Err(PyOSError::new_err(format!("the operating system's random source failed: {error}")));
+        return Err(PyOSError::new_err(format!(
+            "the operating system's random source failed: {error}"
+        )));
     }
     Ok(DayPlan {
         inner: plan,

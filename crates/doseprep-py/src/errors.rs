@@ -19,7 +19,12 @@ struct Classes {
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
 
-fn new_class<'py>(py: Python<'py>, name: &str, doc: &str, base: &Bound<'py, PyType>) -> PyResult<Py<PyType>> {
+fn new_class<'py>(
+    py: Python<'py>,
+    name: &str,
+    doc: &str,
+    base: &Bound<'py, PyType>,
+) -> PyResult<Py<PyType>> {
     let name = CString::new(format!("doseprep.{name}"))?;
     let doc = CString::new(doc)?;
     PyErr::new_type(py, &name, Some(&doc), Some(base), None)

@@ -40,9 +40,17 @@ impl Lot {
     ) -> PyResult<Lot> {
         let spec = core::LotSpec {
             lot_id: lot_id.to_owned(),
-            viable_cells_per_ml: core::CellConcentration::new("viable_cells_per_ml", viable_cells_per_ml.0).py()?,
+            viable_cells_per_ml: core::CellConcentration::new(
+                "viable_cells_per_ml",
+                viable_cells_per_ml.0,
+            )
+            .py()?,
             viability: viability.0,
-            container_volume: core::ExactVolume::from_ml("container_volume_ml", container_volume_ml.0).py()?,
+            container_volume: core::ExactVolume::from_ml(
+                "container_volume_ml",
+                container_volume_ml.0,
+            )
+            .py()?,
             extractable_volume: extractable_volume_ml
                 .map(|v| core::ExactVolume::from_ml("extractable_volume_ml", v.0))
                 .transpose()
@@ -70,7 +78,9 @@ impl Lot {
     #[staticmethod]
     fn from_file(path: PathBuf) -> PyResult<Lot> {
         let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        core::Lot::from_file_text(&path.to_string_lossy(), &text).py().map(Lot::from)
+        core::Lot::from_file_text(&path.to_string_lossy(), &text)
+            .py()
+            .map(Lot::from)
     }
 
     /// The lots of a day from a file of `[[lot]]` tables (or one lot).

@@ -29,7 +29,8 @@ impl OrderArgs<'_> {
     pub fn build(self) -> PyResult<core::Order> {
         let (weight, as_entered) = self.weight.resolve("weight").py()?;
         let thawed_at = self.thawed_at.resolve("thawed_at")?;
-        let mut order = core::Order::new(&self.participant, weight, &self.arm, &self.visit, thawed_at).py()?;
+        let mut order =
+            core::Order::new(&self.participant, weight, &self.arm, &self.visit, thawed_at).py()?;
         if let Some(text) = as_entered {
             order = order.weight_entered_as(&text);
         }
@@ -60,22 +61,32 @@ pub struct Order {
     pub inner: core::Order,
 }
 
-fn item<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Option<Bound<'py, PyAny>>> {
+fn item<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
     Ok(dict.get_item(key)?.filter(|v| !v.is_none()))
 }
 
-fn required<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyAny>> {
+fn required<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+) -> PyResult<Bound<'py, PyAny>> {
     item(dict, key)?.ok_or_else(|| {
         to_py_err(core::DoseError::InvalidInput {
             field: key.to_string(),
-            reason: format!("the order has no '{key}'; give participant, weight, arm, visit and thawed_at"),
+            reason: format!(
+                "the order has no '{key}'; give participant, weight, arm, visit and thawed_at"
+            ),
         })
     })
 }
 
 fn text<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<String> {
     let value = required(dict, key)?;
-    value.extract::<String>().map_err(|_| type_error(&key.to_string(), "a str", &value))
+    value
+        .extract::<String>()
+        .map_err(|_| type_error(&key.to_string(), "a str", &value))
 }
 
 /// An order from a `dict` (or an `Order`), as `prepare_many` takes them.
@@ -87,7 +98,9 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
         .cast::<PyDict>()
         .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item_obj))?;
     let py = item_obj.py();
-    let optional_time = |key| -> PyResult<Option<TimeArg<'_>>> { item(dict, key)?.map(|v| v.extract()).transpose() };
+    let optional_time = |key| -> PyResult<Option<TimeArg<'_>>> {
+        item(dict, key)?.map(|v| v.extract()).transpose()
+    };
     OrderArgs {
         participant: text(dict, intern!(py, "participant"))?,
         weight: required(dict, intern!(py, "weight"))?.extract()?,
@@ -96,8 +109,12 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
         thawed_at: required(dict, intern!(py, "thawed_at"))?.extract()?,
         prepared_at: optional_time(intern!(py, "prepared_at"))?,
         infusion_at: optional_time(intern!(py, "infusion_at"))?,
-        baseline_weight: item(dict, intern!(py, "baseline_weight"))?.map(|v| v.extract()).transpose()?,
-        bag_id: item(dict, intern!(py, "bag_id"))?.map(|v| v.extract()).transpose()?,
+        baseline_weight: item(dict, intern!(py, "baseline_weight"))?
+            .map(|v| v.extract())
+            .transpose()?,
+        bag_id: item(dict, intern!(py, "bag_id"))?
+            .map(|v| v.extract())
+            .transpose()?,
     }
     .build()
 }
@@ -118,16 +135,28 @@ impl Order {
         baseline_weight: Option<WeightArg>,
         bag_id: Option<String>,
     ) -> PyResult<Order> {
-        OrderArgs { participant, weight, arm, visit, thawed_at, prepared_at, infusion_at, baseline_weight, bag_id }
-            .build()
-            .map(|inner| Order { inner })
+        OrderArgs {
+            participant,
+            weight,
+            arm,
+            visit,
+            thawed_at,
+            prepared_at,
+            infusion_at,
+            baseline_weight,
+            bag_id,
+        }
+        .build()
+        .map(|inner| Order { inner })
     }
 
     /// An order from its JSON (as in a record).
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<Order> {
         let value: serde_json::Value = serde_json::from_str(text).map_err(crate::json_error)?;
-        core::Order::from_json_value(value).py().map(|inner| Order { inner })
+        core::Order::from_json_value(value)
+            .py()
+            .map(|inner| Order { inner })
     }
 
     /// The orders of a CSV file for `doseprep batch`: the columns
@@ -186,11 +215,17 @@ impl Order {
     }
     #[getter]
     fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.prepared_at().map(|t| input_time(py, t)).transpose()
+        self.inner
+            .prepared_at()
+            .map(|t| input_time(py, t))
+            .transpose()
     }
     #[getter]
     fn infusion_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.infusion_at().map(|t| input_time(py, t)).transpose()
+        self.inner
+            .infusion_at()
+            .map(|t| input_time(py, t))
+            .transpose()
     }
 
     /// The order as JSON.
@@ -215,7 +250,8 @@ impl Order {
         format!(
             "Order(participant={}, weight={}, arm={}, visit={}, thawed_at={})",
             quoted(o.participant()),
-            o.weight_as_entered().map_or_else(|| format!("{:?}", o.weight().kg()), quoted),
+            o.weight_as_entered()
+                .map_or_else(|| format!("{:?}", o.weight().kg()), quoted),
             quoted(o.arm()),
             quoted(o.visit()),
             quoted(&core::format_time(o.thawed_at()))

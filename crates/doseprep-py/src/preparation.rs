@@ -25,7 +25,8 @@ pub struct Preparation {
 impl Preparation {
     /// The record of this preparation.
     pub fn core_record(&self) -> PyResult<core::PreparationRecord> {
-        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone()).py()
+        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone())
+            .py()
     }
 
     fn dose(&self) -> Option<&core::ActiveDose> {
@@ -88,7 +89,12 @@ impl Preparation {
     /// (lowest, highest) acceptable delivered cells.
     #[getter]
     fn acceptable_range(&self) -> Option<(f64, f64)> {
-        self.dose().map(|d| (d.acceptable_min_cells.cells(), d.acceptable_max_cells.cells()))
+        self.dose().map(|d| {
+            (
+                d.acceptable_min_cells.cells(),
+                d.acceptable_max_cells.cells(),
+            )
+        })
     }
     /// In words, what set the target: the rule, the band, a cap.
     #[getter]
@@ -106,7 +112,9 @@ impl Preparation {
     /// The syringe drawn with, where the protocol lists syringes.
     #[getter]
     fn syringe_capacity_ml(&self) -> Option<f64> {
-        self.dose().and_then(|d| d.syringe_capacity).map(core::ExactVolume::ml)
+        self.dose()
+            .and_then(|d| d.syringe_capacity)
+            .map(core::ExactVolume::ml)
     }
     /// The graduation the draw was rounded to.
     #[getter]
@@ -140,7 +148,8 @@ impl Preparation {
     /// Signed fraction (0.0014 is +0.14%).
     #[getter]
     fn deviation(&self) -> Option<f64> {
-        self.dose().map(|d| core::units::fraction::value(d.deviation))
+        self.dose()
+            .map(|d| core::units::fraction::value(d.deviation))
     }
     #[getter]
     fn final_concentration_cells_per_ml(&self) -> Option<f64> {
@@ -152,7 +161,9 @@ impl Preparation {
     }
     #[getter]
     fn dmso_g_per_kg(&self) -> Option<f64> {
-        self.dose().and_then(|d| d.dmso).map(core::DmsoExposure::g_per_kg)
+        self.dose()
+            .and_then(|d| d.dmso)
+            .map(core::DmsoExposure::g_per_kg)
     }
     #[getter]
     fn infusion_duration_min(&self) -> f64 {
@@ -188,11 +199,17 @@ impl Preparation {
     }
     #[getter]
     fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.prepared_at().map(|t| py_datetime(py, &t)).transpose()
+        self.inner
+            .prepared_at()
+            .map(|t| py_datetime(py, &t))
+            .transpose()
     }
     #[getter]
     fn infusion_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.inner.infusion_at().map(|t| py_datetime(py, &t)).transpose()
+        self.inner
+            .infusion_at()
+            .map(|t| py_datetime(py, &t))
+            .transpose()
     }
     /// Latest start of the infusion.
     #[getter]
@@ -246,7 +263,12 @@ impl Preparation {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let json = slf.get().core_record()?.to_json().py()?;
-        (py.get_type::<PreparationRecord>().getattr("_preparation_from_json")?, (json,)).into_pyobject(py)
+        (
+            py.get_type::<PreparationRecord>()
+                .getattr("_preparation_from_json")?,
+            (json,),
+        )
+            .into_pyobject(py)
     }
 
     fn __repr__(&self) -> String {
@@ -267,7 +289,10 @@ impl Preparation {
                 d.delivered_cells.cells()
             ));
         }
-        text.push_str(&format!(", pump_rate_ml_per_h={:?})", p.pump_rate.ml_per_hour()));
+        text.push_str(&format!(
+            ", pump_rate_ml_per_h={:?})",
+            p.pump_rate.ml_per_hour()
+        ));
         text
     }
 }
@@ -311,7 +336,11 @@ impl WeighedCheck {
         self.inner.ok
     }
     fn __repr__(&self) -> String {
-        format!("WeighedCheck(ok={}, message={})", if self.inner.ok { "True" } else { "False" }, quoted(&self.inner.message))
+        format!(
+            "WeighedCheck(ok={}, message={})",
+            if self.inner.ok { "True" } else { "False" },
+            quoted(&self.inner.message)
+        )
     }
 }
 

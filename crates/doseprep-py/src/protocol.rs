@@ -113,8 +113,16 @@ impl Protocol {
         format!(
             "Protocol(name={}, visits=[{}], arms=[{}], time_zone={})",
             quoted(&spec.name),
-            spec.visits.iter().map(|v| quoted(v)).collect::<Vec<_>>().join(", "),
-            spec.arms.keys().map(|a| quoted(a)).collect::<Vec<_>>().join(", "),
+            spec.visits
+                .iter()
+                .map(|v| quoted(v))
+                .collect::<Vec<_>>()
+                .join(", "),
+            spec.arms
+                .keys()
+                .map(|a| quoted(a))
+                .collect::<Vec<_>>()
+                .join(", "),
             quoted(self.inner.zone().name())
         )
     }

@@ -30,7 +30,9 @@ impl PreparationRecord {
     /// JSON of a Preparation (not a record) is refused with a hint.
     #[staticmethod]
     fn from_json(text: &str) -> PyResult<PreparationRecord> {
-        core::PreparationRecord::from_json(text).py().map(PreparationRecord::from)
+        core::PreparationRecord::from_json(text)
+            .py()
+            .map(PreparationRecord::from)
     }
 
     /// The Preparation a record holds (used to unpickle a Preparation).
@@ -85,7 +87,11 @@ impl PreparationRecord {
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
         let py = slf.py();
         let json = slf.get().inner.to_json().py()?;
-        (py.get_type::<PreparationRecord>().getattr("from_json")?, (json,)).into_pyobject(py)
+        (
+            py.get_type::<PreparationRecord>().getattr("from_json")?,
+            (json,),
+        )
+            .into_pyobject(py)
     }
 
     fn __repr__(&self) -> String {
@@ -154,7 +160,11 @@ pub fn verify(record: &Bound<'_, PyAny>) -> PyResult<Verification> {
     } else if let Ok(record) = record.cast::<PreparationRecord>() {
         record.get().inner.verify()
     } else {
-        return Err(type_error("record", "a PreparationRecord or its JSON text", record));
+        return Err(type_error(
+            "record",
+            "a PreparationRecord or its JSON text",
+            record,
+        ));
     };
     verification.py().map(|inner| Verification { inner })
 }

@@ -19,7 +19,8 @@ fn main() -> Result<(), doseprep::DoseError> {
     let spec = protocol.spec();
     for arm in spec.arms.keys() {
         for visit in &spec.visits {
-            let order = Order::with_weight_text("CARE-012", "72.4 kg", arm, visit, thawed_at.clone())?;
+            let order =
+                Order::with_weight_text("CARE-012", "72.4 kg", arm, visit, thawed_at.clone())?;
             let bag = prepare(&protocol, &order, &lot)?;
             println!("{}", doseprep::summary_line(&bag));
         }

@@ -30,7 +30,7 @@
 //! assert_eq!(bag.diluent_volume.to_string(), "44.2 mL");   // qs to 50 mL
 //! assert_eq!(dose.delivered_cells.cells(), 72.5e6);        // +0.14%
 //! assert_eq!(bag.pump_rate.ml_per_hour(), 100.0);          // 50 mL over 30 min
-//! assert_eq!(bag.infuse_by.wall_clock(), "2026-11-25 12:00 EST");
+//! assert_eq!(bag.infuse_by().wall_clock(), "2026-11-25 12:00 EST");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

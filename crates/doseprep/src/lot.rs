@@ -179,6 +179,7 @@ impl Lot {
                 fraction::fraction(
                     "dmso_fraction",
                     value,
+                    "(volume fraction)",
                     fraction::FractionRange::ZeroToBelowOne,
                     "e.g. 0.05 for 5% DMSO, 0 for a washed product",
                 )

@@ -264,20 +264,31 @@ impl Order {
 
 impl Order {
     /// The columns an orders CSV for a batch takes.
-    pub const CSV_REQUIRED: [&'static str; 5] = ["participant", "weight", "arm", "visit", "thawed_at"];
+    pub const CSV_REQUIRED: [&'static str; 5] =
+        ["participant", "weight", "arm", "visit", "thawed_at"];
     /// The optional columns.
-    pub const CSV_OPTIONAL: [&'static str; 4] = ["prepared_at", "infusion_at", "baseline_weight", "bag_id"];
+    pub const CSV_OPTIONAL: [&'static str; 4] =
+        ["prepared_at", "infusion_at", "baseline_weight", "bag_id"];
 
     /// Read an orders CSV (a byte-order mark allowed). A bad header is an
     /// error for the file; a bad cell is that row's error, in its place.
     pub fn from_csv_str(text: &str) -> Result<Vec<Result<Order>>> {
-        let rows = crate::table::read_csv("orders file", text, &Order::CSV_REQUIRED, &Order::CSV_OPTIONAL)?;
+        let rows = crate::table::read_csv(
+            "orders file",
+            text,
+            &Order::CSV_REQUIRED,
+            &Order::CSV_OPTIONAL,
+        )?;
         Ok(rows.iter().map(Order::from_row).collect())
     }
 
     /// One row of an orders CSV.
     pub fn from_row(row: &crate::table::Row) -> Result<Order> {
-        let time = |field: &str| row.optional(field).map(|t| parse_time(field, t)).transpose();
+        let time = |field: &str| {
+            row.optional(field)
+                .map(|t| parse_time(field, t))
+                .transpose()
+        };
         let mut order = Order::with_weight_text(
             row.required("participant")?,
             row.required("weight")?,

@@ -34,12 +34,27 @@ fn twin_protocol(mode: FinalVolumeMode, zone: &str) -> Protocol {
     Protocol::new(spec).unwrap()
 }
 
-fn order(participant: &str, weight: f64, arm: &str, visit: &str, offset_h: i8, minutes: i64) -> Order {
+fn order(
+    participant: &str,
+    weight: f64,
+    arm: &str,
+    visit: &str,
+    offset_h: i8,
+    minutes: i64,
+) -> Order {
     let thawed = parse_time("t", &format!("2026-11-25T09:00:00{offset_h:+03}:00")).unwrap();
-    let prepared = thawed.checked_add(jiff::SignedDuration::from_mins(minutes)).unwrap();
-    Order::new(participant, BodyWeight::from_kg(weight).unwrap(), arm, visit, thawed)
-        .unwrap()
-        .prepared(prepared)
+    let prepared = thawed
+        .checked_add(jiff::SignedDuration::from_mins(minutes))
+        .unwrap();
+    Order::new(
+        participant,
+        BodyWeight::from_kg(weight).unwrap(),
+        arm,
+        visit,
+        thawed,
+    )
+    .unwrap()
+    .prepared(prepared)
 }
 
 fn lot(conc: f64, viability: f64, container_tenths: u64, containers: u32) -> Lot {
@@ -127,8 +142,14 @@ struct Example {
 }
 
 const EXAMPLES: [Example; 2] = [
-    Example { name: "care-012-month-0-active", arm: "A" },
-    Example { name: "care-012-month-0-placebo", arm: "C" },
+    Example {
+        name: "care-012-month-0-active",
+        arm: "A",
+    },
+    Example {
+        name: "care-012-month-0-placebo",
+        arm: "C",
+    },
 ];
 
 fn example_record(arm: &str) -> PreparationRecord {
@@ -142,7 +163,7 @@ fn example_record(arm: &str) -> PreparationRecord {
     let order = Order::with_weight_text("CARE-012", "160 lb", arm, "month-0", thawed)
         .unwrap()
         .prepared(prepared)
-        .with_bag_id(BagId::parse("7KQ2M9XT4R7").unwrap_or_else(|_| BagId::from_random(0x0123_4567_89AB)));
+        .with_bag_id(BagId::parse("014D2PF2DBA").unwrap());
     PreparationRecord::prepare(&protocol, &order, &lot).unwrap()
 }
 
@@ -153,8 +174,14 @@ fn example_outputs(example: &Example) -> [(String, String); 3] {
             format!("{}.label.txt", example.name),
             blinded_label(&record.protocol, &record.preparation),
         ),
-        (format!("{}.worksheet.txt", example.name), worksheet(&record)),
-        (format!("{}.record.json", example.name), record.to_json().unwrap() + "\n"),
+        (
+            format!("{}.worksheet.txt", example.name),
+            worksheet(&record),
+        ),
+        (
+            format!("{}.record.json", example.name),
+            record.to_json().unwrap() + "\n",
+        ),
     ]
 }
 
@@ -171,24 +198,42 @@ fn saved_example_outputs_are_regenerated_byte_for_byte() {
                 std::fs::write(&path, &text).unwrap();
             }
             let saved = std::fs::read_to_string(&path).unwrap();
-            assert_eq!(saved, text, "{file} differs from what the library now produces");
+            assert_eq!(
+                saved, text,
+                "{file} differs from what the library now produces"
+            );
         }
     }
-    let active = std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.label.txt")).unwrap();
-    let placebo = std::fs::read_to_string(outputs_dir().join("care-012-month-0-placebo.label.txt")).unwrap();
+    let active =
+        std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.label.txt")).unwrap();
+    let placebo =
+        std::fs::read_to_string(outputs_dir().join("care-012-month-0-placebo.label.txt")).unwrap();
     assert_eq!(active, placebo);
 }
 
 #[test]
 fn verify_names_an_edited_number() {
-    let saved = std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.record.json")).unwrap();
+    let saved =
+        std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.record.json")).unwrap();
     let record = PreparationRecord::from_json(&saved).unwrap();
     assert!(record.verify().unwrap().ok());
-    assert_eq!(record.preparation.dose.as_ref().unwrap().draw_volume.to_string(), "5.8 mL");
+    assert_eq!(
+        record
+            .preparation
+            .dose
+            .as_ref()
+            .unwrap()
+            .draw_volume
+            .to_string(),
+        "5.8 mL"
+    );
 
     let edited = saved.replacen("\"draw_volume_ml\": 5.8", "\"draw_volume_ml\": 5.9", 1);
     assert_ne!(edited, saved);
-    let verification = PreparationRecord::from_json(&edited).unwrap().verify().unwrap();
+    let verification = PreparationRecord::from_json(&edited)
+        .unwrap()
+        .verify()
+        .unwrap();
     assert_eq!(verification.differences.len(), 1, "{verification:?}");
     let difference = &verification.differences[0];
     assert_eq!(difference.field, "preparation.dose.draw_volume_ml");
@@ -199,23 +244,53 @@ fn verify_names_an_edited_number() {
     // changes the recomputed acceptable range too.
     let edited = saved.replacen("\"dose_tolerance\": 0.1", "\"dose_tolerance\": 0.2", 1);
     assert_ne!(edited, saved);
-    let verification = PreparationRecord::from_json(&edited).unwrap().verify().unwrap();
-    let fields: Vec<&str> = verification.differences.iter().map(|d| d.field.as_str()).collect();
+    let verification = PreparationRecord::from_json(&edited)
+        .unwrap()
+        .verify()
+        .unwrap();
+    let fields: Vec<&str> = verification
+        .differences
+        .iter()
+        .map(|d| d.field.as_str())
+        .collect();
     assert!(fields.contains(&"protocol_fingerprint"), "{fields:?}");
-    assert!(fields.contains(&"preparation.dose.acceptable_max_cells"), "{fields:?}");
+    assert!(
+        fields.contains(&"preparation.dose.acceptable_max_cells"),
+        "{fields:?}"
+    );
 }
 
 #[test]
 fn a_record_keeps_the_kind_of_a_bad_input() {
-    let saved = std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.record.json")).unwrap();
+    let saved =
+        std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.record.json")).unwrap();
     let bad = saved.replacen("\"viability\": 0.93", "\"viability\": 93", 1);
-    assert_eq!(PreparationRecord::from_json(&bad).map(|_| ()).map_err(|e| e.kind().name()), Err("viability"));
-    let bad = saved.replacen("\"weight\": \"72.5747792 kg\"", "\"weight\": \"72.5747792\"", 1);
-    assert_eq!(PreparationRecord::from_json(&bad).map(|_| ()).map_err(|e| e.kind().name()), Err("unit"));
+    assert_eq!(
+        PreparationRecord::from_json(&bad)
+            .map(|_| ())
+            .map_err(|e| e.kind().name()),
+        Err("viability")
+    );
+    let bad = saved.replacen(
+        "\"weight\": \"72.5747792 kg\"",
+        "\"weight\": \"72.5747792\"",
+        1,
+    );
+    assert_eq!(
+        PreparationRecord::from_json(&bad)
+            .map(|_| ())
+            .map_err(|e| e.kind().name()),
+        Err("unit")
+    );
     // A preparation's JSON given as a record says so.
     let prep = serde_json::to_string(&example_record("A").preparation).unwrap();
-    let message = PreparationRecord::from_json(&prep).map(|_| ()).map_err(|e| e.to_string());
-    assert!(matches!(&message, Err(m) if m.contains("prep.record()")), "{message:?}");
+    let message = PreparationRecord::from_json(&prep)
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+    assert!(
+        matches!(&message, Err(m) if m.contains("prep.record()")),
+        "{message:?}"
+    );
 }
 
 #[test]
@@ -265,15 +340,51 @@ fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
     // Hand-worked: Toronto 2026-11-01 00:30 EDT + 3 h = 02:30 EST (the clock
     // fell back at 02:00 EDT); Paris 2026-03-29 00:30 CET + 3 h = 04:30 CEST.
     for (zone, thaw, start_by, infuse_by) in [
-        ("America/Toronto", "2026-11-01T00:30:00-04:00", "2026-11-01 02:00 EST", "2026-11-01 02:30 EST"),
-        ("America/Toronto", "2026-03-08T00:30:00-05:00", "2026-03-08 04:00 EDT", "2026-03-08 04:30 EDT"),
-        ("Europe/Paris", "2026-10-25T00:30:00+02:00", "2026-10-25 02:00 CET", "2026-10-25 02:30 CET"),
-        ("Europe/Paris", "2026-03-29T00:30:00+01:00", "2026-03-29 04:00 CEST", "2026-03-29 04:30 CEST"),
+        (
+            "America/Toronto",
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01 02:00 EST",
+            "2026-11-01 02:30 EST",
+        ),
+        (
+            "America/Toronto",
+            "2026-03-08T00:30:00-05:00",
+            "2026-03-08 04:00 EDT",
+            "2026-03-08 04:30 EDT",
+        ),
+        (
+            "Europe/Paris",
+            "2026-10-25T00:30:00+02:00",
+            "2026-10-25 02:00 CET",
+            "2026-10-25 02:30 CET",
+        ),
+        (
+            "Europe/Paris",
+            "2026-03-29T00:30:00+01:00",
+            "2026-03-29 04:00 CEST",
+            "2026-03-29 04:30 CEST",
+        ),
     ] {
         let protocol = twin_protocol(FinalVolumeMode::Qs, zone);
-        let order = Order::new("P-1", BodyWeight::from_kg(72.4).unwrap(), "Y", "month-0", parse_time("t", thaw).unwrap()).unwrap();
-        let label = blinded_label(&protocol, &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap());
-        assert!(label.contains(&format!("Start by: {start_by}\n")), "{zone} {thaw}\n{label}");
-        assert!(label.contains(&format!("Infuse by: {infuse_by} (end of infusion)\n")), "{zone} {thaw}\n{label}");
+        let order = Order::new(
+            "P-1",
+            BodyWeight::from_kg(72.4).unwrap(),
+            "Y",
+            "month-0",
+            parse_time("t", thaw).unwrap(),
+        )
+        .unwrap();
+        let label = blinded_label(
+            &protocol,
+            &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap(),
+        );
+        assert!(
+            label.contains(&format!("Start by: {start_by}\n")),
+            "{zone} {thaw}\n{label}"
+        );
+        assert!(
+            label.contains(&format!("Infuse by: {infuse_by} (end of infusion)\n")),
+            "{zone} {thaw}\n{label}"
+        );
     }
 }

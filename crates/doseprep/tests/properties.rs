@@ -10,9 +10,9 @@ use doseprep::protocol::{Gravimetric, Syringe};
 use doseprep::rules::{BandSpec, RuleName};
 use doseprep::units::fraction;
 use doseprep::{
-    blinded_label, parse_time, prepare, BodyWeight, CellConcentration, CellCount, CellsPerKg, Content,
-    Density, DmsoExposure, DoseBasis, ExactVolume, FinalVolumeMode, Lot, LotSpec, Order, Preparation,
-    Protocol, ProtocolSpec, Rounding,
+    blinded_label, parse_time, prepare, BodyWeight, CellConcentration, CellCount, CellsPerKg,
+    Content, Density, DmsoExposure, DoseBasis, ExactVolume, FinalVolumeMode, Lot, LotSpec, Order,
+    Preparation, Protocol, ProtocolSpec, Rounding,
 };
 use proptest::prelude::*;
 
@@ -22,27 +22,50 @@ fn ul(microlitres: u64) -> ExactVolume {
 
 /// The syringes of issue 11's example: 1, 3, 10, 30, 60 mL.
 fn syringes() -> Vec<Syringe> {
-    [(1_000, 10), (3_000, 100), (10_000, 200), (30_000, 1_000), (60_000, 1_000)]
-        .into_iter()
-        .map(|(capacity, graduation)| Syringe {
-            capacity: ul(capacity),
-            graduation: ul(graduation),
-        })
-        .collect()
+    [
+        (1_000, 10),
+        (3_000, 100),
+        (10_000, 200),
+        (30_000, 1_000),
+        (60_000, 1_000),
+    ]
+    .into_iter()
+    .map(|(capacity, graduation)| Syringe {
+        capacity: ul(capacity),
+        graduation: ul(graduation),
+    })
+    .collect()
 }
 
 /// Which dose rule a generated protocol uses.
 #[derive(Debug, Clone)]
 enum RuleChoice {
-    PerKg { cap: Option<f64>, max_cells: Option<f64>, range: bool },
-    Flat { cells: f64, spread: f64 },
-    Bands { limit: f64 },
+    PerKg {
+        cap: Option<f64>,
+        max_cells: Option<f64>,
+        range: bool,
+    },
+    Flat {
+        cells: f64,
+        spread: f64,
+    },
+    Bands {
+        limit: f64,
+    },
 }
 
 fn rule_strategy() -> impl Strategy<Value = RuleChoice> {
     prop_oneof![
-        (proptest::option::of(40.0f64..200.0), proptest::option::of(2e7f64..2e8), any::<bool>())
-            .prop_map(|(cap, max_cells, range)| RuleChoice::PerKg { cap, max_cells, range }),
+        (
+            proptest::option::of(40.0f64..200.0),
+            proptest::option::of(2e7f64..2e8),
+            any::<bool>()
+        )
+            .prop_map(|(cap, max_cells, range)| RuleChoice::PerKg {
+                cap,
+                max_cells,
+                range
+            }),
         (1e7f64..2e8, 0.05f64..0.4).prop_map(|(cells, spread)| RuleChoice::Flat { cells, spread }),
         (35.0f64..200.0).prop_map(|limit| RuleChoice::Bands { limit }),
     ]
@@ -59,96 +82,119 @@ fn protocol_strategy() -> impl Strategy<Value = Protocol> {
         rule_strategy(),
         any::<bool>(),
         any::<bool>(),
-        prop_oneof![Just("America/Toronto"), Just("Europe/Paris"), Just("Asia/Kolkata")],
+        prop_oneof![
+            Just("America/Toronto"),
+            Just("Europe/Paris"),
+            Just("Asia/Kolkata")
+        ],
     )
-        .prop_map(|(mode, basis, increment, tolerance, rule, with_syringes, weigh, zone)| {
-            let mut spec = ProtocolSpec::care_ssc();
-            spec.site.final_volume_mode = mode;
-            spec.site.dose_basis = basis;
-            spec.site.draw_increment = ul(increment);
-            spec.site.dose_tolerance = fraction::of(tolerance);
-            spec.site.time_zone = zone.to_owned();
-            if mode == FinalVolumeMode::Additive {
-                spec.site.max_draw_volume = Some(ul(30_000));
-            }
-            if with_syringes {
-                spec.site.syringes = syringes();
-            }
-            if weigh {
-                spec.site.gravimetric = Some(Gravimetric {
-                    diluent_density: Density::new("d", 1.005).unwrap(),
-                    product_density: Density::new("d", 1.04).unwrap(),
-                    tolerance: fraction::of(0.02),
-                });
-            }
-            let per_kg = |v: f64| Some(CellsPerKg::new("d", v).unwrap());
-            let cells = |v: f64| Some(CellCount::new("c", v).unwrap());
-            match rule {
-                RuleChoice::PerKg { cap, max_cells, range } => {
-                    spec.dose.dosing_weight_cap = cap.map(|kg| BodyWeight::from_kg(kg).unwrap());
-                    spec.dose.max_cells = max_cells.and_then(cells);
-                    if range {
-                        spec.dose.min_cells_per_kg = per_kg(0.5e6);
-                        spec.dose.max_cells_per_kg = per_kg(1.5e6);
+        .prop_map(
+            |(mode, basis, increment, tolerance, rule, with_syringes, weigh, zone)| {
+                let mut spec = ProtocolSpec::care_ssc();
+                spec.site.final_volume_mode = mode;
+                spec.site.dose_basis = basis;
+                spec.site.draw_increment = ul(increment);
+                spec.site.dose_tolerance = fraction::of(tolerance);
+                spec.site.time_zone = zone.to_owned();
+                if mode == FinalVolumeMode::Additive {
+                    spec.site.max_draw_volume = Some(ul(30_000));
+                }
+                if with_syringes {
+                    spec.site.syringes = syringes();
+                }
+                if weigh {
+                    spec.site.gravimetric = Some(Gravimetric {
+                        diluent_density: Density::new("d", 1.005).unwrap(),
+                        product_density: Density::new("d", 1.04).unwrap(),
+                        tolerance: fraction::of(0.02),
+                    });
+                }
+                let per_kg = |v: f64| Some(CellsPerKg::new("d", v).unwrap());
+                let cells = |v: f64| Some(CellCount::new("c", v).unwrap());
+                match rule {
+                    RuleChoice::PerKg {
+                        cap,
+                        max_cells,
+                        range,
+                    } => {
+                        spec.dose.dosing_weight_cap =
+                            cap.map(|kg| BodyWeight::from_kg(kg).unwrap());
+                        spec.dose.max_cells = max_cells.and_then(cells);
+                        if range {
+                            spec.dose.min_cells_per_kg = per_kg(0.5e6);
+                            spec.dose.max_cells_per_kg = per_kg(1.5e6);
+                        }
+                    }
+                    RuleChoice::Flat {
+                        cells: target,
+                        spread,
+                    } => {
+                        spec.dose.rule = RuleName::Flat;
+                        spec.dose.cells_per_kg = None;
+                        spec.dose.cells = cells(target);
+                        spec.dose.min_cells = cells(target * (1.0 - spread));
+                        spec.dose.max_cells = cells(target * (1.0 + spread));
+                    }
+                    RuleChoice::Bands { limit } => {
+                        spec.dose.rule = RuleName::WeightBands;
+                        spec.dose.cells_per_kg = None;
+                        let band = |max_weight: Option<f64>, rule: RuleName| BandSpec {
+                            max_weight: max_weight.map(|kg| BodyWeight::from_kg(kg).unwrap()),
+                            rule: Some(rule),
+                            cells_per_kg: None,
+                            min_cells_per_kg: None,
+                            max_cells_per_kg: None,
+                            cells: None,
+                            min_cells: None,
+                            max_cells: None,
+                        };
+                        let mut light = band(Some(limit), RuleName::PerKg);
+                        light.cells_per_kg = per_kg(1.5e6);
+                        light.min_cells_per_kg = per_kg(0.2e6);
+                        light.max_cells_per_kg = per_kg(5e6);
+                        let mut heavy = band(None, RuleName::Flat);
+                        heavy.cells = cells(1e8);
+                        heavy.min_cells = cells(1e7);
+                        heavy.max_cells = cells(2.5e8);
+                        spec.dose.bands = Some(vec![light, heavy]);
                     }
                 }
-                RuleChoice::Flat { cells: target, spread } => {
-                    spec.dose.rule = RuleName::Flat;
-                    spec.dose.cells_per_kg = None;
-                    spec.dose.cells = cells(target);
-                    spec.dose.min_cells = cells(target * (1.0 - spread));
-                    spec.dose.max_cells = cells(target * (1.0 + spread));
-                }
-                RuleChoice::Bands { limit } => {
-                    spec.dose.rule = RuleName::WeightBands;
-                    spec.dose.cells_per_kg = None;
-                    let band = |max_weight: Option<f64>, rule: RuleName| BandSpec {
-                        max_weight: max_weight.map(|kg| BodyWeight::from_kg(kg).unwrap()),
-                        rule: Some(rule),
-                        cells_per_kg: None,
-                        min_cells_per_kg: None,
-                        max_cells_per_kg: None,
-                        cells: None,
-                        min_cells: None,
-                        max_cells: None,
-                    };
-                    let mut light = band(Some(limit), RuleName::PerKg);
-                    light.cells_per_kg = per_kg(1.5e6);
-                    light.min_cells_per_kg = per_kg(0.2e6);
-                    light.max_cells_per_kg = per_kg(5e6);
-                    let mut heavy = band(None, RuleName::Flat);
-                    heavy.cells = cells(1e8);
-                    heavy.min_cells = cells(1e7);
-                    heavy.max_cells = cells(2.5e8);
-                    spec.dose.bands = Some(vec![light, heavy]);
-                }
-            }
-            let all = |content| spec.visits.iter().map(|v| (v.clone(), content)).collect();
-            let x = all(Content::Active);
-            let y = all(Content::Placebo);
-            spec.arms.insert("X".into(), x);
-            spec.arms.insert("Y".into(), y);
-            Protocol::new(spec).unwrap()
-        })
+                let all = |content| spec.visits.iter().map(|v| (v.clone(), content)).collect();
+                let x = all(Content::Active);
+                let y = all(Content::Placebo);
+                spec.arms.insert("X".into(), x);
+                spec.arms.insert("Y".into(), y);
+                Protocol::new(spec).unwrap()
+            },
+        )
 }
 
 fn lot_strategy() -> impl Strategy<Value = Lot> {
-    (1e5f64..5e8, 0.7f64..=1.0, 1u64..=200, 1u32..=100, 0.0f64..0.15, 0.5f64..=1.0)
-        .prop_map(|(conc, viability, container_tenths, containers, dmso, yield_share)| {
-            let fill = container_tenths * 100;
-            let extractable = ((fill as f64 * yield_share) as u64).max(1);
-            Lot::new(LotSpec {
-                lot_id: "LOT-1".into(),
-                viable_cells_per_ml: CellConcentration::new("c", conc).unwrap(),
-                viability,
-                container_volume: ul(fill),
-                extractable_volume: (yield_share < 1.0).then(|| ul(extractable)),
-                containers,
-                dmso_fraction: Some(dmso),
-                expires_at: None,
-            })
-            .unwrap()
-        })
+    (
+        1e5f64..5e8,
+        0.7f64..=1.0,
+        1u64..=200,
+        1u32..=100,
+        0.0f64..0.15,
+        0.5f64..=1.0,
+    )
+        .prop_map(
+            |(conc, viability, container_tenths, containers, dmso, yield_share)| {
+                let fill = container_tenths * 100;
+                let extractable = ((fill as f64 * yield_share) as u64).max(1);
+                Lot::new(LotSpec {
+                    lot_id: "LOT-1".into(),
+                    viable_cells_per_ml: CellConcentration::new("c", conc).unwrap(),
+                    viability,
+                    container_volume: ul(fill),
+                    extractable_volume: (yield_share < 1.0).then(|| ul(extractable)),
+                    containers,
+                    dmso_fraction: Some(dmso),
+                    expires_at: None,
+                })
+                .unwrap()
+            },
+        )
 }
 
 /// Lots that are often bad: under the floor, too dilute, short of
@@ -178,10 +224,18 @@ fn bad_lot_strategy() -> impl Strategy<Value = Lot> {
 
 fn order(weight_kg: f64, arm: &str, visit: &str, minutes_after_thaw: i64) -> Order {
     let thawed = parse_time("t", "2026-11-25T09:00:00-05:00").unwrap();
-    let prepared = thawed.checked_add(jiff::SignedDuration::from_mins(minutes_after_thaw)).unwrap();
-    Order::new("P-1", BodyWeight::from_kg(weight_kg).unwrap(), arm, visit, thawed)
-        .unwrap()
-        .prepared(prepared)
+    let prepared = thawed
+        .checked_add(jiff::SignedDuration::from_mins(minutes_after_thaw))
+        .unwrap();
+    Order::new(
+        "P-1",
+        BodyWeight::from_kg(weight_kg).unwrap(),
+        arm,
+        visit,
+        thawed,
+    )
+    .unwrap()
+    .prepared(prepared)
 }
 
 fn visit_strategy() -> impl Strategy<Value = &'static str> {
@@ -476,7 +530,12 @@ fn protocol_mutations_never_panic() {
     // (or, for comment lines, the same protocol), never a panic.
     let lines: Vec<&str> = doseprep::protocol::CARE_SSC_TOML.lines().collect();
     for skip in 0..lines.len() {
-        let text: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
+        let text: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
         let result = Protocol::from_toml(&text.join("\n"));
         let line = lines[skip].trim();
         if line.is_empty() || line.starts_with('#') {
@@ -507,7 +566,10 @@ fn prepare_many_returns_every_result_in_order() {
         (150.0, "B", true),
         (20.0, "C", false), // implausible even for a placebo
     ];
-    let orders: Vec<Order> = rows.iter().map(|(kg, arm, _)| order(*kg, arm, "month-0", 0)).collect();
+    let orders: Vec<Order> = rows
+        .iter()
+        .map(|(kg, arm, _)| order(*kg, arm, "month-0", 0))
+        .collect();
     let results = doseprep::prepare_many(&protocol, &orders, &lot);
     assert_eq!(results.len(), rows.len());
     for ((kg, arm, ok), result) in rows.iter().zip(&results) {
@@ -518,12 +580,17 @@ fn prepare_many_returns_every_result_in_order() {
         }
     }
     assert_eq!(
-        results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.kind().name()).collect::<Vec<_>>(),
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .map(|e| e.kind().name())
+            .collect::<Vec<_>>(),
         ["implausible_weight", "unknown_arm", "implausible_weight"]
     );
     // A reused buffer gives the same results.
-    let mut buffer = vec![Err(doseprep::DoseError::InvalidRecord { reason: "stale".into() })];
+    let mut buffer = vec![Err(doseprep::DoseError::InvalidRecord {
+        reason: "stale".into(),
+    })];
     doseprep::prepare_many_into(&protocol, &orders, &lot, &mut buffer);
     assert_eq!(buffer, results);
 }
-

@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = doseprep::Protocol::from_json(text);
         let _ = doseprep::Lot::from_toml(text);
+        let _ = doseprep::Lot::many_from_file_text("lots.toml", text);
         if let Ok(record) = doseprep::PreparationRecord::from_json(text) {
             let _ = record.verify();
         }

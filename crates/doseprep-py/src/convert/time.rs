@@ -32,7 +32,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
         }
         obj.cast::<PyDateTime>()
             .map(|dt| TimeArg::DateTime(dt.to_owned()))
-            .map_err(|_| type_error("a time", "a datetime with a tzinfo, or an ISO 8601 string", &obj))
+            .map_err(|_| {
+                type_error(
+                    "a time",
+                    "a datetime with a tzinfo, or an ISO 8601 string",
+                    &obj,
+                )
+            })
     }
 }
 
@@ -46,7 +52,9 @@ impl TimeArg<'_> {
     /// The time, or an `InvalidTimeError` naming `field`.
     pub fn resolve(&self, field: &str) -> PyResult<ZonedDateTime> {
         match self {
-            TimeArg::Text(text) => doseprep::parse_time(field, text).map_err(crate::errors::to_py_err),
+            TimeArg::Text(text) => {
+                doseprep::parse_time(field, text).map_err(crate::errors::to_py_err)
+            }
             TimeArg::DateTime(datetime) => {
                 if let Ok(guard) = LAST.lock() {
                     if let Some((object, time)) = guard.as_ref() {

@@ -38,17 +38,22 @@ impl<'a, 'py> FromPyObject<'a, 'py> for WeightArg {
             && obj.hasattr(intern!(py, "magnitude"))?
             && obj.hasattr(intern!(py, "units"))?
         {
-            let magnitude = obj.getattr(intern!(py, "magnitude"))?.extract::<Number>()?.0;
+            let magnitude = obj
+                .getattr(intern!(py, "magnitude"))?
+                .extract::<Number>()?
+                .0;
             let units = obj.getattr(intern!(py, "units"))?.str()?.to_string();
             return Ok(WeightArg::Quantity(magnitude, units));
         }
-        obj.extract::<Number>().map(|n| WeightArg::Kg(n.0)).map_err(|_| {
-            type_error(
-                "weight",
-                "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity",
-                &obj,
-            )
-        })
+        obj.extract::<Number>()
+            .map(|n| WeightArg::Kg(n.0))
+            .map_err(|_| {
+                type_error(
+                    "weight",
+                    "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity",
+                    &obj,
+                )
+            })
     }
 }
 

@@ -216,7 +216,9 @@ impl CellConcentration {
         // a saturated cast.
         // Only an estimate (the callers settle the exact answer), so a cast of
         // estimate + ½ serves as rounding.
-        (0.0..1e18).contains(&estimate).then_some((estimate + 0.5) as u64)
+        (0.0..1e18)
+            .contains(&estimate)
+            .then_some((estimate + 0.5) as u64)
     }
 
     /// Whether `volume` of this suspension holds at most `bound` cells,

@@ -9,14 +9,20 @@ use crate::error::{DoseError, Result};
 /// A fraction from a plain number, checked to lie in `(low, high]` (or
 /// `[low, high)` etc., as `range` says); the error names the field and says
 /// what the number means.
-pub fn fraction(field: &str, value: f64, range: FractionRange, meaning: &str) -> Result<Ratio> {
+pub fn fraction(
+    field: &str,
+    value: f64,
+    unit: &str,
+    range: FractionRange,
+    meaning: &str,
+) -> Result<Ratio> {
     if range.contains(value) {
         Ok(Ratio::new::<ratio>(value))
     } else {
         Err(DoseError::invalid_quantity(
             field,
             value,
-            "(fraction)",
+            unit,
             &format!("{}; {meaning}", range.describe()),
         ))
     }

@@ -2,13 +2,18 @@
 //! protocols, lots and orders from their JSON.
 
 // Test code: a failed unwrap is a failed test.
-#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
 
 use std::path::PathBuf;
 
 use doseprep::{
-    parse_time, BagId, BodyWeight, CellConcentration, ExactVolume, Lot, LotSpec, Order, Preparation,
-    Protocol,
+    parse_time, BagId, BodyWeight, CellConcentration, ExactVolume, Lot, LotSpec, Order,
+    Preparation, Protocol,
 };
 use serde_json::{json, Map, Value};
 
@@ -47,9 +52,15 @@ pub fn protocol(name: &str) -> Protocol {
 pub fn lot(l: &Value) -> doseprep::Result<Lot> {
     Lot::new(LotSpec {
         lot_id: l["lot_id"].as_str().unwrap().to_owned(),
-        viable_cells_per_ml: CellConcentration::new("viable_cells_per_ml", number(&l["viable_cells_per_ml"]))?,
+        viable_cells_per_ml: CellConcentration::new(
+            "viable_cells_per_ml",
+            number(&l["viable_cells_per_ml"]),
+        )?,
         viability: number(&l["viability"]),
-        container_volume: ExactVolume::from_ml("container_volume_ml", number(&l["container_volume_ml"]))?,
+        container_volume: ExactVolume::from_ml(
+            "container_volume_ml",
+            number(&l["container_volume_ml"]),
+        )?,
         extractable_volume: l
             .get("extractable_volume_ml")
             .map(|v| ExactVolume::from_ml("extractable_volume_ml", number(v)))
@@ -70,7 +81,13 @@ pub fn order(o: &Value) -> doseprep::Result<Order> {
     );
     let mut order = match &o["weight"] {
         Value::String(text) => Order::with_weight_text(participant, text, arm, visit, thawed_at)?,
-        kg => Order::new(participant, BodyWeight::from_kg(number(kg))?, arm, visit, thawed_at)?,
+        kg => Order::new(
+            participant,
+            BodyWeight::from_kg(number(kg))?,
+            arm,
+            visit,
+            thawed_at,
+        )?,
     };
     if let Some(text) = o.get("prepared_at").and_then(Value::as_str) {
         order = order.prepared(parse_time("prepared_at", text)?);
@@ -97,27 +114,69 @@ pub fn flat(prep: &Preparation) -> Map<String, Value> {
     put("content", json!(prep.content.as_str()));
     put("body_weight_kg", json!(prep.body_weight.kg()));
     put("dosing_weight_kg", json!(prep.dosing_weight.kg()));
-    put("dosing_weight_from", serde_json::to_value(prep.dosing_weight_from).unwrap());
+    put(
+        "dosing_weight_from",
+        serde_json::to_value(prep.dosing_weight_from).unwrap(),
+    );
     put("diluent_volume_ml", json!(prep.diluent_volume.ml()));
     put("final_volume_ml", json!(prep.final_volume.ml()));
     put("pump_rate_ml_per_h", json!(prep.pump_rate.ml_per_hour()));
     put("start_by", json!(prep.start_by().rfc9557()));
     put("infuse_by", json!(prep.infuse_by().rfc9557()));
-    put("expected_net_mass_g", json!(prep.expected_net_mass.map(|g| g.grams())));
+    put(
+        "expected_net_mass_g",
+        json!(prep.expected_net_mass.map(|g| g.grams())),
+    );
     put("target_cells", json!(dose.map(|d| d.target_cells.cells())));
-    put("acceptable_min_cells", json!(dose.map(|d| d.acceptable_min_cells.cells())));
-    put("acceptable_max_cells", json!(dose.map(|d| d.acceptable_max_cells.cells())));
-    put("unrounded_draw_volume_ml", json!(dose.map(|d| d.unrounded_draw_volume.ml())));
+    put(
+        "acceptable_min_cells",
+        json!(dose.map(|d| d.acceptable_min_cells.cells())),
+    );
+    put(
+        "acceptable_max_cells",
+        json!(dose.map(|d| d.acceptable_max_cells.cells())),
+    );
+    put(
+        "unrounded_draw_volume_ml",
+        json!(dose.map(|d| d.unrounded_draw_volume.ml())),
+    );
     put("draw_volume_ml", json!(dose.map(|d| d.draw_volume.ml())));
-    put("draw_graduation_ml", json!(dose.map(|d| d.draw_graduation.ml())));
-    put("syringe_capacity_ml", json!(dose.and_then(|d| d.syringe_capacity).map(|v| v.ml())));
-    put("rounding", json!(dose.map(|d| serde_json::to_value(d.rounding).unwrap())));
-    put("delivered_cells", json!(dose.map(|d| d.delivered_cells.cells())));
-    put("deviation", json!(dose.map(|d| doseprep::units::fraction::value(d.deviation))));
-    put("containers_to_thaw", json!(dose.map(|d| d.containers_to_thaw)));
-    put("final_concentration_cells_per_ml", json!(dose.map(|d| d.final_concentration.cells_per_ml())));
-    put("dmso_g_per_kg", json!(dose.and_then(|d| d.dmso).map(|x| x.g_per_kg())));
-    put("dose_determined_by", json!(dose.map(|d| d.dose_determined_by.to_string())));
+    put(
+        "draw_graduation_ml",
+        json!(dose.map(|d| d.draw_graduation.ml())),
+    );
+    put(
+        "syringe_capacity_ml",
+        json!(dose.and_then(|d| d.syringe_capacity).map(|v| v.ml())),
+    );
+    put(
+        "rounding",
+        json!(dose.map(|d| serde_json::to_value(d.rounding).unwrap())),
+    );
+    put(
+        "delivered_cells",
+        json!(dose.map(|d| d.delivered_cells.cells())),
+    );
+    put(
+        "deviation",
+        json!(dose.map(|d| doseprep::units::fraction::value(d.deviation))),
+    );
+    put(
+        "containers_to_thaw",
+        json!(dose.map(|d| d.containers_to_thaw)),
+    );
+    put(
+        "final_concentration_cells_per_ml",
+        json!(dose.map(|d| d.final_concentration.cells_per_ml())),
+    );
+    put(
+        "dmso_g_per_kg",
+        json!(dose.and_then(|d| d.dmso).map(|x| x.g_per_kg())),
+    );
+    put(
+        "dose_determined_by",
+        json!(dose.map(|d| d.dose_determined_by.to_string())),
+    );
     map
 }
 
