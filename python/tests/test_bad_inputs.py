@@ -53,6 +53,11 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
     if target == "protocol":
         dp.Protocol.from_toml(_replace(CARE_SSC_TOML, given))
         return
+    if target == "example protocol":
+        name, replacement = given.strip("`").split(": ", 1)
+        text = (PROTOCOLS / "examples" / name).read_text()
+        dp.Protocol.from_toml(_replace(text, "`" + replacement))
+        return
     if target == "lot file":
         dp.Lot.from_toml(_replace(LOT_TOML, given))
         return
@@ -78,14 +83,24 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
         "thawed_at": "2026-11-25T09:00:00-05:00",
         "prepared_at": "2026-11-25T09:30:00-05:00",
     }
+    protocol = dp.Protocol.care_ssc()
+    weigh: dict[str, Any] = {}
     for key, value in _kwargs(_unquote(given)).items():
+        if key == "protocol":
+            protocol = dp.Protocol.from_file(PROTOCOLS / value)
+            continue
+        if target == "weigh":
+            weigh[key] = value
+            continue
         if target == "lot":
             lot_args[key] = value
         elif key.startswith("lot_"):
             lot_args[key.removeprefix("lot_")] = value
         else:
             args[key] = value
-    dp.prepare(dp.Protocol.care_ssc(), lot=dp.Lot(**lot_args), **args)
+    prep = dp.prepare(protocol, lot=dp.Lot(**lot_args), **args)
+    if target == "weigh":
+        dp.check_weighed(prep, **weigh)
 
 
 def test_the_table_covers_what_was_asked() -> None:
