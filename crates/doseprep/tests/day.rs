@@ -1,0 +1,312 @@
+//! The preparation day: hand-worked days from `tests/vectors/days.json`
+//! (shared with the Python suite), and properties over random days.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{lot, number, protocol, vectors_dir};
+use doseprep::{
+    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
+    ExactVolume, Lot, LotSpec, Protocol, Randomization,
+};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+/// A reproducible stand-in for the operating system's random source.
+fn counter(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state
+    }
+}
+
+fn day_orders(orders: &Value) -> Vec<DayOrder> {
+    orders
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let weight = o["weight"].as_str().unwrap();
+            DayOrder::new(
+                o["participant"].as_str().unwrap(),
+                o["visit"].as_str().unwrap(),
+                BodyWeight::parse(weight).unwrap(),
+                parse_time("infusion_at", o["infusion_at"].as_str().unwrap()).unwrap(),
+            )
+            .unwrap()
+            .weight_entered_as(weight)
+        })
+        .collect()
+}
+
+fn run(case: &Value) -> (Protocol, DayPlan) {
+    let protocol = protocol(case["protocol"].as_str().unwrap());
+    let randomization = Randomization::from_csv_str(case["randomization"].as_str().unwrap()).unwrap();
+    let lots: Vec<Lot> = case["lots"].as_array().unwrap().iter().map(|l| lot(l).unwrap()).collect();
+    let plan = plan_day(&protocol, &day_orders(&case["orders"]), &lots, &randomization, &mut counter(7)).unwrap();
+    (protocol, plan)
+}
+
+#[test]
+fn every_day_vector() {
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap()).unwrap();
+    assert!(cases.len() >= 2);
+    for case in &cases {
+        let name = case["name"].as_str().unwrap();
+        let (_, plan) = run(case);
+        let expected = &case["expected"];
+        let sessions: Vec<String> = plan.sessions.iter().map(|s| s.rfc9557()).collect();
+        assert_eq!(json!(sessions), expected["sessions"], "{name}");
+        let thaws: Vec<Value> = plan
+            .thaws
+            .iter()
+            .map(|t| json!({"thawed_at": t.thawed_at.rfc9557(), "lot_id": t.lot_id.as_str(), "containers": t.containers}))
+            .collect();
+        assert_eq!(json!(thaws), expected["thaws"], "{name}");
+        assert_eq!(json!(plan.remaining), expected["remaining"], "{name}");
+        assert_eq!(json!(plan.held_for_blinding), expected["held_for_blinding"], "{name}");
+        let bags = expected["bags"].as_array().unwrap();
+        assert_eq!(plan.bags.len(), bags.len(), "{name}");
+        for (index, (got, want)) in plan.bags.iter().zip(bags).enumerate() {
+            match (got, want.get("error")) {
+                (Err(error), Some(kind)) => assert_eq!(error.kind().name(), kind.as_str().unwrap(), "{name} #{index}"),
+                (Ok(bag), None) => {
+                    let prep = &bag.preparation;
+                    assert_eq!(prep.content.as_str(), want["content"].as_str().unwrap(), "{name} #{index}");
+                    assert_eq!(bag.session as u64, want["session"].as_u64().unwrap(), "{name} #{index}");
+                    assert_eq!(prep.draw_volume().map(|v| v.ml()), want["draw_volume_ml"].as_f64(), "{name} #{index}");
+                    let draws: Vec<Value> =
+                        prep.draws.iter().map(|d| json!([d.lot_id.as_str(), d.container, d.volume.ml()])).collect();
+                    assert_eq!(json!(draws), want["draws"], "{name} #{index}");
+                    for (field, time) in [("thawed_at", prep.thawed_at()), ("start_by", prep.start_by()), ("infuse_by", prep.infuse_by())] {
+                        if let Some(value) = want.get(field) {
+                            assert_eq!(json!(time.rfc9557()), *value, "{name} #{index} {field}");
+                        }
+                    }
+                    assert!(prep.bag_id.is_some());
+                }
+                (got, _) => panic!("{name} #{index}: {got:?} against {want}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn four_draws_of_a_session_share_three_containers() {
+    // Four 5.8 mL draws at once take three 10 mL containers (23.2 mL), not four.
+    let case = json!({
+        "protocol": "care-ssc",
+        "randomization": "participant,arm\nP1,A\nP2,A\nP3,A\nP4,A\n",
+        "lots": [{"lot_id": "UC-0042", "viable_cells_per_ml": 12.5e6, "viability": 0.93, "container_volume_ml": 10, "containers": 8, "dmso_fraction": 0.05}],
+        "orders": (1..=4).map(|i| json!({"participant": format!("P{i}"), "visit": "month-0", "weight": "72.4 kg", "infusion_at": "2026-11-25T09:00:00-05:00"})).collect::<Vec<_>>(),
+    });
+    let (_, plan) = run(&case);
+    assert_eq!(plan.thaws.len(), 1);
+    assert_eq!(plan.thaws[0].containers, [1, 2, 3]);
+    assert_eq!(plan.remaining["UC-0042"], 5);
+    let summary = plan.summary();
+    for secret in ["arm", "active", "placebo", "UC-0042", "5.8 mL"] {
+        assert!(!summary.to_lowercase().contains(&secret.to_lowercase()), "{secret} in\n{summary}");
+    }
+}
+
+#[test]
+fn the_list_decides_the_arm() {
+    let protocol = Protocol::care_ssc();
+    let lot = lot(&json!({"lot_id": "L", "viable_cells_per_ml": 12.5e6, "viability": 0.93, "container_volume_ml": 10, "containers": 8, "dmso_fraction": 0.0})).unwrap();
+    let list = Randomization::from_csv_str("\u{feff}participant,arm\r\nP1,A\r\nP2,C\r\n").unwrap();
+    let at = parse_time("t", "2026-11-25T09:00:00-05:00").unwrap();
+    let order = |p: &str| DayOrder::new(p, "month-0", BodyWeight::from_kg(70.0).unwrap(), at.clone()).unwrap();
+    let orders = vec![order("P1"), order("P2").stated_arm("A").unwrap(), order("P9")];
+    let plan = plan_day(&protocol, &orders, std::slice::from_ref(&lot), &list, &mut counter(1)).unwrap();
+    assert!(plan.bags[0].is_ok());
+    let mismatch = plan.bags[1].as_ref().unwrap_err().to_string();
+    assert!(mismatch.contains("arm A for P2 but the randomization list says arm C"), "{mismatch}");
+    let unknown = plan.bags[2].as_ref().unwrap_err();
+    assert_eq!(unknown.kind().name(), "randomization");
+    assert!(unknown.to_string().contains("P9 is not in the randomization list"));
+    // A list with a bad row is refused, naming the row.
+    for (text, fragment) in [
+        ("participant,arm\nP1,A\nP1,B\n", "row 3: participant P1 is listed again (first on row 2)"),
+        ("participant,arm\nP1,\n", "row 2: the arm cell of P1 is empty"),
+        ("participant,arm,stratum\nP1,A,x\n", "column \"stratum\""),
+    ] {
+        let error = Randomization::from_csv_str(text).unwrap_err().to_string();
+        assert!(error.contains(fragment), "{error}");
+    }
+    let bad_arm = Randomization::from_csv_str("participant,arm\nP1,A\nP2,Z\n").unwrap();
+    let error = bad_arm.check_against(&protocol).unwrap_err().to_string();
+    assert!(error.contains("row 3: arm \"Z\" of P2 is not in protocol CARE-SSc"), "{error}");
+    assert!(plan_day(&protocol, &orders, std::slice::from_ref(&lot), &bad_arm, &mut counter(1)).is_err());
+}
+
+/// A random day: 1-40 orders over a day, 1-3 lots with random stock.
+#[derive(Debug, Clone)]
+struct Day {
+    orders: Vec<(f64, i64, usize)>, // weight, minutes after 07:00, arm index
+    lots: Vec<(f64, u64, Option<u64>, u32)>, // concentration, fill µL, extractable µL, containers
+}
+
+fn day_strategy() -> impl Strategy<Value = Day> {
+    (
+        proptest::collection::vec((30.0f64..250.0, 0i64..=720, 0usize..3), 1..=40),
+        proptest::collection::vec((5e6f64..6e7, 2_000u64..=20_000, proptest::option::of(50u64..=100), 1u32..=12), 1..=3),
+    )
+        .prop_map(|(orders, lots)| Day {
+            orders,
+            lots: lots
+                .into_iter()
+                .map(|(conc, fill, share, n)| (conc, fill / 100 * 100, share.map(|s| fill / 100 * s), n))
+                .collect(),
+        })
+}
+
+fn build(day: &Day, arms: [&str; 3]) -> (Vec<DayOrder>, Vec<Lot>, Randomization) {
+    let start = parse_time("t", "2026-11-25T07:00:00-05:00").unwrap();
+    let mut list = String::from("participant,arm\n");
+    let orders = day
+        .orders
+        .iter()
+        .enumerate()
+        .map(|(i, (weight, minutes, arm))| {
+            list.push_str(&format!("P{i},{}\n", arms[*arm]));
+            DayOrder::new(
+                &format!("P{i}"),
+                "month-0",
+                BodyWeight::from_kg(*weight).unwrap(),
+                start.checked_add(jiff::SignedDuration::from_mins(*minutes)).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let lots = day
+        .lots
+        .iter()
+        .enumerate()
+        .map(|(i, (conc, fill, extractable, n))| {
+            Lot::new(LotSpec {
+                lot_id: format!("LOT-{i}"),
+                viable_cells_per_ml: CellConcentration::new("c", *conc).unwrap(),
+                viability: 0.9,
+                container_volume: ExactVolume::from_microlitres(*fill),
+                extractable_volume: extractable.filter(|e| *e > 0).map(ExactVolume::from_microlitres),
+                containers: *n,
+                dmso_fraction: Some(0.05),
+                expires_at: None,
+            })
+            .unwrap()
+        })
+        .collect();
+    (orders, lots, Randomization::from_csv_str(&list).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_planned_day_keeps_every_invariant(day in day_strategy(), seed in any::<u64>()) {
+        let protocol = Protocol::care_ssc();
+        let (orders, lots, list) = build(&day, ["A", "B", "C"]);
+        let plan = plan_day(&protocol, &orders, &lots, &list, &mut counter(seed)).unwrap();
+        // Every order has exactly one entry, in order.
+        prop_assert_eq!(plan.bags.len(), orders.len());
+        let site = protocol.site();
+        let mut container_session: BTreeMap<(String, u32), usize> = BTreeMap::new();
+        let mut drawn: BTreeMap<(String, u32), u64> = BTreeMap::new();
+        let mut ids = BTreeSet::new();
+        let mut session_times: BTreeMap<usize, (String, String)> = BTreeMap::new();
+        let mut alone = 0u64;
+        for (bag, order) in plan.bags.iter().filter_map(|b| b.as_ref().ok()).map(|b| (b, b)) {
+            let prep = &bag.preparation;
+            prop_assert_eq!(&prep.participant, &order.order.participant());
+            prop_assert!(ids.insert(prep.bag_id.unwrap()), "bag ids repeat");
+            // The bag's infusion ends within the window from its session's thaw.
+            let thaw = plan.sessions[bag.session].instant();
+            prop_assert_eq!(prep.thawed_at().instant(), thaw);
+            let end = prep.infusion_at().unwrap().instant().checked_add(site.infusion_duration).unwrap();
+            prop_assert!(end <= thaw.checked_add(site.max_thaw_to_end_of_infusion).unwrap());
+            // Active and placebo bags of one session carry the same label times.
+            let times = (prep.start_by().rfc9557(), prep.infuse_by().rfc9557());
+            let first = session_times.entry(bag.session).or_insert_with(|| times.clone());
+            prop_assert_eq!(&*first, &times);
+            let total: u64 = prep.draws.iter().map(|d| d.volume.microlitres()).sum();
+            match prep.content {
+                Content::Active => {
+                    prop_assert_eq!(total, prep.draw_volume().unwrap().microlitres());
+                    alone += u64::from(prep.containers_to_thaw().unwrap());
+                }
+                Content::Placebo => prop_assert!(prep.draws.is_empty()),
+            }
+            let lot_ids: BTreeSet<&str> = prep.draws.iter().map(|d| d.lot_id.as_str()).collect();
+            prop_assert!(lot_ids.len() <= 1, "a bag draws from two lots");
+            for draw in &prep.draws {
+                let key = (draw.lot_id.to_string(), draw.container);
+                // A container belongs to one session only.
+                let session = *container_session.entry(key.clone()).or_insert(bag.session);
+                prop_assert_eq!(session, bag.session);
+                *drawn.entry(key).or_insert(0) += draw.volume.microlitres();
+            }
+        }
+        // No container gives more than it yields; per lot, used + left = on hand.
+        let mut used_per_lot: BTreeMap<String, u32> = BTreeMap::new();
+        for ((lot_id, container), volume) in &drawn {
+            let lot = lots.iter().find(|l| l.lot_id() == lot_id).unwrap();
+            prop_assert!(*volume <= lot.yield_per_container().microlitres());
+            prop_assert!(*container >= 1 && *container <= lot.containers());
+            *used_per_lot.entry(lot_id.clone()).or_insert(0) += 1;
+        }
+        for lot in &lots {
+            let used = used_per_lot.get(lot.lot_id()).copied().unwrap_or(0);
+            prop_assert_eq!(used + plan.remaining[lot.lot_id()], lot.containers());
+            let thawed: u32 = plan.thaws.iter().filter(|t| t.lot_id == lot.lot_id()).map(|t| t.containers.len() as u32).sum();
+            prop_assert_eq!(thawed, used);
+        }
+        // Sharing never uses more containers than preparing each bag alone would.
+        prop_assert!(u64::from(used_per_lot.values().sum::<u32>()) <= alone);
+    }
+
+    #[test]
+    fn which_orders_fail_does_not_depend_on_the_arms(day in day_strategy()) {
+        // The same day with every arm moved along: placebos hold their twins'
+        // stock, so the same orders fail, with the same kinds.
+        let protocol = Protocol::care_ssc();
+        let outcome = |arms| {
+            let (orders, lots, list) = build(&day, arms);
+            let plan = plan_day(&protocol, &orders, &lots, &list, &mut counter(3)).unwrap();
+            let kinds: Vec<Option<&'static str>> = plan.bags.iter().map(|b| b.as_ref().err().map(|e| e.kind().name())).collect();
+            let labels: Vec<Option<String>> = plan.bags.iter().map(|b| b.as_ref().ok().map(|b| {
+                let mut prep = b.preparation.clone();
+                prep.bag_id = None;
+                blinded_label(&protocol, &prep)
+            })).collect();
+            (kinds, labels, plan.sessions.iter().map(|s| s.rfc9557()).collect::<Vec<_>>())
+        };
+        prop_assert_eq!(outcome(["A", "B", "C"]), outcome(["C", "A", "B"]));
+    }
+}
+
+#[test]
+fn the_summary_and_pick_list_read_as_expected() {
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap()).unwrap();
+    let (_, plan) = run(&cases[0]);
+    let pick = plan.pick_list();
+    assert!(pick.contains("2026-11-25 08:30 EST  thaw lot UC-0042  containers 1, 2\n"), "{pick}");
+    assert!(pick.contains("2026-11-25 11:00 EST  thaw lot UC-0042  container 3\n"), "{pick}");
+    assert!(pick.contains("Lot UC-0042: 9 containers left in the freezer (1 counted against placebo bags"), "{pick}");
+    let summary = plan.summary();
+    assert!(summary.starts_with("CARE-SSc day plan: 6 orders, 6 planned, 0 not planned\n"), "{summary}");
+    assert!(summary.contains("Session 1: thaw 2026-11-25 08:30 EST, 3 bags\n"), "{summary}");
+    let (_, short) = run(&cases[1]);
+    let summary = short.summary();
+    assert!(summary.contains("10:00 EST  P5 month-0  NOT PLANNED: not enough containers"), "{summary}");
+    assert!(summary.contains("10:15 EST  P6 month-0  NOT PLANNED: not enough containers"), "{summary}");
+    assert!(!summary.contains("placebo"), "{summary}");
+    let _ = number(&json!(1));
+}
