@@ -248,7 +248,8 @@ def cmd_day(args: argparse.Namespace) -> int:
     (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
     for bag in bags:
         if isinstance(bag, dp.Preparation) and bag.bag_id:
-            stem = bags_dir / bag.bag_id
+            # Crockford's check symbols *~$= are awkward in file names.
+            stem = bags_dir / bag.bag_id.translate(str.maketrans("*~$=", "____"))
             stem.with_suffix(".label.txt").write_text(bag.blinded_label(), encoding="utf-8")
             stem.with_suffix(".worksheet.txt").write_text(bag.worksheet(), encoding="utf-8")
             stem.with_suffix(".record.json").write_text(
