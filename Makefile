@@ -14,12 +14,17 @@ FUZZ_SECONDS ?= 5
 CARGO_FUZZ_VERSION := 0.13.2
 FUZZ_TARGETS := protocol quantity
 
-.PHONY: run test lint rust-test python-test python-build fuzz bench bench-rust bench-python clean
+WHEELS := target/wheels
+# Every CPython 3.10-3.13 pyenv has, but the one .venv runs on: the abi3
+# wheel is tested on each in a fresh virtual environment.
+OTHER_PYTHONS = $(shell for v in 3.10 3.12 3.13; do ls -d $$(pyenv root 2>/dev/null)/versions/$$v.*/bin/python3 2>/dev/null | head -1; done)
+
+.PHONY: run test lint rust-test python-test python-build python-wheels fuzz bench bench-rust bench-python clean
 
 run: python-build
 	$(VENV)/bin/doseprep demo
 
-test: lint rust-test fuzz python-test
+test: lint rust-test fuzz python-test python-wheels
 
 lint: $(VENV)/.installed
 	cargo fmt --all -- --check
@@ -36,14 +41,29 @@ python-test: python-build
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/cli.py
 	$(PY) -m pytest -q python/tests
 
-$(VENV)/.installed: python/requirements-dev.txt
+$(VENV)/.installed: python/requirements-dev.txt python/requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r python/requirements-dev.txt
 	touch $@
 
+# One cp310-abi3 wheel for every CPython from 3.10, installed into .venv.
 # Always rebuilt: cargo makes it quick when nothing changed.
 python-build: $(VENV)/.installed
-	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps ./python
+	rm -rf $(WHEELS)
+	cd python && ../$(PY) -m maturin build --release --quiet --out ../$(WHEELS)
+	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/doseprep-*-cp310-abi3-*.whl
+
+# The same wheel, in a fresh virtual environment of each other CPython.
+python-wheels: python-build
+	@test -n "$(OTHER_PYTHONS)" || echo "no other CPython 3.10-3.13 found by pyenv"
+	for python in $(OTHER_PYTHONS); do \
+		version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+		env=target/venv-$$version; rm -rf $$env; \
+		$$python -m venv $$env && \
+		$$env/bin/python -m pip install -q --disable-pip-version-check -r python/requirements-test.txt $(WHEELS)/doseprep-*-cp310-abi3-*.whl && \
+		echo "Python $$version, wheel $$(ls $(WHEELS))" && \
+		$$env/bin/python -m pytest -q -p no:cacheprovider python/tests || exit 1; \
+	done
 
 # libFuzzer over the protocol/lot/record parsers and the quantity parsers.
 # cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP lets the stable toolchain

@@ -1,15 +1,18 @@
-"""A day of orders prepared four ways, timed in one run (``make bench-python``).
+"""A day of orders prepared five ways, timed in one run (``make bench-python``).
 
 (a) plain Python with pint quantities, the way a pharmacist would write it
     without this library;
-(b) the same arithmetic on bare floats, no units and no checks: the floor for
-    Python-level code;
+(b) the same arithmetic on bare floats, no units and no checks, building a
+    dict of every output;
 (c) ``dp.prepare`` called once per order;
-(d) ``dp.prepare_many`` called once for the whole day.
+(d) ``dp.prepare_many`` called once for the whole day;
+(e) the floor the project does not control: a bare-float loop that computes
+    only the draw (dose, rounding, diluent, containers) and builds a tuple.
 
-(a) and (b) are checked against doseprep on a sample (1e-9 relative) first, so
-the comparison is between programs that compute the same numbers. Ratios are
-what to read: the machines are noisy, and all four run in the same process.
+(a), (b) and (e) are checked against doseprep on a sample (1e-9 relative)
+first, so the comparison is between programs that compute the same numbers.
+Ratios are what to read: the machines are noisy, and all five run in the same
+process.
 """
 
 from __future__ import annotations
@@ -32,13 +35,14 @@ SCHEDULE = {
     "B": {"month-0": "active", "month-3": "placebo"},
     "C": {"month-0": "placebo", "month-3": "placebo"},
 }
-THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=-5)))
 LOT = {
     "lot_id": "UC-0042",
     "viable_cells_per_ml": 12.5e6,
     "viability": 0.93,
     "container_volume_ml": 10.0,
     "containers": 100,
+    "dmso_fraction": 0.05,
 }
 # CARE-SSc with its site defaults, as a pharmacist would copy them by hand.
 DOSE_PER_KG = 1e6
@@ -48,6 +52,8 @@ TOLERANCE = 0.10
 DURATION_MIN = 30.0
 WINDOW = timedelta(hours=3)
 HALF_WAY_SLACK = 1e-9
+CONCENTRATION = 12.5e6
+CONTAINER_ML = 10.0
 
 Order = tuple[str, float, str, str]
 
@@ -151,6 +157,16 @@ def prepare_floats(order: Order) -> dict[str, Any]:
     return result
 
 
+def draw_floats(order: Order) -> tuple[str, float, float, int]:
+    """(e) Only the draw, on bare floats: dose, rounding, diluent, containers.
+    A placebo's draw is its active twin's, which doseprep checks too."""
+    _, weight_kg, arm, visit = order
+    increments = round_half_up(DOSE_PER_KG * weight_kg / CONCENTRATION / INCREMENT_ML)
+    draw_ml = increments * INCREMENT_ML
+    containers = math.ceil(draw_ml / CONTAINER_ML - 1e-9)
+    return (SCHEDULE[arm][visit], draw_ml, FINAL_ML - draw_ml, containers)
+
+
 def check_agreement(
     orders: list[Order], lot: dp.Lot, protocol: dp.Protocol, pint_ref: PintReference
 ) -> None:
@@ -180,6 +196,8 @@ def check_agreement(
         ):
             for field in fields:
                 ours, theirs = getattr(prep, field), ref[field]
+                if ours is None:  # a placebo's dose fields
+                    ours = 0.0
                 same = (
                     ours == theirs
                     if isinstance(ours, datetime)
@@ -189,6 +207,10 @@ def check_agreement(
                     sys.exit(f"{name} disagrees on {field} for {order}: {theirs} vs {ours}")
             if prep.content == "active":
                 assert prep.deviation is not None
+                floor = draw_floats(order)
+                assert math.isclose(floor[1], prep.draw_volume_ml or 0.0, rel_tol=1e-9)
+                assert math.isclose(floor[2], prep.diluent_volume_ml, rel_tol=1e-9)
+                assert floor[3] == prep.containers_to_thaw
                 assert math.isclose(prep.deviation, ref["deviation"], rel_tol=1e-9, abs_tol=1e-15)
                 assert prep.containers_to_thaw == ref["containers_to_thaw"]
 
@@ -247,22 +269,27 @@ def main() -> None:
         "(b) bare floats": timed(lambda: [prepare_floats(o) for o in orders]),
         "(c) dp.prepare loop": timed(loop_prepare),
         "(d) dp.prepare_many": timed(many),
+        "(e) bare-float draw only": timed(lambda: [draw_floats(o) for o in orders]),
     }
     a, b = seconds["(a) pint reference"], seconds["(b) bare floats"]
     n = len(orders)
     print(f"{n:,} orders (weights 35-150 kg, arms A/B/C, both visits), seed {args.seed}")
     print(f"doseprep {dp.__version__}, Python {sys.version.split()[0]}")
     print()
-    print("| way | µs/order | time ÷ (a) | time ÷ (b) |")
-    print("|---|---:|---:|---:|")
+    e = seconds["(e) bare-float draw only"]
+    print("| way | µs/order | time ÷ (a) | time ÷ (b) | time ÷ (e) |")
+    print("|---|---:|---:|---:|---:|")
     for name, total in seconds.items():
-        print(f"| {name} | {total / n * 1e6:.2f} | {total / a:.4f} | {total / b:.2f} |")
+        print(
+            f"| {name} | {total / n * 1e6:.2f} | {total / a:.4f} | {total / b:.2f}"
+            f" | {total / e:.2f} |"
+        )
     print()
     c, d = seconds["(c) dp.prepare loop"], seconds["(d) dp.prepare_many"]
     targets = [
         ("(c) at least 100x faster than (a)", a / c >= 100, f"{a / c:.0f}x"),
-        ("(c) at most 3x slower than (b)", c / b <= 3, f"{c / b:.2f}x"),
-        ("(d) faster than (b)", d < b, f"{b / d:.2f}x faster"),
+        ("(d) faster than (e)", d < e, f"{e / d:.2f}x faster"),
+        ("(c) within 2x of (e)", c / e <= 2, f"{c / e:.2f}x"),
     ]
     for text, met, figure in targets:
         print(f"{'met ' if met else 'MISSED'}  {text}: {figure}")

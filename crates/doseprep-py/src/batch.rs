@@ -19,6 +19,7 @@ use crate::protocol::Protocol;
 #[pyo3(signature = (protocol, /, *, participant, weight, arm, visit, lot, thawed_at, prepared_at=None, infusion_at=None, baseline_weight=None, bag_id=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn prepare<'py>(
+    py: Python<'py>,
     protocol: &Protocol,
     participant: String,
     weight: WeightArg,
@@ -30,7 +31,7 @@ pub fn prepare<'py>(
     infusion_at: Option<TimeArg<'py>>,
     baseline_weight: Option<WeightArg>,
     bag_id: Option<String>,
-) -> PyResult<Preparation> {
+) -> PyResult<Bound<'py, Preparation>> {
     let order = OrderArgs {
         participant,
         weight,
@@ -44,12 +45,7 @@ pub fn prepare<'py>(
     }
     .build()?;
     let inner = core::prepare(&protocol.inner, &order, &lot.inner).py()?;
-    Ok(Preparation {
-        inner,
-        protocol: protocol.inner.clone(),
-        order,
-        lot: lot.inner.clone(),
-    })
+    Preparation::new(inner, &protocol.inner, &order, &lot.inner).into_untracked(py)
 }
 
 /// Prepare many orders from one lot in one call. Returns a list in the order
@@ -71,16 +67,9 @@ pub fn prepare_many<'py>(
         let item = item?;
         let result = match from_item(&item) {
             Ok(order) => match core::prepare(&protocol.inner, &order, &lot.inner) {
-                Ok(inner) => Bound::new(
-                    py,
-                    Preparation {
-                        inner,
-                        protocol: protocol.inner.clone(),
-                        order,
-                        lot: lot.inner.clone(),
-                    },
-                )?
-                .into_any(),
+                Ok(inner) => Preparation::new(inner, &protocol.inner, &order, &lot.inner)
+                    .into_untracked(py)?
+                    .into_any(),
                 Err(error) => to_py_err(error).into_value(py).into_bound(py).into_any(),
             },
             Err(e) if e.is_instance(py, &dose_error) => e.into_value(py).into_bound(py).into_any(),

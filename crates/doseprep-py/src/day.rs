@@ -188,16 +188,15 @@ impl DayPlan {
             .bags
             .iter()
             .map(|bag| match bag {
-                Ok(bag) => Ok(Py::new(
-                    py,
-                    Preparation {
-                        inner: bag.preparation.clone(),
-                        protocol: self.protocol.clone(),
-                        order: bag.order.clone(),
-                        lot: bag.lot.clone(),
-                    },
-                )?
-                .into_any()),
+                Ok(bag) => Ok(Preparation::new(
+                    bag.preparation.clone(),
+                    &self.protocol,
+                    &bag.order,
+                    &std::sync::Arc::new(bag.lot.clone()),
+                )
+                .into_untracked(py)?
+                .into_any()
+                .unbind()),
                 Err(error) => Ok(to_py_err(error.clone()).into_value(py).into_any()),
             })
             .collect()
@@ -258,7 +257,7 @@ pub fn plan_day(
     randomization: &Randomization,
 ) -> PyResult<DayPlan> {
     let orders: Vec<core::DayOrder> = orders.iter().map(|o| o.inner.clone()).collect();
-    let lots: Vec<core::Lot> = lots.iter().map(|l| l.inner.clone()).collect();
+    let lots: Vec<core::Lot> = lots.iter().map(|l| (*l.inner).clone()).collect();
     let mut failure: Option<getrandom::Error> = None;
     let mut random = || {
         getrandom::u64().unwrap_or_else(|e| {

@@ -2,6 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use doseprep as core;
 use pyo3::prelude::*;
@@ -14,12 +15,14 @@ use crate::errors::IntoPy;
 #[pyclass(frozen, eq, module = "doseprep")]
 #[derive(PartialEq)]
 pub struct Lot {
-    pub inner: core::Lot,
+    pub inner: Arc<core::Lot>,
 }
 
 impl From<core::Lot> for Lot {
     fn from(inner: core::Lot) -> Lot {
-        Lot { inner }
+        Lot {
+            inner: Arc::new(inner),
+        }
     }
 }
 
@@ -122,7 +125,7 @@ impl Lot {
 
     /// The lot as JSON (a lot file's keys).
     fn to_json(&self) -> PyResult<String> {
-        serde_json::to_string(&self.inner).map_err(crate::json_error)
+        serde_json::to_string(&*self.inner).map_err(crate::json_error)
     }
 
     fn __hash__(&self) -> PyResult<u64> {

@@ -4,7 +4,6 @@
 use std::hash::{Hash, Hasher};
 
 use doseprep as core;
-use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
@@ -61,35 +60,26 @@ pub struct Order {
     pub inner: core::Order,
 }
 
-fn item<'py>(
-    dict: &Bound<'py, PyDict>,
-    key: &Bound<'py, PyString>,
-) -> PyResult<Option<Bound<'py, PyAny>>> {
-    Ok(dict.get_item(key)?.filter(|v| !v.is_none()))
-}
+/// The keys a dict order takes.
+const KEYS: &str = "participant, weight, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight, bag_id";
 
-fn required<'py>(
-    dict: &Bound<'py, PyDict>,
-    key: &Bound<'py, PyString>,
-) -> PyResult<Bound<'py, PyAny>> {
-    item(dict, key)?.ok_or_else(|| {
-        to_py_err(core::DoseError::InvalidInput {
-            field: key.to_string(),
-            reason: format!(
-                "the order has no '{key}'; give participant, weight, arm, visit and thawed_at"
-            ),
-        })
+fn missing(key: &str) -> PyErr {
+    to_py_err(core::DoseError::InvalidInput {
+        field: key.to_owned(),
+        reason: format!("the order has no '{key}'; give {KEYS}"),
     })
 }
 
-fn text<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>) -> PyResult<String> {
-    let value = required(dict, key)?;
+fn text(key: &str, value: Option<Bound<'_, PyAny>>) -> PyResult<String> {
+    let value = value.ok_or_else(|| missing(key))?;
     value
         .extract::<String>()
-        .map_err(|_| type_error(&key.to_string(), "a str", &value))
+        .map_err(|_| type_error(key, "a str", &value))
 }
 
-/// An order from a `dict` (or an `Order`), as `prepare_many` takes them.
+/// An order from a `dict` (or an `Order`), as `prepare_many` takes them. The
+/// dict is read in one pass; a key it does not know is that row's error
+/// (a typo such as `prepard_at` must not pass unnoticed).
 pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
     if let Ok(order) = item_obj.cast::<Order>() {
         return Ok(order.get().inner.clone());
@@ -97,24 +87,48 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
     let dict = item_obj
         .cast::<PyDict>()
         .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item_obj))?;
-    let py = item_obj.py();
-    let optional_time = |key| -> PyResult<Option<TimeArg<'_>>> {
-        item(dict, key)?.map(|v| v.extract()).transpose()
-    };
+    let (mut participant, mut weight, mut arm, mut visit, mut thawed_at) =
+        (None, None, None, None, None);
+    let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id) =
+        (None, None, None, None);
+    for (key, value) in dict.iter() {
+        if value.is_none() {
+            continue;
+        }
+        let key = key
+            .cast_into::<PyString>()
+            .map_err(|e| type_error("each key", "a str", e.into_inner().as_any()))?;
+        let slot = match key.to_str()? {
+            "participant" => &mut participant,
+            "weight" => &mut weight,
+            "arm" => &mut arm,
+            "visit" => &mut visit,
+            "thawed_at" => &mut thawed_at,
+            "prepared_at" => &mut prepared_at,
+            "infusion_at" => &mut infusion_at,
+            "baseline_weight" => &mut baseline_weight,
+            "bag_id" => &mut bag_id,
+            other => {
+                return Err(to_py_err(core::DoseError::InvalidInput {
+                    field: other.to_owned(),
+                    reason: format!(
+                        "the order has a key '{other}' it does not take; the keys are {KEYS}"
+                    ),
+                }))
+            }
+        };
+        *slot = Some(value);
+    }
     OrderArgs {
-        participant: text(dict, intern!(py, "participant"))?,
-        weight: required(dict, intern!(py, "weight"))?.extract()?,
-        arm: text(dict, intern!(py, "arm"))?,
-        visit: text(dict, intern!(py, "visit"))?,
-        thawed_at: required(dict, intern!(py, "thawed_at"))?.extract()?,
-        prepared_at: optional_time(intern!(py, "prepared_at"))?,
-        infusion_at: optional_time(intern!(py, "infusion_at"))?,
-        baseline_weight: item(dict, intern!(py, "baseline_weight"))?
-            .map(|v| v.extract())
-            .transpose()?,
-        bag_id: item(dict, intern!(py, "bag_id"))?
-            .map(|v| v.extract())
-            .transpose()?,
+        participant: text("participant", participant)?,
+        weight: weight.ok_or_else(|| missing("weight"))?.extract()?,
+        arm: text("arm", arm)?,
+        visit: text("visit", visit)?,
+        thawed_at: thawed_at.ok_or_else(|| missing("thawed_at"))?.extract()?,
+        prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
+        infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
+        baseline_weight: baseline_weight.map(|v| v.extract()).transpose()?,
+        bag_id: bag_id.map(|v| v.extract()).transpose()?,
     }
     .build()
 }

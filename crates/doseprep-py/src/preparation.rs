@@ -1,6 +1,7 @@
 //! `Preparation`: one bag, and what is printed and kept of it.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use doseprep as core;
 use pyo3::prelude::*;
@@ -16,17 +17,61 @@ use crate::record::PreparationRecord;
 #[derive(PartialEq)]
 pub struct Preparation {
     pub inner: core::Preparation,
-    // The inputs, for the label, the worksheet and the record.
+    // The inputs, for the label, the worksheet and the record. The order is
+    // rebuilt from the bag and the weights as typed: a bag object stays
+    // small, and a batch of them does not fault in pages for copies.
     pub protocol: core::Protocol,
-    pub order: core::Order,
-    pub lot: core::Lot,
+    pub lot: Arc<core::Lot>,
+    pub weight_as_entered: Option<core::Text>,
+    pub baseline_as_entered: Option<core::Text>,
 }
 
 impl Preparation {
+    /// A bag with the inputs it was prepared from.
+    pub fn new(
+        inner: core::Preparation,
+        protocol: &core::Protocol,
+        order: &core::Order,
+        lot: &Arc<core::Lot>,
+    ) -> Preparation {
+        Preparation {
+            inner,
+            protocol: protocol.clone(),
+            lot: Arc::clone(lot),
+            weight_as_entered: order.weight_as_entered().map(core::Text::from),
+            baseline_as_entered: order.baseline_weight_as_entered().map(core::Text::from),
+        }
+    }
+
+    /// The order it was prepared from.
+    pub fn order(&self) -> core::Order {
+        core::Order::of_preparation(
+            &self.inner,
+            self.weight_as_entered.as_deref(),
+            self.baseline_as_entered.as_deref(),
+        )
+    }
+
     /// The record of this preparation.
     pub fn core_record(&self) -> PyResult<core::PreparationRecord> {
-        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone())
+        core::PreparationRecord::new(&self.protocol, &self.order(), &self.lot, self.inner.clone())
             .py()
+    }
+
+    /// A Python object for a bag, not tracked by the cycle collector: it
+    /// holds no Python object, so it can be in no reference cycle, and
+    /// tracking a day's worth of bags made every collection walk them all.
+    pub fn into_untracked(self, py: Python<'_>) -> PyResult<Bound<'_, Preparation>> {
+        let object = Bound::new(py, self)?;
+        // SAFETY: `object` is a live, GC-tracked instance of a class that
+        // holds only Rust data, owned here with the thread attached.
+        // CPython lets an object that can be in no cycle be untracked, and
+        // its dealloc untracks again, which is then a no-op.
+        #[allow(unsafe_code)]
+        unsafe {
+            pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast());
+        }
+        Ok(object)
     }
 
     fn dose(&self) -> Option<&core::ActiveDose> {

@@ -1,6 +1,7 @@
 //! `PreparationRecord` and `verify`.
 
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use doseprep as core;
 use pyo3::prelude::*;
@@ -37,20 +38,24 @@ impl PreparationRecord {
 
     /// The Preparation a record holds (used to unpickle a Preparation).
     #[staticmethod]
-    fn _preparation_from_json(text: &str) -> PyResult<Preparation> {
+    fn _preparation_from_json<'py>(
+        py: Python<'py>,
+        text: &str,
+    ) -> PyResult<Bound<'py, Preparation>> {
         let record = core::PreparationRecord::from_json(text).py()?;
-        Ok(PreparationRecord::from(record).preparation())
+        PreparationRecord::from(record).preparation(py)
     }
 
     /// The preparation this record holds, with its inputs.
-    fn preparation(&self) -> Preparation {
+    fn preparation<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, Preparation>> {
         let r = &self.inner;
-        Preparation {
-            inner: r.preparation.clone(),
-            protocol: r.protocol.clone(),
-            order: r.order.clone(),
-            lot: r.lot.clone(),
-        }
+        Preparation::new(
+            r.preparation.clone(),
+            &r.protocol,
+            &r.order,
+            &Arc::new(r.lot.clone()),
+        )
+        .into_untracked(py)
     }
 
     /// The record as pretty JSON.

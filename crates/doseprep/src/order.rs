@@ -307,3 +307,29 @@ impl Order {
         Ok(order)
     }
 }
+
+impl Order {
+    /// The order a preparation was made from, rebuilt from the preparation
+    /// and the weights as typed (the times on the site's clock: the same
+    /// instants the order gave). What a binding keeps instead of the order.
+    pub fn of_preparation(
+        prep: &crate::prepare::Preparation,
+        weight_as_entered: Option<&str>,
+        baseline_as_entered: Option<&str>,
+    ) -> Order {
+        let zoned = |t: crate::time::SiteTime| t.zoned();
+        Order {
+            participant: prep.participant.clone(),
+            weight: prep.body_weight,
+            weight_as_entered: weight_as_entered.map(Text::from),
+            baseline_weight: prep.baseline_weight,
+            baseline_weight_as_entered: baseline_as_entered.map(Text::from),
+            arm: prep.arm.clone(),
+            visit: prep.visit.clone(),
+            bag_id: prep.bag_id,
+            thawed_at: zoned(prep.thawed_at()),
+            prepared_at: prep.prepared_at().map(zoned),
+            infusion_at: prep.infusion_at().map(zoned),
+        }
+    }
+}

@@ -94,7 +94,9 @@ impl PreparationRecord {
         PreparationRecord::new(protocol, order, lot, preparation)
     }
 
-    /// A record of a preparation already made from these inputs.
+    /// A record of a preparation already made from these inputs. The
+    /// order's times are kept on the site's clock (the same instants), so a
+    /// bag's record reads the same whatever offset its times were typed in.
     pub fn new(
         protocol: &Protocol,
         order: &Order,
@@ -105,7 +107,11 @@ impl PreparationRecord {
             library_version: crate::VERSION.to_owned(),
             protocol_fingerprint: protocol.fingerprint()?.to_owned(),
             protocol: protocol.clone(),
-            order: order.clone(),
+            order: Order::of_preparation(
+                &preparation,
+                order.weight_as_entered(),
+                order.baseline_weight_as_entered(),
+            ),
             lot: lot.clone(),
             preparation,
         })

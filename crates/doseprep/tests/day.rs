@@ -20,7 +20,9 @@ use serde_json::{json, Value};
 fn counter(seed: u64) -> impl FnMut() -> u64 {
     let mut state = seed;
     move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         state
     }
 }
@@ -46,16 +48,30 @@ fn day_orders(orders: &Value) -> Vec<DayOrder> {
 
 fn run(case: &Value) -> (Protocol, DayPlan) {
     let protocol = protocol(case["protocol"].as_str().unwrap());
-    let randomization = Randomization::from_csv_str(case["randomization"].as_str().unwrap()).unwrap();
-    let lots: Vec<Lot> = case["lots"].as_array().unwrap().iter().map(|l| lot(l).unwrap()).collect();
-    let plan = plan_day(&protocol, &day_orders(&case["orders"]), &lots, &randomization, &mut counter(7)).unwrap();
+    let randomization =
+        Randomization::from_csv_str(case["randomization"].as_str().unwrap()).unwrap();
+    let lots: Vec<Lot> = case["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| lot(l).unwrap())
+        .collect();
+    let plan = plan_day(
+        &protocol,
+        &day_orders(&case["orders"]),
+        &lots,
+        &randomization,
+        &mut counter(7),
+    )
+    .unwrap();
     (protocol, plan)
 }
 
 #[test]
 fn every_day_vector() {
     let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap())
+            .unwrap();
     assert!(cases.len() >= 2);
     for case in &cases {
         let name = case["name"].as_str().unwrap();
@@ -70,21 +86,48 @@ fn every_day_vector() {
             .collect();
         assert_eq!(json!(thaws), expected["thaws"], "{name}");
         assert_eq!(json!(plan.remaining), expected["remaining"], "{name}");
-        assert_eq!(json!(plan.held_for_blinding), expected["held_for_blinding"], "{name}");
+        assert_eq!(
+            json!(plan.held_for_blinding),
+            expected["held_for_blinding"],
+            "{name}"
+        );
         let bags = expected["bags"].as_array().unwrap();
         assert_eq!(plan.bags.len(), bags.len(), "{name}");
         for (index, (got, want)) in plan.bags.iter().zip(bags).enumerate() {
             match (got, want.get("error")) {
-                (Err(error), Some(kind)) => assert_eq!(error.kind().name(), kind.as_str().unwrap(), "{name} #{index}"),
+                (Err(error), Some(kind)) => assert_eq!(
+                    error.kind().name(),
+                    kind.as_str().unwrap(),
+                    "{name} #{index}"
+                ),
                 (Ok(bag), None) => {
                     let prep = &bag.preparation;
-                    assert_eq!(prep.content.as_str(), want["content"].as_str().unwrap(), "{name} #{index}");
-                    assert_eq!(bag.session as u64, want["session"].as_u64().unwrap(), "{name} #{index}");
-                    assert_eq!(prep.draw_volume().map(|v| v.ml()), want["draw_volume_ml"].as_f64(), "{name} #{index}");
-                    let draws: Vec<Value> =
-                        prep.draws.iter().map(|d| json!([d.lot_id.as_str(), d.container, d.volume.ml()])).collect();
+                    assert_eq!(
+                        prep.content.as_str(),
+                        want["content"].as_str().unwrap(),
+                        "{name} #{index}"
+                    );
+                    assert_eq!(
+                        bag.session as u64,
+                        want["session"].as_u64().unwrap(),
+                        "{name} #{index}"
+                    );
+                    assert_eq!(
+                        prep.draw_volume().map(|v| v.ml()),
+                        want["draw_volume_ml"].as_f64(),
+                        "{name} #{index}"
+                    );
+                    let draws: Vec<Value> = prep
+                        .draws
+                        .iter()
+                        .map(|d| json!([d.lot_id.as_str(), d.container, d.volume.ml()]))
+                        .collect();
                     assert_eq!(json!(draws), want["draws"], "{name} #{index}");
-                    for (field, time) in [("thawed_at", prep.thawed_at()), ("start_by", prep.start_by()), ("infuse_by", prep.infuse_by())] {
+                    for (field, time) in [
+                        ("thawed_at", prep.thawed_at()),
+                        ("start_by", prep.start_by()),
+                        ("infuse_by", prep.infuse_by()),
+                    ] {
                         if let Some(value) = want.get(field) {
                             assert_eq!(json!(time.rfc9557()), *value, "{name} #{index} {field}");
                         }
@@ -112,7 +155,10 @@ fn four_draws_of_a_session_share_three_containers() {
     assert_eq!(plan.remaining["UC-0042"], 5);
     let summary = plan.summary();
     for secret in ["arm", "active", "placebo", "UC-0042", "5.8 mL"] {
-        assert!(!summary.to_lowercase().contains(&secret.to_lowercase()), "{secret} in\n{summary}");
+        assert!(
+            !summary.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} in\n{summary}"
+        );
     }
 }
 
@@ -122,19 +168,43 @@ fn the_list_decides_the_arm() {
     let lot = lot(&json!({"lot_id": "L", "viable_cells_per_ml": 12.5e6, "viability": 0.93, "container_volume_ml": 10, "containers": 8, "dmso_fraction": 0.0})).unwrap();
     let list = Randomization::from_csv_str("\u{feff}participant,arm\r\nP1,A\r\nP2,C\r\n").unwrap();
     let at = parse_time("t", "2026-11-25T09:00:00-05:00").unwrap();
-    let order = |p: &str| DayOrder::new(p, "month-0", BodyWeight::from_kg(70.0).unwrap(), at.clone()).unwrap();
-    let orders = vec![order("P1"), order("P2").stated_arm("A").unwrap(), order("P9")];
-    let plan = plan_day(&protocol, &orders, std::slice::from_ref(&lot), &list, &mut counter(1)).unwrap();
+    let order = |p: &str| {
+        DayOrder::new(p, "month-0", BodyWeight::from_kg(70.0).unwrap(), at.clone()).unwrap()
+    };
+    let orders = vec![
+        order("P1"),
+        order("P2").stated_arm("A").unwrap(),
+        order("P9"),
+    ];
+    let plan = plan_day(
+        &protocol,
+        &orders,
+        std::slice::from_ref(&lot),
+        &list,
+        &mut counter(1),
+    )
+    .unwrap();
     assert!(plan.bags[0].is_ok());
     let mismatch = plan.bags[1].as_ref().unwrap_err().to_string();
-    assert!(mismatch.contains("arm A for P2 but the randomization list says arm C"), "{mismatch}");
+    assert!(
+        mismatch.contains("arm A for P2 but the randomization list says arm C"),
+        "{mismatch}"
+    );
     let unknown = plan.bags[2].as_ref().unwrap_err();
     assert_eq!(unknown.kind().name(), "randomization");
-    assert!(unknown.to_string().contains("P9 is not in the randomization list"));
+    assert!(unknown
+        .to_string()
+        .contains("P9 is not in the randomization list"));
     // A list with a bad row is refused, naming the row.
     for (text, fragment) in [
-        ("participant,arm\nP1,A\nP1,B\n", "row 3: participant P1 is listed again (first on row 2)"),
-        ("participant,arm\nP1,\n", "row 2: the arm cell of P1 is empty"),
+        (
+            "participant,arm\nP1,A\nP1,B\n",
+            "row 3: participant P1 is listed again (first on row 2)",
+        ),
+        (
+            "participant,arm\nP1,\n",
+            "row 2: the arm cell of P1 is empty",
+        ),
         ("participant,arm,stratum\nP1,A,x\n", "column \"stratum\""),
     ] {
         let error = Randomization::from_csv_str(text).unwrap_err().to_string();
@@ -142,8 +212,18 @@ fn the_list_decides_the_arm() {
     }
     let bad_arm = Randomization::from_csv_str("participant,arm\nP1,A\nP2,Z\n").unwrap();
     let error = bad_arm.check_against(&protocol).unwrap_err().to_string();
-    assert!(error.contains("row 3: arm \"Z\" of P2 is not in protocol CARE-SSc"), "{error}");
-    assert!(plan_day(&protocol, &orders, std::slice::from_ref(&lot), &bad_arm, &mut counter(1)).is_err());
+    assert!(
+        error.contains("row 3: arm \"Z\" of P2 is not in protocol CARE-SSc"),
+        "{error}"
+    );
+    assert!(plan_day(
+        &protocol,
+        &orders,
+        std::slice::from_ref(&lot),
+        &bad_arm,
+        &mut counter(1)
+    )
+    .is_err());
 }
 
 /// A random day: 1-40 orders over a day, 1-3 lots with random stock.
@@ -156,13 +236,23 @@ struct Day {
 fn day_strategy() -> impl Strategy<Value = Day> {
     (
         proptest::collection::vec((30.0f64..250.0, 0i64..=720, 0usize..3), 1..=40),
-        proptest::collection::vec((5e6f64..6e7, 2_000u64..=20_000, proptest::option::of(50u64..=100), 1u32..=12), 1..=3),
+        proptest::collection::vec(
+            (
+                5e6f64..6e7,
+                2_000u64..=20_000,
+                proptest::option::of(50u64..=100),
+                1u32..=12,
+            ),
+            1..=3,
+        ),
     )
         .prop_map(|(orders, lots)| Day {
             orders,
             lots: lots
                 .into_iter()
-                .map(|(conc, fill, share, n)| (conc, fill / 100 * 100, share.map(|s| fill / 100 * s), n))
+                .map(|(conc, fill, share, n)| {
+                    (conc, fill / 100 * 100, share.map(|s| fill / 100 * s), n)
+                })
                 .collect(),
         })
 }
@@ -180,7 +270,9 @@ fn build(day: &Day, arms: [&str; 3]) -> (Vec<DayOrder>, Vec<Lot>, Randomization)
                 &format!("P{i}"),
                 "month-0",
                 BodyWeight::from_kg(*weight).unwrap(),
-                start.checked_add(jiff::SignedDuration::from_mins(*minutes)).unwrap(),
+                start
+                    .checked_add(jiff::SignedDuration::from_mins(*minutes))
+                    .unwrap(),
             )
             .unwrap()
         })
@@ -195,7 +287,9 @@ fn build(day: &Day, arms: [&str; 3]) -> (Vec<DayOrder>, Vec<Lot>, Randomization)
                 viable_cells_per_ml: CellConcentration::new("c", *conc).unwrap(),
                 viability: 0.9,
                 container_volume: ExactVolume::from_microlitres(*fill),
-                extractable_volume: extractable.filter(|e| *e > 0).map(ExactVolume::from_microlitres),
+                extractable_volume: extractable
+                    .filter(|e| *e > 0)
+                    .map(ExactVolume::from_microlitres),
                 containers: *n,
                 dmso_fraction: Some(0.05),
                 expires_at: None,
@@ -294,19 +388,43 @@ proptest! {
 #[test]
 fn the_summary_and_pick_list_read_as_expected() {
     let cases: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap())
+            .unwrap();
     let (_, plan) = run(&cases[0]);
     let pick = plan.pick_list();
-    assert!(pick.contains("2026-11-25 08:30 EST  thaw lot UC-0042  containers 1, 2\n"), "{pick}");
-    assert!(pick.contains("2026-11-25 11:00 EST  thaw lot UC-0042  container 3\n"), "{pick}");
-    assert!(pick.contains("Lot UC-0042: 9 containers left in the freezer (1 counted against placebo bags"), "{pick}");
+    assert!(
+        pick.contains("2026-11-25 08:30 EST  thaw lot UC-0042  containers 1, 2\n"),
+        "{pick}"
+    );
+    assert!(
+        pick.contains("2026-11-25 11:00 EST  thaw lot UC-0042  container 3\n"),
+        "{pick}"
+    );
+    assert!(
+        pick.contains(
+            "Lot UC-0042: 9 containers left in the freezer (1 counted against placebo bags"
+        ),
+        "{pick}"
+    );
     let summary = plan.summary();
-    assert!(summary.starts_with("CARE-SSc day plan: 6 orders, 6 planned, 0 not planned\n"), "{summary}");
-    assert!(summary.contains("Session 1: thaw 2026-11-25 08:30 EST, 3 bags\n"), "{summary}");
+    assert!(
+        summary.starts_with("CARE-SSc day plan: 6 orders, 6 planned, 0 not planned\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Session 1: thaw 2026-11-25 08:30 EST, 3 bags\n"),
+        "{summary}"
+    );
     let (_, short) = run(&cases[1]);
     let summary = short.summary();
-    assert!(summary.contains("10:00 EST  P5 month-0  NOT PLANNED: not enough containers"), "{summary}");
-    assert!(summary.contains("10:15 EST  P6 month-0  NOT PLANNED: not enough containers"), "{summary}");
+    assert!(
+        summary.contains("10:00 EST  P5 month-0  NOT PLANNED: not enough containers"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("10:15 EST  P6 month-0  NOT PLANNED: not enough containers"),
+        "{summary}"
+    );
     assert!(!summary.contains("placebo"), "{summary}");
     let _ = number(&json!(1));
 }
