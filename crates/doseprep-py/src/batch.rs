@@ -21,10 +21,10 @@ use crate::protocol::Protocol;
 pub fn prepare<'py>(
     py: Python<'py>,
     protocol: &Protocol,
-    participant: String,
+    participant: &str,
     weight: WeightArg,
-    arm: String,
-    visit: String,
+    arm: &str,
+    visit: &str,
     lot: &Lot,
     thawed_at: TimeArg<'py>,
     prepared_at: Option<TimeArg<'py>>,

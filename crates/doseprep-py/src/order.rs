@@ -4,6 +4,7 @@
 use std::hash::{Hash, Hasher};
 
 use doseprep as core;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
@@ -11,11 +12,11 @@ use crate::convert::{py_datetime, quoted, TimeArg, WeightArg};
 use crate::errors::{to_py_err, type_error, IntoPy};
 
 /// The parts of an order as Python gives them.
-pub struct OrderArgs<'py> {
-    pub participant: String,
+pub struct OrderArgs<'a, 'py> {
+    pub participant: &'a str,
     pub weight: WeightArg,
-    pub arm: String,
-    pub visit: String,
+    pub arm: &'a str,
+    pub visit: &'a str,
     pub thawed_at: TimeArg<'py>,
     pub prepared_at: Option<TimeArg<'py>>,
     pub infusion_at: Option<TimeArg<'py>>,
@@ -23,7 +24,7 @@ pub struct OrderArgs<'py> {
     pub bag_id: Option<String>,
 }
 
-impl OrderArgs<'_> {
+impl OrderArgs<'_, '_> {
     /// The core order; every check is the core's.
     pub fn build(self) -> PyResult<core::Order> {
         let (weight, as_entered) = self.weight.resolve("weight").py()?;
@@ -70,11 +71,12 @@ fn missing(key: &str) -> PyErr {
     })
 }
 
-fn text(key: &str, value: Option<Bound<'_, PyAny>>) -> PyResult<String> {
+/// A text value, still a Python string (read without a copy later).
+fn text<'py>(key: &str, value: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyString>> {
     let value = value.ok_or_else(|| missing(key))?;
     value
-        .extract::<String>()
-        .map_err(|_| type_error(key, "a str", &value))
+        .cast_into::<PyString>()
+        .map_err(|e| type_error(key, "a str", e.into_inner().as_any()))
 }
 
 /// An order from a `dict` (or an `Order`), as `prepare_many` takes them. The
@@ -91,39 +93,61 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
         (None, None, None, None, None);
     let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id) =
         (None, None, None, None);
+    let py = item_obj.py();
+    // Identity with the interned names first (keys written in Python code
+    // are interned); the text only for keys made at run time.
+    let names = [
+        intern!(py, "participant"),
+        intern!(py, "weight"),
+        intern!(py, "arm"),
+        intern!(py, "visit"),
+        intern!(py, "thawed_at"),
+    ];
     for (key, value) in dict.iter() {
         if value.is_none() {
             continue;
         }
-        let key = key
-            .cast_into::<PyString>()
-            .map_err(|e| type_error("each key", "a str", e.into_inner().as_any()))?;
-        let slot = match key.to_str()? {
-            "participant" => &mut participant,
-            "weight" => &mut weight,
-            "arm" => &mut arm,
-            "visit" => &mut visit,
-            "thawed_at" => &mut thawed_at,
-            "prepared_at" => &mut prepared_at,
-            "infusion_at" => &mut infusion_at,
-            "baseline_weight" => &mut baseline_weight,
-            "bag_id" => &mut bag_id,
-            other => {
-                return Err(to_py_err(core::DoseError::InvalidInput {
-                    field: other.to_owned(),
-                    reason: format!(
-                        "the order has a key '{other}' it does not take; the keys are {KEYS}"
-                    ),
-                }))
+        let slot = match names.iter().position(|name| name.is(&key)) {
+            Some(0) => &mut participant,
+            Some(1) => &mut weight,
+            Some(2) => &mut arm,
+            Some(3) => &mut visit,
+            Some(_) => &mut thawed_at,
+            None => {
+                let key = key
+                    .cast_into::<PyString>()
+                    .map_err(|e| type_error("each key", "a str", e.into_inner().as_any()))?;
+                match key.to_str()? {
+                    "participant" => &mut participant,
+                    "weight" => &mut weight,
+                    "arm" => &mut arm,
+                    "visit" => &mut visit,
+                    "thawed_at" => &mut thawed_at,
+                    "prepared_at" => &mut prepared_at,
+                    "infusion_at" => &mut infusion_at,
+                    "baseline_weight" => &mut baseline_weight,
+                    "bag_id" => &mut bag_id,
+                    other => return Err(to_py_err(core::DoseError::InvalidInput {
+                        field: other.to_owned(),
+                        reason: format!(
+                            "the order has a key '{other}' it does not take; the keys are {KEYS}"
+                        ),
+                    })),
+                }
             }
         };
         *slot = Some(value);
     }
+    let (participant, arm, visit) = (
+        text("participant", participant)?,
+        text("arm", arm)?,
+        text("visit", visit)?,
+    );
     OrderArgs {
-        participant: text("participant", participant)?,
+        participant: participant.to_str()?,
         weight: weight.ok_or_else(|| missing("weight"))?.extract()?,
-        arm: text("arm", arm)?,
-        visit: text("visit", visit)?,
+        arm: arm.to_str()?,
+        visit: visit.to_str()?,
         thawed_at: thawed_at.ok_or_else(|| missing("thawed_at"))?.extract()?,
         prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
         infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
@@ -139,10 +163,10 @@ impl Order {
     #[pyo3(signature = (*, participant, weight, arm, visit, thawed_at, prepared_at=None, infusion_at=None, baseline_weight=None, bag_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
-        participant: String,
+        participant: &str,
         weight: WeightArg,
-        arm: String,
-        visit: String,
+        arm: &str,
+        visit: &str,
         thawed_at: TimeArg<'py>,
         prepared_at: Option<TimeArg<'py>>,
         infusion_at: Option<TimeArg<'py>>,
