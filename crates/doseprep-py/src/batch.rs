@@ -8,7 +8,7 @@ use pyo3::types::PyList;
 use crate::convert::{TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
 use crate::lot::Lot;
-use crate::order::{from_item, OrderArgs};
+use crate::order::{from_item, KeyNames, OrderArgs};
 use crate::preparation::Preparation;
 use crate::protocol::Protocol;
 
@@ -62,10 +62,11 @@ pub fn prepare_many<'py>(
     lot: &Lot,
 ) -> PyResult<Bound<'py, PyList>> {
     let dose_error = base(py)?;
+    let names = KeyNames::new(py);
     let mut results: Vec<Bound<'py, PyAny>> = Vec::new();
     for item in orders.try_iter()? {
         let item = item?;
-        let result = match from_item(&item) {
+        let result = match from_item(&item, &names) {
             Ok(order) => match core::prepare(&protocol.inner, &order, &lot.inner) {
                 Ok(inner) => Preparation::new(inner, &protocol.inner, &order, &lot.inner)
                     .into_untracked(py)?

@@ -79,10 +79,31 @@ fn text<'py>(key: &str, value: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py,
         .map_err(|e| type_error(key, "a str", e.into_inner().as_any()))
 }
 
+/// The interned names of the required keys: identity with them is tested
+/// first (keys written in Python code are interned), the text only for keys
+/// made at run time.
+pub struct KeyNames<'py>([Bound<'py, PyString>; 5]);
+
+impl<'py> KeyNames<'py> {
+    /// The names, looked up once per batch.
+    pub fn new(py: Python<'py>) -> KeyNames<'py> {
+        KeyNames([
+            intern!(py, "participant").clone(),
+            intern!(py, "weight").clone(),
+            intern!(py, "arm").clone(),
+            intern!(py, "visit").clone(),
+            intern!(py, "thawed_at").clone(),
+        ])
+    }
+}
+
 /// An order from a `dict` (or an `Order`), as `prepare_many` takes them. The
 /// dict is read in one pass; a key it does not know is that row's error
 /// (a typo such as `prepard_at` must not pass unnoticed).
-pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
+pub fn from_item<'py>(
+    item_obj: &Bound<'py, PyAny>,
+    names: &KeyNames<'py>,
+) -> PyResult<core::Order> {
     if let Ok(order) = item_obj.cast::<Order>() {
         return Ok(order.get().inner.clone());
     }
@@ -93,16 +114,7 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
         (None, None, None, None, None);
     let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id) =
         (None, None, None, None);
-    let py = item_obj.py();
-    // Identity with the interned names first (keys written in Python code
-    // are interned); the text only for keys made at run time.
-    let names = [
-        intern!(py, "participant"),
-        intern!(py, "weight"),
-        intern!(py, "arm"),
-        intern!(py, "visit"),
-        intern!(py, "thawed_at"),
-    ];
+    let names = &names.0;
     for (key, value) in dict.iter() {
         if value.is_none() {
             continue;
@@ -127,12 +139,14 @@ pub fn from_item(item_obj: &Bound<'_, PyAny>) -> PyResult<core::Order> {
                     "infusion_at" => &mut infusion_at,
                     "baseline_weight" => &mut baseline_weight,
                     "bag_id" => &mut bag_id,
-                    other => return Err(to_py_err(core::DoseError::InvalidInput {
-                        field: other.to_owned(),
-                        reason: format!(
+                    other => {
+                        return Err(to_py_err(core::DoseError::InvalidInput {
+                            field: other.to_owned(),
+                            reason: format!(
                             "the order has a key '{other}' it does not take; the keys are {KEYS}"
                         ),
-                    })),
+                        }))
+                    }
                 }
             }
         };

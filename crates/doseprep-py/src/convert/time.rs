@@ -21,12 +21,26 @@ pub enum TimeArg<'py> {
     Text(String),
     /// A `datetime` object.
     DateTime(Bound<'py, PyDateTime>),
+    /// The `datetime` object converted last, already converted.
+    Known(ZonedDateTime),
+}
+
+/// The conversion of `obj` if it is the `datetime` converted last.
+fn known(obj: &Bound<'_, PyAny>) -> Option<ZonedDateTime> {
+    let guard = LAST.lock().ok()?;
+    let (object, time) = guard.as_ref()?;
+    object.is(obj).then(|| time.clone())
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        // A batch passes one thaw-time object many times: an identity test
+        // before any type check (which costs an isinstance call under abi3).
+        if let Some(time) = known(&obj) {
+            return Ok(TimeArg::Known(time));
+        }
         if let Ok(text) = obj.cast::<PyString>() {
             return Ok(TimeArg::Text(text.to_str()?.to_owned()));
         }
@@ -55,14 +69,8 @@ impl TimeArg<'_> {
             TimeArg::Text(text) => {
                 doseprep::parse_time(field, text).map_err(crate::errors::to_py_err)
             }
+            TimeArg::Known(time) => Ok(time.clone()),
             TimeArg::DateTime(datetime) => {
-                if let Ok(guard) = LAST.lock() {
-                    if let Some((object, time)) = guard.as_ref() {
-                        if object.is(datetime) {
-                            return Ok(time.clone());
-                        }
-                    }
-                }
                 let time = convert(field, datetime)?;
                 if cacheable(datetime)? {
                     if let Ok(mut guard) = LAST.lock() {
