@@ -5,7 +5,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::convert::{TimeArg, WeightArg};
+use crate::convert::{BatchTimes, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
 use crate::lot::Lot;
 use crate::order::{from_item, KeyNames, OrderArgs};
@@ -63,10 +63,11 @@ pub fn prepare_many<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let dose_error = base(py)?;
     let names = KeyNames::new(py);
+    let mut times = BatchTimes::default();
     let mut results: Vec<Bound<'py, PyAny>> = Vec::new();
     for item in orders.try_iter()? {
         let item = item?;
-        let result = match from_item(&item, &names) {
+        let result = match from_item(&item, &names, &mut times) {
             Ok(order) => match core::prepare(&protocol.inner, &order, &lot.inner) {
                 Ok(inner) => Preparation::new(inner, &protocol.inner, &order, &lot.inner)
                     .into_untracked(py)?

@@ -8,7 +8,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::convert::{py_datetime, quoted, TimeArg, WeightArg};
+use crate::convert::{py_datetime, quoted, BatchTimes, TimeArg, WeightArg};
 use crate::errors::{to_py_err, type_error, IntoPy};
 
 /// The parts of an order as Python gives them.
@@ -103,6 +103,7 @@ impl<'py> KeyNames<'py> {
 pub fn from_item<'py>(
     item_obj: &Bound<'py, PyAny>,
     names: &KeyNames<'py>,
+    times: &mut BatchTimes<'py>,
 ) -> PyResult<core::Order> {
     if let Ok(order) = item_obj.cast::<Order>() {
         return Ok(order.get().inner.clone());
@@ -162,7 +163,9 @@ pub fn from_item<'py>(
         weight: weight.ok_or_else(|| missing("weight"))?.extract()?,
         arm: arm.to_str()?,
         visit: visit.to_str()?,
-        thawed_at: thawed_at.ok_or_else(|| missing("thawed_at"))?.extract()?,
+        thawed_at: TimeArg::Known(
+            times.resolve("thawed_at", &thawed_at.ok_or_else(|| missing("thawed_at"))?)?,
+        ),
         prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
         infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
         baseline_weight: baseline_weight.map(|v| v.extract()).transpose()?,

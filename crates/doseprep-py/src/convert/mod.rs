@@ -8,7 +8,7 @@ mod time;
 mod weight;
 
 pub use number::{Count, Number};
-pub use time::{py_datetime, TimeArg};
+pub use time::{py_datetime, BatchTimes, TimeArg};
 pub use weight::WeightArg;
 
 use pyo3::prelude::*;

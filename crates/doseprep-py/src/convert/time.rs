@@ -62,6 +62,36 @@ impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
 /// cannot change their offsets) are kept.
 static LAST: Mutex<Option<(Py<PyAny>, ZonedDateTime)>> = Mutex::new(None);
 
+/// A batch's cache of the last time object it converted: the same object
+/// on every row is converted once, without the global cache's lock.
+#[derive(Default)]
+pub struct BatchTimes<'py> {
+    last: Option<(Bound<'py, PyAny>, ZonedDateTime)>,
+}
+
+impl<'py> BatchTimes<'py> {
+    /// The time of `obj` for `field`.
+    pub fn resolve(&mut self, field: &str, obj: &Bound<'py, PyAny>) -> PyResult<ZonedDateTime> {
+        if let Some((last, time)) = &self.last {
+            if last.is(obj) {
+                return Ok(time.clone());
+            }
+        }
+        let arg: TimeArg<'py> = obj.extract()?;
+        let time = arg.resolve(field)?;
+        // Kept only where the global cache would keep it (an immutable tzinfo).
+        let keep = match &arg {
+            TimeArg::Known(_) => true,
+            TimeArg::DateTime(datetime) => cacheable(datetime)?,
+            TimeArg::Text(_) => false,
+        };
+        if keep {
+            self.last = Some((obj.clone(), time.clone()));
+        }
+        Ok(time)
+    }
+}
+
 impl TimeArg<'_> {
     /// The time, or an `InvalidTimeError` naming `field`.
     pub fn resolve(&self, field: &str) -> PyResult<ZonedDateTime> {

@@ -38,7 +38,7 @@ pub fn parse_duration(field: &str, input: &str) -> Result<SignedDuration> {
         )
     };
     let ms = raw
-        .exact
+        .exact()
         .and_then(|d| d.times_whole(ms_per_unit))
         .filter(|ms| *ms > 0 && *ms <= LONGEST_MS)
         .ok_or_else(invalid)?;

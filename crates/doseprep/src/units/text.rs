@@ -54,10 +54,24 @@ impl Decimal {
 pub(crate) struct RawQuantity<'a> {
     /// The number, with any "million" applied.
     pub value: f64,
-    /// The same number exactly, where it has at most 38 significant digits.
-    pub exact: Option<Decimal>,
+    /// The number as written.
+    number: &'a str,
+    /// The power of ten of the multiplier word (6 for "million").
+    multiplier: i32,
     /// The unit text, trimmed ("" when there is none).
     pub unit: &'a str,
+}
+
+impl RawQuantity<'_> {
+    /// The number exactly, where it has at most 38 significant digits (read
+    /// only by the units that need it: volumes and durations).
+    pub fn exact(&self) -> Option<Decimal> {
+        let d = parse_decimal(self.number)?;
+        Some(Decimal {
+            digits: d.digits,
+            exponent: d.exponent.checked_add(self.multiplier)?,
+        })
+    }
 }
 
 /// Read `input` as a number followed by a unit. `example` is a well-formed
@@ -88,7 +102,6 @@ pub(crate) fn read_quantity<'a>(
         ));
     }
     let value = f64::from_str(number).map_err(|_| malformed("the number is not well formed"))?;
-    let exact = parse_decimal(number);
     let rest = rest.trim_start();
     let (multiplier, unit) = match rest.split_once(char::is_whitespace) {
         Some((word, unit)) if word.eq_ignore_ascii_case("million") => (6, unit.trim()),
@@ -99,14 +112,13 @@ pub(crate) fn read_quantity<'a>(
         }
         _ => (0, rest),
     };
-    let exact = exact.and_then(|d| {
-        Some(Decimal {
-            digits: d.digits,
-            exponent: d.exponent.checked_add(multiplier)?,
-        })
-    });
     let value = if multiplier == 0 { value } else { value * 1e6 };
-    Ok(RawQuantity { value, exact, unit })
+    Ok(RawQuantity {
+        value,
+        number,
+        multiplier,
+        unit,
+    })
 }
 
 /// Length of the leading `[+-]digits[.digits][e[+-]digits]` of `text`.

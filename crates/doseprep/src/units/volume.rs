@@ -61,7 +61,7 @@ impl ExactVolume {
             "mL" | "ml" | "ML" => {
                 check_positive(field, raw.value, "mL")?;
                 match raw
-                    .exact
+                    .exact()
                     .and_then(|d| d.times_whole(u128::from(MICROLITRES_PER_ML)))
                 {
                     Some(microlitres) => u64::try_from(microlitres)

@@ -80,13 +80,18 @@ impl BodyWeight {
 
     /// [`BodyWeight::from_unit`] for a named input.
     pub fn from_unit_for(field: &str, value: f64, unit: &str) -> Result<Self> {
+        let unit = unit.trim();
+        if unit.eq_ignore_ascii_case("kg") {
+            return Self::from_kg_for(field, value);
+        }
+        if unit.eq_ignore_ascii_case("lb") {
+            return Self::from_pounds_for(field, value);
+        }
         let shown = format!("{value} {unit}");
-        match unit.trim().to_ascii_lowercase().as_str() {
+        match unit.to_ascii_lowercase().as_str() {
             "" => Err(missing_unit(field, &shown, "'72.4 kg' or '160 lb'")),
-            "kg" | "kilogram" | "kilograms" => Self::from_kg_for(field, value),
-            "lb" | "lbs" | "pound" | "pounds" | "avoirdupois_pound" => {
-                Self::from_pounds_for(field, value)
-            }
+            "kilogram" | "kilograms" => Self::from_kg_for(field, value),
+            "lbs" | "pound" | "pounds" | "avoirdupois_pound" => Self::from_pounds_for(field, value),
             "st" | "stone" => Err(unknown_unit(
                 field,
                 &shown,
