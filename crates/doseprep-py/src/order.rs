@@ -30,7 +30,7 @@ impl OrderArgs<'_, '_> {
         let (weight, as_entered) = self.weight.resolve("weight").py()?;
         let thawed_at = self.thawed_at.resolve("thawed_at")?;
         let mut order =
-            core::Order::new(&self.participant, weight, &self.arm, &self.visit, thawed_at).py()?;
+            core::Order::new(self.participant, weight, self.arm, self.visit, thawed_at).py()?;
         if let Some(text) = as_entered {
             order = order.weight_entered_as(&text);
         }
