@@ -261,7 +261,7 @@ class Preparation:
 
     @property
     def content(self) -> Literal["active", "placebo"]:
-        """"active" or "placebo"."""
+        """ "active" or "placebo"."""
     @property
     def participant(self) -> str: ...
     @property

@@ -31,7 +31,9 @@ dmso_fraction = 0.05
 DEMO_PARTICIPANT = "CARE-012"
 DEMO_WEIGHT = "72.4 kg"
 # A clinic morning: six participants, two thaw sessions.
-DEMO_RANDOMIZATION = "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\nCARE-004,B\nCARE-005,A\nCARE-006,C\n"
+DEMO_RANDOMIZATION = (
+    "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\nCARE-004,B\nCARE-005,A\nCARE-006,C\n"
+)
 DEMO_DAY = [
     ("CARE-001", "month-0", "72.4 kg", "2026-11-25T09:00:00-05:00"),
     ("CARE-002", "month-0", "160 lb", "2026-11-25T09:30:00-05:00"),
@@ -261,14 +263,18 @@ def cmd_day(args: argparse.Namespace) -> int:
     )
     print(f"written to {out}/: pick-list.txt, summary.txt, day.csv, bags/")
     if failed:
-        print(f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr)
+        print(
+            f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr
+        )
     return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="doseprep",
-        description="Weight-based cell-therapy doses, matched placebo bags, and the preparation day.",
+        description=(
+            "Weight-based cell-therapy doses, matched placebo bags, and the preparation day."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"doseprep {dp.__version__}")
     commands = parser.add_subparsers(dest="command", required=True)

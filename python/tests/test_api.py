@@ -377,7 +377,7 @@ def test_files_are_read_by_format_and_a_missing_one_is_named(tmp_path: Path) -> 
         'lot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
         'viability = 93\ncontainer_volume = "10 mL"\ncontainers = 4\n'
     )
-    with pytest.raises(dp.ViabilityError, match="pass 0.93 for 93%"):
+    with pytest.raises(dp.ViabilityError, match=r"pass 0\.93 for 93%"):
         dp.Lot.from_file(lot_file)
 
 

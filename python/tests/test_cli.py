@@ -147,9 +147,7 @@ def test_batch_keeps_every_row(tmp_path: Path, lot_file: Path) -> None:
 
 def test_batch_all_good_exits_zero(tmp_path: Path, lot_file: Path) -> None:
     orders = tmp_path / "orders.csv"
-    orders.write_text(
-        f"participant,weight,arm,visit,thawed_at\nP1,72.4 kg,A,month-0,{T}\n"
-    )
+    orders.write_text(f"participant,weight,arm,visit,thawed_at\nP1,72.4 kg,A,month-0,{T}\n")
     result = run("batch", str(orders), "--lot", str(lot_file))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == 1
@@ -160,7 +158,7 @@ def test_batch_with_a_wrong_header_is_one_line(tmp_path: Path, lot_file: Path) -
     orders.write_text("who,weight\nP1,72 kg\n")
     result = run("batch", str(orders), "--lot", str(lot_file))
     assert result.returncode == 2
-    assert "column \"who\" is not one this file takes" in result.stderr
+    assert 'column "who" is not one this file takes' in result.stderr
 
 
 def test_batch_reads_a_byte_order_mark_and_refuses_an_unknown_column(

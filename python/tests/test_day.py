@@ -40,9 +40,7 @@ def test_day_vector(case: dict[str, Any]) -> None:
         }
         for t in plan.thaws
     ]
-    assert thaws == [
-        {**t, "thawed_at": t["thawed_at"].split("[")[0]} for t in expected["thaws"]
-    ]
+    assert thaws == [{**t, "thawed_at": t["thawed_at"].split("[")[0]} for t in expected["thaws"]]
     assert plan.remaining == expected["remaining"]
     assert plan.held_for_blinding == expected["held_for_blinding"]
     bags = plan.bags
@@ -57,7 +55,8 @@ def test_day_vector(case: dict[str, Any]) -> None:
         assert bag.content == want["content"]
         assert bag.draw_volume_ml == want["draw_volume_ml"]
         assert bag.draws == [tuple(d) for d in want["draws"]]
-        assert bag.bag_id is not None and len(bag.bag_id) == 11
+        assert bag.bag_id is not None
+        assert len(bag.bag_id) == 11
         ids.add(bag.bag_id)
         for field in ("thawed_at", "start_by", "infuse_by"):
             if field in want:
@@ -103,9 +102,10 @@ def _write_day(tmp_path: Path, case: dict[str, Any]) -> list[str]:
     orders.write_text("\n".join(rows) + "\n")
     (tmp_path / "randomization.csv").write_text(case["randomization"])
     lots = "".join(
-        f'[[lot]]\nlot_id = "{lot["lot_id"]}"\nviable_cells_per_ml = "{lot["viable_cells_per_ml"]} cells/mL"\n'
+        f'[[lot]]\nlot_id = "{lot["lot_id"]}"\n'
+        f'viable_cells_per_ml = "{lot["viable_cells_per_ml"]} cells/mL"\n'
         f'viability = {lot["viability"]}\ncontainer_volume = "{lot["container_volume_ml"]} mL"\n'
-        f'containers = {lot["containers"]}\ndmso_fraction = {lot["dmso_fraction"]}\n\n'
+        f"containers = {lot['containers']}\ndmso_fraction = {lot['dmso_fraction']}\n\n"
         for lot in case["lots"]
     )
     (tmp_path / "lots.toml").write_text(lots)
@@ -144,7 +144,10 @@ def test_the_day_command_writes_every_document(tmp_path: Path) -> None:
     # What goes to the ward names no arm, content or lot (the blinded
     # product text, the same on every bag, aside).
     product = "UCMSC 1 million cells/kg or placebo"
-    ward = [(out / "summary.txt").read_text(), *(p.read_text() for p in out.glob("bags/*.label.txt"))]
+    ward = [
+        (out / "summary.txt").read_text(),
+        *(p.read_text() for p in out.glob("bags/*.label.txt")),
+    ]
     for text in ward:
         words = set(re.findall(r"[\w-]+", text.replace(product, "").lower()))
         assert not words & {"arm", "active", "placebo", "uc-0042"}, text

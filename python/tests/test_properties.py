@@ -102,7 +102,8 @@ def test_a_placebo_and_its_twin_fail_alike_or_match(weight: float, lot: dp.Lot, 
     # In CARE-SSc, arm A is active and arm C placebo at both visits.
     active, placebo = _outcome(weight, "A", visit, lot), _outcome(weight, "C", visit, lot)
     if isinstance(active, dp.DoseError) or isinstance(placebo, dp.DoseError):
-        assert isinstance(active, dp.DoseError) and isinstance(placebo, dp.DoseError)
+        assert isinstance(active, dp.DoseError)
+        assert isinstance(placebo, dp.DoseError)
         assert type(placebo) is type(active)
         assert (placebo.field, placebo.value, placebo.limit) == (
             active.field,

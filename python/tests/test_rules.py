@@ -67,7 +67,8 @@ def test_check_weighed() -> None:
     bag = _bag()
     assert bag.expected_net_mass_g == pytest.approx(9 * 1.04 + 91 * 1.005, rel=1e-12)
     good = dp.check_weighed(bag, net_mass_g=101.0)
-    assert good.ok and bool(good)
+    assert good.ok
+    assert bool(good)
     assert good.expected_g == pytest.approx(100.815, rel=1e-12)
     assert good.deviation == pytest.approx(0.185 / 100.815, rel=1e-12)
     assert good.accepted_range_g == pytest.approx((98.7987, 102.8313), rel=1e-12)

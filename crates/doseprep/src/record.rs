@@ -117,6 +117,19 @@ impl PreparationRecord {
         })
     }
 
+    /// SHA-256 of the record's compact JSON, lowercase hex: what the
+    /// worksheet's Data Matrix holds, to find the record from the paper.
+    pub fn fingerprint(&self) -> Result<String> {
+        use sha2::{Digest, Sha256};
+        let json = serde_json::to_string(self).map_err(|e| DoseError::InvalidRecord {
+            reason: format!("cannot be written as JSON: {e}"),
+        })?;
+        Ok(Sha256::digest(json.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect())
+    }
+
     /// Pretty JSON, fields in a fixed order, floats written to round-trip exactly.
     pub fn to_json(&self) -> Result<String> {
         serde_json::to_string_pretty(self).map_err(|e| DoseError::InvalidRecord {
