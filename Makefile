@@ -19,7 +19,15 @@ WHEELS := target/wheels
 # wheel is tested on each in a fresh virtual environment.
 OTHER_PYTHONS = $(shell for v in 3.10 3.12 3.13; do ls -d $$(pyenv root 2>/dev/null)/versions/$$v.*/bin/python3 2>/dev/null | head -1; done)
 
-.PHONY: run test lint rust-test python-test python-build python-wheels fuzz bench bench-rust bench-python clean
+# Programs the print tests read output back with: poppler renders PDFs and
+# extracts their text, Chromium prints the HTML in DejaVu Sans, the font the
+# PDFs embed.
+SYSTEM_TOOLS := pdftoppm pdftotext pdfinfo chromium
+SYSTEM_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core
+SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
+
+.PHONY: run test lint rust-test python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python clean
 
 run: python-build
 	$(VENV)/bin/doseprep demo
@@ -35,8 +43,18 @@ lint: $(VENV)/.installed
 rust-test:
 	cargo test --locked
 
+# Installed through apt-get only where one is missing.
+system-tools:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	test -f $(SYSTEM_FONT) || missing="$$missing DejaVu Sans"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing $(SYSTEM_PACKAGES) (missing:$$missing)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
 # pytest last, so its summary line closes the test command's output.
-python-test: python-build
+python-test: python-build system-tools
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/cli.py
 	$(PY) -m pytest -q python/tests
@@ -54,7 +72,7 @@ python-build: $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/doseprep-*-cp310-abi3-*.whl
 
 # The same wheel, in a fresh virtual environment of each other CPython.
-python-wheels: python-build
+python-wheels: python-build system-tools
 	@test -n "$(OTHER_PYTHONS)" || echo "no other CPython 3.10-3.13 found by pyenv"
 	for python in $(OTHER_PYTHONS); do \
 		version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
@@ -88,6 +106,11 @@ bench-rust:
 bench-python: python-build
 	$(PY) -m pip install -q --disable-pip-version-check pint
 	$(PY) benches/bench_python.py
+
+# The pictures of a label and a worksheet in the README, from the built-in
+# protocol, rendered by poppler.
+docs-images: python-build system-tools
+	$(PY) python/tools/docs_images.py docs/images
 
 clean:
 	rm -rf target $(VENV)

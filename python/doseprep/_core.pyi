@@ -22,6 +22,7 @@ __all__ = [
     "OutsideToleranceError",
     "Preparation",
     "PreparationRecord",
+    "PrintError",
     "Protocol",
     "ProtocolError",
     "Randomization",
@@ -37,11 +38,15 @@ __all__ = [
     "ViabilityError",
     "WeighedCheck",
     "check_weighed",
+    "labels_html",
+    "labels_pdf",
     "plan_day",
     "prepare",
     "prepare_many",
     "verify",
     "version",
+    "worksheet_html",
+    "worksheets_pdf",
 ]
 
 class _Quantity(_Protocol):
@@ -120,6 +125,10 @@ class SyringeError(DoseError):
 
 class RandomizationError(DoseError):
     """An order that disagrees with the randomization list, or an unusable list."""
+
+class PrintError(DoseError):
+    """A label or worksheet that cannot be printed: a barcode wider than the label,
+    text that does not fit at the smallest size allowed, or text a barcode cannot encode."""
 
 @final
 class Protocol:
@@ -398,6 +407,9 @@ class PreparationRecord:
     def library_version(self) -> str: ...
     @property
     def protocol_fingerprint(self) -> str: ...
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the record's compact JSON: the worksheet's Data Matrix."""
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
     def __reduce__(self) -> tuple[Any, ...]: ...
@@ -528,6 +540,18 @@ def plan_day(
     randomization: Randomization,
 ) -> DayPlan:
     """Plan a day: sessions, containers, a bag id each."""
+
+def labels_pdf(bags: Sequence[Preparation], /) -> bytes:
+    """The bags' labels as one PDF, a page each at the protocol's label size (blinded)."""
+
+def labels_html(bags: Sequence[Preparation], /) -> str:
+    """The bags' labels as one HTML document, a printed page each (blinded)."""
+
+def worksheets_pdf(bags: Sequence[Preparation], /) -> bytes:
+    """The bags' worksheets as one A4 PDF (unblinded: pharmacy only)."""
+
+def worksheet_html(bag: Preparation, /) -> str:
+    """One bag's worksheet as an HTML document (unblinded: pharmacy only)."""
 
 def version() -> str:
     """The version of the doseprep core this module was built from."""

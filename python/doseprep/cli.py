@@ -132,6 +132,12 @@ def cmd_prepare(args: argparse.Namespace) -> int:
         baseline_weight=args.baseline_weight,
         bag_id=args.bag_id,
     )
+    if args.pdf:
+        out = Path(args.pdf)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "label.pdf").write_bytes(dp.labels_pdf([prep]))
+        (out / "worksheet.pdf").write_bytes(dp.worksheets_pdf([prep]))
+        print(f"written to {out}/: label.pdf, worksheet.pdf", file=sys.stderr)
     if args.json:
         print(prep.record().to_json())
     elif args.label_only:
@@ -248,8 +254,13 @@ def cmd_day(args: argparse.Namespace) -> int:
     (out / "summary.txt").write_text(plan.summary(), encoding="utf-8")
     bags = plan.bags
     (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
-    for bag in bags:
-        if isinstance(bag, dp.Preparation) and bag.bag_id:
+    planned = [bag for bag in bags if isinstance(bag, dp.Preparation)]
+    # In the order of the day's CSV: the ward's labels (blinded) and the
+    # pharmacy's worksheets (unblinded).
+    (out / "labels.pdf").write_bytes(dp.labels_pdf(planned))
+    (out / "worksheets.pdf").write_bytes(dp.worksheets_pdf(planned))
+    for bag in planned:
+        if bag.bag_id:
             # Crockford's check symbols *~$= are awkward in file names.
             stem = bags_dir / bag.bag_id.translate(str.maketrans("*~$=", "____"))
             stem.with_suffix(".label.txt").write_text(bag.blinded_label(), encoding="utf-8")
@@ -261,7 +272,9 @@ def cmd_day(args: argparse.Namespace) -> int:
     failed = sum(1 for row in rows if isinstance(row, dp.DoseError)) + sum(
         1 for bag in bags if isinstance(bag, dp.DoseError)
     )
-    print(f"written to {out}/: pick-list.txt, summary.txt, day.csv, bags/")
+    print(
+        f"written to {out}/: pick-list.txt, summary.txt, day.csv, labels.pdf, worksheets.pdf, bags/"
+    )
     if failed:
         print(
             f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr
@@ -299,6 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument("--infusion-at", help=f"scheduled start of the infusion: {time_help}")
     prepare.add_argument("--baseline-weight", help="with its unit, where the protocol doses on it")
     prepare.add_argument("--bag-id", help="the bag id to print on the label")
+    prepare.add_argument(
+        "--pdf", metavar="DIR", help="also write DIR/label.pdf and DIR/worksheet.pdf"
+    )
     output = prepare.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print the preparation record (JSON)")
     output.add_argument("--label-only", action="store_true", help="print only the blinded label")

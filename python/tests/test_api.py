@@ -95,9 +95,16 @@ def test_a_wrong_type_of_weight_is_a_type_error(
 
 
 def test_the_thaw_time_is_required(protocol: dp.Protocol, lot: dp.Lot) -> None:
-    args = {"participant": "P", "weight": 72.4, "arm": "C", "visit": "month-0", "lot": lot}
+    # Typed as Any: the call leaves out an argument on purpose.
+    args: dict[str, Any] = {
+        "participant": "P",
+        "weight": 72.4,
+        "arm": "C",
+        "visit": "month-0",
+        "lot": lot,
+    }
     with pytest.raises(TypeError, match="thawed_at"):
-        dp.prepare(protocol, **args)  # type: ignore[call-arg]
+        dp.prepare(protocol, **args)
 
 
 def test_a_naive_datetime_is_refused(protocol: dp.Protocol, lot: dp.Lot) -> None:

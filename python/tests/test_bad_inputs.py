@@ -53,6 +53,29 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
     if target == "protocol":
         dp.Protocol.from_toml(_replace(CARE_SSC_TOML, given))
         return
+    if target == "print label":
+        protocol = dp.Protocol.from_toml(_replace(CARE_SSC_TOML, given))
+        lot = dp.Lot(
+            lot_id="UC-0042",
+            viable_cells_per_ml=12.5e6,
+            viability=0.93,
+            container_volume_ml=10,
+            containers=4,
+            dmso_fraction=0.05,
+        )
+        bag = dp.prepare(
+            protocol,
+            participant="CARE-012",
+            weight="72.4 kg",
+            arm="A",
+            visit="month-0",
+            lot=lot,
+            thawed_at="2026-11-25T09:00:00-05:00",
+            prepared_at="2026-11-25T09:30:00-05:00",
+            bag_id="014D2PF2DBA",
+        )
+        dp.labels_pdf([bag])
+        return
     if target == "example protocol":
         name, replacement = given.strip("`").split(": ", 1)
         text = (PROTOCOLS / "examples" / name).read_text()

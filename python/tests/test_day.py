@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import printed
 import pytest
 from conftest import VECTORS
 
@@ -148,9 +149,18 @@ def test_the_day_command_writes_every_document(tmp_path: Path) -> None:
         (out / "summary.txt").read_text(),
         *(p.read_text() for p in out.glob("bags/*.label.txt")),
     ]
+    # The printed labels, a page per bag in the order of the CSV, say no more.
+    labels_pdf = out / "labels.pdf"
+    ward.append(printed.text(labels_pdf))
     for text in ward:
         words = set(re.findall(r"[\w-]+", text.replace(product, "").lower()))
         assert not words & {"arm", "active", "placebo", "uc-0042"}, text
+    pages = printed.render(labels_pdf, 150)
+    assert [printed.barcodes(page) for page in pages] == [
+        {("DataMatrix", row["bag_id"]), ("Code128", row["bag_id"])} for row in rows
+    ]
+    sheets = printed.text(out / "worksheets.pdf")
+    assert sheets.count("UNBLINDED PREPARATION WORKSHEET") == 6
 
 
 def test_the_day_command_exits_1_when_orders_are_not_planned(tmp_path: Path) -> None:

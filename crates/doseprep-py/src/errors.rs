@@ -5,7 +5,7 @@
 
 use std::ffi::CString;
 
-use doseprep::{DoseError, ErrorKind};
+use doseprep::{DoseError, ErrorKind, ErrorParts};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -15,6 +15,7 @@ use pyo3::types::PyType;
 struct Classes {
     base: Py<PyType>,
     kinds: Vec<(ErrorKind, Py<PyType>)>,
+    print: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -55,7 +56,16 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
                 Ok((kind, class))
             })
             .collect::<PyResult<Vec<_>>>()?;
-        Ok::<_, PyErr>(Classes { base, kinds })
+        let print = new_class(
+            py,
+            "PrintError",
+            "A label or worksheet could not be printed: a barcode wider than the label, \
+             text that does not fit at the smallest size allowed, or text a barcode \
+             cannot encode.",
+            bound,
+        )?;
+        print.bind(py).setattr("kind", "print")?;
+        Ok::<_, PyErr>(Classes { base, kinds, print })
     })
 }
 
@@ -67,6 +77,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     for (kind, class) in &classes.kinds {
         module.add(kind.class_name(), class.bind(py))?;
     }
+    module.add("PrintError", classes.print.bind(py))?;
     Ok(())
 }
 
@@ -93,8 +104,22 @@ fn build(py: Python<'_>, error: &DoseError) -> PyResult<PyErr> {
         .find(|(k, _)| *k == kind)
         .map_or(&classes.base, |(_, class)| class)
         .bind(py);
-    let instance = class.call1((error.to_string(),))?;
-    let parts = error.parts();
+    instance(class, &error.to_string(), error.parts())
+}
+
+/// The Python exception for a print error: `PrintError`, with its parts.
+pub fn print_error(error: doseprep_print::PrintError) -> PyErr {
+    Python::attach(|py| {
+        let built =
+            classes(py).and_then(|c| instance(c.print.bind(py), &error.to_string(), error.parts()));
+        match built {
+            Ok(err) | Err(err) => err,
+        }
+    })
+}
+
+fn instance(class: &Bound<'_, PyType>, message: &str, parts: ErrorParts) -> PyResult<PyErr> {
+    let instance = class.call1((message,))?;
     instance.setattr("field", parts.field)?;
     instance.setattr("value", parts.value)?;
     instance.setattr("limit", parts.limit)?;

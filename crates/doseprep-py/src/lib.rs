@@ -10,6 +10,7 @@ mod errors;
 mod lot;
 mod order;
 mod preparation;
+mod print;
 mod protocol;
 mod record;
 
@@ -53,6 +54,8 @@ mod _core {
     use super::order::Order;
     #[pymodule_export]
     use super::preparation::{check_weighed, Preparation, WeighedCheck};
+    #[pymodule_export]
+    use super::print::{labels_html, labels_pdf, worksheet_html, worksheets_pdf};
     #[pymodule_export]
     use super::protocol::Protocol;
     #[pymodule_export]

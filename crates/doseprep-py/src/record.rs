@@ -83,6 +83,13 @@ impl PreparationRecord {
         &self.inner.protocol_fingerprint
     }
 
+    /// SHA-256 of the record's compact JSON, as the worksheet's Data Matrix
+    /// holds it: finds the record from the paper.
+    #[getter]
+    fn fingerprint(&self) -> PyResult<String> {
+        self.inner.fingerprint().py()
+    }
+
     fn __hash__(&self) -> PyResult<u64> {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         self.inner.to_json().py()?.hash(&mut hasher);

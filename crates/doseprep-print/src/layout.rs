@@ -1,0 +1,275 @@
+//! Where everything goes on a label and a worksheet, in millimetres, shared
+//! by the PDF and the HTML so the two print the same thing.
+
+use doseprep::label::isbt128::Isbt128Codes;
+use doseprep::LabelFacts;
+
+use crate::barcode::{
+    code128, datamatrix, Linear, Matrix, CODE128_HEIGHT_MM, CODE128_MODULE_MM,
+    CODE128_QUIET_MODULES, DATAMATRIX_LABEL_MODULE_MM, DATAMATRIX_QUIET_MODULES,
+    DATAMATRIX_SHEET_MODULE_MM,
+};
+use crate::fonts::{Metrics, BOLD, REGULAR};
+use crate::PrintError;
+
+/// Points per millimetre.
+pub(crate) const PT_PER_MM: f32 = 72.0 / 25.4;
+/// The label's margin, mm.
+const MARGIN_MM: f32 = 3.0;
+/// Space between parts, mm.
+const GAP_MM: f32 = 1.5;
+/// Line height as a multiple of the font size.
+pub(crate) const LINE_HEIGHT: f32 = 1.2;
+/// Largest and smallest text on a label, pt.
+const LARGEST_PT: f32 = 8.0;
+const SMALLEST_PT: f32 = 4.5;
+
+/// A line of text placed on the page.
+pub(crate) struct PlacedLine {
+    pub text: String,
+    pub bold: bool,
+    /// Left edge, mm.
+    pub x_mm: f32,
+    /// Baseline, mm from the top.
+    pub baseline_mm: f32,
+}
+
+/// A barcode placed on the page: its top-left corner and module size, mm.
+pub(crate) struct PlacedLinear {
+    pub code: Linear,
+    pub x_mm: f32,
+    pub y_mm: f32,
+    pub module_mm: f32,
+    pub height_mm: f32,
+    /// What it encodes (for alt text and tests).
+    pub text: String,
+}
+
+/// A Data Matrix placed on the page, its quiet zone included in `x`/`y`.
+pub(crate) struct PlacedMatrix {
+    pub code: Matrix,
+    pub x_mm: f32,
+    pub y_mm: f32,
+    pub module_mm: f32,
+    pub text: String,
+}
+
+/// A page: its size, lines, barcodes.
+pub(crate) struct Page {
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub font_pt: f32,
+    pub lines: Vec<PlacedLine>,
+    pub linear: Vec<PlacedLinear>,
+    pub matrices: Vec<PlacedMatrix>,
+}
+
+fn metrics(data: &[u8]) -> Result<Metrics<'_>, PrintError> {
+    Metrics::new(data).ok_or(PrintError::Font)
+}
+
+/// The label of a bag: text on the left at the largest size that fits, a
+/// Data Matrix of the bag id top right, Code 128 of the bag id (and of the
+/// ISBT 128 DIN, where there is one) at the bottom.
+pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
+    let (width_mm, height_mm) = (facts.size_mm.0 as f32, facts.size_mm.1 as f32);
+    let regular = metrics(REGULAR)?;
+    let bold = metrics(BOLD)?;
+    let mut matrices = Vec::new();
+    let mut linear = Vec::new();
+    let mut bottom_mm = height_mm - MARGIN_MM;
+    let mut codes: Vec<String> = Vec::new();
+    if let Some(codes128) = facts
+        .isbt128
+        .as_ref()
+        .map(|c: &Isbt128Codes| c.din_data.clone())
+    {
+        codes.push(codes128);
+    }
+    if let Some(bag_id) = facts.bag_id {
+        codes.push(bag_id.as_text());
+    }
+    // Linear codes stack up from the bottom; the bag id's is the lowest.
+    for text in codes.iter().rev() {
+        let code = code128(text)?;
+        let y_mm = bottom_mm - CODE128_HEIGHT_MM;
+        linear.push(PlacedLinear {
+            x_mm: MARGIN_MM,
+            y_mm,
+            module_mm: CODE128_MODULE_MM,
+            height_mm: CODE128_HEIGHT_MM,
+            code,
+            text: text.clone(),
+        });
+        bottom_mm = y_mm - GAP_MM;
+    }
+    let mut text_right_mm = width_mm - MARGIN_MM;
+    if let Some(bag_id) = facts.bag_id {
+        let code = datamatrix(&bag_id.as_text())?;
+        let side_mm =
+            (code.size + 2 * DATAMATRIX_QUIET_MODULES) as f32 * DATAMATRIX_LABEL_MODULE_MM;
+        let x_mm = width_mm - MARGIN_MM - side_mm;
+        matrices.push(PlacedMatrix {
+            code,
+            x_mm,
+            y_mm: MARGIN_MM,
+            module_mm: DATAMATRIX_LABEL_MODULE_MM,
+            text: bag_id.as_text(),
+        });
+        text_right_mm = x_mm - GAP_MM;
+    }
+    // The quiet zone of the linear codes is part of their space: text may
+    // not run into it, and the codes must fit across.
+    for code in &linear {
+        let needed = (code.code.modules.len() + 2 * CODE128_QUIET_MODULES) as f32 * code.module_mm;
+        if needed > width_mm {
+            return Err(PrintError::BarcodeTooWide {
+                text: code.text.clone(),
+                width_mm,
+                needed_mm: needed,
+            });
+        }
+    }
+    let text_width_pt = (text_right_mm - MARGIN_MM) * PT_PER_MM * 0.97;
+    let text_height_mm = bottom_mm - MARGIN_MM;
+    let source = facts.lines();
+    let mut size = LARGEST_PT;
+    loop {
+        let wrapped: Vec<(String, bool)> = source
+            .iter()
+            .enumerate()
+            .flat_map(|(index, line)| {
+                let face = if index == 0 { &bold } else { &regular };
+                face.wrap(line, size, text_width_pt)
+                    .into_iter()
+                    .map(move |l| (l, index == 0))
+            })
+            .collect();
+        let line_mm = size * LINE_HEIGHT / PT_PER_MM;
+        if wrapped.len() as f32 * line_mm <= text_height_mm || size <= SMALLEST_PT {
+            if wrapped.len() as f32 * line_mm > text_height_mm {
+                return Err(PrintError::TextTooLong {
+                    lines: wrapped.len(),
+                    width_mm,
+                    height_mm,
+                    smallest_pt: SMALLEST_PT,
+                });
+            }
+            let lines = wrapped
+                .into_iter()
+                .enumerate()
+                .map(|(i, (text, bold))| PlacedLine {
+                    text,
+                    bold,
+                    x_mm: MARGIN_MM,
+                    baseline_mm: MARGIN_MM + line_mm * (i as f32) + size / PT_PER_MM,
+                })
+                .collect();
+            return Ok(Page {
+                width_mm,
+                height_mm,
+                font_pt: size,
+                lines,
+                linear,
+                matrices,
+            });
+        }
+        size -= 0.25;
+    }
+}
+
+/// A4, in mm.
+const A4: (f32, f32) = (210.0, 297.0);
+const SHEET_MARGIN_MM: f32 = 15.0;
+const SHEET_PT: f32 = 9.0;
+
+/// The pages of a worksheet: a Data Matrix of the record's fingerprint and
+/// Code 128 of the bag id at the top of the first page, then the text,
+/// wrapped and broken across pages.
+pub(crate) fn worksheet(
+    text: &str,
+    fingerprint: &str,
+    bag_id: Option<&str>,
+) -> Result<Vec<Page>, PrintError> {
+    let regular = metrics(REGULAR)?;
+    let (width_mm, height_mm) = A4;
+    let code = datamatrix(fingerprint)?;
+    let side_mm = (code.size + 2 * DATAMATRIX_QUIET_MODULES) as f32 * DATAMATRIX_SHEET_MODULE_MM;
+    let mut first_top_mm = SHEET_MARGIN_MM + side_mm + GAP_MM;
+    let matrices = vec![PlacedMatrix {
+        code,
+        x_mm: width_mm - SHEET_MARGIN_MM - side_mm,
+        y_mm: SHEET_MARGIN_MM,
+        module_mm: DATAMATRIX_SHEET_MODULE_MM,
+        text: fingerprint.to_owned(),
+    }];
+    let mut linear = Vec::new();
+    if let Some(bag_id) = bag_id {
+        linear.push(PlacedLinear {
+            code: code128(bag_id)?,
+            x_mm: SHEET_MARGIN_MM,
+            y_mm: SHEET_MARGIN_MM,
+            module_mm: CODE128_MODULE_MM,
+            height_mm: CODE128_HEIGHT_MM,
+            text: bag_id.to_owned(),
+        });
+        first_top_mm = first_top_mm.max(SHEET_MARGIN_MM + CODE128_HEIGHT_MM + GAP_MM);
+    }
+    let width_pt = (width_mm - 2.0 * SHEET_MARGIN_MM) * PT_PER_MM * 0.97;
+    let mut all = vec![format!("Record fingerprint: {fingerprint}")];
+    all.extend(text.lines().map(str::to_owned));
+    let wrapped: Vec<(String, bool)> = all
+        .iter()
+        .flat_map(|line| {
+            // Keep the worksheet's indentation, and hang wrapped lines under
+            // the text they continue.
+            let indent: String = line.chars().take_while(|c| *c == ' ').collect();
+            let hanging = format!("{indent}   ");
+            let room = width_pt - regular.width(&hanging, SHEET_PT);
+            let bold = line.starts_with("UNBLINDED");
+            regular
+                .wrap(line.trim_start(), SHEET_PT, room)
+                .into_iter()
+                .enumerate()
+                .map(move |(i, l)| {
+                    let lead = if i == 0 { &indent } else { &hanging };
+                    (format!("{lead}{l}"), bold)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let line_mm = SHEET_PT * LINE_HEIGHT / PT_PER_MM;
+    let mut pages = Vec::new();
+    let mut page = Page {
+        width_mm,
+        height_mm,
+        font_pt: SHEET_PT,
+        lines: Vec::new(),
+        linear,
+        matrices,
+    };
+    let mut y_mm = first_top_mm;
+    for (line, bold) in wrapped {
+        if y_mm + line_mm > height_mm - SHEET_MARGIN_MM {
+            pages.push(page);
+            page = Page {
+                width_mm,
+                height_mm,
+                font_pt: SHEET_PT,
+                lines: Vec::new(),
+                linear: Vec::new(),
+                matrices: Vec::new(),
+            };
+            y_mm = SHEET_MARGIN_MM;
+        }
+        page.lines.push(PlacedLine {
+            text: line,
+            bold,
+            x_mm: SHEET_MARGIN_MM,
+            baseline_mm: y_mm + SHEET_PT / PT_PER_MM,
+        });
+        y_mm += line_mm;
+    }
+    pages.push(page);
+    Ok(pages)
+}

@@ -1,0 +1,192 @@
+"""Printed labels and worksheets, read back as the ward and a scanner would:
+rendered by poppler (and the HTML printed by Chromium), barcodes decoded by
+zxing-cpp, text extracted by pdftotext."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PROTOCOLS, THAWED_AT, VECTORS
+from printed import barcodes, chromium_pdf, page_sizes_pt, render, text, words
+
+import doseprep as dp
+
+BAG_ID = "014D2PF2DBA"
+# 2222222222 is 2 x (32^10 - 1) / 31; mod 37 that is 15, check symbol "F".
+SECOND_ID = "2222222222F"
+# 100 x 60 mm in points (72 / 25.4 per mm).
+LABEL_PT = (100 * 72 / 25.4, 60 * 72 / 25.4)
+A4_PT = (210 * 72 / 25.4, 297 * 72 / 25.4)
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ISO7064 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+
+
+def bag(protocol: dp.Protocol, lot: dp.Lot, arm: str = "A", bag_id: str = BAG_ID) -> dp.Preparation:
+    return dp.prepare(
+        protocol,
+        participant="CARE-012",
+        weight="72.4 kg",
+        arm=arm,
+        visit="month-0",
+        lot=lot,
+        thawed_at=THAWED_AT,
+        bag_id=bag_id,
+    )
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_label_prints_at_its_size_and_reads_back(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    prep = bag(protocol, lot)
+    pdf = write(tmp_path / "label.pdf", dp.labels_pdf([prep]))
+    [(width, height)] = page_sizes_pt(pdf)
+    assert (width, height) == pytest.approx(LABEL_PT, abs=0.01)
+    # A thermal label printer's 203 dpi and an office printer's 300 dpi.
+    for dpi in (203, 300):
+        [page] = render(pdf, dpi)
+        assert barcodes(page) == {("DataMatrix", BAG_ID), ("Code128", BAG_ID)}
+    # Every word of the text label, in order, and nothing else.
+    assert words(text(pdf)) == words(prep.blinded_label())
+
+
+def test_an_active_bag_and_its_placebo_print_the_same_label(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    active, placebo = bag(protocol, lot, "A"), bag(protocol, lot, "C")
+    assert (active.content, placebo.content) == ("active", "placebo")
+    assert dp.labels_pdf([active]) == dp.labels_pdf([placebo])
+    assert dp.labels_html([active]) == dp.labels_html([placebo])
+    printed = text(write(tmp_path / "label.pdf", dp.labels_pdf([active])))
+    # The blinded product text names both; take it out and no word says
+    # which bag this is, which lot it came from or how much was drawn.
+    rest = printed.replace("UCMSC 1 million cells/kg or placebo", "").lower()
+    for giveaway in ("active", "placebo", "arm", "uc-0042", "5.8", "44.2", "million cells/ml"):
+        assert giveaway not in rest, giveaway
+
+
+def test_a_worksheet_carries_its_record_fingerprint(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    prep = bag(protocol, lot)
+    record = prep.record()
+    # The fingerprint, computed here from the record's JSON independently.
+    compact = json.dumps(json.loads(record.to_json()), separators=(",", ":"), ensure_ascii=False)
+    fingerprint = hashlib.sha256(compact.encode("utf-8")).hexdigest()
+    assert record.fingerprint == fingerprint
+    pdf = write(tmp_path / "worksheet.pdf", dp.worksheets_pdf([prep]))
+    [size] = page_sizes_pt(pdf)
+    assert size == pytest.approx(A4_PT, abs=0.01)
+    [page] = render(pdf, 200)
+    assert barcodes(page) == {("DataMatrix", fingerprint), ("Code128", BAG_ID)}
+    printed = text(pdf)
+    assert words(printed) == words(f"Record fingerprint: {fingerprint}\n{prep.worksheet()}")
+    assert printed.lstrip().startswith("Record fingerprint")
+
+
+def test_a_day_of_worksheets_breaks_across_pages(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    bags = [bag(protocol, lot, arm, dp_id) for arm, dp_id in (("A", BAG_ID), ("B", SECOND_ID))]
+    pdf = write(tmp_path / "worksheets.pdf", dp.worksheets_pdf(bags))
+    pages = render(pdf, 150)
+    assert len(pages) == 2
+    assert [{t for f, t in barcodes(p) if f == "Code128"} for p in pages] == [
+        {BAG_ID},
+        {SECOND_ID},
+    ]
+
+
+def _iso7064_mod37_2(text: str) -> str:
+    """The check character by the standard's sum form: sum of value x 2^(n-i+1)."""
+    n = len(text)
+    total = sum(ISO7064.index(c) * pow(2, n - i, 37) for i, c in enumerate(text))
+    return ISO7064[(38 - total % 37) % 37]
+
+
+def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None:
+    protocol = dp.Protocol.from_file(VECTORS / "protocols" / "care-ssc-isbt128.toml")
+    assert _iso7064_mod37_2("G123498654321") == "H"  # the ICCBBA worked example
+    value = 0
+    for symbol in BAG_ID[:10]:
+        value = value * 32 + CROCKFORD.index(symbol)
+    din = f"A999926{value % 1_000_000:06d}"
+    pdf = write(tmp_path / "label.pdf", dp.labels_pdf([bag(protocol, lot)]))
+    [page] = render(pdf, 300)
+    assert barcodes(page) == {
+        ("DataMatrix", BAG_ID),
+        ("Code128", BAG_ID),
+        ("Code128", f"={din}00"),
+    }
+    assert f"DIN: {din} {_iso7064_mod37_2(din)}" in text(pdf)
+
+
+def test_the_html_label_prints_from_a_browser(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    prep = bag(protocol, lot)
+    pdf = chromium_pdf(dp.labels_html([prep]), tmp_path)
+    # Chromium rounds the page to whole CSS pixels (1/96 in): within 1 pt.
+    [size] = page_sizes_pt(pdf)
+    assert size == pytest.approx(LABEL_PT, abs=1.0)
+    [page] = render(pdf, 300)
+    assert barcodes(page) == {("DataMatrix", BAG_ID), ("Code128", BAG_ID)}
+    assert words(text(pdf)) == words(prep.blinded_label())
+
+
+def test_the_html_worksheet_prints_from_a_browser(
+    protocol: dp.Protocol, lot: dp.Lot, tmp_path: Path
+) -> None:
+    prep = bag(protocol, lot)
+    pdf = chromium_pdf(dp.worksheet_html(prep), tmp_path)
+    [page] = render(pdf, 200)
+    assert barcodes(page) == {("DataMatrix", prep.record().fingerprint), ("Code128", BAG_ID)}
+
+
+def test_a_label_too_narrow_for_its_barcode_is_refused(lot: dp.Lot, tmp_path: Path) -> None:
+    source = (PROTOCOLS / "care-ssc.toml").read_text()
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text(source.replace("width_mm = 100 ", "width_mm = 50  ", 1))
+    protocol = dp.Protocol.from_file(narrow)
+    with pytest.raises(dp.PrintError) as caught:
+        dp.labels_pdf([bag(protocol, lot)])
+    error = caught.value
+    assert isinstance(error, dp.DoseError)
+    assert (error.kind, error.field, error.value, error.limit) == (
+        "print",
+        "label.width_mm",
+        "50 mm",
+        "at least 58.1 mm",  # (156 + 2 x 10) modules x 0.33 mm
+    )
+
+
+def test_the_commands_write_pdfs(lot: dp.Lot, tmp_path: Path) -> None:
+    lot_file = tmp_path / "lot.toml"
+    lot_file.write_text(
+        'lot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\nviability = 0.93\n'
+        'container_volume = "10 mL"\ncontainers = 4\ndmso_fraction = 0.05\n'
+    )
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("doseprep")), "prepare",
+            "--participant", "CARE-012", "--weight", "72.4 kg", "--arm", "B",
+            "--visit", "month-0", "--lot", str(lot_file),
+            "--thawed-at", "2026-11-25T09:00:00-05:00", "--bag-id", BAG_ID,
+            "--pdf", str(tmp_path / "out"),
+        ],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [label] = render(tmp_path / "out" / "label.pdf", 300)
+    assert barcodes(label) == {("DataMatrix", BAG_ID), ("Code128", BAG_ID)}
+    [sheet] = render(tmp_path / "out" / "worksheet.pdf", 200)
+    assert ("Code128", BAG_ID) in barcodes(sheet)
