@@ -1,0 +1,416 @@
+//! What the ledger refuses, and why: each error names the event, the item
+//! and the fix, and has a stable code a script can match.
+
+use doseprep::{DoseError, ErrorParts};
+
+/// A refused event or an unusable ledger file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// A lot that was never received.
+    #[error("{event}: lot {lot_id:?} is not in the ledger; record its receipt first (receive)")]
+    UnknownLot {
+        /// The event refused.
+        event: &'static str,
+        /// The lot named.
+        lot_id: String,
+    },
+    /// A lot received twice.
+    #[error(
+        "receive: lot {lot_id:?} was received already (event {seq}); \
+         record a new delivery under its own lot id"
+    )]
+    LotAlreadyReceived {
+        /// The lot.
+        lot_id: String,
+        /// The event that received it.
+        seq: i64,
+    },
+    /// A container number the lot does not have.
+    #[error(
+        "{event}: lot {lot_id:?} has containers 1 to {containers}; there is no container \
+         {container}; use the number on the container"
+    )]
+    UnknownContainer {
+        /// The event refused.
+        event: &'static str,
+        /// The lot.
+        lot_id: String,
+        /// The number given.
+        container: u32,
+        /// How many the lot has.
+        containers: u32,
+    },
+    /// A container in the wrong state for the event (thawed twice, used
+    /// after it was destroyed, ...).
+    #[error("{event}: container {container} of lot {lot_id:?} is {state}; {fix}")]
+    ContainerState {
+        /// The event refused.
+        event: &'static str,
+        /// The lot.
+        lot_id: String,
+        /// The container.
+        container: u32,
+        /// Its state: "in stock", "thawed", "destroyed" or "returned".
+        state: &'static str,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// A draw beyond what a container yields.
+    #[error(
+        "prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would \
+         take {total_ml} mL of the {yield_ml} mL it yields; draw from another thawed container"
+    )]
+    OverDrawn {
+        /// The lot.
+        lot_id: String,
+        /// The container.
+        container: u32,
+        /// This draw, mL.
+        volume_ml: String,
+        /// All draws from it with this one, mL.
+        total_ml: String,
+        /// What it yields, mL.
+        yield_ml: String,
+    },
+    /// A bag the ledger does not know.
+    #[error("{event}: bag {bag_id} is not in the ledger; record its preparation first (prepare)")]
+    UnknownBag {
+        /// The event refused.
+        event: &'static str,
+        /// The bag id.
+        bag_id: String,
+    },
+    /// A bag recorded twice.
+    #[error("prepare: bag {bag_id} was recorded already (event {seq}); each bag is prepared once")]
+    BagAlreadyRecorded {
+        /// The bag id.
+        bag_id: String,
+        /// The event that recorded it.
+        seq: i64,
+    },
+    /// A preparation without a bag id.
+    #[error(
+        "prepare: the bag for {participant} has no bag id; give it one (plan_day does, or \
+         prepare(..., bag_id=...))"
+    )]
+    NoBagId {
+        /// The participant.
+        participant: String,
+    },
+    /// An active bag without the containers it was drawn from.
+    #[error(
+        "prepare: active bag {bag_id} names no container it was drawn from; plan it with \
+         plan_day or give its draws (lot, container, mL)"
+    )]
+    NoDraws {
+        /// The bag id.
+        bag_id: String,
+    },
+    /// A placebo bag with draws.
+    #[error("prepare: placebo bag {bag_id} draws from no container; remove its draws")]
+    PlaceboDraws {
+        /// The bag id.
+        bag_id: String,
+    },
+    /// A bag in the wrong state for the event (administered twice, ...).
+    #[error("{event}: bag {bag_id} is {state}; {fix}")]
+    BagState {
+        /// The event refused.
+        event: &'static str,
+        /// The bag id.
+        bag_id: String,
+        /// Its state.
+        state: &'static str,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// A bag given to another participant than its own.
+    #[error(
+        "administer: bag {bag_id} is for participant {for_participant}, not {participant}; \
+         check the wristband and the label, and use that participant's bag"
+    )]
+    WrongParticipant {
+        /// The bag id.
+        bag_id: String,
+        /// Whose bag it is.
+        for_participant: String,
+        /// Who was named.
+        participant: String,
+    },
+    /// An infusion that ended after the bag's infuse-by time.
+    #[error(
+        "administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time \
+         {infuse_by}; record it with override_reason (why it was given late) or destroy the bag"
+    )]
+    PastInfuseBy {
+        /// The bag id.
+        bag_id: String,
+        /// When the infusion ended.
+        ended_at: String,
+        /// The bag's infuse-by time.
+        infuse_by: String,
+    },
+    /// An infusion that ends before it starts.
+    #[error("administer: ended_at {ended_at} is before started_at {started_at}; check both times")]
+    EndsBeforeStart {
+        /// Start.
+        started_at: String,
+        /// End.
+        ended_at: String,
+    },
+    /// Initials that are not initials.
+    #[error(
+        "initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\"); \
+         give the initials of the person recording"
+    )]
+    Initials {
+        /// What was given.
+        initials: String,
+    },
+    /// A text field that is empty or too long.
+    #[error("{field} {value:?} must be 1 to {max} characters; {fix}")]
+    Text {
+        /// The field.
+        field: &'static str,
+        /// What was given (shortened).
+        value: String,
+        /// The longest allowed.
+        max: usize,
+        /// What to do.
+        fix: &'static str,
+    },
+    /// An event listing no container.
+    #[error("{event}: no container given; list the container numbers")]
+    NoContainers {
+        /// The event refused.
+        event: &'static str,
+    },
+    /// A container listed twice in one event.
+    #[error("{event}: container {container} of lot {lot_id:?} is listed twice; list it once")]
+    DuplicateContainer {
+        /// The event refused.
+        event: &'static str,
+        /// The lot.
+        lot_id: String,
+        /// The container.
+        container: u32,
+    },
+    /// A day plan that uses more containers than the ledger has in stock.
+    #[error(
+        "record_day: the plan thaws {planned} containers of lot {lot_id:?}, the ledger has \
+         {in_stock} in stock; plan with the lot's count on hand (doseprep ledger balance)"
+    )]
+    PlanExceedsStock {
+        /// The lot.
+        lot_id: String,
+        /// Containers the plan thaws.
+        planned: usize,
+        /// Containers in stock.
+        in_stock: usize,
+    },
+    /// A preparation record that does not verify.
+    #[error(
+        "prepare: the record of bag {bag_id} does not verify ({differences}); prepare it again"
+    )]
+    RecordDoesNotVerify {
+        /// The bag id.
+        bag_id: String,
+        /// The fields that differ.
+        differences: String,
+    },
+    /// A file written by a newer doseprep.
+    #[error(
+        "the ledger has schema version {found}; this doseprep reads versions 1 to {supported}; \
+         upgrade doseprep"
+    )]
+    SchemaTooNew {
+        /// The file's version.
+        found: i64,
+        /// The newest this build reads.
+        supported: i64,
+    },
+    /// An SQLite file that is not a ledger.
+    #[error(
+        "{path} is an SQLite database but not a doseprep ledger; give the ledger's file, or a \
+         new file name to start one"
+    )]
+    NotALedger {
+        /// The file.
+        path: String,
+    },
+    /// A ledger whose stored events do not check out (found by verify, or
+    /// when a write finds the chain's head missing).
+    #[error("the ledger does not verify: {0}; run `doseprep ledger verify` and keep the file for review")]
+    Tampered(String),
+    /// SQLite failed (disk full, file locked past the busy timeout, ...).
+    #[error("the ledger database: {0}")]
+    Database(String),
+    /// A core error (a time, a bag id).
+    #[error(transparent)]
+    Dose(#[from] DoseError),
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(error: rusqlite::Error) -> Self {
+        LedgerError::Database(error.to_string())
+    }
+}
+
+/// A result of the ledger.
+pub type Result<T> = std::result::Result<T, LedgerError>;
+
+impl LedgerError {
+    /// A stable name of the error, e.g. "container_state".
+    pub fn code(&self) -> &'static str {
+        match self {
+            LedgerError::UnknownLot { .. } => "unknown_lot",
+            LedgerError::LotAlreadyReceived { .. } => "lot_already_received",
+            LedgerError::UnknownContainer { .. } => "unknown_container",
+            LedgerError::ContainerState { .. } => "container_state",
+            LedgerError::OverDrawn { .. } => "over_drawn",
+            LedgerError::UnknownBag { .. } => "unknown_bag",
+            LedgerError::BagAlreadyRecorded { .. } => "bag_already_recorded",
+            LedgerError::NoBagId { .. } => "no_bag_id",
+            LedgerError::NoDraws { .. } => "no_draws",
+            LedgerError::PlaceboDraws { .. } => "placebo_draws",
+            LedgerError::BagState { .. } => "bag_state",
+            LedgerError::WrongParticipant { .. } => "wrong_participant",
+            LedgerError::PastInfuseBy { .. } => "past_infuse_by",
+            LedgerError::EndsBeforeStart { .. } => "ends_before_start",
+            LedgerError::Initials { .. } => "initials",
+            LedgerError::Text { .. } => "text",
+            LedgerError::NoContainers { .. } => "no_containers",
+            LedgerError::DuplicateContainer { .. } => "duplicate_container",
+            LedgerError::PlanExceedsStock { .. } => "plan_exceeds_stock",
+            LedgerError::RecordDoesNotVerify { .. } => "record_does_not_verify",
+            LedgerError::SchemaTooNew { .. } => "schema_too_new",
+            LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::Tampered(_) => "tampered",
+            LedgerError::Database(_) => "database",
+            LedgerError::Dose(_) => "dose",
+        }
+    }
+
+    /// The field, value, limit and fix, for a script to read.
+    pub fn parts(&self) -> ErrorParts {
+        let text = |s: &str| Some(s.to_owned());
+        let (field, value, limit): (Option<String>, Option<String>, Option<String>) = match self {
+            LedgerError::Dose(error) => return error.parts(),
+            LedgerError::UnknownLot { lot_id, .. }
+            | LedgerError::LotAlreadyReceived { lot_id, .. } => {
+                (text("lot_id"), Some(lot_id.clone()), None)
+            }
+            LedgerError::UnknownContainer {
+                container,
+                containers,
+                ..
+            } => (
+                text("containers"),
+                Some(container.to_string()),
+                Some(format!("1 to {containers}")),
+            ),
+            LedgerError::ContainerState {
+                container, state, ..
+            } => (
+                text("containers"),
+                Some(container.to_string()),
+                Some(format!("it is {state}")),
+            ),
+            LedgerError::OverDrawn {
+                volume_ml,
+                yield_ml,
+                ..
+            } => (
+                text("draws"),
+                Some(format!("{volume_ml} mL")),
+                Some(format!("{yield_ml} mL a container")),
+            ),
+            LedgerError::UnknownBag { bag_id, .. }
+            | LedgerError::BagAlreadyRecorded { bag_id, .. }
+            | LedgerError::NoDraws { bag_id }
+            | LedgerError::PlaceboDraws { bag_id }
+            | LedgerError::RecordDoesNotVerify { bag_id, .. } => {
+                (text("bag_id"), Some(bag_id.clone()), None)
+            }
+            LedgerError::BagState { bag_id, state, .. } => (
+                text("bag_id"),
+                Some(bag_id.clone()),
+                Some(format!("it is {state}")),
+            ),
+            LedgerError::NoBagId { participant } => {
+                (text("bag_id"), Some(participant.clone()), None)
+            }
+            LedgerError::WrongParticipant {
+                participant,
+                for_participant,
+                ..
+            } => (
+                text("participant"),
+                Some(participant.clone()),
+                Some(format!("the bag is for {for_participant}")),
+            ),
+            LedgerError::PastInfuseBy {
+                ended_at,
+                infuse_by,
+                ..
+            } => (
+                text("ended_at"),
+                Some(ended_at.clone()),
+                Some(format!("no later than {infuse_by}")),
+            ),
+            LedgerError::EndsBeforeStart {
+                started_at,
+                ended_at,
+            } => (
+                text("ended_at"),
+                Some(ended_at.clone()),
+                Some(format!("not before {started_at}")),
+            ),
+            LedgerError::Initials { initials } => (
+                text("initials"),
+                Some(initials.clone()),
+                text("1 to 8 letters, digits, '.' or '-'"),
+            ),
+            LedgerError::Text {
+                field, value, max, ..
+            } => (
+                text(field),
+                Some(value.clone()),
+                Some(format!("1 to {max} characters")),
+            ),
+            LedgerError::NoContainers { .. } => (text("containers"), None, text("at least one")),
+            LedgerError::DuplicateContainer { container, .. } => (
+                text("containers"),
+                Some(container.to_string()),
+                text("each once"),
+            ),
+            LedgerError::PlanExceedsStock {
+                planned, in_stock, ..
+            } => (
+                text("plan"),
+                Some(planned.to_string()),
+                Some(format!("{in_stock} in stock")),
+            ),
+            LedgerError::SchemaTooNew { found, supported } => (
+                text("schema_version"),
+                Some(found.to_string()),
+                Some(format!("at most {supported}")),
+            ),
+            LedgerError::NotALedger { path } => (text("path"), Some(path.clone()), None),
+            LedgerError::Tampered(_) | LedgerError::Database(_) => (None, None, None),
+        };
+        let message = self.to_string();
+        // The fix is the message's last clause, after its last "; ".
+        let fix = message
+            .rsplit_once("; ")
+            .map_or(message.as_str(), |(_, fix)| fix)
+            .to_owned();
+        ErrorParts {
+            field,
+            value,
+            limit,
+            fix,
+        }
+    }
+}

@@ -1,0 +1,293 @@
+//! Events: what each kind holds, who recorded it and when, and the hash
+//! that chains it to the one before.
+
+use jiff::ZonedDateTime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{LedgerError, Result};
+
+/// The previous hash of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Longest comment, reason or recipient, in characters.
+pub const MAX_TEXT: usize = 1000;
+
+/// Who recorded an event, when it happened, and an optional comment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// When the event happened (an aware time; kept with its zone).
+    pub at: ZonedDateTime,
+    /// The initials of the person recording.
+    pub initials: String,
+    /// A comment.
+    pub comment: Option<String>,
+}
+
+impl Entry {
+    /// An entry, its initials and comment checked.
+    pub fn new(at: ZonedDateTime, initials: &str, comment: Option<&str>) -> Result<Entry> {
+        let initials_ok = (1..=8).contains(&initials.chars().count())
+            && initials
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if !initials_ok {
+            return Err(LedgerError::Initials {
+                initials: initials.chars().take(40).collect(),
+            });
+        }
+        if let Some(comment) = comment {
+            check_text("comment", comment, "shorten the comment or leave it out")?;
+        }
+        Ok(Entry {
+            at,
+            initials: initials.to_owned(),
+            comment: comment.map(str::to_owned),
+        })
+    }
+}
+
+/// A free text of 1 to `MAX_TEXT` characters.
+pub(crate) fn check_text(field: &'static str, text: &str, fix: &'static str) -> Result<()> {
+    let length = text.chars().count();
+    if length == 0 || length > MAX_TEXT || text.trim().is_empty() {
+        return Err(LedgerError::Text {
+            field,
+            value: text.chars().take(40).collect(),
+            max: MAX_TEXT,
+            fix,
+        });
+    }
+    Ok(())
+}
+
+/// A container drawn from for a bag: volumes in µL, exact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draw {
+    /// The lot.
+    pub lot_id: String,
+    /// The container's number in the lot as received.
+    pub container: u32,
+    /// The volume drawn, µL.
+    pub volume_ul: u64,
+}
+
+/// What an event records. The JSON of this is the event's body; `kind`
+/// is also its own column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Body {
+    /// A lot received into the freezer.
+    Receive {
+        /// The lot.
+        lot_id: String,
+        /// Containers received, numbered 1 to this.
+        containers: u32,
+        /// Each container's volume, µL.
+        container_ul: u64,
+        /// What each yields, µL (the container volume if not stated).
+        yield_ul: u64,
+        /// Expiry, RFC 9557.
+        expires_at: Option<String>,
+    },
+    /// Containers thawed.
+    Thaw {
+        /// The lot.
+        lot_id: String,
+        /// The containers.
+        containers: Vec<u32>,
+    },
+    /// A bag prepared.
+    Prepare {
+        /// The bag id.
+        bag_id: String,
+        /// The participant.
+        participant: String,
+        /// "active" or "placebo".
+        content: String,
+        /// The bag's infuse-by time, RFC 9557.
+        infuse_by: String,
+        /// The final volume, µL.
+        final_ul: u64,
+        /// The containers drawn from.
+        draws: Vec<Draw>,
+        /// The preparation record (its JSON).
+        record: serde_json::Value,
+    },
+    /// A bag handed over.
+    Dispense {
+        /// The bag id.
+        bag_id: String,
+        /// To whom (a name, a ward).
+        to: String,
+    },
+    /// A bag infused.
+    Administer {
+        /// The bag id.
+        bag_id: String,
+        /// The participant it was given to.
+        participant: String,
+        /// Start of the infusion, RFC 9557.
+        started_at: String,
+        /// End of the infusion, RFC 9557.
+        ended_at: String,
+        /// Why it was given after its infuse-by time, where it was.
+        override_reason: Option<String>,
+    },
+    /// Containers destroyed (from stock, or what is left after a thaw).
+    DestroyContainers {
+        /// The lot.
+        lot_id: String,
+        /// The containers.
+        containers: Vec<u32>,
+        /// Why.
+        reason: String,
+    },
+    /// A bag destroyed.
+    DestroyBag {
+        /// The bag id.
+        bag_id: String,
+        /// Why.
+        reason: String,
+    },
+    /// Containers returned (to the sponsor or the depot).
+    Return {
+        /// The lot.
+        lot_id: String,
+        /// The containers.
+        containers: Vec<u32>,
+    },
+    /// A count of a lot's containers on hand.
+    Count {
+        /// The lot.
+        lot_id: String,
+        /// Containers counted.
+        counted: u32,
+        /// Containers the events say are on hand.
+        expected: u32,
+    },
+}
+
+impl Body {
+    /// The kind, as in the `kind` column.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Body::Receive { .. } => "receive",
+            Body::Thaw { .. } => "thaw",
+            Body::Prepare { .. } => "prepare",
+            Body::Dispense { .. } => "dispense",
+            Body::Administer { .. } => "administer",
+            Body::DestroyContainers { .. } => "destroy_containers",
+            Body::DestroyBag { .. } => "destroy_bag",
+            Body::Return { .. } => "return",
+            Body::Count { .. } => "count",
+        }
+    }
+
+    /// The lot it concerns, if one.
+    pub fn lot_id(&self) -> Option<&str> {
+        match self {
+            Body::Receive { lot_id, .. }
+            | Body::Thaw { lot_id, .. }
+            | Body::DestroyContainers { lot_id, .. }
+            | Body::Return { lot_id, .. }
+            | Body::Count { lot_id, .. } => Some(lot_id),
+            _ => None,
+        }
+    }
+
+    /// The bag it concerns, if one.
+    pub fn bag_id(&self) -> Option<&str> {
+        match self {
+            Body::Prepare { bag_id, .. }
+            | Body::Dispense { bag_id, .. }
+            | Body::Administer { bag_id, .. }
+            | Body::DestroyBag { bag_id, .. } => Some(bag_id),
+            _ => None,
+        }
+    }
+
+    /// The body's JSON, as stored.
+    pub fn to_json(&self) -> Result<String> {
+        serde_json::to_string(self).map_err(|e| LedgerError::Database(format!("event JSON: {e}")))
+    }
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// Its number: 1, 2, 3, ... without gaps.
+    pub seq: i64,
+    /// Its kind.
+    pub kind: String,
+    /// When it happened, RFC 9557.
+    pub at: String,
+    /// Who recorded it.
+    pub initials: String,
+    /// A comment.
+    pub comment: Option<String>,
+    /// Its body's JSON.
+    pub body: String,
+    /// The hash of the event before.
+    pub prev_hash: String,
+    /// Its own hash.
+    pub hash: String,
+}
+
+impl Event {
+    /// The SHA-256 an event with these fields must have: of the compact JSON
+    /// array `[seq, kind, at, initials, comment, body, prev_hash]`.
+    pub fn hash_of(
+        seq: i64,
+        kind: &str,
+        at: &str,
+        initials: &str,
+        comment: Option<&str>,
+        body: &str,
+        prev_hash: &str,
+    ) -> String {
+        let canonical = serde_json::json!([seq, kind, at, initials, comment, body, prev_hash]);
+        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+    }
+
+    /// Whether the stored hash is the hash of the stored fields.
+    pub fn hash_matches(&self) -> bool {
+        Event::hash_of(
+            self.seq,
+            &self.kind,
+            &self.at,
+            &self.initials,
+            self.comment.as_deref(),
+            &self.body,
+            &self.prev_hash,
+        ) == self.hash
+    }
+
+    /// The body, read back.
+    pub fn parsed_body(&self) -> Option<Body> {
+        serde_json::from_str::<Body>(&self.body)
+            .ok()
+            .filter(|body| body.kind() == self.kind)
+    }
+
+    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+        Ok(Event {
+            seq: row.get(0)?,
+            kind: row.get(1)?,
+            at: row.get(2)?,
+            initials: row.get(3)?,
+            comment: row.get(4)?,
+            body: row.get(5)?,
+            prev_hash: row.get(6)?,
+            hash: row.get(7)?,
+        })
+    }
+}
+
+/// The columns `Event::from_row` reads, in order.
+pub(crate) const EVENT_COLUMNS: &str = "seq, kind, at, initials, comment, body, prev_hash, hash";
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}

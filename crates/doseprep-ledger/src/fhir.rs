@@ -1,0 +1,207 @@
+//! A bag as FHIR R4 JSON: a Bundle (type collection) of the body-weight
+//! Observation the dose was computed from (LOINC 29463-7), the
+//! MedicationRequest with its calculated (10*6/kg) and ordered (10*6
+//! cells) doses, and, once given, the MedicationAdministration. Units are
+//! UCUM codes; resource ids are UUIDs derived from the bag id, so the same
+//! bag exports the same JSON.
+
+use doseprep::{parse_time, Content, PreparationRecord};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::{LedgerError, Result};
+use crate::event::{hex, Body};
+use crate::identity::bag_events;
+
+const UCUM: &str = "http://unitsofmeasure.org";
+const DOSE_RATE_TYPE: &str = "http://terminology.hl7.org/CodeSystem/dose-rate-type";
+const LOINC: &str = "http://loinc.org";
+const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
+/// Identifier systems of this library (a site maps them to its own).
+const PARTICIPANT_SYSTEM: &str = "urn:doseprep:participant";
+const BAG_SYSTEM: &str = "urn:doseprep:bag-id";
+
+/// A UUID (version 8, RFC 9562) from the SHA-256 of `name`.
+fn uuid(name: &str) -> String {
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    bytes[6] = (bytes[6] & 0x0f) | 0x80;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let text = hex(&bytes);
+    let part = |range: std::ops::Range<usize>| text.get(range).unwrap_or_default().to_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
+
+/// A FHIR dateTime ("2026-11-25T09:00:00-05:00") from a stored time.
+fn date_time(field: &str, text: &str) -> Result<String> {
+    Ok(parse_time(field, text)?
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string())
+}
+
+fn quantity(value: f64, unit: &str, code: &str) -> Value {
+    json!({"value": value, "unit": unit, "system": UCUM, "code": code})
+}
+
+fn dose_rate(code: &str, dose: Value, rate: Option<Value>) -> Value {
+    let mut entry = json!({
+        "type": {"coding": [{"system": DOSE_RATE_TYPE, "code": code}]},
+        "doseQuantity": dose,
+    });
+    if let (Some(rate), Some(map)) = (rate, entry.as_object_mut()) {
+        map.insert("rateQuantity".to_owned(), rate);
+    }
+    entry
+}
+
+/// Round to 9 significant digits: a dose per kg computed in binary
+/// floating point (72,400,000 cells / 72.4 kg) reads as the decimal it is.
+fn significant(value: f64) -> f64 {
+    if value == 0.0 || !value.is_finite() {
+        return value;
+    }
+    let digits = 9 - (value.abs().log10().floor() as i32) - 1;
+    let scale = 10f64.powi(digits);
+    (value * scale).round() / scale
+}
+
+/// The FHIR R4 Bundle of `bag_id`.
+pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> {
+    let events = bag_events(connection, bag_id)?;
+    let Some((prepared, Body::Prepare { record, .. })) = events.first() else {
+        return Err(LedgerError::UnknownBag {
+            event: "fhir",
+            bag_id: bag_id.to_owned(),
+        });
+    };
+    let record = PreparationRecord::from_json(&record.to_string())?;
+    let prep = &record.preparation;
+    let spec = record.protocol.spec();
+    let subject =
+        json!({"identifier": {"system": PARTICIPANT_SYSTEM, "value": prep.participant.as_str()}});
+    let route = json!({"text": spec.route});
+    let rate = quantity(prep.pump_rate.ml_per_hour(), "mL/h", "mL/h");
+    let (observation_id, request_id, administration_id) = (
+        uuid(&format!("{bag_id}/Observation")),
+        uuid(&format!("{bag_id}/MedicationRequest")),
+        uuid(&format!("{bag_id}/MedicationAdministration")),
+    );
+    let final_ml = prep.final_volume.ml();
+    let (medication, dose_and_rate, given) = match (&prep.dose, prep.content) {
+        (Some(dose), Content::Active) => {
+            let per_kg = significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg());
+            (
+                format!("{} investigational product, lot {}", spec.name, dose.lot_id),
+                vec![
+                    dose_rate(
+                        "calculated",
+                        quantity(per_kg, "million cells/kg", "10*6/kg"),
+                        None,
+                    ),
+                    dose_rate(
+                        "ordered",
+                        quantity(
+                            significant(dose.target_cells.cells() / 1e6),
+                            "million cells",
+                            "10*6",
+                        ),
+                        Some(rate.clone()),
+                    ),
+                ],
+                quantity(
+                    significant(dose.delivered_cells.cells() / 1e6),
+                    "million cells",
+                    "10*6",
+                ),
+            )
+        }
+        _ => (
+            format!("{} placebo: {}", spec.name, spec.diluent.name),
+            vec![dose_rate(
+                "ordered",
+                quantity(final_ml, "mL", "mL"),
+                Some(rate.clone()),
+            )],
+            quantity(final_ml, "mL", "mL"),
+        ),
+    };
+    let medication = json!({"text": medication});
+    let administered = events.iter().find_map(|(event, body)| match body {
+        Body::Administer {
+            started_at,
+            ended_at,
+            override_reason,
+            ..
+        } => Some((event.seq, started_at, ended_at, override_reason)),
+        _ => None,
+    });
+    let observation = json!({
+        "resourceType": "Observation",
+        "id": observation_id,
+        "status": "final",
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
+        "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Body weight"},
+        "subject": subject,
+        "valueQuantity": quantity(prep.dosing_weight.kg(), "kg", "kg"),
+        "note": [{"text": format!("the weight the dose of bag {bag_id} was computed from")}],
+    });
+    let request = json!({
+        "resourceType": "MedicationRequest",
+        "id": request_id,
+        "identifier": [{"system": BAG_SYSTEM, "value": bag_id}],
+        "status": if administered.is_some() { "completed" } else { "active" },
+        "intent": "order",
+        "medicationCodeableConcept": medication,
+        "subject": subject,
+        "authoredOn": date_time("at", &prepared.at)?,
+        "supportingInformation": [{"reference": format!("urn:uuid:{observation_id}")}],
+        "dosageInstruction": [{
+            "text": format!("{} mL {} over {} min", prep.final_volume.ml_decimal(), spec.route, prep.infusion_duration.as_secs() / 60),
+            "route": route,
+            "doseAndRate": dose_and_rate,
+        }],
+    });
+    let mut entries = vec![
+        json!({"fullUrl": format!("urn:uuid:{observation_id}"), "resource": observation}),
+        json!({"fullUrl": format!("urn:uuid:{request_id}"), "resource": request}),
+    ];
+    if let Some((_, started_at, ended_at, override_reason)) = administered {
+        let mut administration = json!({
+            "resourceType": "MedicationAdministration",
+            "id": administration_id,
+            "identifier": [{"system": BAG_SYSTEM, "value": bag_id}],
+            "status": "completed",
+            "medicationCodeableConcept": medication,
+            "subject": subject,
+            "effectivePeriod": {
+                "start": date_time("started_at", started_at)?,
+                "end": date_time("ended_at", ended_at)?,
+            },
+            "request": {"reference": format!("urn:uuid:{request_id}")},
+            "dosage": {"route": route, "dose": given, "rateQuantity": rate},
+        });
+        if let (Some(reason), Some(map)) = (override_reason, administration.as_object_mut()) {
+            map.insert(
+                "note".to_owned(),
+                json!([{"text": format!("given after its infuse-by time: {reason}")}]),
+            );
+        }
+        entries.push(
+            json!({"fullUrl": format!("urn:uuid:{administration_id}"), "resource": administration}),
+        );
+    }
+    Ok(json!({
+        "resourceType": "Bundle",
+        "id": uuid(&format!("{bag_id}/Bundle")),
+        "type": "collection",
+        "entry": entries,
+    }))
+}

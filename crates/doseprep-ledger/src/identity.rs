@@ -1,0 +1,169 @@
+//! The chain of identity of a bag: the lots and containers it was drawn
+//! from, when each was received and thawed, its preparation record, and
+//! every event of the bag since.
+
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::balance::lot_events;
+use crate::error::{LedgerError, Result};
+use crate::event::{Body, Event, EVENT_COLUMNS};
+
+/// A lot a bag was drawn from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LotReceipt {
+    /// The lot.
+    pub lot_id: String,
+    /// The receive event.
+    pub received_seq: i64,
+    /// When it was received.
+    pub received_at: String,
+    /// Its expiry, if recorded.
+    pub expires_at: Option<String>,
+}
+
+/// A container a bag was drawn from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrawTrace {
+    /// The lot.
+    pub lot_id: String,
+    /// The container's number in the lot.
+    pub container: u32,
+    /// The volume drawn, mL.
+    pub volume_ml: f64,
+    /// The thaw event.
+    pub thaw_seq: Option<i64>,
+    /// When it was thawed.
+    pub thawed_at: Option<String>,
+}
+
+/// One event of the bag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BagEvent {
+    /// Its number.
+    pub seq: i64,
+    /// Its kind.
+    pub kind: String,
+    /// When.
+    pub at: String,
+    /// Who recorded it.
+    pub initials: String,
+    /// A comment.
+    pub comment: Option<String>,
+    /// Its body, without the record (which is `record`).
+    pub details: serde_json::Value,
+}
+
+/// A bag's chain of identity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChainOfIdentity {
+    /// The bag id.
+    pub bag_id: String,
+    /// The participant.
+    pub participant: String,
+    /// "active" or "placebo".
+    pub content: String,
+    /// The lots drawn from (none for a placebo).
+    pub lots: Vec<LotReceipt>,
+    /// The containers drawn from.
+    pub draws: Vec<DrawTrace>,
+    /// The preparation record.
+    pub record: serde_json::Value,
+    /// The bag's events: prepared, then dispensed, administered or destroyed.
+    pub events: Vec<BagEvent>,
+}
+
+pub(crate) fn bag_events(connection: &Connection, bag_id: &str) -> Result<Vec<(Event, Body)>> {
+    let mut statement = connection.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM event WHERE json_extract(body, '$.bag_id') = ?1 ORDER BY seq"
+    ))?;
+    let events = statement
+        .query_map([bag_id], Event::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    events
+        .into_iter()
+        .map(|event| match event.parsed_body() {
+            Some(body) => Ok((event, body)),
+            None => Err(LedgerError::Tampered(format!(
+                "event {} does not read as a {} event",
+                event.seq, event.kind
+            ))),
+        })
+        .collect()
+}
+
+/// The chain of identity of `bag_id`.
+pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainOfIdentity> {
+    let events = bag_events(connection, bag_id)?;
+    let Some((
+        _,
+        Body::Prepare {
+            participant,
+            content,
+            draws,
+            record,
+            ..
+        },
+    )) = events.first()
+    else {
+        return Err(LedgerError::UnknownBag {
+            event: "chain_of_identity",
+            bag_id: bag_id.to_owned(),
+        });
+    };
+    let mut lots: Vec<LotReceipt> = Vec::new();
+    let mut traces = Vec::new();
+    for draw in draws {
+        let history = lot_events(connection, &draw.lot_id)?;
+        if !lots.iter().any(|l| l.lot_id == draw.lot_id) {
+            if let Some((event, expires_at)) = history.iter().find_map(|e| match e.parsed_body() {
+                Some(Body::Receive { expires_at, .. }) => Some((e, expires_at)),
+                _ => None,
+            }) {
+                lots.push(LotReceipt {
+                    lot_id: draw.lot_id.clone(),
+                    received_seq: event.seq,
+                    received_at: event.at.clone(),
+                    expires_at,
+                });
+            }
+        }
+        let thaw = history.iter().find(|e| {
+            matches!(e.parsed_body(), Some(Body::Thaw { containers, .. }) if containers.contains(&draw.container))
+        });
+        traces.push(DrawTrace {
+            lot_id: draw.lot_id.clone(),
+            container: draw.container,
+            volume_ml: doseprep::ExactVolume::from_microlitres(draw.volume_ul).ml(),
+            thaw_seq: thaw.map(|e| e.seq),
+            thawed_at: thaw.map(|e| e.at.clone()),
+        });
+    }
+    let bag_events = events
+        .iter()
+        .map(|(event, body)| {
+            let mut details = serde_json::to_value(body).unwrap_or_default();
+            if let Some(map) = details.as_object_mut() {
+                map.remove("record");
+                map.remove("kind");
+            }
+            BagEvent {
+                seq: event.seq,
+                kind: event.kind.clone(),
+                at: event.at.clone(),
+                initials: event.initials.clone(),
+                comment: event.comment.clone(),
+                details,
+            }
+        })
+        .collect();
+    Ok(ChainOfIdentity {
+        bag_id: bag_id.to_owned(),
+        participant: participant.clone(),
+        content: content.clone(),
+        lots,
+        draws: traces,
+        record: record.clone(),
+        events: bag_events,
+    })
+}

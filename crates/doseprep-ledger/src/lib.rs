@@ -1,0 +1,478 @@
+//! doseprep-ledger: the accountability ledger of a trial pharmacy, on
+//! SQLite. Every container from receipt to thaw, return or destruction,
+//! every bag from preparation to infusion, as an append-only chain of
+//! events, each its own transaction and each hashed with the one before.
+//!
+//! * [`Ledger::open`] creates or opens the file (WAL, foreign keys on,
+//!   schema version and migrations, full sync).
+//! * The event methods check what the events before allow (a container is
+//!   thawed once, a bag is given once and to its own participant, ...) and
+//!   refuse the rest with a [`LedgerError`] naming the event, the item and
+//!   the fix.
+//! * [`Ledger::balance`] sums a lot's events; [`Ledger::verify`] walks the
+//!   chain and names the first event changed, deleted or inserted.
+//! * Exports: the accountability log as CSV, a blinded log, FHIR R4 JSON.
+
+mod balance;
+mod error;
+mod event;
+mod export;
+mod fhir;
+mod identity;
+mod schema;
+mod state;
+mod verify;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use doseprep::{format_time, Lot, PreparationRecord, ThawSession};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+pub use balance::{Balance, Reconciliation};
+pub use error::{LedgerError, Result};
+pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
+pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
+pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
+pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
+pub use verify::{Problem, Verification};
+
+/// A ledger file, open.
+pub struct Ledger {
+    connection: Connection,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("path", &self.connection.path())
+            .finish()
+    }
+}
+
+/// Append one checked event inside an open transaction; its number.
+fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
+    state::check(connection, body)?;
+    let head: Option<(i64, String)> = connection
+        .query_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    let last: Option<i64> =
+        connection.query_row("SELECT max(seq) FROM event", [], |row| row.get(0))?;
+    let (seq, prev_hash) = match (head, last) {
+        (None, None) => (1, GENESIS.to_owned()),
+        (Some((seq, hash)), Some(last)) if seq == last => (seq + 1, hash),
+        _ => {
+            return Err(LedgerError::Tampered(format!(
+                "the chain's head does not name the last event ({})",
+                last.unwrap_or(0)
+            )))
+        }
+    };
+    let at = format_time(&entry.at);
+    let body_json = body.to_json()?;
+    let hash = Event::hash_of(
+        seq,
+        body.kind(),
+        &at,
+        &entry.initials,
+        entry.comment.as_deref(),
+        &body_json,
+        &prev_hash,
+    );
+    connection.execute(
+        "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        rusqlite::params![
+            seq,
+            body.kind(),
+            at,
+            entry.initials,
+            entry.comment,
+            body_json,
+            prev_hash,
+            hash
+        ],
+    )?;
+    state::apply(connection, seq, body)?;
+    connection.execute(
+        "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
+        rusqlite::params![seq, hash],
+    )?;
+    Ok(seq)
+}
+
+fn check_containers_given(event: &'static str, containers: &[u32]) -> Result<()> {
+    if containers.is_empty() {
+        return Err(LedgerError::NoContainers { event });
+    }
+    Ok(())
+}
+
+impl Ledger {
+    /// Open the ledger at `path`, creating it if there is no file.
+    pub fn open(path: &Path) -> Result<Ledger> {
+        Ok(Ledger {
+            connection: schema::open(path)?,
+        })
+    }
+
+    /// A ledger in memory (for tests and trials of a script).
+    pub fn open_in_memory() -> Result<Ledger> {
+        Ok(Ledger {
+            connection: schema::open_in_memory()?,
+        })
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Record events in one transaction: all of them, or none.
+    fn record_all(&mut self, events: &[(Entry, Body)]) -> Result<Vec<i64>> {
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut numbers = Vec::with_capacity(events.len());
+        for (entry, body) in events {
+            numbers.push(append(&transaction, entry, body)?);
+        }
+        transaction.commit()?;
+        Ok(numbers)
+    }
+
+    fn record(&mut self, entry: &Entry, body: Body) -> Result<i64> {
+        let numbers = self.record_all(&[(entry.clone(), body)])?;
+        numbers
+            .first()
+            .copied()
+            .ok_or_else(|| LedgerError::Database("no event was recorded".to_owned()))
+    }
+
+    /// A lot received: its containers, numbered 1 to `lot.containers()`.
+    pub fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
+        self.record(
+            entry,
+            Body::Receive {
+                lot_id: lot.lot_id().to_owned(),
+                containers: lot.containers(),
+                container_ul: lot.container_volume().microlitres(),
+                yield_ul: lot.yield_per_container().microlitres(),
+                expires_at: lot.expires_at().map(format_time),
+            },
+        )
+    }
+
+    /// Containers of a lot thawed.
+    pub fn thaw(&mut self, lot_id: &str, containers: &[u32], entry: &Entry) -> Result<i64> {
+        check_containers_given("thaw", containers)?;
+        self.record(
+            entry,
+            Body::Thaw {
+                lot_id: lot_id.to_owned(),
+                containers: containers.to_vec(),
+            },
+        )
+    }
+
+    fn prepare_body(record: &PreparationRecord, draws: Option<Vec<Draw>>) -> Result<Body> {
+        let prep = &record.preparation;
+        let Some(bag_id) = prep.bag_id else {
+            return Err(LedgerError::NoBagId {
+                participant: prep.participant.to_string(),
+            });
+        };
+        let verification = record.verify()?;
+        if !verification.ok() {
+            return Err(LedgerError::RecordDoesNotVerify {
+                bag_id: bag_id.as_text(),
+                differences: verification
+                    .differences
+                    .iter()
+                    .map(|d| d.field.clone())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        let draws = draws.unwrap_or_else(|| {
+            prep.draws
+                .iter()
+                .map(|d| Draw {
+                    lot_id: d.lot_id.to_string(),
+                    container: d.container,
+                    volume_ul: d.volume.microlitres(),
+                })
+                .collect()
+        });
+        let record_json = record.to_json()?;
+        let record_value = serde_json::from_str(&record_json)
+            .map_err(|e| LedgerError::Database(format!("record JSON: {e}")))?;
+        Ok(Body::Prepare {
+            bag_id: bag_id.as_text(),
+            participant: prep.participant.to_string(),
+            content: prep.content.as_str().to_owned(),
+            infuse_by: prep.infuse_by().rfc9557(),
+            final_ul: prep.final_volume.microlitres(),
+            draws,
+            record: record_value,
+        })
+    }
+
+    /// A bag prepared, with the containers it was drawn from (by their
+    /// numbers in the lot as received). `draws` defaults to the bag's own.
+    pub fn prepare(
+        &mut self,
+        record: &PreparationRecord,
+        draws: Option<Vec<Draw>>,
+        entry: &Entry,
+    ) -> Result<i64> {
+        let body = Ledger::prepare_body(record, draws)?;
+        self.record(entry, body)
+    }
+
+    /// A planned day: each thaw at its session's time, then each bag at its
+    /// preparation time (given, or its thaw plus the site's preparation
+    /// time), in one transaction. The plan numbers a lot's containers
+    /// 1, 2, ... among those on hand; the k-th is the ledger's k-th
+    /// lowest-numbered container in stock.
+    pub fn record_day(
+        &mut self,
+        thaws: &[ThawSession],
+        bags: &[PreparationRecord],
+        initials: &str,
+        comment: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let mut stock: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+        let mut number = |lot_id: &str, planned: u32| -> Result<u32> {
+            if !stock.contains_key(lot_id) {
+                stock.insert(
+                    lot_id.to_owned(),
+                    state::in_stock(&self.connection, lot_id)?,
+                );
+            }
+            let in_stock = stock.get(lot_id).map_or(&[][..], Vec::as_slice);
+            let index = usize::try_from(planned)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(1);
+            in_stock
+                .get(index)
+                .copied()
+                .ok_or_else(|| LedgerError::PlanExceedsStock {
+                    lot_id: lot_id.to_owned(),
+                    planned: index + 1,
+                    in_stock: in_stock.len(),
+                })
+        };
+        let mut events = Vec::new();
+        for thaw in thaws {
+            let containers = thaw
+                .containers
+                .iter()
+                .map(|&n| number(&thaw.lot_id, n))
+                .collect::<Result<Vec<_>>>()?;
+            events.push((
+                Entry::new(thaw.thawed_at.zoned(), initials, comment)?,
+                Body::Thaw {
+                    lot_id: thaw.lot_id.to_string(),
+                    containers,
+                },
+            ));
+        }
+        for record in bags {
+            let prep = &record.preparation;
+            let draws = prep
+                .draws
+                .iter()
+                .map(|d| {
+                    Ok(Draw {
+                        lot_id: d.lot_id.to_string(),
+                        container: number(&d.lot_id, d.container)?,
+                        volume_ul: d.volume.microlitres(),
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let at = match prep.prepared_at() {
+                Some(at) => at.zoned(),
+                None => {
+                    let thawed = prep.thawed_at();
+                    let ready = record
+                        .protocol
+                        .site()
+                        .preparation_time
+                        .and_then(|time| thawed.instant().checked_add(time).ok())
+                        .unwrap_or(thawed.instant());
+                    doseprep::SiteTime::new(ready, thawed.zone().clone()).zoned()
+                }
+            };
+            events.push((
+                Entry::new(at, initials, comment)?,
+                Ledger::prepare_body(record, Some(draws))?,
+            ));
+        }
+        self.record_all(&events)
+    }
+
+    /// A bag handed over to `to`.
+    pub fn dispense(&mut self, bag_id: &str, to: &str, entry: &Entry) -> Result<i64> {
+        self.record(
+            entry,
+            Body::Dispense {
+                bag_id: bag_id.to_owned(),
+                to: to.to_owned(),
+            },
+        )
+    }
+
+    /// A bag infused into `participant` from `started_at` to `ended_at`.
+    /// Refused after the bag's infuse-by time unless `override_reason`
+    /// says why.
+    pub fn administer(
+        &mut self,
+        bag_id: &str,
+        participant: &str,
+        started_at: &jiff::ZonedDateTime,
+        ended_at: &jiff::ZonedDateTime,
+        override_reason: Option<&str>,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.record(
+            entry,
+            Body::Administer {
+                bag_id: bag_id.to_owned(),
+                participant: participant.to_owned(),
+                started_at: format_time(started_at),
+                ended_at: format_time(ended_at),
+                override_reason: override_reason.map(str::to_owned),
+            },
+        )
+    }
+
+    /// Containers destroyed: from stock, or the remains of a thaw.
+    pub fn destroy_containers(
+        &mut self,
+        lot_id: &str,
+        containers: &[u32],
+        reason: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
+        check_containers_given("destroy", containers)?;
+        self.record(
+            entry,
+            Body::DestroyContainers {
+                lot_id: lot_id.to_owned(),
+                containers: containers.to_vec(),
+                reason: reason.to_owned(),
+            },
+        )
+    }
+
+    /// A bag destroyed.
+    pub fn destroy_bag(&mut self, bag_id: &str, reason: &str, entry: &Entry) -> Result<i64> {
+        self.record(
+            entry,
+            Body::DestroyBag {
+                bag_id: bag_id.to_owned(),
+                reason: reason.to_owned(),
+            },
+        )
+    }
+
+    /// Containers returned from stock.
+    pub fn return_containers(
+        &mut self,
+        lot_id: &str,
+        containers: &[u32],
+        entry: &Entry,
+    ) -> Result<i64> {
+        check_containers_given("return", containers)?;
+        self.record(
+            entry,
+            Body::Return {
+                lot_id: lot_id.to_owned(),
+                containers: containers.to_vec(),
+            },
+        )
+    }
+
+    /// A lot's balance: the sum of its events.
+    pub fn balance(&self, lot_id: &str) -> Result<Balance> {
+        balance::balance(&self.connection, lot_id)
+    }
+
+    /// Record a count of a lot's containers on hand, and how it compares.
+    pub fn reconcile(
+        &mut self,
+        lot_id: &str,
+        counted: u32,
+        entry: &Entry,
+    ) -> Result<Reconciliation> {
+        // Balance and count in one transaction: no event slips in between.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let expected = balance::balance(&transaction, lot_id)?.on_hand;
+        let seq = append(
+            &transaction,
+            entry,
+            &Body::Count {
+                lot_id: lot_id.to_owned(),
+                counted,
+                expected,
+            },
+        )?;
+        transaction.commit()?;
+        Ok(Reconciliation {
+            lot_id: lot_id.to_owned(),
+            counted,
+            expected,
+            difference: i64::from(counted) - i64::from(expected),
+            seq,
+        })
+    }
+
+    /// The lots the ledger holds, in order of receipt.
+    pub fn lot_ids(&self) -> Result<Vec<String>> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT lot_id FROM lot ORDER BY received_seq")?;
+        let ids = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    }
+
+    /// A bag's chain of identity.
+    pub fn chain_of_identity(&self, bag_id: &str) -> Result<ChainOfIdentity> {
+        identity::chain_of_identity(&self.connection, bag_id)
+    }
+
+    /// Walk the chain; the first problem, if any.
+    pub fn verify(&self) -> Result<Verification> {
+        verify::verify(&self.connection)
+    }
+
+    /// Every event, in order.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        export::all_events(&self.connection)
+    }
+
+    /// The accountability log (unblinded): one CSV line per event.
+    pub fn accountability_csv(&self) -> Result<String> {
+        export::accountability_csv(&self.connection)
+    }
+
+    /// The blinded log: bag events with bag ids and volumes only.
+    pub fn blinded_csv(&self) -> Result<String> {
+        export::blinded_csv(&self.connection)
+    }
+
+    /// A bag as a FHIR R4 Bundle.
+    pub fn fhir_bundle(&self, bag_id: &str) -> Result<serde_json::Value> {
+        fhir::bundle(&self.connection, bag_id)
+    }
+}

@@ -1,0 +1,160 @@
+//! The ledger file: SQLite in WAL mode with foreign keys on, recognised by
+//! its application id, its schema version in `user_version`, and the
+//! migrations that bring any older version to the current one.
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::error::{LedgerError, Result};
+
+/// "dprp": marks an SQLite file as a doseprep ledger.
+pub const APPLICATION_ID: i64 = 0x6470_7270;
+
+/// How long a writer waits for another to finish, in milliseconds.
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// Migration `i` takes the schema from version `i` to `i + 1`. Append only:
+/// a released migration is never edited.
+const MIGRATIONS: &[&str] = &[
+    // Version 1.
+    r#"
+    -- Every event, in order. Append-only: the triggers refuse changes, the
+    -- hash chain shows any made around them.
+    CREATE TABLE event (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count')),
+        at TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        comment TEXT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+    );
+    CREATE INDEX event_lot ON event (json_extract(body, '$.lot_id'));
+    CREATE INDEX event_bag ON event (json_extract(body, '$.bag_id'));
+    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    -- The chain's head, written with each event: a deleted last event
+    -- leaves the head pointing past the end.
+    CREATE TABLE head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL REFERENCES event (seq),
+        hash TEXT NOT NULL
+    );
+
+    -- The state the events lead to, kept to refuse what may not happen.
+    -- `verify` rebuilds it from the events and compares.
+    CREATE TABLE lot (
+        lot_id TEXT PRIMARY KEY,
+        received_seq INTEGER NOT NULL REFERENCES event (seq),
+        containers INTEGER NOT NULL CHECK (containers >= 1),
+        container_ul INTEGER NOT NULL CHECK (container_ul >= 1),
+        yield_ul INTEGER NOT NULL CHECK (yield_ul >= 1 AND yield_ul <= container_ul),
+        expires_at TEXT
+    ) WITHOUT ROWID;
+    CREATE TABLE container (
+        lot_id TEXT NOT NULL REFERENCES lot (lot_id),
+        number INTEGER NOT NULL CHECK (number >= 1),
+        state TEXT NOT NULL CHECK (state IN ('in stock', 'thawed', 'destroyed', 'returned')),
+        was_thawed INTEGER NOT NULL DEFAULT 0 CHECK (was_thawed IN (0, 1)),
+        drawn_ul INTEGER NOT NULL DEFAULT 0 CHECK (drawn_ul >= 0),
+        last_seq INTEGER NOT NULL REFERENCES event (seq),
+        PRIMARY KEY (lot_id, number)
+    ) WITHOUT ROWID;
+    CREATE TABLE bag (
+        bag_id TEXT PRIMARY KEY,
+        participant TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('prepared', 'dispensed', 'administered', 'destroyed')),
+        infuse_by TEXT NOT NULL,
+        prepared_seq INTEGER NOT NULL REFERENCES event (seq),
+        last_seq INTEGER NOT NULL REFERENCES event (seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE draw (
+        bag_id TEXT NOT NULL REFERENCES bag (bag_id),
+        lot_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        volume_ul INTEGER NOT NULL CHECK (volume_ul >= 1),
+        PRIMARY KEY (bag_id, lot_id, number),
+        FOREIGN KEY (lot_id, number) REFERENCES container (lot_id, number)
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Settings every connection needs: foreign keys, the busy timeout, and
+/// full sync (a recorded event survives a power cut, not only a crash).
+fn configure(connection: &Connection) -> Result<()> {
+    connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    connection.pragma_update(None, "foreign_keys", true)?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    Ok(())
+}
+
+/// Open (or create) the ledger at `path` and bring it to the current schema.
+pub fn open(path: &std::path::Path) -> Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&connection)?;
+    // WAL: readers do not block the writer, and a killed writer leaves the
+    // last committed state. Set once; it is a property of the file.
+    let mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LedgerError::Database(format!(
+            "{} cannot use write-ahead logging (journal mode {mode}); put the ledger on a local disk",
+            path.display()
+        )));
+    }
+    migrate(connection, &path.display().to_string())
+}
+
+/// A ledger in memory, for tests and for replaying events in `verify`.
+pub fn open_in_memory() -> Result<Connection> {
+    let connection = Connection::open_in_memory()?;
+    configure(&connection)?;
+    migrate(connection, ":memory:")
+}
+
+fn migrate(mut connection: Connection, path: &str) -> Result<Connection> {
+    // One writer migrates; another waits for it, then finds the work done.
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let application_id: i64 =
+        transaction.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let tables: i64 = transaction.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if application_id != APPLICATION_ID && (application_id != 0 || tables > 0) {
+        return Err(LedgerError::NotALedger {
+            path: path.to_owned(),
+        });
+    }
+    if version > SCHEMA_VERSION {
+        return Err(LedgerError::SchemaTooNew {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, migration) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+    transaction.commit()?;
+    Ok(connection)
+}

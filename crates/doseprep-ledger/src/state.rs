@@ -1,0 +1,453 @@
+//! The rules of the ledger: what an event may do given the events before
+//! it (`check`), and what it changes (`apply`). The same two functions run
+//! when an event is recorded and when `verify` replays the file.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{LedgerError, Result};
+use crate::event::Body;
+
+/// A container's state, as stored.
+const IN_STOCK: &str = "in stock";
+const THAWED: &str = "thawed";
+const DESTROYED: &str = "destroyed";
+const RETURNED: &str = "returned";
+
+/// µL for an SQLite integer (volumes are far below 2^63 µL).
+fn sql(microlitres: u64) -> i64 {
+    i64::try_from(microlitres).unwrap_or(i64::MAX)
+}
+
+/// µL from an SQLite integer (a negative one is refused by the schema).
+fn unsql(microlitres: i64) -> u64 {
+    u64::try_from(microlitres).unwrap_or(0)
+}
+
+/// The lot's container count and yield, if it was received.
+fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>> {
+    Ok(connection
+        .query_row(
+            "SELECT containers, yield_ul, received_seq FROM lot WHERE lot_id = ?1",
+            [lot_id],
+            |row| Ok((row.get(0)?, unsql(row.get(1)?), row.get(2)?)),
+        )
+        .optional()?)
+}
+
+fn known_lot(connection: &Connection, event: &'static str, lot_id: &str) -> Result<(u32, u64)> {
+    lot(connection, lot_id)?
+        .map(|(containers, yield_ul, _)| (containers, yield_ul))
+        .ok_or_else(|| LedgerError::UnknownLot {
+            event,
+            lot_id: lot_id.to_owned(),
+        })
+}
+
+/// The state of a container and what was drawn from it.
+fn container(connection: &Connection, lot_id: &str, number: u32) -> Result<Option<(String, u64)>> {
+    Ok(connection
+        .query_row(
+            "SELECT state, drawn_ul FROM container WHERE lot_id = ?1 AND number = ?2",
+            params![lot_id, number],
+            |row| Ok((row.get(0)?, unsql(row.get(1)?))),
+        )
+        .optional()?)
+}
+
+fn static_state(state: &str) -> &'static str {
+    match state {
+        IN_STOCK => IN_STOCK,
+        THAWED => THAWED,
+        DESTROYED => DESTROYED,
+        RETURNED => RETURNED,
+        _ => "in an unknown state",
+    }
+}
+
+/// Each container exists, is listed once, and is in one of `allowed`.
+fn check_containers(
+    connection: &Connection,
+    event: &'static str,
+    lot_id: &str,
+    containers: &[u32],
+    allowed: &[&str],
+    fix: impl Fn(&str) -> &'static str,
+) -> Result<()> {
+    let (count, _) = known_lot(connection, event, lot_id)?;
+    if containers.is_empty() {
+        return Err(LedgerError::NoContainers { event });
+    }
+    let mut seen = BTreeSet::new();
+    for &number in containers {
+        if !seen.insert(number) {
+            return Err(LedgerError::DuplicateContainer {
+                event,
+                lot_id: lot_id.to_owned(),
+                container: number,
+            });
+        }
+        let Some((state, _)) = container(connection, lot_id, number)? else {
+            return Err(LedgerError::UnknownContainer {
+                event,
+                lot_id: lot_id.to_owned(),
+                container: number,
+                containers: count,
+            });
+        };
+        if !allowed.contains(&state.as_str()) {
+            return Err(LedgerError::ContainerState {
+                event,
+                lot_id: lot_id.to_owned(),
+                container: number,
+                state: static_state(&state),
+                fix: fix(&state),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A bag's participant, state and infuse-by time, if it was recorded.
+fn bag(connection: &Connection, bag_id: &str) -> Result<Option<(String, String, String, i64)>> {
+    Ok(connection
+        .query_row(
+            "SELECT participant, state, infuse_by, prepared_seq FROM bag WHERE bag_id = ?1",
+            [bag_id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .optional()?)
+}
+
+fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerError {
+    let (state, fix) = match state {
+        "prepared" => ("prepared", "dispense it first"),
+        "dispensed" => ("dispensed already", "a bag is dispensed once"),
+        "administered" => (
+            "administered already",
+            "a bag is given once; check the bag id",
+        ),
+        "destroyed" => ("destroyed", "a destroyed bag is not used; prepare another"),
+        _ => ("in an unknown state", "run verify"),
+    };
+    LedgerError::BagState {
+        event,
+        bag_id: bag_id.to_owned(),
+        state,
+        fix,
+    }
+}
+
+fn known_bag(
+    connection: &Connection,
+    event: &'static str,
+    bag_id: &str,
+    allowed: &[&str],
+) -> Result<(String, String)> {
+    let Some((participant, state, infuse_by, _)) = bag(connection, bag_id)? else {
+        return Err(LedgerError::UnknownBag {
+            event,
+            bag_id: bag_id.to_owned(),
+        });
+    };
+    if !allowed.contains(&state.as_str()) {
+        return Err(bag_state_error(event, bag_id, &state));
+    }
+    Ok((participant, infuse_by))
+}
+
+fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
+    Ok(doseprep::parse_time(field, text)?.timestamp())
+}
+
+fn ml(microlitres: u64) -> String {
+    doseprep::ExactVolume::from_microlitres(microlitres).ml_decimal()
+}
+
+/// Whether `body` may be recorded after the events so far.
+pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
+    match body {
+        Body::Receive { lot_id, .. } => {
+            if let Some((_, _, seq)) = lot(connection, lot_id)? {
+                return Err(LedgerError::LotAlreadyReceived {
+                    lot_id: lot_id.clone(),
+                    seq,
+                });
+            }
+            Ok(())
+        }
+        Body::Thaw { lot_id, containers } => check_containers(
+            connection,
+            "thaw",
+            lot_id,
+            containers,
+            &[IN_STOCK],
+            |state| match state {
+                THAWED => "a container is thawed once; thaw another",
+                DESTROYED => "it was destroyed; thaw another",
+                _ => "it was returned; thaw another",
+            },
+        ),
+        Body::Prepare {
+            bag_id,
+            content,
+            draws,
+            ..
+        } => {
+            if let Some((_, _, _, seq)) = bag(connection, bag_id)? {
+                return Err(LedgerError::BagAlreadyRecorded {
+                    bag_id: bag_id.clone(),
+                    seq,
+                });
+            }
+            match (content.as_str(), draws.is_empty()) {
+                ("active", true) => {
+                    return Err(LedgerError::NoDraws {
+                        bag_id: bag_id.clone(),
+                    })
+                }
+                ("placebo", false) => {
+                    return Err(LedgerError::PlaceboDraws {
+                        bag_id: bag_id.clone(),
+                    })
+                }
+                _ => {}
+            }
+            let mut seen = BTreeSet::new();
+            for draw in draws {
+                if !seen.insert((draw.lot_id.as_str(), draw.container)) {
+                    return Err(LedgerError::DuplicateContainer {
+                        event: "prepare",
+                        lot_id: draw.lot_id.clone(),
+                        container: draw.container,
+                    });
+                }
+                check_containers(
+                    connection,
+                    "prepare",
+                    &draw.lot_id,
+                    &[draw.container],
+                    &[THAWED],
+                    |state| match state {
+                        IN_STOCK => "record its thaw first (thaw)",
+                        DESTROYED => "it was destroyed; draw from another thawed container",
+                        _ => "it was returned; draw from another thawed container",
+                    },
+                )?;
+                let (_, yield_ul) = known_lot(connection, "prepare", &draw.lot_id)?;
+                let drawn = container(connection, &draw.lot_id, draw.container)?
+                    .map_or(0, |(_, drawn)| drawn);
+                let total = drawn.saturating_add(draw.volume_ul);
+                if draw.volume_ul == 0 || total > yield_ul {
+                    return Err(LedgerError::OverDrawn {
+                        lot_id: draw.lot_id.clone(),
+                        container: draw.container,
+                        volume_ml: ml(draw.volume_ul),
+                        total_ml: ml(total),
+                        yield_ml: ml(yield_ul),
+                    });
+                }
+            }
+            Ok(())
+        }
+        Body::Dispense { bag_id, to } => {
+            crate::event::check_text("to", to, "name who received the bag")?;
+            known_bag(connection, "dispense", bag_id, &["prepared"]).map(|_| ())
+        }
+        Body::Administer {
+            bag_id,
+            participant,
+            started_at,
+            ended_at,
+            override_reason,
+        } => {
+            let (owner, infuse_by) =
+                known_bag(connection, "administer", bag_id, &["prepared", "dispensed"])?;
+            if &owner != participant {
+                return Err(LedgerError::WrongParticipant {
+                    bag_id: bag_id.clone(),
+                    for_participant: owner,
+                    participant: participant.clone(),
+                });
+            }
+            let (started, ended) = (
+                instant("started_at", started_at)?,
+                instant("ended_at", ended_at)?,
+            );
+            if ended < started {
+                return Err(LedgerError::EndsBeforeStart {
+                    started_at: started_at.clone(),
+                    ended_at: ended_at.clone(),
+                });
+            }
+            match override_reason {
+                Some(reason) => crate::event::check_text(
+                    "override_reason",
+                    reason,
+                    "say why the bag was given after its infuse-by time",
+                ),
+                None if ended > instant("infuse_by", &infuse_by)? => {
+                    Err(LedgerError::PastInfuseBy {
+                        bag_id: bag_id.clone(),
+                        ended_at: ended_at.clone(),
+                        infuse_by,
+                    })
+                }
+                None => Ok(()),
+            }
+        }
+        Body::DestroyContainers {
+            lot_id,
+            containers,
+            reason,
+        } => {
+            crate::event::check_text("reason", reason, "say why the containers are destroyed")?;
+            check_containers(
+                connection,
+                "destroy",
+                lot_id,
+                containers,
+                &[IN_STOCK, THAWED],
+                |state| match state {
+                    DESTROYED => "it was destroyed already",
+                    _ => "it was returned; it is no longer here",
+                },
+            )
+        }
+        Body::DestroyBag { bag_id, reason } => {
+            crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
+            known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"]).map(|_| ())
+        }
+        Body::Return { lot_id, containers } => check_containers(
+            connection,
+            "return",
+            lot_id,
+            containers,
+            &[IN_STOCK],
+            |state| match state {
+                THAWED => "a thawed container cannot be returned; destroy what is left",
+                DESTROYED => "it was destroyed",
+                _ => "it was returned already",
+            },
+        ),
+        Body::Count { lot_id, .. } => known_lot(connection, "count", lot_id).map(|_| ()),
+    }
+}
+
+fn set_containers(
+    connection: &Connection,
+    lot_id: &str,
+    containers: &[u32],
+    state: &str,
+    seq: i64,
+) -> Result<()> {
+    let mut statement = connection.prepare_cached(
+        "UPDATE container SET state = ?1, last_seq = ?2, \
+         was_thawed = was_thawed OR ?1 = 'thawed' WHERE lot_id = ?3 AND number = ?4",
+    )?;
+    for number in containers {
+        statement.execute(params![state, seq, lot_id, number])?;
+    }
+    Ok(())
+}
+
+fn set_bag(connection: &Connection, bag_id: &str, state: &str, seq: i64) -> Result<()> {
+    connection.execute(
+        "UPDATE bag SET state = ?1, last_seq = ?2 WHERE bag_id = ?3",
+        params![state, seq, bag_id],
+    )?;
+    Ok(())
+}
+
+/// Apply event `seq` (already checked, already inserted) to the state.
+pub(crate) fn apply(connection: &Connection, seq: i64, body: &Body) -> Result<()> {
+    match body {
+        Body::Receive {
+            lot_id,
+            containers,
+            container_ul,
+            yield_ul,
+            expires_at,
+        } => {
+            connection.execute(
+                "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![lot_id, seq, containers, sql(*container_ul), sql(*yield_ul), expires_at],
+            )?;
+            let mut insert = connection.prepare_cached(
+                "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
+            )?;
+            for number in 1..=*containers {
+                insert.execute(params![lot_id, number, seq])?;
+            }
+        }
+        Body::Thaw { lot_id, containers } => {
+            set_containers(connection, lot_id, containers, THAWED, seq)?
+        }
+        Body::Prepare {
+            bag_id,
+            participant,
+            infuse_by,
+            draws,
+            ..
+        } => {
+            connection.execute(
+                "INSERT INTO bag (bag_id, participant, state, infuse_by, prepared_seq, last_seq) \
+                 VALUES (?1, ?2, 'prepared', ?3, ?4, ?4)",
+                params![bag_id, participant, infuse_by, seq],
+            )?;
+            for draw in draws {
+                connection.execute(
+                    "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
+                    params![bag_id, draw.lot_id, draw.container, sql(draw.volume_ul)],
+                )?;
+                connection.execute(
+                    "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
+                     WHERE lot_id = ?3 AND number = ?4",
+                    params![sql(draw.volume_ul), seq, draw.lot_id, draw.container],
+                )?;
+            }
+        }
+        Body::Dispense { bag_id, .. } => set_bag(connection, bag_id, "dispensed", seq)?,
+        Body::Administer { bag_id, .. } => set_bag(connection, bag_id, "administered", seq)?,
+        Body::DestroyBag { bag_id, .. } => set_bag(connection, bag_id, "destroyed", seq)?,
+        Body::DestroyContainers {
+            lot_id, containers, ..
+        } => set_containers(connection, lot_id, containers, DESTROYED, seq)?,
+        Body::Return { lot_id, containers } => {
+            set_containers(connection, lot_id, containers, RETURNED, seq)?
+        }
+        Body::Count { .. } => {}
+    }
+    Ok(())
+}
+
+/// The containers of a lot in stock, lowest number first.
+pub(crate) fn in_stock(connection: &Connection, lot_id: &str) -> Result<Vec<u32>> {
+    let mut statement = connection.prepare_cached(
+        "SELECT number FROM container WHERE lot_id = ?1 AND state = 'in stock' ORDER BY number",
+    )?;
+    let numbers = statement
+        .query_map([lot_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<u32>>>()?;
+    Ok(numbers)
+}
+
+/// Every row of the state tables, as text, for `verify` to compare.
+pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
+    let mut rows = Vec::new();
+    for query in [
+        "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
+        "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || last_seq FROM container ORDER BY lot_id, number",
+        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
+        "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
+    ] {
+        let mut statement = connection.prepare(query)?;
+        let found = statement
+            .query_map([], |row| row.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.extend(found);
+    }
+    Ok(rows)
+}

@@ -1,0 +1,168 @@
+//! Walking the chain: every event numbered without a gap, linked to the one
+//! before, hashed as stored, and possible given the events before it; the
+//! head pointing at the last; the state tables what the events lead to.
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::event::{Event, EVENT_COLUMNS, GENESIS};
+use crate::{schema, state};
+
+/// What `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// Events read.
+    pub events: i64,
+    /// The hash of the last event: write it down (or print it) to show
+    /// later that nothing was removed from the end.
+    pub head: Option<String>,
+    /// The first problem, if any.
+    pub problem: Option<Problem>,
+}
+
+impl Verification {
+    /// True when the ledger checks out.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// The first problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The event concerned, where it is one event.
+    pub seq: Option<i64>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn problem(seq: Option<i64>, reason: String) -> Verification {
+    Verification {
+        events: 0,
+        head: None,
+        problem: Some(Problem { seq, reason }),
+    }
+}
+
+/// Verify the ledger on `connection`.
+pub fn verify(connection: &Connection) -> Result<Verification> {
+    let replay = schema::open_in_memory()?;
+    let mut statement =
+        connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
+    let mut rows = statement.query([])?;
+    let mut expected: i64 = 1;
+    let mut previous = GENESIS.to_owned();
+    while let Some(row) = rows.next()? {
+        let event = Event::from_row(row)?;
+        let seq = event.seq;
+        if seq != expected {
+            return Ok(problem(
+                Some(expected),
+                format!("event {expected} is missing: it was deleted (the next event is {seq})"),
+            ));
+        }
+        if !event.hash_matches() {
+            return Ok(problem(
+                Some(seq),
+                format!("event {seq} was changed after it was recorded: its hash does not match its contents"),
+            ));
+        }
+        if event.prev_hash != previous {
+            return Ok(problem(
+                Some(seq),
+                format!(
+                    "event {seq} does not follow event {}: it was inserted or moved, or event {} was rewritten",
+                    seq - 1,
+                    seq - 1
+                ),
+            ));
+        }
+        let Some(body) = event.parsed_body() else {
+            return Ok(problem(
+                Some(seq),
+                format!(
+                    "event {seq} was changed: its body is not a {} event",
+                    event.kind
+                ),
+            ));
+        };
+        if let Err(error) = state::check(&replay, &body) {
+            return Ok(problem(
+                Some(seq),
+                format!(
+                    "event {seq} could not have been recorded after the events before it: {error}"
+                ),
+            ));
+        }
+        replay.execute(
+            &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            rusqlite::params![
+                event.seq,
+                event.kind,
+                event.at,
+                event.initials,
+                event.comment,
+                event.body,
+                event.prev_hash,
+                event.hash
+            ],
+        )?;
+        state::apply(&replay, seq, &body)?;
+        previous = event.hash;
+        expected += 1;
+    }
+    let last = expected - 1;
+    let head: Option<(i64, String)> = connection
+        .query_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    match head {
+        None if last > 0 => {
+            return Ok(problem(
+                None,
+                "the chain's head record was deleted".to_owned(),
+            ));
+        }
+        Some((seq, _)) if seq > last => {
+            return Ok(problem(
+                Some(last + 1),
+                format!("event {} is missing: the events after {last} were deleted (the head names event {seq})", last + 1),
+            ));
+        }
+        Some((seq, hash)) if seq != last || hash != previous => {
+            return Ok(problem(
+                Some(seq),
+                format!("the chain's head names event {seq}, not the last event {last}: the head was rewritten"),
+            ));
+        }
+        _ => {}
+    }
+    let (stored, replayed) = (state::snapshot(connection)?, state::snapshot(&replay)?);
+    if stored != replayed {
+        let differing = stored
+            .iter()
+            .zip(replayed.iter())
+            .find(|(a, b)| a != b)
+            .map_or_else(
+                || {
+                    format!(
+                        "{} rows stored, {} from the events",
+                        stored.len(),
+                        replayed.len()
+                    )
+                },
+                |(a, b)| format!("stored \"{a}\", the events give \"{b}\""),
+            );
+        return Ok(problem(
+            None,
+            format!("the state tables were edited: {differing}"),
+        ));
+    }
+    Ok(Verification {
+        events: last,
+        head: (last > 0).then_some(previous),
+        problem: None,
+    })
+}

@@ -1,0 +1,441 @@
+//! The ledger's rules, balances, day recording and exports, on real SQLite
+//! files. (Tampering with `sqlite3`, SIGKILL and two writers are tested
+//! from Python, where the processes are real.)
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::path::PathBuf;
+
+use doseprep::{
+    parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, ExactVolume, Lot,
+    LotSpec, Order, PreparationRecord, Protocol, Randomization,
+};
+use doseprep_ledger::{Draw, Entry, Ledger, LedgerError};
+use proptest::prelude::*;
+
+fn at(text: &str) -> jiff::ZonedDateTime {
+    parse_time("at", text).unwrap()
+}
+
+fn entry(text: &str) -> Entry {
+    Entry::new(at(text), "MH", None).unwrap()
+}
+
+fn lot(containers: u32) -> Lot {
+    Lot::new(LotSpec {
+        lot_id: "UC-0042".into(),
+        viable_cells_per_ml: CellConcentration::parse("c", "12.5 million cells/mL").unwrap(),
+        viability: 0.93,
+        container_volume: ExactVolume::parse("v", "10 mL").unwrap(),
+        extractable_volume: None,
+        containers,
+        dmso_fraction: Some(0.05),
+        expires_at: None,
+    })
+    .unwrap()
+}
+
+/// A file in this test's own directory under target/.
+fn file(name: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("ledger-{name}.db"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    path
+}
+
+/// A bag of CARE-SSc for `participant` in `arm` at month 0, with its id.
+fn record(participant: &str, weight: &str, arm: &str, bag: u64) -> PreparationRecord {
+    let order = Order::with_weight_text(
+        participant,
+        weight,
+        arm,
+        "month-0",
+        at("2026-11-25T09:00:00-05:00"),
+    )
+    .unwrap()
+    .with_bag_id(BagId::from_random(bag));
+    PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12)).unwrap()
+}
+
+fn draw(container: u32, ml: &str) -> Draw {
+    Draw {
+        lot_id: "UC-0042".into(),
+        container,
+        volume_ul: ExactVolume::parse("v", ml).unwrap().microlitres(),
+    }
+}
+
+/// A ledger with lot UC-0042 (12 containers) received and #1 thawed.
+fn started() -> Ledger {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
+        .unwrap();
+    ledger
+}
+
+#[test]
+fn a_planned_day_is_recorded_and_balances() {
+    let path = file("day");
+    let mut ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), 1);
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    let protocol = Protocol::care_ssc();
+    let orders: Vec<DayOrder> = [
+        ("CARE-001", "72.4", "09:00"),
+        ("CARE-002", "80", "09:30"),
+        ("CARE-003", "58", "10:00"),
+    ]
+    .iter()
+    .map(|(p, kg, time)| {
+        DayOrder::new(
+            p,
+            "month-0",
+            BodyWeight::from_kg(kg.parse().unwrap()).unwrap(),
+            at(&format!("2026-11-25T{time}:00-05:00")),
+        )
+        .unwrap()
+    })
+    .collect();
+    let list = Randomization::from_csv_str("participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n")
+        .unwrap();
+    let mut seed = 7u64;
+    let plan = plan_day(&protocol, &orders, &[lot(12)], &list, &mut || {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        seed
+    })
+    .unwrap();
+    let records: Vec<PreparationRecord> = plan
+        .bags
+        .iter()
+        .map(|bag| {
+            let bag = bag.as_ref().unwrap();
+            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
+                .unwrap()
+        })
+        .collect();
+    let numbers = ledger
+        .record_day(&plan.thaws, &records, "MH", None)
+        .unwrap();
+    // One thaw session (08:30: every infusion ends by 11:30), then three bags.
+    assert_eq!(numbers, vec![2, 3, 4, 5]);
+    // Two actives draw 5.8 mL + 6.4 mL = 12.2 mL: two 10 mL containers.
+    let balance = ledger.balance("UC-0042").unwrap();
+    assert_eq!(
+        (balance.received, balance.thawed, balance.on_hand),
+        (12, 2, 10)
+    );
+    let verification = ledger.verify().unwrap();
+    assert!(verification.ok(), "{verification:?}");
+    assert_eq!(verification.events, 5);
+    // The placebo (arm C) drew from nothing; the actives from #1 and #2.
+    let placebo = records[2].preparation.bag_id.unwrap().as_text();
+    assert!(ledger.chain_of_identity(&placebo).unwrap().draws.is_empty());
+    let active = records[0].preparation.bag_id.unwrap().as_text();
+    let chain = ledger.chain_of_identity(&active).unwrap();
+    assert_eq!(chain.draws.len(), 1);
+    assert_eq!(
+        (chain.draws[0].container, chain.draws[0].volume_ml),
+        (1, 5.8)
+    );
+    assert_eq!(chain.draws[0].thaw_seq, Some(2));
+    assert_eq!(chain.lots[0].received_seq, 1);
+    // Reopened, the file has all of it.
+    drop(ledger);
+    let reopened = Ledger::open(&path).unwrap();
+    assert_eq!(reopened.events().unwrap().len(), 5);
+    assert!(reopened.verify().unwrap().ok());
+}
+
+#[test]
+fn what_may_not_happen_is_refused_with_its_code() {
+    let mut ledger = started();
+    let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
+    let later = entry("2026-11-25T08:40:00-05:00");
+    assert_eq!(
+        code(ledger.thaw("UC-0042", &[1], &later)),
+        Some("container_state")
+    );
+    assert_eq!(
+        code(ledger.thaw("UC-0042", &[13], &later)),
+        Some("unknown_container")
+    );
+    assert_eq!(
+        code(ledger.thaw("UC-0099", &[1], &later)),
+        Some("unknown_lot")
+    );
+    assert_eq!(
+        code(ledger.thaw("UC-0042", &[2, 2], &later)),
+        Some("duplicate_container")
+    );
+    assert_eq!(
+        code(ledger.thaw("UC-0042", &[], &later)),
+        Some("no_containers")
+    );
+    assert_eq!(
+        code(ledger.receive(&lot(3), &later)),
+        Some("lot_already_received")
+    );
+    ledger
+        .destroy_containers("UC-0042", &[3], "dropped", &later)
+        .unwrap();
+    assert_eq!(
+        code(ledger.thaw("UC-0042", &[3], &later)),
+        Some("container_state")
+    );
+    assert_eq!(
+        code(ledger.return_containers("UC-0042", &[1], &later)),
+        Some("container_state")
+    );
+    // 5.8 mL from #1, then 5 mL more would take 10.8 of its 10 mL.
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    ledger
+        .prepare(&bag, Some(vec![draw(1, "5.8 mL")]), &later)
+        .unwrap();
+    let second = record("CARE-013", "64 kg", "A", 2);
+    let over = ledger
+        .prepare(&second, Some(vec![draw(1, "5 mL")]), &later)
+        .unwrap_err();
+    assert_eq!(
+        over.to_string(),
+        "prepare: drawing 5 mL from container 1 of lot \"UC-0042\" would take 10.8 mL of the 10 mL it yields; draw from another thawed container"
+    );
+    assert_eq!(
+        code(ledger.prepare(&second, Some(vec![draw(2, "5 mL")]), &later)),
+        Some("container_state")
+    );
+    assert_eq!(
+        code(ledger.prepare(&second, Some(vec![]), &later)),
+        Some("no_draws")
+    );
+    assert_eq!(
+        code(ledger.prepare(&bag, None, &later)),
+        Some("bag_already_recorded")
+    );
+    let placebo = record("CARE-014", "64 kg", "C", 3);
+    assert_eq!(
+        code(ledger.prepare(&placebo, Some(vec![draw(1, "1 mL")]), &later)),
+        Some("placebo_draws")
+    );
+    ledger.prepare(&placebo, None, &later).unwrap();
+    // Administration: its own participant, once, by the infuse-by time (12:00).
+    let id = bag.preparation.bag_id.unwrap().as_text();
+    let (start, end) = (
+        at("2026-11-25T11:20:00-05:00"),
+        at("2026-11-25T11:50:00-05:00"),
+    );
+    let give = |ledger: &mut Ledger, who: &str, end: &jiff::ZonedDateTime, reason: Option<&str>| {
+        ledger.administer(
+            &id,
+            who,
+            &start,
+            end,
+            reason,
+            &entry("2026-11-25T11:50:00-05:00"),
+        )
+    };
+    assert_eq!(
+        code(give(&mut ledger, "CARE-013", &end, None)),
+        Some("wrong_participant")
+    );
+    let late = at("2026-11-25T12:10:00-05:00");
+    assert_eq!(
+        code(give(&mut ledger, "CARE-012", &late, None)),
+        Some("past_infuse_by")
+    );
+    assert_eq!(
+        code(give(
+            &mut ledger,
+            "CARE-012",
+            &at("2026-11-25T11:00:00-05:00"),
+            None
+        )),
+        Some("ends_before_start")
+    );
+    give(
+        &mut ledger,
+        "CARE-012",
+        &late,
+        Some("line occluded; restarted"),
+    )
+    .unwrap();
+    assert_eq!(
+        code(give(&mut ledger, "CARE-012", &end, None)),
+        Some("bag_state")
+    );
+    assert_eq!(
+        code(ledger.dispense(&id, "ward 5", &later)),
+        Some("bag_state")
+    );
+    assert_eq!(
+        code(ledger.destroy_bag("0000000000X", "x", &later)),
+        Some("unknown_bag")
+    );
+    assert_eq!(
+        Entry::new(at("2026-11-25T08:00:00-05:00"), "", None)
+            .map_err(|e| e.code())
+            .err(),
+        Some("initials")
+    );
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Model {
+    InStock,
+    Thawed,
+    Destroyed,
+    Returned,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Thaw(u32),
+    Destroy(u32),
+    Return(u32),
+    Count(u32),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        (1u32..=7).prop_map(Step::Thaw),
+        (1u32..=7).prop_map(Step::Destroy),
+        (1u32..=7).prop_map(Step::Return),
+        (0u32..=7).prop_map(Step::Count),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Against a model kept here: an event is accepted exactly when the
+    /// model allows it, the balance is what the model counts, reconcile
+    /// reports the difference, and the chain verifies.
+    #[test]
+    fn the_balance_is_the_sum_of_the_events(steps in proptest::collection::vec(step(), 1..25)) {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        ledger.receive(&lot(6), &entry("2026-11-20T10:00:00-05:00")).unwrap();
+        let mut model = [Model::InStock; 6];
+        let when = entry("2026-11-25T08:00:00-05:00");
+        for step in steps {
+            let (result, allowed, number, next) = match step {
+                Step::Thaw(n) => (ledger.thaw("UC-0042", &[n], &when), &[Model::InStock][..], n, Model::Thawed),
+                Step::Destroy(n) => (
+                    ledger.destroy_containers("UC-0042", &[n], "expired", &when),
+                    &[Model::InStock, Model::Thawed][..], n, Model::Destroyed,
+                ),
+                Step::Return(n) => (ledger.return_containers("UC-0042", &[n], &when), &[Model::InStock][..], n, Model::Returned),
+                Step::Count(counted) => {
+                    let on_hand = model.iter().filter(|m| **m == Model::InStock).count() as i64;
+                    let reconciliation = ledger.reconcile("UC-0042", counted, &when).unwrap();
+                    prop_assert_eq!(reconciliation.difference, i64::from(counted) - on_hand);
+                    continue;
+                }
+            };
+            let slot = model.get_mut(number as usize - 1);
+            let ok = slot.as_ref().is_some_and(|m| allowed.contains(m));
+            prop_assert_eq!(result.is_ok(), ok, "{:?}", result);
+            if ok {
+                if let Some(slot) = slot {
+                    *slot = next;
+                }
+            }
+        }
+        let balance = ledger.balance("UC-0042").unwrap();
+        let count = |state: Model| model.iter().filter(|m| **m == state).count() as u32;
+        prop_assert_eq!(balance.on_hand, count(Model::InStock));
+        prop_assert_eq!(balance.returned, count(Model::Returned));
+        prop_assert_eq!(balance.thawed + balance.destroyed, count(Model::Thawed) + count(Model::Destroyed));
+        prop_assert_eq!(balance.received, 6);
+        prop_assert!(ledger.verify().unwrap().ok());
+    }
+}
+
+#[test]
+fn exports_read_as_worked_by_hand() {
+    let mut ledger = started();
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    let twin = record("CARE-013", "72.4 kg", "C", 2);
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:00:00-05:00"),
+        )
+        .unwrap();
+    ledger
+        .prepare(&twin, None, &entry("2026-11-25T09:00:00-05:00"))
+        .unwrap();
+    ledger
+        .destroy_containers(
+            "UC-0042",
+            &[1, 2],
+            "end of day",
+            &entry("2026-11-25T17:00:00-05:00"),
+        )
+        .unwrap();
+    let csv = ledger.accountability_csv().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "seq,date,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,comment");
+    assert_eq!(
+        lines[1],
+        "1,2026-11-20T10:00:00-05:00,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,"
+    );
+    assert_eq!(
+        lines[2],
+        "2,2026-11-25T08:30:00-05:00,thaw,,,,UC-0042,#1,0,1,12,11,MH,"
+    );
+    let id = bag.preparation.bag_id.unwrap().as_text();
+    assert_eq!(
+        lines[3],
+        format!("3,2026-11-25T09:00:00-05:00,prepare,CARE-012,{id},72.4 million cells (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
+    );
+    let twin_id = twin.preparation.bag_id.unwrap().as_text();
+    assert_eq!(
+        lines[4],
+        format!("4,2026-11-25T09:00:00-05:00,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,")
+    );
+    // #1 was thawed (already out of stock), #2 comes out of stock now.
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,");
+    assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
+    let blinded = ledger.blinded_csv().unwrap();
+    assert_eq!(
+        blinded,
+        format!("date,event,bag_id,volume_ml\n2026-11-25T09:00:00-05:00,prepare,{id},50\n2026-11-25T09:00:00-05:00,prepare,{twin_id},50\n")
+    );
+}
+
+#[test]
+fn a_file_of_another_kind_or_a_newer_version_is_refused() {
+    let path = file("foreign");
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("CREATE TABLE t (x); PRAGMA user_version = 1;")
+        .unwrap();
+    drop(other);
+    assert_eq!(Ledger::open(&path).unwrap_err().code(), "not_a_ledger");
+    let path = file("newer");
+    drop(Ledger::open(&path).unwrap());
+    let newer = rusqlite::Connection::open(&path).unwrap();
+    newer.pragma_update(None, "user_version", 2).unwrap();
+    drop(newer);
+    let error = Ledger::open(&path).unwrap_err();
+    assert_eq!(
+        error,
+        LedgerError::SchemaTooNew {
+            found: 2,
+            supported: 1
+        }
+    );
+}
