@@ -19,15 +19,15 @@ WHEELS := target/wheels
 # wheel is tested on each in a fresh virtual environment.
 OTHER_PYTHONS = $(shell for v in 3.10 3.12 3.13; do ls -d $$(pyenv root 2>/dev/null)/versions/$$v.*/bin/python3 2>/dev/null | head -1; done)
 
-# Programs the print tests read output back with: poppler renders PDFs and
-# extracts their text, Chromium prints the HTML in DejaVu Sans, the font the
-# PDFs embed.
-SYSTEM_TOOLS := pdftoppm pdftotext pdfinfo chromium
+# Programs the tests use as users would: poppler renders PDFs and extracts
+# their text, Chromium prints the HTML in DejaVu Sans (the font the PDFs
+# embed), the sqlite3 shell edits a ledger file behind the library's back.
+SYSTEM_TOOLS := pdftoppm pdftotext pdfinfo chromium sqlite3
 SYSTEM_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core
+SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core sqlite3
 SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 
-.PHONY: run test lint rust-test python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python clean
+.PHONY: run test lint rust-test python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python bench-ledger clean
 
 run: python-build
 	$(VENV)/bin/doseprep demo
@@ -98,14 +98,16 @@ fuzz:
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
-bench: bench-rust bench-python
+bench: bench-rust bench-python bench-ledger
 
 bench-rust:
 	cargo bench -p doseprep-benches
 
 bench-python: python-build
-	$(PY) -m pip install -q --disable-pip-version-check pint
 	$(PY) benches/bench_python.py
+
+bench-ledger: python-build
+	$(PY) benches/bench_ledger.py
 
 # The pictures of a label and a worksheet in the README, from the built-in
 # protocol, rendered by poppler.

@@ -8,6 +8,7 @@ by one.
 """
 
 from doseprep._core import (
+    Balance,
     DayOrder,
     DayPlan,
     DmsoLimitError,
@@ -16,6 +17,9 @@ from doseprep._core import (
     InvalidInputError,
     InvalidQuantityError,
     InvalidTimeError,
+    Ledger,
+    LedgerError,
+    LedgerVerification,
     Lot,
     LotTooDiluteError,
     NotEnoughContainersError,
@@ -28,6 +32,7 @@ from doseprep._core import (
     ProtocolError,
     Randomization,
     RandomizationError,
+    Reconciliation,
     RecordError,
     SyringeError,
     ThawSession,
@@ -53,6 +58,7 @@ from doseprep._core import (
 __version__: str = version()
 
 __all__ = [
+    "Balance",
     "DayOrder",
     "DayPlan",
     "DmsoLimitError",
@@ -61,6 +67,9 @@ __all__ = [
     "InvalidInputError",
     "InvalidQuantityError",
     "InvalidTimeError",
+    "Ledger",
+    "LedgerError",
+    "LedgerVerification",
     "Lot",
     "LotTooDiluteError",
     "NotEnoughContainersError",
@@ -73,6 +82,7 @@ __all__ = [
     "ProtocolError",
     "Randomization",
     "RandomizationError",
+    "Reconciliation",
     "RecordError",
     "SyringeError",
     "ThawSession",

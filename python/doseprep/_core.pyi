@@ -3,10 +3,12 @@
 import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar, Literal, final
 from typing import Protocol as _Protocol
 
 __all__ = [
+    "Balance",
     "DayOrder",
     "DayPlan",
     "DmsoLimitError",
@@ -15,6 +17,9 @@ __all__ = [
     "InvalidInputError",
     "InvalidQuantityError",
     "InvalidTimeError",
+    "Ledger",
+    "LedgerError",
+    "LedgerVerification",
     "Lot",
     "LotTooDiluteError",
     "NotEnoughContainersError",
@@ -27,6 +32,7 @@ __all__ = [
     "ProtocolError",
     "Randomization",
     "RandomizationError",
+    "Reconciliation",
     "RecordError",
     "SyringeError",
     "ThawSession",
@@ -125,6 +131,11 @@ class SyringeError(DoseError):
 
 class RandomizationError(DoseError):
     """An order that disagrees with the randomization list, or an unusable list."""
+
+class LedgerError(DoseError):
+    """An event the ledger refuses, or a ledger file it cannot use; `code` names the case."""
+
+    code: str
 
 class PrintError(DoseError):
     """A label or worksheet that cannot be printed: a barcode wider than the label,
@@ -540,6 +551,165 @@ def plan_day(
     randomization: Randomization,
 ) -> DayPlan:
     """Plan a day: sessions, containers, a bag id each."""
+
+@final
+class Balance:
+    """A lot's containers: received, and where they went (the sum of its events)."""
+
+    @property
+    def lot_id(self) -> str: ...
+    @property
+    def received(self) -> int: ...
+    @property
+    def thawed(self) -> int: ...
+    @property
+    def destroyed(self) -> int: ...
+    @property
+    def destroyed_after_thaw(self) -> int: ...
+    @property
+    def returned(self) -> int: ...
+    @property
+    def on_hand(self) -> int: ...
+
+@final
+class Reconciliation:
+    """A count of a lot's containers against its balance."""
+
+    @property
+    def lot_id(self) -> str: ...
+    @property
+    def counted(self) -> int: ...
+    @property
+    def expected(self) -> int: ...
+    @property
+    def difference(self) -> int: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def ok(self) -> bool:
+        """True when the count equals the balance."""
+
+@final
+class LedgerVerification:
+    """What Ledger.verify() found: the first problem, or none."""
+
+    @property
+    def events(self) -> int: ...
+    @property
+    def head(self) -> str | None: ...
+    @property
+    def problem_seq(self) -> int | None: ...
+    @property
+    def problem(self) -> str | None: ...
+    @property
+    def ok(self) -> bool:
+        """True when the chain and the state check out."""
+    def __bool__(self) -> bool: ...
+
+@final
+class Ledger:
+    """The accountability ledger: an SQLite file of every container and bag,
+    append-only and hash-chained (created if missing)."""
+
+    def __new__(cls, path: _Path) -> Ledger: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def schema_version(self) -> int: ...
+    def receive(self, lot: Lot, /, *, at: _Time, initials: str, comment: str | None = None) -> int:
+        """A lot received: containers 1 to lot.containers. Returns the event's number."""
+    def thaw(
+        self,
+        lot_id: str,
+        containers: Sequence[int],
+        /,
+        *,
+        at: _Time,
+        initials: str,
+        comment: str | None = None,
+    ) -> int:
+        """Containers of a lot thawed."""
+    def prepare(
+        self,
+        bag: Preparation,
+        /,
+        *,
+        at: _Time,
+        initials: str,
+        draws: Sequence[tuple[str, int, float]] | None = None,
+        comment: str | None = None,
+    ) -> int:
+        """A bag prepared, with (lot_id, container, mL) draws (default: the bag's own)."""
+    def record_day(
+        self, plan: DayPlan, /, *, initials: str, comment: str | None = None
+    ) -> list[int]:
+        """A planned day: its thaws and its bags, in one transaction."""
+    def dispense(
+        self, bag_id: str, /, *, to: str, at: _Time, initials: str, comment: str | None = None
+    ) -> int:
+        """A bag handed over."""
+    def administer(
+        self,
+        bag_id: str,
+        /,
+        *,
+        participant: str,
+        started_at: _Time,
+        ended_at: _Time,
+        initials: str,
+        override_reason: str | None = None,
+        comment: str | None = None,
+    ) -> int:
+        """A bag infused; refused after its infuse-by time unless override_reason says why."""
+    def destroy_containers(
+        self,
+        lot_id: str,
+        containers: Sequence[int],
+        /,
+        *,
+        reason: str,
+        at: _Time,
+        initials: str,
+        comment: str | None = None,
+    ) -> int:
+        """Containers destroyed (from stock, or what is left after a thaw)."""
+    def destroy_bag(
+        self, bag_id: str, /, *, reason: str, at: _Time, initials: str, comment: str | None = None
+    ) -> int:
+        """A bag destroyed."""
+    def return_containers(
+        self,
+        lot_id: str,
+        containers: Sequence[int],
+        /,
+        *,
+        at: _Time,
+        initials: str,
+        comment: str | None = None,
+    ) -> int:
+        """Containers returned from stock."""
+    def balance(self, lot_id: str) -> Balance:
+        """A lot's balance: the sum of its events."""
+    def reconcile(
+        self, lot_id: str, /, *, counted: int, at: _Time, initials: str, comment: str | None = None
+    ) -> Reconciliation:
+        """Record a count of a lot's containers and compare it with the balance."""
+    def lot_ids(self) -> list[str]:
+        """The lots received, in order of receipt."""
+    def chain_of_identity(self, bag_id: str) -> dict[str, Any]:
+        """Lots, containers and their thaws, the preparation record, the bag's events."""
+    def record(self, bag_id: str) -> PreparationRecord:
+        """The preparation record of a bag, as recorded."""
+    def verify(self) -> LedgerVerification:
+        """Walk the chain: the first event changed, deleted or inserted, if any."""
+    def events(self) -> list[dict[str, Any]]:
+        """Every event, in order (body parsed)."""
+    def export_csv(self) -> str:
+        """The accountability log (unblinded): one CSV line per event."""
+    def export_blinded_csv(self) -> str:
+        """The blinded log: bag events with bag ids and volumes only."""
+    def export_fhir(self, bag_id: str) -> str:
+        """A bag as a FHIR R4 Bundle (JSON text)."""
 
 def labels_pdf(bags: Sequence[Preparation], /) -> bytes:
     """The bags' labels as one PDF, a page each at the protocol's label size (blinded)."""

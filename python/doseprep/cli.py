@@ -247,6 +247,12 @@ def cmd_day(args: argparse.Namespace) -> int:
     rows = dp.DayOrder.from_csv(args.orders)
     orders = [row for row in rows if isinstance(row, dp.DayOrder)]
     plan = dp.plan_day(protocol, orders, lots=lots, randomization=randomization)
+    recorded: list[int] = []
+    if args.ledger:
+        if not args.initials:
+            raise UsageError("--ledger needs --initials: who records the day")
+        # Recorded before anything is printed: no label for a day the ledger refused.
+        recorded = dp.Ledger(args.ledger).record_day(plan, initials=args.initials)
     out = Path(args.out)
     bags_dir = out / "bags"
     bags_dir.mkdir(parents=True, exist_ok=True)
@@ -275,11 +281,74 @@ def cmd_day(args: argparse.Namespace) -> int:
     print(
         f"written to {out}/: pick-list.txt, summary.txt, day.csv, labels.pdf, worksheets.pdf, bags/"
     )
+    if recorded:
+        print(f"recorded in the ledger: events {recorded[0]} to {recorded[-1]}")
     if failed:
         print(
             f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr
         )
     return 1 if failed else 0
+
+
+def cmd_ledger_receive(args: argparse.Namespace) -> int:
+    ledger = dp.Ledger(args.db)
+    for lot in dp.Lot.many_from_file(args.lots):
+        seq = ledger.receive(lot, at=args.at, initials=args.initials, comment=args.comment)
+        print(f"event {seq}: received lot {lot.lot_id}, containers 1 to {lot.containers}")
+    return 0
+
+
+def cmd_ledger_balance(args: argparse.Namespace) -> int:
+    ledger = dp.Ledger(args.db)
+    for lot_id in args.lot or ledger.lot_ids():
+        b = ledger.balance(lot_id)
+        print(
+            f"lot {b.lot_id}: received {b.received}, thawed {b.thawed}, destroyed {b.destroyed}"
+            f" (and {b.destroyed_after_thaw} after thaw), returned {b.returned},"
+            f" on hand {b.on_hand}"
+        )
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    verification = dp.Ledger(args.db).verify()
+    if verification.ok:
+        print(f"ledger verified: {verification.events} events, head {verification.head}")
+        return 0
+    print(f"ledger does NOT verify: {verification.problem}")
+    return 1
+
+
+def cmd_ledger_reconcile(args: argparse.Namespace) -> int:
+    count = dp.Ledger(args.db).reconcile(
+        args.lot, counted=args.counted, at=args.at, initials=args.initials, comment=args.comment
+    )
+    if count.difference == 0:
+        verdict = "agrees"
+    elif count.difference < 0:
+        verdict = f"{-count.difference} missing"
+    else:
+        verdict = f"{count.difference} more than expected"
+    print(
+        f"lot {count.lot_id}: counted {count.counted}, expected {count.expected}:"
+        f" {verdict} (event {count.seq})"
+    )
+    return 0 if count.ok else 1
+
+
+def cmd_ledger_export(args: argparse.Namespace) -> int:
+    ledger = dp.Ledger(args.db)
+    if args.fhir:
+        text = ledger.export_fhir(args.fhir) + "\n"
+    elif args.blinded:
+        text = ledger.export_blinded_csv()
+    else:
+        text = ledger.export_csv()
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -343,7 +412,42 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--lots", required=True, help="TOML of [[lot]] tables (or .json)")
     day.add_argument("--out", required=True, help="directory for the day's files")
     day.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
+    day.add_argument("--ledger", metavar="DB", help="record the planned day in this ledger")
+    day.add_argument("--initials", help="who records the day in the ledger")
     day.set_defaults(run=cmd_day)
+
+    ledger = commands.add_parser("ledger", help="the accountability ledger (an SQLite file)")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--at", required=True, help=time_help)
+    who.add_argument("--initials", required=True, help="who records the event")
+    who.add_argument("--comment")
+    receive = ledger_commands.add_parser("receive", parents=[who], help="record lots received")
+    receive.add_argument("db", help="the ledger file (created if missing)")
+    receive.add_argument("lots", help="TOML of [[lot]] tables (or one lot, or .json)")
+    receive.set_defaults(run=cmd_ledger_receive)
+    balance = ledger_commands.add_parser("balance", help="each lot's containers")
+    balance.add_argument("db")
+    balance.add_argument("lot", nargs="*", help="lot ids (default: every lot)")
+    balance.set_defaults(run=cmd_ledger_balance)
+    verify_ledger = ledger_commands.add_parser("verify", help="walk the hash chain")
+    verify_ledger.add_argument("db")
+    verify_ledger.set_defaults(run=cmd_ledger_verify)
+    reconcile = ledger_commands.add_parser(
+        "reconcile", parents=[who], help="record a count of a lot's containers"
+    )
+    reconcile.add_argument("db")
+    reconcile.add_argument("lot")
+    reconcile.add_argument("--counted", required=True, type=int)
+    reconcile.set_defaults(run=cmd_ledger_reconcile)
+    export = ledger_commands.add_parser("export", help="the log as CSV, blinded CSV or FHIR")
+    export.add_argument("db")
+    kind = export.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--csv", action="store_true", help="the accountability log (unblinded)")
+    kind.add_argument("--blinded", action="store_true", help="bag ids and volumes only")
+    kind.add_argument("--fhir", metavar="BAG_ID", help="a bag as a FHIR R4 Bundle")
+    export.add_argument("--out", help="write to this file instead of standard output")
+    export.set_defaults(run=cmd_ledger_export)
     return parser
 
 

@@ -296,9 +296,12 @@ def test_bad_lots(fields: dict[str, Any], error: type[dp.DoseError], fragment: s
 
 def test_every_kind_is_a_class_and_a_name_of_the_package() -> None:
     classes = [c for c in vars(dp).values() if isinstance(c, type) and issubclass(c, dp.DoseError)]
-    assert len(classes) == 18  # the base and one per kind of the core's list
+    # The base, one per kind of the core's list (17), and the printer's and
+    # the ledger's errors.
+    assert len(classes) == 20
     kinds = {c.kind for c in classes}
-    assert len(kinds) == 18
+    assert len(kinds) == 20
+    assert (dp.PrintError.kind, dp.LedgerError.kind) == ("print", "ledger")
     assert dp.DoseError.kind == "error"
     assert dp.LotTooDiluteError.kind == "lot_too_dilute"
     assert {c.__name__ for c in classes} <= set(dp.__all__)

@@ -89,6 +89,21 @@ pub enum LedgerError {
         /// The event that recorded it.
         seq: i64,
     },
+    /// A second bag for a participant's visit while the first stands.
+    #[error(
+        "prepare: participant {participant} has bag {existing} for visit {visit} already \
+         (event {seq}); one bag a visit: destroy that bag first to record another"
+    )]
+    VisitAlreadyPrepared {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The bag already recorded.
+        existing: String,
+        /// The event that recorded it.
+        seq: i64,
+    },
     /// A preparation without a bag id.
     #[error(
         "prepare: the bag for {participant} has no bag id; give it one (plan_day does, or \
@@ -271,6 +286,7 @@ impl LedgerError {
             LedgerError::OverDrawn { .. } => "over_drawn",
             LedgerError::UnknownBag { .. } => "unknown_bag",
             LedgerError::BagAlreadyRecorded { .. } => "bag_already_recorded",
+            LedgerError::VisitAlreadyPrepared { .. } => "visit_already_prepared",
             LedgerError::NoBagId { .. } => "no_bag_id",
             LedgerError::NoDraws { .. } => "no_draws",
             LedgerError::PlaceboDraws { .. } => "placebo_draws",
@@ -337,6 +353,16 @@ impl LedgerError {
                 text("bag_id"),
                 Some(bag_id.clone()),
                 Some(format!("it is {state}")),
+            ),
+            LedgerError::VisitAlreadyPrepared {
+                participant,
+                visit,
+                existing,
+                ..
+            } => (
+                text("visit"),
+                Some(format!("{participant} {visit}")),
+                Some(format!("bag {existing} stands")),
             ),
             LedgerError::NoBagId { participant } => {
                 (text("bag_id"), Some(participant.clone()), None)

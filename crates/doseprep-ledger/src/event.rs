@@ -103,6 +103,8 @@ pub enum Body {
         bag_id: String,
         /// The participant.
         participant: String,
+        /// The visit.
+        visit: String,
         /// "active" or "placebo".
         content: String,
         /// The bag's infuse-by time, RFC 9557.

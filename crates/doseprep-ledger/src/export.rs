@@ -175,7 +175,8 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
                 row.insert("dose", dose(content, *final_ul, record));
-                let lots: Vec<&str> = draws.iter().map(|d| d.lot_id.as_str()).collect();
+                let mut lots: Vec<&str> = draws.iter().map(|d| d.lot_id.as_str()).collect();
+                lots.dedup();
                 row.insert("lot", lots.join(" "));
                 row.insert(
                     "containers",

@@ -215,6 +215,7 @@ impl Ledger {
         Ok(Body::Prepare {
             bag_id: bag_id.as_text(),
             participant: prep.participant.to_string(),
+            visit: prep.visit.to_string(),
             content: prep.content.as_str().to_owned(),
             infuse_by: prep.infuse_by().rfc9557(),
             final_ul: prep.final_volume.microlitres(),

@@ -67,11 +67,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE bag (
         bag_id TEXT PRIMARY KEY,
         participant TEXT NOT NULL,
+        visit TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('prepared', 'dispensed', 'administered', 'destroyed')),
         infuse_by TEXT NOT NULL,
         prepared_seq INTEGER NOT NULL REFERENCES event (seq),
         last_seq INTEGER NOT NULL REFERENCES event (seq)
     ) WITHOUT ROWID;
+    CREATE INDEX bag_visit ON bag (participant, visit);
     CREATE TABLE draw (
         bag_id TEXT NOT NULL REFERENCES bag (bag_id),
         lot_id TEXT NOT NULL,

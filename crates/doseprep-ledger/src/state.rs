@@ -191,6 +191,8 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
         ),
         Body::Prepare {
             bag_id,
+            participant,
+            visit,
             content,
             draws,
             ..
@@ -198,6 +200,22 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
             if let Some((_, _, _, seq)) = bag(connection, bag_id)? {
                 return Err(LedgerError::BagAlreadyRecorded {
                     bag_id: bag_id.clone(),
+                    seq,
+                });
+            }
+            let standing: Option<(String, i64)> = connection
+                .query_row(
+                    "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
+                     AND state != 'destroyed'",
+                    params![participant, visit],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            if let Some((existing, seq)) = standing {
+                return Err(LedgerError::VisitAlreadyPrepared {
+                    participant: participant.clone(),
+                    visit: visit.clone(),
+                    existing,
                     seq,
                 });
             }
@@ -388,14 +406,15 @@ pub(crate) fn apply(connection: &Connection, seq: i64, body: &Body) -> Result<()
         Body::Prepare {
             bag_id,
             participant,
+            visit,
             infuse_by,
             draws,
             ..
         } => {
             connection.execute(
-                "INSERT INTO bag (bag_id, participant, state, infuse_by, prepared_seq, last_seq) \
-                 VALUES (?1, ?2, 'prepared', ?3, ?4, ?4)",
-                params![bag_id, participant, infuse_by, seq],
+                "INSERT INTO bag (bag_id, participant, visit, state, infuse_by, prepared_seq, last_seq) \
+                 VALUES (?1, ?2, ?3, 'prepared', ?4, ?5, ?5)",
+                params![bag_id, participant, visit, infuse_by, seq],
             )?;
             for draw in draws {
                 connection.execute(
@@ -440,7 +459,7 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
     for query in [
         "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
         "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || last_seq FROM container ORDER BY lot_id, number",
-        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
+        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
     ] {
         let mut statement = connection.prepare(query)?;

@@ -404,7 +404,9 @@ fn exports_read_as_worked_by_hand() {
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
-        format!("4,2026-11-25T09:00:00-05:00,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,")
+        format!(
+            "4,2026-11-25T09:00:00-05:00,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,"
+        )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
     assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,");

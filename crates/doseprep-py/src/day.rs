@@ -174,8 +174,8 @@ impl ThawSession {
 /// The plan of a day.
 #[pyclass(frozen, module = "doseprep")]
 pub struct DayPlan {
-    inner: core::DayPlan,
-    protocol: core::Protocol,
+    pub(crate) inner: core::DayPlan,
+    pub(crate) protocol: core::Protocol,
 }
 
 #[pymethods]

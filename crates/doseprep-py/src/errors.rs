@@ -16,6 +16,7 @@ struct Classes {
     base: Py<PyType>,
     kinds: Vec<(ErrorKind, Py<PyType>)>,
     print: Py<PyType>,
+    ledger: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -65,7 +66,22 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
             bound,
         )?;
         print.bind(py).setattr("kind", "print")?;
-        Ok::<_, PyErr>(Classes { base, kinds, print })
+        let ledger = new_class(
+            py,
+            "LedgerError",
+            "An event the ledger refuses (a container thawed twice, a bag given twice or to \
+             another participant, ...) or a ledger file it cannot use. `.code` names the \
+             case, e.g. \"container_state\".",
+            bound,
+        )?;
+        ledger.bind(py).setattr("kind", "ledger")?;
+        ledger.bind(py).setattr("code", "ledger")?;
+        Ok::<_, PyErr>(Classes {
+            base,
+            kinds,
+            print,
+            ledger,
+        })
     })
 }
 
@@ -78,6 +94,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
         module.add(kind.class_name(), class.bind(py))?;
     }
     module.add("PrintError", classes.print.bind(py))?;
+    module.add("LedgerError", classes.ledger.bind(py))?;
     Ok(())
 }
 
@@ -112,6 +129,24 @@ pub fn print_error(error: doseprep_print::PrintError) -> PyErr {
     Python::attach(|py| {
         let built =
             classes(py).and_then(|c| instance(c.print.bind(py), &error.to_string(), error.parts()));
+        match built {
+            Ok(err) | Err(err) => err,
+        }
+    })
+}
+
+/// The Python exception for a ledger error: `LedgerError` with its `code`
+/// and parts, or, for a core error inside it, that error's own class.
+pub fn ledger_error(error: doseprep_ledger::LedgerError) -> PyErr {
+    if let doseprep_ledger::LedgerError::Dose(inner) = error {
+        return to_py_err(inner);
+    }
+    Python::attach(|py| {
+        let built = classes(py).and_then(|c| {
+            let err = instance(c.ledger.bind(py), &error.to_string(), error.parts())?;
+            err.value(py).setattr("code", error.code())?;
+            Ok(err)
+        });
         match built {
             Ok(err) | Err(err) => err,
         }

@@ -7,6 +7,7 @@ mod batch;
 mod convert;
 mod day;
 mod errors;
+mod ledger;
 mod lot;
 mod order;
 mod preparation;
@@ -48,6 +49,8 @@ mod _core {
     use super::batch::{prepare, prepare_many};
     #[pymodule_export]
     use super::day::{plan_day, DayOrder, DayPlan, Randomization, ThawSession};
+    #[pymodule_export]
+    use super::ledger::{Balance, Ledger, LedgerVerification, Reconciliation};
     #[pymodule_export]
     use super::lot::Lot;
     #[pymodule_export]

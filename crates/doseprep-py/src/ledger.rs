@@ -1,0 +1,453 @@
+//! `Ledger`: the accountability ledger (doseprep-ledger) from Python.
+//! Arguments are converted, calls run without the GIL (a writer may wait
+//! for another), and results and errors are mapped; the rules are the
+//! ledger crate's.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
+
+use doseprep as core;
+use doseprep_ledger as ledger;
+use pyo3::prelude::*;
+
+use crate::convert::{json_loads, Number, TimeArg};
+use crate::day::DayPlan;
+use crate::errors::ledger_error;
+use crate::lot::Lot;
+use crate::preparation::Preparation;
+use crate::record::PreparationRecord;
+
+/// The accountability ledger of a pharmacy: an SQLite file (created if
+/// missing) of every container and bag, append-only and hash-chained.
+#[pyclass(frozen, module = "doseprep")]
+pub struct Ledger {
+    inner: Mutex<ledger::Ledger>,
+    path: PathBuf,
+}
+
+/// A lot's containers: received, and where they went.
+#[pyclass(frozen, get_all, module = "doseprep")]
+pub struct Balance {
+    lot_id: String,
+    received: u32,
+    thawed: u32,
+    destroyed: u32,
+    destroyed_after_thaw: u32,
+    returned: u32,
+    on_hand: u32,
+}
+
+#[pymethods]
+impl Balance {
+    fn __repr__(&self) -> String {
+        format!(
+            "Balance(lot_id={:?}, received={}, thawed={}, destroyed={}, destroyed_after_thaw={}, returned={}, on_hand={})",
+            self.lot_id, self.received, self.thawed, self.destroyed, self.destroyed_after_thaw, self.returned, self.on_hand
+        )
+    }
+}
+
+/// A count of a lot's containers against its balance (recorded as an event).
+#[pyclass(frozen, get_all, module = "doseprep")]
+pub struct Reconciliation {
+    lot_id: String,
+    counted: u32,
+    expected: u32,
+    difference: i64,
+    seq: i64,
+}
+
+#[pymethods]
+impl Reconciliation {
+    /// True when the count equals the balance.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.difference == 0
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Reconciliation(lot_id={:?}, counted={}, expected={}, difference={}, seq={})",
+            self.lot_id, self.counted, self.expected, self.difference, self.seq
+        )
+    }
+}
+
+/// What `Ledger.verify()` found: the first problem, or none.
+#[pyclass(frozen, get_all, module = "doseprep")]
+pub struct LedgerVerification {
+    events: i64,
+    head: Option<String>,
+    problem_seq: Option<i64>,
+    problem: Option<String>,
+}
+
+#[pymethods]
+impl LedgerVerification {
+    /// True when the chain and the state check out.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+
+    fn __bool__(&self) -> bool {
+        self.ok()
+    }
+
+    fn __repr__(&self) -> String {
+        match &self.problem {
+            None => format!(
+                "LedgerVerification(ok, events={}, head={:?})",
+                self.events, self.head
+            ),
+            Some(problem) => format!(
+                "LedgerVerification(problem_seq={:?}, problem={problem:?})",
+                self.problem_seq
+            ),
+        }
+    }
+}
+
+fn entry(at: &TimeArg<'_>, initials: &str, comment: Option<&str>) -> PyResult<ledger::Entry> {
+    ledger::Entry::new(at.resolve("at")?, initials, comment).map_err(ledger_error)
+}
+
+fn draws(given: Vec<(String, u32, Number)>) -> PyResult<Vec<ledger::Draw>> {
+    given
+        .into_iter()
+        .map(|(lot_id, container, Number(ml))| {
+            let volume =
+                core::ExactVolume::from_ml("draws", ml).map_err(crate::errors::to_py_err)?;
+            Ok(ledger::Draw {
+                lot_id,
+                container,
+                volume_ul: volume.microlitres(),
+            })
+        })
+        .collect()
+}
+
+impl Ledger {
+    fn lock(&self) -> PyResult<MutexGuard<'_, ledger::Ledger>> {
+        self.inner.lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "the ledger's lock was poisoned by a failed call; open the ledger again",
+            )
+        })
+    }
+
+    /// Run `call` on the ledger without the GIL.
+    fn with<T: Send>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(&mut ledger::Ledger) -> ledger::Result<T> + Send,
+    ) -> PyResult<T> {
+        py.detach(|| {
+            let mut guard = self.lock()?;
+            call(&mut guard).map_err(ledger_error)
+        })
+    }
+}
+
+#[pymethods]
+impl Ledger {
+    #[new]
+    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
+        let opened = py
+            .detach(|| ledger::Ledger::open(&path))
+            .map_err(ledger_error)?;
+        Ok(Ledger {
+            inner: Mutex::new(opened),
+            path,
+        })
+    }
+
+    /// The file.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// The file's schema version.
+    #[getter]
+    fn schema_version(&self, py: Python<'_>) -> PyResult<i64> {
+        self.with(py, |l| l.schema_version())
+    }
+
+    /// A lot received: containers 1 to `lot.containers`. Returns the event's number.
+    #[pyo3(signature = (lot, /, *, at, initials, comment = None))]
+    fn receive(
+        &self,
+        py: Python<'_>,
+        lot: &Lot,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        let lot = lot.inner.clone();
+        self.with(py, |l| l.receive(&lot, &entry))
+    }
+
+    /// Containers of a lot thawed.
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials, comment = None))]
+    fn thaw(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        containers: Vec<u32>,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        self.with(py, |l| l.thaw(lot_id, &containers, &entry))
+    }
+
+    /// A bag prepared. `draws` lists (lot_id, container, mL) by the
+    /// containers' numbers in the lot as received; it defaults to the bag's own.
+    #[pyo3(signature = (bag, /, *, at, initials, draws = None, comment = None))]
+    fn prepare(
+        &self,
+        py: Python<'_>,
+        bag: &Preparation,
+        at: TimeArg<'_>,
+        initials: &str,
+        draws: Option<Vec<(String, u32, Number)>>,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        let record = bag.core_record()?;
+        let draws = draws.map(self::draws).transpose()?;
+        self.with(py, |l| l.prepare(&record, draws, &entry))
+    }
+
+    /// A planned day: its thaws and its bags, in one transaction.
+    #[pyo3(signature = (plan, /, *, initials, comment = None))]
+    fn record_day(
+        &self,
+        py: Python<'_>,
+        plan: &DayPlan,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<Vec<i64>> {
+        let records = plan
+            .inner
+            .bags
+            .iter()
+            .filter_map(|bag| bag.as_ref().ok())
+            .map(|bag| {
+                core::PreparationRecord::new(
+                    &plan.protocol,
+                    &bag.order,
+                    &bag.lot,
+                    bag.preparation.clone(),
+                )
+            })
+            .collect::<core::Result<Vec<_>>>()
+            .map_err(crate::errors::to_py_err)?;
+        let thaws = plan.inner.thaws.clone();
+        self.with(py, |l| l.record_day(&thaws, &records, initials, comment))
+    }
+
+    /// A bag handed over `to` (a person or a ward).
+    #[pyo3(signature = (bag_id, /, *, to, at, initials, comment = None))]
+    fn dispense(
+        &self,
+        py: Python<'_>,
+        bag_id: &str,
+        to: &str,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        self.with(py, |l| l.dispense(bag_id, to, &entry))
+    }
+
+    /// A bag infused; refused after its infuse-by time unless
+    /// `override_reason` says why. Recorded at `ended_at`.
+    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials, override_reason = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn administer(
+        &self,
+        py: Python<'_>,
+        bag_id: &str,
+        participant: &str,
+        started_at: TimeArg<'_>,
+        ended_at: TimeArg<'_>,
+        initials: &str,
+        override_reason: Option<&str>,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let started = started_at.resolve("started_at")?;
+        let ended = ended_at.resolve("ended_at")?;
+        let entry = ledger::Entry::new(ended.clone(), initials, comment).map_err(ledger_error)?;
+        self.with(py, |l| {
+            l.administer(
+                bag_id,
+                participant,
+                &started,
+                &ended,
+                override_reason,
+                &entry,
+            )
+        })
+    }
+
+    /// Containers destroyed (from stock, or what is left after a thaw).
+    #[pyo3(signature = (lot_id, containers, /, *, reason, at, initials, comment = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn destroy_containers(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        containers: Vec<u32>,
+        reason: &str,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        self.with(py, |l| {
+            l.destroy_containers(lot_id, &containers, reason, &entry)
+        })
+    }
+
+    /// A bag destroyed.
+    #[pyo3(signature = (bag_id, /, *, reason, at, initials, comment = None))]
+    fn destroy_bag(
+        &self,
+        py: Python<'_>,
+        bag_id: &str,
+        reason: &str,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        self.with(py, |l| l.destroy_bag(bag_id, reason, &entry))
+    }
+
+    /// Containers returned from stock.
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials, comment = None))]
+    fn return_containers(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        containers: Vec<u32>,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, initials, comment)?;
+        self.with(py, |l| l.return_containers(lot_id, &containers, &entry))
+    }
+
+    /// A lot's balance: the sum of its events.
+    fn balance(&self, py: Python<'_>, lot_id: &str) -> PyResult<Balance> {
+        let b = self.with(py, |l| l.balance(lot_id))?;
+        Ok(Balance {
+            lot_id: b.lot_id,
+            received: b.received,
+            thawed: b.thawed,
+            destroyed: b.destroyed,
+            destroyed_after_thaw: b.destroyed_after_thaw,
+            returned: b.returned,
+            on_hand: b.on_hand,
+        })
+    }
+
+    /// Record a count of a lot's containers on hand and compare it with the balance.
+    #[pyo3(signature = (lot_id, /, *, counted, at, initials, comment = None))]
+    fn reconcile(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        counted: u32,
+        at: TimeArg<'_>,
+        initials: &str,
+        comment: Option<&str>,
+    ) -> PyResult<Reconciliation> {
+        let entry = entry(&at, initials, comment)?;
+        let r = self.with(py, |l| l.reconcile(lot_id, counted, &entry))?;
+        Ok(Reconciliation {
+            lot_id: r.lot_id,
+            counted: r.counted,
+            expected: r.expected,
+            difference: r.difference,
+            seq: r.seq,
+        })
+    }
+
+    /// The lots received, in order of receipt.
+    fn lot_ids(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        self.with(py, |l| l.lot_ids())
+    }
+
+    /// A bag's chain of identity: lots, containers and their thaws, the
+    /// preparation record, and the bag's events.
+    fn chain_of_identity<'py>(&self, py: Python<'py>, bag_id: &str) -> PyResult<Bound<'py, PyAny>> {
+        let chain = self.with(py, |l| l.chain_of_identity(bag_id))?;
+        json_loads(
+            py,
+            &serde_json::to_string(&chain).map_err(crate::json_error)?,
+        )
+    }
+
+    /// The preparation record of a bag, as recorded.
+    fn record(&self, py: Python<'_>, bag_id: &str) -> PyResult<PreparationRecord> {
+        let chain = self.with(py, |l| l.chain_of_identity(bag_id))?;
+        core::PreparationRecord::from_json(&chain.record.to_string())
+            .map(PreparationRecord::from)
+            .map_err(crate::errors::to_py_err)
+    }
+
+    /// Walk the chain: the first event changed, deleted or inserted, if any.
+    fn verify(&self, py: Python<'_>) -> PyResult<LedgerVerification> {
+        let v = self.with(py, |l| l.verify())?;
+        Ok(LedgerVerification {
+            events: v.events,
+            head: v.head,
+            problem_seq: v.problem.as_ref().and_then(|p| p.seq),
+            problem: v.problem.map(|p| p.reason),
+        })
+    }
+
+    /// Every event, in order, as dicts (body parsed).
+    fn events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let events = self.with(py, |l| l.events())?;
+        events
+            .iter()
+            .map(|e| {
+                let body: serde_json::Value =
+                    serde_json::from_str(&e.body).map_err(crate::json_error)?;
+                let value = serde_json::json!({
+                    "seq": e.seq, "kind": e.kind, "at": e.at, "initials": e.initials,
+                    "comment": e.comment, "body": body, "prev_hash": e.prev_hash, "hash": e.hash,
+                });
+                json_loads(py, &value.to_string())
+            })
+            .collect()
+    }
+
+    /// The accountability log (unblinded): one CSV line per event.
+    fn export_csv(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, |l| l.accountability_csv())
+    }
+
+    /// The blinded log: bag events with bag ids and volumes only.
+    fn export_blinded_csv(&self, py: Python<'_>) -> PyResult<String> {
+        self.with(py, |l| l.blinded_csv())
+    }
+
+    /// A bag as a FHIR R4 Bundle (JSON text).
+    fn export_fhir(&self, py: Python<'_>, bag_id: &str) -> PyResult<String> {
+        let bundle = self.with(py, |l| l.fhir_bundle(bag_id))?;
+        serde_json::to_string_pretty(&bundle).map_err(crate::json_error)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Ledger({:?})", self.path.display().to_string())
+    }
+}

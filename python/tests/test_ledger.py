@@ -1,0 +1,518 @@
+"""The accountability ledger from Python, on real SQLite files: a day
+recorded, refusals, the hash chain recomputed here, tampering with the
+sqlite3 shell, and the exports read by a FHIR library and a UCUM parser."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import THAWED_AT
+
+import doseprep as dp
+
+DOSEPREP = Path(sys.executable).with_name("doseprep")
+RECEIVED_AT = "2026-11-20T10:00:00-05:00"
+ARMS = "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n"
+DAY = [
+    ("CARE-001", "72.4 kg", "2026-11-25T09:00:00-05:00"),
+    ("CARE-002", "80 kg", "2026-11-25T09:30:00-05:00"),
+    ("CARE-003", "58 kg", "2026-11-25T10:00:00-05:00"),
+]
+
+
+def twelve_containers() -> dp.Lot:
+    return dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.93,
+        container_volume_ml=10.0,
+        containers=12,
+        dmso_fraction=0.05,
+    )
+
+
+def plan(protocol: dp.Protocol) -> dp.DayPlan:
+    orders = [
+        dp.DayOrder(participant=p, visit="month-0", weight=w, infusion_at=t) for p, w, t in DAY
+    ]
+    randomization = dp.Randomization.from_csv_text(ARMS, protocol=protocol)
+    return dp.plan_day(protocol, orders, lots=[twelve_containers()], randomization=randomization)
+
+
+def bags(day: dp.DayPlan) -> list[dp.Preparation]:
+    found = [bag for bag in day.bags if isinstance(bag, dp.Preparation)]
+    assert len(found) == len(day.bags)
+    return found
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, protocol: dp.Protocol) -> tuple[dp.Ledger, list[dp.Preparation]]:
+    ledger = dp.Ledger(tmp_path / "pharmacy.db")
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    day = plan(protocol)
+    assert ledger.record_day(day, initials="MH") == [2, 3, 4, 5]
+    return ledger, bags(day)
+
+
+def test_a_recorded_day_balances_and_traces(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (first, second, third) = recorded
+    assert (first.arm, second.arm, third.arm) == ("A", "B", "C")
+    # Draws of 5.8 and 6.4 mL (12.2 mL) take two 10 mL containers.
+    balance = ledger.balance("UC-0042")
+    assert (balance.received, balance.thawed, balance.on_hand) == (12, 2, 10)
+    # The second active bag takes what is left of #1 (10 - 5.8 = 4.2 mL) and 2.2 mL of #2.
+    chain = ledger.chain_of_identity(second.bag_id or "")
+    assert [(d["container"], d["volume_ml"], d["thaw_seq"]) for d in chain["draws"]] == [
+        (1, 4.2, 2),
+        (2, 2.2, 2),
+    ]
+    assert chain["lots"][0]["received_seq"] == 1
+    assert ledger.chain_of_identity(third.bag_id or "")["draws"] == []
+    assert ledger.record(first.bag_id or "") == first.record()
+    verification = ledger.verify()
+    assert verification.ok
+    assert verification.events == 5
+    assert verification.head == ledger.events()[-1]["hash"]
+
+
+def _hash(event: dict[str, Any]) -> str:
+    """The event hash, computed here from the definition in the README."""
+    canonical = [
+        event["seq"],
+        event["kind"],
+        event["at"],
+        event["initials"],
+        event["comment"],
+        event["body"],
+        event["prev_hash"],
+    ]
+    text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    """The event table as stored, read with the sqlite3 shell."""
+    result = subprocess.run(
+        ["sqlite3", "-json", str(path), "SELECT * FROM event ORDER BY seq"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    rows: list[dict[str, Any]] = json.loads(result.stdout or "[]")
+    return rows
+
+
+def test_the_chain_recomputes_outside_the_library(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    previous = "0" * 64
+    rows = _rows(ledger.path)
+    assert len(rows) == 5
+    for row in rows:
+        assert row["prev_hash"] == previous
+        assert _hash(row) == row["hash"]
+        previous = row["hash"]
+
+
+def _sql(path: Path, statements: str) -> None:
+    """Edit the file behind the library's back, as someone with the file could."""
+    subprocess.run(["sqlite3", str(path), statements], check=True, timeout=30)
+
+
+UNGUARD = "DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only_delete;"
+
+
+@pytest.mark.parametrize(
+    ("edit", "seq", "says"),
+    [
+        # A number changed in a body.
+        (
+            "UPDATE event SET body = replace(body, '\"final_ul\":50000', '\"final_ul\":60000')"
+            " WHERE seq = 4;",
+            4,
+            "event 4 was changed after it was recorded",
+        ),
+        ("UPDATE event SET initials = 'XX' WHERE seq = 2;", 2, "event 2 was changed"),
+        ("DELETE FROM event WHERE seq = 3;", 3, "event 3 is missing"),
+        # The last event removed, and the head with it left alone.
+        ("DELETE FROM event WHERE seq = 5;", 5, "event 5 is missing"),
+        # Two events swapped.
+        (
+            "UPDATE event SET seq = 100 WHERE seq = 3; UPDATE event SET seq = 3 WHERE seq = 4;"
+            " UPDATE event SET seq = 4 WHERE seq = 100;",
+            3,
+            "event 3 was changed",
+        ),
+    ],
+)
+def test_verify_names_the_event_edited_with_sqlite3(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]], edit: str, seq: int, says: str
+) -> None:
+    ledger, _ = recorded
+    path = ledger.path
+    del ledger
+    _sql(path, UNGUARD + edit)
+    verification = dp.Ledger(path).verify()
+    assert not verification.ok
+    assert verification.problem_seq == seq
+    assert says in (verification.problem or "")
+
+
+def test_a_rewritten_and_rehashed_event_breaks_the_next_link(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    path = ledger.path
+    row = _rows(path)[2]
+    row["initials"] = "XX"
+    forged = _hash(row)
+    _sql(path, UNGUARD + f"UPDATE event SET initials = 'XX', hash = '{forged}' WHERE seq = 3;")
+    verification = dp.Ledger(path).verify()
+    assert verification.problem_seq == 4
+    assert "event 4 does not follow event 3" in (verification.problem or "")
+
+
+def test_an_edited_state_table_is_found(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    _sql(ledger.path, "UPDATE container SET state = 'in stock' WHERE number = 1;")
+    verification = dp.Ledger(ledger.path).verify()
+    assert verification.problem_seq is None
+    assert (verification.problem or "").startswith(
+        'the state tables were edited: stored "container UC-0042 #1: in stock'
+    )
+
+
+def test_the_file_refuses_edits_through_sql(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    result = subprocess.run(
+        ["sqlite3", str(ledger.path), "DELETE FROM event WHERE seq = 5;"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "the ledger is append-only" in result.stderr
+    assert ledger.verify().ok
+
+
+def test_refusals_name_the_event_the_item_and_the_fix(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (first, _, third) = recorded
+    with pytest.raises(dp.LedgerError) as caught:
+        ledger.thaw("UC-0042", [1], at=THAWED_AT, initials="MH")
+    assert caught.value.code == "container_state"
+    assert str(caught.value) == (
+        'thaw: container 1 of lot "UC-0042" is thawed; a container is thawed once; thaw another'
+    )
+    assert (caught.value.field, caught.value.value, caught.value.fix) == (
+        "containers",
+        "1",
+        "thaw another",
+    )
+    bag_id = first.bag_id or ""
+    given = {"started_at": "2026-11-25T11:00:00-05:00", "initials": "RN"}
+    with pytest.raises(dp.LedgerError, match="is for participant CARE-001, not CARE-003"):
+        ledger.administer(
+            bag_id, participant="CARE-003", ended_at="2026-11-25T11:30:00-05:00", **given
+        )
+    # The bag's infuse-by time is 11:30 (thawed 08:30, 3 h window).
+    assert first.infuse_by.isoformat() == "2026-11-25T11:30:00-05:00"
+    with pytest.raises(dp.LedgerError) as late:
+        ledger.administer(
+            bag_id, participant="CARE-001", ended_at="2026-11-25T11:31:00-05:00", **given
+        )
+    assert late.value.code == "past_infuse_by"
+    ledger.administer(
+        bag_id,
+        participant="CARE-001",
+        ended_at="2026-11-25T11:31:00-05:00",
+        override_reason="pump alarm, restarted after a minute",
+        **given,
+    )
+    with pytest.raises(dp.LedgerError, match="administered already"):
+        ledger.administer(
+            bag_id, participant="CARE-001", ended_at="2026-11-25T11:30:00-05:00", **given
+        )
+    with pytest.raises(dp.InvalidTimeError):
+        ledger.dispense(third.bag_id or "", to="ward 5", at="09:00", initials="MH")
+    with pytest.raises(dp.LedgerError) as initials:
+        ledger.dispense(third.bag_id or "", to="ward 5", at=THAWED_AT, initials="M H")
+    assert initials.value.code == "initials"
+
+
+def test_reconcile_records_a_count(recorded: tuple[dp.Ledger, list[dp.Preparation]]) -> None:
+    ledger, _ = recorded
+    count = ledger.reconcile("UC-0042", counted=9, at="2026-11-25T17:00:00-05:00", initials="MH")
+    assert (count.expected, count.difference, count.ok, count.seq) == (10, -1, False, 6)
+    assert ledger.events()[-1]["body"] == {
+        "kind": "count",
+        "lot_id": "UC-0042",
+        "counted": 9,
+        "expected": 10,
+    }
+
+
+def test_the_accountability_log_balances_line_by_line(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    ledger.destroy_containers(
+        "UC-0042", [3], reason="cracked", at="2026-11-25T17:00:00-05:00", initials="MH"
+    )
+    rows = list(csv.DictReader(ledger.export_csv().splitlines()))
+    assert [r["event"] for r in rows] == [
+        "receive",
+        "thaw",
+        "prepare",
+        "prepare",
+        "prepare",
+        "destroy_containers",
+    ]
+    stock = [r for r in rows if r["balance"]]
+    assert [(r["balance_forward"], r["balance"]) for r in stock] == [
+        ("0", "12"),
+        ("12", "10"),
+        ("10", "9"),
+    ]
+    for row in stock:
+        received, out = int(row["quantity_received"]), int(row["quantity_dispensed"])
+        assert int(row["balance_forward"]) + received - out == int(row["balance"])
+    assert rows[-1]["balance"] == str(ledger.balance("UC-0042").on_hand)
+
+
+def test_the_blinded_export_holds_bag_ids_and_volumes_only(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, day = recorded
+    text = ledger.export_blinded_csv()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [(r["bag_id"], r["volume_ml"]) for r in rows] == [(b.bag_id, "50") for b in day]
+    assert set(rows[0]) == {"date", "event", "bag_id", "volume_ml"}
+    lowered = text.lower()
+    for giveaway in ("active", "placebo", "arm", "cells", "uc-0042", "care-00", "5.8", "6.4"):
+        assert giveaway not in lowered, giveaway
+
+
+def _ucum(code: str) -> None:
+    from ucumvert import get_ucum_parser
+
+    get_ucum_parser().parse(code)  # raises on a code that is not UCUM
+
+
+def _resources(bundle: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["resource"]["resourceType"]: entry["resource"] for entry in bundle["entry"]}
+
+
+def _validate(bundle: dict[str, Any]) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+    from fhir.resources.R4B.medicationadministration import MedicationAdministration
+    from fhir.resources.R4B.medicationrequest import MedicationRequest
+    from fhir.resources.R4B.observation import Observation
+
+    Bundle.model_validate(bundle)
+    models: dict[str, Any] = {
+        "Observation": Observation,
+        "MedicationRequest": MedicationRequest,
+        "MedicationAdministration": MedicationAdministration,
+    }
+    for kind, resource in _resources(bundle).items():
+        models[kind].model_validate(resource)
+    # Every quantity's unit is UCUM, and a real UCUM parser reads its code.
+    codes = list(_ucum_codes(bundle))
+    assert codes
+    for code in codes:
+        _ucum(code)
+
+
+def _ucum_codes(value: Any) -> Iterator[str]:
+    """The code of every Quantity whose system is UCUM, anywhere in `value`."""
+    if isinstance(value, dict):
+        if value.get("system") == "http://unitsofmeasure.org":
+            yield value["code"]
+        for item in value.values():
+            yield from _ucum_codes(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _ucum_codes(item)
+
+
+def test_the_validators_can_fail() -> None:
+    """The FHIR models and the UCUM parser refuse what is wrong."""
+    from fhir.resources.R4B.observation import Observation
+    from lark.exceptions import LarkError
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Observation.model_validate({"resourceType": "Observation", "status": "final"})
+    with pytest.raises(ValidationError):
+        Observation.model_validate(
+            {"resourceType": "Observation", "status": "final", "code": {}, "valueQuantityy": {}}
+        )
+    with pytest.raises(LarkError):
+        _ucum("million cells/kg")
+
+
+DOSE_RATE_TYPE = "http://terminology.hl7.org/CodeSystem/dose-rate-type"
+
+
+def test_fhir_of_an_active_bag_before_and_after_its_infusion(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (first, _, _) = recorded
+    bag_id = first.bag_id or ""
+    before = json.loads(ledger.export_fhir(bag_id))
+    _validate(before)
+    resources = _resources(before)
+    assert set(resources) == {"Observation", "MedicationRequest"}
+    weight = resources["Observation"]
+    assert weight["code"]["coding"][0] == {
+        "system": "http://loinc.org",
+        "code": "29463-7",
+        "display": "Body weight",
+    }
+    assert weight["valueQuantity"]["value"] == 72.4
+    request = resources["MedicationRequest"]
+    assert request["status"] == "active"
+    calculated, ordered = request["dosageInstruction"][0]["doseAndRate"]
+    # The codes of the HL7 dose-rate-type code system (R4): calculated, ordered.
+    assert calculated["type"]["coding"] == [{"system": DOSE_RATE_TYPE, "code": "calculated"}]
+    assert ordered["type"]["coding"] == [{"system": DOSE_RATE_TYPE, "code": "ordered"}]
+    # 72,400,000 cells for 72.4 kg: 1 million/kg; 72.4 million ordered; 50 mL / 30 min.
+    assert calculated["doseQuantity"] == {
+        "value": 1.0,
+        "unit": "million cells/kg",
+        "system": "http://unitsofmeasure.org",
+        "code": "10*6/kg",
+    }
+    assert (ordered["doseQuantity"]["value"], ordered["doseQuantity"]["code"]) == (72.4, "10*6")
+    assert ordered["rateQuantity"]["value"] == 100.0
+    assert ordered["rateQuantity"]["code"] == "mL/h"
+    ledger.dispense(bag_id, to="ward 5", at="2026-11-25T09:00:00-05:00", initials="MH")
+    ledger.administer(
+        bag_id,
+        participant="CARE-001",
+        started_at="2026-11-25T09:05:00-05:00",
+        ended_at="2026-11-25T09:35:00-05:00",
+        initials="RN",
+    )
+    after = json.loads(ledger.export_fhir(bag_id))
+    _validate(after)
+    given = _resources(after)["MedicationAdministration"]
+    assert given["effectivePeriod"] == {
+        "start": "2026-11-25T09:05:00-05:00",
+        "end": "2026-11-25T09:35:00-05:00",
+    }
+    # 5.8 mL x 12.5 million/mL = 72.5 million cells delivered.
+    assert given["dosage"]["dose"]["value"] == 72.5
+    assert given["dosage"]["rateQuantity"]["code"] == "mL/h"
+    assert _resources(after)["MedicationRequest"]["status"] == "completed"
+
+
+def test_fhir_of_a_placebo_orders_its_volume(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (_, _, third) = recorded
+    bundle = json.loads(ledger.export_fhir(third.bag_id or ""))
+    _validate(bundle)
+    [ordered] = _resources(bundle)["MedicationRequest"]["dosageInstruction"][0]["doseAndRate"]
+    assert ordered["doseQuantity"]["value"] == 50.0
+    assert ordered["doseQuantity"]["code"] == "mL"
+
+
+def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.db"
+    subprocess.run(["sqlite3", str(other), "CREATE TABLE t (x);"], check=True, timeout=30)
+    with pytest.raises(dp.LedgerError) as caught:
+        dp.Ledger(other)
+    assert caught.value.code == "not_a_ledger"
+
+
+def test_the_ledger_commands(tmp_path: Path) -> None:
+    assert shutil.which("sqlite3")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "participant,visit,weight,infusion_at\n"
+        + "".join(f"{p},month-0,{w},{t}\n" for p, w, t in DAY)
+    )
+    (tmp_path / "randomization.csv").write_text(ARMS)
+    (tmp_path / "lots.toml").write_text(
+        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
+    )
+    db = tmp_path / "pharmacy.db"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DOSEPREP), *args], capture_output=True, text=True, check=False, timeout=60
+        )
+
+    lots = str(tmp_path / "lots.toml")
+    received = run("ledger", "receive", str(db), lots, "--at", RECEIVED_AT, "--initials", "MH")
+    assert received.returncode == 0, received.stderr
+    assert received.stdout == "event 1: received lot UC-0042, containers 1 to 12\n"
+    day = run(
+        "day", str(orders), "--randomization", str(tmp_path / "randomization.csv"),
+        "--lots", lots, "--out", str(tmp_path / "day"), "--ledger", str(db), "--initials", "MH",
+    )  # fmt: skip
+    assert day.returncode == 0, day.stderr
+    assert "recorded in the ledger: events 2 to 5" in day.stdout
+    balance = run("ledger", "balance", str(db), "UC-0042")
+    assert balance.stdout == (
+        "lot UC-0042: received 12, thawed 2, destroyed 0 (and 0 after thaw), "
+        "returned 0, on hand 10\n"
+    )
+    verified = run("ledger", "verify", str(db))
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ledger verified: 5 events, head ")
+    count = run(
+        "ledger", "reconcile", str(db), "UC-0042", "--counted", "10",
+        "--at", "2026-11-25T17:00:00-05:00", "--initials", "MH",
+    )  # fmt: skip
+    assert count.returncode == 0
+    assert count.stdout == "lot UC-0042: counted 10, expected 10: agrees (event 6)\n"
+    short = run(
+        "ledger", "reconcile", str(db), "UC-0042", "--counted", "9",
+        "--at", "2026-11-25T17:05:00-05:00", "--initials", "MH",
+    )  # fmt: skip
+    assert short.returncode == 1
+    assert short.stdout == "lot UC-0042: counted 9, expected 10: 1 missing (event 7)\n"
+    exported = run("ledger", "export", str(db), "--csv")
+    assert exported.stdout.startswith("seq,date,event,participant,bag_id,dose,lot,")
+    day_rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
+    bag_id = day_rows[0]["bag_id"]
+    fhir = run("ledger", "export", str(db), "--fhir", bag_id)
+    assert json.loads(fhir.stdout)["resourceType"] == "Bundle"
+    blinded = run("ledger", "export", str(db), "--blinded")
+    assert blinded.stdout.startswith("date,event,bag_id,volume_ml\n")
+    # A second recording of the same day is refused, naming the bag.
+    again = run(
+        "day", str(orders), "--randomization", str(tmp_path / "randomization.csv"),
+        "--lots", lots, "--out", str(tmp_path / "day2"), "--ledger", str(db), "--initials", "MH",
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert "has bag" in again.stderr
+    assert "destroy that bag first to record another" in again.stderr
+    assert not (tmp_path / "day2").exists()
+    _sql(db, UNGUARD + "DELETE FROM event WHERE seq = 4;")
+    tampered = run("ledger", "verify", str(db))
+    assert tampered.returncode == 1
+    assert tampered.stdout.startswith("ledger does NOT verify: event 4 is missing")
