@@ -4,6 +4,7 @@ names the value and the fix."""
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,58 @@ def _replace(text: str, given: str) -> str:
     return text.replace(old, new, 1)
 
 
+def _ledger_call(given: str, tmp_path: Path) -> None:
+    """The row's call on a ledger where lot UC-0042 (4 containers) was
+    received, container 1 thawed, and CARE-012's bag 014D2PF2DBA prepared
+    from it (5.8 mL)."""
+    t = "2026-11-25T09:00:00-05:00"
+    lot = dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.93,
+        container_volume_ml=10,
+        containers=4,
+        dmso_fraction=0.05,
+    )
+
+    def bag_for(participant: str, bag_id: str | None) -> dp.Preparation:
+        return dp.prepare(
+            dp.Protocol.care_ssc(),
+            participant=participant,
+            weight="72.4 kg",
+            arm="A",
+            visit="month-0",
+            lot=lot,
+            thawed_at="2026-11-25T08:30:00-05:00",
+            bag_id=bag_id,
+        )
+
+    ledger = dp.Ledger(tmp_path / "ledger.db")
+    ledger.receive(lot, at="2026-11-20T10:00:00-05:00", initials="MH")
+    ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
+    bag = bag_for("CARE-012", "014D2PF2DBA")
+    ledger.prepare(bag, at=t, initials="MH", draws=[("UC-0042", 1, 5.8)])
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    names = {
+        "dp": dp,
+        "ledger": ledger,
+        "lot": lot,
+        "bag": bag,
+        "T": t,
+        "other": bag_for("CARE-013", "2222222222F"),
+        "remake": bag_for("CARE-012", "1Z000000009"),
+        "unnamed": bag_for("CARE-014", None),
+        "foreign": foreign,
+    }
+    eval(_unquote(given), names)
+
+
 def _call(target: str, given: str, tmp_path: Path) -> None:
+    if target == "ledger":
+        _ledger_call(given, tmp_path)
+        return
     if target == "protocol":
         dp.Protocol.from_toml(_replace(CARE_SSC_TOML, given))
         return
