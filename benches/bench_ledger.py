@@ -29,7 +29,7 @@ def run(path: Path, lots: list[str], events: int) -> tuple[float, list[float]]:
     writers = [
         (
             subprocess.Popen(
-                [sys.executable, str(WRITER), str(path), lot, str(events)],
+                [sys.executable, str(WRITER), str(path), "thaws", lot, str(events)],
                 stdout=subprocess.DEVNULL,
             ),
             time.perf_counter(),

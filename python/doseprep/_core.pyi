@@ -219,6 +219,11 @@ class Lot:
     @property
     def containers(self) -> int: ...
     @property
+    def container_numbers(self) -> list[int] | None:
+        """The numbers of the containers on hand, where they were given."""
+    def with_container_numbers(self, numbers: Sequence[int]) -> Lot:
+        """The same lot with its containers on hand numbered as given."""
+    @property
     def dmso_fraction(self) -> float | None: ...
     def to_json(self) -> str:
         """The lot as JSON (a lot file's keys)."""
@@ -694,6 +699,8 @@ class Ledger:
         self, lot_id: str, /, *, counted: int, at: _Time, initials: str, comment: str | None = None
     ) -> Reconciliation:
         """Record a count of a lot's containers and compare it with the balance."""
+    def in_stock(self, lot_id: str) -> list[int]:
+        """The numbers of a lot's containers in stock, lowest first."""
     def lot_ids(self) -> list[str]:
         """The lots received, in order of receipt."""
     def chain_of_identity(self, bag_id: str) -> dict[str, Any]:

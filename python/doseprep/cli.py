@@ -246,13 +246,28 @@ def cmd_day(args: argparse.Namespace) -> int:
     lots = dp.Lot.many_from_file(args.lots)
     rows = dp.DayOrder.from_csv(args.orders)
     orders = [row for row in rows if isinstance(row, dp.DayOrder)]
-    plan = dp.plan_day(protocol, orders, lots=lots, randomization=randomization)
-    recorded: list[int] = []
+    ledger = None
     if args.ledger:
         if not args.initials:
             raise UsageError("--ledger needs --initials: who records the day")
-        # Recorded before anything is printed: no label for a day the ledger refused.
-        recorded = dp.Ledger(args.ledger).record_day(plan, initials=args.initials)
+        ledger = dp.Ledger(args.ledger)
+        # Plan with the ledger's stock: the containers on hand, by their numbers.
+        stocked = [lot.with_container_numbers(ledger.in_stock(lot.lot_id)) for lot in lots]
+        for given, lot in zip(lots, stocked, strict=True):
+            if given.containers != lot.containers:
+                print(
+                    f"doseprep: lot {lot.lot_id}: the ledger has {lot.containers} containers"
+                    f" in stock, the lots file says {given.containers}; planned with the ledger's",
+                    file=sys.stderr,
+                )
+        lots = stocked
+    plan = dp.plan_day(protocol, orders, lots=lots, randomization=randomization)
+    planned = [bag for bag in plan.bags if isinstance(bag, dp.Preparation)]
+    # Printed first, recorded next, written last: a day the ledger refuses
+    # gets no labels, and a day recorded always has its labels.
+    labels_pdf = dp.labels_pdf(planned)
+    worksheets_pdf = dp.worksheets_pdf(planned)
+    recorded = ledger.record_day(plan, initials=args.initials) if ledger else []
     out = Path(args.out)
     bags_dir = out / "bags"
     bags_dir.mkdir(parents=True, exist_ok=True)
@@ -260,11 +275,10 @@ def cmd_day(args: argparse.Namespace) -> int:
     (out / "summary.txt").write_text(plan.summary(), encoding="utf-8")
     bags = plan.bags
     (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
-    planned = [bag for bag in bags if isinstance(bag, dp.Preparation)]
     # In the order of the day's CSV: the ward's labels (blinded) and the
     # pharmacy's worksheets (unblinded).
-    (out / "labels.pdf").write_bytes(dp.labels_pdf(planned))
-    (out / "worksheets.pdf").write_bytes(dp.worksheets_pdf(planned))
+    (out / "labels.pdf").write_bytes(labels_pdf)
+    (out / "worksheets.pdf").write_bytes(worksheets_pdf)
     for bag in planned:
         if bag.bag_id:
             # Crockford's check symbols *~$= are awkward in file names.
@@ -288,6 +302,13 @@ def cmd_day(args: argparse.Namespace) -> int:
             f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr
         )
     return 1 if failed else 0
+
+
+def _count(text: str) -> int:
+    """A count of containers for argparse: a whole number from 0."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a count of containers from 0")
+    return int(text)
 
 
 def cmd_ledger_receive(args: argparse.Namespace) -> int:
@@ -438,14 +459,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("db")
     reconcile.add_argument("lot")
-    reconcile.add_argument("--counted", required=True, type=int)
+    reconcile.add_argument("--counted", required=True, type=_count)
     reconcile.set_defaults(run=cmd_ledger_reconcile)
     export = ledger_commands.add_parser("export", help="the log as CSV, blinded CSV or FHIR")
     export.add_argument("db")
     kind = export.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--csv", action="store_true", help="the accountability log (unblinded)")
+    kind.add_argument(
+        "--csv", action="store_true", help="the accountability log (UNBLINDED: pharmacy only)"
+    )
     kind.add_argument("--blinded", action="store_true", help="bag ids and volumes only")
-    kind.add_argument("--fhir", metavar="BAG_ID", help="a bag as a FHIR R4 Bundle")
+    kind.add_argument(
+        "--fhir", metavar="BAG_ID", help="a bag as a FHIR R4 Bundle (UNBLINDED: pharmacy only)"
+    )
     export.add_argument("--out", help="write to this file instead of standard output")
     export.set_defaults(run=cmd_ledger_export)
     return parser

@@ -1,11 +1,15 @@
-"""A process that records events into a ledger and prints each event's
-number once its call has returned: the crash and concurrency tests kill it
-or run two at once.
+"""A process that records into a ledger and prints the event numbers of each
+call once it has returned: the crash and concurrency tests kill it, or run
+two at once.
 
-Usage: python ledger_writer.py LEDGER LOT_ID EVENTS [PAUSE]
-(EVENTS thaws of one lot; 0 for lots of 500 containers, one after another,
-until the process is killed; PAUSE seconds between events, as a person
-pauses, so that two writers take turns)
+Usage: python ledger_writer.py LEDGER thaws LOT_ID EVENTS [PAUSE]
+       python ledger_writer.py LEDGER days NAME
+
+`thaws` receives lot LOT_ID with EVENTS containers and thaws them one by
+one, one number a line, PAUSE seconds apart (as a person pauses). `days`
+plans and records day after day of six bags (record_day: one transaction a
+day), one line of numbers a day (and a new lot of 300 containers when
+fewer than 10 are left), until it is killed.
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import time
 import doseprep as dp
 
 AT = "2026-11-25T08:30:00-05:00"
+BAGS_A_DAY = 6
 
 
-def receive_and_thaw(ledger: dp.Ledger, lot_id: str, containers: int, pause: float) -> None:
-    lot = dp.Lot(
+def new_lot(lot_id: str, containers: int) -> dp.Lot:
+    return dp.Lot(
         lot_id=lot_id,
         viable_cells_per_ml=12.5e6,
         viability=0.93,
@@ -28,21 +33,45 @@ def receive_and_thaw(ledger: dp.Ledger, lot_id: str, containers: int, pause: flo
         containers=containers,
         dmso_fraction=0.05,
     )
-    print(ledger.receive(lot, at=AT, initials="W"), flush=True)
+
+
+def thaws(ledger: dp.Ledger, lot_id: str, containers: int, pause: float) -> None:
+    print(ledger.receive(new_lot(lot_id, containers), at=AT, initials="W"), flush=True)
     for container in range(1, containers + 1):
         print(ledger.thaw(lot_id, [container], at=AT, initials="W"), flush=True)
         if pause:
             time.sleep(pause)
 
 
-def main(path: str, lot_id: str, events: int, pause: float) -> None:
-    ledger = dp.Ledger(path)
-    if events > 0:
-        receive_and_thaw(ledger, lot_id, events, pause)
-        return
-    for round_ in itertools.count(1):
-        receive_and_thaw(ledger, f"{lot_id}-{round_}", 500, pause)
+def days(ledger: dp.Ledger, name: str) -> None:
+    protocol = dp.Protocol.care_ssc()
+    lots = 0
+    lot_id = ""
+    for day in itertools.count(1):
+        if not lot_id or len(ledger.in_stock(lot_id)) < 10:
+            lots += 1
+            lot_id = f"{name}-lot-{lots}"
+            print(ledger.receive(new_lot(lot_id, 300), at=AT, initials="W"), flush=True)
+        people = [f"{name}-{day}-{i}" for i in range(BAGS_A_DAY)]
+        arms = "".join(f"{p},{'ABC'[i % 3]}\n" for i, p in enumerate(people))
+        randomization = dp.Randomization.from_csv_text(
+            "participant,arm\n" + arms, protocol=protocol
+        )
+        orders = [
+            dp.DayOrder(participant=p, visit="month-0", weight="72.4 kg", infusion_at=AT)
+            for p in people
+        ]
+        stock = new_lot(lot_id, 300).with_container_numbers(ledger.in_stock(lot_id))
+        plan = dp.plan_day(protocol, orders, lots=[stock], randomization=randomization)
+        numbers = ledger.record_day(plan, initials="W")
+        print(" ".join(map(str, numbers)), flush=True)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 0)
+    path, mode, name = sys.argv[1:4]
+    ledger = dp.Ledger(path)
+    if mode == "thaws":
+        pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
+        thaws(ledger, name, int(sys.argv[4]), pause)
+    else:
+        days(ledger, name)

@@ -20,16 +20,25 @@ def _tool(name: str) -> str:
     return path
 
 
-def render(pdf: Path, dpi: int) -> list[Image.Image]:
-    """Each page of `pdf` as a greyscale image at `dpi`."""
-    prefix = pdf.with_name(f"{pdf.stem}-{dpi}")
+def render(pdf: Path, dpi: int, *, mono: bool = False) -> list[Image.Image]:
+    """Each page of `pdf` at `dpi`: greyscale, or black and white dots as a
+    thermal printer prints them (`mono`)."""
+    prefix = pdf.with_name(f"{pdf.stem}-{dpi}{'-mono' if mono else ''}")
     subprocess.run(
-        [_tool("pdftoppm"), "-r", str(dpi), "-gray", "-png", str(pdf), str(prefix)],
+        [
+            _tool("pdftoppm"),
+            "-r",
+            str(dpi),
+            "-mono" if mono else "-gray",
+            "-png",
+            str(pdf),
+            str(prefix),
+        ],
         check=True,
         timeout=120,
     )
     pages = sorted(
-        pdf.parent.glob(f"{prefix.name}-*.png"), key=lambda p: int(p.stem.rsplit("-")[-1])
+        pdf.parent.glob(f"{prefix.name}-[0-9]*.png"), key=lambda p: int(p.stem.rsplit("-")[-1])
     )
     return [Image.open(page) for page in pages]
 

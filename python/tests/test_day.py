@@ -155,7 +155,7 @@ def test_the_day_command_writes_every_document(tmp_path: Path) -> None:
     for text in ward:
         words = set(re.findall(r"[\w-]+", text.replace(product, "").lower()))
         assert not words & {"arm", "active", "placebo", "uc-0042"}, text
-    pages = printed.render(labels_pdf, 150)
+    pages = printed.render(labels_pdf, 300)
     assert [printed.barcodes(page) for page in pages] == [
         {("DataMatrix", row["bag_id"]), ("Code128", row["bag_id"])} for row in rows
     ]

@@ -154,7 +154,13 @@ UNGUARD = "DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only
             "UPDATE event SET seq = 100 WHERE seq = 3; UPDATE event SET seq = 3 WHERE seq = 4;"
             " UPDATE event SET seq = 4 WHERE seq = 100;",
             3,
-            "event 3 was changed",
+            "event 3 was deleted or moved",
+        ),
+        # Event 3 deleted and the later ones renumbered to close the gap.
+        (
+            "DELETE FROM event WHERE seq = 3; UPDATE event SET seq = seq - 1 WHERE seq > 3;",
+            3,
+            "event 3 was deleted or moved: the event now numbered 3 was recorded as event 4",
         ),
     ],
 )
@@ -171,7 +177,7 @@ def test_verify_names_the_event_edited_with_sqlite3(
     assert says in (verification.problem or "")
 
 
-def test_a_rewritten_and_rehashed_event_breaks_the_next_link(
+def test_a_rewritten_and_rehashed_event_is_named(
     recorded: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
     ledger, _ = recorded
@@ -181,8 +187,65 @@ def test_a_rewritten_and_rehashed_event_breaks_the_next_link(
     forged = _hash(row)
     _sql(path, UNGUARD + f"UPDATE event SET initials = 'XX', hash = '{forged}' WHERE seq = 3;")
     verification = dp.Ledger(path).verify()
-    assert verification.problem_seq == 4
-    assert "event 4 does not follow event 3" in (verification.problem or "")
+    assert verification.problem_seq == 3
+    assert (verification.problem or "").startswith(
+        "event 3 was changed and its hash recomputed: event 4 links to the hash event 3 had"
+    )
+
+
+def _forged_count(seq: int, prev_hash: str) -> dict[str, Any]:
+    """A count event someone writes with the ledger's own hash formula."""
+    body = '{"kind":"count","lot_id":"UC-0042","counted":10,"expected":10}'
+    event = {
+        "seq": seq,
+        "kind": "count",
+        "at": "2026-11-25T10:00:00-05:00",
+        "initials": "XX",
+        "comment": None,
+        "body": body,
+        "prev_hash": prev_hash,
+    }
+    event["hash"] = _hash(event)
+    return event
+
+
+def _insert(path: Path, event: dict[str, Any]) -> None:
+    _sql(
+        path,
+        "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash) VALUES "
+        f"({event['seq']}, 'count', '{event['at']}', 'XX', NULL, '{event['body']}',"
+        f" '{event['prev_hash']}', '{event['hash']}');",
+    )
+
+
+def test_an_event_inserted_in_the_middle_is_named(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    path = ledger.path
+    rows = _rows(path)
+    # Room made at 3 (events 3 to 5 become 4 to 6), and a well-formed event
+    # linked to event 2 put there.
+    _sql(
+        path,
+        UNGUARD + "UPDATE event SET seq = seq + 100 WHERE seq >= 3;"
+        " UPDATE event SET seq = seq - 99 WHERE seq >= 103;",
+    )
+    _insert(path, _forged_count(3, rows[1]["hash"]))
+    verification = dp.Ledger(path).verify()
+    assert verification.problem_seq == 3
+    assert (verification.problem or "").startswith("event 3 was inserted or moved")
+
+
+def test_an_event_appended_behind_the_ledgers_back_is_named(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    path = ledger.path
+    _insert(path, _forged_count(6, _rows(path)[-1]["hash"]))
+    verification = dp.Ledger(path).verify()
+    assert verification.problem_seq == 6
+    assert (verification.problem or "").startswith("event 6 was added behind the ledger's back")
 
 
 def test_an_edited_state_table_is_found(
@@ -503,6 +566,30 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     assert json.loads(fhir.stdout)["resourceType"] == "Bundle"
     blinded = run("ledger", "export", str(db), "--blinded")
     assert blinded.stdout.startswith("date,event,bag_id,volume_ml\n")
+    # The next day, planned from the ledger's stock, thaws #3: the pick list,
+    # the worksheets and the ledger say the same container.
+    (tmp_path / "orders2.csv").write_text(
+        "participant,visit,weight,infusion_at\nCARE-004,month-0,72.4 kg,2026-11-26T09:00:00-05:00\n"
+    )
+    (tmp_path / "randomization.csv").write_text(ARMS + "CARE-004,A\n")
+    randomization = str(tmp_path / "randomization.csv")
+    day2 = run(
+        "day", str(tmp_path / "orders2.csv"), "--randomization", randomization,
+        "--lots", lots, "--out", str(tmp_path / "next"), "--ledger", str(db), "--initials", "MH",
+    )  # fmt: skip
+    assert day2.returncode == 0, day2.stderr
+    assert "the ledger has 10 containers in stock, the lots file says 12" in day2.stderr
+    assert "thaw lot UC-0042  container 3\n" in (tmp_path / "next" / "pick-list.txt").read_text()
+    [row] = list(csv.DictReader((tmp_path / "next" / "day.csv").read_text().splitlines()[1:]))
+    assert row["containers"] == "UC-0042#3:5.8mL"
+    chain = dp.Ledger(db).chain_of_identity(row["bag_id"])
+    assert [(d["container"], d["volume_ml"]) for d in chain["draws"]] == [(3, 5.8)]
+    negative = run(
+        "ledger", "reconcile", str(db), "UC-0042", "--counted", "-1",
+        "--at", "2026-11-25T17:05:00-05:00", "--initials", "MH",
+    )  # fmt: skip
+    assert negative.returncode == 2
+    assert "Traceback" not in negative.stderr
     # A second recording of the same day is refused, naming the bag.
     again = run(
         "day", str(orders), "--randomization", str(tmp_path / "randomization.csv"),
@@ -512,7 +599,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     assert "has bag" in again.stderr
     assert "destroy that bag first to record another" in again.stderr
     assert not (tmp_path / "day2").exists()
-    _sql(db, UNGUARD + "DELETE FROM event WHERE seq = 4;")
+    _sql(db, UNGUARD + "UPDATE event SET initials = 'ZZ' WHERE seq = 4;")
     tampered = run("ledger", "verify", str(db))
     assert tampered.returncode == 1
-    assert tampered.stdout.startswith("ledger does NOT verify: event 4 is missing")
+    assert tampered.stdout.startswith("ledger does NOT verify: event 4 was changed")

@@ -51,9 +51,10 @@ def test_a_label_prints_at_its_size_and_reads_back(
     pdf = write(tmp_path / "label.pdf", dp.labels_pdf([prep]))
     [(width, height)] = page_sizes_pt(pdf)
     assert (width, height) == pytest.approx(LABEL_PT, abs=0.01)
-    # A thermal label printer's 203 dpi and an office printer's 300 dpi.
-    for dpi in (203, 300):
-        [page] = render(pdf, dpi)
+    # A thermal label printer's 203 dpi, black or white dots, and an office
+    # printer's 300 dpi.
+    for dpi, mono in ((203, True), (300, True), (300, False)):
+        [page] = render(pdf, dpi, mono=mono)
         assert barcodes(page) == {("DataMatrix", BAG_ID), ("Code128", BAG_ID)}
     # Every word of the text label, in order, and nothing else.
     assert words(text(pdf)) == words(prep.blinded_label())
@@ -70,7 +71,8 @@ def test_an_active_bag_and_its_placebo_print_the_same_label(
     # The blinded product text names both; take it out and no word says
     # which bag this is, which lot it came from or how much was drawn.
     rest = printed.replace("UCMSC 1 million cells/kg or placebo", "").lower()
-    for giveaway in ("active", "placebo", "arm", "uc-0042", "5.8", "44.2", "million cells/ml"):
+    giveaways = ("active", "placebo", "arm", "uc-0042", "5.8", "44.2", "72.5", "72,500,000")
+    for giveaway in (*giveaways, "million cells/ml", "viab", "dmso"):
         assert giveaway not in rest, giveaway
 
 
@@ -127,7 +129,7 @@ def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None
         ("Code128", BAG_ID),
         ("Code128", f"={din}00"),
     }
-    assert f"DIN: {din} {_iso7064_mod37_2(din)}" in text(pdf)
+    assert f"DIN: {din} {_iso7064_mod37_2(din)} Product: S1234V00" in " ".join(words(text(pdf)))
 
 
 def test_the_html_label_prints_from_a_browser(
@@ -155,7 +157,7 @@ def test_the_html_worksheet_prints_from_a_browser(
 def test_a_label_too_narrow_for_its_barcode_is_refused(lot: dp.Lot, tmp_path: Path) -> None:
     source = (PROTOCOLS / "care-ssc.toml").read_text()
     narrow = tmp_path / "narrow.toml"
-    narrow.write_text(source.replace("width_mm = 100 ", "width_mm = 50  ", 1))
+    narrow.write_text(source.replace("width_mm = 100 ", "width_mm = 45  ", 1))
     protocol = dp.Protocol.from_file(narrow)
     with pytest.raises(dp.PrintError) as caught:
         dp.labels_pdf([bag(protocol, lot)])
@@ -164,8 +166,8 @@ def test_a_label_too_narrow_for_its_barcode_is_refused(lot: dp.Lot, tmp_path: Pa
     assert (error.kind, error.field, error.value, error.limit) == (
         "print",
         "label.width_mm",
-        "50 mm",
-        "at least 58.1 mm",  # (156 + 2 x 10) modules x 0.33 mm
+        "45 mm",
+        "at least 47.7 mm",  # 3 mm margin + (156 + 2 x 10) modules x 0.254 mm
     )
 
 

@@ -81,6 +81,84 @@ pub enum LedgerError {
         /// The bag id.
         bag_id: String,
     },
+    /// A draw from a container thawed at another time than the bag's cells.
+    #[error(
+        "prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, \
+         but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}; prepare the \
+         bag with the container's thaw time, or thaw a container for it"
+    )]
+    ThawTimeDiffers {
+        /// The bag id.
+        bag_id: String,
+        /// The lot.
+        lot_id: String,
+        /// The container.
+        container: u32,
+        /// When the ledger says it was thawed.
+        container_thawed_at: String,
+        /// When the bag's record says.
+        bag_thawed_at: String,
+    },
+    /// A thaw after the lot's expiry.
+    #[error(
+        "thaw: lot {lot_id:?} expired at {expires_at}; the thaw at {at} is after it; \
+         quarantine the lot and destroy its containers"
+    )]
+    LotExpired {
+        /// The lot.
+        lot_id: String,
+        /// Its expiry.
+        expires_at: String,
+        /// The thaw time.
+        at: String,
+    },
+    /// Draws given by hand that disagree with the bag's record.
+    #[error("prepare: the draws of bag {bag_id} {reason}; give the draws the record describes")]
+    DrawsDisagree {
+        /// The bag id.
+        bag_id: String,
+        /// How they disagree.
+        reason: String,
+    },
+    /// A DIN another bag carries.
+    #[error(
+        "prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries \
+         already; give this bag another bag id"
+    )]
+    DinInUse {
+        /// The bag id.
+        bag_id: String,
+        /// The DIN.
+        din: String,
+        /// The bag that has it.
+        other: String,
+    },
+    /// An override reason for an infusion that was on time.
+    #[error(
+        "administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time \
+         {infuse_by}; an override_reason is only for a late infusion, so leave it out"
+    )]
+    OverrideNotNeeded {
+        /// The bag id.
+        bag_id: String,
+        /// When the infusion ended.
+        ended_at: String,
+        /// The bag's infuse-by time.
+        infuse_by: String,
+    },
+    /// A lot received with more containers than a lot has.
+    #[error(
+        "receive: lot {lot_id:?} has {containers} containers; a lot is received with at most \
+         {max}; check the count on the shipping record"
+    )]
+    TooManyContainers {
+        /// The lot.
+        lot_id: String,
+        /// The count given.
+        containers: u32,
+        /// The most allowed.
+        max: u32,
+    },
     /// A bag recorded twice.
     #[error("prepare: bag {bag_id} was recorded already (event {seq}); each bag is prepared once")]
     BagAlreadyRecorded {
@@ -287,6 +365,12 @@ impl LedgerError {
             LedgerError::UnknownBag { .. } => "unknown_bag",
             LedgerError::BagAlreadyRecorded { .. } => "bag_already_recorded",
             LedgerError::VisitAlreadyPrepared { .. } => "visit_already_prepared",
+            LedgerError::ThawTimeDiffers { .. } => "thaw_time_differs",
+            LedgerError::LotExpired { .. } => "lot_expired",
+            LedgerError::DrawsDisagree { .. } => "draws_disagree",
+            LedgerError::DinInUse { .. } => "din_in_use",
+            LedgerError::OverrideNotNeeded { .. } => "override_not_needed",
+            LedgerError::TooManyContainers { .. } => "too_many_containers",
             LedgerError::NoBagId { .. } => "no_bag_id",
             LedgerError::NoDraws { .. } => "no_draws",
             LedgerError::PlaceboDraws { .. } => "placebo_draws",
@@ -363,6 +447,44 @@ impl LedgerError {
                 text("visit"),
                 Some(format!("{participant} {visit}")),
                 Some(format!("bag {existing} stands")),
+            ),
+            LedgerError::ThawTimeDiffers {
+                container_thawed_at,
+                bag_thawed_at,
+                ..
+            } => (
+                text("thawed_at"),
+                Some(bag_thawed_at.clone()),
+                Some(format!("the container's thaw, {container_thawed_at}")),
+            ),
+            LedgerError::LotExpired { expires_at, at, .. } => (
+                text("at"),
+                Some(at.clone()),
+                Some(format!("no later than {expires_at}")),
+            ),
+            LedgerError::DrawsDisagree { bag_id, reason } => {
+                (text("draws"), Some(bag_id.clone()), Some(reason.clone()))
+            }
+            LedgerError::DinInUse { din, other, .. } => (
+                text("bag_id"),
+                Some(din.clone()),
+                Some(format!("a DIN once; bag {other} has it")),
+            ),
+            LedgerError::OverrideNotNeeded {
+                ended_at,
+                infuse_by,
+                ..
+            } => (
+                text("override_reason"),
+                Some(ended_at.clone()),
+                Some(format!("only after {infuse_by}")),
+            ),
+            LedgerError::TooManyContainers {
+                containers, max, ..
+            } => (
+                text("containers"),
+                Some(containers.to_string()),
+                Some(format!("at most {max}")),
             ),
             LedgerError::NoBagId { participant } => {
                 (text("bag_id"), Some(participant.clone()), None)

@@ -107,8 +107,12 @@ pub enum Body {
         visit: String,
         /// "active" or "placebo".
         content: String,
+        /// When its cells were thawed (its session's thaw), RFC 9557.
+        thawed_at: String,
         /// The bag's infuse-by time, RFC 9557.
         infuse_by: String,
+        /// Its ISBT 128 DIN, where the protocol prints one.
+        din: Option<String>,
         /// The final volume, µL.
         final_ul: u64,
         /// The containers drawn from.

@@ -65,6 +65,17 @@ fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| LedgerError::Database(format!("CSV: {e}")))
 }
 
+/// Free text as a spreadsheet will not run it: a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return starts a formula in Excel and LibreOffice,
+/// so such text gets a leading apostrophe (OWASP's CSV injection advice).
+fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn ml(microlitres: u64) -> String {
     ExactVolume::from_microlitres(microlitres).ml_decimal()
 }
@@ -83,14 +94,14 @@ fn dose(content: &str, final_ul: u64, record: &serde_json::Value) -> String {
         return format!("placebo, {} mL", ml(final_ul));
     }
     let cells = record
-        .pointer("/preparation/dose/target_cells")
+        .pointer("/preparation/dose/delivered_cells")
         .and_then(serde_json::Value::as_f64);
     let drawn = record
         .pointer("/preparation/dose/draw_volume_ml")
         .and_then(serde_json::Value::as_f64);
     match (cells, drawn) {
         (Some(cells), Some(drawn)) => format!(
-            "{} million cells ({drawn} mL) in {} mL",
+            "{} million cells delivered ({drawn} mL) in {} mL",
             doseprep::label::numbers::grouped_decimal(cells / 1e6, 2),
             ml(final_ul)
         ),
@@ -216,8 +227,15 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         row.insert("seq", event.seq.to_string());
         row.insert("date", event.at.clone());
         row.insert("event", event.kind.clone());
-        row.insert("initials", event.initials.clone());
-        row.insert("comment", event.comment.clone().unwrap_or_default());
+        row.insert("initials", spreadsheet_safe(&event.initials));
+        if let Some(participant) = row.get("participant") {
+            let safe = spreadsheet_safe(participant);
+            row.insert("participant", safe);
+        }
+        row.insert(
+            "comment",
+            spreadsheet_safe(event.comment.as_deref().unwrap_or_default()),
+        );
         rows.push(
             ACCOUNTABILITY_COLUMNS
                 .iter()

@@ -5,7 +5,8 @@
 //! UCUM codes; resource ids are UUIDs derived from the bag id, so the same
 //! bag exports the same JSON.
 
-use doseprep::{parse_time, Content, PreparationRecord};
+use doseprep::rules::LeafRule;
+use doseprep::{parse_time, BodyWeight, Content, DoseRule, PreparationRecord};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -73,7 +74,22 @@ fn significant(value: f64) -> f64 {
     (value * scale).round() / scale
 }
 
-/// The FHIR R4 Bundle of `bag_id`.
+/// Whether the rule that dosed `weight` is a per-kg rule (a flat dose, or a
+/// band's flat dose, has no dose per kg to state).
+fn per_kg(rule: &DoseRule, weight: BodyWeight) -> bool {
+    let leaf = match rule.leaf() {
+        Some(leaf) => Some(leaf),
+        None => rule
+            .bands()
+            .iter()
+            .find(|band| band.max_weight.is_none_or(|max| weight <= max))
+            .map(|band| &band.rule),
+    };
+    matches!(leaf, Some(LeafRule::PerKg(_)))
+}
+
+/// The FHIR R4 Bundle of `bag_id`. It is unblinded (it names the content
+/// and the cells), and says so in its `meta.tag`.
 pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> {
     let events = bag_events(connection, bag_id)?;
     let Some((prepared, Body::Prepare { record, .. })) = events.first() else {
@@ -97,25 +113,27 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
     let final_ml = prep.final_volume.ml();
     let (medication, dose_and_rate, given) = match (&prep.dose, prep.content) {
         (Some(dose), Content::Active) => {
-            let per_kg = significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg());
+            let mut doses = Vec::new();
+            if per_kg(record.protocol.rule(), prep.dosing_weight) {
+                let value = significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg());
+                doses.push(dose_rate(
+                    "calculated",
+                    quantity(value, "million cells/kg", "10*6/kg"),
+                    None,
+                ));
+            }
+            doses.push(dose_rate(
+                "ordered",
+                quantity(
+                    significant(dose.target_cells.cells() / 1e6),
+                    "million cells",
+                    "10*6",
+                ),
+                Some(rate.clone()),
+            ));
             (
                 format!("{} investigational product, lot {}", spec.name, dose.lot_id),
-                vec![
-                    dose_rate(
-                        "calculated",
-                        quantity(per_kg, "million cells/kg", "10*6/kg"),
-                        None,
-                    ),
-                    dose_rate(
-                        "ordered",
-                        quantity(
-                            significant(dose.target_cells.cells() / 1e6),
-                            "million cells",
-                            "10*6",
-                        ),
-                        Some(rate.clone()),
-                    ),
-                ],
+                doses,
                 quantity(
                     significant(dose.delivered_cells.cells() / 1e6),
                     "million cells",
@@ -143,6 +161,14 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         } => Some((event.seq, started_at, ended_at, override_reason)),
         _ => None,
     });
+    let destroyed = events
+        .iter()
+        .any(|(_, body)| matches!(body, Body::DestroyBag { .. }));
+    let status = match (&administered, destroyed) {
+        (Some(_), _) => "completed",
+        (None, true) => "stopped",
+        (None, false) => "active",
+    };
     let observation = json!({
         "resourceType": "Observation",
         "id": observation_id,
@@ -150,14 +176,18 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
         "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Body weight"},
         "subject": subject,
-        "valueQuantity": quantity(prep.dosing_weight.kg(), "kg", "kg"),
-        "note": [{"text": format!("the weight the dose of bag {bag_id} was computed from")}],
+        "valueQuantity": quantity(prep.body_weight.kg(), "kg", "kg"),
+        "note": [{"text": format!(
+            "the weight on the order of bag {bag_id}; the dose was computed from {} kg ({})",
+            prep.dosing_weight.kg(),
+            prep.dosing_weight_from.describe()
+        )}],
     });
     let request = json!({
         "resourceType": "MedicationRequest",
         "id": request_id,
         "identifier": [{"system": BAG_SYSTEM, "value": bag_id}],
-        "status": if administered.is_some() { "completed" } else { "active" },
+        "status": status,
         "intent": "order",
         "medicationCodeableConcept": medication,
         "subject": subject,
@@ -201,6 +231,11 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
     Ok(json!({
         "resourceType": "Bundle",
         "id": uuid(&format!("{bag_id}/Bundle")),
+        "meta": {"tag": [{
+            "system": "urn:doseprep:blinding",
+            "code": "unblinded",
+            "display": "UNBLINDED: names the content; pharmacy and unblinded staff only",
+        }]},
         "type": "collection",
         "entry": entries,
     }))

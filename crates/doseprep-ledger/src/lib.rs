@@ -23,7 +23,6 @@ mod schema;
 mod state;
 mod verify;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use doseprep::{format_time, Lot, PreparationRecord, ThawSession};
@@ -35,6 +34,7 @@ pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
+pub use state::MAX_CONTAINERS;
 pub use verify::{Problem, Verification};
 
 /// A ledger file, open.
@@ -52,7 +52,8 @@ impl std::fmt::Debug for Ledger {
 
 /// Append one checked event inside an open transaction; its number.
 fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
-    state::check(connection, body)?;
+    let at = format_time(&entry.at);
+    state::check(connection, &at, body)?;
     let head: Option<(i64, String)> = connection
         .query_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -70,7 +71,6 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
             )))
         }
     };
-    let at = format_time(&entry.at);
     let body_json = body.to_json()?;
     let hash = Event::hash_of(
         seq,
@@ -95,7 +95,7 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
             hash
         ],
     )?;
-    state::apply(connection, seq, body)?;
+    state::apply(connection, seq, &at, body)?;
     connection.execute(
         "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -209,6 +209,37 @@ impl Ledger {
                 })
                 .collect()
         });
+        // Draws given by hand must be the record's: its lot, its volume.
+        let disagree = |reason: String| LedgerError::DrawsDisagree {
+            bag_id: bag_id.as_text(),
+            reason,
+        };
+        if let Some(dose) = &prep.dose {
+            if let Some(other) = draws.iter().find(|d| d.lot_id != *dose.lot_id) {
+                return Err(disagree(format!(
+                    "name lot {:?}, the record lot {:?}",
+                    other.lot_id, dose.lot_id
+                )));
+            }
+            let total: u64 = draws.iter().map(|d| d.volume_ul).sum();
+            if total != dose.draw_volume.microlitres() && !draws.is_empty() {
+                return Err(disagree(format!(
+                    "add up to {} mL, the record draws {}",
+                    doseprep::ExactVolume::from_microlitres(total).ml_decimal(),
+                    dose.draw_volume
+                )));
+            }
+        }
+        let din = record.protocol.label().isbt128.as_ref().map(|codes| {
+            doseprep::label::isbt128::codes(
+                &codes.fin,
+                &codes.product_code,
+                bag_id,
+                &prep.thawed_at(),
+                &prep.infuse_by(),
+            )
+            .din
+        });
         let record_json = record.to_json()?;
         let record_value = serde_json::from_str(&record_json)
             .map_err(|e| LedgerError::Database(format!("record JSON: {e}")))?;
@@ -217,7 +248,9 @@ impl Ledger {
             participant: prep.participant.to_string(),
             visit: prep.visit.to_string(),
             content: prep.content.as_str().to_owned(),
+            thawed_at: prep.thawed_at().rfc9557(),
             infuse_by: prep.infuse_by().rfc9557(),
+            din,
             final_ul: prep.final_volume.microlitres(),
             draws,
             record: record_value,
@@ -238,9 +271,9 @@ impl Ledger {
 
     /// A planned day: each thaw at its session's time, then each bag at its
     /// preparation time (given, or its thaw plus the site's preparation
-    /// time), in one transaction. The plan numbers a lot's containers
-    /// 1, 2, ... among those on hand; the k-th is the ledger's k-th
-    /// lowest-numbered container in stock.
+    /// time), in one transaction. The plan must name containers by their
+    /// numbers in the lot as received: plan with each lot's stock
+    /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
     pub fn record_day(
         &mut self,
         thaws: &[ThawSession],
@@ -248,55 +281,18 @@ impl Ledger {
         initials: &str,
         comment: Option<&str>,
     ) -> Result<Vec<i64>> {
-        let mut stock: BTreeMap<String, Vec<u32>> = BTreeMap::new();
-        let mut number = |lot_id: &str, planned: u32| -> Result<u32> {
-            if !stock.contains_key(lot_id) {
-                stock.insert(
-                    lot_id.to_owned(),
-                    state::in_stock(&self.connection, lot_id)?,
-                );
-            }
-            let in_stock = stock.get(lot_id).map_or(&[][..], Vec::as_slice);
-            let index = usize::try_from(planned)
-                .unwrap_or(usize::MAX)
-                .saturating_sub(1);
-            in_stock
-                .get(index)
-                .copied()
-                .ok_or_else(|| LedgerError::PlanExceedsStock {
-                    lot_id: lot_id.to_owned(),
-                    planned: index + 1,
-                    in_stock: in_stock.len(),
-                })
-        };
         let mut events = Vec::new();
         for thaw in thaws {
-            let containers = thaw
-                .containers
-                .iter()
-                .map(|&n| number(&thaw.lot_id, n))
-                .collect::<Result<Vec<_>>>()?;
             events.push((
                 Entry::new(thaw.thawed_at.zoned(), initials, comment)?,
                 Body::Thaw {
                     lot_id: thaw.lot_id.to_string(),
-                    containers,
+                    containers: thaw.containers.clone(),
                 },
             ));
         }
         for record in bags {
             let prep = &record.preparation;
-            let draws = prep
-                .draws
-                .iter()
-                .map(|d| {
-                    Ok(Draw {
-                        lot_id: d.lot_id.to_string(),
-                        container: number(&d.lot_id, d.container)?,
-                        volume_ul: d.volume.microlitres(),
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
             let at = match prep.prepared_at() {
                 Some(at) => at.zoned(),
                 None => {
@@ -312,10 +308,17 @@ impl Ledger {
             };
             events.push((
                 Entry::new(at, initials, comment)?,
-                Ledger::prepare_body(record, Some(draws))?,
+                Ledger::prepare_body(record, None)?,
             ));
         }
         self.record_all(&events)
+    }
+
+    /// The numbers of a lot's containers in stock, lowest first: what a
+    /// day's plan may thaw (see `Lot::with_container_numbers`).
+    pub fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
+        state::known_lot(&self.connection, "in_stock", lot_id)?;
+        state::in_stock(&self.connection, lot_id)
     }
 
     /// A bag handed over to `to`.

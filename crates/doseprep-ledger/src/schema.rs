@@ -61,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
         state TEXT NOT NULL CHECK (state IN ('in stock', 'thawed', 'destroyed', 'returned')),
         was_thawed INTEGER NOT NULL DEFAULT 0 CHECK (was_thawed IN (0, 1)),
         drawn_ul INTEGER NOT NULL DEFAULT 0 CHECK (drawn_ul >= 0),
+        thawed_at TEXT,
         last_seq INTEGER NOT NULL REFERENCES event (seq),
         PRIMARY KEY (lot_id, number)
     ) WITHOUT ROWID;
@@ -68,12 +69,14 @@ const MIGRATIONS: &[&str] = &[
         bag_id TEXT PRIMARY KEY,
         participant TEXT NOT NULL,
         visit TEXT NOT NULL,
+        din TEXT,
         state TEXT NOT NULL CHECK (state IN ('prepared', 'dispensed', 'administered', 'destroyed')),
         infuse_by TEXT NOT NULL,
         prepared_seq INTEGER NOT NULL REFERENCES event (seq),
         last_seq INTEGER NOT NULL REFERENCES event (seq)
     ) WITHOUT ROWID;
     CREATE INDEX bag_visit ON bag (participant, visit);
+    CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
     CREATE TABLE draw (
         bag_id TEXT NOT NULL REFERENCES bag (bag_id),
         lot_id TEXT NOT NULL,

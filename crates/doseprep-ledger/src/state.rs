@@ -36,7 +36,11 @@ fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>>
         .optional()?)
 }
 
-fn known_lot(connection: &Connection, event: &'static str, lot_id: &str) -> Result<(u32, u64)> {
+pub(crate) fn known_lot(
+    connection: &Connection,
+    event: &'static str,
+    lot_id: &str,
+) -> Result<(u32, u64)> {
     lot(connection, lot_id)?
         .map(|(containers, yield_ul, _)| (containers, yield_ul))
         .ok_or_else(|| LedgerError::UnknownLot {
@@ -123,7 +127,10 @@ fn bag(connection: &Connection, bag_id: &str) -> Result<Option<(String, String, 
 fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerError {
     let (state, fix) = match state {
         "prepared" => ("prepared", "dispense it first"),
-        "dispensed" => ("dispensed already", "a bag is dispensed once"),
+        "dispensed" => (
+            "dispensed already",
+            "a bag is dispensed once, so record its administration next",
+        ),
         "administered" => (
             "administered already",
             "a bag is given once; check the bag id",
@@ -165,38 +172,85 @@ fn ml(microlitres: u64) -> String {
     doseprep::ExactVolume::from_microlitres(microlitres).ml_decimal()
 }
 
-/// Whether `body` may be recorded after the events so far.
-pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
+/// The most containers one receipt may bring.
+pub const MAX_CONTAINERS: u32 = 10_000;
+
+/// Whether `body`, happening at `at`, may be recorded after the events so far.
+pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()> {
     match body {
-        Body::Receive { lot_id, .. } => {
+        Body::Receive {
+            lot_id, containers, ..
+        } => {
             if let Some((_, _, seq)) = lot(connection, lot_id)? {
                 return Err(LedgerError::LotAlreadyReceived {
                     lot_id: lot_id.clone(),
                     seq,
                 });
             }
+            if *containers == 0 || *containers > MAX_CONTAINERS {
+                return Err(LedgerError::TooManyContainers {
+                    lot_id: lot_id.clone(),
+                    containers: *containers,
+                    max: MAX_CONTAINERS,
+                });
+            }
             Ok(())
         }
-        Body::Thaw { lot_id, containers } => check_containers(
-            connection,
-            "thaw",
-            lot_id,
-            containers,
-            &[IN_STOCK],
-            |state| match state {
-                THAWED => "a container is thawed once; thaw another",
-                DESTROYED => "it was destroyed; thaw another",
-                _ => "it was returned; thaw another",
-            },
-        ),
+        Body::Thaw { lot_id, containers } => {
+            let expires_at: Option<String> = connection
+                .query_row(
+                    "SELECT expires_at FROM lot WHERE lot_id = ?1",
+                    [lot_id],
+                    |row| row.get(0),
+                )
+                .optional()?
+                .flatten();
+            if let Some(expires_at) = expires_at {
+                if instant("at", at)? > instant("expires_at", &expires_at)? {
+                    return Err(LedgerError::LotExpired {
+                        lot_id: lot_id.clone(),
+                        expires_at,
+                        at: at.to_owned(),
+                    });
+                }
+            }
+            check_containers(
+                connection,
+                "thaw",
+                lot_id,
+                containers,
+                &[IN_STOCK],
+                |state| match state {
+                    THAWED => "a container is thawed once; thaw another",
+                    DESTROYED => "it was destroyed; thaw another",
+                    _ => "it was returned; thaw another",
+                },
+            )
+        }
         Body::Prepare {
             bag_id,
             participant,
             visit,
             content,
             draws,
+            thawed_at,
+            din,
             ..
         } => {
+            if let Some(din) = din {
+                let other: Option<String> = connection
+                    .query_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
+                        row.get(0)
+                    })
+                    .optional()?;
+                if let Some(other) = other {
+                    return Err(LedgerError::DinInUse {
+                        bag_id: bag_id.clone(),
+                        din: din.clone(),
+                        other,
+                    });
+                }
+            }
             if let Some((_, _, _, seq)) = bag(connection, bag_id)? {
                 return Err(LedgerError::BagAlreadyRecorded {
                     bag_id: bag_id.clone(),
@@ -253,11 +307,38 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
                         _ => "it was returned; draw from another thawed container",
                     },
                 )?;
+                let container_thawed_at: Option<String> = connection
+                    .query_row(
+                        "SELECT thawed_at FROM container WHERE lot_id = ?1 AND number = ?2",
+                        params![draw.lot_id, draw.container],
+                        |row| row.get(0),
+                    )
+                    .optional()?
+                    .flatten();
+                if let Some(container_thawed_at) = container_thawed_at {
+                    if instant("thawed_at", &container_thawed_at)?
+                        != instant("thawed_at", thawed_at)?
+                    {
+                        return Err(LedgerError::ThawTimeDiffers {
+                            bag_id: bag_id.clone(),
+                            lot_id: draw.lot_id.clone(),
+                            container: draw.container,
+                            container_thawed_at,
+                            bag_thawed_at: thawed_at.clone(),
+                        });
+                    }
+                }
                 let (_, yield_ul) = known_lot(connection, "prepare", &draw.lot_id)?;
                 let drawn = container(connection, &draw.lot_id, draw.container)?
                     .map_or(0, |(_, drawn)| drawn);
                 let total = drawn.saturating_add(draw.volume_ul);
-                if draw.volume_ul == 0 || total > yield_ul {
+                if draw.volume_ul == 0 {
+                    return Err(LedgerError::DrawsDisagree {
+                        bag_id: bag_id.clone(),
+                        reason: format!("draw 0 mL from container {}", draw.container),
+                    });
+                }
+                if total > yield_ul {
                     return Err(LedgerError::OverDrawn {
                         lot_id: draw.lot_id.clone(),
                         container: draw.container,
@@ -299,20 +380,24 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
                     ended_at: ended_at.clone(),
                 });
             }
-            match override_reason {
-                Some(reason) => crate::event::check_text(
+            let late = ended > instant("infuse_by", &infuse_by)?;
+            match (override_reason, late) {
+                (Some(reason), true) => crate::event::check_text(
                     "override_reason",
                     reason,
                     "say why the bag was given after its infuse-by time",
                 ),
-                None if ended > instant("infuse_by", &infuse_by)? => {
-                    Err(LedgerError::PastInfuseBy {
-                        bag_id: bag_id.clone(),
-                        ended_at: ended_at.clone(),
-                        infuse_by,
-                    })
-                }
-                None => Ok(()),
+                (Some(_), false) => Err(LedgerError::OverrideNotNeeded {
+                    bag_id: bag_id.clone(),
+                    ended_at: ended_at.clone(),
+                    infuse_by,
+                }),
+                (None, true) => Err(LedgerError::PastInfuseBy {
+                    bag_id: bag_id.clone(),
+                    ended_at: ended_at.clone(),
+                    infuse_by,
+                }),
+                (None, false) => Ok(()),
             }
         }
         Body::DestroyContainers {
@@ -328,8 +413,8 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
                 containers,
                 &[IN_STOCK, THAWED],
                 |state| match state {
-                    DESTROYED => "it was destroyed already",
-                    _ => "it was returned; it is no longer here",
+                    DESTROYED => "it was destroyed already, so record nothing more for it",
+                    _ => "it was returned and is not here, so check the container number",
                 },
             )
         }
@@ -345,8 +430,8 @@ pub(crate) fn check(connection: &Connection, body: &Body) -> Result<()> {
             &[IN_STOCK],
             |state| match state {
                 THAWED => "a thawed container cannot be returned; destroy what is left",
-                DESTROYED => "it was destroyed",
-                _ => "it was returned already",
+                DESTROYED => "it was destroyed, so check the container number",
+                _ => "it was returned already, so check the container number",
             },
         ),
         Body::Count { lot_id, .. } => known_lot(connection, "count", lot_id).map(|_| ()),
@@ -361,8 +446,7 @@ fn set_containers(
     seq: i64,
 ) -> Result<()> {
     let mut statement = connection.prepare_cached(
-        "UPDATE container SET state = ?1, last_seq = ?2, \
-         was_thawed = was_thawed OR ?1 = 'thawed' WHERE lot_id = ?3 AND number = ?4",
+        "UPDATE container SET state = ?1, last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
     )?;
     for number in containers {
         statement.execute(params![state, seq, lot_id, number])?;
@@ -378,8 +462,8 @@ fn set_bag(connection: &Connection, bag_id: &str, state: &str, seq: i64) -> Resu
     Ok(())
 }
 
-/// Apply event `seq` (already checked, already inserted) to the state.
-pub(crate) fn apply(connection: &Connection, seq: i64, body: &Body) -> Result<()> {
+/// Apply event `seq`, at `at` (already checked, already inserted), to the state.
+pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) -> Result<()> {
     match body {
         Body::Receive {
             lot_id,
@@ -401,20 +485,27 @@ pub(crate) fn apply(connection: &Connection, seq: i64, body: &Body) -> Result<()
             }
         }
         Body::Thaw { lot_id, containers } => {
-            set_containers(connection, lot_id, containers, THAWED, seq)?
+            let mut statement = connection.prepare_cached(
+                "UPDATE container SET state = 'thawed', was_thawed = 1, thawed_at = ?1, \
+                 last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
+            )?;
+            for number in containers {
+                statement.execute(params![at, seq, lot_id, number])?;
+            }
         }
         Body::Prepare {
             bag_id,
             participant,
             visit,
             infuse_by,
+            din,
             draws,
             ..
         } => {
             connection.execute(
-                "INSERT INTO bag (bag_id, participant, visit, state, infuse_by, prepared_seq, last_seq) \
-                 VALUES (?1, ?2, ?3, 'prepared', ?4, ?5, ?5)",
-                params![bag_id, participant, visit, infuse_by, seq],
+                "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq) \
+                 VALUES (?1, ?2, ?3, ?4, 'prepared', ?5, ?6, ?6)",
+                params![bag_id, participant, visit, din, infuse_by, seq],
             )?;
             for draw in draws {
                 connection.execute(
@@ -458,8 +549,8 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
     let mut rows = Vec::new();
     for query in [
         "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
-        "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || last_seq FROM container ORDER BY lot_id, number",
-        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
+        "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
+        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
     ] {
         let mut statement = connection.prepare(query)?;

@@ -45,8 +45,56 @@ fn problem(seq: Option<i64>, reason: String) -> Verification {
     }
 }
 
-/// Verify the ledger on `connection`.
+/// Verify the ledger on `connection`, in one read transaction: a writer
+/// committing meanwhile is not seen half-way.
 pub fn verify(connection: &Connection) -> Result<Verification> {
+    let snapshot = connection.unchecked_transaction()?;
+    let verification = walk(&snapshot)?;
+    snapshot.rollback()?;
+    Ok(verification)
+}
+
+/// Why a stored hash does not match: the event was renumbered (an event
+/// inserted or deleted before it), or changed.
+fn mismatch(event: &Event) -> (i64, String) {
+    let seq = event.seq;
+    let hash_as = |number: i64| {
+        Event::hash_of(
+            number,
+            &event.kind,
+            &event.at,
+            &event.initials,
+            event.comment.as_deref(),
+            &event.body,
+            &event.prev_hash,
+        ) == event.hash
+    };
+    if hash_as(seq - 1) {
+        (
+            seq - 1,
+            format!(
+                "event {} was inserted or moved behind the ledger's back: the event after it was recorded as event {} (the events from there were renumbered)",
+                seq - 1,
+                seq - 1
+            ),
+        )
+    } else if hash_as(seq + 1) {
+        (
+            seq,
+            format!(
+                "event {seq} was deleted or moved: the event now numbered {seq} was recorded as event {} (the events after it were renumbered)",
+                seq + 1
+            ),
+        )
+    } else {
+        (
+            seq,
+            format!("event {seq} was changed after it was recorded: its hash does not match its contents"),
+        )
+    }
+}
+
+fn walk(connection: &Connection) -> Result<Verification> {
     let replay = schema::open_in_memory()?;
     let mut statement =
         connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
@@ -63,16 +111,16 @@ pub fn verify(connection: &Connection) -> Result<Verification> {
             ));
         }
         if !event.hash_matches() {
-            return Ok(problem(
-                Some(seq),
-                format!("event {seq} was changed after it was recorded: its hash does not match its contents"),
-            ));
+            let (at, reason) = mismatch(&event);
+            return Ok(problem(Some(at), reason));
         }
         if event.prev_hash != previous {
+            // Its own hash holds, so the link it stores is the one it was
+            // recorded with: the event before it is not the one it followed.
             return Ok(problem(
-                Some(seq),
+                Some(seq - 1),
                 format!(
-                    "event {seq} does not follow event {}: it was inserted or moved, or event {} was rewritten",
+                    "event {} was changed and its hash recomputed: event {seq} links to the hash event {} had when it was recorded",
                     seq - 1,
                     seq - 1
                 ),
@@ -87,7 +135,7 @@ pub fn verify(connection: &Connection) -> Result<Verification> {
                 ),
             ));
         };
-        if let Err(error) = state::check(&replay, &body) {
+        if let Err(error) = state::check(&replay, &event.at, &body) {
             return Ok(problem(
                 Some(seq),
                 format!(
@@ -108,7 +156,7 @@ pub fn verify(connection: &Connection) -> Result<Verification> {
                 event.hash
             ],
         )?;
-        state::apply(&replay, seq, &body)?;
+        state::apply(&replay, seq, &event.at, &body)?;
         previous = event.hash;
         expected += 1;
     }
@@ -129,6 +177,15 @@ pub fn verify(connection: &Connection) -> Result<Verification> {
             return Ok(problem(
                 Some(last + 1),
                 format!("event {} is missing: the events after {last} were deleted (the head names event {seq})", last + 1),
+            ));
+        }
+        Some((seq, _)) if seq < last => {
+            return Ok(problem(
+                Some(seq + 1),
+                format!(
+                    "event {} was added behind the ledger's back: the chain's head names event {seq}, the last is {last}",
+                    seq + 1
+                ),
             ));
         }
         Some((seq, hash)) if seq != last || hash != previous => {

@@ -26,8 +26,8 @@ fn entry(text: &str) -> Entry {
     Entry::new(at(text), "MH", None).unwrap()
 }
 
-fn lot(containers: u32) -> Lot {
-    Lot::new(LotSpec {
+fn lot_spec(containers: u32) -> LotSpec {
+    LotSpec {
         lot_id: "UC-0042".into(),
         viable_cells_per_ml: CellConcentration::parse("c", "12.5 million cells/mL").unwrap(),
         viability: 0.93,
@@ -36,8 +36,11 @@ fn lot(containers: u32) -> Lot {
         containers,
         dmso_fraction: Some(0.05),
         expires_at: None,
-    })
-    .unwrap()
+    }
+}
+
+fn lot(containers: u32) -> Lot {
+    Lot::new(lot_spec(containers)).unwrap()
 }
 
 /// A file in this test's own directory under target/.
@@ -56,7 +59,7 @@ fn record(participant: &str, weight: &str, arm: &str, bag: u64) -> PreparationRe
         weight,
         arm,
         "month-0",
-        at("2026-11-25T09:00:00-05:00"),
+        at("2026-11-25T08:30:00-05:00"),
     )
     .unwrap()
     .with_bag_id(BagId::from_random(bag));
@@ -81,6 +84,98 @@ fn started() -> Ledger {
         .thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
         .unwrap();
     ledger
+}
+
+/// Plan `orders` (participant, arm, kg, infusion time) with `lot` and
+/// record the day; the records and the event numbers.
+fn record_a_day(
+    ledger: &mut Ledger,
+    lot: &Lot,
+    orders: &[(&str, &str, &str, &str)],
+) -> (Vec<PreparationRecord>, Result<Vec<i64>, LedgerError>) {
+    let protocol = Protocol::care_ssc();
+    let day_orders: Vec<DayOrder> = orders
+        .iter()
+        .map(|(p, _, kg, time)| {
+            DayOrder::new(
+                p,
+                "month-0",
+                BodyWeight::from_kg(kg.parse().unwrap()).unwrap(),
+                at(time),
+            )
+            .unwrap()
+        })
+        .collect();
+    let list_text: String = orders
+        .iter()
+        .map(|(p, arm, _, _)| format!("{p},{arm}\n"))
+        .collect();
+    let list = Randomization::from_csv_str(&format!("participant,arm\n{list_text}")).unwrap();
+    // A new seed each day: bag ids differ from day to day.
+    static DAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(11);
+    let mut seed = DAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let plan = plan_day(
+        &protocol,
+        &day_orders,
+        std::slice::from_ref(lot),
+        &list,
+        &mut || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed
+        },
+    )
+    .unwrap();
+    let records: Vec<PreparationRecord> = plan
+        .bags
+        .iter()
+        .map(|bag| {
+            let bag = bag.as_ref().unwrap();
+            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
+                .unwrap()
+        })
+        .collect();
+    let numbers = ledger.record_day(&plan.thaws, &records, "MH", None);
+    (records, numbers)
+}
+
+#[test]
+fn the_second_day_thaws_the_containers_in_stock() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    let day_one = [
+        ("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00"),
+        ("CARE-002", "A", "80", "2026-11-25T09:00:00-05:00"),
+    ];
+    // 6.4 + 6.4 = 12.8 mL: #1 and #2.
+    let (_, numbers) = record_a_day(&mut ledger, &lot(12), &day_one);
+    assert_eq!(numbers.unwrap(), vec![2, 3, 4]);
+    assert_eq!(
+        ledger.in_stock("UC-0042").unwrap(),
+        (3..=12).collect::<Vec<u32>>()
+    );
+    let day_two = [("CARE-003", "A", "72.4", "2026-11-26T09:00:00-05:00")];
+    // Planned with the lot as the file gives it (containers 1 to 12), the
+    // day would thaw #1 again: refused.
+    let (_, refused) = record_a_day(&mut ledger, &lot(12), &day_two);
+    assert_eq!(refused.unwrap_err().code(), "container_state");
+    // Planned with the ledger's stock, it thaws #3, and the record, the pick
+    // list and the ledger all say #3.
+    let stock = lot(12)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    let (records, numbers) = record_a_day(&mut ledger, &stock, &day_two);
+    assert_eq!(numbers.unwrap(), vec![5, 6]);
+    assert_eq!(records[0].preparation.draws[0].container, 3);
+    let chain = ledger
+        .chain_of_identity(&records[0].preparation.bag_id.unwrap().as_text())
+        .unwrap();
+    assert_eq!(
+        (chain.draws[0].container, chain.draws[0].thaw_seq),
+        (3, Some(5))
+    );
+    assert!(ledger.verify().unwrap().ok());
 }
 
 #[test]
@@ -205,14 +300,14 @@ fn what_may_not_happen_is_refused_with_its_code() {
         .unwrap();
     let second = record("CARE-013", "64 kg", "A", 2);
     let over = ledger
-        .prepare(&second, Some(vec![draw(1, "5 mL")]), &later)
+        .prepare(&second, Some(vec![draw(1, "5.1 mL")]), &later)
         .unwrap_err();
     assert_eq!(
         over.to_string(),
-        "prepare: drawing 5 mL from container 1 of lot \"UC-0042\" would take 10.8 mL of the 10 mL it yields; draw from another thawed container"
+        "prepare: drawing 5.1 mL from container 1 of lot \"UC-0042\" would take 10.9 mL of the 10 mL it yields; draw from another thawed container"
     );
     assert_eq!(
-        code(ledger.prepare(&second, Some(vec![draw(2, "5 mL")]), &later)),
+        code(ledger.prepare(&second, Some(vec![draw(2, "5.1 mL")]), &later)),
         Some("container_state")
     );
     assert_eq!(
@@ -229,11 +324,11 @@ fn what_may_not_happen_is_refused_with_its_code() {
         Some("placebo_draws")
     );
     ledger.prepare(&placebo, None, &later).unwrap();
-    // Administration: its own participant, once, by the infuse-by time (12:00).
+    // Administration: its own participant, once, by the infuse-by time (thawed 08:30 + 3 h = 11:30).
     let id = bag.preparation.bag_id.unwrap().as_text();
     let (start, end) = (
-        at("2026-11-25T11:20:00-05:00"),
-        at("2026-11-25T11:50:00-05:00"),
+        at("2026-11-25T11:00:00-05:00"),
+        at("2026-11-25T11:25:00-05:00"),
     );
     let give = |ledger: &mut Ledger, who: &str, end: &jiff::ZonedDateTime, reason: Option<&str>| {
         ledger.administer(
@@ -242,14 +337,14 @@ fn what_may_not_happen_is_refused_with_its_code() {
             &start,
             end,
             reason,
-            &entry("2026-11-25T11:50:00-05:00"),
+            &entry("2026-11-25T11:25:00-05:00"),
         )
     };
     assert_eq!(
         code(give(&mut ledger, "CARE-013", &end, None)),
         Some("wrong_participant")
     );
-    let late = at("2026-11-25T12:10:00-05:00");
+    let late = at("2026-11-25T11:40:00-05:00");
     assert_eq!(
         code(give(&mut ledger, "CARE-012", &late, None)),
         Some("past_infuse_by")
@@ -258,7 +353,7 @@ fn what_may_not_happen_is_refused_with_its_code() {
         code(give(
             &mut ledger,
             "CARE-012",
-            &at("2026-11-25T11:00:00-05:00"),
+            &at("2026-11-25T10:50:00-05:00"),
             None
         )),
         Some("ends_before_start")
@@ -291,11 +386,107 @@ fn what_may_not_happen_is_refused_with_its_code() {
     assert!(ledger.verify().unwrap().ok());
 }
 
+#[test]
+fn times_expiry_and_dins_are_checked() {
+    let mut ledger = started(); // #1 thawed at 08:30
+    let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
+    // A bag whose record says its cells were thawed at 09:00 cannot draw
+    // from a container thawed at 08:30.
+    let order = Order::with_weight_text(
+        "CARE-020",
+        "72.4 kg",
+        "A",
+        "month-0",
+        at("2026-11-25T09:00:00-05:00"),
+    )
+    .unwrap()
+    .with_bag_id(BagId::from_random(20));
+    let stale = PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12)).unwrap();
+    let later = entry("2026-11-25T09:10:00-05:00");
+    assert_eq!(
+        code(ledger.prepare(&stale, Some(vec![draw(1, "5.8 mL")]), &later)),
+        Some("thaw_time_differs")
+    );
+    // An infusion on time takes no override reason.
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    ledger
+        .prepare(&bag, Some(vec![draw(1, "5.8 mL")]), &later)
+        .unwrap();
+    let id = bag.preparation.bag_id.unwrap().as_text();
+    let (start, end) = (
+        at("2026-11-25T10:00:00-05:00"),
+        at("2026-11-25T10:30:00-05:00"),
+    );
+    assert_eq!(
+        code(ledger.administer(&id, "CARE-012", &start, &end, Some("just in case"), &later)),
+        Some("override_not_needed")
+    );
+    // A lot past its expiry is not thawed.
+    let expiring = Lot::new(LotSpec {
+        lot_id: "UC-0050".into(),
+        expires_at: Some(at("2026-11-25T08:00:00-05:00")),
+        ..lot_spec(2)
+    })
+    .unwrap();
+    ledger.receive(&expiring, &later).unwrap();
+    assert_eq!(
+        code(ledger.thaw("UC-0050", &[1], &later)),
+        Some("lot_expired")
+    );
+    // More containers than a lot has are refused.
+    assert_eq!(
+        code(
+            ledger.receive(
+                &Lot::new(LotSpec {
+                    lot_id: "BIG".into(),
+                    ..lot_spec(10_001)
+                })
+                .unwrap(),
+                &later
+            )
+        ),
+        Some("too_many_containers")
+    );
+    // Two bags whose ids give the same ISBT 128 DIN (same value mod 10^6).
+    let isbt = Protocol::from_toml(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/protocols/care-ssc-isbt128.toml"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let with_id = |participant: &str, id: u64| {
+        let order = Order::with_weight_text(
+            participant,
+            "72.4 kg",
+            "C",
+            "month-0",
+            at("2026-11-25T08:30:00-05:00"),
+        )
+        .unwrap()
+        .with_bag_id(BagId::from_random(id));
+        PreparationRecord::prepare(&isbt, &order, &lot(12)).unwrap()
+    };
+    ledger
+        .prepare(&with_id("CARE-030", 123_456), None, &later)
+        .unwrap();
+    assert_eq!(
+        code(ledger.prepare(&with_id("CARE-031", 123_456 + 1_000_000), None, &later)),
+        Some("din_in_use")
+    );
+    ledger
+        .prepare(&with_id("CARE-031", 123_457), None, &later)
+        .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Model {
     InStock,
     Thawed,
-    Destroyed,
+    DestroyedFromStock,
+    DestroyedAfterThaw,
     Returned,
 }
 
@@ -319,9 +510,10 @@ fn step() -> impl Strategy<Value = Step> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// Against a model kept here: an event is accepted exactly when the
-    /// model allows it, the balance is what the model counts, reconcile
-    /// reports the difference, and the chain verifies.
+    /// Against a model of each container kept here: an event is accepted
+    /// exactly when the model allows it, every figure of the balance is what
+    /// the model counts, reconcile reports the difference, and the chain
+    /// verifies.
     #[test]
     fn the_balance_is_the_sum_of_the_events(steps in proptest::collection::vec(step(), 1..25)) {
         let mut ledger = Ledger::open_in_memory().unwrap();
@@ -329,13 +521,10 @@ proptest! {
         let mut model = [Model::InStock; 6];
         let when = entry("2026-11-25T08:00:00-05:00");
         for step in steps {
-            let (result, allowed, number, next) = match step {
-                Step::Thaw(n) => (ledger.thaw("UC-0042", &[n], &when), &[Model::InStock][..], n, Model::Thawed),
-                Step::Destroy(n) => (
-                    ledger.destroy_containers("UC-0042", &[n], "expired", &when),
-                    &[Model::InStock, Model::Thawed][..], n, Model::Destroyed,
-                ),
-                Step::Return(n) => (ledger.return_containers("UC-0042", &[n], &when), &[Model::InStock][..], n, Model::Returned),
+            let (result, number) = match step {
+                Step::Thaw(n) => (ledger.thaw("UC-0042", &[n], &when), n),
+                Step::Destroy(n) => (ledger.destroy_containers("UC-0042", &[n], "expired", &when), n),
+                Step::Return(n) => (ledger.return_containers("UC-0042", &[n], &when), n),
                 Step::Count(counted) => {
                     let on_hand = model.iter().filter(|m| **m == Model::InStock).count() as i64;
                     let reconciliation = ledger.reconcile("UC-0042", counted, &when).unwrap();
@@ -343,21 +532,27 @@ proptest! {
                     continue;
                 }
             };
-            let slot = model.get_mut(number as usize - 1);
-            let ok = slot.as_ref().is_some_and(|m| allowed.contains(m));
-            prop_assert_eq!(result.is_ok(), ok, "{:?}", result);
-            if ok {
-                if let Some(slot) = slot {
-                    *slot = next;
-                }
+            let current = model.get(number as usize - 1).copied();
+            let next = match (&step, current) {
+                (Step::Thaw(_), Some(Model::InStock)) => Some(Model::Thawed),
+                (Step::Destroy(_), Some(Model::InStock)) => Some(Model::DestroyedFromStock),
+                (Step::Destroy(_), Some(Model::Thawed)) => Some(Model::DestroyedAfterThaw),
+                (Step::Return(_), Some(Model::InStock)) => Some(Model::Returned),
+                _ => None,
+            };
+            prop_assert_eq!(result.is_ok(), next.is_some(), "{:?} on {:?}: {:?}", step, current, result);
+            if let (Some(next), Some(slot)) = (next, model.get_mut(number as usize - 1)) {
+                *slot = next;
             }
         }
         let balance = ledger.balance("UC-0042").unwrap();
         let count = |state: Model| model.iter().filter(|m| **m == state).count() as u32;
-        prop_assert_eq!(balance.on_hand, count(Model::InStock));
-        prop_assert_eq!(balance.returned, count(Model::Returned));
-        prop_assert_eq!(balance.thawed + balance.destroyed, count(Model::Thawed) + count(Model::Destroyed));
         prop_assert_eq!(balance.received, 6);
+        prop_assert_eq!(balance.on_hand, count(Model::InStock));
+        prop_assert_eq!(balance.thawed, count(Model::Thawed) + count(Model::DestroyedAfterThaw));
+        prop_assert_eq!(balance.destroyed, count(Model::DestroyedFromStock));
+        prop_assert_eq!(balance.destroyed_after_thaw, count(Model::DestroyedAfterThaw));
+        prop_assert_eq!(balance.returned, count(Model::Returned));
         prop_assert!(ledger.verify().unwrap().ok());
     }
 }
@@ -399,7 +594,7 @@ fn exports_read_as_worked_by_hand() {
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,prepare,CARE-012,{id},72.4 million cells (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
+        format!("3,2026-11-25T09:00:00-05:00,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(

@@ -1,27 +1,28 @@
 //! Barcodes as modules, ready to draw as rectangles in a PDF or an SVG:
 //! Code 128 (set B) with `barcoders`, Data Matrix ECC 200 with `datamatrix`.
 //!
-//! Sizes, chosen for a hospital scanner at a 100 × 60 mm label:
-//! * Code 128: X-dimension 0.33 mm (13 mil), bars 7 mm high, a quiet zone of
-//!   10 modules (3.3 mm) each side.
-//! * Data Matrix: modules of 0.5 mm on the label and 0.6 mm on the
-//!   worksheet, a quiet zone of 2 modules all round (ISO/IEC 16022 asks for
-//!   one).
+//! Sizes are whole printer dots on the label printers pharmacies use, so
+//! no bar is rounded thinner than its neighbour: 0.254 mm (10 mil) is 2 dots
+//! at 203 dpi and 3 at 300 dpi.
+//! * Code 128: X-dimension 0.254 mm, bars 7 mm high, a quiet zone of 10
+//!   modules (2.54 mm) each side.
+//! * Data Matrix: modules of 0.508 mm (4 dots at 203 dpi, 6 at 300), a quiet
+//!   zone of 2 modules all round (ISO/IEC 16022 asks for one).
 
 use datamatrix::{DataMatrix, SymbolList};
 
 use crate::PrintError;
 
-/// Code 128 X-dimension in mm.
-pub const CODE128_MODULE_MM: f32 = 0.33;
+/// Code 128 X-dimension in mm (10 mil).
+pub const CODE128_MODULE_MM: f32 = 0.254;
 /// Code 128 bar height in mm.
 pub const CODE128_HEIGHT_MM: f32 = 7.0;
 /// Code 128 quiet zone, in modules, each side.
 pub const CODE128_QUIET_MODULES: usize = 10;
-/// Data Matrix module on a label, mm.
-pub const DATAMATRIX_LABEL_MODULE_MM: f32 = 0.5;
-/// Data Matrix module on a worksheet, mm.
-pub const DATAMATRIX_SHEET_MODULE_MM: f32 = 0.6;
+/// Data Matrix module on a label, mm (20 mil).
+pub const DATAMATRIX_LABEL_MODULE_MM: f32 = 0.508;
+/// Data Matrix module on a worksheet, mm (20 mil).
+pub const DATAMATRIX_SHEET_MODULE_MM: f32 = 0.508;
 /// Data Matrix quiet zone, in modules, all round.
 pub const DATAMATRIX_QUIET_MODULES: usize = 2;
 

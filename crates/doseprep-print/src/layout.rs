@@ -119,9 +119,10 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
         text_right_mm = x_mm - GAP_MM;
     }
     // The quiet zone of the linear codes is part of their space: text may
-    // not run into it, and the codes must fit across.
+    // not run into it, and the codes must fit across from the margin.
     for code in &linear {
-        let needed = (code.code.modules.len() + 2 * CODE128_QUIET_MODULES) as f32 * code.module_mm;
+        let needed = MARGIN_MM
+            + (code.code.modules.len() + 2 * CODE128_QUIET_MODULES) as f32 * code.module_mm;
         if needed > width_mm {
             return Err(PrintError::BarcodeTooWide {
                 text: code.text.clone(),

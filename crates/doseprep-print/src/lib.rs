@@ -140,7 +140,12 @@ pub fn labels_html(labels: &[LabelFacts]) -> Result<String, PrintError> {
         .iter()
         .map(layout::label)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(html::render(&pages, "Bag labels", "en"))
+    // The page's language is the protocol's first label language.
+    let language = labels
+        .first()
+        .and_then(|label| label.languages.first())
+        .map_or("en", String::as_str);
+    Ok(html::render(&pages, "Bag labels", language))
 }
 
 fn worksheet_pages(record: &PreparationRecord) -> Result<Vec<layout::Page>, PrintError> {

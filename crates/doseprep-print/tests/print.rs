@@ -26,22 +26,26 @@ fn lot() -> Lot {
     .unwrap()
 }
 
-fn order(arm: &str, weight_kg: f64, bag_id: BagId) -> Order {
+fn order(arm: &str, visit: &str, weight_kg: f64, bag_id: BagId) -> Order {
     let thawed = parse_time("thawed_at", "2026-11-25T09:00:00-05:00").unwrap();
-    Order::with_weight_text(
-        "CARE-012",
-        &format!("{weight_kg} kg"),
-        arm,
-        "month-0",
-        thawed,
-    )
-    .unwrap()
-    .with_bag_id(bag_id)
+    Order::with_weight_text("CARE-012", &format!("{weight_kg} kg"), arm, visit, thawed)
+        .unwrap()
+        .with_bag_id(bag_id)
 }
 
 fn facts(protocol: &Protocol, arm: &str, weight_kg: f64, bag_id: &str) -> LabelFacts {
+    facts_at(protocol, arm, "month-0", weight_kg, bag_id)
+}
+
+fn facts_at(
+    protocol: &Protocol,
+    arm: &str,
+    visit: &str,
+    weight_kg: f64,
+    bag_id: &str,
+) -> LabelFacts {
     let bag_id = BagId::parse(bag_id).unwrap();
-    let prep = prepare(protocol, &order(arm, weight_kg, bag_id), &lot()).unwrap();
+    let prep = prepare(protocol, &order(arm, visit, weight_kg, bag_id), &lot()).unwrap();
     LabelFacts::new(protocol, &prep)
 }
 
@@ -55,14 +59,21 @@ fn protocol_with_label(label: &str) -> Protocol {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Arm A (active) and arm C (placebo) at month 0 print the same PDF and
-    /// HTML bytes for the same participant, weight and bag id.
+    /// An active bag and its placebo twin (A and C at month 0, A and B at
+    /// month 3) print the same PDF and HTML bytes for the same participant,
+    /// weight and bag id, with and without ISBT 128 codes.
     #[test]
-    fn twins_print_the_same_bytes(tenths in 300u32..2500) {
-        let protocol = Protocol::care_ssc();
+    fn twins_print_the_same_bytes(tenths in 300u32..2500, month_3 in any::<bool>(), isbt in any::<bool>(), id in any::<u64>()) {
+        let protocol = if isbt {
+            Protocol::from_toml(include_str!("../../../tests/vectors/protocols/care-ssc-isbt128.toml")).unwrap()
+        } else {
+            Protocol::care_ssc()
+        };
         let weight = f64::from(tenths) / 10.0;
-        let active = facts(&protocol, "A", weight, "014D2PF2DBA");
-        let placebo = facts(&protocol, "C", weight, "014D2PF2DBA");
+        let bag_id = BagId::from_random(id).as_text();
+        let (visit, placebo_arm) = if month_3 { ("month-3", "B") } else { ("month-0", "C") };
+        let active = facts_at(&protocol, "A", visit, weight, &bag_id);
+        let placebo = facts_at(&protocol, placebo_arm, visit, weight, &bag_id);
         let (active, placebo) = ([active], [placebo]);
         prop_assert_eq!(labels_pdf(&active).unwrap(), labels_pdf(&placebo).unwrap());
         prop_assert_eq!(labels_html(&active).unwrap(), labels_html(&placebo).unwrap());
@@ -99,19 +110,19 @@ fn the_same_bags_print_the_same_bytes_twice() {
 #[test]
 fn a_narrow_label_is_refused_with_the_width_it_needs() {
     // Code 128 of an 11-symbol bag id: 156 modules + 2 × 10 quiet = 176
-    // modules of 0.33 mm = 58.08 mm.
-    let protocol = protocol_with_label("[label]\nwidth_mm = 50\nheight_mm = 60\n");
+    // modules of 0.254 mm = 44.704 mm, from the 3 mm margin: 47.704 mm.
+    let protocol = protocol_with_label("[label]\nwidth_mm = 45\nheight_mm = 60\n");
     let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBA")]).unwrap_err();
     assert_eq!(
         error,
         PrintError::BarcodeTooWide {
             text: "014D2PF2DBA".into(),
-            width_mm: 50.0,
-            needed_mm: 176.0 * 0.33,
+            width_mm: 45.0,
+            needed_mm: 3.0 + 176.0 * 0.254,
         }
     );
     assert_eq!(error.parts().field.as_deref(), Some("label.width_mm"));
-    assert_eq!(error.parts().limit.as_deref(), Some("at least 58.1 mm"));
+    assert_eq!(error.parts().limit.as_deref(), Some("at least 47.7 mm"));
     // Without a bag id there is no barcode: the same label prints.
     let thawed = parse_time("thawed_at", "2026-11-25T09:00:00-05:00").unwrap();
     let plain = Order::with_weight_text("CARE-012", "72.4 kg", "A", "month-0", thawed).unwrap();

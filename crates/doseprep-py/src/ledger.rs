@@ -97,12 +97,16 @@ impl LedgerVerification {
     fn __repr__(&self) -> String {
         match &self.problem {
             None => format!(
-                "LedgerVerification(ok, events={}, head={:?})",
-                self.events, self.head
+                "LedgerVerification(ok, events={}, head={})",
+                self.events,
+                self.head
+                    .as_deref()
+                    .map_or("None".to_owned(), |h| format!("{h:?}"))
             ),
             Some(problem) => format!(
-                "LedgerVerification(problem_seq={:?}, problem={problem:?})",
+                "LedgerVerification(problem_seq={}, problem={problem:?})",
                 self.problem_seq
+                    .map_or("None".to_owned(), |seq| seq.to_string())
             ),
         }
     }
@@ -364,11 +368,19 @@ impl Ledger {
         &self,
         py: Python<'_>,
         lot_id: &str,
-        counted: u32,
+        counted: i64,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<Reconciliation> {
+        let counted = u32::try_from(counted).map_err(|_| {
+            crate::errors::to_py_err(core::DoseError::InvalidInput {
+                field: "counted".to_owned(),
+                reason: format!(
+                    "counted {counted} is not a count of containers from 0; count the containers on hand"
+                ),
+            })
+        })?;
         let entry = entry(&at, initials, comment)?;
         let r = self.with(py, |l| l.reconcile(lot_id, counted, &entry))?;
         Ok(Reconciliation {
@@ -378,6 +390,12 @@ impl Ledger {
             difference: r.difference,
             seq: r.seq,
         })
+    }
+
+    /// The numbers of a lot's containers in stock, lowest first: plan a
+    /// day with `lot.with_container_numbers(ledger.in_stock(lot.lot_id))`.
+    fn in_stock(&self, py: Python<'_>, lot_id: &str) -> PyResult<Vec<u32>> {
+        self.with(py, |l| l.in_stock(lot_id))
     }
 
     /// The lots received, in order of receipt.

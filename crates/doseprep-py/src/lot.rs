@@ -114,6 +114,23 @@ impl Lot {
     fn extractable_volume_ml(&self) -> Option<f64> {
         self.inner.extractable_volume().map(core::ExactVolume::ml)
     }
+    /// The same lot with its containers on hand numbered as given (their
+    /// numbers in the lot as received, e.g. `ledger.in_stock(lot_id)`), so a
+    /// day's plan names containers by the numbers on them.
+    fn with_container_numbers(&self, numbers: Vec<u32>) -> PyResult<Lot> {
+        (*self.inner)
+            .clone()
+            .with_container_numbers(numbers)
+            .map(Lot::from)
+            .py()
+    }
+
+    /// The numbers of the containers on hand, where they were given.
+    #[getter]
+    fn container_numbers(&self) -> Option<Vec<u32>> {
+        self.inner.container_numbers().map(<[u32]>::to_vec)
+    }
+
     #[getter]
     fn containers(&self) -> u32 {
         self.inner.containers()

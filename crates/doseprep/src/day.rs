@@ -499,7 +499,10 @@ pub fn plan_day(
         }
         for (lot_index, containers) in physical_draws.into_iter().enumerate() {
             if let (false, Some(lot)) = (containers.is_empty(), lots.get(lot_index)) {
-                let mut containers = containers;
+                let mut containers: Vec<u32> = containers
+                    .into_iter()
+                    .map(|k| lot.container_number(k))
+                    .collect();
                 containers.sort_unstable();
                 containers.dedup();
                 thaws.push(ThawSession {
@@ -664,9 +667,9 @@ fn plan_bag(
                 thawed.extend(draws.iter().map(|(number, _)| *number));
                 preparation.draws = draws
                     .into_iter()
-                    .map(|(container, volume)| ContainerDraw {
+                    .map(|(k, volume)| ContainerDraw {
                         lot_id: lot.lot_id_shared().clone(),
-                        container,
+                        container: lot.container_number(k),
                         volume,
                     })
                     .collect();

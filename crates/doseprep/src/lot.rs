@@ -45,6 +45,9 @@ pub struct Lot {
     containers: u32,
     dmso_fraction: Option<Ratio>,
     expires_at: Option<ZonedDateTime>,
+    /// The numbers of the containers on hand, lowest first, where they are
+    /// not 1 to `containers` (a ledger's stock after earlier days).
+    container_numbers: Option<std::sync::Arc<[u32]>>,
 }
 
 /// A lot as written in a lot file or a record: quantities as text with
@@ -64,6 +67,8 @@ pub struct LotFile {
     dmso_fraction: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    container_numbers: Option<Vec<u32>>,
 }
 
 impl From<Lot> for LotFile {
@@ -77,6 +82,7 @@ impl From<Lot> for LotFile {
             containers: i64::from(lot.containers),
             dmso_fraction: lot.dmso_fraction.map(fraction::value),
             expires_at: lot.expires_at.as_ref().map(format_time),
+            container_numbers: lot.container_numbers.as_deref().map(<[u32]>::to_vec),
         }
     }
 }
@@ -84,7 +90,8 @@ impl From<Lot> for LotFile {
 impl TryFrom<LotFile> for Lot {
     type Error = DoseError;
     fn try_from(f: LotFile) -> Result<Lot> {
-        Lot::new(LotSpec {
+        let numbers = f.container_numbers;
+        let lot = Lot::new(LotSpec {
             viable_cells_per_ml: CellConcentration::parse(
                 "viable_cells_per_ml",
                 &f.viable_cells_per_ml,
@@ -102,7 +109,23 @@ impl TryFrom<LotFile> for Lot {
                 .transpose()?,
             viability: f.viability,
             lot_id: f.lot_id,
-        })
+        })?;
+        match numbers {
+            Some(numbers) => {
+                if u32::try_from(numbers.len()).ok() != Some(lot.containers) {
+                    return Err(DoseError::invalid_input(
+                        "container_numbers",
+                        format!(
+                            "{} container numbers for {} containers; give one number for each container on hand",
+                            numbers.len(),
+                            lot.containers
+                        ),
+                    ));
+                }
+                lot.with_container_numbers(numbers)
+            }
+            None => Ok(lot),
+        }
     }
 }
 
@@ -194,7 +217,66 @@ impl Lot {
             containers: spec.containers,
             dmso_fraction,
             expires_at: spec.expires_at,
+            container_numbers: None,
         })
+    }
+
+    /// The same lot with the containers on hand numbered as given (their
+    /// numbers in the lot as received, e.g. from a ledger's stock), so that
+    /// a day's plan names the containers by the numbers on them. The
+    /// numbers must be distinct and at least 1; their count becomes the
+    /// lot's count on hand.
+    pub fn with_container_numbers(mut self, numbers: Vec<u32>) -> Result<Lot> {
+        let mut numbers = numbers;
+        numbers.sort_unstable();
+        let count = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+        if numbers.is_empty() {
+            return Err(DoseError::invalid_input(
+                "container_numbers",
+                format!(
+                    "lot {} has no container on hand; receive more before planning with it",
+                    self.lot_id
+                ),
+            ));
+        }
+        if numbers.first() == Some(&0) || numbers.windows(2).any(|w| w.first() == w.get(1)) {
+            return Err(DoseError::invalid_input(
+                "container_numbers",
+                format!(
+                    "{numbers:?} are not distinct container numbers from 1; give each container's number once"
+                ),
+            ));
+        }
+        self.containers = count;
+        self.container_numbers = Some(numbers.into());
+        Ok(self)
+    }
+
+    /// The number on the `k`-th container on hand (from 1): `k` itself,
+    /// unless the lot was given its containers' numbers.
+    pub fn container_number(&self, k: u32) -> u32 {
+        match &self.container_numbers {
+            Some(numbers) => usize::try_from(k)
+                .ok()
+                .and_then(|k| k.checked_sub(1))
+                .and_then(|index| numbers.get(index))
+                .copied()
+                .unwrap_or(k),
+            None => k,
+        }
+    }
+
+    /// Whether a container of this number is on hand.
+    pub fn holds_container(&self, number: u32) -> bool {
+        match &self.container_numbers {
+            Some(numbers) => numbers.binary_search(&number).is_ok(),
+            None => (1..=self.containers).contains(&number),
+        }
+    }
+
+    /// The numbers of the containers on hand, where they were given.
+    pub fn container_numbers(&self) -> Option<&[u32]> {
+        self.container_numbers.as_deref()
     }
 
     /// A count of containers from a number as a user may give it: a whole

@@ -253,11 +253,14 @@ impl PreparationRecord {
                     self.lot.lot_id().to_owned(),
                 );
             }
-            if draw.container == 0 || draw.container > self.lot.containers() {
+            if !self.lot.holds_container(draw.container) {
                 note(
                     "container",
                     draw.container.to_string(),
-                    format!("1 to {}", self.lot.containers()),
+                    match self.lot.container_numbers() {
+                        Some(numbers) => format!("one of {numbers:?}"),
+                        None => format!("1 to {}", self.lot.containers()),
+                    },
                 );
             }
             if draw.volume > per_container {

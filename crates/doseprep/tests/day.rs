@@ -226,6 +226,74 @@ fn the_list_decides_the_arm() {
     .is_err());
 }
 
+#[test]
+fn a_lot_numbered_by_its_stock_plans_with_those_numbers() {
+    // Day 2 of a lot: #1 and #2 thawed yesterday, #5 destroyed; on hand
+    // #3, #4, #6. Two 6.4 mL draws (80 kg) take two 10 mL containers.
+    let protocol = Protocol::care_ssc();
+    let lot = lot(&json!({"lot_id": "L", "viable_cells_per_ml": 12.5e6, "viability": 0.93, "container_volume_ml": 10, "containers": 3, "dmso_fraction": 0.0}))
+        .unwrap()
+        .with_container_numbers(vec![6, 3, 4])
+        .unwrap();
+    assert_eq!(lot.container_numbers(), Some(&[3, 4, 6][..]));
+    let list = Randomization::from_csv_str(
+        "participant,arm
+P1,A
+P2,A
+",
+    )
+    .unwrap();
+    let at = parse_time("t", "2026-11-26T09:00:00-05:00").unwrap();
+    let orders: Vec<DayOrder> = ["P1", "P2"]
+        .iter()
+        .map(|p| {
+            DayOrder::new(p, "month-0", BodyWeight::from_kg(80.0).unwrap(), at.clone()).unwrap()
+        })
+        .collect();
+    let plan = plan_day(
+        &protocol,
+        &orders,
+        std::slice::from_ref(&lot),
+        &list,
+        &mut counter(2),
+    )
+    .unwrap();
+    assert_eq!(plan.thaws[0].containers, vec![3, 4]);
+    let first = plan.bags[0].as_ref().unwrap();
+    let second = plan.bags[1].as_ref().unwrap();
+    let draws = |bag: &doseprep::PlannedBag| {
+        bag.preparation
+            .draws
+            .iter()
+            .map(|d| (d.container, d.volume.to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(draws(first), vec![(3, "6.4 mL".to_owned())]);
+    assert_eq!(
+        draws(second),
+        vec![(3, "3.6 mL".to_owned()), (4, "2.8 mL".to_owned())]
+    );
+    assert!(
+        plan.pick_list().contains("thaw lot L  containers 3, 4"),
+        "{}",
+        plan.pick_list()
+    );
+    let record = doseprep::PreparationRecord::new(
+        &protocol,
+        &second.order,
+        &second.lot,
+        second.preparation.clone(),
+    )
+    .unwrap();
+    assert!(record.verify().unwrap().ok());
+    let back = doseprep::PreparationRecord::from_json(&record.to_json().unwrap()).unwrap();
+    assert_eq!(back.lot.container_numbers(), Some(&[3, 4, 6][..]));
+    // Numbers that are not a count of distinct containers are refused.
+    assert!(lot.clone().with_container_numbers(vec![]).is_err());
+    assert!(lot.clone().with_container_numbers(vec![2, 2]).is_err());
+    assert!(lot.with_container_numbers(vec![0, 1]).is_err());
+}
+
 /// A random day: 1-40 orders over a day, 1-3 lots with random stock.
 #[derive(Debug, Clone)]
 struct Day {

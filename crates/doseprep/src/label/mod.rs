@@ -70,6 +70,8 @@ pub struct LabelFacts {
     pub statements: Vec<String>,
     /// Label size in mm.
     pub size_mm: (f64, f64),
+    /// The label's languages, e.g. ["en", "fr"] (the first is the page's).
+    pub languages: Vec<String>,
     /// ISBT 128 codes, where the protocol gives a FIN and a bag has an id.
     pub isbt128: Option<Isbt128Codes>,
 }
@@ -113,6 +115,7 @@ impl LabelFacts {
             site: label.site.clone(),
             statements: label.statements.clone(),
             size_mm: (label.width_mm, label.height_mm),
+            languages: label.languages.clone(),
             isbt128,
         }
     }
@@ -158,7 +161,12 @@ impl LabelFacts {
             lines.push(format!("Site: {site}"));
         }
         if let Some(codes) = &self.isbt128 {
-            lines.push(format!("DIN: {} {}", codes.din, codes.check));
+            lines.push(format!(
+                "DIN: {} {}   Product: {}",
+                codes.din,
+                codes.check,
+                codes.product_data.trim_start_matches("=<")
+            ));
         }
         lines.extend(self.statements.iter().cloned());
         lines
