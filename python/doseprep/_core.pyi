@@ -374,6 +374,14 @@ class Preparation:
         """The text of the bag's label: byte-identical for an active bag and its matched placebo."""
     def summary(self) -> str:
         """One unblinded line: content, volumes, cells, rate, infuse-by time."""
+    def label_pdf(self) -> bytes:
+        """The label as a one-page PDF at the protocol's label size (blinded)."""
+    def label_html(self) -> str:
+        """The label as an HTML page for a browser to print (blinded)."""
+    def worksheet_pdf(self) -> bytes:
+        """The worksheet as an A4 PDF (unblinded: pharmacy only)."""
+    def worksheet_html(self) -> str:
+        """The worksheet as an HTML page (unblinded: pharmacy only)."""
     def worksheet(self) -> str:
         """The unblinded pharmacy worksheet: every step with its quantity."""
     def record(self) -> PreparationRecord:

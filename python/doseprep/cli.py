@@ -135,8 +135,8 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     if args.pdf:
         out = Path(args.pdf)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "label.pdf").write_bytes(dp.labels_pdf([prep]))
-        (out / "worksheet.pdf").write_bytes(dp.worksheets_pdf([prep]))
+        (out / "label.pdf").write_bytes(prep.label_pdf())
+        (out / "worksheet.pdf").write_bytes(prep.worksheet_pdf())
         print(f"written to {out}/: label.pdf, worksheet.pdf", file=sys.stderr)
     if args.json:
         print(prep.record().to_json())
@@ -265,8 +265,12 @@ def cmd_day(args: argparse.Namespace) -> int:
     planned = [bag for bag in plan.bags if isinstance(bag, dp.Preparation)]
     # Printed first, recorded next, written last: a day the ledger refuses
     # gets no labels, and a day recorded always has its labels.
-    labels_pdf = dp.labels_pdf(planned)
-    worksheets_pdf = dp.worksheets_pdf(planned)
+    pdfs = {}
+    if args.pdf:
+        pdfs = {
+            "labels.pdf": dp.labels_pdf(planned),
+            "worksheets.pdf": dp.worksheets_pdf(planned),
+        }
     recorded = ledger.record_day(plan, initials=args.initials) if ledger else []
     out = Path(args.out)
     bags_dir = out / "bags"
@@ -277,8 +281,8 @@ def cmd_day(args: argparse.Namespace) -> int:
     (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
     # In the order of the day's CSV: the ward's labels (blinded) and the
     # pharmacy's worksheets (unblinded).
-    (out / "labels.pdf").write_bytes(labels_pdf)
-    (out / "worksheets.pdf").write_bytes(worksheets_pdf)
+    for name, pdf in pdfs.items():
+        (out / name).write_bytes(pdf)
     for bag in planned:
         if bag.bag_id:
             # Crockford's check symbols *~$= are awkward in file names.
@@ -292,9 +296,8 @@ def cmd_day(args: argparse.Namespace) -> int:
     failed = sum(1 for row in rows if isinstance(row, dp.DoseError)) + sum(
         1 for bag in bags if isinstance(bag, dp.DoseError)
     )
-    print(
-        f"written to {out}/: pick-list.txt, summary.txt, day.csv, labels.pdf, worksheets.pdf, bags/"
-    )
+    written = ["pick-list.txt", "summary.txt", "day.csv", *pdfs, "bags/"]
+    print(f"written to {out}/: {', '.join(written)}")
     if recorded:
         print(f"recorded in the ledger: events {recorded[0]} to {recorded[-1]}")
     if failed:
@@ -433,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--lots", required=True, help="TOML of [[lot]] tables (or .json)")
     day.add_argument("--out", required=True, help="directory for the day's files")
     day.add_argument("--protocol", help="protocol TOML or JSON file (default: CARE-SSc)")
+    day.add_argument("--pdf", action="store_true", help="also write labels.pdf and worksheets.pdf")
     day.add_argument("--ledger", metavar="DB", help="record the planned day in this ledger")
     day.add_argument("--initials", help="who records the day in the ledger")
     day.set_defaults(run=cmd_day)

@@ -114,7 +114,7 @@ def _write_day(tmp_path: Path, case: dict[str, Any]) -> list[str]:
         "day", str(orders),
         "--randomization", str(tmp_path / "randomization.csv"),
         "--lots", str(tmp_path / "lots.toml"),
-        "--out", str(tmp_path / "day"),
+        "--out", str(tmp_path / "day"), "--pdf",
     ]  # fmt: skip
 
 

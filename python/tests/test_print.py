@@ -58,6 +58,11 @@ def test_a_label_prints_at_its_size_and_reads_back(
         assert barcodes(page) == {("DataMatrix", BAG_ID), ("Code128", BAG_ID)}
     # Every word of the text label, in order, and nothing else.
     assert words(text(pdf)) == words(prep.blinded_label())
+    # One bag's methods print what the functions for many print.
+    assert prep.label_pdf() == pdf.read_bytes()
+    assert prep.label_html() == dp.labels_html([prep])
+    assert prep.worksheet_pdf() == dp.worksheets_pdf([prep])
+    assert prep.worksheet_html() == dp.worksheet_html(prep)
 
 
 def test_an_active_bag_and_its_placebo_print_the_same_label(
@@ -129,7 +134,10 @@ def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None
         ("Code128", BAG_ID),
         ("Code128", f"={din}00"),
     }
-    assert f"DIN: {din} {_iso7064_mod37_2(din)} Product: S1234V00" in " ".join(words(text(pdf)))
+    # Expiry (data structure 005, &>cyyjjjhhmm): infuse by 2026-11-25 12:00
+    # EST, day 329 of 2026 (304 days to the end of October, + 25).
+    expected = f"DIN: {din} {_iso7064_mod37_2(din)} Product: S1234V00 Expiry: &>0263291200"
+    assert expected in " ".join(words(text(pdf)))
 
 
 def test_the_html_label_prints_from_a_browser(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use doseprep as core;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use pyo3::types::{PyBytes, PyTuple};
 
 use crate::convert::{json_loads, py_datetime, quoted, Number};
 use crate::errors::IntoPy;
@@ -72,6 +72,11 @@ impl Preparation {
             pyo3::ffi::PyObject_GC_UnTrack(object.as_ptr().cast());
         }
         Ok(object)
+    }
+
+    /// The facts its label prints (those it shares with its twin).
+    pub fn label_facts(&self) -> core::LabelFacts {
+        core::LabelFacts::new(&self.protocol, &self.inner)
     }
 
     fn dose(&self) -> Option<&core::ActiveDose> {
@@ -276,6 +281,27 @@ impl Preparation {
     /// One unblinded line: content, volumes, cells, rate, infuse-by time.
     fn summary(&self) -> String {
         core::summary_line(&self.inner)
+    }
+
+    /// The label as a one-page PDF at the protocol's label size (blinded:
+    /// the same bytes as its placebo twin's).
+    fn label_pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        crate::print::labels_pdf_of(py, &[self.label_facts()])
+    }
+
+    /// The label as an HTML page for a browser to print (blinded).
+    fn label_html(&self, py: Python<'_>) -> PyResult<String> {
+        crate::print::labels_html_of(py, &[self.label_facts()])
+    }
+
+    /// The worksheet as an A4 PDF (unblinded: pharmacy only).
+    fn worksheet_pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        crate::print::worksheets_pdf_of(py, &[self.core_record()?])
+    }
+
+    /// The worksheet as an HTML page (unblinded: pharmacy only).
+    fn worksheet_html(&self, py: Python<'_>) -> PyResult<String> {
+        crate::print::worksheet_html_of(py, &self.core_record()?)
     }
 
     /// The unblinded pharmacy worksheet: every step with its quantity.

@@ -8,14 +8,42 @@ use pyo3::types::PyBytes;
 use crate::errors::print_error;
 use crate::preparation::Preparation;
 
-fn label_facts(bags: &[PyRef<'_, Preparation>]) -> Vec<core::LabelFacts> {
-    bags.iter()
-        .map(|bag| core::LabelFacts::new(&bag.protocol, &bag.inner))
-        .collect()
+/// The labels of `facts` as PDF bytes, made without the GIL.
+pub fn labels_pdf_of<'py>(
+    py: Python<'py>,
+    facts: &[core::LabelFacts],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let pdf = py
+        .detach(|| doseprep_print::labels_pdf(facts))
+        .map_err(print_error)?;
+    Ok(PyBytes::new(py, &pdf))
 }
 
-fn records(bags: &[PyRef<'_, Preparation>]) -> PyResult<Vec<core::PreparationRecord>> {
-    bags.iter().map(|bag| bag.core_record()).collect()
+/// The labels of `facts` as HTML.
+pub fn labels_html_of(py: Python<'_>, facts: &[core::LabelFacts]) -> PyResult<String> {
+    py.detach(|| doseprep_print::labels_html(facts))
+        .map_err(print_error)
+}
+
+/// The worksheets of `records` as PDF bytes.
+pub fn worksheets_pdf_of<'py>(
+    py: Python<'py>,
+    records: &[core::PreparationRecord],
+) -> PyResult<Bound<'py, PyBytes>> {
+    let pdf = py
+        .detach(|| doseprep_print::worksheets_pdf(records))
+        .map_err(print_error)?;
+    Ok(PyBytes::new(py, &pdf))
+}
+
+/// The worksheet of `record` as HTML.
+pub fn worksheet_html_of(py: Python<'_>, record: &core::PreparationRecord) -> PyResult<String> {
+    py.detach(|| doseprep_print::worksheet_html(record))
+        .map_err(print_error)
+}
+
+fn label_facts(bags: &[PyRef<'_, Preparation>]) -> Vec<core::LabelFacts> {
+    bags.iter().map(|bag| bag.label_facts()).collect()
 }
 
 /// The labels of `bags` as one PDF, a page per bag at the protocol's label
@@ -26,11 +54,7 @@ pub fn labels_pdf<'py>(
     py: Python<'py>,
     bags: Vec<PyRef<'py, Preparation>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let facts = label_facts(&bags);
-    let pdf = py
-        .detach(|| doseprep_print::labels_pdf(&facts))
-        .map_err(print_error)?;
-    Ok(PyBytes::new(py, &pdf))
+    labels_pdf_of(py, &label_facts(&bags))
 }
 
 /// The worksheets of `bags` as one PDF (unblinded: pharmacy only).
@@ -40,27 +64,23 @@ pub fn worksheets_pdf<'py>(
     py: Python<'py>,
     bags: Vec<PyRef<'py, Preparation>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let records = records(&bags)?;
-    let pdf = py
-        .detach(|| doseprep_print::worksheets_pdf(&records))
-        .map_err(print_error)?;
-    Ok(PyBytes::new(py, &pdf))
+    let records = bags
+        .iter()
+        .map(|bag| bag.core_record())
+        .collect::<PyResult<Vec<_>>>()?;
+    worksheets_pdf_of(py, &records)
 }
 
 /// The labels of `bags` as one HTML document, for a browser to print.
 #[pyfunction]
 #[pyo3(signature = (bags, /))]
 pub fn labels_html(py: Python<'_>, bags: Vec<PyRef<'_, Preparation>>) -> PyResult<String> {
-    let facts = label_facts(&bags);
-    py.detach(|| doseprep_print::labels_html(&facts))
-        .map_err(print_error)
+    labels_html_of(py, &label_facts(&bags))
 }
 
 /// The worksheet of one bag as an HTML document (unblinded).
 #[pyfunction]
 #[pyo3(signature = (bag, /))]
 pub fn worksheet_html(py: Python<'_>, bag: PyRef<'_, Preparation>) -> PyResult<String> {
-    let record = bag.core_record()?;
-    py.detach(|| doseprep_print::worksheet_html(&record))
-        .map_err(print_error)
+    worksheet_html_of(py, &bag.core_record()?)
 }

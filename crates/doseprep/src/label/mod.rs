@@ -161,11 +161,14 @@ impl LabelFacts {
             lines.push(format!("Site: {site}"));
         }
         if let Some(codes) = &self.isbt128 {
+            // The DIN with its check character, the product code, and the
+            // expiration data structure (005) as ISBT 128 writes them.
             lines.push(format!(
-                "DIN: {} {}   Product: {}",
+                "DIN: {} {}   Product: {}   Expiry: {}",
                 codes.din,
                 codes.check,
-                codes.product_data.trim_start_matches("=<")
+                codes.product_data.trim_start_matches("=<"),
+                codes.expiry_data
             ));
         }
         lines.extend(self.statements.iter().cloned());
