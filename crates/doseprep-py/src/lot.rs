@@ -1,6 +1,5 @@
 //! `Lot`: a lot of the cell product as thawed.
 
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -146,9 +145,7 @@ impl Lot {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.to_json()?.hash(&mut hasher);
-        Ok(hasher.finish())
+        Ok(crate::convert::text_hash(&self.to_json()?))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

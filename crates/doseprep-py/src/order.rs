@@ -1,8 +1,6 @@
 //! `Order`: one participant's infusion at one visit, and building one from
 //! keyword arguments or a dict.
 
-use std::hash::{Hash, Hasher};
-
 use doseprep as core;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -289,9 +287,7 @@ impl Order {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.to_json()?.hash(&mut hasher);
-        Ok(hasher.finish())
+        Ok(crate::convert::text_hash(&self.to_json()?))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -1,6 +1,5 @@
 //! `Preparation`: one bag, and what is printed and kept of it.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use doseprep as core;
@@ -325,9 +324,7 @@ impl Preparation {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.to_json()?.hash(&mut hasher);
-        Ok(hasher.finish())
+        Ok(crate::convert::text_hash(&self.to_json()?))
     }
 
     /// Pickled as its record, which holds every input.

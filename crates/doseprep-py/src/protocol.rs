@@ -1,6 +1,5 @@
 //! `Protocol`: a checked trial protocol.
 
-use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 
 use doseprep as core;
@@ -97,9 +96,7 @@ impl Protocol {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.inner.fingerprint().py()?.hash(&mut hasher);
-        Ok(hasher.finish())
+        Ok(crate::convert::text_hash(self.inner.fingerprint().py()?))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -1,6 +1,5 @@
 //! `PreparationRecord` and `verify`.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use doseprep as core;
@@ -91,9 +90,7 @@ impl PreparationRecord {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        self.inner.to_json().py()?.hash(&mut hasher);
-        Ok(hasher.finish())
+        Ok(crate::convert::text_hash(&self.inner.to_json().py()?))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
