@@ -104,13 +104,6 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
     Ok(seq)
 }
 
-fn check_containers_given(event: &'static str, containers: &[u32]) -> Result<()> {
-    if containers.is_empty() {
-        return Err(LedgerError::NoContainers { event });
-    }
-    Ok(())
-}
-
 impl Ledger {
     /// Open the ledger at `path`, creating it if there is no file.
     pub fn open(path: &Path) -> Result<Ledger> {
@@ -170,7 +163,6 @@ impl Ledger {
 
     /// Containers of a lot thawed.
     pub fn thaw(&mut self, lot_id: &str, containers: &[u32], entry: &Entry) -> Result<i64> {
-        check_containers_given("thaw", containers)?;
         self.record(
             entry,
             Body::Thaw {
@@ -364,7 +356,6 @@ impl Ledger {
         reason: &str,
         entry: &Entry,
     ) -> Result<i64> {
-        check_containers_given("destroy", containers)?;
         self.record(
             entry,
             Body::DestroyContainers {
@@ -393,7 +384,6 @@ impl Ledger {
         containers: &[u32],
         entry: &Entry,
     ) -> Result<i64> {
-        check_containers_given("return", containers)?;
         self.record(
             entry,
             Body::Return {

@@ -186,43 +186,16 @@ fn a_planned_day_is_recorded_and_balances() {
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
-    let protocol = Protocol::care_ssc();
-    let orders: Vec<DayOrder> = [
-        ("CARE-001", "72.4", "09:00"),
-        ("CARE-002", "80", "09:30"),
-        ("CARE-003", "58", "10:00"),
-    ]
-    .iter()
-    .map(|(p, kg, time)| {
-        DayOrder::new(
-            p,
-            "month-0",
-            BodyWeight::from_kg(kg.parse().unwrap()).unwrap(),
-            at(&format!("2026-11-25T{time}:00-05:00")),
-        )
-        .unwrap()
-    })
-    .collect();
-    let list = Randomization::from_csv_str("participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n")
-        .unwrap();
-    let mut seed = 7u64;
-    let plan = plan_day(&protocol, &orders, &[lot(12)], &list, &mut || {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-        seed
-    })
-    .unwrap();
-    let records: Vec<PreparationRecord> = plan
-        .bags
-        .iter()
-        .map(|bag| {
-            let bag = bag.as_ref().unwrap();
-            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
-                .unwrap()
-        })
-        .collect();
-    let numbers = ledger
-        .record_day(&plan.thaws, &records, "MH", None)
-        .unwrap();
+    let (records, numbers) = record_a_day(
+        &mut ledger,
+        &lot(12),
+        &[
+            ("CARE-001", "A", "72.4", "2026-11-25T09:00:00-05:00"),
+            ("CARE-002", "B", "80", "2026-11-25T09:30:00-05:00"),
+            ("CARE-003", "C", "58", "2026-11-25T10:00:00-05:00"),
+        ],
+    );
+    let numbers = numbers.unwrap();
     // One thaw session (08:30: every infusion ends by 11:30), then three bags.
     assert_eq!(numbers, vec![2, 3, 4, 5]);
     // Two actives draw 5.8 mL + 6.4 mL = 12.2 mL: two 10 mL containers.
