@@ -6,7 +6,7 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use doseprep::{
     parse_time, plan_day, prepare, prepare_many, prepare_many_into, BodyWeight, CellConcentration,
-    DayOrder, ExactVolume, Lot, LotSpec, Order, Protocol, Randomization,
+    DayOrder, DayRow, ExactVolume, Lot, LotSpec, Order, Protocol, Randomization,
 };
 
 struct Fixture {
@@ -15,7 +15,7 @@ struct Fixture {
     active: Order,
     placebo: Order,
     day: Vec<Order>,
-    clinic: Vec<DayOrder>,
+    clinic: Vec<DayRow>,
     randomization: Randomization,
 }
 
@@ -81,7 +81,7 @@ fn fixture() -> Result<Fixture, doseprep::DoseError> {
         protocol,
         lot,
         day,
-        clinic,
+        clinic: DayRow::numbered(clinic),
         randomization: Randomization::from_csv_str(&list)?,
     })
 }

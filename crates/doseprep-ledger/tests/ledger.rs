@@ -116,7 +116,7 @@ fn record_a_day(
     let mut seed = DAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let plan = plan_day(
         &protocol,
-        &day_orders,
+        &doseprep::DayRow::numbered(day_orders),
         std::slice::from_ref(lot),
         &list,
         &mut || {

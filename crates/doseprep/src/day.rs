@@ -241,15 +241,24 @@ impl DayOrder {
 
     /// Read a day's orders CSV: `participant,visit,weight,infusion_at` and
     /// optionally `baseline_weight`, `arm`. A bad header is an error for the
-    /// file; a bad cell is that row's error, in its place.
-    pub fn from_csv_str(text: &str) -> Result<Vec<Result<DayOrder>>> {
+    /// file; a bad cell is that row's error, in its place, with the row's
+    /// number and its participant and visit as written.
+    pub fn from_csv_str(text: &str) -> Result<Vec<DayRow>> {
         let rows = read_csv(
             "orders file",
             text,
             &["participant", "visit", "weight", "infusion_at"],
             &["baseline_weight", "arm"],
         )?;
-        Ok(rows.iter().map(DayOrder::from_row).collect())
+        Ok(rows
+            .iter()
+            .map(|row| DayRow {
+                row: row.line,
+                participant: row.optional("participant").unwrap_or_default().to_owned(), // fallback-ok: an empty cell is shown empty, and the row is refused by from_row
+                visit: row.optional("visit").unwrap_or_default().to_owned(), // fallback-ok: as above
+                order: DayOrder::from_row(row),
+            })
+            .collect())
     }
 
     fn from_row(row: &Row) -> Result<DayOrder> {
@@ -269,6 +278,52 @@ impl DayOrder {
         }
         Ok(order)
     }
+}
+
+/// One row of a day's orders as it was read: its number, the participant
+/// and visit as written (kept even when another cell of the row cannot be
+/// read), and the order or why the row cannot be made into one. Every row
+/// stays in the plan, so none can drop off the ward's sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRow {
+    /// In a file, the row as a spreadsheet numbers it (the header is row
+    /// 1); in a list given in code, the position from 1.
+    pub row: usize,
+    /// The participant as written, empty where the cell was.
+    pub participant: String,
+    /// The visit as written, empty where the cell was.
+    pub visit: String,
+    /// The order, or why the row is not one.
+    pub order: Result<DayOrder>,
+}
+
+impl DayRow {
+    /// Orders given in code, numbered by their position from 1.
+    pub fn numbered(orders: impl IntoIterator<Item = DayOrder>) -> Vec<DayRow> {
+        orders
+            .into_iter()
+            .enumerate()
+            .map(|(index, order)| DayRow {
+                row: index + 1,
+                participant: order.participant.to_string(),
+                visit: order.visit.to_string(),
+                order: Ok(order),
+            })
+            .collect()
+    }
+}
+
+/// Each row of a plan as the ward's documents name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    /// The row's number (see [`DayRow::row`]).
+    pub row: usize,
+    /// The participant as written.
+    pub participant: String,
+    /// The visit as written.
+    pub visit: String,
+    /// The scheduled start of the infusion, where the row could be read.
+    pub infusion_at: Option<SiteTime>,
 }
 
 /// One planned bag: its preparation (with bag id, session thaw time and
@@ -299,8 +354,12 @@ pub struct ThawSession {
 /// The plan of a day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayPlan {
-    /// One entry per order, in the order given: the bag, or why it cannot be made.
+    /// One entry per input row, in the order given: the bag, or why it
+    /// cannot be made (an unreadable row and a duplicate order included).
     pub bags: Vec<Result<PlannedBag>>,
+    /// One entry per input row, beside [`DayPlan::bags`]: its number,
+    /// participant and visit as written.
+    pub rows: Vec<PlanRow>,
     /// The thaw time of each session, in order.
     pub sessions: Vec<SiteTime>,
     /// The thaws, in thaw order: only containers active bags draw from.
@@ -312,8 +371,6 @@ pub struct DayPlan {
     pub held_for_blinding: BTreeMap<String, u32>,
     /// The protocol's name, for the summary.
     protocol_name: String,
-    /// Each order's participant, visit and scheduled start, for the summary.
-    order_keys: Vec<(String, String, SiteTime)>,
 }
 
 /// Containers thawed for one lot in one session, filled one after another.
@@ -374,11 +431,13 @@ struct Stock {
 /// system's random source in the binding and the command).
 ///
 /// An error for the whole day (no `site.preparation_time`, no lot, an arm
-/// the protocol lacks in the list) is returned as `Err`; an order that
-/// cannot be made is an `Err` in its place in [`DayPlan::bags`].
+/// the protocol lacks in the list) is returned as `Err`; a row that cannot
+/// be made (unreadable, a second order for a visit already ordered, or a
+/// bag the protocol or the stock refuses) is an `Err` in its place in
+/// [`DayPlan::bags`]. Every row is in the plan, once.
 pub fn plan_day(
     protocol: &Protocol,
-    orders: &[DayOrder],
+    rows: &[DayRow],
     lots: &[Lot],
     randomization: &Randomization,
     random: &mut dyn FnMut() -> u64,
@@ -409,11 +468,33 @@ pub fn plan_day(
             .map_or((1, Timestamp::MAX), |t| (0, t.timestamp()))
     });
 
+    // Every row gets its outcome here or in a session below. An unreadable
+    // row keeps its error; a second order for a visit is refused, the first
+    // (in the file's order) is planned: one visit, one bag.
+    let mut bags: Vec<Option<Result<PlannedBag>>> = Vec::with_capacity(rows.len());
+    let mut first_row_of_visit: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut readable: Vec<(usize, &DayOrder)> = Vec::new();
+    for (index, row) in rows.iter().enumerate() {
+        bags.push(match &row.order {
+            Err(error) => Some(Err(error.clone())),
+            Ok(order) => match first_row_of_visit.get(&(&*order.participant, &*order.visit)) {
+                Some(&first_row) => Some(Err(DoseError::DuplicateOrder {
+                    participant: order.participant.to_string(),
+                    visit: order.visit.to_string(),
+                    row: row.row,
+                    first_row,
+                })),
+                None => {
+                    first_row_of_visit.insert((&order.participant, &order.visit), row.row);
+                    readable.push((index, order));
+                    None
+                }
+            },
+        });
+    }
     // Orders in order of infusion time (stable for equal times).
-    let mut by_time: Vec<usize> = (0..orders.len()).collect();
-    by_time.sort_by_key(|&i| orders.get(i).map(|o| o.infusion_at.timestamp()));
+    readable.sort_by_key(|(_, order)| order.infusion_at.timestamp());
 
-    let mut bags: Vec<Option<Result<PlannedBag>>> = vec![None; orders.len()];
     let mut sessions: Vec<SiteTime> = Vec::new();
     let mut thaws: Vec<ThawSession> = Vec::new();
     let mut stock: Vec<Stock> = lots
@@ -425,11 +506,8 @@ pub fn plan_day(
         .collect();
     let mut ids_used: Vec<BagId> = Vec::new();
 
-    let mut position = 0;
-    while let Some(&first) = by_time.get(position) {
-        let Some(anchor) = orders.get(first) else {
-            break;
-        };
+    let mut queue = readable.as_slice();
+    while let Some(&(_, anchor)) = queue.first() {
         let thaw = anchor
             .infusion_at
             .timestamp()
@@ -441,24 +519,26 @@ pub fn plan_day(
             })?;
         let window_end = thaw
             .checked_add(site.max_thaw_to_end_of_infusion)
-            .unwrap_or(Timestamp::MAX);
-        // The session: this bag and every later one whose infusion ends in the window.
-        let mut members = Vec::new();
-        while let Some(&index) = by_time.get(position) {
-            let Some(order) = orders.get(index) else {
-                break;
-            };
-            let ends = order
-                .infusion_at
-                .timestamp()
-                .checked_add(site.infusion_duration)
-                .unwrap_or(Timestamp::MAX);
-            if !members.is_empty() && ends > window_end {
-                break;
-            }
-            members.push(index);
-            position += 1;
-        }
+            .unwrap_or(Timestamp::MAX); // fallback-ok: a window past the end of time holds every later bag
+        // The session: this bag and every later one whose infusion ends in
+        // the window, up to the bags a session may hold.
+        let capacity = site
+            .max_bags_per_session
+            .map_or(usize::MAX, |most| most.get() as usize);
+        let taken = queue
+            .iter()
+            .enumerate()
+            .take_while(|(position, (_, order))| {
+                let ends = order
+                    .infusion_at
+                    .timestamp()
+                    .checked_add(site.infusion_duration)
+                    .unwrap_or(Timestamp::MAX); // fallback-ok: an end past the end of time is outside every window
+                *position == 0 || (*position < capacity && ends <= window_end)
+            })
+            .count();
+        let (members, rest) = queue.split_at(taken);
+        queue = rest;
         let session_index = sessions.len();
         sessions.push(zone.at(thaw));
         let thawed_at = thaw.to_zoned_datetime(zone.zone().clone());
@@ -469,10 +549,7 @@ pub fn plan_day(
             lots.iter().map(|_| OpenContainers::default()).collect();
         let mut physical_draws: Vec<Vec<u32>> = lots.iter().map(|_| Vec::new()).collect();
 
-        for index in members {
-            let Some(day_order) = orders.get(index) else {
-                continue;
-            };
+        for &(index, day_order) in members {
             let result = plan_bag(
                 protocol,
                 day_order,
@@ -526,30 +603,37 @@ pub fn plan_day(
             used.budget_used.saturating_sub(used.physical_used),
         );
     }
-    let bags = bags
-        .into_iter()
-        .map(|slot| {
-            slot.unwrap_or_else(|| Err(DoseError::invalid_input("order", "was not planned")))
-        })
-        .collect();
+    let bags = bags.into_iter().map(outcome).collect();
     Ok(DayPlan {
         bags,
+        rows: rows
+            .iter()
+            .map(|row| PlanRow {
+                row: row.row,
+                participant: row.participant.clone(),
+                visit: row.visit.clone(),
+                infusion_at: row
+                    .order
+                    .as_ref()
+                    .ok()
+                    .map(|order| zone.at(order.infusion_at.timestamp())),
+            })
+            .collect(),
         sessions,
         thaws,
         remaining,
         held_for_blinding: held,
         protocol_name: protocol.name().to_owned(),
-        order_keys: orders
-            .iter()
-            .map(|o| {
-                (
-                    o.participant.to_string(),
-                    o.visit.to_string(),
-                    zone.at(o.infusion_at.timestamp()),
-                )
-            })
-            .collect(),
     })
+}
+
+/// A row's outcome once every session is planned.
+#[expect(
+    clippy::expect_used,
+    reason = "every row is refused before the sessions or is readable, and the sessions take every readable row once"
+)]
+fn outcome(slot: Option<Result<PlannedBag>>) -> Result<PlannedBag> {
+    slot.expect("every row of a day has an outcome") // allow-panic: see the reason above
 }
 
 fn fresh_id(random: &mut dyn FnMut() -> u64, used: &[BagId]) -> BagId {
@@ -732,14 +816,16 @@ impl DayPlan {
         text
     }
 
-    /// A one-screen overview for the ward: sessions and bags in infusion
-    /// order, with no arm, content, lot or volume drawn.
+    /// A one-screen overview for the ward: every input row, planned or
+    /// not, with its row number; sessions and bags in infusion order, with
+    /// no arm, content, lot or volume drawn. Rows that could not be read
+    /// (no time to sort them by) come first.
     pub fn summary(&self) -> String {
         let mut text = String::new();
         let failed = self.bags.len() - self.planned();
         let _ = writeln!(
             text,
-            "{} day plan: {} order{}, {} planned, {} not planned",
+            "{} day plan: {} order row{}, {} planned, {} not planned",
             self.protocol_name,
             self.bags.len(),
             if self.bags.len() == 1 { "" } else { "s" },
@@ -761,8 +847,14 @@ impl DayPlan {
                 if count == 1 { "" } else { "s" }
             );
         }
-        let mut lines: Vec<(Timestamp, String)> = Vec::new();
-        for (bag, (participant, visit, infusion_at)) in self.bags.iter().zip(&self.order_keys) {
+        let mut lines: Vec<(Option<Timestamp>, String)> = Vec::new();
+        for (bag, row) in self.bags.iter().zip(&self.rows) {
+            let who = format!(
+                "row {}  {} {}",
+                row.row,
+                as_written(&row.participant, "(no participant)"),
+                as_written(&row.visit, "(no visit)")
+            );
             match bag {
                 Ok(bag) => {
                     let prep = &bag.preparation;
@@ -771,14 +863,12 @@ impl DayPlan {
                         .as_ref()
                         .map_or(prep.start_by().instant(), SiteTime::instant);
                     lines.push((
-                        start,
+                        Some(start),
                         format!(
-                            "{}  {} {}  bag {}  {}  start by {}  infuse by {}",
+                            "{}  {who}  bag {}  {}  start by {}  infuse by {}",
                             prep.infusion_at()
                                 .as_ref()
                                 .map_or_else(String::new, SiteTime::time_of_day),
-                            prep.participant,
-                            prep.visit,
                             prep.bag_id.map_or_else(String::new, |id| id.as_text()),
                             numbers::volume(prep.final_volume),
                             prep.start_by().time_of_day(),
@@ -788,10 +878,12 @@ impl DayPlan {
                 }
                 // The kind only: a placebo's message names its twin.
                 Err(error) => lines.push((
-                    infusion_at.instant(),
+                    row.infusion_at.as_ref().map(SiteTime::instant),
                     format!(
-                        "{}  {participant} {visit}  NOT PLANNED: {}",
-                        infusion_at.time_of_day(),
+                        "{}  {who}  NOT PLANNED: {}",
+                        row.infusion_at
+                            .as_ref()
+                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
                         error.kind().name().replace('_', " ")
                     ),
                 )),
@@ -801,6 +893,103 @@ impl DayPlan {
         for (_, line) in lines {
             let _ = writeln!(text, "{line}");
         }
+        text
+    }
+
+    /// The day as CSV for the pharmacy (unblinded): one line per input row,
+    /// in the order given, planned or with the reason it is not.
+    pub fn day_csv(&self) -> String {
+        let mut buffer = format!("# {UNBLINDED_DOCUMENT}\n").into_bytes();
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(&mut buffer);
+        let mut write = |fields: [&str; 13]| {
+            // Writing to memory cannot fail, and every record has 13 fields.
+            let _ = writer.write_record(fields);
+        };
+        write([
+            "row",
+            "participant",
+            "visit",
+            "arm",
+            "content",
+            "bag_id",
+            "thaw_session",
+            "infusion_at",
+            "lot_id",
+            "containers",
+            "draw_volume_ml",
+            "status",
+            "message",
+        ]);
+        for (bag, row) in self.bags.iter().zip(&self.rows) {
+            let number = row.row.to_string();
+            match bag {
+                Err(error) => write([
+                    &number,
+                    &row.participant,
+                    &row.visit,
+                    "",
+                    "",
+                    "",
+                    "",
+                    &row.infusion_at.as_ref().map_or_else(String::new, offset_time),
+                    "",
+                    "",
+                    "",
+                    &format!("NOT PLANNED: {}", error.kind().name()),
+                    &error.to_string(),
+                ]),
+                Ok(bag) => {
+                    let prep = &bag.preparation;
+                    let containers: Vec<String> = prep
+                        .draws
+                        .iter()
+                        .map(|d| format!("{}#{}:{}mL", d.lot_id, d.container, d.volume.ml()))
+                        .collect();
+                    write([
+                        &number,
+                        &prep.participant,
+                        &prep.visit,
+                        &prep.arm,
+                        prep.content.as_str(),
+                        &prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                        &offset_time(&prep.thawed_at()),
+                        &prep.infusion_at().as_ref().map_or_else(String::new, offset_time),
+                        prep.dose.as_ref().map_or("", |dose| dose.lot_id.as_str()),
+                        &containers.join(" "),
+                        &prep
+                            .draw_volume()
+                            .map_or_else(String::new, |volume| volume.ml().to_string()),
+                        "planned",
+                        "",
+                    ]);
+                }
+            }
+        }
+        drop(write);
+        // Dropping the writer flushes it into the buffer.
+        drop(writer);
+        // Every cell came from a `str`, so the bytes are UTF-8.
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// The heading of every unblinded pharmacy document of a day.
+pub const UNBLINDED_DOCUMENT: &str =
+    "UNBLINDED pharmacy document: keep in pharmacy, do not send to the ward";
+
+/// A time with its UTC offset, as a spreadsheet reads it
+/// (2026-11-25T08:30:00-05:00).
+fn offset_time(time: &SiteTime) -> String {
+    time.zoned().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// A cell as written, or a stand-in that says it was empty.
+fn as_written<'a>(text: &'a str, empty: &'a str) -> &'a str {
+    if text.is_empty() {
+        empty
+    } else {
         text
     }
 }

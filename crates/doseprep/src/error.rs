@@ -304,6 +304,19 @@ pub enum DoseError {
         fix: String,
     },
 
+    /// A second order for a participant's visit in one day: one visit, one bag.
+    #[error("row {row}: {participant} at {visit} is ordered again (first on row {first_row}); one visit gets one bag, so this row is not planned: delete the row that is wrong and plan the day again")]
+    DuplicateOrder {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The row of this order.
+        row: usize,
+        /// The row of the first order for the same visit, which is planned.
+        first_row: usize,
+    },
+
     /// A placebo order failed a check of the active bag it stands for.
     #[error("placebo for {participant} at {visit}: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): {twin}")]
     TwinCheck {
@@ -400,6 +413,8 @@ error_kinds! {
     Syringe => "syringe", "SyringeError", "A draw larger than every syringe the protocol lists.";
     /// [`DoseError::Randomization`].
     Randomization => "randomization", "RandomizationError", "An order that disagrees with the randomization list, or an unusable list.";
+    /// [`DoseError::DuplicateOrder`].
+    DuplicateOrder => "duplicate_order", "DuplicateOrderError", "A second order for the same participant and visit in one day.";
 }
 
 impl fmt::Display for ErrorKind {
@@ -444,6 +459,7 @@ impl DoseError {
             DoseError::InvalidRecord { .. } => ErrorKind::Record,
             DoseError::NoSyringe { .. } => ErrorKind::Syringe,
             DoseError::Randomization { .. } => ErrorKind::Randomization,
+            DoseError::DuplicateOrder { .. } => ErrorKind::DuplicateOrder,
             DoseError::TwinCheck { twin, .. } => twin.kind(),
         }
     }
@@ -628,6 +644,17 @@ impl DoseError {
                 participant.clone(),
                 some(reason),
                 fix.clone(),
+            ),
+            DoseError::DuplicateOrder {
+                participant,
+                visit,
+                first_row,
+                ..
+            } => (
+                some("participant"),
+                some(format!("{participant} {visit}")),
+                some(format!("one bag per visit (first ordered on row {first_row})")),
+                "delete the row that is wrong and plan the day again".to_owned(),
             ),
             DoseError::TwinCheck { twin, .. } => {
                 let parts = twin.parts();

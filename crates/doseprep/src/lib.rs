@@ -53,7 +53,10 @@ pub mod time;
 pub mod units;
 
 pub use bag_id::BagId;
-pub use day::{plan_day, DayOrder, DayPlan, PlannedBag, Randomization, ThawSession};
+pub use day::{
+    plan_day, DayOrder, DayPlan, DayRow, PlanRow, PlannedBag, Randomization, ThawSession,
+    UNBLINDED_DOCUMENT,
+};
 pub use draw::{RangeFrom, Rounding};
 pub use error::{DoseError, ErrorKind, ErrorParts, Result};
 pub use gravimetric::{check_weighed, WeighedCheck};

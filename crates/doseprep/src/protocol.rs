@@ -172,6 +172,11 @@ pub struct SiteSettings {
         with = "duration_text::option"
     )]
     pub preparation_time: Option<SignedDuration>,
+    /// The most bags one thaw session takes when a day is planned; a later
+    /// bag starts a new session. Unset, a session takes every bag its thaw
+    /// window holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bags_per_session: Option<std::num::NonZeroU32>,
     /// Weights outside this range are refused as implausible.
     pub weight_range: WeightRange,
     /// Largest DMSO exposure, g per kg body weight, if the site sets one.
@@ -383,6 +388,7 @@ impl ProtocolSpec {
                 max_thaw_to_end_of_infusion: SignedDuration::from_hours(3),
                 infusion_duration: SignedDuration::from_mins(30),
                 preparation_time: Some(SignedDuration::from_mins(30)),
+                max_bags_per_session: std::num::NonZeroU32::new(6),
                 weight_range: WeightRange {
                     min: BodyWeight::exact(30.0),
                     max: BodyWeight::exact(250.0),

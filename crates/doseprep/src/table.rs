@@ -45,8 +45,21 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
         names.extend(optional.iter().map(|c| format!("{c} (optional)")));
         names.join(", ")
     };
+    // French Excel saves "CSV" with semicolons (the comma is its decimal
+    // mark); a header with semicolons and no comma is read that way. A decimal
+    // comma in a cell is still refused by the quantity parser.
+    let semicolons = text
+        .lines()
+        .next()
+        .is_some_and(|header| header.contains(';') && !header.contains(','));
+    let delimiter = if semicolons {
+        b';'
+    } else {
+        b','
+    };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header: Vec<String> = reader
@@ -149,5 +162,22 @@ mod tests {
             Err("orders file: column \"prepard_at\" is not one this file takes; the columns are participant, prepared_at (optional)".to_owned())
         );
         assert!(read_csv("f", "arm\nA\n", &["participant", "arm"], &[]).is_err());
+    }
+
+    #[test]
+    fn a_semicolon_separated_file_from_french_excel_is_read() {
+        let rows = read_csv(
+            "orders file",
+            "\u{feff}participant;arm\r\nP-1;A\r\nP-2;B\r\n",
+            &["participant", "arm"],
+            &[],
+        );
+        assert_eq!(
+            rows.map(|rows| rows
+                .iter()
+                .map(|r| (r.line, r.optional("arm").map(str::to_owned)))
+                .collect::<Vec<_>>()),
+            Ok(vec![(2, Some("A".to_owned())), (3, Some("B".to_owned()))])
+        );
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{lot, number, protocol, vectors_dir};
 use doseprep::{
-    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
+    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan, DayRow,
     ExactVolume, Lot, LotSpec, Protocol, Randomization,
 };
 use proptest::prelude::*;
@@ -58,7 +58,7 @@ fn run(case: &Value) -> (Protocol, DayPlan) {
         .collect();
     let plan = plan_day(
         &protocol,
-        &day_orders(&case["orders"]),
+        &DayRow::numbered(day_orders(&case["orders"])),
         &lots,
         &randomization,
         &mut counter(7),
@@ -178,7 +178,7 @@ fn the_list_decides_the_arm() {
     ];
     let plan = plan_day(
         &protocol,
-        &orders,
+        &DayRow::numbered(orders.clone()),
         std::slice::from_ref(&lot),
         &list,
         &mut counter(1),
@@ -218,7 +218,7 @@ fn the_list_decides_the_arm() {
     );
     assert!(plan_day(
         &protocol,
-        &orders,
+        &DayRow::numbered(orders.clone()),
         std::slice::from_ref(&lot),
         &bad_arm,
         &mut counter(1)
@@ -252,7 +252,7 @@ P2,A
         .collect();
     let plan = plan_day(
         &protocol,
-        &orders,
+        &DayRow::numbered(orders.clone()),
         std::slice::from_ref(&lot),
         &list,
         &mut counter(2),
@@ -375,7 +375,7 @@ proptest! {
     fn a_planned_day_keeps_every_invariant(day in day_strategy(), seed in any::<u64>()) {
         let protocol = Protocol::care_ssc();
         let (orders, lots, list) = build(&day, ["A", "B", "C"]);
-        let plan = plan_day(&protocol, &orders, &lots, &list, &mut counter(seed)).unwrap();
+        let plan = plan_day(&protocol, &DayRow::numbered(orders.clone()), &lots, &list, &mut counter(seed)).unwrap();
         // Every order has exactly one entry, in order.
         prop_assert_eq!(plan.bags.len(), orders.len());
         let site = protocol.site();
@@ -440,7 +440,7 @@ proptest! {
         let protocol = Protocol::care_ssc();
         let outcome = |arms| {
             let (orders, lots, list) = build(&day, arms);
-            let plan = plan_day(&protocol, &orders, &lots, &list, &mut counter(3)).unwrap();
+            let plan = plan_day(&protocol, &DayRow::numbered(orders.clone()), &lots, &list, &mut counter(3)).unwrap();
             let kinds: Vec<Option<&'static str>> = plan.bags.iter().map(|b| b.as_ref().err().map(|e| e.kind().name())).collect();
             let labels: Vec<Option<String>> = plan.bags.iter().map(|b| b.as_ref().ok().map(|b| {
                 let mut prep = b.preparation.clone();
@@ -476,7 +476,7 @@ fn the_summary_and_pick_list_read_as_expected() {
     );
     let summary = plan.summary();
     assert!(
-        summary.starts_with("CARE-SSc day plan: 6 orders, 6 planned, 0 not planned\n"),
+        summary.starts_with("CARE-SSc day plan: 6 order rows, 6 planned, 0 not planned\n"),
         "{summary}"
     );
     assert!(
@@ -486,13 +486,160 @@ fn the_summary_and_pick_list_read_as_expected() {
     let (_, short) = run(&cases[1]);
     let summary = short.summary();
     assert!(
-        summary.contains("10:00 EST  P5 month-0  NOT PLANNED: not enough containers"),
+        summary.contains("10:00 EST  row 5  P5 month-0  NOT PLANNED: not enough containers"),
         "{summary}"
     );
     assert!(
-        summary.contains("10:15 EST  P6 month-0  NOT PLANNED: not enough containers"),
+        summary.contains("10:15 EST  row 6  P6 month-0  NOT PLANNED: not enough containers"),
         "{summary}"
     );
     assert!(!summary.contains("placebo"), "{summary}");
     let _ = number(&json!(1));
+}
+
+/// The CSV cells of an orders-file row of kind `kind`: readable, or broken
+/// the ways people break them (a decimal comma, a time without its offset,
+/// no participant).
+fn order_row(participant: usize, kind: u8, minutes: u32) -> String {
+    let time = format!("2026-11-25T{:02}:{:02}:00", 8 + minutes / 60, minutes % 60);
+    match kind {
+        1 => format!("P{participant},month-0,\"72,4 kg\",{time}-05:00\n"),
+        2 => format!("P{participant},month-0,72.4 kg,{time}\n"),
+        3 => format!(",month-0,72.4 kg,{time}-05:00\n"),
+        _ => format!("P{participant},month-0,72.4 kg,{time}-05:00\n"),
+    }
+}
+
+fn plenty_of_stock() -> Lot {
+    Lot::new(LotSpec {
+        lot_id: "UC-0042".to_owned(),
+        viable_cells_per_ml: CellConcentration::new("c", 12.5e6).unwrap(),
+        viability: 0.93,
+        container_volume: ExactVolume::from_microlitres(10_000),
+        extractable_volume: None,
+        containers: 100,
+        dmso_fraction: Some(0.05),
+        expires_at: None,
+    })
+    .unwrap()
+}
+
+const SIX_PARTICIPANTS: &str = "participant,arm\nP0,A\nP1,B\nP2,C\nP3,A\nP4,B\nP5,C\n";
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Every row of an orders file is in the plan, the summary and day.csv
+    /// exactly once, with its number; a visit gets at most one bag; no
+    /// container is thawed twice.
+    #[test]
+    fn every_row_of_an_orders_file_is_accounted_for_once(
+        rows in prop::collection::vec((0usize..6, 0u8..6, 0u32..420), 1..30),
+        seed in any::<u64>(),
+    ) {
+        let mut text = String::from("participant,visit,weight,infusion_at\n");
+        for (participant, kind, minutes) in &rows {
+            text.push_str(&order_row(*participant, *kind, *minutes));
+        }
+        let read = DayOrder::from_csv_str(&text).unwrap();
+        prop_assert_eq!(read.len(), rows.len());
+        let list = Randomization::from_csv_str(SIX_PARTICIPANTS).unwrap();
+        let plan = plan_day(&Protocol::care_ssc(), &read, &[plenty_of_stock()], &list, &mut counter(seed)).unwrap();
+        prop_assert_eq!(plan.bags.len(), rows.len());
+        let numbers: Vec<usize> = plan.rows.iter().map(|r| r.row).collect();
+        prop_assert_eq!(numbers, (2..rows.len() + 2).collect::<Vec<_>>());
+
+        let mut first_of_visit: BTreeMap<String, usize> = BTreeMap::new();
+        for ((participant, kind, _), (bag, row)) in rows.iter().zip(plan.bags.iter().zip(&plan.rows)) {
+            // The participant as written, even where the row is unreadable.
+            let written = if *kind == 3 { String::new() } else { format!("P{participant}") };
+            prop_assert_eq!(&row.participant, &written);
+            match kind {
+                1 | 2 | 3 => prop_assert!(bag.is_err()),
+                _ => match first_of_visit.get(&written) {
+                    Some(first) => prop_assert_eq!(
+                        bag.as_ref().err().map(|e| e.to_string()),
+                        Some(format!("row {}: {written} at month-0 is ordered again (first on row {first}); one visit gets one bag, so this row is not planned: delete the row that is wrong and plan the day again", row.row))
+                    ),
+                    None => {
+                        first_of_visit.insert(written.clone(), row.row);
+                        prop_assert!(bag.is_ok(), "{:?}", bag.as_ref().err().map(ToString::to_string));
+                    }
+                },
+            }
+        }
+
+        let summary = plan.summary();
+        prop_assert!(summary.starts_with(&format!("CARE-SSc day plan: {} order row", rows.len())), "{}", summary);
+        for row in &plan.rows {
+            prop_assert_eq!(summary.matches(&format!("  row {}  ", row.row)).count(), 1, "{}", summary);
+        }
+        let csv = plan.day_csv();
+        let lines: Vec<&str> = csv.lines().collect();
+        prop_assert_eq!(lines.len(), rows.len() + 2);
+        for (line, row) in lines.iter().skip(2).zip(&plan.rows) {
+            prop_assert!(line.starts_with(&format!("{},{},", row.row, row.participant)), "{}", line);
+        }
+
+        let mut thawed = BTreeSet::new();
+        for thaw in &plan.thaws {
+            for container in &thaw.containers {
+                prop_assert!(thawed.insert((thaw.lot_id.to_string(), *container)), "container {} thawed twice", container);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_session_takes_at_most_the_bags_the_site_allows() {
+    // Eight bags within one thaw window; CARE-SSc's site default is six a session.
+    let mut text = String::from("participant,visit,weight,infusion_at\n");
+    let mut list = String::from("participant,arm\n");
+    for i in 0..8 {
+        text.push_str(&format!("P{i},month-0,72.4 kg,2026-11-25T09:{:02}:00-05:00\n", i * 5));
+        list.push_str(&format!("P{i},A\n"));
+    }
+    let plan = plan_day(
+        &Protocol::care_ssc(),
+        &DayOrder::from_csv_str(&text).unwrap(),
+        &[plenty_of_stock()],
+        &Randomization::from_csv_str(&list).unwrap(),
+        &mut counter(1),
+    )
+    .unwrap();
+    let sessions: Vec<usize> = plan.bags.iter().map(|b| b.as_ref().unwrap().session).collect();
+    assert_eq!(sessions, [0, 0, 0, 0, 0, 0, 1, 1]);
+    // The second session thaws 30 min before its first infusion, 09:30.
+    assert_eq!(plan.sessions[1].wall_clock(), "2026-11-25 09:00 EST");
+}
+
+#[test]
+fn unreadable_rows_and_a_second_order_stay_on_the_ward_sheet() {
+    let text = "participant,visit,weight,infusion_at\n\
+                P0,month-0,72.4 kg,2026-11-25T09:00:00-05:00\n\
+                P1,month-0,\"72,4 kg\",2026-11-25T09:30:00-05:00\n\
+                P2,month-0,72400 g,2026-11-25T10:00:00-05:00\n\
+                P3,month-0,72.4 kg,2026-11-25T10:30:00\n\
+                P0,month-0,80 kg,2026-11-25T10:45:00-05:00\n";
+    let plan = plan_day(
+        &Protocol::care_ssc(),
+        &DayOrder::from_csv_str(text).unwrap(),
+        &[plenty_of_stock()],
+        &Randomization::from_csv_str(SIX_PARTICIPANTS).unwrap(),
+        &mut counter(2),
+    )
+    .unwrap();
+    let summary = plan.summary();
+    let lines: Vec<&str> = summary.lines().collect();
+    assert_eq!(lines[0], "CARE-SSc day plan: 5 order rows, 1 planned, 4 not planned");
+    // Unreadable rows first (no time to sort them by), then by infusion time.
+    assert_eq!(lines[2], "--:--  row 3  P1 month-0  NOT PLANNED: unit");
+    assert_eq!(lines[3], "--:--  row 4  P2 month-0  NOT PLANNED: unit");
+    assert_eq!(lines[4], "--:--  row 5  P3 month-0  NOT PLANNED: invalid time");
+    assert!(lines[5].starts_with("09:00 EST  row 2  P0 month-0  bag "), "{summary}");
+    assert_eq!(lines[6], "10:45 EST  row 6  P0 month-0  NOT PLANNED: duplicate order");
+    assert_eq!(lines.len(), 7);
+    let csv = plan.day_csv();
+    assert!(csv.contains("\n3,P1,month-0,,,,,,,,,NOT PLANNED: unit,"), "{csv}");
+    assert!(csv.contains("\n6,P0,month-0,,,,,2026-11-25T10:45:00-05:00,,,,NOT PLANNED: duplicate_order,\"row 6: P0 at month-0 is ordered again (first on row 2)"), "{csv}");
 }
