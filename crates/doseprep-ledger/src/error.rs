@@ -323,6 +323,21 @@ pub enum LedgerError {
         /// The newest this build reads.
         supported: i64,
     },
+    /// No ledger file at the path: opening never creates one.
+    #[error(
+        "no ledger file at {path}; check the path, or start a new ledger with \
+         `doseprep ledger init {path}` (Python: Ledger.create)"
+    )]
+    NoSuchLedger {
+        /// The path given.
+        path: String,
+    },
+    /// A file already at the path a new ledger was to be created at.
+    #[error("{path} already exists; open it as a ledger, or create the new ledger under another name")]
+    LedgerExists {
+        /// The path given.
+        path: String,
+    },
     /// An SQLite file that is not a ledger.
     #[error(
         "{path} is an SQLite database but not a doseprep ledger; give the ledger's file, or a \
@@ -386,6 +401,8 @@ impl LedgerError {
             LedgerError::RecordDoesNotVerify { .. } => "record_does_not_verify",
             LedgerError::SchemaTooNew { .. } => "schema_too_new",
             LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::NoSuchLedger { .. } => "no_such_ledger",
+            LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
             LedgerError::Database(_) => "database",
             LedgerError::Dose(_) => "dose",
@@ -545,7 +562,9 @@ impl LedgerError {
                 Some(found.to_string()),
                 Some(format!("at most {supported}")),
             ),
-            LedgerError::NotALedger { path } => (text("path"), Some(path.clone()), None),
+            LedgerError::NotALedger { path }
+            | LedgerError::NoSuchLedger { path }
+            | LedgerError::LedgerExists { path } => (text("path"), Some(path.clone()), None),
             LedgerError::Tampered(_) | LedgerError::Database(_) => (None, None, None),
         };
         let message = self.to_string();

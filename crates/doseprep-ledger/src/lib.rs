@@ -3,7 +3,7 @@
 //! every bag from preparation to infusion, as an append-only chain of
 //! events, each its own transaction and each hashed with the one before.
 //!
-//! * [`Ledger::open`] creates or opens the file (WAL, foreign keys on,
+//! * [`Ledger::create`] starts a file and [`Ledger::open`] opens one (WAL, foreign keys on,
 //!   schema version and migrations, full sync).
 //! * The event methods check what the events before allow (a container is
 //!   thawed once, a bag is given once and to its own participant, ...) and
@@ -105,10 +105,19 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
 }
 
 impl Ledger {
-    /// Open the ledger at `path`, creating it if there is no file.
+    /// Open the ledger at `path`. A missing file is
+    /// [`LedgerError::NoSuchLedger`]: opening never creates one.
     pub fn open(path: &Path) -> Result<Ledger> {
         Ok(Ledger {
             connection: schema::open(path)?,
+        })
+    }
+
+    /// Start a new ledger at `path`; a file already there is
+    /// [`LedgerError::LedgerExists`].
+    pub fn create(path: &Path) -> Result<Ledger> {
+        Ok(Ledger {
+            connection: schema::create(path)?,
         })
     }
 

@@ -100,13 +100,19 @@ fn configure(connection: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Open (or create) the ledger at `path` and bring it to the current schema.
+/// Open the ledger at `path` and bring it to the current schema. A missing
+/// file is an error: a mistyped path must not start an empty ledger.
 pub fn open(path: &std::path::Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(LedgerError::NoSuchLedger {
+            path: path.display().to_string(),
+        });
+    }
+    // Without SQLITE_OPEN_CREATE: a file removed since the check is not
+    // made again.
     let connection = Connection::open_with_flags(
         path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&connection)?;
     // WAL: readers do not block the writer, and a killed writer leaves the
@@ -120,6 +126,27 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
         )));
     }
     migrate(connection, &path.display().to_string())
+}
+
+/// Create a new ledger at `path`: the file must not exist (it is made
+/// empty, atomically, then given the schema).
+pub fn create(path: &std::path::Path) -> Result<Connection> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(_) => open(path),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(LedgerError::LedgerExists {
+                path: path.display().to_string(),
+            })
+        }
+        Err(error) => Err(LedgerError::Database(format!(
+            "cannot create {}: {error}",
+            path.display()
+        ))),
+    }
 }
 
 /// A ledger in memory, for tests and for replaying events in `verify`.

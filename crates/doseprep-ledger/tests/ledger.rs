@@ -181,7 +181,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 #[test]
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
-    let mut ledger = Ledger::open(&path).unwrap();
+    let mut ledger = Ledger::create(&path).unwrap();
     assert_eq!(ledger.schema_version().unwrap(), 1);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
@@ -596,7 +596,7 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     drop(other);
     assert_eq!(Ledger::open(&path).unwrap_err().code(), "not_a_ledger");
     let path = file("newer");
-    drop(Ledger::open(&path).unwrap());
+    drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
     newer.pragma_update(None, "user_version", 2).unwrap();
     drop(newer);
@@ -608,4 +608,16 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
             supported: 1
         }
     );
+}
+
+#[test]
+fn a_ledger_is_opened_never_created_by_accident() {
+    let path = file("typo");
+    let error = Ledger::open(&path).unwrap_err();
+    assert_eq!(error.code(), "no_such_ledger");
+    assert!(error.to_string().contains("doseprep ledger init"), "{error}");
+    assert!(!path.exists(), "opening created {}", path.display());
+    drop(Ledger::create(&path).unwrap());
+    assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 1);
 }

@@ -5,7 +5,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use crate::convert::{BatchTimes, TimeArg, WeightArg};
+use crate::convert::{BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
 use crate::lot::Lot;
 use crate::order::{from_item, KeyNames, OrderArgs};
@@ -16,31 +16,38 @@ use crate::protocol::Protocol;
 /// to the active bag the participant would have received from this lot (and
 /// checked against everything that bag would be).
 #[pyfunction]
-#[pyo3(signature = (protocol, /, *, participant, weight, arm, visit, lot, thawed_at, prepared_at=None, infusion_at=None, baseline_weight=None, bag_id=None))]
+#[pyo3(signature = (protocol, /, *, participant, arm, visit, lot, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn prepare<'py>(
     py: Python<'py>,
     protocol: &Protocol,
     participant: &str,
-    weight: WeightArg,
     arm: &str,
     visit: &str,
     lot: &Lot,
     thawed_at: TimeArg<'py>,
+    weight: Option<WeightArg>,
+    weight_kg: Option<Number>,
     prepared_at: Option<TimeArg<'py>>,
     infusion_at: Option<TimeArg<'py>>,
     baseline_weight: Option<WeightArg>,
+    baseline_weight_kg: Option<Number>,
     bag_id: Option<String>,
 ) -> PyResult<Bound<'py, Preparation>> {
     let order = OrderArgs {
         participant,
-        weight,
+        weight: WeightArg::one_of("weight", weight, weight_kg, true)?,
         arm,
         visit,
         thawed_at,
         prepared_at,
         infusion_at,
-        baseline_weight,
+        baseline_weight: WeightArg::one_of(
+            "baseline_weight",
+            baseline_weight,
+            baseline_weight_kg,
+            false,
+        )?,
         bag_id,
     }
     .build()?;

@@ -7,7 +7,7 @@ use doseprep as core;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-use crate::convert::{py_datetime, quoted, TimeArg, WeightArg};
+use crate::convert::{py_datetime, quoted, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, IntoPy};
 use crate::lot::Lot;
 use crate::preparation::Preparation;
@@ -68,16 +68,24 @@ pub struct DayOrder {
 #[pymethods]
 impl DayOrder {
     #[new]
-    #[pyo3(signature = (*, participant, visit, weight, infusion_at, baseline_weight=None, arm=None))]
+    #[pyo3(signature = (*, participant, visit, infusion_at, weight=None, weight_kg=None, baseline_weight=None, baseline_weight_kg=None, arm=None))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         participant: &str,
         visit: &str,
-        weight: WeightArg,
         infusion_at: TimeArg<'_>,
+        weight: Option<WeightArg>,
+        weight_kg: Option<Number>,
         baseline_weight: Option<WeightArg>,
+        baseline_weight_kg: Option<Number>,
         arm: Option<&str>,
     ) -> PyResult<DayOrder> {
-        let (weight, as_entered) = weight.resolve("weight").py()?;
+        let baseline_weight =
+            WeightArg::one_of("baseline_weight", baseline_weight, baseline_weight_kg, false)?;
+        let (weight, as_entered) = WeightArg::one_of("weight", weight, weight_kg, true)?
+            .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("missing the weight"))?
+            .resolve("weight")
+            .py()?;
         let mut inner = core::DayOrder::new(
             participant,
             visit,
@@ -98,20 +106,18 @@ impl DayOrder {
         Ok(DayOrder { inner })
     }
 
-    /// The orders of a day's CSV: participant, visit, weight, infusion_at and
-    /// optionally baseline_weight, arm. A bad header raises; a bad cell is
-    /// that row's `DoseError`, in its place.
+    /// The rows of a day's orders CSV: participant, visit, weight,
+    /// infusion_at and optionally baseline_weight, arm. A bad header raises;
+    /// every row is a `DayRow` with its number, the participant and visit as
+    /// written, and its order or the `DoseError` of a bad cell.
     #[staticmethod]
-    fn from_csv(py: Python<'_>, path: PathBuf) -> PyResult<Vec<Py<PyAny>>> {
+    fn from_csv(path: PathBuf) -> PyResult<Vec<DayRow>> {
         let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        core::DayOrder::from_csv_str(&text)
+        Ok(core::DayOrder::from_csv_str(&text)
             .py()?
             .into_iter()
-            .map(|row| match row {
-                Ok(inner) => Ok(Py::new(py, DayOrder { inner })?.into_any()),
-                Err(error) => Ok(to_py_err(error).into_value(py).into_any()),
-            })
-            .collect()
+            .map(|inner| DayRow { inner })
+            .collect())
     }
 
     #[getter]
@@ -139,6 +145,70 @@ impl DayOrder {
             quoted(&core::format_time(self.inner.infusion_at()))
         )
     }
+}
+
+/// One row of a day's orders as read: its number, the participant and
+/// visit as written, and the order or why the row is not one.
+#[pyclass(frozen, eq, module = "doseprep")]
+#[derive(PartialEq)]
+pub struct DayRow {
+    inner: core::DayRow,
+}
+
+#[pymethods]
+impl DayRow {
+    /// In a file, the row as a spreadsheet numbers it (the header is row 1);
+    /// in a list, the position from 1.
+    #[getter]
+    fn row(&self) -> usize {
+        self.inner.row
+    }
+    /// The participant as written ("" where the cell was empty).
+    #[getter]
+    fn participant(&self) -> &str {
+        &self.inner.participant
+    }
+    /// The visit as written.
+    #[getter]
+    fn visit(&self) -> &str {
+        &self.inner.visit
+    }
+    /// The order, or the DoseError that the row's cells give.
+    #[getter]
+    fn order(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(match &self.inner.order {
+            Ok(order) => Py::new(
+                py,
+                DayOrder {
+                    inner: order.clone(),
+                },
+            )?
+            .into_any(),
+            Err(error) => to_py_err(error.clone()).into_value(py).into_any(),
+        })
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "DayRow(row={}, participant={}, visit={}, readable={})",
+            self.inner.row,
+            quoted(&self.inner.participant),
+            quoted(&self.inner.visit),
+            if self.inner.order.is_ok() {
+                "True"
+            } else {
+                "False"
+            }
+        )
+    }
+}
+
+/// A day's input: an order given in code, or a row read from a file.
+#[derive(FromPyObject)]
+pub enum DayInput<'py> {
+    /// An order, numbered by its position.
+    Order(PyRef<'py, DayOrder>),
+    /// A row as read, with its own number.
+    Row(PyRef<'py, DayRow>),
 }
 
 /// One thaw of a day: when, which lot, which containers.
@@ -180,8 +250,8 @@ pub struct DayPlan {
 
 #[pymethods]
 impl DayPlan {
-    /// One entry per order, in order: the bag (a Preparation with its bag id,
-    /// session thaw time and draws), or the DoseError that stops it.
+    /// One entry per input row, in order: the bag (a Preparation with its bag
+    /// id, session thaw time and draws), or the DoseError that stops it.
     #[getter]
     fn bags(&self, py: Python<'_>) -> PyResult<Vec<Py<PyAny>>> {
         self.inner
@@ -200,6 +270,21 @@ impl DayPlan {
                 Err(error) => Ok(to_py_err(error.clone()).into_value(py).into_any()),
             })
             .collect()
+    }
+
+    /// One (row, participant, visit) per input row, beside `bags`, as written.
+    #[getter]
+    fn rows(&self) -> Vec<(usize, String, String)> {
+        self.inner
+            .rows
+            .iter()
+            .map(|r| (r.row, r.participant.clone(), r.visit.clone()))
+            .collect()
+    }
+
+    /// The day as CSV for the pharmacy (unblinded): one line per input row.
+    fn day_csv(&self) -> String {
+        self.inner.day_csv()
     }
 
     /// Each thaw, in thaw order.
@@ -237,7 +322,7 @@ impl DayPlan {
 
     fn __repr__(&self) -> String {
         format!(
-            "DayPlan({} orders, {} planned, {} thaws)",
+            "DayPlan({} order rows, {} planned, {} thaws)",
             self.inner.bags.len(),
             self.inner.planned(),
             self.inner.thaws.len()
@@ -247,16 +332,30 @@ impl DayPlan {
 
 /// Plan a day: every order's bag from the randomization list and the lots on
 /// hand, in thaw sessions, with containers shared out and a bag id each
-/// (from the operating system's random source).
+/// (from the operating system's random source). `orders` are `DayOrder`s
+/// (numbered by position from 1) or the `DayRow`s of `DayOrder.from_csv`,
+/// unreadable rows included: each is in the plan.
 #[pyfunction]
 #[pyo3(signature = (protocol, orders, /, *, lots, randomization))]
 pub fn plan_day(
     protocol: &Protocol,
-    orders: Vec<PyRef<'_, DayOrder>>,
+    orders: Vec<DayInput<'_>>,
     lots: Vec<PyRef<'_, Lot>>,
     randomization: &Randomization,
 ) -> PyResult<DayPlan> {
-    let orders: Vec<core::DayOrder> = orders.iter().map(|o| o.inner.clone()).collect();
+    let orders: Vec<core::DayRow> = orders
+        .iter()
+        .enumerate()
+        .map(|(index, input)| match input {
+            DayInput::Order(order) => core::DayRow {
+                row: index + 1,
+                participant: order.inner.participant().to_owned(),
+                visit: order.inner.visit().to_owned(),
+                order: Ok(order.inner.clone()),
+            },
+            DayInput::Row(row) => row.inner.clone(),
+        })
+        .collect();
     let lots: Vec<core::Lot> = lots.iter().map(|l| (*l.inner).clone()).collect();
     let mut failure: Option<getrandom::Error> = None;
     let mut random = || {

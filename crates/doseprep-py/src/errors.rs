@@ -138,8 +138,17 @@ pub fn print_error(error: doseprep_print::PrintError) -> PyErr {
 /// The Python exception for a ledger error: `LedgerError` with its `code`
 /// and parts, or, for a core error inside it, that error's own class.
 pub fn ledger_error(error: doseprep_ledger::LedgerError) -> PyErr {
-    if let doseprep_ledger::LedgerError::Dose(inner) = error {
-        return to_py_err(inner);
+    use doseprep_ledger::LedgerError;
+    match error {
+        LedgerError::Dose(inner) => return to_py_err(inner),
+        // The file errors Python users catch as such.
+        LedgerError::NoSuchLedger { .. } => {
+            return pyo3::exceptions::PyFileNotFoundError::new_err(error.to_string())
+        }
+        LedgerError::LedgerExists { .. } => {
+            return pyo3::exceptions::PyFileExistsError::new_err(error.to_string())
+        }
+        _ => {}
     }
     Python::attach(|py| {
         let built = classes(py).and_then(|c| {

@@ -155,6 +155,8 @@ impl Ledger {
 
 #[pymethods]
 impl Ledger {
+    /// Open the ledger at `path`; a missing file is `FileNotFoundError`
+    /// (opening never creates one: see `Ledger.create`).
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
         let opened = py
@@ -162,6 +164,18 @@ impl Ledger {
             .map_err(ledger_error)?;
         Ok(Ledger {
             inner: Mutex::new(opened),
+            path,
+        })
+    }
+
+    /// Start a new ledger at `path`; a file already there is `FileExistsError`.
+    #[staticmethod]
+    fn create(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
+        let created = py
+            .detach(|| ledger::Ledger::create(&path))
+            .map_err(ledger_error)?;
+        Ok(Ledger {
+            inner: Mutex::new(created),
             path,
         })
     }

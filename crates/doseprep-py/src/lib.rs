@@ -48,7 +48,7 @@ mod _core {
     #[pymodule_export]
     use super::batch::{prepare, prepare_many};
     #[pymodule_export]
-    use super::day::{plan_day, DayOrder, DayPlan, Randomization, ThawSession};
+    use super::day::{plan_day, DayOrder, DayPlan, DayRow, Randomization, ThawSession};
     #[pymodule_export]
     use super::ledger::{Balance, Ledger, LedgerVerification, Reconciliation};
     #[pymodule_export]

@@ -6,13 +6,14 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::convert::{py_datetime, quoted, BatchTimes, TimeArg, WeightArg};
+use crate::convert::{py_datetime, quoted, BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, type_error, IntoPy};
 
 /// The parts of an order as Python gives them.
 pub struct OrderArgs<'a, 'py> {
     pub participant: &'a str,
-    pub weight: WeightArg,
+    /// Required: `build` refuses `None` (a dict without a weight).
+    pub weight: Option<WeightArg>,
     pub arm: &'a str,
     pub visit: &'a str,
     pub thawed_at: TimeArg<'py>,
@@ -25,7 +26,11 @@ pub struct OrderArgs<'a, 'py> {
 impl OrderArgs<'_, '_> {
     /// The core order; every check is the core's.
     pub fn build(self) -> PyResult<core::Order> {
-        let (weight, as_entered) = self.weight.resolve("weight").py()?;
+        let (weight, as_entered) = self
+            .weight
+            .ok_or_else(|| missing("weight"))?
+            .resolve("weight")
+            .py()?;
         let thawed_at = self.thawed_at.resolve("thawed_at")?;
         let mut order =
             core::Order::new(self.participant, weight, self.arm, self.visit, thawed_at).py()?;
@@ -60,7 +65,7 @@ pub struct Order {
 }
 
 /// The keys a dict order takes.
-const KEYS: &str = "participant, weight, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight, bag_id";
+const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight or baseline_weight_kg, bag_id";
 
 fn missing(key: &str) -> PyErr {
     to_py_err(core::DoseError::InvalidInput {
@@ -113,6 +118,7 @@ pub fn from_item<'py>(
         (None, None, None, None, None);
     let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id) =
         (None, None, None, None);
+    let (mut weight_kg, mut baseline_weight_kg) = (None, None);
     let names = &names.0;
     for (key, value) in dict.iter() {
         if value.is_none() {
@@ -137,6 +143,8 @@ pub fn from_item<'py>(
                     "prepared_at" => &mut prepared_at,
                     "infusion_at" => &mut infusion_at,
                     "baseline_weight" => &mut baseline_weight,
+                    "weight_kg" => &mut weight_kg,
+                    "baseline_weight_kg" => &mut baseline_weight_kg,
                     "bag_id" => &mut bag_id,
                     other => {
                         return Err(to_py_err(core::DoseError::InvalidInput {
@@ -158,7 +166,12 @@ pub fn from_item<'py>(
     );
     OrderArgs {
         participant: participant.to_str()?,
-        weight: weight.ok_or_else(|| missing("weight"))?.extract()?,
+        weight: WeightArg::one_of(
+            "weight",
+            weight.map(|v| v.extract()).transpose()?,
+            weight_kg.map(|v| v.extract()).transpose()?,
+            false,
+        )?,
         arm: arm.to_str()?,
         visit: visit.to_str()?,
         thawed_at: TimeArg::Known(
@@ -166,7 +179,12 @@ pub fn from_item<'py>(
         ),
         prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
         infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
-        baseline_weight: baseline_weight.map(|v| v.extract()).transpose()?,
+        baseline_weight: WeightArg::one_of(
+            "baseline_weight",
+            baseline_weight.map(|v| v.extract()).transpose()?,
+            baseline_weight_kg.map(|v| v.extract()).transpose()?,
+            false,
+        )?,
         bag_id: bag_id.map(|v| v.extract()).transpose()?,
     }
     .build()
@@ -175,28 +193,35 @@ pub fn from_item<'py>(
 #[pymethods]
 impl Order {
     #[new]
-    #[pyo3(signature = (*, participant, weight, arm, visit, thawed_at, prepared_at=None, infusion_at=None, baseline_weight=None, bag_id=None))]
+    #[pyo3(signature = (*, participant, arm, visit, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         participant: &str,
-        weight: WeightArg,
         arm: &str,
         visit: &str,
         thawed_at: TimeArg<'py>,
+        weight: Option<WeightArg>,
+        weight_kg: Option<Number>,
         prepared_at: Option<TimeArg<'py>>,
         infusion_at: Option<TimeArg<'py>>,
         baseline_weight: Option<WeightArg>,
+        baseline_weight_kg: Option<Number>,
         bag_id: Option<String>,
     ) -> PyResult<Order> {
         OrderArgs {
             participant,
-            weight,
+            weight: WeightArg::one_of("weight", weight, weight_kg, true)?,
             arm,
             visit,
             thawed_at,
             prepared_at,
             infusion_at,
-            baseline_weight,
+            baseline_weight: WeightArg::one_of(
+                "baseline_weight",
+                baseline_weight,
+                baseline_weight_kg,
+                false,
+            )?,
             bag_id,
         }
         .build()

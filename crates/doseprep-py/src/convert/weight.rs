@@ -1,8 +1,10 @@
-//! Weights as Python gives them: a number in kg, text with its unit
-//! ("160 lb"), or a quantity object with `.magnitude` and `.units` (pint's
-//! shape, without importing pint). The core reads the unit names.
+//! Weights as Python gives them: text with its unit ("160 lb"), a quantity
+//! object with `.magnitude` and `.units` (pint's shape, without importing
+//! pint), or kilograms under a keyword that names the unit (`weight_kg=`).
+//! A bare number under `weight=` is refused: its unit is never guessed.
 
 use doseprep::BodyWeight;
+use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString};
@@ -13,8 +15,10 @@ use crate::errors::type_error;
 
 /// A weight argument, classified.
 pub enum WeightArg {
-    /// A number, in kilograms.
+    /// A number given as `weight_kg=`: kilograms, by the keyword's name.
     Kg(f64),
+    /// A number given as `weight=`: no unit, refused when resolved.
+    BareNumber(f64),
     /// Text with its unit.
     Text(String),
     /// A quantity: magnitude and unit name.
@@ -25,13 +29,13 @@ impl<'a, 'py> FromPyObject<'a, 'py> for WeightArg {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        // Plain floats first: the common case, and no attribute probe (a
-        // failed `hasattr` costs a Python exception).
-        if let Ok(number) = obj.cast_exact::<PyFloat>() {
-            return Ok(WeightArg::Kg(number.value()));
-        }
         if let Ok(text) = obj.cast::<PyString>() {
             return Ok(WeightArg::Text(text.to_str()?.to_owned()));
+        }
+        // Plain floats before the attribute probe (a failed `hasattr` costs a
+        // Python exception).
+        if let Ok(number) = obj.cast_exact::<PyFloat>() {
+            return Ok(WeightArg::BareNumber(number.value()));
         }
         let py = obj.py();
         if !obj.is_instance_of::<PyInt>()
@@ -46,11 +50,11 @@ impl<'a, 'py> FromPyObject<'a, 'py> for WeightArg {
             return Ok(WeightArg::Quantity(magnitude, units));
         }
         obj.extract::<Number>()
-            .map(|n| WeightArg::Kg(n.0))
+            .map(|n| WeightArg::BareNumber(n.0))
             .map_err(|_| {
                 type_error(
                     "weight",
-                    "a number in kg, a string such as '72.4 kg' or '160 lb', or a quantity",
+                    "a string such as '72.4 kg' or '160 lb', or a quantity (kilograms as a number go in weight_kg)",
                     &obj,
                 )
             })
@@ -58,11 +62,34 @@ impl<'a, 'py> FromPyObject<'a, 'py> for WeightArg {
 }
 
 impl WeightArg {
+    /// The one weight of `field` from its two keywords: `field=` (text or a
+    /// quantity) or `field_kg=` (a number in kg). Both, or neither where
+    /// `required`, is a `TypeError` naming them.
+    pub fn one_of(
+        field: &str,
+        with_unit: Option<WeightArg>,
+        kg: Option<Number>,
+        required: bool,
+    ) -> PyResult<Option<WeightArg>> {
+        match (with_unit, kg) {
+            (Some(_), Some(_)) => Err(PyTypeError::new_err(format!(
+                "give {field} (with its unit) or {field}_kg (a number in kg), not both"
+            ))),
+            (Some(weight), None) => Ok(Some(weight)),
+            (None, Some(kg)) => Ok(Some(WeightArg::Kg(kg.0))),
+            (None, None) if required => Err(PyTypeError::new_err(format!(
+                "missing the {field}: give {field}='72.4 kg' (or '160 lb', or a quantity) or {field}_kg=72.4"
+            ))),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// The weight, checked by the core for `field`, and the text the user
     /// typed if they typed one (for the worksheet).
     pub fn resolve(self, field: &str) -> doseprep::Result<(BodyWeight, Option<String>)> {
         match self {
             WeightArg::Kg(kg) => Ok((BodyWeight::from_kg_for(field, kg)?, None)),
+            WeightArg::BareNumber(value) => Err(BodyWeight::bare_number_error(field, value)),
             WeightArg::Text(text) => {
                 let weight = BodyWeight::parse_for(field, &text)?;
                 Ok((weight, Some(text.trim().to_owned())))

@@ -39,6 +39,19 @@ impl BodyWeight {
         })
     }
 
+    /// The error for a bare number given as a weight through an API that
+    /// also takes text: its unit is never guessed (160 from a US health
+    /// record is pounds; read as kilograms it is a 2.2-fold overdose). The
+    /// fix shows both ways to give it: with its unit, or as `{field}_kg`.
+    pub fn bare_number_error(field: &str, value: f64) -> DoseError {
+        let shown = crate::error::show(value);
+        missing_unit(
+            field,
+            &shown,
+            &format!("'{shown} kg' or '{shown} lb', or pass kilograms as {field}_kg={shown}"),
+        )
+    }
+
     /// A weight in avoirdupois pounds, converted exactly (1 lb = 0.45359237 kg).
     pub fn from_pounds(lb: f64) -> Result<Self> {
         Self::from_pounds_for("weight", lb)
