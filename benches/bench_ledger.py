@@ -24,7 +24,7 @@ WRITER = Path(__file__).resolve().parents[1] / "python" / "tests" / "ledger_writ
 
 def run(path: Path, lots: list[str], events: int) -> tuple[float, list[float]]:
     """Wall seconds for writers of `lots`, and each one's own seconds."""
-    dp.Ledger(path)  # created beforehand, so the writers only append
+    dp.Ledger.create(path)  # beforehand, so the writers only append
     start = time.perf_counter()
     writers = [
         (

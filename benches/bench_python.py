@@ -184,7 +184,7 @@ def check_agreement(
         prep = dp.prepare(
             protocol,
             participant=participant,
-            weight=weight,
+            weight_kg=weight,
             arm=arm,
             visit=visit,
             lot=lot,
@@ -247,7 +247,7 @@ def main() -> None:
     pint_ref = PintReference()
     check_agreement(orders[:1000], lot, protocol, pint_ref)
     as_dicts = [
-        {"participant": p, "weight": w, "arm": a, "visit": v, "thawed_at": THAWED_AT}
+        {"participant": p, "weight_kg": w, "arm": a, "visit": v, "thawed_at": THAWED_AT}
         for p, w, a, v in orders
     ]
 
@@ -258,7 +258,7 @@ def main() -> None:
             dp.prepare(
                 protocol,
                 participant=participant,
-                weight=weight,
+                weight_kg=weight,
                 arm=arm,
                 visit=visit,
                 lot=lot,

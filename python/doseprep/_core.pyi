@@ -11,8 +11,10 @@ __all__ = [
     "Balance",
     "DayOrder",
     "DayPlan",
+    "DayRow",
     "DmsoLimitError",
     "DoseError",
+    "DuplicateOrderError",
     "ImplausibleWeightError",
     "InvalidInputError",
     "InvalidQuantityError",
@@ -63,7 +65,9 @@ class _Quantity(_Protocol):
     @property
     def units(self) -> object: ...
 
-_Weight = float | int | str | _Quantity
+# A weight with its unit: text ("72.4 kg", "160 lb") or a quantity. A bare
+# number is refused (UnitError): kilograms as a number go in `weight_kg=`.
+_Weight = str | _Quantity
 _Time = datetime | str
 _Path = str | os.PathLike[str]
 
@@ -131,6 +135,9 @@ class SyringeError(DoseError):
 
 class RandomizationError(DoseError):
     """An order that disagrees with the randomization list, or an unusable list."""
+
+class DuplicateOrderError(DoseError):
+    """A second order for the same participant and visit in one day."""
 
 class LedgerError(DoseError):
     """An event the ledger refuses, or a ledger file it cannot use; `code` names the case."""
@@ -239,13 +246,15 @@ class Order:
         cls,
         *,
         participant: str,
-        weight: _Weight,
         arm: str,
         visit: str,
         thawed_at: _Time,
+        weight: _Weight | None = None,
+        weight_kg: float | None = None,
         prepared_at: _Time | None = None,
         infusion_at: _Time | None = None,
         baseline_weight: _Weight | None = None,
+        baseline_weight_kg: float | None = None,
         bag_id: str | None = None,
     ) -> Order: ...
     @staticmethod
@@ -474,14 +483,16 @@ class DayOrder:
         *,
         participant: str,
         visit: str,
-        weight: _Weight,
         infusion_at: _Time,
+        weight: _Weight | None = None,
+        weight_kg: float | None = None,
         baseline_weight: _Weight | None = None,
+        baseline_weight_kg: float | None = None,
         arm: str | None = None,
     ) -> DayOrder: ...
     @staticmethod
-    def from_csv(path: _Path) -> list[DayOrder | DoseError]:
-        """The orders of a day's CSV; a bad cell is that row's DoseError, in its place."""
+    def from_csv(path: _Path) -> list[DayRow]:
+        """Every row of a day's CSV, with its number; a bad cell is that row's DoseError."""
     @property
     def participant(self) -> str: ...
     @property
@@ -490,6 +501,21 @@ class DayOrder:
     def weight_kg(self) -> float: ...
     @property
     def arm(self) -> str | None: ...
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class DayRow:
+    """One row of a day's orders as read: number, participant and visit as written."""
+
+    @property
+    def row(self) -> int:
+        """In a file, the row a spreadsheet shows (header = 1); in a list, the position from 1."""
+    @property
+    def participant(self) -> str: ...
+    @property
+    def visit(self) -> str: ...
+    @property
+    def order(self) -> DayOrder | DoseError: ...
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -509,7 +535,12 @@ class DayPlan:
 
     @property
     def bags(self) -> list[Preparation | DoseError]:
-        """One entry per order, in order: the bag, or the DoseError that stops it."""
+        """One entry per input row, in order: the bag, or the DoseError that stops it."""
+    @property
+    def rows(self) -> list[tuple[int, str, str]]:
+        """(row, participant, visit) of each input row, beside `bags`, as written."""
+    def day_csv(self) -> str:
+        """The day as CSV for the pharmacy (unblinded): one line per input row."""
     @property
     def thaws(self) -> list[ThawSession]: ...
     @property
@@ -534,14 +565,16 @@ def prepare(
     /,
     *,
     participant: str,
-    weight: _Weight,
     arm: str,
     visit: str,
     lot: Lot,
     thawed_at: _Time,
+    weight: _Weight | None = None,
+    weight_kg: float | None = None,
     prepared_at: _Time | None = None,
     infusion_at: _Time | None = None,
     baseline_weight: _Weight | None = None,
+    baseline_weight_kg: float | None = None,
     bag_id: str | None = None,
 ) -> Preparation:
     """Prepare the bag an order calls for: the active bag, or its matched placebo."""
@@ -557,7 +590,7 @@ def prepare_many(
 
 def plan_day(
     protocol: Protocol,
-    orders: Sequence[DayOrder],
+    orders: Sequence[DayOrder | DayRow],
     /,
     *,
     lots: Sequence[Lot],
@@ -622,9 +655,12 @@ class LedgerVerification:
 @final
 class Ledger:
     """The accountability ledger: an SQLite file of every container and bag,
-    append-only and hash-chained (created if missing)."""
+    append-only and hash-chained. Opening never creates one: see `create`."""
 
     def __new__(cls, path: _Path) -> Ledger: ...
+    @staticmethod
+    def create(path: _Path) -> Ledger:
+        """Start a new ledger at `path`; a file already there is FileExistsError."""
     @property
     def path(self) -> Path: ...
     @property

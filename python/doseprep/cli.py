@@ -9,10 +9,10 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,7 +42,6 @@ DEMO_DAY = [
     ("CARE-005", "month-3", "66 kg", "2026-11-25T12:00:00-05:00"),
     ("CARE-006", "month-0", "80 kg", "2026-11-25T12:30:00-05:00"),
 ]
-UNBLINDED = "UNBLINDED pharmacy document: keep in pharmacy, do not send to the ward"
 
 
 class UsageError(Exception):
@@ -186,103 +185,51 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _day_csv(
-    rows: list[dp.DayOrder | dp.DoseError], bags: list[dp.Preparation | dp.DoseError]
-) -> str:
-    out = io.StringIO()
-    out.write(f"# {UNBLINDED}\n")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "row",
-            "participant",
-            "visit",
-            "arm",
-            "content",
-            "bag_id",
-            "thaw_session",
-            "infusion_at",
-            "lot_id",
-            "containers",
-            "draw_volume_ml",
-            "status",
-            "message",
-        ]
-    )
-    planned = iter(bags)
-    for number, row in enumerate(rows, start=1):
-        bag = row if isinstance(row, dp.DoseError) else next(planned)
-        if isinstance(bag, dp.DoseError):
-            participant = row.participant if isinstance(row, dp.DayOrder) else ""
-            visit = row.visit if isinstance(row, dp.DayOrder) else ""
-            writer.writerow(
-                [number, participant, visit, "", "", "", "", "", "", "", "", bag.kind, str(bag)]
+def _stock_from_ledger(ledger: dp.Ledger, lots: list[dp.Lot]) -> list[dp.Lot]:
+    """The lots as the ledger holds them: the containers in stock, by their
+    numbers. A lot with none left is skipped with a warning, so the day is
+    planned with the others."""
+    stocked = []
+    for given in lots:
+        numbers = ledger.in_stock(given.lot_id)
+        if not numbers:
+            print(
+                f"doseprep: lot {given.lot_id}: the ledger has no container of it in stock;"
+                " planned without it",
+                file=sys.stderr,
             )
             continue
-        containers = " ".join(f"{lot}#{n}:{ml:g}mL" for lot, n, ml in bag.draws)
-        writer.writerow(
-            [
-                number,
-                bag.participant,
-                bag.visit,
-                bag.arm,
-                bag.content,
-                bag.bag_id,
-                bag.thaw_session.isoformat(),
-                bag.infusion_at.isoformat() if bag.infusion_at else "",
-                bag.lot_id or "",
-                containers,
-                "" if bag.draw_volume_ml is None else f"{bag.draw_volume_ml:g}",
-                "planned",
-                "",
-            ]
+        lot = given.with_container_numbers(numbers)
+        if given.containers != lot.containers:
+            print(
+                f"doseprep: lot {lot.lot_id}: the ledger has {lot.containers} containers"
+                f" in stock, the lots file says {given.containers}; planned with the ledger's",
+                file=sys.stderr,
+            )
+        stocked.append(lot)
+    if not stocked:
+        raise UsageError(
+            "no lot of the lots file has a container in stock in the ledger;"
+            " receive stock before planning the day"
         )
-    return out.getvalue()
+    return stocked
 
 
-def cmd_day(args: argparse.Namespace) -> int:
-    protocol = _protocol(args.protocol)
-    randomization = dp.Randomization.from_csv(args.randomization, protocol=protocol)
-    lots = dp.Lot.many_from_file(args.lots)
-    rows = dp.DayOrder.from_csv(args.orders)
-    orders = [row for row in rows if isinstance(row, dp.DayOrder)]
-    ledger = None
-    if args.ledger:
-        if not args.initials:
-            raise UsageError("--ledger needs --initials: who records the day")
-        ledger = dp.Ledger(args.ledger)
-        # Plan with the ledger's stock: the containers on hand, by their numbers.
-        stocked = [lot.with_container_numbers(ledger.in_stock(lot.lot_id)) for lot in lots]
-        for given, lot in zip(lots, stocked, strict=True):
-            if given.containers != lot.containers:
-                print(
-                    f"doseprep: lot {lot.lot_id}: the ledger has {lot.containers} containers"
-                    f" in stock, the lots file says {given.containers}; planned with the ledger's",
-                    file=sys.stderr,
-                )
-        lots = stocked
-    plan = dp.plan_day(protocol, orders, lots=lots, randomization=randomization)
-    planned = [bag for bag in plan.bags if isinstance(bag, dp.Preparation)]
-    # Printed first, recorded next, written last: a day the ledger refuses
-    # gets no labels, and a day recorded always has its labels.
-    pdfs = {}
-    if args.pdf:
-        pdfs = {
-            "labels.pdf": dp.labels_pdf(planned),
-            "worksheets.pdf": dp.worksheets_pdf(planned),
-        }
-    recorded = ledger.record_day(plan, initials=args.initials) if ledger else []
-    out = Path(args.out)
-    bags_dir = out / "bags"
-    bags_dir.mkdir(parents=True, exist_ok=True)
-    (out / "pick-list.txt").write_text(plan.pick_list(), encoding="utf-8")
-    (out / "summary.txt").write_text(plan.summary(), encoding="utf-8")
-    bags = plan.bags
-    (out / "day.csv").write_text(_day_csv(rows, bags), encoding="utf-8")
-    # In the order of the day's CSV: the ward's labels (blinded) and the
-    # pharmacy's worksheets (unblinded).
-    for name, pdf in pdfs.items():
-        (out / name).write_bytes(pdf)
+def _write_documents(
+    folder: Path, plan: dp.DayPlan, planned: list[dp.Preparation], pdf: bool
+) -> list[str]:
+    """Every document of the day, into `folder`; returns the names written."""
+    bags_dir = folder / "bags"
+    bags_dir.mkdir()
+    (folder / "pick-list.txt").write_text(plan.pick_list(), encoding="utf-8")
+    (folder / "summary.txt").write_text(plan.summary(), encoding="utf-8")
+    (folder / "day.csv").write_text(plan.day_csv(), encoding="utf-8")
+    written = ["pick-list.txt", "summary.txt", "day.csv"]
+    if pdf:
+        # The ward's labels (blinded) and the pharmacy's worksheets (unblinded).
+        (folder / "labels.pdf").write_bytes(dp.labels_pdf(planned))
+        (folder / "worksheets.pdf").write_bytes(dp.worksheets_pdf(planned))
+        written += ["labels.pdf", "worksheets.pdf"]
     for bag in planned:
         if bag.bag_id:
             # Crockford's check symbols *~$= are awkward in file names.
@@ -292,17 +239,60 @@ def cmd_day(args: argparse.Namespace) -> int:
             stem.with_suffix(".record.json").write_text(
                 bag.record().to_json() + "\n", encoding="utf-8"
             )
+    return [*written, "bags/"]
+
+
+def _new_folder(path: str) -> Path:
+    """--out: a folder that does not exist yet, or an empty one, so that the
+    day's documents are published whole with one rename."""
+    out = Path(path)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(
+            f"--out {out} already exists and is not an empty folder;"
+            " give a new folder for this day's documents"
+        )
+    if not out.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {out.parent} does not exist; create it first")
+    return out
+
+
+def cmd_day(args: argparse.Namespace) -> int:
+    if args.ledger and not args.initials:
+        raise UsageError("--ledger needs --initials: who records the day")
+    # Every file is checked before anything is planned, recorded or written.
+    out = _new_folder(args.out)
+    ledger = dp.Ledger(args.ledger) if args.ledger else None
+    protocol = _protocol(args.protocol)
+    randomization = dp.Randomization.from_csv(args.randomization, protocol=protocol)
+    lots = dp.Lot.many_from_file(args.lots)
+    rows = dp.DayOrder.from_csv(args.orders)
+    if ledger is not None:
+        lots = _stock_from_ledger(ledger, lots)
+    plan = dp.plan_day(protocol, rows, lots=lots, randomization=randomization)
+    planned = [bag for bag in plan.bags if isinstance(bag, dp.Preparation)]
+    # Written whole to a staging folder beside --out, recorded, then
+    # published with one rename: a failure or a kill at any step leaves
+    # nothing recorded, or every document in place (or, killed between the
+    # record and the rename, every document in the staging folder).
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        written = _write_documents(staging, plan, planned, args.pdf)
+        recorded = ledger.record_day(plan, initials=args.initials) if ledger else []
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        out.rmdir()
+    staging.rename(out)
     print(plan.summary(), end="")
-    failed = sum(1 for row in rows if isinstance(row, dp.DoseError)) + sum(
-        1 for bag in bags if isinstance(bag, dp.DoseError)
-    )
-    written = ["pick-list.txt", "summary.txt", "day.csv", *pdfs, "bags/"]
     print(f"written to {out}/: {', '.join(written)}")
     if recorded:
         print(f"recorded in the ledger: events {recorded[0]} to {recorded[-1]}")
+    failed = len(plan.bags) - len(planned)
     if failed:
         print(
-            f"doseprep: {failed} of {len(rows)} orders not planned (see day.csv)", file=sys.stderr
+            f"doseprep: {failed} of {len(plan.bags)} order rows not planned (see day.csv)",
+            file=sys.stderr,
         )
     return 1 if failed else 0
 
@@ -312,6 +302,12 @@ def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"{text!r} is not a count of containers from 0")
     return int(text)
+
+
+def cmd_ledger_init(args: argparse.Namespace) -> int:
+    dp.Ledger.create(args.db)
+    print(f"{args.db}: a new, empty ledger")
+    return 0
 
 
 def cmd_ledger_receive(args: argparse.Namespace) -> int:
@@ -447,8 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--at", required=True, help=time_help)
     who.add_argument("--initials", required=True, help="who records the event")
     who.add_argument("--comment")
+    init = ledger_commands.add_parser("init", help="start a new, empty ledger file")
+    init.add_argument("db", help="the new ledger file (must not exist)")
+    init.set_defaults(run=cmd_ledger_init)
     receive = ledger_commands.add_parser("receive", parents=[who], help="record lots received")
-    receive.add_argument("db", help="the ledger file (created if missing)")
+    receive.add_argument("db", help="the ledger file (start one with 'doseprep ledger init')")
     receive.add_argument("lots", help="TOML of [[lot]] tables (or one lot, or .json)")
     receive.set_defaults(run=cmd_ledger_receive)
     balance = ledger_commands.add_parser("balance", help="each lot's containers")

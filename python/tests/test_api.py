@@ -64,8 +64,6 @@ class FakeQuantity:
 @pytest.mark.parametrize(
     ("weight", "kg"),
     [
-        (72.4, 72.4),
-        (72, 72.0),
         ("72.4 kg", 72.4),
         ("160 lb", 72.5747792),
         ("160 lbs", 72.5747792),
@@ -86,7 +84,7 @@ def test_pint_quantities_work_when_pint_is_installed(protocol: dp.Protocol, lot:
         _prepare(protocol, lot, weight=72.4 * ureg.gram)
 
 
-@pytest.mark.parametrize("weight", [[1], None, object(), True, b"72 kg"])
+@pytest.mark.parametrize("weight", [[1], object(), True, b"72 kg"])
 def test_a_wrong_type_of_weight_is_a_type_error(
     protocol: dp.Protocol, lot: dp.Lot, weight: Any
 ) -> None:
@@ -94,11 +92,52 @@ def test_a_wrong_type_of_weight_is_a_type_error(
         _prepare(protocol, lot, weight=weight)
 
 
+@pytest.mark.parametrize("weight", [160, 160.0, 72.4])
+def test_a_bare_number_is_not_a_weight(protocol: dp.Protocol, lot: dp.Lot, weight: Any) -> None:
+    """160 from a US health record is pounds: never read as kilograms."""
+    shown = f"{weight:g}"
+    for call in (
+        lambda: _prepare(protocol, lot, weight=weight),
+        lambda: dp.Order(participant="P", weight=weight, arm="A", visit="month-0",
+                         thawed_at=THAWED_AT),
+        lambda: dp.DayOrder(participant="P", visit="month-0", weight=weight,
+                            infusion_at=THAWED_AT),
+        lambda: _prepare(protocol, lot, weight="72.4 kg", baseline_weight=weight),
+    ):  # fmt: skip
+        with pytest.raises(dp.UnitError) as caught:
+            call()
+        assert caught.value.fix == (
+            f"write the unit after the number, e.g. '{shown} kg' or '{shown} lb',"
+            f" or pass kilograms as {caught.value.field}_kg={shown}"
+        )
+        assert caught.value.value == shown
+    good = {"participant": "P1", "arm": "A", "visit": "month-0", "thawed_at": THAWED_AT}
+    [row] = dp.prepare_many(protocol, [{**good, "weight": weight}], lot=lot)
+    assert isinstance(row, dp.UnitError)
+
+
+def test_kilograms_as_a_number_go_in_weight_kg(protocol: dp.Protocol, lot: dp.Lot) -> None:
+    assert _prepare(protocol, lot, weight=None, weight_kg=72.4).body_weight_kg == 72.4
+    assert _prepare(protocol, lot, weight=None, weight_kg=72).body_weight_kg == 72.0
+    order = dp.DayOrder(participant="P", visit="month-0", weight_kg=72.4, infusion_at=THAWED_AT)
+    assert order.weight_kg == 72.4
+    good = {"participant": "P1", "arm": "A", "visit": "month-0", "thawed_at": THAWED_AT}
+    [bag] = dp.prepare_many(protocol, [{**good, "weight_kg": 72.4}], lot=lot)
+    assert isinstance(bag, dp.Preparation)
+    assert bag.body_weight_kg == 72.4
+    with pytest.raises(TypeError, match=r"give weight \(with its unit\) or weight_kg"):
+        _prepare(protocol, lot, weight="72.4 kg", weight_kg=72.4)
+    with pytest.raises(TypeError, match="missing the weight"):
+        _prepare(protocol, lot, weight=None)
+    with pytest.raises(dp.InvalidQuantityError, match="-1 kg"):
+        _prepare(protocol, lot, weight=None, weight_kg=-1)
+
+
 def test_the_thaw_time_is_required(protocol: dp.Protocol, lot: dp.Lot) -> None:
     # Typed as Any: the call leaves out an argument on purpose.
     args: dict[str, Any] = {
         "participant": "P",
-        "weight": 72.4,
+        "weight": "72.4 kg",
         "arm": "C",
         "visit": "month-0",
         "lot": lot,
@@ -223,10 +262,10 @@ def test_to_dict_and_to_json(protocol: dp.Protocol, lot: dp.Lot) -> None:
     [
         ({"weight": "352 kg"}, dp.ImplausibleWeightError, "'352 lb'"),
         ({"weight": "72.4"}, dp.UnitError, "has no unit"),
-        ({"weight": float("nan")}, dp.InvalidQuantityError, "NaN kg"),
-        ({"weight": float("inf")}, dp.InvalidQuantityError, "inf kg"),
-        ({"weight": -70.0}, dp.InvalidQuantityError, "-70 kg"),
-        ({"weight": 10**400}, dp.InvalidQuantityError, "inf kg"),
+        ({"weight": None, "weight_kg": float("nan")}, dp.InvalidQuantityError, "NaN kg"),
+        ({"weight": None, "weight_kg": float("inf")}, dp.InvalidQuantityError, "inf kg"),
+        ({"weight": None, "weight_kg": -70.0}, dp.InvalidQuantityError, "-70 kg"),
+        ({"weight": None, "weight_kg": 10**400}, dp.InvalidQuantityError, "inf kg"),
         ({"arm": "D"}, dp.UnknownArmError, "A, B, C"),
         ({"visit": "month-6"}, dp.UnknownVisitError, "month-0, month-3"),
         ({"participant": "  "}, dp.InvalidInputError, "participant is empty"),
@@ -310,13 +349,13 @@ def test_every_kind_is_a_class_and_a_name_of_the_package() -> None:
 def test_prepare_many_keeps_order_and_puts_errors_in_place(
     protocol: dp.Protocol, lot: dp.Lot
 ) -> None:
-    good = {"participant": "P1", "weight": 72.4, "arm": "A", "visit": "month-0"}
+    good = {"participant": "P1", "weight": "72.4 kg", "arm": "A", "visit": "month-0"}
     orders: list[Any] = [
         {**good, "thawed_at": THAWED_AT},
         {**good, "participant": "P2", "weight": "352 kg", "thawed_at": THAWED_AT},
         dp.Order(participant="P3", weight="160 lb", arm="C", visit="month-3", thawed_at=THAWED_AT),
         {**good, "participant": "P4", "arm": "Z", "thawed_at": THAWED_AT},
-        {"participant": "P5", "weight": 80},  # no arm, visit, thawed_at
+        {"participant": "P5", "weight": "80 kg"},  # no arm, visit, thawed_at
         {**good, "participant": "P6", "weight": "1e400 kg", "thawed_at": THAWED_AT},
     ]
     results = dp.prepare_many(protocol, orders, lot=lot)
@@ -334,7 +373,7 @@ def test_prepare_many_keeps_order_and_puts_errors_in_place(
 def test_prepare_many_puts_a_wrongly_typed_row_in_its_place(
     protocol: dp.Protocol, lot: dp.Lot
 ) -> None:
-    good = {"participant": "P1", "weight": 72.4, "arm": "A", "visit": "month-0"}
+    good = {"participant": "P1", "weight": "72.4 kg", "arm": "A", "visit": "month-0"}
     rows: list[Any] = [
         42,
         {**good, "thawed_at": THAWED_AT},

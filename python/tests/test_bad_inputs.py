@@ -76,7 +76,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
             bag_id=bag_id,
         )
 
-    ledger = dp.Ledger(tmp_path / "ledger.db")
+    ledger = dp.Ledger.create(tmp_path / "ledger.db")
     ledger.receive(lot, at="2026-11-20T10:00:00-05:00", initials="MH")
     ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
     bag = bag_for("CARE-012", "014D2PF2DBA")
@@ -94,6 +94,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "remake": bag_for("CARE-012", "1Z000000009"),
         "unnamed": bag_for("CARE-014", None),
         "foreign": foreign,
+        "tmp_path": tmp_path,
     }
     eval(_unquote(given), names)
 
@@ -135,6 +136,26 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
         return
     if target == "lot file":
         dp.Lot.from_toml(_replace(LOT_TOML, given))
+        return
+    if target == "day orders csv":
+        path = tmp_path / "orders.csv"
+        path.write_text(_unquote(given).replace("\\n", "\n"), encoding="utf-8")
+        protocol = dp.Protocol.care_ssc()
+        plan = dp.plan_day(
+            protocol,
+            dp.DayOrder.from_csv(path),
+            lots=[
+                dp.Lot(lot_id="UC-0042", viable_cells_per_ml=12.5e6, viability=0.93,
+                       container_volume_ml=10, containers=12, dmso_fraction=0.05)
+            ],
+            randomization=dp.Randomization.from_csv_text(
+                "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n"
+                "CARE-004,B\nCARE-005,A\nCARE-006,C\n"
+            ),
+        )  # fmt: skip
+        for bag in plan.bags:
+            if isinstance(bag, dp.DoseError):
+                raise bag
         return
     if target == "orders csv":
         path = tmp_path / "orders.csv"
@@ -193,8 +214,19 @@ def test_bad_input_row(row: list[str], tmp_path: Path) -> None:
     if kind == "accepted":
         _call(target, given, tmp_path)
         return
-    with pytest.raises(dp.DoseError) as caught:
+    # A wrong path or a call of the wrong shape is Python's own class.
+    expected: type[Exception] = {
+        "FileNotFoundError": FileNotFoundError,
+        "FileExistsError": FileExistsError,
+        "TypeError": TypeError,
+    }.get(kind, dp.DoseError)
+    with pytest.raises(expected) as caught:
         _call(target, given, tmp_path)
+    message = str(caught.value)
+    if expected is not dp.DoseError:
+        assert _unquote(value) in message, message
+        assert fix in message, message
+        return
     message = str(caught.value)
     assert type(caught.value).kind == kind, message
     assert _unquote(value) in message, message

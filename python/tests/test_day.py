@@ -128,7 +128,7 @@ def test_the_day_command_writes_every_document(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "day"
-    assert result.stdout.startswith("CARE-SSc day plan: 6 orders, 6 planned, 0 not planned\n")
+    assert result.stdout.startswith("CARE-SSc day plan: 6 order rows, 6 planned, 0 not planned\n")
     pick = (out / "pick-list.txt").read_text()
     assert "2026-11-25 08:30 EST  thaw lot UC-0042  containers 1, 2" in pick
     day_csv = (out / "day.csv").read_text()
@@ -172,7 +172,87 @@ def test_the_day_command_exits_1_when_orders_are_not_planned(tmp_path: Path) -> 
         timeout=60,
     )
     assert result.returncode == 1, result.stderr
-    assert "2 of 6 orders not planned (see day.csv)" in result.stderr
+    assert "2 of 6 order rows not planned (see day.csv)" in result.stderr
     rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
-    assert [r["status"] for r in rows][-2:] == ["not_enough_containers"] * 2
+    assert [r["status"] for r in rows][-2:] == ["NOT PLANNED: not_enough_containers"] * 2
     assert "Traceback" not in result.stderr
+
+
+def test_every_row_of_a_french_excel_file_reaches_the_ward_sheet(tmp_path: Path) -> None:
+    """Semicolons, a decimal comma, grams, a time without its offset and a
+    visit ordered twice: every row is in summary.txt and day.csv, with its
+    number and its participant as written."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "\ufeffparticipant;visit;weight;infusion_at\r\n"
+        "CARE-001;month-0;72.4 kg;2026-11-25T09:00:00-05:00\r\n"
+        "CARE-002;month-0;72,4 kg;2026-11-25T09:30:00-05:00\r\n"
+        "CARE-003;month-3;72400 g;2026-11-25T10:00:00-05:00\r\n"
+        "CARE-004;month-3;91.2 kg;2026-11-25T11:30:00\r\n"
+        "CARE-001;month-0;80 kg;2026-11-25T12:00:00-05:00\r\n",
+        encoding="utf-8",
+    )
+    args = _write_day(tmp_path, DAYS[0])
+    args[1] = str(orders)
+    args.remove("--pdf")
+    result = subprocess.run(
+        [str(DOSEPREP), *args], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 1, result.stderr
+    assert "4 of 5 order rows not planned (see day.csv)" in result.stderr
+    summary = (tmp_path / "day" / "summary.txt").read_text()
+    assert summary == result.stdout.split("written to")[0]
+    lines = summary.splitlines()
+    assert lines[0] == "CARE-SSc day plan: 5 order rows, 1 planned, 4 not planned"
+    assert lines[2:5] == [
+        "--:--  row 3  CARE-002 month-0  NOT PLANNED: unit",
+        "--:--  row 4  CARE-003 month-3  NOT PLANNED: unit",
+        "--:--  row 5  CARE-004 month-3  NOT PLANNED: invalid time",
+    ]
+    assert lines[5].startswith("09:00 EST  row 2  CARE-001 month-0  bag ")
+    assert lines[6] == "12:00 EST  row 6  CARE-001 month-0  NOT PLANNED: duplicate order"
+    rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
+    assert [(r["row"], r["participant"], r["status"]) for r in rows] == [
+        ("2", "CARE-001", "planned"),
+        ("3", "CARE-002", "NOT PLANNED: unit"),
+        ("4", "CARE-003", "NOT PLANNED: unit"),
+        ("5", "CARE-004", "NOT PLANNED: invalid_time"),
+        ("6", "CARE-001", "NOT PLANNED: duplicate_order"),
+    ]
+
+
+def test_plan_day_keeps_every_row_from_python(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "participant,visit,weight,infusion_at\n"
+        "CARE-001,month-0,72.4 kg,2026-11-25T09:00:00-05:00\n"
+        "CARE-002,month-0,160,2026-11-25T09:30:00-05:00\n"
+        "CARE-001,month-0,72.4 kg,2026-11-25T10:00:00-05:00\n"
+    )
+    rows = dp.DayOrder.from_csv(path)
+    assert [(r.row, r.participant, r.visit) for r in rows] == [
+        (2, "CARE-001", "month-0"),
+        (3, "CARE-002", "month-0"),
+        (4, "CARE-001", "month-0"),
+    ]
+    assert isinstance(rows[0].order, dp.DayOrder)
+    assert isinstance(rows[1].order, dp.UnitError)
+    protocol = dp.Protocol.care_ssc()
+    plan = dp.plan_day(
+        protocol,
+        rows,
+        lots=[dp.Lot(**DAYS[0]["lots"][0])],
+        randomization=dp.Randomization.from_csv_text(DAYS[0]["randomization"]),
+    )
+    assert plan.rows == [(2, "CARE-001", "month-0"), (3, "CARE-002", "month-0"),
+                         (4, "CARE-001", "month-0")]  # fmt: skip
+    first, unreadable, again = plan.bags
+    assert isinstance(first, dp.Preparation)
+    assert isinstance(unreadable, dp.UnitError)
+    assert isinstance(again, dp.DuplicateOrderError)
+    assert (again.field, again.value, again.limit) == (
+        "participant",
+        "CARE-001 month-0",
+        "one bag per visit (first ordered on row 2)",
+    )
+    assert again.fix == "delete the row that is wrong and plan the day again"

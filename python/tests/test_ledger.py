@@ -56,7 +56,7 @@ def bags(day: dp.DayPlan) -> list[dp.Preparation]:
 
 @pytest.fixture
 def recorded(tmp_path: Path, protocol: dp.Protocol) -> tuple[dp.Ledger, list[dp.Preparation]]:
-    ledger = dp.Ledger(tmp_path / "pharmacy.db")
+    ledger = dp.Ledger.create(tmp_path / "pharmacy.db")
     ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
     day = plan(protocol)
     assert ledger.record_day(day, initials="MH") == [2, 3, 4, 5]
@@ -529,6 +529,17 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
         )
 
     lots = str(tmp_path / "lots.toml")
+    # A ledger is started on purpose; a mistyped path is refused, not created.
+    typo = run("ledger", "receive", str(tmp_path / "pharmacy.bd"), lots, "--at", RECEIVED_AT,
+               "--initials", "MH")  # fmt: skip
+    assert typo.returncode == 2
+    assert typo.stderr == (
+        f"doseprep: no ledger file at {tmp_path / 'pharmacy.bd'}; check the path, or start a new"
+        f" ledger with `doseprep ledger init {tmp_path / 'pharmacy.bd'}` (Python: Ledger.create)\n"
+    )
+    assert not (tmp_path / "pharmacy.bd").exists()
+    assert run("ledger", "init", str(db)).returncode == 0
+    assert run("ledger", "init", str(db)).returncode == 2  # never over an existing file
     received = run("ledger", "receive", str(db), lots, "--at", RECEIVED_AT, "--initials", "MH")
     assert received.returncode == 0, received.stderr
     assert received.stdout == "event 1: received lot UC-0042, containers 1 to 12\n"
@@ -538,6 +549,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     )  # fmt: skip
     assert day.returncode == 0, day.stderr
     assert "recorded in the ledger: events 2 to 5" in day.stdout
+    assert sorted(p.name for p in tmp_path.iterdir() if ".staging-" in p.name) == []
     balance = run("ledger", "balance", str(db), "UC-0042")
     assert balance.stdout == (
         "lot UC-0042: received 12, thawed 2, destroyed 0 (and 0 after thaw), "
@@ -603,3 +615,46 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     tampered = run("ledger", "verify", str(db))
     assert tampered.returncode == 1
     assert tampered.stdout.startswith("ledger does NOT verify: event 4 was changed")
+
+
+def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path) -> None:
+    """The documents are staged before the day is recorded: a folder that
+    cannot take them leaves the ledger as it was, and the rerun works."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "participant,visit,weight,infusion_at\n"
+        + "".join(f"{p},month-0,{w},{t}\n" for p, w, t in DAY)
+    )
+    (tmp_path / "randomization.csv").write_text(ARMS)
+    lots = tmp_path / "lots.toml"
+    lots.write_text(
+        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
+    )
+    db = tmp_path / "pharmacy.db"
+    ledger = dp.Ledger.create(db)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    del ledger
+
+    def day(out: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DOSEPREP), "day", str(orders), "--randomization",
+             str(tmp_path / "randomization.csv"), "--lots", str(lots), "--out", str(out),
+             "--ledger", str(db), "--initials", "MH"],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    # A folder that already holds files, and one whose parent does not exist.
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "old.txt").write_text("yesterday")
+    for out in (tmp_path / "full", tmp_path / "missing" / "day"):
+        refused = day(out)
+        assert refused.returncode == 2, refused.stderr
+        assert refused.stderr.startswith(f"doseprep: --out {out}")
+        assert len(dp.Ledger(db).events()) == 1  # the receipt only
+    done = day(tmp_path / "day")
+    assert done.returncode == 0, done.stderr
+    assert "recorded in the ledger: events 2 to 5" in done.stdout
+    assert {p.name for p in (tmp_path / "day").iterdir()} == {
+        "bags", "day.csv", "pick-list.txt", "summary.txt"
+    }  # fmt: skip

@@ -81,7 +81,7 @@ def test_labels_are_identical_for_twins_of_one_session(
         return dp.prepare(
             dp.Protocol.care_ssc(),
             participant="P-1",
-            weight=weight,
+            weight_kg=weight,
             arm=arm,
             visit=visit,
             lot=EXAMPLE_LOT,

@@ -54,7 +54,13 @@ visits = st.sampled_from(["month-0", "month-3"])
 
 def _prep(weight: float, arm: str, visit: str, lot: dp.Lot) -> dp.Preparation:
     return dp.prepare(
-        CARE_SSC, participant="P", weight=weight, arm=arm, visit=visit, lot=lot, thawed_at=THAWED_AT
+        CARE_SSC,
+        participant="P",
+        weight_kg=weight,
+        arm=arm,
+        visit=visit,
+        lot=lot,
+        thawed_at=THAWED_AT,
     )
 
 
@@ -238,7 +244,13 @@ def test_fuzz_extreme_datetimes(year: int, offset_minutes: int) -> None:
     )
     _only_dose_or_type_errors(
         lambda: dp.prepare(
-            CARE_SSC, participant="P", weight=70, arm="C", visit="month-0", lot=lot, thawed_at=when
+            CARE_SSC,
+            participant="P",
+            weight="70 kg",
+            arm="C",
+            visit="month-0",
+            lot=lot,
+            thawed_at=when,
         )
     )
 

@@ -80,7 +80,7 @@ def test_check_weighed() -> None:
     care = dp.prepare(
         dp.Protocol.care_ssc(),
         participant="P",
-        weight=72.4,
+        weight_kg=72.4,
         arm="C",
         visit="month-0",
         lot=dp.Lot(

@@ -38,7 +38,8 @@ def _run(case: dict[str, Any]) -> dp.Preparation:
     return dp.prepare(
         _protocol(case["protocol"]),
         participant=order["participant"],
-        weight=order["weight"],
+        weight=order.get("weight"),
+        weight_kg=order.get("weight_kg"),
         arm=order["arm"],
         visit=order["visit"],
         lot=lot,

@@ -79,15 +79,19 @@ pub fn order(o: &Value) -> doseprep::Result<Order> {
         o["arm"].as_str().unwrap(),
         o["visit"].as_str().unwrap(),
     );
-    let mut order = match &o["weight"] {
-        Value::String(text) => Order::with_weight_text(participant, text, arm, visit, thawed_at)?,
-        kg => Order::new(
+    // A weight is text with its unit, or a number under `weight_kg`.
+    let mut order = match (&o["weight"], o.get("weight_kg")) {
+        (Value::String(text), None) => {
+            Order::with_weight_text(participant, text, arm, visit, thawed_at)?
+        }
+        (Value::Null, Some(kg)) => Order::new(
             participant,
             BodyWeight::from_kg(number(kg))?,
             arm,
             visit,
             thawed_at,
         )?,
+        other => panic!("a vector's order gives weight text or weight_kg, not {other:?}"),
     };
     if let Some(text) = o.get("prepared_at").and_then(Value::as_str) {
         order = order.prepared(parse_time("prepared_at", text)?);
