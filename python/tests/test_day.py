@@ -182,7 +182,7 @@ def test_every_row_of_a_french_excel_file_reaches_the_ward_sheet(tmp_path: Path)
     """Semicolons, a decimal comma, grams, a time without its offset and a
     visit ordered twice: every row is in summary.txt and day.csv, with its
     number and its participant as written."""
-    orders = tmp_path / "orders.csv"
+    orders = tmp_path / "excel.csv"
     orders.write_text(
         "\ufeffparticipant;visit;weight;infusion_at\r\n"
         "CARE-001;month-0;72.4 kg;2026-11-25T09:00:00-05:00\r\n"

@@ -333,7 +333,9 @@ pub enum LedgerError {
         path: String,
     },
     /// A file already at the path a new ledger was to be created at.
-    #[error("{path} already exists; open it as a ledger, or create the new ledger under another name")]
+    #[error(
+        "{path} already exists; open it as a ledger, or create the new ledger under another name"
+    )]
     LedgerExists {
         /// The path given.
         path: String,

@@ -615,7 +615,10 @@ fn a_ledger_is_opened_never_created_by_accident() {
     let path = file("typo");
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(error.code(), "no_such_ledger");
-    assert!(error.to_string().contains("doseprep ledger init"), "{error}");
+    assert!(
+        error.to_string().contains("doseprep ledger init"),
+        "{error}"
+    );
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");

@@ -80,8 +80,12 @@ impl DayOrder {
         baseline_weight_kg: Option<Number>,
         arm: Option<&str>,
     ) -> PyResult<DayOrder> {
-        let baseline_weight =
-            WeightArg::one_of("baseline_weight", baseline_weight, baseline_weight_kg, false)?;
+        let baseline_weight = WeightArg::one_of(
+            "baseline_weight",
+            baseline_weight,
+            baseline_weight_kg,
+            false,
+        )?;
         let (weight, as_entered) = WeightArg::one_of("weight", weight, weight_kg, true)?
             .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("missing the weight"))?
             .resolve("weight")

@@ -520,8 +520,8 @@ pub fn plan_day(
         let window_end = thaw
             .checked_add(site.max_thaw_to_end_of_infusion)
             .unwrap_or(Timestamp::MAX); // fallback-ok: a window past the end of time holds every later bag
-        // The session: this bag and every later one whose infusion ends in
-        // the window, up to the bags a session may hold.
+                                        // The session: this bag and every later one whose infusion ends in
+                                        // the window, up to the bags a session may hold.
         let capacity = site
             .max_bags_per_session
             .map_or(usize::MAX, |most| most.get() as usize);
@@ -933,7 +933,9 @@ impl DayPlan {
                     "",
                     "",
                     "",
-                    &row.infusion_at.as_ref().map_or_else(String::new, offset_time),
+                    &row.infusion_at
+                        .as_ref()
+                        .map_or_else(String::new, offset_time),
                     "",
                     "",
                     "",
@@ -955,7 +957,10 @@ impl DayPlan {
                         prep.content.as_str(),
                         &prep.bag_id.map_or_else(String::new, |id| id.as_text()),
                         &offset_time(&prep.thawed_at()),
-                        &prep.infusion_at().as_ref().map_or_else(String::new, offset_time),
+                        &prep
+                            .infusion_at()
+                            .as_ref()
+                            .map_or_else(String::new, offset_time),
                         prep.dose.as_ref().map_or("", |dose| dose.lot_id.as_str()),
                         &containers.join(" "),
                         &prep

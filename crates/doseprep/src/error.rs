@@ -653,7 +653,9 @@ impl DoseError {
             } => (
                 some("participant"),
                 some(format!("{participant} {visit}")),
-                some(format!("one bag per visit (first ordered on row {first_row})")),
+                some(format!(
+                    "one bag per visit (first ordered on row {first_row})"
+                )),
                 "delete the row that is wrong and plan the day again".to_owned(),
             ),
             DoseError::TwinCheck { twin, .. } => {

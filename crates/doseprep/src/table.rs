@@ -52,11 +52,7 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
         .lines()
         .next()
         .is_some_and(|header| header.contains(';') && !header.contains(','));
-    let delimiter = if semicolons {
-        b';'
-    } else {
-        b','
-    };
+    let delimiter = if semicolons { b';' } else { b',' };
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .delimiter(delimiter)

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{lot, number, protocol, vectors_dir};
 use doseprep::{
-    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan, DayRow,
-    ExactVolume, Lot, LotSpec, Protocol, Randomization,
+    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
+    DayRow, ExactVolume, Lot, LotSpec, Protocol, Randomization,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -596,7 +596,10 @@ fn a_session_takes_at_most_the_bags_the_site_allows() {
     let mut text = String::from("participant,visit,weight,infusion_at\n");
     let mut list = String::from("participant,arm\n");
     for i in 0..8 {
-        text.push_str(&format!("P{i},month-0,72.4 kg,2026-11-25T09:{:02}:00-05:00\n", i * 5));
+        text.push_str(&format!(
+            "P{i},month-0,72.4 kg,2026-11-25T09:{:02}:00-05:00\n",
+            i * 5
+        ));
         list.push_str(&format!("P{i},A\n"));
     }
     let plan = plan_day(
@@ -607,7 +610,11 @@ fn a_session_takes_at_most_the_bags_the_site_allows() {
         &mut counter(1),
     )
     .unwrap();
-    let sessions: Vec<usize> = plan.bags.iter().map(|b| b.as_ref().unwrap().session).collect();
+    let sessions: Vec<usize> = plan
+        .bags
+        .iter()
+        .map(|b| b.as_ref().unwrap().session)
+        .collect();
     assert_eq!(sessions, [0, 0, 0, 0, 0, 0, 1, 1]);
     // The second session thaws 30 min before its first infusion, 09:30.
     assert_eq!(plan.sessions[1].wall_clock(), "2026-11-25 09:00 EST");
@@ -631,15 +638,30 @@ fn unreadable_rows_and_a_second_order_stay_on_the_ward_sheet() {
     .unwrap();
     let summary = plan.summary();
     let lines: Vec<&str> = summary.lines().collect();
-    assert_eq!(lines[0], "CARE-SSc day plan: 5 order rows, 1 planned, 4 not planned");
+    assert_eq!(
+        lines[0],
+        "CARE-SSc day plan: 5 order rows, 1 planned, 4 not planned"
+    );
     // Unreadable rows first (no time to sort them by), then by infusion time.
     assert_eq!(lines[2], "--:--  row 3  P1 month-0  NOT PLANNED: unit");
     assert_eq!(lines[3], "--:--  row 4  P2 month-0  NOT PLANNED: unit");
-    assert_eq!(lines[4], "--:--  row 5  P3 month-0  NOT PLANNED: invalid time");
-    assert!(lines[5].starts_with("09:00 EST  row 2  P0 month-0  bag "), "{summary}");
-    assert_eq!(lines[6], "10:45 EST  row 6  P0 month-0  NOT PLANNED: duplicate order");
+    assert_eq!(
+        lines[4],
+        "--:--  row 5  P3 month-0  NOT PLANNED: invalid time"
+    );
+    assert!(
+        lines[5].starts_with("09:00 EST  row 2  P0 month-0  bag "),
+        "{summary}"
+    );
+    assert_eq!(
+        lines[6],
+        "10:45 EST  row 6  P0 month-0  NOT PLANNED: duplicate order"
+    );
     assert_eq!(lines.len(), 7);
     let csv = plan.day_csv();
-    assert!(csv.contains("\n3,P1,month-0,,,,,,,,,NOT PLANNED: unit,"), "{csv}");
+    assert!(
+        csv.contains("\n3,P1,month-0,,,,,,,,,NOT PLANNED: unit,"),
+        "{csv}"
+    );
     assert!(csv.contains("\n6,P0,month-0,,,,,2026-11-25T10:45:00-05:00,,,,NOT PLANNED: duplicate_order,\"row 6: P0 at month-0 is ordered again (first on row 2)"), "{csv}");
 }
