@@ -972,7 +972,6 @@ impl DayPlan {
                 }
             }
         }
-        drop(write);
         // Dropping the writer flushes it into the buffer.
         drop(writer);
         // Every cell came from a `str`, so the bytes are UTF-8.

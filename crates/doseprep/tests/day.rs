@@ -555,7 +555,7 @@ proptest! {
             let written = if *kind == 3 { String::new() } else { format!("P{participant}") };
             prop_assert_eq!(&row.participant, &written);
             match kind {
-                1 | 2 | 3 => prop_assert!(bag.is_err()),
+                1..=3 => prop_assert!(bag.is_err()),
                 _ => match first_of_visit.get(&written) {
                     Some(first) => prop_assert_eq!(
                         bag.as_ref().err().map(|e| e.to_string()),
