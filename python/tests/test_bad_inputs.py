@@ -153,9 +153,9 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
                 "CARE-004,B\nCARE-005,A\nCARE-006,C\n"
             ),
         )  # fmt: skip
-        for bag in plan.bags:
-            if isinstance(bag, dp.DoseError):
-                raise bag
+        for outcome in plan.bags:
+            if isinstance(outcome, dp.DoseError):
+                raise outcome
         return
     if target == "orders csv":
         path = tmp_path / "orders.csv"
@@ -227,7 +227,7 @@ def test_bad_input_row(row: list[str], tmp_path: Path) -> None:
         assert _unquote(value) in message, message
         assert fix in message, message
         return
-    message = str(caught.value)
+    assert isinstance(caught.value, dp.DoseError)
     assert type(caught.value).kind == kind, message
     assert _unquote(value) in message, message
     assert fix in message, message
