@@ -232,8 +232,8 @@ def _write_documents(
         written += ["labels.pdf", "worksheets.pdf"]
     for bag in planned:
         if bag.bag_id:
-            # Crockford's check symbols *~$= are awkward in file names.
-            stem = bags_dir / bag.bag_id.translate(str.maketrans("*~$=", "____"))
+            # A bag id is digits and capitals only: the file name is the id.
+            stem = bags_dir / bag.bag_id
             stem.with_suffix(".label.txt").write_text(bag.blinded_label(), encoding="utf-8")
             stem.with_suffix(".worksheet.txt").write_text(bag.worksheet(), encoding="utf-8")
             stem.with_suffix(".record.json").write_text(

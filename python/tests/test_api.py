@@ -235,7 +235,7 @@ def test_results_are_frozen_hashable_and_compare_by_value(
 
 
 def test_everything_pickles_and_unpickles_equal(protocol: dp.Protocol, lot: dp.Lot) -> None:
-    prep = _prepare(protocol, lot, bag_id="014D2PF2DBA")
+    prep = _prepare(protocol, lot, bag_id="014D2PF2DBR")
     order = dp.Order(
         participant="P", weight="160 lb", arm="C", visit="month-3", thawed_at=THAWED_AT
     )

@@ -52,7 +52,7 @@ def _replace(text: str, given: str) -> str:
 
 def _ledger_call(given: str, tmp_path: Path) -> None:
     """The row's call on a ledger where lot UC-0042 (4 containers) was
-    received, container 1 thawed, and CARE-012's bag 014D2PF2DBA prepared
+    received, container 1 thawed, and CARE-012's bag 014D2PF2DBR prepared
     from it (5.8 mL)."""
     t = "2026-11-25T09:00:00-05:00"
     lot = dp.Lot(
@@ -79,7 +79,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
     ledger = dp.Ledger.create(tmp_path / "ledger.db")
     ledger.receive(lot, at="2026-11-20T10:00:00-05:00", initials="MH")
     ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
-    bag = bag_for("CARE-012", "014D2PF2DBA")
+    bag = bag_for("CARE-012", "014D2PF2DBR")
     ledger.prepare(bag, at=t, initials="MH", draws=[("UC-0042", 1, 5.8)])
     foreign = tmp_path / "foreign.db"
     with sqlite3.connect(foreign) as connection:
@@ -90,8 +90,8 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "lot": lot,
         "bag": bag,
         "T": t,
-        "other": bag_for("CARE-013", "2222222222F"),
-        "remake": bag_for("CARE-012", "1Z000000009"),
+        "other": bag_for("CARE-013", "22222222226"),
+        "remake": bag_for("CARE-012", "1Z00000000F"),
         "unnamed": bag_for("CARE-014", None),
         "foreign": foreign,
         "tmp_path": tmp_path,
@@ -125,7 +125,7 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
             lot=lot,
             thawed_at="2026-11-25T09:00:00-05:00",
             prepared_at="2026-11-25T09:30:00-05:00",
-            bag_id="014D2PF2DBA",
+            bag_id="014D2PF2DBR",
         )
         dp.labels_pdf([bag])
         return

@@ -137,7 +137,8 @@ def test_the_day_command_writes_every_document(tmp_path: Path) -> None:
     assert [r["status"] for r in rows] == ["planned"] * 6
     assert [r["arm"] for r in rows] == ["A", "B", "C", "B", "A", "C"]
     for row in rows:
-        stem = out / "bags" / row["bag_id"].translate(str.maketrans("*~$=", "____"))
+        assert re.fullmatch("[0-9A-HJKMNP-TV-Z]{11}", row["bag_id"])
+        stem = out / "bags" / row["bag_id"]
         label = Path(f"{stem}.label.txt").read_text()
         assert f"Bag: {row['bag_id']}" in label
         assert Path(f"{stem}.worksheet.txt").read_text().startswith("UNBLINDED")

@@ -28,7 +28,7 @@ EXAMPLE_LOT = dp.Lot(
 )
 THAWED = datetime(2026, 11, 25, 9, 0, tzinfo=TORONTO)
 PREPARED = datetime(2026, 11, 25, 9, 20, tzinfo=TORONTO)
-BAG_ID = "014D2PF2DBA"
+BAG_ID = "014D2PF2DBR"
 EXAMPLES = {"care-012-month-0-active": "A", "care-012-month-0-placebo": "C"}
 
 

@@ -16,9 +16,9 @@ from printed import barcodes, chromium_pdf, page_sizes_pt, render, text, words
 
 import doseprep as dp
 
-BAG_ID = "014D2PF2DBA"
+BAG_ID = "014D2PF2DBR"
 # 2222222222 is 2 x (32^10 - 1) / 31; mod 37 that is 15, check symbol "F".
-SECOND_ID = "2222222222F"
+SECOND_ID = "22222222226"
 # 100 x 60 mm in points (72 / 25.4 per mm).
 LABEL_PT = (100 * 72 / 25.4, 60 * 72 / 25.4)
 A4_PT = (210 * 72 / 25.4, 297 * 72 / 25.4)

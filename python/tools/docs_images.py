@@ -54,7 +54,7 @@ def main(out: Path) -> None:
         lot=dp.Lot.from_toml(LOT),
         thawed_at="2026-11-25T09:00:00-05:00",
         prepared_at="2026-11-25T09:20:00-05:00",
-        bag_id="014D2PF2DBA",
+        bag_id="014D2PF2DBR",
     )
     render(dp.labels_pdf([bag]), 200, out / "label.png")
     render(dp.worksheets_pdf([bag]), 80, out / "worksheet.png")

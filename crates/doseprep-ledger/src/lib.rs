@@ -25,7 +25,7 @@ mod verify;
 
 use std::path::Path;
 
-use doseprep::{format_time, Lot, PreparationRecord, ThawSession};
+use doseprep::{format_time, BagId, Lot, PreparationRecord, ThawSession};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
@@ -323,11 +323,11 @@ impl Ledger {
     }
 
     /// A bag handed over to `to`.
-    pub fn dispense(&mut self, bag_id: &str, to: &str, entry: &Entry) -> Result<i64> {
+    pub fn dispense(&mut self, bag_id: BagId, to: &str, entry: &Entry) -> Result<i64> {
         self.record(
             entry,
             Body::Dispense {
-                bag_id: bag_id.to_owned(),
+                bag_id: bag_id.as_text(),
                 to: to.to_owned(),
             },
         )
@@ -338,7 +338,7 @@ impl Ledger {
     /// says why.
     pub fn administer(
         &mut self,
-        bag_id: &str,
+        bag_id: BagId,
         participant: &str,
         started_at: &jiff::ZonedDateTime,
         ended_at: &jiff::ZonedDateTime,
@@ -348,7 +348,7 @@ impl Ledger {
         self.record(
             entry,
             Body::Administer {
-                bag_id: bag_id.to_owned(),
+                bag_id: bag_id.as_text(),
                 participant: participant.to_owned(),
                 started_at: format_time(started_at),
                 ended_at: format_time(ended_at),
@@ -376,11 +376,11 @@ impl Ledger {
     }
 
     /// A bag destroyed.
-    pub fn destroy_bag(&mut self, bag_id: &str, reason: &str, entry: &Entry) -> Result<i64> {
+    pub fn destroy_bag(&mut self, bag_id: BagId, reason: &str, entry: &Entry) -> Result<i64> {
         self.record(
             entry,
             Body::DestroyBag {
-                bag_id: bag_id.to_owned(),
+                bag_id: bag_id.as_text(),
                 reason: reason.to_owned(),
             },
         )
@@ -450,8 +450,8 @@ impl Ledger {
     }
 
     /// A bag's chain of identity.
-    pub fn chain_of_identity(&self, bag_id: &str) -> Result<ChainOfIdentity> {
-        identity::chain_of_identity(&self.connection, bag_id)
+    pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
+        identity::chain_of_identity(&self.connection, &bag_id.as_text())
     }
 
     /// Walk the chain; the first problem, if any.
@@ -475,7 +475,7 @@ impl Ledger {
     }
 
     /// A bag as a FHIR R4 Bundle.
-    pub fn fhir_bundle(&self, bag_id: &str) -> Result<serde_json::Value> {
-        fhir::bundle(&self.connection, bag_id)
+    pub fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
+        fhir::bundle(&self.connection, &bag_id.as_text())
     }
 }

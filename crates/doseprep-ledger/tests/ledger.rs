@@ -169,7 +169,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
     assert_eq!(numbers.unwrap(), vec![5, 6]);
     assert_eq!(records[0].preparation.draws[0].container, 3);
     let chain = ledger
-        .chain_of_identity(&records[0].preparation.bag_id.unwrap().as_text())
+        .chain_of_identity(records[0].preparation.bag_id.unwrap())
         .unwrap();
     assert_eq!(
         (chain.draws[0].container, chain.draws[0].thaw_seq),
@@ -208,10 +208,10 @@ fn a_planned_day_is_recorded_and_balances() {
     assert!(verification.ok(), "{verification:?}");
     assert_eq!(verification.events, 5);
     // The placebo (arm C) drew from nothing; the actives from #1 and #2.
-    let placebo = records[2].preparation.bag_id.unwrap().as_text();
-    assert!(ledger.chain_of_identity(&placebo).unwrap().draws.is_empty());
-    let active = records[0].preparation.bag_id.unwrap().as_text();
-    let chain = ledger.chain_of_identity(&active).unwrap();
+    let placebo = records[2].preparation.bag_id.unwrap();
+    assert!(ledger.chain_of_identity(placebo).unwrap().draws.is_empty());
+    let active = records[0].preparation.bag_id.unwrap();
+    let chain = ledger.chain_of_identity(active).unwrap();
     assert_eq!(chain.draws.len(), 1);
     assert_eq!(
         (chain.draws[0].container, chain.draws[0].volume_ml),
@@ -298,14 +298,14 @@ fn what_may_not_happen_is_refused_with_its_code() {
     );
     ledger.prepare(&placebo, None, &later).unwrap();
     // Administration: its own participant, once, by the infuse-by time (thawed 08:30 + 3 h = 11:30).
-    let id = bag.preparation.bag_id.unwrap().as_text();
+    let id = bag.preparation.bag_id.unwrap();
     let (start, end) = (
         at("2026-11-25T11:00:00-05:00"),
         at("2026-11-25T11:25:00-05:00"),
     );
     let give = |ledger: &mut Ledger, who: &str, end: &jiff::ZonedDateTime, reason: Option<&str>| {
         ledger.administer(
-            &id,
+            id,
             who,
             &start,
             end,
@@ -343,11 +343,11 @@ fn what_may_not_happen_is_refused_with_its_code() {
         Some("bag_state")
     );
     assert_eq!(
-        code(ledger.dispense(&id, "ward 5", &later)),
+        code(ledger.dispense(id, "ward 5", &later)),
         Some("bag_state")
     );
     assert_eq!(
-        code(ledger.destroy_bag("0000000000X", "x", &later)),
+        code(ledger.destroy_bag(BagId::from_random(0), "x", &later)),
         Some("unknown_bag")
     );
     assert_eq!(
@@ -385,13 +385,13 @@ fn times_expiry_and_dins_are_checked() {
     ledger
         .prepare(&bag, Some(vec![draw(1, "5.8 mL")]), &later)
         .unwrap();
-    let id = bag.preparation.bag_id.unwrap().as_text();
+    let id = bag.preparation.bag_id.unwrap();
     let (start, end) = (
         at("2026-11-25T10:00:00-05:00"),
         at("2026-11-25T10:30:00-05:00"),
     );
     assert_eq!(
-        code(ledger.administer(&id, "CARE-012", &start, &end, Some("just in case"), &later)),
+        code(ledger.administer(id, "CARE-012", &start, &end, Some("just in case"), &later)),
         Some("override_not_needed")
     );
     // A lot past its expiry is not thawed.

@@ -77,9 +77,9 @@ mod tests {
     #[test]
     fn code128_of_a_bag_id_has_the_expected_length() {
         // Start B (11) + 11 symbols × 11 + check (11) + stop (13) = 156 modules.
-        let modules = code128("014D2PF2DBA").map(|c| c.modules.len());
+        let modules = code128("014D2PF2DBR").map(|c| c.modules.len());
         assert!(matches!(modules, Ok(156)), "{:?}", modules.ok());
-        let square = datamatrix("014D2PF2DBA").map(|m| m.size);
+        let square = datamatrix("014D2PF2DBR").map(|m| m.size);
         // 11 digits and capitals fit a 14 × 14 symbol in C40 or ASCII.
         assert!(
             matches!(square, Ok(n) if (12..=16).contains(&n)),

@@ -84,7 +84,7 @@ proptest! {
 fn the_same_bags_print_the_same_bytes_twice() {
     let protocol = Protocol::care_ssc();
     let labels = [
-        facts(&protocol, "A", 72.4, "014D2PF2DBA"),
+        facts(&protocol, "A", 72.4, "014D2PF2DBR"),
         facts(&protocol, "B", 80.0, &BagId::from_random(7).as_text()),
     ];
     let first = labels_pdf(&labels).unwrap();
@@ -112,11 +112,11 @@ fn a_narrow_label_is_refused_with_the_width_it_needs() {
     // Code 128 of an 11-symbol bag id: 156 modules + 2 × 10 quiet = 176
     // modules of 0.254 mm = 44.704 mm, from the 3 mm margin: 47.704 mm.
     let protocol = protocol_with_label("[label]\nwidth_mm = 45\nheight_mm = 60\n");
-    let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBA")]).unwrap_err();
+    let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBR")]).unwrap_err();
     assert_eq!(
         error,
         PrintError::BarcodeTooWide {
-            text: "014D2PF2DBA".into(),
+            text: "014D2PF2DBR".into(),
             width_mm: 45.0,
             needed_mm: 3.0 + 176.0 * 0.254,
         }
@@ -133,7 +133,7 @@ fn a_narrow_label_is_refused_with_the_width_it_needs() {
 #[test]
 fn a_low_label_is_refused_naming_its_size() {
     let protocol = protocol_with_label("[label]\nwidth_mm = 100\nheight_mm = 20\n");
-    let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBA")]).unwrap_err();
+    let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBR")]).unwrap_err();
     assert!(
         matches!(
             error,
@@ -148,7 +148,7 @@ fn a_low_label_is_refused_naming_its_size() {
 #[test]
 fn the_label_text_shrinks_to_fit_and_keeps_every_line() {
     let protocol = Protocol::care_ssc();
-    let label = facts(&protocol, "A", 72.4, "014D2PF2DBA");
+    let label = facts(&protocol, "A", 72.4, "014D2PF2DBR");
     let html = labels_html(std::slice::from_ref(&label)).unwrap();
     for line in label.lines() {
         // Wrapped lines split at spaces; every word is on the page.
@@ -157,6 +157,6 @@ fn the_label_text_shrinks_to_fit_and_keeps_every_line() {
             assert!(html.contains(&escaped), "{word:?} missing");
         }
     }
-    assert!(html.contains("aria-label=\"Code 128: 014D2PF2DBA\""));
-    assert!(html.contains("aria-label=\"Data Matrix: 014D2PF2DBA\""));
+    assert!(html.contains("aria-label=\"Code 128: 014D2PF2DBR\""));
+    assert!(html.contains("aria-label=\"Data Matrix: 014D2PF2DBR\""));
 }

@@ -10,7 +10,7 @@ use doseprep as core;
 use doseprep_ledger as ledger;
 use pyo3::prelude::*;
 
-use crate::convert::{json_loads, Number, TimeArg};
+use crate::convert::{json_loads, BagIdArg, Number, TimeArg};
 use crate::day::DayPlan;
 use crate::errors::ledger_error;
 use crate::lot::Lot;
@@ -273,14 +273,14 @@ impl Ledger {
     fn dispense(
         &self,
         py: Python<'_>,
-        bag_id: &str,
+        bag_id: BagIdArg,
         to: &str,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let entry = entry(&at, initials, comment)?;
-        self.with(py, |l| l.dispense(bag_id, to, &entry))
+        self.with(py, |l| l.dispense(bag_id.0, to, &entry))
     }
 
     /// A bag infused; refused after its infuse-by time unless
@@ -290,7 +290,7 @@ impl Ledger {
     fn administer(
         &self,
         py: Python<'_>,
-        bag_id: &str,
+        bag_id: BagIdArg,
         participant: &str,
         started_at: TimeArg<'_>,
         ended_at: TimeArg<'_>,
@@ -303,7 +303,7 @@ impl Ledger {
         let entry = ledger::Entry::new(ended.clone(), initials, comment).map_err(ledger_error)?;
         self.with(py, |l| {
             l.administer(
-                bag_id,
+                bag_id.0,
                 participant,
                 &started,
                 &ended,
@@ -337,14 +337,14 @@ impl Ledger {
     fn destroy_bag(
         &self,
         py: Python<'_>,
-        bag_id: &str,
+        bag_id: BagIdArg,
         reason: &str,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let entry = entry(&at, initials, comment)?;
-        self.with(py, |l| l.destroy_bag(bag_id, reason, &entry))
+        self.with(py, |l| l.destroy_bag(bag_id.0, reason, &entry))
     }
 
     /// Containers returned from stock.
@@ -419,8 +419,8 @@ impl Ledger {
 
     /// A bag's chain of identity: lots, containers and their thaws, the
     /// preparation record, and the bag's events.
-    fn chain_of_identity<'py>(&self, py: Python<'py>, bag_id: &str) -> PyResult<Bound<'py, PyAny>> {
-        let chain = self.with(py, |l| l.chain_of_identity(bag_id))?;
+    fn chain_of_identity<'py>(&self, py: Python<'py>, bag_id: BagIdArg) -> PyResult<Bound<'py, PyAny>> {
+        let chain = self.with(py, |l| l.chain_of_identity(bag_id.0))?;
         json_loads(
             py,
             &serde_json::to_string(&chain).map_err(crate::json_error)?,
@@ -428,8 +428,8 @@ impl Ledger {
     }
 
     /// The preparation record of a bag, as recorded.
-    fn record(&self, py: Python<'_>, bag_id: &str) -> PyResult<PreparationRecord> {
-        let chain = self.with(py, |l| l.chain_of_identity(bag_id))?;
+    fn record(&self, py: Python<'_>, bag_id: BagIdArg) -> PyResult<PreparationRecord> {
+        let chain = self.with(py, |l| l.chain_of_identity(bag_id.0))?;
         core::PreparationRecord::from_json(&chain.record.to_string())
             .map(PreparationRecord::from)
             .map_err(crate::errors::to_py_err)
@@ -474,8 +474,8 @@ impl Ledger {
     }
 
     /// A bag as a FHIR R4 Bundle (JSON text).
-    fn export_fhir(&self, py: Python<'_>, bag_id: &str) -> PyResult<String> {
-        let bundle = self.with(py, |l| l.fhir_bundle(bag_id))?;
+    fn export_fhir(&self, py: Python<'_>, bag_id: BagIdArg) -> PyResult<String> {
+        let bundle = self.with(py, |l| l.fhir_bundle(bag_id.0))?;
         serde_json::to_string_pretty(&bundle).map_err(crate::json_error)
     }
 

@@ -163,7 +163,7 @@ fn example_record(arm: &str) -> PreparationRecord {
     let order = Order::with_weight_text("CARE-012", "160 lb", arm, "month-0", thawed)
         .unwrap()
         .prepared(prepared)
-        .with_bag_id(BagId::parse("014D2PF2DBA").unwrap());
+        .with_bag_id(BagId::parse("014D2PF2DBR").unwrap());
     PreparationRecord::prepare(&protocol, &order, &lot).unwrap()
 }
 

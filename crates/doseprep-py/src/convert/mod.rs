@@ -3,10 +3,12 @@
 //! objects. No dose rule lives here: each type only classifies what Python
 //! gave and hands it to the core, which checks it and names the field.
 
+mod bag_id;
 mod number;
 mod time;
 mod weight;
 
+pub use bag_id::BagIdArg;
 pub use number::{Count, Number};
 pub use time::{py_datetime, BatchTimes, TimeArg};
 pub use weight::WeightArg;
