@@ -23,7 +23,7 @@ use crate::error::{DoseError, Result};
 use crate::label::numbers;
 use crate::lot::Lot;
 use crate::order::{non_empty, Order};
-use crate::prepare::{build, check_lot, check_order, ContainerDraw, Preparation};
+use crate::prepare::{build, check_lot, check_order, ContainerDraw, Opening, Preparation};
 use crate::protocol::{Content, Protocol};
 use crate::table::{read_csv, Row};
 use crate::time::{parse_time, SiteTime};
@@ -388,13 +388,14 @@ impl OpenContainers {
     }
 
     /// Take `volume`, from open containers first, then from new ones
-    /// numbered by `next`; returns the draws. The caller has checked there is enough.
+    /// numbered by `next`; returns the draws and how each container is
+    /// come by. The caller has checked there is enough.
     fn take(
         &mut self,
         volume: ExactVolume,
         per_container: ExactVolume,
         next: &mut u32,
-    ) -> Vec<(u32, ExactVolume)> {
+    ) -> Vec<(u32, ExactVolume, Opening)> {
         let mut draws = Vec::new();
         let mut wanted = volume;
         for (number, left) in &mut self.open {
@@ -403,7 +404,7 @@ impl OpenContainers {
             }
             let take = (*left).min(wanted);
             if !take.is_zero() {
-                draws.push((*number, take));
+                draws.push((*number, take, Opening::AlreadyThawed));
                 *left = left.saturating_sub(take);
                 wanted = wanted.saturating_sub(take);
             }
@@ -412,7 +413,7 @@ impl OpenContainers {
             *next += 1;
             let take = per_container.min(wanted);
             self.open.push((*next, per_container.saturating_sub(take)));
-            draws.push((*next, take));
+            draws.push((*next, take, Opening::Thaw));
             wanted = wanted.saturating_sub(take);
         }
         draws
@@ -748,13 +749,14 @@ fn plan_bag(
                 physical_draws.get_mut(lot_index),
             ) {
                 let draws = open.take(volume, per_container, &mut used.physical_used);
-                thawed.extend(draws.iter().map(|(number, _)| *number));
+                thawed.extend(draws.iter().map(|(number, _, _)| *number));
                 preparation.draws = draws
                     .into_iter()
-                    .map(|(k, volume)| ContainerDraw {
+                    .map(|(k, volume, opening)| ContainerDraw {
                         lot_id: lot.lot_id_shared().clone(),
                         container: lot.container_number(k),
                         volume,
+                        opening,
                     })
                     .collect();
             }

@@ -64,7 +64,7 @@ pub use label::{blinded_label, summary_line, text_label, worksheet, LabelFacts};
 pub use lot::{Lot, LotSpec};
 pub use order::Order;
 pub use prepare::{
-    prepare, prepare_many, prepare_many_into, ActiveDose, ContainerDraw, Preparation,
+    prepare, prepare_many, prepare_many_into, ActiveDose, ContainerDraw, Opening, Preparation,
 };
 pub use protocol::{
     Content, DoseBasis, FileFormat, FinalVolumeMode, Protocol, ProtocolSpec, SiteSettings,

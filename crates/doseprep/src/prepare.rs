@@ -108,6 +108,20 @@ pub struct ContainerDraw {
     /// The volume drawn from it.
     #[serde(rename = "volume_ml", with = "ml")]
     pub volume: ExactVolume,
+    /// Whether the container is thawed for this bag or was thawed for an
+    /// earlier bag of its session: the worksheet says which, so that it
+    /// and the pick list name the same thaws.
+    pub opening: Opening,
+}
+
+/// How a bag comes by a container of its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Opening {
+    /// Thawed for this bag, at its session's thaw (a line of the pick list).
+    Thaw,
+    /// Thawed earlier in the session for another bag; taken already thawed.
+    AlreadyThawed,
 }
 
 /// Everything the pharmacist needs to make one bag.

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use common::{lot, number, protocol, vectors_dir};
 use doseprep::{
     blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
-    DayRow, ExactVolume, Lot, LotSpec, Protocol, Randomization,
+    DayRow, ExactVolume, Lot, LotSpec, Opening, Protocol, Randomization,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -431,6 +431,35 @@ proptest! {
         }
         // Sharing never uses more containers than preparing each bag alone would.
         prop_assert!(u64::from(used_per_lot.values().sum::<u32>()) <= alone);
+
+        // The worksheets say to thaw exactly the pick list's containers, each
+        // once and at its session's time; every other draw is from a
+        // container thawed for an earlier bag of the same session.
+        let mut on_worksheets: Vec<(String, String, u32)> = Vec::new();
+        let mut opened_before: BTreeSet<(String, u32)> = BTreeSet::new();
+        let mut by_session: Vec<&doseprep::PlannedBag> = plan.bags.iter().filter_map(|b| b.as_ref().ok()).collect();
+        by_session.sort_by_key(|b| (b.session, b.preparation.infusion_at().unwrap().instant()));
+        for bag in by_session {
+            let prep = &bag.preparation;
+            let sheet = doseprep::worksheet(&doseprep::PreparationRecord::new(&protocol, &bag.order, &bag.lot, prep.clone()).unwrap());
+            for draw in &prep.draws {
+                let key = (draw.lot_id.to_string(), draw.container);
+                let line = format!("   Container {} of lot {}: draw ", draw.container, draw.lot_id);
+                prop_assert!(sheet.contains(&line), "{}", sheet);
+                match draw.opening {
+                    Opening::Thaw => {
+                        prop_assert!(opened_before.insert(key.clone()), "thawed twice: {:?}", key);
+                        prop_assert!(sheet.contains(&format!("{line}{} (thaw it now (pick list))", doseprep::ExactVolume::to_string(&draw.volume))), "{}", sheet);
+                        on_worksheets.push((prep.thawed_at().wall_clock(), key.0, key.1));
+                    }
+                    Opening::AlreadyThawed => prop_assert!(opened_before.contains(&key), "taken before it was thawed: {:?}", key),
+                }
+            }
+        }
+        let mut on_pick_list: Vec<(String, String, u32)> = plan.thaws.iter().flat_map(|t| t.containers.iter().map(move |c| (t.thawed_at.wall_clock(), t.lot_id.to_string(), *c))).collect();
+        on_worksheets.sort();
+        on_pick_list.sort();
+        prop_assert_eq!(on_worksheets, on_pick_list);
     }
 
     #[test]

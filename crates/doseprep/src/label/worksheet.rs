@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use super::numbers;
 use crate::draw::Rounding;
+use crate::prepare::Opening;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
 use crate::record::PreparationRecord;
 use crate::rules::WeightUsed;
@@ -128,26 +129,47 @@ pub fn worksheet(record: &PreparationRecord) -> String {
                     numbers::concentration(dose.concentration)
                 );
             }
-            let _ = writeln!(
-                sheet,
-                "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
-                dose.containers_to_thaw,
-                if dose.containers_to_thaw == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                numbers::volume(lot.container_volume()),
-                lot.containers()
-            );
-            for draw in &prep.draws {
+            if prep.draws.is_empty() {
                 let _ = writeln!(
                     sheet,
-                    "   Container {} of lot {}: draw {}",
-                    draw.container,
-                    draw.lot_id,
-                    numbers::volume(draw.volume)
+                    "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
+                    dose.containers_to_thaw,
+                    plural(dose.containers_to_thaw as usize),
+                    numbers::volume(lot.container_volume()),
+                    lot.containers()
                 );
+            } else {
+                // A bag of a day's plan: the containers its session shares,
+                // each thawed once, for the first bag that draws from it,
+                // exactly as the pick list says.
+                let thaw = prep
+                    .draws
+                    .iter()
+                    .filter(|d| d.opening == Opening::Thaw)
+                    .count();
+                let session = prep.thawed_at().wall_clock();
+                let _ = writeln!(
+                    sheet,
+                    "3. Containers of {}: thaw {thaw} for this bag at {session}, take {} already thawed in this session (on hand at the start of the day: {}; {yield_note})",
+                    numbers::volume(lot.container_volume()),
+                    prep.draws.len() - thaw,
+                    lot.containers()
+                );
+                for draw in &prep.draws {
+                    let how = match draw.opening {
+                        Opening::Thaw => "thaw it now (pick list)",
+                        Opening::AlreadyThawed => {
+                            "already thawed for an earlier bag of this session: do not thaw another"
+                        }
+                    };
+                    let _ = writeln!(
+                        sheet,
+                        "   Container {} of lot {}: draw {} ({how})",
+                        draw.container,
+                        draw.lot_id,
+                        numbers::volume(draw.volume)
+                    );
+                }
             }
             let syringe = match dose.syringe_capacity {
                 Some(capacity) => format!(
@@ -259,4 +281,12 @@ pub fn worksheet(record: &PreparationRecord) -> String {
     let _ = writeln!(sheet);
     let _ = writeln!(sheet, "Prepared by: ________   Checked by: ________");
     sheet
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
