@@ -419,7 +419,11 @@ impl Ledger {
 
     /// A bag's chain of identity: lots, containers and their thaws, the
     /// preparation record, and the bag's events.
-    fn chain_of_identity<'py>(&self, py: Python<'py>, bag_id: BagIdArg) -> PyResult<Bound<'py, PyAny>> {
+    fn chain_of_identity<'py>(
+        &self,
+        py: Python<'py>,
+        bag_id: BagIdArg,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let chain = self.with(py, |l| l.chain_of_identity(bag_id.0))?;
         json_loads(
             py,

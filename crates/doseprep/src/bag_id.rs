@@ -180,8 +180,9 @@ mod tests {
         for random in (0..2000u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)) {
             let text = BagId::from_random(random).as_text();
             assert!(
-                text.bytes()
-                    .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && !b"ILOU".contains(&b))),
+                text.bytes().all(
+                    |b| b.is_ascii_digit() || (b.is_ascii_uppercase() && !b"ILOU".contains(&b))
+                ),
                 "{text}"
             );
         }
