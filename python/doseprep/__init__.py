@@ -8,6 +8,7 @@ by one.
 """
 
 from doseprep._core import (
+    AlreadyRecordedError,
     Balance,
     DayOrder,
     DayPlan,
@@ -35,6 +36,7 @@ from doseprep._core import (
     Randomization,
     RandomizationError,
     Reconciliation,
+    RecordedDifferentlyError,
     RecordError,
     SyringeError,
     ThawSession,
@@ -60,6 +62,7 @@ from doseprep._core import (
 __version__: str = version()
 
 __all__ = [
+    "AlreadyRecordedError",
     "Balance",
     "DayOrder",
     "DayPlan",
@@ -88,6 +91,7 @@ __all__ = [
     "RandomizationError",
     "Reconciliation",
     "RecordError",
+    "RecordedDifferentlyError",
     "SyringeError",
     "ThawSession",
     "ThawWindowError",

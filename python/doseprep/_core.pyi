@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Literal, final
 from typing import Protocol as _Protocol
 
 __all__ = [
+    "AlreadyRecordedError",
     "Balance",
     "DayOrder",
     "DayPlan",
@@ -36,6 +37,7 @@ __all__ = [
     "RandomizationError",
     "Reconciliation",
     "RecordError",
+    "RecordedDifferentlyError",
     "SyringeError",
     "ThawSession",
     "ThawWindowError",
@@ -138,6 +140,12 @@ class RandomizationError(DoseError):
 
 class DuplicateOrderError(DoseError):
     """A second order for the same participant and visit in one day."""
+
+class AlreadyRecordedError(DoseError):
+    """An order whose bag the ledger holds already, from the same order: not planned again."""
+
+class RecordedDifferentlyError(DoseError):
+    """An order for a visit whose bag the ledger holds already, made for another order."""
 
 class LedgerError(DoseError):
     """An event the ledger refuses, or a ledger file it cannot use; `code` names the case."""
@@ -595,6 +603,7 @@ def plan_day(
     *,
     lots: Sequence[Lot],
     randomization: Randomization,
+    ledger: Ledger | None = None,
 ) -> DayPlan:
     """Plan a day: sessions, containers, a bag id each."""
 

@@ -268,7 +268,9 @@ def cmd_day(args: argparse.Namespace) -> int:
     rows = dp.DayOrder.from_csv(args.orders)
     if ledger is not None:
         lots = _stock_from_ledger(ledger, lots)
-    plan = dp.plan_day(protocol, rows, lots=lots, randomization=randomization)
+    # With a ledger, rows whose visit it holds a bag for are not planned
+    # again: a rerun records only the rows that are new or fixed.
+    plan = dp.plan_day(protocol, rows, lots=lots, randomization=randomization, ledger=ledger)
     planned = [bag for bag in plan.bags if isinstance(bag, dp.Preparation)]
     # Written whole to a staging folder beside --out, recorded, then
     # published with one rename: a failure or a kill at any step leaves
@@ -277,7 +279,7 @@ def cmd_day(args: argparse.Namespace) -> int:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
     try:
         written = _write_documents(staging, plan, planned, args.pdf)
-        recorded = ledger.record_day(plan, initials=args.initials) if ledger else []
+        recorded = ledger.record_day(plan, initials=args.initials) if ledger and planned else []
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -288,7 +290,11 @@ def cmd_day(args: argparse.Namespace) -> int:
     print(f"written to {out}/: {', '.join(written)}")
     if recorded:
         print(f"recorded in the ledger: events {recorded[0]} to {recorded[-1]}")
-    failed = len(plan.bags) - len(planned)
+    failed = sum(
+        1
+        for bag in plan.bags
+        if isinstance(bag, dp.DoseError) and not isinstance(bag, dp.AlreadyRecordedError)
+    )
     if failed:
         print(
             f"doseprep: {failed} of {len(plan.bags)} order rows not planned (see day.csv)",
@@ -315,6 +321,62 @@ def cmd_ledger_receive(args: argparse.Namespace) -> int:
     for lot in dp.Lot.many_from_file(args.lots):
         seq = ledger.receive(lot, at=args.at, initials=args.initials, comment=args.comment)
         print(f"event {seq}: received lot {lot.lot_id}, containers 1 to {lot.containers}")
+    return 0
+
+
+def _containers(text: str) -> list[int]:
+    """Container numbers for argparse: "1,2,5" (whole numbers from 1)."""
+    numbers = [part.strip() for part in text.split(",")]
+    if not numbers or not all(n.isdigit() and int(n) >= 1 for n in numbers):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of container numbers; give them as 1,2,5"
+        )
+    return [int(n) for n in numbers]
+
+
+def cmd_ledger_dispense(args: argparse.Namespace) -> int:
+    seq = dp.Ledger(args.db).dispense(
+        args.bag, to=args.to, at=args.at, initials=args.initials, comment=args.comment
+    )
+    print(f"event {seq}: bag {args.bag} dispensed to {args.to}")
+    return 0
+
+
+def cmd_ledger_administer(args: argparse.Namespace) -> int:
+    seq = dp.Ledger(args.db).administer(
+        args.bag,
+        participant=args.participant,
+        started_at=args.started_at,
+        ended_at=args.ended_at,
+        initials=args.initials,
+        override_reason=args.override_reason,
+        comment=args.comment,
+    )
+    print(f"event {seq}: bag {args.bag} given to {args.participant}")
+    return 0
+
+
+def cmd_ledger_destroy(args: argparse.Namespace) -> int:
+    ledger = dp.Ledger(args.db)
+    who = {"at": args.at, "initials": args.initials, "comment": args.comment}
+    if args.bag:
+        seq = ledger.destroy_bag(args.bag, reason=args.reason, **who)
+        print(f"event {seq}: bag {args.bag} destroyed ({args.reason})")
+        return 0
+    if not args.lot or not args.containers:
+        raise UsageError("destroy takes --bag ID, or --lot ID with --containers 1,2")
+    seq = ledger.destroy_containers(args.lot, args.containers, reason=args.reason, **who)
+    numbers = ", ".join(map(str, args.containers))
+    print(f"event {seq}: lot {args.lot} containers {numbers} destroyed ({args.reason})")
+    return 0
+
+
+def cmd_ledger_return(args: argparse.Namespace) -> int:
+    seq = dp.Ledger(args.db).return_containers(
+        args.lot, args.containers, at=args.at, initials=args.initials, comment=args.comment
+    )
+    numbers = ", ".join(map(str, args.containers))
+    print(f"event {seq}: lot {args.lot} containers {numbers} returned")
     return 0
 
 
@@ -457,8 +519,46 @@ def build_parser() -> argparse.ArgumentParser:
     verify_ledger = ledger_commands.add_parser("verify", help="walk the hash chain")
     verify_ledger.add_argument("db")
     verify_ledger.set_defaults(run=cmd_ledger_verify)
+    dispense = ledger_commands.add_parser("dispense", parents=[who], help="a bag handed over")
+    dispense.add_argument("db")
+    dispense.add_argument("bag", help="the bag id as printed (case and hyphens do not matter)")
+    dispense.add_argument("--to", required=True, help="the ward or person who takes the bag")
+    dispense.set_defaults(run=cmd_ledger_dispense)
+    administer = ledger_commands.add_parser("administer", help="a bag infused")
+    administer.add_argument("db")
+    administer.add_argument("bag", help="the bag id as printed")
+    administer.add_argument("--participant", required=True, help="who received it")
+    administer.add_argument("--started-at", required=True, help=time_help)
+    administer.add_argument("--ended-at", required=True, help=f"{time_help}; recorded at it")
+    administer.add_argument("--initials", required=True, help="who records the event")
+    administer.add_argument(
+        "--override-reason", help="why a bag was given after its infuse-by time"
+    )
+    administer.add_argument("--comment")
+    administer.set_defaults(run=cmd_ledger_administer)
+    destroy = ledger_commands.add_parser(
+        "destroy", parents=[who], help="a bag, or containers of a lot, destroyed"
+    )
+    destroy.add_argument("db")
+    destroy.add_argument("--bag", help="the bag id as printed")
+    destroy.add_argument("--lot", help="the lot of the containers")
+    destroy.add_argument("--containers", type=_containers, help="container numbers: 1,2,5")
+    destroy.add_argument("--reason", required=True, help="why (kept in the record)")
+    destroy.set_defaults(run=cmd_ledger_destroy)
+    give_back = ledger_commands.add_parser(
+        "return", parents=[who], help="containers returned from stock"
+    )
+    give_back.add_argument("db")
+    give_back.add_argument("lot")
+    give_back.add_argument(
+        "--containers", type=_containers, required=True, help="container numbers: 1,2,5"
+    )
+    give_back.set_defaults(run=cmd_ledger_return)
     reconcile = ledger_commands.add_parser(
-        "reconcile", parents=[who], help="record a count of a lot's containers"
+        "count",
+        aliases=["reconcile"],
+        parents=[who],
+        help="record a count of a lot's containers (also: reconcile)",
     )
     reconcile.add_argument("db")
     reconcile.add_argument("lot")

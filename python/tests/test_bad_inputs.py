@@ -50,6 +50,13 @@ def _replace(text: str, given: str) -> str:
     return text.replace(old, new, 1)
 
 
+def _not_planned(plan: dp.DayPlan) -> None:
+    """Raise the error of the first row of `plan` that is not planned."""
+    for outcome in plan.bags:
+        if isinstance(outcome, dp.DoseError):
+            raise outcome
+
+
 def _ledger_call(given: str, tmp_path: Path) -> None:
     """The row's call on a ledger where lot UC-0042 (4 containers) was
     received, container 1 thawed, and CARE-012's bag 014D2PF2DBR prepared
@@ -95,6 +102,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "unnamed": bag_for("CARE-014", None),
         "foreign": foreign,
         "tmp_path": tmp_path,
+        "not_planned": _not_planned,
     }
     eval(_unquote(given), names)
 

@@ -602,15 +602,42 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     )  # fmt: skip
     assert negative.returncode == 2
     assert "Traceback" not in negative.stderr
-    # A second recording of the same day is refused, naming the bag.
+    # The same day run again records nothing: each row is already recorded.
+    events_before = len(dp.Ledger(db).events())
     again = run(
         "day", str(orders), "--randomization", str(tmp_path / "randomization.csv"),
         "--lots", lots, "--out", str(tmp_path / "day2"), "--ledger", str(db), "--initials", "MH",
     )  # fmt: skip
-    assert again.returncode == 2
-    assert "has bag" in again.stderr
-    assert "destroy that bag first to record another" in again.stderr
-    assert not (tmp_path / "day2").exists()
+    assert again.returncode == 0, again.stderr
+    first_ids = [r["bag_id"] for r in day_rows]
+    assert again.stdout.startswith(
+        "CARE-SSc day plan: 3 order rows, 0 planned, 3 already recorded, 0 not planned\n"
+    )
+    for bag_id in first_ids:
+        assert f"already recorded (bag {bag_id})" in again.stdout
+    assert "recorded in the ledger" not in again.stdout
+    assert len(dp.Ledger(db).events()) == events_before
+    # A row fixed or changed since names the bag its visit has, and its event.
+    changed = tmp_path / "changed.csv"
+    changed.write_text(orders.read_text().replace("80 kg", "82 kg"))
+    differs = run(
+        "day", str(changed), "--randomization", str(tmp_path / "randomization.csv"),
+        "--lots", lots, "--out", str(tmp_path / "day3"), "--ledger", str(db), "--initials", "MH",
+    )  # fmt: skip
+    assert differs.returncode == 1
+    [row] = [
+        r
+        for r in csv.DictReader((tmp_path / "day3" / "day.csv").read_text().splitlines()[1:])
+        if r["participant"] == "CARE-002"
+    ]
+    assert row["status"] == "NOT PLANNED: recorded_differently"
+    assert row["message"] == (
+        f"row 3: CARE-002 at month-0 has bag {first_ids[1]} already (ledger event 4), made for"
+        " another order (weight 82 kg, recorded 80 kg); if this row replaces that bag, destroy"
+        f" bag {first_ids[1]} with the reason (doseprep ledger destroy) and plan the row again,"
+        " otherwise correct the row"
+    )
+    assert len(dp.Ledger(db).events()) == events_before
     _sql(db, UNGUARD + "UPDATE event SET initials = 'ZZ' WHERE seq = 4;")
     tampered = run("ledger", "verify", str(db))
     assert tampered.returncode == 1
@@ -658,3 +685,64 @@ def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path)
     assert {p.name for p in (tmp_path / "day").iterdir()} == {
         "bags", "day.csv", "pick-list.txt", "summary.txt"
     }  # fmt: skip
+
+
+def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
+    """Dispense, administer, destroy, return and count from the command, with
+    the library's rules and messages; a bag id typed as a person would."""
+    db = tmp_path / "pharmacy.db"
+    ledger = dp.Ledger.create(db)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    del ledger
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DOSEPREP), "ledger", *args, "--initials", "MH"],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    at = "2026-11-25T16:00:00-05:00"
+    returned = run("return", str(db), "UC-0042", "--containers", "11,12", "--at", at)
+    assert returned.returncode == 0, returned.stderr
+    assert returned.stdout == "event 2: lot UC-0042 containers 11, 12 returned\n"
+    destroyed = run(
+        "destroy", str(db), "--lot", "UC-0042", "--containers", "10", "--reason", "cracked",
+        "--at", at,
+    )  # fmt: skip
+    assert destroyed.returncode == 0, destroyed.stderr
+    assert destroyed.stdout == "event 3: lot UC-0042 containers 10 destroyed (cracked)\n"
+    again = run(
+        "destroy", str(db), "--lot", "UC-0042", "--containers", "10", "--reason", "cracked",
+        "--at", at,
+    )  # fmt: skip
+    assert again.returncode == 2
+    assert again.stderr.startswith("doseprep: ")
+    assert 'container 10 of lot "UC-0042" is destroyed' in again.stderr
+    bad_list = run("return", str(db), "UC-0042", "--containers", "1,x", "--at", at)
+    assert bad_list.returncode == 2
+    assert "is not a list of container numbers; give them as 1,2,5" in bad_list.stderr
+    counted = run("count", str(db), "UC-0042", "--counted", "9", "--at", at)
+    assert counted.returncode == 0, counted.stderr
+    assert counted.stdout == "lot UC-0042: counted 9, expected 9: agrees (event 4)\n"
+    # A bag: recorded with the day, then dispensed and given from the command.
+    ledger = dp.Ledger(db)
+    day = plan(dp.Protocol.care_ssc())
+    numbers = ledger.record_day(day, initials="MH")
+    first = bags(day)[0]
+    assert first.bag_id is not None
+    typed = "-".join([first.bag_id[:4].lower(), first.bag_id[4:]]).replace("0", "o")
+    mistyped = first.bag_id[:-1] + ("0" if first.bag_id[-1] != "0" else "1")
+    wrong = run("dispense", str(db), mistyped, "--to", "ward 5", "--at", at)
+    assert wrong.returncode == 2
+    assert "misread or mistyped" in wrong.stderr
+    given_out = run(
+        "dispense", str(db), typed, "--to", "ward 5", "--at", "2026-11-25T10:50:00-05:00"
+    )
+    assert given_out.returncode == 0, given_out.stderr
+    assert given_out.stdout == f"event {numbers[-1] + 1}: bag {typed} dispensed to ward 5\n"
+    infused = run(
+        "administer", str(db), first.bag_id, "--participant", first.participant,
+        "--started-at", "2026-11-25T11:00:00-05:00", "--ended-at", "2026-11-25T11:25:00-05:00",
+    )  # fmt: skip
+    assert infused.returncode == 0, infused.stderr
+    assert dp.Ledger(db).verify().ok

@@ -25,7 +25,7 @@ mod verify;
 
 use std::path::Path;
 
-use doseprep::{format_time, BagId, Lot, PreparationRecord, ThawSession};
+use doseprep::{format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
@@ -452,6 +452,39 @@ impl Ledger {
     /// A bag's chain of identity.
     pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
         identity::chain_of_identity(&self.connection, &bag_id.as_text())
+    }
+
+    /// The bags that stand for their visits (prepared and not destroyed),
+    /// each with the order it was made for, in the order they were
+    /// recorded: what [`doseprep::plan_day_after`] compares a rerun with.
+    pub fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
+        let mut statement = self.connection.prepare(
+            "SELECT bag_id, prepared_seq FROM bag WHERE state != 'destroyed' ORDER BY prepared_seq",
+        )?;
+        let bags: Vec<(String, i64)> = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        bags.into_iter()
+            .map(|(bag_id, seq)| {
+                let prepared = identity::bag_events(&self.connection, &bag_id)?
+                    .into_iter()
+                    .find_map(|(_, body)| match body {
+                        Body::Prepare { record, .. } => Some(record),
+                        _ => None,
+                    })
+                    .ok_or_else(|| {
+                        LedgerError::Tampered(format!(
+                            "bag {bag_id} stands, but no event records its preparation"
+                        ))
+                    })?;
+                let record = PreparationRecord::from_json(&prepared.to_string())?;
+                Ok(RecordedBag {
+                    bag_id: BagId::parse(&bag_id)?,
+                    event: seq,
+                    order: record.order,
+                })
+            })
+            .collect()
     }
 
     /// Walk the chain; the first problem, if any.

@@ -136,7 +136,13 @@ pub fn create(path: &std::path::Path) -> Result<Connection> {
         .create_new(true)
         .open(path)
     {
-        Ok(_) => open(path),
+        Ok(file) => {
+            // Closed before SQLite opens the file: closing any descriptor
+            // of a file drops every POSIX lock the process holds on it,
+            // SQLite's included.
+            drop(file);
+            open(path)
+        }
         Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
             Err(LedgerError::LedgerExists {
                 path: path.display().to_string(),

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 
 use crate::convert::{py_datetime, quoted, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, IntoPy};
+use crate::ledger::Ledger;
 use crate::lot::Lot;
 use crate::preparation::Preparation;
 use crate::protocol::Protocol;
@@ -339,14 +340,25 @@ impl DayPlan {
 /// (from the operating system's random source). `orders` are `DayOrder`s
 /// (numbered by position from 1) or the `DayRow`s of `DayOrder.from_csv`,
 /// unreadable rows included: each is in the plan.
+///
+/// With `ledger`, a row whose visit the ledger holds a bag for already is
+/// not planned again: `AlreadyRecordedError` in its place when the bag was
+/// made from the same order (a rerun), `RecordedDifferentlyError` naming
+/// the bag when it was not.
 #[pyfunction]
-#[pyo3(signature = (protocol, orders, /, *, lots, randomization))]
+#[pyo3(signature = (protocol, orders, /, *, lots, randomization, ledger=None))]
 pub fn plan_day(
+    py: Python<'_>,
     protocol: &Protocol,
     orders: Vec<DayInput<'_>>,
     lots: Vec<PyRef<'_, Lot>>,
     randomization: &Randomization,
+    ledger: Option<&Ledger>,
 ) -> PyResult<DayPlan> {
+    let recorded = match ledger {
+        Some(ledger) => ledger.standing_bags(py)?,
+        None => Vec::new(),
+    };
     let orders: Vec<core::DayRow> = orders
         .iter()
         .enumerate()
@@ -368,11 +380,12 @@ pub fn plan_day(
             0
         })
     };
-    let plan = core::plan_day(
+    let plan = core::plan_day_after(
         &protocol.inner,
         &orders,
         &lots,
         &randomization.inner,
+        &recorded,
         &mut random,
     )
     .py()?;

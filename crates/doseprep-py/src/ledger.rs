@@ -140,6 +140,11 @@ impl Ledger {
         })
     }
 
+    /// The bags that stand for their visits, for planning a rerun.
+    pub(crate) fn standing_bags(&self, py: Python<'_>) -> PyResult<Vec<core::RecordedBag>> {
+        self.with(py, |l| l.standing_bags())
+    }
+
     /// Run `call` on the ledger without the GIL.
     fn with<T: Send>(
         &self,

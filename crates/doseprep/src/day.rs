@@ -26,7 +26,7 @@ use crate::order::{non_empty, Order};
 use crate::prepare::{build, check_lot, check_order, ContainerDraw, Opening, Preparation};
 use crate::protocol::{Content, Protocol};
 use crate::table::{read_csv, Row};
-use crate::time::{parse_time, SiteTime};
+use crate::time::{format_time, parse_time, SiteTime};
 use crate::units::{BodyWeight, ExactVolume};
 use crate::Text;
 
@@ -428,6 +428,54 @@ struct Stock {
     physical_used: u32,
 }
 
+/// A bag the ledger holds for a participant's visit (prepared, not
+/// destroyed), with the order it was made for: what a rerun of the day is
+/// compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedBag {
+    /// The bag.
+    pub bag_id: BagId,
+    /// The ledger event that recorded its preparation.
+    pub event: i64,
+    /// The order it was made for (from its record).
+    pub order: Order,
+}
+
+/// What differs between a day's order (with its arm from the list) and the
+/// order a recorded bag was made for; empty when it is the same order.
+fn differences(order: &DayOrder, arm: Option<&str>, recorded: &Order) -> Vec<String> {
+    let mut out = Vec::new();
+    if order.weight != recorded.weight() {
+        out.push(format!(
+            "weight {}, recorded {}",
+            numbers::kilograms(order.weight),
+            numbers::kilograms(recorded.weight())
+        ));
+    }
+    if order.baseline_weight != recorded.baseline_weight() {
+        let show = |w: Option<BodyWeight>| w.map_or_else(|| "none".to_owned(), numbers::kilograms);
+        out.push(format!(
+            "baseline weight {}, recorded {}",
+            show(order.baseline_weight),
+            show(recorded.baseline_weight())
+        ));
+    }
+    if let Some(arm) = arm.filter(|arm| *arm != recorded.arm()) {
+        out.push(format!("arm {arm}, recorded {}", recorded.arm()));
+    }
+    let recorded_start = recorded.infusion_at().map(ZonedDateTime::timestamp);
+    if Some(order.infusion_at.timestamp()) != recorded_start {
+        out.push(format!(
+            "infusion at {}, recorded {}",
+            format_time(&order.infusion_at),
+            recorded
+                .infusion_at()
+                .map_or_else(|| "none".to_owned(), format_time)
+        ));
+    }
+    out
+}
+
 /// Plan a day. `random` gives 64 random bits per call (the operating
 /// system's random source in the binding and the command).
 ///
@@ -441,6 +489,22 @@ pub fn plan_day(
     rows: &[DayRow],
     lots: &[Lot],
     randomization: &Randomization,
+    random: &mut dyn FnMut() -> u64,
+) -> Result<DayPlan> {
+    plan_day_after(protocol, rows, lots, randomization, &[], random)
+}
+
+/// [`plan_day`] for a day some of whose visits the ledger holds bags for
+/// already (`recorded`, e.g. the same day run again after a row was fixed):
+/// a row made from the same order as its visit's recorded bag is
+/// [`DoseError::AlreadyRecorded`] and is not planned again; a row with
+/// another order is [`DoseError::RecordedDifferently`], naming the bag.
+pub fn plan_day_after(
+    protocol: &Protocol,
+    rows: &[DayRow],
+    lots: &[Lot],
+    randomization: &Randomization,
+    recorded: &[RecordedBag],
     random: &mut dyn FnMut() -> u64,
 ) -> Result<DayPlan> {
     let site = protocol.site();
@@ -487,8 +551,38 @@ pub fn plan_day(
                 })),
                 None => {
                     first_row_of_visit.insert((&order.participant, &order.visit), row.row);
-                    readable.push((index, order));
-                    None
+                    let standing = recorded.iter().find(|bag| {
+                        bag.order.participant() == &*order.participant
+                            && bag.order.visit() == &*order.visit
+                    });
+                    match standing {
+                        None => {
+                            readable.push((index, order));
+                            None
+                        }
+                        Some(bag) => {
+                            let arm = randomization.arm(&order.participant);
+                            let differ = differences(order, arm, &bag.order);
+                            Some(Err(if differ.is_empty() {
+                                DoseError::AlreadyRecorded {
+                                    participant: order.participant.to_string(),
+                                    visit: order.visit.to_string(),
+                                    row: row.row,
+                                    bag_id: bag.bag_id.as_text(),
+                                    event: bag.event,
+                                }
+                            } else {
+                                DoseError::RecordedDifferently {
+                                    participant: order.participant.to_string(),
+                                    visit: order.visit.to_string(),
+                                    row: row.row,
+                                    bag_id: bag.bag_id.as_text(),
+                                    event: bag.event,
+                                    differences: differ.join("; "),
+                                }
+                            }))
+                        }
+                    }
                 }
             },
         });
@@ -779,6 +873,14 @@ impl DayPlan {
         self.bags.iter().filter(|b| b.is_ok()).count()
     }
 
+    /// How many rows the ledger holds a bag for already, from the same order.
+    pub fn already_recorded(&self) -> usize {
+        self.bags
+            .iter()
+            .filter(|b| matches!(b, Err(DoseError::AlreadyRecorded { .. })))
+            .count()
+    }
+
     /// The pick list: which containers of which lot to take from the
     /// freezer, in thaw order. For the pharmacy.
     pub fn pick_list(&self) -> String {
@@ -824,14 +926,20 @@ impl DayPlan {
     /// (no time to sort them by) come first.
     pub fn summary(&self) -> String {
         let mut text = String::new();
-        let failed = self.bags.len() - self.planned();
+        let already = self.already_recorded();
+        let failed = self.bags.len() - self.planned() - already;
         let _ = writeln!(
             text,
-            "{} day plan: {} order row{}, {} planned, {} not planned",
+            "{} day plan: {} order row{}, {} planned, {}{} not planned",
             self.protocol_name,
             self.bags.len(),
             if self.bags.len() == 1 { "" } else { "s" },
             self.planned(),
+            if already > 0 {
+                format!("{already} already recorded, ")
+            } else {
+                String::new()
+            },
             failed
         );
         for (index, thaw) in self.sessions.iter().enumerate() {
@@ -878,6 +986,15 @@ impl DayPlan {
                         ),
                     ));
                 }
+                Err(DoseError::AlreadyRecorded { bag_id, .. }) => lines.push((
+                    row.infusion_at.as_ref().map(SiteTime::instant),
+                    format!(
+                        "{}  {who}  already recorded (bag {bag_id})",
+                        row.infusion_at
+                            .as_ref()
+                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
+                    ),
+                )),
                 // The kind only: a placebo's message names its twin.
                 Err(error) => lines.push((
                     row.infusion_at.as_ref().map(SiteTime::instant),
@@ -927,23 +1044,31 @@ impl DayPlan {
         for (bag, row) in self.bags.iter().zip(&self.rows) {
             let number = row.row.to_string();
             match bag {
-                Err(error) => write([
-                    &number,
-                    &row.participant,
-                    &row.visit,
-                    "",
-                    "",
-                    "",
-                    "",
-                    &row.infusion_at
-                        .as_ref()
-                        .map_or_else(String::new, offset_time),
-                    "",
-                    "",
-                    "",
-                    &format!("NOT PLANNED: {}", error.kind().name()),
-                    &error.to_string(),
-                ]),
+                Err(error) => {
+                    let (bag_id, status) = match error {
+                        DoseError::AlreadyRecorded { bag_id, .. } => {
+                            (bag_id.as_str(), "already recorded".to_owned())
+                        }
+                        other => ("", format!("NOT PLANNED: {}", other.kind().name())),
+                    };
+                    write([
+                        &number,
+                        &row.participant,
+                        &row.visit,
+                        "",
+                        "",
+                        bag_id,
+                        "",
+                        &row.infusion_at
+                            .as_ref()
+                            .map_or_else(String::new, offset_time),
+                        "",
+                        "",
+                        "",
+                        &status,
+                        &error.to_string(),
+                    ]);
+                }
                 Ok(bag) => {
                     let prep = &bag.preparation;
                     let containers: Vec<String> = prep

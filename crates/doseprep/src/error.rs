@@ -317,6 +317,39 @@ pub enum DoseError {
         first_row: usize,
     },
 
+    /// An order the ledger holds a bag for already, made from the same
+    /// order: a rerun of the day, not planned again.
+    #[error("row {row}: {participant} at {visit} is recorded already with this order: bag {bag_id} (ledger event {event}); it is not planned again, and there is nothing to do")]
+    AlreadyRecorded {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The row of the order.
+        row: usize,
+        /// The bag that stands for the visit.
+        bag_id: String,
+        /// The ledger event that recorded it.
+        event: i64,
+    },
+
+    /// An order for a visit the ledger holds a bag for, made from another order.
+    #[error("row {row}: {participant} at {visit} has bag {bag_id} already (ledger event {event}), made for another order ({differences}); if this row replaces that bag, destroy bag {bag_id} with the reason (doseprep ledger destroy) and plan the row again, otherwise correct the row")]
+    RecordedDifferently {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The row of the order.
+        row: usize,
+        /// The bag that stands for the visit.
+        bag_id: String,
+        /// The ledger event that recorded it.
+        event: i64,
+        /// What differs, e.g. "weight 72.4 kg, recorded 80 kg".
+        differences: String,
+    },
+
     /// A placebo order failed a check of the active bag it stands for.
     #[error("placebo for {participant} at {visit}: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): {twin}")]
     TwinCheck {
@@ -415,6 +448,10 @@ error_kinds! {
     Randomization => "randomization", "RandomizationError", "An order that disagrees with the randomization list, or an unusable list.";
     /// [`DoseError::DuplicateOrder`].
     DuplicateOrder => "duplicate_order", "DuplicateOrderError", "A second order for the same participant and visit in one day.";
+    /// [`DoseError::AlreadyRecorded`].
+    AlreadyRecorded => "already_recorded", "AlreadyRecordedError", "An order whose bag the ledger holds already, from the same order (a rerun): not planned again.";
+    /// [`DoseError::RecordedDifferently`].
+    RecordedDifferently => "recorded_differently", "RecordedDifferentlyError", "An order for a visit whose bag the ledger holds already, made for another order.";
 }
 
 impl fmt::Display for ErrorKind {
@@ -460,6 +497,8 @@ impl DoseError {
             DoseError::NoSyringe { .. } => ErrorKind::Syringe,
             DoseError::Randomization { .. } => ErrorKind::Randomization,
             DoseError::DuplicateOrder { .. } => ErrorKind::DuplicateOrder,
+            DoseError::AlreadyRecorded { .. } => ErrorKind::AlreadyRecorded,
+            DoseError::RecordedDifferently { .. } => ErrorKind::RecordedDifferently,
             DoseError::TwinCheck { twin, .. } => twin.kind(),
         }
     }
@@ -657,6 +696,31 @@ impl DoseError {
                     "one bag per visit (first ordered on row {first_row})"
                 )),
                 "delete the row that is wrong and plan the day again".to_owned(),
+            ),
+            DoseError::AlreadyRecorded {
+                participant,
+                visit,
+                bag_id,
+                event,
+                ..
+            } => (
+                some("participant"),
+                some(format!("{participant} {visit}")),
+                some(format!("one bag per visit: bag {bag_id} (ledger event {event})")),
+                "nothing to do: the bag is recorded".to_owned(),
+            ),
+            DoseError::RecordedDifferently {
+                participant,
+                visit,
+                bag_id,
+                event,
+                differences,
+                ..
+            } => (
+                some("participant"),
+                some(format!("{participant} {visit} ({differences})")),
+                some(format!("one bag per visit: bag {bag_id} (ledger event {event})")),
+                format!("if this row replaces bag {bag_id}, destroy it with the reason and plan the row again; otherwise correct the row"),
             ),
             DoseError::TwinCheck { twin, .. } => {
                 let parts = twin.parts();
