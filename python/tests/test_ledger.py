@@ -746,3 +746,64 @@ def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
     )  # fmt: skip
     assert infused.returncode == 0, infused.stderr
     assert dp.Ledger(db).verify().ok
+
+
+def test_a_fixed_row_and_an_add_on_are_recorded_without_waste(tmp_path: Path) -> None:
+    """A day with one unreadable row; the same file run again with the row
+    fixed records only that row; an add-on order takes the cells left in a
+    container opened that morning instead of thawing a new one."""
+    (tmp_path / "randomization.csv").write_text(ARMS + "CARE-004,A\n")
+    (tmp_path / "lots.toml").write_text(
+        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
+    )
+    db = tmp_path / "pharmacy.db"
+    ledger = dp.Ledger.create(db)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    del ledger
+    header = "participant,visit,weight,infusion_at\n"
+    rows = [f"{p},month-0,{w},{t}\n" for p, w, t in DAY]
+
+    def day(orders: str, out: str) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / f"{out}.csv"
+        path.write_text(header + orders)
+        return subprocess.run(
+            [str(DOSEPREP), "day", str(path), "--randomization",
+             str(tmp_path / "randomization.csv"), "--lots", str(tmp_path / "lots.toml"),
+             "--out", str(tmp_path / out), "--ledger", str(db), "--initials", "MH"],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    # CARE-003's weight typed with a decimal comma: not planned. CARE-001
+    # takes 5.8 mL of container 1, CARE-002 6.4 mL: 4.2 of #1 and 2.2 of #2.
+    first = day(rows[0] + rows[1] + rows[2].replace("58 kg", '"58,0 kg"'), "first")
+    assert first.returncode == 1
+    assert "row 4  CARE-003 month-0  NOT PLANNED: unit" in first.stdout
+    assert "recorded in the ledger: events 2 to 4" in first.stdout  # thaw, 2 bags
+    # The same file, fixed: only CARE-003 is made, in the 08:30 session
+    # (its twin would take 4.6 mL of the 7.8 mL left in #2): nothing thawed.
+    fixed = day("".join(rows), "fixed")
+    assert fixed.returncode == 0, fixed.stderr
+    assert fixed.stdout.startswith(
+        "CARE-SSc day plan: 3 order rows, 1 planned, 2 already recorded, 0 not planned\n"
+    )
+    assert "recorded in the ledger: events 5 to 5" in fixed.stdout
+    assert "Nothing to thaw." in (tmp_path / "fixed" / "pick-list.txt").read_text()
+    # An add-on at 10:00 (60 kg: 4.8 mL) fits the 08:30 window and takes
+    # what is left of container 2, so nothing is thawed.
+    add_on = day("CARE-004,month-0,60 kg,2026-11-25T10:00:00-05:00\n", "add-on")
+    assert add_on.returncode == 0, add_on.stderr
+    pick = (tmp_path / "add-on" / "pick-list.txt").read_text()
+    assert pick == (
+        "PICK LIST: CARE-SSc (containers to take from the freezer, in thaw order)\n"
+        "2026-11-25 08:30 EST  use open container 2 of UC-0042 (thawed 08:30 EST,"
+        " 7.8 mL left, usable until 11:30 EST)\n"
+        "Nothing to thaw.\n"
+        "Lot UC-0042: 10 containers left in the freezer\n"
+    )
+    [row] = list(csv.DictReader((tmp_path / "add-on" / "day.csv").read_text().splitlines()[1:]))
+    assert row["containers"] == "UC-0042#2:4.8mL"
+    assert row["thaw_session"] == "2026-11-25T08:30:00-05:00"
+    balance = dp.Ledger(db).balance("UC-0042")
+    assert (balance.thawed, balance.on_hand) == (2, 10)
+    assert dp.Ledger(db).verify().ok

@@ -25,7 +25,9 @@ mod verify;
 
 use std::path::Path;
 
-use doseprep::{format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession};
+use doseprep::{
+    format_time, BagId, Earlier, Lot, OpenContainer, PreparationRecord, RecordedBag, ThawSession,
+};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
@@ -452,6 +454,51 @@ impl Ledger {
     /// A bag's chain of identity.
     pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
         identity::chain_of_identity(&self.connection, &bag_id.as_text())
+    }
+
+    /// What a day planned now must take into account: the bags that stand
+    /// for their visits, and the thawed containers with cells left.
+    pub fn earlier(&self) -> Result<Earlier> {
+        Ok(Earlier {
+            bags: self.standing_bags()?,
+            open_containers: self.open_containers()?,
+        })
+    }
+
+    /// The thawed containers that still yield cells, by thaw time.
+    pub fn open_containers(&self) -> Result<Vec<OpenContainer>> {
+        let mut statement = self.connection.prepare(
+            "SELECT c.lot_id, c.number, c.thawed_at, l.yield_ul - c.drawn_ul \
+             FROM container c JOIN lot l ON l.lot_id = c.lot_id \
+             WHERE c.state = 'thawed' AND l.yield_ul > c.drawn_ul \
+             ORDER BY c.thawed_at, c.lot_id, c.number",
+        )?;
+        let rows: Vec<(String, u32, Option<String>, i64)> = statement
+            .query_map([], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.into_iter()
+            .map(|(lot_id, container, thawed_at, left_ul)| {
+                let thawed_at = thawed_at.ok_or_else(|| {
+                    LedgerError::Tampered(format!(
+                        "container {container} of lot {lot_id:?} is thawed but has no thaw time"
+                    ))
+                })?;
+                // The query keeps rows with cells left: left_ul > 0.
+                let left_ul = u64::try_from(left_ul).map_err(|_| {
+                    LedgerError::Tampered(format!(
+                        "container {container} of lot {lot_id:?} has {left_ul} µL left"
+                    ))
+                })?;
+                Ok(OpenContainer {
+                    thawed_at: doseprep::parse_time("thawed_at", &thawed_at)?.timestamp(),
+                    lot_id,
+                    container,
+                    left: doseprep::ExactVolume::from_microlitres(left_ul),
+                })
+            })
+            .collect()
     }
 
     /// The bags that stand for their visits (prepared and not destroyed),
