@@ -624,3 +624,127 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
     assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 1);
 }
+
+/// Plan `text` against what `ledger` holds, and record the planned bags.
+fn plan_and_record(
+    ledger: &mut Ledger,
+    text: &str,
+    list: &Randomization,
+    seed: u64,
+) -> doseprep::DayPlan {
+    let protocol = Protocol::care_ssc();
+    let stock = lot(100)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    let mut state = seed;
+    let plan = doseprep::plan_day_after(
+        &protocol,
+        &DayOrder::from_csv_str(text).unwrap(),
+        &[stock],
+        list,
+        &ledger.earlier().unwrap(),
+        &mut || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            state
+        },
+    )
+    .unwrap();
+    let records: Vec<PreparationRecord> = plan
+        .bags
+        .iter()
+        .filter_map(|bag| bag.as_ref().ok())
+        .map(|bag| {
+            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
+                .unwrap()
+        })
+        .collect();
+    ledger
+        .record_day(&plan.thaws, &records, "MH", None)
+        .unwrap();
+    plan
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A day run with some rows unreadable, then run again with every row
+    /// fixed: every visit gets one bag across the two runs, each row is
+    /// planned, already recorded or refused (a duplicate) in each run, the
+    /// ledger accepts both (no container thawed twice, no visit twice), and
+    /// its bags are the planned ones.
+    #[test]
+    fn a_rerun_accounts_for_every_row_once(
+        rows in prop::collection::vec((0usize..8, 40u32..120, 0u32..300, any::<bool>()), 1..12),
+        seed in any::<u64>(),
+    ) {
+        let mut ledger = Ledger::open_in_memory().unwrap();
+        ledger.receive(&lot(100), &entry("2026-11-20T10:00:00-05:00")).unwrap();
+        let list = Randomization::from_csv_str(
+            "participant,arm\nP0,A\nP1,B\nP2,C\nP3,A\nP4,B\nP5,C\nP6,A\nP7,C\n",
+        )
+        .unwrap();
+        let file = |broken: bool| {
+            let mut text = String::from("participant,visit,weight,infusion_at\n");
+            for (participant, kg, minutes, flaky) in &rows {
+                let weight = if broken && *flaky { format!("\"{kg},0 kg\"") } else { format!("{kg} kg") };
+                text.push_str(&format!(
+                    "P{participant},month-0,{weight},2026-11-25T{:02}:{:02}:00-05:00\n",
+                    9 + minutes / 60,
+                    minutes % 60
+                ));
+            }
+            text
+        };
+        let first = plan_and_record(&mut ledger, &file(true), &list, seed);
+        let second = plan_and_record(&mut ledger, &file(false), &list, seed ^ 1);
+        prop_assert_eq!(first.bags.len(), rows.len());
+        prop_assert_eq!(second.bags.len(), rows.len());
+
+        let mut planned: Vec<(String, BagId)> = Vec::new();
+        for plan in [&first, &second] {
+            for bag in plan.bags.iter().filter_map(|b| b.as_ref().ok()) {
+                planned.push((bag.preparation.participant.to_string(), bag.preparation.bag_id.unwrap()));
+            }
+        }
+        // One bag per visit across the runs.
+        let mut participants: Vec<&String> = planned.iter().map(|(p, _)| p).collect();
+        participants.sort();
+        let before = participants.len();
+        participants.dedup();
+        prop_assert_eq!(participants.len(), before, "a visit got two bags: {:?}", planned);
+        // In the second run, every visit planned in the first is already recorded.
+        for (bag, row) in second.bags.iter().zip(&second.rows) {
+            let first_time = first.bags.iter().zip(&first.rows).find(|(b, r)| {
+                r.participant == row.participant && b.is_ok()
+            });
+            match (bag, first_time) {
+                // The row planned the first time, the same order again.
+                (Err(doseprep::DoseError::AlreadyRecorded { .. }), Some((_, r))) if r.row == row.row => {}
+                // Another row of the visit, readable only now, comes first
+                // and differs from the recorded bag's order: it names the bag.
+                (Err(doseprep::DoseError::RecordedDifferently { .. }), Some((_, r))) if r.row != row.row => {}
+                (Err(doseprep::DoseError::DuplicateOrder { .. }), _) => {}
+                (Ok(_), None) => {}
+                (other, earlier) => prop_assert!(false, "row {}: {:?} after {:?}", row.row, other.as_ref().map(|_| "planned"), earlier.map(|(_, r)| r.row)),
+            }
+        }
+        // Every distinct participant ordered is standing in the ledger once.
+        let mut standing: Vec<(String, BagId)> = ledger
+            .standing_bags()
+            .unwrap()
+            .into_iter()
+            .map(|b| (b.order.participant().to_owned(), b.bag_id))
+            .collect();
+        standing.sort();
+        planned.sort();
+        prop_assert_eq!(&standing, &planned);
+        let mut ordered: Vec<String> = rows.iter().map(|(p, ..)| format!("P{p}")).collect();
+        ordered.sort();
+        ordered.dedup();
+        let standing_participants: Vec<String> = standing.into_iter().map(|(p, _)| p).collect();
+        prop_assert_eq!(standing_participants, ordered);
+        prop_assert!(ledger.verify().unwrap().ok());
+    }
+}
