@@ -58,17 +58,56 @@ pub struct Lot {
 pub struct LotFile {
     lot_id: String,
     viable_cells_per_ml: String,
-    viability: f64,
+    viability: FractionCell,
     container_volume: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     extractable_volume: Option<String>,
     containers: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    dmso_fraction: Option<f64>,
+    dmso_fraction: Option<FractionCell>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     expires_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     container_numbers: Option<Vec<u32>>,
+}
+
+/// A fraction as a file gives it: a number, or text such as "93%", which
+/// is refused with the fraction to write instead (never five lines of
+/// parser text about a float).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+enum FractionCell {
+    Number(f64),
+    Text(String),
+}
+
+impl FractionCell {
+    /// The number; text is refused, as a viability error for `viability`
+    /// (its kind whatever the form) and an invalid quantity otherwise.
+    fn value(self, field: &str, example: &str) -> Result<f64> {
+        let text = match self {
+            FractionCell::Number(value) => return Ok(value),
+            FractionCell::Text(text) => text,
+        };
+        let percent = text
+            .trim()
+            .strip_suffix('%')
+            .and_then(|number| number.trim().parse::<f64>().ok())
+            .filter(|number| number.is_finite());
+        let fix = match percent {
+            Some(number) => format!(
+                "{text:?} is a percentage: write the fraction as a number without quotes, {field} = {} for {number}%",
+                number / 100.0
+            ),
+            None => format!(
+                "{text:?} is text: write a number without quotes, e.g. {field} = {example}"
+            ),
+        };
+        Err(match (field, percent) {
+            ("viability", Some(number)) => DoseError::ViabilityOutOfRange { value: number, fix },
+            _ => DoseError::invalid_input(field, fix),
+        })
+    }
 }
 
 impl From<Lot> for LotFile {
@@ -76,11 +115,13 @@ impl From<Lot> for LotFile {
         LotFile {
             lot_id: lot.lot_id.to_string(),
             viable_cells_per_ml: lot.viable_cells_per_ml.to_string(),
-            viability: fraction::value(lot.viability),
+            viability: FractionCell::Number(fraction::value(lot.viability)),
             container_volume: lot.container_volume.to_string(),
             extractable_volume: lot.extractable_volume.map(|v| v.to_string()),
             containers: i64::from(lot.containers),
-            dmso_fraction: lot.dmso_fraction.map(fraction::value),
+            dmso_fraction: lot
+                .dmso_fraction
+                .map(|f| FractionCell::Number(fraction::value(f))),
             expires_at: lot.expires_at.as_ref().map(format_time),
             container_numbers: lot.container_numbers.as_deref().map(<[u32]>::to_vec),
         }
@@ -102,12 +143,15 @@ impl TryFrom<LotFile> for Lot {
                 .map(|t| ExactVolume::parse("extractable_volume", &t))
                 .transpose()?,
             containers: Lot::container_count_from_int(i128::from(f.containers))?,
-            dmso_fraction: f.dmso_fraction,
+            dmso_fraction: f
+                .dmso_fraction
+                .map(|cell| cell.value("dmso_fraction", "0.05"))
+                .transpose()?,
             expires_at: f
                 .expires_at
                 .map(|t| parse_time("expires_at", &t))
                 .transpose()?,
-            viability: f.viability,
+            viability: f.viability.value("viability", "0.93")?,
             lot_id: f.lot_id,
         })?;
         match numbers {
