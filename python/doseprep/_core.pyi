@@ -758,6 +758,8 @@ class Ledger:
         """The lots received, in order of receipt."""
     def chain_of_identity(self, bag_id: str) -> dict[str, Any]:
         """Lots, containers and their thaws, the preparation record, the bag's events."""
+    def reprint(self, bag_id: str) -> Preparation:
+        """A bag made again from its verified record, to print it again byte for byte."""
     def record(self, bag_id: str) -> PreparationRecord:
         """The preparation record of a bag, as recorded."""
     def verify(self) -> LedgerVerification:

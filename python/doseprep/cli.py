@@ -230,16 +230,52 @@ def _write_documents(
         (folder / "labels.pdf").write_bytes(dp.labels_pdf(planned))
         (folder / "worksheets.pdf").write_bytes(dp.worksheets_pdf(planned))
         written += ["labels.pdf", "worksheets.pdf"]
-    for bag in planned:
+    _write_bags(bags_dir, planned)
+    return [*written, "bags/"]
+
+
+def _write_bags(folder: Path, bags: list[dp.Preparation]) -> None:
+    """Each bag's label, worksheet and record, named by its bag id (digits
+    and capitals only, so the file name is the id)."""
+    for bag in bags:
         if bag.bag_id:
-            # A bag id is digits and capitals only: the file name is the id.
-            stem = bags_dir / bag.bag_id
+            stem = folder / bag.bag_id
             stem.with_suffix(".label.txt").write_text(bag.blinded_label(), encoding="utf-8")
             stem.with_suffix(".worksheet.txt").write_text(bag.worksheet(), encoding="utf-8")
             stem.with_suffix(".record.json").write_text(
                 bag.record().to_json() + "\n", encoding="utf-8"
             )
-    return [*written, "bags/"]
+
+
+def cmd_reprint(args: argparse.Namespace) -> int:
+    ledger = dp.Ledger(args.db)
+    bag_ids = list(args.bag or [])
+    if args.date:
+        # Every bag prepared that day on the site's clock, in the ledger's order.
+        bag_ids += [
+            event["body"]["bag_id"]
+            for event in ledger.events()
+            if event["kind"] == "prepare" and event["at"].startswith(args.date)
+        ]
+    if not bag_ids:
+        raise UsageError("reprint takes --bag ID (one or more) or --date YYYY-MM-DD with bags")
+    bags = [ledger.reprint(bag_id) for bag_id in bag_ids]
+    out = _new_folder(args.out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        (staging / "bags").mkdir()
+        _write_bags(staging / "bags", bags)
+        if args.pdf:
+            (staging / "labels.pdf").write_bytes(dp.labels_pdf(bags))
+            (staging / "worksheets.pdf").write_bytes(dp.worksheets_pdf(bags))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out.exists():
+        out.rmdir()
+    staging.rename(out)
+    print(f"reprinted {len(bags)} bag(s) from the ledger to {out}/")
+    return 0
 
 
 def _new_folder(path: str) -> Path:
@@ -498,6 +534,16 @@ def build_parser() -> argparse.ArgumentParser:
     day.add_argument("--ledger", metavar="DB", help="record the planned day in this ledger")
     day.add_argument("--initials", help="who records the day in the ledger")
     day.set_defaults(run=cmd_day)
+
+    reprint = commands.add_parser(
+        "reprint", help="labels, worksheets and records made again from the ledger"
+    )
+    reprint.add_argument("db", help="the ledger file")
+    reprint.add_argument("--bag", action="append", help="a bag id as printed (repeat for more)")
+    reprint.add_argument("--date", help="every bag prepared that day, YYYY-MM-DD (site clock)")
+    reprint.add_argument("--out", required=True, help="a new folder for the documents")
+    reprint.add_argument("--pdf", action="store_true", help="also labels.pdf and worksheets.pdf")
+    reprint.set_defaults(run=cmd_reprint)
 
     ledger = commands.add_parser("ledger", help="the accountability ledger (an SQLite file)")
     ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)

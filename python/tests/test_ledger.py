@@ -807,3 +807,25 @@ def test_a_fixed_row_and_an_add_on_are_recorded_without_waste(tmp_path: Path) ->
     balance = dp.Ledger(db).balance("UC-0042")
     assert (balance.thawed, balance.on_hand) == (2, 10)
     assert dp.Ledger(db).verify().ok
+    # Every bag of the day printed again from the ledger alone, byte for
+    # byte as the three runs printed them.
+    reprinted = subprocess.run(
+        [str(DOSEPREP), "reprint", str(db), "--date", "2026-11-25", "--out",
+         str(tmp_path / "again")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert reprinted.returncode == 0, reprinted.stderr
+    assert reprinted.stdout == f"reprinted 4 bag(s) from the ledger to {tmp_path / 'again'}/\n"
+    first_prints = {
+        path.name: path.read_bytes()
+        for run in ("first", "fixed", "add-on")
+        for path in (tmp_path / run / "bags").iterdir()
+    }
+    again = {path.name: path.read_bytes() for path in (tmp_path / "again" / "bags").iterdir()}
+    assert len(again) == 12
+    assert again == first_prints
+    bag_id = row["bag_id"]
+    typed = bag_id[:5].lower() + "-" + bag_id[5:]
+    assert (
+        dp.Ledger(db).reprint(typed).blinded_label() == first_prints[f"{bag_id}.label.txt"].decode()
+    )

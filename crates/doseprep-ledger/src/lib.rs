@@ -192,15 +192,15 @@ impl Ledger {
         };
         let verification = record.verify()?;
         if !verification.ok() {
-            return Err(LedgerError::RecordDoesNotVerify {
-                bag_id: bag_id.as_text(),
-                differences: verification
-                    .differences
-                    .iter()
-                    .map(|d| d.field.clone())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
+            let fields: Vec<&str> = verification
+                .differences
+                .iter()
+                .map(|d| d.field.as_str())
+                .collect();
+            return Err(LedgerError::Tampered(format!(
+                "the record of bag {bag_id} no longer recomputes ({}), so it is not printed again",
+                fields.join(", ")
+            )));
         }
         let draws = draws.unwrap_or_else(|| {
             prep.draws
@@ -454,6 +454,27 @@ impl Ledger {
     /// A bag's chain of identity.
     pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
         identity::chain_of_identity(&self.connection, &bag_id.as_text())
+    }
+
+    /// A bag's preparation record as the ledger holds it, verified: what
+    /// its label, worksheet and record are made again from, byte for byte
+    /// as first printed. A record that does not recompute is refused.
+    pub fn reprint(&self, bag_id: BagId) -> Result<PreparationRecord> {
+        let chain = self.chain_of_identity(bag_id)?;
+        let record = PreparationRecord::from_json(&chain.record.to_string())?;
+        let verification = record.verify()?;
+        if !verification.ok() {
+            let fields: Vec<&str> = verification
+                .differences
+                .iter()
+                .map(|d| d.field.as_str())
+                .collect();
+            return Err(LedgerError::Tampered(format!(
+                "the record of bag {bag_id} no longer recomputes ({}), so it is not printed again",
+                fields.join(", ")
+            )));
+        }
+        Ok(record)
     }
 
     /// What a day planned now must take into account: the bags that stand

@@ -436,6 +436,20 @@ impl Ledger {
         )
     }
 
+    /// A bag made again from its record in the ledger (verified), to print
+    /// its label, worksheet and record again, byte for byte as the first time.
+    fn reprint(&self, py: Python<'_>, bag_id: BagIdArg) -> PyResult<Py<Preparation>> {
+        let record = self.with(py, |l| l.reprint(bag_id.0))?;
+        Ok(Preparation::new(
+            record.preparation,
+            &record.protocol,
+            &record.order,
+            &std::sync::Arc::new(record.lot),
+        )
+        .into_untracked(py)?
+        .unbind())
+    }
+
     /// The preparation record of a bag, as recorded.
     fn record(&self, py: Python<'_>, bag_id: BagIdArg) -> PyResult<PreparationRecord> {
         let chain = self.with(py, |l| l.chain_of_identity(bag_id.0))?;
