@@ -13,7 +13,7 @@ import json
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import doseprep as dp
@@ -261,21 +261,32 @@ def cmd_reprint(args: argparse.Namespace) -> int:
         raise UsageError("reprint takes --bag ID (one or more) or --date YYYY-MM-DD with bags")
     bags = [ledger.reprint(bag_id) for bag_id in bag_ids]
     out = _new_folder(args.out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
+
+    def write(staging: Path) -> None:
         (staging / "bags").mkdir()
         _write_bags(staging / "bags", bags)
         if args.pdf:
             (staging / "labels.pdf").write_bytes(dp.labels_pdf(bags))
             (staging / "worksheets.pdf").write_bytes(dp.worksheets_pdf(bags))
+
+    _publish(out, write)
+    print(f"reprinted {len(bags)} bag(s) from the ledger to {out}/")
+    return 0
+
+
+def _publish(out: Path, write: Callable[[Path], None]) -> None:
+    """Run `write` on a staging folder beside `out`, then rename it to `out`
+    in one step; if `write` fails, the staging folder goes and `out` is
+    never made."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+    try:
+        write(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     if out.exists():
         out.rmdir()
     staging.rename(out)
-    print(f"reprinted {len(bags)} bag(s) from the ledger to {out}/")
-    return 0
 
 
 def _new_folder(path: str) -> Path:
@@ -312,16 +323,15 @@ def cmd_day(args: argparse.Namespace) -> int:
     # published with one rename: a failure or a kill at any step leaves
     # nothing recorded, or every document in place (or, killed between the
     # record and the rename, every document in the staging folder).
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
-    try:
-        written = _write_documents(staging, plan, planned, args.pdf)
-        recorded = ledger.record_day(plan, initials=args.initials) if ledger and planned else []
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    if out.exists():
-        out.rmdir()
-    staging.rename(out)
+    written: list[str] = []
+    recorded: list[int] = []
+
+    def write_and_record(staging: Path) -> None:
+        written.extend(_write_documents(staging, plan, planned, args.pdf))
+        if ledger is not None and planned:
+            recorded.extend(ledger.record_day(plan, initials=args.initials))
+
+    _publish(out, write_and_record)
     print(plan.summary(), end="")
     print(f"written to {out}/: {', '.join(written)}")
     if recorded:

@@ -106,6 +106,19 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
     Ok(seq)
 }
 
+/// The fields of a record that do not recompute, or `None` when it verifies.
+fn differences(record: &PreparationRecord) -> Result<Option<String>> {
+    let verification = record.verify()?;
+    Ok((!verification.ok()).then(|| {
+        verification
+            .differences
+            .iter()
+            .map(|d| d.field.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }))
+}
+
 impl Ledger {
     /// Open the ledger at `path`. A missing file is
     /// [`LedgerError::NoSuchLedger`]: opening never creates one.
@@ -190,17 +203,11 @@ impl Ledger {
                 participant: prep.participant.to_string(),
             });
         };
-        let verification = record.verify()?;
-        if !verification.ok() {
-            let fields: Vec<&str> = verification
-                .differences
-                .iter()
-                .map(|d| d.field.as_str())
-                .collect();
-            return Err(LedgerError::Tampered(format!(
-                "the record of bag {bag_id} no longer recomputes ({}), so it is not printed again",
-                fields.join(", ")
-            )));
+        if let Some(differences) = differences(record)? {
+            return Err(LedgerError::RecordDoesNotVerify {
+                bag_id: bag_id.as_text(),
+                differences,
+            });
         }
         let draws = draws.unwrap_or_else(|| {
             prep.draws
@@ -462,16 +469,9 @@ impl Ledger {
     pub fn reprint(&self, bag_id: BagId) -> Result<PreparationRecord> {
         let chain = self.chain_of_identity(bag_id)?;
         let record = PreparationRecord::from_json(&chain.record.to_string())?;
-        let verification = record.verify()?;
-        if !verification.ok() {
-            let fields: Vec<&str> = verification
-                .differences
-                .iter()
-                .map(|d| d.field.as_str())
-                .collect();
+        if let Some(differences) = differences(&record)? {
             return Err(LedgerError::Tampered(format!(
-                "the record of bag {bag_id} no longer recomputes ({}), so it is not printed again",
-                fields.join(", ")
+                "the record of bag {bag_id} no longer recomputes ({differences}), so it is not printed again"
             )));
         }
         Ok(record)
