@@ -251,11 +251,16 @@ def cmd_reprint(args: argparse.Namespace) -> int:
     ledger = dp.Ledger(args.db)
     bag_ids = list(args.bag or [])
     if args.date:
-        # Every bag prepared that day on the site's clock, in the ledger's order.
+        # Every bag prepared that day on the site's clock and not destroyed,
+        # in the ledger's order.
+        events = ledger.events()
+        destroyed = {e["body"]["bag_id"] for e in events if e["kind"] == "destroy_bag"}
         bag_ids += [
             event["body"]["bag_id"]
-            for event in ledger.events()
-            if event["kind"] == "prepare" and event["at"].startswith(args.date)
+            for event in events
+            if event["kind"] == "prepare"
+            and event["at"].startswith(args.date)
+            and event["body"]["bag_id"] not in destroyed
         ]
     if not bag_ids:
         raise UsageError("reprint takes --bag ID (one or more) or --date YYYY-MM-DD with bags")

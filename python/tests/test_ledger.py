@@ -748,10 +748,10 @@ def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
     assert dp.Ledger(db).verify().ok
 
 
-def test_a_fixed_row_and_an_add_on_are_recorded_without_waste(tmp_path: Path) -> None:
+def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     """A day with one unreadable row; the same file run again with the row
-    fixed records only that row; an add-on order takes the cells left in a
-    container opened that morning instead of thawing a new one."""
+    fixed records only that row; an add-on order gets a session of its own;
+    every bag of the day prints again from the ledger byte for byte."""
     (tmp_path / "randomization.csv").write_text(ARMS + "CARE-004,A\n")
     (tmp_path / "lots.toml").write_text(
         '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
@@ -780,8 +780,8 @@ def test_a_fixed_row_and_an_add_on_are_recorded_without_waste(tmp_path: Path) ->
     assert first.returncode == 1
     assert "row 4  CARE-003 month-0  NOT PLANNED: unit" in first.stdout
     assert "recorded in the ledger: events 2 to 4" in first.stdout  # thaw, 2 bags
-    # The same file, fixed: only CARE-003 is made, in the 08:30 session
-    # (its twin would take 4.6 mL of the 7.8 mL left in #2): nothing thawed.
+    # The same file, fixed: only CARE-003 (a placebo) is made, in a session
+    # of its own (09:30 for its 10:00 infusion): nothing thawed.
     fixed = day("".join(rows), "fixed")
     assert fixed.returncode == 0, fixed.stderr
     assert fixed.stdout.startswith(
@@ -789,23 +789,23 @@ def test_a_fixed_row_and_an_add_on_are_recorded_without_waste(tmp_path: Path) ->
     )
     assert "recorded in the ledger: events 5 to 5" in fixed.stdout
     assert "Nothing to thaw." in (tmp_path / "fixed" / "pick-list.txt").read_text()
-    # An add-on at 10:00 (60 kg: 4.8 mL) fits the 08:30 window and takes
-    # what is left of container 2, so nothing is thawed.
+    # An add-on at 10:00 (60 kg: 4.8 mL) thaws a container of its own at
+    # 09:30. Container 2 still holds 7.8 mL from 08:30, but what is left there
+    # depends on which of the morning's bags were placebos: a plan that used
+    # it would let the add-on's label times depend on other participants' arms.
     add_on = day("CARE-004,month-0,60 kg,2026-11-25T10:00:00-05:00\n", "add-on")
     assert add_on.returncode == 0, add_on.stderr
     pick = (tmp_path / "add-on" / "pick-list.txt").read_text()
     assert pick == (
         "PICK LIST: CARE-SSc (containers to take from the freezer, in thaw order)\n"
-        "2026-11-25 08:30 EST  use open container 2 of UC-0042 (thawed 08:30 EST,"
-        " 7.8 mL left, usable until 11:30 EST)\n"
-        "Nothing to thaw.\n"
-        "Lot UC-0042: 10 containers left in the freezer\n"
+        "2026-11-25 09:30 EST  thaw lot UC-0042  container 3\n"
+        "Lot UC-0042: 9 containers left in the freezer\n"
     )
     [row] = list(csv.DictReader((tmp_path / "add-on" / "day.csv").read_text().splitlines()[1:]))
-    assert row["containers"] == "UC-0042#2:4.8mL"
-    assert row["thaw_session"] == "2026-11-25T08:30:00-05:00"
+    assert row["containers"] == "UC-0042#3:4.8mL"
+    assert row["thaw_session"] == "2026-11-25T09:30:00-05:00"
     balance = dp.Ledger(db).balance("UC-0042")
-    assert (balance.thawed, balance.on_hand) == (2, 10)
+    assert (balance.thawed, balance.on_hand) == (3, 9)
     assert dp.Ledger(db).verify().ok
     # Every bag of the day printed again from the ledger alone, byte for
     # byte as the three runs printed them.

@@ -25,9 +25,7 @@ mod verify;
 
 use std::path::Path;
 
-use doseprep::{
-    format_time, BagId, Earlier, Lot, OpenContainer, PreparationRecord, RecordedBag, ThawSession,
-};
+use doseprep::{format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
@@ -465,9 +463,19 @@ impl Ledger {
 
     /// A bag's preparation record as the ledger holds it, verified: what
     /// its label, worksheet and record are made again from, byte for byte
-    /// as first printed. A record that does not recompute is refused.
+    /// as first printed. A record that does not recompute, or a destroyed
+    /// bag, is refused.
     pub fn reprint(&self, bag_id: BagId) -> Result<PreparationRecord> {
         let chain = self.chain_of_identity(bag_id)?;
+        // A destroyed bag's label printed again could go on another bag.
+        if chain.events.iter().any(|event| event.kind == "destroy_bag") {
+            return Err(LedgerError::BagState {
+                event: "reprint",
+                bag_id: bag_id.as_text(),
+                state: "destroyed",
+                fix: "a destroyed bag's label is not printed again; print the bag that replaces it",
+            });
+        }
         let record = PreparationRecord::from_json(&chain.record.to_string())?;
         if let Some(differences) = differences(&record)? {
             return Err(LedgerError::Tampered(format!(
@@ -475,51 +483,6 @@ impl Ledger {
             )));
         }
         Ok(record)
-    }
-
-    /// What a day planned now must take into account: the bags that stand
-    /// for their visits, and the thawed containers with cells left.
-    pub fn earlier(&self) -> Result<Earlier> {
-        Ok(Earlier {
-            bags: self.standing_bags()?,
-            open_containers: self.open_containers()?,
-        })
-    }
-
-    /// The thawed containers that still yield cells, by thaw time.
-    pub fn open_containers(&self) -> Result<Vec<OpenContainer>> {
-        let mut statement = self.connection.prepare(
-            "SELECT c.lot_id, c.number, c.thawed_at, l.yield_ul - c.drawn_ul \
-             FROM container c JOIN lot l ON l.lot_id = c.lot_id \
-             WHERE c.state = 'thawed' AND l.yield_ul > c.drawn_ul \
-             ORDER BY c.thawed_at, c.lot_id, c.number",
-        )?;
-        let rows: Vec<(String, u32, Option<String>, i64)> = statement
-            .query_map([], |row| {
-                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        rows.into_iter()
-            .map(|(lot_id, container, thawed_at, left_ul)| {
-                let thawed_at = thawed_at.ok_or_else(|| {
-                    LedgerError::Tampered(format!(
-                        "container {container} of lot {lot_id:?} is thawed but has no thaw time"
-                    ))
-                })?;
-                // The query keeps rows with cells left: left_ul > 0.
-                let left_ul = u64::try_from(left_ul).map_err(|_| {
-                    LedgerError::Tampered(format!(
-                        "container {container} of lot {lot_id:?} has {left_ul} µL left"
-                    ))
-                })?;
-                Ok(OpenContainer {
-                    thawed_at: doseprep::parse_time("thawed_at", &thawed_at)?.timestamp(),
-                    lot_id,
-                    container,
-                    left: doseprep::ExactVolume::from_microlitres(left_ul),
-                })
-            })
-            .collect()
     }
 
     /// The bags that stand for their visits (prepared and not destroyed),

@@ -344,10 +344,7 @@ impl DayPlan {
 /// With `ledger`, a row whose visit the ledger holds a bag for already is
 /// not planned again: `AlreadyRecordedError` in its place when the bag was
 /// made from the same order (a rerun), `RecordedDifferentlyError` naming
-/// the bag when it was not. An order whose infusion fits the window of
-/// containers thawed before and still holding cells is made from them
-/// before a new container is thawed (the pick list says "use open
-/// container ...").
+/// the bag when it was not.
 #[pyfunction]
 #[pyo3(signature = (protocol, orders, /, *, lots, randomization, ledger=None))]
 pub fn plan_day(
@@ -358,9 +355,9 @@ pub fn plan_day(
     randomization: &Randomization,
     ledger: Option<&Ledger>,
 ) -> PyResult<DayPlan> {
-    let earlier = match ledger {
-        Some(ledger) => ledger.earlier(py)?,
-        None => core::Earlier::default(),
+    let recorded = match ledger {
+        Some(ledger) => ledger.standing_bags(py)?,
+        None => Vec::new(),
     };
     let orders: Vec<core::DayRow> = orders
         .iter()
@@ -388,7 +385,7 @@ pub fn plan_day(
         &orders,
         &lots,
         &randomization.inner,
-        &earlier,
+        &recorded,
         &mut random,
     )
     .py()?;

@@ -140,9 +140,9 @@ impl Ledger {
         })
     }
 
-    /// What the ledger holds from before, for planning a day.
-    pub(crate) fn earlier(&self, py: Python<'_>) -> PyResult<core::Earlier> {
-        self.with(py, |l| l.earlier())
+    /// The bags that stand for their visits, for planning a rerun.
+    pub(crate) fn standing_bags(&self, py: Python<'_>) -> PyResult<Vec<core::RecordedBag>> {
+        self.with(py, |l| l.standing_bags())
     }
 
     /// Run `call` on the ledger without the GIL.

@@ -387,8 +387,6 @@ pub struct DayPlan {
     pub sessions: Vec<SiteTime>,
     /// The thaws, in thaw order: only containers active bags draw from.
     pub thaws: Vec<ThawSession>,
-    /// Containers thawed before this plan that it draws from.
-    pub open_used: Vec<OpenUse>,
     /// Containers left in the freezer after the day, by lot.
     pub remaining: BTreeMap<String, u32>,
     /// Of those, containers held back because placebo bags count against the
@@ -466,46 +464,6 @@ pub struct RecordedBag {
     pub order: Order,
 }
 
-/// A container thawed before this plan (by a day recorded in the ledger)
-/// with cells left in it: stock to use, within its thaw window, before a
-/// new container is thawed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpenContainer {
-    /// The lot.
-    pub lot_id: String,
-    /// The container's number within the lot, as received.
-    pub container: u32,
-    /// When it was thawed.
-    pub thawed_at: Timestamp,
-    /// What it still yields.
-    pub left: ExactVolume,
-}
-
-/// What the ledger holds from before a day is planned: the bags that stand
-/// for their visits, and the thawed containers with cells left.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Earlier {
-    /// Bags prepared and not destroyed.
-    pub bags: Vec<RecordedBag>,
-    /// Thawed containers with cells left.
-    pub open_containers: Vec<OpenContainer>,
-}
-
-/// An open container a plan uses: a line of the pick list.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OpenUse {
-    /// The lot.
-    pub lot_id: String,
-    /// The container's number.
-    pub container: u32,
-    /// When it was thawed.
-    pub thawed_at: SiteTime,
-    /// What it yielded before this plan.
-    pub left: ExactVolume,
-    /// The end of its thaw window: no infusion from it may end later.
-    pub usable_until: SiteTime,
-}
-
 /// What differs between a day's order (with its arm from the list) and the
 /// order a recorded bag was made for; empty when it is the same order.
 fn differences(order: &DayOrder, arm: Option<&str>, recorded: &Order) -> Vec<String> {
@@ -556,35 +514,26 @@ pub fn plan_day(
     randomization: &Randomization,
     random: &mut dyn FnMut() -> u64,
 ) -> Result<DayPlan> {
-    plan_day_after(
-        protocol,
-        rows,
-        lots,
-        randomization,
-        &Earlier::default(),
-        random,
-    )
+    plan_day_after(protocol, rows, lots, randomization, &[], random)
 }
 
-/// [`plan_day`] after what the ledger holds (`earlier`), e.g. the same day
-/// run again after a row was fixed, or an add-on order:
+/// [`plan_day`] for a day some of whose visits the ledger holds bags for
+/// already (`recorded`, e.g. the same day run again after a row was fixed):
+/// a row made from the same order as its visit's recorded bag is
+/// [`DoseError::AlreadyRecorded`] and is not planned again; a row with
+/// another order is [`DoseError::RecordedDifferently`], naming the bag.
 ///
-/// * a row made from the same order as its visit's recorded bag is
-///   [`DoseError::AlreadyRecorded`] and is not planned again; a row with
-///   another order is [`DoseError::RecordedDifferently`], naming the bag;
-/// * an order whose infusion fits the thaw window of containers opened
-///   before (ready `site.preparation_time` after their thaw, ended within
-///   `site.max_thaw_to_end_of_infusion` of it) is made in that session from
-///   what they have left, before a new container is thawed.
+/// Containers thawed before are not used: what is left in them depends on
+/// which earlier bags were placebos, so a plan that used them would set an
+/// add-on's session, and so its label times, by other participants' arms.
 pub fn plan_day_after(
     protocol: &Protocol,
     rows: &[DayRow],
     lots: &[Lot],
     randomization: &Randomization,
-    earlier: &Earlier,
+    recorded: &[RecordedBag],
     random: &mut dyn FnMut() -> u64,
 ) -> Result<DayPlan> {
-    let recorded = &earlier.bags;
     let site = protocol.site();
     let preparation_time = site.preparation_time.ok_or_else(|| {
         DoseError::invalid_protocol(
@@ -678,101 +627,6 @@ pub fn plan_day_after(
         })
         .collect();
     let mut ids_used: Vec<BagId> = Vec::new();
-
-    // Sessions thawed before: each order that fits one's window and that
-    // its open containers can serve (as if active, as below) is made there.
-    let mut open_used: Vec<OpenUse> = Vec::new();
-    let mut thawed_before: BTreeMap<Timestamp, Vec<&OpenContainer>> = BTreeMap::new();
-    for open in &earlier.open_containers {
-        thawed_before.entry(open.thawed_at).or_default().push(open);
-    }
-    for (thaw, containers) in thawed_before {
-        let window_end = thaw
-            .checked_add(site.max_thaw_to_end_of_infusion)
-            .unwrap_or(Timestamp::MAX); // fallback-ok: a window past the end of time holds every later bag
-        let ready = thaw.checked_add(preparation_time).unwrap_or(Timestamp::MAX); // fallback-ok: never ready, so nothing joins
-        let thawed_at = thaw.to_zoned_datetime(zone.zone().clone());
-        // Per lot, its open containers by number, in the volume both
-        // budgets (every bag as active; active bags alone) start from.
-        let mut budget: Vec<OpenContainers> =
-            lots.iter().map(|_| OpenContainers::default()).collect();
-        for open in &containers {
-            if let Some(index) = lots.iter().position(|lot| lot.lot_id() == open.lot_id) {
-                if let Some(lot_open) = budget.get_mut(index) {
-                    lot_open.open.push((open.container, open.left));
-                }
-            }
-        }
-        let mut physical: Vec<OpenContainers> = budget
-            .iter()
-            .map(|b| OpenContainers {
-                open: b.open.clone(),
-            })
-            .collect();
-        let mut session: Option<usize> = None;
-        let mut still: Vec<(usize, &DayOrder)> = Vec::new();
-        for &(index, order) in &readable {
-            let start = order.infusion_at.timestamp();
-            let ends = start
-                .checked_add(site.infusion_duration)
-                .unwrap_or(Timestamp::MAX); // fallback-ok: an end past the end of time is outside every window
-            let planned = if start >= ready && ends <= window_end {
-                plan_from_open(
-                    protocol,
-                    order,
-                    &thawed_at,
-                    lots,
-                    &lot_order,
-                    randomization,
-                    &mut budget,
-                    &mut physical,
-                    session.unwrap_or(sessions.len()),
-                )
-            } else {
-                None
-            };
-            match planned {
-                Some(mut bag) => {
-                    if session.is_none() {
-                        session = Some(sessions.len());
-                        sessions.push(zone.at(thaw));
-                    }
-                    let id = fresh_id(random, &ids_used);
-                    ids_used.push(id);
-                    bag.preparation.bag_id = Some(id);
-                    bag.order = bag.order.clone().with_bag_id(id);
-                    if let Some(slot) = bags.get_mut(index) {
-                        *slot = Some(Ok(bag));
-                    }
-                }
-                None => still.push((index, order)),
-            }
-        }
-        if session.is_some() {
-            for open in containers {
-                let used = lots
-                    .iter()
-                    .position(|lot| lot.lot_id() == open.lot_id)
-                    .and_then(|index| physical.get(index))
-                    .is_some_and(|lot_open| {
-                        lot_open
-                            .open
-                            .iter()
-                            .any(|(n, left)| *n == open.container && *left != open.left)
-                    });
-                if used {
-                    open_used.push(OpenUse {
-                        lot_id: open.lot_id.clone(),
-                        container: open.container,
-                        thawed_at: zone.at(thaw),
-                        left: open.left,
-                        usable_until: zone.at(window_end),
-                    });
-                }
-            }
-        }
-        readable = still;
-    }
 
     let mut queue = readable.as_slice();
     while let Some(&(_, anchor)) = queue.first() {
@@ -874,7 +728,6 @@ pub fn plan_day_after(
     let bags = bags.into_iter().map(outcome).collect();
     Ok(DayPlan {
         bags,
-        open_used,
         rows: rows
             .iter()
             .map(|row| PlanRow {
@@ -916,72 +769,6 @@ fn fresh_id(random: &mut dyn FnMut() -> u64, used: &[BagId]) -> BagId {
         id = BagId::from_random(random());
     }
     id
-}
-
-/// A bag made in a session thawed before this plan, from its open
-/// containers only (its thaw is past: nothing new can join it), or `None`
-/// when they cannot serve it or the order fails a check (it is then
-/// planned, and refused, as any other).
-#[allow(clippy::too_many_arguments)]
-fn plan_from_open(
-    protocol: &Protocol,
-    day_order: &DayOrder,
-    thawed_at: &ZonedDateTime,
-    lots: &[Lot],
-    lot_order: &[usize],
-    randomization: &Randomization,
-    budget: &mut [OpenContainers],
-    physical: &mut [OpenContainers],
-    session: usize,
-) -> Option<PlannedBag> {
-    let order = day_order
-        .order_at(&randomization.resolve(day_order).ok()?, thawed_at)
-        .ok()?;
-    let common = check_order(protocol, &order).ok()?;
-    for &lot_index in lot_order {
-        let (Some(lot), Some(open)) = (lots.get(lot_index), budget.get_mut(lot_index)) else {
-            continue;
-        };
-        if open.open.is_empty() {
-            continue;
-        }
-        let Ok(draw) = check_lot(protocol, &order, lot, &common) else {
-            continue;
-        };
-        if draw.volume > open.left() {
-            continue;
-        }
-        // The bag's record names the lot as this bag had it: its containers
-        // are the open ones of the session.
-        let lot = lot
-            .clone()
-            .with_container_numbers(open.open.iter().map(|(number, _)| *number).collect())
-            .ok()?;
-        let mut preparation = build(protocol, &order, &lot, common, &draw).ok()?;
-        // No new container: `next` is never used when the open ones hold the draw.
-        let mut no_new = 0;
-        open.take(draw.volume, ExactVolume::ZERO, &mut no_new);
-        if preparation.content == Content::Active {
-            let physical = physical.get_mut(lot_index)?;
-            preparation.draws = physical
-                .take(draw.volume, ExactVolume::ZERO, &mut no_new)
-                .into_iter()
-                .map(|(container, volume, opening)| ContainerDraw {
-                    lot_id: lot.lot_id_shared().clone(),
-                    container,
-                    volume,
-                    opening,
-                })
-                .collect();
-        }
-        return Some(PlannedBag {
-            preparation,
-            order,
-            lot,
-            session,
-        });
-    }
-    None
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1114,18 +901,6 @@ impl DayPlan {
             "PICK LIST: {} (containers to take from the freezer, in thaw order)",
             self.protocol_name
         );
-        for open in &self.open_used {
-            let _ = writeln!(
-                text,
-                "{}  use open container {} of {} (thawed {}, {} left, usable until {})",
-                open.thawed_at.wall_clock(),
-                open.container,
-                open.lot_id,
-                open.thawed_at.time_of_day(),
-                numbers::volume(open.left),
-                open.usable_until.time_of_day()
-            );
-        }
         if self.thaws.is_empty() {
             let _ = writeln!(text, "Nothing to thaw.");
         }

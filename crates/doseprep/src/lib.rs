@@ -54,8 +54,8 @@ pub mod units;
 
 pub use bag_id::BagId;
 pub use day::{
-    plan_day, plan_day_after, DayOrder, DayPlan, DayRow, Earlier, OpenContainer, OpenUse, PlanRow,
-    PlannedBag, Randomization, RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
+    plan_day, plan_day_after, DayOrder, DayPlan, DayRow, PlanRow, PlannedBag, Randomization,
+    RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
 };
 pub use draw::{RangeFrom, Rounding};
 pub use error::{DoseError, ErrorKind, ErrorParts, Result};

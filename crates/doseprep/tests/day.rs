@@ -645,7 +645,7 @@ fn a_session_takes_at_most_the_bags_the_site_allows() {
         .map(|b| b.as_ref().unwrap().session)
         .collect();
     assert_eq!(sessions, [0, 0, 0, 0, 0, 0, 1, 1]);
-    // The second session thaws 30 min before its first infusion, 09:30.
+    // The second session thaws 30 min before its first infusion (09:30): 09:00.
     assert_eq!(plan.sessions[1].wall_clock(), "2026-11-25 09:00 EST");
 }
 
@@ -693,67 +693,4 @@ fn unreadable_rows_and_a_second_order_stay_on_the_ward_sheet() {
         "{csv}"
     );
     assert!(csv.contains("\n6,P0,month-0,,,,,2026-11-25T10:45:00-05:00,,,,NOT PLANNED: duplicate_order,\"row 6: P0 at month-0 is ordered again (first on row 2)"), "{csv}");
-}
-
-#[test]
-fn an_add_on_order_uses_an_open_container_before_thawing_a_new_one() {
-    // Container 2 of UC-0042 was thawed at 08:30 EST by an earlier plan and
-    // yields 7.8 mL more; containers 3 to 12 are in the freezer.
-    let lot = plenty_of_stock()
-        .with_container_numbers((3..=12).collect())
-        .unwrap();
-    let thawed = parse_time("t", "2026-11-25T08:30:00-05:00")
-        .unwrap()
-        .timestamp();
-    let earlier = doseprep::Earlier {
-        bags: Vec::new(),
-        open_containers: vec![doseprep::OpenContainer {
-            lot_id: "UC-0042".to_owned(),
-            container: 2,
-            thawed_at: thawed,
-            left: ExactVolume::from_microlitres(7_800),
-        }],
-    };
-    // 60 kg at 10:00 fits the 08:30 window (ends 10:30, by 11:30): 4.8 mL
-    // from container 2. 60 kg at 13:00 does not: a new session thaws #3.
-    let text = "participant,visit,weight,infusion_at\n\
-                P0,month-0,60 kg,2026-11-25T10:00:00-05:00\n\
-                P3,month-0,60 kg,2026-11-25T13:00:00-05:00\n";
-    let plan = doseprep::plan_day_after(
-        &Protocol::care_ssc(),
-        &DayOrder::from_csv_str(text).unwrap(),
-        &[lot],
-        &Randomization::from_csv_str(SIX_PARTICIPANTS).unwrap(),
-        &earlier,
-        &mut counter(4),
-    )
-    .unwrap();
-    let add_on = &plan.bags[0].as_ref().unwrap().preparation;
-    assert_eq!(add_on.thawed_at().wall_clock(), "2026-11-25 08:30 EST");
-    let draws: Vec<(u32, u64, Opening)> = add_on
-        .draws
-        .iter()
-        .map(|d| (d.container, d.volume.microlitres(), d.opening))
-        .collect();
-    assert_eq!(draws, [(2, 4_800, Opening::AlreadyThawed)]);
-    // Its record verifies: the lot it names holds the open container.
-    let bag = plan.bags[0].as_ref().unwrap();
-    let record = doseprep::PreparationRecord::new(
-        &Protocol::care_ssc(),
-        &bag.order,
-        &bag.lot,
-        add_on.clone(),
-    )
-    .unwrap();
-    assert!(record.verify().unwrap().ok(), "{:?}", record.verify());
-    let later = &plan.bags[1].as_ref().unwrap().preparation;
-    assert_eq!(later.thawed_at().wall_clock(), "2026-11-25 12:30 EST");
-    assert_eq!(later.draws[0].container, 3);
-    assert_eq!(
-        plan.pick_list(),
-        "PICK LIST: CARE-SSc (containers to take from the freezer, in thaw order)\n\
-         2026-11-25 08:30 EST  use open container 2 of UC-0042 (thawed 08:30 EST, 7.8 mL left, usable until 11:30 EST)\n\
-         2026-11-25 12:30 EST  thaw lot UC-0042  container 3\n\
-         Lot UC-0042: 9 containers left in the freezer\n"
-    );
 }
