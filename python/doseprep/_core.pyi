@@ -746,8 +746,10 @@ class Ledger:
         comment: str | None = None,
     ) -> int:
         """Containers returned from stock."""
-    def balance(self, lot_id: str) -> Balance:
-        """A lot's balance: the sum of its events."""
+    def balance(self, lot_id: str, /, *, receipt: int | None = None) -> Balance:
+        """A lot's balance: the sum of its events (or of one receipt's containers)."""
+    def receipts(self, lot_id: str) -> list[int]:
+        """The events that received a lot, in order: one per shipment."""
     def reconcile(
         self, lot_id: str, /, *, counted: int, at: _Time, initials: str, comment: str | None = None
     ) -> Reconciliation:

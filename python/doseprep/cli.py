@@ -370,8 +370,13 @@ def cmd_ledger_init(args: argparse.Namespace) -> int:
 def cmd_ledger_receive(args: argparse.Namespace) -> int:
     ledger = dp.Ledger(args.db)
     for lot in dp.Lot.many_from_file(args.lots):
+        # A later shipment of a lot is numbered on from its last container.
+        before = ledger.balance(lot.lot_id).received if lot.lot_id in ledger.lot_ids() else 0
         seq = ledger.receive(lot, at=args.at, initials=args.initials, comment=args.comment)
-        print(f"event {seq}: received lot {lot.lot_id}, containers 1 to {lot.containers}")
+        print(
+            f"event {seq}: received lot {lot.lot_id},"
+            f" containers {before + 1} to {before + lot.containers}"
+        )
     return 0
 
 
@@ -434,12 +439,17 @@ def cmd_ledger_return(args: argparse.Namespace) -> int:
 def cmd_ledger_balance(args: argparse.Namespace) -> int:
     ledger = dp.Ledger(args.db)
     for lot_id in args.lot or ledger.lot_ids():
-        b = ledger.balance(lot_id)
-        print(
-            f"lot {b.lot_id}: received {b.received}, thawed {b.thawed}, destroyed {b.destroyed}"
-            f" (and {b.destroyed_after_thaw} after thaw), returned {b.returned},"
-            f" on hand {b.on_hand}"
-        )
+        receipts = ledger.receipts(lot_id)
+        shipments = [(None, f"lot {lot_id}")]
+        if len(receipts) > 1:
+            shipments += [(seq, f"  receipt of event {seq}") for seq in receipts]
+        for receipt, name in shipments:
+            b = ledger.balance(lot_id, receipt=receipt)
+            print(
+                f"{name}: received {b.received}, thawed {b.thawed}, destroyed {b.destroyed}"
+                f" (and {b.destroyed_after_thaw} after thaw), returned {b.returned},"
+                f" on hand {b.on_hand}"
+            )
     return 0
 
 

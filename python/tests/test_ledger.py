@@ -829,3 +829,38 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     assert (
         dp.Ledger(db).reprint(typed).blinded_label() == first_prints[f"{bag_id}.label.txt"].decode()
     )
+
+
+def test_a_second_shipment_of_a_lot_is_numbered_on(tmp_path: Path) -> None:
+    db = tmp_path / "pharmacy.db"
+    (tmp_path / "lots.toml").write_text(
+        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DOSEPREP), "ledger", *args], capture_output=True, text=True, check=False,
+            timeout=60,
+        )  # fmt: skip
+
+    assert run("init", str(db)).returncode == 0
+    lots = str(tmp_path / "lots.toml")
+    for at, expected in [
+        (RECEIVED_AT, "event 1: received lot UC-0042, containers 1 to 12\n"),
+        ("2026-11-27T10:00:00-05:00", "event 2: received lot UC-0042, containers 13 to 24\n"),
+    ]:
+        received = run("receive", str(db), lots, "--at", at, "--initials", "MH")
+        assert received.stdout == expected, received.stderr
+    ledger = dp.Ledger(db)
+    ledger.thaw("UC-0042", [1, 13], at="2026-11-28T08:30:00-05:00", initials="MH")
+    del ledger
+    balance = run("balance", str(db))
+    assert balance.stdout == (
+        "lot UC-0042: received 24, thawed 2, destroyed 0 (and 0 after thaw), returned 0,"
+        " on hand 22\n"
+        "  receipt of event 1: received 12, thawed 1, destroyed 0 (and 0 after thaw),"
+        " returned 0, on hand 11\n"
+        "  receipt of event 2: received 12, thawed 1, destroyed 0 (and 0 after thaw),"
+        " returned 0, on hand 11\n"
+    )

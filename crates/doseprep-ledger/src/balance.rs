@@ -65,6 +65,37 @@ pub(crate) fn lot_events(connection: &Connection, lot_id: &str) -> Result<Vec<Ev
 
 /// The balance of `lot_id` after all its events.
 pub fn balance(connection: &Connection, lot_id: &str) -> Result<Balance> {
+    balance_of(connection, lot_id, None)
+}
+
+/// The balance of the containers one receipt of `lot_id` (the event
+/// `receipt`) brought in, after all the lot's events.
+pub fn receipt_balance(connection: &Connection, lot_id: &str, receipt: i64) -> Result<Balance> {
+    let known = receipts(connection, lot_id)?;
+    if !known.contains(&receipt) {
+        return Err(LedgerError::UnknownReceipt {
+            lot_id: lot_id.to_owned(),
+            receipt,
+            receipts: known
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    balance_of(connection, lot_id, Some(receipt))
+}
+
+/// The events that received `lot_id`, in order: its receipts.
+pub fn receipts(connection: &Connection, lot_id: &str) -> Result<Vec<i64>> {
+    Ok(lot_events(connection, lot_id)?
+        .iter()
+        .filter(|event| event.kind == "receive")
+        .map(|event| event.seq)
+        .collect())
+}
+
+fn balance_of(connection: &Connection, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
     let events = lot_events(connection, lot_id)?;
     let mut balance = Balance {
         lot_id: lot_id.to_owned(),
@@ -85,35 +116,50 @@ pub fn balance(connection: &Connection, lot_id: &str) -> Result<Balance> {
             )));
         };
         match body {
-            Body::Receive { containers: n, .. } => {
-                received = true;
-                balance.received += n;
-                containers.extend((1..=n).map(|number| (number, Where::InStock)));
+            Body::Receive {
+                containers: n,
+                first_container,
+                ..
+            } => {
+                if receipt.is_none_or(|seq| seq == event.seq) {
+                    received = true;
+                    balance.received += n;
+                    containers.extend(
+                        (first_container..first_container + n)
+                            .map(|number| (number, Where::InStock)),
+                    );
+                }
             }
             Body::Thaw {
                 containers: list, ..
             } => {
-                balance.thawed += list.len() as u32;
                 for number in list {
-                    containers.insert(number, Where::Thawed);
+                    if let Some(place) = containers.get_mut(&number) {
+                        *place = Where::Thawed;
+                        balance.thawed += 1;
+                    }
                 }
             }
             Body::DestroyContainers {
                 containers: list, ..
             } => {
                 for number in list {
-                    match containers.insert(number, Where::Gone) {
-                        Some(Where::Thawed) => balance.destroyed_after_thaw += 1,
-                        _ => balance.destroyed += 1,
+                    if let Some(place) = containers.get_mut(&number) {
+                        match std::mem::replace(place, Where::Gone) {
+                            Where::Thawed => balance.destroyed_after_thaw += 1,
+                            _ => balance.destroyed += 1,
+                        }
                     }
                 }
             }
             Body::Return {
                 containers: list, ..
             } => {
-                balance.returned += list.len() as u32;
                 for number in list {
-                    containers.insert(number, Where::Gone);
+                    if let Some(place) = containers.get_mut(&number) {
+                        *place = Where::Gone;
+                        balance.returned += 1;
+                    }
                 }
             }
             _ => {}

@@ -15,16 +15,32 @@ pub enum LedgerError {
         /// The lot named.
         lot_id: String,
     },
-    /// A lot received twice.
-    #[error(
-        "receive: lot {lot_id:?} was received already (event {seq}); \
-         record a new delivery under its own lot id"
-    )]
-    LotAlreadyReceived {
+    /// A receipt number that is not one of the lot's receipts.
+    #[error("{lot_id:?} has no receipt at event {receipt}; its receipts are events {receipts}")]
+    UnknownReceipt {
         /// The lot.
         lot_id: String,
-        /// The event that received it.
+        /// The event number given.
+        receipt: i64,
+        /// The lot's receipts, e.g. "1, 7".
+        receipts: String,
+    },
+    /// A shipment of a lot received before whose containers differ from the
+    /// first receipt's: it is another lot, or the lot file is wrong.
+    #[error(
+        "receive: lot {lot_id:?} was received at event {seq} with {recorded}, this shipment \
+         has {given}; a later shipment of the same lot has the same containers and expiry; \
+         if it is another lot, receive it under its own lot id"
+    )]
+    ReceiptDiffers {
+        /// The lot.
+        lot_id: String,
+        /// The event that first received it.
         seq: i64,
+        /// What the first receipt recorded, e.g. "10 mL containers yielding 10 mL".
+        recorded: String,
+        /// What this shipment gives.
+        given: String,
     },
     /// A container number the lot does not have.
     #[error(
@@ -375,7 +391,8 @@ impl LedgerError {
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::UnknownLot { .. } => "unknown_lot",
-            LedgerError::LotAlreadyReceived { .. } => "lot_already_received",
+            LedgerError::ReceiptDiffers { .. } => "receipt_differs",
+            LedgerError::UnknownReceipt { .. } => "unknown_receipt",
             LedgerError::UnknownContainer { .. } => "unknown_container",
             LedgerError::ContainerState { .. } => "container_state",
             LedgerError::OverDrawn { .. } => "over_drawn",
@@ -417,7 +434,8 @@ impl LedgerError {
         let (field, value, limit): (Option<String>, Option<String>, Option<String>) = match self {
             LedgerError::Dose(error) => return error.parts(),
             LedgerError::UnknownLot { lot_id, .. }
-            | LedgerError::LotAlreadyReceived { lot_id, .. } => {
+            | LedgerError::ReceiptDiffers { lot_id, .. }
+            | LedgerError::UnknownReceipt { lot_id, .. } => {
                 (text("lot_id"), Some(lot_id.clone()), None)
             }
             LedgerError::UnknownContainer {

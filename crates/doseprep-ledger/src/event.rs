@@ -81,8 +81,13 @@ pub enum Body {
     Receive {
         /// The lot.
         lot_id: String,
-        /// Containers received, numbered 1 to this.
+        /// Containers received, numbered on from `first_container`.
         containers: u32,
+        /// The first container's number: 1 for a lot's first receipt; a
+        /// later shipment of the same lot is numbered on. (Events written
+        /// before receipts were numbered on lack it: they were first receipts.)
+        #[serde(default = "first_receipt")]
+        first_container: u32,
         /// Each container's volume, µL.
         container_ul: u64,
         /// What each yields, µL (the container volume if not stated).
@@ -296,4 +301,9 @@ pub(crate) const EVENT_COLUMNS: &str = "seq, kind, at, initials, comment, body, 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The first container's number of a lot's first receipt.
+fn first_receipt() -> u32 {
+    1
 }

@@ -131,10 +131,16 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
             };
         match &body {
             Body::Receive {
-                lot_id, containers, ..
+                lot_id,
+                containers,
+                first_container,
+                ..
             } => {
                 lot_change(lot_id, *containers, 0, &mut row);
-                row.insert("containers", format!("#1-#{containers}"));
+                row.insert(
+                    "containers",
+                    format!("#{first_container}-#{}", first_container + containers - 1),
+                );
             }
             Body::Thaw { lot_id, containers } | Body::Return { lot_id, containers } => {
                 for number in containers {

@@ -115,11 +115,19 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
     let mut traces = Vec::new();
     for draw in draws {
         let history = lot_events(connection, &draw.lot_id)?;
-        if !lots.iter().any(|l| l.lot_id == draw.lot_id) {
-            if let Some((event, expires_at)) = history.iter().find_map(|e| match e.parsed_body() {
-                Some(Body::Receive { expires_at, .. }) => Some((e, expires_at)),
-                _ => None,
-            }) {
+        // The receipt that brought this container in, listed once.
+        if let Some((event, expires_at)) = history.iter().find_map(|e| match e.parsed_body() {
+            Some(Body::Receive {
+                expires_at,
+                first_container,
+                containers,
+                ..
+            }) if (first_container..first_container + containers).contains(&draw.container) => {
+                Some((e, expires_at))
+            }
+            _ => None,
+        }) {
+            if !lots.iter().any(|l| l.received_seq == event.seq) {
                 lots.push(LotReceipt {
                     lot_id: draw.lot_id.clone(),
                     received_seq: event.seq,

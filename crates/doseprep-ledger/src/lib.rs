@@ -169,13 +169,26 @@ impl Ledger {
             .ok_or_else(|| LedgerError::Database("no event was recorded".to_owned()))
     }
 
-    /// A lot received: its containers, numbered 1 to `lot.containers()`.
+    /// A lot received: its containers, numbered 1 to `lot.containers()`
+    /// the first time; a later shipment of the same lot (same containers
+    /// and expiry) is numbered on from the lot's last container, and is its
+    /// own receipt (its event number) in [`Ledger::receipt_balance`].
     pub fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
+        let on_record: u32 = self
+            .connection
+            .query_row(
+                "SELECT containers FROM lot WHERE lot_id = ?1",
+                [lot.lot_id()],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or(0); // fallback-ok: a lot not received yet has no container
         self.record(
             entry,
             Body::Receive {
                 lot_id: lot.lot_id().to_owned(),
                 containers: lot.containers(),
+                first_container: on_record + 1,
                 container_ul: lot.container_volume().microlitres(),
                 yield_ul: lot.yield_per_container().microlitres(),
                 expires_at: lot.expires_at().map(format_time),
@@ -412,6 +425,18 @@ impl Ledger {
     /// A lot's balance: the sum of its events.
     pub fn balance(&self, lot_id: &str) -> Result<Balance> {
         balance::balance(&self.connection, lot_id)
+    }
+
+    /// The balance of the containers one shipment of a lot brought in:
+    /// `receipt` is the event that received it (see [`Ledger::receipts`]).
+    pub fn receipt_balance(&self, lot_id: &str, receipt: i64) -> Result<Balance> {
+        balance::receipt_balance(&self.connection, lot_id, receipt)
+    }
+
+    /// The events that received a lot, in order: one per shipment.
+    pub fn receipts(&self, lot_id: &str) -> Result<Vec<i64>> {
+        state::known_lot(&self.connection, "receipts", lot_id)?;
+        balance::receipts(&self.connection, lot_id)
     }
 
     /// Record a count of a lot's containers on hand, and how it compares.

@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{LedgerError, Result};
 use crate::event::Body;
+use doseprep::ExactVolume;
 
 /// A container's state, as stored.
 const IN_STOCK: &str = "in stock";
@@ -179,20 +180,64 @@ pub const MAX_CONTAINERS: u32 = 10_000;
 pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()> {
     match body {
         Body::Receive {
-            lot_id, containers, ..
+            lot_id,
+            containers,
+            first_container,
+            container_ul,
+            yield_ul,
+            expires_at,
         } => {
-            if let Some((_, _, seq)) = lot(connection, lot_id)? {
-                return Err(LedgerError::LotAlreadyReceived {
-                    lot_id: lot_id.clone(),
-                    seq,
-                });
-            }
-            if *containers == 0 || *containers > MAX_CONTAINERS {
+            let before: Option<(u32, u64, u64, Option<String>, i64)> = connection
+                .query_row(
+                    "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
+                     FROM lot WHERE lot_id = ?1",
+                    [lot_id],
+                    |row| {
+                        Ok((
+                            row.get(0)?,
+                            unsql(row.get(1)?),
+                            unsql(row.get(2)?),
+                            row.get(3)?,
+                            row.get(4)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let on_record = before.as_ref().map_or(0, |(n, ..)| *n);
+            if *containers == 0 || on_record + *containers > MAX_CONTAINERS {
                 return Err(LedgerError::TooManyContainers {
                     lot_id: lot_id.clone(),
                     containers: *containers,
-                    max: MAX_CONTAINERS,
+                    max: MAX_CONTAINERS - on_record,
                 });
+            }
+            if let Some((_, first_ul, first_yield, first_expiry, seq)) = before {
+                let describe = |ul: u64, yield_ul: u64, expiry: Option<&String>| {
+                    format!(
+                        "{} containers yielding {}, expiry {}",
+                        ExactVolume::from_microlitres(ul),
+                        ExactVolume::from_microlitres(yield_ul),
+                        expiry.map_or("not given", String::as_str)
+                    )
+                };
+                if (first_ul, first_yield, first_expiry.as_ref())
+                    != (*container_ul, *yield_ul, expires_at.as_ref())
+                {
+                    return Err(LedgerError::ReceiptDiffers {
+                        lot_id: lot_id.clone(),
+                        seq,
+                        recorded: describe(first_ul, first_yield, first_expiry.as_ref()),
+                        given: describe(*container_ul, *yield_ul, expires_at.as_ref()),
+                    });
+                }
+            }
+            // The numbers go on from the lot's last container.
+            if *first_container != on_record + 1 {
+                return Err(LedgerError::Tampered(format!(
+                    "a receipt of lot {lot_id:?} numbers its containers from {first_container}, \
+                     but the lot has {on_record} already (if another receipt was being recorded \
+                     at the same moment, receive again)"
+                )));
             }
             Ok(())
         }
@@ -468,19 +513,23 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
         Body::Receive {
             lot_id,
             containers,
+            first_container,
             container_ul,
             yield_ul,
             expires_at,
         } => {
+            // A later shipment of the lot adds containers; the lot keeps
+            // its first receipt's event.
             connection.execute(
                 "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                 ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
                 params![lot_id, seq, containers, sql(*container_ul), sql(*yield_ul), expires_at],
             )?;
             let mut insert = connection.prepare_cached(
                 "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
             )?;
-            for number in 1..=*containers {
+            for number in *first_container..first_container + containers {
                 insert.execute(params![lot_id, number, seq])?;
             }
         }

@@ -251,9 +251,14 @@ fn what_may_not_happen_is_refused_with_its_code() {
         code(ledger.thaw("UC-0042", &[], &later)),
         Some("no_containers")
     );
+    let smaller = Lot::new(LotSpec {
+        container_volume: ExactVolume::parse("v", "5 mL").unwrap(),
+        ..lot_spec(3)
+    })
+    .unwrap();
     assert_eq!(
-        code(ledger.receive(&lot(3), &later)),
-        Some("lot_already_received")
+        code(ledger.receive(&smaller, &later)),
+        Some("receipt_differs")
     );
     ledger
         .destroy_containers("UC-0042", &[3], "dropped", &later)
@@ -748,4 +753,49 @@ proptest! {
         prop_assert_eq!(standing_participants, ordered);
         prop_assert!(ledger.verify().unwrap().ok());
     }
+}
+
+#[test]
+fn a_second_shipment_of_a_lot_is_its_own_receipt_numbered_on() {
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let first = ledger
+        .receive(&lot(4), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1, 2], &entry("2026-11-21T08:30:00-05:00"))
+        .unwrap();
+    let second = ledger
+        .receive(&lot(3), &entry("2026-11-22T10:00:00-05:00"))
+        .unwrap();
+    // Containers 1-4, then 5-7; two of the first shipment thawed.
+    assert_eq!(ledger.in_stock("UC-0042").unwrap(), vec![3, 4, 5, 6, 7]);
+    assert_eq!(ledger.receipts("UC-0042").unwrap(), vec![first, second]);
+    ledger
+        .return_containers("UC-0042", &[6], &entry("2026-11-23T10:00:00-05:00"))
+        .unwrap();
+    let whole = ledger.balance("UC-0042").unwrap();
+    assert_eq!(
+        (whole.received, whole.thawed, whole.returned, whole.on_hand),
+        (7, 2, 1, 4)
+    );
+    let one = ledger.receipt_balance("UC-0042", first).unwrap();
+    assert_eq!(
+        (one.received, one.thawed, one.returned, one.on_hand),
+        (4, 2, 0, 2)
+    );
+    let two = ledger.receipt_balance("UC-0042", second).unwrap();
+    assert_eq!(
+        (two.received, two.thawed, two.returned, two.on_hand),
+        (3, 0, 1, 2)
+    );
+    assert_eq!(
+        ledger
+            .receipt_balance("UC-0042", 2)
+            .unwrap_err()
+            .to_string(),
+        format!("\"UC-0042\" has no receipt at event 2; its receipts are events {first}, {second}")
+    );
+    let csv = ledger.accountability_csv().unwrap();
+    assert!(csv.contains(",#5-#7,"), "{csv}");
+    assert!(ledger.verify().unwrap().ok());
 }

@@ -367,9 +367,14 @@ impl Ledger {
         self.with(py, |l| l.return_containers(lot_id, &containers, &entry))
     }
 
-    /// A lot's balance: the sum of its events.
-    fn balance(&self, py: Python<'_>, lot_id: &str) -> PyResult<Balance> {
-        let b = self.with(py, |l| l.balance(lot_id))?;
+    /// A lot's balance: the sum of its events. With `receipt` (an event
+    /// number from `receipts`), only the containers that shipment brought in.
+    #[pyo3(signature = (lot_id, /, *, receipt = None))]
+    fn balance(&self, py: Python<'_>, lot_id: &str, receipt: Option<i64>) -> PyResult<Balance> {
+        let b = self.with(py, |l| match receipt {
+            None => l.balance(lot_id),
+            Some(seq) => l.receipt_balance(lot_id, seq),
+        })?;
         Ok(Balance {
             lot_id: b.lot_id,
             received: b.received,
@@ -379,6 +384,11 @@ impl Ledger {
             returned: b.returned,
             on_hand: b.on_hand,
         })
+    }
+
+    /// The events that received a lot, in order: one per shipment.
+    fn receipts(&self, py: Python<'_>, lot_id: &str) -> PyResult<Vec<i64>> {
+        self.with(py, |l| l.receipts(lot_id))
     }
 
     /// Record a count of a lot's containers on hand and compare it with the balance.
