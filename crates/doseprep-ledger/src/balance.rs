@@ -116,19 +116,17 @@ fn balance_of(connection: &Connection, lot_id: &str, receipt: Option<i64>) -> Re
             )));
         };
         match body {
+            // Only the receipt asked for, or every receipt.
             Body::Receive {
                 containers: n,
                 first_container,
                 ..
-            } => {
-                if receipt.is_none_or(|seq| seq == event.seq) {
-                    received = true;
-                    balance.received += n;
-                    containers.extend(
-                        (first_container..first_container + n)
-                            .map(|number| (number, Where::InStock)),
-                    );
-                }
+            } if receipt.is_none_or(|seq| seq == event.seq) => {
+                received = true;
+                balance.received += n;
+                containers.extend(
+                    (first_container..first_container + n).map(|number| (number, Where::InStock)),
+                );
             }
             Body::Thaw {
                 containers: list, ..
