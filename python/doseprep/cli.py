@@ -440,7 +440,7 @@ def cmd_ledger_balance(args: argparse.Namespace) -> int:
     ledger = dp.Ledger(args.db)
     for lot_id in args.lot or ledger.lot_ids():
         receipts = ledger.receipts(lot_id)
-        shipments = [(None, f"lot {lot_id}")]
+        shipments: list[tuple[int | None, str]] = [(None, f"lot {lot_id}")]
         if len(receipts) > 1:
             shipments += [(seq, f"  receipt of event {seq}") for seq in receipts]
         for receipt, name in shipments:
