@@ -7,7 +7,7 @@ use doseprep as core;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
-use crate::convert::{quoted, Count, Number, TimeArg};
+use crate::convert::{quoted, Count, FractionArg, Number, TimeArg};
 use crate::errors::IntoPy;
 
 /// One lot of the cell product: its post-thaw figures and what is on hand.
@@ -33,10 +33,10 @@ impl Lot {
     fn new(
         lot_id: &str,
         viable_cells_per_ml: Number,
-        viability: Number,
+        viability: FractionArg,
         container_volume_ml: Number,
         containers: Count,
-        dmso_fraction: Option<Number>,
+        dmso_fraction: Option<FractionArg>,
         extractable_volume_ml: Option<Number>,
         expires_at: Option<TimeArg<'_>>,
     ) -> PyResult<Lot> {
@@ -47,7 +47,7 @@ impl Lot {
                 viable_cells_per_ml.0,
             )
             .py()?,
-            viability: viability.0,
+            viability: viability.resolve("viability", "0.93").py()?,
             container_volume: core::ExactVolume::from_ml(
                 "container_volume_ml",
                 container_volume_ml.0,
@@ -58,7 +58,10 @@ impl Lot {
                 .transpose()
                 .py()?,
             containers: containers.containers().py()?,
-            dmso_fraction: dmso_fraction.map(|n| n.0),
+            dmso_fraction: dmso_fraction
+                .map(|f| f.resolve("dmso_fraction", "0.05"))
+                .transpose()
+                .py()?,
             expires_at: expires_at.map(|t| t.resolve("expires_at")).transpose()?,
         };
         core::Lot::new(spec).py().map(Lot::from)

@@ -61,7 +61,7 @@ pub use draw::{RangeFrom, Rounding};
 pub use error::{DoseError, ErrorKind, ErrorParts, Result};
 pub use gravimetric::{check_weighed, WeighedCheck};
 pub use label::{blinded_label, summary_line, text_label, worksheet, LabelFacts};
-pub use lot::{Lot, LotSpec};
+pub use lot::{fraction_text_error, Lot, LotSpec};
 pub use order::Order;
 pub use prepare::{
     prepare, prepare_many, prepare_many_into, ActiveDose, ContainerDraw, Opening, Preparation,

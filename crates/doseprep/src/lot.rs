@@ -82,31 +82,34 @@ enum FractionCell {
 }
 
 impl FractionCell {
-    /// The number; text is refused, as a viability error for `viability`
-    /// (its kind whatever the form) and an invalid quantity otherwise.
+    /// The number; text is refused (see [`fraction_text_error`]).
     fn value(self, field: &str, example: &str) -> Result<f64> {
-        let text = match self {
-            FractionCell::Number(value) => return Ok(value),
-            FractionCell::Text(text) => text,
-        };
-        let percent = text
-            .trim()
-            .strip_suffix('%')
-            .and_then(|number| number.trim().parse::<f64>().ok())
-            .filter(|number| number.is_finite());
-        let fix = match percent {
-            Some(number) => format!(
-                "{text:?} is a percentage: write the fraction as a number without quotes, {field} = {} for {number}%",
-                number / 100.0
-            ),
-            None => format!(
-                "{text:?} is text: write a number without quotes, e.g. {field} = {example}"
-            ),
-        };
-        Err(match (field, percent) {
-            ("viability", Some(number)) => DoseError::ViabilityOutOfRange { value: number, fix },
-            _ => DoseError::invalid_input(field, fix),
-        })
+        match self {
+            FractionCell::Number(value) => Ok(value),
+            FractionCell::Text(text) => Err(fraction_text_error(field, &text, example)),
+        }
+    }
+}
+
+/// The error for a fraction given as text ("93%", "high") in a file or an
+/// API: the fraction to write instead, as a viability error for
+/// `viability` (its kind whatever the form) and an invalid input otherwise.
+pub fn fraction_text_error(field: &str, text: &str, example: &str) -> DoseError {
+    let percent = text
+        .trim()
+        .strip_suffix('%')
+        .and_then(|number| number.trim().parse::<f64>().ok())
+        .filter(|number| number.is_finite());
+    let fix = match percent {
+        Some(number) => format!(
+            "{text:?} is a percentage: give the fraction as a number (no quotes, no %), {field} = {} for {number}%",
+            number / 100.0
+        ),
+        None => format!("{text:?} is text: give a number (no quotes), e.g. {field} = {example}"),
+    };
+    match (field, percent) {
+        ("viability", Some(number)) => DoseError::ViabilityOutOfRange { value: number, fix },
+        _ => DoseError::invalid_input(field, fix),
     }
 }
 

@@ -9,7 +9,7 @@ mod time;
 mod weight;
 
 pub use bag_id::BagIdArg;
-pub use number::{Count, Number};
+pub use number::{Count, FractionArg, Number};
 pub use time::{py_datetime, BatchTimes, TimeArg};
 pub use weight::WeightArg;
 

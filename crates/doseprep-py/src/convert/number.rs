@@ -65,3 +65,33 @@ impl Count {
         }
     }
 }
+
+/// A fraction as Python gives it: a number, or text ("93%"), which the
+/// core refuses with the fraction to give instead.
+pub enum FractionArg {
+    /// A number.
+    Number(f64),
+    /// Text.
+    Text(String),
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for FractionArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if let Ok(text) = obj.cast::<pyo3::types::PyString>() {
+            return Ok(FractionArg::Text(text.to_str()?.to_owned()));
+        }
+        obj.extract::<Number>().map(|n| FractionArg::Number(n.0))
+    }
+}
+
+impl FractionArg {
+    /// The number, or the core's error for text.
+    pub fn resolve(self, field: &str, example: &str) -> doseprep::Result<f64> {
+        match self {
+            FractionArg::Number(value) => Ok(value),
+            FractionArg::Text(text) => Err(doseprep::fraction_text_error(field, &text, example)),
+        }
+    }
+}
