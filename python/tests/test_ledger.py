@@ -40,6 +40,21 @@ def twelve_containers() -> dp.Lot:
     )
 
 
+# twelve_containers() as a lots file, for the command.
+TWELVE_CONTAINERS_TOML = (
+    '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
+    'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
+)
+
+
+def _stocked_ledger(folder: Path) -> Path:
+    """A new ledger file in `folder` that has received twelve_containers()."""
+    db = folder / "pharmacy.db"
+    ledger = dp.Ledger.create(db)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    return db
+
+
 def plan(protocol: dp.Protocol) -> dp.DayPlan:
     orders = [
         dp.DayOrder(participant=p, visit="month-0", weight=w, infusion_at=t) for p, w, t in DAY
@@ -517,10 +532,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
         + "".join(f"{p},month-0,{w},{t}\n" for p, w, t in DAY)
     )
     (tmp_path / "randomization.csv").write_text(ARMS)
-    (tmp_path / "lots.toml").write_text(
-        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
-        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
-    )
+    (tmp_path / "lots.toml").write_text(TWELVE_CONTAINERS_TOML)
     db = tmp_path / "pharmacy.db"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -654,14 +666,8 @@ def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path)
     )
     (tmp_path / "randomization.csv").write_text(ARMS)
     lots = tmp_path / "lots.toml"
-    lots.write_text(
-        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
-        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
-    )
-    db = tmp_path / "pharmacy.db"
-    ledger = dp.Ledger.create(db)
-    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
-    del ledger
+    lots.write_text(TWELVE_CONTAINERS_TOML)
+    db = _stocked_ledger(tmp_path)
 
     def day(out: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -690,10 +696,7 @@ def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path)
 def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
     """Dispense, administer, destroy, return and count from the command, with
     the library's rules and messages; a bag id typed as a person would."""
-    db = tmp_path / "pharmacy.db"
-    ledger = dp.Ledger.create(db)
-    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
-    del ledger
+    db = _stocked_ledger(tmp_path)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -753,14 +756,8 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     fixed records only that row; an add-on order gets a session of its own;
     every bag of the day prints again from the ledger byte for byte."""
     (tmp_path / "randomization.csv").write_text(ARMS + "CARE-004,A\n")
-    (tmp_path / "lots.toml").write_text(
-        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
-        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
-    )
-    db = tmp_path / "pharmacy.db"
-    ledger = dp.Ledger.create(db)
-    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
-    del ledger
+    (tmp_path / "lots.toml").write_text(TWELVE_CONTAINERS_TOML)
+    db = _stocked_ledger(tmp_path)
     header = "participant,visit,weight,infusion_at\n"
     rows = [f"{p},month-0,{w},{t}\n" for p, w, t in DAY]
 
@@ -833,10 +830,7 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
 
 def test_a_second_shipment_of_a_lot_is_numbered_on(tmp_path: Path) -> None:
     db = tmp_path / "pharmacy.db"
-    (tmp_path / "lots.toml").write_text(
-        '[[lot]]\nlot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\n'
-        'viability = 0.93\ncontainer_volume = "10 mL"\ncontainers = 12\ndmso_fraction = 0.05\n'
-    )
+    (tmp_path / "lots.toml").write_text(TWELVE_CONTAINERS_TOML)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
