@@ -50,6 +50,7 @@ pub mod record;
 pub mod rules;
 pub mod table;
 pub mod time;
+mod toml_error;
 pub mod units;
 
 pub use bag_id::BagId;

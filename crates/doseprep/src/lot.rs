@@ -351,7 +351,8 @@ impl Lot {
     /// `container_volume = "10 mL"`, `containers = 4`, and optionally
     /// `extractable_volume`, `dmso_fraction`, `expires_at`.
     pub fn from_toml(text: &str) -> Result<Lot> {
-        let file: LotFile = toml::from_str(text).map_err(|e| malformed("TOML", &e.to_string()))?;
+        let file: LotFile = toml::from_str(text)
+            .map_err(|e| malformed("TOML", &crate::toml_error::one_line(text, &e)))?;
         Lot::try_from(file)
     }
 
@@ -382,21 +383,24 @@ impl Lot {
     /// Read the lots of a day: `[[lot]]` tables in TOML, a list in JSON, or
     /// a file of one lot. Ids must be unique.
     pub fn many_from_file_text(file_name: &str, text: &str) -> Result<Vec<Lot>> {
-        let files: Vec<LotFile> =
-            match FileFormat::of(file_name) {
-                FileFormat::Json => match serde_json::from_str::<Vec<LotFile>>(text) {
+        let files: Vec<LotFile> = match FileFormat::of(file_name) {
+            FileFormat::Json => {
+                match serde_json::from_str::<Vec<LotFile>>(text) {
                     Ok(files) => files,
                     Err(_) => vec![serde_json::from_str(text)
                         .map_err(|e| malformed("JSON", &e.to_string()))?],
+                }
+            }
+            FileFormat::Toml => match toml::from_str::<LotsFile>(text) {
+                Ok(file) => file.lot,
+                Err(many) => match toml::from_str::<LotFile>(text) {
+                    Ok(one) => vec![one],
+                    Err(_) => {
+                        return Err(malformed("TOML", &crate::toml_error::one_line(text, &many)))
+                    }
                 },
-                FileFormat::Toml => match toml::from_str::<LotsFile>(text) {
-                    Ok(file) => file.lot,
-                    Err(many) => match toml::from_str::<LotFile>(text) {
-                        Ok(one) => vec![one],
-                        Err(_) => return Err(malformed("TOML", &many.to_string())),
-                    },
-                },
-            };
+            },
+        };
         let lots = files
             .into_iter()
             .map(Lot::try_from)

@@ -455,7 +455,7 @@ impl Protocol {
         let spec: ProtocolSpec =
             toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
                 format: "TOML".to_owned(),
-                detail: format!("{}; {FIX_THE_FILE}", e.to_string().trim_end()),
+                detail: format!("{}; {FIX_THE_FILE}", crate::toml_error::one_line(text, &e)),
             })?;
         Protocol::new(spec)
     }

@@ -1,0 +1,331 @@
+//! The command line: every command, argument and help text.
+
+use std::path::PathBuf;
+
+use clap::{ArgGroup, Args, Parser, Subcommand};
+
+const TIME: &str = "ISO 8601 time with its offset, e.g. 2026-11-25T09:00:00-05:00";
+
+/// Weight-based cell-therapy doses, matched placebo bags, and the preparation day.
+#[derive(Debug, Parser)]
+#[command(name = "doseprep", version)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every arm and visit of CARE-SSc, and a planned day.
+    Demo,
+    /// Prepare one bag.
+    Prepare(Prepare),
+    /// Orders from CSV to JSON lines.
+    Batch(Batch),
+    /// Recompute a preparation record and compare.
+    Verify {
+        /// A record written by 'doseprep prepare --json'.
+        record: PathBuf,
+    },
+    /// Plan a preparation day and write its documents.
+    Day(Day),
+    /// Labels, worksheets and records made again from the ledger.
+    Reprint(Reprint),
+    /// The accountability ledger (an SQLite file).
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+/// `doseprep prepare`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("output").args(["json", "label_only", "worksheet_only"])))]
+pub struct Prepare {
+    /// The participant.
+    #[arg(long)]
+    pub participant: String,
+    /// With its unit: '72.4 kg' or '160 lb'.
+    #[arg(long)]
+    pub weight: String,
+    /// The arm.
+    #[arg(long)]
+    pub arm: String,
+    /// The visit.
+    #[arg(long)]
+    pub visit: String,
+    /// Lot TOML (or .json) file.
+    #[arg(long)]
+    pub lot: PathBuf,
+    /// Protocol TOML or JSON file (default: CARE-SSc).
+    #[arg(long)]
+    pub protocol: Option<PathBuf>,
+    /// ISO 8601 time with its offset; for a placebo, the thaw time of its session.
+    #[arg(long)]
+    pub thawed_at: String,
+    #[arg(long, help = TIME)]
+    /// When the bag is prepared.
+    pub prepared_at: Option<String>,
+    /// Scheduled start of the infusion (ISO 8601 with its offset).
+    #[arg(long)]
+    pub infusion_at: Option<String>,
+    /// With its unit, where the protocol doses on it.
+    #[arg(long)]
+    pub baseline_weight: Option<String>,
+    /// The bag id to print on the label.
+    #[arg(long)]
+    pub bag_id: Option<String>,
+    /// Also write DIR/label.pdf and DIR/worksheet.pdf.
+    #[arg(long, value_name = "DIR")]
+    pub pdf: Option<PathBuf>,
+    /// Print the preparation record (JSON).
+    #[arg(long)]
+    pub json: bool,
+    /// Print only the blinded label.
+    #[arg(long)]
+    pub label_only: bool,
+    /// Print only the worksheet.
+    #[arg(long)]
+    pub worksheet_only: bool,
+}
+
+/// `doseprep batch`.
+#[derive(Debug, Args)]
+pub struct Batch {
+    /// CSV: participant,weight,arm,visit,thawed_at[,prepared_at,infusion_at,baseline_weight,bag_id].
+    pub orders: PathBuf,
+    /// Lot TOML (or .json) file.
+    #[arg(long)]
+    pub lot: PathBuf,
+    /// Protocol TOML or JSON file (default: CARE-SSc).
+    #[arg(long)]
+    pub protocol: Option<PathBuf>,
+}
+
+/// `doseprep day`.
+#[derive(Debug, Args)]
+pub struct Day {
+    /// CSV: participant,visit,weight,infusion_at[,baseline_weight,arm].
+    pub orders: PathBuf,
+    /// CSV: participant,arm.
+    #[arg(long)]
+    pub randomization: PathBuf,
+    /// TOML of [[lot]] tables (or .json).
+    #[arg(long)]
+    pub lots: PathBuf,
+    /// A new (or empty) folder for the day's documents.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Protocol TOML or JSON file (default: CARE-SSc).
+    #[arg(long)]
+    pub protocol: Option<PathBuf>,
+    /// Also write labels.pdf and worksheets.pdf.
+    #[arg(long)]
+    pub pdf: bool,
+    /// Record the planned day in this ledger (needs --initials).
+    #[arg(long, value_name = "DB", requires = "initials")]
+    pub ledger: Option<PathBuf>,
+    /// Who records the day in the ledger.
+    #[arg(long, requires = "ledger")]
+    pub initials: Option<String>,
+}
+
+/// `doseprep reprint`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("bags").args(["bag", "date"]).multiple(true).required(true)))]
+pub struct Reprint {
+    /// The ledger file.
+    pub db: PathBuf,
+    /// A bag id as printed (repeat for more).
+    #[arg(long)]
+    pub bag: Vec<String>,
+    /// Every bag prepared that day, YYYY-MM-DD (site clock).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// A new folder for the documents.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also labels.pdf and worksheets.pdf.
+    #[arg(long)]
+    pub pdf: bool,
+}
+
+/// Who records an event, and when.
+#[derive(Debug, Args)]
+pub struct Who {
+    /// ISO 8601 time with its offset, e.g. 2026-11-25T09:00:00-05:00.
+    #[arg(long)]
+    pub at: String,
+    /// Who records the event.
+    #[arg(long)]
+    pub initials: String,
+    /// A comment kept with the event.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+/// `doseprep ledger ...`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Start a new, empty ledger file.
+    Init {
+        /// The new ledger file (must not exist).
+        db: PathBuf,
+    },
+    /// Record lots received.
+    Receive {
+        /// The ledger file (start one with 'doseprep ledger init').
+        db: PathBuf,
+        /// TOML of [[lot]] tables (or one lot, or .json).
+        lots: PathBuf,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Each lot's containers.
+    Balance {
+        /// The ledger file.
+        db: PathBuf,
+        /// Lot ids (default: every lot).
+        lot: Vec<String>,
+    },
+    /// Walk the hash chain.
+    Verify {
+        /// The ledger file.
+        db: PathBuf,
+    },
+    /// A bag handed over.
+    Dispense {
+        /// The ledger file.
+        db: PathBuf,
+        /// The bag id as printed (case and hyphens do not matter).
+        bag: String,
+        /// The ward or person who takes the bag.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// A bag infused.
+    Administer(Administer),
+    /// A bag, or containers of a lot, destroyed.
+    Destroy(Destroy),
+    /// Containers returned from stock.
+    Return {
+        /// The ledger file.
+        db: PathBuf,
+        /// The lot.
+        lot: String,
+        /// Container numbers: 1,2,5.
+        #[arg(long, value_parser = container_numbers)]
+        containers: ContainerNumbers,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Record a count of a lot's containers (also: reconcile).
+    #[command(alias = "reconcile")]
+    Count {
+        /// The ledger file.
+        db: PathBuf,
+        /// The lot.
+        lot: String,
+        /// Containers counted on hand: a whole number from 0.
+        #[arg(long, value_parser = container_count)]
+        counted: u32,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// The log as CSV, blinded CSV or FHIR.
+    Export(Export),
+}
+
+/// `doseprep ledger administer`.
+#[derive(Debug, Args)]
+pub struct Administer {
+    /// The ledger file.
+    pub db: PathBuf,
+    /// The bag id as printed.
+    pub bag: String,
+    /// Who received it.
+    #[arg(long)]
+    pub participant: String,
+    /// ISO 8601 time with its offset.
+    #[arg(long)]
+    pub started_at: String,
+    /// ISO 8601 time with its offset; the event is recorded at it.
+    #[arg(long)]
+    pub ended_at: String,
+    /// Who records the event.
+    #[arg(long)]
+    pub initials: String,
+    /// Why a bag was given after its infuse-by time.
+    #[arg(long)]
+    pub override_reason: Option<String>,
+    /// A comment kept with the event.
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+/// `doseprep ledger destroy`: a bag, or containers of a lot.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("what").args(["bag", "lot"]).required(true)))]
+pub struct Destroy {
+    /// The ledger file.
+    pub db: PathBuf,
+    /// The bag id as printed.
+    #[arg(long)]
+    pub bag: Option<String>,
+    /// The lot of the containers (with --containers).
+    #[arg(long, requires = "containers")]
+    pub lot: Option<String>,
+    /// Container numbers: 1,2,5 (with --lot).
+    #[arg(long, value_parser = container_numbers, requires = "lot")]
+    pub containers: Option<ContainerNumbers>,
+    /// Why (kept in the record).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub who: Who,
+}
+
+/// `doseprep ledger export`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("kind").args(["csv", "blinded", "fhir"]).required(true)))]
+pub struct Export {
+    /// The ledger file.
+    pub db: PathBuf,
+    /// The accountability log (UNBLINDED: pharmacy only).
+    #[arg(long)]
+    pub csv: bool,
+    /// Bag ids and volumes only.
+    #[arg(long)]
+    pub blinded: bool,
+    /// A bag as a FHIR R4 Bundle (UNBLINDED: pharmacy only).
+    #[arg(long, value_name = "BAG_ID")]
+    pub fhir: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Container numbers as given: whole numbers from 1, at least one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerNumbers(pub Vec<u32>);
+
+fn container_numbers(text: &str) -> Result<ContainerNumbers, String> {
+    let numbers: Option<Vec<u32>> = text
+        .split(',')
+        .map(|part| part.trim().parse::<u32>().ok().filter(|&n| n >= 1))
+        .collect();
+    match numbers {
+        Some(numbers) if !numbers.is_empty() => Ok(ContainerNumbers(numbers)),
+        _ => Err(format!(
+            "{text:?} is not a list of container numbers; give them as 1,2,5"
+        )),
+    }
+}
+
+fn container_count(text: &str) -> Result<u32, String> {
+    text.trim().parse::<u32>().map_err(|_| {
+        format!("{text:?} is not a count of containers from 0; count the containers on hand")
+    })
+}

@@ -1,0 +1,431 @@
+//! Each command: its arguments handed to the doseprep crates, and what it
+//! prints. No rule lives here.
+
+use std::io::Write;
+use std::path::Path;
+
+use doseprep::{parse_time, prepare, BagId, Order, PreparationRecord};
+use doseprep_day::{files, DayError, DayFiles, NewFolder, PrintDate, Printed, Recording};
+use doseprep_ledger::{Entry, Ledger};
+
+use crate::args::{Cli, Command, LedgerCommand, Who};
+
+/// Why a command stopped: an input refused, or output that could not be
+/// written.
+#[derive(Debug)]
+pub enum Failure {
+    /// The crates refused an input, or a file could not be read or written.
+    Day(DayError),
+    /// Standard output or error could not be written (a closed pipe).
+    Output(std::io::Error),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Day(error) => write!(f, "{error}"),
+            Failure::Output(error) => write!(f, "the output could not be written: {error}"),
+        }
+    }
+}
+
+impl<E: Into<DayError>> From<E> for Failure {
+    fn from(error: E) -> Failure {
+        Failure::Day(error.into())
+    }
+}
+
+type Outcome = Result<u8, Failure>;
+
+/// Print a line (or text ending in one) to a stream.
+macro_rules! say {
+    ($stream:expr, $($arg:tt)*) => {
+        writeln!($stream, $($arg)*).map_err(Failure::Output)?
+    };
+}
+
+/// Text as it is, without a newline added.
+fn put(stream: &mut dyn Write, text: &str) -> Result<(), Failure> {
+    stream.write_all(text.as_bytes()).map_err(Failure::Output)
+}
+
+/// Run one parsed command.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+    match cli.command {
+        Command::Demo => {
+            put(out, &doseprep_day::demo()?)?;
+            Ok(0)
+        }
+        Command::Prepare(args) => prepare_one(args, out, err),
+        Command::Batch(args) => batch(args, out, err),
+        Command::Verify { record } => verify(&record, out, err),
+        Command::Day(args) => day(args, out, err),
+        Command::Reprint(args) => reprint(args, out),
+        Command::Ledger(command) => ledger(command, out),
+    }
+}
+
+fn printed(pdf: bool) -> Printed {
+    if pdf {
+        Printed::TextAndPdf
+    } else {
+        Printed::Text
+    }
+}
+
+/// A folder as the user wrote it, without a trailing separator.
+fn shown(path: &Path) -> String {
+    path.components().as_path().display().to_string()
+}
+
+fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+    let protocol = files::protocol(args.protocol.as_deref())?;
+    let lot = files::lot(&args.lot)?;
+    let mut order = Order::with_weight_text(
+        &args.participant,
+        &args.weight,
+        &args.arm,
+        &args.visit,
+        parse_time("thawed_at", &args.thawed_at)?,
+    )?;
+    if let Some(at) = &args.prepared_at {
+        order = order.prepared(parse_time("prepared_at", at)?);
+    }
+    if let Some(at) = &args.infusion_at {
+        order = order.infusion(parse_time("infusion_at", at)?);
+    }
+    if let Some(weight) = &args.baseline_weight {
+        order = order.baseline_text(weight)?;
+    }
+    if let Some(id) = &args.bag_id {
+        order = order.with_bag_id(BagId::parse(id)?);
+    }
+    let bag = prepare(&protocol, &order, &lot)?;
+    let record = PreparationRecord::new(&protocol, &order, &lot, bag)?;
+    if let Some(folder) = &args.pdf {
+        let names = doseprep_day::documents::write_bag_pdfs(folder, &record)?;
+        say!(err, "written to {}/: {}", shown(folder), names.join(", "));
+    }
+    let label = doseprep::blinded_label(&record.protocol, &record.preparation);
+    if args.json {
+        say!(out, "{}", record.to_json()?);
+    } else if args.label_only {
+        put(out, &label)?;
+    } else if args.worksheet_only {
+        put(out, &doseprep::worksheet(&record))?;
+    } else {
+        say!(out, "{}", doseprep::worksheet(&record));
+        put(out, &doseprep_day::demo::rule("blinded label"))?;
+        put(out, &label)?;
+    }
+    Ok(0)
+}
+
+fn batch(args: crate::args::Batch, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+    let protocol = files::protocol(args.protocol.as_deref())?;
+    let lot = files::lot(&args.lot)?;
+    let batch = doseprep_day::batch(&protocol, &lot, &args.orders)?;
+    for line in &batch.lines {
+        say!(out, "{line}");
+    }
+    if batch.failed > 0 {
+        say!(
+            err,
+            "doseprep: {} of {} orders failed",
+            batch.failed,
+            batch.lines.len()
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn verify(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+    let verification = files::record(path)?.verify()?;
+    if let Some(version) = &verification.verified_with_other_version {
+        say!(
+            out,
+            "note: verified with doseprep {version}, not the version that made the record"
+        );
+    }
+    let name = path.display();
+    if verification.ok() {
+        say!(
+            out,
+            "{name}: OK, every field recomputes to the recorded value"
+        );
+        return Ok(0);
+    }
+    for difference in &verification.differences {
+        say!(
+            out,
+            "{}: recorded {}, recomputed {}",
+            difference.field,
+            difference.recorded,
+            difference.recomputed
+        );
+    }
+    say!(
+        err,
+        "{name}: {} difference(s)",
+        verification.differences.len()
+    );
+    Ok(1)
+}
+
+fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
+    // Every file is checked before anything is planned, recorded or written.
+    let folder = NewFolder::check(&args.out)?;
+    let mut ledger = args.ledger.as_deref().map(Ledger::open).transpose()?;
+    let recording = match (&mut ledger, &args.initials) {
+        (Some(ledger), Some(initials)) => Some(Recording { ledger, initials }),
+        // clap makes --ledger and --initials require each other.
+        _ => None,
+    };
+    let files = DayFiles {
+        orders: &args.orders,
+        randomization: &args.randomization,
+        lots: &args.lots,
+        protocol: args.protocol.as_deref(),
+    };
+    let run = doseprep_day::run_day(files, folder, printed(args.pdf), recording)?;
+    for note in &run.stock_notes {
+        say!(err, "doseprep: {note}");
+    }
+    put(out, &run.plan.summary())?;
+    say!(
+        out,
+        "written to {}/: {}",
+        shown(&run.published.out),
+        run.published.written.join(", ")
+    );
+    if let (Some(first), Some(last)) = (
+        run.published.recorded.first(),
+        run.published.recorded.last(),
+    ) {
+        say!(out, "recorded in the ledger: events {first} to {last}");
+    }
+    let not_planned = run.not_planned();
+    if not_planned > 0 {
+        say!(
+            err,
+            "doseprep: {not_planned} of {} order rows not planned (see day.csv)",
+            run.plan.bags.len()
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
+    let ledger = Ledger::open(&args.db)?;
+    let mut bags = args
+        .bag
+        .iter()
+        .map(|id| BagId::parse(id))
+        .collect::<doseprep::Result<Vec<_>>>()?;
+    if let Some(date) = &args.date {
+        bags.extend(doseprep_day::bags_prepared_on(
+            &ledger,
+            PrintDate::parse(date)?,
+        )?);
+    }
+    let folder = NewFolder::check(&args.out)?;
+    let reprinted = doseprep_day::reprint(&ledger, &bags, folder, printed(args.pdf))?;
+    say!(
+        out,
+        "reprinted {} bag(s) from the ledger to {}/",
+        reprinted.bags,
+        shown(&reprinted.out)
+    );
+    Ok(0)
+}
+
+fn entry(who: &Who) -> Result<Entry, Failure> {
+    Ok(Entry::new(
+        parse_time("at", &who.at)?,
+        &who.initials,
+        who.comment.as_deref(),
+    )?)
+}
+
+fn numbers(containers: &[u32]) -> String {
+    containers
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
+    match command {
+        LedgerCommand::Init { db } => {
+            Ledger::create(&db)?;
+            say!(out, "{}: a new, empty ledger", db.display());
+        }
+        LedgerCommand::Receive { db, lots, who } => {
+            let mut ledger = Ledger::open(&db)?;
+            let lots = files::lots(&lots)?;
+            let mut lines = Vec::new();
+            let received = doseprep_day::receive_lots(&mut ledger, &lots, &entry(&who)?, |r| {
+                lines.push(format!(
+                    "event {}: received lot {}, containers {} to {}",
+                    r.seq, r.lot_id, r.first_container, r.last_container
+                ));
+            });
+            // The receipts recorded before a refusal are printed all the same.
+            for line in &lines {
+                say!(out, "{line}");
+            }
+            received?;
+        }
+        LedgerCommand::Balance { db, lot } => {
+            let ledger = Ledger::open(&db)?;
+            let lots = if lot.is_empty() {
+                ledger.lot_ids()?
+            } else {
+                lot
+            };
+            for lot_id in &lots {
+                let balance = ledger.balance(lot_id)?;
+                say!(out, "lot {lot_id}: {}", balance_text(&balance));
+                let receipts = ledger.receipts(lot_id)?;
+                if receipts.len() > 1 {
+                    for seq in receipts {
+                        let balance = ledger.receipt_balance(lot_id, seq)?;
+                        say!(out, "  receipt of event {seq}: {}", balance_text(&balance));
+                    }
+                }
+            }
+        }
+        LedgerCommand::Verify { db } => {
+            let verification = Ledger::open(&db)?.verify()?;
+            match &verification.problem {
+                None => say!(
+                    out,
+                    "ledger verified: {} events, head {}",
+                    verification.events,
+                    verification.head.as_deref().unwrap_or("none (no event)")
+                ),
+                Some(problem) => {
+                    say!(out, "ledger does NOT verify: {}", problem.reason);
+                    return Ok(1);
+                }
+            }
+        }
+        LedgerCommand::Dispense { db, bag, to, who } => {
+            let bag = BagId::parse(&bag)?;
+            let seq = Ledger::open(&db)?.dispense(bag, &to, &entry(&who)?)?;
+            say!(out, "event {seq}: bag {bag} dispensed to {to}");
+        }
+        LedgerCommand::Administer(args) => {
+            let bag = BagId::parse(&args.bag)?;
+            let started = parse_time("started_at", &args.started_at)?;
+            let ended = parse_time("ended_at", &args.ended_at)?;
+            let entry = Entry::new(ended.clone(), &args.initials, args.comment.as_deref())?;
+            let seq = Ledger::open(&args.db)?.administer(
+                bag,
+                &args.participant,
+                &started,
+                &ended,
+                args.override_reason.as_deref(),
+                &entry,
+            )?;
+            say!(out, "event {seq}: bag {bag} given to {}", args.participant);
+        }
+        LedgerCommand::Destroy(args) => {
+            let entry = entry(&args.who)?;
+            let mut ledger = Ledger::open(&args.db)?;
+            match (&args.bag, &args.lot, &args.containers) {
+                (Some(bag), _, _) => {
+                    let bag = BagId::parse(bag)?;
+                    let seq = ledger.destroy_bag(bag, &args.reason, &entry)?;
+                    say!(out, "event {seq}: bag {bag} destroyed ({})", args.reason);
+                }
+                (None, Some(lot), Some(containers)) => {
+                    let seq =
+                        ledger.destroy_containers(lot, &containers.0, &args.reason, &entry)?;
+                    say!(
+                        out,
+                        "event {seq}: lot {lot} containers {} destroyed ({})",
+                        numbers(&containers.0),
+                        args.reason
+                    );
+                }
+                // clap requires --bag, or --lot with --containers.
+                (None, _, _) => {
+                    return Err(Failure::Day(DayError::Dose(
+                        doseprep::DoseError::InvalidInput {
+                            field: "destroy".to_owned(),
+                            reason: "destroy takes --bag ID, or --lot ID with --containers 1,2"
+                                .to_owned(),
+                        },
+                    )))
+                }
+            }
+        }
+        LedgerCommand::Return {
+            db,
+            lot,
+            containers,
+            who,
+        } => {
+            let seq = Ledger::open(&db)?.return_containers(&lot, &containers.0, &entry(&who)?)?;
+            say!(
+                out,
+                "event {seq}: lot {lot} containers {} returned",
+                numbers(&containers.0)
+            );
+        }
+        LedgerCommand::Count {
+            db,
+            lot,
+            counted,
+            who,
+        } => {
+            let count = Ledger::open(&db)?.reconcile(&lot, counted, &entry(&who)?)?;
+            let verdict = match count.difference {
+                0 => "agrees".to_owned(),
+                d if d < 0 => format!("{} missing", -d),
+                d => format!("{d} more than expected"),
+            };
+            say!(
+                out,
+                "lot {}: counted {}, expected {}: {verdict} (event {})",
+                count.lot_id,
+                count.counted,
+                count.expected,
+                count.seq
+            );
+            return Ok(if count.difference == 0 { 0 } else { 1 });
+        }
+        LedgerCommand::Export(args) => {
+            let ledger = Ledger::open(&args.db)?;
+            let text = match &args.fhir {
+                Some(bag) => {
+                    let bundle = ledger.fhir_bundle(BagId::parse(bag)?)?;
+                    let json = serde_json::to_string_pretty(&bundle).map_err(|error| {
+                        DayError::Dose(doseprep::DoseError::InvalidRecord {
+                            reason: format!("the FHIR bundle has no JSON form ({error})"),
+                        })
+                    })?;
+                    json + "\n"
+                }
+                None if args.blinded => ledger.blinded_csv()?,
+                None => ledger.accountability_csv()?,
+            };
+            match &args.out {
+                Some(path) => doseprep_day::folder::replace_file(path, text.as_bytes())?,
+                None => put(out, &text)?,
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn balance_text(b: &doseprep_ledger::Balance) -> String {
+    format!(
+        "received {}, thawed {}, destroyed {} (and {} after thaw), returned {}, on hand {}",
+        b.received, b.thawed, b.destroyed, b.destroyed_after_thaw, b.returned, b.on_hand
+    )
+}

@@ -1,0 +1,52 @@
+//! The `doseprep` command: its arguments (clap), then one call into the
+//! doseprep crates per command, and what it prints. The same command runs
+//! as the `doseprep` binary of this crate and as the Python package's
+//! `doseprep` entry point (through the extension), so both behave alike.
+//!
+//! A user mistake (a bad argument, a missing file, a value the core
+//! refuses) prints one line to stderr and exits 2; a batch or a day with
+//! orders that cannot be made exits 1, with each one's reason in its
+//! output; a count that disagrees with the ledger, or a record or ledger
+//! that does not verify, exits 1.
+
+#![forbid(unsafe_code)]
+
+mod args;
+mod commands;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::Parser as _;
+
+pub use args::Cli;
+
+/// Run the command on `args` (the program name first), printing to `out`
+/// and `err`; returns the exit status.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // --help and --version are printed to stdout and exit 0.
+            let text = error.render().to_string();
+            let stream: &mut dyn Write = if error.use_stderr() { err } else { out };
+            let _ = stream.write_all(text.as_bytes());
+            return u8::try_from(error.exit_code()).unwrap_or(2); // fallback-ok: clap's codes are 0 and 2
+        }
+    };
+    let status = match commands::run(cli, out, err) {
+        Ok(status) => status,
+        Err(failure) => {
+            let line = doseprep_day::error::one_line(&failure.to_string());
+            let _ = writeln!(err, "doseprep: {line}");
+            2
+        }
+    };
+    let _ = out.flush();
+    let _ = err.flush();
+    status
+}
