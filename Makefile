@@ -27,7 +27,7 @@ SYSTEM_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core sqlite3
 SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 
-.PHONY: run test lint rust-test python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python bench-ledger clean
+.PHONY: run test lint rust-test rust-command python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python bench-ledger clean
 
 run: python-build
 	$(VENV)/bin/doseprep demo
@@ -54,10 +54,15 @@ system-tools:
 	fi
 
 # pytest last, so its summary line closes the test command's output.
-python-test: python-build system-tools
+python-test: python-build system-tools rust-command
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
-	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/cli.py
+	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/__main__.py
 	$(PY) -m pytest -q python/tests
+
+# The command as a Rust binary (what `cargo install --path crates/doseprep-cli`
+# installs), which the Python suite runs beside the package's entry point.
+rust-command:
+	cargo build --locked -p doseprep-cli --bin doseprep
 
 $(VENV)/.installed: python/requirements-dev.txt python/requirements-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -72,7 +77,7 @@ python-build: $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/doseprep-*-cp310-abi3-*.whl
 
 # The same wheel, in a fresh virtual environment of each other CPython.
-python-wheels: python-build system-tools
+python-wheels: python-build system-tools rust-command
 	@test -n "$(OTHER_PYTHONS)" || echo "no other CPython 3.10-3.13 found by pyenv"
 	for python in $(OTHER_PYTHONS); do \
 		version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \

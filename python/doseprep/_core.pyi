@@ -53,6 +53,7 @@ __all__ = [
     "plan_day",
     "prepare",
     "prepare_many",
+    "run_command",
     "verify",
     "version",
     "worksheet_html",
@@ -789,3 +790,8 @@ def worksheet_html(bag: Preparation, /) -> str:
 
 def version() -> str:
     """The version of the doseprep core this module was built from."""
+
+def run_command(argv: Sequence[str], /) -> int:
+    """Run the ``doseprep`` command (the Rust command of ``doseprep-cli``) on
+    ``argv``, the program name first, printing to the process's standard
+    output and error; returns the exit status."""

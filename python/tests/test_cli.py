@@ -177,5 +177,9 @@ def test_batch_reads_a_byte_order_mark_and_refuses_an_unknown_column(
     )
     result = run("batch", str(orders), "--lot", str(lot_file))
     assert result.returncode == 2
-    assert result.stderr.startswith('doseprep: orders file: column "prepard_at" is not one')
+    # One line: the file's path, then what is wrong in it and the fix.
+    assert result.stderr.startswith(
+        f'doseprep: {orders}: orders file: column "prepard_at" is not one'
+    )
+    assert result.stderr.count("\n") == 1
     assert "prepared_at (optional)" in result.stderr

@@ -683,7 +683,7 @@ def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path)
     for out in (tmp_path / "full", tmp_path / "missing" / "day"):
         refused = day(out)
         assert refused.returncode == 2, refused.stderr
-        assert refused.stderr.startswith(f"doseprep: --out {out}")
+        assert refused.stderr.startswith(f"doseprep: the output folder {out}")
         assert len(dp.Ledger(db).events()) == 1  # the receipt only
     done = day(tmp_path / "day")
     assert done.returncode == 0, done.stderr
@@ -742,7 +742,10 @@ def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
         "dispense", str(db), typed, "--to", "ward 5", "--at", "2026-11-25T10:50:00-05:00"
     )
     assert given_out.returncode == 0, given_out.stderr
-    assert given_out.stdout == f"event {numbers[-1] + 1}: bag {typed} dispensed to ward 5\n"
+    # The id as read, as the label prints it: the typist sees what was taken.
+    assert given_out.stdout == (
+        f"event {numbers[-1] + 1}: bag {first.bag_id} dispensed to ward 5\n"
+    )
     infused = run(
         "administer", str(db), first.bag_id, "--participant", first.participant,
         "--started-at", "2026-11-25T11:00:00-05:00", "--ended-at", "2026-11-25T11:25:00-05:00",

@@ -4,6 +4,7 @@
 //! concern: `errors`, `convert`, and one per class.
 
 mod batch;
+mod command;
 mod convert;
 mod day;
 mod errors;
@@ -47,6 +48,8 @@ mod _core {
 
     #[pymodule_export]
     use super::batch::{prepare, prepare_many};
+    #[pymodule_export]
+    use super::command::run_command;
     #[pymodule_export]
     use super::day::{plan_day, DayOrder, DayPlan, DayRow, Randomization, ThawSession};
     #[pymodule_export]

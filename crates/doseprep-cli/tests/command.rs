@@ -1,0 +1,253 @@
+//! The `doseprep` binary as a pharmacist runs it: a day recorded in a real
+//! ledger file, run again after a fix, reprinted byte for byte; and user
+//! mistakes as one line on stderr with exit status 2.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const LOTS: &str = r#"[[lot]]
+lot_id = "UC-0042"
+viable_cells_per_ml = "12.5 million cells/mL"
+viability = 0.93
+container_volume = "10 mL"
+containers = 12
+dmso_fraction = 0.05
+"#;
+const ARMS: &str = "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n";
+const HEADER: &str = "participant,visit,weight,infusion_at\n";
+const ROW_1: &str = "CARE-001,month-0,72.4 kg,2026-11-25T09:00:00-05:00\n";
+const ROW_2: &str = "CARE-002,month-0,80 kg,2026-11-25T09:30:00-05:00\n";
+const ROW_3: &str = "CARE-003,month-0,58 kg,2026-11-25T10:00:00-05:00\n";
+
+fn doseprep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_doseprep"))
+        .args(args)
+        .output()
+        .expect("the doseprep binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("UTF-8 output")
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temporary path")
+}
+
+fn files_of(folder: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&path).unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    std::fs::write(at("lots.toml"), LOTS).unwrap();
+    std::fs::write(at("randomization.csv"), ARMS).unwrap();
+    let db = at("pharmacy.db");
+    assert_eq!(doseprep(&["ledger", "init", s(&db)]).status.code(), Some(0));
+    let received = doseprep(&[
+        "ledger",
+        "receive",
+        s(&db),
+        s(&at("lots.toml")),
+        "--at",
+        "2026-11-20T10:00:00-05:00",
+        "--initials",
+        "MH",
+    ]);
+    assert_eq!(
+        text(&received.stdout),
+        "event 1: received lot UC-0042, containers 1 to 12\n"
+    );
+    let day = |orders: &str, out: &str| {
+        let path = at(&format!("{out}.csv"));
+        std::fs::write(&path, format!("{HEADER}{orders}")).unwrap();
+        doseprep(&[
+            "day",
+            s(&path),
+            "--randomization",
+            s(&at("randomization.csv")),
+            "--lots",
+            s(&at("lots.toml")),
+            "--out",
+            s(&at(out)),
+            "--ledger",
+            s(&db),
+            "--initials",
+            "MH",
+        ])
+    };
+    // Row 4 has a decimal comma: not planned, and said so on every document.
+    let first = day(
+        &format!("{ROW_1}{ROW_2}{}", ROW_3.replace("58 kg", "\"58,0 kg\"")),
+        "first",
+    );
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    let stdout = text(&first.stdout);
+    assert!(stdout.starts_with("CARE-SSc day plan: 3 order rows, 2 planned, 1 not planned\n"));
+    assert!(stdout.contains("--:--  row 4  CARE-003 month-0  NOT PLANNED: unit\n"));
+    assert!(
+        stdout.contains("recorded in the ledger: events 2 to 4\n"),
+        "{stdout}"
+    );
+    assert_eq!(
+        text(&first.stderr),
+        "doseprep: 1 of 3 order rows not planned (see day.csv)\n"
+    );
+    // The file fixed: only row 4 is made; the others are already recorded.
+    let fixed = day(&format!("{ROW_1}{ROW_2}{ROW_3}"), "fixed");
+    assert_eq!(fixed.status.code(), Some(0), "{}", text(&fixed.stderr));
+    assert!(text(&fixed.stdout).starts_with(
+        "CARE-SSc day plan: 3 order rows, 1 planned, 2 already recorded, 0 not planned\n"
+    ));
+    assert!(text(&fixed.stdout).contains("recorded in the ledger: events 5 to 5\n"));
+    // Every bag printed again from the ledger alone, byte for byte.
+    let again = doseprep(&[
+        "reprint",
+        s(&db),
+        "--date",
+        "2026-11-25",
+        "--out",
+        s(&at("again")),
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    let mut printed = files_of(&at("first").join("bags"));
+    printed.extend(files_of(&at("fixed").join("bags")));
+    assert_eq!(printed.len(), 9);
+    assert_eq!(files_of(&at("again").join("bags")), printed);
+    let verified = doseprep(&["ledger", "verify", s(&db)]);
+    assert!(text(&verified.stdout).starts_with("ledger verified: 5 events, head "));
+}
+
+#[test]
+fn an_output_folder_in_use_is_refused_before_anything_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    std::fs::write(at("lots.toml"), LOTS).unwrap();
+    std::fs::write(at("randomization.csv"), ARMS).unwrap();
+    std::fs::write(at("orders.csv"), format!("{HEADER}{ROW_1}")).unwrap();
+    let db = at("pharmacy.db");
+    doseprep(&["ledger", "init", s(&db)]);
+    doseprep(&[
+        "ledger",
+        "receive",
+        s(&db),
+        s(&at("lots.toml")),
+        "--at",
+        "2026-11-20T10:00:00-05:00",
+        "--initials",
+        "MH",
+    ]);
+    std::fs::create_dir(at("day")).unwrap();
+    std::fs::write(at("day").join("old.txt"), "yesterday").unwrap();
+    let refused = doseprep(&[
+        "day",
+        s(&at("orders.csv")),
+        "--randomization",
+        s(&at("randomization.csv")),
+        "--lots",
+        s(&at("lots.toml")),
+        "--out",
+        s(&at("day")),
+        "--ledger",
+        s(&db),
+        "--initials",
+        "MH",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        text(&refused.stderr),
+        format!(
+            "doseprep: the output folder {} already exists and is not an empty folder; give a new folder for these documents\n",
+            at("day").display()
+        )
+    );
+    let verified = doseprep(&["ledger", "verify", s(&db)]);
+    assert!(text(&verified.stdout).starts_with("ledger verified: 1 events, head "));
+}
+
+#[test]
+fn a_file_error_is_one_line_with_the_path_the_line_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let lot = dir.path().join("lot.toml");
+    std::fs::write(
+        &lot,
+        "lot_id = \"UC-0042\"\nviable_cells_per_ml = \"12.5 million cells/mL\"\nviability = 93%\n",
+    )
+    .unwrap();
+    let prepare = |lot: &Path| {
+        doseprep(&[
+            "prepare",
+            "--participant",
+            "CARE-012",
+            "--weight",
+            "72.4 kg",
+            "--arm",
+            "A",
+            "--visit",
+            "month-0",
+            "--lot",
+            s(lot),
+            "--thawed-at",
+            "2026-11-25T09:00:00-05:00",
+        ])
+    };
+    let refused = prepare(&lot);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "doseprep: {}: lot file: the TOML cannot be read: line 3, column 13 (viability = 93%): ",
+            lot.display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("a lot gives lot_id, viable_cells_per_ml"),
+        "{stderr}"
+    );
+    let missing = dir.path().join("no-such-lot.toml");
+    assert_eq!(
+        text(&prepare(&missing).stderr),
+        format!("doseprep: no such file: {}\n", missing.display())
+    );
+}
+
+#[test]
+fn the_version_and_a_missing_argument() {
+    let version = doseprep(&["--version"]);
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        text(&version.stdout),
+        format!("doseprep {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let missing = doseprep(&[
+        "ledger",
+        "destroy",
+        "x.db",
+        "--reason",
+        "r",
+        "--at",
+        "t",
+        "--initials",
+        "MH",
+    ]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("--bag"),
+        "{}",
+        text(&missing.stderr)
+    );
+}
