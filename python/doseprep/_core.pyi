@@ -562,6 +562,18 @@ class DayPlan:
         """A one-screen overview for the ward: no arm, content, lot or volume drawn."""
     def pick_list(self) -> str:
         """The pick list for the freezer, in thaw order (pharmacy)."""
+    def publish(
+        self,
+        out: _Path,
+        /,
+        *,
+        pdf: bool = False,
+        ledger: Ledger | None = None,
+        initials: str | None = None,
+    ) -> list[int]:
+        """Every document of the day staged beside ``out`` (a new or empty
+        folder), the day recorded in ``ledger`` by ``initials``, then the
+        folder published as ``out`` in one rename; returns the events recorded."""
 
 def verify(record: PreparationRecord | str) -> Verification:
     """Recompute a record from its inputs and compare."""
@@ -763,6 +775,18 @@ class Ledger:
         """Lots, containers and their thaws, the preparation record, the bag's events."""
     def reprint(self, bag_id: str) -> Preparation:
         """A bag made again from its verified record, to print it again byte for byte."""
+    def reprint_documents(
+        self,
+        out: _Path,
+        /,
+        *,
+        bags: Sequence[str] = ...,
+        date: str | None = None,
+        pdf: bool = False,
+    ) -> int:
+        """Bags' labels, worksheets and records made again into the new folder
+        ``out``: ``bags`` by id, and every bag prepared on ``date``
+        (YYYY-MM-DD, site clock) and not destroyed; returns how many bags."""
     def record(self, bag_id: str) -> PreparationRecord:
         """The preparation record of a bag, as recorded."""
     def verify(self) -> LedgerVerification:

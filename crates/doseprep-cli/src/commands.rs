@@ -14,8 +14,9 @@ use crate::args::{Cli, Command, LedgerCommand, Who};
 /// written.
 #[derive(Debug)]
 pub enum Failure {
-    /// The crates refused an input, or a file could not be read or written.
-    Day(DayError),
+    /// The crates refused an input, or a file could not be read or written
+    /// (boxed: the command's results are small, its errors rare).
+    Day(Box<DayError>),
     /// Standard output or error could not be written (a closed pipe).
     Output(std::io::Error),
 }
@@ -31,7 +32,7 @@ impl std::fmt::Display for Failure {
 
 impl<E: Into<DayError>> From<E> for Failure {
     fn from(error: E) -> Failure {
-        Failure::Day(error.into())
+        Failure::Day(Box::new(error.into()))
     }
 }
 
@@ -354,13 +355,11 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 }
                 // clap requires --bag, or --lot with --containers.
                 (None, _, _) => {
-                    return Err(Failure::Day(DayError::Dose(
-                        doseprep::DoseError::InvalidInput {
-                            field: "destroy".to_owned(),
-                            reason: "destroy takes --bag ID, or --lot ID with --containers 1,2"
-                                .to_owned(),
-                        },
-                    )))
+                    return Err(Failure::from(doseprep::DoseError::InvalidInput {
+                        field: "destroy".to_owned(),
+                        reason: "destroy takes --bag ID, or --lot ID with --containers 1,2"
+                            .to_owned(),
+                    }))
                 }
             }
         }
@@ -405,7 +404,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 Some(bag) => {
                     let bundle = ledger.fhir_bundle(BagId::parse(bag)?)?;
                     let json = serde_json::to_string_pretty(&bundle).map_err(|error| {
-                        DayError::Dose(doseprep::DoseError::InvalidRecord {
+                        DayError::from(doseprep::DoseError::InvalidRecord {
                             reason: format!("the FHIR bundle has no JSON form ({error})"),
                         })
                     })?;

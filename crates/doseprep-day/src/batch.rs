@@ -59,7 +59,7 @@ fn error_line(number: usize, error: &DoseError) -> Value {
 /// A preparation without a JSON form: every field has one, so this is a
 /// fault of the program, reported as the record error it would be.
 fn json_fault(error: serde_json::Error) -> DayError {
-    DayError::Dose(DoseError::InvalidRecord {
+    DayError::from(DoseError::InvalidRecord {
         reason: format!("the preparation has no JSON form ({error})"),
     })
 }

@@ -15,12 +15,13 @@ pub type Result<T, E = DayError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DayError {
-    /// The core refused an input given other than in a file.
+    /// The core refused an input given other than in a file (the errors
+    /// are boxed: a result is common, an error rare).
     #[error(transparent)]
-    Dose(#[from] DoseError),
+    Dose(Box<DoseError>),
     /// The ledger refused an event, or its file cannot be used.
     #[error(transparent)]
-    Ledger(#[from] LedgerError),
+    Ledger(Box<LedgerError>),
     /// A label or worksheet could not be printed.
     #[error(transparent)]
     Print(#[from] PrintError),
@@ -30,8 +31,8 @@ pub enum DayError {
     InFile {
         /// The file.
         path: PathBuf,
-        /// What is wrong in it.
-        error: DoseError,
+        /// What is wrong in it (boxed: an error is rare, a result is not).
+        error: Box<DoseError>,
     },
     /// An input file that is not there.
     #[error("no such file: {path}")]
@@ -94,12 +95,25 @@ pub enum DayError {
     RandomSource(String),
 }
 
+impl From<DoseError> for DayError {
+    fn from(error: DoseError) -> DayError {
+        DayError::Dose(Box::new(error))
+    }
+}
+
+impl From<LedgerError> for DayError {
+    fn from(error: LedgerError) -> DayError {
+        DayError::Ledger(Box::new(error))
+    }
+}
+
 impl DayError {
     /// The error's stable name, as scripts match it: the core's kind, the
     /// ledger's code, `print`, or this crate's own.
     pub fn code(&self) -> &'static str {
         match self {
-            DayError::Dose(error) | DayError::InFile { error, .. } => error.kind().name(),
+            DayError::Dose(error) => error.kind().name(),
+            DayError::InFile { error, .. } => error.kind().name(),
             DayError::Ledger(error) => error.code(),
             DayError::Print(_) => "print",
             DayError::NoSuchFile { .. } => "no_such_file",

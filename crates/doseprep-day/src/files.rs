@@ -29,7 +29,7 @@ fn read_with<T>(path: &Path, read: impl FnOnce(&str, &str) -> doseprep::Result<T
 fn in_file(path: &Path, error: DoseError) -> DayError {
     DayError::InFile {
         path: path.to_owned(),
-        error,
+        error: Box::new(error),
     }
 }
 

@@ -44,7 +44,7 @@ pub fn bags_prepared_on(ledger: &Ledger, date: PrintDate) -> Result<Vec<BagId>> 
     let events = ledger.events()?;
     let bag_of = |body: &str| -> Result<Option<String>> {
         let value: serde_json::Value = serde_json::from_str(body).map_err(|error| {
-            DayError::Ledger(doseprep_ledger::LedgerError::Tampered(format!(
+            DayError::from(doseprep_ledger::LedgerError::Tampered(format!(
                 "an event's body is not JSON ({error})"
             )))
         })?;

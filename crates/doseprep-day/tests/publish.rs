@@ -34,7 +34,7 @@ fn planned_day() -> (Protocol, doseprep::DayPlan, Lot) {
         order("CARE-001", "72.4 kg", "2026-11-25T09:00:00-05:00"),
         order("CARE-002", "80 kg", "2026-11-25T09:30:00-05:00"),
     ]);
-    let plan = plan(&protocol, &rows, &[lot.clone()], &arms, &[]).unwrap();
+    let plan = plan(&protocol, &rows, std::slice::from_ref(&lot), &arms, &[]).unwrap();
     (protocol, plan, lot)
 }
 
@@ -64,13 +64,15 @@ fn a_refused_record_leaves_no_documents() {
             initials: "MH",
         }),
     );
-    assert!(
-        matches!(
-            refused,
-            Err(DayError::Ledger(LedgerError::UnknownLot { .. }))
-        ),
-        "{refused:?}"
-    );
+    match refused {
+        Err(DayError::Ledger(error)) => {
+            assert!(
+                matches!(*error, LedgerError::UnknownLot { .. }),
+                "{error:?}"
+            )
+        }
+        other => panic!("the record is refused, not {other:?}"),
+    }
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
     assert_eq!(ledger.events().unwrap().len(), 0);
 }

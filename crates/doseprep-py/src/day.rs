@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use doseprep as core;
-use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
 use crate::convert::{py_datetime, quoted, Number, TimeArg, WeightArg};
@@ -29,7 +28,7 @@ impl Randomization {
     #[staticmethod]
     #[pyo3(signature = (path, /, *, protocol=None))]
     fn from_csv(path: PathBuf, protocol: Option<&Protocol>) -> PyResult<Randomization> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
+        let text = doseprep_day::files::read_text(&path).map_err(crate::errors::day_error)?;
         Randomization::from_csv_text(&text, protocol)
     }
 
@@ -117,9 +116,8 @@ impl DayOrder {
     /// written, and its order or the `DoseError` of a bad cell.
     #[staticmethod]
     fn from_csv(path: PathBuf) -> PyResult<Vec<DayRow>> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        Ok(core::DayOrder::from_csv_str(&text)
-            .py()?
+        Ok(doseprep_day::files::day_orders(&path)
+            .map_err(crate::errors::day_error)?
             .into_iter()
             .map(|inner| DayRow { inner })
             .collect())
@@ -325,6 +323,46 @@ impl DayPlan {
         self.inner.pick_list()
     }
 
+    /// Write every document of the day (`pick-list.txt`, `summary.txt`,
+    /// `day.csv`, with `pdf` `labels.pdf` and `worksheets.pdf`, and each
+    /// bag's files in `bags/`) to a staging folder beside `out` (a new or
+    /// empty folder), record the day in `ledger` by `initials` (where given,
+    /// and where a bag was planned), then publish the folder as `out` in one
+    /// rename: nothing is recorded without its documents. Returns the
+    /// ledger's events for the day (empty without a ledger).
+    #[pyo3(signature = (out, /, *, pdf = false, ledger = None, initials = None))]
+    fn publish(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        pdf: bool,
+        ledger: Option<&Ledger>,
+        initials: Option<&str>,
+    ) -> PyResult<Vec<i64>> {
+        let folder = doseprep_day::NewFolder::check(&out).map_err(crate::errors::day_error)?;
+        let printed = printed(pdf);
+        let (plan, protocol) = (&self.inner, &self.protocol);
+        match (ledger, initials) {
+            (Some(ledger), Some(initials)) => ledger.with_day(py, |l| {
+                let recording = doseprep_day::Recording {
+                    ledger: l,
+                    initials,
+                };
+                Ok(
+                    doseprep_day::publish_day(plan, protocol, folder, printed, Some(recording))?
+                        .recorded,
+                )
+            }),
+            (None, None) => py
+                .detach(|| doseprep_day::publish_day(plan, protocol, folder, printed, None))
+                .map(|published| published.recorded)
+                .map_err(crate::errors::day_error),
+            _ => Err(pyo3::exceptions::PyTypeError::new_err(
+                "give ledger= and initials= together (who records the day), or neither",
+            )),
+        }
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "DayPlan({} order rows, {} planned, {} thaws)",
@@ -332,6 +370,15 @@ impl DayPlan {
             self.inner.planned(),
             self.inner.thaws.len()
         )
+    }
+}
+
+/// Text documents, or text and PDF.
+pub(crate) fn printed(pdf: bool) -> doseprep_day::Printed {
+    if pdf {
+        doseprep_day::Printed::TextAndPdf
+    } else {
+        doseprep_day::Printed::Text
     }
 }
 
@@ -373,27 +420,14 @@ pub fn plan_day(
         })
         .collect();
     let lots: Vec<core::Lot> = lots.iter().map(|l| (*l.inner).clone()).collect();
-    let mut failure: Option<getrandom::Error> = None;
-    let mut random = || {
-        getrandom::u64().unwrap_or_else(|e| {
-            failure = Some(e);
-            0
-        })
-    };
-    let plan = core::plan_day_after(
+    let plan = doseprep_day::plan(
         &protocol.inner,
         &orders,
         &lots,
         &randomization.inner,
         &recorded,
-        &mut random,
     )
-    .py()?;
-    if let Some(error) = failure {
-        return Err(PyOSError::new_err(format!(
-            "the operating system's random source failed: {error}"
-        )));
-    }
+    .map_err(crate::errors::day_error)?;
     Ok(DayPlan {
         inner: plan,
         protocol: protocol.inner.clone(),

@@ -106,22 +106,25 @@ pub fn base(py: Python<'_>) -> PyResult<Bound<'_, PyType>> {
 /// The Python exception for a core error: its kind's class, the core's
 /// message, and the error's parts as attributes.
 pub fn to_py_err(error: DoseError) -> PyErr {
-    Python::attach(|py| match build(py, &error) {
-        Ok(err) => err,
-        Err(failure) => failure,
-    })
+    kind_error(error.kind(), &error.to_string(), error.parts())
 }
 
-fn build(py: Python<'_>, error: &DoseError) -> PyResult<PyErr> {
-    let classes = classes(py)?;
-    let kind = error.kind();
-    let class = classes
-        .kinds
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or(&classes.base, |(_, class)| class)
-        .bind(py);
-    instance(class, &error.to_string(), error.parts())
+/// An instance of `kind`'s class with `message` and `parts`.
+fn kind_error(kind: ErrorKind, message: &str, parts: ErrorParts) -> PyErr {
+    Python::attach(|py| {
+        let built = classes(py).and_then(|c| {
+            let class = c
+                .kinds
+                .iter()
+                .find(|(k, _)| *k == kind)
+                .map_or(&c.base, |(_, class)| class)
+                .bind(py);
+            instance(class, message, parts)
+        });
+        match built {
+            Ok(err) | Err(err) => err,
+        }
+    })
 }
 
 /// The Python exception for a print error: `PrintError`, with its parts.
@@ -190,5 +193,32 @@ pub trait IntoPy<T> {
 impl<T> IntoPy<T> for doseprep::Result<T> {
     fn py(self) -> PyResult<T> {
         self.map_err(to_py_err)
+    }
+}
+
+/// The Python exception for an error of a day on disk: the core's,
+/// ledger's and printer's as their own classes, a file the core refuses as
+/// its error's class with the path in the message, the file system's as
+/// the `OSError` subclass Python would raise, and the rest as
+/// `InvalidInputError` with their parts.
+pub fn day_error(error: doseprep_day::DayError) -> PyErr {
+    use doseprep_day::DayError;
+    use pyo3::exceptions::{PyFileExistsError, PyFileNotFoundError, PyOSError};
+    let message = error.to_string();
+    match error {
+        DayError::Dose(inner) => to_py_err(*inner),
+        DayError::Ledger(inner) => ledger_error(*inner),
+        DayError::Print(inner) => print_error(inner),
+        DayError::InFile { error: inner, .. } => kind_error(inner.kind(), &message, inner.parts()),
+        DayError::NoSuchFile { .. } | DayError::OutParentMissing { .. } => {
+            PyFileNotFoundError::new_err(message)
+        }
+        DayError::OutNotEmpty { .. } => PyFileExistsError::new_err(message),
+        // The OSError subclass of the cause (PermissionError, IsADirectoryError, ...).
+        DayError::Read { source, .. } | DayError::Write { source, .. } => {
+            PyErr::from(std::io::Error::new(source.kind(), message))
+        }
+        DayError::RandomSource(_) => PyOSError::new_err(message),
+        other => kind_error(ErrorKind::InvalidInput, &message, other.parts()),
     }
 }

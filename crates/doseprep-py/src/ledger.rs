@@ -145,6 +145,18 @@ impl Ledger {
         self.with(py, |l| l.standing_bags())
     }
 
+    /// Run a day-on-disk `call` on the ledger without the GIL.
+    pub(crate) fn with_day<T: Send>(
+        &self,
+        py: Python<'_>,
+        call: impl FnOnce(&mut ledger::Ledger) -> doseprep_day::Result<T> + Send,
+    ) -> PyResult<T> {
+        py.detach(|| {
+            let mut guard = self.lock()?;
+            call(&mut guard).map_err(crate::errors::day_error)
+        })
+    }
+
     /// Run `call` on the ledger without the GIL.
     fn with<T: Send>(
         &self,
@@ -458,6 +470,35 @@ impl Ledger {
         )
         .into_untracked(py)?
         .unbind())
+    }
+
+    /// Bags' labels, worksheets and records (and, with `pdf`, `labels.pdf`
+    /// and `worksheets.pdf`) made again from the ledger into the new (or
+    /// empty) folder `out`, byte for byte as first printed: `bags` by id,
+    /// and every bag prepared on `date` (`YYYY-MM-DD`, the site's clock) and
+    /// not destroyed. Published whole, in one rename. Returns how many bags.
+    #[pyo3(signature = (out, /, *, bags = Vec::new(), date = None, pdf = false))]
+    fn reprint_documents(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        bags: Vec<BagIdArg>,
+        date: Option<&str>,
+        pdf: bool,
+    ) -> PyResult<usize> {
+        let date = date
+            .map(doseprep_day::PrintDate::parse)
+            .transpose()
+            .map_err(crate::errors::day_error)?;
+        let printed = crate::day::printed(pdf);
+        self.with_day(py, |l| {
+            let mut ids: Vec<core::BagId> = bags.iter().map(|bag| bag.0).collect();
+            if let Some(date) = date {
+                ids.extend(doseprep_day::bags_prepared_on(l, date)?);
+            }
+            let folder = doseprep_day::NewFolder::check(&out)?;
+            Ok(doseprep_day::reprint(l, &ids, folder, printed)?.bags)
+        })
     }
 
     /// The preparation record of a bag, as recorded.

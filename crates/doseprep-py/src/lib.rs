@@ -16,19 +16,7 @@ mod print;
 mod protocol;
 mod record;
 
-use std::path::Path;
-
 use pyo3::prelude::*;
-
-/// A file that cannot be read, as the `OSError` subclass Python would raise
-/// (`FileNotFoundError` for a missing file), naming the path.
-fn io_error(path: &Path, error: std::io::Error) -> PyErr {
-    let message = match error.kind() {
-        std::io::ErrorKind::NotFound => format!("no such file: {}", path.display()),
-        _ => format!("cannot read {}: {error}", path.display()),
-    };
-    PyErr::from(std::io::Error::new(error.kind(), message))
-}
 
 /// JSON that could not be written (not expected: every value has a JSON form).
 fn json_error(error: impl std::fmt::Display) -> PyErr {

@@ -82,17 +82,15 @@ impl Lot {
     /// A lot from a file: JSON if the name ends in `.json`, else TOML.
     #[staticmethod]
     fn from_file(path: PathBuf) -> PyResult<Lot> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        core::Lot::from_file_text(&path.to_string_lossy(), &text)
-            .py()
+        doseprep_day::files::lot(&path)
             .map(Lot::from)
+            .map_err(crate::errors::day_error)
     }
 
     /// The lots of a day from a file of `[[lot]]` tables (or one lot).
     #[staticmethod]
     fn many_from_file(path: PathBuf) -> PyResult<Vec<Lot>> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        let lots = core::Lot::many_from_file_text(&path.to_string_lossy(), &text).py()?;
+        let lots = doseprep_day::files::lots(&path).map_err(crate::errors::day_error)?;
         Ok(lots.into_iter().map(Lot::from).collect())
     }
 

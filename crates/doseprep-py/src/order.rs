@@ -243,16 +243,9 @@ impl Order {
     /// raises; a bad cell is that row's `DoseError`, in its place.
     #[staticmethod]
     fn from_csv(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<Py<PyAny>>> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        let rows = core::table::read_csv(
-            "orders file",
-            &text,
-            &["participant", "weight", "arm", "visit", "thawed_at"],
-            &["prepared_at", "infusion_at", "baseline_weight", "bag_id"],
-        )
-        .py()?;
-        rows.iter()
-            .map(|row| match core::Order::from_row(row) {
+        let rows = doseprep_day::files::orders(&path).map_err(crate::errors::day_error)?;
+        rows.into_iter()
+            .map(|row| match row {
                 Ok(inner) => Ok(Py::new(py, Order { inner })?.into_any()),
                 Err(error) => Ok(to_py_err(error).into_value(py).into_any()),
             })

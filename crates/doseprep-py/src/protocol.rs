@@ -46,10 +46,9 @@ impl Protocol {
     /// A missing file is a `FileNotFoundError` naming the path.
     #[staticmethod]
     fn from_file(path: PathBuf) -> PyResult<Protocol> {
-        let text = std::fs::read_to_string(&path).map_err(|e| crate::io_error(&path, e))?;
-        core::Protocol::from_file_text(&path.to_string_lossy(), &text)
-            .py()
+        doseprep_day::files::protocol(Some(&path))
             .map(Protocol::from)
+            .map_err(crate::errors::day_error)
     }
 
     /// Short name, e.g. "CARE-SSc".
