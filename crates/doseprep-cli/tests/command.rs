@@ -48,26 +48,33 @@ fn files_of(folder: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-#[test]
-fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
-    let dir = tempfile::tempdir().unwrap();
-    let at = |name: &str| dir.path().join(name);
-    std::fs::write(at("lots.toml"), LOTS).unwrap();
-    std::fs::write(at("randomization.csv"), ARMS).unwrap();
-    let db = at("pharmacy.db");
+/// A folder with the lots file and the list, and a ledger that received
+/// the lot: the stdout of the receipt.
+fn stocked_folder(folder: &Path) -> String {
+    std::fs::write(folder.join("lots.toml"), LOTS).unwrap();
+    std::fs::write(folder.join("randomization.csv"), ARMS).unwrap();
+    let db = folder.join("pharmacy.db");
     assert_eq!(doseprep(&["ledger", "init", s(&db)]).status.code(), Some(0));
     let received = doseprep(&[
         "ledger",
         "receive",
         s(&db),
-        s(&at("lots.toml")),
+        s(&folder.join("lots.toml")),
         "--at",
         "2026-11-20T10:00:00-05:00",
         "--initials",
         "MH",
     ]);
+    text(&received.stdout)
+}
+
+#[test]
+fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    let db = at("pharmacy.db");
     assert_eq!(
-        text(&received.stdout),
+        stocked_folder(dir.path()),
         "event 1: received lot UC-0042, containers 1 to 12\n"
     );
     let day = |orders: &str, out: &str| {
@@ -134,21 +141,9 @@ fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
 fn an_output_folder_in_use_is_refused_before_anything_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let at = |name: &str| dir.path().join(name);
-    std::fs::write(at("lots.toml"), LOTS).unwrap();
-    std::fs::write(at("randomization.csv"), ARMS).unwrap();
+    stocked_folder(dir.path());
     std::fs::write(at("orders.csv"), format!("{HEADER}{ROW_1}")).unwrap();
     let db = at("pharmacy.db");
-    doseprep(&["ledger", "init", s(&db)]);
-    doseprep(&[
-        "ledger",
-        "receive",
-        s(&db),
-        s(&at("lots.toml")),
-        "--at",
-        "2026-11-20T10:00:00-05:00",
-        "--initials",
-        "MH",
-    ]);
     std::fs::create_dir(at("day")).unwrap();
     std::fs::write(at("day").join("old.txt"), "yesterday").unwrap();
     let refused = doseprep(&[
