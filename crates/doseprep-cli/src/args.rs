@@ -4,11 +4,9 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
-const TIME: &str = "ISO 8601 time with its offset, e.g. 2026-11-25T09:00:00-05:00";
-
 /// Weight-based cell-therapy doses, matched placebo bags, and the preparation day.
 #[derive(Debug, Parser)]
-#[command(name = "doseprep", version)]
+#[command(name = "doseprep", bin_name = "doseprep", version)]
 pub struct Cli {
     /// The command.
     #[command(subcommand)]
@@ -63,8 +61,8 @@ pub struct Prepare {
     /// ISO 8601 time with its offset; for a placebo, the thaw time of its session.
     #[arg(long)]
     pub thawed_at: String,
-    #[arg(long, help = TIME)]
-    /// When the bag is prepared.
+    /// When the bag is prepared (ISO 8601 with its offset).
+    #[arg(long)]
     pub prepared_at: Option<String>,
     /// Scheduled start of the infusion (ISO 8601 with its offset).
     #[arg(long)]

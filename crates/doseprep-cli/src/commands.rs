@@ -189,10 +189,15 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
         lots: &args.lots,
         protocol: args.protocol.as_deref(),
     };
-    let run = doseprep_day::run_day(files, folder, printed(args.pdf), recording)?;
-    for note in &run.stock_notes {
+    let mut notes = Vec::new();
+    let run = doseprep_day::run_day(files, folder, printed(args.pdf), recording, &mut |note| {
+        notes.push(note.to_string())
+    });
+    // Told whether or not the day then went through.
+    for note in &notes {
         say!(err, "doseprep: {note}");
     }
+    let run = run?;
     put(out, &run.plan.summary())?;
     say!(
         out,

@@ -30,12 +30,29 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        // --help and --version are printed to stdout and exit 0.
+        Err(error) if !error.use_stderr() => {
+            let _ = out.write_all(error.render().to_string().as_bytes());
+            let _ = out.flush();
+            return 0;
+        }
+        // A usage mistake is one line, as every other mistake is.
         Err(error) => {
-            // --help and --version are printed to stdout and exit 0.
-            let text = error.render().to_string();
-            let stream: &mut dyn Write = if error.use_stderr() { err } else { out };
-            let _ = stream.write_all(text.as_bytes());
-            return u8::try_from(error.exit_code()).unwrap_or(2); // fallback-ok: clap's codes are 0 and 2
+            let rendered = error.render().to_string();
+            let said: Vec<&str> = rendered
+                .lines()
+                .filter(|line| {
+                    !line.starts_with("Usage:") && !line.starts_with("For more information")
+                })
+                .collect();
+            let line = doseprep_day::error::one_line(&said.join("\n"));
+            let line = line.strip_prefix("error: ").unwrap_or(&line);
+            let _ = writeln!(
+                err,
+                "doseprep: {line}; 'doseprep --help' lists the commands and arguments"
+            );
+            let _ = err.flush();
+            return 2;
         }
     };
     let status = match commands::run(cli, out, err) {

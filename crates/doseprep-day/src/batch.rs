@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use doseprep::{prepare, DoseError, Lot, Protocol};
-use serde_json::{json, Value};
+use doseprep::{prepare, DoseError, Lot, Preparation, Protocol};
+use serde::Serialize;
 
 use crate::error::{DayError, Result};
 use crate::files;
@@ -28,32 +28,50 @@ pub fn batch(protocol: &Protocol, lot: &Lot, orders: &Path) -> Result<Batch> {
     for (index, row) in rows.into_iter().enumerate() {
         let number = index + 1;
         let line = match row.and_then(|order| prepare(protocol, &order, lot)) {
-            Ok(preparation) => {
-                let preparation = serde_json::to_value(&preparation).map_err(json_fault)?;
-                json!({"row": number, "ok": true, "preparation": preparation})
-            }
+            Ok(preparation) => serde_json::to_string(&Prepared {
+                row: number,
+                ok: true,
+                preparation: &preparation,
+            }),
             Err(error) => {
                 failed += 1;
-                error_line(number, &error)
+                let parts = error.parts();
+                serde_json::to_string(&Refused {
+                    row: number,
+                    ok: false,
+                    error: error.kind().name(),
+                    field: parts.field,
+                    value: parts.value,
+                    limit: parts.limit,
+                    fix: parts.fix,
+                    message: error.to_string(),
+                })
             }
         };
-        lines.push(line.to_string());
+        lines.push(line.map_err(json_fault)?);
     }
     Ok(Batch { lines, failed })
 }
 
-fn error_line(number: usize, error: &DoseError) -> Value {
-    let parts = error.parts();
-    json!({
-        "row": number,
-        "ok": false,
-        "error": error.kind().name(),
-        "field": parts.field,
-        "value": parts.value,
-        "limit": parts.limit,
-        "fix": parts.fix,
-        "message": error.to_string(),
-    })
+/// A row made: its keys in this order.
+#[derive(Serialize)]
+struct Prepared<'a> {
+    row: usize,
+    ok: bool,
+    preparation: &'a Preparation,
+}
+
+/// A row refused, with its error's parts.
+#[derive(Serialize)]
+struct Refused {
+    row: usize,
+    ok: bool,
+    error: &'static str,
+    field: Option<String>,
+    value: Option<String>,
+    limit: Option<String>,
+    fix: String,
+    message: String,
 }
 
 /// A preparation without a JSON form: every field has one, so this is a

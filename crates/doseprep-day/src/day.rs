@@ -54,8 +54,6 @@ pub struct Published {
 pub struct DayRun {
     /// The plan: a bag, or why not, for every row of the orders file.
     pub plan: DayPlan,
-    /// What the ledger's stock changed in the lots file's lots.
-    pub stock_notes: Vec<StockNote>,
     /// Where the documents went, and the events recorded.
     pub published: Published,
 }
@@ -102,30 +100,30 @@ pub fn plan(
 /// Run a day from its files into `out`: every file read and checked, the
 /// lots taken as the ledger holds them, the day planned (rows the ledger
 /// holds bags for are not planned again), then [`publish_day`].
+/// `on_stock_note` is told what the ledger's stock changed in the lots
+/// file's lots as it is found, so a day that fails later does not hide it.
 pub fn run_day(
     files: DayFiles<'_>,
     out: NewFolder,
     printed: Printed,
     recording: Option<Recording<'_>>,
+    on_stock_note: &mut dyn FnMut(&StockNote),
 ) -> Result<DayRun> {
     let protocol = files::protocol(files.protocol)?;
     let randomization = files::randomization(files.randomization, &protocol)?;
     let lots = files::lots(files.lots)?;
     let rows = files::day_orders(files.orders)?;
-    let (lots, stock_notes, recorded) = match &recording {
+    let (lots, recorded) = match &recording {
         Some(recording) => {
             let (lots, notes) = in_stock(recording.ledger, lots)?;
-            (lots, notes, recording.ledger.standing_bags()?)
+            notes.iter().for_each(&mut *on_stock_note);
+            (lots, recording.ledger.standing_bags()?)
         }
-        None => (lots, Vec::new(), Vec::new()),
+        None => (lots, Vec::new()),
     };
     let plan = plan(&protocol, &rows, &lots, &randomization, &recorded)?;
     let published = publish_day(&plan, &protocol, out, printed, recording)?;
-    Ok(DayRun {
-        plan,
-        stock_notes,
-        published,
-    })
+    Ok(DayRun { plan, published })
 }
 
 /// A planned day's documents written to a staging folder beside `out`,

@@ -56,6 +56,17 @@ pub enum DayError {
         /// The operating system's reason.
         source: std::io::Error,
     },
+    /// Documents written whole but not moved into place (the rename
+    /// failed): what was recorded with them stands.
+    #[error("the documents were written to {staging} but could not be moved to {out} ({source}); anything recorded with them stands: move {staging} to {out} by hand, or make them again with doseprep reprint")]
+    NotPublished {
+        /// The staging folder that holds them.
+        staging: PathBuf,
+        /// The folder they were for.
+        out: PathBuf,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
     /// An output folder that exists and holds something already.
     #[error("the output folder {path} already exists and is not an empty folder; give a new folder for these documents")]
     OutNotEmpty {
@@ -119,6 +130,7 @@ impl DayError {
             DayError::NoSuchFile { .. } => "no_such_file",
             DayError::Read { .. } => "read",
             DayError::Write { .. } => "write",
+            DayError::NotPublished { .. } => "not_published",
             DayError::OutNotEmpty { .. } => "out_not_empty",
             DayError::OutParentMissing { .. } => "out_parent_missing",
             DayError::NoStock => "no_stock",
@@ -152,6 +164,13 @@ impl DayError {
                 value: path(file),
                 limit: None,
                 fix: "check the disk, the path and its permissions".to_owned(),
+            },
+            DayError::NotPublished { staging, .. } => ErrorParts {
+                field: Some("out".to_owned()),
+                value: path(staging),
+                limit: None,
+                fix: "move the staging folder into place by hand, or reprint from the ledger"
+                    .to_owned(),
             },
             DayError::OutNotEmpty { path: folder } => ErrorParts {
                 field: Some("out".to_owned()),
@@ -201,7 +220,10 @@ impl DayError {
     /// True for a fault of the machine (a file that cannot be written, the
     /// random source), false for an input a person can correct.
     pub fn is_system_fault(&self) -> bool {
-        matches!(self, DayError::Write { .. } | DayError::RandomSource(_))
+        matches!(
+            self,
+            DayError::Write { .. } | DayError::NotPublished { .. } | DayError::RandomSource(_)
+        )
     }
 }
 

@@ -27,8 +27,14 @@ impl NewFolder {
                 }
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            // A file, or a folder that cannot be listed: not a new folder.
-            Err(_) => return Err(not_empty()),
+            // A file there: not a folder for the documents.
+            Err(_) if path.exists() && !path.is_dir() => return Err(not_empty()),
+            Err(source) => {
+                return Err(DayError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
         }
         let parent = parent_of(path);
         if !parent.is_dir() {
@@ -65,11 +71,25 @@ impl NewFolder {
                 path: parent.clone(),
                 source,
             })?;
+        // The staging folder's own entry is durable before anything is
+        // recorded, so a power loss cannot keep a record and lose its folder.
+        sync_folder(&parent)?;
         // On an error the staging folder is dropped, and so removed.
         let value = write(staging.path())?;
         let staged = staging.keep();
-        rename_into_place(&staged, &self.path)?;
-        sync_folder(&parent)?;
+        if let Err(source) = rename_into_place(&staged, &self.path) {
+            // What `write` did (a day recorded) stands: the documents are
+            // whole in the staging folder, and the error says where.
+            return Err(DayError::NotPublished {
+                staging: staged,
+                out: self.path,
+                source,
+            });
+        }
+        // The rename is done and cannot be undone; a failed sync of the
+        // parent leaves the documents in place, readable, and is not an
+        // error of the day. (Best effort, on purpose.)
+        let _ = sync_folder(&parent);
         Ok(value)
     }
 }
@@ -84,18 +104,14 @@ fn parent_of(path: &Path) -> PathBuf {
 
 /// `staged` renamed to `out`. On Linux the rename replaces an empty `out`
 /// in the same step; elsewhere the empty folder is removed first.
-fn rename_into_place(staged: &Path, out: &Path) -> Result<()> {
-    let failed = |source| DayError::Write {
-        path: out.to_owned(),
-        source,
-    };
+fn rename_into_place(staged: &Path, out: &Path) -> std::io::Result<()> {
     match std::fs::rename(staged, out) {
         Ok(()) => Ok(()),
         Err(_) if out.is_dir() => {
-            std::fs::remove_dir(out).map_err(failed)?;
-            std::fs::rename(staged, out).map_err(failed)
+            std::fs::remove_dir(out)?;
+            std::fs::rename(staged, out)
         }
-        Err(source) => Err(failed(source)),
+        Err(source) => Err(source),
     }
 }
 

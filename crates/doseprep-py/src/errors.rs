@@ -205,20 +205,23 @@ pub fn day_error(error: doseprep_day::DayError) -> PyErr {
     use doseprep_day::DayError;
     use pyo3::exceptions::{PyFileExistsError, PyFileNotFoundError, PyOSError};
     let message = error.to_string();
+    let parts = error.parts();
     match error {
         DayError::Dose(inner) => to_py_err(*inner),
         DayError::Ledger(inner) => ledger_error(*inner),
         DayError::Print(inner) => print_error(inner),
-        DayError::InFile { error: inner, .. } => kind_error(inner.kind(), &message, inner.parts()),
+        DayError::InFile { error: inner, .. } => kind_error(inner.kind(), &message, parts),
         DayError::NoSuchFile { .. } | DayError::OutParentMissing { .. } => {
             PyFileNotFoundError::new_err(message)
         }
         DayError::OutNotEmpty { .. } => PyFileExistsError::new_err(message),
         // The OSError subclass of the cause (PermissionError, IsADirectoryError, ...).
-        DayError::Read { source, .. } | DayError::Write { source, .. } => {
+        DayError::Read { source, .. }
+        | DayError::Write { source, .. }
+        | DayError::NotPublished { source, .. } => {
             PyErr::from(std::io::Error::new(source.kind(), message))
         }
         DayError::RandomSource(_) => PyOSError::new_err(message),
-        other => kind_error(ErrorKind::InvalidInput, &message, other.parts()),
+        _ => kind_error(ErrorKind::InvalidInput, &message, parts),
     }
 }

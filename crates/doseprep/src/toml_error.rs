@@ -4,10 +4,9 @@
 /// `line 3, column 13 (viability = 93%): string values must be quoted`.
 pub(crate) fn one_line(text: &str, error: &toml::de::Error) -> String {
     let message = error.message().trim().replace('\n', " ");
-    let Some(span) = error.span() else {
+    let Some(before) = error.span().and_then(|span| text.get(..span.start)) else {
         return message;
     };
-    let before = text.get(..span.start).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |at| at + 1);
     let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
