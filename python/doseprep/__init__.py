@@ -4,7 +4,10 @@ Every number comes from the doseprep Rust core; this package only carries it
 to Python. Invalid input raises a subclass of :class:`DoseError` (itself a
 ``ValueError``) whose message names the value, the limit and the fix, and
 whose ``kind``, ``field``, ``value``, ``limit`` and ``fix`` say the same one
-by one.
+by one. A fault of the system (the ledger's database busy, full or corrupt,
+a tampered ledger, the printer's font or PDF writer) raises
+:class:`FaultError` (a ``RuntimeError``, not a ``DoseError``); a file that
+cannot be read or written raises Python's own ``OSError``.
 """
 
 from doseprep._core import (
@@ -16,6 +19,7 @@ from doseprep._core import (
     DmsoLimitError,
     DoseError,
     DuplicateOrderError,
+    FaultError,
     ImplausibleWeightError,
     InvalidInputError,
     InvalidQuantityError,
@@ -70,6 +74,7 @@ __all__ = [
     "DmsoLimitError",
     "DoseError",
     "DuplicateOrderError",
+    "FaultError",
     "ImplausibleWeightError",
     "InvalidInputError",
     "InvalidQuantityError",

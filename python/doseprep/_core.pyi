@@ -16,6 +16,7 @@ __all__ = [
     "DmsoLimitError",
     "DoseError",
     "DuplicateOrderError",
+    "FaultError",
     "ImplausibleWeightError",
     "InvalidInputError",
     "InvalidQuantityError",
@@ -152,6 +153,20 @@ class LedgerError(DoseError):
     """An event the ledger refuses, or a ledger file it cannot use; `code` names the case."""
 
     code: str
+
+class FaultError(RuntimeError):
+    """A fault of the system, not of the input: the ledger's database busy, full or
+    corrupt, a ledger that no longer verifies or was written by a newer doseprep,
+    the printer's font or PDF writer. ``code`` names the case (e.g. "database_busy",
+    "tampered"); ``fix`` says what to do. File faults are Python's own OSError
+    subclasses."""
+
+    kind: ClassVar[str]
+    code: str
+    field: str | None
+    value: str | None
+    limit: str | None
+    fix: str | None
 
 class PrintError(DoseError):
     """A label or worksheet that cannot be printed: a barcode wider than the label,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use doseprep::{parse_time, prepare, BagId, Order, PreparationRecord};
+use doseprep::{parse_time, BagId, Order, PreparationRecord};
 use doseprep_day::{files, DayError, DayFiles, NewFolder, PrintDate, Printed, Recording};
 use doseprep_ledger::{Entry, Ledger};
 
@@ -26,6 +26,17 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Day(error) => write!(f, "{error}"),
             Failure::Output(error) => write!(f, "the output could not be written: {error}"),
+        }
+    }
+}
+
+impl Failure {
+    /// The exit status: 3 for a fault of the system (the output included),
+    /// 2 for a mistake in the input.
+    pub fn status(&self) -> u8 {
+        match self {
+            Failure::Day(error) if !error.is_system_fault() => 2,
+            Failure::Day(_) | Failure::Output(_) => 3,
         }
     }
 }
@@ -101,8 +112,7 @@ fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Wr
     if let Some(id) = &args.bag_id {
         order = order.with_bag_id(BagId::parse(id)?);
     }
-    let bag = prepare(&protocol, &order, &lot)?;
-    let record = PreparationRecord::new(&protocol, &order, &lot, bag)?;
+    let record = PreparationRecord::prepare(&protocol, &order, &lot)?;
     if let Some(folder) = &args.pdf {
         let names = doseprep_day::documents::write_bag_pdfs(folder, &record)?;
         say!(err, "written to {}/: {}", shown(folder), names.join(", "));

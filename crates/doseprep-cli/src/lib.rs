@@ -4,10 +4,13 @@
 //! `doseprep` entry point (through the extension), so both behave alike.
 //!
 //! A user mistake (a bad argument, a missing file, a value the core
-//! refuses) prints one line to stderr and exits 2; a batch or a day with
-//! orders that cannot be made exits 1, with each one's reason in its
-//! output; a count that disagrees with the ledger, or a record or ledger
-//! that does not verify, exits 1.
+//! refuses, an event the ledger refuses) prints one line to stderr and
+//! exits 2; a fault of the system (a database busy, full or corrupt, a
+//! ledger that no longer verifies, a document that cannot be written, the
+//! printer's font or PDF writer) prints one line and exits 3; a batch or
+//! a day with orders that cannot be made exits 1, with each one's reason
+//! in its output; a count that disagrees with the ledger, or a record or
+//! ledger that does not verify, exits 1.
 
 #![forbid(unsafe_code)]
 
@@ -60,7 +63,7 @@ where
         Err(failure) => {
             let line = doseprep_day::error::one_line(&failure.to_string());
             let _ = writeln!(err, "doseprep: {line}");
-            2
+            failure.status()
         }
     };
     let _ = out.flush();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use doseprep::{DayPlan, DayRow, Lot, Protocol, Randomization, RecordedBag};
 use doseprep_ledger::Ledger;
 
-use crate::documents::{planned_records, write_day, Printed};
+use crate::documents::{write_day, Printed};
 use crate::error::{DayError, Result};
 use crate::files;
 use crate::folder::NewFolder;
@@ -136,7 +136,7 @@ pub fn publish_day(
     printed: Printed,
     recording: Option<Recording<'_>>,
 ) -> Result<Published> {
-    let records = planned_records(plan, protocol)?;
+    let records = plan.records(protocol)?;
     let path = out.path().to_owned();
     let (written, recorded) = out.publish(|staging| {
         let written = write_day(staging, plan, &records, printed)?;

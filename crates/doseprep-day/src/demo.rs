@@ -3,7 +3,7 @@
 
 use doseprep::{
     blinded_label, parse_time, prepare, summary_line, worksheet, BodyWeight, DayOrder, DayRow, Lot,
-    Order, Preparation, PreparationRecord, Protocol, Randomization,
+    Order, Preparation, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
 
 use crate::error::Result;
@@ -67,7 +67,7 @@ pub fn demo() -> Result<String> {
     );
     let thawed_at = parse_time("thawed_at", THAWED_AT)?;
     let prepared_at = parse_time("prepared_at", PREPARED_AT)?;
-    let mut bags: Vec<(String, String, Preparation, PreparationRecord)> = Vec::new();
+    let mut bags: Vec<(String, String, Preparation, VerifiedRecord)> = Vec::new();
     for arm in protocol.spec().arms.keys() {
         for visit in &protocol.spec().visits {
             let order =
@@ -76,7 +76,8 @@ pub fn demo() -> Result<String> {
             let bag = prepare(&protocol, &order, &lot)?;
             text += &summary_line(&bag);
             text += "\n";
-            let record = PreparationRecord::new(&protocol, &order, &lot, bag.clone())?;
+            let record =
+                PreparationRecord::new(&protocol, &order, &lot, bag.clone())?.verified()?;
             bags.push((arm.clone(), visit.clone(), bag, record));
         }
     }

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use doseprep::{blinded_label, worksheet, DayPlan, LabelFacts, PreparationRecord};
+use doseprep::{blinded_label, worksheet, DayPlan, LabelFacts, VerifiedRecord};
 
 use crate::error::{DayError, Result};
 use crate::folder::{make_folder, replace_file, sync_folder, write_file};
@@ -22,28 +22,13 @@ pub enum Printed {
 /// The folder of the bags' own files.
 pub const BAGS_FOLDER: &str = "bags";
 
-/// Each planned bag's record, in the plan's order. A planned bag's record
-/// is made from its order, lot and preparation, with the plan's protocol.
-pub fn planned_records(
-    plan: &DayPlan,
-    protocol: &doseprep::Protocol,
-) -> Result<Vec<PreparationRecord>> {
-    let records = plan
-        .bags
-        .iter()
-        .filter_map(|bag| bag.as_ref().ok())
-        .map(|bag| PreparationRecord::new(protocol, &bag.order, &bag.lot, bag.preparation.clone()))
-        .collect::<doseprep::Result<Vec<_>>>()?;
-    Ok(records)
-}
-
 /// Every document of a day into `folder`: the pick list, the summary,
 /// `day.csv`, the PDFs where asked, and `bags/` with each bag's label,
 /// worksheet and record. Returns the names written, in that order.
 pub fn write_day(
     folder: &Path,
     plan: &DayPlan,
-    records: &[PreparationRecord],
+    records: &[VerifiedRecord],
     printed: Printed,
 ) -> Result<Vec<&'static str>> {
     write_file(folder, "pick-list.txt", plan.pick_list().as_bytes())?;
@@ -59,7 +44,7 @@ pub fn write_day(
 
 /// The bags' documents of a reprint into `folder`: `bags/` and, where
 /// asked, the PDFs.
-pub fn write_reprint(folder: &Path, records: &[PreparationRecord], printed: Printed) -> Result<()> {
+pub fn write_reprint(folder: &Path, records: &[VerifiedRecord], printed: Printed) -> Result<()> {
     write_bags(folder, records)?;
     write_pdfs(folder, records, printed)?;
     sync_folder(folder)
@@ -67,7 +52,7 @@ pub fn write_reprint(folder: &Path, records: &[PreparationRecord], printed: Prin
 
 fn write_pdfs(
     folder: &Path,
-    records: &[PreparationRecord],
+    records: &[VerifiedRecord],
     printed: Printed,
 ) -> Result<Vec<&'static str>> {
     match printed {
@@ -91,7 +76,7 @@ fn write_pdfs(
 /// `bags/ID.label.txt`, `ID.worksheet.txt` and `ID.record.json` for each
 /// bag. A bag without an id cannot be named, and is refused, not skipped
 /// (a day plan and the ledger give every bag one).
-fn write_bags(folder: &Path, records: &[PreparationRecord]) -> Result<()> {
+fn write_bags(folder: &Path, records: &[VerifiedRecord]) -> Result<()> {
     let bags = make_folder(folder, BAGS_FOLDER)?;
     for record in records {
         let prep = &record.preparation;
@@ -115,7 +100,7 @@ fn write_bags(folder: &Path, records: &[PreparationRecord]) -> Result<()> {
 
 /// One bag's `label.pdf` and `worksheet.pdf` in `folder` (made if missing;
 /// files there are replaced).
-pub fn write_bag_pdfs(folder: &Path, record: &PreparationRecord) -> Result<[&'static str; 2]> {
+pub fn write_bag_pdfs(folder: &Path, record: &VerifiedRecord) -> Result<[&'static str; 2]> {
     std::fs::create_dir_all(folder).map_err(|source| DayError::Write {
         path: folder.to_owned(),
         source,

@@ -217,13 +217,19 @@ impl DayError {
         }
     }
 
-    /// True for a fault of the machine (a file that cannot be written, the
-    /// random source), false for an input a person can correct.
+    /// True for a fault of the system (a file that cannot be written, the
+    /// random source, a database fault or a ledger that does not verify, the
+    /// printer's font or PDF writer), false for an input a person can
+    /// correct or an event the ledger refuses.
     pub fn is_system_fault(&self) -> bool {
-        matches!(
-            self,
-            DayError::Write { .. } | DayError::NotPublished { .. } | DayError::RandomSource(_)
-        )
+        match self {
+            DayError::Write { .. } | DayError::NotPublished { .. } | DayError::RandomSource(_) => {
+                true
+            }
+            DayError::Ledger(error) => error.is_fault(),
+            DayError::Print(error) => error.is_fault(),
+            _ => false,
+        }
     }
 }
 

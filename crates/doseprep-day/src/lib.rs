@@ -23,7 +23,7 @@ pub mod stock;
 pub use batch::{batch, Batch};
 pub use day::{plan, publish_day, run_day, DayFiles, DayRun, Published, Recording};
 pub use demo::demo;
-pub use documents::{planned_records, Printed};
+pub use documents::Printed;
 pub use error::{DayError, Result};
 pub use folder::NewFolder;
 pub use receive::{receive_lots, Received};

@@ -369,17 +369,95 @@ pub enum LedgerError {
     /// when a write finds the chain's head missing).
     #[error("the ledger does not verify: {0}; run `doseprep ledger verify` and keep the file for review")]
     Tampered(String),
-    /// SQLite failed (disk full, file locked past the busy timeout, ...).
-    #[error("the ledger database: {0}")]
-    Database(String),
+    /// SQLite failed (disk full, file locked past the busy timeout, a
+    /// corrupt file, ...), or a write could not be made: a fault of the
+    /// system, not of the input.
+    #[error("the ledger database: {detail}; {}", fault.fix())]
+    Database {
+        /// Which fault, from SQLite's code where SQLite gave one.
+        fault: DatabaseFault,
+        /// SQLite's message, or what could not be written.
+        detail: String,
+        /// SQLite's primary and extended codes, where SQLite failed.
+        #[source]
+        sqlite: Option<rusqlite::ffi::Error>,
+    },
     /// A core error (a time, a bag id).
     #[error(transparent)]
     Dose(#[from] DoseError),
 }
 
+/// What kind of database fault, so that a script can tell a busy ledger
+/// (try again) from a full disk or a corrupt file (call for help).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DatabaseFault {
+    /// Another writer held the file past the busy timeout.
+    Busy,
+    /// The disk or the database is full.
+    Full,
+    /// The file is damaged (or truncated).
+    Corrupt,
+    /// The file or its folder cannot be written.
+    ReadOnly,
+    /// The file cannot be opened.
+    CannotOpen,
+    /// Any other failure.
+    Other,
+}
+
+impl DatabaseFault {
+    /// The stable code, e.g. "database_busy".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DatabaseFault::Busy => "database_busy",
+            DatabaseFault::Full => "database_full",
+            DatabaseFault::Corrupt => "database_corrupt",
+            DatabaseFault::ReadOnly => "database_read_only",
+            DatabaseFault::CannotOpen => "database_cannot_open",
+            DatabaseFault::Other => "database",
+        }
+    }
+
+    /// What to do about it.
+    pub fn fix(self) -> &'static str {
+        match self {
+            DatabaseFault::Busy => {
+                "another workstation is writing to the ledger; try again in a moment"
+            }
+            DatabaseFault::Full => "free space on the ledger's disk, then try again",
+            DatabaseFault::Corrupt => {
+                "the file is damaged: stop using it, keep it for review, and restore the last copy"
+            }
+            DatabaseFault::ReadOnly => {
+                "the ledger file or its folder cannot be written; check its permissions"
+            }
+            DatabaseFault::CannotOpen => "check the path and the permissions of its folder",
+            DatabaseFault::Other => "keep the file and report this",
+        }
+    }
+
+    fn of(code: rusqlite::ErrorCode) -> DatabaseFault {
+        use rusqlite::ErrorCode;
+        match code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DatabaseFault::Busy,
+            ErrorCode::DiskFull => DatabaseFault::Full,
+            ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => DatabaseFault::Corrupt,
+            ErrorCode::ReadOnly => DatabaseFault::ReadOnly,
+            ErrorCode::CannotOpen => DatabaseFault::CannotOpen,
+            _ => DatabaseFault::Other,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for LedgerError {
     fn from(error: rusqlite::Error) -> Self {
-        LedgerError::Database(error.to_string())
+        let sqlite = error.sqlite_error().copied();
+        LedgerError::Database {
+            fault: sqlite.map_or(DatabaseFault::Other, |e| DatabaseFault::of(e.code)),
+            detail: error.to_string(),
+            sqlite,
+        }
     }
 }
 
@@ -387,6 +465,37 @@ impl From<rusqlite::Error> for LedgerError {
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
 impl LedgerError {
+    /// A failure that is not the fault of what was asked, not a refusal
+    /// of it (a database fault, a ledger that does not verify, a file
+    /// written by a newer doseprep), as opposed to bad input or a refused
+    /// event. A core error inside is always bad input.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            LedgerError::Database { .. }
+                | LedgerError::Tampered(_)
+                | LedgerError::SchemaTooNew { .. }
+        )
+    }
+
+    /// SQLite's error code, where SQLite failed.
+    pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {
+        match self {
+            LedgerError::Database { sqlite, .. } => sqlite.map(|e| e.code),
+            _ => None,
+        }
+    }
+
+    /// A fault of the system that is not SQLite's (a value that could not
+    /// be written as JSON or CSV, a write that recorded nothing).
+    pub(crate) fn internal(detail: String) -> LedgerError {
+        LedgerError::Database {
+            fault: DatabaseFault::Other,
+            detail,
+            sqlite: None,
+        }
+    }
+
     /// A stable name of the error, e.g. "container_state".
     pub fn code(&self) -> &'static str {
         match self {
@@ -423,7 +532,7 @@ impl LedgerError {
             LedgerError::NoSuchLedger { .. } => "no_such_ledger",
             LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
-            LedgerError::Database(_) => "database",
+            LedgerError::Database { fault, .. } => fault.as_str(),
             LedgerError::Dose(_) => "dose",
         }
     }
@@ -585,7 +694,7 @@ impl LedgerError {
             LedgerError::NotALedger { path }
             | LedgerError::NoSuchLedger { path }
             | LedgerError::LedgerExists { path } => (text("path"), Some(path.clone()), None),
-            LedgerError::Tampered(_) | LedgerError::Database(_) => (None, None, None),
+            LedgerError::Tampered(_) | LedgerError::Database { .. } => (None, None, None),
         };
         let message = self.to_string();
         // The fix is the message's last clause, after its last "; ".

@@ -220,7 +220,7 @@ impl Body {
 
     /// The body's JSON, as stored.
     pub fn to_json(&self) -> Result<String> {
-        serde_json::to_string(self).map_err(|e| LedgerError::Database(format!("event JSON: {e}")))
+        serde_json::to_string(self).map_err(|e| LedgerError::internal(format!("event JSON: {e}")))
     }
 }
 

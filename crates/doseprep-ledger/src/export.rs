@@ -54,15 +54,15 @@ fn body(event: &Event) -> Result<Body> {
 
 fn csv_text(header: &[&str], rows: Vec<Vec<String>>) -> Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| LedgerError::Database(format!("CSV: {e}"));
+    let failed = |e: csv::Error| LedgerError::internal(format!("CSV: {e}"));
     writer.write_record(header).map_err(failed)?;
     for row in rows {
         writer.write_record(&row).map_err(failed)?;
     }
     let bytes = writer
         .into_inner()
-        .map_err(|e| LedgerError::Database(format!("CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| LedgerError::Database(format!("CSV: {e}")))
+        .map_err(|e| LedgerError::internal(format!("CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| LedgerError::internal(format!("CSV: {e}")))
 }
 
 /// Free text as a spreadsheet will not run it: a leading `=`, `+`, `-`,

@@ -5,8 +5,8 @@
 //! UCUM codes; resource ids are UUIDs derived from the bag id, so the same
 //! bag exports the same JSON.
 
-use doseprep::rules::LeafRule;
-use doseprep::{parse_time, BodyWeight, Content, DoseRule, PreparationRecord};
+use doseprep::rules::TargetRule;
+use doseprep::{parse_time, Content, PreparationRecord};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -74,20 +74,6 @@ fn significant(value: f64) -> f64 {
     (value * scale).round() / scale
 }
 
-/// Whether the rule that dosed `weight` is a per-kg rule (a flat dose, or a
-/// band's flat dose, has no dose per kg to state).
-fn per_kg(rule: &DoseRule, weight: BodyWeight) -> bool {
-    let leaf = match rule.leaf() {
-        Some(leaf) => Some(leaf),
-        None => rule
-            .bands()
-            .iter()
-            .find(|band| band.max_weight.is_none_or(|max| weight <= max))
-            .map(|band| &band.rule),
-    };
-    matches!(leaf, Some(LeafRule::PerKg(_)))
-}
-
 /// The FHIR R4 Bundle of `bag_id`. It is unblinded (it names the content
 /// and the cells), and says so in its `meta.tag`.
 pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> {
@@ -114,7 +100,7 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
     let (medication, dose_and_rate, given) = match (&prep.dose, prep.content) {
         (Some(dose), Content::Active) => {
             let mut doses = Vec::new();
-            if per_kg(record.protocol.rule(), prep.dosing_weight) {
+            if dose.dose_rule == TargetRule::PerKg {
                 let value = significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg());
                 doses.push(dose_rate(
                     "calculated",

@@ -25,11 +25,13 @@ mod verify;
 
 use std::path::Path;
 
-use doseprep::{format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession};
+use doseprep::{
+    format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession, VerifiedRecord,
+};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
-pub use error::{LedgerError, Result};
+pub use error::{DatabaseFault, LedgerError, Result};
 pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
@@ -104,17 +106,22 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
     Ok(seq)
 }
 
-/// The fields of a record that do not recompute, or `None` when it verifies.
-fn differences(record: &PreparationRecord) -> Result<Option<String>> {
-    let verification = record.verify()?;
-    Ok((!verification.ok()).then(|| {
-        verification
-            .differences
-            .iter()
-            .map(|d| d.field.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }))
+/// A record verified, or the ledger's refusal naming the fields that do not
+/// recompute (`refuse` says what the refusal is).
+fn verified(
+    record: PreparationRecord,
+    refuse: impl FnOnce(String) -> LedgerError,
+) -> Result<VerifiedRecord> {
+    record.verified().map_err(|error| match error {
+        doseprep::DoseError::RecordDoesNotVerify { differences, .. } => refuse(
+            differences
+                .iter()
+                .map(|d| d.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        other => other.into(),
+    })
 }
 
 impl Ledger {
@@ -166,7 +173,7 @@ impl Ledger {
         numbers
             .first()
             .copied()
-            .ok_or_else(|| LedgerError::Database("no event was recorded".to_owned()))
+            .ok_or_else(|| LedgerError::internal("no event was recorded".to_owned()))
     }
 
     /// A lot received: its containers, numbered 1 to `lot.containers()`
@@ -190,7 +197,7 @@ impl Ledger {
                 containers: lot.containers(),
                 first_container: on_record + 1,
                 container_ul: lot.container_volume().microlitres(),
-                yield_ul: lot.yield_per_container().microlitres(),
+                yield_ul: lot.yield_per_container().volume().microlitres(),
                 expires_at: lot.expires_at().map(format_time),
             },
         )
@@ -207,19 +214,13 @@ impl Ledger {
         )
     }
 
-    fn prepare_body(record: &PreparationRecord, draws: Option<Vec<Draw>>) -> Result<Body> {
+    fn prepare_body(record: &VerifiedRecord, draws: Option<Vec<Draw>>) -> Result<Body> {
         let prep = &record.preparation;
         let Some(bag_id) = prep.bag_id else {
             return Err(LedgerError::NoBagId {
                 participant: prep.participant.to_string(),
             });
         };
-        if let Some(differences) = differences(record)? {
-            return Err(LedgerError::RecordDoesNotVerify {
-                bag_id: bag_id.as_text(),
-                differences,
-            });
-        }
         let draws = draws.unwrap_or_else(|| {
             prep.draws
                 .iter()
@@ -263,7 +264,7 @@ impl Ledger {
         });
         let record_json = record.to_json()?;
         let record_value = serde_json::from_str(&record_json)
-            .map_err(|e| LedgerError::Database(format!("record JSON: {e}")))?;
+            .map_err(|e| LedgerError::internal(format!("record JSON: {e}")))?;
         Ok(Body::Prepare {
             bag_id: bag_id.as_text(),
             participant: prep.participant.to_string(),
@@ -286,7 +287,17 @@ impl Ledger {
         draws: Option<Vec<Draw>>,
         entry: &Entry,
     ) -> Result<i64> {
-        let body = Ledger::prepare_body(record, draws)?;
+        let bag_id = record.preparation.bag_id;
+        let record = verified(record.clone(), |differences| match bag_id {
+            Some(bag_id) => LedgerError::RecordDoesNotVerify {
+                bag_id: bag_id.as_text(),
+                differences,
+            },
+            None => LedgerError::NoBagId {
+                participant: record.preparation.participant.to_string(),
+            },
+        })?;
+        let body = Ledger::prepare_body(&record, draws)?;
         self.record(entry, body)
     }
 
@@ -298,7 +309,7 @@ impl Ledger {
     pub fn record_day(
         &mut self,
         thaws: &[ThawSession],
-        bags: &[PreparationRecord],
+        bags: &[VerifiedRecord],
         initials: &str,
         comment: Option<&str>,
     ) -> Result<Vec<i64>> {
@@ -490,7 +501,7 @@ impl Ledger {
     /// its label, worksheet and record are made again from, byte for byte
     /// as first printed. A record that does not recompute, or a destroyed
     /// bag, is refused.
-    pub fn reprint(&self, bag_id: BagId) -> Result<PreparationRecord> {
+    pub fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
         let chain = self.chain_of_identity(bag_id)?;
         // A destroyed bag's label printed again could go on another bag.
         if chain.events.iter().any(|event| event.kind == "destroy_bag") {
@@ -502,12 +513,11 @@ impl Ledger {
             });
         }
         let record = PreparationRecord::from_json(&chain.record.to_string())?;
-        if let Some(differences) = differences(&record)? {
-            return Err(LedgerError::Tampered(format!(
+        verified(record, |differences| {
+            LedgerError::Tampered(format!(
                 "the record of bag {bag_id} no longer recomputes ({differences}), so it is not printed again"
-            )));
-        }
-        Ok(record)
+            ))
+        })
     }
 
     /// The bags that stand for their visits (prepared and not destroyed),

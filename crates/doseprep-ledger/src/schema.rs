@@ -120,7 +120,7 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
     let mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(LedgerError::Database(format!(
+        return Err(LedgerError::internal(format!(
             "{} cannot use write-ahead logging (journal mode {mode}); put the ledger on a local disk",
             path.display()
         )));
@@ -148,7 +148,7 @@ pub fn create(path: &std::path::Path) -> Result<Connection> {
                 path: path.display().to_string(),
             })
         }
-        Err(error) => Err(LedgerError::Database(format!(
+        Err(error) => Err(LedgerError::internal(format!(
             "cannot create {}: {error}",
             path.display()
         ))),

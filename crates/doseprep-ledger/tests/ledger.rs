@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use doseprep::{
     parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, ExactVolume, Lot,
-    LotSpec, Order, PreparationRecord, Protocol, Randomization,
+    LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
 use doseprep_ledger::{Draw, Entry, Ledger, LedgerError};
 use proptest::prelude::*;
@@ -63,7 +63,9 @@ fn record(participant: &str, weight: &str, arm: &str, bag: u64) -> PreparationRe
     )
     .unwrap()
     .with_bag_id(BagId::from_random(bag));
-    PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12)).unwrap()
+    PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12))
+        .unwrap()
+        .into_record()
 }
 
 fn draw(container: u32, ml: &str) -> Draw {
@@ -92,7 +94,7 @@ fn record_a_day(
     ledger: &mut Ledger,
     lot: &Lot,
     orders: &[(&str, &str, &str, &str)],
-) -> (Vec<PreparationRecord>, Result<Vec<i64>, LedgerError>) {
+) -> (Vec<VerifiedRecord>, Result<Vec<i64>, LedgerError>) {
     let protocol = Protocol::care_ssc();
     let day_orders: Vec<DayOrder> = orders
         .iter()
@@ -125,15 +127,7 @@ fn record_a_day(
         },
     )
     .unwrap();
-    let records: Vec<PreparationRecord> = plan
-        .bags
-        .iter()
-        .map(|bag| {
-            let bag = bag.as_ref().unwrap();
-            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
-                .unwrap()
-        })
-        .collect();
+    let records = plan.records(&protocol).unwrap();
     let numbers = ledger.record_day(&plan.thaws, &records, "MH", None);
     (records, numbers)
 }
@@ -656,15 +650,7 @@ fn plan_and_record(
         },
     )
     .unwrap();
-    let records: Vec<PreparationRecord> = plan
-        .bags
-        .iter()
-        .filter_map(|bag| bag.as_ref().ok())
-        .map(|bag| {
-            PreparationRecord::new(&protocol, &bag.order, &bag.lot, bag.preparation.clone())
-                .unwrap()
-        })
-        .collect();
+    let records = plan.records(&protocol).unwrap();
     ledger
         .record_day(&plan.thaws, &records, "MH", None)
         .unwrap();

@@ -15,7 +15,7 @@ mod html;
 mod layout;
 mod pdf;
 
-use doseprep::{ErrorParts, LabelFacts, PreparationRecord};
+use doseprep::{ErrorParts, LabelFacts, VerifiedRecord};
 
 pub use barcode::{
     CODE128_HEIGHT_MM, CODE128_MODULE_MM, CODE128_QUIET_MODULES, DATAMATRIX_LABEL_MODULE_MM,
@@ -79,6 +79,16 @@ pub enum PrintError {
 }
 
 impl PrintError {
+    /// A fault of the program or its installation (the shipped font, the
+    /// PDF writer, a record that cannot be fingerprinted), as opposed to a
+    /// label the protocol's settings cannot fit.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            PrintError::Font | PrintError::Pdf(_) | PrintError::Record(_)
+        )
+    }
+
     /// The field, value, limit and fix of the error, for a script to read.
     pub fn parts(&self) -> ErrorParts {
         let (field, value, limit, fix) = match self {
@@ -148,7 +158,7 @@ pub fn labels_html(labels: &[LabelFacts]) -> Result<String, PrintError> {
     Ok(html::render(&pages, "Bag labels", language))
 }
 
-fn worksheet_pages(record: &PreparationRecord) -> Result<Vec<layout::Page>, PrintError> {
+fn worksheet_pages(record: &VerifiedRecord) -> Result<Vec<layout::Page>, PrintError> {
     let fingerprint = record
         .fingerprint()
         .map_err(|e| PrintError::Record(e.to_string()))?;
@@ -161,7 +171,7 @@ fn worksheet_pages(record: &PreparationRecord) -> Result<Vec<layout::Page>, Prin
 }
 
 /// A PDF of worksheets, each on A4 pages of its own.
-pub fn worksheets_pdf(records: &[PreparationRecord]) -> Result<Vec<u8>, PrintError> {
+pub fn worksheets_pdf(records: &[VerifiedRecord]) -> Result<Vec<u8>, PrintError> {
     let mut pages = Vec::new();
     for record in records {
         pages.extend(worksheet_pages(record)?);
@@ -170,7 +180,7 @@ pub fn worksheets_pdf(records: &[PreparationRecord]) -> Result<Vec<u8>, PrintErr
 }
 
 /// The HTML of a worksheet.
-pub fn worksheet_html(record: &PreparationRecord) -> Result<String, PrintError> {
+pub fn worksheet_html(record: &VerifiedRecord) -> Result<String, PrintError> {
     Ok(html::render(
         &worksheet_pages(record)?,
         "Preparation worksheet (unblinded)",

@@ -6,7 +6,7 @@
 use std::ffi::CString;
 
 use doseprep::{DoseError, ErrorKind, ErrorParts};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -17,6 +17,7 @@ struct Classes {
     kinds: Vec<(ErrorKind, Py<PyType>)>,
     print: Py<PyType>,
     ledger: Py<PyType>,
+    fault: Py<PyType>,
 }
 
 static CLASSES: PyOnceLock<Classes> = PyOnceLock::new();
@@ -76,11 +77,29 @@ fn classes(py: Python<'_>) -> PyResult<&Classes> {
         )?;
         ledger.bind(py).setattr("kind", "ledger")?;
         ledger.bind(py).setattr("code", "ledger")?;
+        // Not a DoseError: the input was right, the system failed.
+        let fault = new_class(
+            py,
+            "FaultError",
+            "A fault of the system, not of the input: the ledger's database busy, full or \
+             corrupt, a ledger that no longer verifies or was written by a newer doseprep, \
+             the printer's font or PDF writer. `.code` names the case (e.g. \
+             \"database_busy\", \"tampered\"); `.fix` says what to do. File faults are \
+             Python's own OSError subclasses.",
+            &py.get_type::<PyRuntimeError>(),
+        )?;
+        let bound_fault = fault.bind(py);
+        bound_fault.setattr("kind", "fault")?;
+        bound_fault.setattr("code", "fault")?;
+        for attribute in ["field", "value", "limit", "fix"] {
+            bound_fault.setattr(attribute, py.None())?;
+        }
         Ok::<_, PyErr>(Classes {
             base,
             kinds,
             print,
             ledger,
+            fault,
         })
     })
 }
@@ -95,6 +114,7 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     module.add("PrintError", classes.print.bind(py))?;
     module.add("LedgerError", classes.ledger.bind(py))?;
+    module.add("FaultError", classes.fault.bind(py))?;
     Ok(())
 }
 
@@ -127,8 +147,12 @@ fn kind_error(kind: ErrorKind, message: &str, parts: ErrorParts) -> PyErr {
     })
 }
 
-/// The Python exception for a print error: `PrintError`, with its parts.
+/// The Python exception for a print error: `PrintError` with its parts, or
+/// `FaultError` for a fault of the printer itself (font, PDF writer).
 pub fn print_error(error: doseprep_print::PrintError) -> PyErr {
+    if error.is_fault() {
+        return fault_error("print", &error.to_string(), error.parts());
+    }
     Python::attach(|py| {
         let built =
             classes(py).and_then(|c| instance(c.print.bind(py), &error.to_string(), error.parts()));
@@ -151,12 +175,29 @@ pub fn ledger_error(error: doseprep_ledger::LedgerError) -> PyErr {
         LedgerError::LedgerExists { .. } => {
             return pyo3::exceptions::PyFileExistsError::new_err(error.to_string())
         }
+        _ if error.is_fault() => {
+            return fault_error(error.code(), &error.to_string(), error.parts())
+        }
         _ => {}
     }
     Python::attach(|py| {
         let built = classes(py).and_then(|c| {
             let err = instance(c.ledger.bind(py), &error.to_string(), error.parts())?;
             err.value(py).setattr("code", error.code())?;
+            Ok(err)
+        });
+        match built {
+            Ok(err) | Err(err) => err,
+        }
+    })
+}
+
+/// A `FaultError` with its `code` and parts.
+fn fault_error(code: &str, message: &str, parts: ErrorParts) -> PyErr {
+    Python::attach(|py| {
+        let built = classes(py).and_then(|c| {
+            let err = instance(c.fault.bind(py), message, parts)?;
+            err.value(py).setattr("code", code)?;
             Ok(err)
         });
         match built {

@@ -268,18 +268,7 @@ impl Ledger {
     ) -> PyResult<Vec<i64>> {
         let records = plan
             .inner
-            .bags
-            .iter()
-            .filter_map(|bag| bag.as_ref().ok())
-            .map(|bag| {
-                core::PreparationRecord::new(
-                    &plan.protocol,
-                    &bag.order,
-                    &bag.lot,
-                    bag.preparation.clone(),
-                )
-            })
-            .collect::<core::Result<Vec<_>>>()
+            .records(&plan.protocol)
             .map_err(crate::errors::to_py_err)?;
         let thaws = plan.inner.thaws.clone();
         self.with(py, |l| l.record_day(&thaws, &records, initials, comment))
@@ -461,7 +450,7 @@ impl Ledger {
     /// A bag made again from its record in the ledger (verified), to print
     /// its label, worksheet and record again, byte for byte as the first time.
     fn reprint(&self, py: Python<'_>, bag_id: BagIdArg) -> PyResult<Py<Preparation>> {
-        let record = self.with(py, |l| l.reprint(bag_id.0))?;
+        let record = self.with(py, |l| l.reprint(bag_id.0))?.into_record();
         Ok(Preparation::new(
             record.preparation,
             &record.protocol,

@@ -57,6 +57,11 @@ impl Preparation {
             .py()
     }
 
+    /// The record of this preparation, verified: what documents take.
+    pub fn verified_record(&self) -> PyResult<core::VerifiedRecord> {
+        self.core_record()?.verified().py()
+    }
+
     /// A Python object for a bag, not tracked by the cycle collector: it
     /// holds no Python object, so it can be in no reference cycle, and
     /// tracking a day's worth of bags made every collection walk them all.
@@ -295,17 +300,17 @@ impl Preparation {
 
     /// The worksheet as an A4 PDF (unblinded: pharmacy only).
     fn worksheet_pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        crate::print::worksheets_pdf_of(py, &[self.core_record()?])
+        crate::print::worksheets_pdf_of(py, &[self.verified_record()?])
     }
 
     /// The worksheet as an HTML page (unblinded: pharmacy only).
     fn worksheet_html(&self, py: Python<'_>) -> PyResult<String> {
-        crate::print::worksheet_html_of(py, &self.core_record()?)
+        crate::print::worksheet_html_of(py, &self.verified_record()?)
     }
 
     /// The unblinded pharmacy worksheet: every step with its quantity.
     fn worksheet(&self) -> PyResult<String> {
-        Ok(core::worksheet(&self.core_record()?))
+        Ok(core::worksheet(&self.verified_record()?))
     }
 
     /// The verifiable record of this preparation and its inputs.

@@ -28,7 +28,7 @@ pub fn labels_html_of(py: Python<'_>, facts: &[core::LabelFacts]) -> PyResult<St
 /// The worksheets of `records` as PDF bytes.
 pub fn worksheets_pdf_of<'py>(
     py: Python<'py>,
-    records: &[core::PreparationRecord],
+    records: &[core::VerifiedRecord],
 ) -> PyResult<Bound<'py, PyBytes>> {
     let pdf = py
         .detach(|| doseprep_print::worksheets_pdf(records))
@@ -37,7 +37,7 @@ pub fn worksheets_pdf_of<'py>(
 }
 
 /// The worksheet of `record` as HTML.
-pub fn worksheet_html_of(py: Python<'_>, record: &core::PreparationRecord) -> PyResult<String> {
+pub fn worksheet_html_of(py: Python<'_>, record: &core::VerifiedRecord) -> PyResult<String> {
     py.detach(|| doseprep_print::worksheet_html(record))
         .map_err(print_error)
 }
@@ -66,7 +66,7 @@ pub fn worksheets_pdf<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let records = bags
         .iter()
-        .map(|bag| bag.core_record())
+        .map(|bag| bag.verified_record())
         .collect::<PyResult<Vec<_>>>()?;
     worksheets_pdf_of(py, &records)
 }
@@ -82,5 +82,5 @@ pub fn labels_html(py: Python<'_>, bags: Vec<PyRef<'_, Preparation>>) -> PyResul
 #[pyfunction]
 #[pyo3(signature = (bag, /))]
 pub fn worksheet_html(py: Python<'_>, bag: PyRef<'_, Preparation>) -> PyResult<String> {
-    worksheet_html_of(py, &bag.core_record()?)
+    worksheet_html_of(py, &bag.verified_record()?)
 }

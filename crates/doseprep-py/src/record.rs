@@ -67,9 +67,11 @@ impl PreparationRecord {
         json_loads(py, &self.inner.to_json().py()?)
     }
 
-    /// The unblinded worksheet, made from this record alone.
-    fn worksheet(&self) -> String {
-        core::worksheet(&self.inner)
+    /// The unblinded worksheet, made from this record alone once it
+    /// verifies (a record that does not is a `RecordError`).
+    fn worksheet(&self) -> PyResult<String> {
+        let record = self.inner.clone().verified().py()?;
+        Ok(core::worksheet(&record))
     }
 
     #[getter]

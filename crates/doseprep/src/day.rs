@@ -25,9 +25,10 @@ use crate::lot::Lot;
 use crate::order::{non_empty, Order};
 use crate::prepare::{build, check_lot, check_order, ContainerDraw, Opening, Preparation};
 use crate::protocol::{Content, Protocol};
+use crate::record::{PreparationRecord, VerifiedRecord};
 use crate::table::{read_csv, Row};
 use crate::time::{format_time, parse_time, SiteTime};
-use crate::units::{BodyWeight, ExactVolume};
+use crate::units::{BodyWeight, ContainerYield, ExactVolume};
 use crate::Text;
 
 /// The unblinded randomization list: participant → arm.
@@ -363,6 +364,15 @@ pub struct PlannedBag {
     pub session: usize,
 }
 
+impl PlannedBag {
+    /// The bag's record with the plan's protocol, verified: what its
+    /// documents and the ledger are made from.
+    pub fn record(&self, protocol: &Protocol) -> Result<VerifiedRecord> {
+        PreparationRecord::new(protocol, &self.order, &self.lot, self.preparation.clone())?
+            .verified()
+    }
+}
+
 /// A thaw: when, which lot, which containers (the pick list's lines).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ThawSession {
@@ -404,9 +414,11 @@ struct OpenContainers {
 }
 
 impl OpenContainers {
+    /// What is left in the open containers, for comparing with a draw: a
+    /// sum past the largest volume is more than any draw.
     fn left(&self) -> ExactVolume {
         self.open.iter().fold(ExactVolume::ZERO, |sum, (_, left)| {
-            sum.checked_add(*left).unwrap_or(sum)
+            sum.checked_add(*left).unwrap_or(ExactVolume::MAX) // fallback-ok: more than any draw, all it is compared with
         })
     }
 
@@ -416,39 +428,88 @@ impl OpenContainers {
     fn take(
         &mut self,
         volume: ExactVolume,
-        per_container: ExactVolume,
+        per_container: ContainerYield,
         next: &mut u32,
     ) -> Vec<(u32, ExactVolume, Opening)> {
         let mut draws = Vec::new();
         let mut wanted = volume;
         for (number, left) in &mut self.open {
-            if wanted.is_zero() {
-                break;
-            }
-            let take = (*left).min(wanted);
-            if !take.is_zero() {
-                draws.push((*number, take, Opening::AlreadyThawed));
-                *left = left.saturating_sub(take);
-                wanted = wanted.saturating_sub(take);
+            let (taken, rest, still_wanted) = left.take_up_to(wanted);
+            if !taken.is_zero() {
+                draws.push((*number, taken, Opening::AlreadyThawed));
+                (*left, wanted) = (rest, still_wanted);
             }
         }
-        while !wanted.is_zero() && !per_container.is_zero() {
+        while !wanted.is_zero() {
             *next += 1;
-            let take = per_container.min(wanted);
-            self.open.push((*next, per_container.saturating_sub(take)));
-            draws.push((*next, take, Opening::Thaw));
-            wanted = wanted.saturating_sub(take);
+            let (taken, rest, still_wanted) = per_container.volume().take_up_to(wanted);
+            self.open.push((*next, rest));
+            draws.push((*next, taken, Opening::Thaw));
+            wanted = still_wanted;
         }
         draws
     }
 }
 
-/// Stock of one lot through the day: containers used so far (as if every
-/// bag were active, and by active bags alone).
+/// One lot through the day: the containers used so far, counted as if
+/// every bag were active (the budget every arm is planned against) and by
+/// active bags alone (what is physically thawed), and the containers open
+/// in the current session.
 #[derive(Debug)]
-struct Stock {
+struct LotDay<'a> {
+    lot: &'a Lot,
+    /// Its place in the lots as given: a session's thaws are listed in it.
+    given: usize,
     budget_used: u32,
     physical_used: u32,
+    session: LotSession,
+}
+
+/// One lot in one thaw session.
+#[derive(Debug, Default)]
+struct LotSession {
+    budget: OpenContainers,
+    physical: OpenContainers,
+    /// Containers (1 to on hand) active bags thawed, in order of use.
+    thawed: Vec<u32>,
+}
+
+impl LotDay<'_> {
+    /// Containers not yet counted against the budget.
+    #[expect(
+        clippy::expect_used,
+        reason = "the budget takes only containers that the availability check found unopened"
+    )]
+    fn unopened(&self) -> u32 {
+        self.lot
+            .containers()
+            .checked_sub(self.budget_used)
+            .expect("the budget never counts more containers than are on hand") // allow-panic: see the reason above
+    }
+
+    /// Containers held back for placebos: the budget counts every bag,
+    /// active bags fill a subset of its containers in the same order.
+    #[expect(
+        clippy::expect_used,
+        reason = "active bags are a subset of all bags, drawn in the same order, so they open no more containers"
+    )]
+    fn held_for_blinding(&self) -> u32 {
+        self.budget_used
+            .checked_sub(self.physical_used)
+            .expect("active bags open no more containers than all bags") // allow-panic: see the reason above
+    }
+
+    /// Containers left in the freezer.
+    #[expect(
+        clippy::expect_used,
+        reason = "active bags thaw no more than the budget, which is at most the containers on hand"
+    )]
+    fn remaining(&self) -> u32 {
+        self.lot
+            .containers()
+            .checked_sub(self.physical_used)
+            .expect("active bags thaw no more containers than are on hand") // allow-panic: see the reason above
+    }
 }
 
 /// A bag the ledger holds for a participant's visit (prepared, not
@@ -552,11 +613,21 @@ pub fn plan_day_after(
     let zone = protocol.zone();
 
     // Lots in the order of use: earliest expiry first where lots give it,
-    // else as given.
-    let mut lot_order: Vec<usize> = (0..lots.len()).collect();
-    lot_order.sort_by_key(|&i| {
-        lots.get(i)
-            .and_then(Lot::expires_at)
+    // else as given (the sort is stable).
+    let mut lot_days: Vec<LotDay> = lots
+        .iter()
+        .enumerate()
+        .map(|(given, lot)| LotDay {
+            lot,
+            given,
+            budget_used: 0,
+            physical_used: 0,
+            session: LotSession::default(),
+        })
+        .collect();
+    lot_days.sort_by_key(|day| {
+        day.lot
+            .expires_at()
             .map_or((1, Timestamp::MAX), |t| (0, t.timestamp()))
     });
 
@@ -619,13 +690,6 @@ pub fn plan_day_after(
 
     let mut sessions: Vec<SiteTime> = Vec::new();
     let mut thaws: Vec<ThawSession> = Vec::new();
-    let mut stock: Vec<Stock> = lots
-        .iter()
-        .map(|_| Stock {
-            budget_used: 0,
-            physical_used: 0,
-        })
-        .collect();
     let mut ids_used: Vec<BagId> = Vec::new();
 
     let mut queue = readable.as_slice();
@@ -665,27 +729,19 @@ pub fn plan_day_after(
         sessions.push(zone.at(thaw));
         let thawed_at = thaw.to_zoned_datetime(zone.zone().clone());
 
-        let mut budget: Vec<OpenContainers> =
-            lots.iter().map(|_| OpenContainers::default()).collect();
-        let mut physical: Vec<OpenContainers> =
-            lots.iter().map(|_| OpenContainers::default()).collect();
-        let mut physical_draws: Vec<Vec<u32>> = lots.iter().map(|_| Vec::new()).collect();
-
+        for day in &mut lot_days {
+            day.session = LotSession::default();
+        }
         for &(index, day_order) in members {
             let result = plan_bag(
                 protocol,
                 day_order,
                 &thawed_at,
-                lots,
-                &lot_order,
                 randomization,
-                &mut stock,
-                &mut budget,
-                &mut physical,
-                &mut physical_draws,
-                session_index,
+                &mut lot_days,
             )
             .map(|mut bag| {
+                bag.session = session_index;
                 let id = fresh_id(random, &ids_used);
                 ids_used.push(id);
                 bag.preparation.bag_id = Some(id);
@@ -696,34 +752,33 @@ pub fn plan_day_after(
                 *slot = Some(result);
             }
         }
-        for (lot_index, containers) in physical_draws.into_iter().enumerate() {
-            if let (false, Some(lot)) = (containers.is_empty(), lots.get(lot_index)) {
-                let mut containers: Vec<u32> = containers
-                    .into_iter()
-                    .map(|k| lot.container_number(k))
-                    .collect();
-                containers.sort_unstable();
-                containers.dedup();
-                thaws.push(ThawSession {
-                    thawed_at: zone.at(thaw),
-                    lot_id: lot.lot_id_shared().clone(),
-                    containers,
-                });
-            }
+        let mut session_thaws: Vec<&LotDay> = lot_days
+            .iter()
+            .filter(|day| !day.session.thawed.is_empty())
+            .collect();
+        session_thaws.sort_by_key(|day| day.given);
+        for day in session_thaws {
+            let mut containers: Vec<u32> = day
+                .session
+                .thawed
+                .iter()
+                .map(|&k| day.lot.container_number(k))
+                .collect();
+            containers.sort_unstable();
+            containers.dedup();
+            thaws.push(ThawSession {
+                thawed_at: zone.at(thaw),
+                lot_id: day.lot.lot_id_shared().clone(),
+                containers,
+            });
         }
     }
 
     let mut remaining = BTreeMap::new();
     let mut held = BTreeMap::new();
-    for (lot, used) in lots.iter().zip(&stock) {
-        remaining.insert(
-            lot.lot_id().to_owned(),
-            lot.containers().saturating_sub(used.physical_used),
-        );
-        held.insert(
-            lot.lot_id().to_owned(),
-            used.budget_used.saturating_sub(used.physical_used),
-        );
+    for day in &lot_days {
+        remaining.insert(day.lot.lot_id().to_owned(), day.remaining());
+        held.insert(day.lot.lot_id().to_owned(), day.held_for_blinding());
     }
     let bags = bags.into_iter().map(outcome).collect();
     Ok(DayPlan {
@@ -771,19 +826,15 @@ fn fresh_id(random: &mut dyn FnMut() -> u64, used: &[BagId]) -> BagId {
     id
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Plan one bag from the first lot, in order of use, that passes its
+/// checks and whose stock holds the draw counted as if every bag were
+/// active; the bag's session is set by the caller.
 fn plan_bag(
     protocol: &Protocol,
     day_order: &DayOrder,
     thawed_at: &ZonedDateTime,
-    lots: &[Lot],
-    lot_order: &[usize],
     randomization: &Randomization,
-    stock: &mut [Stock],
-    budget: &mut [OpenContainers],
-    physical: &mut [OpenContainers],
-    physical_draws: &mut [Vec<u32>],
-    session: usize,
+    lot_days: &mut [LotDay],
 ) -> Result<PlannedBag> {
     let arm = randomization.resolve(day_order)?;
     let order = day_order.order_at(&arm, thawed_at)?;
@@ -791,14 +842,8 @@ fn plan_bag(
     let content = common.content;
     let mut first_error: Option<DoseError> = None;
     let mut shortage: Option<DoseError> = None;
-    for &lot_index in lot_order {
-        let (Some(lot), Some(used), Some(open)) = (
-            lots.get(lot_index),
-            stock.get(lot_index),
-            budget.get(lot_index),
-        ) else {
-            continue;
-        };
+    for day in lot_days.iter_mut() {
+        let lot = day.lot;
         let draw = match check_lot(protocol, &order, lot, &common) {
             Ok(draw) => draw,
             Err(error) => {
@@ -808,25 +853,16 @@ fn plan_bag(
         };
         // Can the stock serve it, counting every bag as active?
         let per_container = lot.yield_per_container();
-        let unopened = lot.containers().saturating_sub(used.budget_used);
-        let available = open
-            .left()
-            .checked_add(
-                per_container
-                    .checked_mul(u64::from(unopened))
-                    .unwrap_or(ExactVolume::ZERO),
-            )
-            .unwrap_or(ExactVolume::ZERO);
-        if draw.volume > available {
-            let needed = draw
-                .volume
-                .saturating_sub(open.left())
-                .div_ceil(per_container)
-                .unwrap_or(0);
+        let needed = draw
+            .volume
+            .checked_sub(day.session.budget.left())
+            .map_or(0, |beyond_open| per_container.containers_for(beyond_open));
+        let unopened = day.unopened();
+        if needed > u64::from(unopened) {
             let error = DoseError::NotEnoughContainers {
                 lot_id: lot.lot_id().to_owned(),
                 draw_ml: draw.volume.ml(),
-                per_container_ml: per_container.ml(),
+                per_container_ml: per_container.volume().ml(),
                 per_container_note: if lot.extractable_volume().is_some() {
                     " extractable".to_owned()
                 } else {
@@ -844,41 +880,52 @@ fn plan_bag(
         }
         let volume = draw.volume;
         let mut preparation = build(protocol, &order, lot, common, &draw)?;
-        if let (Some(open), Some(used)) = (budget.get_mut(lot_index), stock.get_mut(lot_index)) {
-            open.take(volume, per_container, &mut used.budget_used);
-        }
+        day.session
+            .budget
+            .take(volume, per_container, &mut day.budget_used);
         if content == Content::Active {
-            if let (Some(open), Some(used), Some(thawed)) = (
-                physical.get_mut(lot_index),
-                stock.get_mut(lot_index),
-                physical_draws.get_mut(lot_index),
-            ) {
-                let draws = open.take(volume, per_container, &mut used.physical_used);
-                thawed.extend(draws.iter().map(|(number, _, _)| *number));
-                preparation.draws = draws
-                    .into_iter()
-                    .map(|(k, volume, opening)| ContainerDraw {
-                        lot_id: lot.lot_id_shared().clone(),
-                        container: lot.container_number(k),
-                        volume,
-                        opening,
-                    })
-                    .collect();
-            }
+            let draws = day
+                .session
+                .physical
+                .take(volume, per_container, &mut day.physical_used);
+            day.session
+                .thawed
+                .extend(draws.iter().map(|(number, _, _)| *number));
+            preparation.draws = draws
+                .into_iter()
+                .map(|(k, volume, opening)| ContainerDraw {
+                    lot_id: lot.lot_id_shared().clone(),
+                    container: lot.container_number(k),
+                    volume,
+                    opening,
+                })
+                .collect();
         }
         return Ok(PlannedBag {
             preparation,
             order,
             lot: lot.clone(),
-            session,
+            session: 0,
         });
     }
+    // Every lot either failed a check or had too few containers, and the
+    // day has at least one lot (checked before any session).
     Err(shortage
         .or(first_error)
         .unwrap_or_else(|| DoseError::invalid_input("lots", "no lot on hand")))
 }
 
 impl DayPlan {
+    /// Each planned bag's verified record, in the plan's order, with the
+    /// protocol the day was planned with.
+    pub fn records(&self, protocol: &Protocol) -> Result<Vec<VerifiedRecord>> {
+        self.bags
+            .iter()
+            .filter_map(|bag| bag.as_ref().ok())
+            .map(|bag| bag.record(protocol))
+            .collect()
+    }
+
     /// How many orders were planned.
     pub fn planned(&self) -> usize {
         self.bags.iter().filter(|b| b.is_ok()).count()

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{round2, DoseError, Result};
 use crate::lot::Lot;
-use crate::protocol::{DoseBasis, FinalVolumeMode, Protocol};
+use crate::protocol::{DoseBasis, Protocol};
 use crate::rules::DoseTarget;
 use crate::units::{
     fraction, BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure, ExactVolume,
@@ -88,20 +88,6 @@ pub(crate) fn dose_concentration(protocol: &Protocol, lot: &Lot) -> CellConcentr
     }
 }
 
-/// The largest draw the bag allows, and why.
-#[inline]
-pub(crate) fn draw_limit(protocol: &Protocol) -> (ExactVolume, &'static str) {
-    let site = protocol.site();
-    let final_volume = protocol.spec().diluent.volume;
-    match (site.final_volume_mode, site.max_draw_volume) {
-        (FinalVolumeMode::Qs, Some(max)) if max < final_volume => (max, "site.max_draw_volume"),
-        (FinalVolumeMode::Qs, _) => (final_volume, "the final volume in qs mode"),
-        (FinalVolumeMode::Additive, Some(max)) => (max, "site.max_draw_volume"),
-        // A checked protocol always has max_draw_volume in additive mode.
-        (FinalVolumeMode::Additive, None) => (ExactVolume::ZERO, "site.max_draw_volume is unset"),
-    }
-}
-
 fn too_dilute(
     lot: &Lot,
     concentration: CellConcentration,
@@ -140,7 +126,7 @@ pub(crate) fn plan_draw(
     let concentration = dose_concentration(protocol, lot);
     let aim = target.target;
     let unrounded = aim / concentration;
-    let (limit, limit_reason) = draw_limit(protocol);
+    let (limit, limit_reason) = protocol.bag_volume().draw_limit();
     if !concentration.delivers_at_least(limit, aim) {
         return Err(too_dilute(
             lot,
@@ -226,12 +212,12 @@ pub(crate) fn plan_draw(
         });
     }
     let per_container = lot.yield_per_container();
-    let needed = volume.div_ceil(per_container).unwrap_or(u64::MAX);
+    let needed = per_container.containers_for(volume);
     if needed > u64::from(lot.containers()) {
         return Err(DoseError::NotEnoughContainers {
             lot_id: lot.lot_id().to_owned(),
             draw_ml: volume.ml(),
-            per_container_ml: per_container.ml(),
+            per_container_ml: per_container.volume().ml(),
             per_container_note: if lot.extractable_volume().is_some() {
                 " extractable".to_owned()
             } else {
@@ -242,8 +228,11 @@ pub(crate) fn plan_draw(
             availability: "are on hand".to_owned(),
         });
     }
-    // needed ≤ containers, a u32.
-    let containers = u32::try_from(needed).unwrap_or(u32::MAX);
+    #[expect(
+        clippy::expect_used,
+        reason = "needed is at most the containers on hand, a u32, or the draw was refused above"
+    )]
+    let containers = u32::try_from(needed).expect("needed fits the u32 count on hand"); // allow-panic: see the reason above
     let dmso = lot
         .dmso_fraction()
         .map(|fraction| DmsoExposure::of_draw(volume, fraction, weight));

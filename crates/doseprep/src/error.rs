@@ -360,6 +360,32 @@ pub enum DoseError {
         /// The error the active twin would give.
         twin: Box<DoseError>,
     },
+
+    /// A record whose outputs do not recompute from its inputs, or whose
+    /// protocol lost its fingerprint: no document is made from it.
+    #[error("the preparation record of {participant} at {visit} does not verify ({}); no label or worksheet is made from it: prepare the bag again, and keep this record for review", listed(differences))]
+    RecordDoesNotVerify {
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// The fields that differ.
+        differences: Vec<crate::record::Difference>,
+    },
+}
+
+/// Differences in a message: "field: recorded A, recomputed B; ...".
+fn listed(differences: &[crate::record::Difference]) -> String {
+    differences
+        .iter()
+        .map(|d| {
+            format!(
+                "{}: recorded {}, recomputed {}",
+                d.field, d.recorded, d.recomputed
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The facts of an error one by one, for scripts: which input, its value,
@@ -440,7 +466,7 @@ error_kinds! {
     InvalidInput => "invalid_input", "InvalidInputError", "An empty id, an unknown column or another unusable input.";
     /// [`DoseError::MalformedProtocol`], [`DoseError::InvalidProtocol`].
     Protocol => "protocol", "ProtocolError", "A protocol file that is malformed or breaks a rule.";
-    /// [`DoseError::InvalidRecord`].
+    /// [`DoseError::InvalidRecord`], [`DoseError::RecordDoesNotVerify`].
     Record => "record", "RecordError", "A preparation record that cannot be read or verified.";
     /// [`DoseError::NoSyringe`].
     Syringe => "syringe", "SyringeError", "A draw larger than every syringe the protocol lists.";
@@ -493,7 +519,9 @@ impl DoseError {
             DoseError::MalformedProtocol { .. } | DoseError::InvalidProtocol { .. } => {
                 ErrorKind::Protocol
             }
-            DoseError::InvalidRecord { .. } => ErrorKind::Record,
+            DoseError::InvalidRecord { .. } | DoseError::RecordDoesNotVerify { .. } => {
+                ErrorKind::Record
+            }
             DoseError::NoSyringe { .. } => ErrorKind::Syringe,
             DoseError::Randomization { .. } => ErrorKind::Randomization,
             DoseError::DuplicateOrder { .. } => ErrorKind::DuplicateOrder,
@@ -665,6 +693,12 @@ impl DoseError {
                 reason,
             } => (some(field), some(value), None, reason.clone()),
             DoseError::InvalidRecord { reason } => (some("record"), None, None, reason.clone()),
+            DoseError::RecordDoesNotVerify { differences, .. } => (
+                some("record"),
+                some(listed(differences)),
+                some("every output as recomputed from the record's inputs"),
+                "prepare the bag again, and keep this record for review".to_owned(),
+            ),
             DoseError::NoSyringe {
                 draw_ml,
                 largest_ml,

@@ -37,6 +37,7 @@
 #![forbid(unsafe_code)]
 
 pub mod bag_id;
+pub mod bag_volume;
 pub mod day;
 pub mod draw;
 pub mod error;
@@ -54,6 +55,7 @@ mod toml_error;
 pub mod units;
 
 pub use bag_id::BagId;
+pub use bag_volume::{BagVolume, DrawLimit};
 pub use day::{
     plan_day, plan_day_after, DayOrder, DayPlan, DayRow, PlanRow, PlannedBag, Randomization,
     RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
@@ -70,8 +72,8 @@ pub use prepare::{
 pub use protocol::{
     Content, DoseBasis, FileFormat, FinalVolumeMode, Protocol, ProtocolSpec, SiteSettings,
 };
-pub use record::{Difference, PreparationRecord, Verification};
-pub use rules::{DoseRule, WeightBasis, WeightUsed};
+pub use record::{Difference, PreparationRecord, Verification, VerifiedRecord};
+pub use rules::{DoseRule, DosingWeightBasis, TargetRule, WeightBasis, WeightUsed};
 pub use time::{format_time, parse_time, SiteTime, SiteZone};
 pub use units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, Density, DmsoExposure,

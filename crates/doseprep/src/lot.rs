@@ -8,7 +8,7 @@ use crate::error::{DoseError, Result};
 use crate::order::non_empty;
 use crate::protocol::FileFormat;
 use crate::time::{format_time, parse_time};
-use crate::units::{fraction, CellConcentration, ExactVolume};
+use crate::units::{fraction, CellConcentration, ContainerYield, ExactVolume};
 use crate::Text;
 
 /// The inputs of a [`Lot`], unchecked: plain numbers where the caller has
@@ -42,6 +42,8 @@ pub struct Lot {
     viability: Ratio,
     container_volume: ExactVolume,
     extractable_volume: Option<ExactVolume>,
+    /// The extractable volume, else the fill: checked above 0 mL.
+    per_container: ContainerYield,
     containers: u32,
     dmso_fraction: Option<Ratio>,
     expires_at: Option<ZonedDateTime>,
@@ -219,17 +221,20 @@ impl Lot {
                 fix,
             });
         }
-        if spec.container_volume.is_zero() {
+        let Some(fill) = ContainerYield::new(spec.container_volume) else {
             return Err(DoseError::invalid_quantity(
                 "container_volume",
                 0.0,
                 "mL",
                 "above 0 mL; copy the fill volume from the container label",
             ));
-        }
-        if let Some(extractable) = spec.extractable_volume {
-            if extractable.is_zero() || extractable > spec.container_volume {
-                return Err(DoseError::invalid_quantity(
+        };
+        let per_container = match spec.extractable_volume {
+            None => fill,
+            Some(extractable) => ContainerYield::new(extractable)
+                .filter(|_| extractable <= spec.container_volume)
+                .ok_or_else(|| {
+                    DoseError::invalid_quantity(
                     "extractable_volume",
                     extractable.ml(),
                     "mL",
@@ -237,9 +242,9 @@ impl Lot {
                         "above 0 mL and at most the fill volume {} (a container cannot yield more than it holds)",
                         spec.container_volume
                     ),
-                ));
-            }
-        }
+                )
+                })?,
+        };
         if spec.containers == 0 {
             return Err(bad_count("0"));
         }
@@ -261,6 +266,7 @@ impl Lot {
             viability: fraction::exact(viability),
             container_volume: spec.container_volume,
             extractable_volume: spec.extractable_volume,
+            per_container,
             containers: spec.containers,
             dmso_fraction,
             expires_at: spec.expires_at,
@@ -276,7 +282,16 @@ impl Lot {
     pub fn with_container_numbers(mut self, numbers: Vec<u32>) -> Result<Lot> {
         let mut numbers = numbers;
         numbers.sort_unstable();
-        let count = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+        let count = u32::try_from(numbers.len()).map_err(|_| {
+            DoseError::invalid_input(
+                "container_numbers",
+                format!(
+                    "{} containers of lot {} are more than a lot can hold (4294967295); give the containers on hand",
+                    numbers.len(),
+                    self.lot_id
+                ),
+            )
+        })?;
         if numbers.is_empty() {
             return Err(DoseError::invalid_input(
                 "container_numbers",
@@ -454,8 +469,8 @@ impl Lot {
     }
     /// What one container yields: the extractable volume, else the fill
     /// (every container assumed to empty fully).
-    pub fn yield_per_container(&self) -> ExactVolume {
-        self.extractable_volume.unwrap_or(self.container_volume)
+    pub fn yield_per_container(&self) -> ContainerYield {
+        self.per_container
     }
     /// Containers on hand.
     pub fn containers(&self) -> u32 {

@@ -18,8 +18,8 @@ use crate::draw::{plan_draw, Draw, RangeFrom, Rounding};
 use crate::error::{round2, DoseError, Result};
 use crate::lot::Lot;
 use crate::order::Order;
-use crate::protocol::{Content, DoseBasis, FinalVolumeMode, Protocol};
-use crate::rules::{dosing_basis, WeightUsed};
+use crate::protocol::{Content, DoseBasis, Protocol};
+use crate::rules::{dosing_basis, TargetRule, WeightUsed};
 use crate::time::{add_duration, SiteTime};
 use crate::units::serde_units::{
     cells, cells_per_ml, computed_ml, g_per_kg, grams, kg, minutes, ml, ml_per_hour, signed_ratio,
@@ -49,6 +49,9 @@ pub struct ActiveDose {
     pub target_cells: CellCount,
     /// In words, what set the target (the rule, the band, a cap).
     pub dose_determined_by: Arc<str>,
+    /// Which kind of rule set the target (the band's, with bands): the FHIR
+    /// export states a dose per kg only for a per-kg rule.
+    pub dose_rule: TargetRule,
     /// Lowest acceptable delivered cells.
     #[serde(with = "cells")]
     pub acceptable_min_cells: CellCount,
@@ -584,17 +587,11 @@ pub(crate) fn build(
     draw: &Draw,
 ) -> Result<Preparation> {
     let site = protocol.site();
-    let diluent_volume_nominal = protocol.spec().diluent.volume;
     // A placebo's volume is its active twin's: in `qs` mode the fixed final
     // volume, in `additive` mode diluent + the draw the twin would have had.
-    let final_volume = match site.final_volume_mode {
-        FinalVolumeMode::Qs => diluent_volume_nominal,
-        FinalVolumeMode::Additive => diluent_volume_nominal
-            .checked_add(draw.volume)
-            .ok_or_else(|| DoseError::invalid_input("draw_volume", "the bag volume overflows"))?,
-    };
-    // plan_draw has held the draw to the final volume in qs mode.
-    let active_diluent = final_volume.saturating_sub(draw.volume);
+    let bag_volume = protocol.bag_volume();
+    let final_volume = bag_volume.final_volume(draw.volume)?;
+    let active_diluent = bag_volume.active_diluent(draw.volume);
     let pump_rate = protocol.pump_rate(final_volume);
     let (diluent_volume, dose) = match common.content {
         Content::Placebo => (final_volume, None),
@@ -606,6 +603,7 @@ pub(crate) fn build(
                 concentration: draw.concentration,
                 target_cells: draw.target.target,
                 dose_determined_by: Arc::clone(&draw.target.determined_by),
+                dose_rule: draw.target.rule,
                 acceptable_min_cells: draw.low,
                 acceptable_max_cells: draw.high,
                 acceptable_range_from: draw.range_from,

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uom::si::f64::Ratio;
 
+use crate::bag_volume::{BagVolume, DrawLimit};
 use crate::error::{DoseError, Result};
 use crate::rules::{DoseRule, DoseSpec};
 use crate::time::SiteZone;
@@ -311,6 +312,7 @@ pub struct Protocol {
 struct Checked {
     spec: ProtocolSpec,
     rule: DoseRule,
+    bag_volume: BagVolume,
     zone: SiteZone,
     label: LabelSpec,
     name: Arc<str>,
@@ -404,16 +406,22 @@ impl ProtocolSpec {
 impl Protocol {
     /// Check a spec. Every rule a protocol must keep is checked here, once.
     pub fn new(spec: ProtocolSpec) -> Result<Protocol> {
-        validate(&spec)?;
+        let bag_volume = validate(&spec)?;
         let rule = DoseRule::from_spec(&spec.dose, spec.site.weight_range.min)?;
         let zone = SiteZone::new("site.time_zone", &spec.site.time_zone)?;
-        Ok(Protocol::assemble(spec, rule, zone))
+        Ok(Protocol::assemble(spec, rule, zone, bag_volume))
     }
 
-    fn assemble(spec: ProtocolSpec, rule: DoseRule, zone: SiteZone) -> Protocol {
+    fn assemble(
+        spec: ProtocolSpec,
+        rule: DoseRule,
+        zone: SiteZone,
+        bag_volume: BagVolume,
+    ) -> Protocol {
         Protocol {
             inner: Arc::new(Checked {
                 rule,
+                bag_volume,
                 zone,
                 label: spec.label.clone().unwrap_or_default(),
                 name: Arc::from(spec.name.as_str()),
@@ -446,7 +454,11 @@ impl Protocol {
         let spec = ProtocolSpec::care_ssc();
         let rule = DoseRule::care_ssc(CellsPerKg::exact(1e6));
         let zone = SiteZone::built_in("America/Toronto", jiff::tz::get!("America/Toronto"));
-        Protocol::assemble(spec, rule, zone)
+        let bag_volume = BagVolume::Qs {
+            final_volume: spec.diluent.volume,
+            draw_limit: DrawLimit::FinalVolume,
+        };
+        Protocol::assemble(spec, rule, zone, bag_volume)
     }
 
     /// Read and check a protocol from TOML. Unknown and missing keys are
@@ -505,6 +517,11 @@ impl Protocol {
     /// The checked dose rule.
     pub fn rule(&self) -> &DoseRule {
         &self.inner.rule
+    }
+
+    /// What a bag's volume is made of (the site's mode, with its limit).
+    pub fn bag_volume(&self) -> BagVolume {
+        self.inner.bag_volume
     }
 
     /// The site's settings.
@@ -627,7 +644,9 @@ fn duration_positive(field: &str, duration: SignedDuration) -> Result<()> {
 }
 
 /// Every rule a spec must keep besides the dose rule and the zone.
-fn validate(spec: &ProtocolSpec) -> Result<()> {
+/// Check every rule a protocol must keep; the bag volume rule is what the
+/// checks make of the mode, the diluent and the largest draw.
+fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
     for (field, text) in [
         ("name", &spec.name),
         ("blinded_product", &spec.blinded_product),
@@ -706,14 +725,14 @@ fn validate(spec: &ProtocolSpec) -> Result<()> {
             ));
         }
     }
-    validate_site(spec)?;
+    let bag_volume = validate_site(spec)?;
     if let Some(label) = &spec.label {
         validate_label(label)?;
     }
-    Ok(())
+    Ok(bag_volume)
 }
 
-fn validate_site(spec: &ProtocolSpec) -> Result<()> {
+fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
     let site = &spec.site;
     let tolerance = fraction::value(site.dose_tolerance);
     if !(tolerance > 0.0 && tolerance < 1.0) {
@@ -731,13 +750,11 @@ fn validate_site(spec: &ProtocolSpec) -> Result<()> {
             "must be a fraction above 0 and at most 1 (0.70 means 70%)",
         ));
     }
-    if spec.diluent.volume.is_zero() {
-        return Err(DoseError::invalid_protocol(
-            "diluent.volume",
-            "0 mL",
-            "must be above 0 mL",
-        ));
-    }
+    let bag_volume = BagVolume::new(
+        spec.diluent.volume,
+        site.final_volume_mode,
+        site.max_draw_volume,
+    )?;
     if site.draw_increment.is_zero() {
         return Err(DoseError::invalid_protocol(
             "site.draw_increment",
@@ -750,22 +767,6 @@ fn validate_site(spec: &ProtocolSpec) -> Result<()> {
             "site.draw_increment",
             site.draw_increment,
             &format!("must not exceed the diluent volume {}", spec.diluent.volume),
-        ));
-    }
-    if let Some(max) = site.max_draw_volume {
-        if max.is_zero() {
-            return Err(DoseError::invalid_protocol(
-                "site.max_draw_volume",
-                "0 mL",
-                "must be above 0 mL: no dose could be drawn",
-            ));
-        }
-    }
-    if site.final_volume_mode == FinalVolumeMode::Additive && site.max_draw_volume.is_none() {
-        return Err(DoseError::invalid_protocol(
-            "site.max_draw_volume",
-            "(unset)",
-            "additive mode needs the largest draw the bag can take, e.g. \"20 mL\"",
         ));
     }
     validate_syringes(&site.syringes)?;
@@ -825,7 +826,7 @@ fn validate_site(spec: &ProtocolSpec) -> Result<()> {
             ));
         }
     }
-    Ok(())
+    Ok(bag_volume)
 }
 
 fn validate_syringes(syringes: &[Syringe]) -> Result<()> {

@@ -33,6 +33,39 @@ pub struct PreparationRecord {
     pub preparation: Preparation,
 }
 
+/// A record that [`PreparationRecord::verify`] found whole: every output
+/// recomputed from its inputs agreed and its protocol has its recorded
+/// fingerprint. Documents are made only from one, so that a worksheet's
+/// "pass" stands for a check that ran on these very figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct VerifiedRecord(PreparationRecord);
+
+impl VerifiedRecord {
+    /// The record.
+    pub fn record(&self) -> &PreparationRecord {
+        &self.0
+    }
+
+    /// The record, for keeping.
+    pub fn into_record(self) -> PreparationRecord {
+        self.0
+    }
+}
+
+impl std::ops::Deref for VerifiedRecord {
+    type Target = PreparationRecord;
+    fn deref(&self) -> &PreparationRecord {
+        &self.0
+    }
+}
+
+impl AsRef<PreparationRecord> for VerifiedRecord {
+    fn as_ref(&self) -> &PreparationRecord {
+        &self.0
+    }
+}
+
 fn protocol_spec<S: Serializer>(
     protocol: &Protocol,
     serializer: S,
@@ -88,10 +121,10 @@ fn to_value<T: Serialize>(what: &str, value: &T) -> Result<Value> {
 }
 
 impl PreparationRecord {
-    /// Prepare and record in one step.
-    pub fn prepare(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<PreparationRecord> {
+    /// Prepare, record and verify in one step.
+    pub fn prepare(protocol: &Protocol, order: &Order, lot: &Lot) -> Result<VerifiedRecord> {
         let preparation = prepare(protocol, order, lot)?;
-        PreparationRecord::new(protocol, order, lot, preparation)
+        PreparationRecord::new(protocol, order, lot, preparation)?.verified()
     }
 
     /// A record of a preparation already made from these inputs. The
@@ -212,6 +245,22 @@ impl PreparationRecord {
         })
     }
 
+    /// The record as a [`VerifiedRecord`], if [`PreparationRecord::verify`]
+    /// finds no difference; else [`DoseError::RecordDoesNotVerify`] naming
+    /// each field. A different library version alone is not a difference.
+    pub fn verified(self) -> Result<VerifiedRecord> {
+        let verification = self.verify()?;
+        if verification.ok() {
+            Ok(VerifiedRecord(self))
+        } else {
+            Err(DoseError::RecordDoesNotVerify {
+                participant: self.preparation.participant.to_string(),
+                visit: self.preparation.visit.to_string(),
+                differences: verification.differences,
+            })
+        }
+    }
+
     fn check_draws(&self, out: &mut Vec<Difference>) {
         let draws = &self.preparation.draws;
         if draws.is_empty() {
@@ -244,7 +293,7 @@ impl PreparationRecord {
                 dose.draw_volume.to_string(),
             );
         }
-        let per_container = self.lot.yield_per_container();
+        let per_container = self.lot.yield_per_container().volume();
         for (index, draw) in draws.iter().enumerate() {
             if *draw.lot_id != *self.lot.lot_id() {
                 note(

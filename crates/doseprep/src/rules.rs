@@ -245,14 +245,72 @@ pub enum LeafRule {
     Flat(FlatRule),
 }
 
-/// A band, checked.
+/// A band, checked: its rule and the words that say what set a target.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Band {
-    /// Up to and including this weight; `None` on the last band.
-    pub max_weight: Option<BodyWeight>,
+    /// Its number, from 1 (lightest), as the file lists it.
+    pub number: usize,
     /// Its rule.
     pub rule: LeafRule,
     words: Words,
+}
+
+/// A protocol's weight bands, checked: every band but the last holds the
+/// dosing weights up to its `max_weight` (lightest first, each heavier than
+/// the one before); the last takes every heavier weight, so every weight
+/// has exactly one band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bands {
+    /// The bands with an upper weight, lightest first, with that weight.
+    pub capped: Vec<(BodyWeight, Band)>,
+    /// The band above the last upper weight.
+    pub last: Band,
+}
+
+impl Bands {
+    /// The band that holds `weight`: the first whose upper weight is at
+    /// least it, else the last.
+    pub fn band_of(&self, weight: BodyWeight) -> &Band {
+        self.capped
+            .iter()
+            .find(|(max, _)| weight <= *max)
+            .map_or(&self.last, |(_, band)| band)
+    }
+}
+
+/// Which weight doses, checked: the threshold exists exactly where the
+/// basis needs one, and is a fraction in (0, 1).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DosingWeightBasis {
+    /// The weight measured for the visit.
+    Visit,
+    /// The baseline weight, unless the visit's differs from it by more
+    /// than `threshold` (0.10 is 10%; exactly the threshold stays on
+    /// baseline).
+    BaselineUnlessChanged {
+        /// The relative change beyond which the visit's weight doses.
+        threshold: Ratio,
+    },
+}
+
+/// Which kind of rule set a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetRule {
+    /// A per-kg rule (a dose per kg of dosing weight can be stated).
+    PerKg,
+    /// A flat rule (no dose per kg).
+    Flat,
+}
+
+impl TargetRule {
+    /// "per-kg" or "flat", as the record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetRule::PerKg => "per-kg",
+            TargetRule::Flat => "flat",
+        }
+    }
 }
 
 /// What was said about a target, made once per rule.
@@ -267,16 +325,14 @@ struct Words {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DoseRule {
     shape: Shape,
-    /// Which weight doses.
-    pub weight_basis: WeightBasis,
-    /// The threshold of `baseline-unless-changed`.
-    pub weight_change_threshold: Option<Ratio>,
+    basis: DosingWeightBasis,
 }
 
+/// One rule for every weight, with its words, or weight bands.
 #[derive(Debug, Clone, PartialEq)]
 enum Shape {
     Leaf(LeafRule, Words),
-    Bands(Vec<Band>),
+    Bands(Bands),
 }
 
 /// What a rule asks of one participant: the target, the acceptable range
@@ -293,6 +349,8 @@ pub struct DoseTarget {
     pub dosing_weight: BodyWeight,
     /// In words, what set the target.
     pub determined_by: Arc<str>,
+    /// Which kind of rule set it (the band's, where the protocol has bands).
+    pub rule: TargetRule,
 }
 
 impl DoseRule {
@@ -318,7 +376,7 @@ impl DoseRule {
                         ));
                     }
                 }
-                Shape::Bands(bands(spec.bands.as_deref().unwrap_or_default())?)
+                Shape::Bands(bands(spec.bands.as_deref().unwrap_or(&[]))?) // fallback-ok: no [[dose.bands]] is no band, which bands() refuses
             }
             rule => {
                 if spec.bands.is_some() {
@@ -358,7 +416,7 @@ impl DoseRule {
                 Shape::Leaf(leaf, words)
             }
         };
-        match (spec.weight_basis, spec.weight_change_threshold) {
+        let basis = match (spec.weight_basis, spec.weight_change_threshold) {
             (WeightBasis::Visit, Some(threshold)) => {
                 return Err(DoseError::invalid_protocol(
                     "dose.weight_change_threshold",
@@ -382,14 +440,16 @@ impl DoseRule {
                         "must be a fraction above 0 and below 1 (0.10 means 10%)",
                     ));
                 }
+                DosingWeightBasis::BaselineUnlessChanged { threshold }
             }
-            (WeightBasis::Visit, None) => {}
-        }
-        Ok(DoseRule {
-            shape,
-            weight_basis: spec.weight_basis,
-            weight_change_threshold: spec.weight_change_threshold,
-        })
+            (WeightBasis::Visit, None) => DosingWeightBasis::Visit,
+        };
+        Ok(DoseRule { shape, basis })
+    }
+
+    /// Which weight doses.
+    pub fn weight_basis(&self) -> DosingWeightBasis {
+        self.basis
     }
 
     /// The target for a dosing weight (after the weight basis).
@@ -398,31 +458,17 @@ impl DoseRule {
         match &self.shape {
             Shape::Leaf(rule, words) => leaf_target(rule, words, weight),
             Shape::Bands(bands) => {
-                // validate() guarantees a last band without max_weight; the
-                // fallback keeps this total without an index.
-                let band = bands
-                    .iter()
-                    .find(|band| band.max_weight.is_none_or(|max| weight <= max))
-                    .or(bands.last());
-                match band {
-                    Some(band) => leaf_target(&band.rule, &band.words, weight),
-                    None => DoseTarget {
-                        target: CellCount::computed(0.0),
-                        rule_min: None,
-                        rule_max: None,
-                        dosing_weight: weight,
-                        determined_by: Arc::from("no band"),
-                    },
-                }
+                let band = bands.band_of(weight);
+                leaf_target(&band.rule, &band.words, weight)
             }
         }
     }
 
-    /// The bands, lightest first (empty for a rule without bands).
-    pub fn bands(&self) -> &[Band] {
+    /// The weight bands, for a rule with bands.
+    pub fn bands(&self) -> Option<&Bands> {
         match &self.shape {
-            Shape::Bands(bands) => bands,
-            Shape::Leaf(..) => &[],
+            Shape::Bands(bands) => Some(bands),
+            Shape::Leaf(..) => None,
         }
     }
 
@@ -446,8 +492,7 @@ impl DoseRule {
         let words = words("", &leaf);
         DoseRule {
             shape: Shape::Leaf(leaf, words),
-            weight_basis: WeightBasis::Visit,
-            weight_change_threshold: None,
+            basis: DosingWeightBasis::Visit,
         }
     }
 }
@@ -488,6 +533,7 @@ fn leaf_target(rule: &LeafRule, words: &Words, weight: BodyWeight) -> DoseTarget
                 rule_max,
                 dosing_weight,
                 determined_by: Arc::clone(determined_by),
+                rule: TargetRule::PerKg,
             }
         }
         LeafRule::Flat(rule) => DoseTarget {
@@ -496,6 +542,7 @@ fn leaf_target(rule: &LeafRule, words: &Words, weight: BodyWeight) -> DoseTarget
             rule_max: rule.max_cells,
             dosing_weight: weight,
             determined_by: Arc::clone(&words.plain),
+            rule: TargetRule::Flat,
         },
     }
 }
@@ -629,7 +676,7 @@ fn leaf(path: &str, rule: RuleName, keys: LeafKeys) -> Result<LeafRule> {
     }
 }
 
-fn bands(specs: &[BandSpec]) -> Result<Vec<Band>> {
+fn bands(specs: &[BandSpec]) -> Result<Bands> {
     if specs.is_empty() {
         return Err(DoseError::invalid_protocol(
             "dose.bands",
@@ -639,7 +686,8 @@ fn bands(specs: &[BandSpec]) -> Result<Vec<Band>> {
     }
     let count = specs.len();
     let mut previous: Option<BodyWeight> = None;
-    let mut bands = Vec::with_capacity(count);
+    let mut capped = Vec::with_capacity(count);
+    let mut last = None;
     for (index, spec) in specs.iter().enumerate() {
         let path = format!("dose.bands[{}]", index + 1);
         let is_last = index + 1 == count;
@@ -700,15 +748,27 @@ fn bands(specs: &[BandSpec]) -> Result<Vec<Band>> {
             ),
             (None, None) => format!("band {}: ", index + 1),
         };
-        let words = words(&prefix, &leaf);
-        bands.push(Band {
-            max_weight: spec.max_weight,
+        let band = Band {
+            number: index + 1,
+            words: words(&prefix, &leaf),
             rule: leaf,
-            words,
-        });
+        };
+        match spec.max_weight {
+            Some(max) => capped.push((max, band)),
+            None => last = Some(band),
+        }
         previous = spec.max_weight;
     }
-    Ok(bands)
+    // The loop refused a last band with max_weight and an earlier one
+    // without, and the list is not empty: the last band is there.
+    let last = last.ok_or_else(|| {
+        DoseError::invalid_protocol(
+            "dose.bands",
+            "(no last band)",
+            "the last band takes every heavier participant: leave out its max_weight",
+        )
+    })?;
+    Ok(Bands { capped, last })
 }
 
 fn words(prefix: &str, rule: &LeafRule) -> Words {
@@ -756,9 +816,9 @@ pub fn dosing_basis(
     visit: BodyWeight,
     baseline: Option<BodyWeight>,
 ) -> Result<(BodyWeight, WeightUsed)> {
-    match (rule.weight_basis, rule.weight_change_threshold) {
-        (WeightBasis::Visit, _) | (_, None) => Ok((visit, WeightUsed::Visit)),
-        (WeightBasis::BaselineUnlessChanged, Some(threshold)) => {
+    match rule.basis {
+        DosingWeightBasis::Visit => Ok((visit, WeightUsed::Visit)),
+        DosingWeightBasis::BaselineUnlessChanged { threshold } => {
             let baseline = baseline.ok_or_else(|| {
                 DoseError::invalid_input(
                     "baseline_weight",

@@ -419,7 +419,7 @@ proptest! {
         let mut used_per_lot: BTreeMap<String, u32> = BTreeMap::new();
         for ((lot_id, container), volume) in &drawn {
             let lot = lots.iter().find(|l| l.lot_id() == lot_id).unwrap();
-            prop_assert!(*volume <= lot.yield_per_container().microlitres());
+            prop_assert!(*volume <= lot.yield_per_container().volume().microlitres());
             prop_assert!(*container >= 1 && *container <= lot.containers());
             *used_per_lot.entry(lot_id.clone()).or_insert(0) += 1;
         }
@@ -441,7 +441,7 @@ proptest! {
         by_session.sort_by_key(|b| (b.session, b.preparation.infusion_at().unwrap().instant()));
         for bag in by_session {
             let prep = &bag.preparation;
-            let sheet = doseprep::worksheet(&doseprep::PreparationRecord::new(&protocol, &bag.order, &bag.lot, prep.clone()).unwrap());
+            let sheet = doseprep::worksheet(&bag.record(&protocol).unwrap());
             for draw in &prep.draws {
                 let key = (draw.lot_id.to_string(), draw.container);
                 let line = format!("   Container {} of lot {}: draw ", draw.container, draw.lot_id);

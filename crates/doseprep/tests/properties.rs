@@ -243,7 +243,7 @@ fn visit_strategy() -> impl Strategy<Value = &'static str> {
 }
 
 fn yields(lot: &Lot) -> u64 {
-    lot.yield_per_container().microlitres()
+    lot.yield_per_container().volume().microlitres()
 }
 
 proptest! {

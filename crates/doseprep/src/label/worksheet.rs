@@ -6,13 +6,15 @@ use super::numbers;
 use crate::draw::Rounding;
 use crate::prepare::Opening;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
-use crate::record::PreparationRecord;
+use crate::record::VerifiedRecord;
 use crate::rules::WeightUsed;
 use crate::units::{format_duration, fraction};
 
 /// The worksheet: the steps in order, each with its quantity. It says what
-/// the bag holds: keep it in the pharmacy.
-pub fn worksheet(record: &PreparationRecord) -> String {
+/// the bag holds: keep it in the pharmacy. It takes a verified record only:
+/// its "pass" lines are the checks that verification ran again on these
+/// figures.
+pub fn worksheet(record: &VerifiedRecord) -> String {
     let protocol = &record.protocol;
     let order = &record.order;
     let lot = &record.lot;

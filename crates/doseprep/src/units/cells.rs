@@ -55,7 +55,8 @@ impl CellCount {
         }
     }
 
-    /// The result of arithmetic on checked quantities.
+    /// A count from a test's arithmetic, unchecked.
+    #[cfg(test)]
     pub(crate) const fn computed(cells: f64) -> Self {
         CellCount { cells }
     }

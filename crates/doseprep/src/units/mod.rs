@@ -29,7 +29,7 @@ pub use cells::{CellConcentration, CellCount, CellsPerKg};
 pub use duration::{format_duration, parse_duration};
 pub use mass::{Density, DmsoExposure, Grams, DMSO_DENSITY};
 pub use rate::PumpRate;
-pub use volume::{ComputedVolume, ExactVolume};
+pub use volume::{ComputedVolume, ContainerYield, ExactVolume};
 pub use weight::BodyWeight;
 
 /// A dimensionless ratio (`uom`), re-exported for callers of this crate.

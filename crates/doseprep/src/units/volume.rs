@@ -22,6 +22,10 @@ pub struct ExactVolume {
 impl ExactVolume {
     /// Zero millilitres.
     pub const ZERO: ExactVolume = ExactVolume { microlitres: 0 };
+    /// The largest volume this type holds.
+    pub const MAX: ExactVolume = ExactVolume {
+        microlitres: u64::MAX,
+    };
 
     /// From a whole number of microlitres.
     pub const fn from_microlitres(microlitres: u64) -> Self {
@@ -116,9 +120,16 @@ impl ExactVolume {
             .map(ExactVolume::from_microlitres)
     }
 
-    /// Exact difference, 0 mL if `other` is larger.
-    pub fn saturating_sub(self, other: ExactVolume) -> ExactVolume {
-        ExactVolume::from_microlitres(self.microlitres.saturating_sub(other.microlitres))
+    /// Take up to `wanted` from this volume: what is taken (the smaller
+    /// of the two), what is left of this volume, and what is still wanted.
+    /// Exact; neither difference can go below 0 mL.
+    pub fn take_up_to(self, wanted: ExactVolume) -> (ExactVolume, ExactVolume, ExactVolume) {
+        let taken = self.microlitres.min(wanted.microlitres);
+        (
+            ExactVolume::from_microlitres(taken),
+            ExactVolume::from_microlitres(self.microlitres - taken),
+            ExactVolume::from_microlitres(wanted.microlitres - taken),
+        )
     }
 
     /// `count` times this volume, `None` on overflow.
@@ -126,12 +137,6 @@ impl ExactVolume {
         self.microlitres
             .checked_mul(count)
             .map(ExactVolume::from_microlitres)
-    }
-
-    /// How many of `part` it takes to hold this volume (rounded up);
-    /// `None` when `part` is 0 mL.
-    pub fn div_ceil(self, part: ExactVolume) -> Option<u64> {
-        (part.microlitres != 0).then(|| self.microlitres.div_ceil(part.microlitres))
     }
 
     /// True when this volume is a whole number of `part`s (`part` > 0).
@@ -156,6 +161,28 @@ impl fmt::Display for ExactVolume {
     /// "5.8 mL", "50 mL", "0.5 mL": a leading zero, no trailing zero (ISMP).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} mL", self.ml_decimal())
+    }
+}
+
+/// What one container of a lot yields: a volume above 0 mL, checked when
+/// the lot is read, so a draw can always be counted in containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ContainerYield(ExactVolume);
+
+impl ContainerYield {
+    /// A yield, or `None` for 0 mL.
+    pub fn new(volume: ExactVolume) -> Option<ContainerYield> {
+        (!volume.is_zero()).then_some(ContainerYield(volume))
+    }
+
+    /// The volume.
+    pub fn volume(self) -> ExactVolume {
+        self.0
+    }
+
+    /// How many containers hold `volume` (rounded up).
+    pub fn containers_for(self, volume: ExactVolume) -> u64 {
+        volume.microlitres.div_ceil(self.0.microlitres)
     }
 }
 
@@ -229,13 +256,19 @@ mod tests {
             ExactVolume::parse("v", "50").map_err(|e| e.kind()),
             Err(ErrorKind::Unit)
         );
+        let ten = ContainerYield::new(ExactVolume::from_microlitres(10_000)).unwrap();
+        assert_eq!(ten.containers_for(ExactVolume::from_microlitres(23_200)), 3);
+        assert_eq!(ten.containers_for(ExactVolume::from_microlitres(20_000)), 2);
+        assert_eq!(ContainerYield::new(ExactVolume::ZERO), None);
+        let five = ExactVolume::from_microlitres(5_000);
+        let (taken, left, wanted) = five.take_up_to(ExactVolume::from_microlitres(7_000));
         assert_eq!(
-            ExactVolume::from_microlitres(23_200).div_ceil(ExactVolume::from_microlitres(10_000)),
-            Some(3)
-        );
-        assert_eq!(
-            ExactVolume::from_microlitres(1).div_ceil(ExactVolume::ZERO),
-            None
+            (taken, left, wanted),
+            (
+                five,
+                ExactVolume::ZERO,
+                ExactVolume::from_microlitres(2_000)
+            )
         );
     }
 }
