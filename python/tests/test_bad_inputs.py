@@ -214,6 +214,8 @@ def test_the_table_covers_what_was_asked() -> None:
         assert needed in inputs
     numbers = [int(row[0]) for row in ROWS]
     assert numbers == list(range(1, len(ROWS) + 1))
+    # The README's count is this table's.
+    assert f"lists {len(ROWS)} bad\ninputs" in (REPO / "README.md").read_text()
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r[0]}-{r[1]}" for r in ROWS])
@@ -227,11 +229,14 @@ def test_bad_input_row(row: list[str], tmp_path: Path) -> None:
         "FileNotFoundError": FileNotFoundError,
         "FileExistsError": FileExistsError,
         "TypeError": TypeError,
+        "FaultError": dp.FaultError,
     }.get(kind, dp.DoseError)
     with pytest.raises(expected) as caught:
         _call(target, given, tmp_path)
     message = str(caught.value)
     if expected is not dp.DoseError:
+        # A fault of the system is never reported as bad input.
+        assert not isinstance(caught.value, dp.DoseError), message
         assert _unquote(value) in message, message
         assert fix in message, message
         return

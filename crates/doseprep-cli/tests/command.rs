@@ -221,6 +221,27 @@ fn a_file_error_is_one_line_with_the_path_the_line_and_the_fix() {
 }
 
 #[test]
+fn a_fault_of_the_system_exits_3_and_a_mistake_2() {
+    let folder = tempfile::tempdir().unwrap();
+    let db = folder.path().join("ledger.db");
+    assert_eq!(doseprep(&["ledger", "init", s(&db)]).status.code(), Some(0));
+    // A file cut short (a damaged disk, a partial copy): SQLite's code says
+    // corrupt, and that is not the user's input to fix.
+    let cut = folder.path().join("cut.db");
+    std::fs::write(&cut, &std::fs::read(&db).unwrap()[..100]).unwrap();
+    let damaged = doseprep(&["ledger", "verify", s(&cut)]);
+    assert_eq!(damaged.status.code(), Some(3), "{}", text(&damaged.stderr));
+    assert!(
+        text(&damaged.stderr).contains("database disk image is malformed; the file is damaged"),
+        "{}",
+        text(&damaged.stderr)
+    );
+    // A path that is not there is the user's to fix.
+    let missing = doseprep(&["ledger", "verify", s(&folder.path().join("none.db"))]);
+    assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
+}
+
+#[test]
 fn the_version_and_a_missing_argument() {
     let version = doseprep(&["--version"]);
     assert_eq!(version.status.code(), Some(0));

@@ -785,3 +785,78 @@ fn a_second_shipment_of_a_lot_is_its_own_receipt_numbered_on() {
     assert!(csv.contains(",#5-#7,"), "{csv}");
     assert!(ledger.verify().unwrap().ok());
 }
+
+/// The FHIR export states a dose per kg only where the rule that set the
+/// target is a per-kg rule, as the record says: a light participant of the
+/// weight-bands example is dosed per kg, a heavy one by the flat band.
+#[test]
+fn fhir_states_a_dose_per_kg_only_for_a_per_kg_band() {
+    let protocol = Protocol::from_toml(include_str!(
+        "../../doseprep/protocols/examples/weight-bands.toml"
+    ))
+    .unwrap();
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00+01:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1, 2], &entry("2026-11-25T08:30:00+01:00"))
+        .unwrap();
+    let mut doses = Vec::new();
+    for (container, (participant, weight, bag)) in
+        [("EX-001", "40 kg", 41), ("EX-002", "80 kg", 42)]
+            .into_iter()
+            .enumerate()
+    {
+        let order = Order::with_weight_text(
+            participant,
+            weight,
+            "active",
+            "infusion",
+            at("2026-11-25T08:30:00+01:00"),
+        )
+        .unwrap()
+        .with_bag_id(BagId::from_random(bag));
+        let record = PreparationRecord::prepare(&protocol, &order, &lot(12))
+            .unwrap()
+            .into_record();
+        // 100 million cells either way (2.5 million/kg × 40 kg; the flat
+        // band's 100 million): 8 mL of 12.5 million/mL.
+        let drawn = draw(u32::try_from(container).unwrap() + 1, "8 mL");
+        ledger
+            .prepare(
+                &record,
+                Some(vec![drawn]),
+                &entry("2026-11-25T08:50:00+01:00"),
+            )
+            .unwrap();
+        let bundle = ledger.fhir_bundle(BagId::from_random(bag)).unwrap();
+        let request = bundle["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| &entry["resource"])
+            .find(|resource| resource["resourceType"] == "MedicationRequest")
+            .unwrap()
+            .clone();
+        let codes: Vec<(String, f64)> = request["dosageInstruction"][0]["doseAndRate"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|dose| {
+                (
+                    dose["doseQuantity"]["code"].as_str().unwrap().to_owned(),
+                    dose["doseQuantity"]["value"].as_f64().unwrap(),
+                )
+            })
+            .collect();
+        doses.push(codes);
+    }
+    assert_eq!(
+        doses,
+        vec![
+            vec![("10*6/kg".to_owned(), 2.5), ("10*6".to_owned(), 100.0)],
+            vec![("10*6".to_owned(), 100.0)],
+        ]
+    );
+}

@@ -239,6 +239,28 @@ fn verify_names_an_edited_number() {
     assert_eq!(difference.field, "preparation.dose.draw_volume_ml");
     assert_eq!(difference.recorded, "5.9");
     assert_eq!(difference.recomputed, "5.8");
+    // No worksheet is made from it: its "pass" lines would stand for a
+    // check of figures that are not the ones printed.
+    let refused = PreparationRecord::from_json(&edited)
+        .unwrap()
+        .verified()
+        .unwrap_err();
+    assert_eq!(refused.kind(), doseprep::ErrorKind::Record);
+    assert!(
+        refused
+            .to_string()
+            .contains("preparation.dose.draw_volume_ml: recorded 5.9, recomputed 5.8"),
+        "{refused}"
+    );
+    assert_eq!(
+        refused.parts().fix,
+        "prepare the bag again, and keep this record for review"
+    );
+    let whole = PreparationRecord::from_json(&saved)
+        .unwrap()
+        .verified()
+        .unwrap();
+    assert!(worksheet(&whole).contains("   Accepted:  "));
 
     // An edited protocol no longer matches its fingerprint, and its new tolerance
     // changes the recomputed acceptable range too.
