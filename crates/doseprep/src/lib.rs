@@ -47,6 +47,7 @@ pub mod lot;
 pub mod order;
 pub mod prepare;
 pub mod protocol;
+pub mod randomization;
 pub mod record;
 pub mod rules;
 pub mod table;

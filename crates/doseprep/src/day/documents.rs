@@ -1,0 +1,282 @@
+//! The day's documents for the pharmacy and the ward: the pick list, the
+//! summary, `day.csv` and the bags' records.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+
+use crate::error::{DoseError, Result};
+use crate::label::numbers;
+use crate::protocol::Protocol;
+use crate::record::VerifiedRecord;
+use crate::time::SiteTime;
+
+use super::DayPlan;
+
+impl DayPlan {
+    /// Each planned bag's verified record, in the plan's order, with the
+    /// protocol the day was planned with.
+    pub fn records(&self, protocol: &Protocol) -> Result<Vec<VerifiedRecord>> {
+        self.bags
+            .iter()
+            .filter_map(|bag| bag.as_ref().ok())
+            .map(|bag| bag.record(protocol))
+            .collect()
+    }
+
+    /// How many orders were planned.
+    pub fn planned(&self) -> usize {
+        self.bags.iter().filter(|b| b.is_ok()).count()
+    }
+
+    /// How many rows the ledger holds a bag for already, from the same order.
+    pub fn already_recorded(&self) -> usize {
+        self.bags
+            .iter()
+            .filter(|b| matches!(b, Err(DoseError::AlreadyRecorded { .. })))
+            .count()
+    }
+
+    /// The pick list: which containers of which lot to take from the
+    /// freezer, in thaw order. For the pharmacy.
+    pub fn pick_list(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "PICK LIST: {} (containers to take from the freezer, in thaw order)",
+            self.protocol_name
+        );
+        if self.thaws.is_empty() {
+            let _ = writeln!(text, "Nothing to thaw.");
+        }
+        for thaw in &self.thaws {
+            let containers: Vec<String> = thaw.containers.iter().map(u32::to_string).collect();
+            let _ = writeln!(
+                text,
+                "{}  thaw lot {}  container{} {}",
+                thaw.thawed_at.wall_clock(),
+                thaw.lot_id,
+                if thaw.containers.len() == 1 { "" } else { "s" },
+                containers.join(", ")
+            );
+        }
+        for (lot, left) in &self.remaining {
+            let held = self.held_for_blinding.get(lot).copied().unwrap_or(0);
+            let _ = writeln!(
+                text,
+                "Lot {lot}: {left} container{} left in the freezer{}",
+                if *left == 1 { "" } else { "s" },
+                if held > 0 {
+                    format!(" ({held} counted against placebo bags, as their twins would use)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        text
+    }
+
+    /// A one-screen overview for the ward: every input row, planned or
+    /// not, with its row number; sessions and bags in infusion order, with
+    /// no arm, content, lot or volume drawn. Rows that could not be read
+    /// (no time to sort them by) come first.
+    pub fn summary(&self) -> String {
+        let mut text = String::new();
+        let already = self.already_recorded();
+        let failed = self.bags.len() - self.planned() - already;
+        let _ = writeln!(
+            text,
+            "{} day plan: {} order row{}, {} planned, {}{} not planned",
+            self.protocol_name,
+            self.bags.len(),
+            if self.bags.len() == 1 { "" } else { "s" },
+            self.planned(),
+            if already > 0 {
+                format!("{already} already recorded, ")
+            } else {
+                String::new()
+            },
+            failed
+        );
+        for (index, thaw) in self.sessions.iter().enumerate() {
+            let count = self
+                .bags
+                .iter()
+                .filter(|b| matches!(b, Ok(bag) if bag.session == index))
+                .count();
+            let _ = writeln!(
+                text,
+                "Session {}: thaw {}, {} bag{}",
+                index + 1,
+                thaw.wall_clock(),
+                count,
+                if count == 1 { "" } else { "s" }
+            );
+        }
+        let mut lines: Vec<(Option<Timestamp>, String)> = Vec::new();
+        for (bag, row) in self.bags.iter().zip(&self.rows) {
+            let who = format!(
+                "row {}  {} {}",
+                row.row,
+                as_written(&row.participant, "(no participant)"),
+                as_written(&row.visit, "(no visit)")
+            );
+            match bag {
+                Ok(bag) => {
+                    let prep = &bag.preparation;
+                    let start = prep
+                        .infusion_at()
+                        .as_ref()
+                        .map_or(prep.start_by().instant(), SiteTime::instant);
+                    lines.push((
+                        Some(start),
+                        format!(
+                            "{}  {who}  bag {}  {}  start by {}  infuse by {}",
+                            prep.infusion_at()
+                                .as_ref()
+                                .map_or_else(String::new, SiteTime::time_of_day),
+                            prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                            numbers::volume(prep.final_volume),
+                            prep.start_by().time_of_day(),
+                            prep.infuse_by().time_of_day()
+                        ),
+                    ));
+                }
+                Err(DoseError::AlreadyRecorded { bag_id, .. }) => lines.push((
+                    row.infusion_at.as_ref().map(SiteTime::instant),
+                    format!(
+                        "{}  {who}  already recorded (bag {bag_id})",
+                        row.infusion_at
+                            .as_ref()
+                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
+                    ),
+                )),
+                // The kind only: a placebo's message names its twin.
+                Err(error) => lines.push((
+                    row.infusion_at.as_ref().map(SiteTime::instant),
+                    format!(
+                        "{}  {who}  NOT PLANNED: {}",
+                        row.infusion_at
+                            .as_ref()
+                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
+                        error.kind().name().replace('_', " ")
+                    ),
+                )),
+            }
+        }
+        lines.sort_by_key(|(at, _)| *at);
+        for (_, line) in lines {
+            let _ = writeln!(text, "{line}");
+        }
+        text
+    }
+
+    /// The day as CSV for the pharmacy (unblinded): one line per input row,
+    /// in the order given, planned or with the reason it is not.
+    pub fn day_csv(&self) -> String {
+        let mut buffer = format!("# {UNBLINDED_DOCUMENT}\n").into_bytes();
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(&mut buffer);
+        let mut write = |fields: [&str; 13]| {
+            // Writing to memory cannot fail, and every record has 13 fields.
+            let _ = writer.write_record(fields);
+        };
+        write([
+            "row",
+            "participant",
+            "visit",
+            "arm",
+            "content",
+            "bag_id",
+            "thaw_session",
+            "infusion_at",
+            "lot_id",
+            "containers",
+            "draw_volume_ml",
+            "status",
+            "message",
+        ]);
+        for (bag, row) in self.bags.iter().zip(&self.rows) {
+            let number = row.row.to_string();
+            match bag {
+                Err(error) => {
+                    let (bag_id, status) = match error {
+                        DoseError::AlreadyRecorded { bag_id, .. } => {
+                            (bag_id.as_str(), "already recorded".to_owned())
+                        }
+                        other => ("", format!("NOT PLANNED: {}", other.kind().name())),
+                    };
+                    write([
+                        &number,
+                        &row.participant,
+                        &row.visit,
+                        "",
+                        "",
+                        bag_id,
+                        "",
+                        &row.infusion_at
+                            .as_ref()
+                            .map_or_else(String::new, offset_time),
+                        "",
+                        "",
+                        "",
+                        &status,
+                        &error.to_string(),
+                    ]);
+                }
+                Ok(bag) => {
+                    let prep = &bag.preparation;
+                    let containers: Vec<String> = prep
+                        .draws
+                        .iter()
+                        .map(|d| format!("{}#{}:{}mL", d.lot_id, d.container, d.volume.ml()))
+                        .collect();
+                    write([
+                        &number,
+                        &prep.participant,
+                        &prep.visit,
+                        &prep.arm,
+                        prep.content.as_str(),
+                        &prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                        &offset_time(&prep.thawed_at()),
+                        &prep
+                            .infusion_at()
+                            .as_ref()
+                            .map_or_else(String::new, offset_time),
+                        prep.dose.as_ref().map_or("", |dose| dose.lot_id.as_str()),
+                        &containers.join(" "),
+                        &prep
+                            .draw_volume()
+                            .map_or_else(String::new, |volume| volume.ml().to_string()),
+                        "planned",
+                        "",
+                    ]);
+                }
+            }
+        }
+        // Dropping the writer flushes it into the buffer.
+        drop(writer);
+        // Every cell came from a `str`, so the bytes are UTF-8.
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// The heading of every unblinded pharmacy document of a day.
+pub const UNBLINDED_DOCUMENT: &str =
+    "UNBLINDED pharmacy document: keep in pharmacy, do not send to the ward";
+
+/// A time with its UTC offset, as a spreadsheet reads it
+/// (2026-11-25T08:30:00-05:00).
+fn offset_time(time: &SiteTime) -> String {
+    time.zoned().strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+}
+
+/// A cell as written, or a stand-in that says it was empty.
+fn as_written<'a>(text: &'a str, empty: &'a str) -> &'a str {
+    if text.is_empty() {
+        empty
+    } else {
+        text
+    }
+}

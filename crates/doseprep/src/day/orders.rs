@@ -1,0 +1,186 @@
+//! A day's orders: the rows of the day's list, each read on its own, so an
+//! unreadable row keeps its number and its error.
+
+use jiff::ZonedDateTime;
+
+use crate::error::Result;
+use crate::order::{non_empty, Order};
+use crate::table::{read_csv, Row};
+use crate::time::parse_time;
+use crate::units::BodyWeight;
+use crate::Text;
+
+/// One order of a day: no arm (the list gives it), the weight measured that
+/// morning and the scheduled start of the infusion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayOrder {
+    pub(super) participant: Text,
+    pub(super) visit: Text,
+    pub(super) weight: BodyWeight,
+    weight_as_entered: Option<String>,
+    pub(super) baseline_weight: Option<BodyWeight>,
+    baseline_as_entered: Option<String>,
+    pub(super) infusion_at: ZonedDateTime,
+    arm: Option<Text>,
+}
+
+impl DayOrder {
+    /// An order of the day.
+    pub fn new(
+        participant: &str,
+        visit: &str,
+        weight: BodyWeight,
+        infusion_at: ZonedDateTime,
+    ) -> Result<DayOrder> {
+        Ok(DayOrder {
+            participant: non_empty("participant", participant)?,
+            visit: non_empty("visit", visit)?,
+            weight,
+            weight_as_entered: None,
+            baseline_weight: None,
+            baseline_as_entered: None,
+            infusion_at,
+            arm: None,
+        })
+    }
+
+    /// The weight as typed ("160 lb").
+    pub fn weight_entered_as(mut self, text: &str) -> DayOrder {
+        self.weight_as_entered = Some(text.trim().to_owned());
+        self
+    }
+
+    /// The baseline weight, for protocols that dose on it.
+    pub fn baseline(mut self, weight: BodyWeight, as_entered: Option<&str>) -> DayOrder {
+        self.baseline_weight = Some(weight);
+        self.baseline_as_entered = as_entered.map(|t| t.trim().to_owned());
+        self
+    }
+
+    /// An arm the order states: it must agree with the list.
+    pub fn stated_arm(mut self, arm: &str) -> Result<DayOrder> {
+        self.arm = Some(non_empty("arm", arm)?);
+        Ok(self)
+    }
+
+    /// Participant.
+    pub fn participant(&self) -> &str {
+        &self.participant
+    }
+    /// Visit.
+    pub fn visit(&self) -> &str {
+        &self.visit
+    }
+    /// Weight at the visit.
+    pub fn weight(&self) -> BodyWeight {
+        self.weight
+    }
+    /// Baseline weight, if given.
+    pub fn baseline_weight(&self) -> Option<BodyWeight> {
+        self.baseline_weight
+    }
+    /// Scheduled start of the infusion.
+    pub fn infusion_at(&self) -> &ZonedDateTime {
+        &self.infusion_at
+    }
+    /// The arm the order states, if any.
+    pub fn arm(&self) -> Option<&str> {
+        self.arm.as_deref()
+    }
+
+    /// The order to prepare: in `arm` (from the list), thawed at its
+    /// session's `thawed_at`.
+    pub(crate) fn order_at(&self, arm: &str, thawed_at: &ZonedDateTime) -> Result<Order> {
+        let mut order = Order::new(
+            &self.participant,
+            self.weight,
+            arm,
+            &self.visit,
+            thawed_at.clone(),
+        )?
+        .infusion(self.infusion_at.clone());
+        if let Some(text) = &self.weight_as_entered {
+            order = order.weight_entered_as(text);
+        }
+        if let Some(baseline) = self.baseline_weight {
+            order = order.baseline(baseline);
+            if let Some(text) = &self.baseline_as_entered {
+                order = order.baseline_entered_as(text);
+            }
+        }
+        Ok(order)
+    }
+
+    /// Read a day's orders CSV: `participant,visit,weight,infusion_at` and
+    /// optionally `baseline_weight`, `arm`. A bad header is an error for the
+    /// file; a bad cell is that row's error, in its place, with the row's
+    /// number and its participant and visit as written.
+    pub fn from_csv_str(text: &str) -> Result<Vec<DayRow>> {
+        let rows = read_csv(
+            "orders file",
+            text,
+            &["participant", "visit", "weight", "infusion_at"],
+            &["baseline_weight", "arm"],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|row| DayRow {
+                row: row.line,
+                participant: row.optional("participant").unwrap_or_default().to_owned(), // fallback-ok: an empty cell is shown empty, and the row is refused by from_row
+                visit: row.optional("visit").unwrap_or_default().to_owned(), // fallback-ok: as above
+                order: DayOrder::from_row(row),
+            })
+            .collect())
+    }
+
+    fn from_row(row: &Row) -> Result<DayOrder> {
+        let weight_text = row.required("weight")?;
+        let mut order = DayOrder::new(
+            row.required("participant")?,
+            row.required("visit")?,
+            BodyWeight::parse(weight_text)?,
+            parse_time("infusion_at", row.required("infusion_at")?)?,
+        )?
+        .weight_entered_as(weight_text);
+        if let Some(text) = row.optional("baseline_weight") {
+            order = order.baseline(BodyWeight::parse_for("baseline_weight", text)?, Some(text));
+        }
+        if let Some(arm) = row.optional("arm") {
+            order = order.stated_arm(arm)?;
+        }
+        Ok(order)
+    }
+}
+
+/// One row of a day's orders as it was read: its number, the participant
+/// and visit as written (kept even when another cell of the row cannot be
+/// read), and the order or why the row cannot be made into one. Every row
+/// stays in the plan, so none can drop off the ward's sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DayRow {
+    /// In a file, the row as a spreadsheet numbers it (the header is row
+    /// 1); in a list given in code, the position from 1.
+    pub row: usize,
+    /// The participant as written, empty where the cell was.
+    pub participant: String,
+    /// The visit as written, empty where the cell was.
+    pub visit: String,
+    /// The order, or why the row is not one.
+    pub order: Result<DayOrder>,
+}
+
+impl DayRow {
+    /// Orders given in code, numbered by their position from 1.
+    pub fn numbered(orders: impl IntoIterator<Item = DayOrder>) -> Vec<DayRow> {
+        orders
+            .into_iter()
+            .enumerate()
+            .map(|(index, order)| DayRow {
+                row: index + 1,
+                participant: order.participant.to_string(),
+                visit: order.visit.to_string(),
+                order: Ok(order),
+            })
+            .collect()
+    }
+}
