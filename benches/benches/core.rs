@@ -82,7 +82,7 @@ fn fixture() -> Result<Fixture, doseprep::DoseError> {
         lot,
         day,
         clinic: DayRow::numbered(clinic),
-        randomization: Randomization::from_csv_str(&list)?,
+        randomization: Randomization::from_csv_text(&list)?,
     })
 }
 

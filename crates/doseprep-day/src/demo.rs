@@ -112,7 +112,7 @@ pub fn demo() -> Result<String> {
         "NO"
     };
     text += &format!("labels byte-identical: {same}\n\n");
-    let randomization = Randomization::from_csv_str(RANDOMIZATION)?;
+    let randomization = Randomization::from_csv_text(RANDOMIZATION)?;
     randomization.check_against(&protocol)?;
     let orders = DAY
         .iter()

@@ -55,7 +55,7 @@ pub fn lots(path: &Path) -> Result<Vec<Lot>> {
 /// The randomization list (`participant,arm`), checked against the protocol.
 pub fn randomization(path: &Path, protocol: &Protocol) -> Result<Randomization> {
     read_with(path, |_, text| {
-        let list = Randomization::from_csv_str(text)?;
+        let list = Randomization::from_csv_text(text)?;
         list.check_against(protocol)?;
         Ok(list)
     })
@@ -63,12 +63,12 @@ pub fn randomization(path: &Path, protocol: &Protocol) -> Result<Randomization> 
 
 /// A day's orders, a row each (an unreadable row keeps its error in its place).
 pub fn day_orders(path: &Path) -> Result<Vec<DayRow>> {
-    read_with(path, |_, text| DayOrder::from_csv_str(text))
+    read_with(path, |_, text| DayOrder::from_csv_text(text))
 }
 
 /// A batch's orders, a row each (an unreadable row keeps its error in its place).
 pub fn orders(path: &Path) -> Result<Vec<doseprep::Result<Order>>> {
-    read_with(path, |_, text| Order::from_csv_str(text))
+    read_with(path, |_, text| Order::from_csv_text(text))
 }
 
 /// A preparation record file (as `doseprep prepare --json` writes it).

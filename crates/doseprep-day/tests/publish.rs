@@ -20,7 +20,7 @@ dmso_fraction = 0.05
 fn planned_day() -> (Protocol, doseprep::DayPlan, Lot) {
     let protocol = Protocol::care_ssc();
     let lot = Lot::from_toml(LOT).unwrap();
-    let arms = Randomization::from_csv_str("participant,arm\nCARE-001,A\nCARE-002,C\n").unwrap();
+    let arms = Randomization::from_csv_text("participant,arm\nCARE-001,A\nCARE-002,C\n").unwrap();
     let order = |participant: &str, weight: &str, at: &str| {
         DayOrder::new(
             participant,

@@ -112,7 +112,7 @@ fn record_a_day(
         .iter()
         .map(|(p, arm, _, _)| format!("{p},{arm}\n"))
         .collect();
-    let list = Randomization::from_csv_str(&format!("participant,arm\n{list_text}")).unwrap();
+    let list = Randomization::from_csv_text(&format!("participant,arm\n{list_text}")).unwrap();
     // A new seed each day: bag ids differ from day to day.
     static DAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(11);
     let mut seed = DAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -638,7 +638,7 @@ fn plan_and_record(
     let mut state = seed;
     let plan = doseprep::plan_day_after(
         &protocol,
-        &DayOrder::from_csv_str(text).unwrap(),
+        &DayOrder::from_csv_text(text).unwrap(),
         &[stock],
         list,
         &ledger.standing_bags().unwrap(),
@@ -672,7 +672,7 @@ proptest! {
     ) {
         let mut ledger = Ledger::open_in_memory().unwrap();
         ledger.receive(&lot(100), &entry("2026-11-20T10:00:00-05:00")).unwrap();
-        let list = Randomization::from_csv_str(
+        let list = Randomization::from_csv_text(
             "participant,arm\nP0,A\nP1,B\nP2,C\nP3,A\nP4,B\nP5,C\nP6,A\nP7,C\n",
         )
         .unwrap();

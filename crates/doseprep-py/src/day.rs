@@ -36,7 +36,7 @@ impl Randomization {
     #[staticmethod]
     #[pyo3(signature = (text, /, *, protocol=None))]
     fn from_csv_text(text: &str, protocol: Option<&Protocol>) -> PyResult<Randomization> {
-        let inner = core::Randomization::from_csv_str(text).py()?;
+        let inner = core::Randomization::from_csv_text(text).py()?;
         if let Some(protocol) = protocol {
             inner.check_against(&protocol.inner).py()?;
         }

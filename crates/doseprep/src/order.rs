@@ -272,7 +272,7 @@ impl Order {
 
     /// Read an orders CSV (a byte-order mark allowed). A bad header is an
     /// error for the file; a bad cell is that row's error, in its place.
-    pub fn from_csv_str(text: &str) -> Result<Vec<Result<Order>>> {
+    pub fn from_csv_text(text: &str) -> Result<Vec<Result<Order>>> {
         let rows = crate::table::read_csv(
             "orders file",
             text,

@@ -365,11 +365,6 @@ impl Preparation {
         self.dose.as_ref().map(|d| d.draw_volume)
     }
 
-    /// Delivered cells, `None` for a placebo.
-    pub fn delivered_cells(&self) -> Option<CellCount> {
-        self.dose.as_ref().map(|d| d.delivered_cells)
-    }
-
     /// Containers to thaw, `None` for a placebo.
     pub fn containers_to_thaw(&self) -> Option<u32> {
         self.dose.as_ref().map(|d| d.containers_to_thaw)

@@ -584,20 +584,6 @@ impl Protocol {
                 known: spec.visits.join(", "),
             })
     }
-
-    /// Check that a visit exists (whatever the arm).
-    pub fn check_visit(&self, visit: &str) -> Result<()> {
-        let spec = &self.inner.spec;
-        if spec.visits.iter().any(|v| v == visit) {
-            Ok(())
-        } else {
-            Err(DoseError::UnknownVisit {
-                visit: visit.to_owned(),
-                protocol: spec.name.clone(),
-                known: spec.visits.join(", "),
-            })
-        }
-    }
 }
 
 /// Protocol and lot files are TOML or JSON, by their name.

@@ -2,7 +2,6 @@
 //! The arm of a day's order comes from it, never typed.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use crate::day::DayOrder;
 use crate::error::{DoseError, Result};
@@ -55,25 +54,13 @@ impl Randomization {
     }
 
     /// Read `participant,arm` CSV text (UTF-8, a byte-order mark allowed).
-    pub fn from_csv_str(text: &str) -> Result<Randomization> {
+    pub fn from_csv_text(text: &str) -> Result<Randomization> {
         Randomization::from_rows(read_csv(
             "randomization list",
             text,
             &["participant", "arm"],
             &[],
         )?)
-    }
-
-    /// Read `participant,arm` CSV from a reader the caller opened.
-    pub fn from_csv_reader<R: Read>(mut reader: R) -> Result<Randomization> {
-        let mut text = String::new();
-        reader.read_to_string(&mut text).map_err(|e| {
-            DoseError::invalid_input(
-                "randomization list",
-                format!("cannot be read as UTF-8 text: {e}"),
-            )
-        })?;
-        Randomization::from_csv_str(&text)
     }
 
     /// Check every arm against a protocol: an arm it lacks is an error naming the row.

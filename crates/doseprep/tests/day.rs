@@ -49,7 +49,7 @@ fn day_orders(orders: &Value) -> Vec<DayOrder> {
 fn run(case: &Value) -> (Protocol, DayPlan) {
     let protocol = protocol(case["protocol"].as_str().unwrap());
     let randomization =
-        Randomization::from_csv_str(case["randomization"].as_str().unwrap()).unwrap();
+        Randomization::from_csv_text(case["randomization"].as_str().unwrap()).unwrap();
     let lots: Vec<Lot> = case["lots"]
         .as_array()
         .unwrap()
@@ -166,7 +166,7 @@ fn four_draws_of_a_session_share_three_containers() {
 fn the_list_decides_the_arm() {
     let protocol = Protocol::care_ssc();
     let lot = lot(&json!({"lot_id": "L", "viable_cells_per_ml": 12.5e6, "viability": 0.93, "container_volume_ml": 10, "containers": 8, "dmso_fraction": 0.0})).unwrap();
-    let list = Randomization::from_csv_str("\u{feff}participant,arm\r\nP1,A\r\nP2,C\r\n").unwrap();
+    let list = Randomization::from_csv_text("\u{feff}participant,arm\r\nP1,A\r\nP2,C\r\n").unwrap();
     let at = parse_time("t", "2026-11-25T09:00:00-05:00").unwrap();
     let order = |p: &str| {
         DayOrder::new(p, "month-0", BodyWeight::from_kg(70.0).unwrap(), at.clone()).unwrap()
@@ -207,10 +207,10 @@ fn the_list_decides_the_arm() {
         ),
         ("participant,arm,stratum\nP1,A,x\n", "column \"stratum\""),
     ] {
-        let error = Randomization::from_csv_str(text).unwrap_err().to_string();
+        let error = Randomization::from_csv_text(text).unwrap_err().to_string();
         assert!(error.contains(fragment), "{error}");
     }
-    let bad_arm = Randomization::from_csv_str("participant,arm\nP1,A\nP2,Z\n").unwrap();
+    let bad_arm = Randomization::from_csv_text("participant,arm\nP1,A\nP2,Z\n").unwrap();
     let error = bad_arm.check_against(&protocol).unwrap_err().to_string();
     assert!(
         error.contains("row 3: arm \"Z\" of P2 is not in protocol CARE-SSc"),
@@ -236,7 +236,7 @@ fn a_lot_numbered_by_its_stock_plans_with_those_numbers() {
         .with_container_numbers(vec![6, 3, 4])
         .unwrap();
     assert_eq!(lot.container_numbers(), Some(&[3, 4, 6][..]));
-    let list = Randomization::from_csv_str(
+    let list = Randomization::from_csv_text(
         "participant,arm
 P1,A
 P2,A
@@ -365,7 +365,7 @@ fn build(day: &Day, arms: [&str; 3]) -> (Vec<DayOrder>, Vec<Lot>, Randomization)
             .unwrap()
         })
         .collect();
-    (orders, lots, Randomization::from_csv_str(&list).unwrap())
+    (orders, lots, Randomization::from_csv_text(&list).unwrap())
 }
 
 proptest! {
@@ -570,9 +570,9 @@ proptest! {
         for (participant, kind, minutes) in &rows {
             text.push_str(&order_row(*participant, *kind, *minutes));
         }
-        let read = DayOrder::from_csv_str(&text).unwrap();
+        let read = DayOrder::from_csv_text(&text).unwrap();
         prop_assert_eq!(read.len(), rows.len());
-        let list = Randomization::from_csv_str(SIX_PARTICIPANTS).unwrap();
+        let list = Randomization::from_csv_text(SIX_PARTICIPANTS).unwrap();
         let plan = plan_day(&Protocol::care_ssc(), &read, &[plenty_of_stock()], &list, &mut counter(seed)).unwrap();
         prop_assert_eq!(plan.bags.len(), rows.len());
         let numbers: Vec<usize> = plan.rows.iter().map(|r| r.row).collect();
@@ -633,9 +633,9 @@ fn a_session_takes_at_most_the_bags_the_site_allows() {
     }
     let plan = plan_day(
         &Protocol::care_ssc(),
-        &DayOrder::from_csv_str(&text).unwrap(),
+        &DayOrder::from_csv_text(&text).unwrap(),
         &[plenty_of_stock()],
-        &Randomization::from_csv_str(&list).unwrap(),
+        &Randomization::from_csv_text(&list).unwrap(),
         &mut counter(1),
     )
     .unwrap();
@@ -659,9 +659,9 @@ fn unreadable_rows_and_a_second_order_stay_on_the_ward_sheet() {
                 P0,month-0,80 kg,2026-11-25T10:45:00-05:00\n";
     let plan = plan_day(
         &Protocol::care_ssc(),
-        &DayOrder::from_csv_str(text).unwrap(),
+        &DayOrder::from_csv_text(text).unwrap(),
         &[plenty_of_stock()],
-        &Randomization::from_csv_str(SIX_PARTICIPANTS).unwrap(),
+        &Randomization::from_csv_text(SIX_PARTICIPANTS).unwrap(),
         &mut counter(2),
     )
     .unwrap();

@@ -487,8 +487,8 @@ proptest! {
         let _ = Protocol::from_toml(&text);
         let _ = Protocol::from_json(&text);
         let _ = Lot::from_toml(&text);
-        let _ = doseprep::Randomization::from_csv_str(&text);
-        let _ = doseprep::DayOrder::from_csv_str(&text);
+        let _ = doseprep::Randomization::from_csv_text(&text);
+        let _ = doseprep::DayOrder::from_csv_text(&text);
     }
 
     #[test]

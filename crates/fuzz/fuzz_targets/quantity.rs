@@ -21,7 +21,7 @@ fuzz_target!(|text: &str| {
     if let Ok(id) = doseprep::BagId::parse(text) {
         assert_eq!(doseprep::BagId::parse(&id.as_text()), Ok(id));
     }
-    let _ = doseprep::Randomization::from_csv_str(text);
-    let _ = doseprep::DayOrder::from_csv_str(text);
-    let _ = doseprep::Order::from_csv_str(text);
+    let _ = doseprep::Randomization::from_csv_text(text);
+    let _ = doseprep::DayOrder::from_csv_text(text);
+    let _ = doseprep::Order::from_csv_text(text);
 });

@@ -2,8 +2,6 @@
 //! offset) and as it gets them back: an aware `datetime` whose tzinfo is the
 //! site's offset at that instant, named by the zone's abbreviation ("EST").
 
-use std::sync::Mutex;
-
 use doseprep::SiteTime;
 use jiff::tz::{Offset, TimeZone};
 use jiff::ZonedDateTime;
@@ -21,26 +19,14 @@ pub enum TimeArg<'py> {
     Text(String),
     /// A `datetime` object.
     DateTime(Bound<'py, PyDateTime>),
-    /// The `datetime` object converted last, already converted.
+    /// A time a batch has converted already (see [`BatchTimes`]).
     Known(ZonedDateTime),
-}
-
-/// The conversion of `obj` if it is the `datetime` converted last.
-fn known(obj: &Bound<'_, PyAny>) -> Option<ZonedDateTime> {
-    let guard = LAST.lock().ok()?;
-    let (object, time) = guard.as_ref()?;
-    object.is(obj).then(|| time.clone())
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        // A batch passes one thaw-time object many times: an identity test
-        // before any type check (which costs an isinstance call under abi3).
-        if let Some(time) = known(&obj) {
-            return Ok(TimeArg::Known(time));
-        }
         if let Ok(text) = obj.cast::<PyString>() {
             return Ok(TimeArg::Text(text.to_str()?.to_owned()));
         }
@@ -56,14 +42,12 @@ impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
     }
 }
 
-/// The last `datetime` converted, held by a strong reference so that the
-/// identity test cannot be fooled by a freed and reused address. Only
-/// datetimes whose tzinfo is a `datetime.timezone` or a `ZoneInfo` (which
-/// cannot change their offsets) are kept.
-static LAST: Mutex<Option<(Py<PyAny>, ZonedDateTime)>> = Mutex::new(None);
-
 /// A batch's cache of the last time object it converted: the same object
-/// on every row is converted once, without the global cache's lock.
+/// on every row is converted once. It lives for one call, so no state is
+/// shared between threads or calls. Only datetimes whose tzinfo is a
+/// `datetime.timezone` or a `ZoneInfo` (which cannot change their offsets)
+/// are kept, held by a reference so the identity test cannot be fooled by a
+/// freed and reused address.
 #[derive(Default)]
 pub struct BatchTimes<'py> {
     last: Option<(Bound<'py, PyAny>, ZonedDateTime)>,
@@ -79,10 +63,9 @@ impl<'py> BatchTimes<'py> {
         }
         let arg: TimeArg<'py> = obj.extract()?;
         let time = arg.resolve(field)?;
-        // Kept only where the global cache would keep it (an immutable tzinfo).
         let keep = match &arg {
-            TimeArg::Known(_) => true,
             TimeArg::DateTime(datetime) => cacheable(datetime)?,
+            TimeArg::Known(_) => true,
             TimeArg::Text(_) => false,
         };
         if keep {
@@ -99,16 +82,8 @@ impl TimeArg<'_> {
             TimeArg::Text(text) => {
                 doseprep::parse_time(field, text).map_err(crate::errors::to_py_err)
             }
+            TimeArg::DateTime(datetime) => convert(field, datetime),
             TimeArg::Known(time) => Ok(time.clone()),
-            TimeArg::DateTime(datetime) => {
-                let time = convert(field, datetime)?;
-                if cacheable(datetime)? {
-                    if let Ok(mut guard) = LAST.lock() {
-                        *guard = Some((datetime.clone().into_any().unbind(), time.clone()));
-                    }
-                }
-                Ok(time)
-            }
         }
     }
 }
@@ -175,17 +150,35 @@ pub fn py_datetime<'py>(py: Python<'py>, time: &SiteTime) -> PyResult<Bound<'py,
     })?;
     let tzinfo = timezone.bind(py).call1((offset, time.abbreviation()))?;
     let civil = zoned.datetime();
-    let narrow = |v: i8| u8::try_from(v).unwrap_or(0);
     let datetime = PyDateTime::new(
         py,
         i32::from(civil.year()),
-        narrow(civil.month()),
-        narrow(civil.day()),
-        narrow(civil.hour()),
-        narrow(civil.minute()),
-        narrow(civil.second()),
-        u32::try_from(civil.subsec_nanosecond() / 1000).unwrap_or(0),
+        civil_field(civil.month()),
+        civil_field(civil.day()),
+        civil_field(civil.hour()),
+        civil_field(civil.minute()),
+        civil_field(civil.second()),
+        civil_micros(civil.subsec_nanosecond()),
         Some(tzinfo.cast::<pyo3::types::PyTzInfo>()?),
     )?;
     Ok(datetime.into_any())
+}
+
+/// A month, day, hour, minute or second of a jiff civil time as Python
+/// takes it.
+#[expect(
+    clippy::expect_used,
+    reason = "jiff keeps these fields in range: month 1-12, day 1-31, hour 0-23, minute and second 0-59"
+)]
+fn civil_field(value: i8) -> u8 {
+    u8::try_from(value).expect("a civil field is never negative") // allow-panic: see the reason above
+}
+
+/// The microseconds of a jiff civil time's nanoseconds.
+#[expect(
+    clippy::expect_used,
+    reason = "jiff keeps the subsecond nanoseconds in 0-999,999,999"
+)]
+fn civil_micros(nanoseconds: i32) -> u32 {
+    u32::try_from(nanoseconds / 1000).expect("subsecond nanoseconds are never negative") // allow-panic: see the reason above
 }

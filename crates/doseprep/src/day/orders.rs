@@ -115,7 +115,7 @@ impl DayOrder {
     /// optionally `baseline_weight`, `arm`. A bad header is an error for the
     /// file; a bad cell is that row's error, in its place, with the row's
     /// number and its participant and visit as written.
-    pub fn from_csv_str(text: &str) -> Result<Vec<DayRow>> {
+    pub fn from_csv_text(text: &str) -> Result<Vec<DayRow>> {
         let rows = read_csv(
             "orders file",
             text,

@@ -138,25 +138,6 @@ impl BodyWeight {
         self.mass.get::<kilogram>()
     }
 
-    /// The weight as a `uom` mass.
-    pub fn mass(self) -> Mass {
-        self.mass
-    }
-
-    /// The weight in pounds (display only).
-    pub fn pounds(self) -> f64 {
-        self.kg() * POUND_IN_KG_DENOMINATOR / POUND_IN_KG_NUMERATOR
-    }
-
-    /// The smaller of two weights (a dosing-weight cap).
-    pub fn min(self, other: BodyWeight) -> BodyWeight {
-        if other < self {
-            other
-        } else {
-            self
-        }
-    }
-
     /// |self − other| ÷ other, the relative change from `other`.
     pub fn relative_change_from(self, other: BodyWeight) -> f64 {
         (self.kg() - other.kg()).abs() / other.kg()
