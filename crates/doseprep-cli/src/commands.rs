@@ -117,7 +117,7 @@ fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Wr
         let names = doseprep_day::documents::write_bag_pdfs(folder, &record)?;
         say!(err, "written to {}/: {}", shown(folder), names.join(", "));
     }
-    let label = doseprep::blinded_label(&record.protocol, &record.preparation);
+    let label = doseprep::blinded_label(&record);
     if args.json {
         say!(out, "{}", record.to_json()?);
     } else if args.label_only {

@@ -3,7 +3,7 @@
 
 use doseprep::{
     blinded_label, parse_time, prepare, summary_line, worksheet, BodyWeight, DayOrder, DayRow, Lot,
-    Order, Preparation, PreparationRecord, Protocol, Randomization, VerifiedRecord,
+    Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
 
 use crate::error::Result;
@@ -67,7 +67,7 @@ pub fn demo() -> Result<String> {
     );
     let thawed_at = parse_time("thawed_at", THAWED_AT)?;
     let prepared_at = parse_time("prepared_at", PREPARED_AT)?;
-    let mut bags: Vec<(String, String, Preparation, VerifiedRecord)> = Vec::new();
+    let mut bags: Vec<(String, String, VerifiedRecord)> = Vec::new();
     for arm in protocol.spec().arms.keys() {
         for visit in &protocol.spec().visits {
             let order =
@@ -76,21 +76,20 @@ pub fn demo() -> Result<String> {
             let bag = prepare(&protocol, &order, &lot)?;
             text += &summary_line(&bag);
             text += "\n";
-            let record =
-                PreparationRecord::new(&protocol, &order, &lot, bag.clone())?.verified()?;
-            bags.push((arm.clone(), visit.clone(), bag, record));
+            let record = PreparationRecord::new(&protocol, &order, &lot, bag)?.verified()?;
+            bags.push((arm.clone(), visit.clone(), record));
         }
     }
     let find = |arm: &str| {
         bags.iter()
-            .find(|(a, v, _, _)| a == arm && v == "month-0")
+            .find(|(a, v, _)| a == arm && v == "month-0")
             .ok_or_else(|| doseprep::DoseError::InvalidInput {
                 field: "protocol".to_owned(),
                 reason: format!("the demo shows arm {arm} at month-0, which the protocol lacks"),
             })
     };
-    let (_, _, active, active_record) = find("B")?;
-    let (_, _, twin, twin_record) = find("C")?;
+    let (_, _, active_record) = find("B")?;
+    let (_, _, twin_record) = find("C")?;
     text += "\n";
     text += &rule("worksheet: arm B, month-0 (active)");
     text += &worksheet(active_record);
@@ -98,8 +97,8 @@ pub fn demo() -> Result<String> {
     text += &rule("worksheet: arm C, month-0 (its matched placebo)");
     text += &worksheet(twin_record);
     text += "\n";
-    let active_label = blinded_label(&protocol, active);
-    let twin_label = blinded_label(&protocol, twin);
+    let active_label = blinded_label(active_record);
+    let twin_label = blinded_label(twin_record);
     text += &rule("blinded label: arm B, month-0 (active)");
     text += &active_label;
     text += "\n";

@@ -85,7 +85,7 @@ fn write_bags(folder: &Path, records: &[VerifiedRecord]) -> Result<()> {
             visit: prep.visit.to_string(),
         })?;
         let id = bag_id.as_text();
-        let label = blinded_label(&record.protocol, &record.preparation);
+        let label = blinded_label(record);
         write_file(&bags, &format!("{id}.label.txt"), label.as_bytes())?;
         write_file(
             &bags,

@@ -29,3 +29,9 @@ pub use folder::NewFolder;
 pub use receive::{receive_lots, Received};
 pub use reprint::{bags_prepared_on, reprint, PrintDate, Reprinted};
 pub use stock::{in_stock, StockNote};
+
+/// The repository README's Rust examples (the printer and the ledger from
+/// Rust), compiled and run as doctests of the crate that links them all.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

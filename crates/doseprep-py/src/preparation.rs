@@ -278,8 +278,8 @@ impl Preparation {
 
     /// The text of the bag's label: byte-identical for an active bag and its
     /// matched placebo.
-    fn blinded_label(&self) -> String {
-        core::blinded_label(&self.protocol, &self.inner)
+    fn blinded_label(&self) -> PyResult<String> {
+        Ok(core::blinded_label(&self.verified_record()?))
     }
 
     /// One unblinded line: content, volumes, cells, rate, infuse-by time.

@@ -55,6 +55,12 @@ pub mod time;
 mod toml_error;
 pub mod units;
 
+/// The time crate this API takes and gives times in: an application needs
+/// no second, possibly different, version of it.
+pub use jiff;
+/// The jiff types the API takes: instants, zoned times, durations, zones.
+pub use jiff::{tz::TimeZone, SignedDuration, Timestamp, ZonedDateTime};
+
 pub use bag_id::BagId;
 pub use bag_volume::{BagVolume, DrawLimit};
 pub use day::{
@@ -87,8 +93,3 @@ pub type Text = compact_str::CompactString;
 
 /// This library's version, written into every preparation record.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The repository README's Rust example, compiled and run as a doctest.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::{lot, number, protocol, vectors_dir};
 use doseprep::{
-    blinded_label, parse_time, plan_day, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
-    DayRow, ExactVolume, Lot, LotSpec, Opening, Protocol, Randomization,
+    parse_time, plan_day, text_label, BodyWeight, CellConcentration, Content, DayOrder, DayPlan,
+    DayRow, ExactVolume, LabelFacts, Lot, LotSpec, Opening, Protocol, Randomization,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
@@ -474,7 +474,7 @@ proptest! {
             let labels: Vec<Option<String>> = plan.bags.iter().map(|b| b.as_ref().ok().map(|b| {
                 let mut prep = b.preparation.clone();
                 prep.bag_id = None;
-                blinded_label(&protocol, &prep)
+                text_label(&LabelFacts::new(&protocol, &prep))
             })).collect();
             (kinds, labels, plan.sessions.iter().map(|s| s.rfc9557()).collect::<Vec<_>>())
         };

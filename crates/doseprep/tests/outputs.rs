@@ -9,9 +9,9 @@ mod common;
 use common::vectors_dir;
 use doseprep::label::numbers;
 use doseprep::{
-    blinded_label, parse_time, prepare, worksheet, BagId, BodyWeight, CellConcentration, Content,
-    ExactVolume, FinalVolumeMode, LabelFacts, Lot, LotSpec, Order, PreparationRecord, Protocol,
-    ProtocolSpec, VerifiedRecord,
+    blinded_label, parse_time, prepare, text_label, worksheet, BagId, BodyWeight,
+    CellConcentration, Content, ExactVolume, FinalVolumeMode, LabelFacts, Lot, LotSpec, Order,
+    PreparationRecord, Protocol, ProtocolSpec, VerifiedRecord,
 };
 use proptest::prelude::*;
 
@@ -98,8 +98,8 @@ proptest! {
         let placebo = prepare(&protocol, &with_bag(order(&participant, weight, "Y", visit, offset_h, minutes)), &lot).unwrap();
         // The facts are equal, so the label is: by construction.
         prop_assert_eq!(LabelFacts::new(&protocol, &active), LabelFacts::new(&protocol, &placebo));
-        let active_label = blinded_label(&protocol, &active);
-        prop_assert_eq!(&active_label, &blinded_label(&protocol, &placebo));
+        let active_label = text_label(&LabelFacts::new(&protocol, &active));
+        prop_assert_eq!(&active_label, &text_label(&LabelFacts::new(&protocol, &placebo)));
         // Nothing on it depends on the content.
         let dose = active.dose.as_ref().unwrap();
         prop_assert!(!active_label.contains("LOT-7Q9Z"));
@@ -172,7 +172,7 @@ fn example_outputs(example: &Example) -> [(String, String); 3] {
     [
         (
             format!("{}.label.txt", example.name),
-            blinded_label(&record.protocol, &record.preparation),
+            blinded_label(&record),
         ),
         (
             format!("{}.worksheet.txt", example.name),
@@ -396,10 +396,10 @@ fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
             parse_time("t", thaw).unwrap(),
         )
         .unwrap();
-        let label = blinded_label(
+        let label = text_label(&LabelFacts::new(
             &protocol,
             &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap(),
-        );
+        ));
         assert!(
             label.contains(&format!("Start by: {start_by}\n")),
             "{zone} {thaw}\n{label}"

@@ -10,9 +10,9 @@ use doseprep::protocol::{Gravimetric, Syringe};
 use doseprep::rules::{BandSpec, RuleName};
 use doseprep::units::fraction;
 use doseprep::{
-    blinded_label, parse_time, prepare, BodyWeight, CellConcentration, CellCount, CellsPerKg,
-    Content, Density, DmsoExposure, DoseBasis, ExactVolume, FinalVolumeMode, Lot, LotSpec, Order,
-    Preparation, Protocol, ProtocolSpec, Rounding,
+    parse_time, prepare, text_label, BodyWeight, CellConcentration, CellCount, CellsPerKg, Content,
+    Density, DmsoExposure, DoseBasis, ExactVolume, FinalVolumeMode, LabelFacts, Lot, LotSpec,
+    Order, Preparation, Protocol, ProtocolSpec, Rounding,
 };
 use proptest::prelude::*;
 
@@ -342,7 +342,7 @@ proptest! {
                 prop_assert_eq!(placebo.start_by(), active.start_by());
                 prop_assert_eq!(placebo.infuse_by(), active.infuse_by());
                 prop_assert!(placebo.dose.is_none());
-                prop_assert_eq!(blinded_label(&protocol, placebo), blinded_label(&protocol, active));
+                prop_assert_eq!(text_label(&LabelFacts::new(&protocol, placebo)), text_label(&LabelFacts::new(&protocol, active)));
             }
             (Err(a), Err(p)) => {
                 prop_assert_eq!(a.kind(), p.kind(), "active: {} / placebo: {}", a, p);
@@ -364,7 +364,7 @@ proptest! {
         let active = prepare(&protocol, &order(weight, "X", "month-0", active_minutes), &lot);
         let placebo = prepare(&protocol, &order(weight, "Y", "month-0", placebo_minutes), &lot);
         if let (Ok(active), Ok(placebo)) = (active, placebo) {
-            prop_assert_eq!(blinded_label(&protocol, &active), blinded_label(&protocol, &placebo));
+            prop_assert_eq!(text_label(&LabelFacts::new(&protocol, &active)), text_label(&LabelFacts::new(&protocol, &placebo)));
         }
     }
 

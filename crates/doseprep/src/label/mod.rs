@@ -26,6 +26,7 @@ pub use worksheet::worksheet;
 use crate::bag_id::BagId;
 use crate::prepare::Preparation;
 use crate::protocol::{Protocol, Sponsor};
+use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
 use crate::units::{format_duration, ExactVolume, PumpRate};
 use isbt128::Isbt128Codes;
@@ -177,8 +178,8 @@ impl LabelFacts {
 }
 
 /// The text label on the bag: the lines of [`LabelFacts`], one per line.
-pub fn blinded_label(protocol: &Protocol, prep: &Preparation) -> String {
-    text_label(&LabelFacts::new(protocol, prep))
+pub fn blinded_label(record: &VerifiedRecord) -> String {
+    text_label(&LabelFacts::new(&record.protocol, &record.preparation))
 }
 
 /// The text of a label from its facts.

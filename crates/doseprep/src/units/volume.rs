@@ -186,6 +186,13 @@ impl ContainerYield {
     }
 }
 
+impl fmt::Display for ContainerYield {
+    /// As its volume: "9.6 mL".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// A volume computed but not measured out (the draw before rounding), in mL.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct ComputedVolume {
@@ -220,6 +227,13 @@ impl ComputedVolume {
     }
 }
 
+impl fmt::Display for ComputedVolume {
+    /// To 3 decimals, as the worksheet prints it: "5.792 mL", "10.18 mL".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::label::numbers::computed_volume(*self))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,6 +252,10 @@ mod tests {
         assert_eq!(ExactVolume::from_microlitres(50_000).to_string(), "50 mL");
         assert_eq!(ExactVolume::from_microlitres(500).to_string(), "0.5 mL");
         assert_eq!(ExactVolume::from_microlitres(5).to_string(), "0.005 mL");
+        assert_eq!(ComputedVolume::from_ml(5.792).to_string(), "5.792 mL");
+        assert_eq!(ComputedVolume::from_ml(10.18).to_string(), "10.18 mL");
+        let yield_ = ContainerYield::new(ExactVolume::from_microlitres(9_600)).unwrap();
+        assert_eq!(yield_.to_string(), "9.6 mL");
         assert_eq!(
             ExactVolume::from_microlitres(10_250).to_string(),
             "10.25 mL"
