@@ -169,8 +169,10 @@ fn balance_of(connection: &Connection, lot_id: &str, receipt: Option<i64>) -> Re
             lot_id: lot_id.to_owned(),
         });
     }
-    balance.on_hand = balance
-        .received
-        .saturating_sub(balance.thawed + balance.destroyed + balance.returned);
+    // Counted, not subtracted: each container is in one place.
+    balance.on_hand = containers
+        .values()
+        .map(|place| u32::from(*place == Where::InStock))
+        .sum();
     Ok(balance)
 }

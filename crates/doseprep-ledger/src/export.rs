@@ -88,25 +88,26 @@ fn numbers(containers: &[u32]) -> String {
         .join(" ")
 }
 
-/// The dose column of a prepared bag: what a pharmacist would write.
-fn dose(content: &str, final_ul: u64, record: &serde_json::Value) -> String {
-    if content != "active" {
-        return format!("placebo, {} mL", ml(final_ul));
-    }
-    let cells = record
-        .pointer("/preparation/dose/delivered_cells")
-        .and_then(serde_json::Value::as_f64);
-    let drawn = record
-        .pointer("/preparation/dose/draw_volume_ml")
-        .and_then(serde_json::Value::as_f64);
-    match (cells, drawn) {
-        (Some(cells), Some(drawn)) => format!(
-            "{} million cells delivered ({drawn} mL) in {} mL",
-            doseprep::label::numbers::grouped_decimal(cells / 1e6, 2),
-            ml(final_ul)
+/// The dose column of a prepared bag, what a pharmacist would write, from
+/// its record read typed.
+fn dose(record: &serde_json::Value) -> Result<String> {
+    let record = doseprep::PreparationRecord::from_json(&record.to_string())?;
+    let prep = &record.preparation;
+    Ok(match &prep.dose {
+        None => format!("placebo, {}", prep.final_volume),
+        Some(dose) => format!(
+            "{} million cells delivered ({}) in {}",
+            doseprep::label::numbers::grouped_decimal(dose.delivered_cells.cells() / 1e6, 2),
+            dose.draw_volume,
+            prep.final_volume
         ),
-        _ => format!("active, {} mL", ml(final_ul)),
-    }
+    })
+}
+
+/// An event that a whole chain cannot hold (found by reading it, as
+/// `verify` would): the export stops rather than print a made-up figure.
+fn impossible(seq: i64, what: &str) -> LedgerError {
+    LedgerError::Tampered(format!("event {seq} {what}"))
 }
 
 /// The unblinded accountability log: one line per event.
@@ -118,16 +119,22 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
     for event in all_events(connection)? {
         let body = body(&event)?;
         let mut row: BTreeMap<&str, String> = BTreeMap::new();
+        let seq = event.seq;
         let mut lot_change =
             |lot_id: &str, received: u32, out: u32, row: &mut BTreeMap<&str, String>| {
-                let forward = on_hand.get(lot_id).copied().unwrap_or(0);
-                let balance = (forward + received).saturating_sub(out);
+                // Before its first receipt a lot has none.
+                let forward = on_hand.get(lot_id).copied().unwrap_or(0); // fallback-ok: nothing received yet is 0
+                let balance = forward
+                    .checked_add(received)
+                    .and_then(|total| total.checked_sub(out))
+                    .ok_or_else(|| impossible(seq, "takes more containers than the lot has"))?;
                 on_hand.insert(lot_id.to_owned(), balance);
                 row.insert("lot", lot_id.to_owned());
                 row.insert("quantity_received", received.to_string());
                 row.insert("quantity_dispensed", out.to_string());
                 row.insert("balance_forward", forward.to_string());
                 row.insert("balance", balance.to_string());
+                Ok::<(), LedgerError>(())
             };
         match &body {
             Body::Receive {
@@ -136,7 +143,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 first_container,
                 ..
             } => {
-                lot_change(lot_id, *containers, 0, &mut row);
+                lot_change(lot_id, *containers, 0, &mut row)?;
                 row.insert(
                     "containers",
                     format!("#{first_container}-#{}", first_container + containers - 1),
@@ -146,7 +153,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 for number in containers {
                     state.insert((lot_id.clone(), *number), matches!(body, Body::Thaw { .. }));
                 }
-                lot_change(lot_id, 0, containers.len() as u32, &mut row);
+                lot_change(lot_id, 0, containers.len() as u32, &mut row)?;
                 row.insert("containers", numbers(containers));
             }
             Body::DestroyContainers {
@@ -156,9 +163,10 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
             } => {
                 let from_stock = containers
                     .iter()
-                    .filter(|n| !state.get(&(lot_id.clone(), **n)).copied().unwrap_or(false))
+                    // A container never thawed is in stock.
+                    .filter(|n| !state.get(&(lot_id.clone(), **n)).copied().unwrap_or(false)) // fallback-ok: never thawed
                     .count() as u32;
-                lot_change(lot_id, 0, from_stock, &mut row);
+                lot_change(lot_id, 0, from_stock, &mut row)?;
                 row.insert("containers", numbers(containers));
                 row.insert("dose", format!("destroyed: {reason}"));
             }
@@ -167,7 +175,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 counted,
                 expected,
             } => {
-                let forward = on_hand.get(lot_id).copied().unwrap_or(0);
+                let forward = on_hand.get(lot_id).copied().unwrap_or(0); // fallback-ok: nothing received yet is 0
                 row.insert("lot", lot_id.clone());
                 row.insert("balance_forward", forward.to_string());
                 row.insert("balance", forward.to_string());
@@ -182,8 +190,6 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
             Body::Prepare {
                 bag_id,
                 participant,
-                content,
-                final_ul,
                 draws,
                 record,
                 ..
@@ -191,7 +197,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 bags.insert(bag_id.clone(), participant.clone());
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
-                row.insert("dose", dose(content, *final_ul, record));
+                row.insert("dose", dose(record)?);
                 let mut lots: Vec<&str> = draws.iter().map(|d| d.lot_id.as_str()).collect();
                 lots.dedup();
                 row.insert("lot", lots.join(" "));
@@ -205,7 +211,10 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 );
             }
             Body::Dispense { bag_id, to } => {
-                row.insert("participant", bags.get(bag_id).cloned().unwrap_or_default());
+                let participant = bags
+                    .get(bag_id)
+                    .ok_or_else(|| impossible(seq, "dispenses a bag no event prepared"))?;
+                row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
                 row.insert("dose", format!("dispensed to {to}"));
             }
@@ -225,7 +234,10 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert("dose", text);
             }
             Body::DestroyBag { bag_id, reason } => {
-                row.insert("participant", bags.get(bag_id).cloned().unwrap_or_default());
+                let participant = bags
+                    .get(bag_id)
+                    .ok_or_else(|| impossible(seq, "destroys a bag no event prepared"))?;
+                row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
                 row.insert("dose", format!("destroyed: {reason}"));
             }
@@ -240,12 +252,12 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         }
         row.insert(
             "comment",
-            spreadsheet_safe(event.comment.as_deref().unwrap_or_default()),
+            spreadsheet_safe(event.comment.as_deref().unwrap_or_default()), // fallback-ok: no comment is an empty cell
         );
         rows.push(
             ACCOUNTABILITY_COLUMNS
                 .iter()
-                .map(|column| row.remove(column).unwrap_or_default())
+                .map(|column| row.remove(column).unwrap_or_default()) // fallback-ok: a column the event has nothing for is empty
                 .collect(),
         );
     }
@@ -264,7 +276,10 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
         if let Body::Prepare { final_ul, .. } = &body {
             volumes.insert(bag_id.to_owned(), *final_ul);
         }
-        let volume = volumes.get(bag_id).map(|ul| ml(*ul)).unwrap_or_default();
+        let volume = volumes
+            .get(bag_id)
+            .map(|ul| ml(*ul))
+            .ok_or_else(|| impossible(event.seq, "names a bag no event prepared"))?;
         rows.push(vec![
             event.at.clone(),
             event.kind.clone(),

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{LedgerError, Result};
-use crate::event::{hex, Body};
+use crate::event::Body;
 use crate::identity::bag_events;
 
 const UCUM: &str = "http://unitsofmeasure.org";
@@ -22,22 +22,25 @@ const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observ
 const PARTICIPANT_SYSTEM: &str = "urn:doseprep:participant";
 const BAG_SYSTEM: &str = "urn:doseprep:bag-id";
 
-/// A UUID (version 8, RFC 9562) from the SHA-256 of `name`.
+/// A UUID (version 8, RFC 9562) from the SHA-256 of `name`: its first 16
+/// bytes, with the version and variant bits set.
 fn uuid(name: &str) -> String {
     let digest = Sha256::digest(name.as_bytes());
     let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    bytes
+        .iter_mut()
+        .zip(digest.iter())
+        .for_each(|(byte, digested)| *byte = *digested);
     bytes[6] = (bytes[6] & 0x0f) | 0x80;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let text = hex(&bytes);
-    let part = |range: std::ops::Range<usize>| text.get(range).unwrap_or_default().to_owned();
+    let n = u128::from_be_bytes(bytes);
     format!(
-        "{}-{}-{}-{}-{}",
-        part(0..8),
-        part(8..12),
-        part(12..16),
-        part(16..20),
-        part(20..32)
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        n >> 96,
+        (n >> 80) & 0xffff,
+        (n >> 64) & 0xffff,
+        (n >> 48) & 0xffff,
+        n & 0xffff_ffff_ffff
     )
 }
 
@@ -84,7 +87,15 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
             bag_id: bag_id.to_owned(),
         });
     };
-    let record = PreparationRecord::from_json(&record.to_string())?;
+    // Exported only once it recomputes, as every document is.
+    let record = crate::verified(
+        PreparationRecord::from_json(&record.to_string())?,
+        |differences| {
+            LedgerError::Tampered(format!(
+            "the record of bag {bag_id} no longer recomputes ({differences}), so it is not exported"
+        ))
+        },
+    )?;
     let prep = &record.preparation;
     let spec = record.protocol.spec();
     let subject =

@@ -150,21 +150,22 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
     let bag_events = events
         .iter()
         .map(|(event, body)| {
-            let mut details = serde_json::to_value(body).unwrap_or_default();
+            let mut details = serde_json::to_value(body)
+                .map_err(|e| LedgerError::internal(format!("event {} as JSON: {e}", event.seq)))?;
             if let Some(map) = details.as_object_mut() {
                 map.remove("record");
                 map.remove("kind");
             }
-            BagEvent {
+            Ok(BagEvent {
                 seq: event.seq,
                 kind: event.kind.clone(),
                 at: event.at.clone(),
                 initials: event.initials.clone(),
                 comment: event.comment.clone(),
                 details,
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     Ok(ChainOfIdentity {
         bag_id: bag_id.to_owned(),
         participant: participant.clone(),

@@ -69,7 +69,10 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
         _ => {
             return Err(LedgerError::Tampered(format!(
                 "the chain's head does not name the last event ({})",
-                last.unwrap_or(0)
+                last.map_or_else(
+                    || "there is none".to_owned(),
+                    |last| format!("event {last}")
+                )
             )))
         }
     };
@@ -108,7 +111,7 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
 
 /// A record verified, or the ledger's refusal naming the fields that do not
 /// recompute (`refuse` says what the refusal is).
-fn verified(
+pub(crate) fn verified(
     record: PreparationRecord,
     refuse: impl FnOnce(String) -> LedgerError,
 ) -> Result<VerifiedRecord> {

@@ -184,11 +184,13 @@ fn migrate(mut connection: Connection, path: &str) -> Result<Connection> {
             supported: SCHEMA_VERSION,
         });
     }
-    for (index, migration) in MIGRATIONS
-        .iter()
-        .enumerate()
-        .skip(usize::try_from(version).unwrap_or(0))
-    {
+    // A negative version is written by no doseprep: the file is not one of ours.
+    let Ok(applied) = usize::try_from(version) else {
+        return Err(LedgerError::NotALedger {
+            path: path.to_owned(),
+        });
+    };
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
         transaction.execute_batch(migration)?;
         transaction.pragma_update(None, "user_version", index as i64 + 1)?;
     }

@@ -16,15 +16,9 @@ const THAWED: &str = "thawed";
 const DESTROYED: &str = "destroyed";
 const RETURNED: &str = "returned";
 
-/// µL for an SQLite integer (volumes are far below 2^63 µL).
-fn sql(microlitres: u64) -> i64 {
-    i64::try_from(microlitres).unwrap_or(i64::MAX)
-}
-
-/// µL from an SQLite integer (a negative one is refused by the schema).
-fn unsql(microlitres: i64) -> u64 {
-    u64::try_from(microlitres).unwrap_or(0)
-}
+// Volumes are stored as µL in SQLite integers through rusqlite's own u64
+// conversions: one past i64::MAX is an error on write, a negative one (the
+// schema refuses it) an error on read, never a made-up number.
 
 /// The lot's container count and yield, if it was received.
 fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>> {
@@ -32,7 +26,7 @@ fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>>
         .query_row(
             "SELECT containers, yield_ul, received_seq FROM lot WHERE lot_id = ?1",
             [lot_id],
-            |row| Ok((row.get(0)?, unsql(row.get(1)?), row.get(2)?)),
+            |row| Ok((row.get(0)?, row.get::<_, u64>(1)?, row.get(2)?)),
         )
         .optional()?)
 }
@@ -56,7 +50,7 @@ fn container(connection: &Connection, lot_id: &str, number: u32) -> Result<Optio
         .query_row(
             "SELECT state, drawn_ul FROM container WHERE lot_id = ?1 AND number = ?2",
             params![lot_id, number],
-            |row| Ok((row.get(0)?, unsql(row.get(1)?))),
+            |row| Ok((row.get(0)?, row.get::<_, u64>(1)?)),
         )
         .optional()?)
 }
@@ -195,8 +189,8 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     |row| {
                         Ok((
                             row.get(0)?,
-                            unsql(row.get(1)?),
-                            unsql(row.get(2)?),
+                            row.get::<_, u64>(1)?,
+                            row.get::<_, u64>(2)?,
                             row.get(3)?,
                             row.get(4)?,
                         ))
@@ -524,7 +518,7 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
                 "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
-                params![lot_id, seq, containers, sql(*container_ul), sql(*yield_ul), expires_at],
+                params![lot_id, seq, containers, container_ul, yield_ul, expires_at],
             )?;
             let mut insert = connection.prepare_cached(
                 "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
@@ -559,12 +553,12 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             for draw in draws {
                 connection.execute(
                     "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
-                    params![bag_id, draw.lot_id, draw.container, sql(draw.volume_ul)],
+                    params![bag_id, draw.lot_id, draw.container, draw.volume_ul],
                 )?;
                 connection.execute(
                     "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
                      WHERE lot_id = ?3 AND number = ?4",
-                    params![sql(draw.volume_ul), seq, draw.lot_id, draw.container],
+                    params![draw.volume_ul, seq, draw.lot_id, draw.container],
                 )?;
             }
         }
