@@ -25,6 +25,7 @@ __all__ = [
     "LedgerError",
     "LedgerVerification",
     "Lot",
+    "LotExpiredError",
     "LotTooDiluteError",
     "NotEnoughContainersError",
     "Order",
@@ -133,6 +134,9 @@ class ProtocolError(DoseError):
 
 class RecordError(DoseError):
     """A preparation record that cannot be read or verified."""
+
+class LotExpiredError(DoseError):
+    """A lot thawed after its expiry."""
 
 class SyringeError(DoseError):
     """A draw larger than every syringe the protocol lists."""

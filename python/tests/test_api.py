@@ -351,11 +351,14 @@ def test_bad_lots(fields: dict[str, Any], error: type[dp.DoseError], fragment: s
 
 def test_every_kind_is_a_class_and_a_name_of_the_package() -> None:
     classes = [c for c in vars(dp).values() if isinstance(c, type) and issubclass(c, dp.DoseError)]
-    # The base, one per kind of the core's list (20), and the printer's and
+    # The base, one per kind of the core's list (21), and the printer's and
     # the ledger's errors.
-    assert len(classes) == 23
+    assert len(classes) == 24
     kinds = {c.kind for c in classes}
-    assert len(kinds) == 23
+    assert len(kinds) == 24
+    # A fault of the system is not bad input.
+    assert issubclass(dp.FaultError, RuntimeError)
+    assert not issubclass(dp.FaultError, ValueError)
     assert (dp.PrintError.kind, dp.LedgerError.kind) == ("print", "ledger")
     assert dp.DoseError.kind == "error"
     assert dp.LotTooDiluteError.kind == "lot_too_dilute"

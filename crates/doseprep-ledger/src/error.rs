@@ -115,19 +115,6 @@ pub enum LedgerError {
         /// When the bag's record says.
         bag_thawed_at: String,
     },
-    /// A thaw after the lot's expiry.
-    #[error(
-        "thaw: lot {lot_id:?} expired at {expires_at}; the thaw at {at} is after it; \
-         quarantine the lot and destroy its containers"
-    )]
-    LotExpired {
-        /// The lot.
-        lot_id: String,
-        /// Its expiry.
-        expires_at: String,
-        /// The thaw time.
-        at: String,
-    },
     /// Draws given by hand that disagree with the bag's record.
     #[error("prepare: the draws of bag {bag_id} {reason}; give the draws the record describes")]
     DrawsDisagree {
@@ -509,7 +496,6 @@ impl LedgerError {
             LedgerError::BagAlreadyRecorded { .. } => "bag_already_recorded",
             LedgerError::VisitAlreadyPrepared { .. } => "visit_already_prepared",
             LedgerError::ThawTimeDiffers { .. } => "thaw_time_differs",
-            LedgerError::LotExpired { .. } => "lot_expired",
             LedgerError::DrawsDisagree { .. } => "draws_disagree",
             LedgerError::DinInUse { .. } => "din_in_use",
             LedgerError::OverrideNotNeeded { .. } => "override_not_needed",
@@ -533,7 +519,7 @@ impl LedgerError {
             LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
             LedgerError::Database { fault, .. } => fault.as_str(),
-            LedgerError::Dose(_) => "dose",
+            LedgerError::Dose(error) => error.kind().name(),
         }
     }
 
@@ -602,11 +588,6 @@ impl LedgerError {
                 text("thawed_at"),
                 Some(bag_thawed_at.clone()),
                 Some(format!("the container's thaw, {container_thawed_at}")),
-            ),
-            LedgerError::LotExpired { expires_at, at, .. } => (
-                text("at"),
-                Some(at.clone()),
-                Some(format!("no later than {expires_at}")),
             ),
             LedgerError::DrawsDisagree { bag_id, reason } => {
                 (text("draws"), Some(bag_id.clone()), Some(reason.clone()))

@@ -246,11 +246,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                 .flatten();
             if let Some(expires_at) = expires_at {
                 if instant("at", at)? > instant("expires_at", &expires_at)? {
-                    return Err(LedgerError::LotExpired {
+                    return Err(doseprep::DoseError::LotExpired {
                         lot_id: lot_id.clone(),
                         expires_at,
-                        at: at.to_owned(),
-                    });
+                        thawed_at: at.to_owned(),
+                    }
+                    .into());
                 }
             }
             check_containers(

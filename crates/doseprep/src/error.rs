@@ -361,6 +361,18 @@ pub enum DoseError {
         twin: Box<DoseError>,
     },
 
+    /// A lot thawed (or about to be) after its expiry. The same error from
+    /// the core (a bag prepared from it) and the ledger (a thaw recorded).
+    #[error("lot {lot_id} expired at {expires_at}, before the thaw at {thawed_at}; use another lot, and quarantine this one and destroy its containers")]
+    LotExpired {
+        /// The lot.
+        lot_id: String,
+        /// Its expiry, as a time a person reads.
+        expires_at: String,
+        /// The thaw, as a time a person reads.
+        thawed_at: String,
+    },
+
     /// A record whose outputs do not recompute from its inputs, or whose
     /// protocol lost its fingerprint: no document is made from it.
     #[error("the preparation record of {participant} at {visit} does not verify ({}); no label or worksheet is made from it: prepare the bag again, and keep this record for review", listed(differences))]
@@ -468,6 +480,8 @@ error_kinds! {
     Protocol => "protocol", "ProtocolError", "A protocol file that is malformed or breaks a rule.";
     /// [`DoseError::InvalidRecord`], [`DoseError::RecordDoesNotVerify`].
     Record => "record", "RecordError", "A preparation record that cannot be read or verified.";
+    /// [`DoseError::LotExpired`].
+    LotExpired => "lot_expired", "LotExpiredError", "A lot thawed after its expiry.";
     /// [`DoseError::NoSyringe`].
     Syringe => "syringe", "SyringeError", "A draw larger than every syringe the protocol lists.";
     /// [`DoseError::Randomization`].
@@ -523,6 +537,7 @@ impl DoseError {
                 ErrorKind::Record
             }
             DoseError::NoSyringe { .. } => ErrorKind::Syringe,
+            DoseError::LotExpired { .. } => ErrorKind::LotExpired,
             DoseError::Randomization { .. } => ErrorKind::Randomization,
             DoseError::DuplicateOrder { .. } => ErrorKind::DuplicateOrder,
             DoseError::AlreadyRecorded { .. } => ErrorKind::AlreadyRecorded,
@@ -693,6 +708,16 @@ impl DoseError {
                 reason,
             } => (some(field), some(value), None, reason.clone()),
             DoseError::InvalidRecord { reason } => (some("record"), None, None, reason.clone()),
+            DoseError::LotExpired {
+                expires_at,
+                thawed_at,
+                ..
+            } => (
+                some("thawed_at"),
+                some(thawed_at),
+                some(format!("not after {expires_at}, the lot's expiry")),
+                "use another lot, and quarantine this one and destroy its containers".to_owned(),
+            ),
             DoseError::RecordDoesNotVerify { differences, .. } => (
                 some("record"),
                 some(listed(differences)),

@@ -429,15 +429,11 @@ pub(crate) fn check_lot(
 #[inline]
 fn usable_lot(protocol: &Protocol, lot: &Lot, thawed_at: Timestamp) -> Result<()> {
     match lot.expires_at() {
-        Some(expiry) if expiry.timestamp() < thawed_at => Err(DoseError::invalid_input(
-            "expires_at",
-            format!(
-                "lot {} expired at {}, before the thaw at {}; use another lot",
-                lot.lot_id(),
-                protocol.zone().at(expiry.timestamp()).wall_clock(),
-                protocol.zone().at(thawed_at).wall_clock()
-            ),
-        )),
+        Some(expiry) if expiry.timestamp() < thawed_at => Err(DoseError::LotExpired {
+            lot_id: lot.lot_id().to_owned(),
+            expires_at: protocol.zone().at(expiry.timestamp()).wall_clock(),
+            thawed_at: protocol.zone().at(thawed_at).wall_clock(),
+        }),
         _ => Ok(()),
     }
 }
