@@ -135,6 +135,9 @@ def test_batch_bags_are_left_out_of_the_cycle_collector_and_can_be_in_no_cycle(
 def test_kilograms_as_a_number_go_in_weight_kg(protocol: dp.Protocol, lot: dp.Lot) -> None:
     assert _prepare(protocol, lot, weight=None, weight_kg=72.4).body_weight_kg == 72.4
     assert _prepare(protocol, lot, weight=None, weight_kg=72).body_weight_kg == 72.0
+    # The record keeps the weight once, as given: kilograms as a number.
+    order = _prepare(protocol, lot, weight=None, weight_kg=72.4).record().to_dict()["order"]
+    assert (order["weight_kg"], "weight" in order) == (72.4, False)
     order = dp.DayOrder(participant="P", visit="month-0", weight_kg=72.4, infusion_at=THAWED_AT)
     assert order.weight_kg == 72.4
     good = {"participant": "P1", "arm": "A", "visit": "month-0", "thawed_at": THAWED_AT}

@@ -70,7 +70,9 @@ def test_prepare_json(lot_file: Path) -> None:
     record = json.loads(result.stdout)
     assert record["preparation"]["body_weight_kg"] == 72.5747792
     assert record["preparation"]["dose"]["draw_volume_ml"] == 5.8
-    assert record["order"]["weight_as_entered"] == "160 lb"
+    # The weight is kept once, as typed; its kilograms are read from it.
+    assert record["order"]["weight"] == "160 lb"
+    assert "weight_kg" not in record["order"]
     assert len(record["protocol_fingerprint"]) == 64
 
 

@@ -2,8 +2,8 @@
 //! matched placebo side by side, then a planned clinic morning.
 
 use doseprep::{
-    blinded_label, parse_time, prepare, summary_line, worksheet, BodyWeight, DayOrder, DayRow, Lot,
-    Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
+    blinded_label, parse_time, prepare, summary_line, worksheet, DayOrder, DayRow, GivenWeight,
+    Lot, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
 
 use crate::error::Result;
@@ -116,13 +116,12 @@ pub fn demo() -> Result<String> {
     let orders = DAY
         .iter()
         .map(|&(participant, visit, weight, infusion_at)| {
-            Ok(DayOrder::new(
+            DayOrder::given(
                 participant,
                 visit,
-                BodyWeight::parse_for("weight", weight)?,
+                GivenWeight::typed("weight", weight)?,
                 parse_time("infusion_at", infusion_at)?,
-            )?
-            .weight_entered_as(weight))
+            )
         })
         .collect::<doseprep::Result<Vec<_>>>()?;
     let rows = DayRow::numbered(orders);

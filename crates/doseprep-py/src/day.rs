@@ -86,23 +86,19 @@ impl DayOrder {
             baseline_weight_kg,
             false,
         )?;
-        let (weight, as_entered) = WeightArg::one_of("weight", weight, weight_kg, true)?
+        let weight = WeightArg::one_of("weight", weight, weight_kg, true)?
             .ok_or_else(|| pyo3::exceptions::PyTypeError::new_err("missing the weight"))?
             .resolve("weight")
             .py()?;
-        let mut inner = core::DayOrder::new(
+        let mut inner = core::DayOrder::given(
             participant,
             visit,
             weight,
             infusion_at.resolve("infusion_at")?,
         )
         .py()?;
-        if let Some(text) = as_entered {
-            inner = inner.weight_entered_as(&text);
-        }
         if let Some(baseline) = baseline_weight {
-            let (weight, text) = baseline.resolve("baseline_weight").py()?;
-            inner = inner.baseline(weight, text.as_deref());
+            inner = inner.baseline(baseline.resolve("baseline_weight").py()?);
         }
         if let Some(arm) = arm {
             inner = inner.stated_arm(arm).py()?;

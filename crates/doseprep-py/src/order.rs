@@ -26,17 +26,14 @@ pub struct OrderArgs<'a, 'py> {
 impl OrderArgs<'_, '_> {
     /// The core order; every check is the core's.
     pub fn build(self) -> PyResult<core::Order> {
-        let (weight, as_entered) = self
+        let weight = self
             .weight
             .ok_or_else(|| missing("weight"))?
             .resolve("weight")
             .py()?;
         let thawed_at = self.thawed_at.resolve("thawed_at")?;
         let mut order =
-            core::Order::new(self.participant, weight, self.arm, self.visit, thawed_at).py()?;
-        if let Some(text) = as_entered {
-            order = order.weight_entered_as(&text);
-        }
+            core::Order::given(self.participant, weight, self.arm, self.visit, thawed_at).py()?;
         if let Some(time) = self.prepared_at {
             order = order.prepared(time.resolve("prepared_at")?);
         }
@@ -44,11 +41,7 @@ impl OrderArgs<'_, '_> {
             order = order.infusion(time.resolve("infusion_at")?);
         }
         if let Some(baseline) = self.baseline_weight {
-            let (weight, as_entered) = baseline.resolve("baseline_weight").py()?;
-            order = order.baseline(weight);
-            if let Some(text) = as_entered {
-                order = order.baseline_entered_as(&text);
-            }
+            order = order.baseline(baseline.resolve("baseline_weight").py()?);
         }
         if let Some(text) = self.bag_id {
             order = order.with_bag_id(core::BagId::parse(&text).py()?);

@@ -16,13 +16,11 @@ use crate::record::PreparationRecord;
 #[derive(PartialEq)]
 pub struct Preparation {
     pub inner: core::Preparation,
-    // The inputs, for the label, the worksheet and the record. The order is
-    // rebuilt from the bag and the weights as typed: a bag object stays
-    // small, and a batch of them does not fault in pages for copies.
+    // The inputs, for the label, the worksheet and the record: the bag
+    // keeps its order as given, never one rebuilt from its own outputs.
     pub protocol: core::Protocol,
+    pub order: core::Order,
     pub lot: Arc<core::Lot>,
-    pub weight_as_entered: Option<core::Text>,
-    pub baseline_as_entered: Option<core::Text>,
 }
 
 impl Preparation {
@@ -36,24 +34,14 @@ impl Preparation {
         Preparation {
             inner,
             protocol: protocol.clone(),
+            order: order.clone(),
             lot: Arc::clone(lot),
-            weight_as_entered: order.weight_as_entered().map(core::Text::from),
-            baseline_as_entered: order.baseline_weight_as_entered().map(core::Text::from),
         }
-    }
-
-    /// The order it was prepared from.
-    pub fn order(&self) -> core::Order {
-        core::Order::of_preparation(
-            &self.inner,
-            self.weight_as_entered.as_deref(),
-            self.baseline_as_entered.as_deref(),
-        )
     }
 
     /// The record of this preparation.
     pub fn core_record(&self) -> PyResult<core::PreparationRecord> {
-        core::PreparationRecord::new(&self.protocol, &self.order(), &self.lot, self.inner.clone())
+        core::PreparationRecord::new(&self.protocol, &self.order, &self.lot, self.inner.clone())
             .py()
     }
 

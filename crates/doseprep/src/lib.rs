@@ -83,8 +83,8 @@ pub use record::{Difference, PreparationRecord, Verification, VerifiedRecord};
 pub use rules::{DoseRule, DosingWeightBasis, TargetRule, WeightBasis, WeightUsed};
 pub use time::{format_time, parse_time, SiteTime, SiteZone};
 pub use units::{
-    BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, Density, DmsoExposure,
-    ExactVolume, Grams, PumpRate, Ratio,
+    BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ContainerYield, Density,
+    DmsoExposure, ExactVolume, GivenWeight, Grams, PumpRate, Ratio,
 };
 
 /// Short text (ids, names): inline up to 24 bytes, so copying a bag's ids

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::bag_id::BagId;
 use crate::error::{DoseError, Result};
 use crate::time::{format_time, parse_time};
-use crate::units::BodyWeight;
+use crate::units::{BodyWeight, GivenWeight};
 use crate::Text;
 
 /// One participant's infusion at one visit.
@@ -18,10 +18,8 @@ use crate::Text;
 #[serde(into = "OrderFile", try_from = "OrderFile")]
 pub struct Order {
     participant: Text,
-    weight: BodyWeight,
-    weight_as_entered: Option<Text>,
-    baseline_weight: Option<BodyWeight>,
-    baseline_weight_as_entered: Option<Text>,
+    weight: GivenWeight,
+    baseline_weight: Option<GivenWeight>,
     arm: Text,
     visit: Text,
     bag_id: Option<BagId>,
@@ -31,18 +29,22 @@ pub struct Order {
 }
 
 /// An order as written in a record: text, read back through the same
-/// checks as the API, so a bad value keeps its error kind.
+/// checks as the API, so a bad value keeps its error kind. A weight is
+/// written once, as it was given: `weight` as typed with its unit, or
+/// `weight_kg` as a number (and so `baseline_weight` or
+/// `baseline_weight_kg`), exactly as the Python API takes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderFile {
     participant: String,
-    weight: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    weight_as_entered: Option<String>,
+    weight: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weight_kg: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     baseline_weight: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    baseline_weight_as_entered: Option<String>,
+    baseline_weight_kg: Option<f64>,
     arm: String,
     visit: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,14 +56,43 @@ pub struct OrderFile {
     infusion_at: Option<String>,
 }
 
+/// A weight's two keys in a file: the text typed, or the kilograms given.
+fn weight_keys(given: Option<&GivenWeight>) -> (Option<String>, Option<f64>) {
+    match given {
+        None => (None, None),
+        Some(given) => match given.typed_text() {
+            Some(text) => (Some(text.to_owned()), None),
+            None => (None, Some(given.weight().kg())),
+        },
+    }
+}
+
+/// A weight from its two keys in a file: one of them, never both.
+fn given_weight(field: &str, text: Option<&str>, kg: Option<f64>) -> Result<Option<GivenWeight>> {
+    match (text, kg) {
+        (Some(text), None) => GivenWeight::typed(field, text).map(Some),
+        (None, Some(kg)) => Ok(Some(GivenWeight::kilograms(BodyWeight::from_kg_for(
+            field, kg,
+        )?))),
+        (None, None) => Ok(None),
+        (Some(text), Some(kg)) => Err(DoseError::InvalidRecord {
+            reason: format!(
+                "the order gives {field} twice ({text:?} and {field}_kg = {kg}); a weight is written once, as it was given"
+            ),
+        }),
+    }
+}
+
 impl From<Order> for OrderFile {
     fn from(order: Order) -> OrderFile {
+        let (weight, weight_kg) = weight_keys(Some(&order.weight));
+        let (baseline_weight, baseline_weight_kg) = weight_keys(order.baseline_weight.as_ref());
         OrderFile {
             participant: order.participant.to_string(),
-            weight: order.weight.to_string(),
-            weight_as_entered: order.weight_as_entered.map(|t| t.to_string()),
-            baseline_weight: order.baseline_weight.map(|w| w.to_string()),
-            baseline_weight_as_entered: order.baseline_weight_as_entered.map(|t| t.to_string()),
+            weight,
+            weight_kg,
+            baseline_weight,
+            baseline_weight_kg,
             arm: order.arm.to_string(),
             visit: order.visit.to_string(),
             bag_id: order.bag_id.map(|id| id.as_text()),
@@ -77,19 +108,25 @@ impl TryFrom<OrderFile> for Order {
     fn try_from(f: OrderFile) -> Result<Order> {
         let time =
             |field: &str, text: Option<&String>| text.map(|t| parse_time(field, t)).transpose();
-        let mut order = Order::new(
+        let weight =
+            given_weight("weight", f.weight.as_deref(), f.weight_kg)?.ok_or_else(|| {
+                DoseError::InvalidRecord {
+                    reason: "the order gives no weight; it needs weight (as typed) or weight_kg"
+                        .to_owned(),
+                }
+            })?;
+        let mut order = Order::given(
             &f.participant,
-            BodyWeight::parse(&f.weight)?,
+            weight,
             &f.arm,
             &f.visit,
             parse_time("thawed_at", &f.thawed_at)?,
         )?;
-        order.weight_as_entered = f.weight_as_entered.map(Text::from);
-        order.baseline_weight = f
-            .baseline_weight
-            .map(|t| BodyWeight::parse_for("baseline_weight", &t))
-            .transpose()?;
-        order.baseline_weight_as_entered = f.baseline_weight_as_entered.map(Text::from);
+        order.baseline_weight = given_weight(
+            "baseline_weight",
+            f.baseline_weight.as_deref(),
+            f.baseline_weight_kg,
+        )?;
         order.bag_id = f.bag_id.map(|t| BagId::parse(&t)).transpose()?;
         order.prepared_at = time("prepared_at", f.prepared_at.as_ref())?;
         order.infusion_at = time("infusion_at", f.infusion_at.as_ref())?;
@@ -122,7 +159,8 @@ pub(crate) fn non_empty(field: &str, value: &str) -> Result<Text> {
 }
 
 impl Order {
-    /// An order. Arm and visit are checked against the protocol when preparing.
+    /// An order with the weight in kilograms given as a number. Arm and
+    /// visit are checked against the protocol when preparing.
     pub fn new(
         participant: &str,
         weight: BodyWeight,
@@ -130,12 +168,27 @@ impl Order {
         visit: &str,
         thawed_at: ZonedDateTime,
     ) -> Result<Order> {
+        Order::given(
+            participant,
+            GivenWeight::kilograms(weight),
+            arm,
+            visit,
+            thawed_at,
+        )
+    }
+
+    /// An order with the weight as it was given (typed, or in kilograms).
+    pub fn given(
+        participant: &str,
+        weight: GivenWeight,
+        arm: &str,
+        visit: &str,
+        thawed_at: ZonedDateTime,
+    ) -> Result<Order> {
         Ok(Order {
             participant: non_empty("participant", participant)?,
             weight,
-            weight_as_entered: None,
             baseline_weight: None,
-            baseline_weight_as_entered: None,
             arm: non_empty("arm", arm)?,
             visit: non_empty("visit", visit)?,
             bag_id: None,
@@ -153,14 +206,13 @@ impl Order {
         visit: &str,
         thawed_at: ZonedDateTime,
     ) -> Result<Order> {
-        Ok(Order::new(
+        Order::given(
             participant,
-            BodyWeight::parse(weight)?,
+            GivenWeight::typed("weight", weight)?,
             arm,
             visit,
             thawed_at,
-        )?
-        .weight_entered_as(weight))
+        )
     }
 
     /// When the bag is prepared (checked to be at or after the thaw).
@@ -175,35 +227,20 @@ impl Order {
         self
     }
 
-    /// The baseline weight, for protocols that dose on it.
-    pub fn baseline(mut self, weight: BodyWeight) -> Order {
+    /// The baseline weight as given, for protocols that dose on it.
+    pub fn baseline(mut self, weight: GivenWeight) -> Order {
         self.baseline_weight = Some(weight);
         self
     }
 
     /// The baseline weight as typed ("160 lb").
     pub fn baseline_text(self, text: &str) -> Result<Order> {
-        let weight = BodyWeight::parse_for("baseline_weight", text)?;
-        let mut order = self.baseline(weight);
-        order.baseline_weight_as_entered = Some(Text::from(text.trim()));
-        Ok(order)
+        Ok(self.baseline(GivenWeight::typed("baseline_weight", text)?))
     }
 
     /// The bag id printed on the label, where no day plan assigns one.
     pub fn with_bag_id(mut self, bag_id: BagId) -> Order {
         self.bag_id = Some(bag_id);
-        self
-    }
-
-    /// Record the weight as the user typed it (for the worksheet), e.g. "160 lb".
-    pub fn weight_entered_as(mut self, text: &str) -> Order {
-        self.weight_as_entered = Some(Text::from(text.trim()));
-        self
-    }
-
-    /// Record the baseline weight as the user typed it.
-    pub fn baseline_entered_as(mut self, text: &str) -> Order {
-        self.baseline_weight_as_entered = Some(Text::from(text.trim()));
         self
     }
 
@@ -216,19 +253,29 @@ impl Order {
     }
     /// Body weight at the visit.
     pub fn weight(&self) -> BodyWeight {
-        self.weight
+        self.weight.weight()
+    }
+    /// The weight at the visit as it was given.
+    pub fn given_weight(&self) -> &GivenWeight {
+        &self.weight
     }
     /// The weight as the user typed it ("160 lb"), if typed as text.
     pub fn weight_as_entered(&self) -> Option<&str> {
-        self.weight_as_entered.as_deref()
+        self.weight.typed_text()
     }
     /// Baseline weight, if given.
     pub fn baseline_weight(&self) -> Option<BodyWeight> {
-        self.baseline_weight
+        self.baseline_weight.as_ref().map(GivenWeight::weight)
+    }
+    /// The baseline weight as it was given, if given.
+    pub fn given_baseline_weight(&self) -> Option<&GivenWeight> {
+        self.baseline_weight.as_ref()
     }
     /// The baseline weight as typed, if typed as text.
     pub fn baseline_weight_as_entered(&self) -> Option<&str> {
-        self.baseline_weight_as_entered.as_deref()
+        self.baseline_weight
+            .as_ref()
+            .and_then(GivenWeight::typed_text)
     }
     /// Arm.
     pub fn arm(&self) -> &str {
@@ -309,27 +356,21 @@ impl Order {
 }
 
 impl Order {
-    /// The order a preparation was made from, rebuilt from the preparation
-    /// and the weights as typed (the times on the site's clock: the same
-    /// instants the order gave). What a binding keeps instead of the order.
-    pub fn of_preparation(
-        prep: &crate::prepare::Preparation,
-        weight_as_entered: Option<&str>,
-        baseline_as_entered: Option<&str>,
-    ) -> Order {
-        let zoned = |t: crate::time::SiteTime| t.zoned();
+    /// The same order with its times on `zone`'s clock (the same instants),
+    /// as a record keeps them: a bag's record reads the same whatever
+    /// offset its times were typed in.
+    pub fn on_clock(&self, zone: &jiff::tz::TimeZone) -> Order {
         Order {
-            participant: prep.participant.clone(),
-            weight: prep.body_weight,
-            weight_as_entered: weight_as_entered.map(Text::from),
-            baseline_weight: prep.baseline_weight,
-            baseline_weight_as_entered: baseline_as_entered.map(Text::from),
-            arm: prep.arm.clone(),
-            visit: prep.visit.clone(),
-            bag_id: prep.bag_id,
-            thawed_at: zoned(prep.thawed_at()),
-            prepared_at: prep.prepared_at().map(zoned),
-            infusion_at: prep.infusion_at().map(zoned),
+            thawed_at: self.thawed_at.with_time_zone(zone.clone()),
+            prepared_at: self
+                .prepared_at
+                .as_ref()
+                .map(|t| t.with_time_zone(zone.clone())),
+            infusion_at: self
+                .infusion_at
+                .as_ref()
+                .map(|t| t.with_time_zone(zone.clone())),
+            ..self.clone()
         }
     }
 }

@@ -140,11 +140,7 @@ impl PreparationRecord {
             library_version: crate::VERSION.to_owned(),
             protocol_fingerprint: protocol.fingerprint()?.to_owned(),
             protocol: protocol.clone(),
-            order: Order::of_preparation(
-                &preparation,
-                order.weight_as_entered(),
-                order.baseline_weight_as_entered(),
-            ),
+            order: order.on_clock(protocol.zone().zone()),
             lot: lot.clone(),
             preparation,
         })

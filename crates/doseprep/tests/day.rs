@@ -34,14 +34,13 @@ fn day_orders(orders: &Value) -> Vec<DayOrder> {
         .iter()
         .map(|o| {
             let weight = o["weight"].as_str().unwrap();
-            DayOrder::new(
+            DayOrder::given(
                 o["participant"].as_str().unwrap(),
                 o["visit"].as_str().unwrap(),
-                BodyWeight::parse(weight).unwrap(),
+                doseprep::units::GivenWeight::typed("weight", weight).unwrap(),
                 parse_time("infusion_at", o["infusion_at"].as_str().unwrap()).unwrap(),
             )
             .unwrap()
-            .weight_entered_as(weight)
         })
         .collect()
 }

@@ -293,17 +293,32 @@ fn a_record_keeps_the_kind_of_a_bad_input() {
             .map_err(|e| e.kind().name()),
         Err("viability")
     );
-    let bad = saved.replacen(
-        "\"weight\": \"72.5747792 kg\"",
-        "\"weight\": \"72.5747792\"",
-        1,
-    );
+    let bad = saved.replacen("\"weight\": \"160 lb\"", "\"weight\": \"160\"", 1);
     assert_eq!(
         PreparationRecord::from_json(&bad)
             .map(|_| ())
             .map_err(|e| e.kind().name()),
         Err("unit")
     );
+    // The weight is written once, as given: a second copy is refused.
+    let twice = saved.replacen(
+        "\"weight\": \"160 lb\"",
+        "\"weight\": \"160 lb\",\n    \"weight_kg\": 72.5747792",
+        1,
+    );
+    let refused = PreparationRecord::from_json(&twice).unwrap_err();
+    assert_eq!(refused.kind().name(), "record");
+    assert!(
+        refused.to_string().contains("a weight is written once"),
+        "{refused}"
+    );
+    // A weight edited by hand reads, but no longer recomputes: its bag was
+    // made for 160 lb, so no worksheet says "entered as 170 lb".
+    let edited = saved.replacen("\"weight\": \"160 lb\"", "\"weight\": \"170 lb\"", 1);
+    let record = PreparationRecord::from_json(&edited).unwrap();
+    assert_eq!(record.order.weight_as_entered(), Some("170 lb"));
+    let refused = record.verified().unwrap_err().to_string();
+    assert!(refused.contains("preparation.body_weight"), "{refused}");
     // A preparation's JSON given as a record says so.
     let prep = serde_json::to_string(&example_record("A").preparation).unwrap();
     let message = PreparationRecord::from_json(&prep)

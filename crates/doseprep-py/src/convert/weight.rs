@@ -3,7 +3,7 @@
 //! pint), or kilograms under a keyword that names the unit (`weight_kg=`).
 //! A bare number under `weight=` is refused: its unit is never guessed.
 
-use doseprep::BodyWeight;
+use doseprep::{BodyWeight, GivenWeight};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -84,19 +84,15 @@ impl WeightArg {
         }
     }
 
-    /// The weight, checked by the core for `field`, and the text the user
-    /// typed if they typed one (for the worksheet).
-    pub fn resolve(self, field: &str) -> doseprep::Result<(BodyWeight, Option<String>)> {
+    /// The weight as given, checked by the core for `field`: typed (text,
+    /// or a units library's quantity written as text) or in kilograms.
+    pub fn resolve(self, field: &str) -> doseprep::Result<GivenWeight> {
         match self {
-            WeightArg::Kg(kg) => Ok((BodyWeight::from_kg_for(field, kg)?, None)),
+            WeightArg::Kg(kg) => Ok(GivenWeight::kilograms(BodyWeight::from_kg_for(field, kg)?)),
             WeightArg::BareNumber(value) => Err(BodyWeight::bare_number_error(field, value)),
-            WeightArg::Text(text) => {
-                let weight = BodyWeight::parse_for(field, &text)?;
-                Ok((weight, Some(text.trim().to_owned())))
-            }
+            WeightArg::Text(text) => GivenWeight::typed(field, &text),
             WeightArg::Quantity(magnitude, units) => {
-                let weight = BodyWeight::from_unit_for(field, magnitude, &units)?;
-                Ok((weight, Some(format!("{magnitude} {units}"))))
+                GivenWeight::typed(field, &format!("{magnitude} {units}"))
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::order::{non_empty, Order};
 use crate::table::{read_csv, Row};
 use crate::time::parse_time;
-use crate::units::BodyWeight;
+use crate::units::{BodyWeight, GivenWeight};
 use crate::Text;
 
 /// One order of a day: no arm (the list gives it), the weight measured that
@@ -16,44 +16,48 @@ use crate::Text;
 pub struct DayOrder {
     pub(super) participant: Text,
     pub(super) visit: Text,
-    pub(super) weight: BodyWeight,
-    weight_as_entered: Option<String>,
-    pub(super) baseline_weight: Option<BodyWeight>,
-    baseline_as_entered: Option<String>,
+    weight: GivenWeight,
+    baseline_weight: Option<GivenWeight>,
     pub(super) infusion_at: ZonedDateTime,
     arm: Option<Text>,
 }
 
 impl DayOrder {
-    /// An order of the day.
+    /// An order of the day, the weight in kilograms given as a number.
     pub fn new(
         participant: &str,
         visit: &str,
         weight: BodyWeight,
         infusion_at: ZonedDateTime,
     ) -> Result<DayOrder> {
+        DayOrder::given(
+            participant,
+            visit,
+            GivenWeight::kilograms(weight),
+            infusion_at,
+        )
+    }
+
+    /// An order of the day, the weight as it was given (typed, or in kilograms).
+    pub fn given(
+        participant: &str,
+        visit: &str,
+        weight: GivenWeight,
+        infusion_at: ZonedDateTime,
+    ) -> Result<DayOrder> {
         Ok(DayOrder {
             participant: non_empty("participant", participant)?,
             visit: non_empty("visit", visit)?,
             weight,
-            weight_as_entered: None,
             baseline_weight: None,
-            baseline_as_entered: None,
             infusion_at,
             arm: None,
         })
     }
 
-    /// The weight as typed ("160 lb").
-    pub fn weight_entered_as(mut self, text: &str) -> DayOrder {
-        self.weight_as_entered = Some(text.trim().to_owned());
-        self
-    }
-
-    /// The baseline weight, for protocols that dose on it.
-    pub fn baseline(mut self, weight: BodyWeight, as_entered: Option<&str>) -> DayOrder {
+    /// The baseline weight as given, for protocols that dose on it.
+    pub fn baseline(mut self, weight: GivenWeight) -> DayOrder {
         self.baseline_weight = Some(weight);
-        self.baseline_as_entered = as_entered.map(|t| t.trim().to_owned());
         self
     }
 
@@ -73,11 +77,15 @@ impl DayOrder {
     }
     /// Weight at the visit.
     pub fn weight(&self) -> BodyWeight {
-        self.weight
+        self.weight.weight()
+    }
+    /// The weight at the visit as it was given.
+    pub fn given_weight(&self) -> &GivenWeight {
+        &self.weight
     }
     /// Baseline weight, if given.
     pub fn baseline_weight(&self) -> Option<BodyWeight> {
-        self.baseline_weight
+        self.baseline_weight.as_ref().map(GivenWeight::weight)
     }
     /// Scheduled start of the infusion.
     pub fn infusion_at(&self) -> &ZonedDateTime {
@@ -91,24 +99,18 @@ impl DayOrder {
     /// The order to prepare: in `arm` (from the list), thawed at its
     /// session's `thawed_at`.
     pub(crate) fn order_at(&self, arm: &str, thawed_at: &ZonedDateTime) -> Result<Order> {
-        let mut order = Order::new(
+        let order = Order::given(
             &self.participant,
-            self.weight,
+            self.weight.clone(),
             arm,
             &self.visit,
             thawed_at.clone(),
         )?
         .infusion(self.infusion_at.clone());
-        if let Some(text) = &self.weight_as_entered {
-            order = order.weight_entered_as(text);
-        }
-        if let Some(baseline) = self.baseline_weight {
-            order = order.baseline(baseline);
-            if let Some(text) = &self.baseline_as_entered {
-                order = order.baseline_entered_as(text);
-            }
-        }
-        Ok(order)
+        Ok(match &self.baseline_weight {
+            Some(baseline) => order.baseline(baseline.clone()),
+            None => order,
+        })
     }
 
     /// Read a day's orders CSV: `participant,visit,weight,infusion_at` and
@@ -134,16 +136,14 @@ impl DayOrder {
     }
 
     fn from_row(row: &Row) -> Result<DayOrder> {
-        let weight_text = row.required("weight")?;
-        let mut order = DayOrder::new(
+        let mut order = DayOrder::given(
             row.required("participant")?,
             row.required("visit")?,
-            BodyWeight::parse(weight_text)?,
+            GivenWeight::typed("weight", row.required("weight")?)?,
             parse_time("infusion_at", row.required("infusion_at")?)?,
-        )?
-        .weight_entered_as(weight_text);
+        )?;
         if let Some(text) = row.optional("baseline_weight") {
-            order = order.baseline(BodyWeight::parse_for("baseline_weight", text)?, Some(text));
+            order = order.baseline(GivenWeight::typed("baseline_weight", text)?);
         }
         if let Some(arm) = row.optional("arm") {
             order = order.stated_arm(arm)?;

@@ -212,18 +212,18 @@ pub struct RecordedBag {
 /// order a recorded bag was made for; empty when it is the same order.
 fn differences(order: &DayOrder, arm: Option<&str>, recorded: &Order) -> Vec<String> {
     let mut out = Vec::new();
-    if order.weight != recorded.weight() {
+    if order.weight() != recorded.weight() {
         out.push(format!(
             "weight {}, recorded {}",
-            numbers::kilograms(order.weight),
+            numbers::kilograms(order.weight()),
             numbers::kilograms(recorded.weight())
         ));
     }
-    if order.baseline_weight != recorded.baseline_weight() {
+    if order.baseline_weight() != recorded.baseline_weight() {
         let show = |w: Option<BodyWeight>| w.map_or_else(|| "none".to_owned(), numbers::kilograms);
         out.push(format!(
             "baseline weight {}, recorded {}",
-            show(order.baseline_weight),
+            show(order.baseline_weight()),
             show(recorded.baseline_weight())
         ));
     }

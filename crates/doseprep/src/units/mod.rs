@@ -30,7 +30,7 @@ pub use duration::{format_duration, parse_duration};
 pub use mass::{Density, DmsoExposure, Grams, DMSO_DENSITY};
 pub use rate::PumpRate;
 pub use volume::{ComputedVolume, ContainerYield, ExactVolume};
-pub use weight::BodyWeight;
+pub use weight::{BodyWeight, GivenWeight};
 
 /// A dimensionless ratio (`uom`), re-exported for callers of this crate.
 pub use uom::si::f64::Ratio;

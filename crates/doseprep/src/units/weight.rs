@@ -10,6 +10,7 @@ use uom::si::mass::kilogram;
 
 use super::text::{check_positive, missing_unit, read_quantity, unknown_unit};
 use crate::error::{DoseError, Result};
+use crate::Text;
 
 /// The international avoirdupois pound, exactly 0.45359237 kg (1959
 /// agreement). `uom` rounds it to 0.4535924 kg, so pounds are converted here.
@@ -147,6 +148,45 @@ impl BodyWeight {
 impl fmt::Display for BodyWeight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} kg", self.kg())
+    }
+}
+
+/// A body weight as a person gave it: typed with its unit ("160 lb"), or
+/// kilograms given as a number in code. A typed weight keeps its text, and
+/// its kilograms are read from that text when it is made, never set apart
+/// from it: the two cannot disagree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GivenWeight {
+    weight: BodyWeight,
+    typed: Option<Text>,
+}
+
+impl GivenWeight {
+    /// A weight typed with its unit, read for `field` ("weight",
+    /// "baseline_weight").
+    pub fn typed(field: &str, text: &str) -> Result<GivenWeight> {
+        Ok(GivenWeight {
+            weight: BodyWeight::parse_for(field, text)?,
+            typed: Some(Text::from(text.trim())),
+        })
+    }
+
+    /// Kilograms given as a number (not typed by a person).
+    pub fn kilograms(weight: BodyWeight) -> GivenWeight {
+        GivenWeight {
+            weight,
+            typed: None,
+        }
+    }
+
+    /// The weight.
+    pub fn weight(&self) -> BodyWeight {
+        self.weight
+    }
+
+    /// The text typed, if the weight was typed.
+    pub fn typed_text(&self) -> Option<&str> {
+        self.typed.as_deref()
     }
 }
 
