@@ -94,7 +94,7 @@ pub enum DayError {
         input: String,
     },
     /// A bag without a bag id, whose documents cannot be named.
-    #[error("the bag of {participant} {visit} has no bag id, so its files cannot be named; plan it with a day plan, which gives each bag one")]
+    #[error("the bag of {participant} {visit} has no bag id, so its files cannot be named; plan the bag with a day plan, which gives each bag one")]
     Unnamed {
         /// The participant.
         participant: String,
@@ -194,7 +194,7 @@ impl DayError {
                 field: Some("bags".to_owned()),
                 value: None,
                 limit: Some("one bag or more".to_owned()),
-                fix: "give bag ids, or a date on which bags were prepared".to_owned(),
+                fix: "give one or more bag ids, or a date on which bags were prepared".to_owned(),
             },
             DayError::InvalidDate { input } => ErrorParts {
                 field: Some("date".to_owned()),

@@ -28,7 +28,7 @@ pub use barcode::{
 #[non_exhaustive]
 pub enum PrintError {
     /// A barcode could not encode its text.
-    #[error("the {symbology} barcode cannot encode {text:?}: {reason}; use printable ASCII")]
+    #[error("the {symbology} barcode cannot encode {text:?}: {reason}; use printable ASCII in bag ids and codes")]
     Barcode {
         /// "Code 128" or "Data Matrix".
         symbology: &'static str,
@@ -40,7 +40,7 @@ pub enum PrintError {
     /// A linear barcode is wider than the label.
     #[error(
         "label.width_mm is {width_mm} mm; the barcode of {text:?} needs {needed_mm:.1} mm \
-         with its quiet zones; make the label at least {} mm wide",
+         with its quiet zones; make the label at least {} mm wide in the protocol's [label]",
         needed_mm.ceil()
     )]
     BarcodeTooWide {
@@ -68,13 +68,13 @@ pub enum PrintError {
         smallest_pt: f32,
     },
     /// The shipped font could not be read (a build problem).
-    #[error("the shipped font could not be read; reinstall doseprep")]
+    #[error("the shipped font could not be read; reinstall doseprep, and report this as a bug if it recurs")]
     Font,
     /// The PDF writer failed.
-    #[error("the PDF could not be written: {0}; report this as a bug")]
+    #[error("the PDF could not be written: {0}; report this as a bug in doseprep")]
     Pdf(String),
     /// The record could not be fingerprinted.
-    #[error("the record could not be fingerprinted: {0}")]
+    #[error("the record could not be fingerprinted: {0}; report this as a bug in doseprep")]
     Record(String),
 }
 
@@ -98,7 +98,7 @@ impl PrintError {
                 Some("barcode".to_owned()),
                 Some(text.clone()),
                 Some(format!("{symbology} encodes printable ASCII")),
-                "use printable ASCII in bag ids and codes",
+                "use printable ASCII in bag ids and codes".to_owned(),
             ),
             PrintError::BarcodeTooWide {
                 width_mm,
@@ -108,7 +108,10 @@ impl PrintError {
                 Some("label.width_mm".to_owned()),
                 Some(format!("{width_mm} mm")),
                 Some(format!("at least {needed_mm:.1} mm")),
-                "make the label wider in the protocol's [label]",
+                format!(
+                    "make the label at least {} mm wide in the protocol's [label]",
+                    needed_mm.ceil()
+                ),
             ),
             PrintError::TextTooLong {
                 width_mm,
@@ -119,18 +122,27 @@ impl PrintError {
                 Some("label".to_owned()),
                 Some(format!("{width_mm} × {height_mm} mm")),
                 Some(format!("text no smaller than {smallest_pt} pt")),
-                "make the label larger (label.width_mm, label.height_mm) or its texts shorter",
+                "make the label larger (label.width_mm, label.height_mm) or its texts shorter"
+                    .to_owned(),
             ),
-            PrintError::Font | PrintError::Pdf(_) => {
-                (None, None, None, "report this as a bug in doseprep")
-            }
-            PrintError::Record(_) => (None, None, None, "check the record"),
+            PrintError::Font => (
+                None,
+                None,
+                None,
+                "reinstall doseprep, and report this as a bug if it recurs".to_owned(),
+            ),
+            PrintError::Pdf(_) | PrintError::Record(_) => (
+                None,
+                None,
+                None,
+                "report this as a bug in doseprep".to_owned(),
+            ),
         };
         ErrorParts {
             field,
             value,
             limit,
-            fix: fix.to_owned(),
+            fix,
         }
     }
 }

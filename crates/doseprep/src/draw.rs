@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{round2, DoseError, Result};
+use crate::error::{round2, DoseError, Result, StockCounted, YieldFrom};
 use crate::lot::Lot;
 use crate::protocol::{DoseBasis, Protocol};
 use crate::rules::DoseTarget;
@@ -85,6 +85,29 @@ pub(crate) fn dose_concentration(protocol: &Protocol, lot: &Lot) -> CellConcentr
         DoseBasis::Total => {
             CellConcentration::total_from_viable(lot.viable_cells_per_ml(), lot.viability())
         }
+    }
+}
+
+/// Too few containers of `lot` for a draw of `volume`: `needed`, of which
+/// `available` are in the `stock` counted.
+pub(crate) fn shortage(
+    lot: &Lot,
+    volume: ExactVolume,
+    needed: u64,
+    available: u64,
+    stock: StockCounted,
+) -> DoseError {
+    DoseError::NotEnoughContainers {
+        lot_id: lot.lot_id().to_owned(),
+        draw_ml: volume.ml(),
+        per_container_ml: lot.yield_per_container().volume().ml(),
+        per_container: match lot.extractable_volume() {
+            Some(_) => YieldFrom::Extractable,
+            None => YieldFrom::Fill,
+        },
+        needed,
+        available,
+        stock,
     }
 }
 
@@ -214,19 +237,13 @@ pub(crate) fn plan_draw(
     let per_container = lot.yield_per_container();
     let needed = per_container.containers_for(volume);
     if needed > u64::from(lot.containers()) {
-        return Err(DoseError::NotEnoughContainers {
-            lot_id: lot.lot_id().to_owned(),
-            draw_ml: volume.ml(),
-            per_container_ml: per_container.volume().ml(),
-            per_container_note: if lot.extractable_volume().is_some() {
-                " extractable".to_owned()
-            } else {
-                String::new()
-            },
+        return Err(shortage(
+            lot,
+            volume,
             needed,
-            available: u64::from(lot.containers()),
-            availability: "are on hand".to_owned(),
-        });
+            u64::from(lot.containers()),
+            StockCounted::OnHand,
+        ));
     }
     #[expect(
         clippy::expect_used,

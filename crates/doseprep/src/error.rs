@@ -26,11 +26,14 @@ pub(crate) fn round2(value: f64) -> f64 {
 
 /// Everything that can stop a preparation. Library code returns one of these
 /// instead of panicking, whatever the input.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+///
+/// Each variant's facts are written once, in [`DoseError::parts`]'s one
+/// match: the message a person reads and the parts a script reads are
+/// rendered from them, so the two cannot drift.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DoseError {
     /// A quantity string could not be read as a number followed by a unit.
-    #[error("{field}: cannot read {input:?} as a quantity: {reason}; write it as {example}")]
     Malformed {
         /// Which input (e.g. "weight").
         field: String,
@@ -43,7 +46,6 @@ pub enum DoseError {
     },
 
     /// A number was given where a unit is required.
-    #[error("{field}: {input:?} has no unit; write the unit after the number, e.g. {example}")]
     MissingUnit {
         /// Which input.
         field: String,
@@ -54,7 +56,6 @@ pub enum DoseError {
     },
 
     /// A unit this field does not accept.
-    #[error("{field}: unit {unit:?} in {input:?} is not accepted here; {hint}")]
     UnknownUnit {
         /// Which input.
         field: String,
@@ -67,7 +68,6 @@ pub enum DoseError {
     },
 
     /// NaN, an infinity, zero, a negative number or a value too large to be real.
-    #[error("{field}: {} {unit} is not a valid value; it must be {requirement}", show(*.value))]
     InvalidQuantity {
         /// Which input.
         field: String,
@@ -80,7 +80,6 @@ pub enum DoseError {
     },
 
     /// A body weight outside the protocol's plausible range.
-    #[error("{field} {} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol; {fix}", show(*.weight_kg))]
     ImplausibleWeight {
         /// "weight" or "baseline_weight".
         field: String,
@@ -95,7 +94,6 @@ pub enum DoseError {
     },
 
     /// An arm the protocol does not define.
-    #[error("arm {arm:?} is not in protocol {protocol}; use one of {known}")]
     UnknownArm {
         /// The arm as given.
         arm: String,
@@ -106,7 +104,6 @@ pub enum DoseError {
     },
 
     /// A visit the protocol does not define.
-    #[error("visit {visit:?} is not in protocol {protocol}; use one of {known}")]
     UnknownVisit {
         /// The visit as given.
         visit: String,
@@ -117,7 +114,6 @@ pub enum DoseError {
     },
 
     /// Viability outside (0, 1].
-    #[error("viability {} is outside 0-1 (a fraction of live cells); {fix}", show(*.value))]
     ViabilityOutOfRange {
         /// The value as given.
         value: f64,
@@ -126,7 +122,6 @@ pub enum DoseError {
     },
 
     /// Viability below the protocol's release floor.
-    #[error("lot {lot_id}: viability {value} is below the protocol floor {floor}; do not release this lot, thaw another lot")]
     ViabilityBelowFloor {
         /// The lot.
         lot_id: String,
@@ -137,7 +132,6 @@ pub enum DoseError {
     },
 
     /// The draw does not fit in the bag.
-    #[error("lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason}); use a more concentrated lot", show(round2(*.draw_ml)), show(*.concentration))]
     LotTooDilute {
         /// The lot.
         lot_id: String,
@@ -152,7 +146,6 @@ pub enum DoseError {
     },
 
     /// Fewer containers on hand than the draw needs.
-    #[error("lot {lot_id}: the draw of {draw_ml} mL needs {needed} containers of {per_container_ml} mL{per_container_note} but only {available} {availability}; bring more containers of this lot or use another lot")]
     NotEnoughContainers {
         /// The lot.
         lot_id: String,
@@ -160,18 +153,17 @@ pub enum DoseError {
         draw_ml: f64,
         /// What one container yields, in mL.
         per_container_ml: f64,
-        /// " extractable" when the lot gives its extractable volume, else "".
-        per_container_note: String,
+        /// Whether that is the lot's extractable volume or its fill.
+        per_container: YieldFrom,
         /// Containers the draw needs.
         needed: u64,
         /// Containers available.
         available: u64,
-        /// "are on hand", or "are left for this day".
-        availability: String,
+        /// Which stock they are counted from.
+        stock: StockCounted,
     },
 
     /// After rounding the draw, the delivered dose falls outside the acceptable range.
-    #[error("delivered dose {} cells from a {draw_ml} mL draw is outside the acceptable {}-{} cells ({range_from}; target {} cells, deviation {deviation_percent:+.2}%); {fix}", show(*.delivered), show(*.low), show(*.high), show(*.target))]
     OutsideTolerance {
         /// Cells delivered by the rounded draw.
         delivered: f64,
@@ -192,7 +184,6 @@ pub enum DoseError {
     },
 
     /// DMSO exposure over the protocol's limit.
-    #[error("lot {lot_id}: DMSO exposure {g_per_kg:.4} g/kg exceeds the protocol limit {limit_g_per_kg} g/kg; wash the cells or use a lot with less DMSO")]
     DmsoOverLimit {
         /// The lot.
         lot_id: String,
@@ -203,7 +194,6 @@ pub enum DoseError {
     },
 
     /// The protocol limits DMSO and the lot does not say how much it holds.
-    #[error("lot {lot_id} gives no dmso_fraction, but the protocol limits DMSO to {limit_g_per_kg} g/kg; give the lot's DMSO volume fraction (e.g. 0.05 for 5%, 0 for a washed product)")]
     DmsoFractionMissing {
         /// The lot.
         lot_id: String,
@@ -212,7 +202,6 @@ pub enum DoseError {
     },
 
     /// A time of the order comes before the thaw time.
-    #[error("thaw time {thawed_at} is after the {later_name} {later}; check both clocks and enter the actual thaw time")]
     ThawInFuture {
         /// Thaw time, on the site's clock.
         thawed_at: String,
@@ -223,7 +212,6 @@ pub enum DoseError {
     },
 
     /// The infusion cannot end within the protocol's window after thaw.
-    #[error("infusion starting at {start} would end at {infusion_end}, after the limit {infuse_by} ({window} from thaw at {thawed_at}); discard and thaw again")]
     ThawWindowExceeded {
         /// Thaw time.
         thawed_at: String,
@@ -238,7 +226,6 @@ pub enum DoseError {
     },
 
     /// A time that could not be read.
-    #[error("{field}: {input:?} is not a usable time: {reason}")]
     InvalidTime {
         /// Which input.
         field: String,
@@ -249,7 +236,6 @@ pub enum DoseError {
     },
 
     /// A text field that must not be empty, or similar.
-    #[error("{field}: {reason}")]
     InvalidInput {
         /// Which input.
         field: String,
@@ -258,7 +244,6 @@ pub enum DoseError {
     },
 
     /// A protocol file that does not parse (syntax, a missing or unknown key).
-    #[error("protocol file ({format}) is malformed: {detail}")]
     MalformedProtocol {
         /// "TOML" or "JSON".
         format: String,
@@ -267,7 +252,6 @@ pub enum DoseError {
     },
 
     /// A protocol that parses but breaks a rule.
-    #[error("protocol: {field} = {value} is invalid: {reason}")]
     InvalidProtocol {
         /// The key, e.g. "site.dose_tolerance".
         field: String,
@@ -278,14 +262,12 @@ pub enum DoseError {
     },
 
     /// A record that cannot be read or whose parts disagree.
-    #[error("preparation record: {reason}")]
     InvalidRecord {
         /// What is wrong.
         reason: String,
     },
 
     /// No syringe the protocol lists holds the draw.
-    #[error("the draw of {} mL is more than the largest syringe of site.syringes holds ({largest_ml} mL); split the draw between syringes by hand, or list a larger syringe", show(round2(*.draw_ml)))]
     NoSyringe {
         /// The draw in mL.
         draw_ml: f64,
@@ -294,7 +276,6 @@ pub enum DoseError {
     },
 
     /// The order and the randomization list disagree, or the list is unusable.
-    #[error("randomization: {reason}; {fix}")]
     Randomization {
         /// The participant, where one is concerned.
         participant: Option<String>,
@@ -305,7 +286,6 @@ pub enum DoseError {
     },
 
     /// A second order for a participant's visit in one day: one visit, one bag.
-    #[error("row {row}: {participant} at {visit} is ordered again (first on row {first_row}); one visit gets one bag, so this row is not planned: delete the row that is wrong and plan the day again")]
     DuplicateOrder {
         /// The participant.
         participant: String,
@@ -319,7 +299,6 @@ pub enum DoseError {
 
     /// An order the ledger holds a bag for already, made from the same
     /// order: a rerun of the day, not planned again.
-    #[error("row {row}: {participant} at {visit} is recorded already with this order: bag {bag_id} (ledger event {event}); it is not planned again, and there is nothing to do")]
     AlreadyRecorded {
         /// The participant.
         participant: String,
@@ -334,7 +313,6 @@ pub enum DoseError {
     },
 
     /// An order for a visit the ledger holds a bag for, made from another order.
-    #[error("row {row}: {participant} at {visit} has bag {bag_id} already (ledger event {event}), made for another order ({differences}); if this row replaces that bag, destroy bag {bag_id} with the reason (doseprep ledger destroy) and plan the row again, otherwise correct the row")]
     RecordedDifferently {
         /// The participant.
         participant: String,
@@ -351,7 +329,6 @@ pub enum DoseError {
     },
 
     /// A placebo order failed a check of the active bag it stands for.
-    #[error("placebo for {participant} at {visit}: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): {twin}")]
     TwinCheck {
         /// The participant.
         participant: String,
@@ -363,7 +340,6 @@ pub enum DoseError {
 
     /// A lot thawed (or about to be) after its expiry. The same error from
     /// the core (a bag prepared from it) and the ledger (a thaw recorded).
-    #[error("lot {lot_id} expired at {expires_at}, before the thaw at {thawed_at}; use another lot, and quarantine this one and destroy its containers")]
     LotExpired {
         /// The lot.
         lot_id: String,
@@ -375,7 +351,6 @@ pub enum DoseError {
 
     /// A record whose outputs do not recompute from its inputs, or whose
     /// protocol lost its fingerprint: no document is made from it.
-    #[error("the preparation record of {participant} at {visit} does not verify ({}); no label or worksheet is made from it: prepare the bag again, and keep this record for review", listed(differences))]
     RecordDoesNotVerify {
         /// The participant.
         participant: String,
@@ -548,14 +523,58 @@ impl DoseError {
 
     /// The facts of this error one by one (see [`ErrorParts`]).
     pub fn parts(&self) -> ErrorParts {
-        let (field, value, limit, fix) = match self {
+        self.facts().1
+    }
+
+    /// The message and the parts, from each variant's facts written once.
+    /// A structured error reads "what is wrong; the fix", its fix the same
+    /// text as `parts().fix`; an error whose reason is free text (an invalid
+    /// input, time, protocol key or record) carries its fix in that text.
+    fn facts(&self) -> (String, ErrorParts) {
+        /// "what; fix", with the parts.
+        fn said(
+            what: String,
+            field: &str,
+            value: Option<String>,
+            limit: Option<String>,
+            fix: String,
+        ) -> (String, ErrorParts) {
+            (
+                format!("{what}; {fix}"),
+                ErrorParts {
+                    field: Some(field.to_owned()),
+                    value,
+                    limit,
+                    fix,
+                },
+            )
+        }
+        /// A free-text reason that says what is wrong and what to do.
+        fn reason(
+            message: String,
+            field: &str,
+            value: Option<String>,
+            reason: &str,
+        ) -> (String, ErrorParts) {
+            (
+                message,
+                ErrorParts {
+                    field: Some(field.to_owned()),
+                    value,
+                    limit: None,
+                    fix: reason.to_owned(),
+                },
+            )
+        }
+        match self {
             DoseError::Malformed {
                 field,
                 input,
                 reason,
                 example,
-            } => (
-                some(field),
+            } => said(
+                format!("{field}: cannot read {input:?} as a quantity: {reason}"),
+                field,
                 some(input),
                 some(format!("a number then a unit ({reason})")),
                 format!("write it as {example}"),
@@ -564,8 +583,9 @@ impl DoseError {
                 field,
                 input,
                 example,
-            } => (
-                some(field),
+            } => said(
+                format!("{field}: {input:?} has no unit"),
+                field,
                 some(input),
                 some("a number followed by its unit"),
                 format!("write the unit after the number, e.g. {example}"),
@@ -575,8 +595,9 @@ impl DoseError {
                 input,
                 unit,
                 hint,
-            } => (
-                some(field),
+            } => said(
+                format!("{field}: unit {unit:?} in {input:?} is not accepted here"),
+                field,
                 some(input),
                 some(format!("a unit this field takes, not {unit:?}")),
                 hint.clone(),
@@ -586,140 +607,248 @@ impl DoseError {
                 value,
                 unit,
                 requirement,
-            } => (
-                some(field),
-                some(format!("{} {unit}", show(*value)).trim_end().to_owned()),
-                some(requirement),
-                format!("give {requirement}"),
-            ),
+            } => {
+                let shown = format!("{} {unit}", show(*value)).trim_end().to_owned();
+                said(
+                    format!("{field}: {shown} is not a valid value; it must be {requirement}"),
+                    field,
+                    Some(shown),
+                    some(requirement),
+                    format!("give {requirement}"),
+                )
+            }
             DoseError::ImplausibleWeight {
                 field,
                 weight_kg,
                 min_kg,
                 max_kg,
                 fix,
-            } => (
-                some(field),
+            } => said(
+                format!(
+                    "{field} {} kg is outside the plausible {min_kg}-{max_kg} kg of this protocol",
+                    show(*weight_kg)
+                ),
+                field,
                 some(format!("{} kg", show(*weight_kg))),
                 some(format!("{min_kg}-{max_kg} kg")),
                 fix.clone(),
             ),
-            DoseError::UnknownArm { arm, known, .. } => (
-                some("arm"),
+            DoseError::UnknownArm {
+                arm,
+                protocol,
+                known,
+            } => said(
+                format!("arm {arm:?} is not in protocol {protocol}"),
+                "arm",
                 some(arm),
                 some(format!("one of {known}")),
                 format!("use one of {known}"),
             ),
-            DoseError::UnknownVisit { visit, known, .. } => (
-                some("visit"),
+            DoseError::UnknownVisit {
+                visit,
+                protocol,
+                known,
+            } => said(
+                format!("visit {visit:?} is not in protocol {protocol}"),
+                "visit",
                 some(visit),
                 some(format!("one of {known}")),
                 format!("use one of {known}"),
             ),
-            DoseError::ViabilityOutOfRange { value, fix } => (
-                some("viability"),
+            DoseError::ViabilityOutOfRange { value, fix } => said(
+                format!(
+                    "viability {} is outside 0-1 (a fraction of live cells)",
+                    show(*value)
+                ),
+                "viability",
                 some(show(*value)),
                 some("above 0 and at most 1"),
                 fix.clone(),
             ),
-            DoseError::ViabilityBelowFloor { value, floor, .. } => (
-                some("viability"),
+            DoseError::ViabilityBelowFloor {
+                lot_id,
+                value,
+                floor,
+            } => said(
+                format!("lot {lot_id}: viability {value} is below the protocol floor {floor}"),
+                "viability",
                 some(show(*value)),
                 some(format!("at least {floor}")),
                 "do not release this lot, thaw another lot".to_owned(),
             ),
             DoseError::LotTooDilute {
+                lot_id,
                 draw_ml,
                 limit_ml,
                 limit_reason,
-                ..
-            } => (
-                some("viable_cells_per_ml"),
-                some(format!("{} mL", show(round2(*draw_ml)))),
-                some(format!("{limit_ml} mL ({limit_reason})")),
-                "use a more concentrated lot".to_owned(),
-            ),
+                concentration,
+            } => {
+                // The input at fault is the lot's concentration: the lowest
+                // that fits the dose in the limit is its limit.
+                let lowest = concentration * draw_ml / limit_ml;
+                said(
+                    format!(
+                        "lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason})",
+                        show(round2(*draw_ml)),
+                        show(*concentration)
+                    ),
+                    "viable_cells_per_ml",
+                    some(format!("{} cells/mL", show(*concentration))),
+                    some(format!(
+                        "at least {} cells/mL, for a draw of at most {limit_ml} mL ({limit_reason})",
+                        show(lowest.ceil())
+                    )),
+                    "use a more concentrated lot".to_owned(),
+                )
+            }
             DoseError::NotEnoughContainers {
-                needed, available, ..
-            } => (
-                some("containers"),
-                some(needed.to_string()),
+                lot_id,
+                draw_ml,
+                per_container_ml,
+                per_container,
+                needed,
+                available,
+                stock,
+            } => said(
+                format!(
+                    "lot {lot_id}: the draw of {draw_ml} mL needs {needed} containers of {per_container_ml} mL{} but only {available} {}",
+                    per_container.as_str(),
+                    stock.as_str()
+                ),
+                "containers",
                 some(available.to_string()),
+                some(format!("at least {needed} for the draw of {draw_ml} mL")),
                 "bring more containers of this lot or use another lot".to_owned(),
             ),
             DoseError::OutsideTolerance {
                 delivered,
                 low,
                 high,
+                target,
+                draw_ml,
+                deviation_percent,
+                range_from,
                 fix,
-                ..
-            } => (
-                some("draw_volume"),
-                some(format!("{} cells", show(*delivered))),
+            } => said(
+                format!(
+                    "delivered dose {} cells from a {draw_ml} mL draw is outside the acceptable {}-{} cells ({range_from}; target {} cells, deviation {deviation_percent:+.2}%)",
+                    show(*delivered),
+                    show(*low),
+                    show(*high),
+                    show(*target)
+                ),
+                "draw_volume",
+                some(format!("{draw_ml} mL")),
                 some(format!("{}-{} cells", show(*low), show(*high))),
                 fix.clone(),
             ),
             DoseError::DmsoOverLimit {
+                lot_id,
                 g_per_kg,
                 limit_g_per_kg,
-                ..
-            } => (
-                some("dmso_fraction"),
+            } => said(
+                format!(
+                    "lot {lot_id}: DMSO exposure {g_per_kg:.4} g/kg exceeds the protocol limit {limit_g_per_kg} g/kg"
+                ),
+                "dmso_fraction",
                 some(format!("{g_per_kg:.4} g/kg")),
                 some(format!("{limit_g_per_kg} g/kg")),
                 "wash the cells or use a lot with less DMSO".to_owned(),
             ),
-            DoseError::DmsoFractionMissing { limit_g_per_kg, .. } => (
-                some("dmso_fraction"),
+            DoseError::DmsoFractionMissing {
+                lot_id,
+                limit_g_per_kg,
+            } => said(
+                format!(
+                    "lot {lot_id} gives no dmso_fraction, but the protocol limits DMSO to {limit_g_per_kg} g/kg"
+                ),
+                "dmso_fraction",
                 None,
                 some(format!("{limit_g_per_kg} g/kg")),
-                "give the lot's DMSO volume fraction (0 for a washed product)".to_owned(),
+                "give the lot's DMSO volume fraction (e.g. 0.05 for 5%, 0 for a washed product)"
+                    .to_owned(),
             ),
             DoseError::ThawInFuture {
-                thawed_at, later, ..
-            } => (
-                some("thawed_at"),
+                thawed_at,
+                later_name,
+                later,
+            } => said(
+                format!("thaw time {thawed_at} is after the {later_name} {later}"),
+                "thawed_at",
                 some(thawed_at),
                 some(format!("not after {later}")),
                 "check both clocks and enter the actual thaw time".to_owned(),
             ),
             DoseError::ThawWindowExceeded {
+                thawed_at,
+                start,
                 infusion_end,
                 infuse_by,
-                ..
-            } => (
-                some("thawed_at"),
-                some(infusion_end),
-                some(infuse_by),
+                window,
+            } => said(
+                format!(
+                    "infusion starting at {start} would end at {infusion_end}, after the limit {infuse_by} ({window} from thaw at {thawed_at})"
+                ),
+                "thawed_at",
+                some(thawed_at),
+                some(format!(
+                    "at most {window} before the end of infusion ({infusion_end})"
+                )),
                 "discard and thaw again".to_owned(),
             ),
             DoseError::InvalidTime {
                 field,
                 input,
-                reason,
-            } => (some(field), some(input), None, reason.clone()),
-            DoseError::InvalidInput { field, reason } => (some(field), None, None, reason.clone()),
-            DoseError::MalformedProtocol { detail, .. } => {
-                (some("protocol"), None, None, detail.clone())
+                reason: why,
+            } => reason(
+                format!("{field}: {input:?} is not a usable time: {why}"),
+                field,
+                some(input),
+                why,
+            ),
+            DoseError::InvalidInput { field, reason: why } => {
+                reason(format!("{field}: {why}"), field, None, why)
             }
+            DoseError::MalformedProtocol { format, detail } => reason(
+                format!("protocol file ({format}) is malformed: {detail}"),
+                "protocol",
+                None,
+                detail,
+            ),
             DoseError::InvalidProtocol {
                 field,
                 value,
-                reason,
-            } => (some(field), some(value), None, reason.clone()),
-            DoseError::InvalidRecord { reason } => (some("record"), None, None, reason.clone()),
+                reason: why,
+            } => reason(
+                format!("protocol: {field} = {value} is invalid: {why}"),
+                field,
+                some(value),
+                why,
+            ),
+            DoseError::InvalidRecord { reason: why } => {
+                reason(format!("preparation record: {why}"), "record", None, why)
+            }
             DoseError::LotExpired {
+                lot_id,
                 expires_at,
                 thawed_at,
-                ..
-            } => (
-                some("thawed_at"),
+            } => said(
+                format!("lot {lot_id} expired at {expires_at}, before the thaw at {thawed_at}"),
+                "thawed_at",
                 some(thawed_at),
                 some(format!("not after {expires_at}, the lot's expiry")),
                 "use another lot, and quarantine this one and destroy its containers".to_owned(),
             ),
-            DoseError::RecordDoesNotVerify { differences, .. } => (
-                some("record"),
+            DoseError::RecordDoesNotVerify {
+                participant,
+                visit,
+                differences,
+            } => said(
+                format!(
+                    "the preparation record of {participant} at {visit} does not verify ({}); no label or worksheet is made from it",
+                    listed(differences)
+                ),
+                "record",
                 some(listed(differences)),
                 some("every output as recomputed from the record's inputs"),
                 "prepare the bag again, and keep this record for review".to_owned(),
@@ -727,29 +856,39 @@ impl DoseError {
             DoseError::NoSyringe {
                 draw_ml,
                 largest_ml,
-            } => (
-                some("draw_volume"),
+            } => said(
+                format!(
+                    "the draw of {} mL is more than the largest syringe of site.syringes holds ({largest_ml} mL)",
+                    show(round2(*draw_ml))
+                ),
+                "draw_volume",
                 some(format!("{} mL", show(round2(*draw_ml)))),
                 some(format!("{largest_ml} mL")),
                 "split the draw between syringes by hand, or list a larger syringe".to_owned(),
             ),
             DoseError::Randomization {
                 participant,
-                reason,
+                reason: why,
                 fix,
             } => (
-                Some("participant".to_owned()).filter(|_| participant.is_some()),
-                participant.clone(),
-                some(reason),
-                fix.clone(),
+                format!("randomization: {why}; {fix}"),
+                ErrorParts {
+                    field: participant.as_ref().map(|_| "participant".to_owned()),
+                    value: participant.clone(),
+                    limit: some(why),
+                    fix: fix.clone(),
+                },
             ),
             DoseError::DuplicateOrder {
                 participant,
                 visit,
+                row,
                 first_row,
-                ..
-            } => (
-                some("participant"),
+            } => said(
+                format!(
+                    "row {row}: {participant} at {visit} is ordered again (first on row {first_row}); one visit gets one bag, so this row is not planned"
+                ),
+                "participant",
                 some(format!("{participant} {visit}")),
                 some(format!(
                     "one bag per visit (first ordered on row {first_row})"
@@ -759,38 +898,44 @@ impl DoseError {
             DoseError::AlreadyRecorded {
                 participant,
                 visit,
+                row,
                 bag_id,
                 event,
-                ..
-            } => (
-                some("participant"),
+            } => said(
+                format!(
+                    "row {row}: {participant} at {visit} is recorded already with this order: bag {bag_id} (ledger event {event}); it is not planned again"
+                ),
+                "participant",
                 some(format!("{participant} {visit}")),
                 some(format!("one bag per visit: bag {bag_id} (ledger event {event})")),
-                "nothing to do: the bag is recorded".to_owned(),
+                "there is nothing to do: the bag is recorded".to_owned(),
             ),
             DoseError::RecordedDifferently {
                 participant,
                 visit,
+                row,
                 bag_id,
                 event,
                 differences,
-                ..
-            } => (
-                some("participant"),
+            } => said(
+                format!(
+                    "row {row}: {participant} at {visit} has bag {bag_id} already (ledger event {event}), made for another order ({differences})"
+                ),
+                "participant",
                 some(format!("{participant} {visit} ({differences})")),
                 some(format!("one bag per visit: bag {bag_id} (ledger event {event})")),
-                format!("if this row replaces bag {bag_id}, destroy it with the reason and plan the row again; otherwise correct the row"),
+                format!("if this row replaces that bag, destroy bag {bag_id} with the reason (doseprep ledger destroy) and plan the row again, otherwise correct the row"),
             ),
-            DoseError::TwinCheck { twin, .. } => {
-                let parts = twin.parts();
-                (parts.field, parts.value, parts.limit, parts.fix)
-            }
-        };
-        ErrorParts {
-            field,
-            value,
-            limit,
-            fix,
+            DoseError::TwinCheck {
+                participant,
+                visit,
+                twin,
+            } => (
+                format!(
+                    "placebo for {participant} at {visit}: the active bag it stands for fails its check, and a placebo fails like its twin so that a lot problem delays every participant alike (blinding): {twin}"
+                ),
+                twin.parts(),
+            ),
         }
     }
 
@@ -824,6 +969,52 @@ impl DoseError {
         DoseError::InvalidInput {
             field: field.to_owned(),
             reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for DoseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.facts().0)
+    }
+}
+
+impl std::error::Error for DoseError {}
+
+/// Whether a container's yield is its extractable volume or its fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YieldFrom {
+    /// The lot gives no extractable volume: every container empties fully.
+    Fill,
+    /// The lot's extractable volume.
+    Extractable,
+}
+
+impl YieldFrom {
+    /// As the message says it after the volume ("10 mL extractable").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            YieldFrom::Fill => "",
+            YieldFrom::Extractable => " extractable",
+        }
+    }
+}
+
+/// Which stock a shortage is counted against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockCounted {
+    /// The containers on hand (one bag prepared on its own).
+    OnHand,
+    /// What is left for the day after earlier bags of its plan.
+    LeftForTheDay,
+}
+
+impl StockCounted {
+    /// As the message says it ("only 2 are on hand").
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StockCounted::OnHand => "are on hand",
+            StockCounted::LeftForTheDay => "are left for this day",
         }
     }
 }

@@ -68,7 +68,7 @@ pub use day::{
     RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
 };
 pub use draw::{RangeFrom, Rounding};
-pub use error::{DoseError, ErrorKind, ErrorParts, Result};
+pub use error::{DoseError, ErrorKind, ErrorParts, Result, StockCounted, YieldFrom};
 pub use gravimetric::{check_weighed, WeighedCheck};
 pub use label::{blinded_label, summary_line, text_label, worksheet, LabelFacts};
 pub use lot::{fraction_text_error, Lot, LotSpec};

@@ -587,7 +587,7 @@ proptest! {
                 _ => match first_of_visit.get(&written) {
                     Some(first) => prop_assert_eq!(
                         bag.as_ref().err().map(|e| e.to_string()),
-                        Some(format!("row {}: {written} at month-0 is ordered again (first on row {first}); one visit gets one bag, so this row is not planned: delete the row that is wrong and plan the day again", row.row))
+                        Some(format!("row {}: {written} at month-0 is ordered again (first on row {first}); one visit gets one bag, so this row is not planned; delete the row that is wrong and plan the day again", row.row))
                     ),
                     None => {
                         first_of_visit.insert(written.clone(), row.row);

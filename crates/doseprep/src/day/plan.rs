@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use jiff::{Timestamp, ZonedDateTime};
 
 use crate::bag_id::BagId;
-use crate::error::{DoseError, Result};
+use crate::draw::shortage as container_shortage;
+use crate::error::{DoseError, Result, StockCounted};
 use crate::label::numbers;
 use crate::lot::Lot;
 use crate::order::Order;
@@ -542,19 +543,13 @@ fn plan_bag(
             .map_or(0, |beyond_open| per_container.containers_for(beyond_open));
         let unopened = day.unopened();
         if needed > u64::from(unopened) {
-            let error = DoseError::NotEnoughContainers {
-                lot_id: lot.lot_id().to_owned(),
-                draw_ml: draw.volume.ml(),
-                per_container_ml: per_container.volume().ml(),
-                per_container_note: if lot.extractable_volume().is_some() {
-                    " extractable".to_owned()
-                } else {
-                    String::new()
-                },
+            let error = container_shortage(
+                lot,
+                draw.volume,
                 needed,
-                available: u64::from(unopened),
-                availability: "are left for this day".to_owned(),
-            };
+                u64::from(unopened),
+                StockCounted::LeftForTheDay,
+            );
             shortage.get_or_insert(match content {
                 Content::Active => error,
                 Content::Placebo => error.for_placebo(order.participant(), order.visit()),
