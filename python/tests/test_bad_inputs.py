@@ -243,6 +243,7 @@ def test_bad_input_row(row: list[str], tmp_path: Path) -> None:
     assert isinstance(caught.value, dp.DoseError)
     assert type(caught.value).kind == kind, message
     # One source: the message ends with the very fix the parts give.
-    assert caught.value.fix and message.endswith(caught.value.fix), (message, caught.value.fix)
+    assert caught.value.fix, message
+    assert message.endswith(caught.value.fix), (message, caught.value.fix)
     assert _unquote(value) in message, message
     assert fix in message, message
