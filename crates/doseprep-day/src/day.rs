@@ -136,7 +136,9 @@ pub fn publish_day(
     printed: Printed,
     recording: Option<Recording<'_>>,
 ) -> Result<Published> {
-    let records = plan.records(protocol)?;
+    let records = plan
+        .records(protocol)
+        .map_err(|error| DayError::PlanDoesNotVerify(Box::new(error)))?;
     let path = out.path().to_owned();
     let (written, recorded) = out.publish(|staging| {
         let written = write_day(staging, plan, &records, printed)?;

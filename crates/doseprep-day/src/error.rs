@@ -101,6 +101,10 @@ pub enum DayError {
         /// The visit.
         visit: String,
     },
+    /// A bag the day planned whose record does not recompute: a fault of
+    /// doseprep itself, found before anything is written or recorded.
+    #[error("the record of a bag the day planned does not recompute ({0}); nothing was written or recorded: report this as a bug in doseprep")]
+    PlanDoesNotVerify(Box<DoseError>),
     /// The operating system's random source (bag ids) failed: a system fault.
     #[error("the operating system's random source failed: {0}; bag ids cannot be made, so nothing was planned")]
     RandomSource(String),
@@ -138,6 +142,7 @@ impl DayError {
             DayError::InvalidDate { .. } => "invalid_date",
             DayError::Unnamed { .. } => "unnamed_bag",
             DayError::RandomSource(_) => "random_source",
+            DayError::PlanDoesNotVerify(_) => "plan_does_not_verify",
         }
     }
 
@@ -208,6 +213,10 @@ impl DayError {
                 limit: Some("a bag id".to_owned()),
                 fix: "plan the bag with a day plan, which gives each bag one".to_owned(),
             },
+            DayError::PlanDoesNotVerify(error) => ErrorParts {
+                fix: "report this as a bug in doseprep".to_owned(),
+                ..error.parts()
+            },
             DayError::RandomSource(_) => ErrorParts {
                 field: None,
                 value: None,
@@ -223,9 +232,10 @@ impl DayError {
     /// correct or an event the ledger refuses.
     pub fn is_system_fault(&self) -> bool {
         match self {
-            DayError::Write { .. } | DayError::NotPublished { .. } | DayError::RandomSource(_) => {
-                true
-            }
+            DayError::Write { .. }
+            | DayError::NotPublished { .. }
+            | DayError::RandomSource(_)
+            | DayError::PlanDoesNotVerify(_) => true,
             DayError::Ledger(error) => error.is_fault(),
             DayError::Print(error) => error.is_fault(),
             _ => false,

@@ -343,9 +343,28 @@ pub enum LedgerError {
         /// The path given.
         path: String,
     },
+    /// A new ledger that cannot be created where it was asked for.
+    #[error("cannot create a ledger at {path}: {reason}; check that its folder exists and can be written")]
+    CannotCreate {
+        /// The path given.
+        path: String,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A preparation record stored in the ledger that cannot be read, or no
+    /// longer recomputes: nothing is printed or exported from it.
+    #[error("the record of bag {bag_id} stored at event {seq} {problem}; nothing is printed or exported from it: keep the file for review and report it to the trial's monitor")]
+    StoredRecord {
+        /// The bag.
+        bag_id: String,
+        /// The event that stored it.
+        seq: i64,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// An SQLite file that is not a ledger.
     #[error(
-        "{path} is an SQLite database but not a doseprep ledger; give the ledger's file, or a \
+        "{path} is not a doseprep ledger (another SQLite database, or not a database at all); give the ledger's file, or a \
          new file name to start one"
     )]
     NotALedger {
@@ -389,6 +408,8 @@ pub enum DatabaseFault {
     ReadOnly,
     /// The file cannot be opened.
     CannotOpen,
+    /// The file's disk cannot keep a write-ahead log (a network drive).
+    JournalMode,
     /// Any other failure.
     Other,
 }
@@ -402,6 +423,7 @@ impl DatabaseFault {
             DatabaseFault::Corrupt => "database_corrupt",
             DatabaseFault::ReadOnly => "database_read_only",
             DatabaseFault::CannotOpen => "database_cannot_open",
+            DatabaseFault::JournalMode => "database_journal_mode",
             DatabaseFault::Other => "database",
         }
     }
@@ -420,6 +442,9 @@ impl DatabaseFault {
                 "the ledger file or its folder cannot be written; check its permissions"
             }
             DatabaseFault::CannotOpen => "check the path and the permissions of its folder",
+            DatabaseFault::JournalMode => {
+                "put the ledger on a local disk (SQLite's own advice: never on a network drive)"
+            }
             DatabaseFault::Other => "keep the file and report this",
         }
     }
@@ -461,6 +486,7 @@ impl LedgerError {
             self,
             LedgerError::Database { .. }
                 | LedgerError::Tampered(_)
+                | LedgerError::StoredRecord { .. }
                 | LedgerError::SchemaTooNew { .. }
         )
     }
@@ -515,6 +541,8 @@ impl LedgerError {
             LedgerError::RecordDoesNotVerify { .. } => "record_does_not_verify",
             LedgerError::SchemaTooNew { .. } => "schema_too_new",
             LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::CannotCreate { .. } => "cannot_create",
+            LedgerError::StoredRecord { .. } => "stored_record",
             LedgerError::NoSuchLedger { .. } => "no_such_ledger",
             LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
@@ -674,15 +702,22 @@ impl LedgerError {
             ),
             LedgerError::NotALedger { path }
             | LedgerError::NoSuchLedger { path }
-            | LedgerError::LedgerExists { path } => (text("path"), Some(path.clone()), None),
+            | LedgerError::LedgerExists { path }
+            | LedgerError::CannotCreate { path, .. } => (text("path"), Some(path.clone()), None),
+            LedgerError::StoredRecord { bag_id, .. } => {
+                (text("bag_id"), Some(bag_id.clone()), None)
+            }
             LedgerError::Tampered(_) | LedgerError::Database { .. } => (None, None, None),
         };
         let message = self.to_string();
-        // The fix is the message's last clause, after its last "; ".
-        let fix = message
-            .rsplit_once("; ")
-            .map_or(message.as_str(), |(_, fix)| fix)
-            .to_owned();
+        let fix = match self {
+            LedgerError::Database { fault, .. } => fault.fix().to_owned(),
+            // Every other message ends with its fix, after its last "; ".
+            _ => message
+                .rsplit_once("; ")
+                .map_or(message.as_str(), |(_, fix)| fix)
+                .to_owned(),
+        };
         ErrorParts {
             field,
             value,

@@ -90,8 +90,8 @@ fn numbers(containers: &[u32]) -> String {
 
 /// The dose column of a prepared bag, what a pharmacist would write, from
 /// its record read typed.
-fn dose(record: &serde_json::Value) -> Result<String> {
-    let record = doseprep::PreparationRecord::from_json(&record.to_string())?;
+fn dose(record: &serde_json::Value, bag_id: &str, seq: i64) -> Result<String> {
+    let record = crate::stored_record(record, bag_id, seq)?;
     let prep = &record.preparation;
     Ok(match &prep.dose {
         None => format!("placebo, {}", prep.final_volume),
@@ -197,7 +197,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 bags.insert(bag_id.clone(), participant.clone());
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
-                row.insert("dose", dose(record)?);
+                row.insert("dose", dose(record, bag_id, seq)?);
                 let mut lots: Vec<&str> = draws.iter().map(|d| d.lot_id.as_str()).collect();
                 lots.dedup();
                 row.insert("lot", lots.join(" "));

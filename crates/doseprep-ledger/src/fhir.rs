@@ -6,7 +6,7 @@
 //! bag exports the same JSON.
 
 use doseprep::rules::TargetRule;
-use doseprep::{parse_time, Content, PreparationRecord};
+use doseprep::{parse_time, Content};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -88,14 +88,7 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         });
     };
     // Exported only once it recomputes, as every document is.
-    let record = crate::verified(
-        PreparationRecord::from_json(&record.to_string())?,
-        |differences| {
-            LedgerError::Tampered(format!(
-            "the record of bag {bag_id} no longer recomputes ({differences}), so it is not exported"
-        ))
-        },
-    )?;
+    let record = crate::stored_record(record, bag_id, prepared.seq)?;
     let prep = &record.preparation;
     let spec = record.protocol.spec();
     let subject =

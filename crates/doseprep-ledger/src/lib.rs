@@ -127,6 +127,34 @@ pub(crate) fn verified(
     })
 }
 
+/// The record that event `seq` stored for `bag_id`, read typed and
+/// verified: a stored record that cannot be read or no longer recomputes is
+/// [`LedgerError::StoredRecord`], a fault, never the caller's bad input.
+pub(crate) fn stored_record(
+    value: &serde_json::Value,
+    bag_id: &str,
+    seq: i64,
+) -> Result<VerifiedRecord> {
+    let problem = |problem: String| LedgerError::StoredRecord {
+        bag_id: bag_id.to_owned(),
+        seq,
+        problem,
+    };
+    let record = PreparationRecord::from_json(&value.to_string())
+        .map_err(|error| problem(format!("cannot be read ({error})")))?;
+    record.verified().map_err(|error| match error {
+        doseprep::DoseError::RecordDoesNotVerify { differences, .. } => problem(format!(
+            "no longer recomputes ({})",
+            differences
+                .iter()
+                .map(|d| d.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        other => problem(format!("cannot be verified ({other})")),
+    })
+}
+
 impl Ledger {
     /// Open the ledger at `path`. A missing file is
     /// [`LedgerError::NoSuchLedger`]: opening never creates one.
@@ -515,12 +543,16 @@ impl Ledger {
                 fix: "a destroyed bag's label is not printed again; print the bag that replaces it",
             });
         }
-        let record = PreparationRecord::from_json(&chain.record.to_string())?;
-        verified(record, |differences| {
-            LedgerError::Tampered(format!(
-                "the record of bag {bag_id} no longer recomputes ({differences}), so it is not printed again"
-            ))
-        })
+        let seq = chain
+            .events
+            .iter()
+            .find(|event| event.kind == "prepare")
+            .map(|event| event.seq)
+            .ok_or_else(|| LedgerError::UnknownBag {
+                event: "reprint",
+                bag_id: bag_id.as_text(),
+            })?;
+        stored_record(&chain.record, &bag_id.as_text(), seq)
     }
 
     /// The bags that stand for their visits (prepared and not destroyed),
@@ -546,7 +578,7 @@ impl Ledger {
                             "bag {bag_id} stands, but no event records its preparation"
                         ))
                     })?;
-                let record = PreparationRecord::from_json(&prepared.to_string())?;
+                let record = stored_record(&prepared, &bag_id, seq)?.into_record();
                 Ok(RecordedBag {
                     bag_id: BagId::parse(&bag_id)?,
                     event: seq,

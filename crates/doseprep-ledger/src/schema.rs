@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 
-use crate::error::{LedgerError, Result};
+use crate::error::{DatabaseFault, LedgerError, Result};
 
 /// "dprp": marks an SQLite file as a doseprep ledger.
 pub const APPLICATION_ID: i64 = 0x6470_7270;
@@ -103,6 +103,17 @@ fn configure(connection: &Connection) -> Result<()> {
 /// Open the ledger at `path` and bring it to the current schema. A missing
 /// file is an error: a mistyped path must not start an empty ledger.
 pub fn open(path: &std::path::Path) -> Result<Connection> {
+    open_file(path).map_err(|error| match error.sqlite_error_code() {
+        // A file that is not a database at all (a CSV, a lot file) was
+        // given by mistake; it is not a damaged ledger.
+        Some(rusqlite::ErrorCode::NotADatabase) => LedgerError::NotALedger {
+            path: path.display().to_string(),
+        },
+        _ => error,
+    })
+}
+
+fn open_file(path: &std::path::Path) -> Result<Connection> {
     if !path.is_file() {
         return Err(LedgerError::NoSuchLedger {
             path: path.display().to_string(),
@@ -120,10 +131,14 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
     let mode: String =
         connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(LedgerError::internal(format!(
-            "{} cannot use write-ahead logging (journal mode {mode}); put the ledger on a local disk",
-            path.display()
-        )));
+        return Err(LedgerError::Database {
+            fault: DatabaseFault::JournalMode,
+            detail: format!(
+                "{} cannot use write-ahead logging (journal mode {mode})",
+                path.display()
+            ),
+            sqlite: None,
+        });
     }
     migrate(connection, &path.display().to_string())
 }
@@ -148,10 +163,10 @@ pub fn create(path: &std::path::Path) -> Result<Connection> {
                 path: path.display().to_string(),
             })
         }
-        Err(error) => Err(LedgerError::internal(format!(
-            "cannot create {}: {error}",
-            path.display()
-        ))),
+        Err(error) => Err(LedgerError::CannotCreate {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        }),
     }
 }
 

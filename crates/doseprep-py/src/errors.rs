@@ -263,6 +263,7 @@ pub fn day_error(error: doseprep_day::DayError) -> PyErr {
             PyErr::from(std::io::Error::new(source.kind(), message))
         }
         DayError::RandomSource(_) => PyOSError::new_err(message),
+        ref fault if fault.is_system_fault() => fault_error(fault.code(), &message, parts),
         _ => kind_error(ErrorKind::InvalidInput, &message, parts),
     }
 }

@@ -266,8 +266,9 @@ impl Preparation {
 
     /// The text of the bag's label: byte-identical for an active bag and its
     /// matched placebo.
-    fn blinded_label(&self) -> PyResult<String> {
-        Ok(core::blinded_label(&self.verified_record()?))
+    fn blinded_label(&self) -> String {
+        // From the facts the bag shares with its twin, as labels_pdf prints.
+        core::text_label(&self.label_facts())
     }
 
     /// One unblinded line: content, volumes, cells, rate, infuse-by time.

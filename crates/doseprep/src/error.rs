@@ -682,11 +682,7 @@ impl DoseError {
                 limit_ml,
                 limit_reason,
                 concentration,
-            } => {
-                // The input at fault is the lot's concentration: the lowest
-                // that fits the dose in the limit is its limit.
-                let lowest = concentration * draw_ml / limit_ml;
-                said(
+            } => said(
                     format!(
                         "lot {lot_id} is too dilute: the dose needs {} mL at {} cells/mL but at most {limit_ml} mL can be drawn ({limit_reason})",
                         show(round2(*draw_ml)),
@@ -695,12 +691,10 @@ impl DoseError {
                     "viable_cells_per_ml",
                     some(format!("{} cells/mL", show(*concentration))),
                     some(format!(
-                        "at least {} cells/mL, for a draw of at most {limit_ml} mL ({limit_reason})",
-                        show(lowest.ceil())
+                        "concentrated enough for a draw of at most {limit_ml} mL ({limit_reason})"
                     )),
                     "use a more concentrated lot".to_owned(),
-                )
-            }
+                ),
             DoseError::NotEnoughContainers {
                 lot_id,
                 draw_ml,

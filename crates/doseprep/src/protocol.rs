@@ -878,6 +878,9 @@ mod tests {
     #[test]
     fn the_shipped_file_and_the_built_in_agree() {
         assert_eq!(Protocol::from_toml(CARE_SSC_TOML), Ok(Protocol::care_ssc()));
+        // Its bag volume, written by hand, is what the checks make of the file.
+        let read = Protocol::from_toml(CARE_SSC_TOML).unwrap();
+        assert_eq!(read.bag_volume(), Protocol::care_ssc().bag_volume());
         let checked = Protocol::new(ProtocolSpec::care_ssc());
         assert_eq!(checked.as_ref(), Ok(&Protocol::care_ssc()));
         assert_eq!(

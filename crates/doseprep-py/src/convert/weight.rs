@@ -91,9 +91,7 @@ impl WeightArg {
             WeightArg::Kg(kg) => Ok(GivenWeight::kilograms(BodyWeight::from_kg_for(field, kg)?)),
             WeightArg::BareNumber(value) => Err(BodyWeight::bare_number_error(field, value)),
             WeightArg::Text(text) => GivenWeight::typed(field, &text),
-            WeightArg::Quantity(magnitude, units) => {
-                GivenWeight::typed(field, &format!("{magnitude} {units}"))
-            }
+            WeightArg::Quantity(magnitude, units) => GivenWeight::of_unit(field, magnitude, &units),
         }
     }
 }

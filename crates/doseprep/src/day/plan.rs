@@ -293,6 +293,22 @@ pub fn plan_day_after(
             "no lot on hand; give at least one lot",
         ));
     }
+    // A lot given twice would count its containers twice.
+    for (index, lot) in lots.iter().enumerate() {
+        if lots
+            .iter()
+            .take(index)
+            .any(|earlier| earlier.lot_id() == lot.lot_id())
+        {
+            return Err(DoseError::invalid_input(
+                "lots",
+                format!(
+                    "lot {} is given twice; give each lot once, with every container on hand",
+                    lot.lot_id()
+                ),
+            ));
+        }
+    }
     randomization.check_against(protocol)?;
     let zone = protocol.zone();
 

@@ -171,6 +171,14 @@ impl GivenWeight {
         })
     }
 
+    /// A number in a named unit, as a units library gives it (pint's
+    /// `160 pound`): checked as a number first, so NaN or a negative keeps
+    /// its kind, then kept as the text it reads as.
+    pub fn of_unit(field: &str, value: f64, unit: &str) -> Result<GivenWeight> {
+        BodyWeight::from_unit_for(field, value, unit)?;
+        GivenWeight::typed(field, &format!("{value} {}", unit.trim()))
+    }
+
     /// Kilograms given as a number (not typed by a person).
     pub fn kilograms(weight: BodyWeight) -> GivenWeight {
         GivenWeight {
@@ -201,6 +209,23 @@ impl FromStr for BodyWeight {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+
+    #[test]
+    fn a_given_weight_keeps_its_text_and_its_kind_of_error() {
+        let typed = GivenWeight::typed("weight", " 160 lb ").unwrap();
+        assert_eq!(typed.typed_text(), Some("160 lb"));
+        assert_eq!(typed.weight().kg(), 72.5747792);
+        let quantity = GivenWeight::of_unit("weight", 160.0, "pound").unwrap();
+        assert_eq!(quantity.typed_text(), Some("160 pound"));
+        assert_eq!(quantity.weight(), typed.weight());
+        // A units library's NaN stays an invalid quantity, not unreadable text.
+        let nan = GivenWeight::of_unit("weight", f64::NAN, "pound").unwrap_err();
+        assert_eq!(nan.kind(), ErrorKind::InvalidQuantity);
+        assert_eq!(
+            GivenWeight::kilograms(BodyWeight::exact(72.4)).typed_text(),
+            None
+        );
+    }
 
     #[test]
     fn weights_read_with_their_units() {
