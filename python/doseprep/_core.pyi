@@ -178,20 +178,27 @@ class PrintError(DoseError):
 
 @final
 class Protocol:
-    """A trial protocol: trial facts and site settings, checked once."""
+    """A trial protocol: the trial's facts and a site's settings, checked once."""
 
     @staticmethod
     def care_ssc() -> Protocol:
         """The built-in CARE-SSc protocol with this project's site defaults."""
     @staticmethod
-    def from_toml(text: str) -> Protocol:
-        """A protocol from TOML text."""
+    def example(
+        name: Literal["care-ssc", "flat", "per-kg-with-cap", "twice-weekly", "weight-bands"],
+    ) -> Protocol:
+        """An example protocol shipped in the package, by name."""
+    @staticmethod
+    def from_toml(text: str, /, *, site: str | None = None) -> Protocol:
+        """A protocol from TOML text: one file, or the trial file's text with ``site=``
+        the site file's text (its ``[label]`` and ``[site]``)."""
     @staticmethod
     def from_json(text: str) -> Protocol:
         """A protocol from JSON text."""
     @staticmethod
-    def from_file(path: _Path) -> Protocol:
-        """A protocol from a file: JSON if the name ends in ``.json``, else TOML."""
+    def from_file(path: _Path, /, *, site: _Path | None = None) -> Protocol:
+        """A protocol from a file: JSON if the name ends in ``.json``, else TOML; with
+        ``site=``, ``path`` is the trial file and ``site`` the site file."""
     @property
     def name(self) -> str:
         """Short name, e.g. "CARE-SSc"."""
@@ -205,8 +212,11 @@ class Protocol:
     def time_zone(self) -> str:
         """The IANA time zone of the site's clock."""
     @property
-    def fingerprint(self) -> str:
-        """SHA-256 of the protocol's canonical JSON."""
+    def trial_fingerprint(self) -> str:
+        """SHA-256 of the trial's facts: the same at every site of the trial."""
+    @property
+    def site_fingerprint(self) -> str:
+        """SHA-256 of the site's settings and label particulars."""
     def to_json(self) -> str:
         """The canonical JSON form."""
     def __eq__(self, value: object, /) -> bool: ...
@@ -463,11 +473,14 @@ class PreparationRecord:
     def to_json(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
     def worksheet(self) -> str:
-        """The unblinded worksheet, made from this record alone."""
+        """The unblinded worksheet, made from this record alone once it verifies (a
+        record that does not is a ``RecordError``)."""
     @property
     def library_version(self) -> str: ...
     @property
-    def protocol_fingerprint(self) -> str: ...
+    def trial_fingerprint(self) -> str: ...
+    @property
+    def site_fingerprint(self) -> str: ...
     @property
     def fingerprint(self) -> str:
         """SHA-256 of the record's compact JSON: the worksheet's Data Matrix."""

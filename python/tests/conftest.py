@@ -15,6 +15,13 @@ import doseprep as dp
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = REPO / "tests" / "vectors"
 PROTOCOLS = REPO / "crates" / "doseprep" / "protocols"
+# CARE-SSc as one file: the trial file, then its documented default site
+# (as the core's CARE_SSC_TOML), the form a pharmacy's single file has.
+CARE_SSC_TOML = (
+    (PROTOCOLS / "care-ssc.toml").read_text()
+    + "\n"
+    + (PROTOCOLS / "sites" / "care-ssc-default.toml").read_text()
+)
 
 # "ci" keeps the test command to seconds; "long" is for a fuzzing session.
 settings.register_profile(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROTOCOLS, THAWED_AT, TORONTO
+from conftest import CARE_SSC_TOML, PROTOCOLS, THAWED_AT, TORONTO
 
 import doseprep as dp
 
@@ -429,12 +429,40 @@ def test_protocol_attributes(protocol: dp.Protocol) -> None:
         "B": {"month-0": "active", "month-3": "placebo"},
         "C": {"month-0": "placebo", "month-3": "placebo"},
     }
-    assert len(protocol.fingerprint) == 64
-    assert dp.Protocol.from_json(protocol.to_json()).fingerprint == protocol.fingerprint
+    assert len(protocol.trial_fingerprint) == len(protocol.site_fingerprint) == 64
+    again = dp.Protocol.from_json(protocol.to_json())
+    assert (again.trial_fingerprint, again.site_fingerprint) == (
+        protocol.trial_fingerprint,
+        protocol.site_fingerprint,
+    )
+
+
+def test_a_trial_file_and_a_site_file_and_examples_by_name(tmp_path: Path) -> None:
+    trial = PROTOCOLS / "care-ssc.toml"
+    site = PROTOCOLS / "sites" / "care-ssc-default.toml"
+    assert dp.Protocol.from_file(trial, site=site) == dp.Protocol.care_ssc()
+    assert dp.Protocol.from_toml(trial.read_text(), site=site.read_text()) == dp.Protocol.care_ssc()
+    # Paris: its own clock, the same trial.
+    paris = tmp_path / "paris.toml"
+    paris.write_text(site.read_text().replace('"America/Toronto"', '"Europe/Paris"'))
+    at_paris = dp.Protocol.from_file(trial, site=paris)
+    assert at_paris.time_zone == "Europe/Paris"
+    assert at_paris.trial_fingerprint == dp.Protocol.care_ssc().trial_fingerprint
+    assert at_paris.site_fingerprint != dp.Protocol.care_ssc().site_fingerprint
+    # Every example ships in the package.
+    for name in ("care-ssc", "flat", "per-kg-with-cap", "twice-weekly", "weight-bands"):
+        assert dp.Protocol.example(name).name
+    assert dp.Protocol.example("weight-bands") == dp.Protocol.from_file(
+        PROTOCOLS / "examples" / "weight-bands.toml"
+    )
+    with pytest.raises(dp.InvalidInputError, match="use one of care-ssc, flat"):
+        dp.Protocol.example("bands")  # type: ignore[arg-type]
 
 
 def test_files_are_read_by_format_and_a_missing_one_is_named(tmp_path: Path) -> None:
-    assert dp.Protocol.from_file(PROTOCOLS / "care-ssc.toml") == dp.Protocol.care_ssc()
+    single = tmp_path / "care-ssc.toml"
+    single.write_text(CARE_SSC_TOML)
+    assert dp.Protocol.from_file(single) == dp.Protocol.care_ssc()
     json_path = tmp_path / "care-ssc.JSON"
     json_path.write_text(dp.Protocol.care_ssc().to_json())
     assert dp.Protocol.from_file(str(json_path)) == dp.Protocol.care_ssc()

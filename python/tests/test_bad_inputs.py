@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PROTOCOLS, REPO
+from conftest import CARE_SSC_TOML, PROTOCOLS, REPO
 
 import doseprep as dp
 
 DOC = (REPO / "docs" / "bad-inputs.md").read_text()
-CARE_SSC_TOML = (PROTOCOLS / "care-ssc.toml").read_text()
 LOT_TOML = (
     'lot_id = "UC-0042"\nviable_cells_per_ml = "12.5 million cells/mL"\nviability = 0.93\n'
     'container_volume = "10 mL"\ncontainers = 4\ndmso_fraction = 0.05\n'

@@ -73,7 +73,7 @@ def test_prepare_json(lot_file: Path) -> None:
     # The weight is kept once, as typed; its kilograms are read from it.
     assert record["order"]["weight"] == "160 lb"
     assert "weight_kg" not in record["order"]
-    assert len(record["protocol_fingerprint"]) == 64
+    assert len(record["trial_fingerprint"]) == len(record["site_fingerprint"]) == 64
 
 
 def test_a_user_mistake_is_one_line_on_stderr(lot_file: Path) -> None:

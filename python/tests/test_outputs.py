@@ -107,7 +107,8 @@ def test_records_round_trip_and_verify() -> None:
     assert dp.verify(record).ok
     assert dp.verify(record.to_json()).differences == []
     assert record.library_version == dp.__version__
-    assert record.protocol_fingerprint == dp.Protocol.care_ssc().fingerprint
+    assert record.trial_fingerprint == dp.Protocol.care_ssc().trial_fingerprint
+    assert record.site_fingerprint == dp.Protocol.care_ssc().site_fingerprint
 
 
 def test_verify_names_an_edited_number() -> None:

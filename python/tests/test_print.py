@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROTOCOLS, THAWED_AT, VECTORS
+from conftest import CARE_SSC_TOML, THAWED_AT, VECTORS
 from printed import barcodes, chromium_pdf, page_sizes_pt, render, text, words
 
 import doseprep as dp
@@ -163,7 +163,7 @@ def test_the_html_worksheet_prints_from_a_browser(
 
 
 def test_a_label_too_narrow_for_its_barcode_is_refused(lot: dp.Lot, tmp_path: Path) -> None:
-    source = (PROTOCOLS / "care-ssc.toml").read_text()
+    source = CARE_SSC_TOML
     narrow = tmp_path / "narrow.toml"
     narrow.write_text(source.replace("width_mm = 100 ", "width_mm = 45  ", 1))
     protocol = dp.Protocol.from_file(narrow)

@@ -55,9 +55,13 @@ pub struct Prepare {
     /// Lot TOML (or .json) file.
     #[arg(long)]
     pub lot: PathBuf,
-    /// Protocol TOML or JSON file (default: CARE-SSc).
+    /// Protocol TOML or JSON file (default: CARE-SSc); with --site, the trial file.
     #[arg(long)]
     pub protocol: Option<PathBuf>,
+    /// The site file ([label] and [site]) read with the trial file of
+    /// --protocol (default: the CARE-SSc trial).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
     /// ISO 8601 time with its offset; for a placebo, the thaw time of its session.
     #[arg(long)]
     pub thawed_at: String,
@@ -95,9 +99,13 @@ pub struct Batch {
     /// Lot TOML (or .json) file.
     #[arg(long)]
     pub lot: PathBuf,
-    /// Protocol TOML or JSON file (default: CARE-SSc).
+    /// Protocol TOML or JSON file (default: CARE-SSc); with --site, the trial file.
     #[arg(long)]
     pub protocol: Option<PathBuf>,
+    /// The site file ([label] and [site]) read with the trial file of
+    /// --protocol (default: the CARE-SSc trial).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
 }
 
 /// `doseprep day`.
@@ -114,9 +122,13 @@ pub struct Day {
     /// A new (or empty) folder for the day's documents.
     #[arg(long)]
     pub out: PathBuf,
-    /// Protocol TOML or JSON file (default: CARE-SSc).
+    /// Protocol TOML or JSON file (default: CARE-SSc); with --site, the trial file.
     #[arg(long)]
     pub protocol: Option<PathBuf>,
+    /// The site file ([label] and [site]) read with the trial file of
+    /// --protocol (default: the CARE-SSc trial).
+    #[arg(long, value_name = "FILE")]
+    pub site: Option<PathBuf>,
     /// Also write labels.pdf and worksheets.pdf.
     #[arg(long)]
     pub pdf: bool,

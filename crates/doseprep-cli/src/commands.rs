@@ -91,7 +91,7 @@ fn shown(path: &Path) -> String {
 }
 
 fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
-    let protocol = files::protocol(args.protocol.as_deref())?;
+    let protocol = files::protocol(args.protocol.as_deref(), args.site.as_deref())?;
     let lot = files::lot(&args.lot)?;
     let mut order = Order::with_weight_text(
         &args.participant,
@@ -133,7 +133,7 @@ fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Wr
 }
 
 fn batch(args: crate::args::Batch, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
-    let protocol = files::protocol(args.protocol.as_deref())?;
+    let protocol = files::protocol(args.protocol.as_deref(), args.site.as_deref())?;
     let lot = files::lot(&args.lot)?;
     let batch = doseprep_day::batch(&protocol, &lot, &args.orders)?;
     for line in &batch.lines {
@@ -198,6 +198,7 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
         randomization: &args.randomization,
         lots: &args.lots,
         protocol: args.protocol.as_deref(),
+        site: args.site.as_deref(),
     };
     let mut notes = Vec::new();
     let run = doseprep_day::run_day(files, folder, printed(args.pdf), recording, &mut |note| {

@@ -242,6 +242,81 @@ fn a_fault_of_the_system_exits_3_and_a_mistake_2() {
 }
 
 #[test]
+fn a_site_file_is_read_with_the_trial_and_keeps_the_trial_fingerprint() {
+    let folder = tempfile::tempdir().unwrap();
+    let lot = folder.path().join("lot.toml");
+    std::fs::write(
+        &lot,
+        "lot_id = \"UC-0042\"\nviable_cells_per_ml = \"12.5 million cells/mL\"\nviability = 0.93\ncontainer_volume = \"10 mL\"\ncontainers = 4\ndmso_fraction = 0.05\n",
+    )
+    .unwrap();
+    let paris = folder.path().join("paris.toml");
+    std::fs::write(
+        &paris,
+        doseprep::protocol::CARE_SSC_DEFAULT_SITE_TOML
+            .replace("\"America/Toronto\"", "\"Europe/Paris\""),
+    )
+    .unwrap();
+    let prepare = |site: Option<&Path>| {
+        let mut args = vec![
+            "prepare",
+            "--participant",
+            "CARE-012",
+            "--weight",
+            "72.4 kg",
+            "--arm",
+            "A",
+            "--visit",
+            "month-0",
+            "--lot",
+            s(&lot),
+            "--thawed-at",
+            "2026-11-25T09:00:00+01:00",
+            "--json",
+        ];
+        if let Some(site) = site {
+            args.extend(["--site", s(site)]);
+        }
+        let run = doseprep(&args);
+        assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+        serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
+    };
+    let (montreal, paris) = (prepare(None), prepare(Some(&paris)));
+    assert_eq!(montreal["trial_fingerprint"], paris["trial_fingerprint"]);
+    assert_ne!(montreal["site_fingerprint"], paris["site_fingerprint"]);
+    assert_eq!(
+        paris["preparation"]["infuse_by"],
+        "2026-11-25T12:00:00+01:00[Europe/Paris]"
+    );
+    // A trial fact in a site file is refused, naming where it belongs.
+    let wrong = folder.path().join("wrong.toml");
+    std::fs::write(&wrong, "route = \"IV\"\n").unwrap();
+    let run = doseprep(&[
+        "prepare",
+        "--participant",
+        "CARE-012",
+        "--weight",
+        "72.4 kg",
+        "--arm",
+        "A",
+        "--visit",
+        "month-0",
+        "--lot",
+        s(&lot),
+        "--thawed-at",
+        "2026-11-25T09:00:00+01:00",
+        "--site",
+        s(&wrong),
+    ]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        text(&run.stderr).contains("is a trial fact, not a site setting"),
+        "{}",
+        text(&run.stderr)
+    );
+}
+
+#[test]
 fn the_version_and_a_missing_argument() {
     let version = doseprep(&["--version"]);
     assert_eq!(version.status.code(), Some(0));

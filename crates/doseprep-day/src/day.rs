@@ -24,8 +24,11 @@ pub struct DayFiles<'a> {
     pub randomization: &'a Path,
     /// The lots on hand: TOML of `[[lot]]` tables (or JSON).
     pub lots: &'a Path,
-    /// The protocol file, or `None` for the built-in CARE-SSc protocol.
+    /// The protocol file (or the trial file, with `site`), or `None` for
+    /// the built-in CARE-SSc protocol (or trial).
     pub protocol: Option<&'a Path>,
+    /// The site file (`[label]` and `[site]`), where the trial file is apart.
+    pub site: Option<&'a Path>,
 }
 
 /// The ledger a day is recorded in, and who records it.
@@ -109,7 +112,7 @@ pub fn run_day(
     recording: Option<Recording<'_>>,
     on_stock_note: &mut dyn FnMut(&StockNote),
 ) -> Result<DayRun> {
-    let protocol = files::protocol(files.protocol)?;
+    let protocol = files::protocol(files.protocol, files.site)?;
     let randomization = files::randomization(files.randomization, &protocol)?;
     let lots = files::lots(files.lots)?;
     let rows = files::day_orders(files.orders)?;

@@ -34,11 +34,28 @@ fn in_file(path: &Path, error: DoseError) -> DayError {
 }
 
 /// The protocol of a file (TOML, or JSON for a name ending in `.json`), or
-/// the built-in CARE-SSc protocol with this project's site defaults.
-pub fn protocol(path: Option<&Path>) -> Result<Protocol> {
-    match path {
-        None => Ok(Protocol::care_ssc()),
-        Some(path) => read_with(path, Protocol::from_file_text),
+/// the built-in CARE-SSc protocol with this project's site defaults; with a
+/// site file, `path` is the trial file (the built-in CARE-SSc trial where
+/// none is given) and `site` the site's `[label]` and `[site]`.
+pub fn protocol(path: Option<&Path>, site: Option<&Path>) -> Result<Protocol> {
+    match (path, site) {
+        (None, None) => Ok(Protocol::care_ssc()),
+        (Some(path), None) => read_with(path, Protocol::from_file_text),
+        // A site of the built-in trial: the CARE-SSc trial file with it.
+        (None, Some(site)) => read_with(site, |name, text| {
+            Protocol::from_trial_and_site(
+                "care-ssc.toml",
+                doseprep::protocol::CARE_SSC_TRIAL_TOML,
+                name,
+                text,
+            )
+        }),
+        (Some(path), Some(site)) => {
+            let trial = read_text(path)?;
+            read_with(site, |name, text| {
+                Protocol::from_trial_and_site(&path.display().to_string(), &trial, name, text)
+            })
+        }
     }
 }
 

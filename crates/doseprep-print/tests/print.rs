@@ -50,7 +50,7 @@ fn facts_at(
 }
 
 fn protocol_with_label(label: &str) -> Protocol {
-    let text = include_str!("../../doseprep/protocols/care-ssc.toml");
+    let text = doseprep::protocol::CARE_SSC_TOML;
     let start = text.find("\n[label]\n").unwrap();
     let end = text.find("\n[site]\n").unwrap();
     Protocol::from_toml(&format!("{}\n{label}{}", &text[..start], &text[end..])).unwrap()

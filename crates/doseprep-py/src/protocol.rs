@@ -30,10 +30,25 @@ impl Protocol {
         core::Protocol::care_ssc().into()
     }
 
-    /// A protocol from TOML text.
+    /// A protocol from TOML text: one file with the trial's facts and the
+    /// site's `[label]` and `[site]`, or, with `site=`, the trial file's
+    /// text and the site file's text apart.
     #[staticmethod]
-    fn from_toml(text: &str) -> PyResult<Protocol> {
-        core::Protocol::from_toml(text).py().map(Protocol::from)
+    #[pyo3(signature = (text, /, *, site = None))]
+    fn from_toml(text: &str, site: Option<&str>) -> PyResult<Protocol> {
+        match site {
+            None => core::Protocol::from_toml(text),
+            Some(site) => core::Protocol::from_trial_and_site("trial", text, "site", site),
+        }
+        .py()
+        .map(Protocol::from)
+    }
+
+    /// An example protocol shipped in the package, by name: "care-ssc",
+    /// "flat", "per-kg-with-cap", "twice-weekly", "weight-bands".
+    #[staticmethod]
+    fn example(name: &str) -> PyResult<Protocol> {
+        core::Protocol::example(name).py().map(Protocol::from)
     }
 
     /// A protocol from JSON text.
@@ -42,11 +57,13 @@ impl Protocol {
         core::Protocol::from_json(text).py().map(Protocol::from)
     }
 
-    /// A protocol from a file: JSON if the name ends in `.json`, else TOML.
-    /// A missing file is a `FileNotFoundError` naming the path.
+    /// A protocol from a file: JSON if the name ends in `.json`, else TOML;
+    /// with `site=`, `path` is the trial file and `site` the site file. A
+    /// missing file is a `FileNotFoundError` naming the path.
     #[staticmethod]
-    fn from_file(path: PathBuf) -> PyResult<Protocol> {
-        doseprep_day::files::protocol(Some(&path))
+    #[pyo3(signature = (path, /, *, site = None))]
+    fn from_file(path: PathBuf, site: Option<PathBuf>) -> PyResult<Protocol> {
+        doseprep_day::files::protocol(Some(&path), site.as_deref())
             .map(Protocol::from)
             .map_err(crate::errors::day_error)
     }
@@ -83,10 +100,16 @@ impl Protocol {
         self.inner.zone().name()
     }
 
-    /// SHA-256 of the protocol's canonical JSON.
+    /// SHA-256 of the trial's facts: the same at every site of the trial.
     #[getter]
-    fn fingerprint(&self) -> PyResult<String> {
-        self.inner.fingerprint().map(str::to_owned).py()
+    fn trial_fingerprint(&self) -> PyResult<String> {
+        self.inner.trial_fingerprint().map(str::to_owned).py()
+    }
+
+    /// SHA-256 of the site's settings and label particulars.
+    #[getter]
+    fn site_fingerprint(&self) -> PyResult<String> {
+        self.inner.site_fingerprint().map(str::to_owned).py()
     }
 
     /// The canonical JSON form.
@@ -95,7 +118,9 @@ impl Protocol {
     }
 
     fn __hash__(&self) -> PyResult<u64> {
-        Ok(crate::convert::text_hash(self.inner.fingerprint().py()?))
+        Ok(crate::convert::text_hash(
+            &self.inner.canonical_json().py()?,
+        ))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -80,8 +80,13 @@ impl PreparationRecord {
     }
 
     #[getter]
-    fn protocol_fingerprint(&self) -> &str {
-        &self.inner.protocol_fingerprint
+    fn trial_fingerprint(&self) -> &str {
+        &self.inner.trial_fingerprint
+    }
+
+    #[getter]
+    fn site_fingerprint(&self) -> &str {
+        &self.inner.site_fingerprint
     }
 
     /// SHA-256 of the record's compact JSON, as the worksheet's Data Matrix
@@ -108,11 +113,12 @@ impl PreparationRecord {
     fn __repr__(&self) -> String {
         let p = &self.inner.preparation;
         format!(
-            "PreparationRecord(participant={}, visit={}, content={}, protocol_fingerprint={})",
+            "PreparationRecord(participant={}, visit={}, content={}, trial_fingerprint={}, site_fingerprint={})",
             quoted(&p.participant),
             quoted(&p.visit),
             quoted(p.content.as_str()),
-            quoted(&self.inner.protocol_fingerprint)
+            quoted(&self.inner.trial_fingerprint),
+            quoted(&self.inner.site_fingerprint)
         )
     }
 }

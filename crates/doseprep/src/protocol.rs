@@ -34,8 +34,43 @@ use crate::Text;
 const FIX_THE_FILE: &str =
     "fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every key)";
 
-/// The CARE-SSc protocol file as shipped (`protocols/care-ssc.toml`).
-pub const CARE_SSC_TOML: &str = include_str!("../protocols/care-ssc.toml");
+/// The CARE-SSc trial file as shipped (`protocols/care-ssc.toml`): the
+/// trial's facts only, the same at every site.
+pub const CARE_SSC_TRIAL_TOML: &str = include_str!("../protocols/care-ssc.toml");
+
+/// The documented default site of CARE-SSc
+/// (`protocols/sites/care-ssc-default.toml`): its `[label]` and `[site]`.
+pub const CARE_SSC_DEFAULT_SITE_TOML: &str =
+    include_str!("../protocols/sites/care-ssc-default.toml");
+
+/// The two as one file, as a pharmacy's single protocol file holds them.
+pub const CARE_SSC_TOML: &str = concat!(
+    include_str!("../protocols/care-ssc.toml"),
+    "\n",
+    include_str!("../protocols/sites/care-ssc-default.toml")
+);
+
+/// The example protocols shipped in the library, by name (each one file,
+/// trial facts and a site together; every value is the example's own).
+const EXAMPLES: [(&str, &str); 4] = [
+    ("flat", include_str!("../protocols/examples/flat.toml")),
+    (
+        "per-kg-with-cap",
+        include_str!("../protocols/examples/per-kg-with-cap.toml"),
+    ),
+    (
+        "twice-weekly",
+        include_str!("../protocols/examples/twice-weekly.toml"),
+    ),
+    (
+        "weight-bands",
+        include_str!("../protocols/examples/weight-bands.toml"),
+    ),
+];
+
+/// The keys of a protocol that a site file holds: everything else is the
+/// trial's.
+const SITE_KEYS: [&str; 2] = ["label", "site"];
 
 /// What a bag holds at one visit of one arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -322,7 +357,8 @@ struct Checked {
     schedule: Vec<(Text, Vec<(Text, Content)>)>,
     /// The pump rate of a qs bag, whose volume is fixed: computed once.
     qs_pump_rate: PumpRate,
-    fingerprint: OnceLock<std::result::Result<String, DoseError>>,
+    /// The trial's and the site's fingerprints, computed once.
+    fingerprints: OnceLock<std::result::Result<(String, String), DoseError>>,
 }
 
 impl PartialEq for Protocol {
@@ -441,7 +477,7 @@ impl Protocol {
                     spec.diluent.volume,
                     spec.site.infusion_duration,
                 ),
-                fingerprint: OnceLock::new(),
+                fingerprints: OnceLock::new(),
                 spec,
             }),
         }
@@ -459,6 +495,104 @@ impl Protocol {
             draw_limit: DrawLimit::FinalVolume,
         };
         Protocol::assemble(spec, rule, zone, bag_volume)
+    }
+
+    /// A protocol from a trial file and a site file (TOML, or JSON for a
+    /// `.json` name, each by its own name): the trial file holds the
+    /// trial's facts only, the site file only its `[label]` and `[site]`
+    /// tables. A key in the wrong file is refused, naming the file it
+    /// belongs in.
+    pub fn from_trial_and_site(
+        trial_file_name: &str,
+        trial_text: &str,
+        site_file_name: &str,
+        site_text: &str,
+    ) -> Result<Protocol> {
+        let read = |file: &str,
+                    name: &str,
+                    text: &str|
+         -> Result<serde_json::Map<String, serde_json::Value>> {
+            let value: serde_json::Value = match FileFormat::of(name) {
+                FileFormat::Json => {
+                    serde_json::from_str(text).map_err(|e| DoseError::MalformedProtocol {
+                        format: "JSON".to_owned(),
+                        detail: format!("the {file} {name} cannot be read: {e}"),
+                    })?
+                }
+                FileFormat::Toml => {
+                    toml::from_str(text).map_err(|e| DoseError::MalformedProtocol {
+                        format: "TOML".to_owned(),
+                        detail: format!(
+                            "the {file} {name} cannot be read: {}",
+                            crate::toml_error::one_line(text, &e)
+                        ),
+                    })?
+                }
+            };
+            match value {
+                serde_json::Value::Object(map) => Ok(map),
+                _ => Err(DoseError::MalformedProtocol {
+                    format: "TOML".to_owned(),
+                    detail: format!("the {file} {name} is not a table of keys"),
+                }),
+            }
+        };
+        let mut spec = read("trial file", trial_file_name, trial_text)?;
+        if let Some(key) = spec.keys().find(|key| SITE_KEYS.contains(&key.as_str())) {
+            return Err(DoseError::invalid_protocol(
+                key,
+                trial_file_name,
+                &format!("[{key}] is a site's, not the trial's: move it to the site file"),
+            ));
+        }
+        for (key, value) in read("site file", site_file_name, site_text)? {
+            if !SITE_KEYS.contains(&key.as_str()) {
+                return Err(DoseError::invalid_protocol(
+                    &key,
+                    site_file_name,
+                    "is a trial fact, not a site setting: it belongs in the trial file (a site file holds [label] and [site])",
+                ));
+            }
+            spec.insert(key, value);
+        }
+        let spec: ProtocolSpec = serde_json::from_value(serde_json::Value::Object(spec))
+            .map_err(|e| DoseError::MalformedProtocol {
+                format: "TOML".to_owned(),
+                detail: format!(
+                    "the trial file {trial_file_name} and the site file {site_file_name} together: {e}; {FIX_THE_FILE}"
+                ),
+            })?;
+        Protocol::new(spec)
+    }
+
+    /// An example protocol shipped in the library, by name: `care-ssc`
+    /// (the trial with its documented default site, as
+    /// [`Protocol::care_ssc`]), `flat`, `per-kg-with-cap`, `twice-weekly`,
+    /// `weight-bands`. So every example runs from an installed wheel.
+    pub fn example(name: &str) -> Result<Protocol> {
+        if name == "care-ssc" {
+            return Ok(Protocol::care_ssc());
+        }
+        let (_, text) = EXAMPLES
+            .iter()
+            .find(|(example, _)| *example == name)
+            .ok_or_else(|| {
+                DoseError::invalid_input(
+                    "example",
+                    format!(
+                        "there is no example protocol {name:?}; use one of {}",
+                        Protocol::example_names().join(", ")
+                    ),
+                )
+            })?;
+        Protocol::from_toml(text)
+    }
+
+    /// The names [`Protocol::example`] takes.
+    pub fn example_names() -> Vec<&'static str> {
+        std::iter::once("care-ssc")
+            .chain(EXAMPLES.iter().map(|(name, _)| *name))
+            .collect()
     }
 
     /// Read and check a protocol from TOML. Unknown and missing keys are
@@ -545,16 +679,53 @@ impl Protocol {
         canonical_json(&self.inner.spec)
     }
 
-    /// SHA-256 of the canonical form, lowercase hex: the same for the same
-    /// protocol however its file was laid out. Computed once.
-    pub fn fingerprint(&self) -> Result<&str> {
+    /// SHA-256 of the trial's facts in canonical form (every key but
+    /// `label` and `site`), lowercase hex: the same at every site of the
+    /// trial, whether its files were one or two and however laid out.
+    pub fn trial_fingerprint(&self) -> Result<&str> {
+        self.fingerprints().map(|(trial, _)| trial.as_str())
+    }
+
+    /// SHA-256 of the site's part in canonical form (`label` and `site`),
+    /// lowercase hex: what tells two sites of one trial apart.
+    pub fn site_fingerprint(&self) -> Result<&str> {
+        self.fingerprints().map(|(_, site)| site.as_str())
+    }
+
+    fn fingerprints(&self) -> Result<&(String, String)> {
         self.inner
-            .fingerprint
+            .fingerprints
             .get_or_init(|| {
-                let digest = Sha256::digest(canonical_json(&self.inner.spec)?.as_bytes());
-                Ok(digest.iter().map(|byte| format!("{byte:02x}")).collect())
+                let value = serde_json::to_value(&self.inner.spec).map_err(|e| {
+                    DoseError::InvalidProtocol {
+                        field: "protocol".to_owned(),
+                        value: self.inner.spec.name.clone(),
+                        reason: format!("cannot be written as JSON: {e}"),
+                    }
+                })?;
+                let serde_json::Value::Object(mut trial) = value else {
+                    return Err(DoseError::InvalidProtocol {
+                        field: "protocol".to_owned(),
+                        value: self.inner.spec.name.clone(),
+                        reason: "is not written as a JSON object".to_owned(),
+                    });
+                };
+                let mut site = serde_json::Map::new();
+                for key in SITE_KEYS {
+                    if let Some(part) = trial.remove(key) {
+                        site.insert(key.to_owned(), part);
+                    }
+                }
+                // serde_json's maps keep their keys sorted: the form is canonical.
+                let digest = |part: serde_json::Map<String, serde_json::Value>| {
+                    Sha256::digest(serde_json::Value::Object(part).to_string().as_bytes())
+                        .iter()
+                        .map(|byte| format!("{byte:02x}"))
+                        .collect::<String>()
+                };
+                Ok((digest(trial), digest(site)))
             })
-            .as_deref()
+            .as_ref()
             .map_err(Clone::clone)
     }
 
@@ -950,12 +1121,92 @@ mod tests {
         let reflowed = format!("# a comment\n{}", CARE_SSC_TOML.replace(" = ", "="));
         let again = Protocol::from_toml(&reflowed);
         assert_eq!(
-            again.as_ref().map(|p| p.fingerprint().map(str::to_owned)),
-            Ok(p.fingerprint().map(str::to_owned))
+            again
+                .as_ref()
+                .map(|p| p.trial_fingerprint().map(str::to_owned)),
+            Ok(p.trial_fingerprint().map(str::to_owned))
         );
-        assert_eq!(p.fingerprint().map(str::len), Ok(64));
+        assert_eq!(p.trial_fingerprint().map(str::len), Ok(64));
         assert_eq!(FileFormat::of("p.JSON"), FileFormat::Json);
         assert_eq!(FileFormat::of("p.toml"), FileFormat::Toml);
+    }
+
+    #[test]
+    fn a_trial_file_and_a_site_file_make_the_protocol_and_sites_share_the_trial_fingerprint() {
+        let two_files = Protocol::from_trial_and_site(
+            "care-ssc.toml",
+            CARE_SSC_TRIAL_TOML,
+            "care-ssc-default.toml",
+            CARE_SSC_DEFAULT_SITE_TOML,
+        )
+        .unwrap();
+        assert_eq!(two_files, care_ssc());
+        // Another site of the trial: its own clock and label; the same trial.
+        let paris_site = CARE_SSC_DEFAULT_SITE_TOML
+            .replace("\"America/Toronto\"", "\"Europe/Paris\"")
+            .replace("languages = [\"en\", \"fr\"]", "languages = [\"fr\"]");
+        let paris =
+            Protocol::from_trial_and_site("t.toml", CARE_SSC_TRIAL_TOML, "paris.toml", &paris_site)
+                .unwrap();
+        assert_eq!(paris.trial_fingerprint(), care_ssc().trial_fingerprint());
+        assert_ne!(paris.site_fingerprint(), care_ssc().site_fingerprint());
+        // The single file gives the same two fingerprints as the two files.
+        let one_file = Protocol::from_toml(CARE_SSC_TOML).unwrap();
+        assert_eq!(one_file.trial_fingerprint(), two_files.trial_fingerprint());
+        assert_eq!(one_file.site_fingerprint(), two_files.site_fingerprint());
+        // A trial fact changed is another trial.
+        let other_dose =
+            CARE_SSC_TRIAL_TOML.replace("\"1 million cells/kg\"", "\"2 million cells/kg\"");
+        let other = Protocol::from_trial_and_site(
+            "t.toml",
+            &other_dose,
+            "s.toml",
+            CARE_SSC_DEFAULT_SITE_TOML,
+        )
+        .unwrap();
+        assert_ne!(other.trial_fingerprint(), care_ssc().trial_fingerprint());
+        assert_eq!(other.site_fingerprint(), care_ssc().site_fingerprint());
+        // A key in the wrong file is refused, naming where it belongs.
+        let misplaced = Protocol::from_trial_and_site(
+            "t.toml",
+            CARE_SSC_TRIAL_TOML,
+            "s.toml",
+            &format!("route = \"IV\"\n{CARE_SSC_DEFAULT_SITE_TOML}"),
+        )
+        .unwrap_err();
+        assert!(
+            misplaced
+                .to_string()
+                .contains("route = s.toml is invalid: is a trial fact"),
+            "{misplaced}"
+        );
+        let site_in_trial = Protocol::from_trial_and_site(
+            "t.toml",
+            CARE_SSC_TOML,
+            "s.toml",
+            CARE_SSC_DEFAULT_SITE_TOML,
+        )
+        .unwrap_err();
+        assert!(
+            site_in_trial
+                .to_string()
+                .contains("move it to the site file"),
+            "{site_in_trial}"
+        );
+    }
+
+    #[test]
+    fn every_example_is_reachable_by_name() {
+        for name in Protocol::example_names() {
+            assert!(Protocol::example(name).is_ok(), "{name}");
+        }
+        assert_eq!(Protocol::example("care-ssc"), Ok(care_ssc()));
+        let unknown = Protocol::example("bands").unwrap_err().to_string();
+        assert!(
+            unknown
+                .contains("use one of care-ssc, flat, per-kg-with-cap, twice-weekly, weight-bands"),
+            "{unknown}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The preparation record: every input, every output, the protocol's
-//! fingerprint and the library version, as JSON that round-trips losslessly
+//! The preparation record: every input, every output, the trial's and the
+//! site's fingerprints and the library version, as JSON that round-trips losslessly
 //! and can be re-verified by recomputing from the inputs.
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -20,8 +20,11 @@ use crate::protocol::{Protocol, ProtocolSpec};
 pub struct PreparationRecord {
     /// doseprep version that made the record.
     pub library_version: String,
-    /// SHA-256 of the protocol's canonical JSON, lowercase hex.
-    pub protocol_fingerprint: String,
+    /// SHA-256 of the trial's facts in canonical form, lowercase hex: the
+    /// same at every site of the trial.
+    pub trial_fingerprint: String,
+    /// SHA-256 of the site's settings and label particulars, lowercase hex.
+    pub site_fingerprint: String,
     /// The protocol as given.
     #[serde(serialize_with = "protocol_spec")]
     pub protocol: Protocol,
@@ -79,7 +82,8 @@ fn protocol_spec<S: Serializer>(
 #[serde(deny_unknown_fields)]
 struct RecordFields {
     library_version: String,
-    protocol_fingerprint: String,
+    trial_fingerprint: String,
+    site_fingerprint: String,
     protocol: Value,
     order: Value,
     lot: Value,
@@ -138,7 +142,8 @@ impl PreparationRecord {
     ) -> Result<PreparationRecord> {
         Ok(PreparationRecord {
             library_version: crate::VERSION.to_owned(),
-            protocol_fingerprint: protocol.fingerprint()?.to_owned(),
+            trial_fingerprint: protocol.trial_fingerprint()?.to_owned(),
+            site_fingerprint: protocol.site_fingerprint()?.to_owned(),
             protocol: protocol.clone(),
             order: order.on_clock(protocol.zone().zone()),
             lot: lot.clone(),
@@ -197,7 +202,8 @@ impl PreparationRecord {
             })?;
         Ok(PreparationRecord {
             library_version: fields.library_version,
-            protocol_fingerprint: fields.protocol_fingerprint,
+            trial_fingerprint: fields.trial_fingerprint,
+            site_fingerprint: fields.site_fingerprint,
             protocol,
             order,
             lot,
@@ -210,13 +216,25 @@ impl PreparationRecord {
     /// a day plan's container allocation against the lot and the draw.
     pub fn verify(&self) -> Result<Verification> {
         let mut differences = Vec::new();
-        let fingerprint = self.protocol.fingerprint()?;
-        if fingerprint != self.protocol_fingerprint {
-            differences.push(Difference {
-                field: "protocol_fingerprint".to_owned(),
-                recorded: self.protocol_fingerprint.clone(),
-                recomputed: fingerprint.to_owned(),
-            });
+        for (field, recorded, recomputed) in [
+            (
+                "trial_fingerprint",
+                &self.trial_fingerprint,
+                self.protocol.trial_fingerprint()?,
+            ),
+            (
+                "site_fingerprint",
+                &self.site_fingerprint,
+                self.protocol.site_fingerprint()?,
+            ),
+        ] {
+            if recorded != recomputed {
+                differences.push(Difference {
+                    field: field.to_owned(),
+                    recorded: recorded.clone(),
+                    recomputed: recomputed.to_owned(),
+                });
+            }
         }
         let recorded = to_value("the recorded preparation", &self.preparation)?;
         match prepare(&self.protocol, &self.order, &self.lot) {

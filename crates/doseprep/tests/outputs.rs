@@ -262,8 +262,9 @@ fn verify_names_an_edited_number() {
         .unwrap();
     assert!(worksheet(&whole).contains("   Accepted:  "));
 
-    // An edited protocol no longer matches its fingerprint, and its new tolerance
-    // changes the recomputed acceptable range too.
+    // An edited site setting no longer matches the site's fingerprint (the
+    // trial's is untouched), and its new tolerance changes the recomputed
+    // acceptable range too.
     let edited = saved.replacen("\"dose_tolerance\": 0.1", "\"dose_tolerance\": 0.2", 1);
     assert_ne!(edited, saved);
     let verification = PreparationRecord::from_json(&edited)
@@ -275,7 +276,8 @@ fn verify_names_an_edited_number() {
         .iter()
         .map(|d| d.field.as_str())
         .collect();
-    assert!(fields.contains(&"protocol_fingerprint"), "{fields:?}");
+    assert!(fields.contains(&"site_fingerprint"), "{fields:?}");
+    assert!(!fields.contains(&"trial_fingerprint"), "{fields:?}");
     assert!(
         fields.contains(&"preparation.dose.acceptable_max_cells"),
         "{fields:?}"

@@ -21,10 +21,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
     let prep = &record.preparation;
     let site = protocol.site();
     let mut sheet = String::new();
-    let short_fingerprint = record
-        .protocol_fingerprint
-        .get(..12)
-        .unwrap_or(&record.protocol_fingerprint);
+    let short = |fingerprint: &'_ str| -> String { fingerprint.chars().take(12).collect() };
     // `writeln!` to a String cannot fail; the results are ignored for that reason.
     let _ = writeln!(
         sheet,
@@ -32,8 +29,10 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
     );
     let _ = writeln!(
         sheet,
-        "Protocol: {} (fingerprint {short_fingerprint})",
-        protocol.name()
+        "Protocol: {} (trial fingerprint {}, site {})",
+        protocol.name(),
+        short(&record.trial_fingerprint),
+        short(&record.site_fingerprint)
     );
     if let Some(bag_id) = prep.bag_id {
         let _ = writeln!(sheet, "Bag: {bag_id}");
