@@ -257,8 +257,8 @@ fn a_site_file_is_read_with_the_trial_and_keeps_the_trial_fingerprint() {
             .replace("\"America/Toronto\"", "\"Europe/Paris\""),
     )
     .unwrap();
-    let prepare = |site: Option<&Path>| {
-        let mut args = vec![
+    let prepare = |site: &Path| {
+        doseprep(&[
             "prepare",
             "--participant",
             "CARE-012",
@@ -273,15 +273,18 @@ fn a_site_file_is_read_with_the_trial_and_keeps_the_trial_fingerprint() {
             "--thawed-at",
             "2026-11-25T09:00:00+01:00",
             "--json",
-        ];
-        if let Some(site) = site {
-            args.extend(["--site", s(site)]);
-        }
-        let run = doseprep(&args);
+            "--site",
+            s(site),
+        ])
+    };
+    let record = |site: &Path| {
+        let run = prepare(site);
         assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
         serde_json::from_slice::<serde_json::Value>(&run.stdout).unwrap()
     };
-    let (montreal, paris) = (prepare(None), prepare(Some(&paris)));
+    let default = folder.path().join("default.toml");
+    std::fs::write(&default, doseprep::protocol::CARE_SSC_DEFAULT_SITE_TOML).unwrap();
+    let (montreal, paris) = (record(&default), record(&paris));
     assert_eq!(montreal["trial_fingerprint"], paris["trial_fingerprint"]);
     assert_ne!(montreal["site_fingerprint"], paris["site_fingerprint"]);
     assert_eq!(
@@ -291,23 +294,7 @@ fn a_site_file_is_read_with_the_trial_and_keeps_the_trial_fingerprint() {
     // A trial fact in a site file is refused, naming where it belongs.
     let wrong = folder.path().join("wrong.toml");
     std::fs::write(&wrong, "route = \"IV\"\n").unwrap();
-    let run = doseprep(&[
-        "prepare",
-        "--participant",
-        "CARE-012",
-        "--weight",
-        "72.4 kg",
-        "--arm",
-        "A",
-        "--visit",
-        "month-0",
-        "--lot",
-        s(&lot),
-        "--thawed-at",
-        "2026-11-25T09:00:00+01:00",
-        "--site",
-        s(&wrong),
-    ]);
+    let run = prepare(&wrong);
     assert_eq!(run.status.code(), Some(2));
     assert!(
         text(&run.stderr).contains("is a trial fact, not a site setting"),

@@ -316,14 +316,18 @@ impl Lot {
 
     /// The number on the `k`-th container on hand (from 1): `k` itself,
     /// unless the lot was given its containers' numbers.
-    pub fn container_number(&self, k: u32) -> u32 {
+    #[expect(
+        clippy::expect_used,
+        reason = "a plan counts containers from 1 to the count on hand, which is the count of the numbers given"
+    )]
+    pub(crate) fn container_number(&self, k: u32) -> u32 {
         match &self.container_numbers {
             Some(numbers) => usize::try_from(k)
                 .ok()
                 .and_then(|k| k.checked_sub(1))
                 .and_then(|index| numbers.get(index))
                 .copied()
-                .unwrap_or(k),
+                .expect("the k-th container on hand has a number"), // allow-panic: see the reason above
             None => k,
         }
     }

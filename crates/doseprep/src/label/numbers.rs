@@ -33,13 +33,20 @@ pub fn decimal(value: f64, decimals: usize) -> String {
 /// A whole number with thousands separators: 72,400,000.
 pub fn grouped(value: f64) -> String {
     let rounded = format!("{:.0}", value.abs());
-    let digits = rounded.len();
-    let mut out = String::with_capacity(digits + digits / 3 + 1);
-    if value.is_sign_negative() && rounded != "0" {
-        out.push('-');
-    }
-    for (index, digit) in rounded.chars().enumerate() {
-        if index > 0 && (digits - index) % 3 == 0 {
+    let sign = if value.is_sign_negative() && rounded != "0" {
+        "-"
+    } else {
+        ""
+    };
+    format!("{sign}{}", group_digits(&rounded))
+}
+
+/// A run of digits with a comma before every third from the right.
+fn group_digits(digits: &str) -> String {
+    let count = digits.chars().count();
+    let mut out = String::with_capacity(count + count / 3);
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (count - index) % 3 == 0 {
             out.push(',');
         }
         out.push(digit);
@@ -50,17 +57,13 @@ pub fn grouped(value: f64) -> String {
 /// [`decimal`] with thousands separators in the whole part: 1,000.5.
 pub fn grouped_decimal(value: f64, decimals: usize) -> String {
     let text = decimal(value, decimals);
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let whole = grouped(whole.parse::<f64>().unwrap_or(0.0));
-    let sign = if text.starts_with('-') && !whole.starts_with('-') {
-        "-"
-    } else {
-        ""
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(unsigned) => ("-", unsigned),
+        None => ("", text.as_str()),
     };
-    if fraction.is_empty() {
-        format!("{sign}{whole}")
-    } else {
-        format!("{sign}{whole}.{fraction}")
+    match unsigned.split_once('.') {
+        Some((whole, fraction)) => format!("{sign}{}.{fraction}", group_digits(whole)),
+        None => format!("{sign}{}", group_digits(unsigned)),
     }
 }
 
