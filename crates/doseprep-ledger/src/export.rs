@@ -97,7 +97,7 @@ fn dose(record: &serde_json::Value, bag_id: &str, seq: i64) -> Result<String> {
         None => format!("placebo, {}", prep.final_volume),
         Some(dose) => format!(
             "{} million cells delivered ({}) in {}",
-            doseprep::label::numbers::grouped_decimal(dose.delivered_cells.cells() / 1e6, 2),
+            doseprep::format::grouped_decimal(dose.delivered_cells.cells() / 1e6, 2),
             dose.draw_volume,
             prep.final_volume
         ),

@@ -10,7 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{round2, DoseError, Result, StockCounted, YieldFrom};
+use crate::error::{DoseError, Result, StockCounted, YieldFrom};
+use crate::format::round2;
 use crate::lot::Lot;
 use crate::protocol::{DoseBasis, Protocol};
 use crate::rules::DoseTarget;

@@ -8,21 +8,7 @@
 
 use std::fmt;
 
-/// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
-/// "1e308", not 309 digits) and for tiny magnitudes.
-pub(crate) fn show(value: f64) -> String {
-    let magnitude = value.abs();
-    if value.is_finite() && (magnitude >= 1e15 || (magnitude != 0.0 && magnitude < 1e-6)) {
-        format!("{value:e}")
-    } else {
-        format!("{value}")
-    }
-}
-
-/// A number rounded to 2 decimals for a message (66.67 mL, 159.66 kg).
-pub(crate) fn round2(value: f64) -> f64 {
-    (value * 100.0).round() / 100.0
-}
+use crate::format::{message_number as show, round2};
 
 /// Everything that can stop a preparation. Library code returns one of these
 /// instead of panicking, whatever the input.

@@ -6,7 +6,7 @@
 use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
-use crate::label::numbers;
+use crate::format;
 use crate::prepare::Preparation;
 use crate::protocol::Protocol;
 use crate::units::{fraction, Grams};
@@ -58,17 +58,17 @@ pub fn check_weighed(
     let ok = weighed >= low && weighed <= high;
     let message = format!(
         "weighed {} g, expected {} g (accepted {}-{} g, ±{}): {} ({})",
-        numbers::decimal(weighed.grams(), 2),
-        numbers::decimal(expected.grams(), 2),
-        numbers::decimal(low.grams(), 2),
-        numbers::decimal(high.grams(), 2),
-        numbers::percent(tolerance),
+        format::decimal(weighed.grams(), 2),
+        format::decimal(expected.grams(), 2),
+        format::decimal(low.grams(), 2),
+        format::decimal(high.grams(), 2),
+        format::percent(tolerance),
         if ok {
             "pass"
         } else {
             "FAIL: check the volumes, do not release the bag"
         },
-        numbers::signed_percent(deviation),
+        format::signed_percent(deviation),
     );
     Ok(WeighedCheck {
         ok,

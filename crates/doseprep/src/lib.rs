@@ -41,6 +41,7 @@ pub mod bag_volume;
 pub mod day;
 pub mod draw;
 pub mod error;
+pub mod format;
 pub mod gravimetric;
 pub mod label;
 pub mod lot;

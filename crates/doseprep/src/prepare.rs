@@ -15,7 +15,8 @@ use uom::si::f64::Ratio;
 
 use crate::bag_id::BagId;
 use crate::draw::{plan_draw, Draw, RangeFrom, Rounding};
-use crate::error::{round2, DoseError, Result};
+use crate::error::{DoseError, Result};
+use crate::format::round2;
 use crate::lot::Lot;
 use crate::order::Order;
 use crate::protocol::{Content, DoseBasis, Protocol};

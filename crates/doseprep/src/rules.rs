@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
-use crate::label::numbers;
+use crate::format;
 use crate::units::serde_units::{cells_per_kg_text, cells_text, ratio_number, weight_text};
 use crate::units::{fraction, BodyWeight, CellCount, CellsPerKg};
 
@@ -740,12 +740,10 @@ fn bands(specs: &[BandSpec]) -> Result<Bands> {
             },
         )?;
         let prefix = match (spec.max_weight, previous) {
-            (Some(max), _) => format!("band {} (up to {}): ", index + 1, numbers::kilograms(max)),
-            (None, Some(before)) => format!(
-                "band {} (above {}): ",
-                index + 1,
-                numbers::kilograms(before)
-            ),
+            (Some(max), _) => format!("band {} (up to {}): ", index + 1, format::kilograms(max)),
+            (None, Some(before)) => {
+                format!("band {} (above {}): ", index + 1, format::kilograms(before))
+            }
             (None, None) => format!("band {}: ", index + 1),
         };
         let band = Band {
@@ -776,16 +774,16 @@ fn words(prefix: &str, rule: &LeafRule) -> Words {
         LeafRule::PerKg(rule) => {
             let base = format!(
                 "{prefix}per-kg rule, {} × dosing weight",
-                numbers::cells_per_kg(rule.cells_per_kg)
+                format::cells_per_kg(rule.cells_per_kg)
             );
             let weight_capped = match rule.dosing_weight_cap {
-                Some(cap) => format!("{base}, weight capped at {}", numbers::kilograms(cap)),
+                Some(cap) => format!("{base}, weight capped at {}", format::kilograms(cap)),
                 None => base.clone(),
             };
             let cells_capped = match rule.max_cells {
                 Some(max) => format!(
                     "{prefix}cap on cells, {} (the per-kg rule gives more)",
-                    numbers::cells_short(max)
+                    format::cells_short(max)
                 ),
                 None => base.clone(),
             };
@@ -798,7 +796,7 @@ fn words(prefix: &str, rule: &LeafRule) -> Words {
         LeafRule::Flat(rule) => {
             let text: Arc<str> = Arc::from(format!(
                 "{prefix}flat rule, {}",
-                numbers::cells_short(rule.cells)
+                format::cells_short(rule.cells)
             ));
             Words {
                 plain: Arc::clone(&text),

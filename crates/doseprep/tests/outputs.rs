@@ -7,7 +7,7 @@
 mod common;
 
 use common::vectors_dir;
-use doseprep::label::numbers;
+use doseprep::format;
 use doseprep::{
     blinded_label, parse_time, prepare, text_label, worksheet, BagId, BodyWeight,
     CellConcentration, Content, ExactVolume, FinalVolumeMode, LabelFacts, Lot, LotSpec, Order,
@@ -103,13 +103,13 @@ proptest! {
         // Nothing on it depends on the content.
         let dose = active.dose.as_ref().unwrap();
         prop_assert!(!active_label.contains("LOT-7Q9Z"));
-        prop_assert!(!active_label.contains(&numbers::count(dose.delivered_cells)));
-        prop_assert!(!active_label.contains(&numbers::count(dose.target_cells)));
+        prop_assert!(!active_label.contains(&format::count(dose.delivered_cells)));
+        prop_assert!(!active_label.contains(&format::count(dose.target_cells)));
         prop_assert!(!active_label.to_lowercase().contains("active"));
         prop_assert!(!active_label.contains("Arm"));
         prop_assert!(!active_label.contains("Prepared"));
         if dose.draw_volume != active.final_volume {
-            let draw_text = format!(" {} ", numbers::volume(dose.draw_volume));
+            let draw_text = format!(" {} ", format::volume(dose.draw_volume));
             prop_assert!(!active_label.contains(&draw_text));
         }
     }

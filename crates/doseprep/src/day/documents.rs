@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 
 use crate::error::{DoseError, Result};
-use crate::label::numbers;
+use crate::format;
 use crate::protocol::Protocol;
 use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
@@ -136,7 +136,7 @@ impl DayPlan {
                                 .as_ref()
                                 .map_or_else(String::new, SiteTime::time_of_day),
                             prep.bag_id.map_or_else(String::new, |id| id.as_text()),
-                            numbers::volume(prep.final_volume),
+                            format::volume(prep.final_volume),
                             prep.start_by().time_of_day(),
                             prep.infuse_by().time_of_day()
                         ),

@@ -8,7 +8,7 @@ use jiff::{Timestamp, ZonedDateTime};
 use crate::bag_id::BagId;
 use crate::draw::shortage as container_shortage;
 use crate::error::{DoseError, Result, StockCounted};
-use crate::label::numbers;
+use crate::format;
 use crate::lot::Lot;
 use crate::order::Order;
 use crate::prepare::{build, check_lot, check_order, ContainerDraw, Opening, Preparation};
@@ -216,12 +216,12 @@ fn differences(order: &DayOrder, arm: Option<&str>, recorded: &Order) -> Vec<Str
     if order.weight() != recorded.weight() {
         out.push(format!(
             "weight {}, recorded {}",
-            numbers::kilograms(order.weight()),
-            numbers::kilograms(recorded.weight())
+            format::kilograms(order.weight()),
+            format::kilograms(recorded.weight())
         ));
     }
     if order.baseline_weight() != recorded.baseline_weight() {
-        let show = |w: Option<BodyWeight>| w.map_or_else(|| "none".to_owned(), numbers::kilograms);
+        let show = |w: Option<BodyWeight>| w.map_or_else(|| "none".to_owned(), format::kilograms);
         out.push(format!(
             "baseline weight {}, recorded {}",
             show(order.baseline_weight()),

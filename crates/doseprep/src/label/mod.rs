@@ -11,10 +11,9 @@
 //!
 //! The worksheet ([`worksheet`]) is unblinded and is built from a
 //! [`crate::PreparationRecord`] alone, so it cannot be handed another lot
-//! than the one prepared. Every number goes through [`numbers`].
+//! than the one prepared. Every number goes through [`crate::format`].
 
 pub mod isbt128;
-pub mod numbers;
 mod worksheet;
 
 use std::fmt::Write as _;
@@ -24,6 +23,7 @@ use jiff::SignedDuration;
 pub use worksheet::worksheet;
 
 use crate::bag_id::BagId;
+use crate::format;
 use crate::prepare::Preparation;
 use crate::protocol::{Protocol, Sponsor};
 use crate::record::VerifiedRecord;
@@ -134,14 +134,14 @@ impl LabelFacts {
         lines.push(format!("Contents: {}", self.product));
         lines.push(format!(
             "Volume: {} in {}",
-            numbers::volume(self.final_volume),
+            format::volume(self.final_volume),
             self.diluent
         ));
         lines.push(format!(
             "Route: {}, over {} at {}",
             self.route,
             format_duration(self.infusion_duration),
-            numbers::pump_rate(self.pump_rate)
+            format::pump_rate(self.pump_rate)
         ));
         lines.push(format!("Start by: {}", self.start_by.wall_clock()));
         lines.push(format!(
@@ -201,8 +201,8 @@ pub fn summary_line(prep: &Preparation) -> String {
         prep.arm,
         prep.visit,
         prep.content.as_str(),
-        numbers::volume(prep.final_volume),
-        numbers::volume(prep.diluent_volume),
+        format::volume(prep.final_volume),
+        format::volume(prep.diluent_volume),
         prep.diluent
     );
     if let Some(dose) = &prep.dose {
@@ -210,21 +210,21 @@ pub fn summary_line(prep: &Preparation) -> String {
         let _ = write!(
             line,
             " + {} cells ({} container{}), {} cells, {}",
-            numbers::volume(dose.draw_volume),
+            format::volume(dose.draw_volume),
             dose.containers_to_thaw,
             if dose.containers_to_thaw == 1 {
                 ""
             } else {
                 "s"
             },
-            numbers::count(dose.delivered_cells),
-            numbers::ratio_signed_percent(dose.deviation)
+            format::count(dose.delivered_cells),
+            format::ratio_signed_percent(dose.deviation)
         );
     }
     let _ = write!(
         line,
         "; {}; infuse by {}",
-        numbers::pump_rate(prep.pump_rate),
+        format::pump_rate(prep.pump_rate),
         prep.infuse_by().time_of_day()
     );
     line

@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::numbers;
 use crate::draw::Rounding;
+use crate::format;
 use crate::prepare::Opening;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
 use crate::record::VerifiedRecord;
@@ -46,7 +46,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
     let _ = writeln!(
         sheet,
         "   Weight: {}{entered}",
-        numbers::kilograms(prep.body_weight)
+        format::kilograms(prep.body_weight)
     );
     if let Some(baseline) = prep.baseline_weight {
         let entered = order
@@ -55,7 +55,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
         let _ = writeln!(
             sheet,
             "   Baseline weight: {}{entered}",
-            numbers::kilograms(baseline)
+            format::kilograms(baseline)
         );
     }
     if prep.dosing_weight_from != WeightUsed::Visit {
@@ -65,13 +65,13 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
         let _ = writeln!(
             sheet,
             "   Dosing weight: {} (protocol cap)",
-            numbers::kilograms(prep.dosing_weight)
+            format::kilograms(prep.dosing_weight)
         );
     } else if prep.dosing_weight_from == WeightUsed::Baseline {
         let _ = writeln!(
             sheet,
             "   Dosing weight: {}",
-            numbers::kilograms(prep.dosing_weight)
+            format::kilograms(prep.dosing_weight)
         );
     }
     let _ = writeln!(sheet, "   Arm: {}   Visit: {}", prep.arm, prep.visit);
@@ -98,8 +98,8 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
     let yield_note = match lot.extractable_volume() {
         Some(extractable) => format!(
             "each yields {} of its {}",
-            numbers::volume(extractable),
-            numbers::volume(lot.container_volume())
+            format::volume(extractable),
+            format::volume(lot.container_volume())
         ),
         None => "the lot gives no extractable volume: every container is assumed to empty fully"
             .to_owned(),
@@ -115,19 +115,19 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                 sheet,
                 "   Lot {}: {} viable",
                 dose.lot_id,
-                numbers::concentration(lot.viable_cells_per_ml())
+                format::concentration(lot.viable_cells_per_ml())
             );
             let _ = writeln!(
                 sheet,
                 "   Viability {} (floor {}): pass",
-                numbers::ratio_percent(lot.viability()),
-                numbers::ratio_percent(site.viability_floor)
+                format::ratio_percent(lot.viability()),
+                format::ratio_percent(site.viability_floor)
             );
             if dose.dose_basis == DoseBasis::Total {
                 let _ = writeln!(
                     sheet,
                     "   Total (viable / viability): {}",
-                    numbers::concentration(dose.concentration)
+                    format::concentration(dose.concentration)
                 );
             }
             if prep.draws.is_empty() {
@@ -136,7 +136,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                     "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
                     dose.containers_to_thaw,
                     plural(dose.containers_to_thaw as usize),
-                    numbers::volume(lot.container_volume()),
+                    format::volume(lot.container_volume()),
                     lot.containers()
                 );
             } else {
@@ -152,7 +152,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                 let _ = writeln!(
                     sheet,
                     "3. Containers of {}: thaw {thaw} for this bag at {session}, take {} already thawed in this session (on hand at the start of the day: {}; {yield_note})",
-                    numbers::volume(lot.container_volume()),
+                    format::volume(lot.container_volume()),
                     prep.draws.len() - thaw,
                     lot.containers()
                 );
@@ -168,17 +168,17 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                         "   Container {} of lot {}: draw {} ({how})",
                         draw.container,
                         draw.lot_id,
-                        numbers::volume(draw.volume)
+                        format::volume(draw.volume)
                     );
                 }
             }
             let syringe = match dose.syringe_capacity {
                 Some(capacity) => format!(
                     "{} syringe, graduated every {}",
-                    numbers::volume(capacity),
-                    numbers::volume(dose.draw_graduation)
+                    format::volume(capacity),
+                    format::volume(dose.draw_graduation)
                 ),
-                None => format!("increment {}", numbers::volume(dose.draw_graduation)),
+                None => format!("increment {}", format::volume(dose.draw_graduation)),
             };
             let rounding = match dose.rounding {
                 Rounding::HalfUp => "rounded half up",
@@ -189,51 +189,51 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
             let _ = writeln!(
                 sheet,
                 "4. Draw {} of cell suspension ({syringe}; computed {}, {rounding})",
-                numbers::volume(dose.draw_volume),
-                numbers::computed_volume(dose.unrounded_draw_volume)
+                format::volume(dose.draw_volume),
+                format::computed_volume(dose.unrounded_draw_volume)
             );
             let _ = writeln!(
                 sheet,
                 "5. Add {} {} (final volume {}, {mode})",
-                numbers::volume(prep.diluent_volume),
+                format::volume(prep.diluent_volume),
                 prep.diluent,
-                numbers::volume(prep.final_volume)
+                format::volume(prep.final_volume)
             );
             let _ = writeln!(sheet, "6. Check the dose ({basis})");
             let _ = writeln!(sheet, "   Set by: {}", dose.dose_determined_by);
-            let _ = writeln!(sheet, "   Target:    {}", numbers::count(dose.target_cells));
+            let _ = writeln!(sheet, "   Target:    {}", format::count(dose.target_cells));
             let _ = writeln!(
                 sheet,
                 "   Delivered: {}",
-                numbers::count(dose.delivered_cells)
+                format::count(dose.delivered_cells)
             );
             let _ = writeln!(
                 sheet,
                 "   Accepted:  {} to {} ({}): pass",
-                numbers::count(dose.acceptable_min_cells),
-                numbers::count(dose.acceptable_max_cells),
+                format::count(dose.acceptable_min_cells),
+                format::count(dose.acceptable_max_cells),
                 dose.acceptable_range_from.describe()
             );
             let _ = writeln!(
                 sheet,
                 "   Deviation: {} (site tolerance ±{})",
-                numbers::ratio_signed_percent(dose.deviation),
-                numbers::ratio_percent(site.dose_tolerance)
+                format::ratio_signed_percent(dose.deviation),
+                format::ratio_percent(site.dose_tolerance)
             );
             let _ = writeln!(
                 sheet,
                 "   Final concentration: {}",
-                numbers::concentration(dose.final_concentration)
+                format::concentration(dose.final_concentration)
             );
             if let Some(dmso) = dose.dmso {
                 let limit = site.dmso_limit.map_or_else(
                     || "no limit set".to_owned(),
-                    |l| format!("limit {} g/kg", numbers::decimal(l.g_per_kg(), 4)),
+                    |l| format!("limit {} g/kg", format::decimal(l.g_per_kg(), 4)),
                 );
                 let _ = writeln!(
                     sheet,
                     "   DMSO: {} g/kg ({limit})",
-                    numbers::decimal(dmso.g_per_kg(), 4)
+                    format::decimal(dmso.g_per_kg(), 4)
                 );
             }
         }
@@ -248,7 +248,7 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
             let _ = writeln!(
                 sheet,
                 "4. Put {} {} in the bag (the final volume of its active twin)",
-                numbers::volume(prep.diluent_volume),
+                format::volume(prep.diluent_volume),
                 prep.diluent
             );
             let _ = writeln!(sheet, "5. Nothing to draw");
@@ -260,18 +260,18 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
         let _ = writeln!(
             sheet,
             "   Weigh the filled bag (net): expected {} g, accepted {}-{} g (±{}): ________ g",
-            numbers::decimal(expected.grams(), 2),
-            numbers::decimal(expected.grams() * (1.0 - tolerance), 2),
-            numbers::decimal(expected.grams() * (1.0 + tolerance), 2),
-            numbers::percent(tolerance)
+            format::decimal(expected.grams(), 2),
+            format::decimal(expected.grams() * (1.0 - tolerance), 2),
+            format::decimal(expected.grams() * (1.0 + tolerance), 2),
+            format::percent(tolerance)
         );
     }
     let _ = writeln!(
         sheet,
         "7. Label with the blinded label; infuse {} over {} at {}",
-        numbers::volume(prep.final_volume),
+        format::volume(prep.final_volume),
         format_duration(prep.infusion_duration),
-        numbers::pump_rate(prep.pump_rate)
+        format::pump_rate(prep.pump_rate)
     );
     let _ = writeln!(sheet, "   Start by: {}", prep.start_by().wall_clock());
     let _ = writeln!(

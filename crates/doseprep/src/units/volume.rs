@@ -230,7 +230,7 @@ impl ComputedVolume {
 impl fmt::Display for ComputedVolume {
     /// To 3 decimals, as the worksheet prints it: "5.792 mL", "10.18 mL".
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::label::numbers::computed_volume(*self))
+        f.write_str(&crate::format::computed_volume(*self))
     }
 }
 

@@ -45,7 +45,7 @@ impl BodyWeight {
     /// record is pounds; read as kilograms it is a 2.2-fold overdose). The
     /// fix shows both ways to give it: with its unit, or as `{field}_kg`.
     pub fn bare_number_error(field: &str, value: f64) -> DoseError {
-        let shown = crate::error::show(value);
+        let shown = crate::format::message_number(value);
         missing_unit(
             field,
             &shown,

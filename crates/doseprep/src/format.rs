@@ -1,4 +1,5 @@
-//! Numbers for clinical output, by ISMP conventions, in one place:
+//! Every number a person reads, in one place: the numbers in error
+//! messages, and clinical output by ISMP conventions:
 //! a leading zero (0.5 mL), no trailing zero (5 mL, never 5.0 mL), a space
 //! between number and unit, mL never cc, and counts of a million or more as
 //! "72.4 million" with the full figure beside it ("72,400,000").
@@ -13,6 +14,22 @@ use crate::units::{
     fraction, BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ExactVolume,
     PumpRate,
 };
+
+/// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
+/// "1e308", not 309 digits) and for tiny magnitudes.
+pub(crate) fn message_number(value: f64) -> String {
+    let magnitude = value.abs();
+    if value.is_finite() && (magnitude >= 1e15 || (magnitude != 0.0 && magnitude < 1e-6)) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
+/// A number rounded to 2 decimals for a message (66.67 mL, 159.66 kg).
+pub(crate) fn round2(value: f64) -> f64 {
+    (value * 100.0).round() / 100.0
+}
 
 /// `value` with at most `decimals` decimals, trailing zeros and a bare point
 /// removed, a leading zero kept: 0.05, 10, 10.25, 5.
