@@ -188,7 +188,7 @@ const SHEET_PT: f32 = 9.0;
 /// Code 128 of the bag id at the top of the first page, then the text,
 /// wrapped and broken across pages.
 pub(crate) fn worksheet(
-    text: &str,
+    sheet: &doseprep::label::Worksheet,
     fingerprint: &str,
     bag_id: Option<&str>,
 ) -> Result<Vec<Page>, PrintError> {
@@ -217,17 +217,29 @@ pub(crate) fn worksheet(
         first_top_mm = first_top_mm.max(SHEET_MARGIN_MM + CODE128_HEIGHT_MM + GAP_MM);
     }
     let width_pt = (width_mm - 2.0 * SHEET_MARGIN_MM) * PT_PER_MM * 0.97;
-    let mut all = vec![format!("Record fingerprint: {fingerprint}")];
-    all.extend(text.lines().map(str::to_owned));
+    // The worksheet's own structure: its title set bold, every other line
+    // as the core wrote it.
+    let mut all = vec![
+        (format!("Record fingerprint: {fingerprint}"), false),
+        (sheet.title.clone(), true),
+    ];
+    all.extend(sheet.header.iter().map(|line| (line.clone(), false)));
+    all.push((String::new(), false));
+    for step in &sheet.steps {
+        all.push((step.heading.clone(), false));
+        all.extend(step.lines.iter().map(|line| (line.clone(), false)));
+    }
+    all.push((String::new(), false));
+    all.push((sheet.sign_off.clone(), false));
     let wrapped: Vec<(String, bool)> = all
         .iter()
-        .flat_map(|line| {
+        .flat_map(|(line, bold)| {
+            let bold = *bold;
             // Keep the worksheet's indentation, and hang wrapped lines under
             // the text they continue.
             let indent: String = line.chars().take_while(|c| *c == ' ').collect();
             let hanging = format!("{indent}   ");
             let room = width_pt - regular.width(&hanging, SHEET_PT);
-            let bold = line.starts_with("UNBLINDED");
             regular
                 .wrap(line.trim_start(), SHEET_PT, room)
                 .into_iter()

@@ -176,7 +176,7 @@ fn worksheet_pages(record: &VerifiedRecord) -> Result<Vec<layout::Page>, PrintEr
         .map_err(|e| PrintError::Record(e.to_string()))?;
     let bag_id = record.preparation.bag_id.map(|id| id.as_text());
     layout::worksheet(
-        &doseprep::worksheet(record),
+        &doseprep::label::worksheet_sections(record),
         &fingerprint,
         bag_id.as_deref(),
     )

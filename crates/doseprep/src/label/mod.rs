@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 
 use jiff::SignedDuration;
 
-pub use worksheet::worksheet;
+pub use worksheet::{worksheet, worksheet_sections, Step, Worksheet};
 
 use crate::bag_id::BagId;
 use crate::format;

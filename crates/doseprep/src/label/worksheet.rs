@@ -1,7 +1,5 @@
 //! The unblinded pharmacy worksheet, from a preparation record alone.
 
-use std::fmt::Write as _;
-
 use crate::draw::Rounding;
 use crate::format;
 use crate::prepare::Opening;
@@ -15,80 +13,137 @@ use crate::units::{format_duration, fraction};
 /// its "pass" lines are the checks that verification ran again on these
 /// figures.
 pub fn worksheet(record: &VerifiedRecord) -> String {
+    worksheet_sections(record).text()
+}
+
+/// The worksheet as the printer lays it out: its title, the lines under
+/// it, the steps in order (each a heading and its lines), and the sign-off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Worksheet {
+    /// "UNBLINDED PREPARATION WORKSHEET: ...", the first thing read.
+    pub title: String,
+    /// The protocol and the bag, under the title.
+    pub header: Vec<String>,
+    /// The steps in order.
+    pub steps: Vec<Step>,
+    /// Where the preparer and the checker sign.
+    pub sign_off: String,
+}
+
+/// One step of a worksheet: "4. Draw 5.8 mL ..." and the lines under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The numbered step.
+    pub heading: String,
+    /// Its quantities and checks, each indented under it.
+    pub lines: Vec<String>,
+}
+
+impl Worksheet {
+    /// A line under the last step, or under the title before the first.
+    fn line(&mut self, text: String) {
+        match self.steps.last_mut() {
+            Some(step) => step.lines.push(text),
+            None => self.header.push(text),
+        }
+    }
+
+    fn step(&mut self, heading: String) {
+        self.steps.push(Step {
+            heading,
+            lines: Vec::new(),
+        });
+    }
+
+    /// The worksheet as text: the title and header, a blank line, the
+    /// steps, a blank line, the sign-off.
+    pub fn text(&self) -> String {
+        let mut lines = vec![self.title.as_str()];
+        lines.extend(self.header.iter().map(String::as_str));
+        lines.push("");
+        for step in &self.steps {
+            lines.push(&step.heading);
+            lines.extend(step.lines.iter().map(String::as_str));
+        }
+        lines.push("");
+        lines.push(&self.sign_off);
+        lines.iter().map(|line| format!("{line}\n")).collect()
+    }
+}
+
+/// The worksheet's sections, from a verified record alone.
+pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
     let protocol = &record.protocol;
     let order = &record.order;
     let lot = &record.lot;
     let prep = &record.preparation;
     let site = protocol.site();
-    let mut sheet = String::new();
+    let mut sheet = Worksheet {
+        title: "UNBLINDED PREPARATION WORKSHEET: keep in pharmacy, do not send with the bag"
+            .to_owned(),
+        header: Vec::new(),
+        steps: Vec::new(),
+        sign_off: "Prepared by: ________   Checked by: ________".to_owned(),
+    };
     let short = |fingerprint: &'_ str| -> String { fingerprint.chars().take(12).collect() };
-    // `writeln!` to a String cannot fail; the results are ignored for that reason.
-    let _ = writeln!(
-        sheet,
-        "UNBLINDED PREPARATION WORKSHEET: keep in pharmacy, do not send with the bag"
-    );
-    let _ = writeln!(
-        sheet,
+    sheet.line(format!(
         "Protocol: {} (trial fingerprint {}, site {})",
         protocol.name(),
         short(&record.trial_fingerprint),
         short(&record.site_fingerprint)
-    );
+    ));
     if let Some(bag_id) = prep.bag_id {
-        let _ = writeln!(sheet, "Bag: {bag_id}");
+        sheet.line(format!("Bag: {bag_id}"));
     }
-    let _ = writeln!(sheet);
-    let _ = writeln!(sheet, "1. Verify the order");
-    let _ = writeln!(sheet, "   Participant: {}", prep.participant);
+    sheet.step("1. Verify the order".to_owned());
+    sheet.line(format!("   Participant: {}", prep.participant));
     let entered = order
         .weight_as_entered()
         .map_or_else(String::new, |text| format!(" (entered as {text})"));
-    let _ = writeln!(
-        sheet,
+    sheet.line(format!(
         "   Weight: {}{entered}",
         format::kilograms(prep.body_weight)
-    );
+    ));
     if let Some(baseline) = prep.baseline_weight {
         let entered = order
             .baseline_weight_as_entered()
             .map_or_else(String::new, |text| format!(" (entered as {text})"));
-        let _ = writeln!(
-            sheet,
+        sheet.line(format!(
             "   Baseline weight: {}{entered}",
             format::kilograms(baseline)
-        );
+        ));
     }
     if prep.dosing_weight_from != WeightUsed::Visit {
-        let _ = writeln!(sheet, "   Doses on: {}", prep.dosing_weight_from.describe());
+        sheet.line(format!(
+            "   Doses on: {}",
+            prep.dosing_weight_from.describe()
+        ));
     }
     if prep.dosing_weight != prep.body_weight && prep.dosing_weight_from == WeightUsed::Visit {
-        let _ = writeln!(
-            sheet,
+        sheet.line(format!(
             "   Dosing weight: {} (protocol cap)",
             format::kilograms(prep.dosing_weight)
-        );
+        ));
     } else if prep.dosing_weight_from == WeightUsed::Baseline {
-        let _ = writeln!(
-            sheet,
+        sheet.line(format!(
             "   Dosing weight: {}",
             format::kilograms(prep.dosing_weight)
-        );
+        ));
     }
-    let _ = writeln!(sheet, "   Arm: {}   Visit: {}", prep.arm, prep.visit);
-    let _ = writeln!(
-        sheet,
+    sheet.line(format!("   Arm: {}   Visit: {}", prep.arm, prep.visit));
+    sheet.line(format!(
         "   Content: {}",
         match prep.content {
             Content::Active => "ACTIVE",
             Content::Placebo => "PLACEBO",
         }
-    );
-    let _ = writeln!(sheet, "   Thawed: {}", prep.thawed_at().wall_clock());
+    ));
+    sheet.line(format!("   Thawed: {}", prep.thawed_at().wall_clock()));
     if let Some(prepared) = prep.prepared_at() {
-        let _ = writeln!(sheet, "   Prepared: {}", prepared.wall_clock());
+        sheet.line(format!("   Prepared: {}", prepared.wall_clock()));
     }
     if let Some(infusion) = prep.infusion_at() {
-        let _ = writeln!(sheet, "   Infusion starts: {}", infusion.wall_clock());
+        sheet.line(format!("   Infusion starts: {}", infusion.wall_clock()));
     }
 
     let mode = match site.final_volume_mode {
@@ -110,35 +165,31 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                 DoseBasis::Viable => "viable cells",
                 DoseBasis::Total => "total cells",
             };
-            let _ = writeln!(sheet, "2. Verify the lot");
-            let _ = writeln!(
-                sheet,
+            sheet.step("2. Verify the lot".to_owned());
+            sheet.line(format!(
                 "   Lot {}: {} viable",
                 dose.lot_id,
                 format::concentration(lot.viable_cells_per_ml())
-            );
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.line(format!(
                 "   Viability {} (floor {}): pass",
                 format::ratio_percent(lot.viability()),
                 format::ratio_percent(site.viability_floor)
-            );
+            ));
             if dose.dose_basis == DoseBasis::Total {
-                let _ = writeln!(
-                    sheet,
+                sheet.line(format!(
                     "   Total (viable / viability): {}",
                     format::concentration(dose.concentration)
-                );
+                ));
             }
             if prep.draws.is_empty() {
-                let _ = writeln!(
-                    sheet,
+                sheet.step(format!(
                     "3. Thaw {} container{} of {} (on hand: {}; {yield_note})",
                     dose.containers_to_thaw,
                     plural(dose.containers_to_thaw as usize),
                     format::volume(lot.container_volume()),
                     lot.containers()
-                );
+                ));
             } else {
                 // A bag of a day's plan: the containers its session shares,
                 // each thawed once, for the first bag that draws from it,
@@ -149,13 +200,12 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                     .filter(|d| d.opening == Opening::Thaw)
                     .count();
                 let session = prep.thawed_at().wall_clock();
-                let _ = writeln!(
-                    sheet,
+                sheet.step(format!(
                     "3. Containers of {}: thaw {thaw} for this bag at {session}, take {} already thawed in this session (on hand at the start of the day: {}; {yield_note})",
                     format::volume(lot.container_volume()),
                     prep.draws.len() - thaw,
                     lot.containers()
-                );
+                ));
                 for draw in &prep.draws {
                     let how = match draw.opening {
                         Opening::Thaw => "thaw it now (pick list)",
@@ -163,13 +213,12 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                             "already thawed for an earlier bag of this session: do not thaw another"
                         }
                     };
-                    let _ = writeln!(
-                        sheet,
+                    sheet.line(format!(
                         "   Container {} of lot {}: draw {} ({how})",
                         draw.container,
                         draw.lot_id,
                         format::volume(draw.volume)
-                    );
+                    ));
                 }
             }
             let syringe = match dose.syringe_capacity {
@@ -186,101 +235,90 @@ pub fn worksheet(record: &VerifiedRecord) -> String {
                     "ROUNDED DOWN: half up would deliver more than the protocol's maximum"
                 }
             };
-            let _ = writeln!(
-                sheet,
+            sheet.step(format!(
                 "4. Draw {} of cell suspension ({syringe}; computed {}, {rounding})",
                 format::volume(dose.draw_volume),
                 format::computed_volume(dose.unrounded_draw_volume)
-            );
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.step(format!(
                 "5. Add {} {} (final volume {}, {mode})",
                 format::volume(prep.diluent_volume),
                 prep.diluent,
                 format::volume(prep.final_volume)
-            );
-            let _ = writeln!(sheet, "6. Check the dose ({basis})");
-            let _ = writeln!(sheet, "   Set by: {}", dose.dose_determined_by);
-            let _ = writeln!(sheet, "   Target:    {}", format::count(dose.target_cells));
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.step(format!("6. Check the dose ({basis})"));
+            sheet.line(format!("   Set by: {}", dose.dose_determined_by));
+            sheet.line(format!(
+                "   Target:    {}",
+                format::count(dose.target_cells)
+            ));
+            sheet.line(format!(
                 "   Delivered: {}",
                 format::count(dose.delivered_cells)
-            );
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.line(format!(
                 "   Accepted:  {} to {} ({}): pass",
                 format::count(dose.acceptable_min_cells),
                 format::count(dose.acceptable_max_cells),
                 dose.acceptable_range_from.describe()
-            );
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.line(format!(
                 "   Deviation: {} (site tolerance ±{})",
                 format::ratio_signed_percent(dose.deviation),
                 format::ratio_percent(site.dose_tolerance)
-            );
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.line(format!(
                 "   Final concentration: {}",
                 format::concentration(dose.final_concentration)
-            );
+            ));
             if let Some(dmso) = dose.dmso {
                 let limit = site.dmso_limit.map_or_else(
                     || "no limit set".to_owned(),
                     |l| format!("limit {} g/kg", format::decimal(l.g_per_kg(), 4)),
                 );
-                let _ = writeln!(
-                    sheet,
+                sheet.line(format!(
                     "   DMSO: {} g/kg ({limit})",
                     format::decimal(dmso.g_per_kg(), 4)
-                );
+                ));
             }
         }
         None => {
-            let _ = writeln!(sheet, "2. No cells: placebo matched to the active bag");
-            let _ = writeln!(
-                sheet,
+            sheet.step("2. No cells: placebo matched to the active bag".to_owned());
+            sheet.line(format!(
                 "   Checked against its active twin with lot {} (viability, dilution, syringe, dose range, containers, DMSO): pass",
                 lot.lot_id()
-            );
-            let _ = writeln!(sheet, "3. Do not thaw any container");
-            let _ = writeln!(
-                sheet,
+            ));
+            sheet.step("3. Do not thaw any container".to_owned());
+            sheet.step(format!(
                 "4. Put {} {} in the bag (the final volume of its active twin)",
                 format::volume(prep.diluent_volume),
                 prep.diluent
-            );
-            let _ = writeln!(sheet, "5. Nothing to draw");
-            let _ = writeln!(sheet, "6. Nothing to check: no cells");
+            ));
+            sheet.step("5. Nothing to draw".to_owned());
+            sheet.step("6. Nothing to check: no cells".to_owned());
         }
     }
     if let (Some(expected), Some(settings)) = (prep.expected_net_mass, site.gravimetric) {
         let tolerance = fraction::value(settings.tolerance);
-        let _ = writeln!(
-            sheet,
+        sheet.line(format!(
             "   Weigh the filled bag (net): expected {} g, accepted {}-{} g (±{}): ________ g",
             format::decimal(expected.grams(), 2),
             format::decimal(expected.grams() * (1.0 - tolerance), 2),
             format::decimal(expected.grams() * (1.0 + tolerance), 2),
             format::percent(tolerance)
-        );
+        ));
     }
-    let _ = writeln!(
-        sheet,
+    sheet.step(format!(
         "7. Label with the blinded label; infuse {} over {} at {}",
         format::volume(prep.final_volume),
         format_duration(prep.infusion_duration),
         format::pump_rate(prep.pump_rate)
-    );
-    let _ = writeln!(sheet, "   Start by: {}", prep.start_by().wall_clock());
-    let _ = writeln!(
-        sheet,
+    ));
+    sheet.line(format!("   Start by: {}", prep.start_by().wall_clock()));
+    sheet.line(format!(
         "   Infuse by: {} (end of infusion)",
         prep.infuse_by().wall_clock()
-    );
-    let _ = writeln!(sheet);
-    let _ = writeln!(sheet, "Prepared by: ________   Checked by: ________");
+    ));
     sheet
 }
 
