@@ -125,7 +125,7 @@ pub fn run_day(
         None => (lots, Vec::new()),
     };
     let plan = plan(&protocol, &rows, &lots, &randomization, &recorded)?;
-    let published = publish_day(&plan, &protocol, out, printed, recording)?;
+    let published = publish_day(&plan, out, printed, recording)?;
     Ok(DayRun { plan, published })
 }
 
@@ -134,13 +134,12 @@ pub fn run_day(
 /// planned), then the folder published as `out`.
 pub fn publish_day(
     plan: &DayPlan,
-    protocol: &Protocol,
     out: NewFolder,
     printed: Printed,
     recording: Option<Recording<'_>>,
 ) -> Result<Published> {
     let records = plan
-        .records(protocol)
+        .records()
         .map_err(|error| DayError::PlanDoesNotVerify(Box::new(error)))?;
     let path = out.path().to_owned();
     let (written, recorded) = out.publish(|staging| {

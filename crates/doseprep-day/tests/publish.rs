@@ -50,13 +50,11 @@ fn entries(folder: &std::path::Path) -> Vec<String> {
 /// The day published to `out` and recorded in `ledger` by MH.
 fn publish_recorded(
     plan: &doseprep::DayPlan,
-    protocol: &Protocol,
     out: &std::path::Path,
     ledger: &mut Ledger,
 ) -> doseprep_day::Result<doseprep_day::Published> {
     publish_day(
         plan,
-        protocol,
         NewFolder::check(out).unwrap(),
         Printed::Text,
         Some(Recording {
@@ -68,12 +66,12 @@ fn publish_recorded(
 
 #[test]
 fn a_refused_record_leaves_no_documents() {
-    let (protocol, plan, _) = planned_day();
+    let (_, plan, _) = planned_day();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("day");
     // The lot was never received in this ledger: recording is refused.
     let mut ledger = Ledger::open_in_memory().unwrap();
-    let refused = publish_recorded(&plan, &protocol, &out, &mut ledger);
+    let refused = publish_recorded(&plan, &out, &mut ledger);
     match refused {
         Err(DayError::Ledger(error)) => {
             assert!(
@@ -89,7 +87,7 @@ fn a_refused_record_leaves_no_documents() {
 
 #[test]
 fn a_published_day_has_every_document_and_its_record() {
-    let (protocol, plan, lot) = planned_day();
+    let (_, plan, lot) = planned_day();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("day");
     let mut ledger = Ledger::open_in_memory().unwrap();
@@ -97,7 +95,7 @@ fn a_published_day_has_every_document_and_its_record() {
     ledger
         .receive(&lot, &Entry::new(at, "MH", None).unwrap())
         .unwrap();
-    let published = publish_recorded(&plan, &protocol, &out, &mut ledger).unwrap();
+    let published = publish_recorded(&plan, &out, &mut ledger).unwrap();
     // One thaw and two bags, after the receipt.
     assert_eq!(published.recorded, vec![2, 3, 4]);
     assert_eq!(entries(dir.path()), vec!["day"]);

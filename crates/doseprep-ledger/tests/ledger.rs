@@ -127,7 +127,7 @@ fn record_a_day(
         },
     )
     .unwrap();
-    let records = plan.records(&protocol).unwrap();
+    let records = plan.records().unwrap();
     let numbers = ledger.record_day(&plan.thaws, &records, "MH", None);
     (records, numbers)
 }
@@ -650,7 +650,7 @@ fn plan_and_record(
         },
     )
     .unwrap();
-    let records = plan.records(&protocol).unwrap();
+    let records = plan.records().unwrap();
     ledger
         .record_day(&plan.thaws, &records, "MH", None)
         .unwrap();

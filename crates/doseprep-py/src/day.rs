@@ -337,20 +337,17 @@ impl DayPlan {
     ) -> PyResult<Vec<i64>> {
         let folder = doseprep_day::NewFolder::check(&out).map_err(crate::errors::day_error)?;
         let printed = printed(pdf);
-        let (plan, protocol) = (&self.inner, &self.protocol);
+        let plan = &self.inner;
         match (ledger, initials) {
             (Some(ledger), Some(initials)) => ledger.with_day(py, |l| {
                 let recording = doseprep_day::Recording {
                     ledger: l,
                     initials,
                 };
-                Ok(
-                    doseprep_day::publish_day(plan, protocol, folder, printed, Some(recording))?
-                        .recorded,
-                )
+                Ok(doseprep_day::publish_day(plan, folder, printed, Some(recording))?.recorded)
             }),
             (None, None) => py
-                .detach(|| doseprep_day::publish_day(plan, protocol, folder, printed, None))
+                .detach(|| doseprep_day::publish_day(plan, folder, printed, None))
                 .map(|published| published.recorded)
                 .map_err(crate::errors::day_error),
             _ => Err(pyo3::exceptions::PyTypeError::new_err(

@@ -266,10 +266,7 @@ impl Ledger {
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<Vec<i64>> {
-        let records = plan
-            .inner
-            .records(&plan.protocol)
-            .map_err(crate::errors::to_py_err)?;
+        let records = plan.inner.records().map_err(crate::errors::to_py_err)?;
         let thaws = plan.inner.thaws.clone();
         self.with(py, |l| l.record_day(&thaws, &records, initials, comment))
     }

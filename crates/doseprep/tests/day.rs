@@ -440,7 +440,7 @@ proptest! {
         by_session.sort_by_key(|b| (b.session, b.preparation.infusion_at().unwrap().instant()));
         for bag in by_session {
             let prep = &bag.preparation;
-            let sheet = doseprep::worksheet(&bag.record(&protocol).unwrap());
+            let sheet = doseprep::worksheet(&bag.record().unwrap());
             for draw in &prep.draws {
                 let key = (draw.lot_id.to_string(), draw.container);
                 let line = format!("   Container {} of lot {}: draw ", draw.container, draw.lot_id);

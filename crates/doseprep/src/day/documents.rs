@@ -7,20 +7,19 @@ use jiff::Timestamp;
 
 use crate::error::{DoseError, Result};
 use crate::format;
-use crate::protocol::Protocol;
+
 use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
 
-use super::DayPlan;
+use super::{DayPlan, PlannedBag};
 
 impl DayPlan {
-    /// Each planned bag's verified record, in the plan's order, with the
-    /// protocol the day was planned with.
-    pub fn records(&self, protocol: &Protocol) -> Result<Vec<VerifiedRecord>> {
+    /// Each planned bag's verified record, in the plan's order.
+    pub fn records(&self) -> Result<Vec<VerifiedRecord>> {
         self.bags
             .iter()
             .filter_map(|bag| bag.as_ref().ok())
-            .map(|bag| bag.record(protocol))
+            .map(PlannedBag::record)
             .collect()
     }
 

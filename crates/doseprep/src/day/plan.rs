@@ -46,14 +46,21 @@ pub struct PlannedBag {
     pub lot: Lot,
     /// Index into [`DayPlan::sessions`].
     pub session: usize,
+    /// The protocol the day was planned with.
+    pub protocol: Protocol,
 }
 
 impl PlannedBag {
-    /// The bag's record with the plan's protocol, verified: what its
-    /// documents and the ledger are made from.
-    pub fn record(&self, protocol: &Protocol) -> Result<VerifiedRecord> {
-        PreparationRecord::new(protocol, &self.order, &self.lot, self.preparation.clone())?
-            .verified()
+    /// The bag's record, verified: what its documents and the ledger are
+    /// made from.
+    pub fn record(&self) -> Result<VerifiedRecord> {
+        PreparationRecord::new(
+            &self.protocol,
+            &self.order,
+            &self.lot,
+            self.preparation.clone(),
+        )?
+        .verified()
     }
 }
 
@@ -600,6 +607,7 @@ fn plan_bag(
             order,
             lot: lot.clone(),
             session: 0,
+            protocol: protocol.clone(),
         });
     }
     // Every lot either failed a check or had too few containers, and the
