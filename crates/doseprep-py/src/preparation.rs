@@ -114,11 +114,8 @@ impl Preparation {
     }
     /// "visit", "baseline" or "visit-changed".
     #[getter]
-    fn dosing_weight_from(&self) -> PyResult<String> {
-        serde_json::to_value(self.inner.dosing_weight_from)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .ok_or_else(|| crate::json_error("dosing_weight_from"))
+    fn dosing_weight_from(&self) -> &'static str {
+        self.inner.dosing_weight_from.as_str()
     }
     #[getter]
     fn lot_id(&self) -> Option<&str> {
@@ -166,10 +163,7 @@ impl Preparation {
     /// "half-up", or "down-for-maximum" where half up would pass a hard maximum.
     #[getter]
     fn rounding(&self) -> Option<&'static str> {
-        self.dose().map(|d| match d.rounding {
-            core::Rounding::HalfUp => "half-up",
-            core::Rounding::DownForMaximum => "down-for-maximum",
-        })
+        self.dose().map(|d| d.rounding.as_str())
     }
     #[getter]
     fn diluent(&self) -> &str {

@@ -44,7 +44,28 @@ pub enum RangeFrom {
     RuleMaximum,
 }
 
+impl Rounding {
+    /// "half-up" or "down-for-maximum", as the record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rounding::HalfUp => "half-up",
+            Rounding::DownForMaximum => "down-for-maximum",
+        }
+    }
+}
+
 impl RangeFrom {
+    /// "tolerance", "rule", "rule-minimum" or "rule-maximum", as the record
+    /// writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RangeFrom::Tolerance => "tolerance",
+            RangeFrom::Rule => "rule",
+            RangeFrom::RuleMinimum => "rule-minimum",
+            RangeFrom::RuleMaximum => "rule-maximum",
+        }
+    }
+
     /// In words.
     pub fn describe(self) -> &'static str {
         match self {

@@ -128,6 +128,16 @@ pub enum Opening {
     AlreadyThawed,
 }
 
+impl Opening {
+    /// "thaw" or "already_thawed", as the record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Opening::Thaw => "thaw",
+            Opening::AlreadyThawed => "already_thawed",
+        }
+    }
+}
+
 /// Everything the pharmacist needs to make one bag.
 ///
 /// Times are instants with the site's zone ([`Preparation::infuse_by`] and

@@ -102,6 +102,16 @@ pub enum DoseBasis {
     Total,
 }
 
+impl DoseBasis {
+    /// "viable" or "total", as the file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoseBasis::Viable => "viable",
+            DoseBasis::Total => "total",
+        }
+    }
+}
+
 /// What the protocol's diluent volume means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -110,6 +120,16 @@ pub enum FinalVolumeMode {
     Qs,
     /// The cells are added to the full diluent volume: final = diluent + draw.
     Additive,
+}
+
+impl FinalVolumeMode {
+    /// "qs" or "additive", as the file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FinalVolumeMode::Qs => "qs",
+            FinalVolumeMode::Additive => "additive",
+        }
+    }
 }
 
 /// The diluent (trial fact).

@@ -32,7 +32,8 @@ pub enum RuleName {
 }
 
 impl RuleName {
-    fn as_str(self) -> &'static str {
+    /// "per-kg", "flat" or "weight-bands", as the file writes it.
+    pub fn as_str(self) -> &'static str {
         match self {
             RuleName::PerKg => "per-kg",
             RuleName::Flat => "flat",
@@ -55,6 +56,14 @@ pub enum WeightBasis {
 }
 
 impl WeightBasis {
+    /// "visit" or "baseline-unless-changed", as the file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightBasis::Visit => "visit",
+            WeightBasis::BaselineUnlessChanged => "baseline-unless-changed",
+        }
+    }
+
     fn is_visit(&self) -> bool {
         *self == WeightBasis::Visit
     }
@@ -845,6 +854,15 @@ pub enum WeightUsed {
 }
 
 impl WeightUsed {
+    /// "visit", "baseline" or "visit-changed", as the record writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightUsed::Visit => "visit",
+            WeightUsed::Baseline => "baseline",
+            WeightUsed::VisitChanged => "visit-changed",
+        }
+    }
+
     /// In words, for the worksheet.
     pub fn describe(self) -> &'static str {
         match self {

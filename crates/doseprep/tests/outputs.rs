@@ -427,3 +427,56 @@ fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
         );
     }
 }
+
+/// Every enum a record or a file writes has one `as_str`, the very name
+/// serde writes: code that prints a name cannot drift from the JSON.
+#[test]
+fn every_written_enum_names_itself_as_serde_writes_it() {
+    use doseprep::rules::{RuleName, TargetRule, WeightBasis, WeightUsed};
+    use doseprep::{Content, DoseBasis, Opening, RangeFrom, Rounding};
+    fn check<T: serde::Serialize>(value: T, name: &str) {
+        assert_eq!(
+            serde_json::to_value(value).unwrap(),
+            serde_json::json!(name)
+        );
+    }
+    for v in [Content::Active, Content::Placebo] {
+        check(v, v.as_str());
+    }
+    for v in [DoseBasis::Viable, DoseBasis::Total] {
+        check(v, v.as_str());
+    }
+    for v in [FinalVolumeMode::Qs, FinalVolumeMode::Additive] {
+        check(v, v.as_str());
+    }
+    for v in [Rounding::HalfUp, Rounding::DownForMaximum] {
+        check(v, v.as_str());
+    }
+    for v in [
+        RangeFrom::Tolerance,
+        RangeFrom::Rule,
+        RangeFrom::RuleMinimum,
+        RangeFrom::RuleMaximum,
+    ] {
+        check(v, v.as_str());
+    }
+    for v in [RuleName::PerKg, RuleName::Flat, RuleName::WeightBands] {
+        check(v, v.as_str());
+    }
+    for v in [WeightBasis::Visit, WeightBasis::BaselineUnlessChanged] {
+        check(v, v.as_str());
+    }
+    for v in [
+        WeightUsed::Visit,
+        WeightUsed::Baseline,
+        WeightUsed::VisitChanged,
+    ] {
+        check(v, v.as_str());
+    }
+    for v in [TargetRule::PerKg, TargetRule::Flat] {
+        check(v, v.as_str());
+    }
+    for v in [Opening::Thaw, Opening::AlreadyThawed] {
+        check(v, v.as_str());
+    }
+}
