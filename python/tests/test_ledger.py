@@ -304,7 +304,7 @@ def test_refusals_name_the_event_the_item_and_the_fix(
     assert (caught.value.field, caught.value.value, caught.value.fix) == (
         "containers",
         "1",
-        "thaw another",
+        "a container is thawed once; thaw another",
     )
     bag_id = first.bag_id or ""
     given = {"started_at": "2026-11-25T11:00:00-05:00", "initials": "RN"}

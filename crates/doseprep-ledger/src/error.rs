@@ -3,12 +3,13 @@
 
 use doseprep::{DoseError, ErrorParts};
 
-/// A refused event or an unusable ledger file.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// A refused event or an unusable ledger file. Each variant's message and
+/// fix are written once, in one match; the message and the parts a script
+/// reads are rendered from them.
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum LedgerError {
     /// A lot that was never received.
-    #[error("{event}: lot {lot_id:?} is not in the ledger; record its receipt first (receive)")]
     UnknownLot {
         /// The event refused.
         event: &'static str,
@@ -16,7 +17,6 @@ pub enum LedgerError {
         lot_id: String,
     },
     /// A receipt number that is not one of the lot's receipts.
-    #[error("{lot_id:?} has no receipt at event {receipt}; its receipts are events {receipts}")]
     UnknownReceipt {
         /// The lot.
         lot_id: String,
@@ -27,11 +27,6 @@ pub enum LedgerError {
     },
     /// A shipment of a lot received before whose containers differ from the
     /// first receipt's: it is another lot, or the lot file is wrong.
-    #[error(
-        "receive: lot {lot_id:?} was received at event {seq} with {recorded}, this shipment \
-         has {given}; a later shipment of the same lot has the same containers and expiry; \
-         if it is another lot, receive it under its own lot id"
-    )]
     ReceiptDiffers {
         /// The lot.
         lot_id: String,
@@ -43,10 +38,6 @@ pub enum LedgerError {
         given: String,
     },
     /// A container number the lot does not have.
-    #[error(
-        "{event}: lot {lot_id:?} has containers 1 to {containers}; there is no container \
-         {container}; use the number on the container"
-    )]
     UnknownContainer {
         /// The event refused.
         event: &'static str,
@@ -59,7 +50,6 @@ pub enum LedgerError {
     },
     /// A container in the wrong state for the event (thawed twice, used
     /// after it was destroyed, ...).
-    #[error("{event}: container {container} of lot {lot_id:?} is {state}; {fix}")]
     ContainerState {
         /// The event refused.
         event: &'static str,
@@ -73,10 +63,6 @@ pub enum LedgerError {
         fix: &'static str,
     },
     /// A draw beyond what a container yields.
-    #[error(
-        "prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would \
-         take {total_ml} mL of the {yield_ml} mL it yields; draw from another thawed container"
-    )]
     OverDrawn {
         /// The lot.
         lot_id: String,
@@ -90,7 +76,6 @@ pub enum LedgerError {
         yield_ml: String,
     },
     /// A bag the ledger does not know.
-    #[error("{event}: bag {bag_id} is not in the ledger; record its preparation first (prepare)")]
     UnknownBag {
         /// The event refused.
         event: &'static str,
@@ -98,11 +83,6 @@ pub enum LedgerError {
         bag_id: String,
     },
     /// A draw from a container thawed at another time than the bag's cells.
-    #[error(
-        "prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, \
-         but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}; prepare the \
-         bag with the container's thaw time, or thaw a container for it"
-    )]
     ThawTimeDiffers {
         /// The bag id.
         bag_id: String,
@@ -116,7 +96,6 @@ pub enum LedgerError {
         bag_thawed_at: String,
     },
     /// Draws given by hand that disagree with the bag's record.
-    #[error("prepare: the draws of bag {bag_id} {reason}; give the draws the record describes")]
     DrawsDisagree {
         /// The bag id.
         bag_id: String,
@@ -124,10 +103,6 @@ pub enum LedgerError {
         reason: String,
     },
     /// A DIN another bag carries.
-    #[error(
-        "prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries \
-         already; give this bag another bag id"
-    )]
     DinInUse {
         /// The bag id.
         bag_id: String,
@@ -137,10 +112,6 @@ pub enum LedgerError {
         other: String,
     },
     /// An override reason for an infusion that was on time.
-    #[error(
-        "administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time \
-         {infuse_by}; an override_reason is only for a late infusion, so leave it out"
-    )]
     OverrideNotNeeded {
         /// The bag id.
         bag_id: String,
@@ -150,10 +121,6 @@ pub enum LedgerError {
         infuse_by: String,
     },
     /// A lot received with more containers than a lot has.
-    #[error(
-        "receive: lot {lot_id:?} has {containers} containers; a lot is received with at most \
-         {max}; check the count on the shipping record"
-    )]
     TooManyContainers {
         /// The lot.
         lot_id: String,
@@ -163,7 +130,6 @@ pub enum LedgerError {
         max: u32,
     },
     /// A bag recorded twice.
-    #[error("prepare: bag {bag_id} was recorded already (event {seq}); each bag is prepared once")]
     BagAlreadyRecorded {
         /// The bag id.
         bag_id: String,
@@ -171,10 +137,6 @@ pub enum LedgerError {
         seq: i64,
     },
     /// A second bag for a participant's visit while the first stands.
-    #[error(
-        "prepare: participant {participant} has bag {existing} for visit {visit} already \
-         (event {seq}); one bag a visit: destroy that bag first to record another"
-    )]
     VisitAlreadyPrepared {
         /// The participant.
         participant: String,
@@ -186,31 +148,21 @@ pub enum LedgerError {
         seq: i64,
     },
     /// A preparation without a bag id.
-    #[error(
-        "prepare: the bag for {participant} has no bag id; give it one (plan_day does, or \
-         prepare(..., bag_id=...))"
-    )]
     NoBagId {
         /// The participant.
         participant: String,
     },
     /// An active bag without the containers it was drawn from.
-    #[error(
-        "prepare: active bag {bag_id} names no container it was drawn from; plan it with \
-         plan_day or give its draws (lot, container, mL)"
-    )]
     NoDraws {
         /// The bag id.
         bag_id: String,
     },
     /// A placebo bag with draws.
-    #[error("prepare: placebo bag {bag_id} draws from no container; remove its draws")]
     PlaceboDraws {
         /// The bag id.
         bag_id: String,
     },
     /// A bag in the wrong state for the event (administered twice, ...).
-    #[error("{event}: bag {bag_id} is {state}; {fix}")]
     BagState {
         /// The event refused.
         event: &'static str,
@@ -222,10 +174,6 @@ pub enum LedgerError {
         fix: &'static str,
     },
     /// A bag given to another participant than its own.
-    #[error(
-        "administer: bag {bag_id} is for participant {for_participant}, not {participant}; \
-         check the wristband and the label, and use that participant's bag"
-    )]
     WrongParticipant {
         /// The bag id.
         bag_id: String,
@@ -235,10 +183,6 @@ pub enum LedgerError {
         participant: String,
     },
     /// An infusion that ended after the bag's infuse-by time.
-    #[error(
-        "administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time \
-         {infuse_by}; record it with override_reason (why it was given late) or destroy the bag"
-    )]
     PastInfuseBy {
         /// The bag id.
         bag_id: String,
@@ -248,7 +192,6 @@ pub enum LedgerError {
         infuse_by: String,
     },
     /// An infusion that ends before it starts.
-    #[error("administer: ended_at {ended_at} is before started_at {started_at}; check both times")]
     EndsBeforeStart {
         /// Start.
         started_at: String,
@@ -256,16 +199,11 @@ pub enum LedgerError {
         ended_at: String,
     },
     /// Initials that are not initials.
-    #[error(
-        "initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\"); \
-         give the initials of the person recording"
-    )]
     Initials {
         /// What was given.
         initials: String,
     },
     /// A text field that is empty or too long.
-    #[error("{field} {value:?} must be 1 to {max} characters; {fix}")]
     Text {
         /// The field.
         field: &'static str,
@@ -277,13 +215,11 @@ pub enum LedgerError {
         fix: &'static str,
     },
     /// An event listing no container.
-    #[error("{event}: no container given; list the container numbers")]
     NoContainers {
         /// The event refused.
         event: &'static str,
     },
     /// A container listed twice in one event.
-    #[error("{event}: container {container} of lot {lot_id:?} is listed twice; list it once")]
     DuplicateContainer {
         /// The event refused.
         event: &'static str,
@@ -293,10 +229,6 @@ pub enum LedgerError {
         container: u32,
     },
     /// A day plan that uses more containers than the ledger has in stock.
-    #[error(
-        "record_day: the plan thaws {planned} containers of lot {lot_id:?}, the ledger has \
-         {in_stock} in stock; plan with the lot's count on hand (doseprep ledger balance)"
-    )]
     PlanExceedsStock {
         /// The lot.
         lot_id: String,
@@ -306,9 +238,6 @@ pub enum LedgerError {
         in_stock: usize,
     },
     /// A preparation record that does not verify.
-    #[error(
-        "prepare: the record of bag {bag_id} does not verify ({differences}); prepare it again"
-    )]
     RecordDoesNotVerify {
         /// The bag id.
         bag_id: String,
@@ -316,10 +245,6 @@ pub enum LedgerError {
         differences: String,
     },
     /// A file written by a newer doseprep.
-    #[error(
-        "the ledger has schema version {found}; this doseprep reads versions 1 to {supported}; \
-         upgrade doseprep"
-    )]
     SchemaTooNew {
         /// The file's version.
         found: i64,
@@ -327,24 +252,16 @@ pub enum LedgerError {
         supported: i64,
     },
     /// No ledger file at the path: opening never creates one.
-    #[error(
-        "no ledger file at {path}; check the path, or start a new ledger with \
-         `doseprep ledger init {path}` (Python: Ledger.create)"
-    )]
     NoSuchLedger {
         /// The path given.
         path: String,
     },
     /// A file already at the path a new ledger was to be created at.
-    #[error(
-        "{path} already exists; open it as a ledger, or create the new ledger under another name"
-    )]
     LedgerExists {
         /// The path given.
         path: String,
     },
     /// A new ledger that cannot be created where it was asked for.
-    #[error("cannot create a ledger at {path}: {reason}; check that its folder exists and can be written")]
     CannotCreate {
         /// The path given.
         path: String,
@@ -353,7 +270,6 @@ pub enum LedgerError {
     },
     /// A preparation record stored in the ledger that cannot be read, or no
     /// longer recomputes: nothing is printed or exported from it.
-    #[error("the record of bag {bag_id} stored at event {seq} {problem}; nothing is printed or exported from it: keep the file for review and report it to the trial's monitor")]
     StoredRecord {
         /// The bag.
         bag_id: String,
@@ -363,34 +279,26 @@ pub enum LedgerError {
         problem: String,
     },
     /// An SQLite file that is not a ledger.
-    #[error(
-        "{path} is not a doseprep ledger (another SQLite database, or not a database at all); give the ledger's file, or a \
-         new file name to start one"
-    )]
     NotALedger {
         /// The file.
         path: String,
     },
     /// A ledger whose stored events do not check out (found by verify, or
     /// when a write finds the chain's head missing).
-    #[error("the ledger does not verify: {0}; run `doseprep ledger verify` and keep the file for review")]
     Tampered(String),
     /// SQLite failed (disk full, file locked past the busy timeout, a
     /// corrupt file, ...), or a write could not be made: a fault of the
     /// system, not of the input.
-    #[error("the ledger database: {detail}; {}", fault.fix())]
     Database {
         /// Which fault, from SQLite's code where SQLite gave one.
         fault: DatabaseFault,
         /// SQLite's message, or what could not be written.
         detail: String,
         /// SQLite's primary and extended codes, where SQLite failed.
-        #[source]
         sqlite: Option<rusqlite::ffi::Error>,
     },
     /// A core error (a time, a bag id).
-    #[error(transparent)]
-    Dose(#[from] DoseError),
+    Dose(DoseError),
 }
 
 /// What kind of database fault, so that a script can tell a busy ledger
@@ -476,7 +384,88 @@ impl From<rusqlite::Error> for LedgerError {
 /// A result of the ledger.
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
+impl std::fmt::Display for LedgerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A core error reads as the core wrote it.
+            LedgerError::Dose(error) => error.fmt(f),
+            _ => {
+                let (what, fix) = self.said();
+                write!(f, "{what}; {fix}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for LedgerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LedgerError::Dose(error) => Some(error),
+            LedgerError::Database {
+                sqlite: Some(error),
+                ..
+            } => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<DoseError> for LedgerError {
+    fn from(error: DoseError) -> LedgerError {
+        LedgerError::Dose(error)
+    }
+}
+
 impl LedgerError {
+    /// What is wrong and what to do, each written once per variant: the
+    /// message is "what; fix", and `parts().fix` is that fix.
+    fn said(&self) -> (String, String) {
+        match self {
+            LedgerError::UnknownLot { event, lot_id } => (format!("{event}: lot {lot_id:?} is not in the ledger"), "record its receipt first (receive)".to_owned()),
+            LedgerError::UnknownReceipt { lot_id, receipt, receipts } => (format!("{lot_id:?} has no receipt at event {receipt} (its receipts are events {receipts})"), "give one of those events".to_owned()),
+            LedgerError::ReceiptDiffers { lot_id, seq, recorded, given } => (format!("receive: lot {lot_id:?} was received at event {seq} with {recorded}, this shipment has {given}; a later shipment of the same lot has the same containers and expiry"), "if it is another lot, receive it under its own lot id".to_owned()),
+            LedgerError::UnknownContainer { event, lot_id, container, containers } => (format!("{event}: lot {lot_id:?} has containers 1 to {containers}; there is no container {container}"), "use the number on the container".to_owned()),
+            LedgerError::ContainerState { event, lot_id, container, state, fix } => (format!("{event}: container {container} of lot {lot_id:?} is {state}"), fix.to_string()),
+            LedgerError::OverDrawn { lot_id, container, volume_ml, total_ml, yield_ml } => (format!("prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields"), "draw from another thawed container".to_owned()),
+            LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), "record its preparation first (prepare)".to_owned()),
+            LedgerError::ThawTimeDiffers { bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}"), "prepare the bag with the container's thaw time, or thaw a container for it".to_owned()),
+            LedgerError::DrawsDisagree { bag_id, reason } => (format!("prepare: the draws of bag {bag_id} {reason}"), "give the draws the record describes".to_owned()),
+            LedgerError::DinInUse { bag_id, din, other } => (format!("prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already"), "give this bag another bag id".to_owned()),
+            LedgerError::OverrideNotNeeded { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time {infuse_by}"), "an override_reason is only for a late infusion, so leave it out".to_owned()),
+            LedgerError::TooManyContainers { lot_id, containers, max } => (format!("receive: lot {lot_id:?} has {containers} containers; a lot is received with at most {max}"), "check the count on the shipping record".to_owned()),
+            LedgerError::BagAlreadyRecorded { bag_id, seq } => (format!("prepare: bag {bag_id} was recorded already (event {seq})"), "each bag is prepared once".to_owned()),
+            LedgerError::VisitAlreadyPrepared { participant, visit, existing, seq } => (format!("prepare: participant {participant} has bag {existing} for visit {visit} already (event {seq})"), "one bag a visit: destroy that bag first to record another".to_owned()),
+            LedgerError::NoBagId { participant } => (format!("prepare: the bag for {participant} has no bag id"), "give it one (plan_day does, or prepare(..., bag_id=...))".to_owned()),
+            LedgerError::NoDraws { bag_id } => (format!("prepare: active bag {bag_id} names no container it was drawn from"), "plan it with plan_day or give its draws (lot, container, mL)".to_owned()),
+            LedgerError::PlaceboDraws { bag_id } => (format!("prepare: placebo bag {bag_id} draws from no container"), "remove its draws".to_owned()),
+            LedgerError::BagState { event, bag_id, state, fix } => (format!("{event}: bag {bag_id} is {state}"), fix.to_string()),
+            LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
+            LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
+            LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
+            LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
+            LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
+            LedgerError::NoContainers { event } => (format!("{event}: no container given"), "list the container numbers".to_owned()),
+            LedgerError::DuplicateContainer { event, lot_id, container } => (format!("{event}: container {container} of lot {lot_id:?} is listed twice"), "list it once".to_owned()),
+            LedgerError::PlanExceedsStock { lot_id, planned, in_stock } => (format!("record_day: the plan thaws {planned} containers of lot {lot_id:?}, the ledger has {in_stock} in stock"), "plan with the lot's count on hand (doseprep ledger balance)".to_owned()),
+            LedgerError::RecordDoesNotVerify { bag_id, differences } => (format!("prepare: the record of bag {bag_id} does not verify ({differences})"), "prepare it again".to_owned()),
+            LedgerError::SchemaTooNew { found, supported } => (format!("the ledger has schema version {found}; this doseprep reads versions 1 to {supported}"), "upgrade doseprep".to_owned()),
+            LedgerError::NoSuchLedger { path } => (format!("no ledger file at {path}"), format!("check the path, or start a new ledger with `doseprep ledger init {path}` (Python: Ledger.create)")),
+            LedgerError::LedgerExists { path } => (format!("{path} already exists"), "open it as a ledger, or create the new ledger under another name".to_owned()),
+            LedgerError::CannotCreate { path, reason } => (format!("cannot create a ledger at {path}: {reason}"), "check that its folder exists and can be written".to_owned()),
+            LedgerError::StoredRecord { bag_id, seq, problem } => (format!("the record of bag {bag_id} stored at event {seq} {problem}"), "nothing is printed or exported from it: keep the file for review and report it to the trial's monitor".to_owned()),
+            LedgerError::NotALedger { path } => (format!("{path} is not a doseprep ledger (another SQLite database, or not a database at all)"), "give the ledger's file, or a new file name to start one".to_owned()),
+            LedgerError::Tampered(detail) => (
+                format!("the ledger does not verify: {detail}"),
+                "run `doseprep ledger verify` and keep the file for review".to_owned(),
+            ),
+            LedgerError::Database { fault, detail, .. } => (
+                format!("the ledger database: {detail}"),
+                fault.fix().to_owned(),
+            ),
+            LedgerError::Dose(error) => (error.to_string(), error.parts().fix),
+        }
+    }
+
     /// A failure that is not the fault of what was asked, not a refusal
     /// of it (a database fault, a ledger that does not verify, a file
     /// written by a newer doseprep), as opposed to bad input or a refused
@@ -709,15 +698,7 @@ impl LedgerError {
             }
             LedgerError::Tampered(_) | LedgerError::Database { .. } => (None, None, None),
         };
-        let message = self.to_string();
-        let fix = match self {
-            LedgerError::Database { fault, .. } => fault.fix().to_owned(),
-            // Every other message ends with its fix, after its last "; ".
-            _ => message
-                .rsplit_once("; ")
-                .map_or(message.as_str(), |(_, fix)| fix)
-                .to_owned(),
-        };
+        let (_, fix) = self.said();
         ErrorParts {
             field,
             value,

@@ -779,7 +779,7 @@ fn a_second_shipment_of_a_lot_is_its_own_receipt_numbered_on() {
             .receipt_balance("UC-0042", 2)
             .unwrap_err()
             .to_string(),
-        format!("\"UC-0042\" has no receipt at event 2; its receipts are events {first}, {second}")
+        format!("\"UC-0042\" has no receipt at event 2 (its receipts are events {first}, {second}); give one of those events")
     );
     let csv = ledger.accountability_csv().unwrap();
     assert!(csv.contains(",#5-#7,"), "{csv}");
