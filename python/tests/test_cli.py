@@ -100,7 +100,7 @@ def test_a_missing_lot_file_is_one_line(tmp_path: Path) -> None:
         "--lot", str(missing), "--thawed-at", T,
     )  # fmt: skip
     assert result.returncode == 2
-    assert result.stderr == f"doseprep: no such file: {missing}\n"
+    assert result.stderr == f"doseprep: no such file: {missing}; check the path\n"
 
 
 def test_the_thaw_time_is_required(lot_file: Path) -> None:

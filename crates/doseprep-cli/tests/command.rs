@@ -216,7 +216,10 @@ fn a_file_error_is_one_line_with_the_path_the_line_and_the_fix() {
     let missing = dir.path().join("no-such-lot.toml");
     assert_eq!(
         text(&prepare(&missing).stderr),
-        format!("doseprep: no such file: {}\n", missing.display())
+        format!(
+            "doseprep: no such file: {}; check the path\n",
+            missing.display()
+        )
     );
 }
 

@@ -12,22 +12,21 @@ use doseprep_print::PrintError;
 pub type Result<T, E = DayError> = std::result::Result<T, E>;
 
 /// Why a day, a reprint, a batch or a ledger command could not be done.
-#[derive(Debug, thiserror::Error)]
+///
+/// Each variant's message and fix are written once, in [`DayError::said`]:
+/// the message reads "what; fix" and `parts().fix` is that fix.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum DayError {
     /// The core refused an input given other than in a file (the errors
     /// are boxed: a result is common, an error rare).
-    #[error(transparent)]
     Dose(Box<DoseError>),
     /// The ledger refused an event, or its file cannot be used.
-    #[error(transparent)]
     Ledger(Box<LedgerError>),
     /// A label or worksheet could not be printed.
-    #[error(transparent)]
-    Print(#[from] PrintError),
+    Print(PrintError),
     /// An input file the core refuses: its path, and the core's error (one
     /// line: the location in the file, what is wrong and the fix).
-    #[error("{path}: {}", one_line(&error.to_string()))]
     InFile {
         /// The file.
         path: PathBuf,
@@ -35,13 +34,11 @@ pub enum DayError {
         error: Box<DoseError>,
     },
     /// An input file that is not there.
-    #[error("no such file: {path}")]
     NoSuchFile {
         /// The path given.
         path: PathBuf,
     },
     /// An input file that cannot be read (permissions, a folder, not UTF-8).
-    #[error("cannot read {path}: {source}; check the path and that the file is UTF-8 text")]
     Read {
         /// The file.
         path: PathBuf,
@@ -49,7 +46,6 @@ pub enum DayError {
         source: std::io::Error,
     },
     /// A document that could not be written.
-    #[error("cannot write {path}: {source}; check the disk's free space and the folder's permissions, then run again")]
     Write {
         /// The file or folder.
         path: PathBuf,
@@ -58,7 +54,6 @@ pub enum DayError {
     },
     /// Documents written whole but not moved into place (the rename
     /// failed): what was recorded with them stands.
-    #[error("the documents were written to {staging} but could not be moved to {out} ({source}); anything recorded with them stands: move {staging} to {out} by hand, or make them again with doseprep reprint")]
     NotPublished {
         /// The staging folder that holds them.
         staging: PathBuf,
@@ -68,13 +63,11 @@ pub enum DayError {
         source: std::io::Error,
     },
     /// An output folder that exists and holds something already.
-    #[error("the output folder {path} already exists and is not an empty folder; give a new folder for these documents")]
     OutNotEmpty {
         /// The folder given.
         path: PathBuf,
     },
     /// An output folder whose parent does not exist.
-    #[error("the output folder {path}: the folder {parent} does not exist; create it first")]
     OutParentMissing {
         /// The folder given.
         path: PathBuf,
@@ -82,19 +75,15 @@ pub enum DayError {
         parent: PathBuf,
     },
     /// No lot of the day has a container in stock in the ledger.
-    #[error("no lot of the lots file has a container in stock in the ledger; receive stock before planning the day")]
     NoStock,
     /// A reprint of nothing.
-    #[error("nothing to reprint: give one or more bag ids, or a date on which bags were prepared")]
     NothingToReprint,
     /// A reprint date that is not a date.
-    #[error("reprint date {input:?} is not a date written YYYY-MM-DD; give the day on the site's clock, e.g. 2026-11-25")]
     InvalidDate {
         /// The text given.
         input: String,
     },
     /// A bag without a bag id, whose documents cannot be named.
-    #[error("the bag of {participant} {visit} has no bag id, so its files cannot be named; plan the bag with a day plan, which gives each bag one")]
     Unnamed {
         /// The participant.
         participant: String,
@@ -103,11 +92,48 @@ pub enum DayError {
     },
     /// A bag the day planned whose record does not recompute: a fault of
     /// doseprep itself, found before anything is written or recorded.
-    #[error("the record of a bag the day planned does not recompute ({0}); nothing was written or recorded: report this as a bug in doseprep")]
     PlanDoesNotVerify(Box<DoseError>),
     /// The operating system's random source (bag ids) failed: a system fault.
-    #[error("the operating system's random source failed: {0}; bag ids cannot be made, so nothing was planned")]
     RandomSource(String),
+}
+
+impl From<PrintError> for DayError {
+    fn from(error: PrintError) -> DayError {
+        DayError::Print(error)
+    }
+}
+
+impl std::fmt::Display for DayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The crates' own errors read as they wrote them.
+            DayError::Dose(error) => error.fmt(f),
+            DayError::Ledger(error) => error.fmt(f),
+            DayError::Print(error) => error.fmt(f),
+            DayError::InFile { path, error } => {
+                write!(f, "{}: {}", path.display(), one_line(&error.to_string()))
+            }
+            _ => {
+                let (what, fix) = self.said();
+                write!(f, "{what}; {fix}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for DayError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DayError::Dose(error) | DayError::PlanDoesNotVerify(error) => Some(error.as_ref()),
+            DayError::InFile { error, .. } => Some(error.as_ref()),
+            DayError::Ledger(error) => Some(error.as_ref()),
+            DayError::Print(error) => Some(error),
+            DayError::Read { source, .. }
+            | DayError::Write { source, .. }
+            | DayError::NotPublished { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 impl From<DoseError> for DayError {
@@ -146,83 +172,156 @@ impl DayError {
         }
     }
 
+    /// What is wrong and what to do, each written once per variant (the
+    /// crates' own errors and a file's error carry their own).
+    fn said(&self) -> (String, String) {
+        let shown = |path: &PathBuf| path.display().to_string();
+        match self {
+            DayError::Dose(error) => (error.to_string(), error.parts().fix),
+            DayError::PlanDoesNotVerify(error) => (
+                format!(
+                    "the record of a bag the day planned does not recompute ({error}); nothing was written or recorded"
+                ),
+                "report this as a bug in doseprep".to_owned(),
+            ),
+            DayError::InFile { error, .. } => (error.to_string(), error.parts().fix),
+            DayError::Ledger(error) => (error.to_string(), error.parts().fix),
+            DayError::Print(error) => (error.to_string(), error.parts().fix),
+            DayError::NoSuchFile { path } => (
+                format!("no such file: {}", shown(path)),
+                "check the path".to_owned(),
+            ),
+            DayError::Read { path, source } => (
+                format!("cannot read {}: {source}", shown(path)),
+                "check the path and that the file is UTF-8 text".to_owned(),
+            ),
+            DayError::Write { path, source } => (
+                format!("cannot write {}: {source}", shown(path)),
+                "check the disk's free space and the folder's permissions, then run again"
+                    .to_owned(),
+            ),
+            DayError::NotPublished {
+                staging,
+                out,
+                source,
+            } => (
+                format!(
+                    "the documents were written to {} but could not be moved to {} ({source}); anything recorded with them stands",
+                    shown(staging),
+                    shown(out)
+                ),
+                format!(
+                    "move {} to {} by hand, or make them again with doseprep reprint",
+                    shown(staging),
+                    shown(out)
+                ),
+            ),
+            DayError::OutNotEmpty { path } => (
+                format!(
+                    "the output folder {} already exists and is not an empty folder",
+                    shown(path)
+                ),
+                "give a new folder for these documents".to_owned(),
+            ),
+            DayError::OutParentMissing { path, parent } => (
+                format!(
+                    "the output folder {}: the folder {} does not exist",
+                    shown(path),
+                    shown(parent)
+                ),
+                "create it first".to_owned(),
+            ),
+            DayError::NoStock => (
+                "no lot of the lots file has a container in stock in the ledger".to_owned(),
+                "receive stock before planning the day".to_owned(),
+            ),
+            DayError::NothingToReprint => (
+                "nothing to reprint".to_owned(),
+                "give one or more bag ids, or a date on which bags were prepared".to_owned(),
+            ),
+            DayError::InvalidDate { input } => (
+                format!("reprint date {input:?} is not a date written YYYY-MM-DD"),
+                "give the day on the site's clock, e.g. 2026-11-25".to_owned(),
+            ),
+            DayError::Unnamed { participant, visit } => (
+                format!(
+                    "the bag of {participant} {visit} has no bag id, so its files cannot be named"
+                ),
+                "plan the bag with a day plan, which gives each bag one".to_owned(),
+            ),
+            DayError::RandomSource(reason) => (
+                format!(
+                    "the operating system's random source failed: {reason}; bag ids cannot be made, so nothing was planned"
+                ),
+                "check the operating system's random source (getrandom)".to_owned(),
+            ),
+        }
+    }
+
     /// The facts of the error one by one (the input, its value, the limit
     /// and the fix), for a script or the binding.
     pub fn parts(&self) -> ErrorParts {
         let path = |path: &PathBuf| Some(path.display().to_string());
-        match self {
-            DayError::Dose(error) => error.parts(),
-            DayError::InFile { path: file, error } => ErrorParts {
-                value: error.parts().value.or_else(|| path(file)),
-                ..error.parts()
-            },
-            DayError::Ledger(error) => error.parts(),
-            DayError::Print(error) => error.parts(),
-            DayError::NoSuchFile { path: file } => ErrorParts {
-                field: Some("path".to_owned()),
-                value: path(file),
-                limit: Some("an existing file".to_owned()),
-                fix: "check the path".to_owned(),
-            },
-            DayError::Read { path: file, .. } | DayError::Write { path: file, .. } => ErrorParts {
-                field: Some("path".to_owned()),
-                value: path(file),
-                limit: None,
-                fix: "check the disk, the path and its permissions".to_owned(),
-            },
-            DayError::NotPublished { staging, .. } => ErrorParts {
-                field: Some("out".to_owned()),
-                value: path(staging),
-                limit: None,
-                fix: "move the staging folder into place by hand, or reprint from the ledger"
-                    .to_owned(),
-            },
-            DayError::OutNotEmpty { path: folder } => ErrorParts {
-                field: Some("out".to_owned()),
-                value: path(folder),
-                limit: Some("a new or empty folder".to_owned()),
-                fix: "give a new folder for these documents".to_owned(),
-            },
-            DayError::OutParentMissing { path: folder, .. } => ErrorParts {
-                field: Some("out".to_owned()),
-                value: path(folder),
-                limit: Some("a folder inside an existing one".to_owned()),
-                fix: "create its parent folder first".to_owned(),
-            },
-            DayError::NoStock => ErrorParts {
-                field: Some("lots".to_owned()),
-                value: None,
-                limit: Some("a container in stock".to_owned()),
-                fix: "receive stock before planning the day".to_owned(),
-            },
-            DayError::NothingToReprint => ErrorParts {
-                field: Some("bags".to_owned()),
-                value: None,
-                limit: Some("one bag or more".to_owned()),
-                fix: "give one or more bag ids, or a date on which bags were prepared".to_owned(),
-            },
-            DayError::InvalidDate { input } => ErrorParts {
-                field: Some("date".to_owned()),
-                value: Some(input.clone()),
-                limit: Some("a date written YYYY-MM-DD".to_owned()),
-                fix: "give the day on the site's clock, e.g. 2026-11-25".to_owned(),
-            },
-            DayError::Unnamed { participant, visit } => ErrorParts {
-                field: Some("bag_id".to_owned()),
-                value: Some(format!("{participant} {visit}")),
-                limit: Some("a bag id".to_owned()),
-                fix: "plan the bag with a day plan, which gives each bag one".to_owned(),
-            },
-            DayError::PlanDoesNotVerify(error) => ErrorParts {
-                fix: "report this as a bug in doseprep".to_owned(),
-                ..error.parts()
-            },
-            DayError::RandomSource(_) => ErrorParts {
-                field: None,
-                value: None,
-                limit: None,
-                fix: "check the operating system's random source (getrandom)".to_owned(),
-            },
+        let (field, value, limit) = match self {
+            DayError::Dose(error) => return error.parts(),
+            DayError::InFile { path: file, error } => {
+                return ErrorParts {
+                    value: error.parts().value.or_else(|| path(file)),
+                    ..error.parts()
+                }
+            }
+            DayError::Ledger(error) => return error.parts(),
+            DayError::Print(error) => return error.parts(),
+            DayError::PlanDoesNotVerify(error) => {
+                let parts = error.parts();
+                (parts.field, parts.value, parts.limit)
+            }
+            DayError::NoSuchFile { path: file } => (
+                Some("path".to_owned()),
+                path(file),
+                Some("an existing file".to_owned()),
+            ),
+            DayError::Read { path: file, .. } | DayError::Write { path: file, .. } => {
+                (Some("path".to_owned()), path(file), None)
+            }
+            DayError::NotPublished { staging, .. } => (Some("out".to_owned()), path(staging), None),
+            DayError::OutNotEmpty { path: folder } => (
+                Some("out".to_owned()),
+                path(folder),
+                Some("a new or empty folder".to_owned()),
+            ),
+            DayError::OutParentMissing { path: folder, .. } => (
+                Some("out".to_owned()),
+                path(folder),
+                Some("a folder inside an existing one".to_owned()),
+            ),
+            DayError::NoStock => (
+                Some("lots".to_owned()),
+                None,
+                Some("a container in stock".to_owned()),
+            ),
+            DayError::NothingToReprint => (
+                Some("bags".to_owned()),
+                None,
+                Some("one bag or more".to_owned()),
+            ),
+            DayError::InvalidDate { input } => (
+                Some("date".to_owned()),
+                Some(input.clone()),
+                Some("a date written YYYY-MM-DD".to_owned()),
+            ),
+            DayError::Unnamed { participant, visit } => (
+                Some("bag_id".to_owned()),
+                Some(format!("{participant} {visit}")),
+                Some("a bag id".to_owned()),
+            ),
+            DayError::RandomSource(_) => (None, None, None),
+        };
+        ErrorParts {
+            field,
+            value,
+            limit,
+            fix: self.said().1,
         }
     }
 

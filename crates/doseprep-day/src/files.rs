@@ -50,10 +50,20 @@ pub fn protocol(path: Option<&Path>, site: Option<&Path>) -> Result<Protocol> {
                 text,
             )
         }),
+        // An error may be either file's: it is told with both paths.
         (Some(path), Some(site)) => {
-            let trial = read_text(path)?;
-            read_with(site, |name, text| {
-                Protocol::from_trial_and_site(&path.display().to_string(), &trial, name, text)
+            let (trial, site_text) = (read_text(path)?, read_text(site)?);
+            Protocol::from_trial_and_site(
+                &path.to_string_lossy(),
+                &trial,
+                &site.to_string_lossy(),
+                &site_text,
+            )
+            .map_err(|error| {
+                in_file(
+                    Path::new(&format!("{} with {}", path.display(), site.display())),
+                    error,
+                )
             })
         }
     }

@@ -104,13 +104,25 @@ fn configure(connection: &Connection) -> Result<()> {
 /// file is an error: a mistyped path must not start an empty ledger.
 pub fn open(path: &std::path::Path) -> Result<Connection> {
     open_file(path).map_err(|error| match error.sqlite_error_code() {
-        // A file that is not a database at all (a CSV, a lot file) was
-        // given by mistake; it is not a damaged ledger.
-        Some(rusqlite::ErrorCode::NotADatabase) => LedgerError::NotALedger {
-            path: path.display().to_string(),
-        },
+        // A file that is not a database at all (a CSV, a lot file) was given
+        // by mistake; one that starts as SQLite files do is a damaged one.
+        Some(rusqlite::ErrorCode::NotADatabase) if !starts_as_sqlite(path) => {
+            LedgerError::NotALedger {
+                path: path.display().to_string(),
+            }
+        }
         _ => error,
     })
+}
+
+/// Whether the file starts with the 16 bytes every SQLite database starts
+/// with ("SQLite format 3" and a NUL).
+fn starts_as_sqlite(path: &std::path::Path) -> bool {
+    use std::io::Read as _;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut header))
+        .is_ok_and(|()| &header == b"SQLite format 3\0")
 }
 
 fn open_file(path: &std::path::Path) -> Result<Connection> {

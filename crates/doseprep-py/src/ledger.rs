@@ -266,7 +266,10 @@ impl Ledger {
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<Vec<i64>> {
-        let records = plan.inner.records().map_err(crate::errors::to_py_err)?;
+        // A planned bag that does not recompute is a fault, as in publish.
+        let records = plan.inner.records().map_err(|error| {
+            crate::errors::day_error(doseprep_day::DayError::PlanDoesNotVerify(Box::new(error)))
+        })?;
         let thaws = plan.inner.thaws.clone();
         self.with(py, |l| l.record_day(&thaws, &records, initials, comment))
     }

@@ -66,9 +66,12 @@ impl Preparation {
         Ok(object)
     }
 
-    /// The facts its label prints (those it shares with its twin).
-    pub fn label_facts(&self) -> core::LabelFacts {
-        core::LabelFacts::new(&self.protocol, &self.inner)
+    /// The facts its label prints (those it shares with its twin), once
+    /// its record verifies: a bag read from an edited record prints no
+    /// label, as it prints no worksheet.
+    pub fn label_facts(&self) -> PyResult<core::LabelFacts> {
+        let record = self.verified_record()?;
+        Ok(core::LabelFacts::new(&record.protocol, &record.preparation))
     }
 
     fn dose(&self) -> Option<&core::ActiveDose> {
@@ -260,9 +263,9 @@ impl Preparation {
 
     /// The text of the bag's label: byte-identical for an active bag and its
     /// matched placebo.
-    fn blinded_label(&self) -> String {
+    fn blinded_label(&self) -> PyResult<String> {
         // From the facts the bag shares with its twin, as labels_pdf prints.
-        core::text_label(&self.label_facts())
+        Ok(core::text_label(&self.label_facts()?))
     }
 
     /// One unblinded line: content, volumes, cells, rate, infuse-by time.
@@ -273,12 +276,12 @@ impl Preparation {
     /// The label as a one-page PDF at the protocol's label size (blinded:
     /// the same bytes as its placebo twin's).
     fn label_pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        crate::print::labels_pdf_of(py, &[self.label_facts()])
+        crate::print::labels_pdf_of(py, &[self.label_facts()?])
     }
 
     /// The label as an HTML page for a browser to print (blinded).
     fn label_html(&self, py: Python<'_>) -> PyResult<String> {
-        crate::print::labels_html_of(py, &[self.label_facts()])
+        crate::print::labels_html_of(py, &[self.label_facts()?])
     }
 
     /// The worksheet as an A4 PDF (unblinded: pharmacy only).

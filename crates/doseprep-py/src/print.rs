@@ -42,7 +42,7 @@ pub fn worksheet_html_of(py: Python<'_>, record: &core::VerifiedRecord) -> PyRes
         .map_err(print_error)
 }
 
-fn label_facts(bags: &[PyRef<'_, Preparation>]) -> Vec<core::LabelFacts> {
+fn label_facts(bags: &[PyRef<'_, Preparation>]) -> PyResult<Vec<core::LabelFacts>> {
     bags.iter().map(|bag| bag.label_facts()).collect()
 }
 
@@ -54,7 +54,7 @@ pub fn labels_pdf<'py>(
     py: Python<'py>,
     bags: Vec<PyRef<'py, Preparation>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    labels_pdf_of(py, &label_facts(&bags))
+    labels_pdf_of(py, &label_facts(&bags)?)
 }
 
 /// The worksheets of `bags` as one PDF (unblinded: pharmacy only).
@@ -75,7 +75,7 @@ pub fn worksheets_pdf<'py>(
 #[pyfunction]
 #[pyo3(signature = (bags, /))]
 pub fn labels_html(py: Python<'_>, bags: Vec<PyRef<'_, Preparation>>) -> PyResult<String> {
-    labels_html_of(py, &label_facts(&bags))
+    labels_html_of(py, &label_facts(&bags)?)
 }
 
 /// The worksheet of one bag as an HTML document (unblinded).

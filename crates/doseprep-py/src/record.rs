@@ -10,8 +10,8 @@ use crate::convert::{json_loads, quoted};
 use crate::errors::{type_error, IntoPy};
 use crate::preparation::Preparation;
 
-/// Every input and output of one preparation, its protocol fingerprint and
-/// the library version; JSON round-trips exactly.
+/// Every input and output of one preparation, the trial's and the site's
+/// fingerprints and the library version; JSON round-trips exactly.
 #[pyclass(frozen, eq, module = "doseprep")]
 #[derive(PartialEq)]
 pub struct PreparationRecord {

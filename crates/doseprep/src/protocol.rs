@@ -1,10 +1,12 @@
-//! A trial protocol: the trial's facts (dose, diluent, arms and visits) and the
-//! site's settings (tolerances, rounding, limits, clock), read from TOML or JSON.
+//! A trial protocol: the trial's facts (dose, diluent, arms and visits) and a
+//! site's settings (tolerances, rounding, limits, clock) with its label's
+//! particulars, read from TOML or JSON.
 //!
-//! The file has two halves on purpose: everything at the top level and in
-//! `[dose]`, `[diluent]`, `[arms]` is what the trial says; everything under
-//! `[site]` is a setting this pharmacy chose, with a documented default.
-//! `[label]` holds the label's particulars.
+//! The two are apart on purpose: a trial file holds the top level and
+//! `[dose]`, `[diluent]`, `[arms]`, what the trial says; a site file holds
+//! `[site]`, the settings this pharmacy chose, and `[label]`. Each has its
+//! own fingerprint, so two sites of one trial show the same trial
+//! fingerprint. One file with both halves still reads.
 //!
 //! [`ProtocolSpec`] is the file as written, with public fields;
 //! [`Protocol`] is a spec that passed every check, immutable and cheap to
@@ -31,8 +33,11 @@ use crate::units::{
 use crate::Text;
 
 /// The advice that ends every parse error of a protocol file.
-const FIX_THE_FILE: &str =
-    "fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every key)";
+const FIX_THE_FILE: &str = "fix the key at the line shown (crates/doseprep/protocols/care-ssc.toml lists every trial key, sites/care-ssc-default.toml every site key)";
+
+/// The same advice for a trial file and a site file read together, whose
+/// merged keys have no line.
+const FIX_THE_KEY: &str = "fix the key named (crates/doseprep/protocols/care-ssc.toml lists every trial key, sites/care-ssc-default.toml every site key)";
 
 /// The CARE-SSc trial file as shipped (`protocols/care-ssc.toml`): the
 /// trial's facts only, the same at every site.
@@ -71,6 +76,18 @@ const EXAMPLES: [(&str, &str); 4] = [
 /// The keys of a protocol that a site file holds: everything else is the
 /// trial's.
 const SITE_KEYS: [&str; 2] = ["label", "site"];
+
+/// The keys of a trial file (every other key of [`ProtocolSpec`]).
+const TRIAL_KEYS: [&str; 8] = [
+    "name",
+    "registry_id",
+    "blinded_product",
+    "route",
+    "visits",
+    "dose",
+    "diluent",
+    "arms",
+];
 
 /// What a bag holds at one visit of one arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -505,7 +522,8 @@ impl Protocol {
 
     /// The CARE-SSc protocol (NCT04356287) with this project's site defaults.
     /// Infallible: its zone is compiled in, and a test checks that it passes
-    /// [`Protocol::new`] and equals `protocols/care-ssc.toml`.
+    /// [`Protocol::new`] and equals the trial file `protocols/care-ssc.toml`
+    /// read with its default site file `protocols/sites/care-ssc-default.toml`.
     pub fn care_ssc() -> Protocol {
         let spec = ProtocolSpec::care_ssc();
         let rule = DoseRule::care_ssc(CellsPerKg::exact(1e6));
@@ -528,6 +546,10 @@ impl Protocol {
         site_file_name: &str,
         site_text: &str,
     ) -> Result<Protocol> {
+        let format_of = |name: &str| match FileFormat::of(name) {
+            FileFormat::Json => "JSON",
+            FileFormat::Toml => "TOML",
+        };
         let read = |file: &str,
                     name: &str,
                     text: &str|
@@ -552,7 +574,7 @@ impl Protocol {
             match value {
                 serde_json::Value::Object(map) => Ok(map),
                 _ => Err(DoseError::MalformedProtocol {
-                    format: "TOML".to_owned(),
+                    format: format_of(name).to_owned(),
                     detail: format!("the {file} {name} is not a table of keys"),
                 }),
             }
@@ -561,25 +583,30 @@ impl Protocol {
         if let Some(key) = spec.keys().find(|key| SITE_KEYS.contains(&key.as_str())) {
             return Err(DoseError::invalid_protocol(
                 key,
-                trial_file_name,
-                &format!("[{key}] is a site's, not the trial's: move it to the site file"),
+                format!("[{key}] in the trial file {trial_file_name}"),
+                "is a site's table, not the trial's: move it to the site file",
             ));
         }
         for (key, value) in read("site file", site_file_name, site_text)? {
             if !SITE_KEYS.contains(&key.as_str()) {
+                let reason = if TRIAL_KEYS.contains(&key.as_str()) {
+                    "is a trial fact, not a site setting: it belongs in the trial file (a site file holds [label] and [site])"
+                } else {
+                    "is not a table of a site file, which holds [label] and [site]; check its spelling"
+                };
                 return Err(DoseError::invalid_protocol(
                     &key,
-                    site_file_name,
-                    "is a trial fact, not a site setting: it belongs in the trial file (a site file holds [label] and [site])",
+                    format!("{key} in the site file {site_file_name}"),
+                    reason,
                 ));
             }
             spec.insert(key, value);
         }
         let spec: ProtocolSpec = serde_json::from_value(serde_json::Value::Object(spec))
             .map_err(|e| DoseError::MalformedProtocol {
-                format: "TOML".to_owned(),
+                format: format_of(trial_file_name).to_owned(),
                 detail: format!(
-                    "the trial file {trial_file_name} and the site file {site_file_name} together: {e}; {FIX_THE_FILE}"
+                    "the trial file {trial_file_name} and the site file {site_file_name} together: {e}; {FIX_THE_KEY}"
                 ),
             })?;
         Protocol::new(spec)
@@ -736,9 +763,9 @@ impl Protocol {
                         site.insert(key.to_owned(), part);
                     }
                 }
-                // serde_json's maps keep their keys sorted: the form is canonical.
                 let digest = |part: serde_json::Map<String, serde_json::Value>| {
-                    Sha256::digest(serde_json::Value::Object(part).to_string().as_bytes())
+                    let canonical = sorted(serde_json::Value::Object(part)).to_string();
+                    Sha256::digest(canonical.as_bytes())
                         .iter()
                         .map(|byte| format!("{byte:02x}"))
                         .collect::<String>()
@@ -797,6 +824,28 @@ impl FileFormat {
         } else {
             FileFormat::Toml
         }
+    }
+}
+
+/// `value` with every object's keys in sorted order, whatever order the
+/// maps keep (serde_json's `preserve_order` keeps insertion order): the
+/// canonical form the fingerprints are taken of.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            entries.sort_by(|(a, _), (b, _)| a.cmp(b));
+            serde_json::Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(key, value)| (key, sorted(value)))
+                    .collect(),
+            )
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
     }
 }
 
@@ -1197,9 +1246,18 @@ mod tests {
         assert!(
             misplaced
                 .to_string()
-                .contains("route = s.toml is invalid: is a trial fact"),
+                .contains("route = route in the site file s.toml is invalid: is a trial fact"),
             "{misplaced}"
         );
+        // A misspelt table is not called a trial fact.
+        let typo = Protocol::from_trial_and_site(
+            "t.toml",
+            CARE_SSC_TRIAL_TOML,
+            "s.toml",
+            &CARE_SSC_DEFAULT_SITE_TOML.replace("[label]", "[labels]"),
+        )
+        .unwrap_err();
+        assert!(typo.to_string().contains("check its spelling"), "{typo}");
         let site_in_trial = Protocol::from_trial_and_site(
             "t.toml",
             CARE_SSC_TOML,

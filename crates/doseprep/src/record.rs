@@ -37,8 +37,8 @@ pub struct PreparationRecord {
 }
 
 /// A record that [`PreparationRecord::verify`] found whole: every output
-/// recomputed from its inputs agreed and its protocol has its recorded
-/// fingerprint. Documents are made only from one, so that a worksheet's
+/// recomputed from its inputs agreed, and its trial and site parts have
+/// their recorded fingerprints. Documents are made only from one, so that a worksheet's
 /// "pass" stands for a check that ran on these very figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
@@ -212,7 +212,8 @@ impl PreparationRecord {
     }
 
     /// Recompute the preparation from the recorded inputs and compare every
-    /// field, check the protocol against its recorded fingerprint, and check
+    /// field, check the trial and the site against their recorded
+    /// fingerprints, and check
     /// a day plan's container allocation against the lot and the draw.
     pub fn verify(&self) -> Result<Verification> {
         let mut differences = Vec::new();
