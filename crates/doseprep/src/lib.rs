@@ -51,6 +51,7 @@ pub mod protocol;
 pub mod randomization;
 pub mod record;
 pub mod rules;
+pub mod site;
 pub mod table;
 pub mod time;
 mod toml_error;
