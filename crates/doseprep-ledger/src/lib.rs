@@ -140,7 +140,7 @@ pub(crate) fn stored_record(
         seq,
         problem,
     };
-    let record = PreparationRecord::from_json(&value.to_string())
+    let record = PreparationRecord::from_json_value(value.clone())
         .map_err(|error| problem(format!("cannot be read ({error})")))?;
     record.verified().map_err(|error| match error {
         doseprep::DoseError::RecordDoesNotVerify { differences, .. } => problem(format!(

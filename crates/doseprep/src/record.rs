@@ -188,6 +188,21 @@ impl PreparationRecord {
                 reason: format!("cannot be read: {e}{hint}"),
             }
         })?;
+        PreparationRecord::from_fields(fields)
+    }
+
+    /// Read a record from its JSON value (as a ledger event holds it),
+    /// with the checks of [`PreparationRecord::from_json`] and no detour
+    /// through text.
+    pub fn from_json_value(value: Value) -> Result<PreparationRecord> {
+        let fields: RecordFields =
+            serde_json::from_value(value).map_err(|e| DoseError::InvalidRecord {
+                reason: format!("cannot be read: {e}"),
+            })?;
+        PreparationRecord::from_fields(fields)
+    }
+
+    fn from_fields(fields: RecordFields) -> Result<PreparationRecord> {
         let spec: ProtocolSpec =
             serde_json::from_value(fields.protocol).map_err(|e| DoseError::MalformedProtocol {
                 format: "JSON".to_owned(),
