@@ -50,6 +50,28 @@ fn files_of(folder: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// A folder with the lots file and the list, and a ledger that received
 /// the lot: the stdout of the receipt.
+/// `doseprep prepare` of CARE-012 (72.4 kg, arm A, month-0) from `lot`,
+/// thawed at `thawed_at`, with `more` arguments.
+fn prepare_care_012(lot: &Path, thawed_at: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "prepare",
+        "--participant",
+        "CARE-012",
+        "--weight",
+        "72.4 kg",
+        "--arm",
+        "A",
+        "--visit",
+        "month-0",
+        "--lot",
+        s(lot),
+        "--thawed-at",
+        thawed_at,
+    ];
+    args.extend_from_slice(more);
+    doseprep(&args)
+}
+
 fn stocked_folder(folder: &Path) -> String {
     std::fs::write(folder.join("lots.toml"), LOTS).unwrap();
     std::fs::write(folder.join("randomization.csv"), ARMS).unwrap();
@@ -181,23 +203,7 @@ fn a_file_error_is_one_line_with_the_path_the_line_and_the_fix() {
         "lot_id = \"UC-0042\"\nviable_cells_per_ml = \"12.5 million cells/mL\"\nviability = 93%\n",
     )
     .unwrap();
-    let prepare = |lot: &Path| {
-        doseprep(&[
-            "prepare",
-            "--participant",
-            "CARE-012",
-            "--weight",
-            "72.4 kg",
-            "--arm",
-            "A",
-            "--visit",
-            "month-0",
-            "--lot",
-            s(lot),
-            "--thawed-at",
-            "2026-11-25T09:00:00-05:00",
-        ])
-    };
+    let prepare = |lot: &Path| prepare_care_012(lot, "2026-11-25T09:00:00-05:00", &[]);
     let refused = prepare(&lot);
     assert_eq!(refused.status.code(), Some(2));
     let stderr = text(&refused.stderr);
@@ -261,24 +267,11 @@ fn a_site_file_is_read_with_the_trial_and_keeps_the_trial_fingerprint() {
     )
     .unwrap();
     let prepare = |site: &Path| {
-        doseprep(&[
-            "prepare",
-            "--participant",
-            "CARE-012",
-            "--weight",
-            "72.4 kg",
-            "--arm",
-            "A",
-            "--visit",
-            "month-0",
-            "--lot",
-            s(&lot),
-            "--thawed-at",
+        prepare_care_012(
+            &lot,
             "2026-11-25T09:00:00+01:00",
-            "--json",
-            "--site",
-            s(site),
-        ])
+            &["--json", "--site", s(site)],
+        )
     };
     let record = |site: &Path| {
         let run = prepare(site);
