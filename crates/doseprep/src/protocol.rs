@@ -274,7 +274,7 @@ impl Protocol {
                 rule,
                 bag_volume,
                 zone,
-                label: spec.label.clone().unwrap_or_default(),
+                label: spec.label.clone().unwrap_or_default(), // fallback-ok: no [label] is the documented default label
                 name: Arc::from(spec.name.as_str()),
                 diluent_name: Text::from(spec.diluent.name.as_str()),
                 schedule: spec

@@ -180,6 +180,6 @@ fn civil_field(value: i8) -> u8 {
     reason = "jiff keeps the subsecond nanoseconds in 0-999,999,999"
 )]
 fn civil_micros(nanoseconds: i32) -> u32 {
-    u32::try_from(nanoseconds / 1000).expect("subsecond nanoseconds are never negative")
-    // allow-panic: see the reason above
+    let micros = nanoseconds / 1000;
+    u32::try_from(micros).expect("subsecond nanoseconds are never negative") // allow-panic: see the reason above
 }

@@ -60,7 +60,7 @@ impl DayPlan {
             );
         }
         for (lot, left) in &self.remaining {
-            let held = self.held_for_blinding.get(lot).copied().unwrap_or(0);
+            let held = self.held_for_blinding.get(lot).copied().unwrap_or(0); // fallback-ok: a lot nothing is held back of holds back 0
             let _ = writeln!(
                 text,
                 "Lot {lot}: {left} container{} left in the freezer{}",
