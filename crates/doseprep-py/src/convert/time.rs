@@ -2,6 +2,8 @@
 //! offset) and as it gets them back: an aware `datetime` whose tzinfo is the
 //! site's offset at that instant, named by the zone's abbreviation ("EST").
 
+use std::cell::RefCell;
+
 use doseprep::SiteTime;
 use jiff::tz::{Offset, TimeZone};
 use jiff::ZonedDateTime;
@@ -19,14 +21,38 @@ pub enum TimeArg<'py> {
     Text(String),
     /// A `datetime` object.
     DateTime(Bound<'py, PyDateTime>),
-    /// A time a batch has converted already (see [`BatchTimes`]).
+    /// A time converted already (by this thread, or a batch's [`BatchTimes`]).
     Known(ZonedDateTime),
+}
+
+thread_local! {
+    /// The last `datetime` this thread converted, with its conversion: a
+    /// loop that passes one thaw-time object to `prepare` converts it once.
+    /// Per thread, so no state is shared between threads (the module is
+    /// declared free-threaded); held by a strong reference, so the identity
+    /// test cannot be fooled by a freed and reused address; only datetimes
+    /// whose tzinfo cannot change its offsets are kept.
+    static LAST: RefCell<Option<(Py<PyAny>, ZonedDateTime)>> = const { RefCell::new(None) };
+}
+
+/// The conversion of `obj` if it is the `datetime` this thread converted last.
+fn known(obj: &Bound<'_, PyAny>) -> Option<ZonedDateTime> {
+    LAST.with(|last| {
+        let last = last.try_borrow().ok()?;
+        let (object, time) = last.as_ref()?;
+        object.is(obj).then(|| time.clone())
+    })
 }
 
 impl<'a, 'py> FromPyObject<'a, 'py> for TimeArg<'py> {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        // An identity test before any type check, which costs an isinstance
+        // call under abi3.
+        if let Some(time) = known(&obj) {
+            return Ok(TimeArg::Known(time));
+        }
         if let Ok(text) = obj.cast::<PyString>() {
             return Ok(TimeArg::Text(text.to_str()?.to_owned()));
         }
@@ -82,7 +108,17 @@ impl TimeArg<'_> {
             TimeArg::Text(text) => {
                 doseprep::parse_time(field, text).map_err(crate::errors::to_py_err)
             }
-            TimeArg::DateTime(datetime) => convert(field, datetime),
+            TimeArg::DateTime(datetime) => {
+                let time = convert(field, datetime)?;
+                if cacheable(datetime)? {
+                    LAST.with(|last| {
+                        if let Ok(mut last) = last.try_borrow_mut() {
+                            *last = Some((datetime.clone().into_any().unbind(), time.clone()));
+                        }
+                    });
+                }
+                Ok(time)
+            }
             TimeArg::Known(time) => Ok(time.clone()),
         }
     }
