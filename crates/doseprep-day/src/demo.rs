@@ -60,7 +60,7 @@ pub fn demo() -> Result<String> {
     text += &format!(
         "lot: {} million viable cells/mL, viability {}, {} x {} mL, thawed {THAWED_AT} (site clock {})\n\n",
         lot.viable_cells_per_ml().cells_per_ml() / 1e6,
-        doseprep::units::fraction::value(lot.viability()),
+        lot.viability().value(),
         lot.containers(),
         lot.container_volume().ml(),
         protocol.zone().name()

@@ -104,7 +104,7 @@ impl Lot {
     }
     #[getter]
     fn viability(&self) -> f64 {
-        core::units::fraction::value(self.inner.viability())
+        self.inner.viability().value()
     }
     #[getter]
     fn container_volume_ml(&self) -> f64 {
@@ -137,7 +137,9 @@ impl Lot {
     }
     #[getter]
     fn dmso_fraction(&self) -> Option<f64> {
-        self.inner.dmso_fraction().map(core::units::fraction::value)
+        self.inner
+            .dmso_fraction()
+            .map(core::units::DmsoFraction::value)
     }
 
     /// The lot as JSON (a lot file's keys).
@@ -161,10 +163,10 @@ impl Lot {
             "Lot(lot_id={}, viable_cells_per_ml={:?}, viability={:?}, container_volume_ml={:?}, containers={}, dmso_fraction={})",
             quoted(l.lot_id()),
             l.viable_cells_per_ml().cells_per_ml(),
-            core::units::fraction::value(l.viability()),
+            l.viability().value(),
             l.container_volume().ml(),
             l.containers(),
-            l.dmso_fraction().map_or("None".to_owned(), |f| format!("{:?}", core::units::fraction::value(f))),
+            l.dmso_fraction().map_or("None".to_owned(), |f| format!("{:?}", f.value())),
         )
     }
 }

@@ -187,8 +187,7 @@ impl Preparation {
     /// Signed fraction (0.0014 is +0.14%).
     #[getter]
     fn deviation(&self) -> Option<f64> {
-        self.dose()
-            .map(|d| core::units::fraction::value(d.deviation))
+        self.dose().map(|d| d.deviation.value())
     }
     #[getter]
     fn final_concentration_cells_per_ml(&self) -> Option<f64> {
@@ -385,7 +384,7 @@ impl WeighedCheck {
     /// (weighed − expected) ÷ expected, signed.
     #[getter]
     fn deviation(&self) -> f64 {
-        core::units::fraction::value(self.inner.deviation)
+        self.inner.deviation.value()
     }
     #[getter]
     fn message(&self) -> &str {

@@ -16,7 +16,7 @@ use crate::lot::Lot;
 use crate::protocol::{DoseBasis, Protocol};
 use crate::rules::DoseTarget;
 use crate::units::{
-    fraction, BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure, ExactVolume,
+    BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure, ExactVolume,
 };
 
 /// How the draw was rounded.
@@ -164,8 +164,8 @@ pub(crate) fn plan_draw(
     if lot.viability() < site.viability_floor {
         return Err(DoseError::ViabilityBelowFloor {
             lot_id: lot.lot_id().to_owned(),
-            value: fraction::value(lot.viability()),
-            floor: fraction::value(site.viability_floor),
+            value: lot.viability().value(),
+            floor: site.viability_floor.value(),
         });
     }
     let concentration = dose_concentration(protocol, lot);
@@ -217,7 +217,7 @@ pub(crate) fn plan_draw(
     if volume > limit {
         return Err(too_large());
     }
-    let tolerance = fraction::value(site.dose_tolerance);
+    let tolerance = site.dose_tolerance.value();
     let (low, range_low_from_rule) = match target.rule_min {
         Some(min) => (min, true),
         None => (aim.scaled(1.0 - tolerance), false),
@@ -249,7 +249,7 @@ pub(crate) fn plan_draw(
             high: high.cells(),
             target: aim.cells(),
             draw_ml: volume.ml(),
-            deviation_percent: fraction::value(delivered.deviation_from(aim)) * 100.0,
+            deviation_percent: delivered.deviation_from(aim).value() * 100.0,
             range_from: range_words,
             fix: format!(
                 "the {graduation} graduation is too coarse for this lot; use a finer syringe or increment, or a less concentrated lot"

@@ -8,11 +8,8 @@
 //! nearest value (ties resolved on the binary value, as Rust's formatter
 //! does); the exact figures stay in the record.
 
-use uom::si::f64::Ratio;
-
 use crate::units::{
-    fraction, BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ExactVolume,
-    PumpRate,
+    BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ExactVolume, PumpRate,
 };
 
 /// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
@@ -159,16 +156,6 @@ pub fn signed_percent(fraction: f64) -> String {
 /// A percentage from a fraction: "10%", "93%".
 pub fn percent(fraction: f64) -> String {
     format!("{}%", decimal(fraction * 100.0, 2))
-}
-
-/// A `uom` ratio as a percentage: "93%".
-pub fn ratio_percent(value: Ratio) -> String {
-    percent(fraction::value(value))
-}
-
-/// A `uom` ratio as a signed percentage: "+0.14%".
-pub fn ratio_signed_percent(value: Ratio) -> String {
-    signed_percent(fraction::value(value))
 }
 
 #[cfg(test)]

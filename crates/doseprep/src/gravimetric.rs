@@ -3,13 +3,11 @@
 //! diluent density). Wrong volume is the error class IV workflow systems
 //! most often leave to the eye; a balance catches it.
 
-use uom::si::f64::Ratio;
-
 use crate::error::{DoseError, Result};
 use crate::format;
 use crate::prepare::Preparation;
 use crate::protocol::Protocol;
-use crate::units::{fraction, Grams};
+use crate::units::{Deviation, Grams};
 
 /// The outcome of weighing a bag.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,7 +23,7 @@ pub struct WeighedCheck {
     /// Highest accepted mass.
     pub high: Grams,
     /// (weighed − expected) ÷ expected, signed.
-    pub deviation: Ratio,
+    pub deviation: Deviation,
     /// One line for the worksheet or the screen.
     pub message: String,
 }
@@ -51,10 +49,11 @@ pub fn check_weighed(
             "this preparation was made without the gravimetric settings; prepare it again with this protocol",
         )
     })?;
-    let tolerance = fraction::value(settings.tolerance);
+    let tolerance = settings.tolerance.value();
     let low = Grams::new("low", expected.grams() * (1.0 - tolerance))?;
     let high = Grams::new("high", expected.grams() * (1.0 + tolerance))?;
-    let deviation = (weighed.grams() - expected.grams()) / expected.grams();
+    // The expected net mass is above 0 g: a draw above 0 mL at a density above 0.
+    let deviation = Deviation::between(weighed.grams(), expected.grams());
     let ok = weighed >= low && weighed <= high;
     let message = format!(
         "weighed {} g, expected {} g (accepted {}-{} g, ±{}): {} ({})",
@@ -68,7 +67,7 @@ pub fn check_weighed(
         } else {
             "FAIL: check the volumes, do not release the bag"
         },
-        format::signed_percent(deviation),
+        format::signed_percent(deviation.value()),
     );
     Ok(WeighedCheck {
         ok,
@@ -76,7 +75,7 @@ pub fn check_weighed(
         expected,
         low,
         high,
-        deviation: fraction::exact(deviation),
+        deviation,
         message,
     })
 }

@@ -86,7 +86,8 @@ pub use rules::{DoseRule, DosingWeightBasis, TargetRule, WeightBasis, WeightUsed
 pub use time::{format_time, parse_time, SiteTime, SiteZone};
 pub use units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ContainerYield, Density,
-    DmsoExposure, ExactVolume, GivenWeight, Grams, PumpRate, Ratio,
+    Deviation, DmsoExposure, DmsoFraction, ExactVolume, GivenWeight, Grams, PumpRate, Tolerance,
+    Viability,
 };
 
 /// Short text (ids, names): inline up to 24 bytes, so copying a bag's ids

@@ -2,13 +2,12 @@
 
 use jiff::ZonedDateTime;
 use serde::{Deserialize, Serialize};
-use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
 use crate::order::non_empty;
 use crate::protocol::FileFormat;
 use crate::time::{format_time, parse_time};
-use crate::units::{fraction, CellConcentration, ContainerYield, ExactVolume};
+use crate::units::{CellConcentration, ContainerYield, DmsoFraction, ExactVolume, Viability};
 use crate::Text;
 
 /// The inputs of a [`Lot`], unchecked: plain numbers where the caller has
@@ -39,13 +38,13 @@ pub struct LotSpec {
 pub struct Lot {
     lot_id: Text,
     viable_cells_per_ml: CellConcentration,
-    viability: Ratio,
+    viability: Viability,
     container_volume: ExactVolume,
     extractable_volume: Option<ExactVolume>,
     /// The extractable volume, else the fill: checked above 0 mL.
     per_container: ContainerYield,
     containers: u32,
-    dmso_fraction: Option<Ratio>,
+    dmso_fraction: Option<DmsoFraction>,
     expires_at: Option<ZonedDateTime>,
     /// The numbers of the containers on hand, lowest first, where they are
     /// not 1 to `containers` (a ledger's stock after earlier days).
@@ -120,13 +119,11 @@ impl From<Lot> for LotFile {
         LotFile {
             lot_id: lot.lot_id.to_string(),
             viable_cells_per_ml: lot.viable_cells_per_ml.to_string(),
-            viability: FractionCell::Number(fraction::value(lot.viability)),
+            viability: FractionCell::Number(lot.viability.value()),
             container_volume: lot.container_volume.to_string(),
             extractable_volume: lot.extractable_volume.map(|v| v.to_string()),
             containers: i64::from(lot.containers),
-            dmso_fraction: lot
-                .dmso_fraction
-                .map(|f| FractionCell::Number(fraction::value(f))),
+            dmso_fraction: lot.dmso_fraction.map(|f| FractionCell::Number(f.value())),
             expires_at: lot.expires_at.as_ref().map(format_time),
             container_numbers: lot.container_numbers.as_deref().map(<[u32]>::to_vec),
         }
@@ -206,21 +203,7 @@ impl Lot {
                 "lot_id is empty; copy it from the container label",
             )
         })?;
-        let viability = spec.viability;
-        if !(viability > 0.0 && viability <= 1.0) {
-            let fix = if viability > 1.0 && viability <= 100.0 {
-                format!(
-                    "it looks like a percentage: pass {} for {viability}%",
-                    viability / 100.0
-                )
-            } else {
-                "pass the fraction of viable cells, e.g. 0.93 for 93%".to_owned()
-            };
-            return Err(DoseError::ViabilityOutOfRange {
-                value: viability,
-                fix,
-            });
-        }
+        let viability = Viability::new(spec.viability)?;
         let Some(fill) = ContainerYield::new(spec.container_volume) else {
             return Err(DoseError::invalid_quantity(
                 "container_volume",
@@ -248,22 +231,11 @@ impl Lot {
         if spec.containers == 0 {
             return Err(bad_count("0"));
         }
-        let dmso_fraction = spec
-            .dmso_fraction
-            .map(|value| {
-                fraction::fraction(
-                    "dmso_fraction",
-                    value,
-                    "(volume fraction)",
-                    fraction::FractionRange::ZeroToBelowOne,
-                    "e.g. 0.05 for 5% DMSO, 0 for a washed product",
-                )
-            })
-            .transpose()?;
+        let dmso_fraction = spec.dmso_fraction.map(DmsoFraction::new).transpose()?;
         Ok(Lot {
             lot_id,
             viable_cells_per_ml: spec.viable_cells_per_ml,
-            viability: fraction::exact(viability),
+            viability,
             container_volume: spec.container_volume,
             extractable_volume: spec.extractable_volume,
             per_container,
@@ -460,7 +432,7 @@ impl Lot {
         self.viable_cells_per_ml
     }
     /// Fraction of live cells.
-    pub fn viability(&self) -> Ratio {
+    pub fn viability(&self) -> Viability {
         self.viability
     }
     /// Fill volume of one container.
@@ -481,7 +453,7 @@ impl Lot {
         self.containers
     }
     /// DMSO volume fraction, if known.
-    pub fn dmso_fraction(&self) -> Option<Ratio> {
+    pub fn dmso_fraction(&self) -> Option<DmsoFraction> {
         self.dmso_fraction
     }
     /// Expiry, if known.

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use uom::si::f64::Ratio;
 
 use crate::bag_id::BagId;
 use crate::draw::{plan_draw, Draw, RangeFrom, Rounding};
@@ -23,11 +22,11 @@ use crate::protocol::{Content, DoseBasis, Protocol};
 use crate::rules::{dosing_basis, TargetRule, WeightUsed};
 use crate::time::{add_duration, SiteTime};
 use crate::units::serde_units::{
-    cells, cells_per_ml, computed_ml, g_per_kg, grams, kg, minutes, ml, ml_per_hour, signed_ratio,
+    cells, cells_per_ml, computed_ml, g_per_kg, grams, kg, minutes, ml, ml_per_hour,
 };
 use crate::units::{
-    format_duration, BodyWeight, CellConcentration, CellCount, ComputedVolume, DmsoExposure,
-    ExactVolume, Grams, PumpRate,
+    format_duration, BodyWeight, CellConcentration, CellCount, ComputedVolume, Deviation,
+    DmsoExposure, ExactVolume, Grams, PumpRate,
 };
 use crate::Text;
 use jiff::tz::TimeZone;
@@ -86,8 +85,7 @@ pub struct ActiveDose {
     #[serde(with = "cells")]
     pub delivered_cells: CellCount,
     /// (delivered − target) ÷ target, signed: 0.0014 is +0.14%.
-    #[serde(with = "signed_ratio")]
-    pub deviation: Ratio,
+    pub deviation: Deviation,
     /// Delivered cells ÷ final volume.
     #[serde(rename = "final_concentration_cells_per_ml", with = "cells_per_ml")]
     pub final_concentration: CellConcentration,

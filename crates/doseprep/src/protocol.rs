@@ -25,7 +25,8 @@ use crate::rules::{DoseRule, DoseSpec};
 use crate::time::SiteZone;
 use crate::units::serde_units::volume_text;
 use crate::units::{
-    format_duration, fraction, BodyWeight, CellsPerKg, DmsoExposure, ExactVolume, PumpRate,
+    format_duration, BodyWeight, CellsPerKg, DmsoExposure, ExactVolume, PumpRate, Tolerance,
+    Viability,
 };
 use crate::Text;
 
@@ -233,11 +234,11 @@ impl ProtocolSpec {
                 time_zone: "America/Toronto".to_owned(),
                 final_volume_mode: FinalVolumeMode::Qs,
                 dose_basis: DoseBasis::Viable,
-                dose_tolerance: fraction::exact(0.10),
+                dose_tolerance: Tolerance::exact(0.10),
                 draw_increment: ExactVolume::from_microlitres(100),
                 syringes: Vec::new(),
                 max_draw_volume: None,
-                viability_floor: fraction::exact(0.70),
+                viability_floor: Viability::exact(0.70),
                 max_thaw_to_end_of_infusion: SignedDuration::from_hours(3),
                 infusion_duration: SignedDuration::from_mins(30),
                 preparation_time: Some(SignedDuration::from_mins(30)),
@@ -738,22 +739,6 @@ fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
 
 fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
     let site = &spec.site;
-    let tolerance = fraction::value(site.dose_tolerance);
-    if !(tolerance > 0.0 && tolerance < 1.0) {
-        return Err(DoseError::invalid_protocol(
-            "site.dose_tolerance",
-            tolerance,
-            "must be a fraction above 0 and below 1 (0.10 means ±10%)",
-        ));
-    }
-    let floor = fraction::value(site.viability_floor);
-    if !(floor > 0.0 && floor <= 1.0) {
-        return Err(DoseError::invalid_protocol(
-            "site.viability_floor",
-            floor,
-            "must be a fraction above 0 and at most 1 (0.70 means 70%)",
-        ));
-    }
     let bag_volume = BagVolume::new(
         spec.diluent.volume,
         site.final_volume_mode,
@@ -817,16 +802,6 @@ fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
                 "site.dmso_limit",
                 value,
                 "must be a finite number of g/kg above 0; leave it out to set no limit",
-            ));
-        }
-    }
-    if let Some(gravimetric) = &site.gravimetric {
-        let tolerance = fraction::value(gravimetric.tolerance);
-        if !(tolerance > 0.0 && tolerance < 1.0) {
-            return Err(DoseError::invalid_protocol(
-                "site.gravimetric.tolerance",
-                tolerance,
-                "must be a fraction above 0 and below 1 (0.02 means ±2%)",
             ));
         }
     }
@@ -936,9 +911,9 @@ mod tests {
         assert_eq!(s.time_zone, "America/Toronto");
         assert_eq!(s.final_volume_mode, FinalVolumeMode::Qs);
         assert_eq!(s.draw_increment, ExactVolume::from_microlitres(100));
-        assert_eq!(fraction::value(s.dose_tolerance), 0.10);
+        assert_eq!(s.dose_tolerance.value(), 0.10);
         assert_eq!(s.dose_basis, DoseBasis::Viable);
-        assert_eq!(fraction::value(s.viability_floor), 0.70);
+        assert_eq!(s.viability_floor.value(), 0.70);
         assert_eq!(s.infusion_duration, SignedDuration::from_mins(30));
         assert_eq!(s.max_thaw_to_end_of_infusion, SignedDuration::from_hours(3));
         assert_eq!(s.dmso_limit.map(DmsoExposure::g_per_kg), Some(1.0));
@@ -1071,7 +1046,7 @@ mod tests {
             (
                 "dose_tolerance = 0.10",
                 "dose_tolerance = 1.5",
-                "site.dose_tolerance",
+                "tolerance: 1.5 (fraction) is not a valid value",
             ),
             (
                 "cells_per_kg = \"1 million cells/kg\"",

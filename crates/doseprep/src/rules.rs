@@ -12,12 +12,11 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use uom::si::f64::Ratio;
 
 use crate::error::{DoseError, Result};
 use crate::format;
-use crate::units::serde_units::{cells_per_kg_text, cells_text, ratio_number, weight_text};
-use crate::units::{fraction, BodyWeight, CellCount, CellsPerKg};
+use crate::units::serde_units::{cells_per_kg_text, cells_text, weight_text};
+use crate::units::{BodyWeight, CellCount, CellsPerKg, Tolerance};
 
 /// Which rule a `[dose]` table or a band uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,12 +133,8 @@ pub struct DoseSpec {
     pub weight_basis: WeightBasis,
     /// With `baseline-unless-changed`: the relative change (0.10 is 10%)
     /// beyond which the visit's weight doses instead of the baseline.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "ratio_number::option"
-    )]
-    pub weight_change_threshold: Option<Ratio>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_change_threshold: Option<Tolerance>,
 }
 
 /// One weight band as written.
@@ -298,7 +293,7 @@ pub enum DosingWeightBasis {
     /// baseline).
     BaselineUnlessChanged {
         /// The relative change beyond which the visit's weight doses.
-        threshold: Ratio,
+        threshold: Tolerance,
     },
 }
 
@@ -429,7 +424,7 @@ impl DoseRule {
             (WeightBasis::Visit, Some(threshold)) => {
                 return Err(DoseError::invalid_protocol(
                     "dose.weight_change_threshold",
-                    fraction::value(threshold),
+                    threshold,
                     "applies only with weight_basis = \"baseline-unless-changed\"; remove it or set that basis",
                 ))
             }
@@ -441,14 +436,6 @@ impl DoseRule {
                 ))
             }
             (WeightBasis::BaselineUnlessChanged, Some(threshold)) => {
-                let value = fraction::value(threshold);
-                if !(value > 0.0 && value < 1.0) {
-                    return Err(DoseError::invalid_protocol(
-                        "dose.weight_change_threshold",
-                        value,
-                        "must be a fraction above 0 and below 1 (0.10 means 10%)",
-                    ));
-                }
                 DosingWeightBasis::BaselineUnlessChanged { threshold }
             }
             (WeightBasis::Visit, None) => DosingWeightBasis::Visit,
@@ -832,7 +819,7 @@ pub fn dosing_basis(
                     "the protocol doses on the baseline weight unless the visit's weight differs by more than its threshold; give baseline_weight with its unit, e.g. '72.4 kg'",
                 )
             })?;
-            if visit.relative_change_from(baseline) > fraction::value(threshold) {
+            if visit.relative_change_from(baseline) > threshold.value() {
                 Ok((visit, WeightUsed::VisitChanged))
             } else {
                 Ok((baseline, WeightUsed::Baseline))

@@ -5,12 +5,11 @@
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
-use uom::si::f64::Ratio;
 
 use crate::units::serde_units::{
-    density_text, duration_text, g_per_kg_text, ratio_number, volume_text, weight_text,
+    density_text, duration_text, g_per_kg_text, volume_text, weight_text,
 };
-use crate::units::{BodyWeight, Density, DmsoExposure, ExactVolume};
+use crate::units::{BodyWeight, Density, DmsoExposure, ExactVolume, Tolerance, Viability};
 
 /// Which cells the dose counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,8 +86,7 @@ pub struct Gravimetric {
     #[serde(with = "density_text")]
     pub product_density: Density,
     /// Largest accepted |weighed − expected| ÷ expected, e.g. 0.02.
-    #[serde(with = "ratio_number")]
-    pub tolerance: Ratio,
+    pub tolerance: Tolerance,
 }
 
 /// The settings a site chooses; every one has a default in the built-in
@@ -104,8 +102,7 @@ pub struct SiteSettings {
     pub dose_basis: DoseBasis,
     /// Largest accepted |delivered − target| ÷ target where the dose rule
     /// gives no range of its own, a fraction in (0, 1).
-    #[serde(with = "ratio_number")]
-    pub dose_tolerance: Ratio,
+    pub dose_tolerance: Tolerance,
     /// The syringe resolution the draw is rounded to when no syringes are listed.
     #[serde(with = "volume_text")]
     pub draw_increment: ExactVolume,
@@ -122,8 +119,7 @@ pub struct SiteSettings {
     )]
     pub max_draw_volume: Option<ExactVolume>,
     /// Lowest post-thaw viability a lot may have, a fraction in (0, 1].
-    #[serde(with = "ratio_number")]
-    pub viability_floor: Ratio,
+    pub viability_floor: Viability,
     /// Latest end of infusion, counted from thaw.
     #[serde(with = "duration_text")]
     pub max_thaw_to_end_of_infusion: SignedDuration,

@@ -8,7 +8,7 @@
 
 use doseprep::protocol::{Gravimetric, Syringe};
 use doseprep::rules::{BandSpec, RuleName};
-use doseprep::units::fraction;
+use doseprep::units::Tolerance;
 use doseprep::{
     parse_time, prepare, text_label, BodyWeight, CellConcentration, CellCount, CellsPerKg, Content,
     Density, DmsoExposure, DoseBasis, ExactVolume, FinalVolumeMode, LabelFacts, Lot, LotSpec,
@@ -94,7 +94,7 @@ fn protocol_strategy() -> impl Strategy<Value = Protocol> {
                 spec.site.final_volume_mode = mode;
                 spec.site.dose_basis = basis;
                 spec.site.draw_increment = ul(increment);
-                spec.site.dose_tolerance = fraction::of(tolerance);
+                spec.site.dose_tolerance = Tolerance::new("dose_tolerance", tolerance).unwrap();
                 spec.site.time_zone = zone.to_owned();
                 if mode == FinalVolumeMode::Additive {
                     spec.site.max_draw_volume = Some(ul(30_000));
@@ -106,7 +106,7 @@ fn protocol_strategy() -> impl Strategy<Value = Protocol> {
                     spec.site.gravimetric = Some(Gravimetric {
                         diluent_density: Density::new("d", 1.005).unwrap(),
                         product_density: Density::new("d", 1.04).unwrap(),
-                        tolerance: fraction::of(0.02),
+                        tolerance: Tolerance::new("tolerance", 0.02).unwrap(),
                     });
                 }
                 let per_kg = |v: f64| Some(CellsPerKg::new("d", v).unwrap());
@@ -467,7 +467,7 @@ proptest! {
             prop_assert!(bag.pump_rate.ml_per_hour().is_finite() && bag.pump_rate.ml_per_hour() > 0.0);
             prop_assert!(weight.is_finite() && (30.0..=250.0).contains(&weight));
             if let Some(dose) = &bag.dose {
-                prop_assert!(fraction::value(dose.deviation).is_finite());
+                prop_assert!(dose.deviation.value().is_finite());
             }
         }
     }

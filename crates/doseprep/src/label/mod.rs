@@ -218,7 +218,7 @@ pub fn summary_line(prep: &Preparation) -> String {
                 "s"
             },
             format::count(dose.delivered_cells),
-            format::ratio_signed_percent(dose.deviation)
+            format::signed_percent(dose.deviation.value())
         );
     }
     let _ = write!(

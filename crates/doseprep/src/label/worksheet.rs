@@ -6,7 +6,7 @@ use crate::prepare::Opening;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
 use crate::record::VerifiedRecord;
 use crate::rules::WeightUsed;
-use crate::units::{format_duration, fraction};
+use crate::units::format_duration;
 
 /// The worksheet: the steps in order, each with its quantity. It says what
 /// the bag holds: keep it in the pharmacy. It takes a verified record only:
@@ -173,8 +173,8 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
             ));
             sheet.line(format!(
                 "   Viability {} (floor {}): pass",
-                format::ratio_percent(lot.viability()),
-                format::ratio_percent(site.viability_floor)
+                format::percent(lot.viability().value()),
+                format::percent(site.viability_floor.value())
             ));
             if dose.dose_basis == DoseBasis::Total {
                 sheet.line(format!(
@@ -264,8 +264,8 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
             ));
             sheet.line(format!(
                 "   Deviation: {} (site tolerance ±{})",
-                format::ratio_signed_percent(dose.deviation),
-                format::ratio_percent(site.dose_tolerance)
+                format::signed_percent(dose.deviation.value()),
+                format::percent(site.dose_tolerance.value())
             ));
             sheet.line(format!(
                 "   Final concentration: {}",
@@ -299,7 +299,7 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
         }
     }
     if let (Some(expected), Some(settings)) = (prep.expected_net_mass, site.gravimetric) {
-        let tolerance = fraction::value(settings.tolerance);
+        let tolerance = settings.tolerance.value();
         sheet.line(format!(
             "   Weigh the filled bag (net): expected {} g, accepted {}-{} g (±{}): ________ g",
             format::decimal(expected.grams(), 2),

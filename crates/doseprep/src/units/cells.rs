@@ -6,10 +6,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use uom::si::f64::Ratio;
-use uom::si::ratio::ratio;
-
 use super::exact::compare_products;
+use super::fraction::{Deviation, Viability};
 use super::text::{check_positive, missing_unit, read_quantity, unknown_unit};
 use super::volume::{ComputedVolume, ExactVolume, MICROLITRES_PER_ML};
 use super::weight::BodyWeight;
@@ -76,8 +74,8 @@ impl CellCount {
     }
 
     /// (self − target) ÷ target, signed: 0.0014 is +0.14%.
-    pub fn deviation_from(self, target: CellCount) -> Ratio {
-        Ratio::new::<ratio>((self.cells - target.cells) / target.cells)
+    pub fn deviation_from(self, target: CellCount) -> Deviation {
+        Deviation::between(self.cells, target.cells)
     }
 
     /// This count scaled by a fraction (1 − tolerance, 1 + tolerance).
@@ -152,9 +150,9 @@ impl CellConcentration {
     }
 
     /// All cells, live and dead, from the viable concentration: viable ÷ viability.
-    pub fn total_from_viable(viable: CellConcentration, viability: Ratio) -> CellConcentration {
+    pub fn total_from_viable(viable: CellConcentration, viability: Viability) -> CellConcentration {
         CellConcentration {
-            cells_per_ml: viable.cells_per_ml / viability.get::<ratio>(),
+            cells_per_ml: viable.cells_per_ml / viability.value(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use super::fraction::DmsoFraction;
 use super::text::{check_positive, missing_unit, read_quantity, unknown_unit};
 use super::volume::ExactVolume;
 use super::weight::BodyWeight;
@@ -149,14 +150,9 @@ impl DmsoExposure {
 
     /// The DMSO a draw carries per kg of `weight`: volume × DMSO volume
     /// fraction × DMSO density ÷ weight.
-    pub fn of_draw(
-        draw: ExactVolume,
-        fraction: uom::si::f64::Ratio,
-        weight: BodyWeight,
-    ) -> DmsoExposure {
-        let fraction = fraction.get::<uom::si::ratio::ratio>();
+    pub fn of_draw(draw: ExactVolume, fraction: DmsoFraction, weight: BodyWeight) -> DmsoExposure {
         DmsoExposure {
-            g_per_kg: draw.ml() * fraction * DMSO_DENSITY.g_per_ml / weight.kg(),
+            g_per_kg: draw.ml() * fraction.value() * DMSO_DENSITY.g_per_ml / weight.kg(),
         }
     }
 
@@ -189,8 +185,6 @@ impl fmt::Display for DmsoExposure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use uom::si::f64::Ratio;
-    use uom::si::ratio::ratio;
 
     #[test]
     fn masses_and_densities() {
@@ -203,7 +197,7 @@ mod tests {
         // 5.8 mL × 5% × 1.10 g/mL ÷ 72.5747792 kg.
         let dmso = DmsoExposure::of_draw(
             ExactVolume::from_microlitres(5_800),
-            Ratio::new::<ratio>(0.05),
+            DmsoFraction::new(0.05).expect("0.05 is a DMSO fraction"),
             BodyWeight::exact(72.5747792),
         );
         assert_eq!(dmso.g_per_kg(), 0.004395466352310997);

@@ -2,8 +2,10 @@
 //!
 //! * `uom` where its storage is exact for the inputs: body weight is a
 //!   `uom` `Mass` (kilograms inside) behind its own type, [`BodyWeight`], so
-//!   it cannot be mixed up with product masses; fractions (viability,
-//!   tolerance, deviation, DMSO fraction) are `uom` `Ratio`s.
+//!   it cannot be mixed up with product masses.
+//! * Fractions have one type per meaning, checked when made or read
+//!   ([`Viability`], [`Tolerance`], [`DmsoFraction`], [`Deviation`]); they
+//!   are not `uom` `Ratio`s, which have no dimension to check.
 //! * Own types where `uom` lacks the unit or would round it: measured
 //!   volumes are whole microlitres ([`ExactVolume`]) and computed ones mL
 //!   ([`ComputedVolume`]), because `uom` holds volumes in m³; pump rates are
@@ -27,10 +29,8 @@ mod weight;
 
 pub use cells::{CellConcentration, CellCount, CellsPerKg};
 pub use duration::{format_duration, parse_duration};
+pub use fraction::{Deviation, DmsoFraction, Tolerance, Viability};
 pub use mass::{Density, DmsoExposure, Grams, DMSO_DENSITY};
 pub use rate::PumpRate;
 pub use volume::{ComputedVolume, ContainerYield, ExactVolume};
 pub use weight::{BodyWeight, GivenWeight};
-
-/// A dimensionless ratio (`uom`), re-exported for callers of this crate.
-pub use uom::si::f64::Ratio;

@@ -6,11 +6,10 @@
 
 use jiff::SignedDuration;
 use serde::{Deserialize, Deserializer, Serializer};
-use uom::si::f64::Ratio;
 
 use super::{
-    fraction, BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, Density,
-    DmsoExposure, ExactVolume, Grams, PumpRate,
+    BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, Density, DmsoExposure,
+    ExactVolume, Grams, PumpRate,
 };
 
 /// One module per unit: `serialize` writes the plain number, `deserialize`
@@ -96,10 +95,6 @@ number_module!(
 number_module!(
     /// A mass as g.
     grams, Grams, |v| v.grams(), |n| Grams::new("grams", n)
-);
-number_module!(
-    /// A signed fraction (a deviation) as its plain number.
-    signed_ratio, Ratio, |v| fraction::value(v), |n| if n.is_finite() { Ok(fraction::exact(n)) } else { Err(crate::DoseError::invalid_quantity("deviation", n, "(fraction)", "a finite number")) }
 );
 number_module!(
     /// A duration as minutes (30), read back to the millisecond.
@@ -193,42 +188,3 @@ text_module!(
     /// "1.005 g/mL".
     density_text, Density, |v| v.to_string(), |t| Density::parse("density", &t)
 );
-
-/// A fraction as its plain number in a file (0.93), checked only for being
-/// finite here: each field's range is checked where the field is validated.
-pub mod ratio_number {
-    use super::*;
-
-    /// Write the plain number.
-    pub fn serialize<S: Serializer>(value: &Ratio, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_f64(fraction::value(*value))
-    }
-
-    /// Read the plain number.
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ratio, D::Error> {
-        f64::deserialize(deserializer).map(fraction::exact)
-    }
-
-    /// The same for an optional value.
-    pub mod option {
-        use super::*;
-
-        /// Write the number or nothing.
-        pub fn serialize<S: Serializer>(
-            value: &Option<Ratio>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            match value {
-                Some(v) => serializer.serialize_some(&fraction::value(*v)),
-                None => serializer.serialize_none(),
-            }
-        }
-
-        /// Read the number, if present.
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<Ratio>, D::Error> {
-            Ok(Option::<f64>::deserialize(deserializer)?.map(fraction::exact))
-        }
-    }
-}

@@ -161,10 +161,7 @@ pub fn flat(prep: &Preparation) -> Map<String, Value> {
         "delivered_cells",
         json!(dose.map(|d| d.delivered_cells.cells())),
     );
-    put(
-        "deviation",
-        json!(dose.map(|d| doseprep::units::fraction::value(d.deviation))),
-    );
+    put("deviation", json!(dose.map(|d| d.deviation.value())));
     put(
         "containers_to_thaw",
         json!(dose.map(|d| d.containers_to_thaw)),
