@@ -23,12 +23,12 @@ pub use barcode::{
 };
 
 /// What can stop a print. Each names the value, the limit and the fix
-/// ([`PrintError::parts`]), as the core's errors do.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// ([`PrintError::parts`]), as the core's errors do; the message and the
+/// parts are rendered from one match ([`PrintError::facts`]).
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum PrintError {
     /// A barcode could not encode its text.
-    #[error("the {symbology} barcode cannot encode {text:?}: {reason}; use printable ASCII in bag ids and codes")]
     Barcode {
         /// "Code 128" or "Data Matrix".
         symbology: &'static str,
@@ -38,11 +38,6 @@ pub enum PrintError {
         reason: String,
     },
     /// A linear barcode is wider than the label.
-    #[error(
-        "label.width_mm is {width_mm} mm; the barcode of {text:?} needs {needed_mm:.1} mm \
-         with its quiet zones; make the label at least {} mm wide in the protocol's [label]",
-        needed_mm.ceil()
-    )]
     BarcodeTooWide {
         /// What the barcode encodes.
         text: String,
@@ -52,11 +47,6 @@ pub enum PrintError {
         needed_mm: f32,
     },
     /// The label's text does not fit at the smallest size allowed.
-    #[error(
-        "the label's {lines} lines do not fit {width_mm} × {height_mm} mm at {smallest_pt} pt, \
-         the smallest text allowed; make the label larger (label.width_mm, label.height_mm) \
-         or its texts shorter"
-    )]
     TextTooLong {
         /// Lines after wrapping.
         lines: usize,
@@ -68,14 +58,21 @@ pub enum PrintError {
         smallest_pt: f32,
     },
     /// The shipped font could not be read (a build problem).
-    #[error("the shipped font could not be read; reinstall doseprep, and report this as a bug if it recurs")]
     Font,
     /// The PDF writer failed.
-    #[error("the PDF could not be written: {0}; report this as a bug in doseprep")]
     Pdf(String),
     /// The record could not be fingerprinted.
-    #[error("the record could not be fingerprinted: {0}; report this as a bug in doseprep")]
     Record(String),
+}
+
+/// One error's facts, written once: what happened, the input and its
+/// value, the limit it broke, and the fix.
+struct Facts {
+    what: String,
+    field: Option<String>,
+    value: Option<String>,
+    limit: Option<String>,
+    fix: String,
 }
 
 impl PrintError {
@@ -89,55 +86,81 @@ impl PrintError {
         )
     }
 
-    /// The field, value, limit and fix of the error, for a script to read.
-    pub fn parts(&self) -> ErrorParts {
-        let (field, value, limit, fix) = match self {
+    fn facts(&self) -> Facts {
+        let fault = |what: String, fix: &str| Facts {
+            what,
+            field: None,
+            value: None,
+            limit: None,
+            fix: fix.to_owned(),
+        };
+        match self {
             PrintError::Barcode {
-                symbology, text, ..
-            } => (
-                Some("barcode".to_owned()),
-                Some(text.clone()),
-                Some(format!("{symbology} encodes printable ASCII")),
-                "use printable ASCII in bag ids and codes".to_owned(),
-            ),
+                symbology,
+                text,
+                reason,
+            } => Facts {
+                what: format!("the {symbology} barcode cannot encode {text:?}: {reason}"),
+                field: Some("barcode".to_owned()),
+                value: Some(text.clone()),
+                limit: Some(format!("{symbology} encodes printable ASCII")),
+                fix: "use printable ASCII in bag ids and codes".to_owned(),
+            },
             PrintError::BarcodeTooWide {
+                text,
                 width_mm,
                 needed_mm,
-                ..
-            } => (
-                Some("label.width_mm".to_owned()),
-                Some(format!("{width_mm} mm")),
-                Some(format!("at least {needed_mm:.1} mm")),
-                format!(
-                    "make the label at least {} mm wide in the protocol's [label]",
+            } => Facts {
+                what: format!(
+                    "label.width_mm is {width_mm} mm; the barcode of {text:?} needs {needed_mm:.1} mm with its quiet zones"
+                ),
+                field: Some("label.width_mm".to_owned()),
+                value: Some(format!("{width_mm} mm")),
+                limit: Some(format!("at least {needed_mm:.1} mm")),
+                fix: format!(
+                    "make the label at least {} mm wide in the site file's [label]",
                     needed_mm.ceil()
                 ),
-            ),
+            },
             PrintError::TextTooLong {
+                lines,
                 width_mm,
                 height_mm,
                 smallest_pt,
-                ..
-            } => (
-                Some("label".to_owned()),
-                Some(format!("{width_mm} × {height_mm} mm")),
-                Some(format!("text no smaller than {smallest_pt} pt")),
-                "make the label larger (label.width_mm, label.height_mm) or its texts shorter"
+            } => Facts {
+                what: format!(
+                    "the label's {lines} lines do not fit {width_mm} × {height_mm} mm at {smallest_pt} pt, the smallest text allowed"
+                ),
+                field: Some("label".to_owned()),
+                value: Some(format!("{width_mm} × {height_mm} mm")),
+                limit: Some(format!("text no smaller than {smallest_pt} pt")),
+                fix: "make the label larger (label.width_mm, label.height_mm) or its texts shorter"
                     .to_owned(),
+            },
+            PrintError::Font => fault(
+                "the shipped font could not be read".to_owned(),
+                "reinstall doseprep, and report this as a bug if it recurs",
             ),
-            PrintError::Font => (
-                None,
-                None,
-                None,
-                "reinstall doseprep, and report this as a bug if it recurs".to_owned(),
+            PrintError::Pdf(detail) => fault(
+                format!("the PDF could not be written: {detail}"),
+                "report this as a bug in doseprep",
             ),
-            PrintError::Pdf(_) | PrintError::Record(_) => (
-                None,
-                None,
-                None,
-                "report this as a bug in doseprep".to_owned(),
+            PrintError::Record(detail) => fault(
+                format!("the record could not be fingerprinted: {detail}"),
+                "report this as a bug in doseprep",
             ),
-        };
+        }
+    }
+
+    /// The field, value, limit and fix of the error, for a script to read.
+    pub fn parts(&self) -> ErrorParts {
+        let Facts {
+            field,
+            value,
+            limit,
+            fix,
+            ..
+        } = self.facts();
         ErrorParts {
             field,
             value,
@@ -146,6 +169,16 @@ impl PrintError {
         }
     }
 }
+
+impl std::fmt::Display for PrintError {
+    /// "what; fix", both from [`PrintError::facts`].
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let facts = self.facts();
+        write!(f, "{}; {}", facts.what, facts.fix)
+    }
+}
+
+impl std::error::Error for PrintError {}
 
 /// A PDF of bag labels, one page each, at the label size of each.
 pub fn labels_pdf(labels: &[LabelFacts]) -> Result<Vec<u8>, PrintError> {
@@ -198,4 +231,47 @@ pub fn worksheet_html(record: &VerifiedRecord) -> Result<String, PrintError> {
         "Preparation worksheet (unblinded)",
         "en",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_ends_with_the_fix_its_parts_give() {
+        let errors = [
+            PrintError::Barcode {
+                symbology: "Code 128",
+                text: "é".to_owned(),
+                reason: "not ASCII".to_owned(),
+            },
+            PrintError::BarcodeTooWide {
+                text: "014D2PF2DBR".to_owned(),
+                width_mm: 30.0,
+                needed_mm: 41.2,
+            },
+            PrintError::TextTooLong {
+                lines: 19,
+                width_mm: 50.0,
+                height_mm: 30.0,
+                smallest_pt: 6.0,
+            },
+            PrintError::Font,
+            PrintError::Pdf("x".to_owned()),
+            PrintError::Record("y".to_owned()),
+        ];
+        for error in errors {
+            let message = error.to_string();
+            assert!(message.ends_with(&error.parts().fix), "{message}");
+        }
+        let wide = PrintError::BarcodeTooWide {
+            text: "014D2PF2DBR".to_owned(),
+            width_mm: 30.0,
+            needed_mm: 41.2,
+        };
+        assert_eq!(
+            wide.to_string(),
+            "label.width_mm is 30 mm; the barcode of \"014D2PF2DBR\" needs 41.2 mm with its quiet zones; make the label at least 42 mm wide in the site file's [label]"
+        );
+    }
 }
