@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use jiff::fmt::temporal::DateTimeParser;
-use jiff::tz::{TimeZone, TimeZoneDatabase};
+use jiff::tz::{AmbiguousOffset, TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, ZonedDateTime};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -118,13 +118,37 @@ impl SiteTime {
     }
 
     /// The wall-clock reading with the zone's abbreviation: "2026-11-01 02:30 EST".
+    /// In the repeated hour of a fall-back night the UTC offset follows, so
+    /// the two readings of the same wall-clock time cannot be confused:
+    /// "2026-10-25 02:30 CEST (UTC+02:00)" then "2026-10-25 02:30 CET (UTC+01:00)".
     pub fn wall_clock(&self) -> String {
-        self.zoned().strftime("%Y-%m-%d %H:%M %Z").to_string()
+        self.read_as("%Y-%m-%d %H:%M %Z")
     }
 
-    /// The wall-clock time of day: "02:30 EST".
+    /// The wall-clock time of day: "02:30 EST" (with the UTC offset in a
+    /// repeated hour, as [`SiteTime::wall_clock`]).
     pub fn time_of_day(&self) -> String {
-        self.zoned().strftime("%H:%M %Z").to_string()
+        self.read_as("%H:%M %Z")
+    }
+
+    /// True when this wall-clock time occurs twice on this day (the hour a
+    /// fall-back night repeats).
+    pub fn in_repeated_hour(&self) -> bool {
+        let civil = self.zoned().datetime();
+        matches!(
+            self.zone.to_ambiguous_timestamp(civil).offset(),
+            AmbiguousOffset::Fold { .. }
+        )
+    }
+
+    fn read_as(&self, format: &str) -> String {
+        let zoned = self.zoned();
+        let reading = zoned.strftime(format).to_string();
+        if self.in_repeated_hour() {
+            format!("{reading} (UTC{})", zoned.strftime("%:z"))
+        } else {
+            reading
+        }
     }
 
     /// RFC 9557: "2026-11-01T02:30:00-05:00[America/Toronto]".
@@ -316,6 +340,37 @@ mod tests {
         assert_eq!(
             site.at(end).rfc9557(),
             "2026-11-01T02:30:00-05:00[America/Toronto]"
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_repeated_hour_carries_its_utc_offset() {
+        let toronto = toronto();
+        let paris = SiteZone::built_in("Europe/Paris", jiff::tz::get!("Europe/Paris"));
+        // (zone, instant in UTC, what a person reads). Toronto: back from
+        // 02:00 EDT to 01:00 EST on 2026-11-01, forward from 02:00 EST to
+        // 03:00 EDT on 2026-03-08. Paris: back from 03:00 CEST to 02:00 CET
+        // on 2026-10-25, forward from 02:00 CET to 03:00 CEST on 2026-03-29.
+        let cases = [
+            (&toronto, "2026-11-01T04:59:00Z", "2026-11-01 00:59 EDT"),
+            (&toronto, "2026-11-01T05:00:00Z", "2026-11-01 01:00 EDT (UTC-04:00)"),
+            (&toronto, "2026-11-01T05:30:00Z", "2026-11-01 01:30 EDT (UTC-04:00)"),
+            (&toronto, "2026-11-01T06:30:00Z", "2026-11-01 01:30 EST (UTC-05:00)"),
+            (&toronto, "2026-11-01T07:00:00Z", "2026-11-01 02:00 EST"),
+            (&toronto, "2026-03-08T06:59:00Z", "2026-03-08 01:59 EST"),
+            (&toronto, "2026-03-08T07:30:00Z", "2026-03-08 03:30 EDT"),
+            (&paris, "2026-10-25T00:30:00Z", "2026-10-25 02:30 CEST (UTC+02:00)"),
+            (&paris, "2026-10-25T01:30:00Z", "2026-10-25 02:30 CET (UTC+01:00)"),
+            (&paris, "2026-10-25T02:00:00Z", "2026-10-25 03:00 CET"),
+            (&paris, "2026-03-29T00:59:00Z", "2026-03-29 01:59 CET"),
+            (&paris, "2026-03-29T01:30:00Z", "2026-03-29 03:30 CEST"),
+        ];
+        for (zone, utc, read) in cases {
+            assert_eq!(zone.at(instant(utc)).wall_clock(), read, "{utc}");
+        }
+        assert_eq!(
+            paris.at(instant("2026-10-25T01:30:00Z")).time_of_day(),
+            "02:30 CET (UTC+01:00)"
         );
     }
 
