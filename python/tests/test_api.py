@@ -178,7 +178,7 @@ def test_times_come_back_on_the_site_clock(protocol: dp.Protocol, lot: dp.Lot) -
     assert prep.infuse_by.utcoffset() == timedelta(hours=-5)
     assert prep.infuse_by.tzname() == "EST"
     assert prep.to_dict()["infuse_by"] == "2026-11-25T12:00:00-05:00[America/Toronto]"
-    assert "Infuse by: 2026-11-25 12:00 EST" in prep.blinded_label()
+    assert "Fin de perfusion au plus tard: 2026-11-25 12:00 EST" in prep.blinded_label()
 
 
 def test_the_fall_back_night_reads_the_wall_clock(protocol: dp.Protocol, lot: dp.Lot) -> None:

@@ -75,7 +75,12 @@ def test_an_active_bag_and_its_placebo_print_the_same_label(
     printed = text(write(tmp_path / "label.pdf", dp.labels_pdf([active])))
     # The blinded product text names both; take it out and no word says
     # which bag this is, which lot it came from or how much was drawn.
-    rest = printed.replace("UCMSC 1 million cells/kg or placebo", "").lower()
+    rest = (
+        " ".join(printed.split())
+        .replace("UCMSC 1 million cells/kg or placebo", "")
+        .replace("CSM de cordon ombilical 1 million de cellules/kg ou placebo", "")
+        .lower()
+    )
     giveaways = ("active", "placebo", "arm", "uc-0042", "5.8", "44.2", "72.5", "72,500,000")
     for giveaway in (*giveaways, "million cells/ml", "viab", "dmso"):
         assert giveaway not in rest, giveaway
@@ -136,7 +141,10 @@ def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None
     }
     # Expiry (data structure 005, &>cyyjjjhhmm): infuse by 2026-11-25 12:00
     # EST, day 329 of 2026 (304 days to the end of October, + 25).
-    expected = f"DIN: {din} {_iso7064_mod37_2(din)} Product: S1234V00 Expiry: &>0263291200"
+    expected = (
+        f"DIN: {din} {_iso7064_mod37_2(din)} Product / Produit: S1234V00"
+        " Expiry / Péremption: &>0263291200"
+    )
     assert expected in " ".join(words(text(pdf)))
 
 

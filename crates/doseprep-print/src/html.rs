@@ -42,14 +42,14 @@ pub(crate) fn render(pages: &[Page], title: &str, language: &str) -> String {
         );
         for line in &page.lines {
             // The line box's top sits one font size above the baseline.
-            let top_mm = line.baseline_mm - page.font_pt / crate::layout::PT_PER_MM;
+            let top_mm = line.baseline_mm - line.size_pt / crate::layout::PT_PER_MM;
             let _ = writeln!(
                 html,
                 "<div class=\"line{}\" style=\"left: {:.2}mm; top: {:.2}mm; font-size: {}pt;\">{}</div>",
                 if line.bold { " bold" } else { "" },
                 line.x_mm,
                 top_mm,
-                page.font_pt,
+                line.size_pt,
                 escape(&line.text)
             );
         }

@@ -2,6 +2,7 @@
 //! by the PDF and the HTML so the two print the same thing.
 
 use doseprep::label::isbt128::Isbt128Codes;
+use doseprep::label::Emphasis;
 use doseprep::LabelFacts;
 
 use crate::barcode::{
@@ -23,11 +24,16 @@ pub(crate) const LINE_HEIGHT: f32 = 1.2;
 /// Largest and smallest text on a label, pt.
 const LARGEST_PT: f32 = 8.0;
 const SMALLEST_PT: f32 = 4.5;
+/// What the nurse reads first (participant, bag id, infuse by) is set bold
+/// and this much larger than the body text.
+const READ_FIRST_SCALE: f32 = 1.25;
 
 /// A line of text placed on the page.
 pub(crate) struct PlacedLine {
     pub text: String,
     pub bold: bool,
+    /// Font size, pt.
+    pub size_pt: f32,
     /// Left edge, mm.
     pub x_mm: f32,
     /// Baseline, mm from the top.
@@ -58,7 +64,6 @@ pub(crate) struct PlacedMatrix {
 pub(crate) struct Page {
     pub width_mm: f32,
     pub height_mm: f32,
-    pub font_pt: f32,
     pub lines: Vec<PlacedLine>,
     pub linear: Vec<PlacedLinear>,
     pub matrices: Vec<PlacedMatrix>,
@@ -136,19 +141,25 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
     let source = facts.lines();
     let mut size = LARGEST_PT;
     loop {
-        let wrapped: Vec<(String, bool)> = source
+        // (text, bold, size) of every wrapped line at this body size.
+        let wrapped: Vec<(String, bool, f32)> = source
             .iter()
-            .enumerate()
-            .flat_map(|(index, line)| {
-                let face = if index == 0 { &bold } else { &regular };
-                face.wrap(line, size, text_width_pt)
+            .flat_map(|line| {
+                let (face, bold, line_pt) = match line.emphasis {
+                    Emphasis::ReadFirst => (&bold, true, size * READ_FIRST_SCALE),
+                    Emphasis::Body => (&regular, false, size),
+                };
+                face.wrap(&line.text, line_pt, text_width_pt)
                     .into_iter()
-                    .map(move |l| (l, index == 0))
+                    .map(move |l| (l, bold, line_pt))
             })
             .collect();
-        let line_mm = size * LINE_HEIGHT / PT_PER_MM;
-        if wrapped.len() as f32 * line_mm <= text_height_mm || size <= SMALLEST_PT {
-            if wrapped.len() as f32 * line_mm > text_height_mm {
+        let height: f32 = wrapped
+            .iter()
+            .map(|(_, _, line_pt)| line_pt * LINE_HEIGHT / PT_PER_MM)
+            .sum();
+        if height <= text_height_mm || size <= SMALLEST_PT {
+            if height > text_height_mm {
                 return Err(PrintError::TextTooLong {
                     lines: wrapped.len(),
                     width_mm,
@@ -156,20 +167,25 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
                     smallest_pt: SMALLEST_PT,
                 });
             }
+            let mut top_mm = MARGIN_MM;
             let lines = wrapped
                 .into_iter()
-                .enumerate()
-                .map(|(i, (text, bold))| PlacedLine {
-                    text,
-                    bold,
-                    x_mm: MARGIN_MM,
-                    baseline_mm: MARGIN_MM + line_mm * (i as f32) + size / PT_PER_MM,
+                .map(|(text, bold, line_pt)| {
+                    let line_mm = line_pt * LINE_HEIGHT / PT_PER_MM;
+                    let placed = PlacedLine {
+                        text,
+                        bold,
+                        size_pt: line_pt,
+                        x_mm: MARGIN_MM,
+                        baseline_mm: top_mm + line_pt / PT_PER_MM,
+                    };
+                    top_mm += line_mm;
+                    placed
                 })
                 .collect();
             return Ok(Page {
                 width_mm,
                 height_mm,
-                font_pt: size,
                 lines,
                 linear,
                 matrices,
@@ -256,7 +272,6 @@ pub(crate) fn worksheet(
     let mut page = Page {
         width_mm,
         height_mm,
-        font_pt: SHEET_PT,
         lines: Vec::new(),
         linear,
         matrices,
@@ -268,7 +283,6 @@ pub(crate) fn worksheet(
             page = Page {
                 width_mm,
                 height_mm,
-                font_pt: SHEET_PT,
                 lines: Vec::new(),
                 linear: Vec::new(),
                 matrices: Vec::new(),
@@ -278,6 +292,7 @@ pub(crate) fn worksheet(
         page.lines.push(PlacedLine {
             text: line,
             bold,
+            size_pt: SHEET_PT,
             x_mm: SHEET_MARGIN_MM,
             baseline_mm: y_mm + SHEET_PT / PT_PER_MM,
         });

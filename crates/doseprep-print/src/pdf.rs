@@ -43,7 +43,7 @@ pub(crate) fn render(pages: &[Page], title: &str) -> Result<Vec<u8>, PrintError>
             surface.draw_text(
                 Point::from_xy(line.x_mm * PT_PER_MM, line.baseline_mm * PT_PER_MM),
                 font,
-                page.font_pt,
+                line.size_pt,
                 &line.text,
                 false,
                 TextDirection::Auto,

@@ -152,7 +152,7 @@ fn the_label_text_shrinks_to_fit_and_keeps_every_line() {
     let html = labels_html(std::slice::from_ref(&label)).unwrap();
     for line in label.lines() {
         // Wrapped lines split at spaces; every word is on the page.
-        for word in line.split(' ').filter(|w| !w.is_empty()) {
+        for word in line.text.split(' ').filter(|w| !w.is_empty()) {
             let escaped = word.replace('&', "&amp;");
             assert!(html.contains(&escaped), "{word:?} missing");
         }

@@ -44,6 +44,7 @@ pub mod error;
 pub mod format;
 pub mod gravimetric;
 pub mod label;
+pub mod language;
 pub mod lot;
 pub mod order;
 pub mod prepare;

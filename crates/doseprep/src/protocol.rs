@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::bag_volume::{BagVolume, DrawLimit};
 use crate::error::{DoseError, Result};
+use crate::label::captions;
+use crate::language::PerLanguage;
 use crate::rules::{DoseRule, DoseSpec};
 use crate::time::SiteZone;
 use crate::units::serde_units::volume_text;
@@ -134,8 +136,9 @@ pub struct ProtocolSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registry_id: Option<String>,
     /// What the blinded label says the bag holds, the same for both contents,
-    /// e.g. "UCMSC 1 million cells/kg or placebo".
-    pub blinded_product: String,
+    /// e.g. "UCMSC 1 million cells/kg or placebo": one text for every
+    /// language, or a text per language code.
+    pub blinded_product: PerLanguage<String>,
     /// Route of administration, e.g. "IV".
     pub route: String,
     /// Visit names in order.
@@ -198,7 +201,16 @@ impl ProtocolSpec {
             // Trial facts.
             name: "CARE-SSc".to_owned(),
             registry_id: Some("NCT04356287".to_owned()),
-            blinded_product: "UCMSC 1 million cells/kg or placebo".to_owned(),
+            blinded_product: PerLanguage::ByLanguage(BTreeMap::from([
+                (
+                    "en".to_owned(),
+                    "UCMSC 1 million cells/kg or placebo".to_owned(),
+                ),
+                (
+                    "fr".to_owned(),
+                    "CSM de cordon ombilical 1 million de cellules/kg ou placebo".to_owned(),
+                ),
+            ])),
             route: "IV".to_owned(),
             visits: vec!["month-0".to_owned(), "month-3".to_owned()],
             dose: DoseSpec::per_kg(CellsPerKg::exact(1e6)),
@@ -220,10 +232,16 @@ impl ProtocolSpec {
                 investigator: Some("Marie Hudson, MD".to_owned()),
                 site: Some("Jewish General Hospital, Montreal".to_owned()),
                 // Site defaults: Health Canada wants English and French.
-                statements: vec![
-                    "For clinical trial use only".to_owned(),
-                    "Pour usage dans le cadre d'un essai clinique seulement".to_owned(),
-                ],
+                statements: PerLanguage::ByLanguage(BTreeMap::from([
+                    (
+                        "en".to_owned(),
+                        vec!["For clinical trial use only".to_owned()],
+                    ),
+                    (
+                        "fr".to_owned(),
+                        vec!["Pour usage dans le cadre d'un essai clinique seulement".to_owned()],
+                    ),
+                ])),
                 languages: vec!["en".to_owned(), "fr".to_owned()],
                 width_mm: 100.0,
                 height_mm: 60.0,
@@ -249,7 +267,17 @@ impl ProtocolSpec {
                 },
                 dmso_limit: Some(DmsoExposure::exact(1.0)),
                 gravimetric: None,
-                storage: "Store at 15-25 °C. Do not refrigerate. Do not irradiate.".to_owned(),
+                storage: PerLanguage::ByLanguage(BTreeMap::from([
+                    (
+                        "en".to_owned(),
+                        "Store at 15-25 °C. Do not refrigerate. Do not irradiate.".to_owned(),
+                    ),
+                    (
+                        "fr".to_owned(),
+                        "Conserver entre 15 et 25 °C. Ne pas réfrigérer. Ne pas irradier."
+                            .to_owned(),
+                    ),
+                ])),
             },
         }
     }
@@ -652,13 +680,23 @@ fn duration_positive(field: &str, duration: SignedDuration) -> Result<()> {
 /// Check every rule a protocol must keep; the bag volume rule is what the
 /// checks make of the mode, the diluent and the largest draw.
 fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
+    let languages = spec.label.as_ref().map_or_else(
+        || LabelSpec::default().label_languages(),
+        LabelSpec::label_languages,
+    );
+    let codes: Vec<&str> = languages.iter().map(String::as_str).collect();
+    validate_languages(spec, &codes)?;
+    let texts = std::iter::once(("blinded_product", spec.blinded_product.all()))
+        .chain(std::iter::once(("site.storage", spec.site.storage.all())))
+        .flat_map(|(field, texts)| texts.into_iter().map(move |text| (field, text)));
     for (field, text) in [
         ("name", &spec.name),
-        ("blinded_product", &spec.blinded_product),
         ("route", &spec.route),
         ("diluent.name", &spec.diluent.name),
-        ("site.storage", &spec.site.storage),
-    ] {
+    ]
+    .into_iter()
+    .chain(texts)
+    {
         if text.trim().is_empty() {
             return Err(DoseError::invalid_protocol(
                 field,
@@ -836,6 +874,42 @@ fn validate_syringes(syringes: &[Syringe]) -> Result<()> {
             }
         }
         previous = Some(syringe.capacity);
+    }
+    Ok(())
+}
+
+/// Every label language has captions, and every per-language text has a
+/// text in each label language.
+fn validate_languages(spec: &ProtocolSpec, languages: &[&str]) -> Result<()> {
+    if let Some(unknown) = languages.iter().find(|l| captions::captions(l).is_none()) {
+        return Err(DoseError::invalid_protocol(
+            "label.languages",
+            format!("{unknown:?}"),
+            &format!(
+                "has no caption catalogue; doseprep prints labels in {} (protocols/captions/)",
+                captions::languages().join(", ")
+            ),
+        ));
+    }
+    let statements = spec
+        .label
+        .as_ref()
+        .and_then(|label| label.statements.missing(languages));
+    for (field, missing) in [
+        ("blinded_product", spec.blinded_product.missing(languages)),
+        ("site.storage", spec.site.storage.missing(languages)),
+        ("label.statements", statements),
+    ] {
+        if let Some(language) = missing {
+            return Err(DoseError::invalid_protocol(
+                field,
+                format!("(no {language:?} text)"),
+                &format!(
+                    "the label is printed in {}: give a text for each, e.g. {language} = \"...\", or one text for all",
+                    languages.join(", ")
+                ),
+            ));
+        }
     }
     Ok(())
 }

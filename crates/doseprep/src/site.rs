@@ -6,6 +6,7 @@
 use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
+use crate::language::PerLanguage;
 use crate::units::serde_units::{
     density_text, duration_text, g_per_kg_text, volume_text, weight_text,
 };
@@ -150,8 +151,9 @@ pub struct SiteSettings {
     /// Densities and tolerance for weighing filled bags, if the site weighs them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gravimetric: Option<Gravimetric>,
-    /// The storage line printed on the label.
-    pub storage: String,
+    /// The storage line printed on the label: one text for every language,
+    /// or a text per language code.
+    pub storage: PerLanguage<String>,
 }
 
 /// The sponsor printed on the label.
@@ -189,10 +191,12 @@ pub struct LabelSpec {
     /// The trial site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
-    /// Statement lines, e.g. the investigational-use statement in each language.
+    /// Statement lines, e.g. the investigational-use statement: one list
+    /// for every language, or a list per language code.
     #[serde(default = "default_statements")]
-    pub statements: Vec<String>,
-    /// Languages of the label, e.g. ["en", "fr"].
+    pub statements: PerLanguage<Vec<String>>,
+    /// Languages of the label, e.g. ["fr", "en"], first language first;
+    /// unset, the label is in English.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
     /// Label width in mm.
@@ -206,8 +210,20 @@ pub struct LabelSpec {
     pub isbt128: Option<Isbt128>,
 }
 
-fn default_statements() -> Vec<String> {
-    vec!["For clinical trial use only".to_owned()]
+fn default_statements() -> PerLanguage<Vec<String>> {
+    PerLanguage::Same(vec!["For clinical trial use only".to_owned()])
+}
+
+impl LabelSpec {
+    /// The label's languages: those the site lists, or English where it
+    /// lists none (the documented default).
+    pub fn label_languages(&self) -> Vec<String> {
+        if self.languages.is_empty() {
+            vec!["en".to_owned()]
+        } else {
+            self.languages.clone()
+        }
+    }
 }
 
 fn default_width() -> f64 {

@@ -21,7 +21,15 @@ fn outputs_dir() -> std::path::PathBuf {
 
 /// CARE-SSc plus arm X (always active) and arm Y (always placebo).
 fn twin_protocol(mode: FinalVolumeMode, zone: &str) -> Protocol {
+    twin_protocol_in(mode, zone, &["en", "fr"])
+}
+
+/// The twin protocol with its label in `languages`, first language first.
+fn twin_protocol_in(mode: FinalVolumeMode, zone: &str, languages: &[&str]) -> Protocol {
     let mut spec = ProtocolSpec::care_ssc();
+    if let Some(label) = spec.label.as_mut() {
+        label.languages = languages.iter().map(|l| (*l).to_owned()).collect();
+    }
     spec.site.final_volume_mode = mode;
     spec.site.time_zone = zone.to_owned();
     if mode == FinalVolumeMode::Additive {
@@ -78,6 +86,7 @@ proptest! {
     fn active_and_placebo_labels_are_byte_identical(
         additive in any::<bool>(),
         zone in prop_oneof![Just("America/Toronto"), Just("Europe/Paris"), Just("Australia/Sydney")],
+        languages in prop_oneof![Just(vec!["en"]), Just(vec!["fr"]), Just(vec!["fr", "en"]), Just(vec!["en", "fr"])],
         participant in "[A-Z]{2,5}-[0-9]{3}",
         bag in proptest::option::of(any::<u64>()),
         weight in 30.0f64..250.0,
@@ -89,7 +98,7 @@ proptest! {
         container_tenths in 10u64..=200,
     ) {
         let mode = if additive { FinalVolumeMode::Additive } else { FinalVolumeMode::Qs };
-        let protocol = twin_protocol(mode, zone);
+        let protocol = twin_protocol_in(mode, zone, &languages);
         let lot = lot(conc, viability, container_tenths, 100);
         let with_bag = |o: Order| match bag { Some(bits) => o.with_bag_id(BagId::from_random(bits)), None => o };
         let Ok(active) = prepare(&protocol, &with_bag(order(&participant, weight, "X", visit, offset_h, minutes)), &lot) else {
@@ -108,6 +117,8 @@ proptest! {
         prop_assert!(!active_label.to_lowercase().contains("active"));
         prop_assert!(!active_label.contains("Arm"));
         prop_assert!(!active_label.contains("Prepared"));
+        prop_assert!(!active_label.to_lowercase().contains("actif"));
+        prop_assert!(!active_label.contains("Préparé"));
         if dose.draw_volume != active.final_volume {
             let draw_text = format!(" {} ", format::volume(dose.draw_volume));
             prop_assert!(!active_label.contains(&draw_text));
@@ -340,16 +351,17 @@ fn the_worked_labels_read_as_expected() {
         label,
         format!(
             "CARE-SSc (NCT04356287)\n\
-             Participant: CARE-012   Visit: month-0\n\
-             Bag: {bag}\n\
-             Contents: UCMSC 1 million cells/kg or placebo\n\
-             Volume: 50 mL in PlasmaLyte A\n\
-             Route: IV, over 30 min at 100 mL/h\n\
-             Start by: 2026-11-25 11:30 EST\n\
-             Infuse by: 2026-11-25 12:00 EST (end of infusion)\n\
+             Participant: CARE-012   Visit / Visite: month-0\n\
+             Bag / Poche: {bag}\n\
+             Contents / Contenu: UCMSC 1 million cells/kg or placebo / CSM de cordon ombilical 1 million de cellules/kg ou placebo\n\
+             Volume: 50 mL, PlasmaLyte A\n\
+             Route / Voie d'administration: IV   Infusion / Perfusion: 30 min, 100 mL/h\n\
+             Start by / Début au plus tard: 2026-11-25 11:30 EST\n\
+             Infuse by (end of infusion) / Fin de perfusion au plus tard: 2026-11-25 12:00 EST\n\
              Store at 15-25 °C. Do not refrigerate. Do not irradiate.\n\
-             Sponsor: Marie Hudson, MD (sponsor-investigator)\n\
-             Investigator: Marie Hudson, MD\n\
+             Conserver entre 15 et 25 °C. Ne pas réfrigérer. Ne pas irradier.\n\
+             Sponsor / Promoteur: Marie Hudson, MD (sponsor-investigator)\n\
+             Investigator / Investigateur: Marie Hudson, MD\n\
              Site: Jewish General Hospital, Montreal\n\
              For clinical trial use only\n\
              Pour usage dans le cadre d'un essai clinique seulement\n"
@@ -375,9 +387,91 @@ fn the_worked_labels_read_as_expected() {
 }
 
 #[test]
+fn a_french_label_carries_no_english_caption_and_a_bilingual_one_puts_french_first() {
+    let order = order("CARE-012", 72.4, "X", "month-0", -5, 20).with_bag_id(BagId::from_random(7));
+    let label_in = |languages: &[&str]| {
+        let protocol = twin_protocol_in(FinalVolumeMode::Qs, "America/Toronto", languages);
+        text_label(&LabelFacts::new(
+            &protocol,
+            &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap(),
+        ))
+    };
+    let french = label_in(&["fr"]);
+    let english_captions = doseprep::label::captions::captions("en").unwrap();
+    for caption in [
+        &english_captions.visit,
+        &english_captions.bag,
+        &english_captions.contents,
+        &english_captions.route,
+        &english_captions.infusion,
+        &english_captions.start_by,
+        &english_captions.infuse_by,
+        &english_captions.sponsor,
+        &english_captions.investigator,
+        &english_captions.product_code,
+        &english_captions.expiry,
+    ] {
+        // No English caption, alone or in a bilingual pair.
+        for shown in [
+            format!("{caption}:"),
+            format!("{caption} :"),
+            format!("{caption} /"),
+        ] {
+            assert!(!french.contains(&shown), "{shown:?} in\n{french}");
+        }
+    }
+    for english in [
+        "Store at",
+        "For clinical trial use",
+        "or placebo",
+        "over ",
+        " in ",
+    ] {
+        assert!(!french.contains(english), "{english:?} in\n{french}");
+    }
+    assert!(french.contains("Visite : month-0"), "{french}");
+    assert!(
+        french.contains("Fin de perfusion au plus tard : 2026-11-25 12:00 EST"),
+        "{french}"
+    );
+    let bilingual = label_in(&["fr", "en"]);
+    assert!(
+        bilingual.contains("Visite / Visit : month-0"),
+        "{bilingual}"
+    );
+    assert!(
+        bilingual.contains("Contenu / Contents : CSM de cordon ombilical 1 million de cellules/kg ou placebo / UCMSC 1 million cells/kg or placebo"),
+        "{bilingual}"
+    );
+    // The participant, the bag id and "infuse by" are what the nurse reads first.
+    let protocol = twin_protocol_in(FinalVolumeMode::Qs, "America/Toronto", &["fr", "en"]);
+    let facts = LabelFacts::new(
+        &protocol,
+        &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap(),
+    );
+    let read_first: Vec<String> = facts
+        .lines()
+        .into_iter()
+        .filter(|line| line.emphasis == doseprep::label::Emphasis::ReadFirst)
+        .map(|line| line.text)
+        .collect();
+    assert_eq!(
+        read_first,
+        [
+            "Participant : CARE-012   Visite / Visit : month-0".to_owned(),
+            format!("Poche / Bag : {}", BagId::from_random(7)),
+            "Fin de perfusion au plus tard / Infuse by (end of infusion) : 2026-11-25 12:00 EST"
+                .to_owned(),
+        ]
+    );
+}
+
+#[test]
 fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
     // Hand-worked: Toronto 2026-11-01 00:30 EDT + 3 h = 02:30 EST (the clock
     // fell back at 02:00 EDT); Paris 2026-03-29 00:30 CET + 3 h = 04:30 CEST.
+    // Paris 2026-10-25 00:30 CEST (22:30 UTC) + 3 h = 01:30 UTC = 02:30 CET,
+    // the second 02:30 of that night: its UTC offset is printed.
     for (zone, thaw, start_by, infuse_by) in [
         (
             "America/Toronto",
@@ -394,8 +488,8 @@ fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
         (
             "Europe/Paris",
             "2026-10-25T00:30:00+02:00",
-            "2026-10-25 02:00 CET",
-            "2026-10-25 02:30 CET",
+            "2026-10-25 02:00 CET (UTC+01:00)",
+            "2026-10-25 02:30 CET (UTC+01:00)",
         ),
         (
             "Europe/Paris",
@@ -418,11 +512,13 @@ fn labels_read_the_wall_clock_on_both_daylight_saving_nights() {
             &prepare(&protocol, &order, &lot(12.5e6, 0.93, 100, 4)).unwrap(),
         ));
         assert!(
-            label.contains(&format!("Start by: {start_by}\n")),
+            label.contains(&format!("Start by / Début au plus tard: {start_by}\n")),
             "{zone} {thaw}\n{label}"
         );
         assert!(
-            label.contains(&format!("Infuse by: {infuse_by} (end of infusion)\n")),
+            label.contains(&format!(
+                "Infuse by (end of infusion) / Fin de perfusion au plus tard: {infuse_by}\n"
+            )),
             "{zone} {thaw}\n{label}"
         );
     }

@@ -13,6 +13,7 @@
 //! [`crate::PreparationRecord`] alone, so it cannot be handed another lot
 //! than the one prepared. Every number goes through [`crate::format`].
 
+pub mod captions;
 pub mod isbt128;
 mod worksheet;
 
@@ -29,6 +30,7 @@ use crate::protocol::{Protocol, Sponsor};
 use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
 use crate::units::{format_duration, ExactVolume, PumpRate};
+use captions::Captions;
 use isbt128::Isbt128Codes;
 
 /// Everything a bag label shows, and nothing an active bag and its placebo
@@ -43,8 +45,10 @@ pub struct LabelFacts {
     pub visit: String,
     /// The bag id, if the bag has one.
     pub bag_id: Option<BagId>,
-    /// The blinded product text, e.g. "UCMSC 1 million cells/kg or placebo".
-    pub product: String,
+    /// The blinded product text in each of the label's languages, e.g.
+    /// "UCMSC 1 million cells/kg or placebo" (once where the trial gives one
+    /// text for all languages).
+    pub product: Vec<String>,
     /// Final bag volume.
     pub final_volume: ExactVolume,
     /// Diluent name.
@@ -59,22 +63,45 @@ pub struct LabelFacts {
     pub start_by: SiteTime,
     /// Latest end of the infusion (thaw + window): the use-by time.
     pub infuse_by: SiteTime,
-    /// Storage line.
-    pub storage: String,
+    /// The storage line in each of the label's languages.
+    pub storage: Vec<String>,
     /// Sponsor and contact.
     pub sponsor: Option<Sponsor>,
     /// Investigator.
     pub investigator: Option<String>,
     /// Trial site.
     pub site: Option<String>,
-    /// Statement lines (the investigational-use statement in each language).
+    /// Statement lines (the investigational-use statement), in the label's
+    /// languages.
     pub statements: Vec<String>,
     /// Label size in mm.
     pub size_mm: (f64, f64),
-    /// The label's languages, e.g. ["en", "fr"] (the first is the page's).
+    /// The label's languages, e.g. ["fr", "en"]: the first is the page's
+    /// and comes first in every bilingual caption.
     pub languages: Vec<String>,
     /// ISBT 128 codes, where the protocol gives a FIN and a bag has an id.
     pub isbt128: Option<Isbt128Codes>,
+}
+
+/// How a label line is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emphasis {
+    /// What the nurse reads first (who, which bag, by when), set larger and
+    /// bold: ISMP's principles for medication labels put the patient
+    /// identifier and the critical use information first and most
+    /// prominent.
+    ReadFirst,
+    /// Everything else, at the body size.
+    Body,
+}
+
+/// One line of a label, in print order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelLine {
+    /// The text.
+    pub text: String,
+    /// How it is set.
+    pub emphasis: Emphasis,
 }
 
 impl LabelFacts {
@@ -97,12 +124,19 @@ impl LabelFacts {
             )),
             _ => None,
         };
+        let languages = label.label_languages();
+        let codes: Vec<&str> = languages.iter().map(String::as_str).collect();
         LabelFacts {
             trial,
             participant: prep.participant.to_string(),
             visit: prep.visit.to_string(),
             bag_id: prep.bag_id,
-            product: spec.blinded_product.clone(),
+            product: spec
+                .blinded_product
+                .in_languages(&codes)
+                .into_iter()
+                .cloned()
+                .collect(),
             final_volume: prep.final_volume,
             diluent: spec.diluent.name.clone(),
             route: spec.route.clone(),
@@ -110,69 +144,140 @@ impl LabelFacts {
             pump_rate: prep.pump_rate,
             start_by: prep.start_by(),
             infuse_by: prep.infuse_by(),
-            storage: spec.site.storage.clone(),
+            storage: spec
+                .site
+                .storage
+                .in_languages(&codes)
+                .into_iter()
+                .cloned()
+                .collect(),
             sponsor: label.sponsor.clone(),
             investigator: label.investigator.clone(),
             site: label.site.clone(),
-            statements: label.statements.clone(),
+            statements: label
+                .statements
+                .in_languages(&codes)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
             size_mm: (label.width_mm, label.height_mm),
-            languages: label.languages.clone(),
+            languages,
             isbt128,
         }
     }
 
+    /// The captions of the label's languages, first language first.
+    #[expect(
+        clippy::expect_used,
+        reason = "Protocol::new refuses a label language without a caption catalogue"
+    )]
+    fn captions(&self) -> Vec<&'static Captions> {
+        self.languages
+            .iter()
+            .map(|language| {
+                captions::captions(language).expect("a checked label language has captions")
+            }) // allow-panic: see the reason above
+            .collect()
+    }
+
     /// The label's lines, in print order. The text, PDF and HTML labels all
-    /// print these.
-    pub fn lines(&self) -> Vec<String> {
+    /// print these. Each caption is in the label's languages, first language
+    /// first ("Visite / Visit: month-0").
+    pub fn lines(&self) -> Vec<LabelLine> {
+        let captions = self.captions();
+        let colon = captions.first().map_or(": ", |first| first.colon.as_str()); // fallback-ok: a label always has a language; ": " only if none
+        let caption = |pick: fn(&Captions) -> &str| {
+            let mut said: Vec<&str> = Vec::new();
+            for words in captions.iter().map(|c| pick(c)) {
+                if !said.contains(&words) {
+                    said.push(words);
+                }
+            }
+            format!("{}{colon}", said.join(" / "))
+        };
+        let body = |text: String| LabelLine {
+            text,
+            emphasis: Emphasis::Body,
+        };
+        let first = |text: String| LabelLine {
+            text,
+            emphasis: Emphasis::ReadFirst,
+        };
         let mut lines = vec![
-            self.trial.clone(),
-            format!("Participant: {}   Visit: {}", self.participant, self.visit),
+            body(self.trial.clone()),
+            first(format!(
+                "{}{}   {}{}",
+                caption(|c| &c.participant),
+                self.participant,
+                caption(|c| &c.visit),
+                self.visit
+            )),
         ];
         if let Some(bag_id) = self.bag_id {
-            lines.push(format!("Bag: {bag_id}"));
+            lines.push(first(format!("{}{bag_id}", caption(|c| &c.bag))));
         }
-        lines.push(format!("Contents: {}", self.product));
-        lines.push(format!(
-            "Volume: {} in {}",
+        lines.push(body(format!(
+            "{}{}",
+            caption(|c| &c.contents),
+            self.product.join(" / ")
+        )));
+        lines.push(body(format!(
+            "{}{}, {}",
+            caption(|c| &c.volume),
             format::volume(self.final_volume),
             self.diluent
-        ));
-        lines.push(format!(
-            "Route: {}, over {} at {}",
+        )));
+        lines.push(body(format!(
+            "{}{}   {}{}, {}",
+            caption(|c| &c.route),
             self.route,
+            caption(|c| &c.infusion),
             format_duration(self.infusion_duration),
             format::pump_rate(self.pump_rate)
-        ));
-        lines.push(format!("Start by: {}", self.start_by.wall_clock()));
-        lines.push(format!(
-            "Infuse by: {} (end of infusion)",
+        )));
+        lines.push(body(format!(
+            "{}{}",
+            caption(|c| &c.start_by),
+            self.start_by.wall_clock()
+        )));
+        lines.push(first(format!(
+            "{}{}",
+            caption(|c| &c.infuse_by),
             self.infuse_by.wall_clock()
-        ));
-        lines.push(self.storage.clone());
+        )));
+        lines.extend(self.storage.iter().cloned().map(body));
         if let Some(sponsor) = &self.sponsor {
-            match &sponsor.phone {
-                Some(phone) => lines.push(format!("Sponsor: {}, {phone}", sponsor.name)),
-                None => lines.push(format!("Sponsor: {}", sponsor.name)),
-            }
+            let name = match &sponsor.phone {
+                Some(phone) => format!("{}, {phone}", sponsor.name),
+                None => sponsor.name.clone(),
+            };
+            lines.push(body(format!("{}{name}", caption(|c| &c.sponsor))));
         }
         if let Some(investigator) = &self.investigator {
-            lines.push(format!("Investigator: {investigator}"));
+            lines.push(body(format!(
+                "{}{investigator}",
+                caption(|c| &c.investigator)
+            )));
         }
         if let Some(site) = &self.site {
-            lines.push(format!("Site: {site}"));
+            lines.push(body(format!("{}{site}", caption(|c| &c.site))));
         }
         if let Some(codes) = &self.isbt128 {
             // The DIN with its check character, the product code, and the
             // expiration data structure (005) as ISBT 128 writes them.
-            lines.push(format!(
-                "DIN: {} {}   Product: {}   Expiry: {}",
+            lines.push(body(format!(
+                "{}{} {}   {}{}   {}{}",
+                caption(|c| &c.din),
                 codes.din,
                 codes.check,
+                caption(|c| &c.product_code),
                 codes.product_data.trim_start_matches("=<"),
+                caption(|c| &c.expiry),
                 codes.expiry_data
-            ));
+            )));
         }
-        lines.extend(self.statements.iter().cloned());
+        lines.extend(self.statements.iter().cloned().map(body));
         lines
     }
 }
@@ -186,7 +291,7 @@ pub fn blinded_label(record: &VerifiedRecord) -> String {
 pub fn text_label(facts: &LabelFacts) -> String {
     let mut text = String::new();
     for line in facts.lines() {
-        text.push_str(&line);
+        text.push_str(&line.text);
         text.push('\n');
     }
     text
