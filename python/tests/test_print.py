@@ -22,6 +22,7 @@ SECOND_ID = "22222222226"
 # 100 x 60 mm in points (72 / 25.4 per mm).
 LABEL_PT = (100 * 72 / 25.4, 60 * 72 / 25.4)
 A4_PT = (210 * 72 / 25.4, 297 * 72 / 25.4)
+LETTER_PT = (8.5 * 72, 11 * 72)
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ISO7064 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 
@@ -96,13 +97,36 @@ def test_a_worksheet_carries_its_record_fingerprint(
     fingerprint = hashlib.sha256(compact.encode("utf-8")).hexdigest()
     assert record.fingerprint == fingerprint
     pdf = write(tmp_path / "worksheet.pdf", dp.worksheets_pdf([prep]))
+    # The CARE-SSc default site (Montreal) prints on Letter.
     [size] = page_sizes_pt(pdf)
-    assert size == pytest.approx(A4_PT, abs=0.01)
+    assert size == pytest.approx(LETTER_PT, abs=0.01)
     [page] = render(pdf, 200)
     assert barcodes(page) == {("DataMatrix", fingerprint), ("Code128", BAG_ID)}
     printed = text(pdf)
-    assert words(printed) == words(f"Record fingerprint: {fingerprint}\n{prep.worksheet()}")
-    assert printed.lstrip().startswith("Record fingerprint")
+    title, rest = prep.worksheet().split("\n", 1)
+    assert words(printed) == words(f"{title}\nRecord fingerprint: {fingerprint}\n{rest}")
+    # The "UNBLINDED" title is the first thing read.
+    assert printed.lstrip().startswith("UNBLINDED PREPARATION WORKSHEET")
+
+
+def test_a_worksheet_prints_on_the_sites_paper_and_names_the_masking(
+    lot: dp.Lot, tmp_path: Path
+) -> None:
+    masking = "cover every bag with an opaque sleeve before it leaves the pharmacy"
+    protocol = dp.Protocol.from_toml(
+        CARE_SSC_TOML.replace('worksheet_paper = "Letter"', 'worksheet_paper = "A4"').replace(
+            "blinded_product = {", f'masking = "{masking}"\nblinded_product = {{', 1
+        )
+    )
+    placebo = bag(protocol, lot, "C")
+    pdf = write(tmp_path / "worksheet.pdf", dp.worksheets_pdf([placebo]))
+    [size] = page_sizes_pt(pdf)
+    assert size == pytest.approx(A4_PT, abs=0.01)
+    sheet = placebo.worksheet()
+    assert f"   Mask the bag: {masking}\n" in sheet
+    assert sheet.endswith(
+        "Prepared by: ________ at ____-__-__ __:__   Checked by: ________ at ____-__-__ __:__\n"
+    )
 
 
 def test_a_day_of_worksheets_breaks_across_pages(

@@ -195,8 +195,6 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
     }
 }
 
-/// A4, in mm.
-const A4: (f32, f32) = (210.0, 297.0);
 const SHEET_MARGIN_MM: f32 = 15.0;
 const SHEET_PT: f32 = 9.0;
 
@@ -209,7 +207,8 @@ pub(crate) fn worksheet(
     bag_id: Option<&str>,
 ) -> Result<Vec<Page>, PrintError> {
     let regular = metrics(REGULAR)?;
-    let (width_mm, height_mm) = A4;
+    let (width_mm, height_mm) = sheet.paper.size_mm();
+    let (width_mm, height_mm) = (width_mm as f32, height_mm as f32);
     let code = datamatrix(fingerprint)?;
     let side_mm = (code.size + 2 * DATAMATRIX_QUIET_MODULES) as f32 * DATAMATRIX_SHEET_MODULE_MM;
     let mut first_top_mm = SHEET_MARGIN_MM + side_mm + GAP_MM;
@@ -235,9 +234,10 @@ pub(crate) fn worksheet(
     let width_pt = (width_mm - 2.0 * SHEET_MARGIN_MM) * PT_PER_MM * 0.97;
     // The worksheet's own structure: its title set bold, every other line
     // as the core wrote it.
+    // The "UNBLINDED" title first, then the fingerprint the Data Matrix holds.
     let mut all = vec![
-        (format!("Record fingerprint: {fingerprint}"), false),
         (sheet.title.clone(), true),
+        (format!("Record fingerprint: {fingerprint}"), false),
     ];
     all.extend(sheet.header.iter().map(|line| (line.clone(), false)));
     all.push((String::new(), false));

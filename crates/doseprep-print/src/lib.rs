@@ -215,7 +215,7 @@ fn worksheet_pages(record: &VerifiedRecord) -> Result<Vec<layout::Page>, PrintEr
     )
 }
 
-/// A PDF of worksheets, each on A4 pages of its own.
+/// A PDF of worksheets, each on pages of its own, of the paper the site names (A4 or Letter).
 pub fn worksheets_pdf(records: &[VerifiedRecord]) -> Result<Vec<u8>, PrintError> {
     let mut pages = Vec::new();
     for record in records {

@@ -34,8 +34,8 @@ use crate::Text;
 
 // The site's types, where the protocol's callers have always found them.
 pub use crate::site::{
-    DoseBasis, FinalVolumeMode, Gravimetric, Isbt128, LabelSpec, SiteSettings, Sponsor, Syringe,
-    WeightRange,
+    DoseBasis, FinalVolumeMode, Gravimetric, Isbt128, LabelSpec, Paper, SiteSettings, Sponsor,
+    Syringe, WeightRange,
 };
 
 /// The advice that ends every parse error of a protocol file.
@@ -84,7 +84,7 @@ const EXAMPLES: [(&str, &str); 4] = [
 const SITE_KEYS: [&str; 2] = ["label", "site"];
 
 /// The keys of a trial file (every other key of [`ProtocolSpec`]).
-const TRIAL_KEYS: [&str; 8] = [
+const TRIAL_KEYS: [&str; 9] = [
     "name",
     "registry_id",
     "blinded_product",
@@ -93,6 +93,7 @@ const TRIAL_KEYS: [&str; 8] = [
     "dose",
     "diluent",
     "arms",
+    "masking",
 ];
 
 /// What a bag holds at one visit of one arm.
@@ -149,6 +150,12 @@ pub struct ProtocolSpec {
     pub diluent: Diluent,
     /// For each arm, the content at each visit.
     pub arms: BTreeMap<String, BTreeMap<String, Content>>,
+    /// How the protocol masks the bags, printed on every worksheet, e.g.
+    /// "a cell suspension is cloudy, PlasmaLyte is clear: cover every bag
+    /// with an opaque sleeve before it leaves the pharmacy". Unset, the
+    /// worksheet names no masking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masking: Option<String>,
     /// The label's particulars.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<LabelSpec>,
@@ -223,6 +230,8 @@ impl ProtocolSpec {
                 ("B".to_owned(), schedule(Active, Placebo)),
                 ("C".to_owned(), schedule(Placebo, Placebo)),
             ]),
+            // The registry entry does not say how bags are masked.
+            masking: None,
             label: Some(LabelSpec {
                 // Registry facts: the sponsor-investigator and the single site.
                 sponsor: Some(Sponsor {
@@ -278,6 +287,7 @@ impl ProtocolSpec {
                             .to_owned(),
                     ),
                 ])),
+                worksheet_paper: Some(Paper::Letter),
             },
         }
     }

@@ -90,6 +90,33 @@ pub struct Gravimetric {
     pub tolerance: Tolerance,
 }
 
+/// A sheet of paper for worksheets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Paper {
+    /// ISO 216 A4, 210 × 297 mm.
+    A4,
+    /// US Letter, 8.5 × 11 in (215.9 × 279.4 mm), as North American sites print.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height, mm.
+    pub fn size_mm(self) -> (f64, f64) {
+        match self {
+            Paper::A4 => (210.0, 297.0),
+            Paper::Letter => (215.9, 279.4),
+        }
+    }
+
+    /// "A4" or "Letter", as the site file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Paper::A4 => "A4",
+            Paper::Letter => "Letter",
+        }
+    }
+}
+
 /// The settings a site chooses; every one has a default in the built-in
 /// protocol, and none is a trial fact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -154,6 +181,9 @@ pub struct SiteSettings {
     /// The storage line printed on the label: one text for every language,
     /// or a text per language code.
     pub storage: PerLanguage<String>,
+    /// The paper worksheets are printed on, `A4` or `Letter`; unset, A4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worksheet_paper: Option<Paper>,
 }
 
 /// The sponsor printed on the label.

@@ -6,6 +6,7 @@ use crate::prepare::Opening;
 use crate::protocol::{Content, DoseBasis, FinalVolumeMode};
 use crate::record::VerifiedRecord;
 use crate::rules::WeightUsed;
+use crate::site::Paper;
 use crate::units::format_duration;
 
 /// The worksheet: the steps in order, each with its quantity. It says what
@@ -26,9 +27,14 @@ pub struct Worksheet {
     pub header: Vec<String>,
     /// The steps in order.
     pub steps: Vec<Step>,
-    /// Where the preparer and the checker sign.
+    /// Where the preparer and the checker sign, each with the date and time.
     pub sign_off: String,
+    /// The paper the site prints worksheets on.
+    pub paper: Paper,
 }
+
+/// A blank for a date and a time written by hand.
+const DATE_TIME_BLANK: &str = "____-__-__ __:__";
 
 /// One step of a worksheet: "4. Draw 5.8 mL ..." and the lines under it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +89,11 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
             .to_owned(),
         header: Vec::new(),
         steps: Vec::new(),
-        sign_off: "Prepared by: ________   Checked by: ________".to_owned(),
+        sign_off: format!(
+            "Prepared by: ________ at {DATE_TIME_BLANK}   Checked by: ________ at {DATE_TIME_BLANK}"
+        ),
+        // fallback-ok: the site file documents A4 as the paper where it names none.
+        paper: site.worksheet_paper.unwrap_or(Paper::A4),
     };
     let short = |fingerprint: &'_ str| -> String { fingerprint.chars().take(12).collect() };
     sheet.line(format!(
@@ -176,6 +186,13 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
                 format::percent(lot.viability().value()),
                 format::percent(site.viability_floor.value())
             ));
+            let recorded_expiry = lot.expires_at().map_or_else(
+                || "none given".to_owned(),
+                |at| protocol.zone().at(at.timestamp()).wall_clock(),
+            );
+            sheet.line(format!(
+                "   Expiry read from the vial: ________________ (the lot's record: {recorded_expiry})"
+            ));
             if dose.dose_basis == DoseBasis::Total {
                 sheet.line(format!(
                     "   Total (viable / viability): {}",
@@ -190,6 +207,11 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
                     format::volume(lot.container_volume()),
                     lot.containers()
                 ));
+                sheet.line(format!("   Thawed at (actual): {DATE_TIME_BLANK}"));
+                sheet.line(
+                    "   Post-thaw visual check (container intact, no clumps or discoloration): ________"
+                        .to_owned(),
+                );
             } else {
                 // A bag of a day's plan: the containers its session shares,
                 // each thawed once, for the first bag that draws from it,
@@ -220,6 +242,11 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
                         format::volume(draw.volume)
                     ));
                 }
+                sheet.line(format!("   Thawed at (actual): {DATE_TIME_BLANK}"));
+                sheet.line(
+                    "   Post-thaw visual check (container intact, no clumps or discoloration): ________"
+                        .to_owned(),
+                );
             }
             let syringe = match dose.syringe_capacity {
                 Some(capacity) => format!(
@@ -319,6 +346,10 @@ pub fn worksheet_sections(record: &VerifiedRecord) -> Worksheet {
         "   Infuse by: {} (end of infusion)",
         prep.infuse_by().wall_clock()
     ));
+    if let Some(masking) = &protocol.spec().masking {
+        // Every bag, active or placebo, is masked the same way.
+        sheet.line(format!("   Mask the bag: {masking}"));
+    }
     sheet
 }
 
