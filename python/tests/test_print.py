@@ -167,7 +167,7 @@ def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None
     # EST, day 329 of 2026 (304 days to the end of October, + 25).
     expected = (
         f"DIN: {din} {_iso7064_mod37_2(din)} Product / Produit: S1234V00"
-        " Expiry / Péremption: &>0263291200"
+        " Expiry / Péremption: 2026-11-25 12:00 EST (&>0263291200)"
     )
     assert expected in " ".join(words(text(pdf)))
 

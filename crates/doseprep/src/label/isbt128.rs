@@ -69,9 +69,15 @@ pub struct Isbt128Codes {
     pub product_data: String,
     /// Data structure 005: "&>" + cyyjjjhhmm (expiry on the site clock).
     pub expiry_data: String,
+    /// The same expiry as a person reads it: "2026-11-25 12:00 EST".
+    pub expiry_read: String,
 }
 
 /// The ISBT 128 codes of a bag prepared at `prepared` that expires at `expires`.
+#[expect(
+    clippy::expect_used,
+    reason = "a checked FIN is capitals and digits, and the year and sequence are digits"
+)]
 pub fn codes(
     fin: &str,
     product_code: &str,
@@ -82,7 +88,7 @@ pub fn codes(
     let year = prepared.zoned().year().rem_euclid(100);
     let sequence = bag_id.value() % 1_000_000;
     let din = format!("{fin}{year:02}{sequence:06}");
-    let check = check_character(&din).unwrap_or('*');
+    let check = check_character(&din).expect("a DIN is capitals and digits"); // allow-panic: see the reason above
     let expiry = expires.zoned();
     let expiry_data = format!(
         "&>{:03}{:03}{}",
@@ -94,6 +100,7 @@ pub fn codes(
         din_data: format!("={din}00"),
         product_data: format!("=<{product_code}"),
         expiry_data,
+        expiry_read: expires.wall_clock(),
         din,
         check,
     }

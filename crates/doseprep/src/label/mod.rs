@@ -265,15 +265,16 @@ impl LabelFacts {
         }
         if let Some(codes) = &self.isbt128 {
             // The DIN with its check character, the product code, and the
-            // expiration data structure (005) as ISBT 128 writes them.
+            // expiry as a person reads it beside its data structure (005).
             lines.push(body(format!(
-                "{}{} {}   {}{}   {}{}",
+                "{}{} {}   {}{}   {}{} ({})",
                 caption(|c| &c.din),
                 codes.din,
                 codes.check,
                 caption(|c| &c.product_code),
                 codes.product_data.trim_start_matches("=<"),
                 caption(|c| &c.expiry),
+                codes.expiry_read,
                 codes.expiry_data
             )));
         }
