@@ -21,10 +21,12 @@ OTHER_PYTHONS = $(shell for v in 3.10 3.12 3.13; do ls -d $$(pyenv root 2>/dev/n
 
 # Programs the tests use as users would: poppler renders PDFs and extracts
 # their text, Chromium prints the HTML in DejaVu Sans (the font the PDFs
-# embed), the sqlite3 shell edits a ledger file behind the library's back.
+# embed), the sqlite3 shell edits a ledger file behind the library's back,
+# zbar and libdmtx decode the printed barcodes.
 SYSTEM_TOOLS := pdftoppm pdftotext pdfinfo chromium sqlite3
 SYSTEM_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core sqlite3
+SYSTEM_LIBRARIES := libzbar.so.0 libdmtx.so.0
+SYSTEM_PACKAGES := poppler-utils chromium fonts-dejavu-core sqlite3 libzbar0 libdmtx0b
 SUDO := $(shell test "$$(id -u)" -eq 0 || echo sudo)
 
 .PHONY: run test lint rust-test rust-command python-test python-build python-wheels system-tools docs-images fuzz bench bench-rust bench-python bench-ledger clean
@@ -47,6 +49,7 @@ rust-test:
 system-tools:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	test -f $(SYSTEM_FONT) || missing="$$missing DejaVu Sans"; \
+	for library in $(SYSTEM_LIBRARIES); do /sbin/ldconfig -p | grep -q "$$library" || missing="$$missing $$library"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing $(SYSTEM_PACKAGES) (missing:$$missing)"; \
 		$(SUDO) apt-get update -qq && \

@@ -20,7 +20,7 @@ def _tool(name: str) -> str:
     return path
 
 
-def render(pdf: Path, dpi: int, *, mono: bool = False) -> list[Image.Image]:
+def render(pdf: Path, dpi: float, *, mono: bool = False) -> list[Image.Image]:
     """Each page of `pdf` at `dpi`: greyscale, or black and white dots as a
     thermal printer prints them (`mono`)."""
     prefix = pdf.with_name(f"{pdf.stem}-{dpi}{'-mono' if mono else ''}")

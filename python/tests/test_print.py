@@ -207,7 +207,7 @@ def test_a_label_too_narrow_for_its_barcode_is_refused(lot: dp.Lot, tmp_path: Pa
         "print",
         "label.width_mm",
         "45 mm",
-        "at least 47.7 mm",  # 3 mm margin + (156 + 2 x 10) modules x 0.254 mm
+        "at least 47.0 mm",  # 3 mm margin + (156 + 2 x 10) modules x 0.25 mm
     )
 
 

@@ -1,30 +1,49 @@
 //! Barcodes as modules, ready to draw as rectangles in a PDF or an SVG:
 //! Code 128 (set B) with `barcoders`, Data Matrix ECC 200 with `datamatrix`.
 //!
-//! Sizes are whole printer dots on the label printers pharmacies use, so
-//! no bar is rounded thinner than its neighbour: 0.254 mm (10 mil) is 2 dots
-//! at 203 dpi and 3 at 300 dpi.
-//! * Code 128: X-dimension 0.254 mm, bars 7 mm high, a quiet zone of 10
-//!   modules (2.54 mm) each side.
-//! * Data Matrix: modules of 0.508 mm (4 dots at 203 dpi, 6 at 300), a quiet
-//!   zone of 2 modules all round (ISO/IEC 16022 asks for one).
+//! Sizes are whole printer dots at both resolutions of pharmacy label
+//! printers, 8 dots/mm (203 dpi) and 12 dots/mm (300 dpi): every size is a
+//! multiple of 0.25 mm, which is 2 dots at one and 3 at the other, so one
+//! geometry serves both and no bar is rounded thinner than its neighbour.
+//! * Code 128: X-dimension 0.25 mm (ISBT 128's nominal, ST-002 §6.1.3),
+//!   bars 7 mm high, a quiet zone of 10 modules (2.5 mm) each side.
+//! * Data Matrix: modules of 0.5 mm (4 or 6 dots), a quiet zone of 2
+//!   modules all round (ISO/IEC 16022 asks for one).
+//! * Print gain: a thermal head, and a renderer that paints every dot a bar
+//!   touches, print dark areas wider than drawn. Each bar is drawn
+//!   [`BAR_WIDTH_REDUCTION_MM`] narrower, keeping the module pitch, so its
+//!   edges fall a quarter dot (at 8 dots/mm) inside the dot grid rather
+//!   than on it. Measured with zxing-cpp, zbar and libdmtx on poppler and
+//!   MuPDF renderings at 8 and 12 dots/mm, with and without one dot of
+//!   added gain (python/tests/test_scanners.py).
 
 use datamatrix::{DataMatrix, SymbolList};
 
 use crate::PrintError;
 
-/// Code 128 X-dimension in mm (10 mil).
-pub const CODE128_MODULE_MM: f32 = 0.254;
+/// The grid every barcode size and position is a multiple of, mm: whole
+/// dots at 8 and at 12 dots/mm.
+pub const DOT_GRID_MM: f32 = 0.25;
+/// Code 128 X-dimension in mm.
+pub const CODE128_MODULE_MM: f32 = 0.25;
 /// Code 128 bar height in mm.
 pub const CODE128_HEIGHT_MM: f32 = 7.0;
 /// Code 128 quiet zone, in modules, each side.
 pub const CODE128_QUIET_MODULES: usize = 10;
-/// Data Matrix module on a label, mm (20 mil).
-pub const DATAMATRIX_LABEL_MODULE_MM: f32 = 0.508;
-/// Data Matrix module on a worksheet, mm (20 mil).
-pub const DATAMATRIX_SHEET_MODULE_MM: f32 = 0.508;
+/// Data Matrix module on a label, mm.
+pub const DATAMATRIX_LABEL_MODULE_MM: f32 = 0.5;
+/// Data Matrix module on a worksheet, mm.
+pub const DATAMATRIX_SHEET_MODULE_MM: f32 = 0.5;
 /// Data Matrix quiet zone, in modules, all round.
 pub const DATAMATRIX_QUIET_MODULES: usize = 2;
+/// How much narrower each dark bar is drawn than its modules, mm (half at
+/// each edge): 1/16 mm, a quarter dot per edge at 8 dots/mm and 3/8 dot
+/// at 12. A whole dot would make 2-dot bars 1 dot wide.
+pub const BAR_WIDTH_REDUCTION_MM: f32 = 0.0625;
+
+/// A rectangle in modules, from the symbol's top-left corner (quiet zone
+/// excluded): x, y, width, height.
+pub type ModuleRect = (f32, f32, f32, f32);
 
 /// A linear barcode: one entry per module, `true` for a bar.
 pub struct Linear {
@@ -38,6 +57,67 @@ pub struct Matrix {
     pub size: usize,
     /// Dark modules as (column, row), top left origin.
     pub dark: Vec<(usize, usize)>,
+}
+
+impl Linear {
+    /// Each bar (a run of dark modules) as a rectangle one module high,
+    /// `reduction` modules narrower than its run, centred on it.
+    pub fn bars(&self, reduction: f32) -> Vec<ModuleRect> {
+        let mut bars = Vec::new();
+        let mut start = None;
+        for (index, dark) in self
+            .modules
+            .iter()
+            .chain(std::iter::once(&false))
+            .enumerate()
+        {
+            match (*dark, start) {
+                (true, None) => start = Some(index),
+                (false, Some(from)) => {
+                    let run = (index - from) as f32;
+                    bars.push((from as f32 + reduction / 2.0, 0.0, run - reduction, 1.0));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        bars
+    }
+}
+
+impl Matrix {
+    fn is_dark(&self, column: isize, row: isize) -> bool {
+        column >= 0
+            && row >= 0
+            && self
+                .dark
+                .contains(&(column.unsigned_abs(), row.unsigned_abs()))
+    }
+
+    /// Each dark module as a rectangle: an edge next to a light module (or
+    /// the quiet zone) is pulled in by half the `reduction`, an edge next
+    /// to a dark module pushed out by as much, so neighbours overlap
+    /// instead of leaving a hairline seam a renderer may paint white.
+    pub fn modules(&self, reduction: f32) -> Vec<ModuleRect> {
+        let half = reduction / 2.0;
+        let edge = |dark: bool| if dark { -half } else { half };
+        self.dark
+            .iter()
+            .map(|&(column, row)| {
+                let (c, r) = (column as isize, row as isize);
+                let left = edge(self.is_dark(c - 1, r));
+                let right = edge(self.is_dark(c + 1, r));
+                let top = edge(self.is_dark(c, r - 1));
+                let bottom = edge(self.is_dark(c, r + 1));
+                (
+                    column as f32 + left,
+                    row as f32 + top,
+                    1.0 - left - right,
+                    1.0 - top - bottom,
+                )
+            })
+            .collect()
+    }
 }
 
 /// Code 128 set B of `text` (printable ASCII).
@@ -73,6 +153,51 @@ pub fn datamatrix(text: &str) -> Result<Matrix, PrintError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_size_is_whole_dots_at_both_printer_resolutions() {
+        for dots_per_mm in [8.0f32, 12.0] {
+            for size in [
+                DOT_GRID_MM,
+                CODE128_MODULE_MM,
+                CODE128_HEIGHT_MM,
+                DATAMATRIX_LABEL_MODULE_MM,
+                DATAMATRIX_SHEET_MODULE_MM,
+            ] {
+                let dots = size * dots_per_mm;
+                assert_eq!(dots, dots.round(), "{size} mm at {dots_per_mm} dots/mm");
+            }
+            // Each edge moves a fraction of a dot, clear of the grid and of
+            // the dot's centre.
+            let per_edge = BAR_WIDTH_REDUCTION_MM / 2.0 * dots_per_mm;
+            assert!((0.2..=0.4).contains(&per_edge), "{per_edge}");
+        }
+    }
+
+    #[test]
+    fn bars_are_runs_narrowed_and_matrix_neighbours_overlap() {
+        let linear = Linear {
+            modules: vec![true, true, false, true, false, false, true],
+        };
+        assert_eq!(
+            linear.bars(0.25),
+            [
+                (0.125, 0.0, 1.75, 1.0),
+                (3.125, 0.0, 0.75, 1.0),
+                (6.125, 0.0, 0.75, 1.0)
+            ]
+        );
+        // Two dark modules side by side; the left one's right edge pushes
+        // into its neighbour, its other edges pull in.
+        let matrix = Matrix {
+            size: 2,
+            dark: vec![(0, 0), (1, 0)],
+        };
+        assert_eq!(
+            matrix.modules(0.25),
+            [(0.125, 0.125, 1.0, 0.75), (0.875, 0.125, 1.0, 0.75)]
+        );
+    }
 
     #[test]
     fn code128_of_a_bag_id_has_the_expected_length() {

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::barcode::{CODE128_QUIET_MODULES, DATAMATRIX_QUIET_MODULES};
+use crate::barcode::{BAR_WIDTH_REDUCTION_MM, CODE128_QUIET_MODULES, DATAMATRIX_QUIET_MODULES};
 use crate::layout::Page;
 
 /// Text for HTML: `&`, `<`, `>` and `"` escaped.
@@ -64,14 +64,12 @@ pub(crate) fn render(pages: &[Page], title: &str, language: &str) -> String {
                 modules as f32 * code.module_mm,
                 code.height_mm
             );
-            for (index, dark) in code.code.modules.iter().enumerate() {
-                if *dark {
-                    let _ = write!(
-                        html,
-                        "<rect x=\"{}\" width=\"1\" height=\"1\"/>",
-                        index + CODE128_QUIET_MODULES
-                    );
-                }
+            for (x, _, width, _) in code.code.bars(BAR_WIDTH_REDUCTION_MM / code.module_mm) {
+                let _ = write!(
+                    html,
+                    "<rect x=\"{}\" width=\"{width}\" height=\"1\"/>",
+                    x + CODE128_QUIET_MODULES as f32
+                );
             }
             let _ = writeln!(html, "</svg>");
         }
@@ -85,12 +83,14 @@ pub(crate) fn render(pages: &[Page], title: &str, language: &str) -> String {
                 code.x_mm,
                 code.y_mm
             );
-            for (column, row) in &code.code.dark {
+            let quiet = DATAMATRIX_QUIET_MODULES as f32;
+            for (x, y, width, height) in code.code.modules(BAR_WIDTH_REDUCTION_MM / code.module_mm)
+            {
                 let _ = write!(
                     html,
-                    "<rect x=\"{}\" y=\"{}\" width=\"1\" height=\"1\"/>",
-                    column + DATAMATRIX_QUIET_MODULES,
-                    row + DATAMATRIX_QUIET_MODULES
+                    "<rect x=\"{}\" y=\"{}\" width=\"{width}\" height=\"{height}\"/>",
+                    x + quiet,
+                    y + quiet
                 );
             }
             let _ = writeln!(html, "</svg>");

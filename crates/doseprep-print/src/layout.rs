@@ -8,7 +8,7 @@ use doseprep::LabelFacts;
 use crate::barcode::{
     code128, datamatrix, Linear, Matrix, CODE128_HEIGHT_MM, CODE128_MODULE_MM,
     CODE128_QUIET_MODULES, DATAMATRIX_LABEL_MODULE_MM, DATAMATRIX_QUIET_MODULES,
-    DATAMATRIX_SHEET_MODULE_MM,
+    DATAMATRIX_SHEET_MODULE_MM, DOT_GRID_MM,
 };
 use crate::fonts::{Metrics, BOLD, REGULAR};
 use crate::PrintError;
@@ -69,6 +69,12 @@ pub(crate) struct Page {
     pub matrices: Vec<PlacedMatrix>,
 }
 
+/// The grid line at or before `mm`, so a barcode's edges fall on whole
+/// printer dots (see [`DOT_GRID_MM`]).
+fn on_grid(mm: f32) -> f32 {
+    (mm / DOT_GRID_MM).floor() * DOT_GRID_MM
+}
+
 fn metrics(data: &[u8]) -> Result<Metrics<'_>, PrintError> {
     Metrics::new(data).ok_or(PrintError::Font)
 }
@@ -82,7 +88,8 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
     let bold = metrics(BOLD)?;
     let mut matrices = Vec::new();
     let mut linear = Vec::new();
-    let mut bottom_mm = height_mm - MARGIN_MM;
+    // Barcodes sit on the dot grid, whatever the label's size.
+    let mut bottom_mm = on_grid(height_mm - MARGIN_MM);
     let mut codes: Vec<String> = Vec::new();
     if let Some(codes128) = facts
         .isbt128
@@ -113,7 +120,7 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
         let code = datamatrix(&bag_id.as_text())?;
         let side_mm =
             (code.size + 2 * DATAMATRIX_QUIET_MODULES) as f32 * DATAMATRIX_LABEL_MODULE_MM;
-        let x_mm = width_mm - MARGIN_MM - side_mm;
+        let x_mm = on_grid(width_mm - MARGIN_MM - side_mm);
         matrices.push(PlacedMatrix {
             code,
             x_mm,
@@ -214,7 +221,7 @@ pub(crate) fn worksheet(
     let mut first_top_mm = SHEET_MARGIN_MM + side_mm + GAP_MM;
     let matrices = vec![PlacedMatrix {
         code,
-        x_mm: width_mm - SHEET_MARGIN_MM - side_mm,
+        x_mm: on_grid(width_mm - SHEET_MARGIN_MM - side_mm),
         y_mm: SHEET_MARGIN_MM,
         module_mm: DATAMATRIX_SHEET_MODULE_MM,
         text: fingerprint.to_owned(),

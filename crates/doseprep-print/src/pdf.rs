@@ -50,24 +50,28 @@ pub(crate) fn render(pages: &[Page], title: &str) -> Result<Vec<u8>, PrintError>
             );
         }
         let mut bars = PathBuilder::new();
+        let reduction_mm = crate::barcode::BAR_WIDTH_REDUCTION_MM;
         for code in &page.linear {
-            let mut x = code.x_mm + crate::barcode::CODE128_QUIET_MODULES as f32 * code.module_mm;
-            for dark in &code.code.modules {
-                if *dark {
-                    push(&mut bars, x, code.y_mm, code.module_mm, code.height_mm);
-                }
-                x += code.module_mm;
+            let x0 = code.x_mm + crate::barcode::CODE128_QUIET_MODULES as f32 * code.module_mm;
+            for (x, _, width, _) in code.code.bars(reduction_mm / code.module_mm) {
+                push(
+                    &mut bars,
+                    x0 + x * code.module_mm,
+                    code.y_mm,
+                    width * code.module_mm,
+                    code.height_mm,
+                );
             }
         }
         for code in &page.matrices {
             let origin = crate::barcode::DATAMATRIX_QUIET_MODULES as f32 * code.module_mm;
-            for (column, row) in &code.code.dark {
+            for (x, y, width, height) in code.code.modules(reduction_mm / code.module_mm) {
                 push(
                     &mut bars,
-                    code.x_mm + origin + *column as f32 * code.module_mm,
-                    code.y_mm + origin + *row as f32 * code.module_mm,
-                    code.module_mm,
-                    code.module_mm,
+                    code.x_mm + origin + x * code.module_mm,
+                    code.y_mm + origin + y * code.module_mm,
+                    width * code.module_mm,
+                    height * code.module_mm,
                 );
             }
         }
@@ -82,7 +86,7 @@ pub(crate) fn render(pages: &[Page], title: &str) -> Result<Vec<u8>, PrintError>
         .map_err(|e| PrintError::Pdf(format!("{e:?}")))
 }
 
-/// One module as a rectangle, in mm.
+/// One bar or module as a rectangle, in mm.
 fn push(path: &mut PathBuilder, x_mm: f32, y_mm: f32, width_mm: f32, height_mm: f32) {
     if let Some(rect) = Rect::from_xywh(
         x_mm * PT_PER_MM,

@@ -110,7 +110,7 @@ fn the_same_bags_print_the_same_bytes_twice() {
 #[test]
 fn a_narrow_label_is_refused_with_the_width_it_needs() {
     // Code 128 of an 11-symbol bag id: 156 modules + 2 × 10 quiet = 176
-    // modules of 0.254 mm = 44.704 mm, from the 3 mm margin: 47.704 mm.
+    // modules of 0.25 mm = 44 mm, from the 3 mm margin: 47 mm.
     let protocol = protocol_with_label("[label]\nwidth_mm = 45\nheight_mm = 60\n");
     let error = labels_pdf(&[facts(&protocol, "A", 72.4, "014D2PF2DBR")]).unwrap_err();
     assert_eq!(
@@ -118,11 +118,11 @@ fn a_narrow_label_is_refused_with_the_width_it_needs() {
         PrintError::BarcodeTooWide {
             text: "014D2PF2DBR".into(),
             width_mm: 45.0,
-            needed_mm: 3.0 + 176.0 * 0.254,
+            needed_mm: 3.0 + 176.0 * 0.25,
         }
     );
     assert_eq!(error.parts().field.as_deref(), Some("label.width_mm"));
-    assert_eq!(error.parts().limit.as_deref(), Some("at least 47.7 mm"));
+    assert_eq!(error.parts().limit.as_deref(), Some("at least 47.0 mm"));
     // Without a bag id there is no barcode: the same label prints.
     let thawed = parse_time("thawed_at", "2026-11-25T09:00:00-05:00").unwrap();
     let plain = Order::with_weight_text("CARE-012", "72.4 kg", "A", "month-0", thawed).unwrap();

@@ -1,0 +1,191 @@
+"""Every printed symbol reads on scanners other than the project's own:
+labels and worksheets rendered by poppler and by MuPDF at the two
+resolutions of pharmacy label printers, 8 dots/mm (203 dpi) and 12 dots/mm
+(300 dpi), each with and without anti-aliasing, and again after one dot of
+print gain is added to the image; then decoded by zxing-cpp, by zbar (Code
+128) and by libdmtx (Data Matrix). The resolutions are the printers' exact
+dot pitches, 203.2 and 304.8 dpi."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pymupdf
+import pytest
+from conftest import THAWED_AT, VECTORS
+from PIL import Image, ImageChops
+from printed import barcodes, render
+from pylibdmtx import pylibdmtx
+from pyzbar import pyzbar
+
+import doseprep as dp
+
+BAG_ID = "014D2PF2DBR"
+DOTS_PER_INCH = (203.2, 304.8)  # 8 and 12 dots/mm exactly
+
+
+def _poppler(mono: bool) -> Callable[[Path, float], list[Image.Image]]:
+    def rendered(pdf: Path, dpi: float) -> list[Image.Image]:
+        return [page.convert("L") for page in render(pdf, dpi, mono=mono)]
+
+    return rendered
+
+
+def _mupdf(antialias: bool) -> Callable[[Path, float], list[Image.Image]]:
+    def rendered(pdf: Path, dpi: float) -> list[Image.Image]:
+        # MuPDF's anti-aliasing level is process-wide: set it, then restore it.
+        pymupdf.TOOLS.set_aa_level(8 if antialias else 0)
+        try:
+            with pymupdf.open(pdf) as document:
+                zoom = dpi / 72
+                pages = []
+                for page in document:
+                    pixels = page.get_pixmap(
+                        matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csGRAY, alpha=False
+                    )
+                    pages.append(
+                        Image.frombytes("L", (pixels.width, pixels.height), pixels.samples)
+                    )
+                return pages
+        finally:
+            pymupdf.TOOLS.set_aa_level(8)
+
+    return rendered
+
+
+# Without anti-aliasing, poppler paints every dot a shape touches (bars
+# come out widest) and MuPDF only dots it covers from their left edge
+# (thinnest): the two bracket what a printer driver does.
+RENDERERS = {
+    "poppler-mono": _poppler(mono=True),
+    "poppler-gray": _poppler(mono=False),
+    "mupdf-aa0": _mupdf(antialias=False),
+    "mupdf-aa8": _mupdf(antialias=True),
+}
+
+
+def one_dot_of_gain(image: Image.Image) -> Image.Image:
+    """Every dark area one dot wider to the right and one taller downwards,
+    as a hot print head or soft media prints it."""
+    binary = image.convert("L").point(lambda v: 0 if v < 128 else 255)
+    grown = binary
+    for dx, dy in ((1, 0), (0, 1), (1, 1)):
+        moved = Image.new("L", binary.size, 255)
+        moved.paste(binary, (dx, dy))
+        grown = ImageChops.darker(grown, moved)
+    return grown
+
+
+def test_one_dot_of_gain_grows_each_bar_by_one_dot() -> None:
+    row = Image.frombytes("L", (10, 1), bytes([255, 255, 0, 0, 255, 255, 0, 255, 255, 255]))
+    assert list(one_dot_of_gain(row).tobytes()) == [255, 255, 0, 0, 0, 255, 0, 0, 255, 255]
+
+
+def read_by_every_decoder(image: Image.Image) -> dict[str, set[tuple[str, str]]]:
+    """What zxing-cpp, zbar and libdmtx each read in `image`."""
+    return {
+        "zxing-cpp": barcodes(image),
+        "zbar": {
+            (symbol.type, symbol.data.decode("ascii"))
+            for symbol in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.CODE128])
+        },
+        "libdmtx": {
+            ("DATAMATRIX", symbol.data.decode("ascii"))
+            # One Data Matrix per page: stop at it, the rest of the search is slow.
+            for symbol in pylibdmtx.decode(image, timeout=20_000, max_count=1)
+        },
+    }
+
+
+def expected(code128: set[str], datamatrix: set[str]) -> dict[str, set[tuple[str, str]]]:
+    return {
+        "zxing-cpp": {("Code128", t) for t in code128} | {("DataMatrix", t) for t in datamatrix},
+        "zbar": {("CODE128", t) for t in code128},
+        "libdmtx": {("DATAMATRIX", t) for t in datamatrix},
+    }
+
+
+@pytest.fixture(scope="module")
+def isbt128_label(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The CARE-SSc label with ISBT 128 codes: a Data Matrix and a Code 128
+    of the bag id, and a Code 128 of the DIN."""
+    protocol = dp.Protocol.from_file(VECTORS / "protocols" / "care-ssc-isbt128.toml")
+    lot = dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.93,
+        container_volume_ml=10.0,
+        containers=4,
+        dmso_fraction=0.05,
+    )
+    prep = dp.prepare(
+        protocol,
+        participant="CARE-012",
+        weight="72.4 kg",
+        arm="A",
+        visit="month-0",
+        lot=lot,
+        thawed_at=THAWED_AT,
+        bag_id=BAG_ID,
+    )
+    pdf = tmp_path_factory.mktemp("label") / "label.pdf"
+    pdf.write_bytes(dp.labels_pdf([prep]))
+    din_line = next(line for line in prep.blinded_label().splitlines() if line.startswith("DIN"))
+    din = din_line.split()[1]
+    return pdf, f"={din}00"
+
+
+@pytest.mark.parametrize("gain", [False, True], ids=["as-drawn", "one-dot-gain"])
+@pytest.mark.parametrize("dpi", DOTS_PER_INCH, ids=["8-dots-per-mm", "12-dots-per-mm"])
+@pytest.mark.parametrize("renderer", sorted(RENDERERS))
+def test_every_label_symbol_reads_on_every_decoder(
+    isbt128_label: tuple[Path, str], renderer: str, dpi: float, gain: bool
+) -> None:
+    pdf, din_data = isbt128_label
+    [page] = RENDERERS[renderer](pdf, dpi)
+    if gain:
+        page = one_dot_of_gain(page)
+    assert read_by_every_decoder(page) == expected({BAG_ID, din_data}, {BAG_ID})
+
+
+@pytest.fixture(scope="module")
+def worksheet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    protocol = dp.Protocol.care_ssc()
+    lot = dp.Lot(
+        lot_id="UC-0042",
+        viable_cells_per_ml=12.5e6,
+        viability=0.93,
+        container_volume_ml=10.0,
+        containers=4,
+        dmso_fraction=0.05,
+    )
+    prep = dp.prepare(
+        protocol,
+        participant="CARE-012",
+        weight="72.4 kg",
+        arm="A",
+        visit="month-0",
+        lot=lot,
+        thawed_at=THAWED_AT,
+        bag_id=BAG_ID,
+    )
+    pdf = tmp_path_factory.mktemp("worksheet") / "worksheet.pdf"
+    pdf.write_bytes(dp.worksheets_pdf([prep]))
+    return pdf, prep.record().fingerprint
+
+
+@pytest.mark.parametrize("gain", [False, True], ids=["as-drawn", "one-dot-gain"])
+@pytest.mark.parametrize("dpi", DOTS_PER_INCH, ids=["8-dots-per-mm", "12-dots-per-mm"])
+@pytest.mark.parametrize("renderer", sorted(RENDERERS))
+def test_every_worksheet_symbol_reads_on_every_decoder(
+    worksheet: tuple[Path, str], renderer: str, dpi: float, gain: bool
+) -> None:
+    pdf, fingerprint = worksheet
+    page = RENDERERS[renderer](pdf, dpi)[0]
+    # The symbols sit in the top 50 mm; libdmtx searches a whole Letter page
+    # slowly, so it is given that band.
+    band = page.crop((0, 0, page.width, round(50 * dpi / 25.4)))
+    if gain:
+        band = one_dot_of_gain(band)
+    assert read_by_every_decoder(band) == expected({BAG_ID}, {fingerprint})
