@@ -52,6 +52,7 @@ __all__ = [
     "check_weighed",
     "labels_html",
     "labels_pdf",
+    "labels_zpl",
     "plan_day",
     "prepare",
     "prepare_many",
@@ -425,8 +426,10 @@ class Preparation:
         """The label as a one-page PDF at the protocol's label size (blinded)."""
     def label_html(self) -> str:
         """The label as an HTML page for a browser to print (blinded)."""
+    def label_zpl(self) -> str:
+        """The label as ZPL II for the site's thermal printer (blinded)."""
     def worksheet_pdf(self) -> bytes:
-        """The worksheet as an A4 PDF (unblinded: pharmacy only)."""
+        """The worksheet as a PDF on the site's paper (unblinded: pharmacy only)."""
     def worksheet_html(self) -> str:
         """The worksheet as an HTML page (unblinded: pharmacy only)."""
     def worksheet(self) -> str:
@@ -838,8 +841,11 @@ def labels_pdf(bags: Sequence[Preparation], /) -> bytes:
 def labels_html(bags: Sequence[Preparation], /) -> str:
     """The bags' labels as one HTML document, a printed page each (blinded)."""
 
+def labels_zpl(bags: Sequence[Preparation], /) -> str:
+    """The bags' labels as ZPL II for the site's thermal printer, one each (blinded)."""
+
 def worksheets_pdf(bags: Sequence[Preparation], /) -> bytes:
-    """The bags' worksheets as one A4 PDF (unblinded: pharmacy only)."""
+    """The bags' worksheets as one PDF on the site's paper (unblinded: pharmacy only)."""
 
 def worksheet_html(bag: Preparation, /) -> str:
     """One bag's worksheet as an HTML document (unblinded: pharmacy only)."""

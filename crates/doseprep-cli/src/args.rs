@@ -80,6 +80,10 @@ pub struct Prepare {
     /// Also write DIR/label.pdf and DIR/worksheet.pdf.
     #[arg(long, value_name = "DIR")]
     pub pdf: Option<PathBuf>,
+    /// Also write the label as ZPL II to FILE (a file, or the printer's
+    /// device), for the site's thermal printer ([site] label_printer_dpi).
+    #[arg(long, value_name = "FILE")]
+    pub zpl: Option<PathBuf>,
     /// Print the preparation record (JSON).
     #[arg(long)]
     pub json: bool,
@@ -132,6 +136,10 @@ pub struct Day {
     /// Also write labels.pdf and worksheets.pdf.
     #[arg(long)]
     pub pdf: bool,
+    /// Also write labels.zpl, the labels in ZPL II for the site's thermal
+    /// printer ([site] label_printer_dpi).
+    #[arg(long)]
+    pub zpl: bool,
     /// Record the planned day in this ledger (needs --initials).
     #[arg(long, value_name = "DB", requires = "initials")]
     pub ledger: Option<PathBuf>,

@@ -77,14 +77,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
     }
 }
 
-fn printed(pdf: bool) -> Printed {
-    if pdf {
-        Printed::TextAndPdf
-    } else {
-        Printed::Text
-    }
-}
-
 /// A folder as the user wrote it, without a trailing separator.
 fn shown(path: &Path) -> String {
     path.components().as_path().display().to_string()
@@ -116,6 +108,10 @@ fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Wr
     if let Some(folder) = &args.pdf {
         let names = doseprep_day::documents::write_bag_pdfs(folder, &record)?;
         say!(err, "written to {}/: {}", shown(folder), names.join(", "));
+    }
+    if let Some(path) = &args.zpl {
+        doseprep_day::documents::write_label_zpl(path, &record)?;
+        say!(err, "label (ZPL) written to {}", path.display());
     }
     let label = doseprep::blinded_label(&record);
     if args.json {
@@ -201,9 +197,13 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
         site: args.site.as_deref(),
     };
     let mut notes = Vec::new();
-    let run = doseprep_day::run_day(files, folder, printed(args.pdf), recording, &mut |note| {
-        notes.push(note.to_string())
-    });
+    let run = doseprep_day::run_day(
+        files,
+        folder,
+        Printed::of(args.pdf, args.zpl),
+        recording,
+        &mut |note| notes.push(note.to_string()),
+    );
     // Told whether or not the day then went through.
     for note in &notes {
         say!(err, "doseprep: {note}");
@@ -248,7 +248,7 @@ fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
         )?);
     }
     let folder = NewFolder::check(&args.out)?;
-    let reprinted = doseprep_day::reprint(&ledger, &bags, folder, printed(args.pdf))?;
+    let reprinted = doseprep_day::reprint(&ledger, &bags, folder, Printed::of(args.pdf, false))?;
     say!(
         out,
         "reprinted {} bag(s) from the ledger to {}/",

@@ -2,6 +2,7 @@
 //! bag's documents are made from its preparation record; its file names are
 //! its bag id, which is digits and capitals only.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use doseprep::{blinded_label, worksheet, DayPlan, LabelFacts, VerifiedRecord};
@@ -17,6 +18,30 @@ pub enum Printed {
     /// Also `labels.pdf` (blinded, for the ward) and `worksheets.pdf`
     /// (unblinded, for the pharmacy), a page per bag.
     TextAndPdf,
+    /// Also `labels.zpl`, the labels for the site's thermal printer.
+    TextAndZpl,
+    /// Both the PDFs and `labels.zpl`.
+    TextPdfAndZpl,
+}
+
+impl Printed {
+    /// The documents asked for by the command's `--pdf` and `--zpl`.
+    pub fn of(pdf: bool, zpl: bool) -> Printed {
+        match (pdf, zpl) {
+            (false, false) => Printed::Text,
+            (true, false) => Printed::TextAndPdf,
+            (false, true) => Printed::TextAndZpl,
+            (true, true) => Printed::TextPdfAndZpl,
+        }
+    }
+
+    fn pdf(self) -> bool {
+        matches!(self, Printed::TextAndPdf | Printed::TextPdfAndZpl)
+    }
+
+    fn zpl(self) -> bool {
+        matches!(self, Printed::TextAndZpl | Printed::TextPdfAndZpl)
+    }
 }
 
 /// The folder of the bags' own files.
@@ -35,7 +60,7 @@ pub fn write_day(
     write_file(folder, "summary.txt", plan.summary().as_bytes())?;
     write_file(folder, "day.csv", plan.day_csv().as_bytes())?;
     let mut written = vec!["pick-list.txt", "summary.txt", "day.csv"];
-    written.extend(write_pdfs(folder, records, printed)?);
+    written.extend(write_printed(folder, records, printed)?);
     write_bags(folder, records)?;
     written.push("bags/");
     sync_folder(folder)?;
@@ -46,31 +71,62 @@ pub fn write_day(
 /// asked, the PDFs.
 pub fn write_reprint(folder: &Path, records: &[VerifiedRecord], printed: Printed) -> Result<()> {
     write_bags(folder, records)?;
-    write_pdfs(folder, records, printed)?;
+    write_printed(folder, records, printed)?;
     sync_folder(folder)
 }
 
-fn write_pdfs(
+fn write_printed(
     folder: &Path,
     records: &[VerifiedRecord],
     printed: Printed,
 ) -> Result<Vec<&'static str>> {
-    match printed {
-        Printed::Text => Ok(Vec::new()),
-        Printed::TextAndPdf => {
-            let labels: Vec<LabelFacts> = records
-                .iter()
-                .map(|r| LabelFacts::new(&r.protocol, &r.preparation))
-                .collect();
-            write_file(folder, "labels.pdf", &doseprep_print::labels_pdf(&labels)?)?;
-            write_file(
-                folder,
-                "worksheets.pdf",
-                &doseprep_print::worksheets_pdf(records)?,
-            )?;
-            Ok(vec!["labels.pdf", "worksheets.pdf"])
-        }
+    let labels: Vec<LabelFacts> = records
+        .iter()
+        .map(|r| LabelFacts::new(&r.protocol, &r.preparation))
+        .collect();
+    let mut written = Vec::new();
+    if printed.pdf() {
+        write_file(folder, "labels.pdf", &doseprep_print::labels_pdf(&labels)?)?;
+        write_file(
+            folder,
+            "worksheets.pdf",
+            &doseprep_print::worksheets_pdf(records)?,
+        )?;
+        written.extend(["labels.pdf", "worksheets.pdf"]);
     }
+    if printed.zpl() {
+        write_file(
+            folder,
+            "labels.zpl",
+            doseprep_print::labels_zpl(&labels)?.as_bytes(),
+        )?;
+        written.push("labels.zpl");
+    }
+    Ok(written)
+}
+
+/// One bag's label as ZPL into the file or device at `path`, as a printer
+/// driver sends it: a file is replaced and synced to disk; a device (a
+/// printer's `/dev/usb/lp0`, a FIFO) is written to.
+pub fn write_label_zpl(path: &Path, record: &VerifiedRecord) -> Result<()> {
+    let label = LabelFacts::new(&record.protocol, &record.preparation);
+    let zpl = doseprep_print::labels_zpl(&[label])?;
+    let failed = |source| DayError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut target = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map_err(failed)?;
+    target.write_all(zpl.as_bytes()).map_err(failed)?;
+    // A device cannot be synced (fsync says EINVAL); only a file is kept.
+    if target.metadata().map_err(failed)?.is_file() {
+        target.sync_all().map_err(failed)?;
+    }
+    Ok(())
 }
 
 /// `bags/ID.label.txt`, `ID.worksheet.txt` and `ID.record.json` for each

@@ -14,6 +14,7 @@ mod fonts;
 mod html;
 mod layout;
 mod pdf;
+mod zpl;
 
 use doseprep::{ErrorParts, LabelFacts, VerifiedRecord};
 
@@ -57,6 +58,8 @@ pub enum PrintError {
         /// The smallest font size, pt.
         smallest_pt: f32,
     },
+    /// A ZPL label was asked of a site that names no label printer.
+    NoPrinterResolution,
     /// The shipped font could not be read (a build problem).
     Font,
     /// The PDF writer failed.
@@ -137,6 +140,13 @@ impl PrintError {
                 fix: "make the label larger (label.width_mm, label.height_mm) or its texts shorter"
                     .to_owned(),
             },
+            PrintError::NoPrinterResolution => Facts {
+                what: "site.label_printer_dpi is not set: a ZPL label is drawn in the printer's dots".to_owned(),
+                field: Some("site.label_printer_dpi".to_owned()),
+                value: Some("(unset)".to_owned()),
+                limit: Some("203 or 300".to_owned()),
+                fix: "set label_printer_dpi = 203 or 300 in the site file's [site], as the printer's nameplate says".to_owned(),
+            },
             PrintError::Font => fault(
                 "the shipped font could not be read".to_owned(),
                 "reinstall doseprep, and report this as a bug if it recurs",
@@ -179,6 +189,15 @@ impl std::fmt::Display for PrintError {
 }
 
 impl std::error::Error for PrintError {}
+
+/// The labels as ZPL II for a thermal printer, one `^XA`...`^XZ` label
+/// per bag, at the resolution of the site's printer (`[site]
+/// label_printer_dpi`): the PDF's layout in whole dots, the printer's own
+/// Code 128 and Data Matrix of the same payloads, text as UTF-8. Built from
+/// [`LabelFacts`] alone, so twins give the same bytes.
+pub fn labels_zpl(labels: &[LabelFacts]) -> Result<String, PrintError> {
+    zpl::labels(labels)
+}
 
 /// A PDF of bag labels, one page each, at the label size of each.
 pub fn labels_pdf(labels: &[LabelFacts]) -> Result<Vec<u8>, PrintError> {
@@ -256,6 +275,7 @@ mod tests {
                 height_mm: 30.0,
                 smallest_pt: 6.0,
             },
+            PrintError::NoPrinterResolution,
             PrintError::Font,
             PrintError::Pdf("x".to_owned()),
             PrintError::Record("y".to_owned()),

@@ -49,7 +49,7 @@ mod _core {
     #[pymodule_export]
     use super::preparation::{check_weighed, Preparation, WeighedCheck};
     #[pymodule_export]
-    use super::print::{labels_html, labels_pdf, worksheet_html, worksheets_pdf};
+    use super::print::{labels_html, labels_pdf, labels_zpl, worksheet_html, worksheets_pdf};
     #[pymodule_export]
     use super::protocol::Protocol;
     #[pymodule_export]

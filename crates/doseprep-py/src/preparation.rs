@@ -283,7 +283,13 @@ impl Preparation {
         crate::print::labels_html_of(py, &[self.label_facts()?])
     }
 
-    /// The worksheet as an A4 PDF (unblinded: pharmacy only).
+    /// The label as ZPL II for the site's thermal printer (`[site]
+    /// label_printer_dpi`), blinded like the PDF.
+    fn label_zpl(&self, py: Python<'_>) -> PyResult<String> {
+        crate::print::labels_zpl_of(py, &[self.label_facts()?])
+    }
+
+    /// The worksheet as a PDF on the site's paper (unblinded: pharmacy only).
     fn worksheet_pdf<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         crate::print::worksheets_pdf_of(py, &[self.verified_record()?])
     }

@@ -25,6 +25,12 @@ pub fn labels_html_of(py: Python<'_>, facts: &[core::LabelFacts]) -> PyResult<St
         .map_err(print_error)
 }
 
+/// The labels of `facts` as ZPL II.
+pub fn labels_zpl_of(py: Python<'_>, facts: &[core::LabelFacts]) -> PyResult<String> {
+    py.detach(|| doseprep_print::labels_zpl(facts))
+        .map_err(print_error)
+}
+
 /// The worksheets of `records` as PDF bytes.
 pub fn worksheets_pdf_of<'py>(
     py: Python<'py>,
@@ -76,6 +82,14 @@ pub fn worksheets_pdf<'py>(
 #[pyo3(signature = (bags, /))]
 pub fn labels_html(py: Python<'_>, bags: Vec<PyRef<'_, Preparation>>) -> PyResult<String> {
     labels_html_of(py, &label_facts(&bags)?)
+}
+
+/// The labels of `bags` as ZPL II for the site's thermal printer, one label
+/// per bag (blinded).
+#[pyfunction]
+#[pyo3(signature = (bags, /))]
+pub fn labels_zpl(py: Python<'_>, bags: Vec<PyRef<'_, Preparation>>) -> PyResult<String> {
+    labels_zpl_of(py, &label_facts(&bags)?)
 }
 
 /// The worksheet of one bag as an HTML document (unblinded).

@@ -34,8 +34,8 @@ use crate::Text;
 
 // The site's types, where the protocol's callers have always found them.
 pub use crate::site::{
-    DoseBasis, FinalVolumeMode, Gravimetric, Isbt128, LabelSpec, Paper, SiteSettings, Sponsor,
-    Syringe, WeightRange,
+    DoseBasis, FinalVolumeMode, Gravimetric, Isbt128, LabelSpec, Paper, PrinterDpi, SiteSettings,
+    Sponsor, Syringe, WeightRange,
 };
 
 /// The advice that ends every parse error of a protocol file.
@@ -288,6 +288,8 @@ impl ProtocolSpec {
                     ),
                 ])),
                 worksheet_paper: Some(Paper::Letter),
+                // The registry does not say which printer a site has.
+                label_printer_dpi: None,
             },
         }
     }

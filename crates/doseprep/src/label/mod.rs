@@ -26,7 +26,7 @@ pub use worksheet::{worksheet, worksheet_sections, Step, Worksheet};
 use crate::bag_id::BagId;
 use crate::format;
 use crate::prepare::Preparation;
-use crate::protocol::{Protocol, Sponsor};
+use crate::protocol::{PrinterDpi, Protocol, Sponsor};
 use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
 use crate::units::{format_duration, ExactVolume, PumpRate};
@@ -81,6 +81,8 @@ pub struct LabelFacts {
     pub languages: Vec<String>,
     /// ISBT 128 codes, where the protocol gives a FIN and a bag has an id.
     pub isbt128: Option<Isbt128Codes>,
+    /// The site's label printer, for labels in ZPL.
+    pub printer_dpi: Option<PrinterDpi>,
 }
 
 /// How a label line is set.
@@ -164,6 +166,7 @@ impl LabelFacts {
             size_mm: (label.width_mm, label.height_mm),
             languages,
             isbt128,
+            printer_dpi: spec.site.label_printer_dpi,
         }
     }
 
