@@ -1,6 +1,8 @@
 """The pictures of a printed label and worksheet shown in the README: the
-demo's arm B month-0 bag of the built-in CARE-SSc protocol, printed to PDF
-by doseprep and rendered to PNG by poppler's pdftoppm.
+demo's arm B month-0 bag of the CARE-SSc trial with its default site file
+changed to a French-first label and a 203 dpi label printer, printed to PDF
+by doseprep and rendered to PNG by poppler's pdftoppm; and the same label
+as ZPL (label.zpl). The worksheet is on the default site's Letter paper.
 
 Usage: python python/tools/docs_images.py DIR   (`make docs-images`)
 """
@@ -13,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 import doseprep as dp
+
+PROTOCOLS = Path(__file__).resolve().parents[2] / "crates" / "doseprep" / "protocols"
 
 LOT = """
 lot_id = "UC-0042"
@@ -45,8 +49,15 @@ def render(pdf: bytes, dpi: int, png: Path) -> None:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    site = (PROTOCOLS / "sites" / "care-ssc-default.toml").read_text(encoding="utf-8")
+    site = site.replace('languages = ["en", "fr"]', 'languages = ["fr", "en"]', 1).replace(
+        'time_zone = "America/Toronto"', 'time_zone = "America/Toronto"\nlabel_printer_dpi = 203', 1
+    )
+    protocol = dp.Protocol.from_toml(
+        (PROTOCOLS / "care-ssc.toml").read_text(encoding="utf-8"), site=site
+    )
     bag = dp.prepare(
-        dp.Protocol.care_ssc(),
+        protocol,
         participant="CARE-012",
         weight="72.4 kg",
         arm="B",
@@ -58,7 +69,8 @@ def main(out: Path) -> None:
     )
     render(dp.labels_pdf([bag]), 200, out / "label.png")
     render(dp.worksheets_pdf([bag]), 80, out / "worksheet.png")
-    print(f"written {out / 'label.png'} and {out / 'worksheet.png'}")
+    (out / "label.zpl").write_text(bag.label_zpl(), encoding="utf-8")
+    print(f"written {out / 'label.png'}, {out / 'worksheet.png'} and {out / 'label.zpl'}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,9 @@ pub(crate) struct PlacedLine {
     pub size_pt: f32,
     /// Left edge, mm.
     pub x_mm: f32,
+    /// The width the line was wrapped to, mm: text past it would run into
+    /// a barcode or the margin.
+    pub width_mm: f32,
     /// Baseline, mm from the top.
     pub baseline_mm: f32,
 }
@@ -184,6 +187,7 @@ pub(crate) fn label(facts: &LabelFacts) -> Result<Page, PrintError> {
                         bold,
                         size_pt: line_pt,
                         x_mm: MARGIN_MM,
+                        width_mm: text_right_mm - MARGIN_MM,
                         baseline_mm: top_mm + line_pt / PT_PER_MM,
                     };
                     top_mm += line_mm;
@@ -301,6 +305,7 @@ pub(crate) fn worksheet(
             bold,
             size_pt: SHEET_PT,
             x_mm: SHEET_MARGIN_MM,
+            width_mm: width_mm - 2.0 * SHEET_MARGIN_MM,
             baseline_mm: y_mm + SHEET_PT / PT_PER_MM,
         });
         y_mm += line_mm;

@@ -78,9 +78,10 @@ fn label(zpl: &mut String, page: &Page, dpi: PrinterDpi) -> Result<(), PrintErro
         let height = dots(size_mm, dpi);
         let top = dots(line.baseline_mm - size_mm, dpi);
         let left = dots(line.x_mm, dpi);
-        // The field is as wide as the page inside its margins; a longer
-        // line is cut at its edge rather than printed over a barcode.
-        let width = dots(page.width_mm - 2.0 * line.x_mm, dpi);
+        // A field block as wide as the PDF wrapped the line to: the printer's
+        // font (CG Triumvirate) is narrower than DejaVu Sans at one height,
+        // and the block keeps anything longer off the barcodes beside it.
+        let width = dots(line.width_mm, dpi);
         // The printer's font has no bold face: a bold line is struck twice,
         // one dot apart.
         let strikes: &[i64] = if line.bold { &[0, 1] } else { &[0] };
