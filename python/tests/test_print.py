@@ -134,7 +134,8 @@ def test_a_day_of_worksheets_breaks_across_pages(
 ) -> None:
     bags = [bag(protocol, lot, arm, dp_id) for arm, dp_id in (("A", BAG_ID), ("B", SECOND_ID))]
     pdf = write(tmp_path / "worksheets.pdf", dp.worksheets_pdf(bags))
-    pages = render(pdf, 150)
+    # At a label printer's 8 dots/mm: the bag id's 0.25 mm modules are 2 dots.
+    pages = render(pdf, 203.2)
     assert len(pages) == 2
     assert [{t for f, t in barcodes(p) if f == "Code128"} for p in pages] == [
         {BAG_ID},
