@@ -12,6 +12,11 @@ HYPOTHESIS_PROFILE ?= ci
 export HYPOTHESIS_PROFILE
 FUZZ_SECONDS ?= 5
 CARGO_FUZZ_VERSION := 0.13.2
+# The ZPL validator the tests lint every ZPL label with (crates.io's
+# zpl_toolchain_cli, TCP-only build: no USB or serial libraries needed).
+ZPL_TOOLCHAIN_VERSION := 0.1.16
+ZPL_LINT := target/tools/bin/zpl
+export DOSEPREP_ZPL_LINT := $(abspath $(ZPL_LINT))
 FUZZ_TARGETS := protocol quantity
 
 WHEELS := target/wheels
@@ -56,8 +61,11 @@ system-tools:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
+$(ZPL_LINT):
+	cargo install zpl_toolchain_cli --version $(ZPL_TOOLCHAIN_VERSION) --locked --no-default-features --features tcp --root target/tools
+
 # pytest last, so its summary line closes the test command's output.
-python-test: python-build system-tools rust-command
+python-test: python-build system-tools rust-command $(ZPL_LINT)
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/__main__.py
 	$(PY) -m pytest -q python/tests
@@ -80,7 +88,7 @@ python-build: $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check --force-reinstall --no-deps $(WHEELS)/doseprep-*-cp310-abi3-*.whl
 
 # The same wheel, in a fresh virtual environment of each other CPython.
-python-wheels: python-build system-tools rust-command
+python-wheels: python-build system-tools rust-command $(ZPL_LINT)
 	@test -n "$(OTHER_PYTHONS)" || echo "no other CPython 3.10-3.13 found by pyenv"
 	for python in $(OTHER_PYTHONS); do \
 		version=$$($$python -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \

@@ -5,6 +5,8 @@ placebo twin, written by the command to a file as a printer driver would."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import re
 import subprocess
 import sys
@@ -160,3 +162,43 @@ def test_the_command_sends_the_label_to_a_file_as_a_printer_driver_would(
     expected = bag(dp.Protocol.from_file(protocol_file)).label_zpl()
     assert printer.read_text(encoding="utf-8") == expected
     assert f"label (ZPL) written to {printer}" in done.stderr
+
+
+def zpl_lint(zpl: str, tmp_path: Path) -> dict[str, object]:
+    """What zpl_toolchain_cli's validator (`zpl lint`, from crates.io; `make
+    test` installs it and names it in DOSEPREP_ZPL_LINT) says of `zpl`."""
+    tool = os.environ.get("DOSEPREP_ZPL_LINT", "")
+    assert Path(tool).is_file(), (
+        "the ZPL validator is not installed: run the tests with `make test`"
+    )
+    label = tmp_path / "label.zpl"
+    label.write_text(zpl, encoding="utf-8")
+    done = subprocess.run(
+        [tool, "--output", "json", "lint", str(label)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report: dict[str, object] = json.loads(done.stdout)
+    return report
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize("languages", ['["en", "fr"]', '["fr"]'])
+def test_a_zpl_validator_accepts_every_label(dpi: int, languages: str, tmp_path: Path) -> None:
+    text = printer_line(ISBT128_TOML, dpi).replace(
+        'languages = ["en", "fr"]', f"languages = {languages}", 1
+    )
+    zpl = dp.labels_zpl([bag(dp.Protocol.from_toml(text), arm) for arm in ("A", "C")])
+    report = zpl_lint(zpl, tmp_path)
+    assert report["ok"] is True
+    diagnostics = report["diagnostics"]
+    assert isinstance(diagnostics, list)
+    assert [d for d in diagnostics if d["severity"] == "error"] == []
+    # Its only warnings are its estimate of a field's extent (ZPL2311): it
+    # takes every character of ^A0 to be as wide as the font is high, and a
+    # Data Matrix to be wider than its 14 modules; the PDF's layout, whose
+    # text DejaVu Sans measures and ^FB bounds, decides the extents.
+    assert {d["id"] for d in diagnostics if d["severity"] == "warn"} <= {"ZPL2311"}
