@@ -39,8 +39,8 @@ def protocol() -> dp.Protocol:
     return dp.Protocol.care_ssc()
 
 
-@pytest.fixture
-def lot() -> dp.Lot:
+def worked_lot() -> dp.Lot:
+    """The lot of the worked example, UC-0042: 12.5 million viable cells/mL."""
     return dp.Lot(
         lot_id="UC-0042",
         viable_cells_per_ml=12.5e6,
@@ -49,3 +49,28 @@ def lot() -> dp.Lot:
         containers=4,
         dmso_fraction=0.05,
     )
+
+
+def worked_bag(
+    protocol: dp.Protocol,
+    arm: str = "A",
+    bag_id: str = "014D2PF2DBR",
+    lot: dp.Lot | None = None,
+) -> dp.Preparation:
+    """CARE-012's month-0 bag of the worked example (72.4 kg, thawed at
+    09:00), from `lot` or the worked example's."""
+    return dp.prepare(
+        protocol,
+        participant="CARE-012",
+        weight="72.4 kg",
+        arm=arm,
+        visit="month-0",
+        lot=lot or worked_lot(),
+        thawed_at=THAWED_AT,
+        bag_id=bag_id,
+    )
+
+
+@pytest.fixture
+def lot() -> dp.Lot:
+    return worked_lot()

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CARE_SSC_TOML, THAWED_AT, VECTORS
+from conftest import CARE_SSC_TOML, VECTORS, worked_bag
 from printed import barcodes, chromium_pdf, page_sizes_pt, render, text, words
 
 import doseprep as dp
@@ -28,16 +28,7 @@ ISO7064 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 
 
 def bag(protocol: dp.Protocol, lot: dp.Lot, arm: str = "A", bag_id: str = BAG_ID) -> dp.Preparation:
-    return dp.prepare(
-        protocol,
-        participant="CARE-012",
-        weight="72.4 kg",
-        arm=arm,
-        visit="month-0",
-        lot=lot,
-        thawed_at=THAWED_AT,
-        bag_id=bag_id,
-    )
+    return worked_bag(protocol, arm, bag_id, lot)
 
 
 def write(path: Path, data: bytes) -> Path:

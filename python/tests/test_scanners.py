@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-from conftest import THAWED_AT, VECTORS
+from conftest import VECTORS, worked_bag
 from PIL import Image, ImageChops
 from printed import barcodes, render
 from pylibdmtx import pylibdmtx
@@ -111,24 +111,7 @@ def isbt128_label(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The CARE-SSc label with ISBT 128 codes: a Data Matrix and a Code 128
     of the bag id, and a Code 128 of the DIN."""
     protocol = dp.Protocol.from_file(VECTORS / "protocols" / "care-ssc-isbt128.toml")
-    lot = dp.Lot(
-        lot_id="UC-0042",
-        viable_cells_per_ml=12.5e6,
-        viability=0.93,
-        container_volume_ml=10.0,
-        containers=4,
-        dmso_fraction=0.05,
-    )
-    prep = dp.prepare(
-        protocol,
-        participant="CARE-012",
-        weight="72.4 kg",
-        arm="A",
-        visit="month-0",
-        lot=lot,
-        thawed_at=THAWED_AT,
-        bag_id=BAG_ID,
-    )
+    prep = worked_bag(protocol, "A", BAG_ID)
     pdf = tmp_path_factory.mktemp("label") / "label.pdf"
     pdf.write_bytes(dp.labels_pdf([prep]))
     din_line = next(line for line in prep.blinded_label().splitlines() if line.startswith("DIN"))
@@ -151,25 +134,7 @@ def test_every_label_symbol_reads_on_every_decoder(
 
 @pytest.fixture(scope="module")
 def worksheet(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    protocol = dp.Protocol.care_ssc()
-    lot = dp.Lot(
-        lot_id="UC-0042",
-        viable_cells_per_ml=12.5e6,
-        viability=0.93,
-        container_volume_ml=10.0,
-        containers=4,
-        dmso_fraction=0.05,
-    )
-    prep = dp.prepare(
-        protocol,
-        participant="CARE-012",
-        weight="72.4 kg",
-        arm="A",
-        visit="month-0",
-        lot=lot,
-        thawed_at=THAWED_AT,
-        bag_id=BAG_ID,
-    )
+    prep = worked_bag(dp.Protocol.care_ssc(), "A", BAG_ID)
     pdf = tmp_path_factory.mktemp("worksheet") / "worksheet.pdf"
     pdf.write_bytes(dp.worksheets_pdf([prep]))
     return pdf, prep.record().fingerprint

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CARE_SSC_TOML, THAWED_AT, VECTORS
+from conftest import CARE_SSC_TOML, VECTORS, worked_bag
 
 import doseprep as dp
 
@@ -32,24 +32,7 @@ def with_printer(toml: str, dpi: int) -> dp.Protocol:
 
 
 def bag(protocol: dp.Protocol, arm: str = "A") -> dp.Preparation:
-    lot = dp.Lot(
-        lot_id="UC-0042",
-        viable_cells_per_ml=12.5e6,
-        viability=0.93,
-        container_volume_ml=10.0,
-        containers=4,
-        dmso_fraction=0.05,
-    )
-    return dp.prepare(
-        protocol,
-        participant="CARE-012",
-        weight="72.4 kg",
-        arm=arm,
-        visit="month-0",
-        lot=lot,
-        thawed_at=THAWED_AT,
-        bag_id=BAG_ID,
-    )
+    return worked_bag(protocol, arm, BAG_ID)
 
 
 def fields(zpl: str) -> list[str]:
