@@ -178,9 +178,7 @@ impl LabelFacts {
     fn captions(&self) -> Vec<&'static Captions> {
         self.languages
             .iter()
-            .map(|language| {
-                captions::captions(language).expect("a checked label language has captions")
-            }) // allow-panic: see the reason above
+            .map(|language| captions::captions(language).expect("a checked language")) // allow-panic: see the reason above
             .collect()
     }
 
