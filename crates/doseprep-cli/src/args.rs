@@ -166,6 +166,10 @@ pub struct Reprint {
     /// Also labels.pdf and worksheets.pdf.
     #[arg(long)]
     pub pdf: bool,
+    /// Also labels.zpl, for the thermal printer of the site that recorded
+    /// the bags ([site] label_printer_dpi of their records).
+    #[arg(long)]
+    pub zpl: bool,
 }
 
 /// Who records an event, and when.

@@ -248,7 +248,7 @@ fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
         )?);
     }
     let folder = NewFolder::check(&args.out)?;
-    let reprinted = doseprep_day::reprint(&ledger, &bags, folder, Printed::of(args.pdf, false))?;
+    let reprinted = doseprep_day::reprint(&ledger, &bags, folder, Printed::of(args.pdf, args.zpl))?;
     say!(
         out,
         "reprinted {} bag(s) from the ledger to {}/",

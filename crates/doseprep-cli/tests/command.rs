@@ -325,3 +325,63 @@ fn the_version_and_a_missing_argument() {
         text(&missing.stderr)
     );
 }
+
+#[test]
+fn a_day_and_its_reprint_give_the_same_zpl_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name);
+    let db = at("pharmacy.db");
+    stocked_folder(dir.path());
+    let protocols = Path::new(env!("CARGO_MANIFEST_DIR")).join("../doseprep/protocols");
+    let zone = "time_zone = \"America/Toronto\"";
+    let site = std::fs::read_to_string(protocols.join("sites/care-ssc-default.toml"))
+        .unwrap()
+        .replacen(zone, &format!("{zone}\nlabel_printer_dpi = 203"), 1);
+    std::fs::write(at("site.toml"), site).unwrap();
+    std::fs::write(at("orders.csv"), format!("{HEADER}{ROW_1}{ROW_2}{ROW_3}")).unwrap();
+    let trial = protocols.join("care-ssc.toml");
+    let day = |site: &Path, out: &str| {
+        doseprep(&[
+            "day",
+            s(&at("orders.csv")),
+            "--randomization",
+            s(&at("randomization.csv")),
+            "--lots",
+            s(&at("lots.toml")),
+            "--protocol",
+            s(&trial),
+            "--site",
+            s(site),
+            "--out",
+            s(&at(out)),
+            "--zpl",
+            "--ledger",
+            s(&db),
+            "--initials",
+            "MH",
+        ])
+    };
+    // The default site names no label printer: refused, naming the setting.
+    let refused = day(&protocols.join("sites/care-ssc-default.toml"), "refused");
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("site.label_printer_dpi is not set"));
+    let done = day(&at("site.toml"), "day");
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let zpl = text(&std::fs::read(at("day").join("labels.zpl")).unwrap());
+    // One label a bag, 100 × 60 mm at 8 dots/mm.
+    assert_eq!(zpl.matches("^XA\n^CI28\n^PW800\n^LL480\n").count(), 3);
+    let again = doseprep(&[
+        "reprint",
+        s(&db),
+        "--date",
+        "2026-11-25",
+        "--out",
+        s(&at("again")),
+        "--zpl",
+    ]);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&std::fs::read(at("again").join("labels.zpl")).unwrap()),
+        zpl
+    );
+}
