@@ -283,16 +283,7 @@ impl Ledger {
                 )));
             }
         }
-        let din = record.protocol.label().isbt128.as_ref().map(|codes| {
-            doseprep::label::isbt128::codes(
-                &codes.fin,
-                &codes.product_code,
-                bag_id,
-                &prep.thawed_at(),
-                &prep.infuse_by(),
-            )
-            .din
-        });
+        let din = doseprep::label::isbt128::codes(&record.protocol, bag_id, prep).map(|c| c.din);
         let record_json = record.to_json()?;
         let record_value = serde_json::from_str(&record_json)
             .map_err(|e| LedgerError::internal(format!("record JSON: {e}")))?;

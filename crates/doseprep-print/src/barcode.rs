@@ -94,29 +94,57 @@ impl Matrix {
                 .contains(&(column.unsigned_abs(), row.unsigned_abs()))
     }
 
-    /// Each dark module as a rectangle: an edge next to a light module (or
-    /// the quiet zone) is pulled in by half the `reduction`, an edge next
-    /// to a dark module pushed out by as much, so neighbours overlap
-    /// instead of leaving a hairline seam a renderer may paint white.
+    /// The part of module (`column`, `row`) a dark module covers: its cell,
+    /// pulled in by `pull` at each side that meets a light module (or the
+    /// quiet zone), as (left, top, right, bottom).
+    fn extent(&self, column: isize, row: isize, pull: f32) -> (f32, f32, f32, f32) {
+        let inset = |dark: bool| if dark { 0.0 } else { pull };
+        (
+            column as f32 + inset(self.is_dark(column - 1, row)),
+            row as f32 + inset(self.is_dark(column, row - 1)),
+            (column + 1) as f32 - inset(self.is_dark(column + 1, row)),
+            (row + 1) as f32 - inset(self.is_dark(column, row + 1)),
+        )
+    }
+
+    /// The dark modules as rectangles, to be filled as one path: each
+    /// module's cell pulled in by half the `reduction` where it meets a
+    /// light module; where two dark modules meet, a strip across their
+    /// common edge, inside both cells, so no renderer paints a hairline
+    /// seam between them. Nothing reaches into a light module, at inside
+    /// corners included.
     pub fn modules(&self, reduction: f32) -> Vec<ModuleRect> {
-        let half = reduction / 2.0;
-        let edge = |dark: bool| if dark { -half } else { half };
-        self.dark
-            .iter()
-            .map(|&(column, row)| {
-                let (c, r) = (column as isize, row as isize);
-                let left = edge(self.is_dark(c - 1, r));
-                let right = edge(self.is_dark(c + 1, r));
-                let top = edge(self.is_dark(c, r - 1));
-                let bottom = edge(self.is_dark(c, r + 1));
-                (
-                    column as f32 + left,
-                    row as f32 + top,
-                    1.0 - left - right,
-                    1.0 - top - bottom,
-                )
-            })
-            .collect()
+        let pull = reduction / 2.0;
+        let rect = |(left, top, right, bottom): (f32, f32, f32, f32)| {
+            (left, top, right - left, bottom - top)
+        };
+        let mut rects = Vec::with_capacity(self.dark.len() * 2);
+        for &(column, row) in &self.dark {
+            let (c, r) = (column as isize, row as isize);
+            let own = self.extent(c, r, pull);
+            rects.push(rect(own));
+            if self.is_dark(c + 1, r) {
+                let next = self.extent(c + 1, r, pull);
+                let seam = (c + 1) as f32;
+                rects.push(rect((
+                    seam - pull,
+                    own.1.max(next.1),
+                    seam + pull,
+                    own.3.min(next.3),
+                )));
+            }
+            if self.is_dark(c, r + 1) {
+                let below = self.extent(c, r + 1, pull);
+                let seam = (r + 1) as f32;
+                rects.push(rect((
+                    own.0.max(below.0),
+                    seam - pull,
+                    own.2.min(below.2),
+                    seam + pull,
+                )));
+            }
+        }
+        rects
     }
 }
 
@@ -187,16 +215,36 @@ mod tests {
                 (6.125, 0.0, 0.75, 1.0)
             ]
         );
-        // Two dark modules side by side; the left one's right edge pushes
-        // into its neighbour, its other edges pull in.
+        // Two dark modules side by side: each cell pulled in at its light
+        // sides, and a strip across their common edge.
         let matrix = Matrix {
             size: 2,
             dark: vec![(0, 0), (1, 0)],
         };
         assert_eq!(
             matrix.modules(0.25),
-            [(0.125, 0.125, 1.0, 0.75), (0.875, 0.125, 1.0, 0.75)]
+            [
+                (0.125, 0.125, 0.875, 0.75),
+                (0.875, 0.125, 0.25, 0.75),
+                (1.0, 0.125, 0.875, 0.75)
+            ]
         );
+    }
+
+    #[test]
+    fn no_module_reaches_into_a_light_one_at_an_inside_corner() {
+        // An L: (0,0), (1,0) and (0,1) dark, (1,1) light.
+        let matrix = Matrix {
+            size: 2,
+            dark: vec![(0, 0), (1, 0), (0, 1)],
+        };
+        for (x, y, width, height) in matrix.modules(0.25) {
+            let (right, bottom) = (x + width, y + height);
+            // Overlapping the light cell [1, 2] × [1, 2] means a positive
+            // area on both axes.
+            let into_light = right > 1.0 && bottom > 1.0 && x < 2.0 && y < 2.0;
+            assert!(!into_light, "({x}, {y}, {width}, {height})");
+        }
     }
 
     #[test]

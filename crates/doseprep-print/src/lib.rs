@@ -60,6 +60,14 @@ pub enum PrintError {
     },
     /// A ZPL label was asked of a site that names no label printer.
     NoPrinterResolution,
+    /// A label line holds a control character, which a label printer
+    /// would act on rather than print.
+    ControlCharacter {
+        /// The line.
+        text: String,
+        /// The character's code point.
+        code_point: u32,
+    },
     /// The shipped font could not be read (a build problem).
     Font,
     /// The PDF writer failed.
@@ -147,6 +155,15 @@ impl PrintError {
                 limit: Some("203 or 300".to_owned()),
                 fix: "set label_printer_dpi = 203 or 300 in the site file's [site], as the printer's nameplate says".to_owned(),
             },
+            PrintError::ControlCharacter { text, code_point } => Facts {
+                what: format!(
+                    "the label line {text:?} holds the control character U+{code_point:04X}, which a label printer would act on"
+                ),
+                field: Some("label".to_owned()),
+                value: Some(text.clone()),
+                limit: Some("printable characters only".to_owned()),
+                fix: "remove the control character from the protocol, site file or order text it came from".to_owned(),
+            },
             PrintError::Font => fault(
                 "the shipped font could not be read".to_owned(),
                 "reinstall doseprep, and report this as a bug if it recurs",
@@ -217,8 +234,7 @@ pub fn labels_html(labels: &[LabelFacts]) -> Result<String, PrintError> {
     // The page's language is the protocol's first label language.
     let language = labels
         .first()
-        .and_then(|label| label.languages.first())
-        .map_or("en", String::as_str);
+        .map_or("en", |label| label.languages.first().code()); // fallback-ok: an empty page list has no label to take a language from
     Ok(html::render(&pages, "Bag labels", language))
 }
 

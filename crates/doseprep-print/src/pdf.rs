@@ -4,7 +4,7 @@
 
 use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::page::PageSettings;
-use krilla::paint::Fill;
+use krilla::paint::{Fill, FillRule};
 use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
 
@@ -33,7 +33,12 @@ pub(crate) fn render(pages: &[Page], title: &str) -> Result<Vec<u8>, PrintError>
             })?;
         let mut pdf_page = document.start_page_with(size);
         let mut surface = pdf_page.surface();
-        surface.set_fill(Some(Fill::default()));
+        // Non-zero: the barcode path's overlapping rectangles fill as one
+        // area (even-odd would punch holes where they overlap).
+        surface.set_fill(Some(Fill {
+            rule: FillRule::NonZero,
+            ..Fill::default()
+        }));
         for line in &page.lines {
             let font = if line.bold {
                 bold.clone()

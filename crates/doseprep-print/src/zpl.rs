@@ -31,20 +31,29 @@ fn dots(mm: f32, dpi: PrinterDpi) -> i64 {
     (f64::from(mm) * f64::from(dpi.dots_per_mm())).round() as i64
 }
 
-/// Text for a `^FD` field with `^FH_` on: the characters ZPL reads as
-/// commands (`^`, `~`) and its hexadecimal escape (`_`) written as escapes;
-/// every other character as UTF-8 (`^CI28`).
-fn field_text(text: &str) -> String {
+/// Text for a `^FD` field in a `^FB` block with `^FH_` on: the characters
+/// ZPL reads as commands (`^`, `~`) and its hexadecimal escape (`_`) written
+/// as escapes, the backslash that `^FB` reads as its own escape (`\&` is a
+/// line break) doubled; every other character as UTF-8 (`^CI28`). A control
+/// character has no place on a label and is refused.
+fn field_text(text: &str) -> Result<String, PrintError> {
     let mut escaped = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '^' => escaped.push_str("_5E"),
             '~' => escaped.push_str("_7E"),
             '_' => escaped.push_str("_5F"),
+            '\\' => escaped.push_str("\\\\"),
+            control if control.is_control() => {
+                return Err(PrintError::ControlCharacter {
+                    text: text.to_owned(),
+                    code_point: u32::from(control),
+                })
+            }
             other => escaped.push(other),
         }
     }
-    escaped
+    Ok(escaped)
 }
 
 /// A barcode payload as the printer encodes it: digits, capitals and `=`
@@ -90,7 +99,7 @@ fn label(zpl: &mut String, page: &Page, dpi: PrinterDpi) -> Result<(), PrintErro
                 zpl,
                 "^FO{},{top}^A0N,{height},{height}^FB{width},1,0,L^FH_^FD{}^FS",
                 left + shift,
-                field_text(&line.text)
+                field_text(&line.text)?
             );
         }
     }
@@ -128,7 +137,11 @@ mod tests {
 
     #[test]
     fn text_escapes_what_zpl_reads_as_commands() {
-        assert_eq!(field_text("a^b~c_d é"), "a_5Eb_7Ec_5Fd é");
+        assert_eq!(
+            field_text("a^b~c_d é \\&").ok().as_deref(),
+            Some("a_5Eb_7Ec_5Fd é \\\\&")
+        );
+        assert!(field_text("line\nbreak").is_err());
         assert!(payload("Code 128", "=A999926896491 00").is_err());
         assert!(payload("Code 128", "=A99992689649100").is_ok());
         assert!(payload("Code 128", "A>B").is_err());

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bag_volume::{BagVolume, DrawLimit};
 use crate::error::{DoseError, Result};
-use crate::label::captions;
+use crate::label::captions::{self, LabelLanguages, LanguageProblem};
 use crate::language::PerLanguage;
 use crate::rules::{DoseRule, DoseSpec};
 use crate::time::SiteZone;
@@ -176,6 +176,7 @@ struct Checked {
     bag_volume: BagVolume,
     zone: SiteZone,
     label: LabelSpec,
+    languages: LabelLanguages,
     name: Arc<str>,
     diluent_name: Text,
     /// Arm → visit → content, as short lists: a scan of two or three names
@@ -298,10 +299,13 @@ impl ProtocolSpec {
 impl Protocol {
     /// Check a spec. Every rule a protocol must keep is checked here, once.
     pub fn new(spec: ProtocolSpec) -> Result<Protocol> {
-        let bag_volume = validate(&spec)?;
+        let Validated {
+            bag_volume,
+            languages,
+        } = validate(&spec)?;
         let rule = DoseRule::from_spec(&spec.dose, spec.site.weight_range.min)?;
         let zone = SiteZone::new("site.time_zone", &spec.site.time_zone)?;
-        Ok(Protocol::assemble(spec, rule, zone, bag_volume))
+        Ok(Protocol::assemble(spec, rule, zone, bag_volume, languages))
     }
 
     fn assemble(
@@ -309,12 +313,14 @@ impl Protocol {
         rule: DoseRule,
         zone: SiteZone,
         bag_volume: BagVolume,
+        languages: LabelLanguages,
     ) -> Protocol {
         Protocol {
             inner: Arc::new(Checked {
                 rule,
                 bag_volume,
                 zone,
+                languages,
                 label: spec.label.clone().unwrap_or_default(), // fallback-ok: no [label] is the documented default label
                 name: Arc::from(spec.name.as_str()),
                 diluent_name: Text::from(spec.diluent.name.as_str()),
@@ -351,7 +357,7 @@ impl Protocol {
             final_volume: spec.diluent.volume,
             draw_limit: DrawLimit::FinalVolume,
         };
-        Protocol::assemble(spec, rule, zone, bag_volume)
+        Protocol::assemble(spec, rule, zone, bag_volume, care_ssc_languages())
     }
 
     /// A protocol from a trial file and a site file (TOML, or JSON for a
@@ -421,12 +427,18 @@ impl Protocol {
             }
             spec.insert(key, value);
         }
-        let spec: ProtocolSpec = serde_json::from_value(serde_json::Value::Object(spec))
-            .map_err(|e| DoseError::MalformedProtocol {
-                format: format_of(trial_file_name).to_owned(),
-                detail: format!(
-                    "the trial file {trial_file_name} and the site file {site_file_name} together: {e}; {FIX_THE_KEY}"
-                ),
+        // serde_path_to_error names the key ("site.dose_tolerance"), which
+        // the merged value has no line number to show.
+        let spec: ProtocolSpec =
+            serde_path_to_error::deserialize(serde_json::Value::Object(spec)).map_err(|e| {
+                DoseError::MalformedProtocol {
+                    format: format_of(trial_file_name).to_owned(),
+                    detail: format!(
+                        "the trial file {trial_file_name} and the site file {site_file_name} together, at {}: {}; {FIX_THE_KEY}",
+                        e.path(),
+                        e.inner()
+                    ),
+                }
             })?;
         Protocol::new(spec)
     }
@@ -537,6 +549,11 @@ impl Protocol {
     /// The label's particulars (defaults where the protocol gives none).
     pub fn label(&self) -> &LabelSpec {
         &self.inner.label
+    }
+
+    /// The label's languages, checked: each has its captions, none twice.
+    pub fn label_languages(&self) -> &LabelLanguages {
+        &self.inner.languages
     }
 
     /// The canonical form: compact JSON with fields in declaration order and
@@ -691,13 +708,8 @@ fn duration_positive(field: &str, duration: SignedDuration) -> Result<()> {
 /// Every rule a spec must keep besides the dose rule and the zone.
 /// Check every rule a protocol must keep; the bag volume rule is what the
 /// checks make of the mode, the diluent and the largest draw.
-fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
-    let languages = spec.label.as_ref().map_or_else(
-        || LabelSpec::default().label_languages(),
-        LabelSpec::label_languages,
-    );
-    let codes: Vec<&str> = languages.iter().map(String::as_str).collect();
-    validate_languages(spec, &codes)?;
+fn validate(spec: &ProtocolSpec) -> Result<Validated> {
+    let languages = validate_languages(spec)?;
     let texts = std::iter::once(("blinded_product", spec.blinded_product.all()))
         .chain(std::iter::once(("site.storage", spec.site.storage.all())))
         .flat_map(|(field, texts)| texts.into_iter().map(move |text| (field, text)));
@@ -717,6 +729,7 @@ fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
             ));
         }
     }
+    validate_printable(spec)?;
     if spec.visits.is_empty() {
         return Err(DoseError::invalid_protocol(
             "visits",
@@ -784,7 +797,83 @@ fn validate(spec: &ProtocolSpec) -> Result<BagVolume> {
     if let Some(label) = &spec.label {
         validate_label(label)?;
     }
-    Ok(bag_volume)
+    Ok(Validated {
+        bag_volume,
+        languages,
+    })
+}
+
+/// Every text a label or worksheet prints holds printable characters only:
+/// a tab or line break would reflow the printed page, and a label printer
+/// acts on control characters instead of printing them.
+fn validate_printable(spec: &ProtocolSpec) -> Result<()> {
+    let label = spec.label.clone().unwrap_or_default(); // fallback-ok: no [label] is the documented default label
+    let mut texts: Vec<(&str, &str)> = vec![
+        ("name", &spec.name),
+        ("route", &spec.route),
+        ("diluent.name", &spec.diluent.name),
+    ];
+    texts.extend(spec.registry_id.iter().map(|t| ("registry_id", t.as_str())));
+    texts.extend(
+        spec.blinded_product
+            .all()
+            .into_iter()
+            .map(|t| ("blinded_product", t.as_str())),
+    );
+    texts.extend(
+        spec.site
+            .storage
+            .all()
+            .into_iter()
+            .map(|t| ("site.storage", t.as_str())),
+    );
+    let statements = label.statements.all().into_iter().flatten();
+    texts.extend(statements.map(|t| ("label.statements", t.as_str())));
+    if let Some(sponsor) = &label.sponsor {
+        texts.push(("label.sponsor.name", &sponsor.name));
+        texts.extend(
+            sponsor
+                .phone
+                .iter()
+                .map(|t| ("label.sponsor.phone", t.as_str())),
+        );
+    }
+    texts.extend(
+        label
+            .investigator
+            .iter()
+            .map(|t| ("label.investigator", t.as_str())),
+    );
+    texts.extend(label.site.iter().map(|t| ("label.site", t.as_str())));
+    for (field, text) in texts {
+        if let Some(control) = text.chars().find(|c| c.is_control()) {
+            return Err(DoseError::invalid_protocol(
+                field,
+                format!("{text:?}"),
+                &format!(
+                    "holds the control character U+{:04X}; a printed text is one line of printable characters",
+                    u32::from(control)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What checking a spec makes of it besides the dose rule and the zone.
+struct Validated {
+    bag_volume: BagVolume,
+    languages: LabelLanguages,
+}
+
+/// CARE-SSc's default site prints English and French (Health Canada).
+#[expect(
+    clippy::expect_used,
+    reason = "both catalogues are compiled in; the test that care_ssc() equals its files checks it"
+)]
+fn care_ssc_languages() -> LabelLanguages {
+    LabelLanguages::new(&["en", "fr"]).expect("en and fr are shipped, once each")
+    // allow-panic: see the reason above
 }
 
 fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
@@ -892,25 +981,28 @@ fn validate_syringes(syringes: &[Syringe]) -> Result<()> {
 
 /// Every label language has captions, and every per-language text has a
 /// text in each label language.
-fn validate_languages(spec: &ProtocolSpec, languages: &[&str]) -> Result<()> {
-    if let Some(unknown) = languages.iter().find(|l| captions::captions(l).is_none()) {
-        return Err(DoseError::invalid_protocol(
+fn validate_languages(spec: &ProtocolSpec) -> Result<LabelLanguages> {
+    let label = spec.label.clone().unwrap_or_default(); // fallback-ok: no [label] is the documented default label
+    let languages = LabelLanguages::new(&label.languages).map_err(|problem| match problem {
+        LanguageProblem::NoCatalogue(code) => DoseError::invalid_protocol(
             "label.languages",
-            format!("{unknown:?}"),
+            format!("{code:?}"),
             &format!(
                 "has no caption catalogue; doseprep prints labels in {} (protocols/captions/)",
                 captions::languages().join(", ")
             ),
-        ));
-    }
-    let statements = spec
-        .label
-        .as_ref()
-        .and_then(|label| label.statements.missing(languages));
+        ),
+        LanguageProblem::Twice(code) => DoseError::invalid_protocol(
+            "label.languages",
+            format!("{code:?}"),
+            "is given twice; list each language once, first language first",
+        ),
+    })?;
+    let codes = languages.codes();
     for (field, missing) in [
-        ("blinded_product", spec.blinded_product.missing(languages)),
-        ("site.storage", spec.site.storage.missing(languages)),
-        ("label.statements", statements),
+        ("blinded_product", spec.blinded_product.missing(&codes)),
+        ("site.storage", spec.site.storage.missing(&codes)),
+        ("label.statements", label.statements.missing(&codes)),
     ] {
         if let Some(language) = missing {
             return Err(DoseError::invalid_protocol(
@@ -918,12 +1010,36 @@ fn validate_languages(spec: &ProtocolSpec, languages: &[&str]) -> Result<()> {
                 format!("(no {language:?} text)"),
                 &format!(
                     "the label is printed in {}: give a text for each, e.g. {language} = \"...\", or one text for all",
-                    languages.join(", ")
+                    codes.join(", ")
                 ),
             ));
         }
     }
-    Ok(())
+    // The investigational-use statement is required (EU 536/2014 Annex VI,
+    // C.05.011): every language of the label carries at least one line.
+    for lines in label.statements.in_languages(&codes) {
+        if lines.is_empty() || lines.iter().any(|line| line.trim().is_empty()) {
+            return Err(DoseError::invalid_protocol(
+                "label.statements",
+                format!("{lines:?}"),
+                "every label language needs at least one statement line and no blank one, e.g. \"For clinical trial use only\" (EU 536/2014 Annex VI, C.05.011)",
+            ));
+        }
+    }
+    // doseprep's default statement is English: it does not stand in for
+    // another language's.
+    if label.statements == LabelSpec::default().statements && !codes.contains(&"en") {
+        return Err(DoseError::invalid_protocol(
+            "label.statements",
+            "(unset: doseprep's English default)",
+            &format!(
+                "the label is printed in {} only: give the statements in its language, e.g. statements = {{ {} = [\"...\"] }}",
+                codes.join(", "),
+                languages.first().code()
+            ),
+        ));
+    }
+    Ok(languages)
 }
 
 fn validate_label(label: &LabelSpec) -> Result<()> {

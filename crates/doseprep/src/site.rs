@@ -118,6 +118,10 @@ impl Paper {
 }
 
 /// The resolution of a thermal label printer, as its nameplate gives it.
+/// The nameplate rounds: a print head is built in dots per millimetre, and
+/// Zebra's ZPL II Programming Guide (`^JM`) gives its heads as 8 dots/mm
+/// (203 dots/inch) and 12 dots/mm (304 dots/inch), so "300 dpi" is laid out
+/// at 12 dots/mm exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u16", into = "u16")]
 pub enum PrinterDpi {
@@ -294,18 +298,6 @@ pub struct LabelSpec {
 
 fn default_statements() -> PerLanguage<Vec<String>> {
     PerLanguage::Same(vec!["For clinical trial use only".to_owned()])
-}
-
-impl LabelSpec {
-    /// The label's languages: those the site lists, or English where it
-    /// lists none (the documented default).
-    pub fn label_languages(&self) -> Vec<String> {
-        if self.languages.is_empty() {
-            vec!["en".to_owned()]
-        } else {
-            self.languages.clone()
-        }
-    }
 }
 
 fn default_width() -> f64 {

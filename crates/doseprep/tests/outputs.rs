@@ -397,7 +397,9 @@ fn a_french_label_carries_no_english_caption_and_a_bilingual_one_puts_french_fir
         ))
     };
     let french = label_in(&["fr"]);
-    let english_captions = doseprep::label::captions::captions("en").unwrap();
+    let english_captions = doseprep::label::captions::Language::from_code("en")
+        .unwrap()
+        .captions();
     for caption in [
         &english_captions.visit,
         &english_captions.bag,

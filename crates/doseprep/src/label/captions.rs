@@ -68,16 +68,119 @@ static READ: LazyLock<Vec<(&'static str, Captions)>> = LazyLock::new(|| {
         .collect()
 });
 
-/// The captions of a language code ("en", "fr"), if doseprep has them.
-pub fn captions(language: &str) -> Option<&'static Captions> {
-    READ.iter()
-        .find(|(code, _)| *code == language)
-        .map(|(_, captions)| captions)
-}
-
 /// The language codes doseprep has captions for.
 pub fn languages() -> Vec<&'static str> {
     CATALOGUES.iter().map(|(code, _)| *code).collect()
+}
+
+/// A language doseprep has captions for: made only from a code with a
+/// catalogue, so its captions are always there.
+#[derive(Clone, Copy)]
+pub struct Language {
+    code: &'static str,
+    captions: &'static Captions,
+}
+
+impl Language {
+    /// The language of a code ("en", "fr"), if doseprep has its captions.
+    pub fn from_code(code: &str) -> Option<Language> {
+        READ.iter()
+            .find(|(known, _)| *known == code)
+            .map(|(code, captions)| Language { code, captions })
+    }
+
+    /// Its code, e.g. "fr".
+    pub fn code(self) -> &'static str {
+        self.code
+    }
+
+    /// Its captions.
+    pub fn captions(self) -> &'static Captions {
+        self.captions
+    }
+}
+
+impl PartialEq for Language {
+    fn eq(&self, other: &Language) -> bool {
+        self.code == other.code
+    }
+}
+
+impl Eq for Language {}
+
+impl std::fmt::Debug for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Language({:?})", self.code)
+    }
+}
+
+/// What keeps a list of codes from being a label's languages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LanguageProblem {
+    /// A code with no caption catalogue.
+    NoCatalogue(String),
+    /// A code given twice.
+    Twice(String),
+}
+
+/// A label's languages: at least one, each with its captions, none twice,
+/// first language first (it is the page's language and leads every
+/// bilingual caption).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelLanguages {
+    first: Language,
+    rest: Vec<Language>,
+}
+
+impl LabelLanguages {
+    /// The languages of `codes`; no codes is English, the documented
+    /// default.
+    pub fn new<S: AsRef<str>>(codes: &[S]) -> Result<LabelLanguages, LanguageProblem> {
+        let mut languages: Vec<Language> = Vec::with_capacity(codes.len());
+        for code in codes.iter().map(AsRef::as_ref) {
+            let language = Language::from_code(code)
+                .ok_or_else(|| LanguageProblem::NoCatalogue(code.to_owned()))?;
+            if languages.contains(&language) {
+                return Err(LanguageProblem::Twice(code.to_owned()));
+            }
+            languages.push(language);
+        }
+        let mut languages = languages.into_iter();
+        match languages.next() {
+            Some(first) => Ok(LabelLanguages {
+                first,
+                rest: languages.collect(),
+            }),
+            None => Ok(LabelLanguages::english()),
+        }
+    }
+
+    /// English alone.
+    #[expect(
+        clippy::expect_used,
+        reason = "the English catalogue is compiled in, and every_catalogue_reads reads it"
+    )]
+    pub fn english() -> LabelLanguages {
+        LabelLanguages {
+            first: Language::from_code("en").expect("English is shipped"), // allow-panic: see the reason above
+            rest: Vec::new(),
+        }
+    }
+
+    /// The first language.
+    pub fn first(&self) -> Language {
+        self.first
+    }
+
+    /// Every language, first language first.
+    pub fn iter(&self) -> impl Iterator<Item = Language> + '_ {
+        std::iter::once(self.first).chain(self.rest.iter().copied())
+    }
+
+    /// Every code, first language first.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.iter().map(Language::code).collect()
+    }
 }
 
 #[cfg(test)]
@@ -90,7 +193,31 @@ mod tests {
             let read = toml::from_str::<Captions>(text);
             assert!(read.is_ok(), "{code}: {read:?}");
         }
-        assert_eq!(captions("fr").map(|c| c.visit.as_str()), Some("Visite"));
-        assert!(captions("de").is_none());
+        assert_eq!(
+            Language::from_code("fr").map(|l| l.captions().visit.as_str()),
+            Some("Visite")
+        );
+        assert!(Language::from_code("de").is_none());
+    }
+
+    #[test]
+    fn label_languages_are_known_once_each_and_english_when_none() {
+        let both = LabelLanguages::new(&["fr", "en"]);
+        assert_eq!(
+            both.as_ref().map(LabelLanguages::codes),
+            Ok(vec!["fr", "en"])
+        );
+        assert_eq!(
+            LabelLanguages::new::<&str>(&[]).map(|l| l.codes()),
+            Ok(vec!["en"])
+        );
+        assert_eq!(
+            LabelLanguages::new(&["fr", "fr"]),
+            Err(LanguageProblem::Twice("fr".to_owned()))
+        );
+        assert_eq!(
+            LabelLanguages::new(&["en", "de"]),
+            Err(LanguageProblem::NoCatalogue("de".to_owned()))
+        );
     }
 }

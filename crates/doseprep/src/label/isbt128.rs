@@ -11,6 +11,8 @@
 
 use crate::bag_id::BagId;
 use crate::error::{DoseError, Result};
+use crate::prepare::Preparation;
+use crate::protocol::Protocol;
 use crate::time::SiteTime;
 
 /// ISO 7064 characters: 0-9, A-Z, then '*' for 36.
@@ -73,12 +75,26 @@ pub struct Isbt128Codes {
     pub expiry_read: String,
 }
 
-/// The ISBT 128 codes of a bag prepared at `prepared` that expires at `expires`.
+/// The ISBT 128 codes of a bag, where the protocol's site gives ISBT 128
+/// codes: its DIN from the year it was prepared (thawed) and its bag id, its
+/// expiry the end of its infusion window. Takes a checked [`Protocol`], so
+/// the FIN and product code have their shape.
+pub fn codes(protocol: &Protocol, bag_id: BagId, prep: &Preparation) -> Option<Isbt128Codes> {
+    let site_codes = protocol.label().isbt128.as_ref()?;
+    Some(checked_codes(
+        &site_codes.fin,
+        &site_codes.product_code,
+        bag_id,
+        &prep.thawed_at(),
+        &prep.infuse_by(),
+    ))
+}
+
 #[expect(
     clippy::expect_used,
-    reason = "a checked FIN is capitals and digits, and the year and sequence are digits"
+    reason = "Protocol::new checks the FIN is capitals and digits, and the year and sequence are digits"
 )]
-pub fn codes(
+fn checked_codes(
     fin: &str,
     product_code: &str,
     bag_id: BagId,

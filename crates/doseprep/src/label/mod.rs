@@ -30,7 +30,7 @@ use crate::protocol::{PrinterDpi, Protocol, Sponsor};
 use crate::record::VerifiedRecord;
 use crate::time::SiteTime;
 use crate::units::{format_duration, ExactVolume, PumpRate};
-use captions::Captions;
+use captions::{Captions, LabelLanguages};
 use isbt128::Isbt128Codes;
 
 /// Everything a bag label shows, and nothing an active bag and its placebo
@@ -78,7 +78,7 @@ pub struct LabelFacts {
     pub size_mm: (f64, f64),
     /// The label's languages, e.g. ["fr", "en"]: the first is the page's
     /// and comes first in every bilingual caption.
-    pub languages: Vec<String>,
+    pub languages: LabelLanguages,
     /// ISBT 128 codes, where the protocol gives a FIN and a bag has an id.
     pub isbt128: Option<Isbt128Codes>,
     /// The site's label printer, for labels in ZPL.
@@ -116,18 +116,11 @@ impl LabelFacts {
             Some(id) => format!("{} ({id})", spec.name),
             None => spec.name.clone(),
         };
-        let isbt128 = match (&label.isbt128, prep.bag_id) {
-            (Some(codes), Some(bag_id)) => Some(isbt128::codes(
-                &codes.fin,
-                &codes.product_code,
-                bag_id,
-                &prep.thawed_at(),
-                &prep.infuse_by(),
-            )),
-            _ => None,
-        };
-        let languages = label.label_languages();
-        let codes: Vec<&str> = languages.iter().map(String::as_str).collect();
+        let isbt128 = prep
+            .bag_id
+            .and_then(|bag_id| isbt128::codes(protocol, bag_id, prep));
+        let languages = protocol.label_languages().clone();
+        let codes = languages.codes();
         LabelFacts {
             trial,
             participant: prep.participant.to_string(),
@@ -170,24 +163,12 @@ impl LabelFacts {
         }
     }
 
-    /// The captions of the label's languages, first language first.
-    #[expect(
-        clippy::expect_used,
-        reason = "Protocol::new refuses a label language without a caption catalogue"
-    )]
-    fn captions(&self) -> Vec<&'static Captions> {
-        self.languages
-            .iter()
-            .map(|language| captions::captions(language).expect("a checked language")) // allow-panic: see the reason above
-            .collect()
-    }
-
     /// The label's lines, in print order. The text, PDF and HTML labels all
     /// print these. Each caption is in the label's languages, first language
     /// first ("Visite / Visit: month-0").
     pub fn lines(&self) -> Vec<LabelLine> {
-        let captions = self.captions();
-        let colon = captions.first().map_or(": ", |first| first.colon.as_str()); // fallback-ok: a label always has a language; ": " only if none
+        let captions: Vec<&Captions> = self.languages.iter().map(|l| l.captions()).collect();
+        let colon = self.languages.first().captions().colon.as_str();
         let caption = |pick: fn(&Captions) -> &str| {
             let mut said: Vec<&str> = Vec::new();
             for words in captions.iter().map(|c| pick(c)) {
