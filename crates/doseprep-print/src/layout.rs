@@ -248,7 +248,7 @@ pub(crate) fn worksheet(
     // The "UNBLINDED" title first, then the fingerprint the Data Matrix holds.
     let mut all = vec![
         (sheet.title.clone(), true),
-        (format!("Record fingerprint: {fingerprint}"), false),
+        (sheet.fingerprint_line(fingerprint), false),
     ];
     all.extend(sheet.header.iter().map(|line| (line.clone(), false)));
     all.push((String::new(), false));

@@ -264,7 +264,8 @@ pub fn worksheet_html(record: &VerifiedRecord) -> Result<String, PrintError> {
     Ok(html::render(
         &worksheet_pages(record)?,
         "Preparation worksheet (unblinded)",
-        "en",
+        // The worksheet is in the site's first label language.
+        record.protocol.label_languages().first().code(),
     ))
 }
 

@@ -8,8 +8,38 @@
 //! nearest value (ties resolved on the binary value, as Rust's formatter
 //! does); the exact figures stay in the record.
 
+use crate::template::PluralRule;
 use crate::units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ExactVolume, PumpRate,
+};
+
+/// How a language writes large numbers: its thousands separator and its
+/// word for a million. The decimal mark is a point in every language, so a
+/// bilingual label never carries two marks (SI allows the point in any
+/// language); the French separator is a no-break space, as SI and French
+/// typography write it, never a comma a French reader takes for a decimal
+/// mark.
+#[derive(Debug, Clone, Copy)]
+pub struct NumberWords<'a> {
+    /// Between groups of three digits: "," or a no-break space.
+    pub thousands_separator: &'a str,
+    /// "million" for a count the language calls one.
+    pub million_one: &'a str,
+    /// "million" (English) or "millions" (French) for any other.
+    pub million_other: &'a str,
+    /// Which counts are one.
+    pub plural: PluralRule,
+    /// The unit of a concentration: "cells/mL", "cellules/mL".
+    pub cells_per_ml: &'a str,
+}
+
+/// English, as messages and the default documents write numbers.
+pub const ENGLISH: NumberWords<'static> = NumberWords {
+    thousands_separator: ",",
+    million_one: "million",
+    million_other: "million",
+    plural: PluralRule::OneIsOne,
+    cells_per_ml: "cells/mL",
 };
 
 /// A number for a message: plain up to 1e15, scientific beyond (so 1e308 is
@@ -46,22 +76,29 @@ pub fn decimal(value: f64, decimals: usize) -> String {
 
 /// A whole number with thousands separators: 72,400,000.
 pub fn grouped(value: f64) -> String {
+    grouped_in(value, &ENGLISH)
+}
+
+fn grouped_in(value: f64, words: &NumberWords<'_>) -> String {
     let rounded = format!("{:.0}", value.abs());
     let sign = if value.is_sign_negative() && rounded != "0" {
         "-"
     } else {
         ""
     };
-    format!("{sign}{}", group_digits(&rounded))
+    format!(
+        "{sign}{}",
+        group_digits(&rounded, words.thousands_separator)
+    )
 }
 
-/// A run of digits with a comma before every third from the right.
-fn group_digits(digits: &str) -> String {
+/// A run of digits with the separator before every third from the right.
+fn group_digits(digits: &str, separator: &str) -> String {
     let count = digits.chars().count();
-    let mut out = String::with_capacity(count + count / 3);
+    let mut out = String::with_capacity(count + count / 3 * separator.len());
     for (index, digit) in digits.chars().enumerate() {
         if index > 0 && (count - index) % 3 == 0 {
-            out.push(',');
+            out.push_str(separator);
         }
         out.push(digit);
     }
@@ -70,26 +107,37 @@ fn group_digits(digits: &str) -> String {
 
 /// [`decimal`] with thousands separators in the whole part: 1,000.5.
 pub fn grouped_decimal(value: f64, decimals: usize) -> String {
+    grouped_decimal_in(value, decimals, &ENGLISH)
+}
+
+fn grouped_decimal_in(value: f64, decimals: usize, words: &NumberWords<'_>) -> String {
     let text = decimal(value, decimals);
     let (sign, unsigned) = match text.strip_prefix('-') {
         Some(unsigned) => ("-", unsigned),
         None => ("", text.as_str()),
     };
+    let separator = words.thousands_separator;
     match unsigned.split_once('.') {
-        Some((whole, fraction)) => format!("{sign}{}.{fraction}", group_digits(whole)),
-        None => format!("{sign}{}", group_digits(unsigned)),
+        Some((whole, fraction)) => {
+            format!("{sign}{}.{fraction}", group_digits(whole, separator))
+        }
+        None => format!("{sign}{}", group_digits(unsigned, separator)),
     }
 }
 
-fn count_number(value: f64) -> String {
+fn count_number(value: f64, words: &NumberWords<'_>) -> String {
     if value.abs() >= 1e6 {
-        format!(
-            "{} million ({})",
-            grouped_decimal(value / 1e6, 2),
-            grouped(value)
-        )
+        let millions = value / 1e6;
+        let shown = grouped_decimal_in(millions, 2, words);
+        // The word agrees with the figure as shown ("1.5 million", "2 millions").
+        let million = match words.plural {
+            PluralRule::OneIsOne if shown == "1" => words.million_one,
+            PluralRule::OneIsBelowTwo if millions.abs() < 2.0 && shown != "2" => words.million_one,
+            _ => words.million_other,
+        };
+        format!("{shown} {million} ({})", grouped_in(value, words))
     } else {
-        grouped(value)
+        grouped_in(value, words)
     }
 }
 
@@ -105,12 +153,27 @@ fn short_number(value: f64) -> String {
 /// A count of cells: "72.4 million (72,400,000)" from a million up, else
 /// "950,000". Never "billion" (ambiguous between long and short scales).
 pub fn count(value: CellCount) -> String {
-    count_number(value.cells())
+    count_in(value, &ENGLISH)
+}
+
+/// [`count`] in a language's words: French gives "72.5 millions
+/// (72 500 000)", with no-break spaces.
+pub fn count_in(value: CellCount, words: &NumberWords<'_>) -> String {
+    count_number(value.cells(), words)
 }
 
 /// A concentration: "12.5 million (12,500,000) cells/mL".
 pub fn concentration(value: CellConcentration) -> String {
-    format!("{} cells/mL", count_number(value.cells_per_ml()))
+    concentration_in(value, &ENGLISH)
+}
+
+/// [`concentration`] in a language's words.
+pub fn concentration_in(value: CellConcentration, words: &NumberWords<'_>) -> String {
+    format!(
+        "{} {}",
+        count_number(value.cells_per_ml(), words),
+        words.cells_per_ml
+    )
 }
 
 /// A count in words for a rule: "100 million cells".

@@ -54,6 +54,7 @@ pub mod record;
 pub mod rules;
 pub mod site;
 pub mod table;
+pub mod template;
 pub mod time;
 mod toml_error;
 pub mod units;

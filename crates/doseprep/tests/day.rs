@@ -46,7 +46,11 @@ fn day_orders(orders: &Value) -> Vec<DayOrder> {
 }
 
 fn run(case: &Value) -> (Protocol, DayPlan) {
-    let protocol = protocol(case["protocol"].as_str().unwrap());
+    run_with(case, protocol(case["protocol"].as_str().unwrap()))
+}
+
+/// A day vector planned under another protocol (a site's languages).
+fn run_with(case: &Value, protocol: Protocol) -> (Protocol, DayPlan) {
     let randomization =
         Randomization::from_csv_text(case["randomization"].as_str().unwrap()).unwrap();
     let lots: Vec<Lot> = case["lots"]
@@ -523,6 +527,60 @@ fn the_summary_and_pick_list_read_as_expected() {
     );
     assert!(!summary.contains("placebo"), "{summary}");
     let _ = number(&json!(1));
+}
+
+#[test]
+fn a_french_site_gets_its_pick_list_and_summary_in_french() {
+    let cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(vectors_dir().join("days.json")).unwrap())
+            .unwrap();
+    assert_eq!(cases[0]["protocol"], "care-ssc");
+    let mut spec = doseprep::ProtocolSpec::care_ssc();
+    spec.label.as_mut().unwrap().languages = vec!["fr".to_owned(), "en".to_owned()];
+    let (_, plan) = run_with(&cases[0], Protocol::new(spec).unwrap());
+    // The same day as the English test above, line for line, in French.
+    let pick = plan.pick_list();
+    assert!(
+        pick.starts_with("LISTE DE PRÉLÈVEMENT : CARE-SSc ("),
+        "{pick}"
+    );
+    assert!(
+        pick.contains("2026-11-25 08:30 EST  décongeler lot UC-0042  contenants 1, 2\n"),
+        "{pick}"
+    );
+    assert!(
+        pick.contains("2026-11-25 11:00 EST  décongeler lot UC-0042  contenant 3\n"),
+        "{pick}"
+    );
+    assert!(
+        pick.contains("Lot UC-0042 : 9 contenants restent au congélateur (1 compté(s) pour des poches placebo"),
+        "{pick}"
+    );
+    let summary = plan.summary();
+    assert!(
+        summary.starts_with(
+            "CARE-SSc, plan du jour : 6 lignes de prescription, 6 planifiée(s), 0 non planifiée(s)\n"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("Séance 1 : décongélation 2026-11-25 08:30 EST, 3 poches\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("  ligne 1  "), "{summary}");
+    for english in [
+        "thaw",
+        "container",
+        "Session",
+        "row ",
+        "bag ",
+        "start by",
+        "planned",
+    ] {
+        assert!(!summary.contains(english), "{english:?} in\n{summary}");
+        assert!(!pick.contains(english), "{english:?} in\n{pick}");
+    }
+    assert!(!summary.contains('{') && !pick.contains('{'));
 }
 
 /// The CSV cells of an orders-file row of kind `kind`: readable, or broken

@@ -150,21 +150,39 @@ proptest! {
 struct Example {
     name: &'static str,
     arm: &'static str,
+    /// The site's label languages; the worksheet is in the first.
+    languages: &'static [&'static str],
 }
 
-const EXAMPLES: [Example; 2] = [
+const EXAMPLES: [Example; 4] = [
     Example {
         name: "care-012-month-0-active",
         arm: "A",
+        languages: &["en", "fr"],
     },
     Example {
         name: "care-012-month-0-placebo",
         arm: "C",
+        languages: &["en", "fr"],
+    },
+    // A Paris site: French only.
+    Example {
+        name: "care-012-month-0-active.fr",
+        arm: "A",
+        languages: &["fr"],
+    },
+    Example {
+        name: "care-012-month-0-placebo.fr",
+        arm: "C",
+        languages: &["fr"],
     },
 ];
 
-fn example_record(arm: &str) -> VerifiedRecord {
-    let protocol = Protocol::care_ssc();
+fn example_record(arm: &str, languages: &[&str]) -> VerifiedRecord {
+    let mut spec = ProtocolSpec::care_ssc();
+    spec.label.as_mut().unwrap().languages = languages.iter().map(|l| (*l).to_owned()).collect();
+    let protocol = Protocol::new(spec).unwrap();
+    assert!(languages != ["en", "fr"] || protocol == Protocol::care_ssc());
     let lot = Lot::from_toml(
         "lot_id = \"UC-0042\"\nviable_cells_per_ml = \"12.5 million cells/mL\"\nviability = 0.93\ncontainer_volume = \"10 mL\"\ncontainers = 4\ndmso_fraction = 0.05\n",
     )
@@ -179,7 +197,7 @@ fn example_record(arm: &str) -> VerifiedRecord {
 }
 
 fn example_outputs(example: &Example) -> [(String, String); 3] {
-    let record = example_record(example.arm);
+    let record = example_record(example.arm, example.languages);
     [
         (
             format!("{}.label.txt", example.name),
@@ -215,11 +233,45 @@ fn saved_example_outputs_are_regenerated_byte_for_byte() {
             );
         }
     }
-    let active =
-        std::fs::read_to_string(outputs_dir().join("care-012-month-0-active.label.txt")).unwrap();
-    let placebo =
-        std::fs::read_to_string(outputs_dir().join("care-012-month-0-placebo.label.txt")).unwrap();
-    assert_eq!(active, placebo);
+    for language in ["", ".fr"] {
+        let read = |arm: &str| {
+            std::fs::read_to_string(
+                outputs_dir().join(format!("care-012-month-0-{arm}{language}.label.txt")),
+            )
+            .unwrap()
+        };
+        assert_eq!(read("active"), read("placebo"));
+    }
+}
+
+#[test]
+fn a_french_worksheet_shares_no_line_with_the_english_one_but_its_figures() {
+    for arm in ["A", "C"] {
+        let english = worksheet(&example_record(arm, &["en"]));
+        let french = worksheet(&example_record(arm, &["fr"]));
+        assert_eq!(english.lines().count(), french.lines().count());
+        for (en, fr) in english.lines().zip(french.lines()) {
+            assert!(en.is_empty() == fr.is_empty(), "{en:?} / {fr:?}");
+            assert!(en.is_empty() || en != fr, "untranslated: {fr:?}");
+        }
+        assert!(!french.contains('{'), "{french}");
+    }
+    // Hand-written from the worked example: 12.5 million viable cells/mL,
+    // 1 million cells/kg of 72.57 kg (160 lb); French groups digits with
+    // no-break spaces, never commas, and keeps the decimal point.
+    let french = worksheet(&example_record("A", &["fr"]));
+    for line in [
+        "FICHE DE PRÉPARATION EN OUVERT : à conserver à la pharmacie, ne pas joindre à la poche",
+        "   Poids : 72.57 kg (saisi : 160 lb)",
+        "   Lot UC-0042 : 12.5 millions (12\u{a0}500\u{a0}000) cellules/mL viables",
+        "   Contenu : ACTIF",
+        "3. Décongeler 1 contenant de 10 mL (en stock : 4 ; le lot ne donne pas de volume extractible : chaque contenant est supposé se vider entièrement)",
+        // 160 lb × 0.45359237 kg/lb × 1 million cells/kg = 72,574,779 cells.
+        "   Cible :    72.57 millions (72\u{a0}574\u{a0}779)",
+        "   Concentration finale : 1.45 million (1\u{a0}450\u{a0}000) cellules/mL",
+    ] {
+        assert!(french.lines().any(|l| l == line), "missing {line:?} in\n{french}");
+    }
 }
 
 #[test]
@@ -333,7 +385,7 @@ fn a_record_keeps_the_kind_of_a_bad_input() {
     let refused = record.verified().unwrap_err().to_string();
     assert!(refused.contains("preparation.body_weight"), "{refused}");
     // A preparation's JSON given as a record says so.
-    let prep = serde_json::to_string(&example_record("A").preparation).unwrap();
+    let prep = serde_json::to_string(&example_record("A", &["en", "fr"]).preparation).unwrap();
     let message = PreparationRecord::from_json(&prep)
         .map(|_| ())
         .map_err(|e| e.to_string());
@@ -346,7 +398,10 @@ fn a_record_keeps_the_kind_of_a_bad_input() {
 #[test]
 fn the_worked_labels_read_as_expected() {
     let [(_, label), (_, sheet), _] = example_outputs(&EXAMPLES[0]);
-    let bag = example_record("A").preparation.bag_id.unwrap();
+    let bag = example_record("A", &["en", "fr"])
+        .preparation
+        .bag_id
+        .unwrap();
     assert_eq!(
         label,
         format!(

@@ -1,14 +1,14 @@
 //! The day's documents for the pharmacy and the ward: the pick list, the
 //! summary, `day.csv` and the bags' records.
 
-use std::fmt::Write as _;
-
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{DoseError, Result};
 use crate::format;
 
 use crate::record::VerifiedRecord;
+use crate::template::{Plural, Template};
 use crate::time::SiteTime;
 
 use super::{DayPlan, PlannedBag};
@@ -37,89 +37,81 @@ impl DayPlan {
     }
 
     /// The pick list: which containers of which lot to take from the
-    /// freezer, in thaw order. For the pharmacy.
+    /// freezer, in thaw order. For the pharmacy, in the site's first label
+    /// language.
     pub fn pick_list(&self) -> String {
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "PICK LIST: {} (containers to take from the freezer, in thaw order)",
-            self.protocol_name
-        );
+        let captions = self.language.captions();
+        let t = &captions.day;
+        let mut lines = vec![t.pick_list_title.fill(&[("name", &self.protocol_name)])];
         if self.thaws.is_empty() {
-            let _ = writeln!(text, "Nothing to thaw.");
+            lines.push(t.nothing_to_thaw.text().to_owned());
         }
         for thaw in &self.thaws {
             let containers: Vec<String> = thaw.containers.iter().map(u32::to_string).collect();
-            let _ = writeln!(
-                text,
-                "{}  thaw lot {}  container{} {}",
-                thaw.thawed_at.wall_clock(),
-                thaw.lot_id,
-                if thaw.containers.len() == 1 { "" } else { "s" },
-                containers.join(", ")
-            );
+            lines.push(captions.plural(&t.thaw, thaw.containers.len()).fill(&[
+                ("time", &thaw.thawed_at.wall_clock()),
+                ("lot", &thaw.lot_id),
+                ("containers", &containers.join(", ")),
+            ]));
         }
         for (lot, left) in &self.remaining {
             let held = self.held_for_blinding.get(lot).copied().unwrap_or(0); // fallback-ok: a lot nothing is held back of holds back 0
-            let _ = writeln!(
-                text,
-                "Lot {lot}: {left} container{} left in the freezer{}",
-                if *left == 1 { "" } else { "s" },
-                if held > 0 {
-                    format!(" ({held} counted against placebo bags, as their twins would use)")
-                } else {
-                    String::new()
-                }
-            );
+            let forms = if held > 0 { &t.left_held } else { &t.left };
+            lines.push(captions.plural(forms, *left as usize).fill(&[
+                ("lot", lot),
+                ("count", &left.to_string()),
+                ("held", &held.to_string()),
+            ]));
         }
-        text
+        lines.iter().map(|line| format!("{line}\n")).collect()
     }
 
-    /// A one-screen overview for the ward: every input row, planned or
-    /// not, with its row number; sessions and bags in infusion order, with
-    /// no arm, content, lot or volume drawn. Rows that could not be read
-    /// (no time to sort them by) come first.
+    /// A one-screen overview for the ward, in the site's first label
+    /// language: every input row, planned or not, with its row number;
+    /// sessions and bags in infusion order, with no arm, content, lot or
+    /// volume drawn. Rows that could not be read (no time to sort them by)
+    /// come first.
     pub fn summary(&self) -> String {
-        let mut text = String::new();
+        let captions = self.language.captions();
+        let t = &captions.day;
         let already = self.already_recorded();
         let failed = self.bags.len() - self.planned() - already;
-        let _ = writeln!(
-            text,
-            "{} day plan: {} order row{}, {} planned, {}{} not planned",
-            self.protocol_name,
-            self.bags.len(),
-            if self.bags.len() == 1 { "" } else { "s" },
-            self.planned(),
-            if already > 0 {
-                format!("{already} already recorded, ")
-            } else {
-                String::new()
-            },
-            failed
-        );
+        let title = if already > 0 {
+            &t.summary_title_already
+        } else {
+            &t.summary_title
+        };
+        let mut text = vec![captions.plural(title, self.bags.len()).fill(&[
+            ("name", &self.protocol_name),
+            ("rows", &self.bags.len().to_string()),
+            ("planned", &self.planned().to_string()),
+            ("already", &already.to_string()),
+            ("not_planned", &failed.to_string()),
+        ])];
         for (index, thaw) in self.sessions.iter().enumerate() {
             let count = self
                 .bags
                 .iter()
                 .filter(|b| matches!(b, Ok(bag) if bag.session == index))
                 .count();
-            let _ = writeln!(
-                text,
-                "Session {}: thaw {}, {} bag{}",
-                index + 1,
-                thaw.wall_clock(),
-                count,
-                if count == 1 { "" } else { "s" }
-            );
+            text.push(captions.plural(&t.session, count).fill(&[
+                ("number", &(index + 1).to_string()),
+                ("time", &thaw.wall_clock()),
+                ("count", &count.to_string()),
+            ]));
         }
+        let no_time = || "--:--".to_owned();
         let mut lines: Vec<(Option<Timestamp>, String)> = Vec::new();
         for (bag, row) in self.bags.iter().zip(&self.rows) {
-            let who = format!(
-                "row {}  {} {}",
-                row.row,
-                as_written(&row.participant, "(no participant)"),
-                as_written(&row.visit, "(no visit)")
-            );
+            let who = t.row.fill(&[
+                ("row", &row.row.to_string()),
+                (
+                    "participant",
+                    as_written(&row.participant, t.no_participant.text()),
+                ),
+                ("visit", as_written(&row.visit, t.no_visit.text())),
+            ]);
+            let row_time = row.infusion_at.as_ref();
             match bag {
                 Ok(bag) => {
                     let prep = &bag.preparation;
@@ -129,45 +121,53 @@ impl DayPlan {
                         .map_or(prep.start_by().instant(), SiteTime::instant);
                     lines.push((
                         Some(start),
-                        format!(
-                            "{}  {who}  bag {}  {}  start by {}  infuse by {}",
-                            prep.infusion_at()
-                                .as_ref()
-                                .map_or_else(String::new, SiteTime::time_of_day),
-                            prep.bag_id.map_or_else(String::new, |id| id.as_text()),
-                            format::volume(prep.final_volume),
-                            prep.start_by().time_of_day(),
-                            prep.infuse_by().time_of_day()
-                        ),
+                        t.planned.fill(&[
+                            (
+                                "time",
+                                &prep
+                                    .infusion_at()
+                                    .as_ref()
+                                    .map_or_else(String::new, SiteTime::time_of_day),
+                            ),
+                            ("who", &who),
+                            (
+                                "bag_id",
+                                &prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                            ),
+                            ("volume", &format::volume(prep.final_volume)),
+                            ("start_by", &prep.start_by().time_of_day()),
+                            ("infuse_by", &prep.infuse_by().time_of_day()),
+                        ]),
                     ));
                 }
                 Err(DoseError::AlreadyRecorded { bag_id, .. }) => lines.push((
-                    row.infusion_at.as_ref().map(SiteTime::instant),
-                    format!(
-                        "{}  {who}  already recorded (bag {bag_id})",
-                        row.infusion_at
-                            .as_ref()
-                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
-                    ),
+                    row_time.map(SiteTime::instant),
+                    t.already_recorded.fill(&[
+                        (
+                            "time",
+                            &row_time.map_or_else(no_time, SiteTime::time_of_day),
+                        ),
+                        ("who", &who),
+                        ("bag_id", bag_id),
+                    ]),
                 )),
                 // The kind only: a placebo's message names its twin.
                 Err(error) => lines.push((
-                    row.infusion_at.as_ref().map(SiteTime::instant),
-                    format!(
-                        "{}  {who}  NOT PLANNED: {}",
-                        row.infusion_at
-                            .as_ref()
-                            .map_or_else(|| "--:--".to_owned(), SiteTime::time_of_day),
-                        error.kind().name().replace('_', " ")
-                    ),
+                    row_time.map(SiteTime::instant),
+                    t.not_planned.fill(&[
+                        (
+                            "time",
+                            &row_time.map_or_else(no_time, SiteTime::time_of_day),
+                        ),
+                        ("who", &who),
+                        ("kind", &error.kind().name().replace('_', " ")),
+                    ]),
                 )),
             }
         }
         lines.sort_by_key(|(at, _)| *at);
-        for (_, line) in lines {
-            let _ = writeln!(text, "{line}");
-        }
-        text
+        text.extend(lines.into_iter().map(|(_, line)| line));
+        text.iter().map(|line| format!("{line}\n")).collect()
     }
 
     /// The day as CSV for the pharmacy (unblinded): one line per input row,
@@ -278,4 +278,25 @@ fn as_written<'a>(text: &'a str, empty: &'a str) -> &'a str {
     } else {
         text
     }
+}
+
+/// The pick list's and the summary's texts in one language.
+/// Read from the message catalogues; every key is required.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DayText {
+    pub(crate) pick_list_title: Template,
+    pub(crate) nothing_to_thaw: Template,
+    pub(crate) thaw: Plural,
+    pub(crate) left: Plural,
+    pub(crate) left_held: Plural,
+    pub(crate) summary_title: Plural,
+    pub(crate) summary_title_already: Plural,
+    pub(crate) session: Plural,
+    pub(crate) row: Template,
+    pub(crate) no_participant: Template,
+    pub(crate) no_visit: Template,
+    pub(crate) planned: Template,
+    pub(crate) already_recorded: Template,
+    pub(crate) not_planned: Template,
 }

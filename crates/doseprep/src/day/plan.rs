@@ -1,6 +1,7 @@
 //! Planning a day: thaw sessions, the stock shared out as if every bag
 //! were active, and a bag id for each planned bag.
 
+use crate::label::captions::Language;
 use std::collections::BTreeMap;
 
 use jiff::{Timestamp, ZonedDateTime};
@@ -95,6 +96,9 @@ pub struct DayPlan {
     pub held_for_blinding: BTreeMap<String, u32>,
     /// The protocol's name, for the summary.
     pub(super) protocol_name: String,
+    /// The language of the pick list and the summary: the site's first
+    /// label language.
+    pub(super) language: Language,
 }
 
 /// Containers thawed for one lot in one session, filled one after another.
@@ -508,6 +512,7 @@ pub fn plan_day_after(
         remaining,
         held_for_blinding: held,
         protocol_name: protocol.name().to_owned(),
+        language: protocol.label_languages().first(),
     })
 }
 

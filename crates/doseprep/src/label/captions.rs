@@ -5,11 +5,16 @@
 
 use std::sync::LazyLock;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+use crate::day::DayText;
+use crate::format::NumberWords;
+use crate::label::WorksheetText;
+use crate::template::{Plural, PluralRule};
 
 /// The captions of one language. Every key is required, so a catalogue
 /// cannot miss one (`every_catalogue_reads` checks the shipped ones).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Captions {
     /// The language's own name ("français").
@@ -46,6 +51,36 @@ pub struct Captions {
     pub product_code: String,
     /// Expiry.
     pub expiry: String,
+    /// Which counts take the singular.
+    pub plural: PluralRule,
+    /// Between groups of three digits.
+    pub thousands_separator: String,
+    /// The word for a million, singular and plural (no blanks).
+    pub million: Plural,
+    /// The unit of a cell concentration.
+    pub cells_per_ml: String,
+    /// The worksheet's texts.
+    pub worksheet: WorksheetText,
+    /// The pick list's and the summary's texts.
+    pub day: DayText,
+}
+
+impl Captions {
+    /// How this language writes large numbers.
+    pub fn number_words(&self) -> NumberWords<'_> {
+        NumberWords {
+            thousands_separator: &self.thousands_separator,
+            million_one: self.million.one.text(),
+            million_other: self.million.other.text(),
+            plural: self.plural,
+            cells_per_ml: &self.cells_per_ml,
+        }
+    }
+
+    /// The form of `plural` for `count` in this language.
+    pub fn plural<'a>(&self, plural: &'a Plural, count: usize) -> &'a crate::template::Template {
+        plural.pick(self.plural, count as f64)
+    }
 }
 
 /// The shipped catalogues: (language code, TOML text).
@@ -198,6 +233,43 @@ mod tests {
             Some("Visite")
         );
         assert!(Language::from_code("de").is_none());
+    }
+
+    /// Every text's blanks, by its path in the catalogue.
+    fn blanks_by_key(captions: &Captions) -> Vec<(String, Vec<String>)> {
+        fn walk(path: &str, value: &serde_json::Value, out: &mut Vec<(String, Vec<String>)>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, value) in map {
+                        walk(&format!("{path}.{key}"), value, out);
+                    }
+                }
+                serde_json::Value::String(text) => {
+                    let mut blanks: Vec<String> = crate::template::Template::from_text(text)
+                        .blanks()
+                        .into_iter()
+                        .map(str::to_owned)
+                        .collect();
+                    blanks.sort();
+                    out.push((path.to_owned(), blanks));
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        let value = serde_json::to_value(captions).unwrap_or_default();
+        walk("", &value, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_language_has_the_blanks_english_has() {
+        let english = blanks_by_key(Language::from_code("en").map(|l| l.captions()).unwrap());
+        assert!(english.len() > 90, "{}", english.len());
+        for code in languages() {
+            let other = blanks_by_key(Language::from_code(code).map(|l| l.captions()).unwrap());
+            assert_eq!(other, english, "{code}");
+        }
     }
 
     #[test]

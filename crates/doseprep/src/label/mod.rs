@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 
 use jiff::SignedDuration;
 
-pub use worksheet::{worksheet, worksheet_sections, Step, Worksheet};
+pub use worksheet::{worksheet, worksheet_sections, Step, Worksheet, WorksheetText};
 
 use crate::bag_id::BagId;
 use crate::format;
