@@ -30,11 +30,21 @@ THAWED = datetime(2026, 11, 25, 9, 0, tzinfo=TORONTO)
 PREPARED = datetime(2026, 11, 25, 9, 20, tzinfo=TORONTO)
 BAG_ID = "014D2PF2DBR"
 EXAMPLES = {"care-012-month-0-active": "A", "care-012-month-0-placebo": "C"}
+PROTOCOLS = Path(__file__).parents[2] / "crates" / "doseprep" / "protocols"
 
 
-def _example(arm: str) -> dp.Preparation:
+def _french_site() -> dp.Protocol:
+    """CARE-SSc with its default site printing French only, as at a Paris site."""
+    site = (PROTOCOLS / "sites" / "care-ssc-default.toml").read_text(encoding="utf-8")
+    french = site.replace('languages = ["en", "fr"]', 'languages = ["fr"]', 1)
+    assert french != site
+    trial = (PROTOCOLS / "care-ssc.toml").read_text(encoding="utf-8")
+    return dp.Protocol.from_toml(trial, site=french)
+
+
+def _example(arm: str, protocol: dp.Protocol | None = None) -> dp.Preparation:
     return dp.prepare(
-        dp.Protocol.care_ssc(),
+        protocol or dp.Protocol.care_ssc(),
         participant="CARE-012",
         weight="160 lb",
         arm=arm,
@@ -52,6 +62,14 @@ def test_saved_outputs_regenerate_byte_for_byte(name: str, arm: str) -> None:
     assert prep.blinded_label() == (OUTPUTS / f"{name}.label.txt").read_text()
     assert prep.worksheet() == (OUTPUTS / f"{name}.worksheet.txt").read_text()
     assert prep.record().to_json() + "\n" == (OUTPUTS / f"{name}.record.json").read_text()
+
+
+@pytest.mark.parametrize(("name", "arm"), EXAMPLES.items())
+def test_a_french_sites_outputs_regenerate_byte_for_byte(name: str, arm: str) -> None:
+    prep = _example(arm, _french_site())
+    assert prep.blinded_label() == (OUTPUTS / f"{name}.fr.label.txt").read_text()
+    assert prep.worksheet() == (OUTPUTS / f"{name}.fr.worksheet.txt").read_text()
+    assert prep.worksheet().startswith("FICHE DE PRÉPARATION EN OUVERT")
 
 
 def test_active_and_placebo_labels_match_and_worksheets_do_not() -> None:
