@@ -295,6 +295,7 @@ class Order:
         baseline_weight: _Weight | None = None,
         baseline_weight_kg: float | None = None,
         bag_id: str | None = None,
+        din_sequence: int | None = None,
     ) -> Order: ...
     @staticmethod
     def from_json(text: str) -> Order:
@@ -632,6 +633,7 @@ def prepare(
     baseline_weight: _Weight | None = None,
     baseline_weight_kg: float | None = None,
     bag_id: str | None = None,
+    din_sequence: int | None = None,
 ) -> Preparation:
     """Prepare the bag an order calls for: the active bag, or its matched placebo."""
 
@@ -808,6 +810,8 @@ class Ledger:
         """The lots received, in order of receipt."""
     def chain_of_identity(self, bag_id: str) -> dict[str, Any]:
         """Lots, containers and their thaws, the preparation record, the bag's events."""
+    def next_din_sequence(self, protocol: Protocol) -> int | None:
+        """The next number of the facility's ISBT 128 DIN counter (None without [label] isbt128)."""
     def reprint(self, bag_id: str) -> Preparation:
         """A bag made again from its verified record, to print it again byte for byte."""
     def reprint_documents(

@@ -56,9 +56,11 @@ def worked_bag(
     arm: str = "A",
     bag_id: str = "014D2PF2DBR",
     lot: dp.Lot | None = None,
+    din_sequence: int | None = None,
 ) -> dp.Preparation:
     """CARE-012's month-0 bag of the worked example (72.4 kg, thawed at
-    09:00), from `lot` or the worked example's."""
+    09:00), from `lot` or the worked example's; `din_sequence` for a site
+    whose label carries an ISBT 128 DIN."""
     return dp.prepare(
         protocol,
         participant="CARE-012",
@@ -68,6 +70,7 @@ def worked_bag(
         lot=lot or worked_lot(),
         thawed_at=THAWED_AT,
         bag_id=bag_id,
+        din_sequence=din_sequence,
     )
 
 

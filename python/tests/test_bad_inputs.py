@@ -100,6 +100,9 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "remake": bag_for("CARE-012", "1Z00000000F"),
         "unnamed": bag_for("CARE-014", None),
         "foreign": foreign,
+        "isbt": dp.Protocol.from_file(
+            REPO / "tests" / "vectors" / "protocols" / "care-ssc-isbt128.toml"
+        ),
         "tmp_path": tmp_path,
         "not_planned": _not_planned,
     }

@@ -23,7 +23,6 @@ SECOND_ID = "22222222226"
 LABEL_PT = (100 * 72 / 25.4, 60 * 72 / 25.4)
 A4_PT = (210 * 72 / 25.4, 297 * 72 / 25.4)
 LETTER_PT = (8.5 * 72, 11 * 72)
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 ISO7064 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 
 
@@ -144,11 +143,10 @@ def _iso7064_mod37_2(text: str) -> str:
 def test_isbt128_din_is_printed_and_encoded(lot: dp.Lot, tmp_path: Path) -> None:
     protocol = dp.Protocol.from_file(VECTORS / "protocols" / "care-ssc-isbt128.toml")
     assert _iso7064_mod37_2("G123498654321") == "H"  # the ICCBBA worked example
-    value = 0
-    for symbol in BAG_ID[:10]:
-        value = value * 32 + CROCKFORD.index(symbol)
-    din = f"A999926{value % 1_000_000:06d}"
-    pdf = write(tmp_path / "label.pdf", dp.labels_pdf([bag(protocol, lot)]))
+    # FIN A9999, the year 2026, the facility counter's number 4096.
+    din = "A999926004096"
+    prep = worked_bag(protocol, "A", BAG_ID, lot, din_sequence=4096)
+    pdf = write(tmp_path / "label.pdf", dp.labels_pdf([prep]))
     [page] = render(pdf, 300)
     assert barcodes(page) == {
         ("DataMatrix", BAG_ID),

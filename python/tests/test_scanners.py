@@ -111,7 +111,7 @@ def isbt128_label(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The CARE-SSc label with ISBT 128 codes: a Data Matrix and a Code 128
     of the bag id, and a Code 128 of the DIN."""
     protocol = dp.Protocol.from_file(VECTORS / "protocols" / "care-ssc-isbt128.toml")
-    prep = worked_bag(protocol, "A", BAG_ID)
+    prep = worked_bag(protocol, "A", BAG_ID, din_sequence=4096)
     pdf = tmp_path_factory.mktemp("label") / "label.pdf"
     pdf.write_bytes(dp.labels_pdf([prep]))
     din_line = next(line for line in prep.blinded_label().splitlines() if line.startswith("DIN"))

@@ -32,7 +32,11 @@ def with_printer(toml: str, dpi: int) -> dp.Protocol:
 
 
 def bag(protocol: dp.Protocol, arm: str = "A") -> dp.Preparation:
-    return worked_bag(protocol, arm, BAG_ID)
+    """The worked example's bag; on a site with ISBT 128 codes, with the
+    facility counter's number 4096."""
+    return worked_bag(
+        protocol, arm, BAG_ID, din_sequence=4096 if "isbt128" in protocol.to_json() else None
+    )
 
 
 def fields(zpl: str) -> list[str]:
@@ -132,6 +136,8 @@ def test_the_command_sends_the_label_to_a_file_as_a_printer_driver_would(
             "2026-11-25T09:00:00-05:00",
             "--bag-id",
             BAG_ID,
+            "--din-sequence",
+            "4096",
             "--zpl",
             str(printer),
             "--label-only",

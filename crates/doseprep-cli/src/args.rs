@@ -77,6 +77,10 @@ pub struct Prepare {
     /// The bag id to print on the label.
     #[arg(long)]
     pub bag_id: Option<String>,
+    /// The sequence number of the bag's ISBT 128 DIN, for a site whose
+    /// label carries one: the next of the facility's counter.
+    #[arg(long, value_name = "N")]
+    pub din_sequence: Option<u32>,
     /// Also write DIR/label.pdf and DIR/worksheet.pdf.
     #[arg(long, value_name = "DIR")]
     pub pdf: Option<PathBuf>,
@@ -98,7 +102,7 @@ pub struct Prepare {
 /// `doseprep batch`.
 #[derive(Debug, Args)]
 pub struct Batch {
-    /// CSV: participant,weight,arm,visit,thawed_at[,prepared_at,infusion_at,baseline_weight,bag_id].
+    /// CSV: participant,weight,arm,visit,thawed_at[,prepared_at,infusion_at,baseline_weight,bag_id,din_sequence].
     pub orders: PathBuf,
     /// Lot TOML (or .json) file.
     #[arg(long)]

@@ -104,6 +104,9 @@ fn prepare_one(args: crate::args::Prepare, out: &mut dyn Write, err: &mut dyn Wr
     if let Some(id) = &args.bag_id {
         order = order.with_bag_id(BagId::parse(id)?);
     }
+    if let Some(number) = args.din_sequence {
+        order = order.with_din_sequence(doseprep::DinSequence::new(number)?);
+    }
     let record = PreparationRecord::prepare(&protocol, &order, &lot)?;
     if let Some(folder) = &args.pdf {
         let names = doseprep_day::documents::write_bag_pdfs(folder, &record)?;

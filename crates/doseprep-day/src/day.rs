@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use doseprep::{DayPlan, DayRow, Lot, Protocol, Randomization, RecordedBag};
+use doseprep::{DayPlan, DayRow, DinSequence, Lot, Protocol, Randomization, RecordedBag};
 use doseprep_ledger::Ledger;
 
 use crate::documents::{write_day, Printed};
@@ -76,13 +76,15 @@ impl DayRun {
 
 /// Plan a day with bag ids from the operating system's random source. With
 /// `recorded` (a ledger's standing bags), rows whose visit has its bag
-/// already are not planned again.
+/// already are not planned again; `din_from` is the ledger's next ISBT 128
+/// DIN sequence number, for a site whose label carries one.
 pub fn plan(
     protocol: &Protocol,
     rows: &[DayRow],
     lots: &[Lot],
     randomization: &Randomization,
     recorded: &[RecordedBag],
+    din_from: Option<DinSequence>,
 ) -> Result<DayPlan> {
     let mut failure: Option<getrandom::Error> = None;
     let mut random = || {
@@ -92,8 +94,15 @@ pub fn plan(
             0
         })
     };
-    let plan =
-        doseprep::plan_day_after(protocol, rows, lots, randomization, recorded, &mut random)?;
+    let plan = doseprep::plan_day_after(
+        protocol,
+        rows,
+        lots,
+        randomization,
+        recorded,
+        din_from,
+        &mut random,
+    )?;
     match failure {
         Some(error) => Err(DayError::RandomSource(error.to_string())),
         None => Ok(plan),
@@ -116,15 +125,19 @@ pub fn run_day(
     let randomization = files::randomization(files.randomization, &protocol)?;
     let lots = files::lots(files.lots)?;
     let rows = files::day_orders(files.orders)?;
-    let (lots, recorded) = match &recording {
+    let (lots, recorded, din_from) = match &recording {
         Some(recording) => {
             let (lots, notes) = in_stock(recording.ledger, lots)?;
             notes.iter().for_each(&mut *on_stock_note);
-            (lots, recording.ledger.standing_bags()?)
+            (
+                lots,
+                recording.ledger.standing_bags()?,
+                recording.ledger.next_din_sequence(&protocol)?,
+            )
         }
-        None => (lots, Vec::new()),
+        None => (lots, Vec::new(), None),
     };
-    let plan = plan(&protocol, &rows, &lots, &randomization, &recorded)?;
+    let plan = plan(&protocol, &rows, &lots, &randomization, &recorded, din_from)?;
     let published = publish_day(&plan, out, printed, recording)?;
     Ok(DayRun { plan, published })
 }

@@ -125,7 +125,7 @@ pub fn demo() -> Result<String> {
         })
         .collect::<doseprep::Result<Vec<_>>>()?;
     let rows = DayRow::numbered(orders);
-    let plan = crate::day::plan(&protocol, &rows, &[lot], &randomization, &[])?;
+    let plan = crate::day::plan(&protocol, &rows, &[lot], &randomization, &[], None)?;
     text += &rule("a planned day: summary for the ward");
     text += &plan.summary();
     text += "\n";

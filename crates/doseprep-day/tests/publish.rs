@@ -34,7 +34,15 @@ fn planned_day() -> (Protocol, doseprep::DayPlan, Lot) {
         order("CARE-001", "72.4 kg", "2026-11-25T09:00:00-05:00"),
         order("CARE-002", "80 kg", "2026-11-25T09:30:00-05:00"),
     ]);
-    let plan = plan(&protocol, &rows, std::slice::from_ref(&lot), &arms, &[]).unwrap();
+    let plan = plan(
+        &protocol,
+        &rows,
+        std::slice::from_ref(&lot),
+        &arms,
+        &[],
+        None,
+    )
+    .unwrap();
     (protocol, plan, lot)
 }
 

@@ -26,7 +26,8 @@ mod verify;
 use std::path::Path;
 
 use doseprep::{
-    format_time, BagId, Lot, PreparationRecord, RecordedBag, ThawSession, VerifiedRecord,
+    format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, ThawSession,
+    VerifiedRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -283,7 +284,7 @@ impl Ledger {
                 )));
             }
         }
-        let din = doseprep::label::isbt128::codes(&record.protocol, bag_id, prep).map(|c| c.din);
+        let din = doseprep::label::isbt128::codes(&record.protocol, prep).map(|c| c.din);
         let record_json = record.to_json()?;
         let record_value = serde_json::from_str(&record_json)
             .map_err(|e| LedgerError::internal(format!("record JSON: {e}")))?;
@@ -544,6 +545,44 @@ impl Ledger {
                 bag_id: bag_id.as_text(),
             })?;
         stored_record(&chain.record, &bag_id.as_text(), seq)
+    }
+
+    /// The next number of the facility's ISBT 128 DIN counter for a
+    /// protocol whose label carries DINs (`None` for one without): one
+    /// past the highest sequence of any bag this ledger holds with the
+    /// site's FIN, destroyed bags included, so no number is given twice.
+    /// The ledger refuses a second bag with a DIN in use, so two
+    /// workstations that plan at once cannot both record one number.
+    pub fn next_din_sequence(&self, protocol: &Protocol) -> Result<Option<DinSequence>> {
+        let Some(codes) = protocol.label().isbt128.as_ref() else {
+            return Ok(None);
+        };
+        let mut statement = self
+            .connection
+            .prepare("SELECT din FROM bag WHERE din IS NOT NULL AND substr(din, 1, 5) = ?1")?;
+        let dins: Vec<String> = statement
+            .query_map([&codes.fin], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut highest: Option<DinSequence> = None;
+        for din in &dins {
+            let sequence = doseprep::label::isbt128::sequence_in(din, &codes.fin).ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "the bag table holds the DIN {din:?}, which is not a 13-character DIN of the facility {}",
+                    codes.fin
+                ))
+            })?;
+            highest = highest.max(Some(sequence));
+        }
+        DinSequence::after(highest).map(Some).ok_or_else(|| {
+            LedgerError::from(doseprep::DoseError::InvalidInput {
+                field: "din_sequence".to_owned(),
+                reason: format!(
+                    "the facility {}'s DIN counter has given all {} numbers; ask ICCBBA's guidance for the facility (a new FIN)",
+                    codes.fin,
+                    DinSequence::MAX
+                ),
+            })
+        })
     }
 
     /// The bags that stand for their visits (prepared and not destroyed),

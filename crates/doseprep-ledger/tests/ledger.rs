@@ -12,8 +12,8 @@
 use std::path::PathBuf;
 
 use doseprep::{
-    parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, ExactVolume, Lot,
-    LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
+    parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, DinSequence, ExactVolume,
+    Lot, LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
 use doseprep_ledger::{Draw, Entry, Ledger, LedgerError};
 use proptest::prelude::*;
@@ -419,7 +419,8 @@ fn times_expiry_and_dins_are_checked() {
         ),
         Some("too_many_containers")
     );
-    // Two bags whose ids give the same ISBT 128 DIN (same value mod 10^6).
+    // ISBT 128 DINs: the facility's counter in the ledger gives 1, 2, ...
+    // and a number in use is refused.
     let isbt = Protocol::from_toml(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -428,7 +429,7 @@ fn times_expiry_and_dins_are_checked() {
         .unwrap(),
     )
     .unwrap();
-    let with_id = |participant: &str, id: u64| {
+    let with_id = |participant: &str, id: u64, sequence: u32| {
         let order = Order::with_weight_text(
             participant,
             "72.4 kg",
@@ -437,19 +438,33 @@ fn times_expiry_and_dins_are_checked() {
             at("2026-11-25T08:30:00-05:00"),
         )
         .unwrap()
-        .with_bag_id(BagId::from_random(id));
+        .with_bag_id(BagId::from_random(id))
+        .with_din_sequence(DinSequence::new(sequence).unwrap());
         PreparationRecord::prepare(&isbt, &order, &lot(12)).unwrap()
     };
-    ledger
-        .prepare(&with_id("CARE-030", 123_456), None, &later)
-        .unwrap();
+    let next = |ledger: &Ledger| {
+        ledger
+            .next_din_sequence(&isbt)
+            .unwrap()
+            .map(DinSequence::value)
+    };
     assert_eq!(
-        code(ledger.prepare(&with_id("CARE-031", 123_456 + 1_000_000), None, &later)),
+        ledger.next_din_sequence(&Protocol::care_ssc()).unwrap(),
+        None
+    );
+    assert_eq!(next(&ledger), Some(1));
+    ledger
+        .prepare(&with_id("CARE-030", 123_456, 1), None, &later)
+        .unwrap();
+    assert_eq!(next(&ledger), Some(2));
+    assert_eq!(
+        code(ledger.prepare(&with_id("CARE-031", 123_457, 1), None, &later)),
         Some("din_in_use")
     );
     ledger
-        .prepare(&with_id("CARE-031", 123_457), None, &later)
+        .prepare(&with_id("CARE-031", 123_457, 2), None, &later)
         .unwrap();
+    assert_eq!(next(&ledger), Some(3));
     assert!(ledger.verify().unwrap().ok());
 }
 
@@ -642,6 +657,7 @@ fn plan_and_record(
         &[stock],
         list,
         &ledger.standing_bags().unwrap(),
+        None,
         &mut || {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -859,4 +875,98 @@ fn fhir_states_a_dose_per_kg_only_for_a_per_kg_band() {
             vec![("10*6".to_owned(), 100.0)],
         ]
     );
+}
+
+/// The CARE-SSc protocol with ISBT 128 codes on its label.
+fn isbt_protocol() -> Protocol {
+    Protocol::from_toml(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/vectors/protocols/care-ssc-isbt128.toml"
+        ))
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_days_dins_come_from_the_ledgers_counter_in_infusion_order_and_never_repeat() {
+    let protocol = isbt_protocol();
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    ledger
+        .receive(&lot(100), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    let list = Randomization::from_csv_text("participant,arm\nP1,A\nP2,C\nP3,B\nP4,A\n").unwrap();
+    let mut seed = 5u64;
+    let mut day = |ledger: &mut Ledger, rows: &str| {
+        let stock = lot(100)
+            .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+            .unwrap();
+        let text = format!("participant,visit,weight,infusion_at\n{rows}");
+        let plan = doseprep::plan_day_after(
+            &protocol,
+            &DayOrder::from_csv_text(&text).unwrap(),
+            &[stock],
+            &list,
+            &ledger.standing_bags().unwrap(),
+            ledger.next_din_sequence(&protocol).unwrap(),
+            &mut || {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                seed
+            },
+        )
+        .unwrap();
+        let records = plan.records().unwrap();
+        ledger
+            .record_day(&plan.thaws, &records, "MH", None)
+            .unwrap();
+        // (participant, DIN sequence), in infusion order.
+        let mut bags: Vec<(String, u32, String)> = records
+            .iter()
+            .map(|r| {
+                let prep = &r.preparation;
+                (
+                    prep.infusion_at().unwrap().rfc9557(),
+                    prep.din_sequence.unwrap().value(),
+                    prep.participant.to_string(),
+                )
+            })
+            .collect();
+        bags.sort();
+        bags.into_iter().map(|(_, n, p)| (p, n)).collect::<Vec<_>>()
+    };
+    // Listed out of time order: numbers follow the infusion times, active
+    // (P1) and placebo (P2) alike.
+    let first = day(
+        &mut ledger,
+        "P2,month-0,70 kg,2026-11-25T10:00:00-05:00\nP1,month-0,70 kg,2026-11-25T09:30:00-05:00\n",
+    );
+    assert_eq!(first, [("P1".to_owned(), 1), ("P2".to_owned(), 2)]);
+    let second = day(
+        &mut ledger,
+        "P3,month-0,70 kg,2026-11-26T09:30:00-05:00\nP4,month-0,70 kg,2026-11-26T10:00:00-05:00\n",
+    );
+    assert_eq!(second, [("P3".to_owned(), 3), ("P4".to_owned(), 4)]);
+    assert_eq!(
+        ledger
+            .next_din_sequence(&protocol)
+            .unwrap()
+            .map(DinSequence::value),
+        Some(5)
+    );
+    // Without the counter, an ISBT 128 site's day is refused.
+    let refused = doseprep::plan_day(
+        &protocol,
+        &DayOrder::from_csv_text(
+            "participant,visit,weight,infusion_at\nP1,month-3,70 kg,2027-02-25T09:30:00-05:00\n",
+        )
+        .unwrap(),
+        &[lot(100)],
+        &list,
+        &mut || 7,
+    )
+    .unwrap_err();
+    assert_eq!(refused.kind().name(), "invalid_input");
+    assert!(refused.to_string().contains("din_sequence"), "{refused}");
+    assert!(ledger.verify().unwrap().ok());
 }

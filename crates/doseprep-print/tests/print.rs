@@ -45,7 +45,12 @@ fn facts_at(
     bag_id: &str,
 ) -> LabelFacts {
     let bag_id = BagId::parse(bag_id).unwrap();
-    let prep = prepare(protocol, &order(arm, visit, weight_kg, bag_id), &lot()).unwrap();
+    let mut order = order(arm, visit, weight_kg, bag_id);
+    if protocol.label().isbt128.is_some() {
+        // Twins carry the same number, as they carry the same bag id.
+        order = order.with_din_sequence(doseprep::DinSequence::new(4_096).unwrap());
+    }
+    let prep = prepare(protocol, &order, &lot()).unwrap();
     LabelFacts::new(protocol, &prep)
 }
 

@@ -16,7 +16,7 @@ use crate::protocol::Protocol;
 /// to the active bag the participant would have received from this lot (and
 /// checked against everything that bag would be).
 #[pyfunction]
-#[pyo3(signature = (protocol, /, *, participant, arm, visit, lot, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None))]
+#[pyo3(signature = (protocol, /, *, participant, arm, visit, lot, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn prepare<'py>(
     py: Python<'py>,
@@ -33,6 +33,7 @@ pub fn prepare<'py>(
     baseline_weight: Option<WeightArg>,
     baseline_weight_kg: Option<Number>,
     bag_id: Option<String>,
+    din_sequence: Option<u32>,
 ) -> PyResult<Bound<'py, Preparation>> {
     let order = OrderArgs {
         participant,
@@ -49,6 +50,7 @@ pub fn prepare<'py>(
             false,
         )?,
         bag_id,
+        din_sequence,
     }
     .build()?;
     let inner = core::prepare(&protocol.inner, &order, &lot.inner).py()?;

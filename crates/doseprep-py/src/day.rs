@@ -395,9 +395,12 @@ pub fn plan_day(
     randomization: &Randomization,
     ledger: Option<&Ledger>,
 ) -> PyResult<DayPlan> {
-    let recorded = match ledger {
-        Some(ledger) => ledger.standing_bags(py)?,
-        None => Vec::new(),
+    let (recorded, din_from) = match ledger {
+        Some(ledger) => (
+            ledger.standing_bags(py)?,
+            ledger.din_from(py, &protocol.inner)?,
+        ),
+        None => (Vec::new(), None),
     };
     let orders: Vec<core::DayRow> = orders
         .iter()
@@ -419,6 +422,7 @@ pub fn plan_day(
         &lots,
         &randomization.inner,
         &recorded,
+        din_from,
     )
     .map_err(crate::errors::day_error)?;
     Ok(DayPlan {

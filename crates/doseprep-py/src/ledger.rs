@@ -10,6 +10,8 @@ use doseprep as core;
 use doseprep_ledger as ledger;
 use pyo3::prelude::*;
 
+use crate::protocol::Protocol;
+
 use crate::convert::{json_loads, BagIdArg, Number, TimeArg};
 use crate::day::DayPlan;
 use crate::errors::ledger_error;
@@ -143,6 +145,16 @@ impl Ledger {
     /// The bags that stand for their visits, for planning a rerun.
     pub(crate) fn standing_bags(&self, py: Python<'_>) -> PyResult<Vec<core::RecordedBag>> {
         self.with(py, |l| l.standing_bags())
+    }
+
+    /// The next number of the facility's ISBT 128 DIN counter, for
+    /// planning a day.
+    pub(crate) fn din_from(
+        &self,
+        py: Python<'_>,
+        protocol: &core::Protocol,
+    ) -> PyResult<Option<core::DinSequence>> {
+        self.with(py, |l| l.next_din_sequence(protocol))
     }
 
     /// Run a day-on-disk `call` on the ledger without the GIL.
@@ -445,6 +457,16 @@ impl Ledger {
             py,
             &serde_json::to_string(&chain).map_err(crate::json_error)?,
         )
+    }
+
+    /// The next number of the facility's ISBT 128 DIN counter for a
+    /// protocol whose label carries DINs ([label] isbt128), for
+    /// `prepare(..., din_sequence=)`; None for a protocol without. A day
+    /// planned with the ledger takes its numbers itself.
+    fn next_din_sequence(&self, py: Python<'_>, protocol: &Protocol) -> PyResult<Option<u32>> {
+        Ok(self
+            .din_from(py, &protocol.inner)?
+            .map(core::DinSequence::value))
     }
 
     /// A bag made again from its record in the ledger (verified), to print

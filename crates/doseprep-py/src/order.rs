@@ -21,6 +21,7 @@ pub struct OrderArgs<'a, 'py> {
     pub infusion_at: Option<TimeArg<'py>>,
     pub baseline_weight: Option<WeightArg>,
     pub bag_id: Option<String>,
+    pub din_sequence: Option<u32>,
 }
 
 impl OrderArgs<'_, '_> {
@@ -46,6 +47,9 @@ impl OrderArgs<'_, '_> {
         if let Some(text) = self.bag_id {
             order = order.with_bag_id(core::BagId::parse(&text).py()?);
         }
+        if let Some(number) = self.din_sequence {
+            order = order.with_din_sequence(core::DinSequence::new(number).py()?);
+        }
         Ok(order)
     }
 }
@@ -58,7 +62,7 @@ pub struct Order {
 }
 
 /// The keys a dict order takes.
-const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight or baseline_weight_kg, bag_id";
+const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight or baseline_weight_kg, bag_id, din_sequence";
 
 fn missing(key: &str) -> PyErr {
     to_py_err(core::DoseError::InvalidInput {
@@ -109,8 +113,8 @@ pub fn from_item<'py>(
         .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item_obj))?;
     let (mut participant, mut weight, mut arm, mut visit, mut thawed_at) =
         (None, None, None, None, None);
-    let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id) =
-        (None, None, None, None);
+    let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id, mut din_sequence) =
+        (None, None, None, None, None);
     let (mut weight_kg, mut baseline_weight_kg) = (None, None);
     let names = &names.0;
     for (key, value) in dict.iter() {
@@ -139,6 +143,7 @@ pub fn from_item<'py>(
                     "weight_kg" => &mut weight_kg,
                     "baseline_weight_kg" => &mut baseline_weight_kg,
                     "bag_id" => &mut bag_id,
+                    "din_sequence" => &mut din_sequence,
                     other => {
                         return Err(to_py_err(core::DoseError::InvalidInput {
                             field: other.to_owned(),
@@ -179,6 +184,7 @@ pub fn from_item<'py>(
             false,
         )?,
         bag_id: bag_id.map(|v| v.extract()).transpose()?,
+        din_sequence: din_sequence.map(|v| v.extract()).transpose()?,
     }
     .build()
 }
@@ -186,7 +192,7 @@ pub fn from_item<'py>(
 #[pymethods]
 impl Order {
     #[new]
-    #[pyo3(signature = (*, participant, arm, visit, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None))]
+    #[pyo3(signature = (*, participant, arm, visit, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         participant: &str,
@@ -200,6 +206,7 @@ impl Order {
         baseline_weight: Option<WeightArg>,
         baseline_weight_kg: Option<Number>,
         bag_id: Option<String>,
+        din_sequence: Option<u32>,
     ) -> PyResult<Order> {
         OrderArgs {
             participant,
@@ -216,6 +223,7 @@ impl Order {
                 false,
             )?,
             bag_id,
+            din_sequence,
         }
         .build()
         .map(|inner| Order { inner })
@@ -232,7 +240,7 @@ impl Order {
 
     /// The orders of a CSV file for `doseprep batch`: the columns
     /// participant, weight, arm, visit, thawed_at and optionally
-    /// prepared_at, infusion_at, baseline_weight, bag_id. A bad header
+    /// prepared_at, infusion_at, baseline_weight, bag_id, din_sequence. A bad header
     /// raises; a bad cell is that row's `DoseError`, in its place.
     #[staticmethod]
     fn from_csv(py: Python<'_>, path: std::path::PathBuf) -> PyResult<Vec<Py<PyAny>>> {

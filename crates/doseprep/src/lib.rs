@@ -74,6 +74,7 @@ pub use day::{
 pub use draw::{RangeFrom, Rounding};
 pub use error::{DoseError, ErrorKind, ErrorParts, Result, StockCounted, YieldFrom};
 pub use gravimetric::{check_weighed, WeighedCheck};
+pub use label::isbt128::DinSequence;
 pub use label::{blinded_label, summary_line, text_label, worksheet, LabelFacts};
 pub use lot::{fraction_text_error, Lot, LotSpec};
 pub use order::Order;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bag_id::BagId;
 use crate::error::{DoseError, Result};
+use crate::label::isbt128::DinSequence;
 use crate::time::{format_time, parse_time};
 use crate::units::{BodyWeight, GivenWeight};
 use crate::Text;
@@ -23,6 +24,7 @@ pub struct Order {
     arm: Text,
     visit: Text,
     bag_id: Option<BagId>,
+    din_sequence: Option<DinSequence>,
     thawed_at: ZonedDateTime,
     prepared_at: Option<ZonedDateTime>,
     infusion_at: Option<ZonedDateTime>,
@@ -49,6 +51,8 @@ pub struct OrderFile {
     visit: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bag_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    din_sequence: Option<u32>,
     thawed_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     prepared_at: Option<String>,
@@ -96,6 +100,7 @@ impl From<Order> for OrderFile {
             arm: order.arm.to_string(),
             visit: order.visit.to_string(),
             bag_id: order.bag_id.map(|id| id.as_text()),
+            din_sequence: order.din_sequence.map(DinSequence::value),
             thawed_at: format_time(&order.thawed_at),
             prepared_at: order.prepared_at.as_ref().map(format_time),
             infusion_at: order.infusion_at.as_ref().map(format_time),
@@ -128,6 +133,7 @@ impl TryFrom<OrderFile> for Order {
             f.baseline_weight_kg,
         )?;
         order.bag_id = f.bag_id.map(|t| BagId::parse(&t)).transpose()?;
+        order.din_sequence = f.din_sequence.map(DinSequence::new).transpose()?;
         order.prepared_at = time("prepared_at", f.prepared_at.as_ref())?;
         order.infusion_at = time("infusion_at", f.infusion_at.as_ref())?;
         Ok(order)
@@ -192,6 +198,7 @@ impl Order {
             arm: non_empty("arm", arm)?,
             visit: non_empty("visit", visit)?,
             bag_id: None,
+            din_sequence: None,
             thawed_at,
             prepared_at: None,
             infusion_at: None,
@@ -241,6 +248,15 @@ impl Order {
     /// The bag id printed on the label, where no day plan assigns one.
     pub fn with_bag_id(mut self, bag_id: BagId) -> Order {
         self.bag_id = Some(bag_id);
+        self
+    }
+
+    /// The sequence number of the bag's ISBT 128 DIN, for a site whose
+    /// label carries one ([label] isbt128), where no day plan assigns it:
+    /// the next of the facility's counter (the ledger's
+    /// `next_din_sequence`).
+    pub fn with_din_sequence(mut self, sequence: DinSequence) -> Order {
+        self.din_sequence = Some(sequence);
         self
     }
 
@@ -295,6 +311,10 @@ impl Order {
     pub fn bag_id(&self) -> Option<BagId> {
         self.bag_id
     }
+    /// The DIN's sequence number, if given.
+    pub fn din_sequence(&self) -> Option<DinSequence> {
+        self.din_sequence
+    }
     /// When the product was thawed (for a placebo: its session's thaw).
     pub fn thawed_at(&self) -> &ZonedDateTime {
         &self.thawed_at
@@ -314,8 +334,13 @@ impl Order {
     pub const CSV_REQUIRED: [&'static str; 5] =
         ["participant", "weight", "arm", "visit", "thawed_at"];
     /// The optional columns.
-    pub const CSV_OPTIONAL: [&'static str; 4] =
-        ["prepared_at", "infusion_at", "baseline_weight", "bag_id"];
+    pub const CSV_OPTIONAL: [&'static str; 5] = [
+        "prepared_at",
+        "infusion_at",
+        "baseline_weight",
+        "bag_id",
+        "din_sequence",
+    ];
 
     /// Read an orders CSV (a byte-order mark allowed). A bad header is an
     /// error for the file; a bad cell is that row's error, in its place.
@@ -350,6 +375,18 @@ impl Order {
         }
         if let Some(text) = row.optional("bag_id") {
             order = order.with_bag_id(BagId::parse(text)?);
+        }
+        if let Some(text) = row.optional("din_sequence") {
+            let number = text.trim().parse::<u32>().map_err(|_| {
+                DoseError::invalid_input(
+                    "din_sequence",
+                    format!(
+                        "{text:?} is not a DIN sequence number; it must be a whole number from 1 to {}",
+                        DinSequence::MAX
+                    ),
+                )
+            })?;
+            order = order.with_din_sequence(DinSequence::new(number)?);
         }
         Ok(order)
     }

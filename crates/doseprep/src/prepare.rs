@@ -16,6 +16,7 @@ use crate::bag_id::BagId;
 use crate::draw::{plan_draw, Draw, RangeFrom, Rounding};
 use crate::error::{DoseError, Result};
 use crate::format::round2;
+use crate::label::isbt128::DinSequence;
 use crate::lot::Lot;
 use crate::order::Order;
 use crate::protocol::{Content, DoseBasis, Protocol};
@@ -154,6 +155,9 @@ pub struct Preparation {
     pub visit: Text,
     /// The bag id on the label, if one was given or planned.
     pub bag_id: Option<BagId>,
+    /// The sequence number of the bag's ISBT 128 DIN, where the site's
+    /// label carries one and it was given or planned.
+    pub din_sequence: Option<DinSequence>,
     /// Body weight at the visit.
     pub body_weight: BodyWeight,
     /// Baseline weight, where the order gives one.
@@ -241,6 +245,8 @@ struct PreparationJson {
     visit: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bag_id: Option<BagId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    din_sequence: Option<DinSequence>,
     #[serde(rename = "body_weight_kg", with = "kg")]
     body_weight: BodyWeight,
     #[serde(
@@ -295,6 +301,7 @@ impl From<Preparation> for PreparationJson {
             arm: p.arm,
             visit: p.visit,
             bag_id: p.bag_id,
+            din_sequence: p.din_sequence,
             body_weight: p.body_weight,
             baseline_weight: p.baseline_weight,
             dosing_weight: p.dosing_weight,
@@ -344,6 +351,7 @@ impl TryFrom<PreparationJson> for Preparation {
             arm: j.arm,
             visit: j.visit,
             bag_id: j.bag_id,
+            din_sequence: j.din_sequence,
             body_weight: j.body_weight,
             baseline_weight: j.baseline_weight,
             dosing_weight: j.dosing_weight,
@@ -480,6 +488,7 @@ fn common(protocol: &Protocol, order: &Order) -> Result<Common> {
         .transpose()?;
     let (dosing_weight, used) = dosing_basis(protocol.rule(), weight, baseline)?;
     let times = schedule(protocol, order)?;
+    check_din_sequence(protocol, order)?;
     Ok(Common {
         content,
         weight,
@@ -487,6 +496,29 @@ fn common(protocol: &Protocol, order: &Order) -> Result<Common> {
         used,
         times,
     })
+}
+
+/// A bag of a site whose label carries an ISBT 128 DIN has its sequence
+/// number when it has an id (its label is printed); a site without one
+/// takes none, so no record holds a number no label shows.
+fn check_din_sequence(protocol: &Protocol, order: &Order) -> Result<()> {
+    let isbt128 = protocol.label().isbt128.is_some();
+    match (isbt128, order.bag_id(), order.din_sequence()) {
+        (true, Some(bag_id), None) => Err(DoseError::invalid_input(
+            "din_sequence",
+            format!(
+                "bag {bag_id} has no DIN sequence number, and the site's label carries an ISBT 128 DIN ([label] isbt128); give din_sequence, the next of the facility's counter (ledger.next_din_sequence), or plan the day with the ledger"
+            ),
+        )),
+        (false, _, Some(sequence)) => Err(DoseError::invalid_input(
+            "din_sequence",
+            format!(
+                "{} is given, but the site's label carries no ISBT 128 DIN; drop din_sequence, or give the site's [label] isbt128 codes",
+                sequence.value()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[inline]
@@ -631,6 +663,7 @@ pub(crate) fn build(
         arm: order.arm_shared().clone(),
         visit: order.visit_shared().clone(),
         bag_id: order.bag_id(),
+        din_sequence: order.din_sequence(),
         body_weight: common.weight,
         baseline_weight: order.baseline_weight(),
         dosing_weight: draw.target.dosing_weight,

@@ -2,6 +2,7 @@
 //! were active, and a bag id for each planned bag.
 
 use crate::label::captions::Language;
+use crate::label::isbt128::DinSequence;
 use std::collections::BTreeMap;
 
 use jiff::{Timestamp, ZonedDateTime};
@@ -270,7 +271,7 @@ pub fn plan_day(
     randomization: &Randomization,
     random: &mut dyn FnMut() -> u64,
 ) -> Result<DayPlan> {
-    plan_day_after(protocol, rows, lots, randomization, &[], random)
+    plan_day_after(protocol, rows, lots, randomization, &[], None, random)
 }
 
 /// [`plan_day`] for a day some of whose visits the ledger holds bags for
@@ -282,15 +283,41 @@ pub fn plan_day(
 /// Containers thawed before are not used: what is left in them depends on
 /// which earlier bags were placebos, so a plan that used them would set an
 /// add-on's session, and so its label times, by other participants' arms.
+///
+/// Where the site's label carries an ISBT 128 DIN, `din_from` is the next
+/// number of the facility's counter (the ledger's `next_din_sequence`):
+/// planned bags take it and the numbers after it in the order they are
+/// given ids (by infusion time, whatever their arm). Without it such a day
+/// is refused; a site without DINs takes none.
 pub fn plan_day_after(
     protocol: &Protocol,
     rows: &[DayRow],
     lots: &[Lot],
     randomization: &Randomization,
     recorded: &[RecordedBag],
+    din_from: Option<DinSequence>,
     random: &mut dyn FnMut() -> u64,
 ) -> Result<DayPlan> {
     let site = protocol.site();
+    let mut next_din = match (protocol.label().isbt128.is_some(), din_from) {
+        (true, Some(first)) => DinSequences::From(first),
+        (false, None) => DinSequences::NotPrinted,
+        (true, None) => {
+            return Err(DoseError::invalid_input(
+                "din_sequence",
+                "the site's label carries an ISBT 128 DIN ([label] isbt128), whose sequence number comes from the facility's counter; plan the day with the ledger (or give the counter's next number)",
+            ))
+        }
+        (false, Some(first)) => {
+            return Err(DoseError::invalid_input(
+                "din_sequence",
+                format!(
+                    "{} is given, but the site's label carries no ISBT 128 DIN; give none, or give the site's [label] isbt128 codes",
+                    first.value()
+                ),
+            ))
+        }
+    };
     let preparation_time = site.preparation_time.ok_or_else(|| {
         DoseError::invalid_protocol(
             "site.preparation_time",
@@ -451,13 +478,17 @@ pub fn plan_day_after(
                 randomization,
                 &mut lot_days,
             )
-            .map(|mut bag| {
+            .and_then(|mut bag| {
                 bag.session = session_index;
                 let id = fresh_id(random, &ids_used);
                 ids_used.push(id);
                 bag.preparation.bag_id = Some(id);
                 bag.order = bag.order.clone().with_bag_id(id);
-                bag
+                if let Some(sequence) = next_din.take()? {
+                    bag.preparation.din_sequence = Some(sequence);
+                    bag.order = bag.order.clone().with_din_sequence(sequence);
+                }
+                Ok(bag)
             });
             if let Some(slot) = bags.get_mut(index) {
                 *slot = Some(result);
@@ -514,6 +545,38 @@ pub fn plan_day_after(
         protocol_name: protocol.name().to_owned(),
         language: protocol.label_languages().first(),
     })
+}
+
+/// The DIN sequence numbers a day gives out.
+enum DinSequences {
+    /// The site's label carries no DIN.
+    NotPrinted,
+    /// The next number to give.
+    From(DinSequence),
+    /// All 999999 are given.
+    UsedUp,
+}
+
+impl DinSequences {
+    /// The next number, if the site prints DINs; an error once they are
+    /// used up.
+    fn take(&mut self) -> Result<Option<DinSequence>> {
+        match *self {
+            DinSequences::NotPrinted => Ok(None),
+            DinSequences::From(sequence) => {
+                *self = DinSequence::after(Some(sequence))
+                    .map_or(DinSequences::UsedUp, DinSequences::From);
+                Ok(Some(sequence))
+            }
+            DinSequences::UsedUp => Err(DoseError::invalid_input(
+                "din_sequence",
+                format!(
+                    "the facility's DIN counter has given all {} numbers; ask ICCBBA's guidance for the facility (a new FIN)",
+                    DinSequence::MAX
+                ),
+            )),
+        }
+    }
 }
 
 /// A row's outcome once every session is planned.

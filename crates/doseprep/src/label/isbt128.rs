@@ -6,10 +6,13 @@
 //! No ICCBBA table is bundled: the user supplies the codes.
 //!
 //! A DIN here is the FIN, the two-digit year of preparation (site clock) and
-//! a six-digit sequence number taken from the bag id (its value mod 10^6),
-//! so the DIN, like the bag id, says nothing of the arm.
+//! the bag's six-digit [`DinSequence`]: the next number of the facility's
+//! counter, which the ledger keeps ([`DinSequence::after`] of the highest it
+//! holds), given to bags in the order a day plan makes them, so the DIN,
+//! like the bag id, says nothing of the arm.
 
-use crate::bag_id::BagId;
+use serde::{Deserialize, Serialize};
+
 use crate::error::{DoseError, Result};
 use crate::prepare::Preparation;
 use crate::protocol::Protocol;
@@ -75,16 +78,84 @@ pub struct Isbt128Codes {
     pub expiry_read: String,
 }
 
+/// The sequence number of a DIN: 1 to 999999, never reused by a facility
+/// within a year (ICCBBA ST-001).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct DinSequence(u32);
+
+impl DinSequence {
+    /// The largest sequence number a DIN holds.
+    pub const MAX: u32 = 999_999;
+
+    /// A sequence number, checked.
+    pub fn new(value: u32) -> Result<DinSequence> {
+        if (1..=DinSequence::MAX).contains(&value) {
+            Ok(DinSequence(value))
+        } else {
+            Err(DoseError::invalid_input(
+                "din_sequence",
+                format!(
+                    "{value} is not a DIN sequence number; it must be a whole number from 1 to {}, the next of the facility's counter (ledger.next_din_sequence)",
+                    DinSequence::MAX
+                ),
+            ))
+        }
+    }
+
+    /// The next number after the highest a facility has used (none: 1),
+    /// or `None` when the year's numbers are used up.
+    pub fn after(highest: Option<DinSequence>) -> Option<DinSequence> {
+        match highest {
+            None => Some(DinSequence(1)),
+            Some(DinSequence(last)) if last < DinSequence::MAX => Some(DinSequence(last + 1)),
+            Some(_) => None,
+        }
+    }
+
+    /// The number.
+    pub fn value(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for DinSequence {
+    type Error = String;
+    fn try_from(value: u32) -> std::result::Result<DinSequence, String> {
+        DinSequence::new(value).map_err(|e| e.to_string())
+    }
+}
+
+impl From<DinSequence> for u32 {
+    fn from(sequence: DinSequence) -> u32 {
+        sequence.0
+    }
+}
+
+/// The sequence number of a 13-character DIN of the facility `fin` (FIN,
+/// two-digit year, six-digit sequence), if `din` is one.
+pub fn sequence_in(din: &str, fin: &str) -> Option<DinSequence> {
+    let rest = din.strip_prefix(fin)?;
+    if rest.len() != 8 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    rest.get(2..)?
+        .parse()
+        .ok()
+        .and_then(|n| DinSequence::new(n).ok())
+}
+
 /// The ISBT 128 codes of a bag, where the protocol's site gives ISBT 128
-/// codes: its DIN from the year it was prepared (thawed) and its bag id, its
-/// expiry the end of its infusion window. Takes a checked [`Protocol`], so
-/// the FIN and product code have their shape.
-pub fn codes(protocol: &Protocol, bag_id: BagId, prep: &Preparation) -> Option<Isbt128Codes> {
+/// codes and the bag has its DIN sequence: its DIN from the year it was
+/// prepared (thawed) and that sequence, its expiry the end of its infusion
+/// window. Takes a checked [`Protocol`], so the FIN and product code have
+/// their shape.
+pub fn codes(protocol: &Protocol, prep: &Preparation) -> Option<Isbt128Codes> {
     let site_codes = protocol.label().isbt128.as_ref()?;
     Some(checked_codes(
         &site_codes.fin,
         &site_codes.product_code,
-        bag_id,
+        prep.din_sequence?,
         &prep.thawed_at(),
         &prep.infuse_by(),
     ))
@@ -97,12 +168,12 @@ pub fn codes(protocol: &Protocol, bag_id: BagId, prep: &Preparation) -> Option<I
 fn checked_codes(
     fin: &str,
     product_code: &str,
-    bag_id: BagId,
+    sequence: DinSequence,
     prepared: &SiteTime,
     expires: &SiteTime,
 ) -> Isbt128Codes {
     let year = prepared.zoned().year().rem_euclid(100);
-    let sequence = bag_id.value() % 1_000_000;
+    let sequence = sequence.value();
     let din = format!("{fin}{year:02}{sequence:06}");
     let check = check_character(&din).expect("a DIN is capitals and digits"); // allow-panic: see the reason above
     let expiry = expires.zoned();
@@ -137,6 +208,23 @@ mod tests {
         // "A" (10) → 20, check 18 → 'I'.
         assert_eq!(check_character("A"), Some('I'));
         assert_eq!(check_character("a"), None);
+    }
+
+    #[test]
+    fn sequences_count_up_from_one_and_are_read_back_from_a_din() {
+        assert_eq!(DinSequence::after(None).map(DinSequence::value), Some(1));
+        let last = DinSequence::new(41).ok();
+        assert_eq!(DinSequence::after(last).map(DinSequence::value), Some(42));
+        let full = DinSequence::new(999_999).ok();
+        assert_eq!(DinSequence::after(full), None);
+        assert!(DinSequence::new(0).is_err() && DinSequence::new(1_000_000).is_err());
+        assert_eq!(
+            sequence_in("A999926000042", "A9999"),
+            DinSequence::new(42).ok()
+        );
+        assert_eq!(sequence_in("B999926000042", "A9999"), None);
+        assert_eq!(sequence_in("A99992600004", "A9999"), None);
+        assert_eq!(sequence_in("A999926000000", "A9999"), None);
     }
 
     #[test]

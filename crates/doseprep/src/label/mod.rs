@@ -116,9 +116,7 @@ impl LabelFacts {
             Some(id) => format!("{} ({id})", spec.name),
             None => spec.name.clone(),
         };
-        let isbt128 = prep
-            .bag_id
-            .and_then(|bag_id| isbt128::codes(protocol, bag_id, prep));
+        let isbt128 = isbt128::codes(protocol, prep);
         let languages = protocol.label_languages().clone();
         let codes = languages.codes();
         LabelFacts {
