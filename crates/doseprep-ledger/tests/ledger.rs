@@ -421,14 +421,7 @@ fn times_expiry_and_dins_are_checked() {
     );
     // ISBT 128 DINs: the facility's counter in the ledger gives 1, 2, ...
     // and a number in use is refused.
-    let isbt = Protocol::from_toml(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../tests/vectors/protocols/care-ssc-isbt128.toml"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let isbt = isbt_protocol();
     let with_id = |participant: &str, id: u64, sequence: u32| {
         let order = Order::with_weight_text(
             participant,
@@ -646,18 +639,28 @@ fn plan_and_record(
     list: &Randomization,
     seed: u64,
 ) -> doseprep::DayPlan {
-    let protocol = Protocol::care_ssc();
+    plan_and_record_on(ledger, &Protocol::care_ssc(), text, list, seed)
+}
+
+/// [`plan_and_record`] under `protocol`, DIN numbers from the ledger's counter.
+fn plan_and_record_on(
+    ledger: &mut Ledger,
+    protocol: &Protocol,
+    text: &str,
+    list: &Randomization,
+    seed: u64,
+) -> doseprep::DayPlan {
     let stock = lot(100)
         .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
         .unwrap();
     let mut state = seed;
     let plan = doseprep::plan_day_after(
-        &protocol,
+        protocol,
         &DayOrder::from_csv_text(text).unwrap(),
         &[stock],
         list,
         &ledger.standing_bags().unwrap(),
-        None,
+        ledger.next_din_sequence(protocol).unwrap(),
         &mut || {
             state = state
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -899,26 +902,10 @@ fn a_days_dins_come_from_the_ledgers_counter_in_infusion_order_and_never_repeat(
     let list = Randomization::from_csv_text("participant,arm\nP1,A\nP2,C\nP3,B\nP4,A\n").unwrap();
     let mut seed = 5u64;
     let mut day = |ledger: &mut Ledger, rows: &str| {
-        let stock = lot(100)
-            .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
-            .unwrap();
+        seed += 1;
         let text = format!("participant,visit,weight,infusion_at\n{rows}");
-        let plan = doseprep::plan_day_after(
-            &protocol,
-            &DayOrder::from_csv_text(&text).unwrap(),
-            &[stock],
-            &list,
-            &ledger.standing_bags().unwrap(),
-            ledger.next_din_sequence(&protocol).unwrap(),
-            &mut || {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                seed
-            },
-        )
-        .unwrap();
-        let records = plan.records().unwrap();
-        ledger
-            .record_day(&plan.thaws, &records, "MH", None)
+        let records = plan_and_record_on(ledger, &protocol, &text, &list, seed)
+            .records()
             .unwrap();
         // (participant, DIN sequence), in infusion order.
         let mut bags: Vec<(String, u32, String)> = records
