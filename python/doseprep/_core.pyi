@@ -720,6 +720,11 @@ class Ledger:
     @staticmethod
     def create(path: _Path) -> Ledger:
         """Start a new ledger at `path`; a file already there is FileExistsError."""
+    @staticmethod
+    def open_read_only(path: _Path) -> Ledger:
+        """Open the ledger at `path` to read only (an auditor's write-protected
+        copy): nothing is written to the file; every event is refused
+        (FaultError, code database_read_only)."""
     @property
     def path(self) -> Path: ...
     @property

@@ -7,9 +7,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -356,7 +360,10 @@ def test_the_accountability_log_balances_line_by_line(
     ledger.destroy_containers(
         "UC-0042", [3], reason="cracked", at="2026-11-25T17:00:00-05:00", initials="MH"
     )
+    ledger.return_containers("UC-0042", [4], at="2026-11-25T17:05:00-05:00", initials="MH")
+    ledger.reconcile("UC-0042", counted=8, at="2026-11-25T17:10:00-05:00", initials="MH")
     rows = list(csv.DictReader(ledger.export_csv().splitlines()))
+    # Every event named as the method that records it.
     assert [r["event"] for r in rows] == [
         "receive",
         "thaw",
@@ -364,13 +371,22 @@ def test_the_accountability_log_balances_line_by_line(
         "prepare",
         "prepare",
         "destroy_containers",
+        "return_containers",
+        "reconcile",
     ]
-    stock = [r for r in rows if r["balance"]]
+    # One ISO 8601 form for every time, whether it was recorded with a zone
+    # name (the day's thaw, 08:30 planned in America/Toronto) or an offset.
+    assert [r["date"] for r in rows][:2] == [RECEIVED_AT, "2026-11-25T08:30:00-05:00"]
+    for row in rows:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row["date"]), row
+    stock = [r for r in rows if r["quantity_received"]]
     assert [(r["balance_forward"], r["balance"]) for r in stock] == [
         ("0", "12"),
         ("12", "10"),
         ("10", "9"),
+        ("9", "8"),
     ]
+    assert rows[-1]["dose"] == "reconciled: 8 counted, 8 expected, difference 0"
     for row in stock:
         received, out = int(row["quantity_received"]), int(row["quantity_dispensed"])
         assert int(row["balance_forward"]) + received - out == int(row["balance"])
@@ -467,23 +483,45 @@ def test_fhir_of_an_active_bag_before_and_after_its_infusion(
         "code": "29463-7",
         "display": "Body weight",
     }
-    assert weight["valueQuantity"]["value"] == 72.4
+    # Weighed in kg (a number, as the fixture gives it), no time of weighing
+    # on the order: the profile's required time is there as unknown.
+    assert weight["valueQuantity"] == {
+        "value": 72.4,
+        "unit": "kg",
+        "system": "http://unitsofmeasure.org",
+        "code": "kg",
+    }
+    assert "effectiveDateTime" not in weight
+    assert weight["_effectiveDateTime"] == {
+        "extension": [
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/data-absent-reason",
+                "valueCode": "unknown",
+            }
+        ]
+    }
     request = resources["MedicationRequest"]
     assert request["status"] == "active"
-    calculated, ordered = request["dosageInstruction"][0]["doseAndRate"]
-    # The codes of the HL7 dose-rate-type code system (R4): calculated, ordered.
-    assert calculated["type"]["coding"] == [{"system": DOSE_RATE_TYPE, "code": "calculated"}]
+    assert "statusReason" not in request
+    ordered, calculated = request["dosageInstruction"][0]["doseAndRate"]
+    # HL7 dose-rate-type (R4): `ordered` is "the dose as ordered by the
+    # prescriber", CARE-SSc's 1 million cells/kg; `calculated` is
+    # "calculated by the prescriber or the system", 72.4 million cells for
+    # 72.4 kg, at 50 mL over 30 min (100 mL/h).
     assert ordered["type"]["coding"] == [{"system": DOSE_RATE_TYPE, "code": "ordered"}]
-    # 72,400,000 cells for 72.4 kg: 1 million/kg; 72.4 million ordered; 50 mL / 30 min.
-    assert calculated["doseQuantity"] == {
+    assert calculated["type"]["coding"] == [{"system": DOSE_RATE_TYPE, "code": "calculated"}]
+    assert ordered["doseQuantity"] == {
         "value": 1.0,
         "unit": "million cells/kg",
         "system": "http://unitsofmeasure.org",
         "code": "10*6/kg",
     }
-    assert (ordered["doseQuantity"]["value"], ordered["doseQuantity"]["code"]) == (72.4, "10*6")
-    assert ordered["rateQuantity"]["value"] == 100.0
-    assert ordered["rateQuantity"]["code"] == "mL/h"
+    assert (calculated["doseQuantity"]["value"], calculated["doseQuantity"]["code"]) == (
+        72.4,
+        "10*6",
+    )
+    assert calculated["rateQuantity"]["value"] == 100.0
+    assert calculated["rateQuantity"]["code"] == "mL/h"
     ledger.dispense(bag_id, to="ward 5", at="2026-11-25T09:00:00-05:00", initials="MH")
     ledger.administer(
         bag_id,
@@ -516,12 +554,73 @@ def test_fhir_of_a_placebo_orders_its_volume(
     assert ordered["doseQuantity"]["code"] == "mL"
 
 
-def test_a_file_that_is_not_a_ledger_is_refused(tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     subprocess.run(["sqlite3", str(other), "CREATE TABLE t (x);"], check=True, timeout=30)
-    with pytest.raises(dp.LedgerError) as caught:
-        dp.Ledger(other)
-    assert caught.value.code == "not_a_ledger"
+    before = other.read_bytes()
+    for open_ledger in (dp.Ledger, dp.Ledger.open_read_only):
+        with pytest.raises(dp.LedgerError) as caught:
+            open_ledger(other)
+        assert caught.value.code == "not_a_ledger"
+        # Not switched to WAL (bytes 18-19 would become 2), nothing beside it.
+        assert other.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+
+
+def test_a_write_protected_ledger_is_verified_and_exported_read_only(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+) -> None:
+    """An auditor's copy in a read-only folder, opened by a process that
+    cannot write it (root writes anything: as root the check runs without
+    the capabilities that override file permissions)."""
+    ledger, (first, _, _) = recorded
+    folder = Path(tempfile.mkdtemp(prefix="audit-"))
+    try:
+        copy = folder / "audit.db"
+        # SQLite's backup: the events still in the write-ahead log come too.
+        source, target = sqlite3.connect(ledger.path), sqlite3.connect(copy)
+        source.backup(target)
+        source.close()
+        target.close()
+        copy.chmod(0o444)
+        folder.chmod(0o555)
+        before = copy.read_bytes()
+        script = (
+            "import sys, doseprep as dp\n"
+            "l = dp.Ledger.open_read_only(sys.argv[1])\n"
+            "v = l.verify()\n"
+            "print(v.ok, v.events, len(l.export_csv().splitlines()))\n"
+            "try:\n"
+            "    t = '2026-11-25T09:00:00-05:00'\n"
+            "    l.dispense(sys.argv[2], to='ward 5', at=t, initials='MH')\n"
+            "except dp.FaultError as e:\n"
+            "    print(e.code)\n"
+            "try:\n"
+            "    dp.Ledger(sys.argv[1])\n"
+            "except (dp.FaultError, OSError) as e:\n"
+            "    print(type(e).__name__, getattr(e, 'code', ''))\n"
+        )
+        caps = "-dac_override,-dac_read_search"
+        unprivileged = (
+            ["setpriv", f"--bounding-set={caps}", f"--inh-caps={caps}", "--"]
+            if os.geteuid() == 0
+            else []
+        )
+        done = subprocess.run(
+            [*unprivileged, sys.executable, "-c", script, str(copy), first.bag_id or ""],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        events = ledger.verify().events
+        lines = len(ledger.export_csv().splitlines())
+        assert done.stdout.splitlines()[:2] == [
+            f"True {events} {lines}",
+            "database_read_only",
+        ]
+        assert copy.read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
 
 
 def test_the_ledger_commands(tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
 }
 
 fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
-    let ledger = Ledger::open(&args.db)?;
+    let ledger = Ledger::open_read_only(&args.db)?;
     let mut bags = args
         .bag
         .iter()
@@ -300,7 +300,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             received?;
         }
         LedgerCommand::Balance { db, lot } => {
-            let ledger = Ledger::open(&db)?;
+            let ledger = Ledger::open_read_only(&db)?;
             let lots = if lot.is_empty() {
                 ledger.lot_ids()?
             } else {
@@ -319,7 +319,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             }
         }
         LedgerCommand::Verify { db } => {
-            let verification = Ledger::open(&db)?.verify()?;
+            let verification = Ledger::open_read_only(&db)?.verify()?;
             match &verification.problem {
                 None => say!(
                     out,
@@ -418,7 +418,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             return Ok(if count.difference == 0 { 0 } else { 1 });
         }
         LedgerCommand::Export(args) => {
-            let ledger = Ledger::open(&args.db)?;
+            let ledger = Ledger::open_read_only(&args.db)?;
             let text = match &args.fhir {
                 Some(bag) => {
                     let bundle = ledger.fhir_bundle(BagId::parse(bag)?)?;

@@ -251,6 +251,16 @@ pub enum LedgerError {
         /// The newest this build reads.
         supported: i64,
     },
+    /// A ledger opened to read only whose schema is older than this
+    /// build's: migrating it would write.
+    SchemaTooOld {
+        /// The file.
+        path: String,
+        /// The file's version.
+        found: i64,
+        /// The version this build writes.
+        current: i64,
+    },
     /// No ledger file at the path: opening never creates one.
     NoSuchLedger {
         /// The path given.
@@ -296,6 +306,9 @@ pub enum LedgerError {
         detail: String,
         /// SQLite's primary and extended codes, where SQLite failed.
         sqlite: Option<rusqlite::ffi::Error>,
+        /// The ledger's file, once known (SQLite's own message never
+        /// names it).
+        file: Option<String>,
     },
     /// A core error (a time, a bag id).
     Dose(DoseError),
@@ -347,7 +360,7 @@ impl DatabaseFault {
                 "the file is damaged: stop using it, keep it for review, and restore the last copy"
             }
             DatabaseFault::ReadOnly => {
-                "the ledger file or its folder cannot be written; check its permissions"
+                "the ledger file or its folder cannot be written, or it was opened to read only; check its permissions, or open it for writing"
             }
             DatabaseFault::CannotOpen => "check the path and the permissions of its folder",
             DatabaseFault::JournalMode => {
@@ -377,6 +390,7 @@ impl From<rusqlite::Error> for LedgerError {
             fault: sqlite.map_or(DatabaseFault::Other, |e| DatabaseFault::of(e.code)),
             detail: error.to_string(),
             sqlite,
+            file: None,
         }
     }
 }
@@ -449,6 +463,7 @@ impl LedgerError {
             LedgerError::PlanExceedsStock { lot_id, planned, in_stock } => (format!("record_day: the plan thaws {planned} containers of lot {lot_id:?}, the ledger has {in_stock} in stock"), "plan with the lot's count on hand (doseprep ledger balance)".to_owned()),
             LedgerError::RecordDoesNotVerify { bag_id, differences } => (format!("prepare: the record of bag {bag_id} does not verify ({differences})"), "prepare it again".to_owned()),
             LedgerError::SchemaTooNew { found, supported } => (format!("the ledger has schema version {found}; this doseprep reads versions 1 to {supported}"), "upgrade doseprep".to_owned()),
+            LedgerError::SchemaTooOld { path, found, current } => (format!("the ledger {path} has schema version {found}; this doseprep reads version {current} when it opens a ledger to read only"), "open it once for writing (it is migrated then), or read it with the doseprep that wrote it".to_owned()),
             LedgerError::NoSuchLedger { path } => (format!("no ledger file at {path}"), format!("check the path, or start a new ledger with `doseprep ledger init {path}` (Python: Ledger.create)")),
             LedgerError::LedgerExists { path } => (format!("{path} already exists"), "open it as a ledger, or create the new ledger under another name".to_owned()),
             LedgerError::CannotCreate { path, reason } => (format!("cannot create a ledger at {path}: {reason}"), "check that its folder exists and can be written".to_owned()),
@@ -458,7 +473,11 @@ impl LedgerError {
                 format!("the ledger does not verify: {detail}"),
                 "run `doseprep ledger verify` and keep the file for review".to_owned(),
             ),
-            LedgerError::Database { fault, detail, .. } => (
+            LedgerError::Database { fault, detail, file: Some(file), .. } => (
+                format!("the ledger {file}: {detail}"),
+                fault.fix().to_owned(),
+            ),
+            LedgerError::Database { fault, detail, file: None, .. } => (
                 format!("the ledger database: {detail}"),
                 fault.fix().to_owned(),
             ),
@@ -477,7 +496,27 @@ impl LedgerError {
                 | LedgerError::Tampered(_)
                 | LedgerError::StoredRecord { .. }
                 | LedgerError::SchemaTooNew { .. }
+                | LedgerError::SchemaTooOld { .. }
         )
+    }
+
+    /// The error with the ledger's file named, where it is a database
+    /// fault that does not name it yet.
+    pub(crate) fn in_file(self, path: &str) -> LedgerError {
+        match self {
+            LedgerError::Database {
+                fault,
+                detail,
+                sqlite,
+                file: None,
+            } => LedgerError::Database {
+                fault,
+                detail,
+                sqlite,
+                file: Some(path.to_owned()),
+            },
+            other => other,
+        }
     }
 
     /// SQLite's error code, where SQLite failed.
@@ -495,6 +534,7 @@ impl LedgerError {
             fault: DatabaseFault::Other,
             detail,
             sqlite: None,
+            file: None,
         }
     }
 
@@ -530,6 +570,7 @@ impl LedgerError {
             LedgerError::RecordDoesNotVerify { .. } => "record_does_not_verify",
             LedgerError::SchemaTooNew { .. } => "schema_too_new",
             LedgerError::NotALedger { .. } => "not_a_ledger",
+            LedgerError::SchemaTooOld { .. } => "schema_too_old",
             LedgerError::CannotCreate { .. } => "cannot_create",
             LedgerError::StoredRecord { .. } => "stored_record",
             LedgerError::NoSuchLedger { .. } => "no_such_ledger",
@@ -689,6 +730,11 @@ impl LedgerError {
                 Some(found.to_string()),
                 Some(format!("at most {supported}")),
             ),
+            LedgerError::SchemaTooOld { found, current, .. } => (
+                text("schema_version"),
+                Some(found.to_string()),
+                Some(format!("{current} to read only")),
+            ),
             LedgerError::NotALedger { path }
             | LedgerError::NoSuchLedger { path }
             | LedgerError::LedgerExists { path }
@@ -696,7 +742,12 @@ impl LedgerError {
             LedgerError::StoredRecord { bag_id, .. } => {
                 (text("bag_id"), Some(bag_id.clone()), None)
             }
-            LedgerError::Tampered(_) | LedgerError::Database { .. } => (None, None, None),
+            LedgerError::Database {
+                file: Some(file), ..
+            } => (text("path"), Some(file.clone()), None),
+            LedgerError::Tampered(_) | LedgerError::Database { file: None, .. } => {
+                (None, None, None)
+            }
         };
         let (_, fix) = self.said();
         ErrorParts {

@@ -195,6 +195,17 @@ impl Body {
         }
     }
 
+    /// The name of the ledger method that records it, as exports show it
+    /// (the stored `kind`, hashed into the chain, keeps its first names
+    /// `return` and `count`).
+    pub fn method(&self) -> &'static str {
+        match self {
+            Body::Return { .. } => "return_containers",
+            Body::Count { .. } => "reconcile",
+            other => other.kind(),
+        }
+    }
+
     /// The lot it concerns, if one.
     pub fn lot_id(&self) -> Option<&str> {
         match self {

@@ -76,6 +76,22 @@ fn spreadsheet_safe(text: &str) -> String {
     }
 }
 
+/// A stored time as ISO 8601 with its UTC offset, one form for every
+/// time in an export (events recorded with an IANA zone also store it, in
+/// brackets, which spreadsheets do not read).
+fn iso8601(seq: i64, stored: &str) -> Result<String> {
+    let time = doseprep::parse_time("at", stored).map_err(|_| {
+        impossible(
+            seq,
+            &format!("has the time {stored:?}, which does not read"),
+        )
+    })?;
+    Ok(time
+        .timestamp()
+        .display_with_offset(time.offset())
+        .to_string())
+}
+
 fn ml(microlitres: u64) -> String {
     ExactVolume::from_microlitres(microlitres).ml_decimal()
 }
@@ -182,7 +198,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert(
                     "dose",
                     format!(
-                        "count: {counted} counted, {expected} expected, difference {}",
+                        "reconciled: {counted} counted, {expected} expected, difference {}",
                         i64::from(*counted) - i64::from(*expected)
                     ),
                 );
@@ -227,7 +243,11 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
             } => {
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
-                let mut text = format!("infused {started_at} to {ended_at}");
+                let mut text = format!(
+                    "infused {} to {}",
+                    iso8601(seq, started_at)?,
+                    iso8601(seq, ended_at)?
+                );
                 if let Some(reason) = override_reason {
                     text.push_str(&format!(" (after infuse-by: {reason})"));
                 }
@@ -243,8 +263,8 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
             }
         }
         row.insert("seq", event.seq.to_string());
-        row.insert("date", event.at.clone());
-        row.insert("event", event.kind.clone());
+        row.insert("date", iso8601(seq, &event.at)?);
+        row.insert("event", body.method().to_owned());
         row.insert("initials", spreadsheet_safe(&event.initials));
         if let Some(participant) = row.get("participant") {
             let safe = spreadsheet_safe(participant);
@@ -281,8 +301,8 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
             .map(|ul| ml(*ul))
             .ok_or_else(|| impossible(event.seq, "names a bag no event prepared"))?;
         rows.push(vec![
-            event.at.clone(),
-            event.kind.clone(),
+            iso8601(event.seq, &event.at)?,
+            body.method().to_owned(),
             bag_id.to_owned(),
             volume,
         ]);

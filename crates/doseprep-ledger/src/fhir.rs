@@ -17,6 +17,7 @@ use crate::identity::bag_events;
 const UCUM: &str = "http://unitsofmeasure.org";
 const DOSE_RATE_TYPE: &str = "http://terminology.hl7.org/CodeSystem/dose-rate-type";
 const LOINC: &str = "http://loinc.org";
+const DATA_ABSENT_REASON: &str = "http://hl7.org/fhir/StructureDefinition/data-absent-reason";
 const OBSERVATION_CATEGORY: &str = "http://terminology.hl7.org/CodeSystem/observation-category";
 /// Identifier systems of this library (a site maps them to its own).
 const PARTICIPANT_SYSTEM: &str = "urn:doseprep:participant";
@@ -103,24 +104,33 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
     let final_ml = prep.final_volume.ml();
     let (medication, dose_and_rate, given) = match (&prep.dose, prep.content) {
         (Some(dose), Content::Active) => {
-            let mut doses = Vec::new();
-            if dose.dose_rule == TargetRule::PerKg {
-                let value = significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg());
-                doses.push(dose_rate(
-                    "calculated",
-                    quantity(value, "million cells/kg", "10*6/kg"),
-                    None,
-                ));
-            }
-            doses.push(dose_rate(
-                "ordered",
-                quantity(
+            // HL7 dose-rate-type: `ordered` is the dose as the prescriber
+            // ordered it, the protocol's (per kg, or flat); `calculated` is
+            // the dose computed for this participant.
+            let ordered = match dose.dose_rule {
+                TargetRule::PerKg => quantity(
+                    significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg()),
+                    "million cells/kg",
+                    "10*6/kg",
+                ),
+                TargetRule::Flat => quantity(
                     significant(dose.target_cells.cells() / 1e6),
                     "million cells",
                     "10*6",
                 ),
-                Some(rate.clone()),
-            ));
+            };
+            let doses = vec![
+                dose_rate("ordered", ordered, None),
+                dose_rate(
+                    "calculated",
+                    quantity(
+                        significant(dose.target_cells.cells() / 1e6),
+                        "million cells",
+                        "10*6",
+                    ),
+                    Some(rate.clone()),
+                ),
+            ];
             (
                 format!("{} investigational product, lot {}", spec.name, dose.lot_id),
                 doses,
@@ -151,14 +161,16 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         } => Some((event.seq, started_at, ended_at, override_reason)),
         _ => None,
     });
-    let destroyed = events
-        .iter()
-        .any(|(_, body)| matches!(body, Body::DestroyBag { .. }));
+    let destroyed = events.iter().find_map(|(_, body)| match body {
+        Body::DestroyBag { reason, .. } => Some(reason),
+        _ => None,
+    });
     let status = match (&administered, destroyed) {
         (Some(_), _) => "completed",
-        (None, true) => "stopped",
-        (None, false) => "active",
+        (None, Some(_)) => "stopped",
+        (None, None) => "active",
     };
+    let (measured, weighed_in) = record.order.given_weight().as_measured();
     let observation = json!({
         "resourceType": "Observation",
         "id": observation_id,
@@ -166,14 +178,19 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
         "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Body weight"},
         "subject": subject,
-        "valueQuantity": quantity(prep.body_weight.kg(), "kg", "kg"),
+        // The order does not say when the participant was weighed: the
+        // vital-signs profile's required time is present as unknown
+        // (data-absent-reason), never made up.
+        "_effectiveDateTime": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]},
+        "valueQuantity": quantity(measured, weighed_in.symbol(), weighed_in.ucum()),
         "note": [{"text": format!(
-            "the weight on the order of bag {bag_id}; the dose was computed from {} kg ({})",
+            "the weight on the order of bag {bag_id}, read as {} kg; the dose was computed from {} kg ({}); the time of weighing was not recorded",
+            prep.body_weight.kg(),
             prep.dosing_weight.kg(),
             prep.dosing_weight_from.describe()
         )}],
     });
-    let request = json!({
+    let mut request = json!({
         "resourceType": "MedicationRequest",
         "id": request_id,
         "identifier": [{"system": BAG_SYSTEM, "value": bag_id}],
@@ -189,6 +206,12 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
             "doseAndRate": dose_and_rate,
         }],
     });
+    if let (Some(reason), Some(map)) = (destroyed, request.as_object_mut()) {
+        map.insert(
+            "statusReason".to_owned(),
+            json!({"text": format!("the bag was destroyed: {reason}")}),
+        );
+    }
     let mut entries = vec![
         json!({"fullUrl": format!("urn:uuid:{observation_id}"), "resource": observation}),
         json!({"fullUrl": format!("urn:uuid:{request_id}"), "resource": request}),

@@ -42,14 +42,19 @@ pub use verify::{Problem, Verification};
 
 /// A ledger file, open.
 pub struct Ledger {
+    store: Store,
+    /// The file, as given, to name in errors (":memory:" in memory).
+    path: String,
+}
+
+/// The open connection the ledger's operations run on.
+struct Store {
     connection: Connection,
 }
 
 impl std::fmt::Debug for Ledger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger")
-            .field("path", &self.connection.path())
-            .finish()
+        f.debug_struct("Ledger").field("path", &self.path).finish()
     }
 }
 
@@ -161,7 +166,24 @@ impl Ledger {
     /// [`LedgerError::NoSuchLedger`]: opening never creates one.
     pub fn open(path: &Path) -> Result<Ledger> {
         Ok(Ledger {
-            connection: schema::open(path)?,
+            store: Store {
+                connection: schema::open(path)?,
+            },
+            path: path.display().to_string(),
+        })
+    }
+
+    /// Open the ledger at `path` to read only: verify it, export it, read
+    /// balances and chains of identity from an auditor's write-protected
+    /// copy. Nothing is written to the file; every event is refused
+    /// (`database_read_only`), and a ledger of an older schema is
+    /// [`LedgerError::SchemaTooOld`] (it is not migrated).
+    pub fn open_read_only(path: &Path) -> Result<Ledger> {
+        Ok(Ledger {
+            store: Store {
+                connection: schema::open_read_only(path)?,
+            },
+            path: path.display().to_string(),
         })
     }
 
@@ -169,19 +191,258 @@ impl Ledger {
     /// [`LedgerError::LedgerExists`].
     pub fn create(path: &Path) -> Result<Ledger> {
         Ok(Ledger {
-            connection: schema::create(path)?,
+            store: Store {
+                connection: schema::create(path)?,
+            },
+            path: path.display().to_string(),
         })
     }
 
     /// A ledger in memory (for tests and trials of a script).
     pub fn open_in_memory() -> Result<Ledger> {
         Ok(Ledger {
-            connection: schema::open_in_memory()?,
+            store: Store {
+                connection: schema::open_in_memory()?,
+            },
+            path: ":memory:".to_owned(),
         })
     }
 
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<i64> {
+        self.store
+            .schema_version()
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A lot received: its containers, numbered 1 to `lot.containers()`
+    /// the first time; a later shipment of the same lot (same containers
+    /// and expiry) is numbered on from the lot's last container, and is its
+    /// own receipt (its event number) in [`Ledger::receipt_balance`].
+    pub fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
+        self.store
+            .receive(lot, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Containers of a lot thawed.
+    pub fn thaw(&mut self, lot_id: &str, containers: &[u32], entry: &Entry) -> Result<i64> {
+        self.store
+            .thaw(lot_id, containers, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag prepared, with the containers it was drawn from (by their
+    /// numbers in the lot as received). `draws` defaults to the bag's own.
+    pub fn prepare(
+        &mut self,
+        record: &PreparationRecord,
+        draws: Option<Vec<Draw>>,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .prepare(record, draws, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A planned day: each thaw at its session's time, then each bag at its
+    /// preparation time (given, or its thaw plus the site's preparation
+    /// time), in one transaction. The plan must name containers by their
+    /// numbers in the lot as received: plan with each lot's stock
+    /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
+    pub fn record_day(
+        &mut self,
+        thaws: &[ThawSession],
+        bags: &[VerifiedRecord],
+        initials: &str,
+        comment: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        self.store
+            .record_day(thaws, bags, initials, comment)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The numbers of a lot's containers in stock, lowest first: what a
+    /// day's plan may thaw (see `Lot::with_container_numbers`).
+    pub fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
+        self.store
+            .in_stock(lot_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag handed over to `to`.
+    pub fn dispense(&mut self, bag_id: BagId, to: &str, entry: &Entry) -> Result<i64> {
+        self.store
+            .dispense(bag_id, to, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag infused into `participant` from `started_at` to `ended_at`.
+    /// Refused after the bag's infuse-by time unless `override_reason`
+    /// says why.
+    pub fn administer(
+        &mut self,
+        bag_id: BagId,
+        participant: &str,
+        started_at: &jiff::ZonedDateTime,
+        ended_at: &jiff::ZonedDateTime,
+        override_reason: Option<&str>,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .administer(
+                bag_id,
+                participant,
+                started_at,
+                ended_at,
+                override_reason,
+                entry,
+            )
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Containers destroyed: from stock, or the remains of a thaw.
+    pub fn destroy_containers(
+        &mut self,
+        lot_id: &str,
+        containers: &[u32],
+        reason: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .destroy_containers(lot_id, containers, reason, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag destroyed.
+    pub fn destroy_bag(&mut self, bag_id: BagId, reason: &str, entry: &Entry) -> Result<i64> {
+        self.store
+            .destroy_bag(bag_id, reason, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Containers returned from stock.
+    pub fn return_containers(
+        &mut self,
+        lot_id: &str,
+        containers: &[u32],
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .return_containers(lot_id, containers, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The balance of the containers one shipment of a lot brought in:
+    /// `receipt` is the event that received it (see [`Ledger::receipts`]).
+    pub fn receipt_balance(&self, lot_id: &str, receipt: i64) -> Result<Balance> {
+        self.store
+            .receipt_balance(lot_id, receipt)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The events that received a lot, in order: one per shipment.
+    pub fn receipts(&self, lot_id: &str) -> Result<Vec<i64>> {
+        self.store
+            .receipts(lot_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Record a count of a lot's containers on hand, and how it compares.
+    pub fn reconcile(
+        &mut self,
+        lot_id: &str,
+        counted: u32,
+        entry: &Entry,
+    ) -> Result<Reconciliation> {
+        self.store
+            .reconcile(lot_id, counted, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The lots the ledger holds, in order of receipt.
+    pub fn lot_ids(&self) -> Result<Vec<String>> {
+        self.store
+            .lot_ids()
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag's chain of identity.
+    pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
+        self.store
+            .chain_of_identity(bag_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag's preparation record as the ledger holds it, verified: what
+    /// its label, worksheet and record are made again from, byte for byte
+    /// as first printed. A record that does not recompute, or a destroyed
+    /// bag, is refused.
+    pub fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
+        self.store
+            .reprint(bag_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The next number of the facility's ISBT 128 DIN counter for a
+    /// protocol whose label carries DINs (`None` for one without): one
+    /// past the highest sequence of any bag this ledger holds with the
+    /// site's FIN, destroyed bags included, so no number is given twice.
+    /// The ledger refuses a second bag with a DIN in use, so two
+    /// workstations that plan at once cannot both record one number.
+    pub fn next_din_sequence(&self, protocol: &Protocol) -> Result<Option<DinSequence>> {
+        self.store
+            .next_din_sequence(protocol)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The bags that stand for their visits (prepared and not destroyed),
+    /// each with the order it was made for, in the order they were
+    /// recorded: what [`doseprep::plan_day_after`] compares a rerun with.
+    pub fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
+        self.store
+            .standing_bags()
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A bag as a FHIR R4 Bundle.
+    pub fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
+        self.store
+            .fhir_bundle(bag_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A lot's balance: the sum of its events.
+    pub fn balance(&self, lot_id: &str) -> Result<Balance> {
+        balance::balance(&self.store.connection, lot_id).map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Walk the chain; the first problem, if any.
+    pub fn verify(&self) -> Result<Verification> {
+        verify::verify(&self.store.connection).map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Every event, in order.
+    pub fn events(&self) -> Result<Vec<Event>> {
+        export::all_events(&self.store.connection).map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The accountability log (unblinded): one CSV line per event.
+    pub fn accountability_csv(&self) -> Result<String> {
+        export::accountability_csv(&self.store.connection)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The blinded log: bag events with bag ids and volumes only.
+    pub fn blinded_csv(&self) -> Result<String> {
+        export::blinded_csv(&self.store.connection).map_err(|error| error.in_file(&self.path))
+    }
+}
+
+/// The ledger's operations on its open connection; [`Ledger`] names the
+/// file in their errors.
+impl Store {
+    pub(crate) fn schema_version(&self) -> Result<i64> {
         Ok(self
             .connection
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
@@ -208,11 +469,7 @@ impl Ledger {
             .ok_or_else(|| LedgerError::internal("no event was recorded".to_owned()))
     }
 
-    /// A lot received: its containers, numbered 1 to `lot.containers()`
-    /// the first time; a later shipment of the same lot (same containers
-    /// and expiry) is numbered on from the lot's last container, and is its
-    /// own receipt (its event number) in [`Ledger::receipt_balance`].
-    pub fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
+    pub(crate) fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
         let on_record: u32 = self
             .connection
             .query_row(
@@ -235,8 +492,7 @@ impl Ledger {
         )
     }
 
-    /// Containers of a lot thawed.
-    pub fn thaw(&mut self, lot_id: &str, containers: &[u32], entry: &Entry) -> Result<i64> {
+    pub(crate) fn thaw(&mut self, lot_id: &str, containers: &[u32], entry: &Entry) -> Result<i64> {
         self.record(
             entry,
             Body::Thaw {
@@ -302,9 +558,7 @@ impl Ledger {
         })
     }
 
-    /// A bag prepared, with the containers it was drawn from (by their
-    /// numbers in the lot as received). `draws` defaults to the bag's own.
-    pub fn prepare(
+    pub(crate) fn prepare(
         &mut self,
         record: &PreparationRecord,
         draws: Option<Vec<Draw>>,
@@ -320,16 +574,11 @@ impl Ledger {
                 participant: record.preparation.participant.to_string(),
             },
         })?;
-        let body = Ledger::prepare_body(&record, draws)?;
+        let body = Store::prepare_body(&record, draws)?;
         self.record(entry, body)
     }
 
-    /// A planned day: each thaw at its session's time, then each bag at its
-    /// preparation time (given, or its thaw plus the site's preparation
-    /// time), in one transaction. The plan must name containers by their
-    /// numbers in the lot as received: plan with each lot's stock
-    /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
-    pub fn record_day(
+    pub(crate) fn record_day(
         &mut self,
         thaws: &[ThawSession],
         bags: &[VerifiedRecord],
@@ -363,21 +612,18 @@ impl Ledger {
             };
             events.push((
                 Entry::new(at, initials, comment)?,
-                Ledger::prepare_body(record, None)?,
+                Store::prepare_body(record, None)?,
             ));
         }
         self.record_all(&events)
     }
 
-    /// The numbers of a lot's containers in stock, lowest first: what a
-    /// day's plan may thaw (see `Lot::with_container_numbers`).
-    pub fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
+    pub(crate) fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
         state::known_lot(&self.connection, "in_stock", lot_id)?;
         state::in_stock(&self.connection, lot_id)
     }
 
-    /// A bag handed over to `to`.
-    pub fn dispense(&mut self, bag_id: BagId, to: &str, entry: &Entry) -> Result<i64> {
+    pub(crate) fn dispense(&mut self, bag_id: BagId, to: &str, entry: &Entry) -> Result<i64> {
         self.record(
             entry,
             Body::Dispense {
@@ -387,10 +633,7 @@ impl Ledger {
         )
     }
 
-    /// A bag infused into `participant` from `started_at` to `ended_at`.
-    /// Refused after the bag's infuse-by time unless `override_reason`
-    /// says why.
-    pub fn administer(
+    pub(crate) fn administer(
         &mut self,
         bag_id: BagId,
         participant: &str,
@@ -411,8 +654,7 @@ impl Ledger {
         )
     }
 
-    /// Containers destroyed: from stock, or the remains of a thaw.
-    pub fn destroy_containers(
+    pub(crate) fn destroy_containers(
         &mut self,
         lot_id: &str,
         containers: &[u32],
@@ -429,8 +671,12 @@ impl Ledger {
         )
     }
 
-    /// A bag destroyed.
-    pub fn destroy_bag(&mut self, bag_id: BagId, reason: &str, entry: &Entry) -> Result<i64> {
+    pub(crate) fn destroy_bag(
+        &mut self,
+        bag_id: BagId,
+        reason: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
         self.record(
             entry,
             Body::DestroyBag {
@@ -440,8 +686,7 @@ impl Ledger {
         )
     }
 
-    /// Containers returned from stock.
-    pub fn return_containers(
+    pub(crate) fn return_containers(
         &mut self,
         lot_id: &str,
         containers: &[u32],
@@ -456,25 +701,16 @@ impl Ledger {
         )
     }
 
-    /// A lot's balance: the sum of its events.
-    pub fn balance(&self, lot_id: &str) -> Result<Balance> {
-        balance::balance(&self.connection, lot_id)
-    }
-
-    /// The balance of the containers one shipment of a lot brought in:
-    /// `receipt` is the event that received it (see [`Ledger::receipts`]).
-    pub fn receipt_balance(&self, lot_id: &str, receipt: i64) -> Result<Balance> {
+    pub(crate) fn receipt_balance(&self, lot_id: &str, receipt: i64) -> Result<Balance> {
         balance::receipt_balance(&self.connection, lot_id, receipt)
     }
 
-    /// The events that received a lot, in order: one per shipment.
-    pub fn receipts(&self, lot_id: &str) -> Result<Vec<i64>> {
+    pub(crate) fn receipts(&self, lot_id: &str) -> Result<Vec<i64>> {
         state::known_lot(&self.connection, "receipts", lot_id)?;
         balance::receipts(&self.connection, lot_id)
     }
 
-    /// Record a count of a lot's containers on hand, and how it compares.
-    pub fn reconcile(
+    pub(crate) fn reconcile(
         &mut self,
         lot_id: &str,
         counted: u32,
@@ -504,8 +740,7 @@ impl Ledger {
         })
     }
 
-    /// The lots the ledger holds, in order of receipt.
-    pub fn lot_ids(&self) -> Result<Vec<String>> {
+    pub(crate) fn lot_ids(&self) -> Result<Vec<String>> {
         let mut statement = self
             .connection
             .prepare("SELECT lot_id FROM lot ORDER BY received_seq")?;
@@ -515,16 +750,11 @@ impl Ledger {
         Ok(ids)
     }
 
-    /// A bag's chain of identity.
-    pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
+    pub(crate) fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
         identity::chain_of_identity(&self.connection, &bag_id.as_text())
     }
 
-    /// A bag's preparation record as the ledger holds it, verified: what
-    /// its label, worksheet and record are made again from, byte for byte
-    /// as first printed. A record that does not recompute, or a destroyed
-    /// bag, is refused.
-    pub fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
+    pub(crate) fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
         let chain = self.chain_of_identity(bag_id)?;
         // A destroyed bag's label printed again could go on another bag.
         if chain.events.iter().any(|event| event.kind == "destroy_bag") {
@@ -547,13 +777,7 @@ impl Ledger {
         stored_record(&chain.record, &bag_id.as_text(), seq)
     }
 
-    /// The next number of the facility's ISBT 128 DIN counter for a
-    /// protocol whose label carries DINs (`None` for one without): one
-    /// past the highest sequence of any bag this ledger holds with the
-    /// site's FIN, destroyed bags included, so no number is given twice.
-    /// The ledger refuses a second bag with a DIN in use, so two
-    /// workstations that plan at once cannot both record one number.
-    pub fn next_din_sequence(&self, protocol: &Protocol) -> Result<Option<DinSequence>> {
+    pub(crate) fn next_din_sequence(&self, protocol: &Protocol) -> Result<Option<DinSequence>> {
         let Some(codes) = protocol.label().isbt128.as_ref() else {
             return Ok(None);
         };
@@ -585,10 +809,7 @@ impl Ledger {
         })
     }
 
-    /// The bags that stand for their visits (prepared and not destroyed),
-    /// each with the order it was made for, in the order they were
-    /// recorded: what [`doseprep::plan_day_after`] compares a rerun with.
-    pub fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
+    pub(crate) fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
         let mut statement = self.connection.prepare(
             "SELECT bag_id, prepared_seq FROM bag WHERE state != 'destroyed' ORDER BY prepared_seq",
         )?;
@@ -618,28 +839,7 @@ impl Ledger {
             .collect()
     }
 
-    /// Walk the chain; the first problem, if any.
-    pub fn verify(&self) -> Result<Verification> {
-        verify::verify(&self.connection)
-    }
-
-    /// Every event, in order.
-    pub fn events(&self) -> Result<Vec<Event>> {
-        export::all_events(&self.connection)
-    }
-
-    /// The accountability log (unblinded): one CSV line per event.
-    pub fn accountability_csv(&self) -> Result<String> {
-        export::accountability_csv(&self.connection)
-    }
-
-    /// The blinded log: bag events with bag ids and volumes only.
-    pub fn blinded_csv(&self) -> Result<String> {
-        export::blinded_csv(&self.connection)
-    }
-
-    /// A bag as a FHIR R4 Bundle.
-    pub fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
+    pub(crate) fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
         fhir::bundle(&self.connection, &bag_id.as_text())
     }
 }

@@ -111,7 +111,7 @@ pub fn open(path: &std::path::Path) -> Result<Connection> {
                 path: path.display().to_string(),
             }
         }
-        _ => error,
+        _ => error.in_file(&path.display().to_string()),
     })
 }
 
@@ -138,6 +138,9 @@ fn open_file(path: &std::path::Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     configure(&connection)?;
+    // Before anything is written (WAL is written into the file's header):
+    // another program's database is refused untouched.
+    check_is_ledger(&connection, path, Access::ReadWrite)?;
     // WAL: readers do not block the writer, and a killed writer leaves the
     // last committed state. Set once; it is a property of the file.
     let mode: String =
@@ -150,9 +153,128 @@ fn open_file(path: &std::path::Path) -> Result<Connection> {
                 path.display()
             ),
             sqlite: None,
+            file: None,
         });
     }
     migrate(connection, &path.display().to_string())
+}
+
+/// Whether a connection may migrate the file it opened.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+/// Refuse a file that is not a ledger, by reading only: its application id,
+/// or, for a file without one, whether it holds tables (a new empty file
+/// has none and becomes a ledger). A read-only connection also needs the
+/// current schema, since it cannot migrate.
+fn check_is_ledger(connection: &Connection, path: &std::path::Path, access: Access) -> Result<()> {
+    let not_a_ledger = || LedgerError::NotALedger {
+        path: path.display().to_string(),
+    };
+    let application_id: i64 =
+        connection.pragma_query_value(None, "application_id", |r| r.get(0))?;
+    let tables: i64 = connection.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    if application_id != APPLICATION_ID && (application_id != 0 || tables > 0) {
+        return Err(not_a_ledger());
+    }
+    if access == Access::ReadOnly {
+        if application_id != APPLICATION_ID {
+            return Err(not_a_ledger());
+        }
+        let version: i64 = connection.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::SchemaTooNew {
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        if version < SCHEMA_VERSION {
+            return Err(LedgerError::SchemaTooOld {
+                path: path.display().to_string(),
+                found: version,
+                current: SCHEMA_VERSION,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Open the ledger at `path` to read only (an auditor's write-protected
+/// copy, a file on read-only media): nothing is written to the file, no
+/// migration is made, and every event method is refused by SQLite as
+/// `database_read_only`. Where SQLite cannot make the write-ahead log's
+/// index beside the file (a read-only folder), the file is read as
+/// immutable: no other program may be writing it then.
+pub fn open_read_only(path: &std::path::Path) -> Result<Connection> {
+    if !path.is_file() {
+        return Err(LedgerError::NoSuchLedger {
+            path: path.display().to_string(),
+        });
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let first = Connection::open_with_flags(path, flags)
+        .map_err(LedgerError::from)
+        .and_then(|connection| {
+            configure_reader(&connection)?;
+            check_is_ledger(&connection, path, Access::ReadOnly)?;
+            Ok(connection)
+        });
+    match first {
+        // SQLite says CANTOPEN or READONLY_CANTINIT when it cannot make the
+        // log's index beside a file in write-ahead-log mode.
+        Err(error)
+            if matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+            ) =>
+        {
+            let connection =
+                Connection::open_with_flags(format!("file:{}?immutable=1", uri_path(path)), flags)?;
+            configure_reader(&connection)?;
+            check_is_ledger(&connection, path, Access::ReadOnly)?;
+            Ok(connection)
+        }
+        Err(error)
+            if error.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase)
+                && !starts_as_sqlite(path) =>
+        {
+            Err(LedgerError::NotALedger {
+                path: path.display().to_string(),
+            })
+        }
+        other => other,
+    }
+    .map_err(|error| error.in_file(&path.display().to_string()))
+}
+
+/// The settings a reader needs (foreign keys and sync concern writes).
+fn configure_reader(connection: &Connection) -> Result<()> {
+    connection.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    Ok(())
+}
+
+/// `path` as the path of a `file:` URI: every byte but unreserved ones and
+/// `/` percent-encoded, so `?`, `#` and `%` in a file name stay the name's.
+fn uri_path(path: &std::path::Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()); // fallback-ok: a relative path is a valid URI path too
+    let mut encoded = String::new();
+    for &byte in absolute.as_os_str().as_encoded_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// Create a new ledger at `path`: the file must not exist (it is made

@@ -163,6 +163,27 @@ fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
     Ok(doseprep::parse_time(field, text)?.timestamp())
 }
 
+/// Stored times as a person reads them in a message: the wall clock of
+/// the site, "2026-03-02 08:00 EST". The site's zone is the first IANA
+/// zone any of them was recorded with (a bag's times always have one);
+/// where none has, each reads in its own UTC offset.
+fn wall_clocks<const N: usize>(fields: [(&str, &str); N]) -> Result<[String; N]> {
+    let mut times = Vec::with_capacity(N);
+    for (field, text) in fields {
+        times.push(doseprep::parse_time(field, text)?);
+    }
+    let site = times
+        .iter()
+        .find(|time| time.time_zone().iana_name().is_some())
+        .map(|time| time.time_zone().clone());
+    let mut read: [String; N] = std::array::from_fn(|_| String::new());
+    for (slot, time) in read.iter_mut().zip(times) {
+        let zone = site.clone().unwrap_or_else(|| time.time_zone().clone()); // fallback-ok: no site zone known, its own offset
+        *slot = doseprep::SiteTime::new(time.timestamp(), zone).wall_clock();
+    }
+    Ok(read)
+}
+
 fn ml(microlitres: u64) -> String {
     doseprep::ExactVolume::from_microlitres(microlitres).ml_decimal()
 }
@@ -246,10 +267,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                 .flatten();
             if let Some(expires_at) = expires_at {
                 if instant("at", at)? > instant("expires_at", &expires_at)? {
+                    let [expires_at, thawed_at] =
+                        wall_clocks([("expires_at", &expires_at), ("at", at)])?;
                     return Err(doseprep::DoseError::LotExpired {
                         lot_id: lot_id.clone(),
                         expires_at,
-                        thawed_at: at.to_owned(),
+                        thawed_at,
                     }
                     .into());
                 }
@@ -359,12 +382,16 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     if instant("thawed_at", &container_thawed_at)?
                         != instant("thawed_at", thawed_at)?
                     {
+                        let [bag_thawed_at, container_thawed_at] = wall_clocks([
+                            ("thawed_at", thawed_at),
+                            ("thawed_at", &container_thawed_at),
+                        ])?;
                         return Err(LedgerError::ThawTimeDiffers {
                             bag_id: bag_id.clone(),
                             lot_id: draw.lot_id.clone(),
                             container: draw.container,
                             container_thawed_at,
-                            bag_thawed_at: thawed_at.clone(),
+                            bag_thawed_at,
                         });
                     }
                 }
@@ -414,10 +441,17 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                 instant("started_at", started_at)?,
                 instant("ended_at", ended_at)?,
             );
+            // Read on the bag's clock: its infuse-by time has the site's zone.
+            let [started_on_clock, ended_on_clock, infuse_by_on_clock] = wall_clocks([
+                ("infuse_by", &infuse_by),
+                ("started_at", started_at),
+                ("ended_at", ended_at),
+            ])
+            .map(|[infuse_by, started, ended]| [started, ended, infuse_by])?;
             if ended < started {
                 return Err(LedgerError::EndsBeforeStart {
-                    started_at: started_at.clone(),
-                    ended_at: ended_at.clone(),
+                    started_at: started_on_clock,
+                    ended_at: ended_on_clock,
                 });
             }
             let late = ended > instant("infuse_by", &infuse_by)?;
@@ -429,13 +463,13 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                 ),
                 (Some(_), false) => Err(LedgerError::OverrideNotNeeded {
                     bag_id: bag_id.clone(),
-                    ended_at: ended_at.clone(),
-                    infuse_by,
+                    ended_at: ended_on_clock,
+                    infuse_by: infuse_by_on_clock,
                 }),
                 (None, true) => Err(LedgerError::PastInfuseBy {
                     bag_id: bag_id.clone(),
-                    ended_at: ended_at.clone(),
-                    infuse_by,
+                    ended_at: ended_on_clock,
+                    infuse_by: infuse_by_on_clock,
                 }),
                 (None, false) => Ok(()),
             }

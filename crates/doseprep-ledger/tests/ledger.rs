@@ -375,9 +375,19 @@ fn times_expiry_and_dins_are_checked() {
     .with_bag_id(BagId::from_random(20));
     let stale = PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12)).unwrap();
     let later = entry("2026-11-25T09:10:00-05:00");
-    assert_eq!(
-        code(ledger.prepare(&stale, Some(vec![draw(1, "5.8 mL")]), &later)),
-        Some("thaw_time_differs")
+    let differs = ledger
+        .prepare(&stale, Some(vec![draw(1, "5.8 mL")]), &later)
+        .unwrap_err();
+    assert_eq!(differs.code(), "thaw_time_differs");
+    // Times in messages on the site's wall clock, as on every document.
+    assert!(
+        differs
+            .to_string()
+            .contains("was thawed at 2026-11-25 08:30 EST, but bag")
+            && differs
+                .to_string()
+                .contains("were thawed at 2026-11-25 09:00 EST"),
+        "{differs}"
     );
     // An infusion on time takes no override reason.
     let bag = record("CARE-012", "72.4 kg", "A", 1);
@@ -401,9 +411,14 @@ fn times_expiry_and_dins_are_checked() {
     })
     .unwrap();
     ledger.receive(&expiring, &later).unwrap();
-    assert_eq!(
-        code(ledger.thaw("UC-0050", &[1], &later)),
-        Some("lot_expired")
+    let expired = ledger.thaw("UC-0050", &[1], &later).unwrap_err();
+    assert_eq!(expired.code(), "lot_expired");
+    // Given in offsets only: each reads on its own offset's clock.
+    assert!(
+        expired
+            .to_string()
+            .contains("expired at 2026-11-25 08:00 -05"),
+        "{expired}"
     );
     // More containers than a lot has are refused.
     assert_eq!(
@@ -809,7 +824,7 @@ fn a_second_shipment_of_a_lot_is_its_own_receipt_numbered_on() {
 /// target is a per-kg rule, as the record says: a light participant of the
 /// weight-bands example is dosed per kg, a heavy one by the flat band.
 #[test]
-fn fhir_states_a_dose_per_kg_only_for_a_per_kg_band() {
+fn fhir_orders_the_protocols_dose_and_calculates_the_participants() {
     let protocol = Protocol::from_toml(include_str!(
         "../../doseprep/protocols/examples/weight-bands.toml"
     ))
@@ -858,12 +873,16 @@ fn fhir_states_a_dose_per_kg_only_for_a_per_kg_band() {
             .find(|resource| resource["resourceType"] == "MedicationRequest")
             .unwrap()
             .clone();
-        let codes: Vec<(String, f64)> = request["dosageInstruction"][0]["doseAndRate"]
+        let codes: Vec<(String, String, f64)> = request["dosageInstruction"][0]["doseAndRate"]
             .as_array()
             .unwrap()
             .iter()
             .map(|dose| {
                 (
+                    dose["type"]["coding"][0]["code"]
+                        .as_str()
+                        .unwrap()
+                        .to_owned(),
                     dose["doseQuantity"]["code"].as_str().unwrap().to_owned(),
                     dose["doseQuantity"]["value"].as_f64().unwrap(),
                 )
@@ -871,11 +890,21 @@ fn fhir_states_a_dose_per_kg_only_for_a_per_kg_band() {
             .collect();
         doses.push(codes);
     }
+    // HL7 dose-rate-type: `ordered` is the protocol's dose (2.5 million/kg
+    // in the per-kg band, the flat band's 100 million), `calculated` the
+    // cells for this participant (2.5 × 40 kg = 100 million).
+    let typed = |kind: &str, code: &str, value: f64| (kind.to_owned(), code.to_owned(), value);
     assert_eq!(
         doses,
         vec![
-            vec![("10*6/kg".to_owned(), 2.5), ("10*6".to_owned(), 100.0)],
-            vec![("10*6".to_owned(), 100.0)],
+            vec![
+                typed("ordered", "10*6/kg", 2.5),
+                typed("calculated", "10*6", 100.0)
+            ],
+            vec![
+                typed("ordered", "10*6", 100.0),
+                typed("calculated", "10*6", 100.0)
+            ],
         ]
     );
 }

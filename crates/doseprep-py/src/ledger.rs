@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 
 use crate::protocol::Protocol;
 
-use crate::convert::{json_loads, BagIdArg, Number, TimeArg};
+use crate::convert::{container_numbers, json_loads, BagIdArg, Number, TimeArg, WholeNumber};
 use crate::day::DayPlan;
 use crate::errors::ledger_error;
 use crate::lot::Lot;
@@ -118,10 +118,13 @@ fn entry(at: &TimeArg<'_>, initials: &str, comment: Option<&str>) -> PyResult<le
     ledger::Entry::new(at.resolve("at")?, initials, comment).map_err(ledger_error)
 }
 
-fn draws(given: Vec<(String, u32, Number)>) -> PyResult<Vec<ledger::Draw>> {
+fn draws(given: Vec<(String, WholeNumber, Number)>) -> PyResult<Vec<ledger::Draw>> {
     given
         .into_iter()
         .map(|(lot_id, container, Number(ml))| {
+            let container = container
+                .within("draws", 1u32, "give the number on the container")
+                .map_err(crate::errors::to_py_err)?;
             let volume =
                 core::ExactVolume::from_ml("draws", ml).map_err(crate::errors::to_py_err)?;
             Ok(ledger::Draw {
@@ -197,6 +200,20 @@ impl Ledger {
         })
     }
 
+    /// Open the ledger at `path` to read only (an auditor's write-protected
+    /// copy): verify, export and read it; nothing is written to the file,
+    /// and every event is refused (`FaultError`, code `database_read_only`).
+    #[staticmethod]
+    fn open_read_only(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
+        let opened = py
+            .detach(|| ledger::Ledger::open_read_only(&path))
+            .map_err(ledger_error)?;
+        Ok(Ledger {
+            inner: Mutex::new(opened),
+            path,
+        })
+    }
+
     /// Start a new ledger at `path`; a file already there is `FileExistsError`.
     #[staticmethod]
     fn create(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
@@ -242,11 +259,13 @@ impl Ledger {
         &self,
         py: Python<'_>,
         lot_id: &str,
-        containers: Vec<u32>,
+        containers: Vec<WholeNumber>,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<i64> {
+        let containers =
+            container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
         let entry = entry(&at, initials, comment)?;
         self.with(py, |l| l.thaw(lot_id, &containers, &entry))
     }
@@ -260,7 +279,7 @@ impl Ledger {
         bag: &Preparation,
         at: TimeArg<'_>,
         initials: &str,
-        draws: Option<Vec<(String, u32, Number)>>,
+        draws: Option<Vec<(String, WholeNumber, Number)>>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let entry = entry(&at, initials, comment)?;
@@ -338,12 +357,14 @@ impl Ledger {
         &self,
         py: Python<'_>,
         lot_id: &str,
-        containers: Vec<u32>,
+        containers: Vec<WholeNumber>,
         reason: &str,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<i64> {
+        let containers =
+            container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
         let entry = entry(&at, initials, comment)?;
         self.with(py, |l| {
             l.destroy_containers(lot_id, &containers, reason, &entry)
@@ -371,11 +392,13 @@ impl Ledger {
         &self,
         py: Python<'_>,
         lot_id: &str,
-        containers: Vec<u32>,
+        containers: Vec<WholeNumber>,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<i64> {
+        let containers =
+            container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
         let entry = entry(&at, initials, comment)?;
         self.with(py, |l| l.return_containers(lot_id, &containers, &entry))
     }
@@ -383,7 +406,22 @@ impl Ledger {
     /// A lot's balance: the sum of its events. With `receipt` (an event
     /// number from `receipts`), only the containers that shipment brought in.
     #[pyo3(signature = (lot_id, /, *, receipt = None))]
-    fn balance(&self, py: Python<'_>, lot_id: &str, receipt: Option<i64>) -> PyResult<Balance> {
+    fn balance(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        receipt: Option<WholeNumber>,
+    ) -> PyResult<Balance> {
+        let receipt = receipt
+            .map(|r| {
+                r.within(
+                    "receipt",
+                    1i64,
+                    "give one of the lot's receipts (Ledger.receipts)",
+                )
+            })
+            .transpose()
+            .map_err(crate::errors::to_py_err)?;
         let b = self.with(py, |l| match receipt {
             None => l.balance(lot_id),
             Some(seq) => l.receipt_balance(lot_id, seq),
@@ -410,19 +448,14 @@ impl Ledger {
         &self,
         py: Python<'_>,
         lot_id: &str,
-        counted: i64,
+        counted: WholeNumber,
         at: TimeArg<'_>,
         initials: &str,
         comment: Option<&str>,
     ) -> PyResult<Reconciliation> {
-        let counted = u32::try_from(counted).map_err(|_| {
-            crate::errors::to_py_err(core::DoseError::InvalidInput {
-                field: "counted".to_owned(),
-                reason: format!(
-                    "counted {counted} is not a count of containers from 0; count the containers on hand"
-                ),
-            })
-        })?;
+        let counted = counted
+            .within("counted", 0u32, "count the containers on hand")
+            .map_err(crate::errors::to_py_err)?;
         let entry = entry(&at, initials, comment)?;
         let r = self.with(py, |l| l.reconcile(lot_id, counted, &entry))?;
         Ok(Reconciliation {

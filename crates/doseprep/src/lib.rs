@@ -90,7 +90,7 @@ pub use time::{format_time, parse_time, SiteTime, SiteZone};
 pub use units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ContainerYield, Density,
     Deviation, DmsoExposure, DmsoFraction, ExactVolume, GivenWeight, Grams, PumpRate, Tolerance,
-    Viability,
+    Viability, WeighedIn,
 };
 
 /// Short text (ids, names): inline up to 24 bytes, so copying a bag's ids

@@ -66,6 +66,70 @@ impl Count {
     }
 }
 
+/// A whole number as given: an int of any size (`None` beyond 128 bits);
+/// a bool or a float is a TypeError. Narrowed with [`WholeNumber::within`],
+/// so an out-of-range int is a typed error naming its field, never
+/// Python's bare OverflowError.
+pub struct WholeNumber(pub Option<i128>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for WholeNumber {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+            return Err(type_error("the value", "an int", &obj));
+        }
+        Ok(WholeNumber(obj.extract::<i128>().ok()))
+    }
+}
+
+impl WholeNumber {
+    /// The number as a `T` no smaller than `least`, or the field's typed
+    /// error naming the value, the range and `fix`.
+    pub fn within<T>(self, field: &str, least: T, fix: &str) -> doseprep::Result<T>
+    where
+        T: TryFrom<i128> + Copy + PartialOrd + std::fmt::Display + Bounded,
+    {
+        let refuse = |shown: String| doseprep::DoseError::InvalidInput {
+            field: field.to_owned(),
+            reason: format!(
+                "{field} {shown} is outside {least} to {}; {fix}",
+                T::GREATEST
+            ),
+        };
+        match self.0 {
+            None => Err(refuse("(an int beyond 128 bits)".to_owned())),
+            Some(n) => match T::try_from(n) {
+                Ok(value) if value >= least => Ok(value),
+                _ => Err(refuse(n.to_string())),
+            },
+        }
+    }
+}
+
+/// The greatest value of an integer type, for [`WholeNumber::within`]'s message.
+pub trait Bounded {
+    /// The greatest value.
+    const GREATEST: Self;
+}
+
+impl Bounded for u32 {
+    const GREATEST: u32 = u32::MAX;
+}
+
+impl Bounded for i64 {
+    const GREATEST: i64 = i64::MAX;
+}
+
+/// Container numbers as given, each checked as a number of a container
+/// in its lot (from 1).
+pub fn container_numbers(field: &str, given: Vec<WholeNumber>) -> doseprep::Result<Vec<u32>> {
+    given
+        .into_iter()
+        .map(|number| number.within(field, 1u32, "use the number on the container"))
+        .collect()
+}
+
 /// A fraction as Python gives it: a number, or text ("93%"), which the
 /// core refuses with the fraction to give instead.
 pub enum FractionArg {

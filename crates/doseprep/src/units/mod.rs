@@ -33,4 +33,4 @@ pub use fraction::{Deviation, DmsoFraction, Tolerance, Viability};
 pub use mass::{Density, DmsoExposure, Grams, DMSO_DENSITY};
 pub use rate::PumpRate;
 pub use volume::{ComputedVolume, ContainerYield, ExactVolume};
-pub use weight::{BodyWeight, GivenWeight};
+pub use weight::{BodyWeight, GivenWeight, WeighedIn};

@@ -159,15 +159,25 @@ impl fmt::Display for BodyWeight {
 pub struct GivenWeight {
     weight: BodyWeight,
     typed: Option<Text>,
+    /// The number and unit as measured, read from the same text.
+    measured: (f64, WeighedIn),
 }
 
 impl GivenWeight {
     /// A weight typed with its unit, read for `field` ("weight",
     /// "baseline_weight").
     pub fn typed(field: &str, text: &str) -> Result<GivenWeight> {
+        let weight = BodyWeight::parse_for(field, text)?;
+        let raw = read_quantity(field, text, "'72.4 kg' or '160 lb'")?;
+        let unit = match raw.unit.trim().to_ascii_lowercase().as_str() {
+            "lb" | "lbs" | "pound" | "pounds" | "avoirdupois_pound" => WeighedIn::Pounds,
+            // parse_for took only kilograms' names besides pounds'.
+            _ => WeighedIn::Kilograms,
+        };
         Ok(GivenWeight {
-            weight: BodyWeight::parse_for(field, text)?,
+            weight,
             typed: Some(Text::from(text.trim())),
+            measured: (raw.value, unit),
         })
     }
 
@@ -184,6 +194,7 @@ impl GivenWeight {
         GivenWeight {
             weight,
             typed: None,
+            measured: (weight.kg(), WeighedIn::Kilograms),
         }
     }
 
@@ -195,6 +206,39 @@ impl GivenWeight {
     /// The text typed, if the weight was typed.
     pub fn typed_text(&self) -> Option<&str> {
         self.typed.as_deref()
+    }
+
+    /// The weight as it was measured: the number and unit typed ("160 lb"
+    /// is 160 pounds), or kilograms for a weight given as a number.
+    pub fn as_measured(&self) -> (f64, WeighedIn) {
+        self.measured
+    }
+}
+
+/// The unit a body weight was measured in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WeighedIn {
+    /// Kilograms.
+    Kilograms,
+    /// Avoirdupois pounds.
+    Pounds,
+}
+
+impl WeighedIn {
+    /// The UCUM code: "kg" or "[lb_av]".
+    pub fn ucum(self) -> &'static str {
+        match self {
+            WeighedIn::Kilograms => "kg",
+            WeighedIn::Pounds => "[lb_av]",
+        }
+    }
+
+    /// The symbol a person writes: "kg" or "lb".
+    pub fn symbol(self) -> &'static str {
+        match self {
+            WeighedIn::Kilograms => "kg",
+            WeighedIn::Pounds => "lb",
+        }
     }
 }
 
@@ -224,6 +268,18 @@ mod tests {
         assert_eq!(
             GivenWeight::kilograms(BodyWeight::exact(72.4)).typed_text(),
             None
+        );
+        assert_eq!(typed.as_measured(), (160.0, WeighedIn::Pounds));
+        assert_eq!(quantity.as_measured(), (160.0, WeighedIn::Pounds));
+        assert_eq!(
+            GivenWeight::typed("weight", "72.4kg")
+                .unwrap()
+                .as_measured(),
+            (72.4, WeighedIn::Kilograms)
+        );
+        assert_eq!(
+            GivenWeight::kilograms(BodyWeight::exact(72.4)).as_measured(),
+            (72.4, WeighedIn::Kilograms)
         );
     }
 
