@@ -318,3 +318,26 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 fn first_receipt() -> u32 {
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's worked example, also computed with Python's
+    /// `json.dumps(..., separators=(",", ":"), ensure_ascii=False)`.
+    #[test]
+    fn the_readme_hash_example_recomputes() {
+        assert_eq!(
+            Event::hash_of(
+                1,
+                "receive",
+                "2026-11-20T10:00:00-05:00",
+                "MH",
+                Some("réception"),
+                r#"{"kind":"receive"}"#,
+                GENESIS,
+            ),
+            "1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09"
+        );
+    }
+}
