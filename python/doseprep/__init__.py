@@ -13,6 +13,7 @@ cannot be read or written raises Python's own ``OSError``.
 from doseprep._core import (
     AlreadyRecordedError,
     Balance,
+    Checkpoint,
     DayOrder,
     DayPlan,
     DayRow,
@@ -70,6 +71,7 @@ __version__: str = version()
 __all__ = [
     "AlreadyRecordedError",
     "Balance",
+    "Checkpoint",
     "DayOrder",
     "DayPlan",
     "DayRow",

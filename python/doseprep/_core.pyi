@@ -10,6 +10,7 @@ from typing import Protocol as _Protocol
 __all__ = [
     "AlreadyRecordedError",
     "Balance",
+    "Checkpoint",
     "DayOrder",
     "DayPlan",
     "DayRow",
@@ -695,6 +696,24 @@ class Reconciliation:
         """True when the count equals the balance."""
 
 @final
+class Checkpoint:
+    """The ledger's head at one moment, to keep outside the file."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def head(self) -> str: ...
+    @property
+    def taken_at(self) -> str: ...
+    def to_json(self) -> str:
+        """One line of JSON, to keep elsewhere."""
+    @staticmethod
+    def from_json(text: str) -> Checkpoint:
+        """A checkpoint read back from its line."""
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class LedgerVerification:
     """What Ledger.verify() found: the first problem, or none."""
 
@@ -833,8 +852,12 @@ class Ledger:
         (YYYY-MM-DD, site clock) and not destroyed; returns how many bags."""
     def record(self, bag_id: str) -> PreparationRecord:
         """The preparation record of a bag, as recorded."""
-    def verify(self) -> LedgerVerification:
-        """Walk the chain: the first event changed, deleted or inserted, if any."""
+    def verify(self, *, checkpoints: Sequence[Checkpoint] = ...) -> LedgerVerification:
+        """Walk the chain: the first event changed, deleted or inserted, if any;
+        then hold it against checkpoints kept elsewhere (a cut tail, a rewrite
+        with recomputed hashes)."""
+    def checkpoint(self) -> Checkpoint:
+        """The ledger's head now, verified first, to keep outside the file."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed)."""
     def export_csv(self) -> str:

@@ -960,3 +960,49 @@ def test_a_second_shipment_of_a_lot_is_numbered_on(tmp_path: Path) -> None:
         "  receipt of event 2: received 12, thawed 1, destroyed 0 (and 0 after thaw),"
         " returned 0, on hand 11\n"
     )
+
+
+def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+) -> None:
+    """A forger with the file and the README rewrites event 3 and re-hashes
+    every event after it: the chain verifies alone, not against the
+    checkpoint the command wrote before."""
+    ledger, _ = recorded
+    path = ledger.path
+    kept = tmp_path / "checkpoints.jsonl"
+    written = subprocess.run(
+        [str(DOSEPREP), "ledger", "checkpoint", str(path)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    kept.write_text(written.stdout)
+    checkpoint = dp.Checkpoint.from_json(written.stdout)
+    assert (checkpoint.seq, checkpoint.head) == (5, ledger.events()[-1]["hash"])
+    assert ledger.checkpoint().head == checkpoint.head
+    assert ledger.verify(checkpoints=[checkpoint]).ok
+    del ledger
+    previous = _rows(path)[1]["hash"]
+    statements = [UNGUARD]
+    for row in _rows(path)[2:]:
+        if row["seq"] == 3:
+            row["initials"] = "XX"
+        row["prev_hash"] = previous
+        row["hash"] = _hash(row)
+        statements.append(
+            f"UPDATE event SET initials = '{row['initials']}', prev_hash = '{previous}',"
+            f" hash = '{row['hash']}' WHERE seq = {row['seq']};"
+        )
+        previous = row["hash"]
+    statements.append(f"UPDATE head SET hash = '{previous}';")
+    _sql(path, "".join(statements))
+    forged = dp.Ledger(path)
+    assert forged.verify().ok  # alone, the forgery holds
+    caught = forged.verify(checkpoints=[checkpoint])
+    assert caught.problem_seq == 5
+    assert (caught.problem or "").startswith("event 5 is not the event the checkpoint taken at")
+    command = subprocess.run(
+        [str(DOSEPREP), "ledger", "verify", str(path), "--checkpoints", str(kept)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert command.returncode == 1
+    assert "ledger does NOT verify: event 5 is not the event the checkpoint" in command.stdout

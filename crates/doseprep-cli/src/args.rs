@@ -214,8 +214,16 @@ pub enum LedgerCommand {
         /// Lot ids (default: every lot).
         lot: Vec<String>,
     },
-    /// Walk the hash chain.
+    /// Walk the hash chain, and hold it against checkpoints kept elsewhere.
     Verify {
+        /// The ledger file.
+        db: PathBuf,
+        /// A file of checkpoints, one JSON line each (as `ledger checkpoint` writes).
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Verify the ledger and print its head as one JSON line, to keep elsewhere.
+    Checkpoint {
         /// The ledger file.
         db: PathBuf,
     },

@@ -318,8 +318,23 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 }
             }
         }
-        LedgerCommand::Verify { db } => {
-            let verification = Ledger::open_read_only(&db)?.verify()?;
+        LedgerCommand::Checkpoint { db } => {
+            say!(
+                out,
+                "{}",
+                Ledger::open_read_only(&db)?.checkpoint()?.to_json()
+            );
+        }
+        LedgerCommand::Verify { db, checkpoints } => {
+            let checkpoints = match &checkpoints {
+                None => Vec::new(),
+                Some(path) => files::read_text(path)?
+                    .lines()
+                    .filter(|line| !line.trim().is_empty())
+                    .map(doseprep_ledger::Checkpoint::from_json)
+                    .collect::<Result<Vec<_>, _>>()?,
+            };
+            let verification = Ledger::open_read_only(&db)?.verify_against(&checkpoints)?;
             match &verification.problem {
                 None => say!(
                     out,

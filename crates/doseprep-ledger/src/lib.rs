@@ -14,6 +14,7 @@
 //! * Exports: the accountability log as CSV, a blinded log, FHIR R4 JSON.
 
 mod balance;
+mod checkpoint;
 mod error;
 mod event;
 mod export;
@@ -32,6 +33,7 @@ use doseprep::{
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
+pub use checkpoint::Checkpoint;
 pub use error::{DatabaseFault, LedgerError, Result};
 pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
@@ -415,6 +417,26 @@ impl Ledger {
     /// A lot's balance: the sum of its events.
     pub fn balance(&self, lot_id: &str) -> Result<Balance> {
         balance::balance(&self.store.connection, lot_id).map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The ledger's head now, to keep outside the file: the chain is
+    /// verified first, and a ledger that does not verify is refused
+    /// ([`LedgerError::Tampered`]).
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        verify::verify(&self.store.connection)
+            .and_then(|verification| checkpoint::take(&verification))
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Walk the chain, then hold it against checkpoints kept elsewhere: a
+    /// tail cut off, or events rewritten with their hashes recomputed, up
+    /// to a checkpointed event, is the problem named.
+    pub fn verify_against(&self, checkpoints: &[Checkpoint]) -> Result<Verification> {
+        verify::verify(&self.store.connection)
+            .and_then(|verification| {
+                checkpoint::hold(&self.store.connection, verification, checkpoints)
+            })
+            .map_err(|error| error.in_file(&self.path))
     }
 
     /// Walk the chain; the first problem, if any.

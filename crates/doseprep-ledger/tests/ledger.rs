@@ -986,3 +986,116 @@ fn a_days_dins_come_from_the_ledgers_counter_in_infusion_order_and_never_repeat(
     assert!(refused.to_string().contains("din_sequence"), "{refused}");
     assert!(ledger.verify().unwrap().ok());
 }
+
+/// Rewrite event `from` (its initials) and every event after it, each
+/// with the hash the ledger's own formula gives, and move the head: what a
+/// forger with the file and the README can do.
+fn forge_from(path: &std::path::Path, from: i64) {
+    let connection = rusqlite::Connection::open(path).unwrap();
+    connection
+        .execute_batch("DROP TRIGGER event_append_only_update;")
+        .unwrap();
+    let events = Ledger::open(path).unwrap().events().unwrap();
+    let mut previous = events[usize::try_from(from - 2).unwrap()].hash.clone();
+    for event in events.iter().filter(|e| e.seq >= from) {
+        let initials = if event.seq == from {
+            "XX"
+        } else {
+            &event.initials
+        };
+        let hash = doseprep_ledger::Event::hash_of(
+            event.seq,
+            &event.kind,
+            &event.at,
+            initials,
+            event.comment.as_deref(),
+            &event.body,
+            &previous,
+        );
+        connection
+            .execute(
+                "UPDATE event SET initials = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+                rusqlite::params![initials, previous, hash, event.seq],
+            )
+            .unwrap();
+        previous = hash;
+    }
+    connection
+        .execute("UPDATE head SET hash = ?1", [previous])
+        .unwrap();
+}
+
+#[test]
+fn a_checkpoint_catches_a_rehashed_rewrite_and_a_cut_tail() {
+    let counted = |ledger: &mut Ledger, at: &str| {
+        ledger.reconcile("UC-0042", 11, &entry(at)).unwrap();
+    };
+    // A rewrite of event 3 with every later hash recomputed.
+    let path = file("checkpoint-rewrite");
+    let mut ledger = Ledger::create(&path).unwrap();
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
+        .unwrap();
+    counted(&mut ledger, "2026-11-25T17:00:00-05:00");
+    counted(&mut ledger, "2026-11-25T17:05:00-05:00");
+    let checkpoint = ledger.checkpoint().unwrap();
+    assert_eq!(checkpoint.seq, 4);
+    assert_eq!(
+        doseprep_ledger::Checkpoint::from_json(&checkpoint.to_json()).unwrap(),
+        checkpoint
+    );
+    assert!(ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap().ok());
+    drop(ledger);
+    forge_from(&path, 3);
+    let ledger = Ledger::open(&path).unwrap();
+    assert!(ledger.verify().unwrap().ok(), "alone, the forgery verifies");
+    let caught = ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap();
+    let problem = caught.problem.unwrap();
+    assert_eq!(problem.seq, Some(4));
+    assert!(
+        problem
+            .reason
+            .starts_with("event 4 is not the event the checkpoint taken at"),
+        "{}",
+        problem.reason
+    );
+    drop(ledger);
+
+    // The last event deleted and the head moved back to the one before.
+    let path = file("checkpoint-cut");
+    let mut ledger = Ledger::create(&path).unwrap();
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    counted(&mut ledger, "2026-11-25T17:00:00-05:00");
+    counted(&mut ledger, "2026-11-25T17:05:00-05:00");
+    let checkpoint = ledger.checkpoint().unwrap();
+    let second = ledger.events().unwrap()[1].hash.clone();
+    drop(ledger);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(&format!(
+            "DROP TRIGGER event_append_only_delete; UPDATE head SET seq = 2, hash = '{second}'; DELETE FROM event WHERE seq = 3;"
+        ))
+        .unwrap();
+    drop(connection);
+    let ledger = Ledger::open(&path).unwrap();
+    assert!(ledger.verify().unwrap().ok(), "alone, the cut verifies");
+    let problem = ledger
+        .verify_against(&[checkpoint])
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(problem.seq, Some(3));
+    assert!(
+        problem
+            .reason
+            .contains("the ledger ends at event 2, but the checkpoint taken at"),
+        "{}",
+        problem.reason
+    );
+    assert!(problem.reason.ends_with(": event 3 was removed"));
+}

@@ -75,6 +75,51 @@ impl Reconciliation {
     }
 }
 
+/// The ledger's head at one moment, to keep outside the file.
+#[pyclass(frozen, eq, hash, module = "doseprep")]
+#[derive(PartialEq, Eq, Hash)]
+pub struct Checkpoint {
+    inner: ledger::Checkpoint,
+}
+
+#[pymethods]
+impl Checkpoint {
+    /// The last event's number (0 for a ledger with no event).
+    #[getter]
+    fn seq(&self) -> i64 {
+        self.inner.seq
+    }
+
+    /// The last event's hash.
+    #[getter]
+    fn head(&self) -> String {
+        self.inner.head.clone()
+    }
+
+    /// When it was taken, RFC 3339 in UTC.
+    #[getter]
+    fn taken_at(&self) -> String {
+        self.inner.taken_at.clone()
+    }
+
+    /// One line of JSON, to keep elsewhere.
+    fn to_json(&self) -> String {
+        self.inner.to_json()
+    }
+
+    /// A checkpoint read back from its line.
+    #[staticmethod]
+    fn from_json(text: &str) -> PyResult<Checkpoint> {
+        Ok(Checkpoint {
+            inner: ledger::Checkpoint::from_json(text).map_err(ledger_error)?,
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Checkpoint.from_json({:?})", self.inner.to_json())
+    }
+}
+
 /// What `Ledger.verify()` found: the first problem, or none.
 #[pyclass(frozen, get_all, module = "doseprep")]
 pub struct LedgerVerification {
@@ -554,13 +599,28 @@ impl Ledger {
     }
 
     /// Walk the chain: the first event changed, deleted or inserted, if any.
-    fn verify(&self, py: Python<'_>) -> PyResult<LedgerVerification> {
-        let v = self.with(py, |l| l.verify())?;
+    #[pyo3(signature = (*, checkpoints = Vec::new()))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        checkpoints: Vec<PyRef<'_, Checkpoint>>,
+    ) -> PyResult<LedgerVerification> {
+        let checkpoints: Vec<ledger::Checkpoint> =
+            checkpoints.iter().map(|c| c.inner.clone()).collect();
+        let v = self.with(py, |l| l.verify_against(&checkpoints))?;
         Ok(LedgerVerification {
             events: v.events,
             head: v.head,
             problem_seq: v.problem.as_ref().and_then(|p| p.seq),
             problem: v.problem.map(|p| p.reason),
+        })
+    }
+
+    /// The ledger's head now, verified first: keep `checkpoint.to_json()`
+    /// outside the file, and give it back to `verify(checkpoints=[...])`.
+    fn checkpoint(&self, py: Python<'_>) -> PyResult<Checkpoint> {
+        Ok(Checkpoint {
+            inner: self.with(py, |l| l.checkpoint())?,
         })
     }
 

@@ -41,7 +41,7 @@ mod _core {
     #[pymodule_export]
     use super::day::{plan_day, DayOrder, DayPlan, DayRow, Randomization, ThawSession};
     #[pymodule_export]
-    use super::ledger::{Balance, Ledger, LedgerVerification, Reconciliation};
+    use super::ledger::{Balance, Checkpoint, Ledger, LedgerVerification, Reconciliation};
     #[pymodule_export]
     use super::lot::Lot;
     #[pymodule_export]
