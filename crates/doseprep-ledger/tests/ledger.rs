@@ -1047,12 +1047,17 @@ fn a_checkpoint_catches_a_rehashed_rewrite_and_a_cut_tail() {
         doseprep_ledger::Checkpoint::from_json(&checkpoint.to_json()).unwrap(),
         checkpoint
     );
-    assert!(ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap().ok());
+    assert!(ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap()
+        .ok());
     drop(ledger);
     forge_from(&path, 3);
     let ledger = Ledger::open(&path).unwrap();
     assert!(ledger.verify().unwrap().ok(), "alone, the forgery verifies");
-    let caught = ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap();
+    let caught = ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap();
     let problem = caught.problem.unwrap();
     assert_eq!(problem.seq, Some(4));
     assert!(
