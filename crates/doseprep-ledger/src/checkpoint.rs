@@ -70,7 +70,7 @@ pub(crate) fn take(verification: &Verification) -> Result<Checkpoint> {
             .head
             .clone()
             .unwrap_or_else(|| GENESIS.to_owned()), // fallback-ok: no event, the chain's start
-        taken_at: jiff::Timestamp::now().to_string(),
+        taken_at: jiff::Timestamp::now().to_string(), // allow-clock: a checkpoint states when it was taken, on this machine's clock
     })
 }
 

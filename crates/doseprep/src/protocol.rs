@@ -872,8 +872,7 @@ struct Validated {
     reason = "both catalogues are compiled in; the test that care_ssc() equals its files checks it"
 )]
 fn care_ssc_languages() -> LabelLanguages {
-    LabelLanguages::new(&["en", "fr"]).expect("en and fr are shipped, once each")
-    // allow-panic: see the reason above
+    LabelLanguages::new(&["en", "fr"]).expect("en and fr are shipped, once each") // allow-panic: see the reason above
 }
 
 fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
