@@ -872,7 +872,8 @@ struct Validated {
     reason = "both catalogues are compiled in; the test that care_ssc() equals its files checks it"
 )]
 fn care_ssc_languages() -> LabelLanguages {
-    LabelLanguages::new(&["en", "fr"]).expect("en and fr are shipped, once each") // allow-panic: see the reason above
+    let languages = LabelLanguages::new(&["en", "fr"]).expect("en and fr are shipped, once each"); // allow-panic: see the reason above
+    languages
 }
 
 fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
