@@ -21,6 +21,8 @@ import time
 import doseprep as dp
 
 AT = "2026-11-25T08:30:00-05:00"
+# Lots arrive days before they are used: a thaw is not dated before its receipt.
+RECEIVED_AT = "2026-11-20T10:00:00-05:00"
 BAGS_A_DAY = 6
 
 
@@ -36,7 +38,7 @@ def new_lot(lot_id: str, containers: int) -> dp.Lot:
 
 
 def thaws(ledger: dp.Ledger, lot_id: str, containers: int, pause: float) -> None:
-    print(ledger.receive(new_lot(lot_id, containers), at=AT, initials="W"), flush=True)
+    print(ledger.receive(new_lot(lot_id, containers), at=RECEIVED_AT, initials="W"), flush=True)
     for container in range(1, containers + 1):
         print(ledger.thaw(lot_id, [container], at=AT, initials="W"), flush=True)
         if pause:
@@ -51,7 +53,7 @@ def days(ledger: dp.Ledger, name: str) -> None:
         if not lot_id or len(ledger.in_stock(lot_id)) < 10:
             lots += 1
             lot_id = f"{name}-lot-{lots}"
-            print(ledger.receive(new_lot(lot_id, 300), at=AT, initials="W"), flush=True)
+            print(ledger.receive(new_lot(lot_id, 300), at=RECEIVED_AT, initials="W"), flush=True)
         people = [f"{name}-{day}-{i}" for i in range(BAGS_A_DAY)]
         arms = "".join(f"{p},{'ABC'[i % 3]}\n" for i, p in enumerate(people))
         randomization = dp.Randomization.from_csv_text(

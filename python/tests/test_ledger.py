@@ -116,6 +116,8 @@ def _hash(event: dict[str, Any]) -> str:
         event["body"],
         event["prev_hash"],
     ]
+    if event["recorded_at"] is not None:
+        canonical.append(event["recorded_at"])
     text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -223,6 +225,7 @@ def _forged_count(seq: int, prev_hash: str) -> dict[str, Any]:
         "comment": None,
         "body": body,
         "prev_hash": prev_hash,
+        "recorded_at": "2026-11-25T15:00:00Z",
     }
     event["hash"] = _hash(event)
     return event
@@ -231,9 +234,9 @@ def _forged_count(seq: int, prev_hash: str) -> dict[str, Any]:
 def _insert(path: Path, event: dict[str, Any]) -> None:
     _sql(
         path,
-        "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash) VALUES "
-        f"({event['seq']}, 'count', '{event['at']}', 'XX', NULL, '{event['body']}',"
-        f" '{event['prev_hash']}', '{event['hash']}');",
+        "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at)"
+        f" VALUES ({event['seq']}, 'count', '{event['at']}', 'XX', NULL, '{event['body']}',"
+        f" '{event['prev_hash']}', '{event['hash']}', '{event['recorded_at']}');",
     )
 
 
@@ -399,7 +402,13 @@ def test_the_blinded_export_holds_bag_ids_and_volumes_only(
     ledger, day = recorded
     text = ledger.export_blinded_csv()
     rows = list(csv.DictReader(text.splitlines()))
-    assert [(r["bag_id"], r["volume_ml"]) for r in rows] == [(b.bag_id, "50") for b in day]
+    # One thaw session: every preparation dated by its thaw, then by bag id,
+    # whatever order the bags were made and recorded in.
+    thawed_at = {b.thawed_at.isoformat() for b in day}
+    assert thawed_at == {"2026-11-25T08:30:00-05:00"}
+    assert [(r["date"], r["bag_id"], r["volume_ml"]) for r in rows] == sorted(
+        ("2026-11-25T08:30:00-05:00", b.bag_id, "50") for b in day
+    )
     assert set(rows[0]) == {"date", "event", "bag_id", "volume_ml"}
     lowered = text.lower()
     for giveaway in ("active", "placebo", "arm", "cells", "uc-0042", "care-00", "5.8", "6.4"):
@@ -682,7 +691,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     assert short.returncode == 1
     assert short.stdout == "lot UC-0042: counted 9, expected 10: 1 missing (event 7)\n"
     exported = run("ledger", "export", str(db), "--csv")
-    assert exported.stdout.startswith("seq,date,event,participant,bag_id,dose,lot,")
+    assert exported.stdout.startswith("seq,date,recorded_at,event,participant,bag_id,dose,lot,")
     day_rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
     bag_id = day_rows[0]["bag_id"]
     fhir = run("ledger", "export", str(db), "--fhir", bag_id)

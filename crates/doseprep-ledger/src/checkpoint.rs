@@ -10,7 +10,7 @@ use crate::event::GENESIS;
 use crate::verify::{Problem, Verification};
 
 /// The ledger's head at one moment: the last event's number and hash, and
-/// when the checkpoint was taken (UTC, from this machine's clock).
+/// when the checkpoint was taken (UTC, from the ledger's clock).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
@@ -60,7 +60,7 @@ impl Checkpoint {
 
 /// The checkpoint of a verified ledger: a ledger that does not verify has
 /// no head worth keeping, and is refused.
-pub(crate) fn take(verification: &Verification) -> Result<Checkpoint> {
+pub(crate) fn take(verification: &Verification, clock: &crate::Clock) -> Result<Checkpoint> {
     if let Some(problem) = &verification.problem {
         return Err(LedgerError::Tampered(problem.reason.clone()));
     }
@@ -70,7 +70,7 @@ pub(crate) fn take(verification: &Verification) -> Result<Checkpoint> {
             .head
             .clone()
             .unwrap_or_else(|| GENESIS.to_owned()), // fallback-ok: no event, the chain's start
-        taken_at: jiff::Timestamp::now().to_string(), // allow-clock: a checkpoint states when it was taken, on this machine's clock
+        taken_at: clock.now_text(),
     })
 }
 

@@ -191,6 +191,22 @@ pub enum LedgerError {
         /// The bag's infuse-by time.
         infuse_by: String,
     },
+    /// An event dated before an earlier event of its bag or container (a
+    /// dispense before the preparation, a thaw before the receipt).
+    OutOfTimeOrder {
+        /// The event refused.
+        event: &'static str,
+        /// The time field out of order: "at" or "started_at".
+        field: &'static str,
+        /// The bag or container, e.g. "container 3 of lot \"UC-0042\"".
+        item: String,
+        /// Its time, on the site's wall clock.
+        at: String,
+        /// The earlier event, e.g. "its prepare (event 5)".
+        earlier: String,
+        /// That event's time, on the site's wall clock.
+        earlier_at: String,
+    },
     /// An infusion that ends before it starts.
     EndsBeforeStart {
         /// Start.
@@ -455,6 +471,7 @@ impl LedgerError {
             LedgerError::BagState { event, bag_id, state, fix } => (format!("{event}: bag {bag_id} is {state}"), fix.to_string()),
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
             LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
+            LedgerError::OutOfTimeOrder { event, field, item, at, earlier, earlier_at } => (format!("{event} of {item}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", if *field == "at" { format!("at {at}") } else { format!("{field} {at}") }), format!("give the time it happened, not before {earlier_at}")),
             LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
@@ -561,6 +578,7 @@ impl LedgerError {
             LedgerError::BagState { .. } => "bag_state",
             LedgerError::WrongParticipant { .. } => "wrong_participant",
             LedgerError::PastInfuseBy { .. } => "past_infuse_by",
+            LedgerError::OutOfTimeOrder { .. } => "out_of_time_order",
             LedgerError::EndsBeforeStart { .. } => "ends_before_start",
             LedgerError::Initials { .. } => "initials",
             LedgerError::Text { .. } => "text",
@@ -691,6 +709,16 @@ impl LedgerError {
                 text("ended_at"),
                 Some(ended_at.clone()),
                 Some(format!("no later than {infuse_by}")),
+            ),
+            LedgerError::OutOfTimeOrder {
+                field,
+                at,
+                earlier_at,
+                ..
+            } => (
+                text(field),
+                Some(at.clone()),
+                Some(format!("not before {earlier_at}")),
             ),
             LedgerError::EndsBeforeStart {
                 started_at,

@@ -254,35 +254,49 @@ pub struct Event {
     pub prev_hash: String,
     /// Its own hash.
     pub hash: String,
+    /// When it was written, RFC 3339 in UTC to the second, from the clock of
+    /// the machine that wrote it (`None` for events of schema 1).
+    pub recorded_at: Option<String>,
 }
 
 impl Event {
-    /// The SHA-256 an event with these fields must have: of the compact JSON
-    /// array `[seq, kind, at, initials, comment, body, prev_hash]`.
-    pub fn hash_of(
-        seq: i64,
-        kind: &str,
-        at: &str,
-        initials: &str,
-        comment: Option<&str>,
-        body: &str,
-        prev_hash: &str,
-    ) -> String {
-        let canonical = serde_json::json!([seq, kind, at, initials, comment, body, prev_hash]);
+    /// The SHA-256 this event must have: of the compact JSON array
+    /// `[seq, kind, at, initials, comment, body, prev_hash, recorded_at]`,
+    /// or, for an event written before the ledger kept `recorded_at`
+    /// (schema 1), of the first seven.
+    pub fn expected_hash(&self) -> String {
+        self.hash_as(self.seq)
+    }
+
+    /// The hash the event would have had as event `seq`.
+    pub(crate) fn hash_as(&self, seq: i64) -> String {
+        let canonical = match &self.recorded_at {
+            Some(recorded_at) => serde_json::json!([
+                seq,
+                self.kind,
+                self.at,
+                self.initials,
+                self.comment,
+                self.body,
+                self.prev_hash,
+                recorded_at
+            ]),
+            None => serde_json::json!([
+                seq,
+                self.kind,
+                self.at,
+                self.initials,
+                self.comment,
+                self.body,
+                self.prev_hash
+            ]),
+        };
         hex(&Sha256::digest(canonical.to_string().as_bytes()))
     }
 
     /// Whether the stored hash is the hash of the stored fields.
     pub fn hash_matches(&self) -> bool {
-        Event::hash_of(
-            self.seq,
-            &self.kind,
-            &self.at,
-            &self.initials,
-            self.comment.as_deref(),
-            &self.body,
-            &self.prev_hash,
-        ) == self.hash
+        self.expected_hash() == self.hash
     }
 
     /// The body, read back.
@@ -302,12 +316,14 @@ impl Event {
             body: row.get(5)?,
             prev_hash: row.get(6)?,
             hash: row.get(7)?,
+            recorded_at: row.get(8)?,
         })
     }
 }
 
 /// The columns `Event::from_row` reads, in order.
-pub(crate) const EVENT_COLUMNS: &str = "seq, kind, at, initials, comment, body, prev_hash, hash";
+pub(crate) const EVENT_COLUMNS: &str =
+    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at";
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -323,20 +339,31 @@ fn first_receipt() -> u32 {
 mod tests {
     use super::*;
 
+    fn example(recorded_at: Option<&str>) -> Event {
+        Event {
+            seq: 1,
+            kind: "receive".to_owned(),
+            at: "2026-11-20T10:00:00-05:00".to_owned(),
+            initials: "MH".to_owned(),
+            comment: Some("réception".to_owned()),
+            body: r#"{"kind":"receive"}"#.to_owned(),
+            prev_hash: GENESIS.to_owned(),
+            hash: String::new(),
+            recorded_at: recorded_at.map(str::to_owned),
+        }
+    }
+
     /// The README's worked example, also computed with Python's
     /// `json.dumps(..., separators=(",", ":"), ensure_ascii=False)`.
     #[test]
     fn the_readme_hash_example_recomputes() {
         assert_eq!(
-            Event::hash_of(
-                1,
-                "receive",
-                "2026-11-20T10:00:00-05:00",
-                "MH",
-                Some("réception"),
-                r#"{"kind":"receive"}"#,
-                GENESIS,
-            ),
+            example(Some("2026-11-20T15:02:07Z")).expected_hash(),
+            "32aca86c18d48dffceccbd4669a87559e53c37d6eddffdf23517028c88ffe658"
+        );
+        // An event of schema 1, without recorded_at.
+        assert_eq!(
+            example(None).expected_hash(),
             "1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09"
         );
     }

@@ -13,9 +13,10 @@ use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
 
 /// The accountability log's columns. Quantities count containers.
-pub const ACCOUNTABILITY_COLUMNS: [&str; 14] = [
+pub const ACCOUNTABILITY_COLUMNS: [&str; 15] = [
     "seq",
     "date",
+    "recorded_at",
     "event",
     "participant",
     "bag_id",
@@ -264,6 +265,10 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         }
         row.insert("seq", event.seq.to_string());
         row.insert("date", iso8601(seq, &event.at)?);
+        // UTC as written; empty for an event of schema 1, which kept none.
+        if let Some(recorded_at) = &event.recorded_at {
+            row.insert("recorded_at", recorded_at.clone());
+        }
         row.insert("event", body.method().to_owned());
         row.insert("initials", spreadsheet_safe(&event.initials));
         if let Some(participant) = row.get("participant") {
@@ -284,7 +289,11 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
     csv_text(&ACCOUNTABILITY_COLUMNS, rows)
 }
 
-/// The blinded log: the bag events, with bag ids and volumes only.
+/// The blinded log: the bag events, with bag ids and volumes only. Built
+/// only from what a bag and its placebo twin share: a preparation is dated
+/// by its session's thaw, never by when it was made or written (a placebo
+/// is quicker to make), and the rows are in time order, then by a bag's
+/// stage and bag id, never in the order they were recorded.
 pub fn blinded_csv(connection: &Connection) -> Result<String> {
     let mut volumes: BTreeMap<String, u64> = BTreeMap::new();
     let mut rows = Vec::new();
@@ -293,19 +302,49 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
         let Some(bag_id) = body.bag_id() else {
             continue;
         };
-        if let Body::Prepare { final_ul, .. } = &body {
-            volumes.insert(bag_id.to_owned(), *final_ul);
-        }
+        let dated = match &body {
+            Body::Prepare {
+                final_ul,
+                thawed_at,
+                ..
+            } => {
+                volumes.insert(bag_id.to_owned(), *final_ul);
+                thawed_at
+            }
+            _ => &event.at,
+        };
         let volume = volumes
             .get(bag_id)
             .map(|ul| ml(*ul))
             .ok_or_else(|| impossible(event.seq, "names a bag no event prepared"))?;
-        rows.push(vec![
-            iso8601(event.seq, &event.at)?,
-            body.method().to_owned(),
-            bag_id.to_owned(),
-            volume,
-        ]);
+        let instant = doseprep::parse_time("at", dated)
+            .map_err(|_| {
+                impossible(
+                    event.seq,
+                    &format!("has the time {dated:?}, which does not read"),
+                )
+            })?
+            .timestamp();
+        // A bag's events in the order they happen, whatever their times.
+        let stage = match &body {
+            Body::Prepare { .. } => 0,
+            Body::Dispense { .. } => 1,
+            Body::Administer { .. } => 2,
+            _ => 3,
+        };
+        rows.push((
+            (instant, stage, bag_id.to_owned()),
+            vec![
+                iso8601(event.seq, dated)?,
+                body.method().to_owned(),
+                bag_id.to_owned(),
+                volume,
+            ],
+        ));
     }
-    csv_text(&BLINDED_COLUMNS, rows)
+    rows.sort_by(|(a, _), (b, _)| a.cmp(b));
+    csv_text(
+        &BLINDED_COLUMNS,
+        rows.into_iter().map(|(_, row)| row).collect(),
+    )
 }

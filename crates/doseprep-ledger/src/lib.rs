@@ -15,6 +15,7 @@
 
 mod balance;
 mod checkpoint;
+mod clock;
 mod error;
 mod event;
 mod export;
@@ -34,7 +35,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
+pub use clock::Clock;
 pub use error::{DatabaseFault, LedgerError, Result};
+use event::EVENT_COLUMNS;
 pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
@@ -52,6 +55,8 @@ pub struct Ledger {
 /// The open connection the ledger's operations run on.
 struct Store {
     connection: Connection,
+    /// Where `recorded_at` and a checkpoint's time are read.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -61,7 +66,7 @@ impl std::fmt::Debug for Ledger {
 }
 
 /// Append one checked event inside an open transaction; its number.
-fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
+fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str) -> Result<i64> {
     let at = format_time(&entry.at);
     state::check(connection, &at, body)?;
     let head: Option<(i64, String)> = connection
@@ -84,31 +89,33 @@ fn append(connection: &Connection, entry: &Entry, body: &Body) -> Result<i64> {
             )))
         }
     };
-    let body_json = body.to_json()?;
-    let hash = Event::hash_of(
+    let event = Event {
         seq,
-        body.kind(),
-        &at,
-        &entry.initials,
-        entry.comment.as_deref(),
-        &body_json,
-        &prev_hash,
-    );
+        kind: body.kind().to_owned(),
+        at,
+        initials: entry.initials.clone(),
+        comment: entry.comment.clone(),
+        body: body.to_json()?,
+        prev_hash,
+        hash: String::new(),
+        recorded_at: Some(recorded_at.to_owned()),
+    };
+    let hash = event.expected_hash();
     connection.execute(
-        "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         rusqlite::params![
-            seq,
-            body.kind(),
-            at,
-            entry.initials,
-            entry.comment,
-            body_json,
-            prev_hash,
-            hash
+            event.seq,
+            event.kind,
+            event.at,
+            event.initials,
+            event.comment,
+            event.body,
+            event.prev_hash,
+            hash,
+            event.recorded_at
         ],
     )?;
-    state::apply(connection, seq, &at, body)?;
+    state::apply(connection, seq, &event.at, body)?;
     connection.execute(
         "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
@@ -170,6 +177,7 @@ impl Ledger {
         Ok(Ledger {
             store: Store {
                 connection: schema::open(path)?,
+                clock: Clock::system(),
             },
             path: path.display().to_string(),
         })
@@ -184,6 +192,7 @@ impl Ledger {
         Ok(Ledger {
             store: Store {
                 connection: schema::open_read_only(path)?,
+                clock: Clock::system(),
             },
             path: path.display().to_string(),
         })
@@ -195,6 +204,7 @@ impl Ledger {
         Ok(Ledger {
             store: Store {
                 connection: schema::create(path)?,
+                clock: Clock::system(),
             },
             path: path.display().to_string(),
         })
@@ -205,9 +215,17 @@ impl Ledger {
         Ok(Ledger {
             store: Store {
                 connection: schema::open_in_memory()?,
+                clock: Clock::system(),
             },
             path: ":memory:".to_owned(),
         })
+    }
+
+    /// The same ledger, reading `recorded_at` and checkpoint times from
+    /// `clock` instead of this machine's clock (a test's fixed time).
+    pub fn with_clock(mut self, clock: Clock) -> Ledger {
+        self.store.clock = clock;
+        self
     }
 
     /// The schema version of the open file.
@@ -424,7 +442,7 @@ impl Ledger {
     /// ([`LedgerError::Tampered`]).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
         verify::verify(&self.store.connection)
-            .and_then(|verification| checkpoint::take(&verification))
+            .and_then(|verification| checkpoint::take(&verification, &self.store.clock))
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -475,9 +493,11 @@ impl Store {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // One time for the events of one call: they are written together.
+        let recorded_at = self.clock.now_text();
         let mut numbers = Vec::with_capacity(events.len());
         for (entry, body) in events {
-            numbers.push(append(&transaction, entry, body)?);
+            numbers.push(append(&transaction, entry, body, &recorded_at)?);
         }
         transaction.commit()?;
         Ok(numbers)
@@ -751,6 +771,7 @@ impl Store {
                 counted,
                 expected,
             },
+            &self.clock.now_text(),
         )?;
         transaction.commit()?;
         Ok(Reconciliation {

@@ -86,6 +86,14 @@ const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (lot_id, number) REFERENCES container (lot_id, number)
     ) WITHOUT ROWID;
     "#,
+    // Version 2.
+    r#"
+    -- When each event was written, from the clock of the machine writing
+    -- it (RFC 3339, UTC, whole seconds), beside the time the event claims.
+    -- Hashed with the event; events of version 1 keep none.
+    ALTER TABLE event ADD COLUMN recorded_at TEXT
+        CHECK (recorded_at IS NULL OR length(recorded_at) = 20);
+    "#,
 ];
 
 /// The schema version this build writes.

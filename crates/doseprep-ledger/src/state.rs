@@ -188,6 +188,103 @@ fn ml(microlitres: u64) -> String {
     doseprep::ExactVolume::from_microlitres(microlitres).ml_decimal()
 }
 
+/// The claimed time of event `seq` and what it was, as a message names it.
+fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str)> {
+    let (at, kind): (String, String) =
+        connection.query_row("SELECT at, kind FROM event WHERE seq = ?1", [seq], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+    let what = match kind.as_str() {
+        "receive" => "receipt",
+        "thaw" => "thaw",
+        "prepare" => "preparation",
+        "dispense" => "dispensing",
+        _ => "last event",
+    };
+    Ok((at, what))
+}
+
+/// `at` (the event's `field`) is not before `earlier_at`, the time of
+/// `earlier` of `item`. Times read on the clock of `site_time` (a time with
+/// the site's zone, where one is known).
+fn not_before(
+    event: &'static str,
+    field: &'static str,
+    item: impl Fn() -> String,
+    at: &str,
+    earlier: impl Fn() -> String,
+    earlier_at: &str,
+    site_time: Option<&str>,
+) -> Result<()> {
+    if instant(field, at)? >= instant("at", earlier_at)? {
+        return Ok(());
+    }
+    let [_, at, earlier_at] = wall_clocks([
+        ("infuse_by", site_time.unwrap_or(at)), // fallback-ok: no site zone known, each time on its own offset
+        (field, at),
+        ("at", earlier_at),
+    ])?;
+    Err(LedgerError::OutOfTimeOrder {
+        event,
+        field,
+        item: item(),
+        at,
+        earlier: earlier(),
+        earlier_at,
+    })
+}
+
+/// `at` is not before the last event of each container.
+fn after_containers(
+    connection: &Connection,
+    event: &'static str,
+    lot_id: &str,
+    containers: &[u32],
+    at: &str,
+) -> Result<()> {
+    let mut last = connection
+        .prepare_cached("SELECT last_seq FROM container WHERE lot_id = ?1 AND number = ?2")?;
+    for &number in containers {
+        let seq: i64 = last.query_row(params![lot_id, number], |row| row.get(0))?;
+        let (earlier_at, kind) = event_time(connection, seq)?;
+        not_before(
+            event,
+            "at",
+            || format!("container {number} of lot {lot_id:?}"),
+            at,
+            || format!("its {kind} (event {seq})"),
+            &earlier_at,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// `at` (the event's `field`) is not before the bag's last event.
+fn after_bag(
+    connection: &Connection,
+    event: &'static str,
+    field: &'static str,
+    bag_id: &str,
+    at: &str,
+) -> Result<()> {
+    let (seq, infuse_by): (i64, String) = connection.query_row(
+        "SELECT last_seq, infuse_by FROM bag WHERE bag_id = ?1",
+        [bag_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let (earlier_at, kind) = event_time(connection, seq)?;
+    not_before(
+        event,
+        field,
+        || format!("bag {bag_id}"),
+        at,
+        || format!("its {kind} (event {seq})"),
+        &earlier_at,
+        Some(&infuse_by),
+    )
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -288,7 +385,8 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     DESTROYED => "it was destroyed; thaw another",
                     _ => "it was returned; thaw another",
                 },
-            )
+            )?;
+            after_containers(connection, "thaw", lot_id, containers, at)
         }
         Body::Prepare {
             bag_id,
@@ -297,6 +395,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             content,
             draws,
             thawed_at,
+            infuse_by,
             din,
             ..
         } => {
@@ -415,11 +514,22 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     });
                 }
             }
-            Ok(())
+            // Active or placebo alike: a bag is made after its session's
+            // thaw (the containers' thaw, checked above to be the same).
+            not_before(
+                "prepare",
+                "at",
+                || format!("bag {bag_id}"),
+                at,
+                || "its cells' thaw".to_owned(),
+                thawed_at,
+                Some(infuse_by),
+            )
         }
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
-            known_bag(connection, "dispense", bag_id, &["prepared"]).map(|_| ())
+            known_bag(connection, "dispense", bag_id, &["prepared"])?;
+            after_bag(connection, "dispense", "at", bag_id, at)
         }
         Body::Administer {
             bag_id,
@@ -454,6 +564,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     ended_at: ended_on_clock,
                 });
             }
+            after_bag(connection, "administer", "started_at", bag_id, started_at)?;
             let late = ended > instant("infuse_by", &infuse_by)?;
             match (override_reason, late) {
                 (Some(reason), true) => crate::event::check_text(
@@ -490,25 +601,47 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     DESTROYED => "it was destroyed already, so record nothing more for it",
                     _ => "it was returned and is not here, so check the container number",
                 },
-            )
+            )?;
+            after_containers(connection, "destroy", lot_id, containers, at)
         }
         Body::DestroyBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
-            known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"]).map(|_| ())
+            known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"])?;
+            after_bag(connection, "destroy", "at", bag_id, at)
         }
-        Body::Return { lot_id, containers } => check_containers(
-            connection,
-            "return",
-            lot_id,
-            containers,
-            &[IN_STOCK],
-            |state| match state {
-                THAWED => "a thawed container cannot be returned; destroy what is left",
-                DESTROYED => "it was destroyed, so check the container number",
-                _ => "it was returned already, so check the container number",
-            },
-        ),
-        Body::Count { lot_id, .. } => known_lot(connection, "count", lot_id).map(|_| ()),
+        Body::Return { lot_id, containers } => {
+            check_containers(
+                connection,
+                "return",
+                lot_id,
+                containers,
+                &[IN_STOCK],
+                |state| match state {
+                    THAWED => "a thawed container cannot be returned; destroy what is left",
+                    DESTROYED => "it was destroyed, so check the container number",
+                    _ => "it was returned already, so check the container number",
+                },
+            )?;
+            after_containers(connection, "return", lot_id, containers, at)
+        }
+        Body::Count { lot_id, .. } => {
+            let Some((_, _, received_seq)) = lot(connection, lot_id)? else {
+                return Err(LedgerError::UnknownLot {
+                    event: "count",
+                    lot_id: lot_id.clone(),
+                });
+            };
+            let (received_at, _) = event_time(connection, received_seq)?;
+            not_before(
+                "count",
+                "at",
+                || format!("lot {lot_id:?}"),
+                at,
+                || format!("its receipt (event {received_seq})"),
+                &received_at,
+                None,
+            )
+        }
     }
 }
 

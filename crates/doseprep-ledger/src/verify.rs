@@ -58,17 +58,7 @@ pub fn verify(connection: &Connection) -> Result<Verification> {
 /// inserted or deleted before it), or changed.
 fn mismatch(event: &Event) -> (i64, String) {
     let seq = event.seq;
-    let hash_as = |number: i64| {
-        Event::hash_of(
-            number,
-            &event.kind,
-            &event.at,
-            &event.initials,
-            event.comment.as_deref(),
-            &event.body,
-            &event.prev_hash,
-        ) == event.hash
-    };
+    let hash_as = |number: i64| event.hash_as(number) == event.hash;
     if hash_as(seq - 1) {
         (
             seq - 1,
@@ -101,6 +91,9 @@ fn walk(connection: &Connection) -> Result<Verification> {
     let mut rows = statement.query([])?;
     let mut expected: i64 = 1;
     let mut previous = GENESIS.to_owned();
+    // The first event written with its recording time: every one after it
+    // has one too.
+    let mut first_timed: Option<i64> = None;
     while let Some(row) = rows.next()? {
         let event = Event::from_row(row)?;
         let seq = event.seq;
@@ -126,6 +119,26 @@ fn walk(connection: &Connection) -> Result<Verification> {
                 ),
             ));
         }
+        match (&event.recorded_at, first_timed) {
+            (Some(recorded_at), _) if recorded_at.parse::<jiff::Timestamp>().is_err() => {
+                return Ok(problem(
+                    Some(seq),
+                    format!(
+                        "event {seq} was changed: its recorded_at {recorded_at:?} is not a time"
+                    ),
+                ));
+            }
+            (Some(_), None) => first_timed = Some(seq),
+            (None, Some(first)) => {
+                return Ok(problem(
+                    Some(seq),
+                    format!(
+                        "event {seq} was changed: it has no recorded_at, but every event from event {first} was written with one"
+                    ),
+                ));
+            }
+            _ => {}
+        }
         let Some(body) = event.parsed_body() else {
             return Ok(problem(
                 Some(seq),
@@ -144,7 +157,9 @@ fn walk(connection: &Connection) -> Result<Verification> {
             ));
         }
         replay.execute(
-            &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+            &format!(
+                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
             rusqlite::params![
                 event.seq,
                 event.kind,
@@ -153,7 +168,8 @@ fn walk(connection: &Connection) -> Result<Verification> {
                 event.comment,
                 event.body,
                 event.prev_hash,
-                event.hash
+                event.hash,
+                event.recorded_at
             ],
         )?;
         state::apply(&replay, seq, &event.at, &body)?;

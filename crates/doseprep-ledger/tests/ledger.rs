@@ -77,8 +77,13 @@ fn draw(container: u32, ml: &str) -> Draw {
 }
 
 /// A ledger with lot UC-0042 (12 containers) received and #1 thawed.
+/// The clock of `started()`'s ledger: the evening of the day recorded.
+const WRITTEN_AT: &str = "2026-11-25T22:00:00Z";
+
 fn started() -> Ledger {
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -176,7 +181,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
     let mut ledger = Ledger::create(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 1);
+    assert_eq!(ledger.schema_version().unwrap(), 2);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -577,34 +582,35 @@ fn exports_read_as_worked_by_hand() {
         .unwrap();
     let csv = ledger.accountability_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,date,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,comment");
+    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,comment");
     assert_eq!(
         lines[1],
-        "1,2026-11-20T10:00:00-05:00,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,"
+        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,"
     );
     assert_eq!(
         lines[2],
-        "2,2026-11-25T08:30:00-05:00,thaw,,,,UC-0042,#1,0,1,12,11,MH,"
+        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,"
     );
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
+        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
         format!(
-            "4,2026-11-25T09:00:00-05:00,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,"
+            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,"
         )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
-    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,");
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,");
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(
         blinded,
-        format!("date,event,bag_id,volume_ml\n2026-11-25T09:00:00-05:00,prepare,{id},50\n2026-11-25T09:00:00-05:00,prepare,{twin_id},50\n")
+        // Dated by their session's thaw (08:30), not when they were made.
+        format!("date,event,bag_id,volume_ml\n2026-11-25T08:30:00-05:00,prepare,{id},50\n2026-11-25T08:30:00-05:00,prepare,{twin_id},50\n")
     );
 }
 
@@ -620,14 +626,14 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     let path = file("newer");
     drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
-    newer.pragma_update(None, "user_version", 2).unwrap();
+    newer.pragma_update(None, "user_version", 3).unwrap();
     drop(newer);
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(
         error,
         LedgerError::SchemaTooNew {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         }
     );
 }
@@ -644,7 +650,7 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
-    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 1);
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 2);
 }
 
 /// Plan `text` against what `ledger` holds, and record the planned bags.
@@ -998,20 +1004,12 @@ fn forge_from(path: &std::path::Path, from: i64) {
     let events = Ledger::open(path).unwrap().events().unwrap();
     let mut previous = events[usize::try_from(from - 2).unwrap()].hash.clone();
     for event in events.iter().filter(|e| e.seq >= from) {
-        let initials = if event.seq == from {
-            "XX"
-        } else {
-            &event.initials
-        };
-        let hash = doseprep_ledger::Event::hash_of(
-            event.seq,
-            &event.kind,
-            &event.at,
-            initials,
-            event.comment.as_deref(),
-            &event.body,
-            &previous,
-        );
+        let mut forged = event.clone();
+        if event.seq == from {
+            forged.initials = "XX".to_owned();
+        }
+        forged.prev_hash = previous.clone();
+        let (initials, hash) = (forged.initials.clone(), forged.expected_hash());
         connection
             .execute(
                 "UPDATE event SET initials = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
@@ -1103,4 +1101,161 @@ fn a_checkpoint_catches_a_rehashed_rewrite_and_a_cut_tail() {
         problem.reason
     );
     assert!(problem.reason.ends_with(": event 3 was removed"));
+}
+
+/// A clock that reads `text` (UTC) whatever the machine's clock says.
+fn clock_at(text: &'static str) -> doseprep_ledger::Clock {
+    doseprep_ledger::Clock::from_fn(move || text.parse().unwrap())
+}
+
+#[test]
+fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
+    let mut ledger = started().with_clock(clock_at("2026-11-25T14:02:07.900Z"));
+    let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
+    // A thaw before the lot's receipt (2026-11-20 10:00).
+    let refused = ledger
+        .thaw("UC-0042", &[2], &entry("2026-11-19T08:30:00-05:00"))
+        .unwrap_err();
+    assert_eq!(refused.code(), "out_of_time_order");
+    assert_eq!(
+        refused.to_string(),
+        "thaw of container 2 of lot \"UC-0042\": at 2026-11-19 08:30 -05 is before its receipt \
+         (event 1) at 2026-11-20 10:00 -05; the events of a bag or container are recorded in the \
+         order they happen; give the time it happened, not before 2026-11-20 10:00 -05"
+    );
+    // A bag prepared (09:10) from container 1 (thawed 08:30), dispensed at
+    // 08:00: refused; at 09:15: recorded.
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    let id = bag.preparation.bag_id.unwrap();
+    assert_eq!(
+        code(ledger.prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T08:29:00-05:00")
+        )),
+        Some("out_of_time_order")
+    );
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:10:00-05:00"),
+        )
+        .unwrap();
+    assert_eq!(
+        code(ledger.dispense(id, "ward 5", &entry("2026-11-25T08:00:00-05:00"))),
+        Some("out_of_time_order")
+    );
+    ledger
+        .dispense(id, "ward 5", &entry("2026-11-25T09:15:00-05:00"))
+        .unwrap();
+    // An infusion that starts the day before (a wrong date), then one that
+    // starts at its dispensing.
+    let (day_before, start, end) = (
+        at("2026-11-24T10:00:00-05:00"),
+        at("2026-11-25T09:15:00-05:00"),
+        at("2026-11-25T09:45:00-05:00"),
+    );
+    let refused = ledger
+        .administer(
+            id,
+            "CARE-012",
+            &day_before,
+            &end,
+            None,
+            &entry("2026-11-25T09:45:00-05:00"),
+        )
+        .unwrap_err();
+    assert_eq!(refused.code(), "out_of_time_order");
+    assert_eq!(refused.parts().field.as_deref(), Some("started_at"));
+    assert!(
+        refused
+            .to_string()
+            .contains("before its dispensing (event 4) at 2026-11-25 09:15 EST"),
+        "{refused}"
+    );
+    ledger
+        .administer(
+            id,
+            "CARE-012",
+            &start,
+            &end,
+            None,
+            &entry("2026-11-25T09:45:00-05:00"),
+        )
+        .unwrap();
+    // Containers: destroyed or returned before their last event, counted
+    // before the lot arrived.
+    assert_eq!(
+        code(ledger.destroy_containers(
+            "UC-0042",
+            &[1],
+            "spent",
+            &entry("2026-11-25T08:00:00-05:00")
+        )),
+        Some("out_of_time_order")
+    );
+    assert_eq!(
+        code(ledger.return_containers("UC-0042", &[3], &entry("2026-11-01T08:00:00-05:00"))),
+        Some("out_of_time_order")
+    );
+    assert!(matches!(
+        ledger.reconcile("UC-0042", 11, &entry("2026-11-01T08:00:00-05:00")),
+        Err(LedgerError::OutOfTimeOrder { .. })
+    ));
+    // Every event the injected clock wrote carries its time, to the whole
+    // second, truncated; the events before have the machine's.
+    let events = ledger.events().unwrap();
+    assert_eq!(events.len(), 5);
+    for event in &events[2..] {
+        assert_eq!(event.recorded_at.as_deref(), Some("2026-11-25T14:02:07Z"));
+        assert!(event.hash_matches());
+    }
+    assert!(events[..2]
+        .iter()
+        .all(|e| e.recorded_at.as_deref() == Some(WRITTEN_AT)));
+    assert!(ledger.verify().unwrap().ok());
+    let checkpoint = ledger.checkpoint().unwrap();
+    assert_eq!(checkpoint.taken_at, "2026-11-25T14:02:07Z");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// Blinding: an active bag and its placebo twin, made at any times after
+    /// their session's thaw, in either order, written at any time, then
+    /// dispensed together, give the same blinded log whichever of the two
+    /// bag ids is the active one.
+    #[test]
+    fn the_blinded_log_is_the_same_whichever_twin_is_active(
+        made in proptest::collection::vec(0u32..=90, 2),
+        placebo_first in any::<bool>(),
+        written in 0i64..86_400,
+    ) {
+        let blinded = |active_bag: u64| {
+            let mut ledger = started().with_clock(doseprep_ledger::Clock::from_fn(move || {
+                jiff::Timestamp::from_second(1_795_600_000 + written).unwrap()
+            }));
+            let (placebo_bag, placebo_made) = (3 - active_bag, made[1]);
+            let active = record("CARE-012", "72.4 kg", "A", active_bag);
+            let placebo = record("CARE-013", "72.4 kg", "C", placebo_bag);
+            let at_minute = |minute: u32| {
+                let time = at("2026-11-25T08:30:00-05:00");
+                Entry::new(time.checked_add(jiff::Span::new().minutes(minute)).unwrap(), "MH", None).unwrap()
+            };
+            let mut prepare_active = |ledger: &mut Ledger| ledger.prepare(&active, Some(vec![draw(1, "5.8 mL")]), &at_minute(made[0])).unwrap();
+            if placebo_first {
+                ledger.prepare(&placebo, None, &at_minute(placebo_made)).unwrap();
+                prepare_active(&mut ledger);
+            } else {
+                prepare_active(&mut ledger);
+                ledger.prepare(&placebo, None, &at_minute(placebo_made)).unwrap();
+            }
+            for bag in [1, 2] {
+                ledger.dispense(BagId::from_random(bag), "ward 5", &at_minute(120)).unwrap();
+            }
+            ledger.blinded_csv().unwrap()
+        };
+        prop_assert_eq!(blinded(1), blinded(2));
+    }
 }

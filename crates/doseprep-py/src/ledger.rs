@@ -635,6 +635,7 @@ impl Ledger {
                 let value = serde_json::json!({
                     "seq": e.seq, "kind": e.kind, "at": e.at, "initials": e.initials,
                     "comment": e.comment, "body": body, "prev_hash": e.prev_hash, "hash": e.hash,
+                    "recorded_at": e.recorded_at,
                 });
                 json_loads(py, &value.to_string())
             })
