@@ -24,10 +24,8 @@ impl Clock {
     /// Now, to the whole second (truncated: never a moment ahead of the
     /// clock), RFC 3339 in UTC, e.g. "2026-12-04T03:10:07Z".
     pub fn now_text(&self) -> String {
-        let now = (self.0)();
-        let whole = Timestamp::from_second(now.as_second());
-        let second = whole.expect("the whole seconds of a timestamp are in range"); // allow-panic: as_second of a valid timestamp is a valid second
-        second.to_string()
+        // Printed to the second: the fraction is dropped, never rounded up.
+        (self.0)().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
     }
 
     /// Now.

@@ -3,6 +3,25 @@
 
 use doseprep::{DoseError, ErrorParts};
 
+/// Which time of an event is out of order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeField {
+    /// When the event happened.
+    At,
+    /// When an infusion started.
+    StartedAt,
+}
+
+impl TimeField {
+    /// The argument's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeField::At => "at",
+            TimeField::StartedAt => "started_at",
+        }
+    }
+}
+
 /// A refused event or an unusable ledger file. Each variant's message and
 /// fix are written once, in one match; the message and the parts a script
 /// reads are rendered from them.
@@ -194,12 +213,11 @@ pub enum LedgerError {
     /// An event dated before an earlier event of its bag or container (a
     /// dispense before the preparation, a thaw before the receipt).
     OutOfTimeOrder {
-        /// The event refused.
-        event: &'static str,
-        /// The time field out of order: "at" or "started_at".
-        field: &'static str,
-        /// The bag or container, e.g. "container 3 of lot \"UC-0042\"".
-        item: String,
+        /// The event refused and its bag or container, e.g. "thaw of
+        /// container 3 of lot \"UC-0042\"".
+        subject: String,
+        /// The time out of order.
+        field: TimeField,
         /// Its time, on the site's wall clock.
         at: String,
         /// The earlier event, e.g. "its prepare (event 5)".
@@ -471,7 +489,7 @@ impl LedgerError {
             LedgerError::BagState { event, bag_id, state, fix } => (format!("{event}: bag {bag_id} is {state}"), fix.to_string()),
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
             LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
-            LedgerError::OutOfTimeOrder { event, field, item, at, earlier, earlier_at } => (format!("{event} of {item}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", if *field == "at" { format!("at {at}") } else { format!("{field} {at}") }), format!("give the time it happened, not before {earlier_at}")),
+            LedgerError::OutOfTimeOrder { subject, field, at, earlier, earlier_at } => (format!("{subject}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", match field { TimeField::At => format!("at {at}"), TimeField::StartedAt => format!("started_at {at}") }), format!("give the time it happened, not before {earlier_at}")),
             LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
@@ -716,7 +734,7 @@ impl LedgerError {
                 earlier_at,
                 ..
             } => (
-                text(field),
+                text(field.name()),
                 Some(at.clone()),
                 Some(format!("not before {earlier_at}")),
             ),

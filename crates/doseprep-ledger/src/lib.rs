@@ -36,7 +36,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
-pub use error::{DatabaseFault, LedgerError, Result};
+pub use error::{DatabaseFault, LedgerError, Result, TimeField};
 use event::EVENT_COLUMNS;
 pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::error::{LedgerError, Result};
+use crate::error::{LedgerError, Result, TimeField};
 use crate::event::Body;
 use doseprep::ExactVolume;
 
@@ -209,25 +209,24 @@ fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str
 /// the site's zone, where one is known).
 fn not_before(
     event: &'static str,
-    field: &'static str,
+    field: TimeField,
     item: impl Fn() -> String,
     at: &str,
     earlier: impl Fn() -> String,
     earlier_at: &str,
     site_time: Option<&str>,
 ) -> Result<()> {
-    if instant(field, at)? >= instant("at", earlier_at)? {
+    if instant(field.name(), at)? >= instant("at", earlier_at)? {
         return Ok(());
     }
     let [_, at, earlier_at] = wall_clocks([
         ("infuse_by", site_time.unwrap_or(at)), // fallback-ok: no site zone known, each time on its own offset
-        (field, at),
+        (field.name(), at),
         ("at", earlier_at),
     ])?;
     Err(LedgerError::OutOfTimeOrder {
-        event,
+        subject: format!("{event} of {}", item()),
         field,
-        item: item(),
         at,
         earlier: earlier(),
         earlier_at,
@@ -249,7 +248,7 @@ fn after_containers(
         let (earlier_at, kind) = event_time(connection, seq)?;
         not_before(
             event,
-            "at",
+            TimeField::At,
             || format!("container {number} of lot {lot_id:?}"),
             at,
             || format!("its {kind} (event {seq})"),
@@ -264,7 +263,7 @@ fn after_containers(
 fn after_bag(
     connection: &Connection,
     event: &'static str,
-    field: &'static str,
+    field: TimeField,
     bag_id: &str,
     at: &str,
 ) -> Result<()> {
@@ -518,7 +517,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             // thaw (the containers' thaw, checked above to be the same).
             not_before(
                 "prepare",
-                "at",
+                TimeField::At,
                 || format!("bag {bag_id}"),
                 at,
                 || "its cells' thaw".to_owned(),
@@ -529,7 +528,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
             known_bag(connection, "dispense", bag_id, &["prepared"])?;
-            after_bag(connection, "dispense", "at", bag_id, at)
+            after_bag(connection, "dispense", TimeField::At, bag_id, at)
         }
         Body::Administer {
             bag_id,
@@ -564,7 +563,13 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     ended_at: ended_on_clock,
                 });
             }
-            after_bag(connection, "administer", "started_at", bag_id, started_at)?;
+            after_bag(
+                connection,
+                "administer",
+                TimeField::StartedAt,
+                bag_id,
+                started_at,
+            )?;
             let late = ended > instant("infuse_by", &infuse_by)?;
             match (override_reason, late) {
                 (Some(reason), true) => crate::event::check_text(
@@ -607,7 +612,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
         Body::DestroyBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
             known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"])?;
-            after_bag(connection, "destroy", "at", bag_id, at)
+            after_bag(connection, "destroy", TimeField::At, bag_id, at)
         }
         Body::Return { lot_id, containers } => {
             check_containers(
@@ -634,7 +639,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             let (received_at, _) = event_time(connection, received_seq)?;
             not_before(
                 "count",
-                "at",
+                TimeField::At,
                 || format!("lot {lot_id:?}"),
                 at,
                 || format!("its receipt (event {received_seq})"),

@@ -1243,7 +1243,7 @@ proptest! {
                 let time = at("2026-11-25T08:30:00-05:00");
                 Entry::new(time.checked_add(jiff::Span::new().minutes(minute)).unwrap(), "MH", None).unwrap()
             };
-            let mut prepare_active = |ledger: &mut Ledger| ledger.prepare(&active, Some(vec![draw(1, "5.8 mL")]), &at_minute(made[0])).unwrap();
+            let prepare_active = |ledger: &mut Ledger| ledger.prepare(&active, Some(vec![draw(1, "5.8 mL")]), &at_minute(made[0])).unwrap();
             if placebo_first {
                 ledger.prepare(&placebo, None, &at_minute(placebo_made)).unwrap();
                 prepare_active(&mut ledger);
