@@ -1259,3 +1259,71 @@ proptest! {
         prop_assert_eq!(blinded(1), blinded(2));
     }
 }
+
+/// A copy of the schema-1 ledger of tests/vectors, and its checkpoint.
+fn schema_1_copy(name: &str) -> (PathBuf, doseprep_ledger::Checkpoint) {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/ledgers");
+    let path = file(name);
+    std::fs::copy(vectors.join("schema-1.db"), &path).unwrap();
+    let line = std::fs::read_to_string(vectors.join("schema-1.checkpoint")).unwrap();
+    (path, doseprep_ledger::Checkpoint::from_json(&line).unwrap())
+}
+
+#[test]
+fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
+    let (path, checkpoint) = schema_1_copy("schema-1");
+    // Read only, it is not migrated, so it is refused.
+    assert_eq!(
+        Ledger::open_read_only(&path).unwrap_err().code(),
+        "schema_too_old"
+    );
+    let mut ledger = Ledger::open(&path)
+        .unwrap()
+        .with_clock(clock_at("2026-11-25T13:31:00Z"));
+    assert_eq!(ledger.schema_version().unwrap(), 2);
+    let events = ledger.events().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(events
+        .iter()
+        .all(|e| e.recorded_at.is_none() && e.hash_matches()));
+    assert!(ledger.verify_against(&[checkpoint.clone()]).unwrap().ok());
+    for container in [1, 2] {
+        ledger
+            .thaw("UC-0042", &[container], &entry("2026-11-25T08:30:00-05:00"))
+            .unwrap();
+    }
+    let thaw = ledger.events().unwrap().pop().unwrap();
+    assert_eq!(thaw.recorded_at.as_deref(), Some("2026-11-25T13:31:00Z"));
+    assert!(ledger.verify_against(&[checkpoint]).unwrap().ok());
+    drop(ledger);
+    // The last event passed off as one of schema 1 (its recorded_at
+    // dropped, its hash recomputed without it) after one written with its
+    // time is named. (Dropping every recorded_at and re-hashing from there
+    // is a rewrite, caught against a checkpoint taken after it.)
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let mut forged = thaw.clone();
+    forged.recorded_at = None;
+    connection
+        .execute_batch("DROP TRIGGER event_append_only_update;")
+        .unwrap();
+    connection
+        .execute(
+            "UPDATE event SET recorded_at = NULL, hash = ?1 WHERE seq = 4",
+            [forged.expected_hash()],
+        )
+        .unwrap();
+    connection
+        .execute("UPDATE head SET hash = ?1", [forged.expected_hash()])
+        .unwrap();
+    drop(connection);
+    let verification = Ledger::open(&path).unwrap().verify().unwrap();
+    let problem = verification.problem.unwrap();
+    assert_eq!(problem.seq, Some(4));
+    assert!(
+        problem
+            .reason
+            .contains("it has no recorded_at, but every event from event 3 was written with one"),
+        "{}",
+        problem.reason
+    );
+}
