@@ -858,8 +858,14 @@ class Ledger:
         with recomputed hashes)."""
     def checkpoint(self) -> Checkpoint:
         """The ledger's head now, verified first, to keep outside the file."""
+    def audit(
+        self, *, late_after: str, start: _Time | None = None, end: _Time | None = None
+    ) -> dict[str, Any]:
+        """The periodic review of the events written from ``start`` to ``end``:
+        ``verification``, ``events``, ``findings`` (overrides, late and
+        future-dated entries, destructions, count differences) and ``text``."""
     def events(self) -> list[dict[str, Any]]:
-        """Every event, in order (body parsed)."""
+        """Every event, in order (body parsed, with ``recorded_at``)."""
     def export_csv(self) -> str:
         """The accountability log (unblinded): one CSV line per event."""
     def export_blinded_csv(self) -> str:

@@ -5,6 +5,7 @@ sqlite3 shell, and the exports read by a FHIR library and a UCUM parser."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta, timezone
 import hashlib
 import json
 import os
@@ -354,6 +355,47 @@ def test_reconcile_records_a_count(recorded: tuple[dp.Ledger, list[dp.Preparatio
         "counted": 9,
         "expected": 10,
     }
+
+
+def test_the_review_lists_late_entries_overrides_destructions_and_counts(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (_, _, third) = recorded
+    written_from = datetime.now(timezone.utc).replace(microsecond=0)
+    ledger.destroy_bag(third.bag_id or "", reason="bag punctured",
+                       at="2026-11-25T10:40:00-05:00", initials="MH")  # fmt: skip
+    ledger.destroy_containers(
+        "UC-0042", [3], reason="cracked", at="2026-11-25T17:00:00-05:00", initials="MH"
+    )
+    ledger.reconcile("UC-0042", counted=8, at="2026-11-25T17:10:00-05:00", initials="MH")
+    report = ledger.audit(late_after="4 h")
+    assert report["verification"]["problem"] is None
+    assert report["events"] == 8
+    # Written now, for days in November: every event is a late entry.
+    found = [(f["seq"], f["kind"]) for f in report["findings"]]
+    assert found == [(seq, "late_entry") for seq in range(1, 6)] + [
+        (6, "late_entry"),
+        (6, "destroyed_bag"),
+        (7, "late_entry"),
+        (7, "destroyed_containers"),
+        (8, "late_entry"),
+        (8, "count_difference"),
+    ]
+    for finding in report["findings"]:
+        written = datetime.fromisoformat(finding["recorded_at"])
+        assert written_from - timedelta(days=1) <= written <= datetime.now(timezone.utc)
+    assert "lot UC-0042: counted 8, the events give 9 (difference -1)" in report["text"]
+    assert f"bag {third.bag_id}: bag punctured" in report["text"]
+    # The period after now holds nothing.
+    later = ledger.audit(late_after="4 h", start=datetime.now(timezone.utc) + timedelta(hours=1))
+    assert (later["events"], later["findings"]) == (0, [])
+    # The command prints the same report from a read-only opening.
+    printed = subprocess.run(
+        [str(DOSEPREP), "ledger", "audit", str(ledger.path), "--late-after", "4 h"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == report["text"]
 
 
 def test_the_accountability_log_balances_line_by_line(

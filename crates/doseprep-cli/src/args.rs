@@ -227,6 +227,21 @@ pub enum LedgerCommand {
         /// The ledger file.
         db: PathBuf,
     },
+    /// The periodic review: overrides, late and future-dated entries,
+    /// destructions and count differences of the events written in a period.
+    Audit {
+        /// The ledger file.
+        db: PathBuf,
+        /// An entry written more than this after the time it gives is late: "4 h", "30 min".
+        #[arg(long)]
+        late_after: String,
+        /// Events written at or after this time (ISO 8601 with its offset); default: the first.
+        #[arg(long)]
+        from: Option<String>,
+        /// Events written before this time (ISO 8601 with its offset); default: the last.
+        #[arg(long)]
+        to: Option<String>,
+    },
     /// A bag handed over.
     Dispense {
         /// The ledger file.

@@ -325,6 +325,26 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 Ledger::open_read_only(&db)?.checkpoint()?.to_json()
             );
         }
+        LedgerCommand::Audit {
+            db,
+            late_after,
+            from,
+            to,
+        } => {
+            let late_after = doseprep::parse_duration("late_after", &late_after)?;
+            let instant = |field: &str, text: &Option<String>| {
+                text.as_deref()
+                    .map(|text| parse_time(field, text).map(|time| time.timestamp()))
+                    .transpose()
+            };
+            let (from, to) = (instant("from", &from)?, instant("to", &to)?);
+            let ledger = Ledger::open_read_only(&db)?;
+            let report = ledger.audit(from, to, late_after)?;
+            say!(out, "{}", report.to_text(ledger.path()).trim_end());
+            if !report.verification.ok() {
+                return Ok(1);
+            }
+        }
         LedgerCommand::Verify { db, checkpoints } => {
             let checkpoints = match &checkpoints {
                 None => Vec::new(),

@@ -13,6 +13,7 @@
 //!   chain and names the first event changed, deleted or inserted.
 //! * Exports: the accountability log as CSV, a blinded log, FHIR R4 JSON.
 
+mod audit;
 mod balance;
 mod checkpoint;
 mod clock;
@@ -33,6 +34,7 @@ use doseprep::{
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
@@ -455,6 +457,29 @@ impl Ledger {
                 checkpoint::hold(&self.store.connection, verification, checkpoints)
             })
             .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The periodic review of the events written in `[from, to)` (by their
+    /// `recorded_at`; events of schema 1 by the time they claim): the
+    /// chain verified, overrides, entries written more than `late_after`
+    /// after they happened, future-dated entries, destroyed bags and
+    /// containers with their reasons, and counts that differed.
+    pub fn audit(
+        &self,
+        from: Option<jiff::Timestamp>,
+        to: Option<jiff::Timestamp>,
+        late_after: jiff::SignedDuration,
+    ) -> Result<AuditReport> {
+        verify::verify(&self.store.connection)
+            .and_then(|verification| {
+                audit::review(&self.store.connection, verification, from, to, late_after)
+            })
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The ledger's path as given (":memory:" in memory).
+    pub fn path(&self) -> &str {
+        &self.path
     }
 
     /// Walk the chain; the first problem, if any.

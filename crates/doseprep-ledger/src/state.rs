@@ -167,7 +167,7 @@ fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
 /// the site, "2026-03-02 08:00 EST". The site's zone is the first IANA
 /// zone any of them was recorded with (a bag's times always have one);
 /// where none has, each reads in its own UTC offset.
-fn wall_clocks<const N: usize>(fields: [(&str, &str); N]) -> Result<[String; N]> {
+pub(crate) fn wall_clocks<const N: usize>(fields: [(&str, &str); N]) -> Result<[String; N]> {
     let mut times = Vec::with_capacity(N);
     for (field, text) in fields {
         times.push(doseprep::parse_time(field, text)?);

@@ -1327,3 +1327,103 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
         problem.reason
     );
 }
+
+#[test]
+fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
+    use doseprep_ledger::FindingKind;
+    use std::sync::{Arc, Mutex};
+    let now = Arc::new(Mutex::new(
+        "2026-11-20T15:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+    ));
+    let clock = {
+        let now = Arc::clone(&now);
+        doseprep_ledger::Clock::from_fn(move || *now.lock().unwrap())
+    };
+    let set = |text: &str| *now.lock().unwrap() = text.parse().unwrap();
+    let mut ledger = Ledger::open_in_memory().unwrap().with_clock(clock);
+    // 1: received 10:00 EST, written at 10:00 EST (15:00 UTC).
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    // 2: a thaw of 08:30 written at 13:31 (5 h 1 min later): late.
+    set("2026-11-25T18:31:00Z");
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
+        .unwrap();
+    // 3: a bag prepared at 09:10, written at 08:00: future-dated.
+    set("2026-11-25T13:00:00Z");
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:10:00-05:00"),
+        )
+        .unwrap();
+    // 4: given late with an override, written on time.
+    set("2026-11-25T17:41:00Z");
+    ledger
+        .administer(
+            id,
+            "CARE-012",
+            &at("2026-11-25T12:10:00-05:00"),
+            &at("2026-11-25T12:40:00-05:00"),
+            Some("pump failure, restarted"),
+            &entry("2026-11-25T12:40:00-05:00"),
+        )
+        .unwrap();
+    // 5, 6: #2 destroyed, a count one short.
+    set("2026-11-25T22:00:00Z");
+    ledger
+        .destroy_containers(
+            "UC-0042",
+            &[2],
+            "cracked",
+            &entry("2026-11-25T17:00:00-05:00"),
+        )
+        .unwrap();
+    ledger
+        .reconcile("UC-0042", 9, &entry("2026-11-25T17:00:00-05:00"))
+        .unwrap();
+    let late_after = jiff::SignedDuration::from_hours(4);
+    let report = ledger.audit(None, None, late_after).unwrap();
+    assert!(report.verification.ok());
+    assert_eq!(report.events, 6);
+    let found: Vec<(i64, FindingKind)> = report.findings.iter().map(|f| (f.seq, f.kind)).collect();
+    assert_eq!(
+        found,
+        vec![
+            (2, FindingKind::LateEntry),
+            (3, FindingKind::FutureDated),
+            (4, FindingKind::Override),
+            (5, FindingKind::DestroyedContainers),
+            (6, FindingKind::CountDifference),
+        ]
+    );
+    let text = report.to_text(ledger.path());
+    for line in [
+        "events written from the first event to the last event: 6",
+        "event 2 thaw [late_entry] at 2026-11-25 08:30 -05, written 2026-11-25T18:31:00Z, by MH: written 5 h 1 min after the time it gives",
+        "event 3 prepare [future_dated] at 2026-11-25 09:10 -05, written 2026-11-25T13:00:00Z, by MH: written 1 h 10 min before the time it gives",
+        "event 4 administer [override] at 2026-11-25 12:40 -05, written 2026-11-25T17:41:00Z, by MH: bag 00000000012 given after its infuse-by time: pump failure, restarted",
+        "event 5 destroy_containers [destroyed_containers] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042, containers 2: cracked",
+        "event 6 reconcile [count_difference] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042: counted 9, the events give 10 (difference -1)",
+        "not reviewed (this ledger does not keep them yet): corrections, failed sign-ins",
+    ] {
+        assert!(text.contains(line), "{line}\nnot in\n{text}");
+    }
+    // The period of the evening: events 5 and 6 only.
+    let evening = ledger
+        .audit(
+            Some("2026-11-25T21:00:00Z".parse().unwrap()),
+            Some("2026-11-26T00:00:00Z".parse().unwrap()),
+            late_after,
+        )
+        .unwrap();
+    assert_eq!(evening.events, 2);
+    assert_eq!(
+        evening.findings.iter().map(|f| f.seq).collect::<Vec<_>>(),
+        vec![5, 6]
+    );
+}

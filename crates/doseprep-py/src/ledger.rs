@@ -624,6 +624,37 @@ impl Ledger {
         })
     }
 
+    /// The periodic review of the events written from `start` to `end`
+    /// (each optional): a dict of the period, the verification, the events
+    /// written and the findings, with the report as `text`.
+    #[pyo3(signature = (*, late_after, start = None, end = None))]
+    fn audit<'py>(
+        &self,
+        py: Python<'py>,
+        late_after: &str,
+        start: Option<TimeArg<'_>>,
+        end: Option<TimeArg<'_>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let late_after =
+            core::parse_duration("late_after", late_after).map_err(crate::errors::to_py_err)?;
+        let start = start
+            .map(|time| time.resolve("start"))
+            .transpose()?
+            .map(|time| time.timestamp());
+        let end = end
+            .map(|time| time.resolve("end"))
+            .transpose()?
+            .map(|time| time.timestamp());
+        let (report, text) = self.with(py, |l| {
+            let report = l.audit(start, end, late_after)?;
+            let text = report.to_text(l.path());
+            Ok((report, text))
+        })?;
+        let mut value = serde_json::to_value(&report).map_err(crate::json_error)?;
+        value["text"] = serde_json::Value::String(text);
+        json_loads(py, &value.to_string())
+    }
+
     /// Every event, in order, as dicts (body parsed).
     fn events<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let events = self.with(py, |l| l.events())?;

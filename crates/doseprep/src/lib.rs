@@ -87,6 +87,7 @@ pub use protocol::{
 pub use record::{Difference, PreparationRecord, Verification, VerifiedRecord};
 pub use rules::{DoseRule, DosingWeightBasis, TargetRule, WeightBasis, WeightUsed};
 pub use time::{format_time, parse_time, SiteTime, SiteZone};
+pub use units::{format_duration, parse_duration};
 pub use units::{
     BodyWeight, CellConcentration, CellCount, CellsPerKg, ComputedVolume, ContainerYield, Density,
     Deviation, DmsoExposure, DmsoFraction, ExactVolume, GivenWeight, Grams, PumpRate, Tolerance,

@@ -1,0 +1,273 @@
+//! The periodic review: what an auditor reads for a period, from the
+//! events written in it: overrides, late and future-dated entries,
+//! destructions with their reasons, and counts that disagreed.
+
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::Connection;
+use serde::Serialize;
+
+use crate::error::{LedgerError, Result};
+use crate::event::{Body, Event};
+use crate::verify::Verification;
+
+/// How far an event's claimed time may be after the moment it was written
+/// before the review lists it as future-dated: room for workstation clocks
+/// that differ by a little (time kept by NTP agrees within seconds).
+pub const FUTURE_TOLERANCE: SignedDuration = SignedDuration::from_mins(5);
+
+/// What a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// A bag given after its infuse-by time, with the override's reason.
+    Override,
+    /// An event written longer after it happened than the review's limit.
+    LateEntry,
+    /// An event that claims a time after it was written.
+    FutureDated,
+    /// A bag destroyed, with the reason.
+    DestroyedBag,
+    /// Containers destroyed, with the reason.
+    DestroyedContainers,
+    /// A count of a lot's containers that differed from the events.
+    CountDifference,
+}
+
+impl FindingKind {
+    /// Its name, as the report and scripts read it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingKind::Override => "override",
+            FindingKind::LateEntry => "late_entry",
+            FindingKind::FutureDated => "future_dated",
+            FindingKind::DestroyedBag => "destroyed_bag",
+            FindingKind::DestroyedContainers => "destroyed_containers",
+            FindingKind::CountDifference => "count_difference",
+        }
+    }
+}
+
+/// One line of the review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The event.
+    pub seq: i64,
+    /// What it is.
+    pub kind: FindingKind,
+    /// The event's method, e.g. "administer".
+    pub event: &'static str,
+    /// When it happened, as recorded (RFC 9557).
+    pub at: String,
+    /// The same on the site's wall clock, as the report prints it.
+    pub at_wall_clock: String,
+    /// When it was written (UTC), where the event kept it.
+    pub recorded_at: Option<String>,
+    /// Who recorded it.
+    pub initials: String,
+    /// What it says: the bag, the containers, the reason, the difference.
+    pub detail: String,
+}
+
+/// The review of a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditReport {
+    /// The period's start (events written at or after it), if one.
+    pub from: Option<Timestamp>,
+    /// The period's end (events written before it), if one.
+    pub to: Option<Timestamp>,
+    /// An event written more than this after it happened is a late entry.
+    pub late_after: SignedDuration,
+    /// The ledger's verification, run for the review.
+    pub verification: Verification,
+    /// Events written in the period.
+    pub events: usize,
+    /// What the review lists, in event order.
+    pub findings: Vec<Finding>,
+}
+
+/// When an event was written, for the period: its `recorded_at`, or, for an
+/// event of schema 1 that kept none, the time it claims.
+fn written(event: &Event) -> Result<Timestamp> {
+    let text = event.recorded_at.as_deref().unwrap_or(&event.at); // fallback-ok: schema-1 events kept no recorded_at; the README says a review places them by their claimed time
+    doseprep::parse_time("at", text)
+        .map(|time| time.timestamp())
+        .map_err(|_| {
+            LedgerError::Tampered(format!(
+                "event {} has the time {text:?}, which does not read",
+                event.seq
+            ))
+        })
+}
+
+/// The review of the events written in `[from, to)`.
+pub(crate) fn review(
+    connection: &Connection,
+    verification: Verification,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    late_after: SignedDuration,
+) -> Result<AuditReport> {
+    let mut findings = Vec::new();
+    let mut events = 0;
+    for event in crate::export::all_events(connection)? {
+        let when = written(&event)?;
+        if from.is_some_and(|from| when < from) || to.is_some_and(|to| when >= to) {
+            continue;
+        }
+        events += 1;
+        let body = event.parsed_body().ok_or_else(|| {
+            LedgerError::Tampered(format!(
+                "event {} does not read as a {} event",
+                event.seq, event.kind
+            ))
+        })?;
+        let [at_wall_clock] = crate::state::wall_clocks([("at", &event.at)])?;
+        let mut found = |kind: FindingKind, detail: String| {
+            findings.push(Finding {
+                seq: event.seq,
+                kind,
+                event: body.method(),
+                at: event.at.clone(),
+                at_wall_clock: at_wall_clock.clone(),
+                recorded_at: event.recorded_at.clone(),
+                initials: event.initials.clone(),
+                detail,
+            });
+        };
+        if event.recorded_at.is_some() {
+            let claimed = doseprep::parse_time("at", &event.at)?.timestamp();
+            let delay = when.duration_since(claimed);
+            if delay > late_after {
+                found(
+                    FindingKind::LateEntry,
+                    format!("written {} after the time it gives", span(delay)),
+                );
+            } else if -delay > FUTURE_TOLERANCE {
+                found(
+                    FindingKind::FutureDated,
+                    format!("written {} before the time it gives", span(-delay)),
+                );
+            }
+        }
+        match &body {
+            Body::Administer {
+                bag_id,
+                override_reason: Some(reason),
+                ..
+            } => found(
+                FindingKind::Override,
+                format!("bag {bag_id} given after its infuse-by time: {reason}"),
+            ),
+            Body::DestroyBag { bag_id, reason } => {
+                found(FindingKind::DestroyedBag, format!("bag {bag_id}: {reason}"))
+            }
+            Body::DestroyContainers {
+                lot_id,
+                containers,
+                reason,
+            } => found(
+                FindingKind::DestroyedContainers,
+                format!(
+                    "lot {lot_id}, containers {}: {reason}",
+                    containers
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Body::Count {
+                lot_id,
+                counted,
+                expected,
+            } if counted != expected => found(
+                FindingKind::CountDifference,
+                format!(
+                    "lot {lot_id}: counted {counted}, the events give {expected} (difference {})",
+                    i64::from(*counted) - i64::from(*expected)
+                ),
+            ),
+            _ => {}
+        }
+    }
+    Ok(AuditReport {
+        from,
+        to,
+        late_after,
+        verification,
+        events,
+        findings,
+    })
+}
+
+/// A duration as a person reads it: "3 d 2 h 5 min", "45 min", "20 s".
+fn span(duration: SignedDuration) -> String {
+    let seconds = duration.as_secs().max(0);
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} d"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} h"));
+    }
+    if minutes > 0 || parts.is_empty() && seconds >= 60 {
+        parts.push(format!("{minutes} min"));
+    }
+    if parts.is_empty() {
+        parts.push(format!("{seconds} s"));
+    }
+    parts.join(" ")
+}
+
+impl AuditReport {
+    /// The review as text, for the auditor's file: the period, the
+    /// ledger's verification, what is not kept yet, and each finding.
+    pub fn to_text(&self, path: &str) -> String {
+        let bound = |time: Option<Timestamp>, none: &str| {
+            time.map_or_else(|| none.to_owned(), |time| time.to_string())
+        };
+        let mut text = format!(
+            "LEDGER REVIEW (unblinded: pharmacy and auditors only)\nledger: {path}\nevents written from {} to {}: {}\n",
+            bound(self.from, "the first event"),
+            bound(self.to, "the last event"),
+            self.events
+        );
+        match &self.verification.problem {
+            None => text.push_str(&format!(
+                "chain verified: {} events, head {}\n",
+                self.verification.events,
+                self.verification
+                    .head
+                    .as_deref()
+                    .unwrap_or("none (no event)")
+            )),
+            Some(problem) => text.push_str(&format!("chain does NOT verify: {}\n", problem.reason)),
+        }
+        text.push_str(&format!(
+            "late entry: written more than {} after the time it gives; future-dated: more than {} before\n",
+            span(self.late_after),
+            span(FUTURE_TOLERANCE)
+        ));
+        text.push_str(
+            "not reviewed (this ledger does not keep them yet): corrections, failed sign-ins\n",
+        );
+        text.push_str(&format!("findings: {}\n", self.findings.len()));
+        for finding in &self.findings {
+            text.push_str(&format!(
+                "event {} {} [{}] at {}, written {}, by {}: {}\n",
+                finding.seq,
+                finding.event,
+                finding.kind.name(),
+                finding.at_wall_clock,
+                finding
+                    .recorded_at
+                    .as_deref()
+                    .unwrap_or("(not kept: schema 1)"),
+                finding.initials,
+                finding.detail
+            ));
+        }
+        text
+    }
+}
