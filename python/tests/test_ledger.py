@@ -5,7 +5,6 @@ sqlite3 shell, and the exports read by a FHIR library and a UCUM parser."""
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
 import hashlib
 import json
 import os
@@ -16,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 

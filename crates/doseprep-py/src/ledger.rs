@@ -650,9 +650,12 @@ impl Ledger {
             let text = report.to_text(l.path());
             Ok((report, text))
         })?;
-        let mut value = serde_json::to_value(&report).map_err(crate::json_error)?;
-        value["text"] = serde_json::Value::String(text);
-        json_loads(py, &value.to_string())
+        let value = serde_json::to_value(&report).map_err(crate::json_error)?;
+        let serde_json::Value::Object(mut fields) = value else {
+            return Err(crate::json_error("the review is not a JSON object"));
+        };
+        fields.insert("text".to_owned(), serde_json::Value::String(text));
+        json_loads(py, &serde_json::Value::Object(fields).to_string())
     }
 
     /// Every event, in order, as dicts (body parsed).
