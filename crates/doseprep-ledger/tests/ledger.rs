@@ -1286,7 +1286,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     assert!(events
         .iter()
         .all(|e| e.recorded_at.is_none() && e.hash_matches()));
-    assert!(ledger.verify_against(&[checkpoint.clone()]).unwrap().ok());
+    assert!(ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap().ok());
     for container in [1, 2] {
         ledger
             .thaw("UC-0042", &[container], &entry("2026-11-25T08:30:00-05:00"))
