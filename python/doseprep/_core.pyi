@@ -858,6 +858,9 @@ class Ledger:
         with recomputed hashes)."""
     def checkpoint(self) -> Checkpoint:
         """The ledger's head now, verified first, to keep outside the file."""
+    def archive(self, out: _Path, /, *, checkpoints: Sequence[Checkpoint] = ...) -> Checkpoint:
+        """The whole ledger archived into the new folder ``out``, with a verifier
+        (``verify.py``) that needs only Python's standard library."""
     def audit(
         self, *, late_after: str, start: _Time | None = None, end: _Time | None = None
     ) -> dict[str, Any]:

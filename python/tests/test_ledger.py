@@ -1057,3 +1057,80 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
     )  # fmt: skip
     assert command.returncode == 1
     assert "ledger does NOT verify: event 5 is not the event the checkpoint" in command.stdout
+
+
+def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+) -> None:
+    import jsonschema
+
+    ledger, _ = recorded
+    earlier = ledger.checkpoint()
+    ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
+    folder = tmp_path / "archive"
+    taken = ledger.archive(folder, checkpoints=[earlier])
+    assert (taken.seq, taken.head) == (6, ledger.events()[-1]["hash"])
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "FORMAT.md",
+        "SHA256SUMS",
+        "body.schema.json",
+        "checkpoints.jsonl",
+        "event.schema.json",
+        "events.jsonl",
+        "verify.py",
+    ]
+    subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=folder, check=True)
+    # Python without site-packages: doseprep cannot even be imported there.
+    bare = [sys.executable, "-I", "-S"]
+    assert subprocess.run([*bare, "-c", "import doseprep"], capture_output=True).returncode == 1
+
+    def verify() -> str:
+        run = subprocess.run([*bare, str(folder / "verify.py")], capture_output=True, text=True)
+        assert run.returncode == (0 if run.stdout.startswith("archive verified") else 1)
+        return run.stdout
+
+    assert verify() == f"archive verified: 6 events, head {taken.head}, 2 checkpoints held\n"
+    # Every line, and every body parsed, is what the schemas the archive ships say.
+    lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
+    event_schema = json.loads((folder / "event.schema.json").read_text("utf-8"))
+    body_schema = json.loads((folder / "body.schema.json").read_text("utf-8"))
+    for line in lines:
+        event = json.loads(line)
+        jsonschema.validate(event, event_schema)
+        jsonschema.validate(json.loads(event["body"]), body_schema)
+    archived = [json.loads(line) for line in lines]
+    assert [{**e, "body": json.loads(e["body"])} for e in archived] == ledger.events()
+
+    # A changed line, with SHA256SUMS made again to match: the chain names it.
+    def rewrite(line_number: int, change: dict[str, Any]) -> None:
+        edited = [*lines]
+        edited[line_number - 1] = json.dumps({**json.loads(lines[line_number - 1]), **change})
+        (folder / "events.jsonl").write_text("\n".join(edited) + "\n", "utf-8")
+
+    rewrite(3, {"initials": "XX"})
+    assert verify().startswith("archive does NOT verify: SHA256SUMS line 1: events.jsonl was")
+    sums = (folder / "SHA256SUMS").read_text("utf-8").splitlines()
+    digest = hashlib.sha256((folder / "events.jsonl").read_bytes()).hexdigest()
+    (folder / "SHA256SUMS").write_text(
+        "\n".join([f"{digest}  events.jsonl", *sums[1:]]) + "\n", "utf-8"
+    )
+    assert verify() == (
+        "archive does NOT verify: event 3 was changed: its hash does not match its contents\n"
+    )
+    # The command archives the same events, and a checkpoint that does not
+    # match the ledger is refused before anything is written.
+    kept = tmp_path / "checkpoints.jsonl"
+    kept.write_text(earlier.to_json() + "\n", "utf-8")
+    again = subprocess.run(
+        [str(DOSEPREP), "ledger", "archive", str(ledger.path), str(tmp_path / "again"),
+         "--checkpoints", str(kept)],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again" / "events.jsonl").read_text("utf-8") == "\n".join(lines) + "\n"
+    forged = dp.Checkpoint.from_json(
+        json.dumps({"seq": 3, "head": "f" * 64, "taken_at": "2026-11-25T22:00:00Z"})
+    )
+    with pytest.raises(dp.FaultError, match="event 3"):
+        ledger.archive(tmp_path / "refused", checkpoints=[forged])
+    assert not (tmp_path / "refused").exists()

@@ -227,6 +227,19 @@ pub enum LedgerCommand {
         /// The ledger file.
         db: PathBuf,
     },
+    /// Archive the whole ledger for the long term into a new folder: events
+    /// as JSON lines, their schemas, the hash formula, the checkpoints, a
+    /// verifier needing only Python's standard library, SHA-256 sums.
+    Archive {
+        /// The ledger file.
+        db: PathBuf,
+        /// The new folder (must not exist, or be empty).
+        out: PathBuf,
+        /// A file of checkpoints kept elsewhere, one JSON line each: held
+        /// against the ledger and archived with it.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
     /// The periodic review: overrides, late and future-dated entries,
     /// destructions and count differences of the events written in a period.
     Audit {

@@ -277,6 +277,20 @@ fn numbers(containers: &[u32]) -> String {
         .join(", ")
 }
 
+/// The checkpoints of a file of JSON lines, none without a file.
+fn checkpoint_lines(
+    path: Option<&std::path::Path>,
+) -> Result<Vec<doseprep_ledger::Checkpoint>, Failure> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    Ok(files::read_text(path)?
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(doseprep_ledger::Checkpoint::from_json)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
     match command {
         LedgerCommand::Init { db } => {
@@ -325,6 +339,24 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 Ledger::open_read_only(&db)?.checkpoint()?.to_json()
             );
         }
+        LedgerCommand::Archive {
+            db,
+            out: folder,
+            checkpoints,
+        } => {
+            let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
+            let ledger = Ledger::open_read_only(&db)?;
+            let archive = doseprep_day::write_archive(&ledger, &checkpoints, &folder)?;
+            say!(
+                out,
+                "archived {} events (head {}) and {} checkpoints to {}; check it with `python3 {}`",
+                archive.events,
+                archive.checkpoint.head,
+                checkpoints.len() + 1,
+                folder.display(),
+                folder.join("verify.py").display()
+            );
+        }
         LedgerCommand::Audit {
             db,
             late_after,
@@ -346,14 +378,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             }
         }
         LedgerCommand::Verify { db, checkpoints } => {
-            let checkpoints = match &checkpoints {
-                None => Vec::new(),
-                Some(path) => files::read_text(path)?
-                    .lines()
-                    .filter(|line| !line.trim().is_empty())
-                    .map(doseprep_ledger::Checkpoint::from_json)
-                    .collect::<Result<Vec<_>, _>>()?,
-            };
+            let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
             let verification = Ledger::open_read_only(&db)?.verify_against(&checkpoints)?;
             match &verification.problem {
                 None => say!(

@@ -9,6 +9,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod archive;
 pub mod batch;
 pub mod day;
 pub mod demo;
@@ -20,6 +21,7 @@ pub mod receive;
 pub mod reprint;
 pub mod stock;
 
+pub use archive::write_archive;
 pub use batch::{batch, Batch};
 pub use day::{plan, publish_day, run_day, DayFiles, DayRun, Published, Recording};
 pub use demo::demo;

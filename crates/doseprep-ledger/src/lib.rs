@@ -13,6 +13,7 @@
 //!   chain and names the first event changed, deleted or inserted.
 //! * Exports: the accountability log as CSV, a blinded log, FHIR R4 JSON.
 
+mod archive;
 mod audit;
 mod balance;
 mod checkpoint;
@@ -34,6 +35,7 @@ use doseprep::{
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+pub use archive::{Archive, ArchiveFile};
 pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
@@ -473,6 +475,29 @@ impl Ledger {
         verify::verify(&self.store.connection)
             .and_then(|verification| {
                 audit::review(&self.store.connection, verification, from, to, late_after)
+            })
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The ledger archived for the long term (events as JSON lines, their
+    /// schemas, the hash formula, `checkpoints` kept elsewhere with the one
+    /// taken now, a standard-library verifier, SHA-256 sums): the files, for
+    /// the caller to write. A ledger that does not verify, or that a
+    /// checkpoint does not match, is refused ([`LedgerError::Tampered`]).
+    pub fn archive(&self, checkpoints: &[Checkpoint]) -> Result<Archive> {
+        verify::verify(&self.store.connection)
+            .and_then(|verification| {
+                checkpoint::hold(&self.store.connection, verification, checkpoints)
+            })
+            .and_then(|verification| {
+                let taken = checkpoint::take(&verification, &self.store.clock)?;
+                archive::archive(
+                    &self.store.connection,
+                    &verification,
+                    taken,
+                    checkpoints,
+                    &self.path,
+                )
             })
             .map_err(|error| error.in_file(&self.path))
     }

@@ -624,6 +624,26 @@ impl Ledger {
         })
     }
 
+    /// The whole ledger archived into the new folder `out` (events as JSON
+    /// lines, their schemas, the hash formula, `checkpoints` with one taken
+    /// now, `verify.py` needing only Python's standard library, SHA-256
+    /// sums), published in one rename; the checkpoint taken.
+    #[pyo3(signature = (out, /, *, checkpoints = Vec::new()))]
+    fn archive(
+        &self,
+        py: Python<'_>,
+        out: PathBuf,
+        checkpoints: Vec<PyRef<'_, Checkpoint>>,
+    ) -> PyResult<Checkpoint> {
+        let checkpoints: Vec<ledger::Checkpoint> =
+            checkpoints.iter().map(|c| c.inner.clone()).collect();
+        let archive =
+            self.with_day(py, |l| doseprep_day::write_archive(l, &checkpoints, &out))?;
+        Ok(Checkpoint {
+            inner: archive.checkpoint,
+        })
+    }
+
     /// The periodic review of the events written from `start` to `end`
     /// (each optional): a dict of the period, the verification, the events
     /// written and the findings, with the report as `text`.
