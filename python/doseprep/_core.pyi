@@ -809,6 +809,21 @@ class Ledger:
         self, bag_id: str, /, *, reason: str, at: _Time, initials: str, comment: str | None = None
     ) -> int:
         """A bag destroyed."""
+    def correct(
+        self,
+        seq: int,
+        /,
+        *,
+        reason: str,
+        at: _Time,
+        initials: str,
+        corrected_at: _Time | None = None,
+        to: str | None = None,
+        comment: str | None = None,
+    ) -> int:
+        """A correction of event ``seq``: its time (``corrected_at``) or a dispense's
+        recipient (``to``), with the reason; ``at`` and ``initials`` are the
+        correction's own. The event stays as recorded."""
     def return_containers(
         self,
         lot_id: str,

@@ -1134,3 +1134,49 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     with pytest.raises(dp.FaultError, match="event 3"):
         ledger.archive(tmp_path / "refused", checkpoints=[forged])
     assert not (tmp_path / "refused").exists()
+
+
+def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_command(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (first, _, _) = recorded
+    bag_id = first.bag_id or ""
+    # 6: dispensed at 09:00 on the 25th, typed as the 26th.
+    ledger.dispense(bag_id, to="ward 5", at="2026-11-26T09:00:00-05:00", initials="MH")
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.administer(bag_id, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
+                          ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
+    assert refused.value.code == "out_of_time_order"
+    assert "before its dispensing (event 6) at 2026-11-26 09:00 EST" in str(refused.value)
+    corrected = subprocess.run(
+        [str(DOSEPREP), "ledger", "correct", str(ledger.path), "6",
+         "--reason", "typed the 26th for the 25th",
+         "--corrected-at", "2026-11-25T09:00:00-05:00",
+         "--at", "2026-11-25T09:04:00-05:00", "--initials", "MH"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert corrected.returncode == 0, corrected.stderr
+    assert corrected.stdout == "event 7: event 6 corrected (typed the 26th for the 25th)\n"
+    ledger.administer(bag_id, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
+                      ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
+    # 9: the recipient corrected from Python.
+    recipient = ledger.correct(
+        6, reason="went to ward 6", to="ward 6", at="2026-11-25T10:00:00-05:00", initials="MH"
+    )
+    assert recipient == 9
+    rows = list(csv.DictReader(ledger.export_csv().splitlines()))
+    assert (rows[5]["date"], rows[5]["dose"]) == (
+        "2026-11-25T09:00:00-05:00",
+        "dispensed to ward 6",
+    )
+    assert rows[6]["dose"] == (
+        "corrected event 6: at 2026-11-25T09:00:00-05:00 (was 2026-11-26T09:00:00-05:00): "
+        "typed the 26th for the 25th"
+    )
+    assert rows[8]["dose"] == "corrected event 6: to ward 6 (was ward 5): went to ward 6"
+    review = ledger.audit(late_after="30000 h")
+    assert [(f["seq"], f["kind"]) for f in review["findings"]] == [
+        (7, "correction"),
+        (9, "correction"),
+    ]
+    assert ledger.verify().ok

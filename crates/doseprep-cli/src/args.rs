@@ -240,6 +240,25 @@ pub enum LedgerCommand {
         #[arg(long)]
         checkpoints: Option<PathBuf>,
     },
+    /// Correct an earlier event's time, or a dispense's recipient, with the
+    /// reason (the event stays as recorded; the correction is an event).
+    Correct {
+        /// The ledger file.
+        db: PathBuf,
+        /// The number of the event to correct.
+        seq: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The time the event happened, corrected (ISO 8601 with its offset).
+        #[arg(long)]
+        corrected_at: Option<String>,
+        /// The recipient of a dispensed bag, corrected.
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        who: Who,
+    },
     /// The periodic review: overrides, late and future-dated entries,
     /// destructions and count differences of the events written in a period.
     Audit {

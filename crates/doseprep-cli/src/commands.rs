@@ -357,6 +357,27 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 folder.join("verify.py").display()
             );
         }
+        LedgerCommand::Correct {
+            db,
+            seq,
+            reason,
+            corrected_at,
+            to,
+            who,
+        } => {
+            let corrected_at = corrected_at
+                .as_deref()
+                .map(|text| parse_time("corrected_at", text))
+                .transpose()?;
+            let number = Ledger::open(&db)?.correct(
+                seq,
+                corrected_at.as_ref(),
+                to.as_deref(),
+                &reason,
+                &entry(&who)?,
+            )?;
+            say!(out, "event {number}: event {seq} corrected ({reason})");
+        }
         LedgerCommand::Audit {
             db,
             late_after,

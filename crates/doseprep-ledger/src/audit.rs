@@ -1,6 +1,7 @@
 //! The periodic review: what an auditor reads for a period, from the
 //! events written in it: overrides, late and future-dated entries,
-//! destructions with their reasons, and counts that disagreed.
+//! corrections and destructions with their reasons, and counts that
+//! disagreed.
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
@@ -31,6 +32,8 @@ pub enum FindingKind {
     DestroyedContainers,
     /// A count of a lot's containers that differed from the events.
     CountDifference,
+    /// A correction of an earlier event, with its reason.
+    Correction,
 }
 
 impl FindingKind {
@@ -43,6 +46,7 @@ impl FindingKind {
             FindingKind::DestroyedBag => "destroyed_bag",
             FindingKind::DestroyedContainers => "destroyed_containers",
             FindingKind::CountDifference => "count_difference",
+            FindingKind::Correction => "correction",
         }
     }
 }
@@ -187,6 +191,24 @@ pub(crate) fn review(
                     i64::from(*counted) - i64::from(*expected)
                 ),
             ),
+            Body::Correct {
+                seq,
+                reason,
+                at,
+                to,
+                ..
+            } => found(
+                FindingKind::Correction,
+                format!(
+                    "event {seq}{}{}: {reason}",
+                    at.as_ref()
+                        .map(|at| format!(", at {at}"))
+                        .unwrap_or_default(), // fallback-ok: a field not corrected says nothing
+                    to.as_ref()
+                        .map(|to| format!(", to {to}"))
+                        .unwrap_or_default() // fallback-ok: a field not corrected says nothing
+                ),
+            ),
             _ => {}
         }
     }
@@ -249,9 +271,7 @@ impl AuditReport {
             span(self.late_after),
             span(FUTURE_TOLERANCE)
         ));
-        text.push_str(
-            "not reviewed (this ledger does not keep them yet): corrections, failed sign-ins\n",
-        );
+        text.push_str("not reviewed (this ledger does not keep them yet): failed sign-ins\n");
         text.push_str(&format!("findings: {}\n", self.findings.len()));
         for finding in &self.findings {
             text.push_str(&format!(

@@ -225,6 +225,15 @@ pub enum LedgerError {
         /// That event's time, on the site's wall clock.
         earlier_at: String,
     },
+    /// A correction that may not be recorded.
+    CannotCorrect {
+        /// The event to correct.
+        seq: i64,
+        /// Why not.
+        why: String,
+        /// What to do.
+        fix: &'static str,
+    },
     /// An infusion that ends before it starts.
     EndsBeforeStart {
         /// Start.
@@ -490,6 +499,7 @@ impl LedgerError {
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
             LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
             LedgerError::OutOfTimeOrder { subject, field, at, earlier, earlier_at } => (format!("{subject}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", match field { TimeField::At => format!("at {at}"), TimeField::StartedAt => format!("started_at {at}") }), format!("give the time it happened, not before {earlier_at}")),
+            LedgerError::CannotCorrect { seq, why, fix } => (format!("correct: event {seq} cannot be corrected: {why}"), fix.to_string()),
             LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
@@ -597,6 +607,7 @@ impl LedgerError {
             LedgerError::WrongParticipant { .. } => "wrong_participant",
             LedgerError::PastInfuseBy { .. } => "past_infuse_by",
             LedgerError::OutOfTimeOrder { .. } => "out_of_time_order",
+            LedgerError::CannotCorrect { .. } => "cannot_correct",
             LedgerError::EndsBeforeStart { .. } => "ends_before_start",
             LedgerError::Initials { .. } => "initials",
             LedgerError::Text { .. } => "text",
@@ -738,6 +749,7 @@ impl LedgerError {
                 Some(at.clone()),
                 Some(format!("not before {earlier_at}")),
             ),
+            LedgerError::CannotCorrect { seq, .. } => (text("seq"), Some(seq.to_string()), None),
             LedgerError::EndsBeforeStart {
                 started_at,
                 ended_at,

@@ -168,6 +168,23 @@ pub enum Body {
         /// The containers.
         containers: Vec<u32>,
     },
+    /// A correction of an earlier event: the fields it gives supersede
+    /// that event's, which stays as it was recorded.
+    Correct {
+        /// The event corrected.
+        seq: i64,
+        /// Why.
+        reason: String,
+        /// When the event happened, corrected (RFC 9557).
+        at: Option<String>,
+        /// Who received the bag (a dispense), corrected.
+        to: Option<String>,
+        /// The corrected event's bag, if it concerns one (so the bag's
+        /// events list its corrections).
+        bag_id: Option<String>,
+        /// The corrected event's lot, if it names one.
+        lot_id: Option<String>,
+    },
     /// A count of a lot's containers on hand.
     Count {
         /// The lot.
@@ -192,6 +209,7 @@ impl Body {
             Body::DestroyBag { .. } => "destroy_bag",
             Body::Return { .. } => "return",
             Body::Count { .. } => "count",
+            Body::Correct { .. } => "correct",
         }
     }
 
@@ -214,6 +232,7 @@ impl Body {
             | Body::DestroyContainers { lot_id, .. }
             | Body::Return { lot_id, .. }
             | Body::Count { lot_id, .. } => Some(lot_id),
+            Body::Correct { lot_id, .. } => lot_id.as_deref(),
             _ => None,
         }
     }
@@ -225,6 +244,7 @@ impl Body {
             | Body::Dispense { bag_id, .. }
             | Body::Administer { bag_id, .. }
             | Body::DestroyBag { bag_id, .. } => Some(bag_id),
+            Body::Correct { bag_id, .. } => bag_id.as_deref(),
             _ => None,
         }
     }

@@ -127,8 +127,25 @@ fn impossible(seq: i64, what: &str) -> LedgerError {
     LedgerError::Tampered(format!("event {seq} {what}"))
 }
 
-/// The unblinded accountability log: one line per event.
+/// A corrected event's time and recipient, where corrected.
+type Corrected = (Option<String>, Option<String>);
+
+/// What the corrections say now, by corrected event.
+pub(crate) fn corrections(connection: &Connection) -> Result<BTreeMap<i64, Corrected>> {
+    let mut statement = connection.prepare("SELECT seq, at, recipient FROM correction")?;
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
+        .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
+    Ok(rows)
+}
+
+/// The unblinded accountability log: one line per event, each with what
+/// the corrections say now; a correction's own line says what it changed,
+/// from what, and why.
 pub fn accountability_csv(connection: &Connection) -> Result<String> {
+    let corrected = corrections(connection)?;
+    // Each event's time and recipient as the lines so far leave them.
+    let mut so_far: BTreeMap<i64, (String, Option<String>)> = BTreeMap::new();
     let mut on_hand: BTreeMap<String, u32> = BTreeMap::new();
     let mut state: BTreeMap<(String, u32), bool> = BTreeMap::new(); // thawed?
     let mut bags: BTreeMap<String, String> = BTreeMap::new(); // participant
@@ -233,7 +250,57 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                     .ok_or_else(|| impossible(seq, "dispenses a bag no event prepared"))?;
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
+                let to = corrected
+                    .get(&seq)
+                    .and_then(|(_, recipient)| recipient.as_ref())
+                    .unwrap_or(to); // fallback-ok: an uncorrected recipient is the one recorded
                 row.insert("dose", format!("dispensed to {to}"));
+            }
+            Body::Correct {
+                seq: target,
+                reason,
+                at,
+                to,
+                bag_id,
+                lot_id,
+            } => {
+                let (was_at, was_to) = so_far
+                    .get(target)
+                    .cloned()
+                    .ok_or_else(|| impossible(seq, "corrects an event not before it"))?;
+                let mut changes = Vec::new();
+                if let Some(at) = at {
+                    changes.push(format!(
+                        "at {} (was {})",
+                        iso8601(seq, at)?,
+                        iso8601(seq, &was_at)?
+                    ));
+                    so_far
+                        .entry(*target)
+                        .and_modify(|(now, _)| *now = at.clone());
+                }
+                if let Some(to) = to {
+                    changes.push(format!(
+                        "to {to} (was {})",
+                        was_to.as_deref().unwrap_or("-") // fallback-ok: only a dispense's recipient is corrected
+                    ));
+                    so_far
+                        .entry(*target)
+                        .and_modify(|(_, now)| *now = Some(to.clone()));
+                }
+                if let Some(bag_id) = bag_id {
+                    row.insert("bag_id", bag_id.clone());
+                    if let Some(participant) = bags.get(bag_id) {
+                        row.insert("participant", participant.clone());
+                    }
+                }
+                if let Some(lot_id) = lot_id {
+                    row.insert("lot", lot_id.clone());
+                }
+                row.insert(
+                    "dose",
+                    format!("corrected event {target}: {}: {reason}", changes.join(", ")),
+                );
             }
             Body::Administer {
                 bag_id,
@@ -263,8 +330,22 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert("dose", format!("destroyed: {reason}"));
             }
         }
+        so_far.insert(
+            seq,
+            (
+                event.at.clone(),
+                match &body {
+                    Body::Dispense { to, .. } => Some(to.clone()),
+                    _ => None,
+                },
+            ),
+        );
+        let date = corrected
+            .get(&seq)
+            .and_then(|(at, _)| at.as_ref())
+            .unwrap_or(&event.at); // fallback-ok: an uncorrected event's time is the one recorded
         row.insert("seq", event.seq.to_string());
-        row.insert("date", iso8601(seq, &event.at)?);
+        row.insert("date", iso8601(seq, date)?);
         // UTC as written; empty for an event of schema 1, which kept none.
         if let Some(recorded_at) = &event.recorded_at {
             row.insert("recorded_at", recorded_at.clone());
@@ -293,15 +374,23 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
 /// only from what a bag and its placebo twin share: a preparation is dated
 /// by its session's thaw, never by when it was made or written (a placebo
 /// is quicker to make), and the rows are in time order, then by a bag's
-/// stage and bag id, never in the order they were recorded.
+/// stage and bag id, never in the order they were recorded. Corrections
+/// are not rows: the times they correct are shown corrected.
 pub fn blinded_csv(connection: &Connection) -> Result<String> {
+    let corrected = corrections(connection)?;
     let mut volumes: BTreeMap<String, u64> = BTreeMap::new();
     let mut rows = Vec::new();
     for event in all_events(connection)? {
         let body = body(&event)?;
-        let Some(bag_id) = body.bag_id() else {
+        // A correction is the pharmacy's; the times it corrects are shown
+        // as corrected.
+        let (Some(bag_id), false) = (body.bag_id(), matches!(body, Body::Correct { .. })) else {
             continue;
         };
+        let at = corrected
+            .get(&event.seq)
+            .and_then(|(at, _)| at.as_ref())
+            .unwrap_or(&event.at); // fallback-ok: an uncorrected event's time is the one recorded
         let dated = match &body {
             Body::Prepare {
                 final_ul,
@@ -311,7 +400,7 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
                 volumes.insert(bag_id.to_owned(), *final_ul);
                 thawed_at
             }
-            _ => &event.at,
+            _ => at,
         };
         let volume = volumes
             .get(bag_id)

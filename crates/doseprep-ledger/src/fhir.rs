@@ -198,7 +198,7 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         "intent": "order",
         "medicationCodeableConcept": medication,
         "subject": subject,
-        "authoredOn": date_time("at", &prepared.at)?,
+        "authoredOn": date_time("at", &crate::correct::effective_at(connection, prepared.seq, &prepared.at)?)?,
         "supportingInformation": [{"reference": format!("urn:uuid:{observation_id}")}],
         "dosageInstruction": [{
             "text": format!("{} mL {} over {} min", prep.final_volume.ml_decimal(), spec.route, prep.infusion_duration.as_secs() / 60),

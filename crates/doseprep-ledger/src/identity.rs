@@ -44,7 +44,7 @@ pub struct BagEvent {
     pub seq: i64,
     /// Its kind.
     pub kind: String,
-    /// When.
+    /// When it happened, as corrected (a correction is an event of the bag too).
     pub at: String,
     /// Who recorded it.
     pub initials: String,
@@ -159,7 +159,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             Ok(BagEvent {
                 seq: event.seq,
                 kind: event.kind.clone(),
-                at: event.at.clone(),
+                at: crate::correct::effective_at(connection, event.seq, &event.at)?,
                 initials: event.initials.clone(),
                 comment: event.comment.clone(),
                 details,

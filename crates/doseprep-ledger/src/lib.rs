@@ -18,6 +18,7 @@ mod audit;
 mod balance;
 mod checkpoint;
 mod clock;
+mod correct;
 mod error;
 mod event;
 mod export;
@@ -479,6 +480,28 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
+    /// Correct event `seq`: its time (`corrected_at`) or, for a dispense,
+    /// its recipient (`to`), with the reason; `entry` is the correction's
+    /// own (when and by whom it is made). The event stays as recorded; the
+    /// correction is an event of its own, and the rules, the exports, the
+    /// chain of identity and the review read what it says. A corrected time
+    /// keeps the event in order with every other event of its bag,
+    /// containers and lot; an infusion's times, a thaw that bags were made
+    /// from, and quantities (containers, volumes, counts) are not corrected
+    /// here ([`LedgerError::CannotCorrect`] says what to do instead).
+    pub fn correct(
+        &mut self,
+        seq: i64,
+        corrected_at: Option<&jiff::ZonedDateTime>,
+        to: Option<&str>,
+        reason: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .correct(seq, corrected_at, to, reason, entry)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
     /// The ledger archived for the long term (events as JSON lines, their
     /// schemas, the hash formula, `checkpoints` kept elsewhere with the one
     /// taken now, a standard-library verifier, SHA-256 sums): the files, for
@@ -831,6 +854,36 @@ impl Store {
             difference: i64::from(counted) - i64::from(expected),
             seq,
         })
+    }
+
+    pub(crate) fn correct(
+        &mut self,
+        seq: i64,
+        at: Option<&jiff::ZonedDateTime>,
+        to: Option<&str>,
+        reason: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
+        // The corrected event's bag and lot go into the correction, so the
+        // bag's and the lot's events list it.
+        let names: Option<String> = self
+            .connection
+            .query_row("SELECT body FROM event WHERE seq = ?1", [seq], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        let target = names.and_then(|text| serde_json::from_str::<Body>(&text).ok());
+        self.record(
+            entry,
+            Body::Correct {
+                seq,
+                reason: reason.to_owned(),
+                at: at.map(format_time),
+                to: to.map(str::to_owned),
+                bag_id: target.as_ref().and_then(Body::bag_id).map(str::to_owned),
+                lot_id: target.as_ref().and_then(Body::lot_id).map(str::to_owned),
+            },
+        )
     }
 
     pub(crate) fn lot_ids(&self) -> Result<Vec<String>> {

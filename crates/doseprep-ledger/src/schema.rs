@@ -2,7 +2,7 @@
 //! its application id, its schema version in `user_version`, and the
 //! migrations that bring any older version to the current one.
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::error::{DatabaseFault, LedgerError, Result};
 
@@ -88,11 +88,43 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // Version 2.
     r#"
-    -- When each event was written, from the clock of the machine writing
-    -- it (RFC 3339, UTC, whole seconds), beside the time the event claims.
-    -- Hashed with the event; events of version 1 keep none.
-    ALTER TABLE event ADD COLUMN recorded_at TEXT
-        CHECK (recorded_at IS NULL OR length(recorded_at) = 20);
+    -- Events keep when they were written (recorded_at: the clock of the
+    -- machine writing, RFC 3339 in UTC, whole seconds; hashed with the
+    -- event; none for events of version 1), and a correction is an event.
+    -- SQLite cannot change a CHECK in place, so the table is made again
+    -- and the events copied, as SQLite's ALTER TABLE documentation sets out
+    -- (foreign keys are off while a migration runs).
+    CREATE TABLE event_v2 (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct')),
+        at TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        comment TEXT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        recorded_at TEXT CHECK (recorded_at IS NULL OR length(recorded_at) = 20)
+    );
+    INSERT INTO event_v2 (seq, kind, at, initials, comment, body, prev_hash, hash)
+        SELECT seq, kind, at, initials, comment, body, prev_hash, hash FROM event;
+    DROP TABLE event;
+    ALTER TABLE event_v2 RENAME TO event;
+    CREATE INDEX event_lot ON event (json_extract(body, '$.lot_id'));
+    CREATE INDEX event_bag ON event (json_extract(body, '$.bag_id'));
+    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    -- What corrections say now: for each corrected event, the latest value
+    -- of each field corrected (the events themselves stay as recorded).
+    CREATE TABLE correction (
+        seq INTEGER PRIMARY KEY REFERENCES event (seq),
+        at TEXT,
+        recipient TEXT,
+        last_seq INTEGER NOT NULL REFERENCES event (seq)
+    ) WITHOUT ROWID;
     "#,
 ];
 
@@ -320,6 +352,31 @@ pub fn open_in_memory() -> Result<Connection> {
 }
 
 fn migrate(mut connection: Connection, path: &str) -> Result<Connection> {
+    // A migration may make a table again (SQLite's way to change a CHECK):
+    // foreign keys are off while it runs, as SQLite's documentation of ALTER
+    // TABLE says, and checked whole before they are on again. (The pragma
+    // is a no-op inside a transaction, so it is set outside.)
+    connection.pragma_update(None, "foreign_keys", false)?;
+    let migrated = migrate_versions(&mut connection, path);
+    // Checked only where a migration ran: it reads every row.
+    let broken: Option<String> = match migrated {
+        Ok(true) => connection
+            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+            .optional()?,
+        _ => None,
+    };
+    connection.pragma_update(None, "foreign_keys", true)?;
+    migrated?;
+    if let Some(table) = broken {
+        return Err(LedgerError::Tampered(format!(
+            "a row of table {table} names an event or lot the ledger does not hold"
+        )));
+    }
+    Ok(connection)
+}
+
+/// Apply the migrations the file lacks; whether any was applied.
+fn migrate_versions(connection: &mut Connection, path: &str) -> Result<bool> {
     // One writer migrates; another waits for it, then finds the work done.
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let application_id: i64 =
@@ -347,11 +404,12 @@ fn migrate(mut connection: Connection, path: &str) -> Result<Connection> {
             path: path.to_owned(),
         });
     };
+    let migrating = applied < MIGRATIONS.len();
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
         transaction.execute_batch(migration)?;
         transaction.pragma_update(None, "user_version", index as i64 + 1)?;
     }
     transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
     transaction.commit()?;
-    Ok(connection)
+    Ok(migrating)
 }

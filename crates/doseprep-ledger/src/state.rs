@@ -159,7 +159,7 @@ fn known_bag(
     Ok((participant, infuse_by))
 }
 
-fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
+pub(crate) fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
     Ok(doseprep::parse_time(field, text)?.timestamp())
 }
 
@@ -189,11 +189,14 @@ fn ml(microlitres: u64) -> String {
 }
 
 /// The claimed time of event `seq` and what it was, as a message names it.
-fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str)> {
-    let (at, kind): (String, String) =
-        connection.query_row("SELECT at, kind FROM event WHERE seq = ?1", [seq], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })?;
+pub(crate) fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str)> {
+    // As the corrections leave it.
+    let (at, kind): (String, String) = connection.query_row(
+        "SELECT coalesce(correction.at, event.at), event.kind FROM event \
+         LEFT JOIN correction ON correction.seq = event.seq WHERE event.seq = ?1",
+        [seq],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     let what = match kind.as_str() {
         "receive" => "receipt",
         "thaw" => "thaw",
@@ -629,6 +632,21 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             )?;
             after_containers(connection, "return", lot_id, containers, at)
         }
+        Body::Correct {
+            seq,
+            reason,
+            at: new_at,
+            to,
+            bag_id,
+            lot_id,
+        } => crate::correct::check(
+            connection,
+            *seq,
+            reason,
+            new_at.as_deref(),
+            to.as_deref(),
+            (bag_id.as_deref(), lot_id.as_deref()),
+        ),
         Body::Count { lot_id, .. } => {
             let Some((_, _, received_seq)) = lot(connection, lot_id)? else {
                 return Err(LedgerError::UnknownLot {
@@ -745,6 +763,18 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             set_containers(connection, lot_id, containers, RETURNED, seq)?
         }
         Body::Count { .. } => {}
+        Body::Correct {
+            seq: corrected,
+            at: new_at,
+            to,
+            ..
+        } => crate::correct::apply(
+            connection,
+            seq,
+            *corrected,
+            new_at.as_deref(),
+            to.as_deref(),
+        )?,
     }
     Ok(())
 }
@@ -768,6 +798,7 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
         "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
         "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
+        "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
     ] {
         let mut statement = connection.prepare(query)?;
         let found = statement

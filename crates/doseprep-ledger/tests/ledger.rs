@@ -1286,7 +1286,10 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     assert!(events
         .iter()
         .all(|e| e.recorded_at.is_none() && e.hash_matches()));
-    assert!(ledger.verify_against(std::slice::from_ref(&checkpoint)).unwrap().ok());
+    assert!(ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap()
+        .ok());
     for container in [1, 2] {
         ledger
             .thaw("UC-0042", &[container], &entry("2026-11-25T08:30:00-05:00"))
@@ -1409,7 +1412,7 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         "event 4 administer [override] at 2026-11-25 12:40 -05, written 2026-11-25T17:41:00Z, by MH: bag 00000000012 given after its infuse-by time: pump failure, restarted",
         "event 5 destroy_containers [destroyed_containers] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042, containers 2: cracked",
         "event 6 reconcile [count_difference] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042: counted 9, the events give 10 (difference -1)",
-        "not reviewed (this ledger does not keep them yet): corrections, failed sign-ins",
+        "not reviewed (this ledger does not keep them yet): failed sign-ins",
     ] {
         assert!(text.contains(line), "{line}\nnot in\n{text}");
     }
@@ -1426,4 +1429,134 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         evening.findings.iter().map(|f| f.seq).collect::<Vec<_>>(),
         vec![5, 6]
     );
+}
+
+/// `text` contains `part`, or the test fails showing both.
+fn has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?}\nnot in\n{text:?}");
+}
+
+#[test]
+fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_it() {
+    let mut ledger = started(); // 1 receipt 11-20 10:00, 2 thaw #1 08:30
+    let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    let id = bag.preparation.bag_id.unwrap();
+    // 3: made at 09:10, typed 19:10; the dispense at 09:30 is refused.
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T19:10:00-05:00"),
+        )
+        .unwrap();
+    let dispensed = entry("2026-11-25T09:30:00-05:00");
+    assert_eq!(
+        code(ledger.dispense(id, "ward 5", &dispensed)),
+        Some("out_of_time_order")
+    );
+    let now = entry("2026-11-25T09:31:00-05:00");
+    let nine_ten = at("2026-11-25T09:10:00-05:00");
+    // 4: corrected; then the dispense (5) is recorded.
+    assert_eq!(
+        ledger
+            .correct(3, Some(&nine_ten), None, "typed 19:10 for 09:10", &now)
+            .unwrap(),
+        4
+    );
+    ledger.dispense(id, "ward 5", &dispensed).unwrap();
+    // What may not be corrected, each with its code and the reason.
+    let refused = |ledger: &mut Ledger, seq: i64, at: Option<&str>, to: Option<&str>| {
+        let at = at.map(self::at);
+        ledger
+            .correct(seq, at.as_ref(), to, "a reason", &now)
+            .unwrap_err()
+            .to_string()
+    };
+    has(&refused(&mut ledger, 3, Some("2026-11-25T09:45:00-05:00"), None), "event 3 cannot be corrected: the prepare of bag 00000000012 at 2026-11-25 09:45 EST would be after its dispensing (event 5) at 2026-11-25 09:30 EST");
+    assert!(
+        refused(&mut ledger, 3, Some("2026-11-25T08:00:00-05:00"), None)
+            .contains("2026-11-25 08:00 EST is before its cells' thaw at 2026-11-25 08:30 EST")
+    );
+    assert!(
+        refused(&mut ledger, 4, Some("2026-11-25T09:12:00-05:00"), None)
+            .contains("event 4 is a correction of event 3; correct the event it corrects")
+    );
+    has(&refused(&mut ledger, 3, None, None), "it corrects nothing");
+    assert!(
+        refused(&mut ledger, 3, Some("2026-11-25T09:10:00-05:00"), None)
+            .contains("event 3 already gives that time")
+    );
+    has(
+        &refused(&mut ledger, 3, None, Some("ward 6")),
+        "names no recipient",
+    );
+    has(
+        &refused(&mut ledger, 5, None, Some("ward 5")),
+        "already names \"ward 5\"",
+    );
+    assert!(
+        refused(&mut ledger, 2, Some("2026-11-25T08:20:00-05:00"), None)
+            .contains("bag 00000000012 was drawn from container 1")
+    );
+    assert!(
+        refused(&mut ledger, 9, Some("2026-11-25T08:20:00-05:00"), None)
+            .contains("there is no event 9")
+    );
+    // 6: the recipient corrected.
+    ledger
+        .correct(5, None, Some("ward 6"), "sent to ward 6, not 5", &now)
+        .unwrap();
+    // The log shows each event as corrected, and each correction with what
+    // it changed and why; the chain of identity and the review list them.
+    let csv = ledger.accountability_csv().unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[3].starts_with("3,2026-11-25T09:10:00-05:00,"),
+        "{}",
+        lines[3]
+    );
+    assert!(lines[4].contains(",correct,CARE-012,00000000012,corrected event 3: at 2026-11-25T09:10:00-05:00 (was 2026-11-25T19:10:00-05:00): typed 19:10 for 09:10,,"), "{}", lines[4]);
+    assert!(lines[5].contains("dispensed to ward 6"), "{}", lines[5]);
+    assert!(
+        lines[6].contains("corrected event 5: to ward 6 (was ward 5): sent to ward 6, not 5"),
+        "{}",
+        lines[6]
+    );
+    let chain = ledger.chain_of_identity(id).unwrap();
+    assert_eq!(
+        chain
+            .events
+            .iter()
+            .map(|e| (e.seq, e.kind.as_str(), e.at.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (3, "prepare", "2026-11-25T09:10:00-05:00"),
+            (4, "correct", "2026-11-25T09:31:00-05:00"),
+            (5, "dispense", "2026-11-25T09:30:00-05:00"),
+            (6, "correct", "2026-11-25T09:31:00-05:00"),
+        ]
+    );
+    let review = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(48))
+        .unwrap();
+    assert_eq!(
+        review
+            .findings
+            .iter()
+            .map(|f| (f.seq, f.kind.name()))
+            .collect::<Vec<_>>(),
+        // Written on the evening of the 25th (started()'s clock): the receipt
+        // of the 20th is late, the 19:10 typed for 09:10 was future-dated.
+        vec![
+            (1, "late_entry"),
+            (3, "future_dated"),
+            (4, "correction"),
+            (6, "correction")
+        ]
+    );
+    // The blinded log shows the dispense, not the corrections.
+    assert_eq!(ledger.blinded_csv().unwrap().lines().count(), 3);
+    assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 11);
+    assert!(ledger.verify().unwrap().ok());
 }

@@ -431,6 +431,34 @@ impl Ledger {
         self.with(py, |l| l.destroy_bag(bag_id.0, reason, &entry))
     }
 
+    /// A correction of event `seq`: its time (`corrected_at`) or a
+    /// dispense's recipient (`to`), with the reason; `at` and `initials`
+    /// are the correction's own.
+    #[pyo3(signature = (seq, /, *, reason, at, initials, corrected_at = None, to = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn correct(
+        &self,
+        py: Python<'_>,
+        seq: WholeNumber,
+        reason: &str,
+        at: TimeArg<'_>,
+        initials: &str,
+        corrected_at: Option<TimeArg<'_>>,
+        to: Option<&str>,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let seq: i64 = seq
+            .within("seq", 1i64, "give the number of the event to correct")
+            .map_err(crate::errors::to_py_err)?;
+        let entry = entry(&at, initials, comment)?;
+        let corrected_at = corrected_at
+            .map(|time| time.resolve("corrected_at"))
+            .transpose()?;
+        self.with(py, |l| {
+            l.correct(seq, corrected_at.as_ref(), to, reason, &entry)
+        })
+    }
+
     /// Containers returned from stock.
     #[pyo3(signature = (lot_id, containers, /, *, at, initials, comment = None))]
     fn return_containers(
@@ -637,8 +665,7 @@ impl Ledger {
     ) -> PyResult<Checkpoint> {
         let checkpoints: Vec<ledger::Checkpoint> =
             checkpoints.iter().map(|c| c.inner.clone()).collect();
-        let archive =
-            self.with_day(py, |l| doseprep_day::write_archive(l, &checkpoints, &out))?;
+        let archive = self.with_day(py, |l| doseprep_day::write_archive(l, &checkpoints, &out))?;
         Ok(Checkpoint {
             inner: archive.checkpoint,
         })

@@ -1,0 +1,350 @@
+//! Corrections: an event's time, or a dispense's recipient, superseded by a
+//! later event with its reason. The corrected event stays as recorded; the
+//! rules, the exports and the review read what the corrections say now. A
+//! corrected time keeps the event in order with every other event of its
+//! bag, containers and lot.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{LedgerError, Result};
+use crate::event::{check_text, Body, Draw};
+use crate::state::{event_time, instant, wall_clocks};
+
+fn cannot(seq: i64, why: String, fix: &'static str) -> LedgerError {
+    LedgerError::CannotCorrect { seq, why, fix }
+}
+
+/// The event `seq`, as recorded, and its body.
+fn recorded(connection: &Connection, seq: i64) -> Result<Option<(String, Body)>> {
+    let row: Option<(String, String)> = connection
+        .query_row(
+            "SELECT kind, body FROM event WHERE seq = ?1",
+            [seq],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(kind, text)| match serde_json::from_str::<Body>(&text) {
+        Ok(body) if body.kind() == kind => Ok((kind, body)),
+        _ => Err(LedgerError::Tampered(format!(
+            "event {seq} does not read as a {kind} event"
+        ))),
+    })
+    .transpose()
+}
+
+/// The containers an event concerns, by lot.
+fn containers_of(body: &Body) -> Vec<(String, u32)> {
+    match body {
+        Body::Receive {
+            lot_id,
+            containers,
+            first_container,
+            ..
+        } => (*first_container..first_container.saturating_add(*containers))
+            .map(|number| (lot_id.clone(), number))
+            .collect(),
+        Body::Thaw { lot_id, containers }
+        | Body::DestroyContainers {
+            lot_id, containers, ..
+        }
+        | Body::Return { lot_id, containers } => containers
+            .iter()
+            .map(|number| (lot_id.clone(), *number))
+            .collect(),
+        Body::Prepare { draws, .. } => draws
+            .iter()
+            .map(
+                |Draw {
+                     lot_id, container, ..
+                 }| (lot_id.clone(), *container),
+            )
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The other events that share a bag, a container or (for a receipt or a
+/// count) a lot with `target`: their numbers and what each is of.
+fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i64, String)>> {
+    let mut found: Vec<(i64, String)> = Vec::new();
+    let others = |query: &str, key: &str| -> Result<Vec<(i64, Body)>> {
+        let mut statement = connection.prepare_cached(query)?;
+        let rows = statement
+            .query_map([key], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut events = Vec::new();
+        for (other, text) in rows {
+            if other == seq {
+                continue;
+            }
+            if let Ok(body) = serde_json::from_str::<Body>(&text) {
+                if !matches!(body, Body::Correct { .. }) {
+                    events.push((other, body));
+                }
+            }
+        }
+        Ok(events)
+    };
+    if let Some(bag_id) = target.bag_id() {
+        for (other, _) in others(
+            "SELECT seq, body FROM event WHERE json_extract(body, '$.bag_id') = ?1",
+            bag_id,
+        )? {
+            found.push((other, format!("bag {bag_id}")));
+        }
+    }
+    let containers = containers_of(target);
+    let mut lots: Vec<&str> = containers.iter().map(|(lot, _)| lot.as_str()).collect();
+    lots.sort_unstable();
+    lots.dedup();
+    for lot_id in lots {
+        for (other, body) in others(
+            "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
+            lot_id,
+        )? {
+            let shared = containers_of(&body)
+                .into_iter()
+                .find(|item| containers.contains(item));
+            let lot_wide = matches!((target, &body), (Body::Receive { .. }, Body::Count { .. }));
+            if let Some((_, number)) = shared {
+                found.push((other, format!("container {number} of lot {lot_id:?}")));
+            } else if lot_wide {
+                found.push((other, format!("lot {lot_id:?}")));
+            }
+        }
+        // Bags drawn from these containers (a prepare names no lot at its top).
+        let mut statement = connection.prepare_cached(
+            "SELECT bag.prepared_seq, draw.number FROM draw JOIN bag USING (bag_id) \
+             WHERE draw.lot_id = ?1",
+        )?;
+        let drawn = statement
+            .query_map([lot_id], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, u32>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (other, number) in drawn {
+            if other != seq && containers.contains(&(lot_id.to_owned(), number)) {
+                found.push((other, format!("container {number} of lot {lot_id:?}")));
+            }
+        }
+    }
+    if let Body::Count { lot_id, .. } = target {
+        for (other, body) in others(
+            "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
+            lot_id,
+        )? {
+            if matches!(body, Body::Receive { .. }) {
+                found.push((other, format!("lot {lot_id:?}")));
+            }
+        }
+    }
+    found.sort();
+    found.dedup_by_key(|(other, _)| *other);
+    Ok(found)
+}
+
+/// The time of event `seq` as the corrections leave it (`recorded` where
+/// none corrects it).
+pub(crate) fn effective_at(connection: &Connection, seq: i64, recorded: &str) -> Result<String> {
+    let corrected: Option<String> = connection
+        .query_row("SELECT at FROM correction WHERE seq = ?1", [seq], |row| {
+            row.get(0)
+        })
+        .optional()?
+        .flatten();
+    Ok(corrected.unwrap_or_else(|| recorded.to_owned())) // fallback-ok: an uncorrected event's time is the one recorded
+}
+
+/// Whether a correction of event `seq` may be recorded.
+pub(crate) fn check(
+    connection: &Connection,
+    seq: i64,
+    reason: &str,
+    new_at: Option<&str>,
+    to: Option<&str>,
+    names: (Option<&str>, Option<&str>),
+) -> Result<()> {
+    check_text("reason", reason, "say why the event is corrected")?;
+    let Some((kind, target)) = recorded(connection, seq)? else {
+        return Err(cannot(
+            seq,
+            format!("there is no event {seq}"),
+            "give the number of the event to correct (ledger.events())",
+        ));
+    };
+    if let Body::Correct { seq: original, .. } = &target {
+        return Err(cannot(
+            seq,
+            format!("event {seq} is a correction of event {original}"),
+            "correct the event it corrects: the latest correction stands",
+        ));
+    }
+    if names != (target.bag_id(), target.lot_id()) {
+        return Err(LedgerError::Tampered(format!(
+            "a correction of event {seq} names another bag or lot than the event"
+        )));
+    }
+    if new_at.is_none() && to.is_none() {
+        return Err(cannot(
+            seq,
+            "it corrects nothing".to_owned(),
+            "give the corrected time (at) or, for a dispense, the corrected recipient (to)",
+        ));
+    }
+    if let Some(to) = to {
+        let Body::Dispense {
+            to: recorded_to, ..
+        } = &target
+        else {
+            return Err(cannot(
+                seq,
+                format!("event {seq} is a {kind}, which names no recipient"),
+                "correct a dispense's recipient only",
+            ));
+        };
+        check_text("to", to, "name who received the bag")?;
+        let now: Option<String> = connection
+            .query_row(
+                "SELECT recipient FROM correction WHERE seq = ?1",
+                [seq],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten();
+        if now.as_deref().unwrap_or(recorded_to) == to {
+            // fallback-ok: an uncorrected recipient is the one recorded
+            return Err(cannot(
+                seq,
+                format!("event {seq} already names {to:?}"),
+                "give the recipient it should name",
+            ));
+        }
+    }
+    if let Some(new_at) = new_at {
+        check_time(connection, seq, &kind, &target, new_at)?;
+    }
+    Ok(())
+}
+
+fn check_time(
+    connection: &Connection,
+    seq: i64,
+    kind: &str,
+    target: &Body,
+    new_at: &str,
+) -> Result<()> {
+    if let Body::Administer { .. } = target {
+        return Err(cannot(
+            seq,
+            "an infusion's times are its start and end, not the event's time".to_owned(),
+            "an infusion's times are not corrected yet: add a comment to a later event and tell the monitor",
+        ));
+    }
+    if let Body::Thaw { lot_id, containers } = target {
+        let mut statement = connection
+            .prepare_cached("SELECT bag_id FROM draw WHERE lot_id = ?1 AND number = ?2")?;
+        for number in containers {
+            let bag: Option<String> = statement
+                .query_row(params![lot_id, number], |row| row.get(0))
+                .optional()?;
+            if let Some(bag) = bag {
+                return Err(cannot(
+                    seq,
+                    format!("bag {bag} was drawn from container {number}, and its record holds the thaw time (its infuse-by time follows from it)"),
+                    "destroy the bags made from it and prepare them again from a new thaw",
+                ));
+            }
+        }
+    }
+    let (current, _) = event_time(connection, seq)?;
+    let new_instant = instant("at", new_at)?;
+    // Times read on the site's clock where the bag gives its zone.
+    let site_time: String = match target.bag_id() {
+        Some(bag_id) => connection
+            .query_row(
+                "SELECT infuse_by FROM bag WHERE bag_id = ?1",
+                [bag_id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .unwrap_or_else(|| new_at.to_owned()), // fallback-ok: no bag row, each time on its own offset
+        None => new_at.to_owned(),
+    };
+    if instant("at", &current)? == new_instant {
+        return Err(cannot(
+            seq,
+            format!("event {seq} already gives that time"),
+            "give the time it happened",
+        ));
+    }
+    if let Body::Prepare { thawed_at, .. } = target {
+        if new_instant < instant("thawed_at", thawed_at)? {
+            let [_, at, thawed] = wall_clocks([
+                ("infuse_by", &site_time),
+                ("at", new_at),
+                ("thawed_at", thawed_at),
+            ])?;
+            return Err(cannot(
+                seq,
+                format!("{at} is before its cells' thaw at {thawed}"),
+                "give the time the bag was made",
+            ));
+        }
+    }
+    for (other, item) in neighbours(connection, seq, target)? {
+        let (other_at, what) = event_time(connection, other)?;
+        // A later infusion is held against its start.
+        let other_at = match recorded(connection, other)? {
+            Some((_, Body::Administer { started_at, .. })) if other > seq => started_at,
+            _ => other_at,
+        };
+        let other_instant = instant("at", &other_at)?;
+        let out_of_order = if other < seq {
+            new_instant < other_instant
+        } else {
+            new_instant > other_instant
+        };
+        if out_of_order {
+            let [_, at, other_at] =
+                wall_clocks([("infuse_by", &site_time), ("at", new_at), ("at", &other_at)])?;
+            let side = if other < seq { "before" } else { "after" };
+            return Err(cannot(
+                seq,
+                format!("the {kind} of {item} at {at} would be {side} its {what} (event {other}) at {other_at}"),
+                "give the time it happened; if the other event's time is wrong, correct that one first",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Apply the correction `seq` of event `corrected`.
+pub(crate) fn apply(
+    connection: &Connection,
+    seq: i64,
+    corrected: i64,
+    new_at: Option<&str>,
+    to: Option<&str>,
+) -> Result<()> {
+    connection.execute(
+        "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
+         recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",
+        params![corrected, new_at, to, seq],
+    )?;
+    // A thaw's corrected time is its containers' thaw time (no bag was
+    // drawn from them: `check` refuses that).
+    if let (Some(new_at), Some((_, Body::Thaw { lot_id, containers }))) =
+        (new_at, recorded(connection, corrected)?)
+    {
+        let mut statement = connection.prepare_cached(
+            "UPDATE container SET thawed_at = ?1 WHERE lot_id = ?2 AND number = ?3",
+        )?;
+        for number in containers {
+            statement.execute(params![new_at, lot_id, number])?;
+        }
+    }
+    Ok(())
+}
