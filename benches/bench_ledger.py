@@ -1,11 +1,15 @@
-"""Ledger events per second, one writer and two at once (``make bench-ledger``).
+"""Ledger events per second, one writer and two at once, and a full verify
+(``make bench-ledger``).
 
 Each writer is a process (``python/tests/ledger_writer.py``) recording
 thaws back to back on a real SQLite file in a temporary directory, each
 event its own transaction, fully synced. Reported: events per second for
 one writer alone, and for two writers together (both counted, wall clock
 from the first start to the last end), and how much longer the slower of
-the two waited than the faster. Ratios are what to read: disks differ.
+the two waited than the faster. Then a ledger of days (six bags a day, one
+transaction a day, as ``python/tests/ledger_writer.py days`` records them)
+is verified whole: events per second and microseconds an event. Ratios are
+what to read: disks differ.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from pathlib import Path
 
 import doseprep as dp
 
-WRITER = Path(__file__).resolve().parents[1] / "python" / "tests" / "ledger_writer.py"
+TESTS = Path(__file__).resolve().parents[1] / "python" / "tests"
+WRITER = TESTS / "ledger_writer.py"
+sys.path.insert(0, str(TESTS))
+import ledger_writer  # noqa: E402  (the writer's own days, recorded in this process)
 
 
 def run(path: Path, lots: list[str], events: int) -> tuple[float, list[float]]:
@@ -48,10 +55,46 @@ def run(path: Path, lots: list[str], events: int) -> tuple[float, list[float]]:
     return wall, each
 
 
+def days_ledger(path: Path, events: int) -> int:
+    """A ledger of at least `events` events, recorded day by day; its count."""
+    dp.Ledger.create(path)
+    ledger = dp.Ledger(path)
+    protocol = dp.Protocol.care_ssc()
+    recorded, lot_id, lots, day = 0, "", 0, 0
+    while recorded < events:
+        day += 1
+        if not lot_id or len(ledger.in_stock(lot_id)) < 10:
+            lots += 1
+            lot_id = f"lot-{lots}"
+            ledger.receive(
+                ledger_writer.new_lot(lot_id, 300), at=ledger_writer.RECEIVED_AT, initials="W"
+            )
+            recorded += 1
+        people = [f"P-{day}-{i}" for i in range(ledger_writer.BAGS_A_DAY)]
+        arms = "".join(f"{p},{'ABC'[i % 3]}\n" for i, p in enumerate(people))
+        randomization = dp.Randomization.from_csv_text(
+            "participant,arm\n" + arms, protocol=protocol
+        )
+        orders = [
+            dp.DayOrder(
+                participant=p, visit="month-0", weight="72.4 kg", infusion_at=ledger_writer.AT
+            )
+            for p in people
+        ]
+        stock = ledger_writer.new_lot(lot_id, 300).with_container_numbers(ledger.in_stock(lot_id))
+        plan = dp.plan_day(protocol, orders, lots=[stock], randomization=randomization)
+        recorded += len(ledger.record_day(plan, initials="W"))
+    return recorded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=5_000, help="thaws per writer")
-    events = parser.parse_args().events
+    parser.add_argument(
+        "--verify-events", type=int, default=20_000, help="events of the ledger verified whole"
+    )
+    arguments = parser.parse_args()
+    events = arguments.events
     with tempfile.TemporaryDirectory() as directory:
         one, _ = run(Path(directory) / "one.db", ["A"], events)
         two, each = run(Path(directory) / "two.db", ["A", "B"], events)
@@ -61,6 +104,19 @@ def main() -> None:
     print(f"two writers: {2 * per_writer / two:8.0f} events/s together")
     print(f"two/one throughput: {(2 * per_writer / two) / (per_writer / one):.2f}x")
     print(f"the slower of the two took {max(each) / min(each):.2f}x as long as the faster")
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "days.db"
+        recorded = days_ledger(path, arguments.verify_events)
+        ledger = dp.Ledger.open_read_only(path)
+        start = time.perf_counter()
+        verification = ledger.verify()
+        seconds = time.perf_counter() - start
+    if not verification.ok or verification.events != recorded:
+        raise SystemExit(f"the days ledger does not verify: {verification}")
+    print(
+        f"full verify of {recorded} events (days of six bags): {recorded / seconds:8.0f} events/s, "
+        f"{seconds / recorded * 1e6:.1f} us an event"
+    )
 
 
 if __name__ == "__main__":

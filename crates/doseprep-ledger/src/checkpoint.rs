@@ -2,6 +2,7 @@
 //! rewritten from some event on with every hash recomputed, or cut short,
 //! verifies on its own; against a checkpoint kept elsewhere it does not.
 
+use crate::schema::Cached as _;
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -106,7 +107,7 @@ pub(crate) fn hold(
                 Some(GENESIS.to_owned())
             } else {
                 connection
-                    .query_row(
+                    .cached_row(
                         "SELECT hash FROM event WHERE seq = ?1",
                         [checkpoint.seq],
                         |row| row.get(0),

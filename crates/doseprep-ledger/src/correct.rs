@@ -4,6 +4,7 @@
 //! corrected time keeps the event in order with every other event of its
 //! bag, containers and lot.
 
+use crate::schema::Cached as _;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{LedgerError, Result};
@@ -17,7 +18,7 @@ fn cannot(seq: i64, why: String, fix: &'static str) -> LedgerError {
 /// The event `seq`, as recorded, and its body.
 fn recorded(connection: &Connection, seq: i64) -> Result<Option<(String, Body)>> {
     let row: Option<(String, String)> = connection
-        .query_row(
+        .cached_row(
             "SELECT kind, body FROM event WHERE seq = ?1",
             [seq],
             |row| Ok((row.get(0)?, row.get(1)?)),
@@ -149,7 +150,7 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
 /// none corrects it).
 pub(crate) fn effective_at(connection: &Connection, seq: i64, recorded: &str) -> Result<String> {
     let corrected: Option<String> = connection
-        .query_row("SELECT at FROM correction WHERE seq = ?1", [seq], |row| {
+        .cached_row("SELECT at FROM correction WHERE seq = ?1", [seq], |row| {
             row.get(0)
         })
         .optional()?
@@ -206,7 +207,7 @@ pub(crate) fn check(
         };
         check_text("to", to, "name who received the bag")?;
         let now: Option<String> = connection
-            .query_row(
+            .cached_row(
                 "SELECT recipient FROM correction WHERE seq = ?1",
                 [seq],
                 |row| row.get(0),
@@ -263,7 +264,7 @@ fn check_time(
     // Times read on the site's clock where the bag gives its zone.
     let site_time: String = match target.bag_id() {
         Some(bag_id) => connection
-            .query_row(
+            .cached_row(
                 "SELECT infuse_by FROM bag WHERE bag_id = ?1",
                 [bag_id],
                 |row| row.get(0),
@@ -328,7 +329,7 @@ pub(crate) fn apply(
     new_at: Option<&str>,
     to: Option<&str>,
 ) -> Result<()> {
-    connection.execute(
+    connection.cached_execute(
         "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
          ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
          recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",

@@ -289,29 +289,44 @@ impl Event {
     }
 
     /// The hash the event would have had as event `seq`.
+    #[expect(
+        clippy::expect_used,
+        reason = "serializing integers and strings into a hasher cannot fail"
+    )]
     pub(crate) fn hash_as(&self, seq: i64) -> String {
-        let canonical = match &self.recorded_at {
-            Some(recorded_at) => serde_json::json!([
-                seq,
-                self.kind,
-                self.at,
-                self.initials,
-                self.comment,
-                self.body,
-                self.prev_hash,
-                recorded_at
-            ]),
-            None => serde_json::json!([
-                seq,
-                self.kind,
-                self.at,
-                self.initials,
-                self.comment,
-                self.body,
-                self.prev_hash
-            ]),
+        // Serialized straight into the hash: a tuple is a JSON array, and
+        // serde_json writes it compact, as the formula says.
+        let mut hasher = HashWriter(Sha256::new());
+        let written = match &self.recorded_at {
+            Some(recorded_at) => serde_json::to_writer(
+                &mut hasher,
+                &(
+                    seq,
+                    &self.kind,
+                    &self.at,
+                    &self.initials,
+                    &self.comment,
+                    &self.body,
+                    &self.prev_hash,
+                    recorded_at,
+                ),
+            ),
+            None => serde_json::to_writer(
+                &mut hasher,
+                &(
+                    seq,
+                    &self.kind,
+                    &self.at,
+                    &self.initials,
+                    &self.comment,
+                    &self.body,
+                    &self.prev_hash,
+                ),
+            ),
         };
-        hex(&Sha256::digest(canonical.to_string().as_bytes()))
+        // Strings and integers always serialize, and the hasher never fails.
+        written.expect("an event's fields serialize as JSON"); // allow-panic: serializing &str, Option<&str> and i64 into a hasher cannot fail
+        hex(&hasher.0.finalize())
     }
 
     /// Whether the stored hash is the hash of the stored fields.
@@ -344,6 +359,20 @@ impl Event {
 /// The columns `Event::from_row` reads, in order.
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at";
+
+/// A hash fed as an `io::Write`.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.update(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {

@@ -28,6 +28,7 @@ mod schema;
 mod state;
 mod verify;
 
+use crate::schema::Cached as _;
 use std::path::Path;
 
 use doseprep::{
@@ -75,12 +76,12 @@ fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str
     let at = format_time(&entry.at);
     state::check(connection, &at, body)?;
     let head: Option<(i64, String)> = connection
-        .query_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
+        .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })
         .optional()?;
     let last: Option<i64> =
-        connection.query_row("SELECT max(seq) FROM event", [], |row| row.get(0))?;
+        connection.cached_row("SELECT max(seq) FROM event", [], |row| row.get(0))?;
     let (seq, prev_hash) = match (head, last) {
         (None, None) => (1, GENESIS.to_owned()),
         (Some((seq, hash)), Some(last)) if seq == last => (seq + 1, hash),
@@ -106,7 +107,7 @@ fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str
         recorded_at: Some(recorded_at.to_owned()),
     };
     let hash = event.expected_hash();
-    connection.execute(
+    connection.cached_execute(
         &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
         rusqlite::params![
             event.seq,
@@ -121,7 +122,7 @@ fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str
         ],
     )?;
     state::apply(connection, seq, &event.at, body)?;
-    connection.execute(
+    connection.cached_execute(
         "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
         rusqlite::params![seq, hash],
@@ -587,7 +588,7 @@ impl Store {
     pub(crate) fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
         let on_record: u32 = self
             .connection
-            .query_row(
+            .cached_row(
                 "SELECT containers FROM lot WHERE lot_id = ?1",
                 [lot.lot_id()],
                 |row| row.get(0),
@@ -868,7 +869,7 @@ impl Store {
         // bag's and the lot's events list it.
         let names: Option<String> = self
             .connection
-            .query_row("SELECT body FROM event WHERE seq = ?1", [seq], |row| {
+            .cached_row("SELECT body FROM event WHERE seq = ?1", [seq], |row| {
                 row.get(0)
             })
             .optional()?;

@@ -2,6 +2,7 @@
 //! it (`check`), and what it changes (`apply`). The same two functions run
 //! when an event is recorded and when `verify` replays the file.
 
+use crate::schema::Cached as _;
 use std::collections::BTreeSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -23,7 +24,7 @@ const RETURNED: &str = "returned";
 /// The lot's container count and yield, if it was received.
 fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>> {
     Ok(connection
-        .query_row(
+        .cached_row(
             "SELECT containers, yield_ul, received_seq FROM lot WHERE lot_id = ?1",
             [lot_id],
             |row| Ok((row.get(0)?, row.get::<_, u64>(1)?, row.get(2)?)),
@@ -47,7 +48,7 @@ pub(crate) fn known_lot(
 /// The state of a container and what was drawn from it.
 fn container(connection: &Connection, lot_id: &str, number: u32) -> Result<Option<(String, u64)>> {
     Ok(connection
-        .query_row(
+        .cached_row(
             "SELECT state, drawn_ul FROM container WHERE lot_id = ?1 AND number = ?2",
             params![lot_id, number],
             |row| Ok((row.get(0)?, row.get::<_, u64>(1)?)),
@@ -111,7 +112,7 @@ fn check_containers(
 /// A bag's participant, state and infuse-by time, if it was recorded.
 fn bag(connection: &Connection, bag_id: &str) -> Result<Option<(String, String, String, i64)>> {
     Ok(connection
-        .query_row(
+        .cached_row(
             "SELECT participant, state, infuse_by, prepared_seq FROM bag WHERE bag_id = ?1",
             [bag_id],
             |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
@@ -191,7 +192,7 @@ fn ml(microlitres: u64) -> String {
 /// The claimed time of event `seq` and what it was, as a message names it.
 pub(crate) fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str)> {
     // As the corrections leave it.
-    let (at, kind): (String, String) = connection.query_row(
+    let (at, kind): (String, String) = connection.cached_row(
         "SELECT coalesce(correction.at, event.at), event.kind FROM event \
          LEFT JOIN correction ON correction.seq = event.seq WHERE event.seq = ?1",
         [seq],
@@ -270,7 +271,7 @@ fn after_bag(
     bag_id: &str,
     at: &str,
 ) -> Result<()> {
-    let (seq, infuse_by): (i64, String) = connection.query_row(
+    let (seq, infuse_by): (i64, String) = connection.cached_row(
         "SELECT last_seq, infuse_by FROM bag WHERE bag_id = ?1",
         [bag_id],
         |row| Ok((row.get(0)?, row.get(1)?)),
@@ -302,7 +303,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             expires_at,
         } => {
             let before: Option<(u32, u64, u64, Option<String>, i64)> = connection
-                .query_row(
+                .cached_row(
                     "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
                      FROM lot WHERE lot_id = ?1",
                     [lot_id],
@@ -357,7 +358,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
         }
         Body::Thaw { lot_id, containers } => {
             let expires_at: Option<String> = connection
-                .query_row(
+                .cached_row(
                     "SELECT expires_at FROM lot WHERE lot_id = ?1",
                     [lot_id],
                     |row| row.get(0),
@@ -403,7 +404,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
         } => {
             if let Some(din) = din {
                 let other: Option<String> = connection
-                    .query_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
+                    .cached_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
                         row.get(0)
                     })
                     .optional()?;
@@ -422,7 +423,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                 });
             }
             let standing: Option<(String, i64)> = connection
-                .query_row(
+                .cached_row(
                     "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
                      AND state != 'destroyed'",
                     params![participant, visit],
@@ -472,7 +473,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     },
                 )?;
                 let container_thawed_at: Option<String> = connection
-                    .query_row(
+                    .cached_row(
                         "SELECT thawed_at FROM container WHERE lot_id = ?1 AND number = ?2",
                         params![draw.lot_id, draw.container],
                         |row| row.get(0),
@@ -685,7 +686,7 @@ fn set_containers(
 }
 
 fn set_bag(connection: &Connection, bag_id: &str, state: &str, seq: i64) -> Result<()> {
-    connection.execute(
+    connection.cached_execute(
         "UPDATE bag SET state = ?1, last_seq = ?2 WHERE bag_id = ?3",
         params![state, seq, bag_id],
     )?;
@@ -705,7 +706,7 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
         } => {
             // A later shipment of the lot adds containers; the lot keeps
             // its first receipt's event.
-            connection.execute(
+            connection.cached_execute(
                 "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
                  ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
@@ -736,17 +737,17 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             draws,
             ..
         } => {
-            connection.execute(
+            connection.cached_execute(
                 "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq) \
                  VALUES (?1, ?2, ?3, ?4, 'prepared', ?5, ?6, ?6)",
                 params![bag_id, participant, visit, din, infuse_by, seq],
             )?;
             for draw in draws {
-                connection.execute(
+                connection.cached_execute(
                     "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
                     params![bag_id, draw.lot_id, draw.container, draw.volume_ul],
                 )?;
-                connection.execute(
+                connection.cached_execute(
                     "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
                      WHERE lot_id = ?3 AND number = ?4",
                     params![draw.volume_ul, seq, draw.lot_id, draw.container],
