@@ -946,11 +946,16 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     add_on = day("CARE-004,month-0,60 kg,2026-11-25T10:00:00-05:00\n", "add-on")
     assert add_on.returncode == 0, add_on.stderr
     pick = (tmp_path / "add-on" / "pick-list.txt").read_text()
+    # The ledger as verified before the add-on: event 5, with its hash.
+    head = dp.Ledger(db).events()[4]["hash"]
     assert pick == (
         "PICK LIST: CARE-SSc (containers to take from the freezer, in thaw order)\n"
+        f"Ledger verified before this day: event 5, head {head}\n"
         "2026-11-25 09:30 EST  thaw lot UC-0042  container 3\n"
         "Lot UC-0042: 9 containers left in the freezer\n"
     )
+    summary = (tmp_path / "add-on" / "summary.txt").read_text()
+    assert summary.splitlines()[1] == f"Ledger verified before this day: event 5, head {head}"
     [row] = list(csv.DictReader((tmp_path / "add-on" / "day.csv").read_text().splitlines()[1:]))
     assert row["containers"] == "UC-0042#3:4.8mL"
     assert row["thaw_session"] == "2026-11-25T09:30:00-05:00"

@@ -125,19 +125,29 @@ pub fn run_day(
     let randomization = files::randomization(files.randomization, &protocol)?;
     let lots = files::lots(files.lots)?;
     let rows = files::day_orders(files.orders)?;
-    let (lots, recorded, din_from) = match &recording {
+    let (lots, recorded, din_from, mark) = match &recording {
         Some(recording) => {
             let (lots, notes) = in_stock(recording.ledger, lots)?;
             notes.iter().for_each(&mut *on_stock_note);
+            // Verified before the day is added to it; the documents print it.
+            let checkpoint = recording.ledger.checkpoint()?;
             (
                 lots,
                 recording.ledger.standing_bags()?,
                 recording.ledger.next_din_sequence(&protocol)?,
+                Some(doseprep::LedgerMark {
+                    seq: checkpoint.seq,
+                    head: checkpoint.head,
+                }),
             )
         }
-        None => (lots, Vec::new(), None),
+        None => (lots, Vec::new(), None, None),
     };
     let plan = plan(&protocol, &rows, &lots, &randomization, &recorded, din_from)?;
+    let plan = match mark {
+        Some(mark) => plan.with_ledger_before(mark),
+        None => plan,
+    };
     let published = publish_day(&plan, out, printed, recording)?;
     Ok(DayRun { plan, published })
 }

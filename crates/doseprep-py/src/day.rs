@@ -395,12 +395,13 @@ pub fn plan_day(
     randomization: &Randomization,
     ledger: Option<&Ledger>,
 ) -> PyResult<DayPlan> {
-    let (recorded, din_from) = match ledger {
+    let (recorded, din_from, mark) = match ledger {
         Some(ledger) => (
             ledger.standing_bags(py)?,
             ledger.din_from(py, &protocol.inner)?,
+            Some(ledger.mark(py)?),
         ),
-        None => (Vec::new(), None),
+        None => (Vec::new(), None, None),
     };
     let orders: Vec<core::DayRow> = orders
         .iter()
@@ -425,6 +426,10 @@ pub fn plan_day(
         din_from,
     )
     .map_err(crate::errors::day_error)?;
+    let plan = match mark {
+        Some(mark) => plan.with_ledger_before(mark),
+        None => plan,
+    };
     Ok(DayPlan {
         inner: plan,
         protocol: protocol.inner.clone(),

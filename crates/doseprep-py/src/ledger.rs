@@ -205,6 +205,15 @@ impl Ledger {
         self.with(py, |l| l.next_din_sequence(protocol))
     }
 
+    /// The ledger's last event, verified, for a day's documents to print.
+    pub(crate) fn mark(&self, py: Python<'_>) -> PyResult<core::LedgerMark> {
+        let checkpoint = self.with(py, |l| l.checkpoint())?;
+        Ok(core::LedgerMark {
+            seq: checkpoint.seq,
+            head: checkpoint.head,
+        })
+    }
+
     /// Run a day-on-disk `call` on the ledger without the GIL.
     pub(crate) fn with_day<T: Send>(
         &self,

@@ -68,8 +68,8 @@ pub use jiff::{tz::TimeZone, SignedDuration, Timestamp, ZonedDateTime};
 pub use bag_id::BagId;
 pub use bag_volume::{BagVolume, DrawLimit};
 pub use day::{
-    plan_day, plan_day_after, DayOrder, DayPlan, DayRow, PlanRow, PlannedBag, Randomization,
-    RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
+    plan_day, plan_day_after, DayOrder, DayPlan, DayRow, LedgerMark, PlanRow, PlannedBag,
+    Randomization, RecordedBag, ThawSession, UNBLINDED_DOCUMENT,
 };
 pub use draw::{RangeFrom, Rounding};
 pub use error::{DoseError, ErrorKind, ErrorParts, Result, StockCounted, YieldFrom};

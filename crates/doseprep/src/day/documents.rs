@@ -43,6 +43,7 @@ impl DayPlan {
         let captions = self.language.captions();
         let t = &captions.day;
         let mut lines = vec![t.pick_list_title.fill(&[("name", &self.protocol_name)])];
+        lines.extend(self.ledger_line());
         if self.thaws.is_empty() {
             lines.push(t.nothing_to_thaw.text().to_owned());
         }
@@ -64,6 +65,15 @@ impl DayPlan {
             ]));
         }
         lines.iter().map(|line| format!("{line}\n")).collect()
+    }
+
+    /// The line naming the ledger the day was planned against, where it was.
+    fn ledger_line(&self) -> Option<String> {
+        let t = &self.language.captions().day;
+        self.ledger_before.as_ref().map(|mark| {
+            t.ledger_before
+                .fill(&[("seq", &mark.seq.to_string()), ("head", &mark.head)])
+        })
     }
 
     /// A one-screen overview for the ward, in the site's first label
@@ -88,6 +98,7 @@ impl DayPlan {
             ("already", &already.to_string()),
             ("not_planned", &failed.to_string()),
         ])];
+        text.extend(self.ledger_line());
         for (index, thaw) in self.sessions.iter().enumerate() {
             let count = self
                 .bags
@@ -299,4 +310,5 @@ pub struct DayText {
     pub(crate) planned: Template,
     pub(crate) already_recorded: Template,
     pub(crate) not_planned: Template,
+    pub(crate) ledger_before: Template,
 }

@@ -19,4 +19,6 @@ mod plan;
 
 pub use crate::randomization::Randomization;
 pub use orders::{DayOrder, DayRow};
-pub use plan::{plan_day, plan_day_after, DayPlan, PlanRow, PlannedBag, RecordedBag, ThawSession};
+pub use plan::{
+    plan_day, plan_day_after, DayPlan, LedgerMark, PlanRow, PlannedBag, RecordedBag, ThawSession,
+};

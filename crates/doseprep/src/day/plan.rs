@@ -100,6 +100,33 @@ pub struct DayPlan {
     /// The language of the pick list and the summary: the site's first
     /// label language.
     pub(super) language: Language,
+    /// The ledger the day was planned against, as verified then: the pick
+    /// list and the summary print it, so the paper anchors the record.
+    pub(super) ledger_before: Option<LedgerMark>,
+}
+
+/// A ledger's last event, verified: its number and hash (64 zeros and
+/// event 0 for a ledger with no event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerMark {
+    /// The last event's number.
+    pub seq: i64,
+    /// Its hash.
+    pub head: String,
+}
+
+impl DayPlan {
+    /// The plan, its pick list and summary printing `mark`: the ledger it
+    /// was planned against, verified.
+    pub fn with_ledger_before(mut self, mark: LedgerMark) -> DayPlan {
+        self.ledger_before = Some(mark);
+        self
+    }
+
+    /// The ledger the day was planned against, where it was.
+    pub fn ledger_before(&self) -> Option<&LedgerMark> {
+        self.ledger_before.as_ref()
+    }
 }
 
 /// Containers thawed for one lot in one session, filled one after another.
@@ -543,6 +570,7 @@ pub fn plan_day_after(
         remaining,
         held_for_blinding: held,
         protocol_name: protocol.name().to_owned(),
+        ledger_before: None,
         language: protocol.label_languages().first(),
     })
 }
