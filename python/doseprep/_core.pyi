@@ -718,6 +718,10 @@ class LedgerVerification:
     """What Ledger.verify() found: the first problem, or none."""
 
     @property
+    def scope(self) -> Literal["full", "chain"]:
+        """What was checked: "full" (the chain, every event replayed through the
+        rules, the state tables) or "chain" (hashes, links and head only)."""
+    @property
     def events(self) -> int: ...
     @property
     def head(self) -> str | None: ...
@@ -867,10 +871,17 @@ class Ledger:
         (YYYY-MM-DD, site clock) and not destroyed; returns how many bags."""
     def record(self, bag_id: str) -> PreparationRecord:
         """The preparation record of a bag, as recorded."""
-    def verify(self, *, checkpoints: Sequence[Checkpoint] = ...) -> LedgerVerification:
+    def verify(
+        self,
+        *,
+        checkpoints: Sequence[Checkpoint] = ...,
+        scope: Literal["full", "chain"] = "full",
+    ) -> LedgerVerification:
         """Walk the chain: the first event changed, deleted or inserted, if any;
         then hold it against checkpoints kept elsewhere (a cut tail, a rewrite
-        with recomputed hashes)."""
+        with recomputed hashes). ``scope="full"`` also replays every event
+        through the rules and compares the state tables; ``scope="chain"``
+        checks hashes, links and the head only, the quick daily check."""
     def checkpoint(self) -> Checkpoint:
         """The ledger's head now, verified first, to keep outside the file."""
     def archive(self, out: _Path, /, *, checkpoints: Sequence[Checkpoint] = ...) -> Checkpoint:

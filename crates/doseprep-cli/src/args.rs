@@ -221,6 +221,10 @@ pub enum LedgerCommand {
         /// A file of checkpoints, one JSON line each (as `ledger checkpoint` writes).
         #[arg(long)]
         checkpoints: Option<PathBuf>,
+        /// full: the chain, every event replayed through the rules, the state
+        /// tables; chain: hashes, links and head only (the quick daily check).
+        #[arg(long, value_enum, default_value = "full")]
+        scope: VerifyScope,
     },
     /// Verify the ledger and print its head as one JSON line, to keep elsewhere.
     Checkpoint {
@@ -317,6 +321,15 @@ pub enum LedgerCommand {
     },
     /// The log as CSV, blinded CSV or FHIR.
     Export(Export),
+}
+
+/// How much `ledger verify` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VerifyScope {
+    /// The chain, every event replayed through the rules, the state tables.
+    Full,
+    /// Hashes, links and the head only.
+    Chain,
 }
 
 /// `doseprep ledger administer`.

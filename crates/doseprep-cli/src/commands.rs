@@ -8,7 +8,7 @@ use doseprep::{parse_time, BagId, Order, PreparationRecord};
 use doseprep_day::{files, DayError, DayFiles, NewFolder, PrintDate, Printed, Recording};
 use doseprep_ledger::{Entry, Ledger};
 
-use crate::args::{Cli, Command, LedgerCommand, Who};
+use crate::args::{Cli, Command, LedgerCommand, VerifyScope, Who};
 
 /// Why a command stopped: an input refused, or output that could not be
 /// written.
@@ -398,13 +398,24 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 return Ok(1);
             }
         }
-        LedgerCommand::Verify { db, checkpoints } => {
+        LedgerCommand::Verify {
+            db,
+            checkpoints,
+            scope,
+        } => {
             let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
-            let verification = Ledger::open_read_only(&db)?.verify_against(&checkpoints)?;
+            let ledger = Ledger::open_read_only(&db)?;
+            let (verification, checked) = match scope {
+                VerifyScope::Full => (ledger.verify_against(&checkpoints)?, "ledger verified"),
+                VerifyScope::Chain => (
+                    ledger.verify_chain(&checkpoints)?,
+                    "ledger chain verified (hashes, links and head; events not replayed through the rules)",
+                ),
+            };
             match &verification.problem {
                 None => say!(
                     out,
-                    "ledger verified: {} events, head {}",
+                    "{checked}: {} events, head {}",
                     verification.events,
                     verification.head.as_deref().unwrap_or("none (no event)")
                 ),

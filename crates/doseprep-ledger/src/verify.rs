@@ -10,9 +10,23 @@ use crate::error::Result;
 use crate::event::{Event, EVENT_COLUMNS, GENESIS};
 use crate::{schema, state};
 
+/// How much a verification checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The chain (every hash, link and the head) and every event replayed
+    /// through the rules, the state tables compared with the replay.
+    Full,
+    /// The chain only: every hash, link and the head; no event replayed,
+    /// the state tables not compared. Quick enough to run every day.
+    Chain,
+}
+
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
+    /// What was checked.
+    pub scope: Scope,
     /// Events read.
     pub events: i64,
     /// The hash of the last event: write it down (or print it) to show
@@ -38,8 +52,9 @@ pub struct Problem {
     pub reason: String,
 }
 
-fn problem(seq: Option<i64>, reason: String) -> Verification {
+fn problem(scope: Scope, seq: Option<i64>, reason: String) -> Verification {
     Verification {
+        scope,
         events: 0,
         head: None,
         problem: Some(Problem { seq, reason }),
@@ -48,9 +63,9 @@ fn problem(seq: Option<i64>, reason: String) -> Verification {
 
 /// Verify the ledger on `connection`, in one read transaction: a writer
 /// committing meanwhile is not seen half-way.
-pub fn verify(connection: &Connection) -> Result<Verification> {
+pub fn verify(connection: &Connection, scope: Scope) -> Result<Verification> {
     let snapshot = connection.unchecked_transaction()?;
-    let verification = walk(&snapshot)?;
+    let verification = walk(&snapshot, scope)?;
     snapshot.rollback()?;
     Ok(verification)
 }
@@ -85,16 +100,22 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
-fn walk(connection: &Connection) -> Result<Verification> {
-    let replay = schema::open_in_memory()?;
+fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
+    let problem = |seq: Option<i64>, reason: String| problem(scope, seq, reason);
+    let replay = match scope {
+        Scope::Full => Some(schema::open_in_memory()?),
+        Scope::Chain => None,
+    };
     // One transaction for the whole replay (it is dropped, never committed);
     // no JSON indexes to keep on its copy of the events (only a correction's
     // check reads them, and it may scan), and no CHECK constraints: the
     // events were checked as they were read (hash, link, body), and the
     // rules are `state::check`'s.
-    replay.execute_batch(
-        "DROP INDEX event_lot; DROP INDEX event_bag; PRAGMA ignore_check_constraints = ON; BEGIN;",
-    )?;
+    if let Some(replay) = &replay {
+        replay.execute_batch(
+            "DROP INDEX event_lot; DROP INDEX event_bag; PRAGMA ignore_check_constraints = ON; BEGIN;",
+        )?;
+    }
     let mut statement =
         connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
     let mut rows = statement.query([])?;
@@ -148,40 +169,11 @@ fn walk(connection: &Connection) -> Result<Verification> {
             }
             _ => {}
         }
-        let Some(body) = event.parsed_body() else {
-            return Ok(problem(
-                Some(seq),
-                format!(
-                    "event {seq} was changed: its body is not a {} event",
-                    event.kind
-                ),
-            ));
-        };
-        if let Err(error) = state::check(&replay, &event.at, &body) {
-            return Ok(problem(
-                Some(seq),
-                format!(
-                    "event {seq} could not have been recorded after the events before it: {error}"
-                ),
-            ));
+        if let Some(replay) = &replay {
+            if let Some(found) = replayed(replay, &event)? {
+                return Ok(problem(Some(seq), found));
+            }
         }
-        replay.cached_execute(
-            &format!(
-                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-            ),
-            rusqlite::params![
-                event.seq,
-                event.kind,
-                event.at,
-                event.initials,
-                event.comment,
-                event.body,
-                event.prev_hash,
-                event.hash,
-                event.recorded_at
-            ],
-        )?;
-        state::apply(&replay, seq, &event.at, &body)?;
         previous = event.hash;
         expected += 1;
     }
@@ -221,7 +213,22 @@ fn walk(connection: &Connection) -> Result<Verification> {
         }
         _ => {}
     }
-    let (stored, replayed) = (state::snapshot(connection)?, state::snapshot(&replay)?);
+    if let Some(replay) = &replay {
+        if let Some(found) = tables_differ(connection, replay)? {
+            return Ok(problem(None, found));
+        }
+    }
+    Ok(Verification {
+        scope,
+        events: last,
+        head: (last > 0).then_some(previous),
+        problem: None,
+    })
+}
+
+/// How the stored state tables differ from the replay's, if they do.
+fn tables_differ(connection: &Connection, replay: &Connection) -> Result<Option<String>> {
+    let (stored, replayed) = (state::snapshot(connection)?, state::snapshot(replay)?);
     if stored != replayed {
         let differing = stored
             .iter()
@@ -237,14 +244,40 @@ fn walk(connection: &Connection) -> Result<Verification> {
                 },
                 |(a, b)| format!("stored \"{a}\", the events give \"{b}\""),
             );
-        return Ok(problem(
-            None,
-            format!("the state tables were edited: {differing}"),
-        ));
+        return Ok(Some(format!("the state tables were edited: {differing}")));
     }
-    Ok(Verification {
-        events: last,
-        head: (last > 0).then_some(previous),
-        problem: None,
-    })
+    Ok(None)
+}
+
+/// Replay `event` (its hash and link already checked) on `replay`: what is
+/// wrong with it, if anything.
+fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
+    let seq = event.seq;
+    let Some(body) = event.parsed_body() else {
+        return Ok(Some(format!(
+            "event {seq} was changed: its body is not a {} event",
+            event.kind
+        )));
+    };
+    if let Err(error) = state::check(replay, &event.at, &body) {
+        return Ok(Some(format!(
+            "event {seq} could not have been recorded after the events before it: {error}"
+        )));
+    }
+    replay.cached_execute(
+        &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        rusqlite::params![
+            event.seq,
+            event.kind,
+            event.at,
+            event.initials,
+            event.comment,
+            event.body,
+            event.prev_hash,
+            event.hash,
+            event.recorded_at
+        ],
+    )?;
+    state::apply(replay, seq, &event.at, &body)?;
+    Ok(None)
 }

@@ -123,6 +123,9 @@ impl Checkpoint {
 /// What `Ledger.verify()` found: the first problem, or none.
 #[pyclass(frozen, get_all, module = "doseprep")]
 pub struct LedgerVerification {
+    /// What was checked: "full" (the chain, every event replayed through the
+    /// rules, the state tables) or "chain" (hashes, links and head only).
+    scope: &'static str,
     events: i64,
     head: Option<String>,
     problem_seq: Option<i64>,
@@ -144,7 +147,8 @@ impl LedgerVerification {
     fn __repr__(&self) -> String {
         match &self.problem {
             None => format!(
-                "LedgerVerification(ok, events={}, head={})",
+                "LedgerVerification(ok, scope={:?}, events={}, head={})",
+                self.scope,
                 self.events,
                 self.head
                     .as_deref()
@@ -636,16 +640,39 @@ impl Ledger {
     }
 
     /// Walk the chain: the first event changed, deleted or inserted, if any.
-    #[pyo3(signature = (*, checkpoints = Vec::new()))]
+    /// `scope="full"` also replays every event through the rules and
+    /// compares the state tables; `scope="chain"` checks hashes, links and
+    /// the head only (the quick daily check).
+    #[pyo3(signature = (*, checkpoints = Vec::new(), scope = "full"))]
     fn verify(
         &self,
         py: Python<'_>,
         checkpoints: Vec<PyRef<'_, Checkpoint>>,
+        scope: &str,
     ) -> PyResult<LedgerVerification> {
         let checkpoints: Vec<ledger::Checkpoint> =
             checkpoints.iter().map(|c| c.inner.clone()).collect();
-        let v = self.with(py, |l| l.verify_against(&checkpoints))?;
+        let scope = match scope {
+            "full" => ledger::Scope::Full,
+            "chain" => ledger::Scope::Chain,
+            other => {
+                return Err(crate::errors::to_py_err(core::DoseError::InvalidInput {
+                    field: "scope".to_owned(),
+                    reason: format!(
+                        "scope {other:?} is not \"full\" or \"chain\"; give \"full\" (replay every event) or \"chain\" (hashes and links only)"
+                    ),
+                }))
+            }
+        };
+        let v = self.with(py, |l| match scope {
+            ledger::Scope::Full => l.verify_against(&checkpoints),
+            ledger::Scope::Chain => l.verify_chain(&checkpoints),
+        })?;
         Ok(LedgerVerification {
+            scope: match v.scope {
+                ledger::Scope::Full => "full",
+                ledger::Scope::Chain => "chain",
+            },
             events: v.events,
             head: v.head,
             problem_seq: v.problem.as_ref().and_then(|p| p.seq),
