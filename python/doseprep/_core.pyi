@@ -297,6 +297,7 @@ class Order:
         baseline_weight_kg: float | None = None,
         bag_id: str | None = None,
         din_sequence: int | None = None,
+        weighed_at: _Time | None = None,
     ) -> Order: ...
     @staticmethod
     def from_json(text: str) -> Order:
@@ -322,6 +323,8 @@ class Order:
     def thawed_at(self) -> datetime: ...
     @property
     def prepared_at(self) -> datetime | None: ...
+    @property
+    def weighed_at(self) -> datetime | None: ...
     @property
     def infusion_at(self) -> datetime | None: ...
     def to_json(self) -> str:
@@ -535,6 +538,7 @@ class DayOrder:
         baseline_weight: _Weight | None = None,
         baseline_weight_kg: float | None = None,
         arm: str | None = None,
+        weighed_at: _Time | None = None,
     ) -> DayOrder: ...
     @staticmethod
     def from_csv(path: _Path) -> list[DayRow]:
@@ -635,6 +639,7 @@ def prepare(
     baseline_weight_kg: float | None = None,
     bag_id: str | None = None,
     din_sequence: int | None = None,
+    weighed_at: _Time | None = None,
 ) -> Preparation:
     """Prepare the bag an order calls for: the active bag, or its matched placebo."""
 

@@ -618,6 +618,53 @@ def test_fhir_of_a_placebo_orders_its_volume(
     assert ordered["doseQuantity"]["code"] == "mL"
 
 
+def test_fhir_gives_the_time_of_weighing_where_the_order_does(
+    protocol: dp.Protocol, tmp_path: Path
+) -> None:
+    ledger = dp.Ledger.create(tmp_path / "pharmacy.db")
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
+    bag = dp.prepare(
+        protocol, participant="CARE-012", weight="160 lb", arm="A", visit="month-0",
+        lot=twelve_containers(), thawed_at="2026-11-25T08:30:00-05:00",
+        prepared_at="2026-11-25T09:00:00-05:00", weighed_at="2026-11-25T07:45:00-05:00",
+        bag_id="014D2PF2DBR",
+    )  # fmt: skip
+    order = bag.record().to_dict()["order"]
+    assert order["weighed_at"] == "2026-11-25T07:45:00-05:00[America/Toronto]"
+    assert bag.draw_volume_ml is not None  # an active bag draws
+    draw = ("UC-0042", 1, bag.draw_volume_ml)
+    ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", initials="MH", draws=[draw])
+    bundle = json.loads(ledger.export_fhir("014D2PF2DBR"))
+    _validate(bundle)
+    observation = _resources(bundle)["Observation"]
+    assert observation["effectiveDateTime"] == "2026-11-25T07:45:00-05:00"
+    assert "_effectiveDateTime" not in observation
+    assert observation["note"][0]["text"].endswith("weighed at the time given")
+    # A day's orders CSV carries it too, into each bag's record.
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "participant,visit,weight,infusion_at,weighed_at\n"
+        "CARE-001,month-0,72.4 kg,2026-11-25T09:00:00-05:00,2026-11-25T08:05:00-05:00\n"
+    )
+    day = dp.plan_day(
+        protocol,
+        dp.DayOrder.from_csv(orders),
+        lots=[twelve_containers()],
+        randomization=dp.Randomization.from_csv_text(ARMS, protocol=protocol),
+    )
+    [planned] = bags(day)
+    weighed = planned.record().to_dict()["order"]["weighed_at"]
+    assert weighed == "2026-11-25T08:05:00-05:00[America/Toronto]"
+    # A weight taken after the bag was made is refused.
+    with pytest.raises(dp.InvalidTimeError, match="taken after the preparation"):
+        dp.prepare(
+            protocol, participant="CARE-012", weight="160 lb", arm="A", visit="month-0",
+            lot=twelve_containers(), thawed_at="2026-11-25T08:30:00-05:00",
+            prepared_at="2026-11-25T09:00:00-05:00", weighed_at="2026-11-25T09:30:00-05:00",
+        )  # fmt: skip
+
+
 def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path: Path) -> None:
     other = tmp_path / "other.db"
     subprocess.run(["sqlite3", str(other), "CREATE TABLE t (x);"], check=True, timeout=30)

@@ -6,7 +6,7 @@
 //! bag exports the same JSON.
 
 use doseprep::rules::TargetRule;
-use doseprep::{parse_time, Content};
+use doseprep::{format_time, parse_time, Content};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -171,25 +171,53 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         (None, None) => "active",
     };
     let (measured, weighed_in) = record.order.given_weight().as_measured();
-    let observation = json!({
-        "resourceType": "Observation",
-        "id": observation_id,
-        "status": "final",
-        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}],
-        "code": {"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Body weight"},
-        "subject": subject,
+    let (effective_key, effective, weighed) = match record.order.weighed_at() {
+        Some(at) => (
+            "effectiveDateTime",
+            json!(date_time("weighed_at", &format_time(at))?),
+            "weighed at the time given",
+        ),
         // The order does not say when the participant was weighed: the
         // vital-signs profile's required time is present as unknown
         // (data-absent-reason), never made up.
-        "_effectiveDateTime": {"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]},
-        "valueQuantity": quantity(measured, weighed_in.symbol(), weighed_in.ucum()),
-        "note": [{"text": format!(
-            "the weight on the order of bag {bag_id}, read as {} kg; the dose was computed from {} kg ({}); the time of weighing was not recorded",
-            prep.body_weight.kg(),
-            prep.dosing_weight.kg(),
-            prep.dosing_weight_from.describe()
-        )}],
-    });
+        None => (
+            "_effectiveDateTime",
+            json!({"extension": [{"url": DATA_ABSENT_REASON, "valueCode": "unknown"}]}),
+            "the time of weighing was not recorded",
+        ),
+    };
+    let mut observation = serde_json::Map::new();
+    for (key, value) in [
+        ("resourceType", json!("Observation")),
+        ("id", json!(observation_id)),
+        ("status", json!("final")),
+        (
+            "category",
+            json!([{"coding": [{"system": OBSERVATION_CATEGORY, "code": "vital-signs", "display": "Vital Signs"}]}]),
+        ),
+        (
+            "code",
+            json!({"coding": [{"system": LOINC, "code": "29463-7", "display": "Body weight"}], "text": "Body weight"}),
+        ),
+        ("subject", subject.clone()),
+        (effective_key, effective),
+        (
+            "valueQuantity",
+            quantity(measured, weighed_in.symbol(), weighed_in.ucum()),
+        ),
+        (
+            "note",
+            json!([{"text": format!(
+                "the weight on the order of bag {bag_id}, read as {} kg; the dose was computed from {} kg ({}); {weighed}",
+                prep.body_weight.kg(),
+                prep.dosing_weight.kg(),
+                prep.dosing_weight_from.describe()
+            )}]),
+        ),
+    ] {
+        observation.insert(key.to_owned(), value);
+    }
+    let observation = Value::Object(observation);
     let mut request = json!({
         "resourceType": "MedicationRequest",
         "id": request_id,

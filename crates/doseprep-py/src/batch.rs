@@ -16,7 +16,7 @@ use crate::protocol::Protocol;
 /// to the active bag the participant would have received from this lot (and
 /// checked against everything that bag would be).
 #[pyfunction]
-#[pyo3(signature = (protocol, /, *, participant, arm, visit, lot, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None))]
+#[pyo3(signature = (protocol, /, *, participant, arm, visit, lot, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None, weighed_at=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn prepare<'py>(
     py: Python<'py>,
@@ -34,6 +34,7 @@ pub fn prepare<'py>(
     baseline_weight_kg: Option<Number>,
     bag_id: Option<String>,
     din_sequence: Option<u32>,
+    weighed_at: Option<TimeArg<'py>>,
 ) -> PyResult<Bound<'py, Preparation>> {
     let order = OrderArgs {
         participant,
@@ -43,6 +44,7 @@ pub fn prepare<'py>(
         thawed_at,
         prepared_at,
         infusion_at,
+        weighed_at,
         baseline_weight: WeightArg::one_of(
             "baseline_weight",
             baseline_weight,

@@ -68,7 +68,7 @@ pub struct DayOrder {
 #[pymethods]
 impl DayOrder {
     #[new]
-    #[pyo3(signature = (*, participant, visit, infusion_at, weight=None, weight_kg=None, baseline_weight=None, baseline_weight_kg=None, arm=None))]
+    #[pyo3(signature = (*, participant, visit, infusion_at, weight=None, weight_kg=None, baseline_weight=None, baseline_weight_kg=None, arm=None, weighed_at=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         participant: &str,
@@ -79,6 +79,7 @@ impl DayOrder {
         baseline_weight: Option<WeightArg>,
         baseline_weight_kg: Option<Number>,
         arm: Option<&str>,
+        weighed_at: Option<TimeArg<'_>>,
     ) -> PyResult<DayOrder> {
         let baseline_weight = WeightArg::one_of(
             "baseline_weight",
@@ -103,11 +104,14 @@ impl DayOrder {
         if let Some(arm) = arm {
             inner = inner.stated_arm(arm).py()?;
         }
+        if let Some(time) = weighed_at {
+            inner = inner.weighed(time.resolve("weighed_at")?);
+        }
         Ok(DayOrder { inner })
     }
 
     /// The rows of a day's orders CSV: participant, visit, weight,
-    /// infusion_at and optionally baseline_weight, arm. A bad header raises;
+    /// infusion_at and optionally baseline_weight, arm, weighed_at. A bad header raises;
     /// every row is a `DayRow` with its number, the participant and visit as
     /// written, and its order or the `DoseError` of a bad cell.
     #[staticmethod]

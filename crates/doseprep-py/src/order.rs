@@ -19,6 +19,7 @@ pub struct OrderArgs<'a, 'py> {
     pub thawed_at: TimeArg<'py>,
     pub prepared_at: Option<TimeArg<'py>>,
     pub infusion_at: Option<TimeArg<'py>>,
+    pub weighed_at: Option<TimeArg<'py>>,
     pub baseline_weight: Option<WeightArg>,
     pub bag_id: Option<String>,
     pub din_sequence: Option<u32>,
@@ -41,6 +42,9 @@ impl OrderArgs<'_, '_> {
         if let Some(time) = self.infusion_at {
             order = order.infusion(time.resolve("infusion_at")?);
         }
+        if let Some(time) = self.weighed_at {
+            order = order.weighed(time.resolve("weighed_at")?);
+        }
         if let Some(baseline) = self.baseline_weight {
             order = order.baseline(baseline.resolve("baseline_weight").py()?);
         }
@@ -62,7 +66,7 @@ pub struct Order {
 }
 
 /// The keys a dict order takes.
-const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, baseline_weight or baseline_weight_kg, bag_id, din_sequence";
+const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, weighed_at, baseline_weight or baseline_weight_kg, bag_id, din_sequence";
 
 fn missing(key: &str) -> PyErr {
     to_py_err(core::DoseError::InvalidInput {
@@ -115,7 +119,7 @@ pub fn from_item<'py>(
         (None, None, None, None, None);
     let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id, mut din_sequence) =
         (None, None, None, None, None);
-    let (mut weight_kg, mut baseline_weight_kg) = (None, None);
+    let (mut weight_kg, mut baseline_weight_kg, mut weighed_at) = (None, None, None);
     let names = &names.0;
     for (key, value) in dict.iter() {
         if value.is_none() {
@@ -139,6 +143,7 @@ pub fn from_item<'py>(
                     "thawed_at" => &mut thawed_at,
                     "prepared_at" => &mut prepared_at,
                     "infusion_at" => &mut infusion_at,
+                    "weighed_at" => &mut weighed_at,
                     "baseline_weight" => &mut baseline_weight,
                     "weight_kg" => &mut weight_kg,
                     "baseline_weight_kg" => &mut baseline_weight_kg,
@@ -177,6 +182,7 @@ pub fn from_item<'py>(
         ),
         prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
         infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
+        weighed_at: weighed_at.map(|v| v.extract()).transpose()?,
         baseline_weight: WeightArg::one_of(
             "baseline_weight",
             baseline_weight.map(|v| v.extract()).transpose()?,
@@ -192,7 +198,7 @@ pub fn from_item<'py>(
 #[pymethods]
 impl Order {
     #[new]
-    #[pyo3(signature = (*, participant, arm, visit, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None))]
+    #[pyo3(signature = (*, participant, arm, visit, thawed_at, weight=None, weight_kg=None, prepared_at=None, infusion_at=None, baseline_weight=None, baseline_weight_kg=None, bag_id=None, din_sequence=None, weighed_at=None))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         participant: &str,
@@ -207,6 +213,7 @@ impl Order {
         baseline_weight_kg: Option<Number>,
         bag_id: Option<String>,
         din_sequence: Option<u32>,
+        weighed_at: Option<TimeArg<'py>>,
     ) -> PyResult<Order> {
         OrderArgs {
             participant,
@@ -216,6 +223,7 @@ impl Order {
             thawed_at,
             prepared_at,
             infusion_at,
+            weighed_at,
             baseline_weight: WeightArg::one_of(
                 "baseline_weight",
                 baseline_weight,
@@ -289,6 +297,13 @@ impl Order {
     fn prepared_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         self.inner
             .prepared_at()
+            .map(|t| input_time(py, t))
+            .transpose()
+    }
+    #[getter]
+    fn weighed_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner
+            .weighed_at()
             .map(|t| input_time(py, t))
             .transpose()
     }

@@ -28,6 +28,7 @@ pub struct Order {
     thawed_at: ZonedDateTime,
     prepared_at: Option<ZonedDateTime>,
     infusion_at: Option<ZonedDateTime>,
+    weighed_at: Option<ZonedDateTime>,
 }
 
 /// An order as written in a record: text, read back through the same
@@ -58,6 +59,8 @@ pub struct OrderFile {
     prepared_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     infusion_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weighed_at: Option<String>,
 }
 
 /// A weight's two keys in a file: the text typed, or the kilograms given.
@@ -104,6 +107,7 @@ impl From<Order> for OrderFile {
             thawed_at: format_time(&order.thawed_at),
             prepared_at: order.prepared_at.as_ref().map(format_time),
             infusion_at: order.infusion_at.as_ref().map(format_time),
+            weighed_at: order.weighed_at.as_ref().map(format_time),
         }
     }
 }
@@ -136,6 +140,7 @@ impl TryFrom<OrderFile> for Order {
         order.din_sequence = f.din_sequence.map(DinSequence::new).transpose()?;
         order.prepared_at = time("prepared_at", f.prepared_at.as_ref())?;
         order.infusion_at = time("infusion_at", f.infusion_at.as_ref())?;
+        order.weighed_at = time("weighed_at", f.weighed_at.as_ref())?;
         Ok(order)
     }
 }
@@ -202,6 +207,7 @@ impl Order {
             thawed_at,
             prepared_at: None,
             infusion_at: None,
+            weighed_at: None,
         })
     }
 
@@ -231,6 +237,14 @@ impl Order {
     /// When the infusion is to start (checked to end within the thaw window).
     pub fn infusion(mut self, at: ZonedDateTime) -> Order {
         self.infusion_at = Some(at);
+        self
+    }
+
+    /// When the participant was weighed (checked to be no later than the
+    /// preparation, or the infusion start where no preparation time is
+    /// given): the FHIR weight Observation's time.
+    pub fn weighed(mut self, at: ZonedDateTime) -> Order {
+        self.weighed_at = Some(at);
         self
     }
 
@@ -323,6 +337,10 @@ impl Order {
     pub fn prepared_at(&self) -> Option<&ZonedDateTime> {
         self.prepared_at.as_ref()
     }
+    /// When the participant was weighed, if given.
+    pub fn weighed_at(&self) -> Option<&ZonedDateTime> {
+        self.weighed_at.as_ref()
+    }
     /// When the infusion is to start, if given.
     pub fn infusion_at(&self) -> Option<&ZonedDateTime> {
         self.infusion_at.as_ref()
@@ -334,9 +352,10 @@ impl Order {
     pub const CSV_REQUIRED: [&'static str; 5] =
         ["participant", "weight", "arm", "visit", "thawed_at"];
     /// The optional columns.
-    pub const CSV_OPTIONAL: [&'static str; 5] = [
+    pub const CSV_OPTIONAL: [&'static str; 6] = [
         "prepared_at",
         "infusion_at",
+        "weighed_at",
         "baseline_weight",
         "bag_id",
         "din_sequence",
@@ -370,6 +389,7 @@ impl Order {
         )?;
         order.prepared_at = time("prepared_at")?;
         order.infusion_at = time("infusion_at")?;
+        order.weighed_at = time("weighed_at")?;
         if let Some(text) = row.optional("baseline_weight") {
             order = order.baseline_text(text)?;
         }
@@ -405,6 +425,10 @@ impl Order {
                 .map(|t| t.with_time_zone(zone.clone())),
             infusion_at: self
                 .infusion_at
+                .as_ref()
+                .map(|t| t.with_time_zone(zone.clone())),
+            weighed_at: self
+                .weighed_at
                 .as_ref()
                 .map(|t| t.with_time_zone(zone.clone())),
             ..self.clone()

@@ -576,6 +576,24 @@ fn schedule(protocol: &Protocol, order: &Order) -> Result<Times> {
             }
         }
     }
+    // A dose is computed from a weight taken before the bag is made (or,
+    // without a preparation time, before the infusion starts).
+    if let (Some(weighed), Some(bound)) = (
+        order.weighed_at().map(|t| t.timestamp()),
+        prepared_at.or(infusion_at),
+    ) {
+        if weighed > bound {
+            return Err(DoseError::InvalidTime {
+                field: "weighed_at".to_owned(),
+                input: zone.at(weighed).wall_clock(),
+                reason: format!(
+                    "the weight the dose is computed from was taken after the {} ({}); check the time of weighing",
+                    if prepared_at.is_some() { "preparation" } else { "infusion start" },
+                    zone.at(bound).wall_clock()
+                ),
+            });
+        }
+    }
     if let (Some(prepared), Some(infusion)) = (prepared_at, infusion_at) {
         if infusion < prepared {
             return Err(DoseError::InvalidTime {

@@ -19,6 +19,7 @@ pub struct DayOrder {
     weight: GivenWeight,
     baseline_weight: Option<GivenWeight>,
     pub(super) infusion_at: ZonedDateTime,
+    weighed_at: Option<ZonedDateTime>,
     arm: Option<Text>,
 }
 
@@ -51,6 +52,7 @@ impl DayOrder {
             weight,
             baseline_weight: None,
             infusion_at,
+            weighed_at: None,
             arm: None,
         })
     }
@@ -59,6 +61,18 @@ impl DayOrder {
     pub fn baseline(mut self, weight: GivenWeight) -> DayOrder {
         self.baseline_weight = Some(weight);
         self
+    }
+
+    /// When the participant was weighed (no later than the infusion start;
+    /// not compared on a rerun: it does not change the dose).
+    pub fn weighed(mut self, at: ZonedDateTime) -> DayOrder {
+        self.weighed_at = Some(at);
+        self
+    }
+
+    /// When the participant was weighed, if given.
+    pub fn weighed_at(&self) -> Option<&ZonedDateTime> {
+        self.weighed_at.as_ref()
     }
 
     /// An arm the order states: it must agree with the list.
@@ -107,6 +121,10 @@ impl DayOrder {
             thawed_at.clone(),
         )?
         .infusion(self.infusion_at.clone());
+        let order = match &self.weighed_at {
+            Some(at) => order.weighed(at.clone()),
+            None => order,
+        };
         Ok(match &self.baseline_weight {
             Some(baseline) => order.baseline(baseline.clone()),
             None => order,
@@ -114,7 +132,7 @@ impl DayOrder {
     }
 
     /// Read a day's orders CSV: `participant,visit,weight,infusion_at` and
-    /// optionally `baseline_weight`, `arm`. A bad header is an error for the
+    /// optionally `baseline_weight`, `arm`, `weighed_at`. A bad header is an error for the
     /// file; a bad cell is that row's error, in its place, with the row's
     /// number and its participant and visit as written.
     pub fn from_csv_text(text: &str) -> Result<Vec<DayRow>> {
@@ -122,7 +140,7 @@ impl DayOrder {
             "orders file",
             text,
             &["participant", "visit", "weight", "infusion_at"],
-            &["baseline_weight", "arm"],
+            &["baseline_weight", "arm", "weighed_at"],
         )?;
         Ok(rows
             .iter()
@@ -147,6 +165,9 @@ impl DayOrder {
         }
         if let Some(arm) = row.optional("arm") {
             order = order.stated_arm(arm)?;
+        }
+        if let Some(text) = row.optional("weighed_at") {
+            order = order.weighed(parse_time("weighed_at", text)?);
         }
         Ok(order)
     }
