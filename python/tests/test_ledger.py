@@ -618,6 +618,81 @@ def test_fhir_of_a_placebo_orders_its_volume(
     assert ordered["doseQuantity"]["code"] == "mL"
 
 
+# Value sets of FHIR R4 (hl7.org/fhir/R4), typed here from the specification:
+# the codes each coded element may take where the binding is required (and,
+# for the dose-rate type and the category, the codes of the code system).
+VALUE_SETS: dict[tuple[str, str], set[str]] = {
+    ("Bundle", "type"): {"document", "message", "transaction", "transaction-response",
+                         "batch", "batch-response", "history", "searchset", "collection"},
+    ("Observation", "status"): {"registered", "preliminary", "final", "amended", "corrected",
+                                "cancelled", "entered-in-error", "unknown"},
+    ("MedicationRequest", "status"): {"active", "on-hold", "cancelled", "completed",
+                                      "entered-in-error", "stopped", "draft", "unknown"},
+    ("MedicationRequest", "intent"): {"proposal", "plan", "order", "original-order",
+                                      "reflex-order", "filler-order", "instance-order", "option"},
+    ("MedicationAdministration", "status"): {"in-progress", "not-done", "on-hold", "completed",
+                                             "entered-in-error", "stopped", "unknown"},
+}  # fmt: skip
+DATA_ABSENT_REASONS = {"unknown", "asked-unknown", "temp-unknown", "not-asked", "asked-declined",
+                       "masked", "not-applicable", "unsupported", "as-text", "error",
+                       "not-a-number", "negative-infinity", "positive-infinity", "not-performed",
+                       "not-permitted"}  # fmt: skip
+DOSE_RATE_TYPES = {"calculated", "ordered"}
+# The vital-signs body weight profile: its code, category and units.
+BODY_WEIGHT_UNITS = {"kg", "g", "[lb_av]"}
+
+
+def _check_value_sets(bundle: dict[str, Any]) -> int:
+    """Every code of `bundle` in its value set; how many codes were checked."""
+    checked = 0
+    assert bundle["type"] in VALUE_SETS[("Bundle", "type")]
+    for kind, resource in _resources(bundle).items():
+        for (resource_kind, element), codes in VALUE_SETS.items():
+            if resource_kind == kind and element in resource:
+                assert resource[element] in codes, (kind, element, resource[element])
+                checked += 1
+        if kind == "Observation":
+            assert resource["code"]["coding"] == [
+                {"system": "http://loinc.org", "code": "29463-7", "display": "Body weight"}
+            ]
+            [category] = resource["category"][0]["coding"]
+            assert (category["system"], category["code"]) == (
+                "http://terminology.hl7.org/CodeSystem/observation-category",
+                "vital-signs",
+            )
+            assert resource["valueQuantity"]["code"] in BODY_WEIGHT_UNITS
+            absent = resource.get("_effectiveDateTime", {}).get("extension", [])
+            assert all(e["valueCode"] in DATA_ABSENT_REASONS for e in absent)
+            assert ("effectiveDateTime" in resource) != bool(absent)
+            checked += 3 + len(absent)
+        if kind == "MedicationRequest":
+            for dose in resource["dosageInstruction"][0]["doseAndRate"]:
+                [coding] = dose["type"]["coding"]
+                assert coding["system"] == "http://terminology.hl7.org/CodeSystem/dose-rate-type"
+                assert coding["code"] in DOSE_RATE_TYPES
+                checked += 1
+    return checked
+
+
+def test_every_fhir_code_is_in_its_value_set(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, (first, second, third) = recorded
+    given, destroyed, placebo = first.bag_id or "", second.bag_id or "", third.bag_id or ""
+    ledger.dispense(given, to="ward 5", at="2026-11-25T09:00:00-05:00", initials="MH")
+    ledger.administer(given, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
+                      ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
+    ledger.destroy_bag(destroyed, reason="punctured", at="2026-11-25T09:40:00-05:00",
+                       initials="MH")  # fmt: skip
+    statuses = []
+    for bag_id in (given, destroyed, placebo):
+        bundle = json.loads(ledger.export_fhir(bag_id))
+        assert _check_value_sets(bundle) >= 8
+        statuses.append(_resources(bundle)["MedicationRequest"]["status"])
+    # Each state of a bag, so every status the export writes was checked.
+    assert statuses == ["completed", "stopped", "active"]
+
+
 def test_fhir_gives_the_time_of_weighing_where_the_order_does(
     protocol: dp.Protocol, tmp_path: Path
 ) -> None:
@@ -637,6 +712,7 @@ def test_fhir_gives_the_time_of_weighing_where_the_order_does(
     ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", initials="MH", draws=[draw])
     bundle = json.loads(ledger.export_fhir("014D2PF2DBR"))
     _validate(bundle)
+    _check_value_sets(bundle)
     observation = _resources(bundle)["Observation"]
     assert observation["effectiveDateTime"] == "2026-11-25T07:45:00-05:00"
     assert "_effectiveDateTime" not in observation
