@@ -461,10 +461,10 @@ def test_the_blinded_export_holds_bag_ids_and_volumes_only(
     # whatever order the bags were made and recorded in.
     thawed_at = {b.thawed_at.isoformat() for b in day}
     assert thawed_at == {"2026-11-25T08:30:00-05:00"}
-    assert [(r["date"], r["bag_id"], r["volume_ml"]) for r in rows] == sorted(
+    assert [(r["session"], r["bag_id"], r["volume_ml"]) for r in rows] == sorted(
         ("2026-11-25T08:30:00-05:00", b.bag_id, "50") for b in day
     )
-    assert set(rows[0]) == {"date", "event", "bag_id", "volume_ml"}
+    assert set(rows[0]) == {"session", "event", "bag_id", "volume_ml"}
     lowered = text.lower()
     for giveaway in ("active", "placebo", "arm", "cells", "uc-0042", "care-00", "5.8", "6.4"):
         assert giveaway not in lowered, giveaway
@@ -875,7 +875,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     fhir = run("ledger", "export", str(db), "--fhir", bag_id)
     assert json.loads(fhir.stdout)["resourceType"] == "Bundle"
     blinded = run("ledger", "export", str(db), "--blinded")
-    assert blinded.stdout.startswith("date,event,bag_id,volume_ml\n")
+    assert blinded.stdout.startswith("session,event,bag_id,volume_ml\n")
     # The next day, planned from the ledger's stock, thaws #3: the pick list,
     # the worksheets and the ledger say the same container.
     (tmp_path / "orders2.csv").write_text(
@@ -1207,7 +1207,9 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
 
     ledger, _ = recorded
     earlier = ledger.checkpoint()
-    ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
+    # A comment with a line separator (U+2028), which JSON writes as itself.
+    ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH",
+                     comment="counted twice\u2028agrees")  # fmt: skip
     folder = tmp_path / "archive"
     taken = ledger.archive(folder, checkpoints=[earlier])
     assert (taken.seq, taken.head) == (6, ledger.events()[-1]["hash"])
@@ -1225,14 +1227,17 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     bare = [sys.executable, "-I", "-S"]
     assert subprocess.run([*bare, "-c", "import doseprep"], capture_output=True).returncode == 1
 
-    def verify() -> str:
-        run = subprocess.run([*bare, str(folder / "verify.py")], capture_output=True, text=True)
+    def verify(*kept: str) -> str:
+        run = subprocess.run(
+            [*bare, str(folder / "verify.py"), *kept], capture_output=True, text=True
+        )
         assert run.returncode == (0 if run.stdout.startswith("archive verified") else 1)
         return run.stdout
 
     assert verify() == f"archive verified: 6 events, head {taken.head}, 2 checkpoints held\n"
     # Every line, and every body parsed, is what the schemas the archive ships say.
-    lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
+    lines = (folder / "events.jsonl").read_text("utf-8").split("\n")[:-1]
+    assert "\u2028" in lines[-1]
     event_schema = json.loads((folder / "event.schema.json").read_text("utf-8"))
     body_schema = json.loads((folder / "body.schema.json").read_text("utf-8"))
     for line in lines:
@@ -1258,10 +1263,36 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     assert verify() == (
         "archive does NOT verify: event 3 was changed: its hash does not match its contents\n"
     )
-    # The command archives the same events, and a checkpoint that does not
-    # match the ledger is refused before anything is written.
+    # A forger with the whole folder re-hashes every event from 3 and writes
+    # the checkpoints and the sums again: the folder alone verifies, a
+    # checkpoint kept elsewhere does not.
+    forged, previous = [], archived[1]["hash"]
+    for event in archived:
+        if event["seq"] >= 3:
+            event = {**event, "initials": "XX" if event["seq"] == 3 else event["initials"]}
+            event["prev_hash"] = previous
+            event["hash"] = _hash(event)
+        previous = event["hash"]
+        forged.append(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+    (folder / "events.jsonl").write_text("\n".join(forged) + "\n", "utf-8")
+    (folder / "checkpoints.jsonl").write_text(
+        json.dumps({"seq": 6, "head": previous, "taken_at": "2026-12-01T00:00:00Z"}) + "\n"
+    )
+    (folder / "SHA256SUMS").write_text(
+        "".join(
+            f"{hashlib.sha256((folder / name).read_bytes()).hexdigest()}  {name}\n"
+            for name in [line.split("  ")[1] for line in sums]
+        )
+    )
+    assert verify() == f"archive verified: 6 events, head {previous}, 1 checkpoints held\n"
     kept = tmp_path / "checkpoints.jsonl"
     kept.write_text(earlier.to_json() + "\n", "utf-8")
+    assert verify("--checkpoints", str(kept)) == (
+        "archive does NOT verify: checkpoints.jsonl line 1: event 5 hashes differently than"
+        " when checkpointed\n"
+    )
+    # The command archives the same events, and a checkpoint that does not
+    # match the ledger is refused before anything is written.
     again = subprocess.run(
         [str(DOSEPREP), "ledger", "archive", str(ledger.path), str(tmp_path / "again"),
          "--checkpoints", str(kept)],

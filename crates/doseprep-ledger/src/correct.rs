@@ -125,8 +125,11 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
                 Ok((row.get::<_, i64>(0)?, row.get::<_, u32>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        // Bags drawn from the same container are not held to an order
+        // among themselves (recording does not hold them to one either).
+        let sibling = matches!(target, Body::Prepare { .. });
         for (other, number) in drawn {
-            if other != seq && containers.contains(&(lot_id.to_owned(), number)) {
+            if other != seq && !sibling && containers.contains(&(lot_id.to_owned(), number)) {
                 found.push((other, format!("container {number} of lot {lot_id:?}")));
             }
         }
@@ -156,6 +159,18 @@ pub(crate) fn effective_at(connection: &Connection, seq: i64, recorded: &str) ->
         .optional()?
         .flatten();
     Ok(corrected.unwrap_or_else(|| recorded.to_owned())) // fallback-ok: an uncorrected event's time is the one recorded
+}
+
+/// The recipient of dispense `seq` as corrected, where a correction gives one.
+pub(crate) fn effective_recipient(connection: &Connection, seq: i64) -> Result<Option<String>> {
+    Ok(connection
+        .query_row(
+            "SELECT recipient FROM correction WHERE seq = ?1",
+            [seq],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten())
 }
 
 /// Whether a correction of event `seq` may be recorded.
@@ -243,19 +258,48 @@ fn check_time(
             "an infusion's times are not corrected yet: add a comment to a later event and tell the monitor",
         ));
     }
-    if let Body::Thaw { lot_id, containers } = target {
-        let mut statement = connection
-            .prepare_cached("SELECT bag_id FROM draw WHERE lot_id = ?1 AND number = ?2")?;
-        for number in containers {
-            let bag: Option<String> = statement
-                .query_row(params![lot_id, number], |row| row.get(0))
-                .optional()?;
-            if let Some(bag) = bag {
+    if let Body::Thaw { lot_id, .. } = target {
+        // Every bag of the session, active or placebo, holds the thaw time
+        // in its record (its infuse-by time follows from it).
+        let (current, _) = event_time(connection, seq)?;
+        let session = instant("at", &current)?;
+        let mut statement = connection.prepare_cached(
+            "SELECT json_extract(body, '$.bag_id'), json_extract(body, '$.thawed_at') \
+             FROM event WHERE kind = 'prepare' AND seq > ?1",
+        )?;
+        let prepared = statement
+            .query_map([seq], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        for (bag, thawed_at) in prepared {
+            if instant("thawed_at", &thawed_at)? == session {
                 return Err(cannot(
                     seq,
-                    format!("bag {bag} was drawn from container {number}, and its record holds the thaw time (its infuse-by time follows from it)"),
-                    "destroy the bags made from it and prepare them again from a new thaw",
+                    format!("bag {bag} was made in this thaw's session, and its record holds the thaw time (its infuse-by time follows from it)"),
+                    "destroy the session's bags and prepare them again from a new thaw",
                 ));
+            }
+        }
+        // A corrected thaw is held to the lot's expiry, as a thaw is.
+        let expires_at: Option<String> = connection
+            .query_row(
+                "SELECT expires_at FROM lot WHERE lot_id = ?1",
+                [lot_id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten();
+        if let Some(expires_at) = expires_at {
+            if instant("at", new_at)? > instant("expires_at", &expires_at)? {
+                let [expires_at, thawed_at] =
+                    wall_clocks([("expires_at", &expires_at), ("at", new_at)])?;
+                return Err(doseprep::DoseError::LotExpired {
+                    lot_id: lot_id.clone(),
+                    expires_at,
+                    thawed_at,
+                }
+                .into());
             }
         }
     }

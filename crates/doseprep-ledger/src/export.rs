@@ -32,8 +32,10 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 15] = [
 ];
 
 /// The blinded log's columns. No event number: the gaps the thaws leave
-/// between bag events would hint at which bags are active.
-pub const BLINDED_COLUMNS: [&str; 4] = ["date", "event", "bag_id", "volume_ml"];
+/// between bag events would hint at which bags are active. No event time:
+/// `session` is the thaw time of the bag's session, which a bag and its
+/// placebo twin share.
+pub const BLINDED_COLUMNS: [&str; 4] = ["session", "event", "bag_id", "volume_ml"];
 
 pub(crate) fn all_events(connection: &Connection) -> Result<Vec<Event>> {
     let mut statement =
@@ -371,50 +373,40 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
 }
 
 /// The blinded log: the bag events, with bag ids and volumes only. Built
-/// only from what a bag and its placebo twin share: a preparation is dated
-/// by its session's thaw, never by when it was made or written (a placebo
-/// is quicker to make), and the rows are in time order, then by a bag's
-/// stage and bag id, never in the order they were recorded. Corrections
-/// are not rows: the times they correct are shown corrected.
+/// only from what a bag and its placebo twin share: every row of a bag is
+/// dated by its session's thaw, never by when an event happened or was
+/// written (a placebo is quicker to make, and may be dispensed first), and
+/// the rows are in session order, then by a bag's stage and bag id, never
+/// in the order they were recorded. Corrections are not rows.
 pub fn blinded_csv(connection: &Connection) -> Result<String> {
-    let corrected = corrections(connection)?;
-    let mut volumes: BTreeMap<String, u64> = BTreeMap::new();
+    // Each bag's volume and session, from its preparation.
+    let mut bags: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut rows = Vec::new();
     for event in all_events(connection)? {
         let body = body(&event)?;
-        // A correction is the pharmacy's; the times it corrects are shown
-        // as corrected.
         let (Some(bag_id), false) = (body.bag_id(), matches!(body, Body::Correct { .. })) else {
             continue;
         };
-        let at = corrected
-            .get(&event.seq)
-            .and_then(|(at, _)| at.as_ref())
-            .unwrap_or(&event.at); // fallback-ok: an uncorrected event's time is the one recorded
-        let dated = match &body {
-            Body::Prepare {
-                final_ul,
-                thawed_at,
-                ..
-            } => {
-                volumes.insert(bag_id.to_owned(), *final_ul);
-                thawed_at
-            }
-            _ => at,
-        };
-        let volume = volumes
+        if let Body::Prepare {
+            final_ul,
+            thawed_at,
+            ..
+        } = &body
+        {
+            bags.insert(bag_id.to_owned(), (*final_ul, thawed_at.clone()));
+        }
+        let (final_ul, session) = bags
             .get(bag_id)
-            .map(|ul| ml(*ul))
             .ok_or_else(|| impossible(event.seq, "names a bag no event prepared"))?;
-        let instant = doseprep::parse_time("at", dated)
+        let instant = doseprep::parse_time("thawed_at", session)
             .map_err(|_| {
                 impossible(
                     event.seq,
-                    &format!("has the time {dated:?}, which does not read"),
+                    &format!("has the session time {session:?}, which does not read"),
                 )
             })?
             .timestamp();
-        // A bag's events in the order they happen, whatever their times.
+        // A bag's events in the order they happen.
         let stage = match &body {
             Body::Prepare { .. } => 0,
             Body::Dispense { .. } => 1,
@@ -424,10 +416,10 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
         rows.push((
             (instant, stage, bag_id.to_owned()),
             vec![
-                iso8601(event.seq, dated)?,
+                iso8601(event.seq, session)?,
                 body.method().to_owned(),
                 bag_id.to_owned(),
-                volume,
+                ml(*final_ul),
             ],
         ));
     }

@@ -131,7 +131,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 lots.push(LotReceipt {
                     lot_id: draw.lot_id.clone(),
                     received_seq: event.seq,
-                    received_at: event.at.clone(),
+                    received_at: crate::correct::effective_at(connection, event.seq, &event.at)?,
                     expires_at,
                 });
             }
@@ -144,7 +144,9 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             container: draw.container,
             volume_ml: doseprep::ExactVolume::from_microlitres(draw.volume_ul).ml(),
             thaw_seq: thaw.map(|e| e.seq),
-            thawed_at: thaw.map(|e| e.at.clone()),
+            thawed_at: thaw
+                .map(|e| crate::correct::effective_at(connection, e.seq, &e.at))
+                .transpose()?,
         });
     }
     let bag_events = events
@@ -155,6 +157,10 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             if let Some(map) = details.as_object_mut() {
                 map.remove("record");
                 map.remove("kind");
+                // A dispense's recipient as corrected.
+                if let Some(to) = crate::correct::effective_recipient(connection, event.seq)? {
+                    map.insert("to".to_owned(), serde_json::Value::String(to));
+                }
             }
             Ok(BagEvent {
                 seq: event.seq,

@@ -74,7 +74,7 @@ impl std::fmt::Debug for Ledger {
 /// Append one checked event inside an open transaction; its number.
 fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str) -> Result<i64> {
     let at = format_time(&entry.at);
-    state::check(connection, &at, body)?;
+    state::check(connection, &at, body, state::Rules::Current)?;
     let head: Option<(i64, String)> = connection
         .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -466,8 +466,8 @@ impl Ledger {
     /// The periodic review of the events written in `[from, to)` (by their
     /// `recorded_at`; events of schema 1 by the time they claim): the
     /// chain verified, overrides, entries written more than `late_after`
-    /// after they happened, future-dated entries, destroyed bags and
-    /// containers with their reasons, and counts that differed.
+    /// after they happened, future-dated entries, corrections, destroyed
+    /// bags and containers with their reasons, and counts that differed.
     pub fn audit(
         &self,
         from: Option<jiff::Timestamp>,

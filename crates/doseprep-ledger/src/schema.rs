@@ -358,25 +358,13 @@ fn migrate(mut connection: Connection, path: &str) -> Result<Connection> {
     // is a no-op inside a transaction, so it is set outside.)
     connection.pragma_update(None, "foreign_keys", false)?;
     let migrated = migrate_versions(&mut connection, path);
-    // Checked only where a migration ran: it reads every row.
-    let broken: Option<String> = match migrated {
-        Ok(true) => connection
-            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
-            .optional()?,
-        _ => None,
-    };
     connection.pragma_update(None, "foreign_keys", true)?;
     migrated?;
-    if let Some(table) = broken {
-        return Err(LedgerError::Tampered(format!(
-            "a row of table {table} names an event or lot the ledger does not hold"
-        )));
-    }
     Ok(connection)
 }
 
-/// Apply the migrations the file lacks; whether any was applied.
-fn migrate_versions(connection: &mut Connection, path: &str) -> Result<bool> {
+/// Apply the migrations the file lacks, in one transaction.
+fn migrate_versions(connection: &mut Connection, path: &str) -> Result<()> {
     // One writer migrates; another waits for it, then finds the work done.
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let application_id: i64 =
@@ -410,8 +398,21 @@ fn migrate_versions(connection: &mut Connection, path: &str) -> Result<bool> {
         transaction.pragma_update(None, "user_version", index as i64 + 1)?;
     }
     transaction.pragma_update(None, "application_id", APPLICATION_ID)?;
+    // Before the migration is committed (it reads every row, so only where
+    // one ran): a row naming an event or lot the ledger lacks leaves the
+    // file as it was.
+    if migrating {
+        let broken: Option<String> = transaction
+            .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+            .optional()?;
+        if let Some(table) = broken {
+            return Err(LedgerError::Tampered(format!(
+                "a row of table {table} names an event or lot the ledger does not hold"
+            )));
+        }
+    }
     transaction.commit()?;
-    Ok(migrating)
+    Ok(())
 }
 
 /// Statements run once an event, kept compiled: a full verify runs each of

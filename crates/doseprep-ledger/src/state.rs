@@ -291,8 +291,24 @@ fn after_bag(
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
+/// Which rules an event was recorded under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rules {
+    /// Before events kept `recorded_at` (ledger schema 1): the events of a
+    /// bag or container were not yet held to time order, so a ledger of
+    /// that time that has one out of order still verifies.
+    Schema1,
+    /// Every rule of this build.
+    Current,
+}
+
 /// Whether `body`, happening at `at`, may be recorded after the events so far.
-pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()> {
+pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules) -> Result<()> {
+    // The time-order rules, where the event was recorded under them.
+    let in_order = |order: &dyn Fn() -> Result<()>| match rules {
+        Rules::Current => order(),
+        Rules::Schema1 => Ok(()),
+    };
     match body {
         Body::Receive {
             lot_id,
@@ -389,7 +405,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     _ => "it was returned; thaw another",
                 },
             )?;
-            after_containers(connection, "thaw", lot_id, containers, at)
+            in_order(&|| after_containers(connection, "thaw", lot_id, containers, at))
         }
         Body::Prepare {
             bag_id,
@@ -519,20 +535,22 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
             }
             // Active or placebo alike: a bag is made after its session's
             // thaw (the containers' thaw, checked above to be the same).
-            not_before(
-                "prepare",
-                TimeField::At,
-                || format!("bag {bag_id}"),
-                at,
-                || "its cells' thaw".to_owned(),
-                thawed_at,
-                Some(infuse_by),
-            )
+            in_order(&|| {
+                not_before(
+                    "prepare",
+                    TimeField::At,
+                    || format!("bag {bag_id}"),
+                    at,
+                    || "its cells' thaw".to_owned(),
+                    thawed_at,
+                    Some(infuse_by),
+                )
+            })
         }
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
             known_bag(connection, "dispense", bag_id, &["prepared"])?;
-            after_bag(connection, "dispense", TimeField::At, bag_id, at)
+            in_order(&|| after_bag(connection, "dispense", TimeField::At, bag_id, at))
         }
         Body::Administer {
             bag_id,
@@ -611,12 +629,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     _ => "it was returned and is not here, so check the container number",
                 },
             )?;
-            after_containers(connection, "destroy", lot_id, containers, at)
+            in_order(&|| after_containers(connection, "destroy", lot_id, containers, at))
         }
         Body::DestroyBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
             known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"])?;
-            after_bag(connection, "destroy", TimeField::At, bag_id, at)
+            in_order(&|| after_bag(connection, "destroy", TimeField::At, bag_id, at))
         }
         Body::Return { lot_id, containers } => {
             check_containers(
@@ -631,7 +649,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     _ => "it was returned already, so check the container number",
                 },
             )?;
-            after_containers(connection, "return", lot_id, containers, at)
+            in_order(&|| after_containers(connection, "return", lot_id, containers, at))
         }
         Body::Correct {
             seq,
@@ -655,16 +673,18 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body) -> Result<()
                     lot_id: lot_id.clone(),
                 });
             };
-            let (received_at, _) = event_time(connection, received_seq)?;
-            not_before(
-                "count",
-                TimeField::At,
-                || format!("lot {lot_id:?}"),
-                at,
-                || format!("its receipt (event {received_seq})"),
-                &received_at,
-                None,
-            )
+            in_order(&|| {
+                let (received_at, _) = event_time(connection, received_seq)?;
+                not_before(
+                    "count",
+                    TimeField::At,
+                    || format!("lot {lot_id:?}"),
+                    at,
+                    || format!("its receipt (event {received_seq})"),
+                    &received_at,
+                    None,
+                )
+            })
         }
     }
 }

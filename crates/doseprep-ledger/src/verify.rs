@@ -259,7 +259,13 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
             event.kind
         )));
     };
-    if let Err(error) = state::check(replay, &event.at, &body) {
+    // An event written before the ledger kept recorded_at was recorded
+    // before the time-order rules: it is held to the rules of its time.
+    let rules = match event.recorded_at {
+        Some(_) => state::Rules::Current,
+        None => state::Rules::Schema1,
+    };
+    if let Err(error) = state::check(replay, &event.at, &body, rules) {
         return Ok(Some(format!(
             "event {seq} could not have been recorded after the events before it: {error}"
         )));

@@ -610,7 +610,7 @@ fn exports_read_as_worked_by_hand() {
     assert_eq!(
         blinded,
         // Dated by their session's thaw (08:30), not when they were made.
-        format!("date,event,bag_id,volume_ml\n2026-11-25T08:30:00-05:00,prepare,{id},50\n2026-11-25T08:30:00-05:00,prepare,{twin_id},50\n")
+        format!("session,event,bag_id,volume_ml\n2026-11-25T08:30:00-05:00,prepare,{id},50\n2026-11-25T08:30:00-05:00,prepare,{twin_id},50\n")
     );
 }
 
@@ -1121,7 +1121,8 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         refused.to_string(),
         "thaw of container 2 of lot \"UC-0042\": at 2026-11-19 08:30 -05 is before its receipt \
          (event 1) at 2026-11-20 10:00 -05; the events of a bag or container are recorded in the \
-         order they happen; give the time it happened, not before 2026-11-20 10:00 -05"
+         order they happen; give the time it happened, not before 2026-11-20 10:00 -05; or, if \
+         the time of its receipt (event 1) is wrong, correct that event first (correct)"
     );
     // A bag prepared (09:10) from container 1 (thawed 08:30), dispensed at
     // 08:00: refused; at 09:15: recorded.
@@ -1223,12 +1224,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// Blinding: an active bag and its placebo twin, made at any times after
-    /// their session's thaw, in either order, written at any time, then
-    /// dispensed together, give the same blinded log whichever of the two
-    /// bag ids is the active one.
+    /// their session's thaw, in either order, written at any time, and
+    /// dispensed at any times after, give the same blinded log whichever of
+    /// the two bag ids is the active one.
     #[test]
     fn the_blinded_log_is_the_same_whichever_twin_is_active(
-        made in proptest::collection::vec(0u32..=90, 2),
+        made in proptest::collection::vec(0u32..=90, 4),
         placebo_first in any::<bool>(),
         written in 0i64..86_400,
     ) {
@@ -1251,8 +1252,10 @@ proptest! {
                 prepare_active(&mut ledger);
                 ledger.prepare(&placebo, None, &at_minute(placebo_made)).unwrap();
             }
-            for bag in [1, 2] {
-                ledger.dispense(BagId::from_random(bag), "ward 5", &at_minute(120)).unwrap();
+            // The active bag dispensed at made[2] minutes after 10:00, the
+            // placebo at made[3].
+            for (bag, minute) in [(active_bag, made[2]), (placebo_bag, made[3])] {
+                ledger.dispense(BagId::from_random(bag), "ward 5", &at_minute(90 + minute)).unwrap();
             }
             ledger.blinded_csv().unwrap()
         };
@@ -1281,8 +1284,10 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
         .unwrap()
         .with_clock(clock_at("2026-11-25T13:31:00Z"));
     assert_eq!(ledger.schema_version().unwrap(), 2);
+    // Event 3, a return dated the day before the receipt, was recorded
+    // before the time-order rules: it still verifies.
     let events = ledger.events().unwrap();
-    assert_eq!(events.len(), 2);
+    assert_eq!(events.len(), 3);
     assert!(events
         .iter()
         .all(|e| e.recorded_at.is_none() && e.hash_matches()));
@@ -1311,7 +1316,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
         .unwrap();
     connection
         .execute(
-            "UPDATE event SET recorded_at = NULL, hash = ?1 WHERE seq = 4",
+            "UPDATE event SET recorded_at = NULL, hash = ?1 WHERE seq = 5",
             [forged.expected_hash()],
         )
         .unwrap();
@@ -1321,11 +1326,11 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     drop(connection);
     let verification = Ledger::open(&path).unwrap().verify().unwrap();
     let problem = verification.problem.unwrap();
-    assert_eq!(problem.seq, Some(4));
+    assert_eq!(problem.seq, Some(5));
     assert!(
         problem
             .reason
-            .contains("it has no recorded_at, but every event from event 3 was written with one"),
+            .contains("it has no recorded_at, but every event from event 4 was written with one"),
         "{}",
         problem.reason
     );
@@ -1497,7 +1502,7 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
     );
     assert!(
         refused(&mut ledger, 2, Some("2026-11-25T08:20:00-05:00"), None)
-            .contains("bag 00000000012 was drawn from container 1")
+            .contains("bag 00000000012 was made in this thaw's session")
     );
     assert!(
         refused(&mut ledger, 9, Some("2026-11-25T08:20:00-05:00"), None)
@@ -1524,6 +1529,7 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
         lines[6]
     );
     let chain = ledger.chain_of_identity(id).unwrap();
+    assert_eq!(chain.events[2].details["to"], "ward 6");
     assert_eq!(
         chain
             .events
@@ -1558,5 +1564,63 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
     // The blinded log shows the dispense, not the corrections.
     assert_eq!(ledger.blinded_csv().unwrap().lines().count(), 3);
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 11);
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry() {
+    // Only the placebo twin of the 08:30 session is made: its record holds
+    // the thaw time, so the thaw is not corrected.
+    let mut ledger = started();
+    let placebo = record("CARE-013", "72.4 kg", "C", 2);
+    ledger
+        .prepare(&placebo, None, &entry("2026-11-25T09:00:00-05:00"))
+        .unwrap();
+    let now = entry("2026-11-25T09:05:00-05:00");
+    let refused = ledger
+        .correct(
+            2,
+            Some(&at("2026-11-25T08:20:00-05:00")),
+            None,
+            "typo",
+            &now,
+        )
+        .unwrap_err();
+    has(
+        &refused.to_string(),
+        "bag 00000000024 was made in this thaw's session",
+    );
+    // A lot expiring at 09:00: its thaw at 08:45 is not corrected to 09:10.
+    let mut ledger = Ledger::open_in_memory().unwrap();
+    let expiring = Lot::new(LotSpec {
+        expires_at: Some(at("2026-11-25T09:00:00-05:00")),
+        ..lot_spec(2)
+    })
+    .unwrap();
+    ledger
+        .receive(&expiring, &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T08:45:00-05:00"))
+        .unwrap();
+    let expired = ledger
+        .correct(
+            2,
+            Some(&at("2026-11-25T09:10:00-05:00")),
+            None,
+            "typo",
+            &now,
+        )
+        .unwrap_err();
+    assert_eq!(expired.code(), "lot_expired");
+    ledger
+        .correct(
+            2,
+            Some(&at("2026-11-25T08:50:00-05:00")),
+            None,
+            "typo",
+            &now,
+        )
+        .unwrap();
     assert!(ledger.verify().unwrap().ok());
 }

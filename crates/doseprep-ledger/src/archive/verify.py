@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Verify a doseprep ledger archive with nothing but Python's standard library.
 
-Usage: python3 verify.py [ARCHIVE_FOLDER]   (default: the folder of this file)
+Usage: python3 verify.py [ARCHIVE_FOLDER] [--checkpoints FILE]
+       (default folder: the folder of this file)
 
 Checks, in order: every file against SHA256SUMS; every line of events.jsonl
-(its fields, numbered 1, 2, 3, ... without a gap, linked to the hash of the
-line before, its hash recomputed by the formula in FORMAT.md); and every line
-of checkpoints.jsonl against the event it names. Prints "archive verified: ..."
+(its fields and their types, numbered 1, 2, 3, ... without a gap, linked to
+the hash of the line before, its hash recomputed by the formula in
+FORMAT.md); every line of checkpoints.jsonl against the event it names, the
+last one naming the last event; and every line of FILE, checkpoints kept
+outside the archive. Everything in the folder can be rewritten together by
+someone who has it: only a checkpoint kept elsewhere (FILE) shows that the
+events up to it are the ones first recorded. Prints "archive verified: ..."
 and exits 0, or "archive does NOT verify: ..." naming the first problem and
 exits 1. It imports nothing from doseprep, so it reads an archive for as long
 as Python 3 runs.
@@ -19,6 +24,9 @@ from pathlib import Path
 
 GENESIS = "0" * 64
 FIELDS = ["seq", "kind", "at", "initials", "comment", "body", "prev_hash", "hash", "recorded_at"]
+# The type each field must have: text, or text or null; seq an integer.
+TEXT = ["kind", "at", "initials", "body", "prev_hash", "hash"]
+TEXT_OR_NULL = ["comment", "recorded_at"]
 
 
 class Problem(Exception):
@@ -50,7 +58,13 @@ def check_sums(folder):
 def check_events(folder):
     hashes = {0: GENESIS}
     previous, timed_from = GENESIS, None
-    lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
+    # Split at "\n" only: a comment may hold U+2028 and the like, which
+    # str.splitlines() would also split at.
+    text = (folder / "events.jsonl").read_text("utf-8")
+    lines = text.split("\n")
+    if lines[-1] != "":
+        raise Problem("events.jsonl does not end with a newline: it was cut short")
+    lines = lines[:-1]
     for number, line in enumerate(lines, 1):
         try:
             event = json.loads(line)
@@ -58,6 +72,13 @@ def check_events(folder):
             raise Problem(f"events.jsonl line {number} is not JSON ({error})") from None
         if not isinstance(event, dict) or sorted(event) != sorted(FIELDS):
             raise Problem(f"events.jsonl line {number} does not have the fields {FIELDS}")
+        typed = (
+            type(event["seq"]) is int
+            and all(isinstance(event[name], str) for name in TEXT)
+            and all(event[name] is None or isinstance(event[name], str) for name in TEXT_OR_NULL)
+        )
+        if not typed:
+            raise Problem(f"events.jsonl line {number}: a field has the wrong type")
         seq = event["seq"]
         if seq != number:
             raise Problem(f"events.jsonl line {number} is event {seq}: an event is missing or moved")
@@ -75,25 +96,40 @@ def check_events(folder):
     return len(lines), previous, hashes
 
 
-def check_checkpoints(folder, hashes):
-    lines = [line for line in (folder / "checkpoints.jsonl").read_text("utf-8").splitlines() if line.strip()]
+def check_checkpoints(path, hashes, last_is_head):
+    lines = [line for line in path.read_text("utf-8").split("\n") if line.strip()]
     for number, line in enumerate(lines, 1):
         checkpoint = json.loads(line)
         seq, head = checkpoint["seq"], checkpoint["head"]
-        if seq not in hashes:
-            raise Problem(f"checkpoint line {number} names event {seq}, which the archive does not hold")
+        if type(seq) is not int or seq not in hashes:
+            raise Problem(f"{path.name} line {number} names event {seq}, which the archive does not hold")
         if hashes[seq] != head:
-            raise Problem(f"checkpoint line {number}: event {seq} hashes differently than when checkpointed")
+            raise Problem(f"{path.name} line {number}: event {seq} hashes differently than when checkpointed")
+    if last_is_head:
+        last = json.loads(lines[-1])["seq"] if lines else None
+        if last != max(hashes):
+            raise Problem(
+                f"{path.name} ends at event {last}, the archive at event {max(hashes)}: "
+                "events were added after it was archived"
+            )
     return len(lines)
 
 
 def main(argv):
-    folder = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent
+    arguments = argv[1:]
+    kept = None
+    if "--checkpoints" in arguments:
+        at = arguments.index("--checkpoints")
+        kept = Path(arguments[at + 1])
+        del arguments[at : at + 2]
+    folder = Path(arguments[0]) if arguments else Path(__file__).resolve().parent
     try:
         check_sums(folder)
         events, head, hashes = check_events(folder)
-        checkpoints = check_checkpoints(folder, hashes)
-    except (Problem, OSError, KeyError, TypeError, ValueError) as problem:
+        checkpoints = check_checkpoints(folder / "checkpoints.jsonl", hashes, True)
+        if kept is not None:
+            checkpoints += check_checkpoints(kept, hashes, False)
+    except (Problem, OSError, KeyError, TypeError, ValueError, IndexError) as problem:
         print(f"archive does NOT verify: {problem}")
         return 1
     print(f"archive verified: {events} events, head {head}, {checkpoints} checkpoints held")
