@@ -1300,11 +1300,11 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again" / "events.jsonl").read_text("utf-8") == "\n".join(lines) + "\n"
-    forged = dp.Checkpoint.from_json(
+    wrong = dp.Checkpoint.from_json(
         json.dumps({"seq": 3, "head": "f" * 64, "taken_at": "2026-11-25T22:00:00Z"})
     )
     with pytest.raises(dp.FaultError, match="event 3"):
-        ledger.archive(tmp_path / "refused", checkpoints=[forged])
+        ledger.archive(tmp_path / "refused", checkpoints=[wrong])
     assert not (tmp_path / "refused").exists()
 
 
