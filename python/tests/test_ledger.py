@@ -395,7 +395,8 @@ def test_the_review_lists_late_entries_overrides_destructions_and_counts(
         (8, "count_difference"),
     ]
     for finding in report["findings"]:
-        written = datetime.fromisoformat(finding["recorded_at"])
+        # Python 3.10 reads no "Z": the offset written out.
+        written = datetime.fromisoformat(finding["recorded_at"].replace("Z", "+00:00"))
         assert written_from - timedelta(days=1) <= written <= datetime.now(timezone.utc)
     assert "lot UC-0042: counted 8, the events give 9 (difference -1)" in report["text"]
     assert f"bag {third.bag_id}: bag punctured" in report["text"]
