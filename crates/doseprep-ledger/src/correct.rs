@@ -282,26 +282,7 @@ fn check_time(
             }
         }
         // A corrected thaw is held to the lot's expiry, as a thaw is.
-        let expires_at: Option<String> = connection
-            .query_row(
-                "SELECT expires_at FROM lot WHERE lot_id = ?1",
-                [lot_id],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
-        if let Some(expires_at) = expires_at {
-            if instant("at", new_at)? > instant("expires_at", &expires_at)? {
-                let [expires_at, thawed_at] =
-                    wall_clocks([("expires_at", &expires_at), ("at", new_at)])?;
-                return Err(doseprep::DoseError::LotExpired {
-                    lot_id: lot_id.clone(),
-                    expires_at,
-                    thawed_at,
-                }
-                .into());
-            }
-        }
+        crate::state::thawed_in_date(connection, lot_id, new_at)?;
     }
     let (current, _) = event_time(connection, seq)?;
     let new_instant = instant("at", new_at)?;

@@ -356,6 +356,30 @@ impl Event {
     }
 }
 
+impl Event {
+    /// Store the event as it is (its hash included).
+    pub(crate) fn insert(&self, connection: &rusqlite::Connection) -> Result<()> {
+        use crate::schema::Cached as _;
+        connection.cached_execute(
+            &format!(
+                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+            ),
+            rusqlite::params![
+                self.seq,
+                self.kind,
+                self.at,
+                self.initials,
+                self.comment,
+                self.body,
+                self.prev_hash,
+                self.hash,
+                self.recorded_at
+            ],
+        )?;
+        Ok(())
+    }
+}
+
 /// The columns `Event::from_row` reads, in order.
 pub(crate) const EVENT_COLUMNS: &str =
     "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at";

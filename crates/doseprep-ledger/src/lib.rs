@@ -43,7 +43,6 @@ pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
 pub use error::{DatabaseFault, LedgerError, Result, TimeField};
-use event::EVENT_COLUMNS;
 pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
@@ -106,26 +105,16 @@ fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str
         hash: String::new(),
         recorded_at: Some(recorded_at.to_owned()),
     };
-    let hash = event.expected_hash();
-    connection.cached_execute(
-        &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-        rusqlite::params![
-            event.seq,
-            event.kind,
-            event.at,
-            event.initials,
-            event.comment,
-            event.body,
-            event.prev_hash,
-            hash,
-            event.recorded_at
-        ],
-    )?;
+    let event = Event {
+        hash: event.expected_hash(),
+        ..event
+    };
+    event.insert(connection)?;
     state::apply(connection, seq, &event.at, body)?;
     connection.cached_execute(
         "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        rusqlite::params![seq, hash],
+        rusqlite::params![seq, event.hash],
     )?;
     Ok(seq)
 }

@@ -288,6 +288,30 @@ fn after_bag(
     )
 }
 
+/// A thaw of `lot_id` at `at` is by the lot's expiry, where it has one.
+pub(crate) fn thawed_in_date(connection: &Connection, lot_id: &str, at: &str) -> Result<()> {
+    let expires_at: Option<String> = connection
+        .cached_row(
+            "SELECT expires_at FROM lot WHERE lot_id = ?1",
+            [lot_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    if let Some(expires_at) = expires_at {
+        if instant("at", at)? > instant("expires_at", &expires_at)? {
+            let [expires_at, thawed_at] = wall_clocks([("expires_at", &expires_at), ("at", at)])?;
+            return Err(doseprep::DoseError::LotExpired {
+                lot_id: lot_id.to_owned(),
+                expires_at,
+                thawed_at,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -373,26 +397,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             Ok(())
         }
         Body::Thaw { lot_id, containers } => {
-            let expires_at: Option<String> = connection
-                .cached_row(
-                    "SELECT expires_at FROM lot WHERE lot_id = ?1",
-                    [lot_id],
-                    |row| row.get(0),
-                )
-                .optional()?
-                .flatten();
-            if let Some(expires_at) = expires_at {
-                if instant("at", at)? > instant("expires_at", &expires_at)? {
-                    let [expires_at, thawed_at] =
-                        wall_clocks([("expires_at", &expires_at), ("at", at)])?;
-                    return Err(doseprep::DoseError::LotExpired {
-                        lot_id: lot_id.clone(),
-                        expires_at,
-                        thawed_at,
-                    }
-                    .into());
-                }
-            }
+            thawed_in_date(connection, lot_id, at)?;
             check_containers(
                 connection,
                 "thaw",

@@ -270,20 +270,7 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
             "event {seq} could not have been recorded after the events before it: {error}"
         )));
     }
-    replay.cached_execute(
-        &format!("INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-        rusqlite::params![
-            event.seq,
-            event.kind,
-            event.at,
-            event.initials,
-            event.comment,
-            event.body,
-            event.prev_hash,
-            event.hash,
-            event.recorded_at
-        ],
-    )?;
+    event.insert(replay)?;
     state::apply(replay, seq, &event.at, &body)?;
     Ok(None)
 }
