@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "lot": lot,
         "bag": bag,
         "T": t,
+        "NOW": datetime.now(timezone.utc),
         "other": bag_for("CARE-013", "22222222226"),
         "remake": bag_for("CARE-012", "1Z00000000F"),
         "unnamed": bag_for("CARE-014", None),

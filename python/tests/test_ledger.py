@@ -1325,7 +1325,7 @@ def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_comman
         [str(DOSEPREP), "ledger", "correct", str(ledger.path), "6",
          "--reason", "typed the 26th for the 25th",
          "--corrected-at", "2026-11-25T09:00:00-05:00",
-         "--at", "2026-11-25T09:04:00-05:00", "--initials", "MH"],
+         "--at", datetime.now(timezone.utc).isoformat(), "--initials", "MH"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert corrected.returncode == 0, corrected.stderr
@@ -1333,8 +1333,9 @@ def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_comman
     ledger.administer(bag_id, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
                       ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
     # 9: the recipient corrected from Python.
+    # A correction is made after the event it corrects was written: now.
     recipient = ledger.correct(
-        6, reason="went to ward 6", to="ward 6", at="2026-11-25T10:00:00-05:00", initials="MH"
+        6, reason="went to ward 6", to="ward 6", at=datetime.now(timezone.utc), initials="MH"
     )
     assert recipient == 9
     rows = list(csv.DictReader(ledger.export_csv().splitlines()))

@@ -174,6 +174,7 @@ pub(crate) fn effective_recipient(connection: &Connection, seq: i64) -> Result<O
 }
 
 /// Whether a correction of event `seq` may be recorded.
+/// `correction_at` is the correction's own time.
 pub(crate) fn check(
     connection: &Connection,
     seq: i64,
@@ -181,6 +182,7 @@ pub(crate) fn check(
     new_at: Option<&str>,
     to: Option<&str>,
     names: (Option<&str>, Option<&str>),
+    correction_at: &str,
 ) -> Result<()> {
     check_text("reason", reason, "say why the event is corrected")?;
     let Some((kind, target)) = recorded(connection, seq)? else {
@@ -208,6 +210,44 @@ pub(crate) fn check(
             "it corrects nothing".to_owned(),
             "give the corrected time (at) or, for a dispense, the corrected recipient (to)",
         ));
+    }
+    // A correction is made after the event it corrects was written (by the
+    // clock that wrote it, give or take a workstation's clock).
+    let written: Option<String> = connection
+        .query_row(
+            "SELECT recorded_at FROM event WHERE seq = ?1",
+            [seq],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    if let Some(written) = written {
+        let made = instant("at", correction_at)?;
+        let before = instant("recorded_at", &written)?.duration_since(made);
+        if before > crate::audit::FUTURE_TOLERANCE {
+            // On the site's clock where the event's bag gives its zone.
+            let site_time: Option<String> = match target.bag_id() {
+                Some(bag_id) => connection
+                    .query_row(
+                        "SELECT infuse_by FROM bag WHERE bag_id = ?1",
+                        [bag_id],
+                        |row| row.get(0),
+                    )
+                    .optional()?,
+                None => None,
+            };
+            let [_, at] = wall_clocks([
+                ("infuse_by", site_time.as_deref().unwrap_or(correction_at)), // fallback-ok: no bag, the time on its own offset
+                ("at", correction_at),
+            ])?;
+            return Err(cannot(
+                seq,
+                format!(
+                    "the correction is dated {at}, before event {seq} was written ({written} UTC)"
+                ),
+                "give the time the correction is made",
+            ));
+        }
     }
     if let Some(to) = to {
         let Body::Dispense {

@@ -670,6 +670,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             new_at.as_deref(),
             to.as_deref(),
             (bag_id.as_deref(), lot_id.as_deref()),
+            at,
         ),
         Body::Count { lot_id, .. } => {
             let Some((_, _, received_seq)) = lot(connection, lot_id)? else {

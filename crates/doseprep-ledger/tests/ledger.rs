@@ -1460,7 +1460,9 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
         code(ledger.dispense(id, "ward 5", &dispensed)),
         Some("out_of_time_order")
     );
-    let now = entry("2026-11-25T09:31:00-05:00");
+    // Corrections are made when the day's events were written (started()'s
+    // clock, 17:00 EST): after the events they correct.
+    let now = entry("2026-11-25T17:00:00-05:00");
     let nine_ten = at("2026-11-25T09:10:00-05:00");
     // 4: corrected; then the dispense (5) is recorded.
     assert_eq!(
@@ -1488,6 +1490,19 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
             .contains("event 4 is a correction of event 3; correct the event it corrects")
     );
     has(&refused(&mut ledger, 3, None, None), "it corrects nothing");
+    let early = ledger
+        .correct(
+            3,
+            Some(&nine_ten),
+            None,
+            "typo",
+            &entry("2026-11-25T09:31:00-05:00"),
+        )
+        .unwrap_err();
+    has(
+        &early.to_string(),
+        "the correction is dated 2026-11-25 09:31 EST, before event 3 was written (2026-11-25T22:00:00Z UTC)",
+    );
     assert!(
         refused(&mut ledger, 3, Some("2026-11-25T09:10:00-05:00"), None)
             .contains("event 3 already gives that time")
@@ -1538,9 +1553,9 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
             .collect::<Vec<_>>(),
         vec![
             (3, "prepare", "2026-11-25T09:10:00-05:00"),
-            (4, "correct", "2026-11-25T09:31:00-05:00"),
+            (4, "correct", "2026-11-25T17:00:00-05:00"),
             (5, "dispense", "2026-11-25T09:30:00-05:00"),
-            (6, "correct", "2026-11-25T09:31:00-05:00"),
+            (6, "correct", "2026-11-25T17:00:00-05:00"),
         ]
     );
     let review = ledger
@@ -1576,7 +1591,7 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
     ledger
         .prepare(&placebo, None, &entry("2026-11-25T09:00:00-05:00"))
         .unwrap();
-    let now = entry("2026-11-25T09:05:00-05:00");
+    let now = entry("2026-11-25T17:00:00-05:00");
     let refused = ledger
         .correct(
             2,
@@ -1591,7 +1606,9 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
         "bag 00000000024 was made in this thaw's session",
     );
     // A lot expiring at 09:00: its thaw at 08:45 is not corrected to 09:10.
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
     let expiring = Lot::new(LotSpec {
         expires_at: Some(at("2026-11-25T09:00:00-05:00")),
         ..lot_spec(2)
