@@ -166,16 +166,21 @@ pub(crate) fn stored_record(
 }
 
 impl Ledger {
+    /// The ledger on an open connection to `path`, on this machine's clock.
+    fn on(connection: Connection, path: String) -> Ledger {
+        Ledger {
+            store: Store {
+                connection,
+                clock: Clock::system(),
+            },
+            path,
+        }
+    }
+
     /// Open the ledger at `path`. A missing file is
     /// [`LedgerError::NoSuchLedger`]: opening never creates one.
     pub fn open(path: &Path) -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store {
-                connection: schema::open(path)?,
-                clock: Clock::system(),
-            },
-            path: path.display().to_string(),
-        })
+        Ok(Ledger::on(schema::open(path)?, path.display().to_string()))
     }
 
     /// Open the ledger at `path` to read only: verify it, export it, read
@@ -184,36 +189,24 @@ impl Ledger {
     /// (`database_read_only`), and a ledger of an older schema is
     /// [`LedgerError::SchemaTooOld`] (it is not migrated).
     pub fn open_read_only(path: &Path) -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store {
-                connection: schema::open_read_only(path)?,
-                clock: Clock::system(),
-            },
-            path: path.display().to_string(),
-        })
+        Ok(Ledger::on(
+            schema::open_read_only(path)?,
+            path.display().to_string(),
+        ))
     }
 
     /// Start a new ledger at `path`; a file already there is
     /// [`LedgerError::LedgerExists`].
     pub fn create(path: &Path) -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store {
-                connection: schema::create(path)?,
-                clock: Clock::system(),
-            },
-            path: path.display().to_string(),
-        })
+        Ok(Ledger::on(
+            schema::create(path)?,
+            path.display().to_string(),
+        ))
     }
 
     /// A ledger in memory (for tests and trials of a script).
     pub fn open_in_memory() -> Result<Ledger> {
-        Ok(Ledger {
-            store: Store {
-                connection: schema::open_in_memory()?,
-                clock: Clock::system(),
-            },
-            path: ":memory:".to_owned(),
-        })
+        Ok(Ledger::on(schema::open_in_memory()?, ":memory:".to_owned()))
     }
 
     /// The same ledger, reading `recorded_at` and checkpoint times from
