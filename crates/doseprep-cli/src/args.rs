@@ -144,12 +144,16 @@ pub struct Day {
     /// printer ([site] label_printer_dpi).
     #[arg(long)]
     pub zpl: bool,
-    /// Record the planned day in this ledger (needs --initials).
-    #[arg(long, value_name = "DB", requires = "initials")]
+    /// Record the planned day in this ledger (needs --initials or --user).
+    #[arg(long, value_name = "DB", requires = "recorder")]
     pub ledger: Option<PathBuf>,
-    /// Who records the day in the ledger.
-    #[arg(long, requires = "ledger")]
+    /// Who records the day in a ledger without users.
+    #[arg(long, requires = "ledger", group = "recorder")]
     pub initials: Option<String>,
+    /// The user who signs the day in a ledger with users (passphrase as
+    /// for every signing: the terminal, or standard input's first line).
+    #[arg(long, requires = "ledger", group = "recorder")]
+    pub user: Option<String>,
 }
 
 /// `doseprep reprint`.
@@ -182,12 +186,25 @@ pub struct Who {
     /// ISO 8601 time with its offset, e.g. 2026-11-25T09:00:00-05:00.
     #[arg(long)]
     pub at: String,
-    /// Who records the event.
-    #[arg(long)]
-    pub initials: String,
+    #[command(flatten)]
+    pub signer: Signer,
     /// A comment kept with the event.
     #[arg(long)]
     pub comment: Option<String>,
+}
+
+/// Who signs: initials, in a ledger without users; a registered user
+/// (their passphrase read from the terminal, unechoed, or from the first
+/// line of standard input when it is not a terminal), in one with users.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("signer").args(["initials", "user"]).required(true)))]
+pub struct Signer {
+    /// The initials of the person recording (a ledger without users).
+    #[arg(long)]
+    pub initials: Option<String>,
+    /// The user id of the person signing (a ledger with users).
+    #[arg(long)]
+    pub user: Option<String>,
 }
 
 /// `doseprep ledger ...`.
@@ -243,6 +260,42 @@ pub enum LedgerCommand {
         /// against the ledger and archived with it.
         #[arg(long)]
         checkpoints: Option<PathBuf>,
+    },
+    /// Register a user who signs events (the first one, an administrator,
+    /// unsigned; later ones signed by an administrator, --signer). The new
+    /// passphrase is read as a signer's is (twice at a terminal).
+    AddUser {
+        /// The ledger file.
+        db: PathBuf,
+        /// The id they sign in with (1 to 32 of a-z, 0-9, '.', '-', '_').
+        user_id: String,
+        /// Their full name, as printed beside their signature.
+        #[arg(long)]
+        full_name: String,
+        /// Their initials, printed on documents.
+        #[arg(long)]
+        initials: String,
+        /// pharmacist, checker, nurse, monitor or administrator.
+        #[arg(long)]
+        role: String,
+        /// The administrator who registers them (all but the first user);
+        /// their passphrase is read first.
+        #[arg(long)]
+        signer: Option<String>,
+    },
+    /// The registered users.
+    Users {
+        /// The ledger file.
+        db: PathBuf,
+    },
+    /// A prepared bag checked by a second user, before it is dispensed.
+    Check {
+        /// The ledger file.
+        db: PathBuf,
+        /// The bag id as printed.
+        bag: String,
+        #[command(flatten)]
+        who: Who,
     },
     /// Correct an earlier event's time, or a dispense's recipient, with the
     /// reason (the event stays as recorded; the correction is an event).
@@ -348,9 +401,8 @@ pub struct Administer {
     /// ISO 8601 time with its offset; the event is recorded at it.
     #[arg(long)]
     pub ended_at: String,
-    /// Who records the event.
-    #[arg(long)]
-    pub initials: String,
+    #[command(flatten)]
+    pub signer: Signer,
     /// Why a bag was given after its infuse-by time.
     #[arg(long)]
     pub override_reason: Option<String>,

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use doseprep::{parse_time, BagId, Order, PreparationRecord};
 use doseprep_day::{files, DayError, DayFiles, NewFolder, PrintDate, Printed, Recording};
-use doseprep_ledger::{Entry, Ledger};
+use doseprep_ledger::{By, Entry, Ledger, NewUser, Passphrase, Role};
 
-use crate::args::{Cli, Command, LedgerCommand, VerifyScope, Who};
+use crate::args::{Cli, Command, LedgerCommand, Signer, VerifyScope, Who};
 
 /// Why a command stopped: an input refused, or output that could not be
 /// written.
@@ -187,10 +187,17 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
     // Every file is checked before anything is planned, recorded or written.
     let folder = NewFolder::check(&args.out)?;
     let mut ledger = args.ledger.as_deref().map(Ledger::open).transpose()?;
-    let recording = match (&mut ledger, &args.initials) {
-        (Some(ledger), Some(initials)) => Some(Recording { ledger, initials }),
-        // clap makes --ledger and --initials require each other.
-        _ => None,
+    let signer = Signer {
+        initials: args.initials.clone(),
+        user: args.user.clone(),
+    };
+    let recording = match &mut ledger {
+        // clap makes --ledger need one of --initials and --user.
+        Some(ledger) => {
+            let by = by(ledger, &signer)?;
+            Some(Recording { ledger, by })
+        }
+        None => None,
     };
     let files = DayFiles {
         orders: &args.orders,
@@ -261,12 +268,66 @@ fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
     Ok(0)
 }
 
-fn entry(who: &Who) -> Result<Entry, Failure> {
-    Ok(Entry::new(
+fn entry(ledger: &mut Ledger, who: &Who) -> Result<Entry, Failure> {
+    signed_entry(
+        ledger,
+        &who.signer,
         parse_time("at", &who.at)?,
-        &who.initials,
         who.comment.as_deref(),
-    )?)
+    )
+}
+
+/// An entry at `at`: with initials, or signed by `--user`, who is signed in
+/// with both components (user id and passphrase) for this one command.
+fn signed_entry(
+    ledger: &mut Ledger,
+    signer: &Signer,
+    at: doseprep::ZonedDateTime,
+    comment: Option<&str>,
+) -> Result<Entry, Failure> {
+    match by(ledger, signer)? {
+        By::Initials(initials) => Ok(Entry::new(at, &initials, comment)?),
+        By::Passphrase(passphrase) => Ok(Entry::signed(at, passphrase, comment)?),
+    }
+}
+
+/// Who records: `--initials`, or `--user` signed in with their passphrase.
+fn by(ledger: &mut Ledger, signer: &Signer) -> Result<By, Failure> {
+    match (&signer.initials, &signer.user) {
+        (Some(initials), _) => Ok(By::Initials(initials.clone())),
+        (None, Some(user)) => {
+            let passphrase = passphrase(&format!("Passphrase for {user}: "))?;
+            ledger.sign_in(user, &passphrase)?;
+            Ok(By::Passphrase(passphrase))
+        }
+        // clap requires one of --initials and --user.
+        (None, None) => Err(Failure::from(doseprep::DoseError::InvalidInput {
+            field: "initials".to_owned(),
+            reason: "give --initials (a ledger without users) or --user".to_owned(),
+        })),
+    }
+}
+
+/// A passphrase: typed at the terminal, unechoed, or the next line of
+/// standard input when it is not a terminal (a script's pipe).
+fn passphrase(prompt: &str) -> Result<Passphrase, Failure> {
+    use std::io::{BufRead as _, IsTerminal as _};
+    let stdin = std::io::stdin();
+    let read = if stdin.is_terminal() {
+        rpassword::prompt_password(prompt)
+    } else {
+        let mut line = String::new();
+        stdin.lock().read_line(&mut line).map(|_| {
+            let end = line.trim_end_matches(['\n', '\r']).len();
+            line.truncate(end);
+            line
+        })
+    };
+    let text = read.map_err(|source| doseprep_day::DayError::Read {
+        path: "standard input (the passphrase)".into(),
+        source,
+    })?;
+    Ok(Passphrase::new(&text))
 }
 
 fn numbers(containers: &[u32]) -> String {
@@ -301,7 +362,8 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             let mut ledger = Ledger::open(&db)?;
             let lots = files::lots(&lots)?;
             let mut lines = Vec::new();
-            let received = doseprep_day::receive_lots(&mut ledger, &lots, &entry(&who)?, |r| {
+            let entry = entry(&mut ledger, &who)?;
+            let received = doseprep_day::receive_lots(&mut ledger, &lots, &entry, |r| {
                 lines.push(format!(
                     "event {}: received lot {}, containers {} to {}",
                     r.seq, r.lot_id, r.first_container, r.last_container
@@ -357,6 +419,61 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 folder.join("verify.py").display()
             );
         }
+        LedgerCommand::AddUser {
+            db,
+            user_id,
+            full_name,
+            initials,
+            role,
+            signer,
+        } => {
+            let user = NewUser::new(&user_id, &full_name, &initials, Role::parse(&role)?)?;
+            let mut ledger = Ledger::open(&db)?;
+            let signature = match &signer {
+                Some(admin) => {
+                    let passphrase = passphrase(&format!("Passphrase for {admin}: "))?;
+                    ledger.sign_in(admin, &passphrase)?;
+                    Some(passphrase)
+                }
+                None => None,
+            };
+            let new = passphrase(&format!("New passphrase for {user_id}: "))?;
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                let again = passphrase(&format!("The same again for {user_id}: "))?;
+                if again != new {
+                    return Err(Failure::from(doseprep::DoseError::InvalidInput {
+                        field: "passphrase".to_owned(),
+                        reason: "the two passphrases typed differ; type the same twice".to_owned(),
+                    }));
+                }
+            }
+            let seq = ledger.register_user(&user, &new, signature.as_ref())?;
+            say!(
+                out,
+                "event {seq}: user {user_id} ({full_name}, {role}) registered"
+            );
+        }
+        LedgerCommand::Users { db } => {
+            let ledger = Ledger::open_read_only(&db)?;
+            for user in ledger.users()? {
+                say!(
+                    out,
+                    "{}\t{}\t{}\t{}\tregistered at event {}",
+                    user.user_id,
+                    user.full_name,
+                    user.initials,
+                    user.role.as_str(),
+                    user.registered_seq
+                );
+            }
+        }
+        LedgerCommand::Check { db, bag, who } => {
+            let bag = BagId::parse(&bag)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.check(bag, &entry)?;
+            say!(out, "event {seq}: bag {bag} checked");
+        }
         LedgerCommand::Correct {
             db,
             seq,
@@ -369,13 +486,10 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 .as_deref()
                 .map(|text| parse_time("corrected_at", text))
                 .transpose()?;
-            let number = Ledger::open(&db)?.correct(
-                seq,
-                corrected_at.as_ref(),
-                to.as_deref(),
-                &reason,
-                &entry(&who)?,
-            )?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let number =
+                ledger.correct(seq, corrected_at.as_ref(), to.as_deref(), &reason, &entry)?;
             say!(out, "event {number}: event {seq} corrected ({reason})");
         }
         LedgerCommand::Audit {
@@ -427,15 +541,23 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::Dispense { db, bag, to, who } => {
             let bag = BagId::parse(&bag)?;
-            let seq = Ledger::open(&db)?.dispense(bag, &to, &entry(&who)?)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.dispense(bag, &to, &entry)?;
             say!(out, "event {seq}: bag {bag} dispensed to {to}");
         }
         LedgerCommand::Administer(args) => {
             let bag = BagId::parse(&args.bag)?;
             let started = parse_time("started_at", &args.started_at)?;
             let ended = parse_time("ended_at", &args.ended_at)?;
-            let entry = Entry::new(ended.clone(), &args.initials, args.comment.as_deref())?;
-            let seq = Ledger::open(&args.db)?.administer(
+            let mut ledger = Ledger::open(&args.db)?;
+            let entry = signed_entry(
+                &mut ledger,
+                &args.signer,
+                ended.clone(),
+                args.comment.as_deref(),
+            )?;
+            let seq = ledger.administer(
                 bag,
                 &args.participant,
                 &started,
@@ -446,8 +568,8 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             say!(out, "event {seq}: bag {bag} given to {}", args.participant);
         }
         LedgerCommand::Destroy(args) => {
-            let entry = entry(&args.who)?;
             let mut ledger = Ledger::open(&args.db)?;
+            let entry = entry(&mut ledger, &args.who)?;
             match (&args.bag, &args.lot, &args.containers) {
                 (Some(bag), _, _) => {
                     let bag = BagId::parse(bag)?;
@@ -480,7 +602,9 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             containers,
             who,
         } => {
-            let seq = Ledger::open(&db)?.return_containers(&lot, &containers.0, &entry(&who)?)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.return_containers(&lot, &containers.0, &entry)?;
             say!(
                 out,
                 "event {seq}: lot {lot} containers {} returned",
@@ -493,7 +617,9 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             counted,
             who,
         } => {
-            let count = Ledger::open(&db)?.reconcile(&lot, counted, &entry(&who)?)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let count = ledger.reconcile(&lot, counted, &entry)?;
             let verdict = match count.difference {
                 0 => "agrees".to_owned(),
                 d if d < 0 => format!("{} missing", -d),

@@ -36,8 +36,8 @@ pub struct DayFiles<'a> {
 pub struct Recording<'a> {
     /// The ledger (opened, never created, by the caller).
     pub ledger: &'a mut Ledger,
-    /// Who records the day.
-    pub initials: &'a str,
+    /// Who records the day: initials, or the signed-in user's passphrase.
+    pub by: doseprep_ledger::By,
 }
 
 /// What publishing a day did.
@@ -171,7 +171,7 @@ pub fn publish_day(
             Some(recording) if !records.is_empty() => {
                 recording
                     .ledger
-                    .record_day(&plan.thaws, &records, recording.initials, None)?
+                    .record_day(&plan.thaws, &records, &recording.by, None)?
             }
             _ => Vec::new(),
         };

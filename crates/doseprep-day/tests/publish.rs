@@ -67,7 +67,7 @@ fn publish_recorded(
         Printed::Text,
         Some(Recording {
             ledger,
-            initials: "MH",
+            by: doseprep_ledger::By::Initials("MH".to_owned()),
         }),
     )
 }

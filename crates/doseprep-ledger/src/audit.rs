@@ -34,6 +34,8 @@ pub enum FindingKind {
     CountDifference,
     /// A correction of an earlier event, with its reason.
     Correction,
+    /// A sign-in or signing refused (unknown user id or wrong passphrase).
+    FailedSignIn,
 }
 
 impl FindingKind {
@@ -47,6 +49,7 @@ impl FindingKind {
             FindingKind::DestroyedContainers => "destroyed_containers",
             FindingKind::CountDifference => "count_difference",
             FindingKind::Correction => "correction",
+            FindingKind::FailedSignIn => "failed_sign_in",
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct Finding {
     pub recorded_at: Option<String>,
     /// Who recorded it.
     pub initials: String,
+    /// The user who signed it, where it was signed.
+    pub signed_by: Option<String>,
     /// What it says: the bag, the containers, the reason, the difference.
     pub detail: String,
 }
@@ -135,6 +140,7 @@ pub(crate) fn review(
                 at_wall_clock: at_wall_clock.clone(),
                 recorded_at: event.recorded_at.clone(),
                 initials: event.initials.clone(),
+                signed_by: event.signer.clone(),
                 detail,
             });
         };
@@ -209,6 +215,10 @@ pub(crate) fn review(
                         .unwrap_or_default() // fallback-ok: a field not corrected says nothing
                 ),
             ),
+            Body::SignInFailed { user_id } => found(
+                FindingKind::FailedSignIn,
+                format!("unknown user id or wrong passphrase for {user_id:?}"),
+            ),
             _ => {}
         }
     }
@@ -271,11 +281,10 @@ impl AuditReport {
             span(self.late_after),
             span(FUTURE_TOLERANCE)
         ));
-        text.push_str("not reviewed (this ledger does not keep them yet): failed sign-ins\n");
         text.push_str(&format!("findings: {}\n", self.findings.len()));
         for finding in &self.findings {
             text.push_str(&format!(
-                "event {} {} [{}] at {}, written {}, by {}: {}\n",
+                "event {} {} [{}] at {}, written {}, by {}{}: {}\n",
                 finding.seq,
                 finding.event,
                 finding.kind.name(),
@@ -285,6 +294,11 @@ impl AuditReport {
                     .as_deref()
                     .unwrap_or("(not kept: schema 1)"),
                 finding.initials,
+                finding
+                    .signed_by
+                    .as_ref()
+                    .map(|user| format!(" (signed by {user})"))
+                    .unwrap_or_default(), // fallback-ok: an event recorded with initials has no signer
                 finding.detail
             ));
         }

@@ -199,6 +199,13 @@ pub(crate) fn check(
             "correct the event it corrects: the latest correction stands",
         ));
     }
+    if let Body::RegisterUser { .. } | Body::SignInFailed { .. } = &target {
+        return Err(cannot(
+            seq,
+            format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
+            "a registration or a failed sign-in is not corrected; add a comment to a later event and tell the monitor",
+        ));
+    }
     if names != (target.bag_id(), target.lot_id()) {
         return Err(LedgerError::Tampered(format!(
             "a correction of event {seq} names another bag or lot than the event"

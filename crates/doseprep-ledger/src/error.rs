@@ -331,6 +331,86 @@ pub enum LedgerError {
         /// What is wrong with it.
         problem: String,
     },
+    /// A role that is not one of the five.
+    UnknownRole {
+        /// The role given.
+        role: String,
+    },
+    /// A user id that is not 1 to 32 lowercase letters, digits, '.', '-' or '_'.
+    UserId {
+        /// The id given.
+        user_id: String,
+        /// The longest id.
+        max: usize,
+    },
+    /// A passphrase too short or too long to set.
+    PassphraseLength {
+        /// Its length, in characters (the passphrase itself is never shown).
+        length: usize,
+        /// The fewest.
+        min: usize,
+        /// The most.
+        max: usize,
+    },
+    /// A user id registered already.
+    UserExists {
+        /// The id.
+        user_id: String,
+        /// The event that registered it.
+        seq: i64,
+    },
+    /// A signature, or a check, in a ledger where no user is registered yet.
+    NoUsers {
+        /// The event refused.
+        event: &'static str,
+    },
+    /// The first user registered is not an administrator.
+    FirstUserNotAdministrator {
+        /// The role given.
+        role: String,
+    },
+    /// An event given with initials in a ledger whose events are signed.
+    SignatureRequired {
+        /// The event refused.
+        event: &'static str,
+        /// What its signature would mean.
+        meaning: &'static str,
+    },
+    /// A signing with no user signed in.
+    NotSignedIn {
+        /// The event refused.
+        event: &'static str,
+    },
+    /// An unknown user id or a wrong passphrase (which, is not said).
+    SignInFailed {
+        /// The user id given.
+        user_id: String,
+        /// The event that recorded the failure (none on a ledger opened to read only).
+        seq: Option<i64>,
+    },
+    /// A signer the registry does not hold.
+    UnknownUser {
+        /// The id.
+        user_id: String,
+    },
+    /// A signer whose role may not sign this meaning.
+    RoleMayNotSign {
+        /// The signer.
+        user_id: String,
+        /// Their role.
+        role: &'static str,
+        /// What the signature would mean.
+        meaning: &'static str,
+        /// What the role signs, e.g. "checked".
+        signs: String,
+    },
+    /// A check signed by the user who prepared the bag.
+    SameChecker {
+        /// The bag.
+        bag_id: String,
+        /// The user who prepared it and tried to check it.
+        user_id: String,
+    },
     /// An SQLite file that is not a ledger.
     NotALedger {
         /// The file.
@@ -514,6 +594,19 @@ impl LedgerError {
             LedgerError::CannotCreate { path, reason } => (format!("cannot create a ledger at {path}: {reason}"), "check that its folder exists and can be written".to_owned()),
             LedgerError::StoredRecord { bag_id, seq, problem } => (format!("the record of bag {bag_id} stored at event {seq} {problem}"), "nothing is printed or exported from it: keep the file for review and report it to the trial's monitor".to_owned()),
             LedgerError::NotALedger { path } => (format!("{path} is not a doseprep ledger (another SQLite database, or not a database at all)"), "give the ledger's file, or a new file name to start one".to_owned()),
+            LedgerError::UnknownRole { role } => (format!("role {role:?} is not one of pharmacist, checker, nurse, monitor, administrator"), "give one of those roles".to_owned()),
+            LedgerError::UserId { user_id, max } => (format!("user id {user_id:?} must be 1 to {max} lowercase letters, digits, '.', '-' or '_' (e.g. \"mhebert\")"), "give the id the user signs in with".to_owned()),
+            LedgerError::PassphraseLength { length, min, max } => (format!("a passphrase of {length} characters is too short or too long: {min} to {max} characters"), format!("choose a passphrase of at least {min} characters (a few words)")),
+            LedgerError::UserExists { user_id, seq } => (format!("register_user: user {user_id} was registered at event {seq}; a user id is never given to anyone else"), "give the new user another id".to_owned()),
+            LedgerError::NoUsers { event } => (format!("{event}: no user is registered in this ledger, so nothing can be signed"), "register the first administrator (register_user), then the users who sign".to_owned()),
+            LedgerError::FirstUserNotAdministrator { role } => (format!("register_user: the first user of a ledger registers the others, so is an administrator, not a {role}"), "register an administrator first, signed in as whom you register the others".to_owned()),
+            LedgerError::SignatureRequired { event, meaning } => (format!("{event}: this ledger keeps users, so every event is signed (here: {meaning}); initials alone are not a signature"), "sign in (sign_in) and give your passphrase instead of initials".to_owned()),
+            LedgerError::NotSignedIn { event } => (format!("{event}: no user is signed in to sign it"), "sign in first (sign_in), with your user id and passphrase".to_owned()),
+            LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
+            LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
+            LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
+            LedgerError::RoleMayNotSign { user_id, role, meaning, signs } => (format!("user {user_id} is a {role}; a {role} signs {signs}, not {meaning}"), "sign in as a user whose role signs it".to_owned()),
+            LedgerError::SameChecker { bag_id, user_id } => (format!("check: bag {bag_id} was prepared by {user_id}, who cannot also check it"), "a second user (a checker or another pharmacist) signs the check".to_owned()),
             LedgerError::Tampered(detail) => (
                 format!("the ledger does not verify: {detail}"),
                 "run `doseprep ledger verify` and keep the file for review".to_owned(),
@@ -623,6 +716,18 @@ impl LedgerError {
             LedgerError::NoSuchLedger { .. } => "no_such_ledger",
             LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
+            LedgerError::UnknownRole { .. } => "unknown_role",
+            LedgerError::UserId { .. } => "user_id",
+            LedgerError::PassphraseLength { .. } => "passphrase_length",
+            LedgerError::UserExists { .. } => "user_exists",
+            LedgerError::NoUsers { .. } => "no_users",
+            LedgerError::FirstUserNotAdministrator { .. } => "first_user_not_administrator",
+            LedgerError::SignatureRequired { .. } => "signature_required",
+            LedgerError::NotSignedIn { .. } => "not_signed_in",
+            LedgerError::SignInFailed { .. } => "sign_in_failed",
+            LedgerError::UnknownUser { .. } => "unknown_user",
+            LedgerError::RoleMayNotSign { .. } => "role_may_not_sign",
+            LedgerError::SameChecker { .. } => "same_checker",
             LedgerError::Database { fault, .. } => fault.as_str(),
             LedgerError::Dose(error) => error.kind().name(),
         }
@@ -800,6 +905,46 @@ impl LedgerError {
             LedgerError::StoredRecord { bag_id, .. } => {
                 (text("bag_id"), Some(bag_id.clone()), None)
             }
+            LedgerError::UnknownRole { role } => (
+                text("role"),
+                Some(role.clone()),
+                text("pharmacist, checker, nurse, monitor or administrator"),
+            ),
+            LedgerError::UserId { user_id, max } => (
+                text("user_id"),
+                Some(user_id.clone()),
+                Some(format!("1 to {max} of a-z, 0-9, '.', '-', '_'")),
+            ),
+            LedgerError::PassphraseLength { length, min, max } => (
+                text("passphrase"),
+                Some(format!("{length} characters")),
+                Some(format!("{min} to {max} characters")),
+            ),
+            LedgerError::UserExists { user_id, .. }
+            | LedgerError::UnknownUser { user_id }
+            | LedgerError::SignInFailed { user_id, .. } => {
+                (text("user_id"), Some(user_id.clone()), None)
+            }
+            LedgerError::NoUsers { .. } => (text("user"), None, text("a registered user")),
+            LedgerError::FirstUserNotAdministrator { role } => (
+                text("role"),
+                Some(role.clone()),
+                text("administrator for the first user"),
+            ),
+            LedgerError::SignatureRequired { .. } => {
+                (text("initials"), None, text("a signature, not initials"))
+            }
+            LedgerError::NotSignedIn { .. } => (text("passphrase"), None, text("a user signed in")),
+            LedgerError::RoleMayNotSign { user_id, signs, .. } => (
+                text("user_id"),
+                Some(user_id.clone()),
+                Some(format!("signs {signs}")),
+            ),
+            LedgerError::SameChecker { user_id, .. } => (
+                text("user_id"),
+                Some(user_id.clone()),
+                text("not the preparer"),
+            ),
             LedgerError::Database {
                 file: Some(file), ..
             } => (text("path"), Some(file.clone()), None),

@@ -13,36 +13,68 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Longest comment, reason or recipient, in characters.
 pub const MAX_TEXT: usize = 1000;
 
+/// Who records an event: initials, in a ledger without users; in one with
+/// users, the passphrase of the user signed in (the second component of
+/// a signing in one session, 21 CFR 11.200(a)(1)(i)).
+#[derive(Debug, Clone, PartialEq)]
+pub enum By {
+    /// The initials of the person recording (a ledger without users).
+    Initials(String),
+    /// The signed-in user's passphrase, given again for this signing.
+    Passphrase(crate::users::Passphrase),
+}
+
 /// Who recorded an event, when it happened, and an optional comment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// When the event happened (an aware time; kept with its zone).
     pub at: ZonedDateTime,
-    /// The initials of the person recording.
-    pub initials: String,
+    /// Who records it.
+    pub by: By,
     /// A comment.
     pub comment: Option<String>,
 }
 
 impl Entry {
-    /// An entry, its initials and comment checked.
+    /// An entry recorded with initials, its initials and comment checked.
     pub fn new(at: ZonedDateTime, initials: &str, comment: Option<&str>) -> Result<Entry> {
-        let initials_ok = (1..=8).contains(&initials.chars().count())
-            && initials
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        if !initials_ok {
-            return Err(LedgerError::Initials {
-                initials: initials.chars().take(40).collect(),
-            });
-        }
+        check_initials(initials)?;
+        Entry::by(at, By::Initials(initials.to_owned()), comment)
+    }
+
+    /// An entry signed by the user signed in, with their passphrase.
+    pub fn signed(
+        at: ZonedDateTime,
+        passphrase: crate::users::Passphrase,
+        comment: Option<&str>,
+    ) -> Result<Entry> {
+        Entry::by(at, By::Passphrase(passphrase), comment)
+    }
+
+    /// An entry by `by` (its initials already checked).
+    pub(crate) fn by(at: ZonedDateTime, by: By, comment: Option<&str>) -> Result<Entry> {
         if let Some(comment) = comment {
             check_text("comment", comment, "shorten the comment or leave it out")?;
         }
         Ok(Entry {
             at,
-            initials: initials.to_owned(),
+            by,
             comment: comment.map(str::to_owned),
+        })
+    }
+}
+
+/// Initials: 1 to 8 letters, digits, '.' or '-'.
+pub(crate) fn check_initials(initials: &str) -> Result<()> {
+    let initials_ok = (1..=8).contains(&initials.chars().count())
+        && initials
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+    if initials_ok {
+        Ok(())
+    } else {
+        Err(LedgerError::Initials {
+            initials: initials.chars().take(40).collect(),
         })
     }
 }
@@ -185,6 +217,28 @@ pub enum Body {
         /// The corrected event's lot, if it names one.
         lot_id: Option<String>,
     },
+    /// A user registered: from the first, every event is signed.
+    RegisterUser {
+        /// The id they sign in with.
+        user_id: String,
+        /// Their full name.
+        full_name: String,
+        /// Their initials.
+        initials: String,
+        /// Their role.
+        role: String,
+    },
+    /// A prepared bag checked by a second person, before it is dispensed.
+    Check {
+        /// The bag id.
+        bag_id: String,
+    },
+    /// A sign-in or signing refused: an unknown user id or a wrong
+    /// passphrase (which of the two is not said, nor kept).
+    SignInFailed {
+        /// The user id given (at most 40 characters of it).
+        user_id: String,
+    },
     /// A count of a lot's containers on hand.
     Count {
         /// The lot.
@@ -210,6 +264,9 @@ impl Body {
             Body::Return { .. } => "return",
             Body::Count { .. } => "count",
             Body::Correct { .. } => "correct",
+            Body::RegisterUser { .. } => "register_user",
+            Body::Check { .. } => "check",
+            Body::SignInFailed { .. } => "sign_in_failed",
         }
     }
 
@@ -243,7 +300,8 @@ impl Body {
             Body::Prepare { bag_id, .. }
             | Body::Dispense { bag_id, .. }
             | Body::Administer { bag_id, .. }
-            | Body::DestroyBag { bag_id, .. } => Some(bag_id),
+            | Body::DestroyBag { bag_id, .. }
+            | Body::Check { bag_id } => Some(bag_id),
             Body::Correct { bag_id, .. } => bag_id.as_deref(),
             _ => None,
         }
@@ -277,13 +335,18 @@ pub struct Event {
     /// When it was written, RFC 3339 in UTC to the second, from the clock of
     /// the machine that wrote it (`None` for events of schema 1).
     pub recorded_at: Option<String>,
+    /// The user who signed it (`None` for an event recorded with initials).
+    pub signer: Option<String>,
+    /// What the signature means ("prepared", "checked", ...), where signed.
+    pub meaning: Option<String>,
 }
 
 impl Event {
     /// The SHA-256 this event must have: of the compact JSON array
-    /// `[seq, kind, at, initials, comment, body, prev_hash, recorded_at]`,
-    /// or, for an event written before the ledger kept `recorded_at`
-    /// (schema 1), of the first seven.
+    /// `[seq, kind, at, initials, comment, body, prev_hash, recorded_at,
+    /// signer, meaning]` for a signed event; of the first eight for one
+    /// recorded with initials; of the first seven for an event written
+    /// before the ledger kept `recorded_at` (schema 1).
     pub fn expected_hash(&self) -> String {
         self.hash_as(self.seq)
     }
@@ -297,32 +360,41 @@ impl Event {
         // Serialized straight into the hash: a tuple is a JSON array, and
         // serde_json writes it compact, as the formula says.
         let mut hasher = HashWriter(Sha256::new());
-        let written = match &self.recorded_at {
-            Some(recorded_at) => serde_json::to_writer(
+        let common = (
+            seq,
+            &self.kind,
+            &self.at,
+            &self.initials,
+            &self.comment,
+            &self.body,
+            &self.prev_hash,
+        );
+        let (c0, c1, c2, c3, c4, c5, c6) = common;
+        let written = if self.signer.is_some() || self.meaning.is_some() {
+            // Signed (schema 3 on): ten elements, recorded_at null only in
+            // an event changed behind the ledger's back.
+            serde_json::to_writer(
                 &mut hasher,
                 &(
-                    seq,
-                    &self.kind,
-                    &self.at,
-                    &self.initials,
-                    &self.comment,
-                    &self.body,
-                    &self.prev_hash,
-                    recorded_at,
+                    c0,
+                    c1,
+                    c2,
+                    c3,
+                    c4,
+                    c5,
+                    c6,
+                    &self.recorded_at,
+                    &self.signer,
+                    &self.meaning,
                 ),
-            ),
-            None => serde_json::to_writer(
-                &mut hasher,
-                &(
-                    seq,
-                    &self.kind,
-                    &self.at,
-                    &self.initials,
-                    &self.comment,
-                    &self.body,
-                    &self.prev_hash,
-                ),
-            ),
+            )
+        } else {
+            match &self.recorded_at {
+                Some(recorded_at) => {
+                    serde_json::to_writer(&mut hasher, &(c0, c1, c2, c3, c4, c5, c6, recorded_at))
+                }
+                None => serde_json::to_writer(&mut hasher, &common),
+            }
         };
         // Strings and integers always serialize, and the hasher never fails.
         written.expect("an event's fields serialize as JSON"); // allow-panic: serializing &str, Option<&str> and i64 into a hasher cannot fail
@@ -352,6 +424,8 @@ impl Event {
             prev_hash: row.get(6)?,
             hash: row.get(7)?,
             recorded_at: row.get(8)?,
+            signer: row.get(9)?,
+            meaning: row.get(10)?,
         })
     }
 }
@@ -362,7 +436,7 @@ impl Event {
         use crate::schema::Cached as _;
         connection.cached_execute(
             &format!(
-                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
             ),
             rusqlite::params![
                 self.seq,
@@ -373,7 +447,9 @@ impl Event {
                 self.body,
                 self.prev_hash,
                 self.hash,
-                self.recorded_at
+                self.recorded_at,
+                self.signer,
+                self.meaning
             ],
         )?;
         Ok(())
@@ -382,7 +458,7 @@ impl Event {
 
 /// The columns `Event::from_row` reads, in order.
 pub(crate) const EVENT_COLUMNS: &str =
-    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at";
+    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning";
 
 /// A hash fed as an `io::Write`.
 struct HashWriter(Sha256);
@@ -423,6 +499,8 @@ mod tests {
             prev_hash: GENESIS.to_owned(),
             hash: String::new(),
             recorded_at: recorded_at.map(str::to_owned),
+            signer: None,
+            meaning: None,
         }
     }
 
@@ -438,6 +516,16 @@ mod tests {
         assert_eq!(
             example(None).expected_hash(),
             "1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09"
+        );
+        // A signed event (schema 3): signer and meaning appended.
+        let signed = Event {
+            signer: Some("mhebert".to_owned()),
+            meaning: Some("received".to_owned()),
+            ..example(Some("2026-11-20T15:02:07Z"))
+        };
+        assert_eq!(
+            signed.expected_hash(),
+            "9f30e270c9ddf277800775785484fa2ec3d8b372a754298017f08485715231c9"
         );
     }
 }

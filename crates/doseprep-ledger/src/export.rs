@@ -13,7 +13,7 @@ use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
 
 /// The accountability log's columns. Quantities count containers.
-pub const ACCOUNTABILITY_COLUMNS: [&str; 15] = [
+pub const ACCOUNTABILITY_COLUMNS: [&str; 17] = [
     "seq",
     "date",
     "recorded_at",
@@ -28,6 +28,8 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 15] = [
     "balance_forward",
     "balance",
     "initials",
+    "signed_by",
+    "meaning",
     "comment",
 ];
 
@@ -331,6 +333,31 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert("bag_id", bag_id.clone());
                 row.insert("dose", format!("destroyed: {reason}"));
             }
+            Body::Check { bag_id } => {
+                let participant = bags
+                    .get(bag_id)
+                    .ok_or_else(|| impossible(seq, "checks a bag no event prepared"))?;
+                row.insert("participant", participant.clone());
+                row.insert("bag_id", bag_id.clone());
+                row.insert("dose", "checked".to_owned());
+            }
+            Body::RegisterUser {
+                user_id,
+                full_name,
+                role,
+                ..
+            } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("registered user {user_id} ({full_name}), {role}")),
+                );
+            }
+            Body::SignInFailed { user_id } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("failed sign-in as {user_id:?}")),
+                );
+            }
         }
         so_far.insert(
             seq,
@@ -354,6 +381,10 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         }
         row.insert("event", body.method().to_owned());
         row.insert("initials", spreadsheet_safe(&event.initials));
+        if let (Some(signer), Some(meaning)) = (&event.signer, &event.meaning) {
+            row.insert("signed_by", signer.clone());
+            row.insert("meaning", meaning.clone());
+        }
         if let Some(participant) = row.get("participant") {
             let safe = spreadsheet_safe(participant);
             row.insert("participant", safe);
@@ -409,9 +440,10 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
         // A bag's events in the order they happen.
         let stage = match &body {
             Body::Prepare { .. } => 0,
-            Body::Dispense { .. } => 1,
-            Body::Administer { .. } => 2,
-            _ => 3,
+            Body::Check { .. } => 1,
+            Body::Dispense { .. } => 2,
+            Body::Administer { .. } => 3,
+            _ => 4,
         };
         rows.push((
             (instant, stage, bag_id.to_owned()),

@@ -26,6 +26,7 @@ mod fhir;
 mod identity;
 mod schema;
 mod state;
+mod users;
 mod verify;
 
 use crate::schema::Cached as _;
@@ -43,11 +44,14 @@ pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
 pub use error::{DatabaseFault, LedgerError, Result, TimeField};
-pub use event::{Body, Draw, Entry, Event, GENESIS, MAX_TEXT};
+pub use event::{Body, By, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
 pub use state::MAX_CONTAINERS;
+pub use users::{
+    Meaning, NewUser, Passphrase, Role, User, MAX_PASSPHRASE, MAX_USER_ID, MIN_PASSPHRASE,
+};
 pub use verify::{Problem, Scope, Verification};
 
 /// A ledger file, open.
@@ -62,6 +66,15 @@ struct Store {
     connection: Connection,
     /// Where `recorded_at` and a checkpoint's time are read.
     clock: Clock,
+    /// The user signed in, who signs events given with a passphrase.
+    signed_in: Option<String>,
+}
+
+/// Who an event is written by: the initials it carries, and its signer
+/// where it is signed (initials then from the registry).
+struct Author {
+    initials: String,
+    signer: Option<String>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -71,9 +84,27 @@ impl std::fmt::Debug for Ledger {
 }
 
 /// Append one checked event inside an open transaction; its number.
-fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str) -> Result<i64> {
-    let at = format_time(&entry.at);
-    state::check(connection, &at, body, state::Rules::Current)?;
+fn append(
+    connection: &Connection,
+    at: &str,
+    author: &Author,
+    comment: Option<&str>,
+    body: &Body,
+    recorded_at: &str,
+) -> Result<i64> {
+    // Who signs, then what they sign.
+    let meaning = author
+        .signer
+        .as_ref()
+        .and_then(|_| users::Meaning::of(body))
+        .map(|meaning| meaning.as_str().to_owned());
+    users::check_signature(
+        connection,
+        body,
+        author.signer.as_deref(),
+        meaning.as_deref(),
+    )?;
+    state::check(connection, at, body, state::Rules::Current)?;
     let head: Option<(i64, String)> = connection
         .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -97,13 +128,15 @@ fn append(connection: &Connection, entry: &Entry, body: &Body, recorded_at: &str
     let event = Event {
         seq,
         kind: body.kind().to_owned(),
-        at,
-        initials: entry.initials.clone(),
-        comment: entry.comment.clone(),
+        at: at.to_owned(),
+        initials: author.initials.clone(),
+        comment: comment.map(str::to_owned),
         body: body.to_json()?,
         prev_hash,
         hash: String::new(),
         recorded_at: Some(recorded_at.to_owned()),
+        signer: author.signer.clone(),
+        meaning,
     };
     let event = Event {
         hash: event.expected_hash(),
@@ -172,6 +205,7 @@ impl Ledger {
             store: Store {
                 connection,
                 clock: Clock::system(),
+                signed_in: None,
             },
             path,
         }
@@ -262,11 +296,11 @@ impl Ledger {
         &mut self,
         thaws: &[ThawSession],
         bags: &[VerifiedRecord],
-        initials: &str,
+        by: &By,
         comment: Option<&str>,
     ) -> Result<Vec<i64>> {
         self.store
-            .record_day(thaws, bags, initials, comment)
+            .record_day(thaws, bags, by, comment)
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -275,6 +309,62 @@ impl Ledger {
     pub fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
         self.store
             .in_stock(lot_id)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Register a user with their passphrase (kept only as its argon2id
+    /// hash). The first user of a ledger is an administrator, registered
+    /// unsigned (`signature` `None`); from then on every event of the
+    /// ledger is signed, and each later user is registered by a signed-in
+    /// administrator, `signature` their passphrase.
+    pub fn register_user(
+        &mut self,
+        user: &NewUser,
+        passphrase: &Passphrase,
+        signature: Option<&Passphrase>,
+    ) -> Result<i64> {
+        self.store
+            .register_user(user, passphrase, signature)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Sign in with both components of the signature, user id and
+    /// passphrase (21 CFR 11.200(a)(1)(i)); each signing after it gives the
+    /// passphrase again ([`Entry::signed`]). A failure is recorded as a
+    /// `sign_in_failed` event and refused ([`LedgerError::SignInFailed`]),
+    /// and whoever was signed in is signed out.
+    pub fn sign_in(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<User> {
+        self.store
+            .sign_in(user_id, passphrase)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// End the session: the next signing needs a sign-in again.
+    pub fn sign_out(&mut self) {
+        self.store.signed_in = None;
+    }
+
+    /// The user signed in, if one is.
+    pub fn signed_in(&self) -> Option<&str> {
+        self.store.signed_in.as_deref()
+    }
+
+    /// The registered users, in order of registration.
+    pub fn users(&self) -> Result<Vec<User>> {
+        users::all(&self.store.connection).map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A prepared bag checked by a second user (a checker or a pharmacist
+    /// who did not prepare it): where users sign, a bag is dispensed or
+    /// given only after its check.
+    pub fn check(&mut self, bag_id: BagId, entry: &Entry) -> Result<i64> {
+        self.store
+            .record(
+                entry,
+                Body::Check {
+                    bag_id: bag_id.as_text(),
+                },
+            )
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -559,17 +649,155 @@ impl Store {
 
     /// Record events in one transaction: all of them, or none.
     fn record_all(&mut self, events: &[(Entry, Body)]) -> Result<Vec<i64>> {
+        // Signatures first, each passphrase checked once a call.
+        let mut authors = Vec::with_capacity(events.len());
+        let mut checked: Option<&Passphrase> = None;
+        for (entry, body) in events {
+            authors.push(self.author(&entry.by, body, &mut checked)?);
+        }
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         // One time for the events of one call: they are written together.
         let recorded_at = self.clock.now_text();
         let mut numbers = Vec::with_capacity(events.len());
-        for (entry, body) in events {
-            numbers.push(append(&transaction, entry, body, &recorded_at)?);
+        for ((entry, body), author) in events.iter().zip(&authors) {
+            numbers.push(append(
+                &transaction,
+                &format_time(&entry.at),
+                author,
+                entry.comment.as_deref(),
+                body,
+                &recorded_at,
+            )?);
         }
         transaction.commit()?;
         Ok(numbers)
+    }
+
+    /// Who writes an event given `by`: initials as given, or the signed-in
+    /// user, whose passphrase is checked here (once a call: `checked`).
+    fn author<'a>(
+        &mut self,
+        by: &'a By,
+        body: &Body,
+        checked: &mut Option<&'a Passphrase>,
+    ) -> Result<Author> {
+        match by {
+            By::Initials(initials) => Ok(Author {
+                initials: initials.clone(),
+                signer: None,
+            }),
+            By::Passphrase(passphrase) => {
+                let Some(user_id) = self.signed_in.clone() else {
+                    return Err(LedgerError::NotSignedIn { event: body.kind() });
+                };
+                if *checked != Some(passphrase) {
+                    self.authenticate(&user_id, passphrase)?;
+                    *checked = Some(passphrase);
+                }
+                let user = users::find(&self.connection, &user_id)?
+                    .ok_or(LedgerError::UnknownUser { user_id })?;
+                Ok(Author {
+                    initials: user.initials,
+                    signer: Some(user.user_id),
+                })
+            }
+        }
+    }
+
+    /// Whether `passphrase` is `user_id`'s; a failure is recorded as an
+    /// event of its own (where the ledger can be written) and refused.
+    fn authenticate(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<()> {
+        if users::authenticates(&self.connection, user_id, passphrase.bytes())? {
+            return Ok(());
+        }
+        let given: String = user_id.chars().take(40).collect();
+        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let failure = Body::SignInFailed {
+            user_id: given.clone(),
+        };
+        let author = Author {
+            initials: "-".to_owned(),
+            signer: None,
+        };
+        let recorded_at = self.clock.now_text();
+        let seq = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(LedgerError::from)
+            .and_then(|transaction| {
+                let seq = append(
+                    &transaction,
+                    &format_time(&now),
+                    &author,
+                    None,
+                    &failure,
+                    &recorded_at,
+                )?;
+                transaction.commit()?;
+                Ok(seq)
+            })
+            .ok(); // fallback-ok: a ledger opened to read only cannot record the failure; the refusal says so (seq None)
+        Err(LedgerError::SignInFailed {
+            user_id: given,
+            seq,
+        })
+    }
+
+    pub(crate) fn sign_in(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<User> {
+        if !users::any(&self.connection)? {
+            return Err(LedgerError::NoUsers { event: "sign_in" });
+        }
+        self.signed_in = None;
+        self.authenticate(user_id, passphrase)?;
+        let user =
+            users::find(&self.connection, user_id)?.ok_or_else(|| LedgerError::UnknownUser {
+                user_id: user_id.to_owned(),
+            })?;
+        self.signed_in = Some(user.user_id.clone());
+        Ok(user)
+    }
+
+    pub(crate) fn register_user(
+        &mut self,
+        user: &NewUser,
+        passphrase: &Passphrase,
+        signature: Option<&Passphrase>,
+    ) -> Result<i64> {
+        let phc = users::hash(passphrase.settable()?)?;
+        let body = Body::RegisterUser {
+            user_id: user.user_id.clone(),
+            full_name: user.full_name.clone(),
+            initials: user.initials.clone(),
+            role: user.role.as_str().to_owned(),
+        };
+        // The first administrator registers under their own initials
+        // (there is no one yet to sign); every later user is signed for.
+        let by = match signature {
+            Some(passphrase) => By::Passphrase(passphrase.clone()),
+            None => By::Initials(user.initials.clone()),
+        };
+        let author = self.author(&by, &body, &mut None)?;
+        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let recorded_at = self.clock.now_text();
+        let seq = append(
+            &transaction,
+            &format_time(&now),
+            &author,
+            None,
+            &body,
+            &recorded_at,
+        )?;
+        transaction.cached_execute(
+            "INSERT INTO credential (user_id, phc) VALUES (?1, ?2)",
+            rusqlite::params![user.user_id, phc],
+        )?;
+        transaction.commit()?;
+        Ok(seq)
     }
 
     fn record(&mut self, entry: &Entry, body: Body) -> Result<i64> {
@@ -693,13 +921,16 @@ impl Store {
         &mut self,
         thaws: &[ThawSession],
         bags: &[VerifiedRecord],
-        initials: &str,
+        by: &By,
         comment: Option<&str>,
     ) -> Result<Vec<i64>> {
+        if let By::Initials(initials) = by {
+            event::check_initials(initials)?;
+        }
         let mut events = Vec::new();
         for thaw in thaws {
             events.push((
-                Entry::new(thaw.thawed_at.zoned(), initials, comment)?,
+                Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?,
                 Body::Thaw {
                     lot_id: thaw.lot_id.to_string(),
                     containers: thaw.containers.clone(),
@@ -722,7 +953,7 @@ impl Store {
                 }
             };
             events.push((
-                Entry::new(at, initials, comment)?,
+                Entry::by(at, by.clone(), comment)?,
                 Store::prepare_body(record, None)?,
             ));
         }
@@ -827,19 +1058,27 @@ impl Store {
         counted: u32,
         entry: &Entry,
     ) -> Result<Reconciliation> {
-        // Balance and count in one transaction: no event slips in between.
+        // The signature first (it may record a failed one), then balance and
+        // count in one transaction: no event slips in between.
+        let mut body = Body::Count {
+            lot_id: lot_id.to_owned(),
+            counted,
+            expected: 0,
+        };
+        let author = self.author(&entry.by, &body, &mut None)?;
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let expected = balance::balance(&transaction, lot_id)?.on_hand;
+        if let Body::Count { expected: slot, .. } = &mut body {
+            *slot = expected;
+        }
         let seq = append(
             &transaction,
-            entry,
-            &Body::Count {
-                lot_id: lot_id.to_owned(),
-                counted,
-                expected,
-            },
+            &format_time(&entry.at),
+            &author,
+            entry.comment.as_deref(),
+            &body,
             &self.clock.now_text(),
         )?;
         transaction.commit()?;

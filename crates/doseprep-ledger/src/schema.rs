@@ -126,6 +126,73 @@ const MIGRATIONS: &[&str] = &[
         last_seq INTEGER NOT NULL REFERENCES event (seq)
     ) WITHOUT ROWID;
     "#,
+    // Version 3.
+    r#"
+    -- Users and signatures: an event is signed by a registered user
+    -- (signer) with what the signature means (meaning), both hashed with
+    -- it; an event recorded with initials has neither. New kinds: a user
+    -- registered, a bag checked by a second person, a failed sign-in. The
+    -- event and bag tables are made again for their CHECKs, as in version 2.
+    CREATE TABLE event_v3 (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
+            'register_user', 'check', 'sign_in_failed')),
+        at TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        comment TEXT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        recorded_at TEXT CHECK (recorded_at IS NULL OR length(recorded_at) = 20),
+        signer TEXT,
+        meaning TEXT,
+        CHECK ((signer IS NULL) = (meaning IS NULL)),
+        CHECK (signer IS NULL OR recorded_at IS NOT NULL)
+    );
+    INSERT INTO event_v3 (seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at)
+        SELECT seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at FROM event;
+    DROP TABLE event;
+    ALTER TABLE event_v3 RENAME TO event;
+    CREATE INDEX event_lot ON event (json_extract(body, '$.lot_id'));
+    CREATE INDEX event_bag ON event (json_extract(body, '$.bag_id'));
+    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    CREATE TABLE bag_v3 (
+        bag_id TEXT PRIMARY KEY,
+        participant TEXT NOT NULL,
+        visit TEXT NOT NULL,
+        din TEXT,
+        state TEXT NOT NULL CHECK (state IN ('prepared', 'checked', 'dispensed', 'administered', 'destroyed')),
+        infuse_by TEXT NOT NULL,
+        prepared_seq INTEGER NOT NULL REFERENCES event (seq),
+        last_seq INTEGER NOT NULL REFERENCES event (seq)
+    ) WITHOUT ROWID;
+    INSERT INTO bag_v3 SELECT bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq FROM bag;
+    DROP TABLE bag;
+    ALTER TABLE bag_v3 RENAME TO bag;
+    CREATE INDEX bag_visit ON bag (participant, visit);
+    CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
+
+    -- The registry, replayed from register_user events like the other
+    -- state tables.
+    CREATE TABLE user (
+        user_id TEXT PRIMARY KEY,
+        full_name TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('pharmacist', 'checker', 'nurse', 'monitor', 'administrator')),
+        registered_seq INTEGER NOT NULL REFERENCES event (seq)
+    ) WITHOUT ROWID;
+    -- Passphrases, as argon2id PHC strings only. Not events: a hash in the
+    -- chain would travel with every export and archive.
+    CREATE TABLE credential (
+        user_id TEXT PRIMARY KEY REFERENCES user (user_id),
+        phc TEXT NOT NULL CHECK (phc LIKE '$argon2id$%')
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -121,17 +121,23 @@ fn bag(connection: &Connection, bag_id: &str) -> Result<Option<(String, String, 
 }
 
 fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerError {
-    let (state, fix) = match state {
-        "prepared" => ("prepared", "dispense it first"),
-        "dispensed" => (
+    let (state, fix) = match (event, state) {
+        ("dispense" | "administer", "prepared") => (
+            "prepared but not checked",
+            "a second user signs its check first (check)",
+        ),
+        (_, "prepared") => ("prepared", "dispense it first"),
+        ("check", "checked") => ("checked already", "a bag is checked once; dispense it"),
+        (_, "checked") => ("checked", "dispense it first"),
+        (_, "dispensed") => (
             "dispensed already",
             "a bag is dispensed once, so record its administration next",
         ),
-        "administered" => (
+        (_, "administered") => (
             "administered already",
             "a bag is given once; check the bag id",
         ),
-        "destroyed" => ("destroyed", "a destroyed bag is not used; prepare another"),
+        (_, "destroyed") => ("destroyed", "a destroyed bag is not used; prepare another"),
         _ => ("in an unknown state", "run verify"),
     };
     LedgerError::BagState {
@@ -203,6 +209,7 @@ pub(crate) fn event_time(connection: &Connection, seq: i64) -> Result<(String, &
         "thaw" => "thaw",
         "prepare" => "preparation",
         "dispense" => "dispensing",
+        "check" => "check",
         _ => "last event",
     };
     Ok((at, what))
@@ -554,7 +561,13 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         }
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
-            known_bag(connection, "dispense", bag_id, &["prepared"])?;
+            // Where users sign, a bag is checked by a second one first.
+            let ready: &[&str] = if crate::users::any(connection)? {
+                &["checked"]
+            } else {
+                &["prepared", "checked"]
+            };
+            known_bag(connection, "dispense", bag_id, ready)?;
             in_order(&|| after_bag(connection, "dispense", TimeField::At, bag_id, at))
         }
         Body::Administer {
@@ -564,8 +577,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             ended_at,
             override_reason,
         } => {
-            let (owner, infuse_by) =
-                known_bag(connection, "administer", bag_id, &["prepared", "dispensed"])?;
+            let ready: &[&str] = if crate::users::any(connection)? {
+                &["checked", "dispensed"]
+            } else {
+                &["prepared", "checked", "dispensed"]
+            };
+            let (owner, infuse_by) = known_bag(connection, "administer", bag_id, ready)?;
             if &owner != participant {
                 return Err(LedgerError::WrongParticipant {
                     bag_id: bag_id.clone(),
@@ -638,7 +655,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         }
         Body::DestroyBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
-            known_bag(connection, "destroy", bag_id, &["prepared", "dispensed"])?;
+            known_bag(
+                connection,
+                "destroy",
+                bag_id,
+                &["prepared", "checked", "dispensed"],
+            )?;
             in_order(&|| after_bag(connection, "destroy", TimeField::At, bag_id, at))
         }
         Body::Return { lot_id, containers } => {
@@ -672,6 +694,38 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             (bag_id.as_deref(), lot_id.as_deref()),
             at,
         ),
+        Body::Check { bag_id } => {
+            known_bag(connection, "check", bag_id, &["prepared"])?;
+            after_bag(connection, "check", TimeField::At, bag_id, at)
+        }
+        Body::RegisterUser {
+            user_id,
+            full_name,
+            initials,
+            role,
+        } => {
+            crate::users::NewUser::new(
+                user_id,
+                full_name,
+                initials,
+                crate::users::Role::parse(role)?,
+            )?;
+            match crate::users::find(connection, user_id)? {
+                Some(user) => Err(LedgerError::UserExists {
+                    user_id: user_id.clone(),
+                    seq: user.registered_seq,
+                }),
+                None => Ok(()),
+            }
+        }
+        Body::SignInFailed { user_id } => {
+            if user_id.chars().count() > 40 {
+                return Err(LedgerError::Tampered(
+                    "a failed sign-in keeps at most 40 characters of the id given".to_owned(),
+                ));
+            }
+            Ok(())
+        }
         Body::Count { lot_id, .. } => {
             let Some((_, _, received_seq)) = lot(connection, lot_id)? else {
                 return Err(LedgerError::UnknownLot {
@@ -782,6 +836,20 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
         }
         Body::Dispense { bag_id, .. } => set_bag(connection, bag_id, "dispensed", seq)?,
         Body::Administer { bag_id, .. } => set_bag(connection, bag_id, "administered", seq)?,
+        Body::Check { bag_id } => set_bag(connection, bag_id, "checked", seq)?,
+        Body::RegisterUser {
+            user_id,
+            full_name,
+            initials,
+            role,
+        } => {
+            connection.cached_execute(
+                "INSERT INTO user (user_id, full_name, initials, role, registered_seq) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user_id, full_name, initials, role, seq],
+            )?;
+        }
+        Body::SignInFailed { .. } => {}
         Body::DestroyBag { bag_id, .. } => set_bag(connection, bag_id, "destroyed", seq)?,
         Body::DestroyContainers {
             lot_id, containers, ..
@@ -825,6 +893,7 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
         "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
         "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
+        "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq FROM user ORDER BY user_id",
         "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
     ] {
         let mut statement = connection.prepare(query)?;

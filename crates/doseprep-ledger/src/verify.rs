@@ -265,7 +265,14 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
         Some(_) => state::Rules::Current,
         None => state::Rules::Schema1,
     };
-    if let Err(error) = state::check(replay, &event.at, &body, rules) {
+    if let Err(error) = crate::users::check_signature(
+        replay,
+        &body,
+        event.signer.as_deref(),
+        event.meaning.as_deref(),
+    )
+    .and_then(|()| state::check(replay, &event.at, &body, rules))
+    {
         return Ok(Some(format!(
             "event {seq} could not have been recorded after the events before it: {error}"
         )));

@@ -15,7 +15,7 @@ use doseprep::{
     parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, DinSequence, ExactVolume,
     Lot, LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
-use doseprep_ledger::{Draw, Entry, Ledger, LedgerError};
+use doseprep_ledger::{By, Draw, Entry, Ledger, LedgerError};
 use proptest::prelude::*;
 
 fn at(text: &str) -> jiff::ZonedDateTime {
@@ -133,7 +133,7 @@ fn record_a_day(
     )
     .unwrap();
     let records = plan.records().unwrap();
-    let numbers = ledger.record_day(&plan.thaws, &records, "MH", None);
+    let numbers = ledger.record_day(&plan.thaws, &records, &By::Initials("MH".to_owned()), None);
     (records, numbers)
 }
 
@@ -181,7 +181,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
     let mut ledger = Ledger::create(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 2);
+    assert_eq!(ledger.schema_version().unwrap(), 3);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -582,29 +582,29 @@ fn exports_read_as_worked_by_hand() {
         .unwrap();
     let csv = ledger.accountability_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,comment");
+    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,meaning,comment");
     assert_eq!(
         lines[1],
-        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,"
+        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,"
     );
     assert_eq!(
         lines[2],
-        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,"
+        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,"
     );
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,")
+        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
         format!(
-            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,"
+            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,"
         )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
-    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,");
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,");
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(
@@ -626,14 +626,14 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     let path = file("newer");
     drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
-    newer.pragma_update(None, "user_version", 3).unwrap();
+    newer.pragma_update(None, "user_version", 4).unwrap();
     drop(newer);
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(
         error,
         LedgerError::SchemaTooNew {
-            found: 3,
-            supported: 2
+            found: 4,
+            supported: 3
         }
     );
 }
@@ -650,7 +650,7 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
-    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 2);
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 3);
 }
 
 /// Plan `text` against what `ledger` holds, and record the planned bags.
@@ -692,7 +692,7 @@ fn plan_and_record_on(
     .unwrap();
     let records = plan.records().unwrap();
     ledger
-        .record_day(&plan.thaws, &records, "MH", None)
+        .record_day(&plan.thaws, &records, &By::Initials("MH".to_owned()), None)
         .unwrap();
     plan
 }
@@ -1283,7 +1283,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-11-25T13:31:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 2);
+    assert_eq!(ledger.schema_version().unwrap(), 3);
     // Event 3, a return dated the day before the receipt, was recorded
     // before the time-order rules: it still verifies.
     let events = ledger.events().unwrap();
@@ -1417,7 +1417,6 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         "event 4 administer [override] at 2026-11-25 12:40 -05, written 2026-11-25T17:41:00Z, by MH: bag 00000000012 given after its infuse-by time: pump failure, restarted",
         "event 5 destroy_containers [destroyed_containers] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042, containers 2: cracked",
         "event 6 reconcile [count_difference] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042: counted 9, the events give 10 (difference -1)",
-        "not reviewed (this ledger does not keep them yet): failed sign-ins",
     ] {
         assert!(text.contains(line), "{line}\nnot in\n{text}");
     }
@@ -1640,4 +1639,497 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
         )
         .unwrap();
     assert!(ledger.verify().unwrap().ok());
+}
+
+// ---- Users and signatures (schema 3) ----
+
+const ADMIN_PASS: &str = "correct horse battery staple";
+const MH_PASS: &str = "mh's own long passphrase";
+const JD_PASS: &str = "jd checks every single bag";
+const RN_PASS: &str = "the nurse at the bedside";
+
+fn pass(text: &str) -> doseprep_ledger::Passphrase {
+    doseprep_ledger::Passphrase::new(text)
+}
+
+fn signed(time: &str, passphrase: &str) -> Entry {
+    Entry::signed(at(time), pass(passphrase), None).unwrap()
+}
+
+fn new_user(id: &str, name: &str, initials: &str, role: &str) -> doseprep_ledger::NewUser {
+    doseprep_ledger::NewUser::new(
+        id,
+        name,
+        initials,
+        doseprep_ledger::Role::parse(role).unwrap(),
+    )
+    .unwrap()
+}
+
+/// A ledger with users: an administrator (registered unsigned, the first),
+/// then pharmacist mh, checker jd and nurse rn, registered by the
+/// administrator; lot UC-0042 received and #1 thawed by mh, signed in.
+fn staffed() -> Ledger {
+    let mut ledger = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    ledger
+        .register_user(
+            &new_user("admin", "Ada Admin", "AA", "administrator"),
+            &pass(ADMIN_PASS),
+            None,
+        )
+        .unwrap();
+    ledger.sign_in("admin", &pass(ADMIN_PASS)).unwrap();
+    for (id, name, initials, role, passphrase) in [
+        ("mh", "Marie Hébert", "MH", "pharmacist", MH_PASS),
+        ("jd", "Jean Dubois", "JD", "checker", JD_PASS),
+        ("rn", "Rita Nurse", "RN", "nurse", RN_PASS),
+    ] {
+        ledger
+            .register_user(
+                &new_user(id, name, initials, role),
+                &pass(passphrase),
+                Some(&pass(ADMIN_PASS)),
+            )
+            .unwrap();
+    }
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    ledger
+        .receive(&lot(12), &signed("2026-11-20T10:00:00-05:00", MH_PASS))
+        .unwrap();
+    ledger
+        .thaw(
+            "UC-0042",
+            &[1],
+            &signed("2026-11-25T08:30:00-05:00", MH_PASS),
+        )
+        .unwrap();
+    ledger
+}
+
+#[test]
+fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() {
+    let mut ledger = staffed();
+    let bag = record("CARE-012", "72.4 kg", "A", 12);
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &signed("2026-11-25T09:00:00-05:00", MH_PASS),
+        )
+        .unwrap();
+    // Initials alone are no longer a signature.
+    assert_eq!(
+        ledger
+            .dispense(id, "ward 4", &entry("2026-11-25T09:40:00-05:00"))
+            .unwrap_err(),
+        LedgerError::SignatureRequired {
+            event: "dispense",
+            meaning: "dispensed"
+        }
+    );
+    // Not dispensed before a second user checks it.
+    let error = ledger
+        .dispense(id, "ward 4", &signed("2026-11-25T09:40:00-05:00", MH_PASS))
+        .unwrap_err();
+    assert_eq!(error.code(), "bag_state");
+    assert!(
+        error.to_string().contains("prepared but not checked"),
+        "{error}"
+    );
+    // Not checked by the one who prepared it.
+    assert_eq!(
+        ledger
+            .check(id, &signed("2026-11-25T09:20:00-05:00", MH_PASS))
+            .unwrap_err(),
+        LedgerError::SameChecker {
+            bag_id: id.as_text(),
+            user_id: "mh".to_owned()
+        }
+    );
+    ledger.sign_in("jd", &pass(JD_PASS)).unwrap();
+    let checked = ledger
+        .check(id, &signed("2026-11-25T09:20:00-05:00", JD_PASS))
+        .unwrap();
+    // A checker signs checks only.
+    let error = ledger
+        .dispense(id, "ward 4", &signed("2026-11-25T09:40:00-05:00", JD_PASS))
+        .unwrap_err();
+    assert_eq!(error.code(), "role_may_not_sign");
+    assert_eq!(
+        error.to_string(),
+        "user jd is a checker; a checker signs checked, not dispensed; sign in as a user whose role signs it"
+    );
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    ledger
+        .dispense(id, "ward 4", &signed("2026-11-25T09:40:00-05:00", MH_PASS))
+        .unwrap();
+    // A pharmacist does not record the infusion; the nurse does.
+    let infusion = |ledger: &mut Ledger, passphrase: &str| {
+        ledger.administer(
+            id,
+            "CARE-012",
+            &at("2026-11-25T10:00:00-05:00"),
+            &at("2026-11-25T10:30:00-05:00"),
+            None,
+            &signed("2026-11-25T10:30:00-05:00", passphrase),
+        )
+    };
+    assert_eq!(
+        infusion(&mut ledger, MH_PASS).unwrap_err().code(),
+        "role_may_not_sign"
+    );
+    ledger.sign_in("rn", &pass(RN_PASS)).unwrap();
+    infusion(&mut ledger, RN_PASS).unwrap();
+    // Each event: the registry's initials, the signer, the meaning.
+    let events = ledger.events().unwrap();
+    let signature = |seq: i64| {
+        let event = &events[usize::try_from(seq - 1).unwrap()];
+        (
+            event.kind.as_str(),
+            event.initials.as_str(),
+            event.signer.as_deref(),
+            event.meaning.as_deref(),
+        )
+    };
+    assert_eq!(
+        signature(1),
+        ("register_user", "AA", None, None),
+        "the first administrator is registered unsigned"
+    );
+    assert_eq!(
+        signature(2),
+        ("register_user", "AA", Some("admin"), Some("registered"))
+    );
+    assert_eq!(
+        signature(5),
+        ("receive", "MH", Some("mh"), Some("received"))
+    );
+    assert_eq!(
+        signature(checked),
+        ("check", "JD", Some("jd"), Some("checked"))
+    );
+    assert_eq!(
+        signature(checked + 2),
+        ("administer", "RN", Some("rn"), Some("administered"))
+    );
+    assert!(events.iter().all(doseprep_ledger::Event::hash_matches));
+    assert!(ledger.verify().unwrap().ok());
+    // The accountability log names signer and meaning.
+    let csv = ledger.accountability_csv().unwrap();
+    let line = csv
+        .lines()
+        .find(|line| line.starts_with(&format!("{checked},")))
+        .unwrap();
+    assert!(line.ends_with(",checked,,,,,,,JD,jd,checked,"), "{line}");
+}
+
+#[test]
+fn a_failed_sign_in_is_recorded_and_nothing_is_signed() {
+    let mut ledger = staffed();
+    let before = ledger.events().unwrap().len() as i64;
+    let error = ledger
+        .sign_in("mh", &pass("not mh's passphrase"))
+        .unwrap_err();
+    assert_eq!(
+        error,
+        LedgerError::SignInFailed {
+            user_id: "mh".to_owned(),
+            seq: Some(before + 1)
+        }
+    );
+    // Whoever was signed in is signed out.
+    assert_eq!(ledger.signed_in(), None);
+    assert_eq!(
+        ledger
+            .thaw(
+                "UC-0042",
+                &[2],
+                &signed("2026-11-25T08:30:00-05:00", MH_PASS)
+            )
+            .unwrap_err(),
+        LedgerError::NotSignedIn { event: "thaw" }
+    );
+    // An unknown user reads the same, and is recorded as typed.
+    assert_eq!(
+        ledger.sign_in("nobody", &pass(MH_PASS)).unwrap_err().code(),
+        "sign_in_failed"
+    );
+    // A wrong passphrase at a signing: the failure is recorded, the thaw not.
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    let error = ledger
+        .thaw(
+            "UC-0042",
+            &[2],
+            &signed("2026-11-25T08:30:00-05:00", "typo"),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), "sign_in_failed");
+    let events = ledger.events().unwrap();
+    let kinds: Vec<&str> = events[before as usize..]
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["sign_in_failed"; 3]);
+    assert_eq!(
+        events[before as usize + 1].body,
+        r#"{"kind":"sign_in_failed","user_id":"nobody"}"#
+    );
+    assert_eq!(ledger.in_stock("UC-0042").unwrap().first(), Some(&2));
+    let report = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap();
+    let failed: Vec<i64> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == doseprep_ledger::FindingKind::FailedSignIn)
+        .map(|f| f.seq)
+        .collect();
+    assert_eq!(failed, [before + 1, before + 2, before + 3]);
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn users_are_registered_by_an_administrator_with_a_passphrase_kept_as_argon2id() {
+    let path = file("users");
+    let mut ledger = Ledger::create(&path).unwrap();
+    let nurse = new_user("rn", "Rita Nurse", "RN", "nurse");
+    // The first user is an administrator; a check needs users.
+    assert_eq!(
+        ledger
+            .register_user(&nurse, &pass(RN_PASS), None)
+            .unwrap_err(),
+        LedgerError::FirstUserNotAdministrator {
+            role: "nurse".to_owned()
+        }
+    );
+    let admin = new_user("admin", "Ada Admin", "AA", "administrator");
+    assert_eq!(
+        ledger
+            .register_user(&admin, &pass("fourteen chars"), None)
+            .unwrap_err(),
+        LedgerError::PassphraseLength {
+            length: 14,
+            min: 15,
+            max: 256
+        }
+    );
+    ledger
+        .register_user(&admin, &pass(ADMIN_PASS), None)
+        .unwrap();
+    // Every later user is registered signed, by a signed-in administrator.
+    assert_eq!(
+        ledger
+            .register_user(&nurse, &pass(RN_PASS), None)
+            .unwrap_err()
+            .code(),
+        "signature_required"
+    );
+    ledger.sign_in("admin", &pass(ADMIN_PASS)).unwrap();
+    ledger
+        .register_user(&nurse, &pass(RN_PASS), Some(&pass(ADMIN_PASS)))
+        .unwrap();
+    assert_eq!(
+        ledger
+            .register_user(&nurse, &pass(RN_PASS), Some(&pass(ADMIN_PASS)))
+            .unwrap_err(),
+        LedgerError::UserExists {
+            user_id: "rn".to_owned(),
+            seq: 2
+        }
+    );
+    // An administrator handles no product.
+    assert_eq!(
+        ledger
+            .receive(&lot(12), &signed("2026-11-20T10:00:00-05:00", ADMIN_PASS))
+            .unwrap_err()
+            .code(),
+        "role_may_not_sign"
+    );
+    assert_eq!(
+        ledger
+            .users()
+            .unwrap()
+            .iter()
+            .map(|u| (u.user_id.as_str(), u.role.as_str(), u.registered_seq))
+            .collect::<Vec<_>>(),
+        [("admin", "administrator", 1), ("rn", "nurse", 2)]
+    );
+    drop(ledger);
+    // Only argon2id hashes (RFC 9106, the crate's default cost) are kept;
+    // no passphrase is anywhere in the file.
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    let hashes: Vec<String> = sqlite
+        .prepare("SELECT phc FROM credential ORDER BY user_id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(hashes.len(), 2);
+    assert!(hashes
+        .iter()
+        .all(|phc| phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")));
+    drop(sqlite);
+    let bytes = std::fs::read(&path).unwrap();
+    for secret in [ADMIN_PASS, RN_PASS] {
+        assert!(!bytes
+            .windows(secret.len())
+            .any(|window| window == secret.as_bytes()));
+    }
+    // Names checked as they are made.
+    let code = |result: Result<doseprep_ledger::NewUser, LedgerError>| result.unwrap_err().code();
+    let pharmacist = doseprep_ledger::Role::Pharmacist;
+    assert_eq!(
+        code(doseprep_ledger::NewUser::new("Mh", "M H", "MH", pharmacist)),
+        "user_id"
+    );
+    assert_eq!(
+        code(doseprep_ledger::NewUser::new("mh", " ", "MH", pharmacist)),
+        "text"
+    );
+    assert_eq!(
+        code(doseprep_ledger::NewUser::new(
+            "mh", "M H", "M H", pharmacist
+        )),
+        "initials"
+    );
+    assert_eq!(
+        doseprep_ledger::Role::parse("pharmacien")
+            .unwrap_err()
+            .code(),
+        "unknown_role"
+    );
+}
+
+#[test]
+fn a_check_needs_users_and_a_ledger_without_them_records_initials_as_before() {
+    let mut ledger = started();
+    let bag = record("CARE-012", "72.4 kg", "A", 12);
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:00:00-05:00"),
+        )
+        .unwrap();
+    assert_eq!(
+        ledger
+            .check(id, &entry("2026-11-25T09:20:00-05:00"))
+            .unwrap_err(),
+        LedgerError::NoUsers { event: "checked" }
+    );
+    assert_eq!(
+        ledger.sign_in("mh", &pass(MH_PASS)).unwrap_err(),
+        LedgerError::NoUsers { event: "sign_in" }
+    );
+    ledger
+        .dispense(id, "ward 4", &entry("2026-11-25T09:40:00-05:00"))
+        .unwrap();
+}
+
+#[test]
+fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
+    // Event 5 (receive, signed by mh) re-signed by the nurse, the chain
+    // re-hashed from there: every hash holds, the replay refuses it.
+    let path = file("resigned");
+    let mut ledger = staffed();
+    let copy = rusqlite::Connection::open(&path).unwrap();
+    drop(copy);
+    std::fs::remove_file(&path).unwrap();
+    drop(Ledger::create(&path).unwrap());
+    let mut events = ledger.events().unwrap();
+    events[4].signer = Some("rn".to_owned());
+    let mut previous = doseprep_ledger::GENESIS.to_owned();
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    sqlite
+        .execute_batch(
+            "DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only_delete;",
+        )
+        .unwrap();
+    // The replay needs only the events; the state tables stay empty, so
+    // a full verify fails on the rules before it compares them.
+    for event in &mut events {
+        event.prev_hash = previous.clone();
+        event.hash = event.expected_hash();
+        previous = event.hash.clone();
+        sqlite
+            .execute(
+                "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                rusqlite::params![
+                    event.seq, event.kind, event.at, event.initials, event.comment, event.body,
+                    event.prev_hash, event.hash, event.recorded_at, event.signer, event.meaning
+                ],
+            )
+            .unwrap();
+    }
+    let last = events.last().unwrap();
+    sqlite
+        .execute(
+            "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2)",
+            rusqlite::params![last.seq, last.hash],
+        )
+        .unwrap();
+    drop(sqlite);
+    let forged = Ledger::open(&path).unwrap();
+    let verification = forged.verify().unwrap();
+    let problem = verification.problem.unwrap();
+    assert_eq!(problem.seq, Some(5));
+    assert!(
+        problem
+            .reason
+            .contains("user rn is a nurse; a nurse signs administered, not received"),
+        "{}",
+        problem.reason
+    );
+    ledger.sign_out();
+}
+
+#[test]
+fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/ledgers");
+    let path = file("schema-2");
+    std::fs::copy(vectors.join("schema-2.db"), &path).unwrap();
+    let line = std::fs::read_to_string(vectors.join("schema-2.checkpoint")).unwrap();
+    let checkpoint = doseprep_ledger::Checkpoint::from_json(&line).unwrap();
+    let mut ledger = Ledger::open(&path)
+        .unwrap()
+        .with_clock(clock_at("2026-12-04T06:00:00Z"));
+    assert_eq!(ledger.schema_version().unwrap(), 3);
+    let events = ledger.events().unwrap();
+    assert_eq!(events.len(), 4);
+    assert!(events
+        .iter()
+        .all(|e| e.recorded_at.is_some() && e.signer.is_none() && e.hash_matches()));
+    assert!(ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap()
+        .ok());
+    // Its correction still stands, and from the first user on it is signed.
+    assert!(ledger
+        .accountability_csv()
+        .unwrap()
+        .contains("corrected event 2"));
+    ledger
+        .register_user(
+            &new_user("admin", "Ada Admin", "AA", "administrator"),
+            &pass(ADMIN_PASS),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        ledger
+            .reconcile("UC-0042", 11, &entry("2026-12-04T00:50:00-05:00"))
+            .unwrap_err()
+            .code(),
+        "signature_required"
+    );
+    assert!(ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap()
+        .ok());
 }

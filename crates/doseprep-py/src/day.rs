@@ -326,11 +326,12 @@ impl DayPlan {
     /// Write every document of the day (`pick-list.txt`, `summary.txt`,
     /// `day.csv`, with `pdf` `labels.pdf` and `worksheets.pdf`, and each
     /// bag's files in `bags/`) to a staging folder beside `out` (a new or
-    /// empty folder), record the day in `ledger` by `initials` (where given,
-    /// and where a bag was planned), then publish the folder as `out` in one
+    /// empty folder), record the day in `ledger` by `initials`, or signed
+    /// with the signed-in user's `passphrase` (where given, and where a bag
+    /// was planned), then publish the folder as `out` in one
     /// rename: nothing is recorded without its documents. Returns the
     /// ledger's events for the day (empty without a ledger).
-    #[pyo3(signature = (out, /, *, pdf = false, ledger = None, initials = None))]
+    #[pyo3(signature = (out, /, *, pdf = false, ledger = None, initials = None, passphrase = None))]
     fn publish(
         &self,
         py: Python<'_>,
@@ -338,24 +339,25 @@ impl DayPlan {
         pdf: bool,
         ledger: Option<&Ledger>,
         initials: Option<&str>,
+        passphrase: Option<&str>,
     ) -> PyResult<Vec<i64>> {
         let folder = doseprep_day::NewFolder::check(&out).map_err(crate::errors::day_error)?;
         let printed = printed(pdf);
         let plan = &self.inner;
-        match (ledger, initials) {
-            (Some(ledger), Some(initials)) => ledger.with_day(py, |l| {
-                let recording = doseprep_day::Recording {
-                    ledger: l,
-                    initials,
-                };
-                Ok(doseprep_day::publish_day(plan, folder, printed, Some(recording))?.recorded)
-            }),
-            (None, None) => py
+        match (ledger, initials.is_some() || passphrase.is_some()) {
+            (Some(ledger), true) => {
+                let by = crate::ledger::by(initials, passphrase)?;
+                ledger.with_day(py, |l| {
+                    let recording = doseprep_day::Recording { ledger: l, by };
+                    Ok(doseprep_day::publish_day(plan, folder, printed, Some(recording))?.recorded)
+                })
+            }
+            (None, false) => py
                 .detach(|| doseprep_day::publish_day(plan, folder, printed, None))
                 .map(|published| published.recorded)
                 .map_err(crate::errors::day_error),
             _ => Err(pyo3::exceptions::PyTypeError::new_err(
-                "give ledger= and initials= together (who records the day), or neither",
+                "give ledger= with initials= or passphrase= (who records the day), or none of them",
             )),
         }
     }

@@ -163,8 +163,43 @@ impl LedgerVerification {
     }
 }
 
-fn entry(at: &TimeArg<'_>, initials: &str, comment: Option<&str>) -> PyResult<ledger::Entry> {
-    ledger::Entry::new(at.resolve("at")?, initials, comment).map_err(ledger_error)
+fn entry(
+    at: &TimeArg<'_>,
+    initials: Option<&str>,
+    passphrase: Option<&str>,
+    comment: Option<&str>,
+) -> PyResult<ledger::Entry> {
+    entry_at(at.resolve("at")?, initials, passphrase, comment)
+}
+
+fn entry_at(
+    at: doseprep::ZonedDateTime,
+    initials: Option<&str>,
+    passphrase: Option<&str>,
+    comment: Option<&str>,
+) -> PyResult<ledger::Entry> {
+    match by(initials, passphrase)? {
+        ledger::By::Initials(initials) => {
+            ledger::Entry::new(at, &initials, comment).map_err(ledger_error)
+        }
+        ledger::By::Passphrase(passphrase) => {
+            ledger::Entry::signed(at, passphrase, comment).map_err(ledger_error)
+        }
+    }
+}
+
+/// Who records: `initials=` in a ledger without users, `passphrase=` (of the
+/// user signed in) in one with users; exactly one of them.
+pub(crate) fn by(initials: Option<&str>, passphrase: Option<&str>) -> PyResult<ledger::By> {
+    match (initials, passphrase) {
+        (Some(initials), None) => Ok(ledger::By::Initials(initials.to_owned())),
+        (None, Some(passphrase)) => Ok(ledger::By::Passphrase(ledger::Passphrase::new(
+            passphrase,
+        ))),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(
+            "give initials= (a ledger without users) or passphrase= (the signed-in user's, in a ledger with users), one of them",
+        )),
+    }
 }
 
 fn draws(given: Vec<(String, WholeNumber, Number)>) -> PyResult<Vec<ledger::Draw>> {
@@ -297,62 +332,66 @@ impl Ledger {
     }
 
     /// A lot received: containers 1 to `lot.containers`. Returns the event's number.
-    #[pyo3(signature = (lot, /, *, at, initials, comment = None))]
+    #[pyo3(signature = (lot, /, *, at, initials = None, passphrase = None, comment = None))]
     fn receive(
         &self,
         py: Python<'_>,
         lot: &Lot,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         let lot = lot.inner.clone();
         self.with(py, |l| l.receive(&lot, &entry))
     }
 
     /// Containers of a lot thawed.
-    #[pyo3(signature = (lot_id, containers, /, *, at, initials, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
     fn thaw(
         &self,
         py: Python<'_>,
         lot_id: &str,
         containers: Vec<WholeNumber>,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         self.with(py, |l| l.thaw(lot_id, &containers, &entry))
     }
 
     /// A bag prepared. `draws` lists (lot_id, container, mL) by the
     /// containers' numbers in the lot as received; it defaults to the bag's own.
-    #[pyo3(signature = (bag, /, *, at, initials, draws = None, comment = None))]
+    #[pyo3(signature = (bag, /, *, at, initials = None, passphrase = None, draws = None, comment = None))]
     fn prepare(
         &self,
         py: Python<'_>,
         bag: &Preparation,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         draws: Option<Vec<(String, WholeNumber, Number)>>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         let record = bag.core_record()?;
         let draws = draws.map(self::draws).transpose()?;
         self.with(py, |l| l.prepare(&record, draws, &entry))
     }
 
     /// A planned day: its thaws and its bags, in one transaction.
-    #[pyo3(signature = (plan, /, *, initials, comment = None))]
+    #[pyo3(signature = (plan, /, *, initials = None, passphrase = None, comment = None))]
     fn record_day(
         &self,
         py: Python<'_>,
         plan: &DayPlan,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<Vec<i64>> {
         // A planned bag that does not recompute is a fault, as in publish.
@@ -360,27 +399,111 @@ impl Ledger {
             crate::errors::day_error(doseprep_day::DayError::PlanDoesNotVerify(Box::new(error)))
         })?;
         let thaws = plan.inner.thaws.clone();
-        self.with(py, |l| l.record_day(&thaws, &records, initials, comment))
+        let by = by(initials, passphrase)?;
+        self.with(py, |l| l.record_day(&thaws, &records, &by, comment))
+    }
+
+    /// Register a user who signs (their passphrase kept only as its
+    /// argon2id hash). The first user of a ledger is an administrator,
+    /// registered without `signature`; from then on every event is signed,
+    /// and a signed-in administrator registers each later user, giving
+    /// their own passphrase as `signature`. Returns the event's number.
+    #[pyo3(signature = (user_id, /, *, full_name, initials, role, passphrase, signature = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn register_user(
+        &self,
+        py: Python<'_>,
+        user_id: &str,
+        full_name: &str,
+        initials: &str,
+        role: &str,
+        passphrase: &str,
+        signature: Option<&str>,
+    ) -> PyResult<i64> {
+        let role = ledger::Role::parse(role).map_err(ledger_error)?;
+        let user =
+            ledger::NewUser::new(user_id, full_name, initials, role).map_err(ledger_error)?;
+        let passphrase = ledger::Passphrase::new(passphrase);
+        let signature = signature.map(ledger::Passphrase::new);
+        self.with(py, |l| {
+            l.register_user(&user, &passphrase, signature.as_ref())
+        })
+    }
+
+    /// Sign in with user id and passphrase (both components of the
+    /// signature); each signing after it gives `passphrase=` again. A
+    /// failure is recorded as a `sign_in_failed` event and raised.
+    fn sign_in(&self, py: Python<'_>, user_id: &str, passphrase: &str) -> PyResult<()> {
+        let passphrase = ledger::Passphrase::new(passphrase);
+        self.with(py, |l| l.sign_in(user_id, &passphrase).map(|_| ()))
+    }
+
+    /// End the session: the next signing needs `sign_in` again.
+    fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
+        self.with(py, |l| {
+            l.sign_out();
+            Ok(())
+        })
+    }
+
+    /// The user id signed in, or None.
+    #[getter]
+    fn signed_in(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.with(py, |l| Ok(l.signed_in().map(str::to_owned)))
+    }
+
+    /// The registered users, in order of registration, as dicts
+    /// (`user_id`, `full_name`, `initials`, `role`, `registered_seq`).
+    fn users<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        let users = self.with(py, |l| l.users())?;
+        users
+            .iter()
+            .map(|user| {
+                let value = serde_json::json!({
+                    "user_id": user.user_id, "full_name": user.full_name,
+                    "initials": user.initials, "role": user.role.as_str(),
+                    "registered_seq": user.registered_seq,
+                });
+                json_loads(py, &value.to_string())
+            })
+            .collect()
+    }
+
+    /// A prepared bag checked by a second user (a checker, or a pharmacist
+    /// who did not prepare it); where users sign, a bag is dispensed only
+    /// after its check.
+    #[pyo3(signature = (bag_id, /, *, at, passphrase, comment = None))]
+    fn check(
+        &self,
+        py: Python<'_>,
+        bag_id: BagIdArg,
+        at: TimeArg<'_>,
+        passphrase: &str,
+        comment: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(&at, None, Some(passphrase), comment)?;
+        self.with(py, |l| l.check(bag_id.0, &entry))
     }
 
     /// A bag handed over `to` (a person or a ward).
-    #[pyo3(signature = (bag_id, /, *, to, at, initials, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, to, at, initials = None, passphrase = None, comment = None))]
     fn dispense(
         &self,
         py: Python<'_>,
         bag_id: BagIdArg,
         to: &str,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         self.with(py, |l| l.dispense(bag_id.0, to, &entry))
     }
 
     /// A bag infused; refused after its infuse-by time unless
     /// `override_reason` says why. Recorded at `ended_at`.
-    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials, override_reason = None, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials = None, passphrase = None, override_reason = None, comment = None))]
     #[allow(clippy::too_many_arguments)]
     fn administer(
         &self,
@@ -389,13 +512,14 @@ impl Ledger {
         participant: &str,
         started_at: TimeArg<'_>,
         ended_at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         override_reason: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let started = started_at.resolve("started_at")?;
         let ended = ended_at.resolve("ended_at")?;
-        let entry = ledger::Entry::new(ended.clone(), initials, comment).map_err(ledger_error)?;
+        let entry = entry_at(ended.clone(), initials, passphrase, comment)?;
         self.with(py, |l| {
             l.administer(
                 bag_id.0,
@@ -409,7 +533,7 @@ impl Ledger {
     }
 
     /// Containers destroyed (from stock, or what is left after a thaw).
-    #[pyo3(signature = (lot_id, containers, /, *, reason, at, initials, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, reason, at, initials = None, passphrase = None, comment = None))]
     #[allow(clippy::too_many_arguments)]
     fn destroy_containers(
         &self,
@@ -418,36 +542,38 @@ impl Ledger {
         containers: Vec<WholeNumber>,
         reason: &str,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         self.with(py, |l| {
             l.destroy_containers(lot_id, &containers, reason, &entry)
         })
     }
 
     /// A bag destroyed.
-    #[pyo3(signature = (bag_id, /, *, reason, at, initials, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, reason, at, initials = None, passphrase = None, comment = None))]
     fn destroy_bag(
         &self,
         py: Python<'_>,
         bag_id: BagIdArg,
         reason: &str,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         self.with(py, |l| l.destroy_bag(bag_id.0, reason, &entry))
     }
 
     /// A correction of event `seq`: its time (`corrected_at`) or a
     /// dispense's recipient (`to`), with the reason; `at` and `initials`
     /// are the correction's own.
-    #[pyo3(signature = (seq, /, *, reason, at, initials, corrected_at = None, to = None, comment = None))]
+    #[pyo3(signature = (seq, /, *, reason, at, initials = None, passphrase = None, corrected_at = None, to = None, comment = None))]
     #[allow(clippy::too_many_arguments)]
     fn correct(
         &self,
@@ -455,7 +581,8 @@ impl Ledger {
         seq: WholeNumber,
         reason: &str,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         corrected_at: Option<TimeArg<'_>>,
         to: Option<&str>,
         comment: Option<&str>,
@@ -463,7 +590,7 @@ impl Ledger {
         let seq: i64 = seq
             .within("seq", 1i64, "give the number of the event to correct")
             .map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         let corrected_at = corrected_at
             .map(|time| time.resolve("corrected_at"))
             .transpose()?;
@@ -473,19 +600,20 @@ impl Ledger {
     }
 
     /// Containers returned from stock.
-    #[pyo3(signature = (lot_id, containers, /, *, at, initials, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
     fn return_containers(
         &self,
         py: Python<'_>,
         lot_id: &str,
         containers: Vec<WholeNumber>,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         self.with(py, |l| l.return_containers(lot_id, &containers, &entry))
     }
 
@@ -529,20 +657,21 @@ impl Ledger {
     }
 
     /// Record a count of a lot's containers on hand and compare it with the balance.
-    #[pyo3(signature = (lot_id, /, *, counted, at, initials, comment = None))]
+    #[pyo3(signature = (lot_id, /, *, counted, at, initials = None, passphrase = None, comment = None))]
     fn reconcile(
         &self,
         py: Python<'_>,
         lot_id: &str,
         counted: WholeNumber,
         at: TimeArg<'_>,
-        initials: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
         comment: Option<&str>,
     ) -> PyResult<Reconciliation> {
         let counted = counted
             .within("counted", 0u32, "count the containers on hand")
             .map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, comment)?;
+        let entry = entry(&at, initials, passphrase, comment)?;
         let r = self.with(py, |l| l.reconcile(lot_id, counted, &entry))?;
         Ok(Reconciliation {
             lot_id: r.lot_id,
@@ -752,7 +881,7 @@ impl Ledger {
                 let value = serde_json::json!({
                     "seq": e.seq, "kind": e.kind, "at": e.at, "initials": e.initials,
                     "comment": e.comment, "body": body, "prev_hash": e.prev_hash, "hash": e.hash,
-                    "recorded_at": e.recorded_at,
+                    "recorded_at": e.recorded_at, "signer": e.signer, "meaning": e.meaning,
                 });
                 json_loads(py, &value.to_string())
             })

@@ -63,6 +63,8 @@ pub(crate) fn archive(
             "prev_hash": event.prev_hash,
             "hash": event.hash,
             "recorded_at": event.recorded_at,
+            "signer": event.signer,
+            "meaning": event.meaning,
         });
         events.push_str(&line.to_string());
         events.push('\n');
@@ -132,7 +134,10 @@ Archived from `{path}` by doseprep {version} (ledger schema {schema}) at
   one was given), `initials`, `comment` (or null), `body` (the event's
   details as JSON text, exactly as hashed: parse it to read them),
   `prev_hash`, `hash`, `recorded_at` (when it was written, UTC, from the
-  clock of the machine that wrote it; null for events of ledger schema 1).
+  clock of the machine that wrote it; null for events of ledger schema 1),
+  `signer` and `meaning` (the registered user who signed it and what the
+  signature means, e.g. "prepared", "checked"; both null for an event
+  recorded with initials, before the ledger kept users).
   `event.schema.json` is the JSON Schema (2020-12) of a line,
   `body.schema.json` of a parsed body.
 - `checkpoints.jsonl`: heads written down at other times (`seq`, `head`,
@@ -146,10 +151,12 @@ Archived from `{path}` by doseprep {version} (ledger schema {schema}) at
 `hash` is the SHA-256, as 64 lowercase hex digits, of the UTF-8 bytes of
 the compact JSON array
 
-    [seq, kind, at, initials, comment, body, prev_hash, recorded_at]
+    [seq, kind, at, initials, comment, body, prev_hash, recorded_at, signer, meaning]
 
-or, for an event whose `recorded_at` is null (ledger schema 1), of the
-first seven only; once one event has a `recorded_at` every later one has.
+for a signed event (`signer` not null); for an event recorded with
+initials, of the first eight only; for an event whose `recorded_at` is
+null (ledger schema 1), of the first seven only. Once one event has a
+`recorded_at` every later one has.
 Compact JSON: no spaces; `seq` a plain integer; a null comment `null`;
 `body` one JSON string; characters beyond ASCII written as themselves
 (never `\u` escapes); only `"`, `\` and control characters escaped (`\"`,
@@ -162,7 +169,9 @@ Worked example: `[1,"receive","2026-11-20T10:00:00-05:00","MH","réception","{{\
 (64 zeros) hashes to
 `32aca86c18d48dffceccbd4669a87559e53c37d6eddffdf23517028c88ffe658`; the
 same without its last element to
-`1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09`.
+`1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09`; the
+same signed, with `"mhebert","received"` appended, to
+`9f30e270c9ddf277800775785484fa2ec3d8b372a754298017f08485715231c9`.
 
 A chain that verifies shows that each event is stored as it was hashed
 and follows the event it was recorded after. It cannot show on its own

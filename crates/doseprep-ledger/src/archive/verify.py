@@ -23,10 +23,13 @@ import sys
 from pathlib import Path
 
 GENESIS = "0" * 64
-FIELDS = ["seq", "kind", "at", "initials", "comment", "body", "prev_hash", "hash", "recorded_at"]
+FIELDS = [
+    "seq", "kind", "at", "initials", "comment", "body", "prev_hash", "hash", "recorded_at",
+    "signer", "meaning",
+]
 # The type each field must have: text, or text or null; seq an integer.
 TEXT = ["kind", "at", "initials", "body", "prev_hash", "hash"]
-TEXT_OR_NULL = ["comment", "recorded_at"]
+TEXT_OR_NULL = ["comment", "recorded_at", "signer", "meaning"]
 
 
 class Problem(Exception):
@@ -36,7 +39,9 @@ class Problem(Exception):
 def event_hash(event):
     """SHA-256 of the compact JSON array of the hashed fields, UTF-8."""
     hashed = [event[name] for name in FIELDS[:7]]
-    if event["recorded_at"] is not None:
+    if event["signer"] is not None or event["meaning"] is not None:
+        hashed += [event["recorded_at"], event["signer"], event["meaning"]]
+    elif event["recorded_at"] is not None:
         hashed.append(event["recorded_at"])
     text = json.dumps(hashed, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
