@@ -611,6 +611,7 @@ class DayPlan:
         pdf: bool = False,
         ledger: Ledger | None = None,
         initials: str | None = None,
+        passphrase: str | None = None,
     ) -> list[int]:
         """Every document of the day staged beside ``out`` (a new or empty
         folder), the day recorded in ``ledger`` by ``initials``, then the
@@ -757,7 +758,38 @@ class Ledger:
     def path(self) -> Path: ...
     @property
     def schema_version(self) -> int: ...
-    def receive(self, lot: Lot, /, *, at: _Time, initials: str, comment: str | None = None) -> int:
+    def register_user(
+        self,
+        user_id: str,
+        /,
+        *,
+        full_name: str,
+        initials: str,
+        role: Literal["pharmacist", "checker", "nurse", "monitor", "administrator"],
+        passphrase: str,
+        signature: str | None = None,
+    ) -> int:
+        """Register a user (passphrase kept only as its argon2id hash). The
+        first user is an administrator, registered without ``signature``;
+        from then on every event is signed, and a signed-in administrator
+        registers each later user with their own passphrase as ``signature``."""
+    def sign_in(self, user_id: str, passphrase: str) -> None:
+        """Sign in with both components; each signing after it gives
+        ``passphrase=`` again. A failure is recorded and raised (sign_in_failed)."""
+    def sign_out(self) -> None:
+        """End the session."""
+    @property
+    def signed_in(self) -> str | None:
+        """The user id signed in, or None."""
+    def users(self) -> list[dict[str, Any]]:
+        """The registered users (user_id, full_name, initials, role, registered_seq)."""
+    def check(
+        self, bag_id: str, /, *, at: _Time, passphrase: str, comment: str | None = None
+    ) -> int:
+        """A prepared bag checked by a second user; where users sign, a bag is
+        dispensed only after its check."""
+    def receive(self, lot: Lot, /, *, at: _Time, initials: str | None = None,
+        passphrase: str | None = None, comment: str | None = None) -> int:
         """A lot received: containers 1 to lot.containers. Returns the event's number."""
     def thaw(
         self,
@@ -766,7 +798,8 @@ class Ledger:
         /,
         *,
         at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         comment: str | None = None,
     ) -> int:
         """Containers of a lot thawed."""
@@ -776,17 +809,20 @@ class Ledger:
         /,
         *,
         at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         draws: Sequence[tuple[str, int, float]] | None = None,
         comment: str | None = None,
     ) -> int:
         """A bag prepared, with (lot_id, container, mL) draws (default: the bag's own)."""
     def record_day(
-        self, plan: DayPlan, /, *, initials: str, comment: str | None = None
+        self, plan: DayPlan, /, *, initials: str | None = None,
+        passphrase: str | None = None, comment: str | None = None
     ) -> list[int]:
         """A planned day: its thaws and its bags, in one transaction."""
     def dispense(
-        self, bag_id: str, /, *, to: str, at: _Time, initials: str, comment: str | None = None
+        self, bag_id: str, /, *, to: str, at: _Time, initials: str | None = None,
+        passphrase: str | None = None, comment: str | None = None
     ) -> int:
         """A bag handed over."""
     def administer(
@@ -797,7 +833,8 @@ class Ledger:
         participant: str,
         started_at: _Time,
         ended_at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         override_reason: str | None = None,
         comment: str | None = None,
     ) -> int:
@@ -810,12 +847,14 @@ class Ledger:
         *,
         reason: str,
         at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         comment: str | None = None,
     ) -> int:
         """Containers destroyed (from stock, or what is left after a thaw)."""
     def destroy_bag(
-        self, bag_id: str, /, *, reason: str, at: _Time, initials: str, comment: str | None = None
+        self, bag_id: str, /, *, reason: str, at: _Time, initials: str | None = None,
+        passphrase: str | None = None, comment: str | None = None
     ) -> int:
         """A bag destroyed."""
     def correct(
@@ -825,7 +864,8 @@ class Ledger:
         *,
         reason: str,
         at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         corrected_at: _Time | None = None,
         to: str | None = None,
         comment: str | None = None,
@@ -840,7 +880,8 @@ class Ledger:
         /,
         *,
         at: _Time,
-        initials: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
         comment: str | None = None,
     ) -> int:
         """Containers returned from stock."""
@@ -849,7 +890,8 @@ class Ledger:
     def receipts(self, lot_id: str) -> list[int]:
         """The events that received a lot, in order: one per shipment."""
     def reconcile(
-        self, lot_id: str, /, *, counted: int, at: _Time, initials: str, comment: str | None = None
+        self, lot_id: str, /, *, counted: int, at: _Time, initials: str | None = None,
+        passphrase: str | None = None, comment: str | None = None
     ) -> Reconciliation:
         """Record a count of a lot's containers and compare it with the balance."""
     def in_stock(self, lot_id: str) -> list[int]:

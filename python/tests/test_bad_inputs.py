@@ -56,6 +56,19 @@ def _not_planned(plan: dp.DayPlan) -> None:
             raise outcome
 
 
+def _staff(ledger: dp.Ledger) -> None:
+    """The users of the signature rows: administrator admin, then pharmacist
+    mh registered by them; mh signed in."""
+    admin = "correct horse battery staple"
+    ledger.register_user(
+        "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=admin
+    )
+    ledger.sign_in("admin", admin)
+    ledger.register_user("mh", full_name="Marie Hébert", initials="MH", role="pharmacist",
+                         passphrase="mh's own long passphrase", signature=admin)  # fmt: skip
+    ledger.sign_in("mh", "mh's own long passphrase")
+
+
 def _ledger_call(given: str, tmp_path: Path) -> None:
     """The row's call on a ledger where lot UC-0042 (4 containers) was
     received, container 1 thawed, and CARE-012's bag 014D2PF2DBR prepared
@@ -106,6 +119,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         ),
         "tmp_path": tmp_path,
         "not_planned": _not_planned,
+        "staff": _staff,
     }
     eval(_unquote(given), names)
 

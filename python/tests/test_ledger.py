@@ -117,7 +117,9 @@ def _hash(event: dict[str, Any]) -> str:
         event["body"],
         event["prev_hash"],
     ]
-    if event["recorded_at"] is not None:
+    if event.get("signer") is not None or event.get("meaning") is not None:
+        canonical += [event["recorded_at"], event["signer"], event["meaning"]]
+    elif event["recorded_at"] is not None:
         canonical.append(event["recorded_at"])
     text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -605,7 +605,7 @@ impl LedgerError {
             LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
-            LedgerError::RoleMayNotSign { user_id, role, meaning, signs } => (format!("user {user_id} is a {role}; a {role} signs {signs}, not {meaning}"), "sign in as a user whose role signs it".to_owned()),
+            LedgerError::RoleMayNotSign { user_id, role, meaning, signs } => (format!("user {user_id} ({role}) may sign {signs}, not {meaning}"), "sign in as a user whose role signs it".to_owned()),
             LedgerError::SameChecker { bag_id, user_id } => (format!("check: bag {bag_id} was prepared by {user_id}, who cannot also check it"), "a second user (a checker or another pharmacist) signs the check".to_owned()),
             LedgerError::Tampered(detail) => (
                 format!("the ledger does not verify: {detail}"),

@@ -1760,7 +1760,7 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
     assert_eq!(error.code(), "role_may_not_sign");
     assert_eq!(
         error.to_string(),
-        "user jd is a checker; a checker signs checked, not dispensed; sign in as a user whose role signs it"
+        "user jd (checker) may sign checked, not dispensed; sign in as a user whose role signs it"
     );
     ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
     ledger
@@ -2082,7 +2082,7 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
     assert!(
         problem
             .reason
-            .contains("user rn is a nurse; a nurse signs administered, not received"),
+            .contains("user rn (nurse) may sign administered, not received"),
         "{}",
         problem.reason
     );

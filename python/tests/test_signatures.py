@@ -1,0 +1,176 @@
+"""Users and electronic signatures (21 CFR 11.50, 11.100, 11.200): a ledger
+with users signs every event, a second user checks each bag before it is
+dispensed, failed sign-ins are recorded; from Python, from the command (a
+real process, its passphrase piped on standard input), and read back by the
+archive's own standard-library verifier."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_ledger import DOSEPREP, RECEIVED_AT, TWELVE_CONTAINERS_TOML, _hash, twelve_containers
+
+import doseprep as dp
+
+ADMIN = "correct horse battery staple"
+MH = "mh's own long passphrase"
+JD = "jd checks every single bag"
+THAWED = "2026-11-25T08:30:00-05:00"
+
+
+def _staffed(db: Path) -> dp.Ledger:
+    """A new ledger at `db` with an administrator, pharmacist mh and checker jd."""
+    ledger = dp.Ledger.create(db)
+    ledger.register_user(
+        "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=ADMIN
+    )
+    ledger.sign_in("admin", ADMIN)
+    for user_id, name, initials, role, passphrase in [
+        ("mh", "Marie Hébert", "MH", "pharmacist", MH),
+        ("jd", "Jean Dubois", "JD", "checker", JD),
+    ]:
+        ledger.register_user(
+            user_id,
+            full_name=name,
+            initials=initials,
+            role=role,  # type: ignore[arg-type]
+            passphrase=passphrase,
+            signature=ADMIN,
+        )
+    return ledger
+
+
+def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
+    tmp_path: Path, protocol: dp.Protocol
+) -> None:
+    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger.sign_in("mh", MH)
+    assert ledger.signed_in == "mh"
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
+    ledger.thaw("UC-0042", [1], at=THAWED, passphrase=MH)
+    bag = dp.prepare(protocol, participant="CARE-001", weight="72.4 kg", arm="A",
+                     visit="month-0", lot=twelve_containers(), thawed_at=THAWED,
+                     bag_id="00000000012")  # fmt: skip
+    ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", passphrase=MH, draws=[("UC-0042", 1, 5.8)])
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00", initials="MH")
+    assert refused.value.code == "signature_required"  # type: ignore[attr-defined]
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.check("00000000012", at="2026-11-25T09:20:00-05:00", passphrase=MH)
+    assert refused.value.code == "same_checker"  # type: ignore[attr-defined]
+    assert str(refused.value) == (
+        "check: bag 00000000012 was prepared by mh, who cannot also check it; "
+        "a second user (a checker or another pharmacist) signs the check"
+    )
+    ledger.sign_in("jd", JD)
+    ledger.check("00000000012", at="2026-11-25T09:20:00-05:00", passphrase=JD)
+    ledger.sign_in("mh", MH)
+    with pytest.raises(TypeError, match="one of them"):
+        ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00",
+                        initials="MH", passphrase=MH)  # fmt: skip
+    ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00", passphrase=MH)
+    events = ledger.events()
+    assert [(e["kind"], e["initials"], e["signer"], e["meaning"]) for e in events[3:]] == [
+        ("receive", "MH", "mh", "received"),
+        ("thaw", "MH", "mh", "thawed"),
+        ("prepare", "MH", "mh", "prepared"),
+        ("check", "JD", "jd", "checked"),
+        ("dispense", "MH", "mh", "dispensed"),
+    ]
+    # The hash formula of the README, computed here on the stored rows.
+    stored = sqlite3.connect(ledger.path).execute(
+        "SELECT seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer,"
+        " meaning FROM event ORDER BY seq"
+    )
+    names = [d[0] for d in stored.description]
+    for row in stored.fetchall():
+        event = dict(zip(names, row, strict=True))
+        assert _hash(event) == event["hash"]
+    assert [u["user_id"] for u in ledger.users()] == ["admin", "mh", "jd"]
+    assert ledger.verify().ok
+
+
+def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
+    tmp_path: Path,
+) -> None:
+    import jsonschema
+
+    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger.sign_in("mh", MH)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
+    with pytest.raises(dp.LedgerError):
+        ledger.sign_in("mh", "a wrong passphrase")
+    folder = tmp_path / "archive"
+    taken = ledger.archive(folder)
+    bare = [sys.executable, "-I", "-S"]
+    run = subprocess.run([*bare, str(folder / "verify.py")], capture_output=True, text=True)
+    assert run.stdout == f"archive verified: 5 events, head {taken.head}, 1 checkpoints held\n"
+    event_schema = json.loads((folder / "event.schema.json").read_text("utf-8"))
+    body_schema = json.loads((folder / "body.schema.json").read_text("utf-8"))
+    lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
+    for line in lines:
+        event = json.loads(line)
+        jsonschema.validate(event, event_schema)
+        jsonschema.validate(json.loads(event["body"]), body_schema)
+    kinds = [json.loads(line)["kind"] for line in lines]
+    assert kinds == ["register_user"] * 3 + ["receive", "sign_in_failed"]
+    # No passphrase, nor its hash, travels with the archive.
+    text = "".join(p.read_text("utf-8") for p in folder.iterdir())
+    assert MH not in text and "$argon2id$" not in text
+    review = ledger.audit(late_after="30000 h")
+    assert [f["kind"] for f in review["findings"]] == ["failed_sign_in"]
+
+
+def _command(*args: str, passphrases: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DOSEPREP), *args], input=passphrases, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_input(
+    tmp_path: Path,
+) -> None:
+    db = str(tmp_path / "pharmacy.db")
+    lots = tmp_path / "lots.toml"
+    lots.write_text(TWELVE_CONTAINERS_TOML)
+    assert _command("ledger", "init", db).returncode == 0
+    first = _command("ledger", "add-user", db, "admin", "--full-name", "Ada Admin",
+                     "--initials", "AA", "--role", "administrator", passphrases=ADMIN + "\n")  # fmt: skip
+    assert (first.returncode, first.stdout) == (
+        0,
+        "event 1: user admin (Ada Admin, administrator) registered\n",
+    )
+    added = _command("ledger", "add-user", db, "mh", "--full-name", "Marie Hébert",
+                     "--initials", "MH", "--role", "pharmacist", "--signer", "admin",
+                     passphrases=f"{ADMIN}\n{MH}\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    users = _command("ledger", "users", db)
+    assert users.stdout.splitlines() == [
+        "admin\tAda Admin\tAA\tadministrator\tregistered at event 1",
+        "mh\tMarie Hébert\tMH\tpharmacist\tregistered at event 2",
+    ]
+    initials = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--initials", "MH")
+    assert initials.returncode == 2
+    assert "signature_required" not in initials.stderr  # the message, not the code
+    assert "every event is signed (here: received)" in initials.stderr
+    wrong = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--user", "mh",
+                     passphrases="not it at all, sorry\n")  # fmt: skip
+    assert wrong.returncode == 2
+    assert "the failed attempt is recorded as event 3" in wrong.stderr
+    signed = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--user", "mh",
+                      passphrases=MH + "\n")  # fmt: skip
+    assert signed.stdout == "event 4: received lot UC-0042, containers 1 to 12\n", signed.stderr
+    rows = sqlite3.connect(db).execute("SELECT seq, kind, signer, meaning FROM event").fetchall()
+    assert rows == [
+        (1, "register_user", None, None),
+        (2, "register_user", "admin", "registered"),
+        (3, "sign_in_failed", None, None),
+        (4, "receive", "mh", "received"),
+    ]
+    review = _command("ledger", "audit", db, "--late-after", "30000 h")
+    assert "event 3 sign_in_failed [failed_sign_in]" in review.stdout, review.stdout
