@@ -788,8 +788,16 @@ class Ledger:
     ) -> int:
         """A prepared bag checked by a second user; where users sign, a bag is
         dispensed only after its check."""
-    def receive(self, lot: Lot, /, *, at: _Time, initials: str | None = None,
-        passphrase: str | None = None, comment: str | None = None) -> int:
+    def receive(
+        self,
+        lot: Lot,
+        /,
+        *,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
+    ) -> int:
         """A lot received: containers 1 to lot.containers. Returns the event's number."""
     def thaw(
         self,
@@ -816,13 +824,25 @@ class Ledger:
     ) -> int:
         """A bag prepared, with (lot_id, container, mL) draws (default: the bag's own)."""
     def record_day(
-        self, plan: DayPlan, /, *, initials: str | None = None,
-        passphrase: str | None = None, comment: str | None = None
+        self,
+        plan: DayPlan,
+        /,
+        *,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
     ) -> list[int]:
         """A planned day: its thaws and its bags, in one transaction."""
     def dispense(
-        self, bag_id: str, /, *, to: str, at: _Time, initials: str | None = None,
-        passphrase: str | None = None, comment: str | None = None
+        self,
+        bag_id: str,
+        /,
+        *,
+        to: str,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
     ) -> int:
         """A bag handed over."""
     def administer(
@@ -853,8 +873,15 @@ class Ledger:
     ) -> int:
         """Containers destroyed (from stock, or what is left after a thaw)."""
     def destroy_bag(
-        self, bag_id: str, /, *, reason: str, at: _Time, initials: str | None = None,
-        passphrase: str | None = None, comment: str | None = None
+        self,
+        bag_id: str,
+        /,
+        *,
+        reason: str,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
     ) -> int:
         """A bag destroyed."""
     def correct(
@@ -890,8 +917,15 @@ class Ledger:
     def receipts(self, lot_id: str) -> list[int]:
         """The events that received a lot, in order: one per shipment."""
     def reconcile(
-        self, lot_id: str, /, *, counted: int, at: _Time, initials: str | None = None,
-        passphrase: str | None = None, comment: str | None = None
+        self,
+        lot_id: str,
+        /,
+        *,
+        counted: int,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
     ) -> Reconciliation:
         """Record a count of a lot's containers and compare it with the balance."""
     def in_stock(self, lot_id: str) -> list[int]:

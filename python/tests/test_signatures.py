@@ -59,10 +59,10 @@ def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
     ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", passphrase=MH, draws=[("UC-0042", 1, 5.8)])
     with pytest.raises(dp.LedgerError) as refused:
         ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00", initials="MH")
-    assert refused.value.code == "signature_required"  # type: ignore[attr-defined]
+    assert refused.value.code == "signature_required"
     with pytest.raises(dp.LedgerError) as refused:
         ledger.check("00000000012", at="2026-11-25T09:20:00-05:00", passphrase=MH)
-    assert refused.value.code == "same_checker"  # type: ignore[attr-defined]
+    assert refused.value.code == "same_checker"
     assert str(refused.value) == (
         "check: bag 00000000012 was prepared by mh, who cannot also check it; "
         "a second user (a checker or another pharmacist) signs the check"
@@ -121,7 +121,8 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
     assert kinds == ["register_user"] * 3 + ["receive", "sign_in_failed"]
     # No passphrase, nor its hash, travels with the archive.
     text = "".join(p.read_text("utf-8") for p in folder.iterdir())
-    assert MH not in text and "$argon2id$" not in text
+    assert MH not in text
+    assert "$argon2id$" not in text
     review = ledger.audit(late_after="30000 h")
     assert [f["kind"] for f in review["findings"]] == ["failed_sign_in"]
 
@@ -140,7 +141,8 @@ def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_inp
     lots.write_text(TWELVE_CONTAINERS_TOML)
     assert _command("ledger", "init", db).returncode == 0
     first = _command("ledger", "add-user", db, "admin", "--full-name", "Ada Admin",
-                     "--initials", "AA", "--role", "administrator", passphrases=ADMIN + "\n")  # fmt: skip
+                     "--initials", "AA", "--role", "administrator",
+                     passphrases=ADMIN + "\n")  # fmt: skip
     assert (first.returncode, first.stdout) == (
         0,
         "event 1: user admin (Ada Admin, administrator) registered\n",

@@ -349,6 +349,7 @@ impl Ledger {
 
     /// Containers of a lot thawed.
     #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn thaw(
         &self,
         py: Python<'_>,
@@ -368,6 +369,7 @@ impl Ledger {
     /// A bag prepared. `draws` lists (lot_id, container, mL) by the
     /// containers' numbers in the lot as received; it defaults to the bag's own.
     #[pyo3(signature = (bag, /, *, at, initials = None, passphrase = None, draws = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,
         py: Python<'_>,
@@ -487,6 +489,7 @@ impl Ledger {
 
     /// A bag handed over `to` (a person or a ward).
     #[pyo3(signature = (bag_id, /, *, to, at, initials = None, passphrase = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn dispense(
         &self,
         py: Python<'_>,
@@ -556,6 +559,7 @@ impl Ledger {
 
     /// A bag destroyed.
     #[pyo3(signature = (bag_id, /, *, reason, at, initials = None, passphrase = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn destroy_bag(
         &self,
         py: Python<'_>,
@@ -601,6 +605,7 @@ impl Ledger {
 
     /// Containers returned from stock.
     #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn return_containers(
         &self,
         py: Python<'_>,
@@ -658,6 +663,7 @@ impl Ledger {
 
     /// Record a count of a lot's containers on hand and compare it with the balance.
     #[pyo3(signature = (lot_id, /, *, counted, at, initials = None, passphrase = None, comment = None))]
+    #[allow(clippy::too_many_arguments)]
     fn reconcile(
         &self,
         py: Python<'_>,
