@@ -711,6 +711,9 @@ class Checkpoint:
     def head(self) -> str: ...
     @property
     def taken_at(self) -> str: ...
+    @property
+    def taken_by(self) -> str | None:
+        """The user signed in when it was taken (an attribution, not a signature)."""
     def to_json(self) -> str:
         """One line of JSON, to keep elsewhere."""
     @staticmethod
@@ -973,7 +976,8 @@ class Ledger:
     ) -> dict[str, Any]:
         """The periodic review of the events written from ``start`` to ``end``:
         ``verification``, ``events``, ``findings`` (overrides, late and
-        future-dated entries, destructions, count differences) and ``text``."""
+        future-dated entries, destructions, count differences, corrections,
+        failed sign-ins, unreadable events) and ``text``."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed, with ``recorded_at``)."""
     def export_csv(self) -> str:

@@ -176,3 +176,8 @@ def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_inp
     ]
     review = _command("ledger", "audit", db, "--late-after", "30000 h")
     assert "event 3 sign_in_failed [failed_sign_in]" in review.stdout, review.stdout
+    # A checkpoint taken signed in names who took it.
+    taken = _command("ledger", "checkpoint", db, "--user", "mh", passphrases=MH + "\n")
+    checkpoint = dp.Checkpoint.from_json(taken.stdout)
+    assert (checkpoint.seq, checkpoint.taken_by) == (4, "mh")
+    assert json.loads(taken.stdout)["taken_by"] == "mh"

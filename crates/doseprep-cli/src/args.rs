@@ -247,6 +247,10 @@ pub enum LedgerCommand {
     Checkpoint {
         /// The ledger file.
         db: PathBuf,
+        /// The user who takes it, signed in (passphrase as for a signing);
+        /// the line names them as taken_by.
+        #[arg(long)]
+        user: Option<String>,
     },
     /// Archive the whole ledger for the long term into a new folder: events
     /// as JSON lines, their schemas, the hash formula, the checkpoints, a

@@ -394,12 +394,17 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 }
             }
         }
-        LedgerCommand::Checkpoint { db } => {
-            say!(
-                out,
-                "{}",
-                Ledger::open_read_only(&db)?.checkpoint()?.to_json()
-            );
+        LedgerCommand::Checkpoint { db, user } => {
+            // Signing in may record a failure, so it opens for writing.
+            let ledger = match &user {
+                Some(user) => {
+                    let mut ledger = Ledger::open(&db)?;
+                    ledger.sign_in(user, &passphrase(&format!("Passphrase for {user}: "))?)?;
+                    ledger
+                }
+                None => Ledger::open_read_only(&db)?,
+            };
+            say!(out, "{}", ledger.checkpoint()?.to_json());
         }
         LedgerCommand::Archive {
             db,

@@ -36,6 +36,9 @@ pub enum FindingKind {
     Correction,
     /// A sign-in or signing refused (unknown user id or wrong passphrase).
     FailedSignIn,
+    /// An event whose time or body does not read (changed behind the
+    /// ledger's back; the verification names it too).
+    Unreadable,
 }
 
 impl FindingKind {
@@ -50,6 +53,7 @@ impl FindingKind {
             FindingKind::CountDifference => "count_difference",
             FindingKind::Correction => "correction",
             FindingKind::FailedSignIn => "failed_sign_in",
+            FindingKind::Unreadable => "unreadable",
         }
     }
 }
@@ -119,18 +123,40 @@ pub(crate) fn review(
     let mut findings = Vec::new();
     let mut events = 0;
     for event in crate::export::all_events(connection)? {
-        let when = written(&event)?;
+        // An event whose times or body do not read is listed, whatever the
+        // period (its own cannot be told), and the review goes on.
+        let readable = written(&event).and_then(|when| {
+            let body = event.parsed_body().ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "event {} does not read as a {} event",
+                    event.seq, event.kind
+                ))
+            })?;
+            let [at_wall_clock] = crate::state::wall_clocks([("at", &event.at)])?;
+            let claimed = doseprep::parse_time("at", &event.at)?.timestamp();
+            Ok((when, body, at_wall_clock, claimed))
+        });
+        let (when, body, at_wall_clock, claimed) = match readable {
+            Ok(read) => read,
+            Err(error) => {
+                findings.push(Finding {
+                    seq: event.seq,
+                    kind: FindingKind::Unreadable,
+                    event: "unreadable",
+                    at: event.at.clone(),
+                    at_wall_clock: event.at.clone(),
+                    recorded_at: event.recorded_at.clone(),
+                    initials: event.initials.clone(),
+                    signed_by: event.signer.clone(),
+                    detail: error.to_string(),
+                });
+                continue;
+            }
+        };
         if from.is_some_and(|from| when < from) || to.is_some_and(|to| when >= to) {
             continue;
         }
         events += 1;
-        let body = event.parsed_body().ok_or_else(|| {
-            LedgerError::Tampered(format!(
-                "event {} does not read as a {} event",
-                event.seq, event.kind
-            ))
-        })?;
-        let [at_wall_clock] = crate::state::wall_clocks([("at", &event.at)])?;
         let mut found = |kind: FindingKind, detail: String| {
             findings.push(Finding {
                 seq: event.seq,
@@ -145,7 +171,6 @@ pub(crate) fn review(
             });
         };
         if event.recorded_at.is_some() {
-            let claimed = doseprep::parse_time("at", &event.at)?.timestamp();
             let delay = when.duration_since(claimed);
             if delay > late_after {
                 found(

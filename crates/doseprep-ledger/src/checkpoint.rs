@@ -10,8 +10,9 @@ use crate::error::{LedgerError, Result};
 use crate::event::GENESIS;
 use crate::verify::{Problem, Verification};
 
-/// The ledger's head at one moment: the last event's number and hash, and
-/// when the checkpoint was taken (UTC, from the ledger's clock).
+/// The ledger's head at one moment: the last event's number and hash,
+/// when the checkpoint was taken (UTC, from the ledger's clock), and who
+/// took it, where a user was signed in.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Checkpoint {
@@ -21,14 +22,25 @@ pub struct Checkpoint {
     pub head: String,
     /// When it was taken, RFC 3339 in UTC.
     pub taken_at: String,
+    /// The user signed in when it was taken (an attribution written in the
+    /// line, not a cryptographic signature: whoever keeps the line keeps it
+    /// as it was written); absent where no one was signed in.
+    #[serde(default)]
+    pub taken_by: Option<String>,
 }
 
 impl Checkpoint {
     /// One line of JSON, to keep elsewhere (printed, mailed, in another
     /// system).
     pub fn to_json(&self) -> String {
-        serde_json::json!({"seq": self.seq, "head": self.head, "taken_at": self.taken_at})
-            .to_string()
+        match &self.taken_by {
+            Some(user) => serde_json::json!({"seq": self.seq, "head": self.head,
+                "taken_at": self.taken_at, "taken_by": user}),
+            None => {
+                serde_json::json!({"seq": self.seq, "head": self.head, "taken_at": self.taken_at})
+            }
+        }
+        .to_string()
     }
 
     /// A checkpoint read back from [`Checkpoint::to_json`]'s line.
@@ -61,7 +73,11 @@ impl Checkpoint {
 
 /// The checkpoint of a verified ledger: a ledger that does not verify has
 /// no head worth keeping, and is refused.
-pub(crate) fn take(verification: &Verification, clock: &crate::Clock) -> Result<Checkpoint> {
+pub(crate) fn take(
+    verification: &Verification,
+    clock: &crate::Clock,
+    taken_by: Option<&str>,
+) -> Result<Checkpoint> {
     if let Some(problem) = &verification.problem {
         return Err(LedgerError::Tampered(problem.reason.clone()));
     }
@@ -72,6 +88,7 @@ pub(crate) fn take(verification: &Verification, clock: &crate::Clock) -> Result<
             .clone()
             .unwrap_or_else(|| GENESIS.to_owned()), // fallback-ok: no event, the chain's start
         taken_at: clock.now_text(),
+        taken_by: taken_by.map(str::to_owned),
     })
 }
 

@@ -11,8 +11,14 @@ use crate::error::{LedgerError, Result};
 use crate::event::{check_text, Body, Draw};
 use crate::state::{event_time, instant, wall_clocks};
 
-fn cannot(seq: i64, why: String, fix: &'static str) -> LedgerError {
-    LedgerError::CannotCorrect { seq, why, fix }
+/// A refused correction of event `seq`; `field` is the argument at fault.
+fn cannot(seq: i64, field: &'static str, why: String, fix: &'static str) -> LedgerError {
+    LedgerError::CannotCorrect {
+        seq,
+        field,
+        why,
+        fix,
+    }
 }
 
 /// The event `seq`, as recorded, and its body.
@@ -188,6 +194,7 @@ pub(crate) fn check(
     let Some((kind, target)) = recorded(connection, seq)? else {
         return Err(cannot(
             seq,
+            "seq",
             format!("there is no event {seq}"),
             "give the number of the event to correct (ledger.events())",
         ));
@@ -195,13 +202,14 @@ pub(crate) fn check(
     if let Body::Correct { seq: original, .. } = &target {
         return Err(cannot(
             seq,
+            "seq",
             format!("event {seq} is a correction of event {original}"),
             "correct the event it corrects: the latest correction stands",
         ));
     }
     if let Body::RegisterUser { .. } | Body::SignInFailed { .. } = &target {
         return Err(cannot(
-            seq,
+            seq, "seq",
             format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
             "a registration or a failed sign-in is not corrected; add a comment to a later event and tell the monitor",
         ));
@@ -214,6 +222,7 @@ pub(crate) fn check(
     if new_at.is_none() && to.is_none() {
         return Err(cannot(
             seq,
+            "seq",
             "it corrects nothing".to_owned(),
             "give the corrected time (at) or, for a dispense, the corrected recipient (to)",
         ));
@@ -249,6 +258,7 @@ pub(crate) fn check(
             ])?;
             return Err(cannot(
                 seq,
+                "at",
                 format!(
                     "the correction is dated {at}, before event {seq} was written ({written} UTC)"
                 ),
@@ -263,6 +273,7 @@ pub(crate) fn check(
         else {
             return Err(cannot(
                 seq,
+                "to",
                 format!("event {seq} is a {kind}, which names no recipient"),
                 "correct a dispense's recipient only",
             ));
@@ -280,6 +291,7 @@ pub(crate) fn check(
             // fallback-ok: an uncorrected recipient is the one recorded
             return Err(cannot(
                 seq,
+                "to",
                 format!("event {seq} already names {to:?}"),
                 "give the recipient it should name",
             ));
@@ -300,7 +312,7 @@ fn check_time(
 ) -> Result<()> {
     if let Body::Administer { .. } = target {
         return Err(cannot(
-            seq,
+            seq, "corrected_at",
             "an infusion's times are its start and end, not the event's time".to_owned(),
             "an infusion's times are not corrected yet: add a comment to a later event and tell the monitor",
         ));
@@ -322,7 +334,7 @@ fn check_time(
         for (bag, thawed_at) in prepared {
             if instant("thawed_at", &thawed_at)? == session {
                 return Err(cannot(
-                    seq,
+                    seq, "corrected_at",
                     format!("bag {bag} was made in this thaw's session, and its record holds the thaw time (its infuse-by time follows from it)"),
                     "destroy the session's bags and prepare them again from a new thaw",
                 ));
@@ -348,6 +360,7 @@ fn check_time(
     if instant("at", &current)? == new_instant {
         return Err(cannot(
             seq,
+            "corrected_at",
             format!("event {seq} already gives that time"),
             "give the time it happened",
         ));
@@ -361,6 +374,7 @@ fn check_time(
             ])?;
             return Err(cannot(
                 seq,
+                "corrected_at",
                 format!("{at} is before its cells' thaw at {thawed}"),
                 "give the time the bag was made",
             ));
@@ -384,7 +398,7 @@ fn check_time(
                 wall_clocks([("infuse_by", &site_time), ("at", new_at), ("at", &other_at)])?;
             let side = if other < seq { "before" } else { "after" };
             return Err(cannot(
-                seq,
+                seq, "corrected_at",
                 format!("the {kind} of {item} at {at} would be {side} its {what} (event {other}) at {other_at}"),
                 "give the time it happened; if the other event's time is wrong, correct that one first",
             ));

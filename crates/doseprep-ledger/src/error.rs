@@ -229,6 +229,8 @@ pub enum LedgerError {
     CannotCorrect {
         /// The event to correct.
         seq: i64,
+        /// The argument at fault: "seq", "corrected_at", "to" or "at".
+        field: &'static str,
         /// Why not.
         why: String,
         /// What to do.
@@ -579,7 +581,7 @@ impl LedgerError {
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
             LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
             LedgerError::OutOfTimeOrder { subject, field, at, earlier, earlier_at } => (format!("{subject}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", match field { TimeField::At => format!("at {at}"), TimeField::StartedAt => format!("started_at {at}") }), format!("give the time it happened, not before {earlier_at}; or, if the time of {earlier} is wrong, correct that event first (correct)")),
-            LedgerError::CannotCorrect { seq, why, fix } => (format!("correct: event {seq} cannot be corrected: {why}"), fix.to_string()),
+            LedgerError::CannotCorrect { seq, why, fix, .. } => (format!("correct: event {seq} cannot be corrected: {why}"), fix.to_string()),
             LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
@@ -854,7 +856,13 @@ impl LedgerError {
                 Some(at.clone()),
                 Some(format!("not before {earlier_at}")),
             ),
-            LedgerError::CannotCorrect { seq, .. } => (text("seq"), Some(seq.to_string()), None),
+            // The event number is the value at fault only where `seq` is;
+            // the message gives the time or recipient otherwise.
+            LedgerError::CannotCorrect { seq, field, .. } => (
+                text(field),
+                (*field == "seq").then(|| seq.to_string()),
+                None,
+            ),
             LedgerError::EndsBeforeStart {
                 started_at,
                 ended_at,

@@ -520,7 +520,13 @@ impl Ledger {
     /// ([`LedgerError::Tampered`]).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
         verify::verify(&self.store.connection, Scope::Full)
-            .and_then(|verification| checkpoint::take(&verification, &self.store.clock))
+            .and_then(|verification| {
+                checkpoint::take(
+                    &verification,
+                    &self.store.clock,
+                    self.store.signed_in.as_deref(),
+                )
+            })
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -586,7 +592,11 @@ impl Ledger {
                 checkpoint::hold(&self.store.connection, verification, checkpoints)
             })
             .and_then(|verification| {
-                let taken = checkpoint::take(&verification, &self.store.clock)?;
+                let taken = checkpoint::take(
+                    &verification,
+                    &self.store.clock,
+                    self.store.signed_in.as_deref(),
+                )?;
                 archive::archive(
                     &self.store.connection,
                     &verification,

@@ -1824,6 +1824,17 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
         .find(|line| line.starts_with(&format!("{checked},")))
         .unwrap();
     assert!(line.ends_with(",checked,,,,,,,JD,jd,checked,"), "{line}");
+    // A checkpoint names who took it, and reads back.
+    let checkpoint = ledger.checkpoint().unwrap();
+    assert_eq!(checkpoint.taken_by.as_deref(), Some("rn"));
+    assert!(checkpoint
+        .to_json()
+        .ends_with(r#""taken_at":"2026-11-25T22:00:00Z","taken_by":"rn"}"#));
+    assert_eq!(
+        doseprep_ledger::Checkpoint::from_json(&checkpoint.to_json()).unwrap(),
+        checkpoint
+    );
+    assert!(ledger.verify_against(&[checkpoint]).unwrap().ok());
 }
 
 #[test]
@@ -2132,4 +2143,48 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
         .verify_against(std::slice::from_ref(&checkpoint))
         .unwrap()
         .ok());
+}
+
+#[test]
+fn the_review_lists_an_event_whose_time_does_not_read_and_goes_on() {
+    let path = file("unreadable");
+    let mut ledger = Ledger::create(&path)
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .destroy_containers(
+            "UC-0042",
+            &[3],
+            "cracked",
+            &entry("2026-11-21T10:00:00-05:00"),
+        )
+        .unwrap();
+    drop(ledger);
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    sqlite
+        .execute_batch(
+            "DROP TRIGGER event_append_only_update; \
+             UPDATE event SET at = 'the 20th' WHERE seq = 1;",
+        )
+        .unwrap();
+    drop(sqlite);
+    let ledger = Ledger::open_read_only(&path).unwrap();
+    let report = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap();
+    assert!(report.verification.problem.is_some());
+    let kinds: Vec<(i64, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.seq, f.kind.name()))
+        .collect();
+    assert_eq!(kinds, [(1, "unreadable"), (2, "destroyed_containers")]);
+    assert!(
+        report.findings[0].detail.contains("the 20th"),
+        "{}",
+        report.findings[0].detail
+    );
 }

@@ -102,6 +102,12 @@ impl Checkpoint {
         self.inner.taken_at.clone()
     }
 
+    /// The user signed in when it was taken, or None.
+    #[getter]
+    fn taken_by(&self) -> Option<String> {
+        self.inner.taken_by.clone()
+    }
+
     /// One line of JSON, to keep elsewhere.
     fn to_json(&self) -> String {
         self.inner.to_json()
