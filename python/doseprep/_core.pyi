@@ -779,13 +779,18 @@ class Ledger:
     def sign_in(self, user_id: str, passphrase: str) -> None:
         """Sign in with both components; each signing after it gives
         ``passphrase=`` again. A failure is recorded and raised (sign_in_failed)."""
+    def disable_user(self, user_id: str, /, *, reason: str, signature: str) -> int:
+        """Disable a user, signed by the signed-in administrator: they sign nothing after."""
+    def change_passphrase(self, user_id: str, /, *, current: str, new: str) -> int:
+        """A user's passphrase changed by the user, who gives the current one."""
     def sign_out(self) -> None:
         """End the session."""
     @property
     def signed_in(self) -> str | None:
         """The user id signed in, or None."""
     def users(self) -> list[dict[str, Any]]:
-        """The registered users (user_id, full_name, initials, role, registered_seq)."""
+        """The registered users (user_id, full_name, initials, role, registered_seq,
+        disabled_seq)."""
     def check(
         self, bag_id: str, /, *, at: _Time, passphrase: str, comment: str | None = None
     ) -> int:

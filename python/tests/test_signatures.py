@@ -124,7 +124,7 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
     assert MH not in text
     assert "$argon2id$" not in text
     review = ledger.audit(late_after="30000 h")
-    assert [f["kind"] for f in review["findings"]] == ["failed_sign_in"]
+    assert [f["kind"] for f in review["findings"]] == ["access_change"] * 3 + ["failed_sign_in"]
 
 
 def _command(*args: str, passphrases: str = "") -> subprocess.CompletedProcess[str]:
@@ -181,3 +181,23 @@ def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_inp
     checkpoint = dp.Checkpoint.from_json(taken.stdout)
     assert (checkpoint.seq, checkpoint.taken_by) == (4, "mh")
     assert json.loads(taken.stdout)["taken_by"] == "mh"
+
+
+def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) -> None:
+    db = tmp_path / "pharmacy.db"
+    _staffed(db)
+    new = "a brand new long passphrase"
+    changed = _command("ledger", "change-passphrase", str(db), "jd", passphrases=f"{JD}\n{new}\n")
+    assert changed.stdout == "event 4: user jd changed their passphrase\n", changed.stderr
+    disabled = _command("ledger", "disable-user", str(db), "jd", "--reason", "left the pharmacy",
+                        "--user", "admin", passphrases=ADMIN + "\n")  # fmt: skip
+    assert disabled.stdout == "event 5: user jd disabled (left the pharmacy)\n", disabled.stderr
+    assert _command("ledger", "users", str(db)).stdout.splitlines()[2] == (
+        "jd\tJean Dubois\tJD\tchecker\tregistered at event 3, disabled at event 5"
+    )
+    ledger = dp.Ledger(db)
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.sign_in("jd", new)
+    assert refused.value.code == "sign_in_failed"
+    assert ledger.users()[2]["disabled_seq"] == 5
+    assert ledger.verify().ok

@@ -287,6 +287,28 @@ pub enum LedgerCommand {
         #[arg(long)]
         signer: Option<String>,
     },
+    /// Disable a user (signed by an administrator, --user): they sign
+    /// nothing from then on.
+    DisableUser {
+        /// The ledger file.
+        db: PathBuf,
+        /// The user to disable.
+        user_id: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        /// The administrator who disables them (passphrase as for a signing).
+        #[arg(long)]
+        user: String,
+    },
+    /// Change your passphrase: the current one, then the new one (twice at
+    /// a terminal), read as a signer's passphrase is.
+    ChangePassphrase {
+        /// The ledger file.
+        db: PathBuf,
+        /// Your user id.
+        user_id: String,
+    },
     /// The registered users.
     Users {
         /// The ledger file.

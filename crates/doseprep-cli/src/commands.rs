@@ -308,6 +308,22 @@ fn by(ledger: &mut Ledger, signer: &Signer) -> Result<By, Failure> {
     }
 }
 
+/// A new passphrase for `user_id`: typed twice at a terminal (the two must
+/// agree), once on standard input.
+fn new_passphrase(user_id: &str) -> Result<Passphrase, Failure> {
+    let new = passphrase(&format!("New passphrase for {user_id}: "))?;
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let again = passphrase(&format!("The same again for {user_id}: "))?;
+        if again != new {
+            return Err(Failure::from(doseprep::DoseError::InvalidInput {
+                field: "passphrase".to_owned(),
+                reason: "the two passphrases typed differ; type the same twice".to_owned(),
+            }));
+        }
+    }
+    Ok(new)
+}
+
 /// A passphrase: typed at the terminal, unechoed, or the next line of
 /// standard input when it is not a terminal (a script's pipe).
 fn passphrase(prompt: &str) -> Result<Passphrase, Failure> {
@@ -442,33 +458,46 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 }
                 None => None,
             };
-            let new = passphrase(&format!("New passphrase for {user_id}: "))?;
-            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-                let again = passphrase(&format!("The same again for {user_id}: "))?;
-                if again != new {
-                    return Err(Failure::from(doseprep::DoseError::InvalidInput {
-                        field: "passphrase".to_owned(),
-                        reason: "the two passphrases typed differ; type the same twice".to_owned(),
-                    }));
-                }
-            }
+            let new = new_passphrase(&user_id)?;
             let seq = ledger.register_user(&user, &new, signature.as_ref())?;
             say!(
                 out,
                 "event {seq}: user {user_id} ({full_name}, {role}) registered"
             );
         }
+        LedgerCommand::DisableUser {
+            db,
+            user_id,
+            reason,
+            user,
+        } => {
+            let mut ledger = Ledger::open(&db)?;
+            let signature = passphrase(&format!("Passphrase for {user}: "))?;
+            ledger.sign_in(&user, &signature)?;
+            let seq = ledger.disable_user(&user_id, &reason, &signature)?;
+            say!(out, "event {seq}: user {user_id} disabled ({reason})");
+        }
+        LedgerCommand::ChangePassphrase { db, user_id } => {
+            let mut ledger = Ledger::open(&db)?;
+            let current = passphrase(&format!("Current passphrase for {user_id}: "))?;
+            let new = new_passphrase(&user_id)?;
+            let seq = ledger.change_passphrase(&user_id, &current, &new)?;
+            say!(out, "event {seq}: user {user_id} changed their passphrase");
+        }
         LedgerCommand::Users { db } => {
             let ledger = Ledger::open_read_only(&db)?;
             for user in ledger.users()? {
                 say!(
                     out,
-                    "{}\t{}\t{}\t{}\tregistered at event {}",
+                    "{}\t{}\t{}\t{}\tregistered at event {}{}",
                     user.user_id,
                     user.full_name,
                     user.initials,
                     user.role.as_str(),
-                    user.registered_seq
+                    user.registered_seq,
+                    user.disabled_seq
+                        .map(|seq| format!(", disabled at event {seq}"))
+                        .unwrap_or_default() // fallback-ok: a user not disabled has nothing more to say
                 );
             }
         }

@@ -36,6 +36,9 @@ pub enum FindingKind {
     Correction,
     /// A sign-in or signing refused (unknown user id or wrong passphrase).
     FailedSignIn,
+    /// A user registered or disabled, or a passphrase changed (a review of
+    /// who may sign).
+    AccessChange,
     /// An event whose time or body does not read (changed behind the
     /// ledger's back; the verification names it too).
     Unreadable,
@@ -54,6 +57,7 @@ impl FindingKind {
             FindingKind::Correction => "correction",
             FindingKind::FailedSignIn => "failed_sign_in",
             FindingKind::Unreadable => "unreadable",
+            FindingKind::AccessChange => "access_change",
         }
     }
 }
@@ -239,6 +243,23 @@ pub(crate) fn review(
                         .map(|to| format!(", to {to}"))
                         .unwrap_or_default() // fallback-ok: a field not corrected says nothing
                 ),
+            ),
+            Body::RegisterUser {
+                user_id,
+                full_name,
+                role,
+                ..
+            } => found(
+                FindingKind::AccessChange,
+                format!("user {user_id} ({full_name}) registered as {role}"),
+            ),
+            Body::DisableUser { user_id, reason } => found(
+                FindingKind::AccessChange,
+                format!("user {user_id} disabled: {reason}"),
+            ),
+            Body::ChangePassphrase { user_id } => found(
+                FindingKind::AccessChange,
+                format!("user {user_id} changed their passphrase"),
             ),
             Body::SignInFailed { user_id } => found(
                 FindingKind::FailedSignIn,

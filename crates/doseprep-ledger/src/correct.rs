@@ -207,11 +207,15 @@ pub(crate) fn check(
             "correct the event it corrects: the latest correction stands",
         ));
     }
-    if let Body::RegisterUser { .. } | Body::SignInFailed { .. } = &target {
+    if let Body::RegisterUser { .. }
+    | Body::SignInFailed { .. }
+    | Body::DisableUser { .. }
+    | Body::ChangePassphrase { .. } = &target
+    {
         return Err(cannot(
             seq, "seq",
             format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
-            "a registration or a failed sign-in is not corrected; add a comment to a later event and tell the monitor",
+            "a user's registration, disabling, passphrase change or failed sign-in is not corrected; add a comment to a later event and tell the monitor",
         ));
     }
     if names != (target.bag_id(), target.lot_id()) {

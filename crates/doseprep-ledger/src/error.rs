@@ -390,6 +390,18 @@ pub enum LedgerError {
         /// The event that recorded the failure (none on a ledger opened to read only).
         seq: Option<i64>,
     },
+    /// A user disabled at event `seq`, who signs nothing after it.
+    UserDisabled {
+        /// The user.
+        user_id: String,
+        /// The event that disabled them.
+        seq: i64,
+    },
+    /// An administrator disabling themselves.
+    DisableSelf {
+        /// The administrator.
+        user_id: String,
+    },
     /// A signer the registry does not hold.
     UnknownUser {
         /// The id.
@@ -607,6 +619,8 @@ impl LedgerError {
             LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
+            LedgerError::UserDisabled { user_id, seq } => (format!("user {user_id} was disabled at event {seq} and signs nothing since"), "sign as a user who is not disabled; a user id is never given again, so register a returning person under a new id".to_owned()),
+            LedgerError::DisableSelf { user_id } => (format!("disable_user: administrator {user_id} cannot disable themselves (a ledger keeps someone who registers users)"), "another administrator disables them".to_owned()),
             LedgerError::RoleMayNotSign { user_id, role, meaning, signs } => (format!("user {user_id} ({role}) may sign {signs}, not {meaning}"), "sign in as a user whose role signs it".to_owned()),
             LedgerError::SameChecker { bag_id, user_id } => (format!("check: bag {bag_id} was prepared by {user_id}, who cannot also check it"), "a second user (a checker or another pharmacist) signs the check".to_owned()),
             LedgerError::Tampered(detail) => (
@@ -728,6 +742,8 @@ impl LedgerError {
             LedgerError::NotSignedIn { .. } => "not_signed_in",
             LedgerError::SignInFailed { .. } => "sign_in_failed",
             LedgerError::UnknownUser { .. } => "unknown_user",
+            LedgerError::UserDisabled { .. } => "user_disabled",
+            LedgerError::DisableSelf { .. } => "disable_self",
             LedgerError::RoleMayNotSign { .. } => "role_may_not_sign",
             LedgerError::SameChecker { .. } => "same_checker",
             LedgerError::Database { fault, .. } => fault.as_str(),
@@ -930,6 +946,8 @@ impl LedgerError {
             ),
             LedgerError::UserExists { user_id, .. }
             | LedgerError::UnknownUser { user_id }
+            | LedgerError::UserDisabled { user_id, .. }
+            | LedgerError::DisableSelf { user_id }
             | LedgerError::SignInFailed { user_id, .. } => {
                 (text("user_id"), Some(user_id.clone()), None)
             }

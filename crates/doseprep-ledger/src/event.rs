@@ -233,6 +233,19 @@ pub enum Body {
         /// The bag id.
         bag_id: String,
     },
+    /// A user disabled: they sign nothing from then on, and their
+    /// passphrase hash is deleted.
+    DisableUser {
+        /// The user.
+        user_id: String,
+        /// Why (left the pharmacy, a passphrase disclosed, ...).
+        reason: String,
+    },
+    /// A user's passphrase changed by the user, who gave the current one.
+    ChangePassphrase {
+        /// The user.
+        user_id: String,
+    },
     /// A sign-in or signing refused: an unknown user id or a wrong
     /// passphrase (which of the two is not said, nor kept).
     SignInFailed {
@@ -267,6 +280,8 @@ impl Body {
             Body::RegisterUser { .. } => "register_user",
             Body::Check { .. } => "check",
             Body::SignInFailed { .. } => "sign_in_failed",
+            Body::DisableUser { .. } => "disable_user",
+            Body::ChangePassphrase { .. } => "change_passphrase",
         }
     }
 

@@ -358,6 +358,18 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                     spreadsheet_safe(&format!("failed sign-in as {user_id:?}")),
                 );
             }
+            Body::DisableUser { user_id, reason } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("disabled user {user_id}: {reason}")),
+                );
+            }
+            Body::ChangePassphrase { user_id } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("user {user_id} changed their passphrase")),
+                );
+            }
         }
         so_far.insert(
             seq,

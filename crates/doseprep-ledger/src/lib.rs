@@ -339,6 +339,36 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
+    /// Disable a user (they left, their passphrase was disclosed): signed
+    /// by a signed-in administrator, `signature` their passphrase, with the
+    /// reason. The user signs nothing from then on, their passphrase hash is
+    /// deleted, and their id is never given to anyone else.
+    pub fn disable_user(
+        &mut self,
+        user_id: &str,
+        reason: &str,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        self.store
+            .disable_user(user_id, reason, signature)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A user's passphrase changed by the user: `current` must be theirs
+    /// (a wrong one is recorded as a failed sign-in), `new` is checked as
+    /// at registration. Recorded as a `change_passphrase` event (no hash
+    /// in it).
+    pub fn change_passphrase(
+        &mut self,
+        user_id: &str,
+        current: &Passphrase,
+        new: &Passphrase,
+    ) -> Result<i64> {
+        self.store
+            .change_passphrase(user_id, current, new)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
     /// End the session: the next signing needs a sign-in again.
     pub fn sign_out(&mut self) {
         self.store.signed_in = None;
@@ -767,6 +797,79 @@ impl Store {
             })?;
         self.signed_in = Some(user.user_id.clone());
         Ok(user)
+    }
+
+    pub(crate) fn disable_user(
+        &mut self,
+        user_id: &str,
+        reason: &str,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        let body = Body::DisableUser {
+            user_id: user_id.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
+        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let recorded_at = self.clock.now_text();
+        let seq = append(
+            &transaction,
+            &format_time(&now),
+            &author,
+            None,
+            &body,
+            &recorded_at,
+        )?;
+        // With the event: a disabled user cannot sign in again.
+        transaction.cached_execute("DELETE FROM credential WHERE user_id = ?1", [user_id])?;
+        transaction.commit()?;
+        if self.signed_in.as_deref() == Some(user_id) {
+            self.signed_in = None;
+        }
+        Ok(seq)
+    }
+
+    pub(crate) fn change_passphrase(
+        &mut self,
+        user_id: &str,
+        current: &Passphrase,
+        new: &Passphrase,
+    ) -> Result<i64> {
+        let phc = users::hash(new.settable()?)?;
+        self.authenticate(user_id, current)?;
+        let body = Body::ChangePassphrase {
+            user_id: user_id.to_owned(),
+        };
+        let author = Author {
+            initials: users::find(&self.connection, user_id)?
+                .map(|user| user.initials)
+                .ok_or_else(|| LedgerError::UnknownUser {
+                    user_id: user_id.to_owned(),
+                })?,
+            signer: None,
+        };
+        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let recorded_at = self.clock.now_text();
+        let seq = append(
+            &transaction,
+            &format_time(&now),
+            &author,
+            None,
+            &body,
+            &recorded_at,
+        )?;
+        transaction.cached_execute(
+            "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
+            rusqlite::params![phc, user_id],
+        )?;
+        transaction.commit()?;
+        Ok(seq)
     }
 
     pub(crate) fn register_user(

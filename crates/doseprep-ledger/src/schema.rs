@@ -131,13 +131,14 @@ const MIGRATIONS: &[&str] = &[
     -- Users and signatures: an event is signed by a registered user
     -- (signer) with what the signature means (meaning), both hashed with
     -- it; an event recorded with initials has neither. New kinds: a user
-    -- registered, a bag checked by a second person, a failed sign-in. The
+    -- registered or disabled, a passphrase changed, a bag checked by a
+    -- second person, a failed sign-in. The
     -- event and bag tables are made again for their CHECKs, as in version 2.
     CREATE TABLE event_v3 (
         seq INTEGER PRIMARY KEY CHECK (seq >= 1),
         kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
             'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
-            'register_user', 'check', 'sign_in_failed')),
+            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase')),
         at TEXT NOT NULL,
         initials TEXT NOT NULL,
         comment TEXT,
@@ -184,10 +185,13 @@ const MIGRATIONS: &[&str] = &[
         full_name TEXT NOT NULL,
         initials TEXT NOT NULL,
         role TEXT NOT NULL CHECK (role IN ('pharmacist', 'checker', 'nurse', 'monitor', 'administrator')),
-        registered_seq INTEGER NOT NULL REFERENCES event (seq)
+        registered_seq INTEGER NOT NULL REFERENCES event (seq),
+        -- The event that disabled them: they sign nothing after it.
+        disabled_seq INTEGER REFERENCES event (seq)
     ) WITHOUT ROWID;
     -- Passphrases, as argon2id PHC strings only. Not events: a hash in the
-    -- chain would travel with every export and archive.
+    -- chain would travel with every export and archive. A disabled user's
+    -- row is deleted with the event that disables them.
     CREATE TABLE credential (
         user_id TEXT PRIMARY KEY REFERENCES user (user_id),
         phc TEXT NOT NULL CHECK (phc LIKE '$argon2id$%')

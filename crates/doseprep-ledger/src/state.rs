@@ -9,6 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::{LedgerError, Result, TimeField};
 use crate::event::Body;
+use crate::users::User;
 use doseprep::ExactVolume;
 
 /// A container's state, as stored.
@@ -718,6 +719,35 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                 None => Ok(()),
             }
         }
+        Body::DisableUser { user_id, reason } => {
+            crate::event::check_text("reason", reason, "say why the user is disabled")?;
+            match crate::users::find(connection, user_id)? {
+                None => Err(LedgerError::UnknownUser {
+                    user_id: user_id.clone(),
+                }),
+                Some(User {
+                    disabled_seq: Some(seq),
+                    ..
+                }) => Err(LedgerError::UserDisabled {
+                    user_id: user_id.clone(),
+                    seq,
+                }),
+                Some(_) => Ok(()),
+            }
+        }
+        Body::ChangePassphrase { user_id } => match crate::users::find(connection, user_id)? {
+            None => Err(LedgerError::UnknownUser {
+                user_id: user_id.clone(),
+            }),
+            Some(User {
+                disabled_seq: Some(seq),
+                ..
+            }) => Err(LedgerError::UserDisabled {
+                user_id: user_id.clone(),
+                seq,
+            }),
+            Some(_) => Ok(()),
+        },
         Body::SignInFailed { user_id } => {
             if user_id.chars().count() > 40 {
                 return Err(LedgerError::Tampered(
@@ -849,7 +879,13 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
                 params![user_id, full_name, initials, role, seq],
             )?;
         }
-        Body::SignInFailed { .. } => {}
+        Body::DisableUser { user_id, .. } => {
+            connection.cached_execute(
+                "UPDATE user SET disabled_seq = ?1 WHERE user_id = ?2",
+                params![seq, user_id],
+            )?;
+        }
+        Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => {}
         Body::DestroyBag { bag_id, .. } => set_bag(connection, bag_id, "destroyed", seq)?,
         Body::DestroyContainers {
             lot_id, containers, ..
@@ -893,7 +929,7 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
         "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
         "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
-        "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq FROM user ORDER BY user_id",
+        "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
         "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
     ] {
         let mut statement = connection.prepare(query)?;

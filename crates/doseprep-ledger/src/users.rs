@@ -74,11 +74,14 @@ impl Role {
     /// an infusion a nurse's, users an administrator's (separate duties).
     pub fn may_sign(self, meaning: Meaning) -> bool {
         match self {
-            Role::Pharmacist => !matches!(meaning, Meaning::Administered | Meaning::Registered),
+            Role::Pharmacist => !matches!(
+                meaning,
+                Meaning::Administered | Meaning::Registered | Meaning::Disabled
+            ),
             Role::Checker => meaning == Meaning::Checked,
             Role::Nurse => meaning == Meaning::Administered,
             Role::Monitor => false,
-            Role::Administrator => meaning == Meaning::Registered,
+            Role::Administrator => matches!(meaning, Meaning::Registered | Meaning::Disabled),
         }
     }
 
@@ -122,11 +125,13 @@ pub enum Meaning {
     Counted,
     /// An event corrected.
     Corrected,
+    /// A user disabled.
+    Disabled,
 }
 
 impl Meaning {
     /// Every meaning.
-    pub const ALL: [Meaning; 11] = [
+    pub const ALL: [Meaning; 12] = [
         Meaning::Registered,
         Meaning::Received,
         Meaning::Thawed,
@@ -138,6 +143,7 @@ impl Meaning {
         Meaning::Returned,
         Meaning::Counted,
         Meaning::Corrected,
+        Meaning::Disabled,
     ];
 
     /// Its name, as stored and hashed.
@@ -154,11 +160,12 @@ impl Meaning {
             Meaning::Returned => "returned",
             Meaning::Counted => "counted",
             Meaning::Corrected => "corrected",
+            Meaning::Disabled => "disabled",
         }
     }
 
-    /// What signing `body` means; `None` for a failed sign-in, which no
-    /// one signs.
+    /// What signing `body` means; `None` for a failed sign-in or a
+    /// passphrase change, which no one signs.
     pub fn of(body: &Body) -> Option<Meaning> {
         Some(match body {
             Body::RegisterUser { .. } => Meaning::Registered,
@@ -172,7 +179,10 @@ impl Meaning {
             Body::Return { .. } => Meaning::Returned,
             Body::Count { .. } => Meaning::Counted,
             Body::Correct { .. } => Meaning::Corrected,
-            Body::SignInFailed { .. } => return None,
+            Body::DisableUser { .. } => Meaning::Disabled,
+            // The user's own act, proved by their current passphrase, and
+            // a refusal: no one signs either.
+            Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => return None,
         })
     }
 }
@@ -256,6 +266,8 @@ pub struct User {
     pub role: Role,
     /// The event that registered them.
     pub registered_seq: i64,
+    /// The event that disabled them, if one did.
+    pub disabled_seq: Option<i64>,
 }
 
 /// Most characters in a user id.
@@ -303,24 +315,40 @@ pub(crate) fn any(connection: &Connection) -> Result<bool> {
 
 /// The registered user `user_id`, if there is one.
 pub(crate) fn find(connection: &Connection, user_id: &str) -> Result<Option<User>> {
-    let row: Option<(String, String, String, String, i64)> = connection
+    type Row = (String, String, String, String, i64, Option<i64>);
+    let row: Option<Row> = connection
         .cached_row(
-            "SELECT user_id, full_name, initials, role, registered_seq FROM user WHERE user_id = ?1",
+            "SELECT user_id, full_name, initials, role, registered_seq, disabled_seq \
+             FROM user WHERE user_id = ?1",
             [user_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)),
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
         )
         .optional()?;
-    row.map(|(user_id, full_name, initials, role, registered_seq)| {
-        Ok(User {
-            role: Role::parse(&role).map_err(|_| {
-                LedgerError::Tampered(format!("user {user_id} has the role {role:?}, not a role"))
-            })?,
-            user_id,
-            full_name,
-            initials,
-            registered_seq,
-        })
-    })
+    row.map(
+        |(user_id, full_name, initials, role, registered_seq, disabled_seq)| {
+            Ok(User {
+                role: Role::parse(&role).map_err(|_| {
+                    LedgerError::Tampered(format!(
+                        "user {user_id} has the role {role:?}, not a role"
+                    ))
+                })?,
+                user_id,
+                full_name,
+                initials,
+                registered_seq,
+                disabled_seq,
+            })
+        },
+    )
     .transpose()
 }
 
@@ -366,7 +394,8 @@ pub(crate) fn check_signature(
     let expected = Meaning::of(body);
     let registry = any(connection)?;
     match (signer, expected) {
-        // No one signs a failed sign-in; there is one only once users are kept.
+        // No one signs a failed sign-in or a passphrase change; there is
+        // one only once users are kept.
         (None, None) if registry => Ok(()),
         (None, None) => Err(LedgerError::NoUsers { event: body.kind() }),
         (Some(_), None) => Err(LedgerError::Tampered(format!(
@@ -403,6 +432,12 @@ pub(crate) fn check_signature(
                     user_id: signer.to_owned(),
                 });
             };
+            if let Some(seq) = user.disabled_seq {
+                return Err(LedgerError::UserDisabled {
+                    user_id: user.user_id,
+                    seq,
+                });
+            }
             if !user.role.may_sign(expected) {
                 return Err(LedgerError::RoleMayNotSign {
                     user_id: user.user_id,
@@ -410,6 +445,13 @@ pub(crate) fn check_signature(
                     meaning: expected.as_str(),
                     signs: user.role.signs(),
                 });
+            }
+            if let Body::DisableUser { user_id, .. } = body {
+                if user_id == signer {
+                    return Err(LedgerError::DisableSelf {
+                        user_id: user_id.clone(),
+                    });
+                }
             }
             // Four eyes: the check is another user's than the preparation.
             if let Body::Check { bag_id } = body {

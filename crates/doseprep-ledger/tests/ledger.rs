@@ -2188,3 +2188,91 @@ fn the_review_lists_an_event_whose_time_does_not_read_and_goes_on() {
         report.findings[0].detail
     );
 }
+
+#[test]
+fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
+    let mut ledger = staffed();
+    let admin = pass(ADMIN_PASS);
+    // A user changes their passphrase with the current one.
+    assert_eq!(
+        ledger
+            .change_passphrase(
+                "jd",
+                &pass("not jd's passphrase"),
+                &pass("a brand new long one")
+            )
+            .unwrap_err()
+            .code(),
+        "sign_in_failed"
+    );
+    let changed = ledger
+        .change_passphrase("jd", &pass(JD_PASS), &pass("a brand new long one"))
+        .unwrap();
+    assert_eq!(
+        ledger.sign_in("jd", &pass(JD_PASS)).unwrap_err().code(),
+        "sign_in_failed"
+    );
+    ledger.sign_in("jd", &pass("a brand new long one")).unwrap();
+    // An administrator disables mh, not themselves.
+    ledger.sign_in("admin", &admin).unwrap();
+    assert_eq!(
+        ledger.disable_user("admin", "testing", &admin).unwrap_err(),
+        LedgerError::DisableSelf {
+            user_id: "admin".to_owned()
+        }
+    );
+    let disabled = ledger
+        .disable_user("mh", "left the pharmacy", &admin)
+        .unwrap();
+    assert_eq!(
+        ledger.disable_user("mh", "again", &admin).unwrap_err(),
+        LedgerError::UserDisabled {
+            user_id: "mh".to_owned(),
+            seq: disabled
+        }
+    );
+    // mh's passphrase no longer signs them in (its hash is gone).
+    assert_eq!(
+        ledger.sign_in("mh", &pass(MH_PASS)).unwrap_err().code(),
+        "sign_in_failed"
+    );
+    let users = ledger.users().unwrap();
+    assert_eq!(users[1].user_id, "mh");
+    assert_eq!(users[1].disabled_seq, Some(disabled));
+    let events = ledger.events().unwrap();
+    let change = &events[usize::try_from(changed - 1).unwrap()];
+    assert_eq!(
+        (
+            change.kind.as_str(),
+            change.initials.as_str(),
+            change.signer.as_deref()
+        ),
+        ("change_passphrase", "JD", None)
+    );
+    let off = &events[usize::try_from(disabled - 1).unwrap()];
+    assert_eq!(
+        (off.signer.as_deref(), off.meaning.as_deref()),
+        (Some("admin"), Some("disabled"))
+    );
+    let report = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap();
+    let access: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.kind == doseprep_ledger::FindingKind::AccessChange)
+        .map(|f| f.detail.as_str())
+        .collect();
+    assert_eq!(
+        access,
+        [
+            "user admin (Ada Admin) registered as administrator",
+            "user mh (Marie Hébert) registered as pharmacist",
+            "user jd (Jean Dubois) registered as checker",
+            "user rn (Rita Nurse) registered as nurse",
+            "user jd changed their passphrase",
+            "user mh disabled: left the pharmacy",
+        ]
+    );
+    assert!(ledger.verify().unwrap().ok());
+}

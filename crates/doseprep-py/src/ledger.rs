@@ -446,6 +446,38 @@ impl Ledger {
         self.with(py, |l| l.sign_in(user_id, &passphrase).map(|_| ()))
     }
 
+    /// Disable a user, with the reason, signed by the signed-in
+    /// administrator (`signature`, their passphrase): the user signs
+    /// nothing from then on. Returns the event's number.
+    #[pyo3(signature = (user_id, /, *, reason, signature))]
+    fn disable_user(
+        &self,
+        py: Python<'_>,
+        user_id: &str,
+        reason: &str,
+        signature: &str,
+    ) -> PyResult<i64> {
+        let signature = ledger::Passphrase::new(signature);
+        self.with(py, |l| l.disable_user(user_id, reason, &signature))
+    }
+
+    /// A user's passphrase changed by the user, who gives the current one
+    /// (a wrong one is recorded as a failed sign-in). Returns the event's number.
+    #[pyo3(signature = (user_id, /, *, current, new))]
+    fn change_passphrase(
+        &self,
+        py: Python<'_>,
+        user_id: &str,
+        current: &str,
+        new: &str,
+    ) -> PyResult<i64> {
+        let (current, new) = (
+            ledger::Passphrase::new(current),
+            ledger::Passphrase::new(new),
+        );
+        self.with(py, |l| l.change_passphrase(user_id, &current, &new))
+    }
+
     /// End the session: the next signing needs `sign_in` again.
     fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |l| {
@@ -461,7 +493,8 @@ impl Ledger {
     }
 
     /// The registered users, in order of registration, as dicts
-    /// (`user_id`, `full_name`, `initials`, `role`, `registered_seq`).
+    /// (`user_id`, `full_name`, `initials`, `role`, `registered_seq`,
+    /// `disabled_seq`: the event that disabled them, or None).
     fn users<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let users = self.with(py, |l| l.users())?;
         users
@@ -470,7 +503,7 @@ impl Ledger {
                 let value = serde_json::json!({
                     "user_id": user.user_id, "full_name": user.full_name,
                     "initials": user.initials, "role": user.role.as_str(),
-                    "registered_seq": user.registered_seq,
+                    "registered_seq": user.registered_seq, "disabled_seq": user.disabled_seq,
                 });
                 json_loads(py, &value.to_string())
             })
