@@ -776,7 +776,7 @@ class Ledger:
         first user is an administrator, registered without ``signature``;
         from then on every event is signed, and a signed-in administrator
         registers each later user with their own passphrase as ``signature``."""
-    def sign_in(self, user_id: str, passphrase: str) -> None:
+    def sign_in(self, user_id: str, /, *, passphrase: str) -> None:
         """Sign in with both components; each signing after it gives
         ``passphrase=`` again. A failure is recorded and raised (sign_in_failed)."""
     def disable_user(self, user_id: str, /, *, reason: str, signature: str) -> int:

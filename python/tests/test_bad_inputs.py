@@ -63,10 +63,10 @@ def _staff(ledger: dp.Ledger) -> None:
     ledger.register_user(
         "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=admin
     )
-    ledger.sign_in("admin", admin)
+    ledger.sign_in("admin", passphrase=admin)
     ledger.register_user("mh", full_name="Marie Hébert", initials="MH", role="pharmacist",
                          passphrase="mh's own long passphrase", signature=admin)  # fmt: skip
-    ledger.sign_in("mh", "mh's own long passphrase")
+    ledger.sign_in("mh", passphrase="mh's own long passphrase")
 
 
 def _ledger_call(given: str, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def _staffed(db: Path) -> dp.Ledger:
     ledger.register_user(
         "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=ADMIN
     )
-    ledger.sign_in("admin", ADMIN)
+    ledger.sign_in("admin", passphrase=ADMIN)
     for user_id, name, initials, role, passphrase in [
         ("mh", "Marie Hébert", "MH", "pharmacist", MH),
         ("jd", "Jean Dubois", "JD", "checker", JD),
@@ -49,7 +49,7 @@ def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
     tmp_path: Path, protocol: dp.Protocol
 ) -> None:
     ledger = _staffed(tmp_path / "pharmacy.db")
-    ledger.sign_in("mh", MH)
+    ledger.sign_in("mh", passphrase=MH)
     assert ledger.signed_in == "mh"
     ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
     ledger.thaw("UC-0042", [1], at=THAWED, passphrase=MH)
@@ -67,9 +67,9 @@ def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
         "check: bag 00000000012 was prepared by mh, who cannot also check it; "
         "a second user (a checker or another pharmacist) signs the check"
     )
-    ledger.sign_in("jd", JD)
+    ledger.sign_in("jd", passphrase=JD)
     ledger.check("00000000012", at="2026-11-25T09:20:00-05:00", passphrase=JD)
-    ledger.sign_in("mh", MH)
+    ledger.sign_in("mh", passphrase=MH)
     with pytest.raises(TypeError, match="one of them"):
         ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00",
                         initials="MH", passphrase=MH)  # fmt: skip
@@ -101,10 +101,10 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
     import jsonschema
 
     ledger = _staffed(tmp_path / "pharmacy.db")
-    ledger.sign_in("mh", MH)
+    ledger.sign_in("mh", passphrase=MH)
     ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
     with pytest.raises(dp.LedgerError):
-        ledger.sign_in("mh", "a wrong passphrase")
+        ledger.sign_in("mh", passphrase="a wrong passphrase")
     folder = tmp_path / "archive"
     taken = ledger.archive(folder)
     bare = [sys.executable, "-I", "-S"]
@@ -197,7 +197,7 @@ def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) ->
     )
     ledger = dp.Ledger(db)
     with pytest.raises(dp.LedgerError) as refused:
-        ledger.sign_in("jd", new)
+        ledger.sign_in("jd", passphrase=new)
     assert refused.value.code == "sign_in_failed"
     assert ledger.users()[2]["disabled_seq"] == 5
     assert ledger.verify().ok

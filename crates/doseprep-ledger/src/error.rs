@@ -333,6 +333,17 @@ pub enum LedgerError {
         /// What is wrong with it.
         problem: String,
     },
+    /// An event dated after the moment it is written.
+    FutureDated {
+        /// The event refused.
+        event: &'static str,
+        /// The time it gives, on the site's clock.
+        at: String,
+        /// When it is written, on the same clock.
+        written: String,
+        /// The room for workstation clocks, in minutes.
+        tolerance_min: i64,
+    },
     /// A role that is not one of the five.
     UnknownRole {
         /// The role given.
@@ -608,6 +619,7 @@ impl LedgerError {
             LedgerError::CannotCreate { path, reason } => (format!("cannot create a ledger at {path}: {reason}"), "check that its folder exists and can be written".to_owned()),
             LedgerError::StoredRecord { bag_id, seq, problem } => (format!("the record of bag {bag_id} stored at event {seq} {problem}"), "nothing is printed or exported from it: keep the file for review and report it to the trial's monitor".to_owned()),
             LedgerError::NotALedger { path } => (format!("{path} is not a doseprep ledger (another SQLite database, or not a database at all)"), "give the ledger's file, or a new file name to start one".to_owned()),
+            LedgerError::FutureDated { event, at, written, tolerance_min } => (format!("{event}: at {at} is after the moment it is written ({written}, give or take {tolerance_min} min); an event is recorded once it has happened"), "give the time it happened; record what has not happened yet when it does".to_owned()),
             LedgerError::UnknownRole { role } => (format!("role {role:?} is not one of pharmacist, checker, nurse, monitor, administrator"), "give one of those roles".to_owned()),
             LedgerError::UserId { user_id, max } => (format!("user id {user_id:?} must be 1 to {max} lowercase letters, digits, '.', '-' or '_' (e.g. \"mhebert\")"), "give the id the user signs in with".to_owned()),
             LedgerError::PassphraseLength { length, min, max } => (format!("a passphrase of {length} characters is too short or too long: {min} to {max} characters"), format!("choose a passphrase of at least {min} characters (a few words)")),
@@ -619,7 +631,7 @@ impl LedgerError {
             LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
-            LedgerError::UserDisabled { user_id, seq } => (format!("user {user_id} was disabled at event {seq} and signs nothing since"), "sign as a user who is not disabled; a user id is never given again, so register a returning person under a new id".to_owned()),
+            LedgerError::UserDisabled { user_id, seq } => (format!("user {user_id} was disabled at event {seq} and signs nothing since"), "a disabled user signs nothing and is not disabled again; a user id is never given again, so register a returning person under a new id".to_owned()),
             LedgerError::DisableSelf { user_id } => (format!("disable_user: administrator {user_id} cannot disable themselves (a ledger keeps someone who registers users)"), "another administrator disables them".to_owned()),
             LedgerError::RoleMayNotSign { user_id, role, meaning, signs } => (format!("user {user_id} ({role}) may sign {signs}, not {meaning}"), "sign in as a user whose role signs it".to_owned()),
             LedgerError::SameChecker { bag_id, user_id } => (format!("check: bag {bag_id} was prepared by {user_id}, who cannot also check it"), "a second user (a checker or another pharmacist) signs the check".to_owned()),
@@ -733,6 +745,7 @@ impl LedgerError {
             LedgerError::LedgerExists { .. } => "ledger_exists",
             LedgerError::Tampered(_) => "tampered",
             LedgerError::UnknownRole { .. } => "unknown_role",
+            LedgerError::FutureDated { .. } => "future_dated",
             LedgerError::UserId { .. } => "user_id",
             LedgerError::PassphraseLength { .. } => "passphrase_length",
             LedgerError::UserExists { .. } => "user_exists",
@@ -929,6 +942,11 @@ impl LedgerError {
             LedgerError::StoredRecord { bag_id, .. } => {
                 (text("bag_id"), Some(bag_id.clone()), None)
             }
+            LedgerError::FutureDated { at, written, .. } => (
+                text("at"),
+                Some(at.clone()),
+                Some(format!("not after {written}")),
+            ),
             LedgerError::UnknownRole { role } => (
                 text("role"),
                 Some(role.clone()),

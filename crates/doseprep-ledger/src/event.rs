@@ -249,7 +249,9 @@ pub enum Body {
     /// A sign-in or signing refused: an unknown user id or a wrong
     /// passphrase (which of the two is not said, nor kept).
     SignInFailed {
-        /// The user id given (at most 40 characters of it).
+        /// The user id given, where it is a registered one; otherwise
+        /// "(not a registered id)" (text typed into the id field may be a
+        /// passphrase, and the chain keeps what it holds for good).
         user_id: String,
     },
     /// A count of a lot's containers on hand.

@@ -394,8 +394,8 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         row.insert("event", body.method().to_owned());
         row.insert("initials", spreadsheet_safe(&event.initials));
         if let (Some(signer), Some(meaning)) = (&event.signer, &event.meaning) {
-            row.insert("signed_by", signer.clone());
-            row.insert("meaning", meaning.clone());
+            row.insert("signed_by", spreadsheet_safe(signer));
+            row.insert("meaning", spreadsheet_safe(meaning));
         }
         if let Some(participant) = row.get("participant") {
             let safe = spreadsheet_safe(participant);

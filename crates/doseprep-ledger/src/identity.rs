@@ -48,6 +48,12 @@ pub struct BagEvent {
     pub at: String,
     /// Who recorded it.
     pub initials: String,
+    /// The user who signed it, where it was signed.
+    pub signed_by: Option<String>,
+    /// What the signature means, where it was signed.
+    pub meaning: Option<String>,
+    /// When it was written (and signed), UTC; none for events of schema 1.
+    pub recorded_at: Option<String>,
     /// A comment.
     pub comment: Option<String>,
     /// Its body, without the record (which is `record`).
@@ -167,6 +173,9 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 kind: event.kind.clone(),
                 at: crate::correct::effective_at(connection, event.seq, &event.at)?,
                 initials: event.initials.clone(),
+                signed_by: event.signer.clone(),
+                meaning: event.meaning.clone(),
+                recorded_at: event.recorded_at.clone(),
                 comment: event.comment.clone(),
                 details,
             })

@@ -101,10 +101,12 @@ fn append(
     users::check_signature(
         connection,
         body,
+        &author.initials,
         author.signer.as_deref(),
         meaning.as_deref(),
     )?;
     state::check(connection, at, body, state::Rules::Current)?;
+    state::not_future_dated(body, at, recorded_at)?;
     let head: Option<(i64, String)> = connection
         .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -752,17 +754,23 @@ impl Store {
         if users::authenticates(&self.connection, user_id, passphrase.bytes())? {
             return Ok(());
         }
+        // Whoever was signed in is signed out: the next signing starts over.
+        self.signed_in = None;
         let given: String = user_id.chars().take(40).collect();
-        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
-        let failure = Body::SignInFailed {
-            user_id: given.clone(),
+        // Only a registered id is kept: text typed into the id field may be
+        // a passphrase, and the chain keeps what it holds for good.
+        let kept = match users::find(&self.connection, user_id)? {
+            Some(user) => user.user_id,
+            None => users::NOT_REGISTERED.to_owned(),
         };
+        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let failure = Body::SignInFailed { user_id: kept };
         let author = Author {
             initials: "-".to_owned(),
             signer: None,
         };
         let recorded_at = self.clock.now_text();
-        let seq = self
+        let recorded = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(LedgerError::from)
@@ -777,8 +785,14 @@ impl Store {
                 )?;
                 transaction.commit()?;
                 Ok(seq)
-            })
-            .ok(); // fallback-ok: a ledger opened to read only cannot record the failure; the refusal says so (seq None)
+            });
+        let seq = match recorded {
+            Ok(seq) => Some(seq),
+            // A ledger opened to read only cannot keep it; the refusal says so.
+            Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => None,
+            // Any other fault is reported: a failure is never lost unsaid.
+            Err(error) => return Err(error),
+        };
         Err(LedgerError::SignInFailed {
             user_id: given,
             seq,
@@ -838,6 +852,11 @@ impl Store {
         current: &Passphrase,
         new: &Passphrase,
     ) -> Result<i64> {
+        if !users::any(&self.connection)? {
+            return Err(LedgerError::NoUsers {
+                event: "change_passphrase",
+            });
+        }
         let phc = users::hash(new.settable()?)?;
         self.authenticate(user_id, current)?;
         let body = Body::ChangePassphrase {

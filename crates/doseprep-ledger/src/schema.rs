@@ -146,8 +146,10 @@ const MIGRATIONS: &[&str] = &[
         prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
         hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
         recorded_at TEXT CHECK (recorded_at IS NULL OR length(recorded_at) = 20),
-        signer TEXT,
-        meaning TEXT,
+        signer TEXT REFERENCES user (user_id),
+        meaning TEXT CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
+            'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
+            'counted', 'corrected', 'disabled')),
         CHECK ((signer IS NULL) = (meaning IS NULL)),
         CHECK (signer IS NULL OR recorded_at IS NOT NULL)
     );

@@ -320,6 +320,36 @@ pub(crate) fn thawed_in_date(connection: &Connection, lot_id: &str, at: &str) ->
     Ok(())
 }
 
+/// An event is not dated after the moment it is written (by more than
+/// `FUTURE_TOLERANCE`, room for workstation clocks): what has not happened
+/// is not recorded. Thaws and preparations are exempt until a day's plan is
+/// kept apart from what was done: `record_day` records them at their
+/// planned times (the review lists those written ahead as future-dated).
+pub(crate) fn not_future_dated(body: &Body, at: &str, recorded_at: &str) -> Result<()> {
+    if matches!(body, Body::Thaw { .. } | Body::Prepare { .. }) {
+        return Ok(());
+    }
+    let ahead = instant("recorded_at", recorded_at)?.duration_until(instant("at", at)?);
+    if ahead <= crate::audit::FUTURE_TOLERANCE {
+        return Ok(());
+    }
+    // Both on the clock of the time given (`recorded_at` is UTC).
+    let given = doseprep::parse_time("at", at)?;
+    let on_clock = |instant: jiff::Timestamp| {
+        doseprep::SiteTime::new(instant, given.time_zone().clone()).wall_clock()
+    };
+    let (at, written) = (
+        on_clock(given.timestamp()),
+        on_clock(instant("recorded_at", recorded_at)?),
+    );
+    Err(LedgerError::FutureDated {
+        event: body.method(),
+        at,
+        written,
+        tolerance_min: crate::audit::FUTURE_TOLERANCE.as_mins(),
+    })
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -749,10 +779,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             Some(_) => Ok(()),
         },
         Body::SignInFailed { user_id } => {
-            if user_id.chars().count() > 40 {
-                return Err(LedgerError::Tampered(
-                    "a failed sign-in keeps at most 40 characters of the id given".to_owned(),
-                ));
+            if user_id != crate::users::NOT_REGISTERED
+                && crate::users::find(connection, user_id)?.is_none()
+            {
+                return Err(LedgerError::Tampered(format!(
+                    "a failed sign-in keeps the id {user_id:?}, which is not registered (it keeps a registered id only)"
+                )));
             }
             Ok(())
         }

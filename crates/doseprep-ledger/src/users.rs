@@ -270,11 +270,16 @@ pub struct User {
     pub disabled_seq: Option<i64>,
 }
 
+/// What a failed sign-in keeps of an id that is not registered.
+pub(crate) const NOT_REGISTERED: &str = "(not a registered id)";
+
 /// Most characters in a user id.
 pub const MAX_USER_ID: usize = 32;
 
 fn check_user_id(user_id: &str) -> Result<()> {
+    // A letter first: no id reads as a number or a spreadsheet formula.
     let ok = (1..=MAX_USER_ID).contains(&user_id.len())
+        && user_id.starts_with(|c: char| c.is_ascii_lowercase())
         && user_id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
@@ -379,15 +384,23 @@ pub(crate) fn authenticates(
         .optional()?;
     match phc {
         Some(phc) => matches(&phc, passphrase),
-        None => Ok(false),
+        // As long as a registered id takes: the time does not tell an
+        // unknown id from a wrong passphrase.
+        None => matches(UNKNOWN_USER_PHC, passphrase).map(|_| false),
     }
 }
 
-/// Whether an event of `body`, signed by `signer` with `meaning` (both
-/// `None` where it is not signed), may be recorded after the events so far.
+/// An argon2id hash (the default cost) of a passphrase no user has, tried
+/// for an unknown user id.
+const UNKNOWN_USER_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$RXB66xur5TQQ44axnVIPrA$H9GoBkA4xPP/7OnYSrxjzBKLAeplyx+azR8Ti8zUPPc";
+
+/// Whether an event of `body` under `initials`, signed by `signer` with
+/// `meaning` (both `None` where it is not signed), may be recorded after
+/// the events so far.
 pub(crate) fn check_signature(
     connection: &Connection,
     body: &Body,
+    initials: &str,
     signer: Option<&str>,
     meaning: Option<&str>,
 ) -> Result<()> {
@@ -405,13 +418,17 @@ pub(crate) fn check_signature(
         // Before the first user, events carry initials only; the first
         // user registered is an administrator, and a check is always a
         // second person's signature.
-        (None, Some(meaning)) if !registry => match body {
+        (None, Some(_)) if !registry => match body {
             Body::RegisterUser { role, .. } if role != Role::Administrator.as_str() => {
                 Err(LedgerError::FirstUserNotAdministrator { role: role.clone() })
             }
-            Body::Check { .. } => Err(LedgerError::NoUsers {
-                event: meaning.as_str(),
-            }),
+            Body::Check { .. } => Err(LedgerError::NoUsers { event: body.kind() }),
+            // The first administrator registers under their own initials.
+            Body::RegisterUser { initials: own, .. } if own != initials => {
+                Err(LedgerError::Tampered(format!(
+                    "the first user is registered unsigned under the initials {initials:?}, not their own {own:?}"
+                )))
+            }
             _ => Ok(()),
         },
         (None, Some(meaning)) => Err(LedgerError::SignatureRequired {
@@ -438,6 +455,15 @@ pub(crate) fn check_signature(
                     seq,
                 });
             }
+            // A signed event carries its signer's initials from the registry.
+            if user.initials != initials {
+                return Err(LedgerError::Tampered(format!(
+                    "a {} event signed by {} carries the initials {initials:?}, not theirs ({:?})",
+                    body.kind(),
+                    user.user_id,
+                    user.initials
+                )));
+            }
             if !user.role.may_sign(expected) {
                 return Err(LedgerError::RoleMayNotSign {
                     user_id: user.user_id,
@@ -463,7 +489,13 @@ pub(crate) fn check_signature(
                     )
                     .optional()?;
                 if let Some(prepared) = prepared {
-                    if signer_of(connection, prepared)?.as_deref() == Some(signer) {
+                    // A bag prepared before the ledger kept users names its
+                    // preparer by initials only: the checker's differ.
+                    let same = match preparer(connection, prepared)? {
+                        (Some(preparer), _) => preparer == signer,
+                        (None, preparer_initials) => preparer_initials == user.initials,
+                    };
+                    if same {
                         return Err(LedgerError::SameChecker {
                             bag_id: bag_id.clone(),
                             user_id: signer.to_owned(),
@@ -476,11 +508,11 @@ pub(crate) fn check_signature(
     }
 }
 
-/// Who signed event `seq`, if it was signed.
-pub(crate) fn signer_of(connection: &Connection, seq: i64) -> Result<Option<String>> {
-    Ok(
-        connection.cached_row("SELECT signer FROM event WHERE seq = ?1", [seq], |row| {
-            row.get(0)
-        })?,
-    )
+/// Who recorded event `seq`: its signer, if it was signed, and its initials.
+fn preparer(connection: &Connection, seq: i64) -> Result<(Option<String>, String)> {
+    Ok(connection.cached_row(
+        "SELECT signer, initials FROM event WHERE seq = ?1",
+        [seq],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?)
 }

@@ -246,6 +246,28 @@ fn tables_differ(connection: &Connection, replay: &Connection) -> Result<Option<
             );
         return Ok(Some(format!("the state tables were edited: {differing}")));
     }
+    // Passphrase hashes are not events, but there is one for each user who
+    // is not disabled, and none for anyone else.
+    let ids = |connection: &Connection, query: &str| -> Result<Vec<String>> {
+        let mut statement = connection.prepare(query)?;
+        let ids = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    };
+    let with_hash = ids(
+        connection,
+        "SELECT user_id FROM credential ORDER BY user_id",
+    )?;
+    let signing = ids(
+        replay,
+        "SELECT user_id FROM user WHERE disabled_seq IS NULL ORDER BY user_id",
+    )?;
+    if with_hash != signing {
+        return Ok(Some(format!(
+            "the passphrase hashes were edited: they are kept for {with_hash:?}, the events give the users {signing:?}"
+        )));
+    }
     Ok(None)
 }
 
@@ -268,11 +290,15 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
     if let Err(error) = crate::users::check_signature(
         replay,
         &body,
+        &event.initials,
         event.signer.as_deref(),
         event.meaning.as_deref(),
     )
     .and_then(|()| state::check(replay, &event.at, &body, rules))
-    {
+    .and_then(|()| match &event.recorded_at {
+        Some(recorded_at) => state::not_future_dated(&body, &event.at, recorded_at),
+        None => Ok(()),
+    }) {
         return Ok(Some(format!(
             "event {seq} could not have been recorded after the events before it: {error}"
         )));

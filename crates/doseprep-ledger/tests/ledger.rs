@@ -1147,6 +1147,17 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         code(ledger.dispense(id, "ward 5", &entry("2026-11-25T08:00:00-05:00"))),
         Some("out_of_time_order")
     );
+    // Not dated after it is written (14:02 UTC, 09:02 EST).
+    assert_eq!(
+        ledger
+            .dispense(id, "ward 5", &entry("2026-11-25T09:15:00-05:00"))
+            .unwrap_err()
+            .to_string(),
+        "dispense: at 2026-11-25 09:15 -05 is after the moment it is written \
+         (2026-11-25 09:02 -05, give or take 5 min); an event is recorded once it has happened; \
+         give the time it happened; record what has not happened yet when it does"
+    );
+    let mut ledger = ledger.with_clock(clock_at("2026-11-25T15:00:00Z"));
     ledger
         .dispense(id, "ward 5", &entry("2026-11-25T09:15:00-05:00"))
         .unwrap();
@@ -1204,29 +1215,39 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         ledger.reconcile("UC-0042", 11, &entry("2026-11-01T08:00:00-05:00")),
         Err(LedgerError::OutOfTimeOrder { .. })
     ));
-    // Every event the injected clock wrote carries its time, to the whole
+    // Every event an injected clock wrote carries its time, to the whole
     // second, truncated; the events before have the machine's.
     let events = ledger.events().unwrap();
     assert_eq!(events.len(), 5);
-    for event in &events[2..] {
-        assert_eq!(event.recorded_at.as_deref(), Some("2026-11-25T14:02:07Z"));
-        assert!(event.hash_matches());
-    }
+    let written: Vec<Option<&str>> = events[2..]
+        .iter()
+        .map(|e| e.recorded_at.as_deref())
+        .collect();
+    assert_eq!(
+        written,
+        [
+            Some("2026-11-25T14:02:07Z"),
+            Some("2026-11-25T15:00:00Z"),
+            Some("2026-11-25T15:00:00Z")
+        ]
+    );
+    assert!(events.iter().all(doseprep_ledger::Event::hash_matches));
     assert!(events[..2]
         .iter()
         .all(|e| e.recorded_at.as_deref() == Some(WRITTEN_AT)));
     assert!(ledger.verify().unwrap().ok());
     let checkpoint = ledger.checkpoint().unwrap();
-    assert_eq!(checkpoint.taken_at, "2026-11-25T14:02:07Z");
+    assert_eq!(checkpoint.taken_at, "2026-11-25T15:00:00Z");
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// Blinding: an active bag and its placebo twin, made at any times after
-    /// their session's thaw, in either order, written at any time, and
-    /// dispensed at any times after, give the same blinded log whichever of
-    /// the two bag ids is the active one.
+    /// their session's thaw, in either order, written at any time after the
+    /// last of them (2026-11-25 16:35 UTC on), and dispensed at any times
+    /// after, give the same blinded log whichever of the two bag ids is the
+    /// active one.
     #[test]
     fn the_blinded_log_is_the_same_whichever_twin_is_active(
         made in proptest::collection::vec(0u32..=90, 4),
@@ -1235,7 +1256,7 @@ proptest! {
     ) {
         let blinded = |active_bag: u64| {
             let mut ledger = started().with_clock(doseprep_ledger::Clock::from_fn(move || {
-                jiff::Timestamp::from_second(1_795_600_000 + written).unwrap()
+                jiff::Timestamp::from_second(1_795_624_500 + written).unwrap()
             }));
             let (placebo_bag, placebo_made) = (3 - active_bag, made[1]);
             let active = record("CARE-012", "72.4 kg", "A", active_bag);
@@ -1863,7 +1884,7 @@ fn a_failed_sign_in_is_recorded_and_nothing_is_signed() {
             .unwrap_err(),
         LedgerError::NotSignedIn { event: "thaw" }
     );
-    // An unknown user reads the same, and is recorded as typed.
+    // An unknown user reads the same; what was typed is not kept.
     assert_eq!(
         ledger.sign_in("nobody", &pass(MH_PASS)).unwrap_err().code(),
         "sign_in_failed"
@@ -1878,6 +1899,11 @@ fn a_failed_sign_in_is_recorded_and_nothing_is_signed() {
         )
         .unwrap_err();
     assert_eq!(error.code(), "sign_in_failed");
+    assert_eq!(
+        ledger.signed_in(),
+        None,
+        "a failed signing signs the session out"
+    );
     let events = ledger.events().unwrap();
     let kinds: Vec<&str> = events[before as usize..]
         .iter()
@@ -1886,7 +1912,7 @@ fn a_failed_sign_in_is_recorded_and_nothing_is_signed() {
     assert_eq!(kinds, ["sign_in_failed"; 3]);
     assert_eq!(
         events[before as usize + 1].body,
-        r#"{"kind":"sign_in_failed","user_id":"nobody"}"#
+        r#"{"kind":"sign_in_failed","user_id":"(not a registered id)"}"#
     );
     assert_eq!(ledger.in_stock("UC-0042").unwrap().first(), Some(&2));
     let report = ledger
@@ -2031,7 +2057,7 @@ fn a_check_needs_users_and_a_ledger_without_them_records_initials_as_before() {
         ledger
             .check(id, &entry("2026-11-25T09:20:00-05:00"))
             .unwrap_err(),
-        LedgerError::NoUsers { event: "checked" }
+        LedgerError::NoUsers { event: "check" }
     );
     assert_eq!(
         ledger.sign_in("mh", &pass(MH_PASS)).unwrap_err(),
@@ -2042,27 +2068,20 @@ fn a_check_needs_users_and_a_ledger_without_them_records_initials_as_before() {
         .unwrap();
 }
 
-#[test]
-fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
-    // Event 5 (receive, signed by mh) re-signed by the nurse, the chain
-    // re-hashed from there: every hash holds, the replay refuses it.
-    let path = file("resigned");
-    let mut ledger = staffed();
-    let copy = rusqlite::Connection::open(&path).unwrap();
-    drop(copy);
-    std::fs::remove_file(&path).unwrap();
+/// `staffed()`'s events, changed by `forge`, re-hashed from the first and
+/// written to a new file with their head (state tables empty: a full
+/// verify fails on the rules before it compares them): the problem named.
+fn forged(
+    name: &str,
+    forge: impl Fn(&mut Vec<doseprep_ledger::Event>),
+) -> doseprep_ledger::Problem {
+    let path = file(name);
     drop(Ledger::create(&path).unwrap());
-    let mut events = ledger.events().unwrap();
-    events[4].signer = Some("rn".to_owned());
+    let mut events = staffed().events().unwrap();
+    forge(&mut events);
     let mut previous = doseprep_ledger::GENESIS.to_owned();
     let sqlite = rusqlite::Connection::open(&path).unwrap();
-    sqlite
-        .execute_batch(
-            "DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only_delete;",
-        )
-        .unwrap();
-    // The replay needs only the events; the state tables stay empty, so
-    // a full verify fails on the rules before it compares them.
+    sqlite.pragma_update(None, "foreign_keys", false).unwrap();
     for event in &mut events {
         event.prev_hash = previous.clone();
         event.hash = event.expected_hash();
@@ -2086,9 +2105,21 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
         )
         .unwrap();
     drop(sqlite);
-    let forged = Ledger::open(&path).unwrap();
-    let verification = forged.verify().unwrap();
-    let problem = verification.problem.unwrap();
+    Ledger::open_read_only(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap()
+}
+
+#[test]
+fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
+    // Event 5 (mh's receipt) re-signed by the nurse: the role.
+    let problem = forged("resigned", |events| {
+        events[4].signer = Some("rn".to_owned());
+        events[4].initials = "RN".to_owned();
+    });
     assert_eq!(problem.seq, Some(5));
     assert!(
         problem
@@ -2097,7 +2128,70 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
         "{}",
         problem.reason
     );
-    ledger.sign_out();
+    // Re-signed by the checker, the initials left as mh's: the registry.
+    let problem = forged("initials", |events| {
+        events[4].initials = "JD".to_owned();
+    });
+    assert_eq!(problem.seq, Some(5));
+    assert!(
+        problem
+            .reason
+            .contains("signed by mh carries the initials \"JD\", not theirs (\"MH\")"),
+        "{}",
+        problem.reason
+    );
+    // Unsigned, after the first user: initials alone are no signature.
+    let problem = forged("unsigned", |events| {
+        events[4].signer = None;
+        events[4].meaning = None;
+    });
+    assert_eq!(problem.seq, Some(5));
+    assert!(
+        problem
+            .reason
+            .contains("every event is signed (here: received)"),
+        "{}",
+        problem.reason
+    );
+    // A meaning that is not the event's.
+    let problem = forged("meaning", |events| {
+        events[4].meaning = Some("counted".to_owned());
+    });
+    assert_eq!(problem.seq, Some(5));
+    assert!(
+        problem
+            .reason
+            .contains("a receive event is signed as \"counted\""),
+        "{}",
+        problem.reason
+    );
+}
+
+#[test]
+fn a_passphrase_hash_added_or_removed_behind_the_ledgers_back_is_found() {
+    let path = file("credential");
+    let mut ledger = Ledger::create(&path).unwrap();
+    ledger
+        .register_user(
+            &new_user("admin", "Ada Admin", "AA", "administrator"),
+            &pass(ADMIN_PASS),
+            None,
+        )
+        .unwrap();
+    drop(ledger);
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    sqlite.execute("DELETE FROM credential", []).unwrap();
+    drop(sqlite);
+    let problem = Ledger::open_read_only(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(
+        problem.reason,
+        "the passphrase hashes were edited: they are kept for [], the events give the users [\"admin\"]"
+    );
 }
 
 #[test]

@@ -441,6 +441,7 @@ impl Ledger {
     /// Sign in with user id and passphrase (both components of the
     /// signature); each signing after it gives `passphrase=` again. A
     /// failure is recorded as a `sign_in_failed` event and raised.
+    #[pyo3(signature = (user_id, /, *, passphrase))]
     fn sign_in(&self, py: Python<'_>, user_id: &str, passphrase: &str) -> PyResult<()> {
         let passphrase = ledger::Passphrase::new(passphrase);
         self.with(py, |l| l.sign_in(user_id, &passphrase).map(|_| ()))
