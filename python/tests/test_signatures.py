@@ -13,7 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_ledger import DOSEPREP, RECEIVED_AT, TWELVE_CONTAINERS_TOML, _hash, twelve_containers
+from test_ledger import (
+    DOSEPREP,
+    RECEIVED_AT,
+    TWELVE_CONTAINERS_TOML,
+    _hash,
+    plan,
+    twelve_containers,
+)
 
 import doseprep as dp
 
@@ -201,3 +208,23 @@ def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) ->
     assert refused.value.code == "sign_in_failed"
     assert ledger.users()[2]["disabled_seq"] == 5
     assert ledger.verify().ok
+
+
+def test_a_day_published_with_a_wrong_passphrase_records_the_failure_and_nothing_else(
+    tmp_path: Path, protocol: dp.Protocol
+) -> None:
+    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger.sign_in("mh", passphrase=MH)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
+    day = plan(protocol)
+    with pytest.raises(dp.LedgerError) as refused:
+        day.publish(tmp_path / "day", ledger=ledger, passphrase="not mh's passphrase")
+    assert refused.value.code == "sign_in_failed"
+    assert not (tmp_path / "day").exists()
+    assert [e["kind"] for e in ledger.events()[-2:]] == ["receive", "sign_in_failed"]
+    assert ledger.signed_in is None
+    ledger.sign_in("mh", passphrase=MH)
+    recorded = day.publish(tmp_path / "day", ledger=ledger, passphrase=MH)
+    assert [(e["kind"], e["signer"]) for e in ledger.events()[-len(recorded) :]] == [
+        ("thaw", "mh")
+    ] + [("prepare", "mh")] * 3

@@ -1673,6 +1673,12 @@ fn pass(text: &str) -> doseprep_ledger::Passphrase {
     doseprep_ledger::Passphrase::new(text)
 }
 
+#[test]
+fn a_passphrase_is_never_printed() {
+    let entry = signed("2026-11-25T09:00:00-05:00", MH_PASS);
+    assert!(!format!("{entry:?}").contains("mh's"), "{entry:?}");
+}
+
 fn signed(time: &str, passphrase: &str) -> Entry {
     Entry::signed(at(time), pass(passphrase), None).unwrap()
 }
@@ -2214,6 +2220,28 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
         .verify_against(std::slice::from_ref(&checkpoint))
         .unwrap()
         .ok());
+    // The tables made again keep their triggers and indexes.
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    let mut objects: Vec<String> = sqlite
+        .prepare("SELECT name FROM sqlite_schema WHERE type IN ('trigger', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    objects.sort();
+    assert_eq!(
+        objects,
+        [
+            "bag_din",
+            "bag_visit",
+            "event_append_only_delete",
+            "event_append_only_update",
+            "event_bag",
+            "event_lot"
+        ]
+    );
+    drop(sqlite);
     // Its correction still stands, and from the first user on it is signed.
     assert!(ledger
         .accountability_csv()
