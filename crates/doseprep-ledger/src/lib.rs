@@ -763,29 +763,12 @@ impl Store {
             Some(user) => user.user_id,
             None => users::NOT_REGISTERED.to_owned(),
         };
-        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
         let failure = Body::SignInFailed { user_id: kept };
         let author = Author {
             initials: "-".to_owned(),
             signer: None,
         };
-        let recorded_at = self.clock.now_text();
-        let recorded = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(LedgerError::from)
-            .and_then(|transaction| {
-                let seq = append(
-                    &transaction,
-                    &format_time(&now),
-                    &author,
-                    None,
-                    &failure,
-                    &recorded_at,
-                )?;
-                transaction.commit()?;
-                Ok(seq)
-            });
+        let recorded = self.record_now(&author, &failure, |_| Ok(()));
         let seq = match recorded {
             Ok(seq) => Some(seq),
             // A ledger opened to read only cannot keep it; the refusal says so.
@@ -824,22 +807,11 @@ impl Store {
             reason: reason.to_owned(),
         };
         let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
-        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded_at = self.clock.now_text();
-        let seq = append(
-            &transaction,
-            &format_time(&now),
-            &author,
-            None,
-            &body,
-            &recorded_at,
-        )?;
         // With the event: a disabled user cannot sign in again.
-        transaction.cached_execute("DELETE FROM credential WHERE user_id = ?1", [user_id])?;
-        transaction.commit()?;
+        let seq = self.record_now(&author, &body, |connection| {
+            connection.cached_execute("DELETE FROM credential WHERE user_id = ?1", [user_id])?;
+            Ok(())
+        })?;
         if self.signed_in.as_deref() == Some(user_id) {
             self.signed_in = None;
         }
@@ -870,25 +842,13 @@ impl Store {
                 })?,
             signer: None,
         };
-        let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded_at = self.clock.now_text();
-        let seq = append(
-            &transaction,
-            &format_time(&now),
-            &author,
-            None,
-            &body,
-            &recorded_at,
-        )?;
-        transaction.cached_execute(
-            "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
-            rusqlite::params![phc, user_id],
-        )?;
-        transaction.commit()?;
-        Ok(seq)
+        self.record_now(&author, &body, |connection| {
+            connection.cached_execute(
+                "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
+                rusqlite::params![phc, user_id],
+            )?;
+            Ok(())
+        })
     }
 
     pub(crate) fn register_user(
@@ -911,23 +871,39 @@ impl Store {
             None => By::Initials(user.initials.clone()),
         };
         let author = self.author(&by, &body, &mut None)?;
+        self.record_now(&author, &body, |connection| {
+            connection.cached_execute(
+                "INSERT INTO credential (user_id, phc) VALUES (?1, ?2)",
+                rusqlite::params![user.user_id, phc],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Record `body`, dated now by the ledger's clock (a user's
+    /// registration, disabling or passphrase change, a failed sign-in: acts
+    /// of the ledger itself, never back-dated), with `also` run in the same
+    /// transaction (the passphrase hashes, which are not events).
+    fn record_now(
+        &mut self,
+        author: &Author,
+        body: &Body,
+        also: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<i64> {
         let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+        let recorded_at = self.clock.now_text();
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let recorded_at = self.clock.now_text();
         let seq = append(
             &transaction,
             &format_time(&now),
-            &author,
+            author,
             None,
-            &body,
+            body,
             &recorded_at,
         )?;
-        transaction.cached_execute(
-            "INSERT INTO credential (user_id, phc) VALUES (?1, ?2)",
-            rusqlite::params![user.user_id, phc],
-        )?;
+        also(&transaction)?;
         transaction.commit()?;
         Ok(seq)
     }

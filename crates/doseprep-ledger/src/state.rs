@@ -350,6 +350,23 @@ pub(crate) fn not_future_dated(body: &Body, at: &str, recorded_at: &str) -> Resu
     })
 }
 
+/// `user_id` is registered and not disabled.
+fn active_user(connection: &Connection, user_id: &str) -> Result<()> {
+    match crate::users::find(connection, user_id)? {
+        None => Err(LedgerError::UnknownUser {
+            user_id: user_id.to_owned(),
+        }),
+        Some(User {
+            disabled_seq: Some(seq),
+            ..
+        }) => Err(LedgerError::UserDisabled {
+            user_id: user_id.to_owned(),
+            seq,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -751,33 +768,9 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         }
         Body::DisableUser { user_id, reason } => {
             crate::event::check_text("reason", reason, "say why the user is disabled")?;
-            match crate::users::find(connection, user_id)? {
-                None => Err(LedgerError::UnknownUser {
-                    user_id: user_id.clone(),
-                }),
-                Some(User {
-                    disabled_seq: Some(seq),
-                    ..
-                }) => Err(LedgerError::UserDisabled {
-                    user_id: user_id.clone(),
-                    seq,
-                }),
-                Some(_) => Ok(()),
-            }
+            active_user(connection, user_id)
         }
-        Body::ChangePassphrase { user_id } => match crate::users::find(connection, user_id)? {
-            None => Err(LedgerError::UnknownUser {
-                user_id: user_id.clone(),
-            }),
-            Some(User {
-                disabled_seq: Some(seq),
-                ..
-            }) => Err(LedgerError::UserDisabled {
-                user_id: user_id.clone(),
-                seq,
-            }),
-            Some(_) => Ok(()),
-        },
+        Body::ChangePassphrase { user_id } => active_user(connection, user_id),
         Body::SignInFailed { user_id } => {
             if user_id != crate::users::NOT_REGISTERED
                 && crate::users::find(connection, user_id)?.is_none()
