@@ -783,6 +783,8 @@ class Ledger:
         """Disable a user, signed by the signed-in administrator: they sign nothing after."""
     def change_passphrase(self, user_id: str, /, *, current: str, new: str) -> int:
         """A user's passphrase changed by the user, who gives the current one."""
+    def reset_passphrase(self, user_id: str, /, *, new: str, signature: str) -> int:
+        """Reset a user's forgotten passphrase, signed by the signed-in administrator."""
     def sign_out(self) -> None:
         """End the session."""
     @property

@@ -202,7 +202,14 @@ def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) ->
     assert _command("ledger", "users", str(db)).stdout.splitlines()[2] == (
         "jd\tJean Dubois\tJD\tchecker\tregistered at event 3, disabled at event 5"
     )
+    reset = _command("ledger", "reset-passphrase", str(db), "mh", "--user", "admin",
+                     passphrases=f"{ADMIN}\nmh's passphrase, reset\n")  # fmt: skip
+    assert reset.stdout == "event 6: passphrase of user mh reset\n", reset.stderr
     ledger = dp.Ledger(db)
+    ledger.sign_in("mh", passphrase="mh's passphrase, reset")
+    ledger.sign_in("admin", passphrase=ADMIN)
+    ledger.reset_passphrase("mh", new="mh's second reset one", signature=ADMIN)
+    ledger.sign_in("mh", passphrase="mh's second reset one")
     with pytest.raises(dp.LedgerError) as refused:
         ledger.sign_in("jd", passphrase=new)
     assert refused.value.code == "sign_in_failed"

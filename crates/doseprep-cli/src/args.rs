@@ -309,6 +309,18 @@ pub enum LedgerCommand {
         /// Your user id.
         user_id: String,
     },
+    /// Reset a user's forgotten passphrase (signed by an administrator,
+    /// --user): their passphrase is read, then the new one (twice at a
+    /// terminal), which the administrator gives to the user.
+    ResetPassphrase {
+        /// The ledger file.
+        db: PathBuf,
+        /// The user whose passphrase is reset.
+        user_id: String,
+        /// The administrator who resets it.
+        #[arg(long)]
+        user: String,
+    },
     /// The registered users.
     Users {
         /// The ledger file.

@@ -484,6 +484,14 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             let seq = ledger.change_passphrase(&user_id, &current, &new)?;
             say!(out, "event {seq}: user {user_id} changed their passphrase");
         }
+        LedgerCommand::ResetPassphrase { db, user_id, user } => {
+            let mut ledger = Ledger::open(&db)?;
+            let signature = passphrase(&format!("Passphrase for {user}: "))?;
+            ledger.sign_in(&user, &signature)?;
+            let new = new_passphrase(&user_id)?;
+            let seq = ledger.reset_passphrase(&user_id, &new, &signature)?;
+            say!(out, "event {seq}: passphrase of user {user_id} reset");
+        }
         LedgerCommand::Users { db } => {
             let ledger = Ledger::open_read_only(&db)?;
             for user in ledger.users()? {

@@ -36,8 +36,8 @@ pub enum FindingKind {
     Correction,
     /// A sign-in or signing refused (unknown user id or wrong passphrase).
     FailedSignIn,
-    /// A user registered or disabled, or a passphrase changed (a review of
-    /// who may sign).
+    /// A user registered or disabled, or a passphrase changed or reset (a
+    /// review of who may sign).
     AccessChange,
     /// An event whose time or body does not read (changed behind the
     /// ledger's back; the verification names it too).
@@ -256,6 +256,10 @@ pub(crate) fn review(
             Body::DisableUser { user_id, reason } => found(
                 FindingKind::AccessChange,
                 format!("user {user_id} disabled: {reason}"),
+            ),
+            Body::ResetPassphrase { user_id } => found(
+                FindingKind::AccessChange,
+                format!("passphrase of user {user_id} reset by an administrator"),
             ),
             Body::ChangePassphrase { user_id } => found(
                 FindingKind::AccessChange,

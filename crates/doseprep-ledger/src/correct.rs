@@ -210,12 +210,13 @@ pub(crate) fn check(
     if let Body::RegisterUser { .. }
     | Body::SignInFailed { .. }
     | Body::DisableUser { .. }
-    | Body::ChangePassphrase { .. } = &target
+    | Body::ChangePassphrase { .. }
+    | Body::ResetPassphrase { .. } = &target
     {
         return Err(cannot(
             seq, "seq",
             format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
-            "a user's registration, disabling, passphrase change or failed sign-in is not corrected; add a comment to a later event and tell the monitor",
+            "a user's registration, disabling, passphrase change or reset, or a failed sign-in, is not corrected; add a comment to a later event and tell the monitor",
         ));
     }
     if names != (target.bag_id(), target.lot_id()) {

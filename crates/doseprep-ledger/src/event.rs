@@ -246,6 +246,12 @@ pub enum Body {
         /// The user.
         user_id: String,
     },
+    /// A user's passphrase reset by an administrator (the user forgot it),
+    /// who gives the new one to the user.
+    ResetPassphrase {
+        /// The user.
+        user_id: String,
+    },
     /// A sign-in or signing refused: an unknown user id or a wrong
     /// passphrase (which of the two is not said, nor kept).
     SignInFailed {
@@ -284,6 +290,7 @@ impl Body {
             Body::SignInFailed { .. } => "sign_in_failed",
             Body::DisableUser { .. } => "disable_user",
             Body::ChangePassphrase { .. } => "change_passphrase",
+            Body::ResetPassphrase { .. } => "reset_passphrase",
         }
     }
 

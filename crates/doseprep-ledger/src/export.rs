@@ -364,6 +364,12 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                     spreadsheet_safe(&format!("disabled user {user_id}: {reason}")),
                 );
             }
+            Body::ResetPassphrase { user_id } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("passphrase of user {user_id} reset")),
+                );
+            }
             Body::ChangePassphrase { user_id } => {
                 row.insert(
                     "dose",

@@ -371,6 +371,21 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
+    /// Reset a user's forgotten passphrase to `new`: signed by a signed-in
+    /// administrator, `signature` their passphrase. Recorded as a
+    /// `reset_passphrase` event (no hash in it); the user gets `new` from
+    /// the administrator and changes it ([`Ledger::change_passphrase`]).
+    pub fn reset_passphrase(
+        &mut self,
+        user_id: &str,
+        new: &Passphrase,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        self.store
+            .reset_passphrase(user_id, new, signature)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
     /// End the session: the next signing needs a sign-in again.
     pub fn sign_out(&mut self) {
         self.store.signed_in = None;
@@ -842,6 +857,26 @@ impl Store {
                 })?,
             signer: None,
         };
+        self.record_now(&author, &body, |connection| {
+            connection.cached_execute(
+                "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
+                rusqlite::params![phc, user_id],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn reset_passphrase(
+        &mut self,
+        user_id: &str,
+        new: &Passphrase,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        let phc = users::hash(new.settable()?)?;
+        let body = Body::ResetPassphrase {
+            user_id: user_id.to_owned(),
+        };
+        let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
         self.record_now(&author, &body, |connection| {
             connection.cached_execute(
                 "UPDATE credential SET phc = ?1 WHERE user_id = ?2",

@@ -131,14 +131,15 @@ const MIGRATIONS: &[&str] = &[
     -- Users and signatures: an event is signed by a registered user
     -- (signer) with what the signature means (meaning), both hashed with
     -- it; an event recorded with initials has neither. New kinds: a user
-    -- registered or disabled, a passphrase changed, a bag checked by a
-    -- second person, a failed sign-in. The
+    -- registered or disabled, a passphrase changed by its user or reset by
+    -- an administrator, a bag checked by a second person, a failed sign-in. The
     -- event and bag tables are made again for their CHECKs, as in version 2.
     CREATE TABLE event_v3 (
         seq INTEGER PRIMARY KEY CHECK (seq >= 1),
         kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
             'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
-            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase')),
+            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
+            'reset_passphrase')),
         at TEXT NOT NULL,
         initials TEXT NOT NULL,
         comment TEXT,
@@ -149,7 +150,7 @@ const MIGRATIONS: &[&str] = &[
         signer TEXT REFERENCES user (user_id),
         meaning TEXT CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
             'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
-            'counted', 'corrected', 'disabled')),
+            'counted', 'corrected', 'disabled', 'reset')),
         CHECK ((signer IS NULL) = (meaning IS NULL)),
         CHECK (signer IS NULL OR recorded_at IS NOT NULL)
     );

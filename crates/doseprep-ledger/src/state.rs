@@ -770,7 +770,9 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             crate::event::check_text("reason", reason, "say why the user is disabled")?;
             active_user(connection, user_id)
         }
-        Body::ChangePassphrase { user_id } => active_user(connection, user_id),
+        Body::ChangePassphrase { user_id } | Body::ResetPassphrase { user_id } => {
+            active_user(connection, user_id)
+        }
         Body::SignInFailed { user_id } => {
             if user_id != crate::users::NOT_REGISTERED
                 && crate::users::find(connection, user_id)?.is_none()
@@ -910,7 +912,9 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
                 params![seq, user_id],
             )?;
         }
-        Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => {}
+        Body::SignInFailed { .. }
+        | Body::ChangePassphrase { .. }
+        | Body::ResetPassphrase { .. } => {}
         Body::DestroyBag { bag_id, .. } => set_bag(connection, bag_id, "destroyed", seq)?,
         Body::DestroyContainers {
             lot_id, containers, ..

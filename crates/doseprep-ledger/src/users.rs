@@ -76,12 +76,15 @@ impl Role {
         match self {
             Role::Pharmacist => !matches!(
                 meaning,
-                Meaning::Administered | Meaning::Registered | Meaning::Disabled
+                Meaning::Administered | Meaning::Registered | Meaning::Disabled | Meaning::Reset
             ),
             Role::Checker => meaning == Meaning::Checked,
             Role::Nurse => meaning == Meaning::Administered,
             Role::Monitor => false,
-            Role::Administrator => matches!(meaning, Meaning::Registered | Meaning::Disabled),
+            Role::Administrator => matches!(
+                meaning,
+                Meaning::Registered | Meaning::Disabled | Meaning::Reset
+            ),
         }
     }
 
@@ -127,11 +130,13 @@ pub enum Meaning {
     Corrected,
     /// A user disabled.
     Disabled,
+    /// A user's passphrase reset.
+    Reset,
 }
 
 impl Meaning {
     /// Every meaning.
-    pub const ALL: [Meaning; 12] = [
+    pub const ALL: [Meaning; 13] = [
         Meaning::Registered,
         Meaning::Received,
         Meaning::Thawed,
@@ -144,6 +149,7 @@ impl Meaning {
         Meaning::Counted,
         Meaning::Corrected,
         Meaning::Disabled,
+        Meaning::Reset,
     ];
 
     /// Its name, as stored and hashed.
@@ -161,6 +167,7 @@ impl Meaning {
             Meaning::Counted => "counted",
             Meaning::Corrected => "corrected",
             Meaning::Disabled => "disabled",
+            Meaning::Reset => "reset",
         }
     }
 
@@ -180,6 +187,7 @@ impl Meaning {
             Body::Count { .. } => Meaning::Counted,
             Body::Correct { .. } => Meaning::Corrected,
             Body::DisableUser { .. } => Meaning::Disabled,
+            Body::ResetPassphrase { .. } => Meaning::Reset,
             // The user's own act, proved by their current passphrase, and
             // a refusal: no one signs either.
             Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => return None,

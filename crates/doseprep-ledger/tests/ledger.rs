@@ -2353,10 +2353,37 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
             seq: disabled
         }
     );
+    // A forgotten passphrase is reset by an administrator; not a
+    // disabled user's.
+    let reset = ledger
+        .reset_passphrase("rn", &pass("rita's passphrase, reset"), &admin)
+        .unwrap();
+    assert_eq!(
+        ledger
+            .reset_passphrase("mh", &pass("mh's passphrase, reset"), &admin)
+            .unwrap_err()
+            .code(),
+        "user_disabled"
+    );
     // mh's passphrase no longer signs them in (its hash is gone).
     assert_eq!(
         ledger.sign_in("mh", &pass(MH_PASS)).unwrap_err().code(),
         "sign_in_failed"
+    );
+    ledger
+        .sign_in("rn", &pass("rita's passphrase, reset"))
+        .unwrap();
+    // A nurse resets no one's passphrase.
+    assert_eq!(
+        ledger
+            .reset_passphrase(
+                "jd",
+                &pass("jd's passphrase, reset"),
+                &pass("rita's passphrase, reset")
+            )
+            .unwrap_err()
+            .code(),
+        "role_may_not_sign"
     );
     let users = ledger.users().unwrap();
     assert_eq!(users[1].user_id, "mh");
@@ -2370,6 +2397,15 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
             change.signer.as_deref()
         ),
         ("change_passphrase", "JD", None)
+    );
+    let reset_event = &events[usize::try_from(reset - 1).unwrap()];
+    assert_eq!(
+        (
+            reset_event.kind.as_str(),
+            reset_event.signer.as_deref(),
+            reset_event.meaning.as_deref()
+        ),
+        ("reset_passphrase", Some("admin"), Some("reset"))
     );
     let off = &events[usize::try_from(disabled - 1).unwrap()];
     assert_eq!(
@@ -2394,6 +2430,7 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
             "user rn (Rita Nurse) registered as nurse",
             "user jd changed their passphrase",
             "user mh disabled: left the pharmacy",
+            "passphrase of user rn reset by an administrator",
         ]
     );
     assert!(ledger.verify().unwrap().ok());

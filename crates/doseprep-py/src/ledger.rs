@@ -479,6 +479,24 @@ impl Ledger {
         self.with(py, |l| l.change_passphrase(user_id, &current, &new))
     }
 
+    /// Reset a user's forgotten passphrase to `new`, signed by the
+    /// signed-in administrator (`signature`, their passphrase). Returns the
+    /// event's number.
+    #[pyo3(signature = (user_id, /, *, new, signature))]
+    fn reset_passphrase(
+        &self,
+        py: Python<'_>,
+        user_id: &str,
+        new: &str,
+        signature: &str,
+    ) -> PyResult<i64> {
+        let (new, signature) = (
+            ledger::Passphrase::new(new),
+            ledger::Passphrase::new(signature),
+        );
+        self.with(py, |l| l.reset_passphrase(user_id, &new, &signature))
+    }
+
     /// End the session: the next signing needs `sign_in` again.
     fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |l| {
