@@ -612,6 +612,7 @@ class DayPlan:
         ledger: Ledger | None = None,
         initials: str | None = None,
         passphrase: str | None = None,
+        late_reason: str | None = None,
     ) -> list[int]:
         """Every document of the day staged beside ``out`` (a new or empty
         folder), the day recorded in ``ledger`` by ``initials``, then the
@@ -783,6 +784,12 @@ class Ledger:
         """Disable a user, signed by the signed-in administrator: they sign nothing after."""
     def change_passphrase(self, user_id: str, /, *, current: str, new: str) -> int:
         """A user's passphrase changed by the user, who gives the current one."""
+    def configure(self, *, late_entry_after: str, signature: str) -> int:
+        """Set the ledger's late-entry limit (e.g. "4 h"), signed by the signed-in
+        administrator: an event written later than that needs ``late_reason=``."""
+    @property
+    def late_entry_after_min(self) -> int | None:
+        """The ledger's late-entry limit in minutes, or None."""
     def reset_passphrase(self, user_id: str, /, *, new: str, signature: str) -> int:
         """Reset a user's forgotten passphrase, signed by the signed-in administrator."""
     def sign_out(self) -> None:
@@ -794,7 +801,14 @@ class Ledger:
         """The registered users (user_id, full_name, initials, role, registered_seq,
         disabled_seq)."""
     def check(
-        self, bag_id: str, /, *, at: _Time, passphrase: str, comment: str | None = None
+        self,
+        bag_id: str,
+        /,
+        *,
+        at: _Time,
+        passphrase: str,
+        comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A prepared bag checked by a second user; where users sign, a bag is
         dispensed only after its check."""
@@ -807,6 +821,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A lot received: containers 1 to lot.containers. Returns the event's number."""
     def thaw(
@@ -819,6 +834,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """Containers of a lot thawed."""
     def prepare(
@@ -831,6 +847,7 @@ class Ledger:
         passphrase: str | None = None,
         draws: Sequence[tuple[str, int, float]] | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A bag prepared, with (lot_id, container, mL) draws (default: the bag's own)."""
     def record_day(
@@ -841,6 +858,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> list[int]:
         """A planned day: its thaws and its bags, in one transaction."""
     def dispense(
@@ -853,6 +871,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A bag handed over."""
     def administer(
@@ -867,6 +886,7 @@ class Ledger:
         passphrase: str | None = None,
         override_reason: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A bag infused; refused after its infuse-by time unless override_reason says why."""
     def destroy_containers(
@@ -880,6 +900,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """Containers destroyed (from stock, or what is left after a thaw)."""
     def destroy_bag(
@@ -892,6 +913,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A bag destroyed."""
     def correct(
@@ -906,6 +928,7 @@ class Ledger:
         corrected_at: _Time | None = None,
         to: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """A correction of event ``seq``: its time (``corrected_at``) or a dispense's
         recipient (``to``), with the reason; ``at`` and ``initials`` are the
@@ -920,6 +943,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> int:
         """Containers returned from stock."""
     def balance(self, lot_id: str, /, *, receipt: int | None = None) -> Balance:
@@ -936,6 +960,7 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
+        late_reason: str | None = None,
     ) -> Reconciliation:
         """Record a count of a lot's containers and compare it with the balance."""
     def in_stock(self, lot_id: str) -> list[int]:

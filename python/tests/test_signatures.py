@@ -235,3 +235,33 @@ def test_a_day_published_with_a_wrong_passphrase_records_the_failure_and_nothing
     assert [(e["kind"], e["signer"]) for e in ledger.events()[-len(recorded) :]] == [
         ("thaw", "mh")
     ] + [("prepare", "mh")] * 3
+
+
+def test_past_the_late_entry_limit_an_event_gives_its_reason_from_python_and_the_command(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "pharmacy.db"
+    ledger = _staffed(db)
+    assert ledger.late_entry_after_min is None
+    ledger.configure(late_entry_after="4 h", signature=ADMIN)
+    assert ledger.late_entry_after_min == 240
+    ledger.sign_in("mh", passphrase=MH)
+    # Received on 2026-11-20, written now: far past 4 h.
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
+    assert refused.value.code == "late_entry"
+    seq = ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH,
+                         late_reason="transcribed from the paper log")  # fmt: skip
+    assert ledger.events()[seq - 1]["late_reason"] == "transcribed from the paper log"
+    lots = tmp_path / "lots.toml"
+    lots.write_text(TWELVE_CONTAINERS_TOML.replace("UC-0042", "UC-0043"))
+    late = _command("ledger", "receive", str(db), str(lots), "--at", RECEIVED_AT, "--user", "mh",
+                    "--late-reason", "shipment logged on paper", passphrases=MH + "\n")  # fmt: skip
+    assert late.returncode == 0, late.stderr
+    csv_text = ledger.export_csv()
+    assert "shipment logged on paper" in csv_text
+    assert ledger.verify().ok
+    configured = _command("ledger", "configure", str(db), "--late-entry-after", "90 s",
+                          "--user", "admin", passphrases=ADMIN + "\n")  # fmt: skip
+    assert configured.returncode == 2
+    assert "1m 30s is not a whole number of minutes" in configured.stderr, configured.stderr

@@ -154,6 +154,9 @@ pub struct Day {
     /// for every signing: the terminal, or standard input's first line).
     #[arg(long, requires = "ledger", group = "recorder")]
     pub user: Option<String>,
+    /// Why the day is recorded later than the ledger's late-entry limit.
+    #[arg(long, requires = "ledger")]
+    pub late_reason: Option<String>,
 }
 
 /// `doseprep reprint`.
@@ -205,6 +208,10 @@ pub struct Signer {
     /// The user id of the person signing (a ledger with users).
     #[arg(long)]
     pub user: Option<String>,
+    /// Why the event is recorded later than the ledger's late-entry limit
+    /// after it happened (only then).
+    #[arg(long)]
+    pub late_reason: Option<String>,
 }
 
 /// `doseprep ledger ...`.
@@ -318,6 +325,18 @@ pub enum LedgerCommand {
         /// The user whose passphrase is reset.
         user_id: String,
         /// The administrator who resets it.
+        #[arg(long)]
+        user: String,
+    },
+    /// Set the ledger's late-entry limit (the site's setting): an event
+    /// written later than this after the time it gives needs --late-reason.
+    Configure {
+        /// The ledger file.
+        db: PathBuf,
+        /// The limit, e.g. "4 h" (whole minutes, 1 min to a week).
+        #[arg(long)]
+        late_entry_after: String,
+        /// The administrator who sets it (passphrase as for a signing).
         #[arg(long)]
         user: String,
     },

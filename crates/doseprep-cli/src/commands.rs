@@ -190,12 +190,17 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
     let signer = Signer {
         initials: args.initials.clone(),
         user: args.user.clone(),
+        late_reason: args.late_reason.clone(),
     };
     let recording = match &mut ledger {
         // clap makes --ledger need one of --initials and --user.
         Some(ledger) => {
             let by = by(ledger, &signer)?;
-            Some(Recording { ledger, by })
+            Some(Recording {
+                ledger,
+                by,
+                late_reason: signer.late_reason.clone(),
+            })
         }
         None => None,
     };
@@ -285,10 +290,14 @@ fn signed_entry(
     at: doseprep::ZonedDateTime,
     comment: Option<&str>,
 ) -> Result<Entry, Failure> {
-    match by(ledger, signer)? {
-        By::Initials(initials) => Ok(Entry::new(at, &initials, comment)?),
-        By::Passphrase(passphrase) => Ok(Entry::signed(at, passphrase, comment)?),
-    }
+    let entry = match by(ledger, signer)? {
+        By::Initials(initials) => Entry::new(at, &initials, comment)?,
+        By::Passphrase(passphrase) => Entry::signed(at, passphrase, comment)?,
+    };
+    Ok(match &signer.late_reason {
+        Some(reason) => entry.with_late_reason(reason)?,
+        None => entry,
+    })
 }
 
 /// Who records: `--initials`, or `--user` signed in with their passphrase.
@@ -491,6 +500,21 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             let new = new_passphrase(&user_id)?;
             let seq = ledger.reset_passphrase(&user_id, &new, &signature)?;
             say!(out, "event {seq}: passphrase of user {user_id} reset");
+        }
+        LedgerCommand::Configure {
+            db,
+            late_entry_after,
+            user,
+        } => {
+            let after = doseprep::parse_duration("late_entry_after", &late_entry_after)?;
+            let mut ledger = Ledger::open(&db)?;
+            let signature = passphrase(&format!("Passphrase for {user}: "))?;
+            ledger.sign_in(&user, &signature)?;
+            let seq = ledger.configure_late_entry_limit(after, &signature)?;
+            say!(
+                out,
+                "event {seq}: late-entry limit set to {late_entry_after}"
+            );
         }
         LedgerCommand::Users { db } => {
             let ledger = Ledger::open_read_only(&db)?;

@@ -36,8 +36,8 @@ pub enum FindingKind {
     Correction,
     /// A sign-in or signing refused (unknown user id or wrong passphrase).
     FailedSignIn,
-    /// A user registered or disabled, or a passphrase changed or reset (a
-    /// review of who may sign).
+    /// A user registered or disabled, a passphrase changed or reset, or a
+    /// setting made (a review of who may sign, and how).
     AccessChange,
     /// An event whose time or body does not read (changed behind the
     /// ledger's back; the verification names it too).
@@ -177,9 +177,14 @@ pub(crate) fn review(
         if event.recorded_at.is_some() {
             let delay = when.duration_since(claimed);
             if delay > late_after {
+                let why = event
+                    .late_reason
+                    .as_ref()
+                    .map(|reason| format!(": {reason}"))
+                    .unwrap_or_default(); // fallback-ok: an entry within the ledger's own limit gave no reason
                 found(
                     FindingKind::LateEntry,
-                    format!("written {} after the time it gives", span(delay)),
+                    format!("written {} after the time it gives{why}", span(delay)),
                 );
             } else if -delay > FUTURE_TOLERANCE {
                 found(
@@ -256,6 +261,12 @@ pub(crate) fn review(
             Body::DisableUser { user_id, reason } => found(
                 FindingKind::AccessChange,
                 format!("user {user_id} disabled: {reason}"),
+            ),
+            Body::Configure {
+                late_entry_after_min,
+            } => found(
+                FindingKind::AccessChange,
+                format!("late-entry limit set to {late_entry_after_min} min"),
             ),
             Body::ResetPassphrase { user_id } => found(
                 FindingKind::AccessChange,

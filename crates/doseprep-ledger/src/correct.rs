@@ -211,12 +211,13 @@ pub(crate) fn check(
     | Body::SignInFailed { .. }
     | Body::DisableUser { .. }
     | Body::ChangePassphrase { .. }
-    | Body::ResetPassphrase { .. } = &target
+    | Body::ResetPassphrase { .. }
+    | Body::Configure { .. } = &target
     {
         return Err(cannot(
             seq, "seq",
             format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
-            "a user's registration, disabling, passphrase change or reset, or a failed sign-in, is not corrected; add a comment to a later event and tell the monitor",
+            "a setting, a user's registration, disabling, passphrase change or reset, or a failed sign-in, is not corrected; add a comment to a later event and tell the monitor",
         ));
     }
     if names != (target.bag_id(), target.lot_id()) {

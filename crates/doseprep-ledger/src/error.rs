@@ -344,6 +344,37 @@ pub enum LedgerError {
         /// The room for workstation clocks, in minutes.
         tolerance_min: i64,
     },
+    /// An event written later than the ledger's late-entry limit after the
+    /// time it gives, without a reason.
+    LateEntry {
+        /// The event refused.
+        event: &'static str,
+        /// The time it gives, on the site's clock.
+        at: String,
+        /// When it is written, on the same clock.
+        written: String,
+        /// The limit, minutes.
+        limit_min: u32,
+    },
+    /// A late reason given for an event written within the limit (or in a
+    /// ledger with none).
+    LateReasonNotNeeded {
+        /// The event refused.
+        event: &'static str,
+        /// The time it gives, on the site's clock.
+        at: String,
+        /// When it is written, on the same clock.
+        written: String,
+        /// The limit, minutes, where one is set.
+        limit_min: Option<u32>,
+    },
+    /// A late-entry limit out of range.
+    LateEntryLimit {
+        /// The limit given, minutes.
+        minutes: u32,
+        /// The longest, minutes.
+        max: u32,
+    },
     /// A role that is not one of the five.
     UnknownRole {
         /// The role given.
@@ -620,6 +651,10 @@ impl LedgerError {
             LedgerError::StoredRecord { bag_id, seq, problem } => (format!("the record of bag {bag_id} stored at event {seq} {problem}"), "nothing is printed or exported from it: keep the file for review and report it to the trial's monitor".to_owned()),
             LedgerError::NotALedger { path } => (format!("{path} is not a doseprep ledger (another SQLite database, or not a database at all)"), "give the ledger's file, or a new file name to start one".to_owned()),
             LedgerError::FutureDated { event, at, written, tolerance_min } => (format!("{event}: at {at} is after the moment it is written ({written}, give or take {tolerance_min} min); an event is recorded once it has happened"), "give the time it happened; record what has not happened yet when it does".to_owned()),
+            LedgerError::LateEntry { event, at, written, limit_min } => (format!("{event}: at {at} is written at {written}, more than this ledger's late-entry limit of {limit_min} min after it happened"), "give late_reason: why it is recorded late (or, if the time is wrong, the time it happened)".to_owned()),
+            LedgerError::LateReasonNotNeeded { event, at, written, limit_min: Some(limit_min) } => (format!("{event}: at {at}, written at {written}, is within this ledger's late-entry limit of {limit_min} min"), "a late_reason is only for an entry written late, so leave it out".to_owned()),
+            LedgerError::LateReasonNotNeeded { event, at, written, limit_min: None } => (format!("{event}: at {at}, written at {written}: this ledger sets no late-entry limit"), "a late_reason is only for an entry written late, so leave it out".to_owned()),
+            LedgerError::LateEntryLimit { minutes, max } => (format!("configure: a late-entry limit of {minutes} min is not 1 min to {max} min (a week)"), "give the site's limit in whole minutes, e.g. \"4 h\"".to_owned()),
             LedgerError::UnknownRole { role } => (format!("role {role:?} is not one of pharmacist, checker, nurse, monitor, administrator"), "give one of those roles".to_owned()),
             LedgerError::UserId { user_id, max } => (format!("user id {user_id:?} must be 1 to {max} lowercase letters, digits, '.', '-' or '_' (e.g. \"mhebert\")"), "give the id the user signs in with".to_owned()),
             LedgerError::PassphraseLength { length, min, max } => (format!("a passphrase of {length} characters is too short or too long: {min} to {max} characters"), format!("choose a passphrase of at least {min} characters (a few words)")),
@@ -746,6 +781,9 @@ impl LedgerError {
             LedgerError::Tampered(_) => "tampered",
             LedgerError::UnknownRole { .. } => "unknown_role",
             LedgerError::FutureDated { .. } => "future_dated",
+            LedgerError::LateEntry { .. } => "late_entry",
+            LedgerError::LateReasonNotNeeded { .. } => "late_reason_not_needed",
+            LedgerError::LateEntryLimit { .. } => "late_entry_limit",
             LedgerError::UserId { .. } => "user_id",
             LedgerError::PassphraseLength { .. } => "passphrase_length",
             LedgerError::UserExists { .. } => "user_exists",
@@ -942,6 +980,23 @@ impl LedgerError {
             LedgerError::StoredRecord { bag_id, .. } => {
                 (text("bag_id"), Some(bag_id.clone()), None)
             }
+            LedgerError::LateEntry {
+                written, limit_min, ..
+            } => (
+                text("late_reason"),
+                Some(written.clone()),
+                Some(format!("a reason beyond {limit_min} min")),
+            ),
+            LedgerError::LateReasonNotNeeded { at, .. } => (
+                text("late_reason"),
+                Some(at.clone()),
+                text("only when late"),
+            ),
+            LedgerError::LateEntryLimit { minutes, max } => (
+                text("late_entry_after"),
+                Some(format!("{minutes} min")),
+                Some(format!("1 to {max} min")),
+            ),
             LedgerError::FutureDated { at, written, .. } => (
                 text("at"),
                 Some(at.clone()),

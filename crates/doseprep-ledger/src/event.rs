@@ -33,9 +33,22 @@ pub struct Entry {
     pub by: By,
     /// A comment.
     pub comment: Option<String>,
+    /// Why it is recorded later than the ledger's late-entry limit after it
+    /// happened, where it is.
+    pub late_reason: Option<String>,
 }
 
 impl Entry {
+    /// The same entry, recorded late for `reason` (needed where the ledger
+    /// has a late-entry limit and the entry is written beyond it).
+    pub fn with_late_reason(self, reason: &str) -> Result<Entry> {
+        check_text("late_reason", reason, "say why the event is recorded late")?;
+        Ok(Entry {
+            late_reason: Some(reason.to_owned()),
+            ..self
+        })
+    }
+
     /// An entry recorded with initials, its initials and comment checked.
     pub fn new(at: ZonedDateTime, initials: &str, comment: Option<&str>) -> Result<Entry> {
         check_initials(initials)?;
@@ -60,6 +73,7 @@ impl Entry {
             at,
             by,
             comment: comment.map(str::to_owned),
+            late_reason: None,
         })
     }
 }
@@ -246,6 +260,13 @@ pub enum Body {
         /// The user.
         user_id: String,
     },
+    /// The ledger's late-entry limit set (a site setting, kept where it is
+    /// enforced): an event written more than this after the time it gives
+    /// needs a reason.
+    Configure {
+        /// The limit, whole minutes.
+        late_entry_after_min: u32,
+    },
     /// A user's passphrase reset by an administrator (the user forgot it),
     /// who gives the new one to the user.
     ResetPassphrase {
@@ -291,6 +312,7 @@ impl Body {
             Body::DisableUser { .. } => "disable_user",
             Body::ChangePassphrase { .. } => "change_passphrase",
             Body::ResetPassphrase { .. } => "reset_passphrase",
+            Body::Configure { .. } => "configure",
         }
     }
 
@@ -363,12 +385,15 @@ pub struct Event {
     pub signer: Option<String>,
     /// What the signature means ("prepared", "checked", ...), where signed.
     pub meaning: Option<String>,
+    /// Why it was written late, where the ledger's limit asked for a reason.
+    pub late_reason: Option<String>,
 }
 
 impl Event {
     /// The SHA-256 this event must have: of the compact JSON array
     /// `[seq, kind, at, initials, comment, body, prev_hash, recorded_at,
-    /// signer, meaning]` for a signed event; of the first eight for one
+    /// signer, meaning]` for a signed event, with `late_reason` appended
+    /// where it has one; of the first eight for one
     /// recorded with initials; of the first seven for an event written
     /// before the ledger kept `recorded_at` (schema 1).
     pub fn expected_hash(&self) -> String {
@@ -394,7 +419,25 @@ impl Event {
             &self.prev_hash,
         );
         let (c0, c1, c2, c3, c4, c5, c6) = common;
-        let written = if self.signer.is_some() || self.meaning.is_some() {
+        let written = if let Some(late_reason) = &self.late_reason {
+            // Signed and late: eleven elements.
+            serde_json::to_writer(
+                &mut hasher,
+                &(
+                    c0,
+                    c1,
+                    c2,
+                    c3,
+                    c4,
+                    c5,
+                    c6,
+                    &self.recorded_at,
+                    &self.signer,
+                    &self.meaning,
+                    late_reason,
+                ),
+            )
+        } else if self.signer.is_some() || self.meaning.is_some() {
             // Signed (schema 3 on): ten elements, recorded_at null only in
             // an event changed behind the ledger's back.
             serde_json::to_writer(
@@ -450,6 +493,7 @@ impl Event {
             recorded_at: row.get(8)?,
             signer: row.get(9)?,
             meaning: row.get(10)?,
+            late_reason: row.get(11)?,
         })
     }
 }
@@ -460,7 +504,7 @@ impl Event {
         use crate::schema::Cached as _;
         connection.cached_execute(
             &format!(
-                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ),
             rusqlite::params![
                 self.seq,
@@ -473,7 +517,8 @@ impl Event {
                 self.hash,
                 self.recorded_at,
                 self.signer,
-                self.meaning
+                self.meaning,
+                self.late_reason
             ],
         )?;
         Ok(())
@@ -482,7 +527,7 @@ impl Event {
 
 /// The columns `Event::from_row` reads, in order.
 pub(crate) const EVENT_COLUMNS: &str =
-    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning";
+    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning, late_reason";
 
 /// A hash fed as an `io::Write`.
 struct HashWriter(Sha256);
@@ -525,6 +570,7 @@ mod tests {
             recorded_at: recorded_at.map(str::to_owned),
             signer: None,
             meaning: None,
+            late_reason: None,
         }
     }
 
@@ -550,6 +596,15 @@ mod tests {
         assert_eq!(
             signed.expected_hash(),
             "9f30e270c9ddf277800775785484fa2ec3d8b372a754298017f08485715231c9"
+        );
+        // Signed and written late, with its reason appended.
+        let late = Event {
+            late_reason: Some("transcrit du registre papier".to_owned()),
+            ..signed
+        };
+        assert_eq!(
+            late.expected_hash(),
+            "334daf5e27b31fcf699017863764e3189397cbf70b3434aa83a49a7535be7f87"
         );
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
 
 /// The accountability log's columns. Quantities count containers.
-pub const ACCOUNTABILITY_COLUMNS: [&str; 17] = [
+pub const ACCOUNTABILITY_COLUMNS: [&str; 18] = [
     "seq",
     "date",
     "recorded_at",
@@ -30,6 +30,7 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 17] = [
     "initials",
     "signed_by",
     "meaning",
+    "late_reason",
     "comment",
 ];
 
@@ -364,6 +365,14 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                     spreadsheet_safe(&format!("disabled user {user_id}: {reason}")),
                 );
             }
+            Body::Configure {
+                late_entry_after_min,
+            } => {
+                row.insert(
+                    "dose",
+                    format!("late-entry limit set to {late_entry_after_min} min"),
+                );
+            }
             Body::ResetPassphrase { user_id } => {
                 row.insert(
                     "dose",
@@ -402,6 +411,9 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         if let (Some(signer), Some(meaning)) = (&event.signer, &event.meaning) {
             row.insert("signed_by", spreadsheet_safe(signer));
             row.insert("meaning", spreadsheet_safe(meaning));
+        }
+        if let Some(reason) = &event.late_reason {
+            row.insert("late_reason", spreadsheet_safe(reason));
         }
         if let Some(participant) = row.get("participant") {
             let safe = spreadsheet_safe(participant);

@@ -48,7 +48,7 @@ pub use event::{Body, By, Draw, Entry, Event, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
-pub use state::MAX_CONTAINERS;
+pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
 pub use users::{
     Meaning, NewUser, Passphrase, Role, User, MAX_PASSPHRASE, MAX_USER_ID, MIN_PASSPHRASE,
 };
@@ -89,6 +89,7 @@ fn append(
     at: &str,
     author: &Author,
     comment: Option<&str>,
+    late_reason: Option<&str>,
     body: &Body,
     recorded_at: &str,
 ) -> Result<i64> {
@@ -107,6 +108,7 @@ fn append(
     )?;
     state::check(connection, at, body, state::Rules::Current)?;
     state::not_future_dated(body, at, recorded_at)?;
+    state::check_lateness(connection, body, at, recorded_at, late_reason)?;
     let head: Option<(i64, String)> = connection
         .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
             Ok((row.get(0)?, row.get(1)?))
@@ -139,6 +141,7 @@ fn append(
         recorded_at: Some(recorded_at.to_owned()),
         signer: author.signer.clone(),
         meaning,
+        late_reason: late_reason.map(str::to_owned),
     };
     let event = Event {
         hash: event.expected_hash(),
@@ -291,7 +294,8 @@ impl Ledger {
 
     /// A planned day: each thaw at its session's time, then each bag at its
     /// preparation time (given, or its thaw plus the site's preparation
-    /// time), in one transaction. The plan must name containers by their
+    /// time), in one transaction; `late_reason` for a day recorded later
+    /// than the ledger's late-entry limit. The plan must name containers by their
     /// numbers in the lot as received: plan with each lot's stock
     /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
     pub fn record_day(
@@ -300,9 +304,10 @@ impl Ledger {
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> Result<Vec<i64>> {
         self.store
-            .record_day(thaws, bags, by, comment)
+            .record_day(thaws, bags, by, comment, late_reason)
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -369,6 +374,36 @@ impl Ledger {
         self.store
             .change_passphrase(user_id, current, new)
             .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Set the ledger's late-entry limit (the site's setting, kept where it
+    /// is enforced): from then on an event written more than `after` after
+    /// the time it gives is refused without a reason
+    /// ([`Entry::with_late_reason`]). Whole minutes, 1 min to a week;
+    /// signed by a signed-in administrator, `signature` their passphrase.
+    pub fn configure_late_entry_limit(
+        &mut self,
+        after: jiff::SignedDuration,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        self.store
+            .configure_late_entry_limit(after, signature)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// The ledger's late-entry limit, where one is set.
+    pub fn late_entry_limit(&self) -> Result<Option<jiff::SignedDuration>> {
+        let minutes: Option<i64> = self
+            .store
+            .connection
+            .query_row(
+                "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|error| LedgerError::from(error).in_file(&self.path))?;
+        Ok(minutes.map(jiff::SignedDuration::from_mins))
     }
 
     /// Reset a user's forgotten passphrase to `new`: signed by a signed-in
@@ -724,6 +759,7 @@ impl Store {
                 &format_time(&entry.at),
                 author,
                 entry.comment.as_deref(),
+                entry.late_reason.as_deref(),
                 body,
                 &recorded_at,
             )?);
@@ -866,6 +902,31 @@ impl Store {
         })
     }
 
+    pub(crate) fn configure_late_entry_limit(
+        &mut self,
+        after: jiff::SignedDuration,
+        signature: &Passphrase,
+    ) -> Result<i64> {
+        let whole = after.as_secs() % 60 == 0 && after.subsec_nanos() == 0;
+        let minutes = u32::try_from(after.as_mins())
+            .ok()
+            .filter(|_| whole)
+            .ok_or_else(|| {
+                LedgerError::from(doseprep::DoseError::InvalidInput {
+                    field: "late_entry_after".to_owned(),
+                    reason: format!(
+                        "{after:#} is not a whole number of minutes from 1 to {}; give e.g. \"4 h\" or \"90 min\"",
+                        state::MAX_LATE_ENTRY_AFTER_MIN
+                    ),
+                })
+            })?;
+        let body = Body::Configure {
+            late_entry_after_min: minutes,
+        };
+        let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
+        self.record_now(&author, &body, |_| Ok(()))
+    }
+
     pub(crate) fn reset_passphrase(
         &mut self,
         user_id: &str,
@@ -934,6 +995,7 @@ impl Store {
             &transaction,
             &format_time(&now),
             author,
+            None,
             None,
             body,
             &recorded_at,
@@ -1066,14 +1128,20 @@ impl Store {
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> Result<Vec<i64>> {
         if let By::Initials(initials) = by {
             event::check_initials(initials)?;
         }
+        // A day recorded after the late-entry limit says why, for each event.
+        let late = |entry: Entry| match late_reason {
+            Some(reason) => entry.with_late_reason(reason),
+            None => Ok(entry),
+        };
         let mut events = Vec::new();
         for thaw in thaws {
             events.push((
-                Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?,
+                late(Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?)?,
                 Body::Thaw {
                     lot_id: thaw.lot_id.to_string(),
                     containers: thaw.containers.clone(),
@@ -1096,7 +1164,7 @@ impl Store {
                 }
             };
             events.push((
-                Entry::by(at, by.clone(), comment)?,
+                late(Entry::by(at, by.clone(), comment)?)?,
                 Store::prepare_body(record, None)?,
             ));
         }
@@ -1221,6 +1289,7 @@ impl Store {
             &format_time(&entry.at),
             &author,
             entry.comment.as_deref(),
+            entry.late_reason.as_deref(),
             &body,
             &self.clock.now_text(),
         )?;

@@ -139,7 +139,7 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
             'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
             'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
-            'reset_passphrase')),
+            'reset_passphrase', 'configure')),
         at TEXT NOT NULL,
         initials TEXT NOT NULL,
         comment TEXT,
@@ -150,7 +150,10 @@ const MIGRATIONS: &[&str] = &[
         signer TEXT REFERENCES user (user_id),
         meaning TEXT CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
             'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
-            'counted', 'corrected', 'disabled', 'reset')),
+            'counted', 'corrected', 'disabled', 'reset', 'configured')),
+        -- Why a signed event is written later than the ledger's late-entry
+        -- limit after it happened (hashed with it).
+        late_reason TEXT CHECK (late_reason IS NULL OR signer IS NOT NULL),
         CHECK ((signer IS NULL) = (meaning IS NULL)),
         CHECK (signer IS NULL OR recorded_at IS NOT NULL)
     );
@@ -191,6 +194,13 @@ const MIGRATIONS: &[&str] = &[
         registered_seq INTEGER NOT NULL REFERENCES event (seq),
         -- The event that disabled them: they sign nothing after it.
         disabled_seq INTEGER REFERENCES event (seq)
+    ) WITHOUT ROWID;
+    -- The ledger's settings, replayed from configure events: the site's
+    -- late-entry limit (late_entry_after_min), where one is set.
+    CREATE TABLE setting (
+        name TEXT PRIMARY KEY CHECK (name IN ('late_entry_after_min')),
+        value INTEGER NOT NULL CHECK (value >= 1),
+        set_seq INTEGER NOT NULL REFERENCES event (seq)
     ) WITHOUT ROWID;
     -- Passphrases, as argon2id PHC strings only. Not events: a hash in the
     -- chain would travel with every export and archive. A disabled user's

@@ -350,6 +350,80 @@ pub(crate) fn not_future_dated(body: &Body, at: &str, recorded_at: &str) -> Resu
     })
 }
 
+/// The longest late-entry limit, in minutes: a week. Beyond it the limit
+/// would let a week-old entry pass without a word.
+pub const MAX_LATE_ENTRY_AFTER_MIN: u32 = 10_080;
+
+/// A late-entry limit of 1 minute to `MAX_LATE_ENTRY_AFTER_MIN`.
+pub(crate) fn late_entry_limit_in_range(minutes: u32) -> Result<()> {
+    if (1..=MAX_LATE_ENTRY_AFTER_MIN).contains(&minutes) {
+        Ok(())
+    } else {
+        Err(LedgerError::LateEntryLimit {
+            minutes,
+            max: MAX_LATE_ENTRY_AFTER_MIN,
+        })
+    }
+}
+
+/// An event written more than the ledger's late-entry limit after the time
+/// it gives (where a limit is set) says why, in `late_reason`; one written
+/// within it has no reason to give.
+pub(crate) fn check_lateness(
+    connection: &Connection,
+    body: &Body,
+    at: &str,
+    recorded_at: &str,
+    late_reason: Option<&str>,
+) -> Result<()> {
+    let limit: Option<u32> = connection
+        .cached_row(
+            "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let delay = instant("at", at)?.duration_until(instant("recorded_at", recorded_at)?);
+    // The limit, where this entry is past it.
+    let passed =
+        limit.filter(|minutes| delay > jiff::SignedDuration::from_mins(i64::from(*minutes)));
+    // Both times on the clock of the time given (`recorded_at` is UTC).
+    let on_clock = || -> Result<(String, String)> {
+        let given = doseprep::parse_time("at", at)?;
+        let read = |instant: jiff::Timestamp| {
+            doseprep::SiteTime::new(instant, given.time_zone().clone()).wall_clock()
+        };
+        Ok((
+            read(given.timestamp()),
+            read(instant("recorded_at", recorded_at)?),
+        ))
+    };
+    match (passed, late_reason) {
+        (None, None) => Ok(()),
+        (Some(_), Some(reason)) => {
+            crate::event::check_text("late_reason", reason, "say why the event is recorded late")
+        }
+        (Some(limit_min), None) => {
+            let (at, written) = on_clock()?;
+            Err(LedgerError::LateEntry {
+                event: body.method(),
+                at,
+                written,
+                limit_min,
+            })
+        }
+        (None, Some(_)) => {
+            let (at, written) = on_clock()?;
+            Err(LedgerError::LateReasonNotNeeded {
+                event: body.method(),
+                at,
+                written,
+                limit_min: limit,
+            })
+        }
+    }
+}
+
 /// `user_id` is registered and not disabled.
 fn active_user(connection: &Connection, user_id: &str) -> Result<()> {
     match crate::users::find(connection, user_id)? {
@@ -773,6 +847,9 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         Body::ChangePassphrase { user_id } | Body::ResetPassphrase { user_id } => {
             active_user(connection, user_id)
         }
+        Body::Configure {
+            late_entry_after_min,
+        } => late_entry_limit_in_range(*late_entry_after_min),
         Body::SignInFailed { user_id } => {
             if user_id != crate::users::NOT_REGISTERED
                 && crate::users::find(connection, user_id)?.is_none()
@@ -910,6 +987,15 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             connection.cached_execute(
                 "UPDATE user SET disabled_seq = ?1 WHERE user_id = ?2",
                 params![seq, user_id],
+            )?;
+        }
+        Body::Configure {
+            late_entry_after_min,
+        } => {
+            connection.cached_execute(
+                "INSERT INTO setting (name, value, set_seq) VALUES ('late_entry_after_min', ?1, ?2) \
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_seq = excluded.set_seq",
+                params![late_entry_after_min, seq],
             )?;
         }
         Body::SignInFailed { .. }

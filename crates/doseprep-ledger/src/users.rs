@@ -76,14 +76,18 @@ impl Role {
         match self {
             Role::Pharmacist => !matches!(
                 meaning,
-                Meaning::Administered | Meaning::Registered | Meaning::Disabled | Meaning::Reset
+                Meaning::Administered
+                    | Meaning::Registered
+                    | Meaning::Disabled
+                    | Meaning::Reset
+                    | Meaning::Configured
             ),
             Role::Checker => meaning == Meaning::Checked,
             Role::Nurse => meaning == Meaning::Administered,
             Role::Monitor => false,
             Role::Administrator => matches!(
                 meaning,
-                Meaning::Registered | Meaning::Disabled | Meaning::Reset
+                Meaning::Registered | Meaning::Disabled | Meaning::Reset | Meaning::Configured
             ),
         }
     }
@@ -132,11 +136,13 @@ pub enum Meaning {
     Disabled,
     /// A user's passphrase reset.
     Reset,
+    /// A setting of the ledger made.
+    Configured,
 }
 
 impl Meaning {
     /// Every meaning.
-    pub const ALL: [Meaning; 13] = [
+    pub const ALL: [Meaning; 14] = [
         Meaning::Registered,
         Meaning::Received,
         Meaning::Thawed,
@@ -150,6 +156,7 @@ impl Meaning {
         Meaning::Corrected,
         Meaning::Disabled,
         Meaning::Reset,
+        Meaning::Configured,
     ];
 
     /// Its name, as stored and hashed.
@@ -168,6 +175,7 @@ impl Meaning {
             Meaning::Corrected => "corrected",
             Meaning::Disabled => "disabled",
             Meaning::Reset => "reset",
+            Meaning::Configured => "configured",
         }
     }
 
@@ -188,6 +196,7 @@ impl Meaning {
             Body::Correct { .. } => Meaning::Corrected,
             Body::DisableUser { .. } => Meaning::Disabled,
             Body::ResetPassphrase { .. } => Meaning::Reset,
+            Body::Configure { .. } => Meaning::Configured,
             // The user's own act, proved by their current passphrase, and
             // a refusal: no one signs either.
             Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => return None,
@@ -430,7 +439,11 @@ pub(crate) fn check_signature(
             Body::RegisterUser { role, .. } if role != Role::Administrator.as_str() => {
                 Err(LedgerError::FirstUserNotAdministrator { role: role.clone() })
             }
-            Body::Check { .. } => Err(LedgerError::NoUsers { event: body.kind() }),
+            // A check is a second person's signature; a setting is an
+            // administrator's.
+            Body::Check { .. } | Body::Configure { .. } => {
+                Err(LedgerError::NoUsers { event: body.kind() })
+            }
             // The first administrator registers under their own initials.
             Body::RegisterUser { initials: own, .. } if own != initials => {
                 Err(LedgerError::Tampered(format!(

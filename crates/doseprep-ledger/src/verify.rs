@@ -296,7 +296,17 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
     )
     .and_then(|()| state::check(replay, &event.at, &body, rules))
     .and_then(|()| match &event.recorded_at {
-        Some(recorded_at) => state::not_future_dated(&body, &event.at, recorded_at),
+        Some(recorded_at) => {
+            state::not_future_dated(&body, &event.at, recorded_at).and_then(|()| {
+                state::check_lateness(
+                    replay,
+                    &body,
+                    &event.at,
+                    recorded_at,
+                    event.late_reason.as_deref(),
+                )
+            })
+        }
         None => Ok(()),
     }) {
         return Ok(Some(format!(

@@ -133,7 +133,13 @@ fn record_a_day(
     )
     .unwrap();
     let records = plan.records().unwrap();
-    let numbers = ledger.record_day(&plan.thaws, &records, &By::Initials("MH".to_owned()), None);
+    let numbers = ledger.record_day(
+        &plan.thaws,
+        &records,
+        &By::Initials("MH".to_owned()),
+        None,
+        None,
+    );
     (records, numbers)
 }
 
@@ -582,29 +588,29 @@ fn exports_read_as_worked_by_hand() {
         .unwrap();
     let csv = ledger.accountability_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,meaning,comment");
+    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,meaning,late_reason,comment");
     assert_eq!(
         lines[1],
-        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,"
+        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,,"
     );
     assert_eq!(
         lines[2],
-        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,"
+        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,,"
     );
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,")
+        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
         format!(
-            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,"
+            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,,"
         )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
-    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,");
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,,");
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(
@@ -692,7 +698,13 @@ fn plan_and_record_on(
     .unwrap();
     let records = plan.records().unwrap();
     ledger
-        .record_day(&plan.thaws, &records, &By::Initials("MH".to_owned()), None)
+        .record_day(
+            &plan.thaws,
+            &records,
+            &By::Initials("MH".to_owned()),
+            None,
+            None,
+        )
         .unwrap();
     plan
 }
@@ -1850,7 +1862,7 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
         .lines()
         .find(|line| line.starts_with(&format!("{checked},")))
         .unwrap();
-    assert!(line.ends_with(",checked,,,,,,,JD,jd,checked,"), "{line}");
+    assert!(line.ends_with(",checked,,,,,,,JD,jd,checked,,"), "{line}");
     // A checkpoint names who took it, and reads back.
     let checkpoint = ledger.checkpoint().unwrap();
     assert_eq!(checkpoint.taken_by.as_deref(), Some("rn"));
@@ -2081,9 +2093,17 @@ fn forged(
     name: &str,
     forge: impl Fn(&mut Vec<doseprep_ledger::Event>),
 ) -> doseprep_ledger::Problem {
+    forged_from(name, staffed().events().unwrap(), forge)
+}
+
+/// As `forged`, from `events`.
+fn forged_from(
+    name: &str,
+    mut events: Vec<doseprep_ledger::Event>,
+    forge: impl Fn(&mut Vec<doseprep_ledger::Event>),
+) -> doseprep_ledger::Problem {
     let path = file(name);
     drop(Ledger::create(&path).unwrap());
-    let mut events = staffed().events().unwrap();
     forge(&mut events);
     let mut previous = doseprep_ledger::GENESIS.to_owned();
     let sqlite = rusqlite::Connection::open(&path).unwrap();
@@ -2094,11 +2114,12 @@ fn forged(
         previous = event.hash.clone();
         sqlite
             .execute(
-                "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO event (seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning, late_reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                 rusqlite::params![
                     event.seq, event.kind, event.at, event.initials, event.comment, event.body,
-                    event.prev_hash, event.hash, event.recorded_at, event.signer, event.meaning
+                    event.prev_hash, event.hash, event.recorded_at, event.signer, event.meaning,
+                    event.late_reason
                 ],
             )
             .unwrap();
@@ -2434,4 +2455,118 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
         ]
     );
     assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn past_the_ledgers_late_entry_limit_an_event_says_why() {
+    let mut ledger = staffed();
+    let admin = pass(ADMIN_PASS);
+    assert_eq!(ledger.late_entry_limit().unwrap(), None);
+    // Only an administrator sets it, in whole minutes, 1 min to a week.
+    assert_eq!(
+        ledger
+            .configure_late_entry_limit(jiff::SignedDuration::from_hours(4), &pass(MH_PASS))
+            .unwrap_err()
+            .code(),
+        "role_may_not_sign"
+    );
+    ledger.sign_in("admin", &admin).unwrap();
+    for (after, code) in [
+        (jiff::SignedDuration::from_secs(90), "invalid_input"),
+        (jiff::SignedDuration::ZERO, "late_entry_limit"),
+        (jiff::SignedDuration::from_hours(24 * 8), "late_entry_limit"),
+    ] {
+        assert_eq!(
+            ledger
+                .configure_late_entry_limit(after, &admin)
+                .unwrap_err()
+                .code(),
+            code
+        );
+    }
+    let set = ledger
+        .configure_late_entry_limit(jiff::SignedDuration::from_hours(4), &admin)
+        .unwrap();
+    assert_eq!(
+        ledger.late_entry_limit().unwrap(),
+        Some(jiff::SignedDuration::from_hours(4))
+    );
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    // Written at 22:00 UTC (17:00 EST): a thaw of 08:30 is 8 h 30 min late.
+    let thaw = |ledger: &mut Ledger, container: u32, time: &str, reason: Option<&str>| {
+        let entry = signed(time, MH_PASS);
+        let entry = match reason {
+            Some(reason) => entry.with_late_reason(reason).unwrap(),
+            None => entry,
+        };
+        ledger.thaw("UC-0042", &[container], &entry)
+    };
+    assert_eq!(
+        thaw(&mut ledger, 2, "2026-11-25T08:30:00-05:00", None)
+            .unwrap_err()
+            .to_string(),
+        "thaw: at 2026-11-25 08:30 -05 is written at 2026-11-25 17:00 -05, more than this \
+         ledger's late-entry limit of 240 min after it happened; give late_reason: why it is \
+         recorded late (or, if the time is wrong, the time it happened)"
+    );
+    let late = thaw(
+        &mut ledger,
+        2,
+        "2026-11-25T08:30:00-05:00",
+        Some("transcribed from the paper log"),
+    )
+    .unwrap();
+    // Within the limit, no reason is given.
+    assert_eq!(
+        thaw(
+            &mut ledger,
+            3,
+            "2026-11-25T16:00:00-05:00",
+            Some("no reason")
+        )
+        .unwrap_err()
+        .code(),
+        "late_reason_not_needed"
+    );
+    thaw(&mut ledger, 3, "2026-11-25T16:00:00-05:00", None).unwrap();
+    let events = ledger.events().unwrap();
+    let event = &events[usize::try_from(late - 1).unwrap()];
+    assert_eq!(
+        event.late_reason.as_deref(),
+        Some("transcribed from the paper log")
+    );
+    assert!(event.hash_matches());
+    assert!(ledger.verify().unwrap().ok());
+    let report = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(4))
+        .unwrap();
+    let details: Vec<(i64, &str)> = report
+        .findings
+        .iter()
+        .filter(|f| f.seq >= set)
+        .map(|f| (f.seq, f.detail.as_str()))
+        .collect();
+    assert_eq!(
+        details,
+        [
+            (set, "late-entry limit set to 240 min"),
+            (
+                late,
+                "written 8 h 30 min after the time it gives: transcribed from the paper log"
+            ),
+        ]
+    );
+    // The reason taken out and every hash recomputed: the replay names it.
+    let index = usize::try_from(late - 1).unwrap();
+    let problem = forged_from("late", events, |events| {
+        events[index].late_reason = None;
+    });
+    assert_eq!(problem.seq, Some(late));
+    assert!(
+        problem
+            .reason
+            .contains("more than this ledger's late-entry limit of 240 min"),
+        "{}",
+        problem.reason
+    );
 }

@@ -169,29 +169,31 @@ impl LedgerVerification {
     }
 }
 
-fn entry(
-    at: &TimeArg<'_>,
-    initials: Option<&str>,
-    passphrase: Option<&str>,
-    comment: Option<&str>,
-) -> PyResult<ledger::Entry> {
-    entry_at(at.resolve("at")?, initials, passphrase, comment)
+/// Who records an entry, and its notes: a comment and, for an entry
+/// written past the ledger's late-entry limit, why.
+struct Recorder<'a> {
+    initials: Option<&'a str>,
+    passphrase: Option<&'a str>,
+    comment: Option<&'a str>,
+    late_reason: Option<&'a str>,
 }
 
-fn entry_at(
-    at: doseprep::ZonedDateTime,
-    initials: Option<&str>,
-    passphrase: Option<&str>,
-    comment: Option<&str>,
-) -> PyResult<ledger::Entry> {
-    match by(initials, passphrase)? {
-        ledger::By::Initials(initials) => {
-            ledger::Entry::new(at, &initials, comment).map_err(ledger_error)
-        }
+fn entry(at: &TimeArg<'_>, recorder: Recorder<'_>) -> PyResult<ledger::Entry> {
+    entry_at(at.resolve("at")?, recorder)
+}
+
+fn entry_at(at: doseprep::ZonedDateTime, recorder: Recorder<'_>) -> PyResult<ledger::Entry> {
+    let entry = match by(recorder.initials, recorder.passphrase)? {
+        ledger::By::Initials(initials) => ledger::Entry::new(at, &initials, recorder.comment),
         ledger::By::Passphrase(passphrase) => {
-            ledger::Entry::signed(at, passphrase, comment).map_err(ledger_error)
+            ledger::Entry::signed(at, passphrase, recorder.comment)
         }
+    };
+    match recorder.late_reason {
+        Some(reason) => entry.and_then(|entry| entry.with_late_reason(reason)),
+        None => entry,
     }
+    .map_err(ledger_error)
 }
 
 /// Who records: `initials=` in a ledger without users, `passphrase=` (of the
@@ -338,7 +340,8 @@ impl Ledger {
     }
 
     /// A lot received: containers 1 to `lot.containers`. Returns the event's number.
-    #[pyo3(signature = (lot, /, *, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (lot, /, *, at, initials = None, passphrase = None, comment = None, late_reason = None))]
+    #[allow(clippy::too_many_arguments)]
     fn receive(
         &self,
         py: Python<'_>,
@@ -347,14 +350,23 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         let lot = lot.inner.clone();
         self.with(py, |l| l.receive(&lot, &entry))
     }
 
     /// Containers of a lot thawed.
-    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn thaw(
         &self,
@@ -365,16 +377,25 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| l.thaw(lot_id, &containers, &entry))
     }
 
     /// A bag prepared. `draws` lists (lot_id, container, mL) by the
     /// containers' numbers in the lot as received; it defaults to the bag's own.
-    #[pyo3(signature = (bag, /, *, at, initials = None, passphrase = None, draws = None, comment = None))]
+    #[pyo3(signature = (bag, /, *, at, initials = None, passphrase = None, draws = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,
@@ -385,15 +406,24 @@ impl Ledger {
         passphrase: Option<&str>,
         draws: Option<Vec<(String, WholeNumber, Number)>>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         let record = bag.core_record()?;
         let draws = draws.map(self::draws).transpose()?;
         self.with(py, |l| l.prepare(&record, draws, &entry))
     }
 
     /// A planned day: its thaws and its bags, in one transaction.
-    #[pyo3(signature = (plan, /, *, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (plan, /, *, initials = None, passphrase = None, comment = None, late_reason = None))]
     fn record_day(
         &self,
         py: Python<'_>,
@@ -401,6 +431,7 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<Vec<i64>> {
         // A planned bag that does not recompute is a fault, as in publish.
         let records = plan.inner.records().map_err(|error| {
@@ -408,7 +439,9 @@ impl Ledger {
         })?;
         let thaws = plan.inner.thaws.clone();
         let by = by(initials, passphrase)?;
-        self.with(py, |l| l.record_day(&thaws, &records, &by, comment))
+        self.with(py, |l| {
+            l.record_day(&thaws, &records, &by, comment, late_reason)
+        })
     }
 
     /// Register a user who signs (their passphrase kept only as its
@@ -497,6 +530,27 @@ impl Ledger {
         self.with(py, |l| l.reset_passphrase(user_id, &new, &signature))
     }
 
+    /// Set the ledger's late-entry limit, e.g. "4 h" (the site's setting,
+    /// whole minutes, 1 min to a week), signed by the signed-in
+    /// administrator (`signature`): from then on an event written later
+    /// than that after the time it gives needs `late_reason=`.
+    #[pyo3(signature = (*, late_entry_after, signature))]
+    fn configure(&self, py: Python<'_>, late_entry_after: &str, signature: &str) -> PyResult<i64> {
+        let after = core::parse_duration("late_entry_after", late_entry_after)
+            .map_err(crate::errors::to_py_err)?;
+        let signature = ledger::Passphrase::new(signature);
+        self.with(py, |l| l.configure_late_entry_limit(after, &signature))
+    }
+
+    /// The ledger's late-entry limit in minutes, or None where none is set.
+    #[getter]
+    fn late_entry_after_min(&self, py: Python<'_>) -> PyResult<Option<i64>> {
+        self.with(py, |l| {
+            l.late_entry_limit()
+                .map(|limit| limit.map(|after| after.as_mins()))
+        })
+    }
+
     /// End the session: the next signing needs `sign_in` again.
     fn sign_out(&self, py: Python<'_>) -> PyResult<()> {
         self.with(py, |l| {
@@ -532,7 +586,7 @@ impl Ledger {
     /// A prepared bag checked by a second user (a checker, or a pharmacist
     /// who did not prepare it); where users sign, a bag is dispensed only
     /// after its check.
-    #[pyo3(signature = (bag_id, /, *, at, passphrase, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, at, passphrase, comment = None, late_reason = None))]
     fn check(
         &self,
         py: Python<'_>,
@@ -540,13 +594,22 @@ impl Ledger {
         at: TimeArg<'_>,
         passphrase: &str,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, None, Some(passphrase), comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials: None,
+                passphrase: Some(passphrase),
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| l.check(bag_id.0, &entry))
     }
 
     /// A bag handed over `to` (a person or a ward).
-    #[pyo3(signature = (bag_id, /, *, to, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, to, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn dispense(
         &self,
@@ -557,14 +620,23 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| l.dispense(bag_id.0, to, &entry))
     }
 
     /// A bag infused; refused after its infuse-by time unless
     /// `override_reason` says why. Recorded at `ended_at`.
-    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials = None, passphrase = None, override_reason = None, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials = None, passphrase = None, override_reason = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn administer(
         &self,
@@ -577,10 +649,19 @@ impl Ledger {
         passphrase: Option<&str>,
         override_reason: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
         let started = started_at.resolve("started_at")?;
         let ended = ended_at.resolve("ended_at")?;
-        let entry = entry_at(ended.clone(), initials, passphrase, comment)?;
+        let entry = entry_at(
+            ended.clone(),
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| {
             l.administer(
                 bag_id.0,
@@ -594,7 +675,7 @@ impl Ledger {
     }
 
     /// Containers destroyed (from stock, or what is left after a thaw).
-    #[pyo3(signature = (lot_id, containers, /, *, reason, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, reason, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn destroy_containers(
         &self,
@@ -606,17 +687,26 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| {
             l.destroy_containers(lot_id, &containers, reason, &entry)
         })
     }
 
     /// A bag destroyed.
-    #[pyo3(signature = (bag_id, /, *, reason, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (bag_id, /, *, reason, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn destroy_bag(
         &self,
@@ -627,15 +717,24 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| l.destroy_bag(bag_id.0, reason, &entry))
     }
 
     /// A correction of event `seq`: its time (`corrected_at`) or a
     /// dispense's recipient (`to`), with the reason; `at` and `initials`
     /// are the correction's own.
-    #[pyo3(signature = (seq, /, *, reason, at, initials = None, passphrase = None, corrected_at = None, to = None, comment = None))]
+    #[pyo3(signature = (seq, /, *, reason, at, initials = None, passphrase = None, corrected_at = None, to = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn correct(
         &self,
@@ -648,11 +747,20 @@ impl Ledger {
         corrected_at: Option<TimeArg<'_>>,
         to: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
         let seq: i64 = seq
             .within("seq", 1i64, "give the number of the event to correct")
             .map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         let corrected_at = corrected_at
             .map(|time| time.resolve("corrected_at"))
             .transpose()?;
@@ -662,7 +770,7 @@ impl Ledger {
     }
 
     /// Containers returned from stock.
-    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (lot_id, containers, /, *, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn return_containers(
         &self,
@@ -673,10 +781,19 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<i64> {
         let containers =
             container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         self.with(py, |l| l.return_containers(lot_id, &containers, &entry))
     }
 
@@ -720,7 +837,7 @@ impl Ledger {
     }
 
     /// Record a count of a lot's containers on hand and compare it with the balance.
-    #[pyo3(signature = (lot_id, /, *, counted, at, initials = None, passphrase = None, comment = None))]
+    #[pyo3(signature = (lot_id, /, *, counted, at, initials = None, passphrase = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn reconcile(
         &self,
@@ -731,11 +848,20 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
+        late_reason: Option<&str>,
     ) -> PyResult<Reconciliation> {
         let counted = counted
             .within("counted", 0u32, "count the containers on hand")
             .map_err(crate::errors::to_py_err)?;
-        let entry = entry(&at, initials, passphrase, comment)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
         let r = self.with(py, |l| l.reconcile(lot_id, counted, &entry))?;
         Ok(Reconciliation {
             lot_id: r.lot_id,
@@ -946,6 +1072,7 @@ impl Ledger {
                     "seq": e.seq, "kind": e.kind, "at": e.at, "initials": e.initials,
                     "comment": e.comment, "body": body, "prev_hash": e.prev_hash, "hash": e.hash,
                     "recorded_at": e.recorded_at, "signer": e.signer, "meaning": e.meaning,
+                    "late_reason": e.late_reason,
                 });
                 json_loads(py, &value.to_string())
             })

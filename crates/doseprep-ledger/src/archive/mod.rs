@@ -65,6 +65,7 @@ pub(crate) fn archive(
             "recorded_at": event.recorded_at,
             "signer": event.signer,
             "meaning": event.meaning,
+            "late_reason": event.late_reason,
         });
         events.push_str(&line.to_string());
         events.push('\n');
@@ -137,7 +138,9 @@ Archived from `{path}` by doseprep {version} (ledger schema {schema}) at
   clock of the machine that wrote it; null for events of ledger schema 1),
   `signer` and `meaning` (the registered user who signed it and what the
   signature means, e.g. "prepared", "checked"; both null for an event
-  recorded with initials, before the ledger kept users).
+  recorded with initials, before the ledger kept users), `late_reason`
+  (why a signed event was written later than the ledger's late-entry limit
+  after it happened; null otherwise).
   `event.schema.json` is the JSON Schema (2020-12) of a line,
   `body.schema.json` of a parsed body.
 - `checkpoints.jsonl`: heads written down at other times (`seq`, `head`,
@@ -153,7 +156,8 @@ the compact JSON array
 
     [seq, kind, at, initials, comment, body, prev_hash, recorded_at, signer, meaning]
 
-for a signed event (`signer` not null); for an event recorded with
+for a signed event (`signer` not null), with `late_reason` appended as an
+eleventh element where it is not null; for an event recorded with
 initials, of the first eight only; for an event whose `recorded_at` is
 null (ledger schema 1), of the first seven only. Once one event has a
 `recorded_at` every later one has.
@@ -171,7 +175,9 @@ Worked example: `[1,"receive","2026-11-20T10:00:00-05:00","MH","réception","{{\
 same without its last element to
 `1d4784cfb250836718872825312ca40040d16e3ca37d013f4871167bcb3c2a09`; the
 same signed, with `"mhebert","received"` appended, to
-`9f30e270c9ddf277800775785484fa2ec3d8b372a754298017f08485715231c9`.
+`9f30e270c9ddf277800775785484fa2ec3d8b372a754298017f08485715231c9`; and
+that, written late with `"transcrit du registre papier"` appended, to
+`334daf5e27b31fcf699017863764e3189397cbf70b3434aa83a49a7535be7f87`.
 
 A chain that verifies shows that each event is stored as it was hashed
 and follows the event it was recorded after. It cannot show on its own

@@ -25,11 +25,11 @@ from pathlib import Path
 GENESIS = "0" * 64
 FIELDS = [
     "seq", "kind", "at", "initials", "comment", "body", "prev_hash", "hash", "recorded_at",
-    "signer", "meaning",
+    "signer", "meaning", "late_reason",
 ]
 # The type each field must have: text, or text or null; seq an integer.
 TEXT = ["kind", "at", "initials", "body", "prev_hash", "hash"]
-TEXT_OR_NULL = ["comment", "recorded_at", "signer", "meaning"]
+TEXT_OR_NULL = ["comment", "recorded_at", "signer", "meaning", "late_reason"]
 
 
 class Problem(Exception):
@@ -39,7 +39,9 @@ class Problem(Exception):
 def event_hash(event):
     """SHA-256 of the compact JSON array of the hashed fields, UTF-8."""
     hashed = [event[name] for name in FIELDS[:7]]
-    if event["signer"] is not None or event["meaning"] is not None:
+    if event["late_reason"] is not None:
+        hashed += [event["recorded_at"], event["signer"], event["meaning"], event["late_reason"]]
+    elif event["signer"] is not None or event["meaning"] is not None:
         hashed += [event["recorded_at"], event["signer"], event["meaning"]]
     elif event["recorded_at"] is not None:
         hashed.append(event["recorded_at"])
