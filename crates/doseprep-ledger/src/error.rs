@@ -371,7 +371,7 @@ pub enum LedgerError {
     /// A late-entry limit out of range.
     LateEntryLimit {
         /// The limit given, minutes.
-        minutes: u32,
+        minutes: i64,
         /// The longest, minutes.
         max: u32,
     },

@@ -294,8 +294,9 @@ impl Ledger {
 
     /// A planned day: each thaw at its session's time, then each bag at its
     /// preparation time (given, or its thaw plus the site's preparation
-    /// time), in one transaction; `late_reason` for a day recorded later
-    /// than the ledger's late-entry limit. The plan must name containers by their
+    /// time), in one transaction. `late_reason`, for a day recorded after
+    /// the fact, goes with each event past the ledger's late-entry limit,
+    /// and not with those within it. The plan must name containers by their
     /// numbers in the lot as received: plan with each lot's stock
     /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
     pub fn record_day(
@@ -393,17 +394,9 @@ impl Ledger {
 
     /// The ledger's late-entry limit, where one is set.
     pub fn late_entry_limit(&self) -> Result<Option<jiff::SignedDuration>> {
-        let minutes: Option<i64> = self
-            .store
-            .connection
-            .query_row(
-                "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
-                [],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|error| LedgerError::from(error).in_file(&self.path))?;
-        Ok(minutes.map(jiff::SignedDuration::from_mins))
+        let minutes = state::late_entry_limit(&self.store.connection)
+            .map_err(|error| error.in_file(&self.path))?;
+        Ok(minutes.map(|minutes| jiff::SignedDuration::from_mins(i64::from(minutes))))
     }
 
     /// Reset a user's forgotten passphrase to `new`: signed by a signed-in
@@ -741,6 +734,13 @@ impl Store {
 
     /// Record events in one transaction: all of them, or none.
     fn record_all(&mut self, events: &[(Entry, Body)]) -> Result<Vec<i64>> {
+        let recorded_at = self.clock.now_text();
+        self.record_all_at(events, recorded_at)
+    }
+
+    /// `record_all`, written at `recorded_at` (the clock read once, by the
+    /// caller, for the events of one call).
+    fn record_all_at(&mut self, events: &[(Entry, Body)], recorded_at: String) -> Result<Vec<i64>> {
         // Signatures first, each passphrase checked once a call.
         let mut authors = Vec::with_capacity(events.len());
         let mut checked: Option<&Passphrase> = None;
@@ -750,8 +750,6 @@ impl Store {
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // One time for the events of one call: they are written together.
-        let recorded_at = self.clock.now_text();
         let mut numbers = Vec::with_capacity(events.len());
         for ((entry, body), author) in events.iter().zip(&authors) {
             numbers.push(append(
@@ -907,19 +905,17 @@ impl Store {
         after: jiff::SignedDuration,
         signature: &Passphrase,
     ) -> Result<i64> {
-        let whole = after.as_secs() % 60 == 0 && after.subsec_nanos() == 0;
-        let minutes = u32::try_from(after.as_mins())
-            .ok()
-            .filter(|_| whole)
-            .ok_or_else(|| {
-                LedgerError::from(doseprep::DoseError::InvalidInput {
-                    field: "late_entry_after".to_owned(),
-                    reason: format!(
-                        "{after:#} is not a whole number of minutes from 1 to {}; give e.g. \"4 h\" or \"90 min\"",
-                        state::MAX_LATE_ENTRY_AFTER_MIN
-                    ),
-                })
-            })?;
+        if after.as_secs() % 60 != 0 || after.subsec_nanos() != 0 {
+            return Err(doseprep::DoseError::InvalidInput {
+                field: "late_entry_after".to_owned(),
+                reason: format!(
+                    "{after:#} is not a whole number of minutes from 1 to {}; give e.g. \"4 h\" or \"90 min\"",
+                    state::MAX_LATE_ENTRY_AFTER_MIN
+                ),
+            }
+            .into());
+        }
+        let minutes = state::late_entry_limit_in_range(after.as_mins())?;
         let body = Body::Configure {
             late_entry_after_min: minutes,
         };
@@ -977,8 +973,9 @@ impl Store {
     }
 
     /// Record `body`, dated now by the ledger's clock (a user's
-    /// registration, disabling or passphrase change, a failed sign-in: acts
-    /// of the ledger itself, never back-dated), with `also` run in the same
+    /// registration or disabling, a passphrase changed or reset, a setting,
+    /// a failed sign-in: acts of the ledger itself, never back-dated, so
+    /// never late), with `also` run in the same
     /// transaction (the passphrase hashes, which are not events).
     fn record_now(
         &mut self,
@@ -1133,15 +1130,10 @@ impl Store {
         if let By::Initials(initials) = by {
             event::check_initials(initials)?;
         }
-        // A day recorded after the late-entry limit says why, for each event.
-        let late = |entry: Entry| match late_reason {
-            Some(reason) => entry.with_late_reason(reason),
-            None => Ok(entry),
-        };
         let mut events = Vec::new();
         for thaw in thaws {
             events.push((
-                late(Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?)?,
+                Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?,
                 Body::Thaw {
                     lot_id: thaw.lot_id.to_string(),
                     containers: thaw.containers.clone(),
@@ -1164,11 +1156,38 @@ impl Store {
                 }
             };
             events.push((
-                late(Entry::by(at, by.clone(), comment)?)?,
+                Entry::by(at, by.clone(), comment)?,
                 Store::prepare_body(record, None)?,
             ));
         }
-        self.record_all(&events)
+        // A day recorded after the fact: the reason goes with each event
+        // past the ledger's late-entry limit, not with those within it
+        // (a day's later preparations may be on time, or ahead). Where none
+        // is past it, the reason goes with all, which refuses it.
+        let recorded_at = self.clock.now_text();
+        if let Some(reason) = late_reason {
+            let written = state::instant("recorded_at", &recorded_at)?;
+            let limit = state::late_entry_limit(&self.connection)?;
+            let past = |entry: &Entry| {
+                limit.is_some_and(|minutes| {
+                    entry.at.timestamp().duration_until(written)
+                        > jiff::SignedDuration::from_mins(i64::from(minutes))
+                })
+            };
+            let any_past = events.iter().any(|(entry, _)| past(entry));
+            events = events
+                .into_iter()
+                .map(|(entry, body)| {
+                    let entry = if past(&entry) || !any_past {
+                        entry.with_late_reason(reason)?
+                    } else {
+                        entry
+                    };
+                    Ok((entry, body))
+                })
+                .collect::<Result<_>>()?;
+        }
+        self.record_all_at(&events, recorded_at)
     }
 
     pub(crate) fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {

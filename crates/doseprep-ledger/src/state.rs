@@ -355,15 +355,25 @@ pub(crate) fn not_future_dated(body: &Body, at: &str, recorded_at: &str) -> Resu
 pub const MAX_LATE_ENTRY_AFTER_MIN: u32 = 10_080;
 
 /// A late-entry limit of 1 minute to `MAX_LATE_ENTRY_AFTER_MIN`.
-pub(crate) fn late_entry_limit_in_range(minutes: u32) -> Result<()> {
-    if (1..=MAX_LATE_ENTRY_AFTER_MIN).contains(&minutes) {
-        Ok(())
-    } else {
-        Err(LedgerError::LateEntryLimit {
+pub(crate) fn late_entry_limit_in_range(minutes: i64) -> Result<u32> {
+    u32::try_from(minutes)
+        .ok()
+        .filter(|minutes| (1..=MAX_LATE_ENTRY_AFTER_MIN).contains(minutes))
+        .ok_or(LedgerError::LateEntryLimit {
             minutes,
             max: MAX_LATE_ENTRY_AFTER_MIN,
         })
-    }
+}
+
+/// The ledger's late-entry limit in minutes, where one is set.
+pub(crate) fn late_entry_limit(connection: &Connection) -> Result<Option<u32>> {
+    Ok(connection
+        .cached_row(
+            "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?)
 }
 
 /// An event written more than the ledger's late-entry limit after the time
@@ -376,13 +386,7 @@ pub(crate) fn check_lateness(
     recorded_at: &str,
     late_reason: Option<&str>,
 ) -> Result<()> {
-    let limit: Option<u32> = connection
-        .cached_row(
-            "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?;
+    let limit = late_entry_limit(connection)?;
     let delay = instant("at", at)?.duration_until(instant("recorded_at", recorded_at)?);
     // The limit, where this entry is past it.
     let passed =
@@ -849,7 +853,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         }
         Body::Configure {
             late_entry_after_min,
-        } => late_entry_limit_in_range(*late_entry_after_min),
+        } => late_entry_limit_in_range(i64::from(*late_entry_after_min)).map(|_| ()),
         Body::SignInFailed { user_id } => {
             if user_id != crate::users::NOT_REGISTERED
                 && crate::users::find(connection, user_id)?.is_none()
@@ -1045,6 +1049,7 @@ pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
         "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
         "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
         "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
+        "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
         "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
     ] {
         let mut statement = connection.prepare(query)?;

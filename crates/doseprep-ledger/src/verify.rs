@@ -281,6 +281,11 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
             event.kind
         )));
     };
+    if event.late_reason.is_some() && event.signer.is_none() {
+        return Ok(Some(format!(
+            "event {seq} was changed: it gives a late_reason but is not signed (only a signed event gives one)"
+        )));
+    }
     // An event written before the ledger kept recorded_at was recorded
     // before the time-order rules: it is held to the rules of its time.
     let rules = match event.recorded_at {

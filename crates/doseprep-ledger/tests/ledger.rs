@@ -100,6 +100,17 @@ fn record_a_day(
     lot: &Lot,
     orders: &[(&str, &str, &str, &str)],
 ) -> (Vec<VerifiedRecord>, Result<Vec<i64>, LedgerError>) {
+    record_a_day_by(ledger, lot, orders, &By::Initials("MH".to_owned()), None)
+}
+
+/// As `record_a_day`, recorded `by`, with `late_reason`.
+fn record_a_day_by(
+    ledger: &mut Ledger,
+    lot: &Lot,
+    orders: &[(&str, &str, &str, &str)],
+    by: &By,
+    late_reason: Option<&str>,
+) -> (Vec<VerifiedRecord>, Result<Vec<i64>, LedgerError>) {
     let protocol = Protocol::care_ssc();
     let day_orders: Vec<DayOrder> = orders
         .iter()
@@ -133,13 +144,7 @@ fn record_a_day(
     )
     .unwrap();
     let records = plan.records().unwrap();
-    let numbers = ledger.record_day(
-        &plan.thaws,
-        &records,
-        &By::Initials("MH".to_owned()),
-        None,
-        None,
-    );
+    let numbers = ledger.record_day(&plan.thaws, &records, by, None, late_reason);
     (records, numbers)
 }
 
@@ -2566,6 +2571,93 @@ fn past_the_ledgers_late_entry_limit_an_event_says_why() {
         problem
             .reason
             .contains("more than this ledger's late-entry limit of 240 min"),
+        "{}",
+        problem.reason
+    );
+}
+
+#[test]
+fn a_day_recorded_after_the_fact_gives_its_reason_to_the_events_past_the_limit_only() {
+    let mut ledger = staffed();
+    ledger.sign_in("admin", &pass(ADMIN_PASS)).unwrap();
+    ledger
+        .configure_late_entry_limit(jiff::SignedDuration::from_hours(4), &pass(ADMIN_PASS))
+        .unwrap();
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    let stock = lot(12)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    // Written at 17:00 EST: the morning's session is past 4 h, the
+    // evening's is not (it is ahead).
+    let day = [
+        ("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00"),
+        ("CARE-002", "A", "80", "2026-11-25T20:00:00-05:00"),
+    ];
+    let by = By::Passphrase(pass(MH_PASS));
+    let (_, refused) = record_a_day_by(&mut ledger, &stock, &day, &by, None);
+    assert_eq!(refused.unwrap_err().code(), "late_entry");
+    let (_, numbers) = record_a_day_by(
+        &mut ledger,
+        &stock,
+        &day,
+        &by,
+        Some("recorded from the worksheets at the end of the day"),
+    );
+    let numbers = numbers.unwrap();
+    let events = ledger.events().unwrap();
+    let written = jiff::Timestamp::from_second(1_795_644_000).unwrap(); // 2026-11-25T22:00:00Z
+    let mut reasons = (0, 0);
+    for seq in numbers {
+        let event = &events[usize::try_from(seq - 1).unwrap()];
+        let happened = doseprep::parse_time("at", &event.at).unwrap().timestamp();
+        let past = happened.duration_until(written) > jiff::SignedDuration::from_hours(4);
+        assert_eq!(
+            event.late_reason.is_some(),
+            past,
+            "event {seq} at {}",
+            event.at
+        );
+        if past {
+            reasons.0 += 1;
+        } else {
+            reasons.1 += 1;
+        }
+    }
+    assert!(reasons.0 >= 1 && reasons.1 >= 1, "{reasons:?}");
+    assert!(ledger.verify().unwrap().ok());
+}
+
+#[test]
+fn a_setting_edited_behind_the_ledgers_back_is_found() {
+    let path = file("setting");
+    let mut ledger = Ledger::create(&path).unwrap();
+    ledger
+        .register_user(
+            &new_user("admin", "Ada Admin", "AA", "administrator"),
+            &pass(ADMIN_PASS),
+            None,
+        )
+        .unwrap();
+    ledger.sign_in("admin", &pass(ADMIN_PASS)).unwrap();
+    ledger
+        .configure_late_entry_limit(jiff::SignedDuration::from_hours(4), &pass(ADMIN_PASS))
+        .unwrap();
+    drop(ledger);
+    let sqlite = rusqlite::Connection::open(&path).unwrap();
+    sqlite
+        .execute("UPDATE setting SET value = 10080", [])
+        .unwrap();
+    drop(sqlite);
+    let problem = Ledger::open_read_only(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap();
+    assert!(
+        problem
+            .reason
+            .contains("setting late_entry_after_min: 10080"),
         "{}",
         problem.reason
     );

@@ -91,6 +91,8 @@ def check_events(folder):
             raise Problem(f"events.jsonl line {number} is event {seq}: an event is missing or moved")
         if event["prev_hash"] != previous:
             raise Problem(f"event {seq} does not link to the hash of event {seq - 1}")
+        if event["late_reason"] is not None and event["signer"] is None:
+            raise Problem(f"event {seq} gives a late_reason but is not signed")
         if event_hash(event) != event["hash"]:
             raise Problem(f"event {seq} was changed: its hash does not match its contents")
         if event["recorded_at"] is not None and timed_from is None:
