@@ -401,71 +401,56 @@ impl Event {
     }
 
     /// The hash the event would have had as event `seq`.
-    #[expect(
-        clippy::expect_used,
-        reason = "serializing integers and strings into a hasher cannot fail"
-    )]
     pub(crate) fn hash_as(&self, seq: i64) -> String {
-        // Serialized straight into the hash: a tuple is a JSON array, and
-        // serde_json writes it compact, as the formula says.
-        let mut hasher = HashWriter(Sha256::new());
-        let common = (
-            seq,
-            &self.kind,
-            &self.at,
-            &self.initials,
-            &self.comment,
-            &self.body,
-            &self.prev_hash,
-        );
-        let (c0, c1, c2, c3, c4, c5, c6) = common;
-        let written = if let Some(late_reason) = &self.late_reason {
-            // Signed and late: eleven elements.
-            serde_json::to_writer(
-                &mut hasher,
-                &(
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    &self.recorded_at,
-                    &self.signer,
-                    &self.meaning,
-                    late_reason,
-                ),
-            )
-        } else if self.signer.is_some() || self.meaning.is_some() {
+        hex(&Sha256::digest(self.hash_input(seq)))
+    }
+
+    /// The compact JSON array the hash is of, as event `seq`, in one buffer:
+    /// serde_json hands its writer the escaped body in hundreds of small
+    /// pieces, cheap into memory and dear into a hasher (a test holds the
+    /// array to serde_json's own, byte for byte).
+    pub(crate) fn hash_input(&self, seq: i64) -> Vec<u8> {
+        fn optional(text: &Option<String>) -> Json<'_> {
+            text.as_deref().map_or(Json::Null, Json::Text)
+        }
+        let mut elements = vec![
+            Json::Integer(seq),
+            Json::Text(&self.kind),
+            Json::Text(&self.at),
+            Json::Text(&self.initials),
+            optional(&self.comment),
+            Json::Text(&self.body),
+            Json::Text(&self.prev_hash),
+        ];
+        let signed = self.signer.is_some() || self.meaning.is_some();
+        if signed || self.late_reason.is_some() {
             // Signed (schema 3 on): ten elements, recorded_at null only in
-            // an event changed behind the ledger's back.
-            serde_json::to_writer(
-                &mut hasher,
-                &(
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    &self.recorded_at,
-                    &self.signer,
-                    &self.meaning,
-                ),
-            )
-        } else {
-            match &self.recorded_at {
-                Some(recorded_at) => {
-                    serde_json::to_writer(&mut hasher, &(c0, c1, c2, c3, c4, c5, c6, recorded_at))
-                }
-                None => serde_json::to_writer(&mut hasher, &common),
+            // an event changed behind the ledger's back; eleven where it was
+            // written late, with its reason.
+            elements.extend([
+                optional(&self.recorded_at),
+                optional(&self.signer),
+                optional(&self.meaning),
+            ]);
+            if let Some(late_reason) = &self.late_reason {
+                elements.push(Json::Text(late_reason));
             }
-        };
-        // Strings and integers always serialize, and the hasher never fails.
-        written.expect("an event's fields serialize as JSON"); // allow-panic: serializing &str, Option<&str> and i64 into a hasher cannot fail
-        hex(&hasher.0.finalize())
+        } else if let Some(recorded_at) = &self.recorded_at {
+            // Recorded with initials (schema 2 on): eight elements; an event
+            // of schema 1, without recorded_at, has seven.
+            elements.push(Json::Text(recorded_at));
+        }
+        let length: usize = elements.iter().map(Json::length_hint).sum();
+        let mut input = Vec::with_capacity(length + elements.len() + 2);
+        input.push(b'[');
+        for (index, element) in elements.iter().enumerate() {
+            if index > 0 {
+                input.push(b',');
+            }
+            element.write(&mut input);
+        }
+        input.push(b']');
+        input
     }
 
     /// Whether the stored hash is the hash of the stored fields.
@@ -530,22 +515,47 @@ pub(crate) const EVENT_COLUMNS: &str =
     "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning, late_reason";
 
 /// A hash fed as an `io::Write`.
-struct HashWriter(Sha256);
+/// An element of the hash's array: compact JSON as serde_json writes it.
+enum Json<'a> {
+    Integer(i64),
+    Text(&'a str),
+    Null,
+}
 
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
+impl Json<'_> {
+    fn length_hint(&self) -> usize {
+        match self {
+            Json::Integer(_) => 20,
+            Json::Text(text) => text.len() + text.len() / 8 + 2,
+            Json::Null => 4,
+        }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    #[expect(
+        clippy::expect_used,
+        reason = "serializing a string into a Vec cannot fail"
+    )]
+    fn write(&self, out: &mut Vec<u8>) {
+        match self {
+            Json::Integer(number) => out.extend_from_slice(number.to_string().as_bytes()),
+            Json::Null => out.extend_from_slice(b"null"),
+            // serde_json's own escaping, into memory (a Vec never refuses a write).
+            Json::Text(text) => {
+                serde_json::to_writer(&mut *out, text).expect("a string serializes into a Vec")
+            } // allow-panic: writing &str into a Vec<u8> cannot fail
+        }
     }
 }
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    use std::fmt::Write as _;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        // Writing into a String cannot fail.
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
 }
 
 /// The first container's number of a lot's first receipt.
@@ -571,6 +581,40 @@ mod tests {
             signer: None,
             meaning: None,
             late_reason: None,
+        }
+    }
+
+    proptest::proptest! {
+        /// The hash's array is the one serde_json writes, byte for byte:
+        /// every escape (quotes, backslashes, every control character) and
+        /// every other character (non-ASCII as UTF-8) as it does.
+        #[test]
+        fn the_hash_input_is_serde_jsons_array(
+            seq in proptest::num::i64::ANY,
+            text in "(?s).{0,40}",
+            controls in proptest::collection::vec(0u8..0x20, 0..8),
+            signed in proptest::bool::ANY,
+            late in proptest::bool::ANY,
+        ) {
+            let mixed: String = controls.iter().map(|byte| char::from(*byte)).chain(text.chars()).collect();
+            let event = Event {
+                comment: Some(mixed.clone()),
+                body: format!("{{\"kind\":\"receive\",\"x\":{:?}}}", mixed),
+                signer: signed.then(|| mixed.clone()),
+                meaning: signed.then(|| "received".to_owned()),
+                late_reason: (signed && late).then(|| mixed.clone()),
+                ..example(Some("2026-11-20T15:02:07Z"))
+            };
+            let common = (seq, &event.kind, &event.at, &event.initials, &event.comment, &event.body, &event.prev_hash);
+            let (c0, c1, c2, c3, c4, c5, c6) = common;
+            let by_serde = match (&event.signer, &event.late_reason) {
+                (Some(_), Some(reason)) => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at, &event.signer, &event.meaning, reason)),
+                (Some(_), None) => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at, &event.signer, &event.meaning)),
+                _ => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at)),
+            }.unwrap();
+            proptest::prop_assert_eq!(event.hash_input(seq), by_serde);
+            let schema_1 = Event { recorded_at: None, signer: None, meaning: None, late_reason: None, ..event.clone() };
+            proptest::prop_assert_eq!(schema_1.hash_input(seq), serde_json::to_vec(&common).unwrap());
         }
     }
 
