@@ -885,10 +885,12 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         override_reason: str | None = None,
+        short_reason: str | None = None,
         comment: str | None = None,
         late_reason: str | None = None,
     ) -> int:
-        """A bag infused; refused after its infuse-by time unless override_reason says why."""
+        """A bag infused; refused after its infuse-by time unless override_reason says why,
+        and shorter than its site's ``shortest_infusion`` unless short_reason says why."""
     def destroy_containers(
         self,
         lot_id: str,
@@ -1007,8 +1009,8 @@ class Ledger:
         self, *, late_after: str, start: _Time | None = None, end: _Time | None = None
     ) -> dict[str, Any]:
         """The periodic review of the events written from ``start`` to ``end``:
-        ``verification``, ``events``, ``findings`` (overrides, late and
-        future-dated entries, destructions, count differences, corrections,
+        ``verification``, ``events``, ``findings`` (overrides, short
+        infusions, late and future-dated entries, destructions, count differences, corrections,
         failed sign-ins, unreadable events) and ``text``."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed, with ``recorded_at``)."""

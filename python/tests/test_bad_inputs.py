@@ -69,6 +69,15 @@ def _staff(ledger: dp.Ledger) -> None:
     ledger.sign_in("mh", passphrase="mh's own long passphrase")
 
 
+def _shortest_20_min() -> dp.Protocol:
+    """CARE-SSc at a site that holds infusions to 20 min at the shortest."""
+    line = 'infusion_duration = "30 min"'
+    assert line in CARE_SSC_TOML
+    return dp.Protocol.from_toml(
+        CARE_SSC_TOML.replace(line, 'shortest_infusion = "20 min"\n' + line)
+    )
+
+
 def _ledger_call(given: str, tmp_path: Path) -> None:
     """The row's call on a ledger where lot UC-0042 (4 containers) was
     received, container 1 thawed, and CARE-012's bag 014D2PF2DBR prepared
@@ -83,12 +92,14 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         dmso_fraction=0.05,
     )
 
-    def bag_for(participant: str, bag_id: str | None) -> dp.Preparation:
+    def bag_for(
+        participant: str, bag_id: str | None, protocol: dp.Protocol | None = None, arm: str = "A"
+    ) -> dp.Preparation:
         return dp.prepare(
-            dp.Protocol.care_ssc(),
+            protocol or dp.Protocol.care_ssc(),
             participant=participant,
             weight="72.4 kg",
-            arm="A",
+            arm=arm,
             visit="month-0",
             lot=lot,
             thawed_at="2026-11-25T08:30:00-05:00",
@@ -113,6 +124,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "other": bag_for("CARE-013", "22222222226"),
         "remake": bag_for("CARE-012", "1Z00000000F"),
         "unnamed": bag_for("CARE-014", None),
+        "brief": bag_for("CARE-015", "0000000015E", _shortest_20_min(), arm="C"),
         "foreign": foreign,
         "isbt": dp.Protocol.from_file(
             REPO / "tests" / "vectors" / "protocols" / "care-ssc-isbt128.toml"

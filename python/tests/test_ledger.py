@@ -1356,3 +1356,51 @@ def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_comman
         (9, "correction"),
     ]
     assert ledger.verify().ok
+
+
+def test_a_short_infusion_gives_its_reason_from_python_and_the_command(tmp_path: Path) -> None:
+    """At a site whose shortest infusion is 20 min, a 12-minute infusion
+    is refused without short_reason and recorded with it; the command's
+    --short-reason is the same."""
+    from conftest import CARE_SSC_TOML
+
+    line = 'infusion_duration = "30 min"'
+    protocol = dp.Protocol.from_toml(
+        CARE_SSC_TOML.replace(line, 'shortest_infusion = "20 min"\n' + line)
+    )
+    db = tmp_path / "pharmacy.db"
+    ledger = dp.Ledger.create(db)
+    bags = []
+    for participant, bag_id in (("CARE-015", "0000000015E"), ("CARE-016", "00000000168")):
+        bag = dp.prepare(
+            protocol, participant=participant, weight="72.4 kg", arm="C", visit="month-0",
+            lot=dp.Lot(lot_id="UC-0042", viable_cells_per_ml=12.5e6, viability=0.93,
+                       container_volume_ml=10, containers=4, dmso_fraction=0.05),
+            thawed_at="2026-11-25T08:30:00-05:00", bag_id=bag_id,
+        )  # fmt: skip
+        ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", initials="MH")
+        bags.append(bag)
+    times = {"started_at": "2026-11-25T10:00:00-05:00", "ended_at": "2026-11-25T10:12:00-05:00"}
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.administer(bags[0].bag_id, participant="CARE-015", initials="RN", **times)
+    assert refused.value.code == "short_infusion"
+    assert refused.value.field == "short_reason"
+    reason = "pump at 250 mL/h"
+    ledger.administer(
+        bags[0].bag_id, participant="CARE-015", initials="RN", short_reason=reason, **times
+    )
+    command = [str(DOSEPREP), "ledger", "administer", str(db), "00000000168",
+               "--participant", "CARE-016", "--started-at", times["started_at"],
+               "--ended-at", times["ended_at"], "--initials", "RN"]  # fmt: skip
+    without = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    assert without.returncode == 2
+    assert "shorter than its site's shortest infusion of 20 min" in without.stderr
+    given = subprocess.run(
+        [*command, "--short-reason", "pump at 250 mL/h"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert given.returncode == 0, given.stderr
+    assert ledger.verify().ok
+    review = ledger.audit(late_after="24 h")
+    short = [f for f in review["findings"] if f["kind"] == "short_infusion"]
+    assert [f["seq"] for f in short] == [3, 4]

@@ -373,7 +373,7 @@ pub enum LedgerCommand {
         #[command(flatten)]
         who: Who,
     },
-    /// The periodic review: overrides, late and future-dated entries,
+    /// The periodic review: overrides, short infusions, late and future-dated entries,
     /// destructions and count differences of the events written in a period.
     Audit {
         /// The ledger file.
@@ -463,6 +463,10 @@ pub struct Administer {
     /// Why a bag was given after its infuse-by time.
     #[arg(long)]
     pub override_reason: Option<String>,
+    /// Why the infusion ran shorter than the site's shortest infusion
+    /// (`site.shortest_infusion` in the bag's protocol).
+    #[arg(long)]
+    pub short_reason: Option<String>,
     /// A comment kept with the event.
     #[arg(long)]
     pub comment: Option<String>,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use doseprep::{parse_time, BagId, Order, PreparationRecord};
 use doseprep_day::{files, DayError, DayFiles, NewFolder, PrintDate, Printed, Recording};
-use doseprep_ledger::{By, Entry, Ledger, NewUser, Passphrase, Role};
+use doseprep_ledger::{By, Entry, Infusion, Ledger, NewUser, Passphrase, Role};
 
 use crate::args::{Cli, Command, LedgerCommand, Signer, VerifyScope, Who};
 
@@ -614,23 +614,20 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::Administer(args) => {
             let bag = BagId::parse(&args.bag)?;
-            let started = parse_time("started_at", &args.started_at)?;
-            let ended = parse_time("ended_at", &args.ended_at)?;
+            let infusion = Infusion {
+                started_at: parse_time("started_at", &args.started_at)?,
+                ended_at: parse_time("ended_at", &args.ended_at)?,
+                override_reason: args.override_reason.clone(),
+                short_reason: args.short_reason.clone(),
+            };
             let mut ledger = Ledger::open(&args.db)?;
             let entry = signed_entry(
                 &mut ledger,
                 &args.signer,
-                ended.clone(),
+                infusion.ended_at.clone(),
                 args.comment.as_deref(),
             )?;
-            let seq = ledger.administer(
-                bag,
-                &args.participant,
-                &started,
-                &ended,
-                args.override_reason.as_deref(),
-                &entry,
-            )?;
+            let seq = ledger.administer(bag, &args.participant, &infusion, &entry)?;
             say!(out, "event {seq}: bag {bag} given to {}", args.participant);
         }
         LedgerCommand::Destroy(args) => {

@@ -1,5 +1,5 @@
 //! The periodic review: what an auditor reads for a period, from the
-//! events written in it: overrides, late and future-dated entries,
+//! events written in it: overrides, short infusions, late and future-dated entries,
 //! corrections and destructions with their reasons, and counts that
 //! disagreed.
 
@@ -22,6 +22,8 @@ pub const FUTURE_TOLERANCE: SignedDuration = SignedDuration::from_mins(5);
 pub enum FindingKind {
     /// A bag given after its infuse-by time, with the override's reason.
     Override,
+    /// An infusion shorter than its site's shortest, with the reason.
+    ShortInfusion,
     /// An event written longer after it happened than the review's limit.
     LateEntry,
     /// An event that claims a time after it was written.
@@ -49,6 +51,7 @@ impl FindingKind {
     pub fn name(self) -> &'static str {
         match self {
             FindingKind::Override => "override",
+            FindingKind::ShortInfusion => "short_infusion",
             FindingKind::LateEntry => "late_entry",
             FindingKind::FutureDated => "future_dated",
             FindingKind::DestroyedBag => "destroyed_bag",
@@ -192,6 +195,17 @@ pub(crate) fn review(
                     format!("written {} before the time it gives", span(-delay)),
                 );
             }
+        }
+        if let Body::Administer {
+            bag_id,
+            short_reason: Some(reason),
+            ..
+        } = &body
+        {
+            found(
+                FindingKind::ShortInfusion,
+                format!("bag {bag_id}'s infusion ran shorter than its site's shortest: {reason}"),
+            );
         }
         match &body {
             Body::Administer {

@@ -30,8 +30,8 @@ fn recorded(connection: &Connection, seq: i64) -> Result<Option<(String, Body)>>
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    row.map(|(kind, text)| match serde_json::from_str::<Body>(&text) {
-        Ok(body) if body.kind() == kind => Ok((kind, body)),
+    row.map(|(kind, text)| match Body::from_json(&text) {
+        Some(body) if body.kind() == kind => Ok((kind, body)),
         _ => Err(LedgerError::Tampered(format!(
             "event {seq} does not read as a {kind} event"
         ))),
@@ -86,7 +86,7 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
             if other == seq {
                 continue;
             }
-            if let Ok(body) = serde_json::from_str::<Body>(&text) {
+            if let Some(body) = Body::from_json(&text) {
                 if !matches!(body, Body::Correct { .. }) {
                     events.push((other, body));
                 }

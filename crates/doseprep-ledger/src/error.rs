@@ -130,6 +130,27 @@ pub enum LedgerError {
         /// The bag that has it.
         other: String,
     },
+    /// An infusion that ran shorter than the site's shortest infusion for
+    /// its bag, recorded without a reason.
+    ShortInfusion {
+        /// The bag id.
+        bag_id: String,
+        /// How long it ran, e.g. "12 min".
+        ran: String,
+        /// The shortest without a reason, from the bag's record.
+        shortest: String,
+        /// The infusion the bag was planned for.
+        planned: String,
+    },
+    /// A short-infusion reason for an infusion that was not short.
+    ShortReasonNotNeeded {
+        /// The bag id.
+        bag_id: String,
+        /// How long it ran.
+        ran: String,
+        /// The shortest without a reason, where the bag's record gives one.
+        shortest: Option<String>,
+    },
     /// An override reason for an infusion that was on time.
     OverrideNotNeeded {
         /// The bag id.
@@ -624,6 +645,9 @@ impl LedgerError {
             LedgerError::ThawTimeDiffers { bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}"), "prepare the bag with the container's thaw time, or thaw a container for it".to_owned()),
             LedgerError::DrawsDisagree { bag_id, reason } => (format!("prepare: the draws of bag {bag_id} {reason}"), "give the draws the record describes".to_owned()),
             LedgerError::DinInUse { bag_id, din, other } => (format!("prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already"), "give this bag another bag id".to_owned()),
+            LedgerError::ShortInfusion { bag_id, ran, shortest, planned } => (format!("administer: bag {bag_id}'s infusion ran {ran}, shorter than its site's shortest infusion of {shortest} (planned {planned})"), "check started_at and ended_at; if it did run that fast, record it with short_reason (why)".to_owned()),
+            LedgerError::ShortReasonNotNeeded { bag_id, ran, shortest: Some(shortest) } => (format!("administer: bag {bag_id}'s infusion ran {ran}, not shorter than its site's shortest infusion of {shortest}"), "a short_reason is only for an infusion shorter than that, so leave it out".to_owned()),
+            LedgerError::ShortReasonNotNeeded { bag_id, ran, shortest: None } => (format!("administer: bag {bag_id}'s infusion ran {ran}, and its site sets no shortest infusion (site.shortest_infusion)"), "a short_reason is only for an infusion shorter than that, so leave it out".to_owned()),
             LedgerError::OverrideNotNeeded { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time {infuse_by}"), "an override_reason is only for a late infusion, so leave it out".to_owned()),
             LedgerError::TooManyContainers { lot_id, containers, max } => (format!("receive: lot {lot_id:?} has {containers} containers; a lot is received with at most {max}"), "check the count on the shipping record".to_owned()),
             LedgerError::BagAlreadyRecorded { bag_id, seq } => (format!("prepare: bag {bag_id} was recorded already (event {seq})"), "each bag is prepared once".to_owned()),
@@ -755,6 +779,8 @@ impl LedgerError {
             LedgerError::DrawsDisagree { .. } => "draws_disagree",
             LedgerError::DinInUse { .. } => "din_in_use",
             LedgerError::OverrideNotNeeded { .. } => "override_not_needed",
+            LedgerError::ShortInfusion { .. } => "short_infusion",
+            LedgerError::ShortReasonNotNeeded { .. } => "short_reason_not_needed",
             LedgerError::TooManyContainers { .. } => "too_many_containers",
             LedgerError::NoBagId { .. } => "no_bag_id",
             LedgerError::NoDraws { .. } => "no_draws",
@@ -875,6 +901,19 @@ impl LedgerError {
                 text("bag_id"),
                 Some(din.clone()),
                 Some(format!("a DIN once; bag {other} has it")),
+            ),
+            LedgerError::ShortInfusion { ran, shortest, .. } => (
+                text("short_reason"),
+                Some(ran.clone()),
+                Some(format!("a reason below {shortest}")),
+            ),
+            LedgerError::ShortReasonNotNeeded { ran, shortest, .. } => (
+                text("short_reason"),
+                Some(ran.clone()),
+                Some(shortest.as_ref().map_or_else(
+                    || "no shortest infusion set".to_owned(),
+                    |shortest| format!("only below {shortest}"),
+                )),
             ),
             LedgerError::OverrideNotNeeded {
                 ended_at,

@@ -78,6 +78,21 @@ impl Entry {
     }
 }
 
+/// An infusion as the nurse records it: when it started and ended (aware
+/// times, kept with their zone), and the reasons it needs where it needs
+/// them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Infusion {
+    /// When it started.
+    pub started_at: ZonedDateTime,
+    /// When it ended.
+    pub ended_at: ZonedDateTime,
+    /// Why it ended after the bag's infuse-by time, where it did.
+    pub override_reason: Option<String>,
+    /// Why it ran shorter than the bag's `site.shortest_infusion`, where it did.
+    pub short_reason: Option<String>,
+}
+
 /// Initials: 1 to 8 letters, digits, '.' or '-'.
 pub(crate) fn check_initials(initials: &str) -> Result<()> {
     let initials_ok = (1..=8).contains(&initials.chars().count())
@@ -118,10 +133,30 @@ pub struct Draw {
     pub volume_ul: u64,
 }
 
+/// Defines [`Body`] and, from the same variants, its reader by kind: the
+/// body's JSON is internally tagged (`{"kind": "thaw", ...}`), and serde
+/// reads an internally tagged enum by buffering every value first (the
+/// preparation record, most of a ledger's bytes, twice over). The reader
+/// takes the kind from the body's first key and reads the rest straight
+/// into its variant.
+macro_rules! bodies {
+    ($(#[$meta:meta])* pub enum Body { $($variants:tt)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(tag = "kind", rename_all = "snake_case")]
+        pub enum Body { $($variants)* }
+
+        /// [`Body`]'s variants read externally tagged, by kind.
+        #[derive(Deserialize)]
+        #[serde(remote = "Body", rename_all = "snake_case", deny_unknown_fields)]
+        #[allow(dead_code, reason = "read by serde's remote derive only")]
+        enum BodyByKind { $($variants)* }
+    };
+}
+
+bodies! {
 /// What an event records. The JSON of this is the event's body; `kind`
 /// is also its own column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Body {
     /// A lot received into the freezer.
     Receive {
@@ -168,8 +203,8 @@ pub enum Body {
         final_ul: u64,
         /// The containers drawn from.
         draws: Vec<Draw>,
-        /// The preparation record (its JSON).
-        record: serde_json::Value,
+        /// The preparation record (its JSON, as stored).
+        record: RecordJson,
     },
     /// A bag handed over.
     Dispense {
@@ -190,6 +225,10 @@ pub enum Body {
         ended_at: String,
         /// Why it was given after its infuse-by time, where it was.
         override_reason: Option<String>,
+        /// Why it ran shorter than its site's shortest infusion, where it
+        /// did (absent from events written before the rule).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        short_reason: Option<String>,
     },
     /// Containers destroyed (from stock, or what is left after a thaw).
     DestroyContainers {
@@ -291,8 +330,140 @@ pub enum Body {
         expected: u32,
     },
 }
+}
+
+/// A preparation record's JSON, kept as the text stored (keys sorted, as
+/// the ledger has always written it), not read into values until a
+/// document needs the record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RecordJson(Box<serde_json::value::RawValue>);
+
+impl RecordJson {
+    /// The JSON of `record`, keys sorted.
+    pub(crate) fn of(record: &doseprep::PreparationRecord) -> Result<RecordJson> {
+        let internal = |e: serde_json::Error| LedgerError::internal(format!("record JSON: {e}"));
+        // Through a value, whose object keys are sorted: the stored form.
+        let value: serde_json::Value =
+            serde_json::from_str(&record.to_json()?).map_err(internal)?;
+        serde_json::value::to_raw_value(&value)
+            .map(RecordJson)
+            .map_err(internal)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+}
+
+impl PartialEq for RecordJson {
+    fn eq(&self, other: &RecordJson) -> bool {
+        self.get() == other.get()
+    }
+}
+
+/// A body's JSON read as its kind's variant: the text is `{"kind":"<kind>"`
+/// then the variant's fields, as [`Body`] writes it.
+struct ByKind<'a> {
+    kind: &'a str,
+    fields: &'a str,
+}
+
+impl<'de> serde::Deserializer<'de> for ByKind<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(
+        self,
+        _visitor: V,
+    ) -> std::result::Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("a body is read as an enum"))
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> std::result::Result<V::Value, Self::Error> {
+        visitor.visit_enum(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+impl<'de> serde::de::EnumAccess<'de> for ByKind<'de> {
+    type Error = serde_json::Error;
+    type Variant = ByKind<'de>;
+
+    fn variant_seed<V: serde::de::DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> std::result::Result<(V::Value, Self::Variant), Self::Error> {
+        let variant =
+            seed.deserialize(serde::de::value::BorrowedStrDeserializer::new(self.kind))?;
+        Ok((variant, self))
+    }
+}
+
+impl<'de> serde::de::VariantAccess<'de> for ByKind<'de> {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> std::result::Result<(), Self::Error> {
+        Err(serde::de::Error::custom("every body has fields"))
+    }
+
+    fn newtype_variant_seed<T: serde::de::DeserializeSeed<'de>>(
+        self,
+        _seed: T,
+    ) -> std::result::Result<T::Value, Self::Error> {
+        Err(serde::de::Error::custom("every body has named fields"))
+    }
+
+    fn tuple_variant<V: serde::de::Visitor<'de>>(
+        self,
+        _len: usize,
+        _visitor: V,
+    ) -> std::result::Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("every body has named fields"))
+    }
+
+    fn struct_variant<V: serde::de::Visitor<'de>>(
+        self,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> std::result::Result<V::Value, Self::Error> {
+        use serde::Deserializer as _;
+        let mut reader = serde_json::Deserializer::from_str(self.fields);
+        let value = reader.deserialize_struct("", fields, visitor)?;
+        reader.end()?;
+        Ok(value)
+    }
+}
 
 impl Body {
+    /// A body read back from its JSON, `None` where the text is not a body
+    /// as the ledger writes it (its kind first, then its kind's fields).
+    pub fn from_json(text: &str) -> Option<Body> {
+        let rest = text.strip_prefix(r#"{"kind":""#)?;
+        let (kind, rest) = rest.split_once('"')?;
+        // The fields without the kind, as an object of their own.
+        let fields = match rest.strip_prefix(',') {
+            Some(fields) => format!("{{{fields}"),
+            None if rest == "}" => "{}".to_owned(),
+            None => return None,
+        };
+        BodyByKind::deserialize(ByKind {
+            kind,
+            fields: &fields,
+        })
+        .ok()
+    }
+
     /// The kind, as in the `kind` column.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -460,9 +631,7 @@ impl Event {
 
     /// The body, read back.
     pub fn parsed_body(&self) -> Option<Body> {
-        serde_json::from_str::<Body>(&self.body)
-            .ok()
-            .filter(|body| body.kind() == self.kind)
+        Body::from_json(&self.body).filter(|body| body.kind() == self.kind)
     }
 
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {

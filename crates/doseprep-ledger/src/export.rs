@@ -112,8 +112,8 @@ fn numbers(containers: &[u32]) -> String {
 
 /// The dose column of a prepared bag, what a pharmacist would write, from
 /// its record read typed.
-fn dose(record: &serde_json::Value, bag_id: &str, seq: i64) -> Result<String> {
-    let record = crate::stored_record(record, bag_id, seq)?;
+fn dose(record: &crate::event::RecordJson, bag_id: &str, seq: i64) -> Result<String> {
+    let record = crate::stored_record(record.get(), bag_id, seq)?;
     let prep = &record.preparation;
     Ok(match &prep.dose {
         None => format!("placebo, {}", prep.final_volume),
@@ -313,6 +313,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 started_at,
                 ended_at,
                 override_reason,
+                short_reason,
             } => {
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
@@ -323,6 +324,9 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 );
                 if let Some(reason) = override_reason {
                     text.push_str(&format!(" (after infuse-by: {reason})"));
+                }
+                if let Some(reason) = short_reason {
+                    text.push_str(&format!(" (shorter than the site's shortest: {reason})"));
                 }
                 row.insert("dose", text);
             }

@@ -89,7 +89,7 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         });
     };
     // Exported only once it recomputes, as every document is.
-    let record = crate::stored_record(record, bag_id, prepared.seq)?;
+    let record = crate::stored_record(record.get(), bag_id, prepared.seq)?;
     let prep = &record.preparation;
     let spec = record.protocol.spec();
     let subject =

@@ -187,7 +187,8 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
         content: content.clone(),
         lots,
         draws: traces,
-        record: record.clone(),
+        record: serde_json::from_str(record.get())
+            .map_err(|e| LedgerError::internal(format!("bag {bag_id}'s record as JSON: {e}")))?,
         events: bag_events,
     })
 }

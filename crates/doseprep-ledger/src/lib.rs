@@ -44,7 +44,7 @@ pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
 pub use error::{DatabaseFault, LedgerError, Result, TimeField};
-pub use event::{Body, By, Draw, Entry, Event, GENESIS, MAX_TEXT};
+pub use event::{Body, By, Draw, Entry, Event, Infusion, RecordJson, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
@@ -178,17 +178,13 @@ pub(crate) fn verified(
 /// The record that event `seq` stored for `bag_id`, read typed and
 /// verified: a stored record that cannot be read or no longer recomputes is
 /// [`LedgerError::StoredRecord`], a fault, never the caller's bad input.
-pub(crate) fn stored_record(
-    value: &serde_json::Value,
-    bag_id: &str,
-    seq: i64,
-) -> Result<VerifiedRecord> {
+pub(crate) fn stored_record(json: &str, bag_id: &str, seq: i64) -> Result<VerifiedRecord> {
     let problem = |problem: String| LedgerError::StoredRecord {
         bag_id: bag_id.to_owned(),
         seq,
         problem,
     };
-    let record = PreparationRecord::from_json_value(value.clone())
+    let record = PreparationRecord::from_json(json)
         .map_err(|error| problem(format!("cannot be read ({error})")))?;
     record.verified().map_err(|error| match error {
         doseprep::DoseError::RecordDoesNotVerify { differences, .. } => problem(format!(
@@ -450,27 +446,19 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
-    /// A bag infused into `participant` from `started_at` to `ended_at`.
-    /// Refused after the bag's infuse-by time unless `override_reason`
-    /// says why.
+    /// A bag infused into `participant` as `infusion` says. Refused when it
+    /// ended after the bag's infuse-by time without `override_reason`, or
+    /// ran shorter than the bag's `site.shortest_infusion` without
+    /// `short_reason`.
     pub fn administer(
         &mut self,
         bag_id: BagId,
         participant: &str,
-        started_at: &jiff::ZonedDateTime,
-        ended_at: &jiff::ZonedDateTime,
-        override_reason: Option<&str>,
+        infusion: &Infusion,
         entry: &Entry,
     ) -> Result<i64> {
         self.store
-            .administer(
-                bag_id,
-                participant,
-                started_at,
-                ended_at,
-                override_reason,
-                entry,
-            )
+            .administer(bag_id, participant, infusion, entry)
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -1082,9 +1070,7 @@ impl Store {
             }
         }
         let din = doseprep::label::isbt128::codes(&record.protocol, prep).map(|c| c.din);
-        let record_json = record.to_json()?;
-        let record_value = serde_json::from_str(&record_json)
-            .map_err(|e| LedgerError::internal(format!("record JSON: {e}")))?;
+        let record_json = event::RecordJson::of(record)?;
         Ok(Body::Prepare {
             bag_id: bag_id.as_text(),
             participant: prep.participant.to_string(),
@@ -1095,7 +1081,7 @@ impl Store {
             din,
             final_ul: prep.final_volume.microlitres(),
             draws,
-            record: record_value,
+            record: record_json,
         })
     }
 
@@ -1209,9 +1195,7 @@ impl Store {
         &mut self,
         bag_id: BagId,
         participant: &str,
-        started_at: &jiff::ZonedDateTime,
-        ended_at: &jiff::ZonedDateTime,
-        override_reason: Option<&str>,
+        infusion: &Infusion,
         entry: &Entry,
     ) -> Result<i64> {
         self.record(
@@ -1219,9 +1203,10 @@ impl Store {
             Body::Administer {
                 bag_id: bag_id.as_text(),
                 participant: participant.to_owned(),
-                started_at: format_time(started_at),
-                ended_at: format_time(ended_at),
-                override_reason: override_reason.map(str::to_owned),
+                started_at: format_time(&infusion.started_at),
+                ended_at: format_time(&infusion.ended_at),
+                override_reason: infusion.override_reason.clone(),
+                short_reason: infusion.short_reason.clone(),
             },
         )
     }
@@ -1338,7 +1323,7 @@ impl Store {
                 row.get(0)
             })
             .optional()?;
-        let target = names.and_then(|text| serde_json::from_str::<Body>(&text).ok());
+        let target = names.and_then(|text| Body::from_json(&text));
         self.record(
             entry,
             Body::Correct {
@@ -1386,7 +1371,7 @@ impl Store {
                 event: "reprint",
                 bag_id: bag_id.as_text(),
             })?;
-        stored_record(&chain.record, &bag_id.as_text(), seq)
+        stored_record(&chain.record.to_string(), &bag_id.as_text(), seq)
     }
 
     pub(crate) fn next_din_sequence(&self, protocol: &Protocol) -> Result<Option<DinSequence>> {
@@ -1441,7 +1426,7 @@ impl Store {
                             "bag {bag_id} stands, but no event records its preparation"
                         ))
                     })?;
-                let record = stored_record(&prepared, &bag_id, seq)?.into_record();
+                let record = stored_record(prepared.get(), &bag_id, seq)?.into_record();
                 Ok(RecordedBag {
                     bag_id: BagId::parse(&bag_id)?,
                     event: seq,

@@ -445,6 +445,53 @@ fn active_user(connection: &Connection, user_id: &str) -> Result<()> {
     }
 }
 
+/// An infusion that ran (`ran`, started to ended) shorter than the shortest
+/// its bag's site allows (`site.shortest_infusion`, in the bag's record:
+/// the rule it was made under) says why in `short_reason`; one that did not
+/// has no reason to give.
+fn check_short_infusion(
+    connection: &Connection,
+    bag_id: &str,
+    ran: jiff::SignedDuration,
+    short_reason: Option<&str>,
+) -> Result<()> {
+    let (shortest, planned): (Option<String>, Option<String>) = connection.cached_row(
+        "SELECT json_extract(event.body, '$.record.protocol.site.shortest_infusion'), \
+         json_extract(event.body, '$.record.protocol.site.infusion_duration') \
+         FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.bag_id = ?1",
+        [bag_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let shortest = shortest
+        .map(|text| doseprep::parse_duration("site.shortest_infusion", &text))
+        .transpose()?;
+    let said = |duration: jiff::SignedDuration| doseprep::format_duration(duration);
+    match (shortest.filter(|shortest| ran < *shortest), short_reason) {
+        (None, None) => Ok(()),
+        (Some(_), Some(reason)) => crate::event::check_text(
+            "short_reason",
+            reason,
+            "say why the infusion ran shorter than its site's shortest",
+        ),
+        (Some(shortest), None) => Err(LedgerError::ShortInfusion {
+            bag_id: bag_id.to_owned(),
+            ran: said(ran),
+            shortest: said(shortest),
+            // A protocol with a shortest infusion has its infusion time.
+            planned: planned.ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "bag {bag_id}'s record gives a shortest infusion but no infusion_duration"
+                ))
+            })?,
+        }),
+        (None, Some(_)) => Err(LedgerError::ShortReasonNotNeeded {
+            bag_id: bag_id.to_owned(),
+            ran: said(ran),
+            shortest: shortest.map(said),
+        }),
+    }
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -702,6 +749,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             started_at,
             ended_at,
             override_reason,
+            short_reason,
         } => {
             let ready: &[&str] = if crate::users::any(connection)? {
                 &["checked", "dispensed"]
@@ -739,6 +787,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                 TimeField::StartedAt,
                 bag_id,
                 started_at,
+            )?;
+            check_short_infusion(
+                connection,
+                bag_id,
+                started.duration_until(ended),
+                short_reason.as_deref(),
             )?;
             let late = ended > instant("infuse_by", &infuse_by)?;
             match (override_reason, late) {

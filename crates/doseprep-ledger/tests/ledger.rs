@@ -15,7 +15,7 @@ use doseprep::{
     parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, DinSequence, ExactVolume,
     Lot, LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
-use doseprep_ledger::{By, Draw, Entry, Ledger, LedgerError};
+use doseprep_ledger::{By, Draw, Entry, Infusion, Ledger, LedgerError};
 use proptest::prelude::*;
 
 fn at(text: &str) -> jiff::ZonedDateTime {
@@ -146,6 +146,20 @@ fn record_a_day_by(
     let records = plan.records().unwrap();
     let numbers = ledger.record_day(&plan.thaws, &records, by, None, late_reason);
     (records, numbers)
+}
+
+/// An infusion from `started_at` to `ended_at`, with its override's reason.
+fn infused(
+    started_at: &jiff::ZonedDateTime,
+    ended_at: &jiff::ZonedDateTime,
+    override_reason: Option<&str>,
+) -> Infusion {
+    Infusion {
+        started_at: started_at.clone(),
+        ended_at: ended_at.clone(),
+        override_reason: override_reason.map(str::to_owned),
+        short_reason: None,
+    }
 }
 
 #[test]
@@ -322,9 +336,7 @@ fn what_may_not_happen_is_refused_with_its_code() {
         ledger.administer(
             id,
             who,
-            &start,
-            end,
-            reason,
+            &infused(&start, end, reason),
             &entry("2026-11-25T11:25:00-05:00"),
         )
     };
@@ -416,7 +428,12 @@ fn times_expiry_and_dins_are_checked() {
         at("2026-11-25T10:30:00-05:00"),
     );
     assert_eq!(
-        code(ledger.administer(id, "CARE-012", &start, &end, Some("just in case"), &later)),
+        code(ledger.administer(
+            id,
+            "CARE-012",
+            &infused(&start, &end, Some("just in case")),
+            &later
+        )),
         Some("override_not_needed")
     );
     // A lot past its expiry is not thawed.
@@ -1189,9 +1206,7 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         .administer(
             id,
             "CARE-012",
-            &day_before,
-            &end,
-            None,
+            &infused(&day_before, &end, None),
             &entry("2026-11-25T09:45:00-05:00"),
         )
         .unwrap_err();
@@ -1207,9 +1222,7 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         .administer(
             id,
             "CARE-012",
-            &start,
-            &end,
-            None,
+            &infused(&start, &end, None),
             &entry("2026-11-25T09:45:00-05:00"),
         )
         .unwrap();
@@ -1413,9 +1426,11 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         .administer(
             id,
             "CARE-012",
-            &at("2026-11-25T12:10:00-05:00"),
-            &at("2026-11-25T12:40:00-05:00"),
-            Some("pump failure, restarted"),
+            &infused(
+                &at("2026-11-25T12:10:00-05:00"),
+                &at("2026-11-25T12:40:00-05:00"),
+                Some("pump failure, restarted"),
+            ),
             &entry("2026-11-25T12:40:00-05:00"),
         )
         .unwrap();
@@ -1815,9 +1830,11 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
         ledger.administer(
             id,
             "CARE-012",
-            &at("2026-11-25T10:00:00-05:00"),
-            &at("2026-11-25T10:30:00-05:00"),
-            None,
+            &infused(
+                &at("2026-11-25T10:00:00-05:00"),
+                &at("2026-11-25T10:30:00-05:00"),
+                None,
+            ),
             &signed("2026-11-25T10:30:00-05:00", passphrase),
         )
     };
@@ -2661,4 +2678,144 @@ fn a_setting_edited_behind_the_ledgers_back_is_found() {
         "{}",
         problem.reason
     );
+}
+
+/// CARE-SSc in Paris, the site holding infusions to 20 min at the
+/// shortest (its planned infusion is 30 min).
+fn shortest_20_min_protocol() -> Protocol {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/vectors/protocols/care-ssc-paris.toml"
+    ))
+    .unwrap();
+    let line = "infusion_duration = \"30 min\"";
+    assert!(text.contains(line));
+    Protocol::from_toml(&text.replace(
+        line,
+        "shortest_infusion = \"20 min\"\ninfusion_duration = \"30 min\"",
+    ))
+    .unwrap()
+}
+
+#[test]
+fn an_infusion_shorter_than_its_sites_shortest_needs_a_reason_and_the_review_lists_it() {
+    let protocol = shortest_20_min_protocol();
+    let mut ledger = started();
+    let order = Order::with_weight_text(
+        "CARE-012",
+        "72.4 kg",
+        "A",
+        "month-0",
+        at("2026-11-25T08:30:00-05:00"),
+    )
+    .unwrap()
+    .with_bag_id(BagId::from_random(1));
+    let bag = PreparationRecord::prepare(&protocol, &order, &lot(12))
+        .unwrap()
+        .into_record();
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:00:00-05:00"),
+        )
+        .unwrap();
+    let give = |ledger: &mut Ledger, end: &str, short_reason: Option<&str>| {
+        let infusion = Infusion {
+            short_reason: short_reason.map(str::to_owned),
+            ..infused(&at("2026-11-25T10:00:00-05:00"), &at(end), None)
+        };
+        ledger.administer(id, "CARE-012", &infusion, &entry(end))
+    };
+    // 10:00 to 10:12 is 12 min, under the site's 20.
+    let short = give(&mut ledger, "2026-11-25T10:12:00-05:00", None).unwrap_err();
+    assert_eq!(short.code(), "short_infusion");
+    assert_eq!(
+        short.to_string(),
+        format!("administer: bag {id}'s infusion ran 12 min, shorter than its site's shortest infusion of 20 min (planned 30 min); check started_at and ended_at; if it did run that fast, record it with short_reason (why)")
+    );
+    // 10:00 to 10:20 is not shorter than 20 min: no reason to give.
+    let not_short = give(
+        &mut ledger,
+        "2026-11-25T10:20:00-05:00",
+        Some("pump set too fast"),
+    )
+    .unwrap_err();
+    assert_eq!(not_short.code(), "short_reason_not_needed");
+    let seq = give(
+        &mut ledger,
+        "2026-11-25T10:12:00-05:00",
+        Some("pump set at 250 mL/h"),
+    )
+    .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+    let review = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(24))
+        .unwrap();
+    let listed: Vec<_> = review
+        .findings
+        .iter()
+        .filter(|finding| finding.seq == seq)
+        .map(|finding| (finding.kind.name(), finding.detail.clone()))
+        .collect();
+    assert_eq!(
+        listed,
+        [(
+            "short_infusion",
+            format!(
+                "bag {id}'s infusion ran shorter than its site's shortest: pump set at 250 mL/h"
+            )
+        )]
+    );
+}
+
+#[test]
+fn a_site_without_a_shortest_infusion_takes_no_short_reason() {
+    let mut ledger = started();
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:00:00-05:00"),
+        )
+        .unwrap();
+    let infusion = Infusion {
+        short_reason: Some("fast".to_owned()),
+        ..infused(
+            &at("2026-11-25T10:00:00-05:00"),
+            &at("2026-11-25T10:05:00-05:00"),
+            None,
+        )
+    };
+    let refused = ledger
+        .administer(
+            id,
+            "CARE-012",
+            &infusion,
+            &entry("2026-11-25T10:05:00-05:00"),
+        )
+        .unwrap_err();
+    assert_eq!(refused.code(), "short_reason_not_needed");
+    assert!(
+        refused
+            .to_string()
+            .contains("its site sets no shortest infusion (site.shortest_infusion)"),
+        "{refused}"
+    );
+    // Without it, a 5-minute infusion is recorded: the site set no limit.
+    let infusion = Infusion {
+        short_reason: None,
+        ..infusion
+    };
+    ledger
+        .administer(
+            id,
+            "CARE-012",
+            &infusion,
+            &entry("2026-11-25T10:05:00-05:00"),
+        )
+        .unwrap();
 }

@@ -635,8 +635,9 @@ impl Ledger {
     }
 
     /// A bag infused; refused after its infuse-by time unless
-    /// `override_reason` says why. Recorded at `ended_at`.
-    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials = None, passphrase = None, override_reason = None, comment = None, late_reason = None))]
+    /// `override_reason` says why, and shorter than its site's shortest
+    /// infusion unless `short_reason` says why. Recorded at `ended_at`.
+    #[pyo3(signature = (bag_id, /, *, participant, started_at, ended_at, initials = None, passphrase = None, override_reason = None, short_reason = None, comment = None, late_reason = None))]
     #[allow(clippy::too_many_arguments)]
     fn administer(
         &self,
@@ -648,13 +649,18 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         override_reason: Option<&str>,
+        short_reason: Option<&str>,
         comment: Option<&str>,
         late_reason: Option<&str>,
     ) -> PyResult<i64> {
-        let started = started_at.resolve("started_at")?;
-        let ended = ended_at.resolve("ended_at")?;
+        let infusion = doseprep_ledger::Infusion {
+            started_at: started_at.resolve("started_at")?,
+            ended_at: ended_at.resolve("ended_at")?,
+            override_reason: override_reason.map(str::to_owned),
+            short_reason: short_reason.map(str::to_owned),
+        };
         let entry = entry_at(
-            ended.clone(),
+            infusion.ended_at.clone(),
             Recorder {
                 initials,
                 passphrase,
@@ -663,14 +669,7 @@ impl Ledger {
             },
         )?;
         self.with(py, |l| {
-            l.administer(
-                bag_id.0,
-                participant,
-                &started,
-                &ended,
-                override_reason,
-                &entry,
-            )
+            l.administer(bag_id.0, participant, &infusion, &entry)
         })
     }
 

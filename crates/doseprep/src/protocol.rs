@@ -270,6 +270,7 @@ impl ProtocolSpec {
                 max_thaw_to_end_of_infusion: SignedDuration::from_hours(3),
                 infusion_duration: SignedDuration::from_mins(30),
                 preparation_time: Some(SignedDuration::from_mins(30)),
+                shortest_infusion: None,
                 max_bags_per_session: std::num::NonZeroU32::new(6),
                 weight_range: WeightRange {
                     min: BodyWeight::exact(30.0),
@@ -919,6 +920,19 @@ fn validate_site(spec: &ProtocolSpec) -> Result<BagVolume> {
                 format_duration(site.max_thaw_to_end_of_infusion)
             ),
         ));
+    }
+    if let Some(shortest) = site.shortest_infusion {
+        duration_positive("site.shortest_infusion", shortest)?;
+        if shortest >= site.infusion_duration {
+            return Err(DoseError::invalid_protocol(
+                "site.shortest_infusion",
+                format_duration(shortest),
+                &format!(
+                    "must be shorter than site.infusion_duration ({}): it is how much shorter than planned an infusion may run without a reason",
+                    format_duration(site.infusion_duration)
+                ),
+            ));
+        }
     }
     if let Some(preparation) = site.preparation_time {
         duration_positive("site.preparation_time", preparation)?;

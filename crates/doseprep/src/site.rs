@@ -206,6 +206,15 @@ pub struct SiteSettings {
     /// How long the infusion runs (sets the pump rate).
     #[serde(with = "duration_text")]
     pub infusion_duration: SignedDuration,
+    /// The shortest an infusion may run without a reason: one recorded as
+    /// shorter (started to ended) needs `short_reason`. Unset, no infusion
+    /// is held to a shortest time.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "duration_text::option"
+    )]
+    pub shortest_infusion: Option<SignedDuration>,
     /// Time from thaw to a bag ready to infuse, for planning a day's thaws.
     #[serde(
         default,
