@@ -5,11 +5,12 @@
 //! bag, containers and lot.
 
 use crate::schema::Cached as _;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{LedgerError, Result};
 use crate::event::{check_text, Body, Draw};
 use crate::state::{event_time, instant, wall_clocks};
+use crate::tables::Tables;
 
 /// A refused correction of event `seq`; `field` is the argument at fault.
 fn cannot(seq: i64, field: &'static str, why: String, fix: &'static str) -> LedgerError {
@@ -19,24 +20,6 @@ fn cannot(seq: i64, field: &'static str, why: String, fix: &'static str) -> Ledg
         why,
         fix,
     }
-}
-
-/// The event `seq`, as recorded, and its body.
-fn recorded(connection: &Connection, seq: i64) -> Result<Option<(String, Body)>> {
-    let row: Option<(String, String)> = connection
-        .cached_row(
-            "SELECT kind, body FROM event WHERE seq = ?1",
-            [seq],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-    row.map(|(kind, text)| match Body::from_json(&text) {
-        Some(body) if body.kind() == kind => Ok((kind, body)),
-        _ => Err(LedgerError::Tampered(format!(
-            "event {seq} does not read as a {kind} event"
-        ))),
-    })
-    .transpose()
 }
 
 /// The containers an event concerns, by lot.
@@ -72,33 +55,17 @@ fn containers_of(body: &Body) -> Vec<(String, u32)> {
 
 /// The other events that share a bag, a container or (for a receipt or a
 /// count) a lot with `target`: their numbers and what each is of.
-fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i64, String)>> {
+fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, String)>> {
     let mut found: Vec<(i64, String)> = Vec::new();
-    let others = |query: &str, key: &str| -> Result<Vec<(i64, Body)>> {
-        let mut statement = connection.prepare_cached(query)?;
-        let rows = statement
-            .query_map([key], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut events = Vec::new();
-        for (other, text) in rows {
-            if other == seq {
-                continue;
-            }
-            if let Some(body) = Body::from_json(&text) {
-                if !matches!(body, Body::Correct { .. }) {
-                    events.push((other, body));
-                }
-            }
-        }
-        Ok(events)
+    // The other events found, corrections left out.
+    let others = |events: Vec<(i64, Body)>| -> Vec<(i64, Body)> {
+        events
+            .into_iter()
+            .filter(|(other, body)| *other != seq && !matches!(body, Body::Correct { .. }))
+            .collect()
     };
     if let Some(bag_id) = target.bag_id() {
-        for (other, _) in others(
-            "SELECT seq, body FROM event WHERE json_extract(body, '$.bag_id') = ?1",
-            bag_id,
-        )? {
+        for (other, _) in others(tables.events_of_bag(bag_id)?) {
             found.push((other, format!("bag {bag_id}")));
         }
     }
@@ -107,10 +74,7 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
     lots.sort_unstable();
     lots.dedup();
     for lot_id in lots {
-        for (other, body) in others(
-            "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
-            lot_id,
-        )? {
+        for (other, body) in others(tables.events_of_lot(lot_id)?) {
             let shared = containers_of(&body)
                 .into_iter()
                 .find(|item| containers.contains(item));
@@ -122,15 +86,7 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
             }
         }
         // Bags drawn from these containers (a prepare names no lot at its top).
-        let mut statement = connection.prepare_cached(
-            "SELECT bag.prepared_seq, draw.number FROM draw JOIN bag USING (bag_id) \
-             WHERE draw.lot_id = ?1",
-        )?;
-        let drawn = statement
-            .query_map([lot_id], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, u32>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let drawn = tables.draws_of_lot(lot_id)?;
         // Bags drawn from the same container are not held to an order
         // among themselves (recording does not hold them to one either).
         let sibling = matches!(target, Body::Prepare { .. });
@@ -141,10 +97,7 @@ fn neighbours(connection: &Connection, seq: i64, target: &Body) -> Result<Vec<(i
         }
     }
     if let Body::Count { lot_id, .. } = target {
-        for (other, body) in others(
-            "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
-            lot_id,
-        )? {
+        for (other, body) in others(tables.events_of_lot(lot_id)?) {
             if matches!(body, Body::Receive { .. }) {
                 found.push((other, format!("lot {lot_id:?}")));
             }
@@ -182,7 +135,7 @@ pub(crate) fn effective_recipient(connection: &Connection, seq: i64) -> Result<O
 /// Whether a correction of event `seq` may be recorded.
 /// `correction_at` is the correction's own time.
 pub(crate) fn check(
-    connection: &Connection,
+    tables: &dyn Tables,
     seq: i64,
     reason: &str,
     new_at: Option<&str>,
@@ -191,7 +144,7 @@ pub(crate) fn check(
     correction_at: &str,
 ) -> Result<()> {
     check_text("reason", reason, "say why the event is corrected")?;
-    let Some((kind, target)) = recorded(connection, seq)? else {
+    let Some((kind, target)) = tables.recorded(seq)? else {
         return Err(cannot(
             seq,
             "seq",
@@ -235,27 +188,14 @@ pub(crate) fn check(
     }
     // A correction is made after the event it corrects was written (by the
     // clock that wrote it, give or take a workstation's clock).
-    let written: Option<String> = connection
-        .query_row(
-            "SELECT recorded_at FROM event WHERE seq = ?1",
-            [seq],
-            |row| row.get(0),
-        )
-        .optional()?
-        .flatten();
+    let written = tables.recorded_at(seq)?;
     if let Some(written) = written {
         let made = instant("at", correction_at)?;
         let before = instant("recorded_at", &written)?.duration_since(made);
         if before > crate::audit::FUTURE_TOLERANCE {
             // On the site's clock where the event's bag gives its zone.
             let site_time: Option<String> = match target.bag_id() {
-                Some(bag_id) => connection
-                    .query_row(
-                        "SELECT infuse_by FROM bag WHERE bag_id = ?1",
-                        [bag_id],
-                        |row| row.get(0),
-                    )
-                    .optional()?,
+                Some(bag_id) => tables.bag(bag_id)?.map(|bag| bag.infuse_by),
                 None => None,
             };
             let [_, at] = wall_clocks([
@@ -285,14 +225,7 @@ pub(crate) fn check(
             ));
         };
         check_text("to", to, "name who received the bag")?;
-        let now: Option<String> = connection
-            .cached_row(
-                "SELECT recipient FROM correction WHERE seq = ?1",
-                [seq],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
+        let now = tables.correction(seq)?.and_then(|(_, recipient)| recipient);
         if now.as_deref().unwrap_or(recorded_to) == to {
             // fallback-ok: an uncorrected recipient is the one recorded
             return Err(cannot(
@@ -304,13 +237,13 @@ pub(crate) fn check(
         }
     }
     if let Some(new_at) = new_at {
-        check_time(connection, seq, &kind, &target, new_at)?;
+        check_time(tables, seq, &kind, &target, new_at)?;
     }
     Ok(())
 }
 
 fn check_time(
-    connection: &Connection,
+    tables: &dyn Tables,
     seq: i64,
     kind: &str,
     target: &Body,
@@ -326,18 +259,9 @@ fn check_time(
     if let Body::Thaw { lot_id, .. } = target {
         // Every bag of the session, active or placebo, holds the thaw time
         // in its record (its infuse-by time follows from it).
-        let (current, _) = event_time(connection, seq)?;
+        let (current, _) = event_time(tables, seq)?;
         let session = instant("at", &current)?;
-        let mut statement = connection.prepare_cached(
-            "SELECT json_extract(body, '$.bag_id'), json_extract(body, '$.thawed_at') \
-             FROM event WHERE kind = 'prepare' AND seq > ?1",
-        )?;
-        let prepared = statement
-            .query_map([seq], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        for (bag, thawed_at) in prepared {
+        for (bag, thawed_at) in tables.prepared_after(seq)? {
             if instant("thawed_at", &thawed_at)? == session {
                 return Err(cannot(
                     seq, "corrected_at",
@@ -347,20 +271,15 @@ fn check_time(
             }
         }
         // A corrected thaw is held to the lot's expiry, as a thaw is.
-        crate::state::thawed_in_date(connection, lot_id, new_at)?;
+        crate::state::thawed_in_date(tables, lot_id, new_at)?;
     }
-    let (current, _) = event_time(connection, seq)?;
+    let (current, _) = event_time(tables, seq)?;
     let new_instant = instant("at", new_at)?;
     // Times read on the site's clock where the bag gives its zone.
     let site_time: String = match target.bag_id() {
-        Some(bag_id) => connection
-            .cached_row(
-                "SELECT infuse_by FROM bag WHERE bag_id = ?1",
-                [bag_id],
-                |row| row.get(0),
-            )
-            .optional()?
-            .unwrap_or_else(|| new_at.to_owned()), // fallback-ok: no bag row, each time on its own offset
+        Some(bag_id) => tables
+            .bag(bag_id)?
+            .map_or_else(|| new_at.to_owned(), |bag| bag.infuse_by), // fallback-ok: no bag row, each time on its own offset
         None => new_at.to_owned(),
     };
     if instant("at", &current)? == new_instant {
@@ -386,10 +305,10 @@ fn check_time(
             ));
         }
     }
-    for (other, item) in neighbours(connection, seq, target)? {
-        let (other_at, what) = event_time(connection, other)?;
+    for (other, item) in neighbours(tables, seq, target)? {
+        let (other_at, what) = event_time(tables, other)?;
         // A later infusion is held against its start.
-        let other_at = match recorded(connection, other)? {
+        let other_at = match tables.recorded(other)? {
             Some((_, Body::Administer { started_at, .. })) if other > seq => started_at,
             _ => other_at,
         };
@@ -415,29 +334,19 @@ fn check_time(
 
 /// Apply the correction `seq` of event `corrected`.
 pub(crate) fn apply(
-    connection: &Connection,
+    tables: &dyn Tables,
     seq: i64,
     corrected: i64,
     new_at: Option<&str>,
     to: Option<&str>,
 ) -> Result<()> {
-    connection.cached_execute(
-        "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
-         recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",
-        params![corrected, new_at, to, seq],
-    )?;
+    tables.correct(seq, corrected, new_at, to)?;
     // A thaw's corrected time is its containers' thaw time (no bag was
     // drawn from them: `check` refuses that).
     if let (Some(new_at), Some((_, Body::Thaw { lot_id, containers }))) =
-        (new_at, recorded(connection, corrected)?)
+        (new_at, tables.recorded(corrected)?)
     {
-        let mut statement = connection.prepare_cached(
-            "UPDATE container SET thawed_at = ?1 WHERE lot_id = ?2 AND number = ?3",
-        )?;
-        for number in containers {
-            statement.execute(params![new_at, lot_id, number])?;
-        }
+        tables.set_thawed_at(&lot_id, &containers, new_at)?;
     }
     Ok(())
 }

@@ -351,6 +351,11 @@ impl RecordJson {
             .map_err(internal)
     }
 
+    /// JSON `null`, where a record is left out.
+    pub(crate) fn null() -> RecordJson {
+        RecordJson(serde_json::value::RawValue::NULL.to_owned())
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         self.0.get()

@@ -26,6 +26,7 @@ mod fhir;
 mod identity;
 mod schema;
 mod state;
+mod tables;
 mod users;
 mod verify;
 

@@ -2,13 +2,13 @@
 //! it (`check`), and what it changes (`apply`). The same two functions run
 //! when an event is recorded and when `verify` replays the file.
 
-use crate::schema::Cached as _;
 use std::collections::BTreeSet;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 
 use crate::error::{LedgerError, Result, TimeField};
 use crate::event::Body;
+use crate::tables::{NewBag, NewUserRow, Tables};
 use crate::users::User;
 use doseprep::ExactVolume;
 
@@ -18,43 +18,19 @@ const THAWED: &str = "thawed";
 const DESTROYED: &str = "destroyed";
 const RETURNED: &str = "returned";
 
-// Volumes are stored as µL in SQLite integers through rusqlite's own u64
-// conversions: one past i64::MAX is an error on write, a negative one (the
-// schema refuses it) an error on read, never a made-up number.
-
-/// The lot's container count and yield, if it was received.
-fn lot(connection: &Connection, lot_id: &str) -> Result<Option<(u32, u64, i64)>> {
-    Ok(connection
-        .cached_row(
-            "SELECT containers, yield_ul, received_seq FROM lot WHERE lot_id = ?1",
-            [lot_id],
-            |row| Ok((row.get(0)?, row.get::<_, u64>(1)?, row.get(2)?)),
-        )
-        .optional()?)
-}
-
+/// The lot's container count and yield, where it was received.
 pub(crate) fn known_lot(
-    connection: &Connection,
+    tables: &dyn Tables,
     event: &'static str,
     lot_id: &str,
 ) -> Result<(u32, u64)> {
-    lot(connection, lot_id)?
-        .map(|(containers, yield_ul, _)| (containers, yield_ul))
+    tables
+        .lot(lot_id)?
+        .map(|lot| (lot.containers, lot.yield_ul))
         .ok_or_else(|| LedgerError::UnknownLot {
             event,
             lot_id: lot_id.to_owned(),
         })
-}
-
-/// The state of a container and what was drawn from it.
-fn container(connection: &Connection, lot_id: &str, number: u32) -> Result<Option<(String, u64)>> {
-    Ok(connection
-        .cached_row(
-            "SELECT state, drawn_ul FROM container WHERE lot_id = ?1 AND number = ?2",
-            params![lot_id, number],
-            |row| Ok((row.get(0)?, row.get::<_, u64>(1)?)),
-        )
-        .optional()?)
 }
 
 fn static_state(state: &str) -> &'static str {
@@ -69,14 +45,14 @@ fn static_state(state: &str) -> &'static str {
 
 /// Each container exists, is listed once, and is in one of `allowed`.
 fn check_containers(
-    connection: &Connection,
+    tables: &dyn Tables,
     event: &'static str,
     lot_id: &str,
     containers: &[u32],
     allowed: &[&str],
     fix: impl Fn(&str) -> &'static str,
 ) -> Result<()> {
-    let (count, _) = known_lot(connection, event, lot_id)?;
+    let (count, _) = known_lot(tables, event, lot_id)?;
     if containers.is_empty() {
         return Err(LedgerError::NoContainers { event });
     }
@@ -89,7 +65,7 @@ fn check_containers(
                 container: number,
             });
         }
-        let Some((state, _)) = container(connection, lot_id, number)? else {
+        let Some(container) = tables.container(lot_id, number)? else {
             return Err(LedgerError::UnknownContainer {
                 event,
                 lot_id: lot_id.to_owned(),
@@ -97,28 +73,17 @@ fn check_containers(
                 containers: count,
             });
         };
-        if !allowed.contains(&state.as_str()) {
+        if !allowed.contains(&container.state.as_str()) {
             return Err(LedgerError::ContainerState {
                 event,
                 lot_id: lot_id.to_owned(),
                 container: number,
-                state: static_state(&state),
-                fix: fix(&state),
+                state: static_state(&container.state),
+                fix: fix(&container.state),
             });
         }
     }
     Ok(())
-}
-
-/// A bag's participant, state and infuse-by time, if it was recorded.
-fn bag(connection: &Connection, bag_id: &str) -> Result<Option<(String, String, String, i64)>> {
-    Ok(connection
-        .cached_row(
-            "SELECT participant, state, infuse_by, prepared_seq FROM bag WHERE bag_id = ?1",
-            [bag_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-        )
-        .optional()?)
 }
 
 fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerError {
@@ -150,21 +115,21 @@ fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerErro
 }
 
 fn known_bag(
-    connection: &Connection,
+    tables: &dyn Tables,
     event: &'static str,
     bag_id: &str,
     allowed: &[&str],
 ) -> Result<(String, String)> {
-    let Some((participant, state, infuse_by, _)) = bag(connection, bag_id)? else {
+    let Some(bag) = tables.bag(bag_id)? else {
         return Err(LedgerError::UnknownBag {
             event,
             bag_id: bag_id.to_owned(),
         });
     };
-    if !allowed.contains(&state.as_str()) {
-        return Err(bag_state_error(event, bag_id, &state));
+    if !allowed.contains(&bag.state.as_str()) {
+        return Err(bag_state_error(event, bag_id, &bag.state));
     }
-    Ok((participant, infuse_by))
+    Ok((bag.participant, bag.infuse_by))
 }
 
 pub(crate) fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
@@ -197,14 +162,9 @@ fn ml(microlitres: u64) -> String {
 }
 
 /// The claimed time of event `seq` and what it was, as a message names it.
-pub(crate) fn event_time(connection: &Connection, seq: i64) -> Result<(String, &'static str)> {
+pub(crate) fn event_time(tables: &dyn Tables, seq: i64) -> Result<(String, &'static str)> {
     // As the corrections leave it.
-    let (at, kind): (String, String) = connection.cached_row(
-        "SELECT coalesce(correction.at, event.at), event.kind FROM event \
-         LEFT JOIN correction ON correction.seq = event.seq WHERE event.seq = ?1",
-        [seq],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (at, kind) = tables.event_time(seq)?;
     let what = match kind.as_str() {
         "receive" => "receipt",
         "thaw" => "thaw",
@@ -247,17 +207,20 @@ fn not_before(
 
 /// `at` is not before the last event of each container.
 fn after_containers(
-    connection: &Connection,
+    tables: &dyn Tables,
     event: &'static str,
     lot_id: &str,
     containers: &[u32],
     at: &str,
 ) -> Result<()> {
-    let mut last = connection
-        .prepare_cached("SELECT last_seq FROM container WHERE lot_id = ?1 AND number = ?2")?;
     for &number in containers {
-        let seq: i64 = last.query_row(params![lot_id, number], |row| row.get(0))?;
-        let (earlier_at, kind) = event_time(connection, seq)?;
+        let seq = tables
+            .container(lot_id, number)?
+            .ok_or_else(|| {
+                LedgerError::Tampered(format!("container {number} of lot {lot_id:?} has no row"))
+            })?
+            .last_seq;
+        let (earlier_at, kind) = event_time(tables, seq)?;
         not_before(
             event,
             TimeField::At,
@@ -273,18 +236,17 @@ fn after_containers(
 
 /// `at` (the event's `field`) is not before the bag's last event.
 fn after_bag(
-    connection: &Connection,
+    tables: &dyn Tables,
     event: &'static str,
     field: TimeField,
     bag_id: &str,
     at: &str,
 ) -> Result<()> {
-    let (seq, infuse_by): (i64, String) = connection.cached_row(
-        "SELECT last_seq, infuse_by FROM bag WHERE bag_id = ?1",
-        [bag_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    let (earlier_at, kind) = event_time(connection, seq)?;
+    let bag = tables
+        .bag(bag_id)?
+        .ok_or_else(|| LedgerError::Tampered(format!("bag {bag_id} has no row")))?;
+    let (seq, infuse_by) = (bag.last_seq, bag.infuse_by);
+    let (earlier_at, kind) = event_time(tables, seq)?;
     not_before(
         event,
         field,
@@ -297,15 +259,8 @@ fn after_bag(
 }
 
 /// A thaw of `lot_id` at `at` is by the lot's expiry, where it has one.
-pub(crate) fn thawed_in_date(connection: &Connection, lot_id: &str, at: &str) -> Result<()> {
-    let expires_at: Option<String> = connection
-        .cached_row(
-            "SELECT expires_at FROM lot WHERE lot_id = ?1",
-            [lot_id],
-            |row| row.get(0),
-        )
-        .optional()?
-        .flatten();
+pub(crate) fn thawed_in_date(tables: &dyn Tables, lot_id: &str, at: &str) -> Result<()> {
+    let expires_at = tables.lot(lot_id)?.and_then(|lot| lot.expires_at);
     if let Some(expires_at) = expires_at {
         if instant("at", at)? > instant("expires_at", &expires_at)? {
             let [expires_at, thawed_at] = wall_clocks([("expires_at", &expires_at), ("at", at)])?;
@@ -366,27 +321,21 @@ pub(crate) fn late_entry_limit_in_range(minutes: i64) -> Result<u32> {
 }
 
 /// The ledger's late-entry limit in minutes, where one is set.
-pub(crate) fn late_entry_limit(connection: &Connection) -> Result<Option<u32>> {
-    Ok(connection
-        .cached_row(
-            "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?)
+pub(crate) fn late_entry_limit(tables: &dyn Tables) -> Result<Option<u32>> {
+    tables.late_entry_limit()
 }
 
 /// An event written more than the ledger's late-entry limit after the time
 /// it gives (where a limit is set) says why, in `late_reason`; one written
 /// within it has no reason to give.
 pub(crate) fn check_lateness(
-    connection: &Connection,
+    tables: &dyn Tables,
     body: &Body,
     at: &str,
     recorded_at: &str,
     late_reason: Option<&str>,
 ) -> Result<()> {
-    let limit = late_entry_limit(connection)?;
+    let limit = tables.late_entry_limit()?;
     let delay = instant("at", at)?.duration_until(instant("recorded_at", recorded_at)?);
     // The limit, where this entry is past it.
     let passed =
@@ -429,8 +378,8 @@ pub(crate) fn check_lateness(
 }
 
 /// `user_id` is registered and not disabled.
-fn active_user(connection: &Connection, user_id: &str) -> Result<()> {
-    match crate::users::find(connection, user_id)? {
+fn active_user(tables: &dyn Tables, user_id: &str) -> Result<()> {
+    match tables.user(user_id)? {
         None => Err(LedgerError::UnknownUser {
             user_id: user_id.to_owned(),
         }),
@@ -450,18 +399,12 @@ fn active_user(connection: &Connection, user_id: &str) -> Result<()> {
 /// the rule it was made under) says why in `short_reason`; one that did not
 /// has no reason to give.
 fn check_short_infusion(
-    connection: &Connection,
+    tables: &dyn Tables,
     bag_id: &str,
     ran: jiff::SignedDuration,
     short_reason: Option<&str>,
 ) -> Result<()> {
-    let (shortest, planned): (Option<String>, Option<String>) = connection.cached_row(
-        "SELECT json_extract(event.body, '$.record.protocol.site.shortest_infusion'), \
-         json_extract(event.body, '$.record.protocol.site.infusion_duration') \
-         FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.bag_id = ?1",
-        [bag_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
+    let (shortest, planned) = tables.infusion_limits(bag_id)?;
     let shortest = shortest
         .map(|text| doseprep::parse_duration("site.shortest_infusion", &text))
         .transpose()?;
@@ -507,7 +450,7 @@ pub(crate) enum Rules {
 }
 
 /// Whether `body`, happening at `at`, may be recorded after the events so far.
-pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules) -> Result<()> {
+pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) -> Result<()> {
     // The time-order rules, where the event was recorded under them.
     let in_order = |order: &dyn Fn() -> Result<()>| match rules {
         Rules::Current => order(),
@@ -522,22 +465,15 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             yield_ul,
             expires_at,
         } => {
-            let before: Option<(u32, u64, u64, Option<String>, i64)> = connection
-                .cached_row(
-                    "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
-                     FROM lot WHERE lot_id = ?1",
-                    [lot_id],
-                    |row| {
-                        Ok((
-                            row.get(0)?,
-                            row.get::<_, u64>(1)?,
-                            row.get::<_, u64>(2)?,
-                            row.get(3)?,
-                            row.get(4)?,
-                        ))
-                    },
+            let before = tables.lot(lot_id)?.map(|lot| {
+                (
+                    lot.containers,
+                    lot.container_ul,
+                    lot.yield_ul,
+                    lot.expires_at,
+                    lot.received_seq,
                 )
-                .optional()?;
+            });
             let on_record = before.as_ref().map_or(0, |(n, ..)| *n);
             if *containers == 0 || on_record + *containers > MAX_CONTAINERS {
                 return Err(LedgerError::TooManyContainers {
@@ -577,9 +513,9 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             Ok(())
         }
         Body::Thaw { lot_id, containers } => {
-            thawed_in_date(connection, lot_id, at)?;
+            thawed_in_date(tables, lot_id, at)?;
             check_containers(
-                connection,
+                tables,
                 "thaw",
                 lot_id,
                 containers,
@@ -590,7 +526,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                     _ => "it was returned; thaw another",
                 },
             )?;
-            in_order(&|| after_containers(connection, "thaw", lot_id, containers, at))
+            in_order(&|| after_containers(tables, "thaw", lot_id, containers, at))
         }
         Body::Prepare {
             bag_id,
@@ -604,12 +540,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             ..
         } => {
             if let Some(din) = din {
-                let other: Option<String> = connection
-                    .cached_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
-                        row.get(0)
-                    })
-                    .optional()?;
-                if let Some(other) = other {
+                if let Some(other) = tables.bag_with_din(din)? {
                     return Err(LedgerError::DinInUse {
                         bag_id: bag_id.clone(),
                         din: din.clone(),
@@ -617,21 +548,13 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                     });
                 }
             }
-            if let Some((_, _, _, seq)) = bag(connection, bag_id)? {
+            if let Some(recorded) = tables.bag(bag_id)? {
                 return Err(LedgerError::BagAlreadyRecorded {
                     bag_id: bag_id.clone(),
-                    seq,
+                    seq: recorded.prepared_seq,
                 });
             }
-            let standing: Option<(String, i64)> = connection
-                .cached_row(
-                    "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
-                     AND state != 'destroyed'",
-                    params![participant, visit],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            if let Some((existing, seq)) = standing {
+            if let Some((existing, seq)) = tables.standing_bag(participant, visit)? {
                 return Err(LedgerError::VisitAlreadyPrepared {
                     participant: participant.clone(),
                     visit: visit.clone(),
@@ -662,7 +585,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                     });
                 }
                 check_containers(
-                    connection,
+                    tables,
                     "prepare",
                     &draw.lot_id,
                     &[draw.container],
@@ -673,14 +596,8 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                         _ => "it was returned; draw from another thawed container",
                     },
                 )?;
-                let container_thawed_at: Option<String> = connection
-                    .cached_row(
-                        "SELECT thawed_at FROM container WHERE lot_id = ?1 AND number = ?2",
-                        params![draw.lot_id, draw.container],
-                        |row| row.get(0),
-                    )
-                    .optional()?
-                    .flatten();
+                let container = tables.container(&draw.lot_id, draw.container)?;
+                let container_thawed_at = container.as_ref().and_then(|c| c.thawed_at.clone());
                 if let Some(container_thawed_at) = container_thawed_at {
                     if instant("thawed_at", &container_thawed_at)?
                         != instant("thawed_at", thawed_at)?
@@ -698,9 +615,9 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                         });
                     }
                 }
-                let (_, yield_ul) = known_lot(connection, "prepare", &draw.lot_id)?;
-                let drawn = container(connection, &draw.lot_id, draw.container)?
-                    .map_or(0, |(_, drawn)| drawn);
+                let (_, yield_ul) = known_lot(tables, "prepare", &draw.lot_id)?;
+                // fallback-ok: check_containers above found the container
+                let drawn = container.map_or(0, |c| c.drawn_ul);
                 let total = drawn.saturating_add(draw.volume_ul);
                 if draw.volume_ul == 0 {
                     return Err(LedgerError::DrawsDisagree {
@@ -735,13 +652,13 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
             // Where users sign, a bag is checked by a second one first.
-            let ready: &[&str] = if crate::users::any(connection)? {
+            let ready: &[&str] = if tables.any_users()? {
                 &["checked"]
             } else {
                 &["prepared", "checked"]
             };
-            known_bag(connection, "dispense", bag_id, ready)?;
-            in_order(&|| after_bag(connection, "dispense", TimeField::At, bag_id, at))
+            known_bag(tables, "dispense", bag_id, ready)?;
+            in_order(&|| after_bag(tables, "dispense", TimeField::At, bag_id, at))
         }
         Body::Administer {
             bag_id,
@@ -751,12 +668,12 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             override_reason,
             short_reason,
         } => {
-            let ready: &[&str] = if crate::users::any(connection)? {
+            let ready: &[&str] = if tables.any_users()? {
                 &["checked", "dispensed"]
             } else {
                 &["prepared", "checked", "dispensed"]
             };
-            let (owner, infuse_by) = known_bag(connection, "administer", bag_id, ready)?;
+            let (owner, infuse_by) = known_bag(tables, "administer", bag_id, ready)?;
             if &owner != participant {
                 return Err(LedgerError::WrongParticipant {
                     bag_id: bag_id.clone(),
@@ -782,14 +699,14 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                 });
             }
             after_bag(
-                connection,
+                tables,
                 "administer",
                 TimeField::StartedAt,
                 bag_id,
                 started_at,
             )?;
             check_short_infusion(
-                connection,
+                tables,
                 bag_id,
                 started.duration_until(ended),
                 short_reason.as_deref(),
@@ -821,7 +738,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         } => {
             crate::event::check_text("reason", reason, "say why the containers are destroyed")?;
             check_containers(
-                connection,
+                tables,
                 "destroy",
                 lot_id,
                 containers,
@@ -831,21 +748,21 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                     _ => "it was returned and is not here, so check the container number",
                 },
             )?;
-            in_order(&|| after_containers(connection, "destroy", lot_id, containers, at))
+            in_order(&|| after_containers(tables, "destroy", lot_id, containers, at))
         }
         Body::DestroyBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is destroyed")?;
             known_bag(
-                connection,
+                tables,
                 "destroy",
                 bag_id,
                 &["prepared", "checked", "dispensed"],
             )?;
-            in_order(&|| after_bag(connection, "destroy", TimeField::At, bag_id, at))
+            in_order(&|| after_bag(tables, "destroy", TimeField::At, bag_id, at))
         }
         Body::Return { lot_id, containers } => {
             check_containers(
-                connection,
+                tables,
                 "return",
                 lot_id,
                 containers,
@@ -856,7 +773,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                     _ => "it was returned already, so check the container number",
                 },
             )?;
-            in_order(&|| after_containers(connection, "return", lot_id, containers, at))
+            in_order(&|| after_containers(tables, "return", lot_id, containers, at))
         }
         Body::Correct {
             seq,
@@ -866,7 +783,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             bag_id,
             lot_id,
         } => crate::correct::check(
-            connection,
+            tables,
             *seq,
             reason,
             new_at.as_deref(),
@@ -875,8 +792,8 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             at,
         ),
         Body::Check { bag_id } => {
-            known_bag(connection, "check", bag_id, &["prepared"])?;
-            after_bag(connection, "check", TimeField::At, bag_id, at)
+            known_bag(tables, "check", bag_id, &["prepared"])?;
+            after_bag(tables, "check", TimeField::At, bag_id, at)
         }
         Body::RegisterUser {
             user_id,
@@ -890,7 +807,7 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
                 initials,
                 crate::users::Role::parse(role)?,
             )?;
-            match crate::users::find(connection, user_id)? {
+            match tables.user(user_id)? {
                 Some(user) => Err(LedgerError::UserExists {
                     user_id: user_id.clone(),
                     seq: user.registered_seq,
@@ -900,18 +817,16 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
         }
         Body::DisableUser { user_id, reason } => {
             crate::event::check_text("reason", reason, "say why the user is disabled")?;
-            active_user(connection, user_id)
+            active_user(tables, user_id)
         }
         Body::ChangePassphrase { user_id } | Body::ResetPassphrase { user_id } => {
-            active_user(connection, user_id)
+            active_user(tables, user_id)
         }
         Body::Configure {
             late_entry_after_min,
         } => late_entry_limit_in_range(i64::from(*late_entry_after_min)).map(|_| ()),
         Body::SignInFailed { user_id } => {
-            if user_id != crate::users::NOT_REGISTERED
-                && crate::users::find(connection, user_id)?.is_none()
-            {
+            if user_id != crate::users::NOT_REGISTERED && tables.user(user_id)?.is_none() {
                 return Err(LedgerError::Tampered(format!(
                     "a failed sign-in keeps the id {user_id:?}, which is not registered (it keeps a registered id only)"
                 )));
@@ -919,14 +834,14 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
             Ok(())
         }
         Body::Count { lot_id, .. } => {
-            let Some((_, _, received_seq)) = lot(connection, lot_id)? else {
+            let Some(received_seq) = tables.lot(lot_id)?.map(|lot| lot.received_seq) else {
                 return Err(LedgerError::UnknownLot {
                     event: "count",
                     lot_id: lot_id.clone(),
                 });
             };
             in_order(&|| {
-                let (received_at, _) = event_time(connection, received_seq)?;
+                let (received_at, _) = event_time(tables, received_seq)?;
                 not_before(
                     "count",
                     TimeField::At,
@@ -941,32 +856,8 @@ pub(crate) fn check(connection: &Connection, at: &str, body: &Body, rules: Rules
     }
 }
 
-fn set_containers(
-    connection: &Connection,
-    lot_id: &str,
-    containers: &[u32],
-    state: &str,
-    seq: i64,
-) -> Result<()> {
-    let mut statement = connection.prepare_cached(
-        "UPDATE container SET state = ?1, last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
-    )?;
-    for number in containers {
-        statement.execute(params![state, seq, lot_id, number])?;
-    }
-    Ok(())
-}
-
-fn set_bag(connection: &Connection, bag_id: &str, state: &str, seq: i64) -> Result<()> {
-    connection.cached_execute(
-        "UPDATE bag SET state = ?1, last_seq = ?2 WHERE bag_id = ?3",
-        params![state, seq, bag_id],
-    )?;
-    Ok(())
-}
-
-/// Apply event `seq`, at `at` (already checked, already inserted), to the state.
-pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) -> Result<()> {
+/// Apply event `seq`, at `at` (already checked), to the state.
+pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Result<()> {
     match body {
         Body::Receive {
             lot_id,
@@ -975,31 +866,16 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             container_ul,
             yield_ul,
             expires_at,
-        } => {
-            // A later shipment of the lot adds containers; the lot keeps
-            // its first receipt's event.
-            connection.cached_execute(
-                "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                 ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
-                params![lot_id, seq, containers, container_ul, yield_ul, expires_at],
-            )?;
-            let mut insert = connection.prepare_cached(
-                "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
-            )?;
-            for number in *first_container..first_container + containers {
-                insert.execute(params![lot_id, number, seq])?;
-            }
-        }
-        Body::Thaw { lot_id, containers } => {
-            let mut statement = connection.prepare_cached(
-                "UPDATE container SET state = 'thawed', was_thawed = 1, thawed_at = ?1, \
-                 last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
-            )?;
-            for number in containers {
-                statement.execute(params![at, seq, lot_id, number])?;
-            }
-        }
+        } => tables.receive(
+            seq,
+            lot_id,
+            *containers,
+            *first_container,
+            *container_ul,
+            *yield_ul,
+            expires_at.as_deref(),
+        ),
+        Body::Thaw { lot_id, containers } => tables.thaw(seq, at, lot_id, containers),
         Body::Prepare {
             bag_id,
             participant,
@@ -1007,80 +883,90 @@ pub(crate) fn apply(connection: &Connection, seq: i64, at: &str, body: &Body) ->
             infuse_by,
             din,
             draws,
+            record,
             ..
-        } => {
-            connection.cached_execute(
-                "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq) \
-                 VALUES (?1, ?2, ?3, ?4, 'prepared', ?5, ?6, ?6)",
-                params![bag_id, participant, visit, din, infuse_by, seq],
-            )?;
-            for draw in draws {
-                connection.cached_execute(
-                    "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
-                    params![bag_id, draw.lot_id, draw.container, draw.volume_ul],
-                )?;
-                connection.cached_execute(
-                    "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
-                     WHERE lot_id = ?3 AND number = ?4",
-                    params![draw.volume_ul, seq, draw.lot_id, draw.container],
-                )?;
-            }
-        }
-        Body::Dispense { bag_id, .. } => set_bag(connection, bag_id, "dispensed", seq)?,
-        Body::Administer { bag_id, .. } => set_bag(connection, bag_id, "administered", seq)?,
-        Body::Check { bag_id } => set_bag(connection, bag_id, "checked", seq)?,
+        } => tables.prepare(
+            seq,
+            &NewBag {
+                bag_id,
+                participant,
+                visit,
+                din: din.as_deref(),
+                infuse_by,
+                draws,
+                infusion: infusion_limits(record),
+            },
+        ),
+        Body::Dispense { bag_id, .. } => tables.set_bag(seq, bag_id, "dispensed"),
+        Body::Administer { bag_id, .. } => tables.set_bag(seq, bag_id, "administered"),
+        Body::Check { bag_id } => tables.set_bag(seq, bag_id, "checked"),
         Body::RegisterUser {
             user_id,
             full_name,
             initials,
             role,
-        } => {
-            connection.cached_execute(
-                "INSERT INTO user (user_id, full_name, initials, role, registered_seq) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![user_id, full_name, initials, role, seq],
-            )?;
-        }
-        Body::DisableUser { user_id, .. } => {
-            connection.cached_execute(
-                "UPDATE user SET disabled_seq = ?1 WHERE user_id = ?2",
-                params![seq, user_id],
-            )?;
-        }
+        } => tables.register_user(
+            seq,
+            &NewUserRow {
+                user_id,
+                full_name,
+                initials,
+                role,
+            },
+        ),
+        Body::DisableUser { user_id, .. } => tables.disable_user(seq, user_id),
         Body::Configure {
             late_entry_after_min,
-        } => {
-            connection.cached_execute(
-                "INSERT INTO setting (name, value, set_seq) VALUES ('late_entry_after_min', ?1, ?2) \
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_seq = excluded.set_seq",
-                params![late_entry_after_min, seq],
-            )?;
-        }
+        } => tables.set_late_entry_limit(seq, *late_entry_after_min),
         Body::SignInFailed { .. }
         | Body::ChangePassphrase { .. }
-        | Body::ResetPassphrase { .. } => {}
-        Body::DestroyBag { bag_id, .. } => set_bag(connection, bag_id, "destroyed", seq)?,
+        | Body::ResetPassphrase { .. }
+        | Body::Count { .. } => Ok(()),
+        Body::DestroyBag { bag_id, .. } => tables.set_bag(seq, bag_id, "destroyed"),
         Body::DestroyContainers {
             lot_id, containers, ..
-        } => set_containers(connection, lot_id, containers, DESTROYED, seq)?,
+        } => tables.set_containers(seq, lot_id, containers, DESTROYED),
         Body::Return { lot_id, containers } => {
-            set_containers(connection, lot_id, containers, RETURNED, seq)?
+            tables.set_containers(seq, lot_id, containers, RETURNED)
         }
-        Body::Count { .. } => {}
         Body::Correct {
             seq: corrected,
             at: new_at,
             to,
             ..
-        } => crate::correct::apply(
-            connection,
-            seq,
-            *corrected,
-            new_at.as_deref(),
-            to.as_deref(),
-        )?,
+        } => crate::correct::apply(tables, seq, *corrected, new_at.as_deref(), to.as_deref()),
     }
-    Ok(())
+}
+
+/// The site's shortest and planned infusion a preparation record gives
+/// (`site.shortest_infusion`, `site.infusion_duration`), each where it does.
+fn infusion_limits(record: &crate::event::RecordJson) -> (Option<String>, Option<String>) {
+    #[derive(serde::Deserialize)]
+    struct Record {
+        protocol: Protocol,
+    }
+    #[derive(serde::Deserialize)]
+    struct Protocol {
+        site: Site,
+    }
+    #[derive(serde::Deserialize)]
+    struct Site {
+        shortest_infusion: Option<String>,
+        infusion_duration: Option<String>,
+    }
+    // Most sites set no shortest infusion: their records are not read
+    // again for it (a search is quicker than a parse).
+    if !record.get().contains("\"shortest_infusion\"") {
+        return (None, None);
+    }
+    // A record that does not read gives neither: `verify` reads every
+    // record again where a document needs it, and names what is wrong.
+    serde_json::from_str::<Record>(record.get()).map_or((None, None), |record| {
+        (
+            record.protocol.site.shortest_infusion,
+            record.protocol.site.infusion_duration,
+        )
+    })
 }
 
 /// The containers of a lot in stock, lowest number first.
@@ -1092,25 +978,4 @@ pub(crate) fn in_stock(connection: &Connection, lot_id: &str) -> Result<Vec<u32>
         .query_map([lot_id], |row| row.get(0))?
         .collect::<rusqlite::Result<Vec<u32>>>()?;
     Ok(numbers)
-}
-
-/// Every row of the state tables, as text, for `verify` to compare.
-pub(crate) fn snapshot(connection: &Connection) -> Result<Vec<String>> {
-    let mut rows = Vec::new();
-    for query in [
-        "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
-        "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
-        "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
-        "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
-        "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
-        "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
-        "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
-    ] {
-        let mut statement = connection.prepare(query)?;
-        let found = statement
-            .query_map([], |row| row.get::<_, String>(0))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.extend(found);
-    }
-    Ok(rows)
 }

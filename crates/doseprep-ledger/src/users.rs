@@ -332,46 +332,12 @@ fn matches(phc: &str, passphrase: &[u8]) -> Result<bool> {
 
 /// Whether any user is registered (from then on every event is signed).
 pub(crate) fn any(connection: &Connection) -> Result<bool> {
-    Ok(connection.cached_row("SELECT EXISTS (SELECT 1 FROM user)", [], |row| row.get(0))?)
+    crate::tables::Tables::any_users(connection)
 }
 
 /// The registered user `user_id`, if there is one.
 pub(crate) fn find(connection: &Connection, user_id: &str) -> Result<Option<User>> {
-    type Row = (String, String, String, String, i64, Option<i64>);
-    let row: Option<Row> = connection
-        .cached_row(
-            "SELECT user_id, full_name, initials, role, registered_seq, disabled_seq \
-             FROM user WHERE user_id = ?1",
-            [user_id],
-            |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                ))
-            },
-        )
-        .optional()?;
-    row.map(
-        |(user_id, full_name, initials, role, registered_seq, disabled_seq)| {
-            Ok(User {
-                role: Role::parse(&role).map_err(|_| {
-                    LedgerError::Tampered(format!(
-                        "user {user_id} has the role {role:?}, not a role"
-                    ))
-                })?,
-                user_id,
-                full_name,
-                initials,
-                registered_seq,
-                disabled_seq,
-            })
-        },
-    )
-    .transpose()
+    crate::tables::Tables::user(connection, user_id)
 }
 
 /// Every registered user, in order of registration.
@@ -415,14 +381,14 @@ const UNKNOWN_USER_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$RXB66xur5TQQ44axn
 /// `meaning` (both `None` where it is not signed), may be recorded after
 /// the events so far.
 pub(crate) fn check_signature(
-    connection: &Connection,
+    tables: &dyn crate::tables::Tables,
     body: &Body,
     initials: &str,
     signer: Option<&str>,
     meaning: Option<&str>,
 ) -> Result<()> {
     let expected = Meaning::of(body);
-    let registry = any(connection)?;
+    let registry = tables.any_users()?;
     match (signer, expected) {
         // No one signs a failed sign-in or a passphrase change; there is
         // one only once users are kept.
@@ -465,7 +431,7 @@ pub(crate) fn check_signature(
                     expected.as_str()
                 )));
             }
-            let Some(user) = find(connection, signer)? else {
+            let Some(user) = tables.user(signer)? else {
                 return Err(LedgerError::UnknownUser {
                     user_id: signer.to_owned(),
                 });
@@ -502,17 +468,10 @@ pub(crate) fn check_signature(
             }
             // Four eyes: the check is another user's than the preparation.
             if let Body::Check { bag_id } = body {
-                let prepared: Option<i64> = connection
-                    .cached_row(
-                        "SELECT prepared_seq FROM bag WHERE bag_id = ?1",
-                        [bag_id],
-                        |row| row.get(0),
-                    )
-                    .optional()?;
-                if let Some(prepared) = prepared {
+                if let Some(prepared) = tables.bag(bag_id)?.map(|bag| bag.prepared_seq) {
                     // A bag prepared before the ledger kept users names its
                     // preparer by initials only: the checker's differ.
-                    let same = match preparer(connection, prepared)? {
+                    let same = match tables.author(prepared)? {
                         (Some(preparer), _) => preparer == signer,
                         (None, preparer_initials) => preparer_initials == user.initials,
                     };
@@ -527,13 +486,4 @@ pub(crate) fn check_signature(
             Ok(())
         }
     }
-}
-
-/// Who recorded event `seq`: its signer, if it was signed, and its initials.
-fn preparer(connection: &Connection, seq: i64) -> Result<(Option<String>, String)> {
-    Ok(connection.cached_row(
-        "SELECT signer, initials FROM event WHERE seq = ?1",
-        [seq],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?)
 }

@@ -6,9 +6,10 @@ use crate::schema::Cached as _;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{LedgerError, Result};
 use crate::event::{Event, EVENT_COLUMNS, GENESIS};
-use crate::{schema, state};
+use crate::state;
+use crate::tables::{Memory, Tables as _};
 
 /// How much a verification checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -100,22 +101,44 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
+/// Events handed to the hashing thread at a time, and batches queued.
+const HASH_BATCH: usize = 256;
+const HASH_QUEUE: usize = 8;
+
+/// A problem found, with the event it was found at (what orders two
+/// problems: the first event's is the one reported).
+struct Found {
+    at_event: i64,
+    seq: Option<i64>,
+    reason: String,
+}
+
+/// The first event of `batches` whose stored hash is not the hash of its
+/// contents, if one is.
+fn first_mismatch(batches: std::sync::mpsc::Receiver<Vec<Event>>) -> Option<Found> {
+    for batch in batches {
+        for event in batch {
+            if !event.hash_matches() {
+                let (seq, reason) = mismatch(&event);
+                return Some(Found {
+                    at_event: event.seq,
+                    seq: Some(seq),
+                    reason,
+                });
+            }
+        }
+    }
+    None
+}
+
 fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     let problem = |seq: Option<i64>, reason: String| problem(scope, seq, reason);
+    // The state the events lead to, in memory: the same rules as recording
+    // (`state::check`), without a statement an event.
     let replay = match scope {
-        Scope::Full => Some(schema::open_in_memory()?),
+        Scope::Full => Some(Memory::default()),
         Scope::Chain => None,
     };
-    // One transaction for the whole replay (it is dropped, never committed);
-    // no JSON indexes to keep on its copy of the events (only a correction's
-    // check reads them, and it may scan), and no CHECK constraints: the
-    // events were checked as they were read (hash, link, body), and the
-    // rules are `state::check`'s.
-    if let Some(replay) = &replay {
-        replay.execute_batch(
-            "DROP INDEX event_lot; DROP INDEX event_bag; PRAGMA ignore_check_constraints = ON; BEGIN;",
-        )?;
-    }
     let mut statement =
         connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
     let mut rows = statement.query([])?;
@@ -124,58 +147,112 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     // The first event written with its recording time: every one after it
     // has one too.
     let mut first_timed: Option<i64> = None;
-    while let Some(row) = rows.next()? {
-        let event = Event::from_row(row)?;
-        let seq = event.seq;
-        if seq != expected {
-            return Ok(problem(
-                Some(expected),
-                format!("event {expected} is missing: it was deleted (the next event is {seq})"),
-            ));
-        }
-        if !event.hash_matches() {
-            let (at, reason) = mismatch(&event);
-            return Ok(problem(Some(at), reason));
-        }
-        if event.prev_hash != previous {
-            // Its own hash holds, so the link it stores is the one it was
-            // recorded with: the event before it is not the one it followed.
-            return Ok(problem(
-                Some(seq - 1),
-                format!(
-                    "event {} was changed and its hash recomputed: event {seq} links to the hash event {} had when it was recorded",
-                    seq - 1,
-                    seq - 1
-                ),
-            ));
-        }
-        match (&event.recorded_at, first_timed) {
-            (Some(recorded_at), _) if recorded_at.parse::<jiff::Timestamp>().is_err() => {
-                return Ok(problem(
-                    Some(seq),
-                    format!(
-                        "event {seq} was changed: its recorded_at {recorded_at:?} is not a time"
+    // Each event's hash is recomputed on a second thread while this one
+    // reads the next and replays it: the two are most of a verify's time,
+    // and a hash needs nothing of the events before it. Of two problems,
+    // the one at the earlier event is reported, and at the same event the
+    // hash's (a changed event is named as changed, not by what its change
+    // breaks).
+    let found = std::thread::scope(|threads| -> Result<Option<Found>> {
+        let (queue, batches) = std::sync::mpsc::sync_channel::<Vec<Event>>(HASH_QUEUE);
+        let hasher = threads.spawn(move || first_mismatch(batches));
+        let mut batch = Vec::with_capacity(HASH_BATCH);
+        let mut found: Option<Found> = None;
+        while let Some(row) = rows.next()? {
+            let event = Event::from_row(row)?;
+            let seq = event.seq;
+            let at = |seq: i64, reason: String| Found {
+                at_event: seq,
+                seq: Some(seq),
+                reason,
+            };
+            if seq != expected {
+                found = Some(Found {
+                    at_event: expected,
+                    seq: Some(expected),
+                    reason: format!(
+                        "event {expected} is missing: it was deleted (the next event is {seq})"
                     ),
-                ));
+                });
+                break;
             }
-            (Some(_), None) => first_timed = Some(seq),
-            (None, Some(first)) => {
-                return Ok(problem(
-                    Some(seq),
-                    format!(
-                        "event {seq} was changed: it has no recorded_at, but every event from event {first} was written with one"
+            found = if event.prev_hash != previous {
+                // Its own hash holds (else that is found first), so the link
+                // it stores is the one it was recorded with: the event before
+                // it is not the one it followed.
+                Some(Found {
+                    at_event: seq,
+                    seq: Some(seq - 1),
+                    reason: format!(
+                        "event {} was changed and its hash recomputed: event {seq} links to the hash event {} had when it was recorded",
+                        seq - 1,
+                        seq - 1
                     ),
-                ));
+                })
+            } else {
+                match (&event.recorded_at, first_timed) {
+                    (Some(recorded_at), _) if recorded_at.parse::<jiff::Timestamp>().is_err() => {
+                        Some(at(
+                            seq,
+                            format!("event {seq} was changed: its recorded_at {recorded_at:?} is not a time"),
+                        ))
+                    }
+                    (Some(_), None) => {
+                        first_timed = Some(seq);
+                        None
+                    }
+                    (None, Some(first)) => Some(at(
+                        seq,
+                        format!(
+                            "event {seq} was changed: it has no recorded_at, but every event from event {first} was written with one"
+                        ),
+                    )),
+                    _ => None,
+                }
+            };
+            if found.is_none() {
+                if let Some(replay) = &replay {
+                    // A replay that cannot go on is a problem of this event
+                    // (its hash, checked beside, may name it changed).
+                    found = match replayed(replay, &event) {
+                        Ok(problem) => problem,
+                        Err(error) => Some(format!("event {seq} could not be replayed: {error}")),
+                    }
+                    .map(|reason| at(seq, reason));
+                }
             }
-            _ => {}
-        }
-        if let Some(replay) = &replay {
-            if let Some(found) = replayed(replay, &event)? {
-                return Ok(problem(Some(seq), found));
+            previous.clone_from(&event.hash);
+            batch.push(event);
+            if found.is_some() {
+                break;
+            }
+            expected += 1;
+            if batch.len() == HASH_BATCH
+                && queue
+                    .send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(HASH_BATCH),
+                    ))
+                    .is_err()
+            {
+                // The hasher stopped at a changed event: it is the first.
+                break;
             }
         }
-        previous = event.hash;
-        expected += 1;
+        // The hasher gets the last events, then the end of the queue.
+        let _ = queue.send(batch);
+        drop(queue);
+        let hashed = hasher
+            .join()
+            .map_err(|_| LedgerError::internal("the thread checking hashes stopped".to_owned()))?;
+        Ok(match (hashed, found) {
+            (Some(hashed), Some(found)) if found.at_event < hashed.at_event => Some(found),
+            (Some(hashed), _) => Some(hashed),
+            (None, found) => found,
+        })
+    })?;
+    if let Some(found) = found {
+        return Ok(problem(found.seq, found.reason));
     }
     let last = expected - 1;
     let head: Option<(i64, String)> = connection
@@ -227,8 +304,11 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
 }
 
 /// How the stored state tables differ from the replay's, if they do.
-fn tables_differ(connection: &Connection, replay: &Connection) -> Result<Option<String>> {
-    let (stored, replayed) = (state::snapshot(connection)?, state::snapshot(replay)?);
+fn tables_differ(connection: &Connection, replay: &Memory) -> Result<Option<String>> {
+    let (stored, replayed) = (
+        crate::tables::Tables::snapshot(connection)?,
+        replay.snapshot()?,
+    );
     if stored != replayed {
         let differing = stored
             .iter()
@@ -259,10 +339,7 @@ fn tables_differ(connection: &Connection, replay: &Connection) -> Result<Option<
         connection,
         "SELECT user_id FROM credential ORDER BY user_id",
     )?;
-    let signing = ids(
-        replay,
-        "SELECT user_id FROM user WHERE disabled_seq IS NULL ORDER BY user_id",
-    )?;
+    let signing = replay.active_user_ids()?;
     if with_hash != signing {
         return Ok(Some(format!(
             "the passphrase hashes were edited: they are kept for {with_hash:?}, the events give the users {signing:?}"
@@ -273,7 +350,7 @@ fn tables_differ(connection: &Connection, replay: &Connection) -> Result<Option<
 
 /// Replay `event` (its hash and link already checked) on `replay`: what is
 /// wrong with it, if anything.
-fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
+fn replayed(replay: &Memory, event: &Event) -> Result<Option<String>> {
     let seq = event.seq;
     let Some(body) = event.parsed_body() else {
         return Ok(Some(format!(
@@ -318,7 +395,7 @@ fn replayed(replay: &Connection, event: &Event) -> Result<Option<String>> {
             "event {seq} could not have been recorded after the events before it: {error}"
         )));
     }
-    event.insert(replay)?;
     state::apply(replay, seq, &event.at, &body)?;
+    replay.keep_event(event, body)?;
     Ok(None)
 }

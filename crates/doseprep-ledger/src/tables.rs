@@ -1,0 +1,1106 @@
+//! The state the rules read and the events change, behind one interface:
+//! the ledger's own tables (SQL on its connection, in the transaction that
+//! appends) and a replay's, in memory (for `verify`, which would otherwise
+//! spend most of its time on a dozen SQL statements an event). The rules
+//! (`state`, `correct`, `users`) are written once, against [`Tables`].
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::error::{LedgerError, Result};
+use crate::event::{Body, Draw, Event};
+use crate::schema::Cached as _;
+use crate::users::{Role, User};
+
+/// A received lot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LotRow {
+    /// Containers received, every shipment counted.
+    pub containers: u32,
+    /// Each container's volume, µL.
+    pub container_ul: u64,
+    /// What each yields, µL.
+    pub yield_ul: u64,
+    /// Its expiry, RFC 9557, where it has one.
+    pub expires_at: Option<String>,
+    /// The event of its first receipt.
+    pub received_seq: i64,
+}
+
+/// A container of a lot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ContainerRow {
+    /// "in stock", "thawed", "destroyed" or "returned".
+    pub state: String,
+    /// What was drawn from it, µL.
+    pub drawn_ul: u64,
+    /// When it was thawed (as corrected), where it was.
+    pub thawed_at: Option<String>,
+    /// Its last event.
+    pub last_seq: i64,
+}
+
+/// A prepared bag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BagRow {
+    /// Its participant.
+    pub participant: String,
+    /// Its visit.
+    pub visit: String,
+    /// Its ISBT 128 DIN, where it has one.
+    pub din: Option<String>,
+    /// "prepared", "checked", "dispensed", "administered" or "destroyed".
+    pub state: String,
+    /// Its infuse-by time, RFC 9557.
+    pub infuse_by: String,
+    /// The event that prepared it.
+    pub prepared_seq: i64,
+    /// Its last event.
+    pub last_seq: i64,
+}
+
+/// A bag as its preparation event gives it, for [`Tables::prepare`].
+pub(crate) struct NewBag<'a> {
+    pub bag_id: &'a str,
+    pub participant: &'a str,
+    pub visit: &'a str,
+    pub din: Option<&'a str>,
+    pub infuse_by: &'a str,
+    pub draws: &'a [Draw],
+    /// The site's shortest infusion and planned infusion, as the bag's
+    /// record gives them (`site.shortest_infusion`, `site.infusion_duration`).
+    pub infusion: (Option<String>, Option<String>),
+}
+
+/// What the rules read of the state so far, and how an event changes it.
+pub(crate) trait Tables {
+    /// Lot `lot_id`, if received.
+    fn lot(&self, lot_id: &str) -> Result<Option<LotRow>>;
+    /// Container `number` of `lot_id`, if received.
+    fn container(&self, lot_id: &str, number: u32) -> Result<Option<ContainerRow>>;
+    /// Bag `bag_id`, if prepared.
+    fn bag(&self, bag_id: &str) -> Result<Option<BagRow>>;
+    /// The bag that carries `din`, if one does.
+    fn bag_with_din(&self, din: &str) -> Result<Option<String>>;
+    /// The bag of `participant`'s `visit` that is not destroyed, if one is
+    /// recorded: its id and preparation event.
+    fn standing_bag(&self, participant: &str, visit: &str) -> Result<Option<(String, i64)>>;
+    /// The site's shortest and planned infusion of bag `bag_id`, from its
+    /// record (each `None` where the record has none).
+    fn infusion_limits(&self, bag_id: &str) -> Result<(Option<String>, Option<String>)>;
+    /// Event `seq`'s kind and body, if there is an event `seq`.
+    fn recorded(&self, seq: i64) -> Result<Option<(String, Body)>>;
+    /// Event `seq`'s time as the corrections leave it, and its kind.
+    fn event_time(&self, seq: i64) -> Result<(String, String)>;
+    /// When event `seq` was written, where it kept it.
+    fn recorded_at(&self, seq: i64) -> Result<Option<String>>;
+    /// Who recorded event `seq`: its signer, where signed, and its initials.
+    fn author(&self, seq: i64) -> Result<(Option<String>, String)>;
+    /// The correction of event `seq`, if one was made: its time and recipient.
+    fn correction(&self, seq: i64) -> Result<Option<(Option<String>, Option<String>)>>;
+    /// The events whose body names bag `bag_id` at its top (a correction's
+    /// too), with their bodies.
+    fn events_of_bag(&self, bag_id: &str) -> Result<Vec<(i64, Body)>>;
+    /// The events whose body names lot `lot_id` at its top (a correction's
+    /// too), with their bodies.
+    fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>>;
+    /// The draws from lot `lot_id`: each bag's preparation event and the
+    /// container's number.
+    fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>>;
+    /// The bags prepared after event `seq`: their ids and thaw times.
+    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>>;
+    /// The late-entry limit in minutes, where one is set.
+    fn late_entry_limit(&self) -> Result<Option<u32>>;
+    /// Whether any user is registered.
+    fn any_users(&self) -> Result<bool>;
+    /// Registered user `user_id`, if there is one.
+    fn user(&self, user_id: &str) -> Result<Option<User>>;
+
+    /// Event `event` kept, for the rules' reads of it, after it is applied
+    /// (the ledger's own tables hold it already: the append inserts it
+    /// before it applies it, for the tables' foreign keys).
+    fn keep_event(&self, event: &Event, body: Body) -> Result<()>;
+    /// A receipt of `containers` of `lot` from `first_container`.
+    #[allow(clippy::too_many_arguments)]
+    fn receive(
+        &self,
+        seq: i64,
+        lot_id: &str,
+        containers: u32,
+        first_container: u32,
+        container_ul: u64,
+        yield_ul: u64,
+        expires_at: Option<&str>,
+    ) -> Result<()>;
+    /// Containers thawed at `at`.
+    fn thaw(&self, seq: i64, at: &str, lot_id: &str, containers: &[u32]) -> Result<()>;
+    /// Containers now in `state`.
+    fn set_containers(&self, seq: i64, lot_id: &str, containers: &[u32], state: &str)
+        -> Result<()>;
+    /// A bag prepared, its draws taken.
+    fn prepare(&self, seq: i64, bag: &NewBag<'_>) -> Result<()>;
+    /// A bag now in `state`.
+    fn set_bag(&self, seq: i64, bag_id: &str, state: &str) -> Result<()>;
+    /// A user registered.
+    fn register_user(&self, seq: i64, user: &NewUserRow<'_>) -> Result<()>;
+    /// A user disabled.
+    fn disable_user(&self, seq: i64, user_id: &str) -> Result<()>;
+    /// The late-entry limit set.
+    fn set_late_entry_limit(&self, seq: i64, minutes: u32) -> Result<()>;
+    /// Event `corrected` corrected by event `seq` (the fields it gives).
+    fn correct(&self, seq: i64, corrected: i64, at: Option<&str>, to: Option<&str>) -> Result<()>;
+    /// Containers' thaw time corrected.
+    fn set_thawed_at(&self, lot_id: &str, containers: &[u32], at: &str) -> Result<()>;
+
+    /// Every row of the state tables, as text, for `verify` to compare.
+    fn snapshot(&self) -> Result<Vec<String>>;
+    /// The users who may sign (registered, not disabled), by id.
+    fn active_user_ids(&self) -> Result<Vec<String>>;
+}
+
+/// A user as their registration gives them.
+pub(crate) struct NewUserRow<'a> {
+    pub user_id: &'a str,
+    pub full_name: &'a str,
+    pub initials: &'a str,
+    pub role: &'a str,
+}
+
+fn user_from_row(
+    user_id: String,
+    full_name: String,
+    initials: String,
+    role: &str,
+    registered_seq: i64,
+    disabled_seq: Option<i64>,
+) -> Result<User> {
+    Ok(User {
+        role: Role::parse(role).map_err(|_| {
+            LedgerError::Tampered(format!("user {user_id} has the role {role:?}, not a role"))
+        })?,
+        user_id,
+        full_name,
+        initials,
+        registered_seq,
+        disabled_seq,
+    })
+}
+
+// Volumes are stored as µL in SQLite integers through rusqlite's own u64
+// conversions: one past i64::MAX is an error on write, a negative one (the
+// schema refuses it) an error on read, never a made-up number.
+impl Tables for Connection {
+    fn lot(&self, lot_id: &str) -> Result<Option<LotRow>> {
+        Ok(self
+            .cached_row(
+                "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
+                 FROM lot WHERE lot_id = ?1",
+                [lot_id],
+                |row| {
+                    Ok(LotRow {
+                        containers: row.get(0)?,
+                        container_ul: row.get(1)?,
+                        yield_ul: row.get(2)?,
+                        expires_at: row.get(3)?,
+                        received_seq: row.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn container(&self, lot_id: &str, number: u32) -> Result<Option<ContainerRow>> {
+        Ok(self
+            .cached_row(
+                "SELECT state, drawn_ul, thawed_at, last_seq FROM container \
+                 WHERE lot_id = ?1 AND number = ?2",
+                params![lot_id, number],
+                |row| {
+                    Ok(ContainerRow {
+                        state: row.get(0)?,
+                        drawn_ul: row.get(1)?,
+                        thawed_at: row.get(2)?,
+                        last_seq: row.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn bag(&self, bag_id: &str) -> Result<Option<BagRow>> {
+        Ok(self
+            .cached_row(
+                "SELECT participant, visit, din, state, infuse_by, prepared_seq, last_seq \
+                 FROM bag WHERE bag_id = ?1",
+                [bag_id],
+                |row| {
+                    Ok(BagRow {
+                        participant: row.get(0)?,
+                        visit: row.get(1)?,
+                        din: row.get(2)?,
+                        state: row.get(3)?,
+                        infuse_by: row.get(4)?,
+                        prepared_seq: row.get(5)?,
+                        last_seq: row.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn bag_with_din(&self, din: &str) -> Result<Option<String>> {
+        Ok(self
+            .cached_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
+                row.get(0)
+            })
+            .optional()?)
+    }
+
+    fn standing_bag(&self, participant: &str, visit: &str) -> Result<Option<(String, i64)>> {
+        Ok(self
+            .cached_row(
+                "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
+                 AND state != 'destroyed'",
+                params![participant, visit],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn infusion_limits(&self, bag_id: &str) -> Result<(Option<String>, Option<String>)> {
+        Ok(self.cached_row(
+            "SELECT json_extract(event.body, '$.record.protocol.site.shortest_infusion'), \
+             json_extract(event.body, '$.record.protocol.site.infusion_duration') \
+             FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.bag_id = ?1",
+            [bag_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
+    }
+
+    fn recorded(&self, seq: i64) -> Result<Option<(String, Body)>> {
+        let row: Option<(String, String)> = self
+            .cached_row(
+                "SELECT kind, body FROM event WHERE seq = ?1",
+                [seq],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        row.map(|(kind, text)| match Body::from_json(&text) {
+            Some(body) if body.kind() == kind => Ok((kind, body)),
+            _ => Err(LedgerError::Tampered(format!(
+                "event {seq} does not read as a {kind} event"
+            ))),
+        })
+        .transpose()
+    }
+
+    fn event_time(&self, seq: i64) -> Result<(String, String)> {
+        Ok(self.cached_row(
+            "SELECT coalesce(correction.at, event.at), event.kind FROM event \
+             LEFT JOIN correction ON correction.seq = event.seq WHERE event.seq = ?1",
+            [seq],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
+    }
+
+    fn recorded_at(&self, seq: i64) -> Result<Option<String>> {
+        Ok(self
+            .cached_row(
+                "SELECT recorded_at FROM event WHERE seq = ?1",
+                [seq],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten())
+    }
+
+    fn author(&self, seq: i64) -> Result<(Option<String>, String)> {
+        Ok(self.cached_row(
+            "SELECT signer, initials FROM event WHERE seq = ?1",
+            [seq],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?)
+    }
+
+    fn correction(&self, seq: i64) -> Result<Option<(Option<String>, Option<String>)>> {
+        Ok(self
+            .cached_row(
+                "SELECT at, recipient FROM correction WHERE seq = ?1",
+                [seq],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn events_of_bag(&self, bag_id: &str) -> Result<Vec<(i64, Body)>> {
+        events_where(
+            self,
+            "SELECT seq, body FROM event WHERE json_extract(body, '$.bag_id') = ?1",
+            bag_id,
+        )
+    }
+
+    fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>> {
+        events_where(
+            self,
+            "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
+            lot_id,
+        )
+    }
+
+    fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
+        let mut statement = self.prepare_cached(
+            "SELECT bag.prepared_seq, draw.number FROM draw JOIN bag USING (bag_id) \
+             WHERE draw.lot_id = ?1",
+        )?;
+        let drawn = statement
+            .query_map([lot_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(drawn)
+    }
+
+    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>> {
+        let mut statement = self.prepare_cached(
+            "SELECT json_extract(body, '$.bag_id'), json_extract(body, '$.thawed_at') \
+             FROM event WHERE kind = 'prepare' AND seq > ?1",
+        )?;
+        let prepared = statement
+            .query_map([seq], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(prepared)
+    }
+
+    fn late_entry_limit(&self) -> Result<Option<u32>> {
+        Ok(self
+            .cached_row(
+                "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    fn any_users(&self) -> Result<bool> {
+        Ok(self.cached_row("SELECT EXISTS (SELECT 1 FROM user)", [], |row| row.get(0))?)
+    }
+
+    fn user(&self, user_id: &str) -> Result<Option<User>> {
+        type Row = (String, String, String, String, i64, Option<i64>);
+        let row: Option<Row> = self
+            .cached_row(
+                "SELECT user_id, full_name, initials, role, registered_seq, disabled_seq \
+                 FROM user WHERE user_id = ?1",
+                [user_id],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(
+            |(user_id, full_name, initials, role, registered_seq, disabled_seq)| {
+                user_from_row(
+                    user_id,
+                    full_name,
+                    initials,
+                    &role,
+                    registered_seq,
+                    disabled_seq,
+                )
+            },
+        )
+        .transpose()
+    }
+
+    fn keep_event(&self, _event: &Event, _body: Body) -> Result<()> {
+        Ok(())
+    }
+
+    fn receive(
+        &self,
+        seq: i64,
+        lot_id: &str,
+        containers: u32,
+        first_container: u32,
+        container_ul: u64,
+        yield_ul: u64,
+        expires_at: Option<&str>,
+    ) -> Result<()> {
+        // A later shipment of the lot adds containers; the lot keeps its
+        // first receipt's event.
+        self.cached_execute(
+            "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
+            params![lot_id, seq, containers, container_ul, yield_ul, expires_at],
+        )?;
+        let mut insert = self.prepare_cached(
+            "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
+        )?;
+        for number in first_container..first_container.saturating_add(containers) {
+            insert.execute(params![lot_id, number, seq])?;
+        }
+        Ok(())
+    }
+
+    fn thaw(&self, seq: i64, at: &str, lot_id: &str, containers: &[u32]) -> Result<()> {
+        let mut statement = self.prepare_cached(
+            "UPDATE container SET state = 'thawed', was_thawed = 1, thawed_at = ?1, \
+             last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
+        )?;
+        for number in containers {
+            statement.execute(params![at, seq, lot_id, number])?;
+        }
+        Ok(())
+    }
+
+    fn set_containers(
+        &self,
+        seq: i64,
+        lot_id: &str,
+        containers: &[u32],
+        state: &str,
+    ) -> Result<()> {
+        let mut statement = self.prepare_cached(
+            "UPDATE container SET state = ?1, last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
+        )?;
+        for number in containers {
+            statement.execute(params![state, seq, lot_id, number])?;
+        }
+        Ok(())
+    }
+
+    fn prepare(&self, seq: i64, bag: &NewBag<'_>) -> Result<()> {
+        self.cached_execute(
+            "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq) \
+             VALUES (?1, ?2, ?3, ?4, 'prepared', ?5, ?6, ?6)",
+            params![bag.bag_id, bag.participant, bag.visit, bag.din, bag.infuse_by, seq],
+        )?;
+        for draw in bag.draws {
+            self.cached_execute(
+                "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
+                params![bag.bag_id, draw.lot_id, draw.container, draw.volume_ul],
+            )?;
+            self.cached_execute(
+                "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
+                 WHERE lot_id = ?3 AND number = ?4",
+                params![draw.volume_ul, seq, draw.lot_id, draw.container],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn set_bag(&self, seq: i64, bag_id: &str, state: &str) -> Result<()> {
+        self.cached_execute(
+            "UPDATE bag SET state = ?1, last_seq = ?2 WHERE bag_id = ?3",
+            params![state, seq, bag_id],
+        )?;
+        Ok(())
+    }
+
+    fn register_user(&self, seq: i64, user: &NewUserRow<'_>) -> Result<()> {
+        self.cached_execute(
+            "INSERT INTO user (user_id, full_name, initials, role, registered_seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![user.user_id, user.full_name, user.initials, user.role, seq],
+        )?;
+        Ok(())
+    }
+
+    fn disable_user(&self, seq: i64, user_id: &str) -> Result<()> {
+        self.cached_execute(
+            "UPDATE user SET disabled_seq = ?1 WHERE user_id = ?2",
+            params![seq, user_id],
+        )?;
+        Ok(())
+    }
+
+    fn set_late_entry_limit(&self, seq: i64, minutes: u32) -> Result<()> {
+        self.cached_execute(
+            "INSERT INTO setting (name, value, set_seq) VALUES ('late_entry_after_min', ?1, ?2) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_seq = excluded.set_seq",
+            params![minutes, seq],
+        )?;
+        Ok(())
+    }
+
+    fn correct(&self, seq: i64, corrected: i64, at: Option<&str>, to: Option<&str>) -> Result<()> {
+        self.cached_execute(
+            "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
+             recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",
+            params![corrected, at, to, seq],
+        )?;
+        Ok(())
+    }
+
+    fn set_thawed_at(&self, lot_id: &str, containers: &[u32], at: &str) -> Result<()> {
+        let mut statement = self.prepare_cached(
+            "UPDATE container SET thawed_at = ?1 WHERE lot_id = ?2 AND number = ?3",
+        )?;
+        for number in containers {
+            statement.execute(params![at, lot_id, number])?;
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> Result<Vec<String>> {
+        let mut rows = Vec::new();
+        for query in [
+            "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
+            "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
+            "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
+            "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
+            "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
+            "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
+            "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
+        ] {
+            let mut statement = self.prepare(query)?;
+            let found = statement
+                .query_map([], |row| row.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.extend(found);
+        }
+        Ok(rows)
+    }
+
+    fn active_user_ids(&self) -> Result<Vec<String>> {
+        let mut statement =
+            self.prepare("SELECT user_id FROM user WHERE disabled_seq IS NULL ORDER BY user_id")?;
+        let ids = statement
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(ids)
+    }
+}
+
+/// The events of `query` (a `seq, body` select of one parameter), their
+/// bodies read; an event whose body does not read is left out (`verify`
+/// names it).
+fn events_where(connection: &Connection, query: &str, key: &str) -> Result<Vec<(i64, Body)>> {
+    let mut statement = connection.prepare_cached(query)?;
+    let rows = statement
+        .query_map([key], |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(seq, text)| Body::from_json(&text).map(|body| (seq, body)))
+        .collect())
+}
+
+/// A container in memory (its row, and whether it was ever thawed).
+#[derive(Debug, Clone)]
+struct MemoryContainer {
+    row: ContainerRow,
+    was_thawed: bool,
+}
+
+/// A bag in memory (its row, and its record's infusion limits).
+#[derive(Debug, Clone)]
+struct MemoryBag {
+    row: BagRow,
+    infusion: (Option<String>, Option<String>),
+}
+
+/// An event as the rules read it back.
+#[derive(Debug, Clone)]
+struct MemoryEvent {
+    kind: String,
+    at: String,
+    initials: String,
+    signer: Option<String>,
+    recorded_at: Option<String>,
+    /// Its body, a preparation's record left out (the rules read only the
+    /// infusion limits of it, kept with the bag).
+    body: Body,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    lots: BTreeMap<String, LotRow>,
+    containers: BTreeMap<(String, u32), MemoryContainer>,
+    bags: BTreeMap<String, MemoryBag>,
+    /// Bag ids by participant and visit, and by DIN: the bag table's indexes.
+    visits: BTreeMap<(String, String), Vec<String>>,
+    dins: BTreeMap<String, String>,
+    draws: BTreeMap<(String, String, u32), u64>,
+    users: BTreeMap<String, User>,
+    late_entry_limit: Option<(u32, i64)>,
+    /// Corrections by the event corrected: time, recipient, last correction.
+    corrections: BTreeMap<i64, (Option<String>, Option<String>, i64)>,
+    /// Events by number, from 1.
+    events: Vec<MemoryEvent>,
+}
+
+impl State {
+    fn event(&self, seq: i64) -> Result<&MemoryEvent> {
+        usize::try_from(seq - 1)
+            .ok()
+            .and_then(|index| self.events.get(index))
+            .ok_or_else(|| LedgerError::Tampered(format!("there is no event {seq}")))
+    }
+
+    fn container_mut(&mut self, lot_id: &str, number: u32) -> Result<&mut MemoryContainer> {
+        self.containers
+            .get_mut(&(lot_id.to_owned(), number))
+            .ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "container {number} of lot {lot_id:?} is not in the replay"
+                ))
+            })
+    }
+}
+
+/// The state tables of a replay, in memory: what `verify` replays the
+/// events into, to compare with the file's.
+#[derive(Debug, Default)]
+pub(crate) struct Memory(RefCell<State>);
+
+impl Memory {
+    fn read<T>(&self, read: impl FnOnce(&State) -> Result<T>) -> Result<T> {
+        read(&self.0.borrow())
+    }
+
+    fn write(&self, write: impl FnOnce(&mut State) -> Result<()>) -> Result<()> {
+        write(&mut self.0.borrow_mut())
+    }
+}
+
+impl Tables for Memory {
+    fn lot(&self, lot_id: &str) -> Result<Option<LotRow>> {
+        self.read(|state| Ok(state.lots.get(lot_id).cloned()))
+    }
+
+    fn container(&self, lot_id: &str, number: u32) -> Result<Option<ContainerRow>> {
+        self.read(|state| {
+            Ok(state
+                .containers
+                .get(&(lot_id.to_owned(), number))
+                .map(|container| container.row.clone()))
+        })
+    }
+
+    fn bag(&self, bag_id: &str) -> Result<Option<BagRow>> {
+        self.read(|state| Ok(state.bags.get(bag_id).map(|bag| bag.row.clone())))
+    }
+
+    fn bag_with_din(&self, din: &str) -> Result<Option<String>> {
+        self.read(|state| Ok(state.dins.get(din).cloned()))
+    }
+
+    fn standing_bag(&self, participant: &str, visit: &str) -> Result<Option<(String, i64)>> {
+        self.read(|state| {
+            let key = (participant.to_owned(), visit.to_owned());
+            Ok(state
+                .visits
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .filter_map(|bag_id| state.bags.get(bag_id).map(|bag| (bag_id, bag)))
+                .find(|(_, bag)| bag.row.state != "destroyed")
+                .map(|(bag_id, bag)| (bag_id.clone(), bag.row.prepared_seq)))
+        })
+    }
+
+    fn infusion_limits(&self, bag_id: &str) -> Result<(Option<String>, Option<String>)> {
+        self.read(|state| {
+            state
+                .bags
+                .get(bag_id)
+                .map(|bag| bag.infusion.clone())
+                .ok_or_else(|| LedgerError::Tampered(format!("bag {bag_id} is not in the replay")))
+        })
+    }
+
+    fn recorded(&self, seq: i64) -> Result<Option<(String, Body)>> {
+        self.read(|state| {
+            Ok(usize::try_from(seq - 1)
+                .ok()
+                .and_then(|index| state.events.get(index))
+                .map(|event| (event.kind.clone(), event.body.clone())))
+        })
+    }
+
+    fn event_time(&self, seq: i64) -> Result<(String, String)> {
+        self.read(|state| {
+            let event = state.event(seq)?;
+            let corrected = state
+                .corrections
+                .get(&seq)
+                .and_then(|(at, _, _)| at.clone());
+            // fallback-ok: an uncorrected event's time is the one recorded
+            Ok((
+                corrected.unwrap_or_else(|| event.at.clone()),
+                event.kind.clone(),
+            ))
+        })
+    }
+
+    fn recorded_at(&self, seq: i64) -> Result<Option<String>> {
+        self.read(|state| Ok(state.event(seq)?.recorded_at.clone()))
+    }
+
+    fn author(&self, seq: i64) -> Result<(Option<String>, String)> {
+        self.read(|state| {
+            let event = state.event(seq)?;
+            Ok((event.signer.clone(), event.initials.clone()))
+        })
+    }
+
+    fn correction(&self, seq: i64) -> Result<Option<(Option<String>, Option<String>)>> {
+        self.read(|state| {
+            Ok(state
+                .corrections
+                .get(&seq)
+                .map(|(at, to, _)| (at.clone(), to.clone())))
+        })
+    }
+
+    fn events_of_bag(&self, bag_id: &str) -> Result<Vec<(i64, Body)>> {
+        self.read(|state| Ok(events_naming(state, |body| body.bag_id() == Some(bag_id))))
+    }
+
+    fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>> {
+        self.read(|state| Ok(events_naming(state, |body| body.lot_id() == Some(lot_id))))
+    }
+
+    fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
+        self.read(|state| {
+            state
+                .draws
+                .keys()
+                .filter(|(_, lot, _)| lot == lot_id)
+                .map(|(bag_id, _, number)| {
+                    let bag = state.bags.get(bag_id).ok_or_else(|| {
+                        LedgerError::Tampered(format!(
+                            "a draw names bag {bag_id}, not in the replay"
+                        ))
+                    })?;
+                    Ok((bag.row.prepared_seq, *number))
+                })
+                .collect()
+        })
+    }
+
+    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>> {
+        self.read(|state| {
+            Ok(state
+                .events
+                .iter()
+                .skip(usize::try_from(seq).unwrap_or(0)) // fallback-ok: a number before the first event skips none
+                .filter_map(|event| match &event.body {
+                    Body::Prepare {
+                        bag_id, thawed_at, ..
+                    } => Some((bag_id.clone(), thawed_at.clone())),
+                    _ => None,
+                })
+                .collect())
+        })
+    }
+
+    fn late_entry_limit(&self) -> Result<Option<u32>> {
+        self.read(|state| Ok(state.late_entry_limit.map(|(minutes, _)| minutes)))
+    }
+
+    fn any_users(&self) -> Result<bool> {
+        self.read(|state| Ok(!state.users.is_empty()))
+    }
+
+    fn user(&self, user_id: &str) -> Result<Option<User>> {
+        self.read(|state| Ok(state.users.get(user_id).cloned()))
+    }
+
+    fn keep_event(&self, event: &Event, mut body: Body) -> Result<()> {
+        // The record is most of a ledger's bytes, and no rule reads it but
+        // for the infusion limits (kept with the bag).
+        if let Body::Prepare { record, .. } = &mut body {
+            *record = crate::event::RecordJson::null();
+        }
+        self.write(|state| {
+            state.events.push(MemoryEvent {
+                kind: event.kind.clone(),
+                at: event.at.clone(),
+                initials: event.initials.clone(),
+                signer: event.signer.clone(),
+                recorded_at: event.recorded_at.clone(),
+                body,
+            });
+            Ok(())
+        })
+    }
+
+    fn receive(
+        &self,
+        seq: i64,
+        lot_id: &str,
+        containers: u32,
+        first_container: u32,
+        container_ul: u64,
+        yield_ul: u64,
+        expires_at: Option<&str>,
+    ) -> Result<()> {
+        self.write(|state| {
+            state
+                .lots
+                .entry(lot_id.to_owned())
+                .and_modify(|lot| lot.containers = lot.containers.saturating_add(containers))
+                .or_insert_with(|| LotRow {
+                    containers,
+                    container_ul,
+                    yield_ul,
+                    expires_at: expires_at.map(str::to_owned),
+                    received_seq: seq,
+                });
+            for number in first_container..first_container.saturating_add(containers) {
+                state.containers.insert(
+                    (lot_id.to_owned(), number),
+                    MemoryContainer {
+                        row: ContainerRow {
+                            state: "in stock".to_owned(),
+                            drawn_ul: 0,
+                            thawed_at: None,
+                            last_seq: seq,
+                        },
+                        was_thawed: false,
+                    },
+                );
+            }
+            Ok(())
+        })
+    }
+
+    fn thaw(&self, seq: i64, at: &str, lot_id: &str, containers: &[u32]) -> Result<()> {
+        self.write(|state| {
+            for &number in containers {
+                let container = state.container_mut(lot_id, number)?;
+                container.row.state = "thawed".to_owned();
+                container.was_thawed = true;
+                container.row.thawed_at = Some(at.to_owned());
+                container.row.last_seq = seq;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_containers(
+        &self,
+        seq: i64,
+        lot_id: &str,
+        containers: &[u32],
+        new_state: &str,
+    ) -> Result<()> {
+        self.write(|state| {
+            for &number in containers {
+                let container = state.container_mut(lot_id, number)?;
+                container.row.state = new_state.to_owned();
+                container.row.last_seq = seq;
+            }
+            Ok(())
+        })
+    }
+
+    fn prepare(&self, seq: i64, bag: &NewBag<'_>) -> Result<()> {
+        self.write(|state| {
+            state
+                .visits
+                .entry((bag.participant.to_owned(), bag.visit.to_owned()))
+                .or_default()
+                .push(bag.bag_id.to_owned());
+            if let Some(din) = bag.din {
+                state.dins.insert(din.to_owned(), bag.bag_id.to_owned());
+            }
+            state.bags.insert(
+                bag.bag_id.to_owned(),
+                MemoryBag {
+                    row: BagRow {
+                        participant: bag.participant.to_owned(),
+                        visit: bag.visit.to_owned(),
+                        din: bag.din.map(str::to_owned),
+                        state: "prepared".to_owned(),
+                        infuse_by: bag.infuse_by.to_owned(),
+                        prepared_seq: seq,
+                        last_seq: seq,
+                    },
+                    infusion: bag.infusion.clone(),
+                },
+            );
+            for draw in bag.draws {
+                state.draws.insert(
+                    (bag.bag_id.to_owned(), draw.lot_id.clone(), draw.container),
+                    draw.volume_ul,
+                );
+                let container = state.container_mut(&draw.lot_id, draw.container)?;
+                container.row.drawn_ul = container.row.drawn_ul.saturating_add(draw.volume_ul);
+                container.row.last_seq = seq;
+            }
+            Ok(())
+        })
+    }
+
+    fn set_bag(&self, seq: i64, bag_id: &str, new_state: &str) -> Result<()> {
+        self.write(|state| {
+            let bag = state.bags.get_mut(bag_id).ok_or_else(|| {
+                LedgerError::Tampered(format!("bag {bag_id} is not in the replay"))
+            })?;
+            bag.row.state = new_state.to_owned();
+            bag.row.last_seq = seq;
+            Ok(())
+        })
+    }
+
+    fn register_user(&self, seq: i64, user: &NewUserRow<'_>) -> Result<()> {
+        let registered = user_from_row(
+            user.user_id.to_owned(),
+            user.full_name.to_owned(),
+            user.initials.to_owned(),
+            user.role,
+            seq,
+            None,
+        )?;
+        self.write(|state| {
+            state.users.insert(user.user_id.to_owned(), registered);
+            Ok(())
+        })
+    }
+
+    fn disable_user(&self, seq: i64, user_id: &str) -> Result<()> {
+        self.write(|state| {
+            if let Some(user) = state.users.get_mut(user_id) {
+                user.disabled_seq = Some(seq);
+            }
+            Ok(())
+        })
+    }
+
+    fn set_late_entry_limit(&self, seq: i64, minutes: u32) -> Result<()> {
+        self.write(|state| {
+            state.late_entry_limit = Some((minutes, seq));
+            Ok(())
+        })
+    }
+
+    fn correct(&self, seq: i64, corrected: i64, at: Option<&str>, to: Option<&str>) -> Result<()> {
+        self.write(|state| {
+            let entry = state
+                .corrections
+                .entry(corrected)
+                .or_insert((None, None, seq));
+            if let Some(at) = at {
+                entry.0 = Some(at.to_owned());
+            }
+            if let Some(to) = to {
+                entry.1 = Some(to.to_owned());
+            }
+            entry.2 = seq;
+            Ok(())
+        })
+    }
+
+    fn set_thawed_at(&self, lot_id: &str, containers: &[u32], at: &str) -> Result<()> {
+        self.write(|state| {
+            for &number in containers {
+                state.container_mut(lot_id, number)?.row.thawed_at = Some(at.to_owned());
+            }
+            Ok(())
+        })
+    }
+
+    fn snapshot(&self) -> Result<Vec<String>> {
+        // As the SQL snapshot writes them, table by table, in key order
+        // (SQLite orders text by its bytes, as a BTreeMap does).
+        let or_dash = |text: &Option<String>| text.clone().unwrap_or_else(|| "-".to_owned()); // fallback-ok: the snapshot's mark for NULL
+        self.read(|state| {
+            let mut rows = Vec::new();
+            for (lot_id, lot) in &state.lots {
+                rows.push(format!(
+                    "lot {lot_id}: {} {} {} {} {}",
+                    lot.received_seq,
+                    lot.containers,
+                    lot.container_ul,
+                    lot.yield_ul,
+                    or_dash(&lot.expires_at)
+                ));
+            }
+            for ((lot_id, number), container) in &state.containers {
+                rows.push(format!(
+                    "container {lot_id} #{number}: {} {} {} {} {}",
+                    container.row.state,
+                    u8::from(container.was_thawed),
+                    container.row.drawn_ul,
+                    or_dash(&container.row.thawed_at),
+                    container.row.last_seq
+                ));
+            }
+            for (bag_id, bag) in &state.bags {
+                let row = &bag.row;
+                rows.push(format!(
+                    "bag {bag_id}: {} {} {} {} {} {} {}",
+                    row.participant,
+                    row.visit,
+                    or_dash(&row.din),
+                    row.state,
+                    row.infuse_by,
+                    row.prepared_seq,
+                    row.last_seq
+                ));
+            }
+            for ((bag_id, lot_id, number), volume_ul) in &state.draws {
+                rows.push(format!("draw {bag_id} {lot_id} #{number}: {volume_ul}"));
+            }
+            for (user_id, user) in &state.users {
+                rows.push(format!(
+                    "user {user_id}: {} {} {} {} {}",
+                    user.full_name,
+                    user.initials,
+                    user.role.as_str(),
+                    user.registered_seq,
+                    user.disabled_seq
+                        .map_or_else(|| "-".to_owned(), |seq| seq.to_string())
+                ));
+            }
+            if let Some((minutes, seq)) = state.late_entry_limit {
+                rows.push(format!("setting late_entry_after_min: {minutes} {seq}"));
+            }
+            for (seq, (at, to, last)) in &state.corrections {
+                rows.push(format!(
+                    "correction of {seq}: {} {} {last}",
+                    or_dash(at),
+                    or_dash(to)
+                ));
+            }
+            Ok(rows)
+        })
+    }
+
+    fn active_user_ids(&self) -> Result<Vec<String>> {
+        self.read(|state| {
+            Ok(state
+                .users
+                .values()
+                .filter(|user| user.disabled_seq.is_none())
+                .map(|user| user.user_id.clone())
+                .collect())
+        })
+    }
+}
+
+/// The events whose body `names` the thing sought, with their bodies.
+fn events_naming(state: &State, names: impl Fn(&Body) -> bool) -> Vec<(i64, Body)> {
+    state
+        .events
+        .iter()
+        .zip(1_i64..)
+        .filter(|(event, _)| names(&event.body))
+        .map(|(event, seq)| (seq, event.body.clone()))
+        .collect()
+}
