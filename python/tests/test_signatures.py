@@ -6,6 +6,8 @@ archive's own standard-library verifier."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import subprocess
@@ -132,6 +134,20 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
     assert "$argon2id$" not in text
     review = ledger.audit(late_after="30000 h")
     assert [f["kind"] for f in review["findings"]] == ["access_change"] * 3 + ["failed_sign_in"]
+    # A signature a person reads names the signer, as the registry does, and
+    # what it means (21 CFR 11.50): in the review and the accountability log.
+    assert [(f["signed_by"], f["signer_name"], f["meaning"]) for f in review["findings"]] == [
+        (None, None, None),
+        ("admin", "Ada Admin", "registered"),
+        ("admin", "Ada Admin", "registered"),
+        (None, None, None),
+    ]
+    assert "(signed by Ada Admin (admin) as registered)" in review["text"]
+    rows = list(csv.DictReader(io.StringIO(ledger.export_csv())))
+    assert [(r["event"], r["signed_by"], r["signer_name"], r["meaning"]) for r in rows][-2:] == [
+        ("receive", "mh", "Marie Hébert", "received"),
+        ("sign_in_failed", "", "", ""),
+    ]
 
 
 def _command(*args: str, passphrases: str = "") -> subprocess.CompletedProcess[str]:

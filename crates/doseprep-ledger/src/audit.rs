@@ -84,6 +84,10 @@ pub struct Finding {
     pub initials: String,
     /// The user who signed it, where it was signed.
     pub signed_by: Option<String>,
+    /// Their full name, from the registry, where it was signed.
+    pub signer_name: Option<String>,
+    /// What the signature means, where it was signed.
+    pub meaning: Option<String>,
     /// What it says: the bag, the containers, the reason, the difference.
     pub detail: String,
 }
@@ -129,7 +133,12 @@ pub(crate) fn review(
 ) -> Result<AuditReport> {
     let mut findings = Vec::new();
     let mut events = 0;
+    let names = crate::users::names(connection)?;
     for event in crate::export::all_events(connection)? {
+        let signer_name = event
+            .signer
+            .as_ref()
+            .and_then(|signer| names.get(signer).cloned());
         // An event whose times or body do not read is listed, whatever the
         // period (its own cannot be told), and the review goes on.
         let readable = written(&event).and_then(|when| {
@@ -155,6 +164,8 @@ pub(crate) fn review(
                     recorded_at: event.recorded_at.clone(),
                     initials: event.initials.clone(),
                     signed_by: event.signer.clone(),
+                    signer_name: signer_name.clone(),
+                    meaning: event.meaning.clone(),
                     detail: error.to_string(),
                 });
                 continue;
@@ -174,6 +185,8 @@ pub(crate) fn review(
                 recorded_at: event.recorded_at.clone(),
                 initials: event.initials.clone(),
                 signed_by: event.signer.clone(),
+                signer_name: signer_name.clone(),
+                meaning: event.meaning.clone(),
                 detail,
             });
         };
@@ -369,14 +382,23 @@ impl AuditReport {
                     .as_deref()
                     .unwrap_or("(not kept: schema 1)"),
                 finding.initials,
-                finding
-                    .signed_by
-                    .as_ref()
-                    .map(|user| format!(" (signed by {user})"))
-                    .unwrap_or_default(), // fallback-ok: an event recorded with initials has no signer
+                signature(finding),
                 finding.detail
             ));
         }
         text
+    }
+}
+
+/// A finding's signature as a person reads it (21 CFR 11.50): " (signed by
+/// Marie Hébert (mh) as prepared)"; nothing for an event recorded with
+/// initials.
+fn signature(finding: &Finding) -> String {
+    match (&finding.signed_by, &finding.signer_name, &finding.meaning) {
+        (Some(user), Some(name), Some(meaning)) => {
+            format!(" (signed by {name} ({user}) as {meaning})")
+        }
+        (Some(user), _, _) => format!(" (signed by {user}, who is not in the registry)"),
+        (None, _, _) => String::new(),
     }
 }

@@ -13,7 +13,7 @@ use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
 
 /// The accountability log's columns. Quantities count containers.
-pub const ACCOUNTABILITY_COLUMNS: [&str; 18] = [
+pub const ACCOUNTABILITY_COLUMNS: [&str; 19] = [
     "seq",
     "date",
     "recorded_at",
@@ -29,6 +29,7 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 18] = [
     "balance",
     "initials",
     "signed_by",
+    "signer_name",
     "meaning",
     "late_reason",
     "comment",
@@ -154,6 +155,7 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
     let mut on_hand: BTreeMap<String, u32> = BTreeMap::new();
     let mut state: BTreeMap<(String, u32), bool> = BTreeMap::new(); // thawed?
     let mut bags: BTreeMap<String, String> = BTreeMap::new(); // participant
+    let names = crate::users::names(connection)?;
     let mut rows = Vec::new();
     for event in all_events(connection)? {
         let body = body(&event)?;
@@ -414,6 +416,9 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
         row.insert("initials", spreadsheet_safe(&event.initials));
         if let (Some(signer), Some(meaning)) = (&event.signer, &event.meaning) {
             row.insert("signed_by", spreadsheet_safe(signer));
+            if let Some(name) = names.get(signer) {
+                row.insert("signer_name", spreadsheet_safe(name));
+            }
             row.insert("meaning", spreadsheet_safe(meaning));
         }
         if let Some(reason) = &event.late_reason {

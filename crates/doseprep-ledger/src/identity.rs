@@ -50,6 +50,8 @@ pub struct BagEvent {
     pub initials: String,
     /// The user who signed it, where it was signed.
     pub signed_by: Option<String>,
+    /// Their full name, from the registry, where it was signed.
+    pub signer_name: Option<String>,
     /// What the signature means, where it was signed.
     pub meaning: Option<String>,
     /// When it was written (and signed), UTC; none for events of schema 1.
@@ -155,6 +157,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 .transpose()?,
         });
     }
+    let names = crate::users::names(connection)?;
     let bag_events = events
         .iter()
         .map(|(event, body)| {
@@ -174,6 +177,10 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 at: crate::correct::effective_at(connection, event.seq, &event.at)?,
                 initials: event.initials.clone(),
                 signed_by: event.signer.clone(),
+                signer_name: event
+                    .signer
+                    .as_ref()
+                    .and_then(|signer| names.get(signer).cloned()),
                 meaning: event.meaning.clone(),
                 recorded_at: event.recorded_at.clone(),
                 comment: event.comment.clone(),

@@ -340,6 +340,16 @@ pub(crate) fn find(connection: &Connection, user_id: &str) -> Result<Option<User
     crate::tables::Tables::user(connection, user_id)
 }
 
+/// The full name of every registered user (disabled ones too), by id: a
+/// signature shown to a person names the signer (21 CFR 11.50(a)(1)).
+pub(crate) fn names(connection: &Connection) -> Result<std::collections::HashMap<String, String>> {
+    let mut statement = connection.prepare("SELECT user_id, full_name FROM user")?;
+    let names = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
 /// Every registered user, in order of registration.
 pub(crate) fn all(connection: &Connection) -> Result<Vec<User>> {
     let mut statement = connection.prepare("SELECT user_id FROM user ORDER BY registered_seq")?;

@@ -610,29 +610,29 @@ fn exports_read_as_worked_by_hand() {
         .unwrap();
     let csv = ledger.accountability_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,meaning,late_reason,comment");
+    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,signer_name,meaning,late_reason,comment");
     assert_eq!(
         lines[1],
-        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,,"
+        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,,,"
     );
     assert_eq!(
         lines[2],
-        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,,"
+        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,,,"
     );
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,,")
+        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,,,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
         format!(
-            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,,"
+            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,,,"
         )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
-    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,,");
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,,,");
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(
@@ -1878,13 +1878,16 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
     );
     assert!(events.iter().all(doseprep_ledger::Event::hash_matches));
     assert!(ledger.verify().unwrap().ok());
-    // The accountability log names signer and meaning.
+    // The accountability log names the signer (id and full name) and the meaning.
     let csv = ledger.accountability_csv().unwrap();
     let line = csv
         .lines()
         .find(|line| line.starts_with(&format!("{checked},")))
         .unwrap();
-    assert!(line.ends_with(",checked,,,,,,,JD,jd,checked,,"), "{line}");
+    assert!(
+        line.ends_with(",checked,,,,,,,JD,jd,Jean Dubois,checked,,"),
+        "{line}"
+    );
     // A checkpoint names who took it, and reads back.
     let checkpoint = ledger.checkpoint().unwrap();
     assert_eq!(checkpoint.taken_by.as_deref(), Some("rn"));
