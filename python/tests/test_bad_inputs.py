@@ -58,14 +58,17 @@ def _not_planned(plan: dp.DayPlan) -> None:
 
 def _staff(ledger: dp.Ledger) -> None:
     """The users of the signature rows: administrator admin, then pharmacist
-    mh registered by them; mh signed in."""
+    mh registered by them, who changed the first passphrase they gave; mh
+    signed in."""
     admin = "correct horse battery staple"
+    first = "mh's first passphrase, from admin"
     ledger.register_user(
         "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=admin
     )
     ledger.sign_in("admin", passphrase=admin)
     ledger.register_user("mh", full_name="Marie Hébert", initials="MH", role="pharmacist",
-                         passphrase="mh's own long passphrase", signature=admin)  # fmt: skip
+                         passphrase=first, signature=admin)  # fmt: skip
+    ledger.change_passphrase("mh", current=first, new="mh's own long passphrase")
     ledger.sign_in("mh", passphrase="mh's own long passphrase")
 
 

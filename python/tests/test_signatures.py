@@ -33,7 +33,8 @@ THAWED = "2026-11-25T08:30:00-05:00"
 
 
 def _staffed(db: Path) -> dp.Ledger:
-    """A new ledger at `db` with an administrator, pharmacist mh and checker jd."""
+    """A new ledger at `db` with an administrator, pharmacist mh and checker
+    jd, each of whom changed the first passphrase the administrator gave."""
     ledger = dp.Ledger.create(db)
     ledger.register_user(
         "admin", full_name="Ada Admin", initials="AA", role="administrator", passphrase=ADMIN
@@ -48,8 +49,11 @@ def _staffed(db: Path) -> dp.Ledger:
             full_name=name,
             initials=initials,
             role=role,  # type: ignore[arg-type]
-            passphrase=passphrase,
+            passphrase=f"{user_id}'s first passphrase, from admin",
             signature=ADMIN,
+        )
+        ledger.change_passphrase(
+            user_id, current=f"{user_id}'s first passphrase, from admin", new=passphrase
         )
     return ledger
 
@@ -84,7 +88,11 @@ def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
                         initials="MH", passphrase=MH)  # fmt: skip
     ledger.dispense("00000000012", to="ward 4", at="2026-11-25T09:40:00-05:00", passphrase=MH)
     events = ledger.events()
-    assert [(e["kind"], e["initials"], e["signer"], e["meaning"]) for e in events[3:]] == [
+    assert [(e["kind"], e["initials"], e["signer"], e["meaning"]) for e in events[1:]] == [
+        ("register_user", "AA", "admin", "registered"),
+        ("change_passphrase", "MH", None, None),
+        ("register_user", "AA", "admin", "registered"),
+        ("change_passphrase", "JD", None, None),
         ("receive", "MH", "mh", "received"),
         ("thaw", "MH", "mh", "thawed"),
         ("prepare", "MH", "mh", "prepared"),
@@ -118,7 +126,7 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
     taken = ledger.archive(folder)
     bare = [sys.executable, "-I", "-S"]
     run = subprocess.run([*bare, str(folder / "verify.py")], capture_output=True, text=True)
-    assert run.stdout == f"archive verified: 5 events, head {taken.head}, 1 checkpoints held\n"
+    assert run.stdout == f"archive verified: 7 events, head {taken.head}, 1 checkpoints held\n"
     event_schema = json.loads((folder / "event.schema.json").read_text("utf-8"))
     body_schema = json.loads((folder / "body.schema.json").read_text("utf-8"))
     lines = (folder / "events.jsonl").read_text("utf-8").splitlines()
@@ -127,19 +135,24 @@ def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
         jsonschema.validate(event, event_schema)
         jsonschema.validate(json.loads(event["body"]), body_schema)
     kinds = [json.loads(line)["kind"] for line in lines]
-    assert kinds == ["register_user"] * 3 + ["receive", "sign_in_failed"]
+    assert kinds == ["register_user"] + ["register_user", "change_passphrase"] * 2 + [
+        "receive",
+        "sign_in_failed",
+    ]
     # No passphrase, nor its hash, travels with the archive.
     text = "".join(p.read_text("utf-8") for p in folder.iterdir())
     assert MH not in text
     assert "$argon2id$" not in text
     review = ledger.audit(late_after="30000 h")
-    assert [f["kind"] for f in review["findings"]] == ["access_change"] * 3 + ["failed_sign_in"]
+    assert [f["kind"] for f in review["findings"]] == ["access_change"] * 5 + ["failed_sign_in"]
     # A signature a person reads names the signer, as the registry does, and
     # what it means (21 CFR 11.50): in the review and the accountability log.
     assert [(f["signed_by"], f["signer_name"], f["meaning"]) for f in review["findings"]] == [
         (None, None, None),
         ("admin", "Ada Admin", "registered"),
+        (None, None, None),
         ("admin", "Ada Admin", "registered"),
+        (None, None, None),
         (None, None, None),
     ]
     assert "(signed by Ada Admin (admin) as registered)" in review["text"]
@@ -170,10 +183,18 @@ def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_inp
         0,
         "event 1: user admin (Ada Admin, administrator) registered\n",
     )
+    first_mh = "mh's first passphrase, from admin"
     added = _command("ledger", "add-user", db, "mh", "--full-name", "Marie Hébert",
                      "--initials", "MH", "--role", "pharmacist", "--signer", "admin",
-                     passphrases=f"{ADMIN}\n{MH}\n")  # fmt: skip
+                     passphrases=f"{ADMIN}\n{first_mh}\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
+    # The passphrase the administrator set signs nothing: mh makes their own.
+    unchanged = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--user", "mh",
+                         passphrases=first_mh + "\n")  # fmt: skip
+    assert unchanged.returncode == 2
+    assert "change it first" in unchanged.stderr, unchanged.stderr
+    changed = _command("ledger", "change-passphrase", db, "mh", passphrases=f"{first_mh}\n{MH}\n")
+    assert changed.stdout == "event 3: user mh changed their passphrase\n", changed.stderr
     users = _command("ledger", "users", db)
     assert users.stdout.splitlines() == [
         "admin\tAda Admin\tAA\tadministrator\tregistered at event 1",
@@ -186,23 +207,24 @@ def test_the_command_registers_users_and_signs_with_a_passphrase_on_standard_inp
     wrong = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--user", "mh",
                      passphrases="not it at all, sorry\n")  # fmt: skip
     assert wrong.returncode == 2
-    assert "the failed attempt is recorded as event 3" in wrong.stderr
+    assert "the failed attempt is recorded as event 4" in wrong.stderr
     signed = _command("ledger", "receive", db, str(lots), "--at", RECEIVED_AT, "--user", "mh",
                       passphrases=MH + "\n")  # fmt: skip
-    assert signed.stdout == "event 4: received lot UC-0042, containers 1 to 12\n", signed.stderr
+    assert signed.stdout == "event 5: received lot UC-0042, containers 1 to 12\n", signed.stderr
     rows = sqlite3.connect(db).execute("SELECT seq, kind, signer, meaning FROM event").fetchall()
     assert rows == [
         (1, "register_user", None, None),
         (2, "register_user", "admin", "registered"),
-        (3, "sign_in_failed", None, None),
-        (4, "receive", "mh", "received"),
+        (3, "change_passphrase", None, None),
+        (4, "sign_in_failed", None, None),
+        (5, "receive", "mh", "received"),
     ]
     review = _command("ledger", "audit", db, "--late-after", "30000 h")
-    assert "event 3 sign_in_failed [failed_sign_in]" in review.stdout, review.stdout
+    assert "event 4 sign_in_failed [failed_sign_in]" in review.stdout, review.stdout
     # A checkpoint taken signed in names who took it.
     taken = _command("ledger", "checkpoint", db, "--user", "mh", passphrases=MH + "\n")
     checkpoint = dp.Checkpoint.from_json(taken.stdout)
-    assert (checkpoint.seq, checkpoint.taken_by) == (4, "mh")
+    assert (checkpoint.seq, checkpoint.taken_by) == (5, "mh")
     assert json.loads(taken.stdout)["taken_by"] == "mh"
 
 
@@ -211,25 +233,32 @@ def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) ->
     _staffed(db)
     new = "a brand new long passphrase"
     changed = _command("ledger", "change-passphrase", str(db), "jd", passphrases=f"{JD}\n{new}\n")
-    assert changed.stdout == "event 4: user jd changed their passphrase\n", changed.stderr
+    assert changed.stdout == "event 6: user jd changed their passphrase\n", changed.stderr
     disabled = _command("ledger", "disable-user", str(db), "jd", "--reason", "left the pharmacy",
                         "--user", "admin", passphrases=ADMIN + "\n")  # fmt: skip
-    assert disabled.stdout == "event 5: user jd disabled (left the pharmacy)\n", disabled.stderr
+    assert disabled.stdout == "event 7: user jd disabled (left the pharmacy)\n", disabled.stderr
     assert _command("ledger", "users", str(db)).stdout.splitlines()[2] == (
-        "jd\tJean Dubois\tJD\tchecker\tregistered at event 3, disabled at event 5"
+        "jd\tJean Dubois\tJD\tchecker\tregistered at event 4, disabled at event 7"
     )
     reset = _command("ledger", "reset-passphrase", str(db), "mh", "--user", "admin",
                      passphrases=f"{ADMIN}\nmh's passphrase, reset\n")  # fmt: skip
-    assert reset.stdout == "event 6: passphrase of user mh reset\n", reset.stderr
+    assert reset.stdout == "event 8: passphrase of user mh reset\n", reset.stderr
     ledger = dp.Ledger(db)
-    ledger.sign_in("mh", passphrase="mh's passphrase, reset")
+    # A reset passphrase, which the administrator knows, signs nothing: mh
+    # changes it first.
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.sign_in("mh", passphrase="mh's passphrase, reset")
+    assert refused.value.code == "passphrase_not_changed"
+    ledger.change_passphrase("mh", current="mh's passphrase, reset", new=MH)
+    ledger.sign_in("mh", passphrase=MH)
     ledger.sign_in("admin", passphrase=ADMIN)
     ledger.reset_passphrase("mh", new="mh's second reset one", signature=ADMIN)
-    ledger.sign_in("mh", passphrase="mh's second reset one")
+    ledger.change_passphrase("mh", current="mh's second reset one", new=MH + " again")
+    ledger.sign_in("mh", passphrase=MH + " again")
     with pytest.raises(dp.LedgerError) as refused:
         ledger.sign_in("jd", passphrase=new)
     assert refused.value.code == "sign_in_failed"
-    assert ledger.users()[2]["disabled_seq"] == 5
+    assert ledger.users()[2]["disabled_seq"] == 7
     assert ledger.verify().ok
 
 

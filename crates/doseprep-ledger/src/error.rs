@@ -453,6 +453,21 @@ pub enum LedgerError {
         /// The event that recorded the failure (none on a ledger opened to read only).
         seq: Option<i64>,
     },
+    /// A user whose passphrase an administrator set (at registration or a
+    /// reset, event `seq`) signs in or signs before changing it.
+    PassphraseNotChanged {
+        /// The user.
+        user_id: String,
+        /// The administrator who set it.
+        set_by: String,
+        /// The event that set it.
+        seq: i64,
+    },
+    /// A passphrase changed to itself.
+    PassphraseUnchanged {
+        /// The user.
+        user_id: String,
+    },
     /// A user disabled at event `seq`, who signs nothing after it.
     UserDisabled {
         /// The user.
@@ -688,6 +703,8 @@ impl LedgerError {
             LedgerError::SignatureRequired { event, meaning } => (format!("{event}: this ledger keeps users, so every event is signed (here: {meaning}); initials alone are not a signature"), "sign in (sign_in) and give your passphrase instead of initials".to_owned()),
             LedgerError::NotSignedIn { event } => (format!("{event}: no user is signed in to sign it"), "sign in first (sign_in), with your user id and passphrase".to_owned()),
             LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
+            LedgerError::PassphraseNotChanged { user_id, set_by, seq } => (format!("user {user_id:?} signs with the passphrase administrator {set_by:?} set at event {seq}, which they know: a signature would not be {user_id:?}'s alone"), "change it first (change_passphrase; the command: ledger change-passphrase), then sign in".to_owned()),
+            LedgerError::PassphraseUnchanged { user_id } => (format!("change_passphrase: the new passphrase of user {user_id:?} is the current one"), "give a new passphrase that only you know".to_owned()),
             LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
             LedgerError::UserDisabled { user_id, seq } => (format!("user {user_id} was disabled at event {seq} and signs nothing since"), "a disabled user signs nothing and is not disabled again; a user id is never given again, so register a returning person under a new id".to_owned()),
@@ -818,6 +835,8 @@ impl LedgerError {
             LedgerError::SignatureRequired { .. } => "signature_required",
             LedgerError::NotSignedIn { .. } => "not_signed_in",
             LedgerError::SignInFailed { .. } => "sign_in_failed",
+            LedgerError::PassphraseNotChanged { .. } => "passphrase_not_changed",
+            LedgerError::PassphraseUnchanged { .. } => "passphrase_unchanged",
             LedgerError::UnknownUser { .. } => "unknown_user",
             LedgerError::UserDisabled { .. } => "user_disabled",
             LedgerError::DisableSelf { .. } => "disable_self",
@@ -1055,6 +1074,16 @@ impl LedgerError {
                 text("passphrase"),
                 Some(format!("{length} characters")),
                 Some(format!("{min} to {max} characters")),
+            ),
+            LedgerError::PassphraseNotChanged { set_by, seq, .. } => (
+                text("passphrase"),
+                Some(format!("set by {set_by} at event {seq}")),
+                text("a passphrase its user set"),
+            ),
+            LedgerError::PassphraseUnchanged { user_id } => (
+                text("new"),
+                Some(user_id.clone()),
+                text("another passphrase"),
             ),
             LedgerError::UserExists { user_id, .. }
             | LedgerError::UnknownUser { user_id }

@@ -774,6 +774,7 @@ impl Store {
                 };
                 if *checked != Some(passphrase) {
                     self.authenticate(&user_id, passphrase)?;
+                    self.own_passphrase(&user_id)?;
                     *checked = Some(passphrase);
                 }
                 let user = users::find(&self.connection, &user_id)?
@@ -826,12 +827,26 @@ impl Store {
         }
         self.signed_in = None;
         self.authenticate(user_id, passphrase)?;
+        self.own_passphrase(user_id)?;
         let user =
             users::find(&self.connection, user_id)?.ok_or_else(|| LedgerError::UnknownUser {
                 user_id: user_id.to_owned(),
             })?;
         self.signed_in = Some(user.user_id.clone());
         Ok(user)
+    }
+
+    /// A signature is its user's alone: not with a passphrase an
+    /// administrator set and still knows (21 CFR 11.100(a), 11.300(b)).
+    fn own_passphrase(&self, user_id: &str) -> Result<()> {
+        match users::passphrase_set_by_another(&self.connection, user_id)? {
+            Some((set_by, seq)) => Err(LedgerError::PassphraseNotChanged {
+                user_id: user_id.to_owned(),
+                set_by,
+                seq,
+            }),
+            None => Ok(()),
+        }
     }
 
     pub(crate) fn disable_user(
@@ -869,6 +884,11 @@ impl Store {
         }
         let phc = users::hash(new.settable()?)?;
         self.authenticate(user_id, current)?;
+        if new.bytes() == current.bytes() {
+            return Err(LedgerError::PassphraseUnchanged {
+                user_id: user_id.to_owned(),
+            });
+        }
         let body = Body::ChangePassphrase {
             user_id: user_id.to_owned(),
         };

@@ -350,6 +350,30 @@ pub(crate) fn names(connection: &Connection) -> Result<std::collections::HashMap
     Ok(names)
 }
 
+/// Who set user `user_id`'s passphrase, and at which event, where it was
+/// not the user: an administrator registering them or resetting it, until
+/// they change it. (The first administrator sets their own.)
+pub(crate) fn passphrase_set_by_another(
+    connection: &Connection,
+    user_id: &str,
+) -> Result<Option<(String, i64)>> {
+    let last: Option<(i64, String, Option<String>)> = connection
+        .cached_row(
+            "SELECT seq, kind, signer FROM event \
+             WHERE kind IN ('register_user', 'reset_passphrase', 'change_passphrase') \
+             AND json_extract(body, '$.user_id') = ?1 ORDER BY seq DESC LIMIT 1",
+            [user_id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    Ok(match last {
+        Some((seq, kind, Some(administrator))) if kind != "change_passphrase" => {
+            Some((administrator, seq))
+        }
+        _ => None,
+    })
+}
+
 /// Every registered user, in order of registration.
 pub(crate) fn all(connection: &Connection) -> Result<Vec<User>> {
     let mut statement = connection.prepare("SELECT user_id FROM user ORDER BY registered_seq")?;

@@ -1727,7 +1727,9 @@ fn new_user(id: &str, name: &str, initials: &str, role: &str) -> doseprep_ledger
 
 /// A ledger with users: an administrator (registered unsigned, the first),
 /// then pharmacist mh, checker jd and nurse rn, registered by the
-/// administrator; lot UC-0042 received and #1 thawed by mh, signed in.
+/// administrator, each changing the first passphrase the administrator
+/// gave them (events 1 to 7); lot UC-0042 received (8) and #1 thawed (9)
+/// by mh, signed in.
 fn staffed() -> Ledger {
     let mut ledger = Ledger::open_in_memory()
         .unwrap()
@@ -1745,12 +1747,18 @@ fn staffed() -> Ledger {
         ("jd", "Jean Dubois", "JD", "checker", JD_PASS),
         ("rn", "Rita Nurse", "RN", "nurse", RN_PASS),
     ] {
+        // The administrator sets a first passphrase; the user makes it
+        // their own before they sign.
+        let first = format!("{id}'s first passphrase, from admin");
         ledger
             .register_user(
                 &new_user(id, name, initials, role),
-                &pass(passphrase),
+                &pass(&first),
                 Some(&pass(ADMIN_PASS)),
             )
+            .unwrap();
+        ledger
+            .change_passphrase(id, &pass(&first), &pass(passphrase))
             .unwrap();
     }
     ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
@@ -1865,7 +1873,12 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
         ("register_user", "AA", Some("admin"), Some("registered"))
     );
     assert_eq!(
-        signature(5),
+        signature(3),
+        ("change_passphrase", "MH", None, None),
+        "a user registered by an administrator makes the passphrase their own"
+    );
+    assert_eq!(
+        signature(8),
         ("receive", "MH", Some("mh"), Some("received"))
     );
     assert_eq!(
@@ -2167,12 +2180,12 @@ fn forged_from(
 
 #[test]
 fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
-    // Event 5 (mh's receipt) re-signed by the nurse: the role.
+    // Event 8 (mh's receipt) re-signed by the nurse: the role.
     let problem = forged("resigned", |events| {
-        events[4].signer = Some("rn".to_owned());
-        events[4].initials = "RN".to_owned();
+        events[7].signer = Some("rn".to_owned());
+        events[7].initials = "RN".to_owned();
     });
-    assert_eq!(problem.seq, Some(5));
+    assert_eq!(problem.seq, Some(8));
     assert!(
         problem
             .reason
@@ -2182,9 +2195,9 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
     );
     // Re-signed by the checker, the initials left as mh's: the registry.
     let problem = forged("initials", |events| {
-        events[4].initials = "JD".to_owned();
+        events[7].initials = "JD".to_owned();
     });
-    assert_eq!(problem.seq, Some(5));
+    assert_eq!(problem.seq, Some(8));
     assert!(
         problem
             .reason
@@ -2194,10 +2207,10 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
     );
     // Unsigned, after the first user: initials alone are no signature.
     let problem = forged("unsigned", |events| {
-        events[4].signer = None;
-        events[4].meaning = None;
+        events[7].signer = None;
+        events[7].meaning = None;
     });
-    assert_eq!(problem.seq, Some(5));
+    assert_eq!(problem.seq, Some(8));
     assert!(
         problem
             .reason
@@ -2207,9 +2220,9 @@ fn a_signature_rewritten_with_every_hash_recomputed_is_caught_by_the_rules() {
     );
     // A meaning that is not the event's.
     let problem = forged("meaning", |events| {
-        events[4].meaning = Some("counted".to_owned());
+        events[7].meaning = Some("counted".to_owned());
     });
-    assert_eq!(problem.seq, Some(5));
+    assert_eq!(problem.seq, Some(8));
     assert!(
         problem
             .reason
@@ -2416,8 +2429,38 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
         ledger.sign_in("mh", &pass(MH_PASS)).unwrap_err().code(),
         "sign_in_failed"
     );
+    // The administrator knows the passphrase they set: rn signs nothing
+    // with it, and makes a new one first (not the same again).
+    assert_eq!(
+        ledger
+            .sign_in("rn", &pass("rita's passphrase, reset"))
+            .unwrap_err(),
+        LedgerError::PassphraseNotChanged {
+            user_id: "rn".to_owned(),
+            set_by: "admin".to_owned(),
+            seq: reset
+        }
+    );
+    assert_eq!(
+        ledger
+            .change_passphrase(
+                "rn",
+                &pass("rita's passphrase, reset"),
+                &pass("rita's passphrase, reset")
+            )
+            .unwrap_err()
+            .code(),
+        "passphrase_unchanged"
+    );
     ledger
-        .sign_in("rn", &pass("rita's passphrase, reset"))
+        .change_passphrase(
+            "rn",
+            &pass("rita's passphrase, reset"),
+            &pass("rita's own passphrase now"),
+        )
+        .unwrap();
+    ledger
+        .sign_in("rn", &pass("rita's own passphrase now"))
         .unwrap();
     // A nurse resets no one's passphrase.
     assert_eq!(
@@ -2425,7 +2468,7 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
             .reset_passphrase(
                 "jd",
                 &pass("jd's passphrase, reset"),
-                &pass("rita's passphrase, reset")
+                &pass("rita's own passphrase now")
             )
             .unwrap_err()
             .code(),
@@ -2472,11 +2515,15 @@ fn a_disabled_user_signs_nothing_and_a_user_changes_their_own_passphrase() {
         [
             "user admin (Ada Admin) registered as administrator",
             "user mh (Marie Hébert) registered as pharmacist",
+            "user mh changed their passphrase",
             "user jd (Jean Dubois) registered as checker",
+            "user jd changed their passphrase",
             "user rn (Rita Nurse) registered as nurse",
+            "user rn changed their passphrase",
             "user jd changed their passphrase",
             "user mh disabled: left the pharmacy",
             "passphrase of user rn reset by an administrator",
+            "user rn changed their passphrase",
         ]
     );
     assert!(ledger.verify().unwrap().ok());
