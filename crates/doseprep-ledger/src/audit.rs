@@ -394,11 +394,14 @@ impl AuditReport {
 /// Marie Hébert (mh) as prepared)"; nothing for an event recorded with
 /// initials.
 fn signature(finding: &Finding) -> String {
-    match (&finding.signed_by, &finding.signer_name, &finding.meaning) {
-        (Some(user), Some(name), Some(meaning)) => {
-            format!(" (signed by {name} ({user}) as {meaning})")
-        }
-        (Some(user), _, _) => format!(" (signed by {user}, who is not in the registry)"),
-        (None, _, _) => String::new(),
+    let meaning = finding
+        .meaning
+        .as_ref()
+        .map(|meaning| format!(" as {meaning}"))
+        .unwrap_or_default(); // fallback-ok: the schema gives a signed event its meaning
+    match (&finding.signed_by, &finding.signer_name) {
+        (Some(user), Some(name)) => format!(" (signed by {name} ({user}){meaning})"),
+        (Some(user), None) => format!(" (signed by {user}, who is not in the registry{meaning})"),
+        (None, _) => String::new(),
     }
 }

@@ -475,11 +475,12 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 )
             });
             let on_record = before.as_ref().map_or(0, |(n, ..)| *n);
-            if *containers == 0 || on_record + *containers > MAX_CONTAINERS {
+            let total = on_record.checked_add(*containers);
+            if *containers == 0 || total.is_none_or(|total| total > MAX_CONTAINERS) {
                 return Err(LedgerError::TooManyContainers {
                     lot_id: lot_id.clone(),
                     containers: *containers,
-                    max: MAX_CONTAINERS - on_record,
+                    max: MAX_CONTAINERS.saturating_sub(on_record),
                 });
             }
             if let Some((_, first_ul, first_yield, first_expiry, seq)) = before {
@@ -503,7 +504,7 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 }
             }
             // The numbers go on from the lot's last container.
-            if *first_container != on_record + 1 {
+            if Some(*first_container) != on_record.checked_add(1) {
                 return Err(LedgerError::Tampered(format!(
                     "a receipt of lot {lot_id:?} numbers its containers from {first_container}, \
                      but the lot has {on_record} already (if another receipt was being recorded \
@@ -894,7 +895,7 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
                 din: din.as_deref(),
                 infuse_by,
                 draws,
-                infusion: infusion_limits(record),
+                infusion: crate::tables::infusion_limits(record.get())?,
             },
         ),
         Body::Dispense { bag_id, .. } => tables.set_bag(seq, bag_id, "dispensed"),
@@ -936,37 +937,6 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
             ..
         } => crate::correct::apply(tables, seq, *corrected, new_at.as_deref(), to.as_deref()),
     }
-}
-
-/// The site's shortest and planned infusion a preparation record gives
-/// (`site.shortest_infusion`, `site.infusion_duration`), each where it does.
-fn infusion_limits(record: &crate::event::RecordJson) -> (Option<String>, Option<String>) {
-    #[derive(serde::Deserialize)]
-    struct Record {
-        protocol: Protocol,
-    }
-    #[derive(serde::Deserialize)]
-    struct Protocol {
-        site: Site,
-    }
-    #[derive(serde::Deserialize)]
-    struct Site {
-        shortest_infusion: Option<String>,
-        infusion_duration: Option<String>,
-    }
-    // Most sites set no shortest infusion: their records are not read
-    // again for it (a search is quicker than a parse).
-    if !record.get().contains("\"shortest_infusion\"") {
-        return (None, None);
-    }
-    // A record that does not read gives neither: `verify` reads every
-    // record again where a document needs it, and names what is wrong.
-    serde_json::from_str::<Record>(record.get()).map_or((None, None), |record| {
-        (
-            record.protocol.site.shortest_infusion,
-            record.protocol.site.infusion_duration,
-        )
-    })
 }
 
 /// The containers of a lot in stock, lowest number first.

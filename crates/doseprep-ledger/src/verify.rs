@@ -155,11 +155,33 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     // breaks).
     let found = std::thread::scope(|threads| -> Result<Option<Found>> {
         let (queue, batches) = std::sync::mpsc::sync_channel::<Vec<Event>>(HASH_QUEUE);
-        let hasher = threads.spawn(move || first_mismatch(batches));
+        let hasher = std::thread::Builder::new()
+            .name("verify-hashes".to_owned())
+            .spawn_scoped(threads, move || first_mismatch(batches))
+            .map_err(|error| {
+                LedgerError::internal(format!("cannot start the thread checking hashes: {error}"))
+            })?;
         let mut batch = Vec::with_capacity(HASH_BATCH);
         let mut found: Option<Found> = None;
-        while let Some(row) = rows.next()? {
-            let event = Event::from_row(row)?;
+        // A fault reading or replaying event `expected`: reported unless an
+        // earlier event was changed (what a changed event breaks is not the
+        // news).
+        let mut fault: Option<crate::error::LedgerError> = None;
+        loop {
+            let event = match rows.next() {
+                Ok(None) => break,
+                Ok(Some(row)) => match Event::from_row(row) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        fault = Some(error.into());
+                        break;
+                    }
+                },
+                Err(error) => {
+                    fault = Some(error.into());
+                    break;
+                }
+            };
             let seq = event.seq;
             let at = |seq: i64, reason: String| Found {
                 at_event: seq,
@@ -212,11 +234,19 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
             };
             if found.is_none() {
                 if let Some(replay) = &replay {
-                    // A replay that cannot go on is a problem of this event
-                    // (its hash, checked beside, may name it changed).
+                    // A replay that cannot go on for what the event holds is
+                    // a problem of this event (its hash, checked beside, may
+                    // name it changed); any other fault is reported as one.
                     found = match replayed(replay, &event) {
                         Ok(problem) => problem,
-                        Err(error) => Some(format!("event {seq} could not be replayed: {error}")),
+                        Err(LedgerError::Tampered(why)) => {
+                            Some(format!("event {seq} could not be replayed: {why}"))
+                        }
+                        Err(error) => {
+                            fault = Some(error);
+                            batch.push(event);
+                            break;
+                        }
                     }
                     .map(|reason| at(seq, reason));
                 }
@@ -245,11 +275,14 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         let hashed = hasher
             .join()
             .map_err(|_| LedgerError::internal("the thread checking hashes stopped".to_owned()))?;
-        Ok(match (hashed, found) {
-            (Some(hashed), Some(found)) if found.at_event < hashed.at_event => Some(found),
-            (Some(hashed), _) => Some(hashed),
-            (None, found) => found,
-        })
+        match (hashed, found, fault) {
+            // A changed event at or before the fault is what is reported.
+            (Some(hashed), _, Some(fault)) if hashed.at_event > expected => Err(fault),
+            (None, _, Some(fault)) => Err(fault),
+            (Some(hashed), Some(found), _) if found.at_event < hashed.at_event => Ok(Some(found)),
+            (Some(hashed), _, _) => Ok(Some(hashed)),
+            (None, found, None) => Ok(found),
+        }
     })?;
     if let Some(found) = found {
         return Ok(problem(found.seq, found.reason));

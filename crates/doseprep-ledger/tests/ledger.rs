@@ -2869,3 +2869,75 @@ fn a_site_without_a_shortest_infusion_takes_no_short_reason() {
         )
         .unwrap();
 }
+
+#[test]
+fn a_second_receipt_past_what_a_count_holds_is_refused_not_wrapped() {
+    let mut ledger = started();
+    // A lot file may give any count a u32 holds; 12 are on record already.
+    let huge = Lot::new(LotSpec {
+        containers: u32::MAX,
+        ..lot_spec(12)
+    })
+    .unwrap();
+    let refused = ledger
+        .receive(&huge, &entry("2026-11-21T10:00:00-05:00"))
+        .unwrap_err();
+    assert_eq!(refused.code(), "too_many_containers");
+}
+
+#[test]
+fn a_record_whose_site_settings_no_longer_read_is_named_by_verify_not_taken_as_no_limit() {
+    let mut ledger = started();
+    let order = Order::with_weight_text(
+        "CARE-012",
+        "72.4 kg",
+        "A",
+        "month-0",
+        at("2026-11-25T08:30:00-05:00"),
+    )
+    .unwrap()
+    .with_bag_id(BagId::from_random(1));
+    let bag = PreparationRecord::prepare(&shortest_20_min_protocol(), &order, &lot(12))
+        .unwrap()
+        .into_record();
+    let id = bag.preparation.bag_id.unwrap();
+    ledger
+        .prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:00:00-05:00"),
+        )
+        .unwrap();
+    let infusion = Infusion {
+        short_reason: Some("pump at 250 mL/h".to_owned()),
+        ..infused(
+            &at("2026-11-25T10:00:00-05:00"),
+            &at("2026-11-25T10:12:00-05:00"),
+            None,
+        )
+    };
+    ledger
+        .administer(
+            id,
+            "CARE-012",
+            &infusion,
+            &entry("2026-11-25T10:12:00-05:00"),
+        )
+        .unwrap();
+    let events = ledger.events().unwrap();
+    // The shortest infusion rewritten as a bare number, every hash recomputed.
+    let problem = forged_from("site-settings", events, |events| {
+        let body = &mut events[2].body;
+        assert!(body.contains(r#""shortest_infusion":"20 min""#), "{body}");
+        *body = body.replace(
+            r#""shortest_infusion":"20 min""#,
+            r#""shortest_infusion":20"#,
+        );
+    });
+    assert_eq!(problem.seq, Some(3));
+    assert!(
+        problem.reason.contains("site settings do not read"),
+        "{}",
+        problem.reason
+    );
+}
