@@ -2941,3 +2941,91 @@ fn a_record_whose_site_settings_no_longer_read_is_named_by_verify_not_taken_as_n
         problem.reason
     );
 }
+
+/// A ledger written by the build that released schema 3 (users,
+/// signatures, late entries; `tests/vectors/README.md` says how it was
+/// made) reads and verifies alike with this build's replay, bodies and hash.
+#[test]
+fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
+    let vectors = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/ledgers");
+    let path = file("schema-3");
+    std::fs::copy(vectors.join("schema-3.db"), &path).unwrap();
+    let line = std::fs::read_to_string(vectors.join("schema-3.checkpoint")).unwrap();
+    let checkpoint = doseprep_ledger::Checkpoint::from_json(&line).unwrap();
+    let ledger = Ledger::open_read_only(&path).unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), 3);
+    let verification = ledger
+        .verify_against(std::slice::from_ref(&checkpoint))
+        .unwrap();
+    assert!(verification.ok(), "{verification:?}");
+    assert_eq!(verification.events, 19);
+    let events = ledger.events().unwrap();
+    assert!(events
+        .iter()
+        .all(|event| event.hash_matches() && event.parsed_body().is_some()));
+    let kinds: Vec<&str> = events.iter().map(|event| event.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "register_user",
+            "register_user",
+            "register_user",
+            "register_user",
+            "configure",
+            "receive",
+            "thaw",
+            "prepare",
+            "prepare",
+            "check",
+            "dispense",
+            "administer",
+            "correct",
+            "destroy_bag",
+            "count",
+            "sign_in_failed",
+            "change_passphrase",
+            "reset_passphrase",
+            "disable_user"
+        ]
+    );
+    let review = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(4))
+        .unwrap();
+    let found: Vec<&str> = review.findings.iter().map(|f| f.kind.name()).collect();
+    assert_eq!(
+        found,
+        [
+            "access_change",
+            "access_change",
+            "access_change",
+            "access_change",
+            "access_change",
+            "late_entry",
+            "late_entry",
+            "late_entry",
+            "late_entry",
+            "late_entry",
+            "late_entry",
+            "late_entry",
+            "correction",
+            "destroyed_bag",
+            "count_difference",
+            "failed_sign_in",
+            "access_change",
+            "access_change",
+            "access_change"
+        ]
+    );
+    let text = review.to_text("schema-3.db");
+    assert!(
+        text.contains("by RN (signed by Rita Nurse (rn) as administered): written 18 h 14 min after the time it gives: infusion charted on paper"),
+        "{text}"
+    );
+    // The accountability log names the nurse who signed the infusion.
+    let csv = ledger.accountability_csv().unwrap();
+    let infusion = csv.lines().find(|line| line.starts_with("12,")).unwrap();
+    assert!(
+        infusion.ends_with(",RN,rn,Rita Nurse,administered,infusion charted on paper,"),
+        "{infusion}"
+    );
+}
