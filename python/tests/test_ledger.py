@@ -1370,7 +1370,6 @@ def test_a_short_infusion_gives_its_reason_from_python_and_the_command(tmp_path:
     )
     db = tmp_path / "pharmacy.db"
     ledger = dp.Ledger.create(db)
-    bags = []
     for participant, bag_id in (("CARE-015", "0000000015E"), ("CARE-016", "00000000168")):
         bag = dp.prepare(
             protocol, participant=participant, weight="72.4 kg", arm="C", visit="month-0",
@@ -1379,15 +1378,14 @@ def test_a_short_infusion_gives_its_reason_from_python_and_the_command(tmp_path:
             thawed_at="2026-11-25T08:30:00-05:00", bag_id=bag_id,
         )  # fmt: skip
         ledger.prepare(bag, at="2026-11-25T09:00:00-05:00", initials="MH")
-        bags.append(bag)
     times = {"started_at": "2026-11-25T10:00:00-05:00", "ended_at": "2026-11-25T10:12:00-05:00"}
     with pytest.raises(dp.LedgerError) as refused:
-        ledger.administer(bags[0].bag_id, participant="CARE-015", initials="RN", **times)
+        ledger.administer("0000000015E", participant="CARE-015", initials="RN", **times)
     assert refused.value.code == "short_infusion"
     assert refused.value.field == "short_reason"
     reason = "pump at 250 mL/h"
     ledger.administer(
-        bags[0].bag_id, participant="CARE-015", initials="RN", short_reason=reason, **times
+        "0000000015E", participant="CARE-015", initials="RN", short_reason=reason, **times
     )
     command = [str(DOSEPREP), "ledger", "administer", str(db), "00000000168",
                "--participant", "CARE-016", "--started-at", times["started_at"],
