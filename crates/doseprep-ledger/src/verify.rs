@@ -7,7 +7,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::error::{LedgerError, Result};
-use crate::event::{Event, EVENT_COLUMNS, GENESIS};
+use crate::event::{Body, Event, EVENT_COLUMNS, GENESIS};
 use crate::state;
 use crate::tables::{Memory, Tables as _};
 
@@ -101,34 +101,123 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
-/// Events handed to the hashing thread at a time, and batches queued.
-const HASH_BATCH: usize = 256;
-const HASH_QUEUE: usize = 8;
+/// Events handed to the second thread at a time, and batches in flight.
+const BATCH: usize = 256;
+const IN_FLIGHT: usize = 2;
 
-/// A problem found, with the event it was found at (what orders two
-/// problems: the first event's is the one reported).
+/// A problem found, with the event it was found at.
 struct Found {
     at_event: i64,
     seq: Option<i64>,
     reason: String,
 }
 
-/// The first event of `batches` whose stored hash is not the hash of its
-/// contents, if one is.
-fn first_mismatch(batches: std::sync::mpsc::Receiver<Vec<Event>>) -> Option<Found> {
+/// An event whose hash held, with its body read (where the replay reads it).
+struct Hashed {
+    event: Event,
+    body: Option<Body>,
+}
+
+/// The second thread: each batch's hashes checked and bodies read, the
+/// batch handed back in order; at the first changed event, the events
+/// before it are handed back with it named, and the thread stops.
+fn hash_and_read(
+    batches: std::sync::mpsc::Receiver<Vec<Event>>,
+    done: std::sync::mpsc::SyncSender<(Vec<Hashed>, Option<Found>)>,
+    read_bodies: bool,
+) {
     for batch in batches {
+        let mut hashed = Vec::with_capacity(batch.len());
         for event in batch {
             if !event.hash_matches() {
                 let (seq, reason) = mismatch(&event);
-                return Some(Found {
+                let changed = Found {
                     at_event: event.seq,
                     seq: Some(seq),
                     reason,
-                });
+                };
+                let _ = done.send((hashed, Some(changed)));
+                return;
+            }
+            let body = if read_bodies {
+                event.parsed_body()
+            } else {
+                None
+            };
+            hashed.push(Hashed { event, body });
+        }
+        if done.send((hashed, None)).is_err() {
+            return;
+        }
+    }
+}
+
+/// What a walk found: the first problem of each source, by the event it
+/// is at, and a fault that stopped it.
+#[derive(Default)]
+struct Findings {
+    /// A changed event (its hash).
+    changed: Option<Found>,
+    /// A problem seen as the events were read: a gap, a link, a time.
+    read: Option<Found>,
+    /// An event the rules refuse after the ones before it.
+    refused: Option<Found>,
+    /// A fault reading or replaying, at an event.
+    fault: Option<(i64, LedgerError)>,
+}
+
+impl Findings {
+    /// The one to report, as reading the events one by one would: the
+    /// first event's; at one event, its changed hash first (a changed event
+    /// is named as changed, not by what its change breaks).
+    fn first(self) -> Result<Option<Found>> {
+        let mut candidates: Vec<(i64, u8, std::result::Result<Found, LedgerError>)> = Vec::new();
+        if let Some(found) = self.changed {
+            candidates.push((found.at_event, 0, Ok(found)));
+        }
+        if let Some(found) = self.read {
+            candidates.push((found.at_event, 1, Ok(found)));
+        }
+        if let Some(found) = self.refused {
+            candidates.push((found.at_event, 2, Ok(found)));
+        }
+        if let Some((at_event, fault)) = self.fault {
+            candidates.push((at_event, 2, Err(fault)));
+        }
+        candidates.sort_by_key(|(at_event, order, _)| (*at_event, *order));
+        match candidates.into_iter().next() {
+            None => Ok(None),
+            Some((_, _, Ok(found))) => Ok(Some(found)),
+            Some((_, _, Err(fault))) => Err(fault),
+        }
+    }
+
+    /// Replay `hashed` (in order) until a refusal or a fault, and not from
+    /// an event already found wrong as read.
+    fn replay(&mut self, replay: &Memory, hashed: Vec<Hashed>) {
+        for Hashed { event, body } in hashed {
+            let seq = event.seq;
+            let stopped = self.refused.is_some()
+                || self.fault.is_some()
+                || self.read.as_ref().is_some_and(|read| seq >= read.at_event);
+            if stopped {
+                return;
+            }
+            // A replay that cannot go on for what the event holds is a
+            // problem of this event; any other fault is reported as one.
+            match replayed(replay, &event, body) {
+                Ok(None) => {}
+                Ok(Some(reason)) | Err(LedgerError::Tampered(reason)) => {
+                    self.refused = Some(Found {
+                        at_event: seq,
+                        seq: Some(seq),
+                        reason,
+                    });
+                }
+                Err(fault) => self.fault = Some((seq, fault)),
             }
         }
     }
-    None
 }
 
 fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
@@ -147,142 +236,96 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     // The first event written with its recording time: every one after it
     // has one too.
     let mut first_timed: Option<i64> = None;
-    // Each event's hash is recomputed on a second thread while this one
-    // reads the next and replays it: the two are most of a verify's time,
-    // and a hash needs nothing of the events before it. Of two problems,
-    // the one at the earlier event is reported, and at the same event the
-    // hash's (a changed event is named as changed, not by what its change
-    // breaks).
+    // This thread reads the events and replays them; a second one checks
+    // each event's hash and reads its body meanwhile (a hash needs nothing
+    // of the events before it), a batch ahead. Of the problems found, the
+    // first event's is reported, as reading them one by one would.
     let found = std::thread::scope(|threads| -> Result<Option<Found>> {
-        let (queue, batches) = std::sync::mpsc::sync_channel::<Vec<Event>>(HASH_QUEUE);
-        let hasher = std::thread::Builder::new()
+        let (queue, batches) = std::sync::mpsc::sync_channel::<Vec<Event>>(IN_FLIGHT);
+        let (done, hashed) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let read_bodies = replay.is_some();
+        std::thread::Builder::new()
             .name("verify-hashes".to_owned())
-            .spawn_scoped(threads, move || first_mismatch(batches))
+            .spawn_scoped(threads, move || hash_and_read(batches, done, read_bodies))
             .map_err(|error| {
                 LedgerError::internal(format!("cannot start the thread checking hashes: {error}"))
             })?;
-        let mut batch = Vec::with_capacity(HASH_BATCH);
-        let mut found: Option<Found> = None;
-        // A fault reading or replaying event `expected`: reported unless an
-        // earlier event was changed (what a changed event breaks is not the
-        // news).
-        let mut fault: Option<crate::error::LedgerError> = None;
-        loop {
-            let event = match rows.next() {
-                Ok(None) => break,
-                Ok(Some(row)) => match Event::from_row(row) {
-                    Ok(event) => event,
-                    Err(error) => {
-                        fault = Some(error.into());
+        let mut findings = Findings::default();
+        let mut in_flight = 0;
+        let mut ended = false;
+        while !ended {
+            let mut batch = Vec::with_capacity(BATCH);
+            while batch.len() < BATCH {
+                let event = match rows.next() {
+                    Ok(None) => {
+                        ended = true;
                         break;
                     }
-                },
-                Err(error) => {
-                    fault = Some(error.into());
-                    break;
-                }
-            };
-            let seq = event.seq;
-            let at = |seq: i64, reason: String| Found {
-                at_event: seq,
-                seq: Some(seq),
-                reason,
-            };
-            if seq != expected {
-                found = Some(Found {
-                    at_event: expected,
-                    seq: Some(expected),
-                    reason: format!(
-                        "event {expected} is missing: it was deleted (the next event is {seq})"
-                    ),
-                });
-                break;
-            }
-            found = if event.prev_hash != previous {
-                // Its own hash holds (else that is found first), so the link
-                // it stores is the one it was recorded with: the event before
-                // it is not the one it followed.
-                Some(Found {
-                    at_event: seq,
-                    seq: Some(seq - 1),
-                    reason: format!(
-                        "event {} was changed and its hash recomputed: event {seq} links to the hash event {} had when it was recorded",
-                        seq - 1,
-                        seq - 1
-                    ),
-                })
-            } else {
-                match (&event.recorded_at, first_timed) {
-                    (Some(recorded_at), _) if recorded_at.parse::<jiff::Timestamp>().is_err() => {
-                        Some(at(
-                            seq,
-                            format!("event {seq} was changed: its recorded_at {recorded_at:?} is not a time"),
-                        ))
-                    }
-                    (Some(_), None) => {
-                        first_timed = Some(seq);
-                        None
-                    }
-                    (None, Some(first)) => Some(at(
-                        seq,
-                        format!(
-                            "event {seq} was changed: it has no recorded_at, but every event from event {first} was written with one"
-                        ),
-                    )),
-                    _ => None,
-                }
-            };
-            if found.is_none() {
-                if let Some(replay) = &replay {
-                    // A replay that cannot go on for what the event holds is
-                    // a problem of this event (its hash, checked beside, may
-                    // name it changed); any other fault is reported as one.
-                    found = match replayed(replay, &event) {
-                        Ok(problem) => problem,
-                        Err(LedgerError::Tampered(why)) => {
-                            Some(format!("event {seq} could not be replayed: {why}"))
-                        }
+                    Ok(Some(row)) => match Event::from_row(row) {
+                        Ok(event) => event,
                         Err(error) => {
-                            fault = Some(error);
-                            batch.push(event);
+                            findings.fault = Some((expected, error.into()));
+                            ended = true;
                             break;
                         }
+                    },
+                    Err(error) => {
+                        findings.fault = Some((expected, error.into()));
+                        ended = true;
+                        break;
                     }
-                    .map(|reason| at(seq, reason));
+                };
+                let seq = event.seq;
+                if seq != expected {
+                    findings.read = Some(Found {
+                        at_event: expected,
+                        seq: Some(expected),
+                        reason: format!(
+                            "event {expected} is missing: it was deleted (the next event is {seq})"
+                        ),
+                    });
+                    ended = true;
+                    break;
+                }
+                findings.read = read_problem(&event, &previous, &mut first_timed);
+                previous.clone_from(&event.hash);
+                batch.push(event);
+                if findings.read.is_some() {
+                    ended = true;
+                    break;
+                }
+                expected += 1;
+            }
+            // The second thread stops at a changed event: nothing after it
+            // is read.
+            if !batch.is_empty() {
+                if queue.send(batch).is_err() {
+                    ended = true;
+                } else {
+                    in_flight += 1;
                 }
             }
-            previous.clone_from(&event.hash);
-            batch.push(event);
-            if found.is_some() {
-                break;
+            // One batch hashed ahead of the replay; all of them at the end.
+            let ahead = if ended { 0 } else { IN_FLIGHT - 1 };
+            while in_flight > ahead {
+                let Ok((batch, changed)) = hashed.recv() else {
+                    break;
+                };
+                in_flight -= 1;
+                if let Some(replay) = &replay {
+                    findings.replay(replay, batch);
+                }
+                if changed.is_some() {
+                    findings.changed = changed;
+                    ended = true;
+                }
             }
-            expected += 1;
-            if batch.len() == HASH_BATCH
-                && queue
-                    .send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(HASH_BATCH),
-                    ))
-                    .is_err()
-            {
-                // The hasher stopped at a changed event: it is the first.
-                break;
+            if findings.refused.is_some() || findings.fault.is_some() {
+                ended = true;
             }
         }
-        // The hasher gets the last events, then the end of the queue.
-        let _ = queue.send(batch);
         drop(queue);
-        let hashed = hasher
-            .join()
-            .map_err(|_| LedgerError::internal("the thread checking hashes stopped".to_owned()))?;
-        match (hashed, found, fault) {
-            // A changed event at or before the fault is what is reported.
-            (Some(hashed), _, Some(fault)) if hashed.at_event > expected => Err(fault),
-            (None, _, Some(fault)) => Err(fault),
-            (Some(hashed), Some(found), _) if found.at_event < hashed.at_event => Ok(Some(found)),
-            (Some(hashed), _, _) => Ok(Some(hashed)),
-            (None, found, None) => Ok(found),
-        }
+        findings.first()
     })?;
     if let Some(found) = found {
         return Ok(problem(found.seq, found.reason));
@@ -381,11 +424,49 @@ fn tables_differ(connection: &Connection, replay: &Memory) -> Result<Option<Stri
     Ok(None)
 }
 
-/// Replay `event` (its hash and link already checked) on `replay`: what is
-/// wrong with it, if anything.
-fn replayed(replay: &Memory, event: &Event) -> Result<Option<String>> {
+/// What is wrong with `event` as read, if anything: its link to the event
+/// before (whose stored hash is `previous`) and its recording time.
+fn read_problem(event: &Event, previous: &str, first_timed: &mut Option<i64>) -> Option<Found> {
     let seq = event.seq;
-    let Some(body) = event.parsed_body() else {
+    let at = |reason: String| Found {
+        at_event: seq,
+        seq: Some(seq),
+        reason,
+    };
+    if event.prev_hash != previous {
+        // Its own hash holds (else that is found first), so the link it
+        // stores is the one it was recorded with: the event before it is
+        // not the one it followed.
+        return Some(Found {
+            at_event: seq,
+            seq: Some(seq - 1),
+            reason: format!(
+                "event {} was changed and its hash recomputed: event {seq} links to the hash event {} had when it was recorded",
+                seq - 1,
+                seq - 1
+            ),
+        });
+    }
+    match (&event.recorded_at, *first_timed) {
+        (Some(recorded_at), _) if recorded_at.parse::<jiff::Timestamp>().is_err() => Some(at(
+            format!("event {seq} was changed: its recorded_at {recorded_at:?} is not a time"),
+        )),
+        (Some(_), None) => {
+            *first_timed = Some(seq);
+            None
+        }
+        (None, Some(first)) => Some(at(format!(
+            "event {seq} was changed: it has no recorded_at, but every event from event {first} was written with one"
+        ))),
+        _ => None,
+    }
+}
+
+/// Replay `event` (its hash and link already checked; `body` its body, if
+/// it reads) on `replay`: what is wrong with it, if anything.
+fn replayed(replay: &Memory, event: &Event, body: Option<Body>) -> Result<Option<String>> {
+    let seq = event.seq;
+    let Some(body) = body else {
         return Ok(Some(format!(
             "event {seq} was changed: its body is not a {} event",
             event.kind
