@@ -54,6 +54,17 @@ fn file(name: &str) -> PathBuf {
 
 /// A bag of CARE-SSc for `participant` in `arm` at month 0, with its id.
 fn record(participant: &str, weight: &str, arm: &str, bag: u64) -> PreparationRecord {
+    record_of(&Protocol::care_ssc(), participant, weight, arm, bag)
+}
+
+/// A bag of `protocol` for `participant` in `arm` at month 0, with its id.
+fn record_of(
+    protocol: &Protocol,
+    participant: &str,
+    weight: &str,
+    arm: &str,
+    bag: u64,
+) -> PreparationRecord {
     let order = Order::with_weight_text(
         participant,
         weight,
@@ -63,7 +74,7 @@ fn record(participant: &str, weight: &str, arm: &str, bag: u64) -> PreparationRe
     )
     .unwrap()
     .with_bag_id(BagId::from_random(bag));
-    PreparationRecord::prepare(&Protocol::care_ssc(), &order, &lot(12))
+    PreparationRecord::prepare(protocol, &order, &lot(12))
         .unwrap()
         .into_record()
 }
@@ -2749,20 +2760,8 @@ fn shortest_20_min_protocol() -> Protocol {
 
 #[test]
 fn an_infusion_shorter_than_its_sites_shortest_needs_a_reason_and_the_review_lists_it() {
-    let protocol = shortest_20_min_protocol();
     let mut ledger = started();
-    let order = Order::with_weight_text(
-        "CARE-012",
-        "72.4 kg",
-        "A",
-        "month-0",
-        at("2026-11-25T08:30:00-05:00"),
-    )
-    .unwrap()
-    .with_bag_id(BagId::from_random(1));
-    let bag = PreparationRecord::prepare(&protocol, &order, &lot(12))
-        .unwrap()
-        .into_record();
+    let bag = record_of(&shortest_20_min_protocol(), "CARE-012", "72.4 kg", "A", 1);
     let id = bag.preparation.bag_id.unwrap();
     ledger
         .prepare(
@@ -2888,18 +2887,7 @@ fn a_second_receipt_past_what_a_count_holds_is_refused_not_wrapped() {
 #[test]
 fn a_record_whose_site_settings_no_longer_read_is_named_by_verify_not_taken_as_no_limit() {
     let mut ledger = started();
-    let order = Order::with_weight_text(
-        "CARE-012",
-        "72.4 kg",
-        "A",
-        "month-0",
-        at("2026-11-25T08:30:00-05:00"),
-    )
-    .unwrap()
-    .with_bag_id(BagId::from_random(1));
-    let bag = PreparationRecord::prepare(&shortest_20_min_protocol(), &order, &lot(12))
-        .unwrap()
-        .into_record();
+    let bag = record_of(&shortest_20_min_protocol(), "CARE-012", "72.4 kg", "A", 1);
     let id = bag.preparation.bag_id.unwrap();
     ledger
         .prepare(
