@@ -715,8 +715,9 @@ impl Json<'_> {
             Json::Null => out.extend_from_slice(b"null"),
             // serde_json's own escaping, into memory (a Vec never refuses a write).
             Json::Text(text) => {
-                serde_json::to_writer(&mut *out, text).expect("a string serializes into a Vec")
-            } // allow-panic: writing &str into a Vec<u8> cannot fail
+                let written = serde_json::to_writer(&mut *out, text);
+                written.expect("a string serializes into a Vec"); // allow-panic: writing &str into a Vec<u8> cannot fail
+            }
         }
     }
 }

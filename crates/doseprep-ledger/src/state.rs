@@ -480,7 +480,9 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 return Err(LedgerError::TooManyContainers {
                     lot_id: lot_id.clone(),
                     containers: *containers,
-                    max: MAX_CONTAINERS.saturating_sub(on_record),
+                    // A lot holds at most MAX_CONTAINERS (each receipt is
+                    // checked), so this is what one more may bring.
+                    max: MAX_CONTAINERS.saturating_sub(on_record), // fallback-ok: never below 0 for a lot the rules kept
                 });
             }
             if let Some((_, first_ul, first_yield, first_expiry, seq)) = before {
