@@ -612,7 +612,6 @@ class DayPlan:
         ledger: Ledger | None = None,
         initials: str | None = None,
         passphrase: str | None = None,
-        late_reason: str | None = None,
     ) -> list[int]:
         """Every document of the day staged beside ``out`` (a new or empty
         folder), the day recorded in ``ledger`` by ``initials``, then the
@@ -858,9 +857,35 @@ class Ledger:
         initials: str | None = None,
         passphrase: str | None = None,
         comment: str | None = None,
-        late_reason: str | None = None,
     ) -> list[int]:
-        """A planned day: its thaws and its bags, in one transaction."""
+        """A planned day recorded as planned: one plan event a bag, dated when written
+        (nothing thawed or made yet), in one transaction."""
+    def prepare_planned(
+        self,
+        bag_id: str,
+        /,
+        *,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
+        late_reason: str | None = None,
+    ) -> int:
+        """A planned bag prepared as planned, at the time it was made: after its containers'
+        thaw, none thawed before the plan's time (its label's infuse-by counts from it)."""
+    def cancel_bag(
+        self,
+        bag_id: str,
+        /,
+        *,
+        reason: str,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
+        late_reason: str | None = None,
+    ) -> int:
+        """A planned bag cancelled before it was made: its draws go back to its containers."""
     def dispense(
         self,
         bag_id: str,

@@ -154,9 +154,6 @@ pub struct Day {
     /// for every signing: the terminal, or standard input's first line).
     #[arg(long, requires = "ledger", group = "recorder")]
     pub user: Option<String>,
-    /// Why the day is recorded later than the ledger's late-entry limit.
-    #[arg(long, requires = "ledger")]
-    pub late_reason: Option<String>,
 }
 
 /// `doseprep reprint`.
@@ -344,6 +341,30 @@ pub enum LedgerCommand {
     Users {
         /// The ledger file.
         db: PathBuf,
+    },
+    /// A planned bag prepared as planned (`day --ledger` records the plan),
+    /// at the time it was made.
+    PreparePlanned {
+        /// The ledger file.
+        db: PathBuf,
+        /// The bag id as printed.
+        bag: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// A planned bag cancelled before it was made: its draws go back to its
+    /// containers, its visit may be planned again, its label is not
+    /// printed again.
+    Cancel {
+        /// The ledger file.
+        db: PathBuf,
+        /// The bag id as printed.
+        bag: String,
+        /// Why (kept in the record).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        who: Who,
     },
     /// A prepared bag checked by a second user, before it is dispensed.
     Check {

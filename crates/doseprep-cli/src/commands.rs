@@ -190,17 +190,14 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
     let signer = Signer {
         initials: args.initials.clone(),
         user: args.user.clone(),
-        late_reason: args.late_reason.clone(),
+        // A plan is dated when it is written: it is never late.
+        late_reason: None,
     };
     let recording = match &mut ledger {
         // clap makes --ledger need one of --initials and --user.
         Some(ledger) => {
             let by = by(ledger, &signer)?;
-            Some(Recording {
-                ledger,
-                by,
-                late_reason: signer.late_reason.clone(),
-            })
+            Some(Recording { ledger, by })
         }
         None => None,
     };
@@ -532,6 +529,25 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                         .unwrap_or_default() // fallback-ok: a user not disabled has nothing more to say
                 );
             }
+        }
+        LedgerCommand::PreparePlanned { db, bag, who } => {
+            let bag = BagId::parse(&bag)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.prepare_planned(bag, &entry)?;
+            say!(out, "event {seq}: bag {bag} prepared as planned");
+        }
+        LedgerCommand::Cancel {
+            db,
+            bag,
+            reason,
+            who,
+        } => {
+            let bag = BagId::parse(&bag)?;
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.cancel_bag(bag, &reason, &entry)?;
+            say!(out, "event {seq}: bag {bag} cancelled ({reason})");
         }
         LedgerCommand::Check { db, bag, who } => {
             let bag = BagId::parse(&bag)?;

@@ -38,9 +38,6 @@ pub struct Recording<'a> {
     pub ledger: &'a mut Ledger,
     /// Who records the day: initials, or the signed-in user's passphrase.
     pub by: doseprep_ledger::By,
-    /// Why the day is recorded later than the ledger's late-entry limit,
-    /// where it is.
-    pub late_reason: Option<String>,
 }
 
 /// What publishing a day did.
@@ -171,13 +168,9 @@ pub fn publish_day(
     let (written, recorded) = out.publish(|staging| {
         let written = write_day(staging, plan, &records, printed)?;
         let recorded = match recording {
-            Some(recording) if !records.is_empty() => recording.ledger.record_day(
-                &plan.thaws,
-                &records,
-                &recording.by,
-                None,
-                recording.late_reason.as_deref(),
-            )?,
+            Some(recording) if !records.is_empty() => {
+                recording.ledger.record_day(&records, &recording.by, None)?
+            }
             _ => Vec::new(),
         };
         Ok((written, recorded))

@@ -38,33 +38,48 @@ impl std::fmt::Display for PrintDate {
     }
 }
 
-/// The bags prepared on `date` (the site's clock, as the ledger records
-/// each preparation) and not destroyed, in the ledger's order.
+/// The bags of `date` (the site's clock) not destroyed or cancelled, in the
+/// ledger's order: those prepared on it, and those planned for a session
+/// thawed on it (their documents are printed when the day is planned).
 pub fn bags_prepared_on(ledger: &Ledger, date: PrintDate) -> Result<Vec<BagId>> {
     let events = ledger.events()?;
-    let bag_of = |body: &str| -> Result<Option<String>> {
-        let value: serde_json::Value = serde_json::from_str(body).map_err(|error| {
+    let read = |body: &str| -> Result<serde_json::Value> {
+        serde_json::from_str(body).map_err(|error| {
             DayError::from(doseprep_ledger::LedgerError::Tampered(format!(
                 "an event's body is not JSON ({error})"
             )))
-        })?;
-        Ok(value
-            .get("bag_id")
-            .and_then(serde_json::Value::as_str)
-            .map(str::to_owned))
+        })
     };
-    let mut destroyed = std::collections::BTreeSet::new();
-    for event in events.iter().filter(|e| e.kind == "destroy_bag") {
-        destroyed.extend(bag_of(&event.body)?);
+    let text = |value: &serde_json::Value, key: &str| {
+        value
+            .get(key)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut gone = std::collections::BTreeSet::new();
+    for event in events
+        .iter()
+        .filter(|e| matches!(e.kind.as_str(), "destroy_bag" | "cancel_bag"))
+    {
+        gone.extend(text(&read(&event.body)?, "bag_id"));
     }
     let day = date.to_string();
     let mut bags = Vec::new();
-    for event in events
-        .iter()
-        .filter(|e| e.kind == "prepare" && e.at.starts_with(&day))
-    {
-        if let Some(id) = bag_of(&event.body)? {
-            if !destroyed.contains(&id) {
+    for event in &events {
+        let body = match event.kind.as_str() {
+            "prepare" | "plan" => read(&event.body)?,
+            _ => continue,
+        };
+        // A bag is of the day it is made, or its session thawed.
+        let dated = match event.kind.as_str() {
+            "plan" => text(&body, "thawed_at"),
+            _ => Some(event.at.clone()),
+        };
+        if !dated.is_some_and(|at| at.starts_with(&day)) {
+            continue;
+        }
+        if let Some(id) = text(&body, "bag_id") {
+            if !gone.contains(&id) {
                 bags.push(BagId::parse(&id)?);
             }
         }

@@ -30,6 +30,8 @@ pub enum FindingKind {
     FutureDated,
     /// A bag destroyed, with the reason.
     DestroyedBag,
+    /// A planned bag cancelled before it was made, with the reason.
+    CancelledBag,
     /// Containers destroyed, with the reason.
     DestroyedContainers,
     /// A count of a lot's containers that differed from the events.
@@ -55,6 +57,7 @@ impl FindingKind {
             FindingKind::LateEntry => "late_entry",
             FindingKind::FutureDated => "future_dated",
             FindingKind::DestroyedBag => "destroyed_bag",
+            FindingKind::CancelledBag => "cancelled_bag",
             FindingKind::DestroyedContainers => "destroyed_containers",
             FindingKind::CountDifference => "count_difference",
             FindingKind::Correction => "correction",
@@ -231,6 +234,9 @@ pub(crate) fn review(
             ),
             Body::DestroyBag { bag_id, reason } => {
                 found(FindingKind::DestroyedBag, format!("bag {bag_id}: {reason}"))
+            }
+            Body::CancelBag { bag_id, reason } => {
+                found(FindingKind::CancelledBag, format!("bag {bag_id}: {reason}"))
             }
             Body::DestroyContainers {
                 lot_id,

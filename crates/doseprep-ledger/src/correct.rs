@@ -41,7 +41,7 @@ fn containers_of(body: &Body) -> Vec<(String, u32)> {
             .iter()
             .map(|number| (lot_id.clone(), *number))
             .collect(),
-        Body::Prepare { draws, .. } => draws
+        Body::Prepare { draws, .. } | Body::Plan { draws, .. } => draws
             .iter()
             .map(
                 |Draw {
@@ -61,7 +61,10 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
     let others = |events: Vec<(i64, Body)>| -> Vec<(i64, Body)> {
         events
             .into_iter()
-            .filter(|(other, body)| *other != seq && !matches!(body, Body::Correct { .. }))
+            // A plan is paperwork, dated when written: out of the time order.
+            .filter(|(other, body)| {
+                *other != seq && !matches!(body, Body::Correct { .. } | Body::Plan { .. })
+            })
             .collect()
     };
     if let Some(bag_id) = target.bag_id() {
@@ -89,7 +92,7 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
         let drawn = tables.draws_of_lot(lot_id)?;
         // Bags drawn from the same container are not held to an order
         // among themselves (recording does not hold them to one either).
-        let sibling = matches!(target, Body::Prepare { .. });
+        let sibling = matches!(target, Body::Prepare { .. } | Body::Plan { .. });
         for (other, number) in drawn {
             if other != seq && !sibling && containers.contains(&(lot_id.to_owned(), number)) {
                 found.push((other, format!("container {number} of lot {lot_id:?}")));
@@ -171,6 +174,14 @@ pub(crate) fn check(
             seq, "seq",
             format!("event {seq} is a {kind}, timed by the ledger's clock when it was written"),
             "a setting, a user's registration, disabling, passphrase change or reset, or a failed sign-in, is not corrected; add a comment to a later event and tell the monitor",
+        ));
+    }
+    if let Body::Plan { bag_id, .. } = &target {
+        return Err(cannot(
+            seq,
+            "seq",
+            format!("event {seq} is the plan of bag {bag_id}, timed by the ledger's clock when it was written"),
+            "a plan is not corrected: cancel the bag (cancel_bag) and plan it again",
         ));
     }
     if names != (target.bag_id(), target.lot_id()) {
@@ -256,17 +267,28 @@ fn check_time(
             "an infusion's times are not corrected yet: add a comment to a later event and tell the monitor",
         ));
     }
-    if let Body::Thaw { lot_id, .. } = target {
-        // Every bag of the session, active or placebo, holds the thaw time
-        // in its record (its infuse-by time follows from it).
+    if let Body::Thaw { lot_id, containers } = target {
+        // Every bag of the session, active or placebo, made or planned,
+        // holds the thaw time in its record (its infuse-by time follows
+        // from it); so does a bag planned from the thaw's containers for
+        // a session of another time.
         let (current, _) = event_time(tables, seq)?;
         let session = instant("at", &current)?;
-        for (bag, thawed_at) in tables.prepared_after(seq)? {
+        for (bag, thawed_at) in tables.session_bags()? {
             if instant("thawed_at", &thawed_at)? == session {
                 return Err(cannot(
                     seq, "corrected_at",
-                    format!("bag {bag} was made in this thaw's session, and its record holds the thaw time (its infuse-by time follows from it)"),
-                    "destroy the session's bags and prepare them again from a new thaw",
+                    format!("bag {bag} was made or planned in this thaw's session, and its record holds the thaw time (its infuse-by time follows from it)"),
+                    "destroy (or, if planned, cancel) the session's bags and prepare them again from a new thaw",
+                ));
+            }
+        }
+        for (bag_seq, number) in tables.draws_of_lot(lot_id)? {
+            if containers.contains(&number) {
+                return Err(cannot(
+                    seq, "corrected_at",
+                    format!("container {number} of this thaw is drawn from by the bag of event {bag_seq}, whose record holds the thaw time (its infuse-by time follows from it)"),
+                    "destroy (or, if planned, cancel) the session's bags and prepare them again from a new thaw",
                 ));
             }
         }
@@ -303,6 +325,39 @@ fn check_time(
                 format!("{at} is before its cells' thaw at {thawed}"),
                 "give the time the bag was made",
             ));
+        }
+    }
+    if let Body::PreparePlanned { bag_id } = target {
+        let (thawed_at, draws) = crate::state::plan_of(tables, bag_id)?;
+        let mut thaws = vec![(thawed_at, "its session's planned thaw".to_owned())];
+        for draw in &draws {
+            if let Some(container_thawed_at) = tables
+                .container(&draw.lot_id, draw.container)?
+                .and_then(|container| container.thawed_at)
+            {
+                thaws.push((
+                    container_thawed_at,
+                    format!(
+                        "the thaw of container {} of lot {:?}",
+                        draw.container, draw.lot_id
+                    ),
+                ));
+            }
+        }
+        for (thawed_at, what) in thaws {
+            if new_instant < instant("thawed_at", &thawed_at)? {
+                let [_, at, thawed] = wall_clocks([
+                    ("infuse_by", &site_time),
+                    ("at", new_at),
+                    ("thawed_at", &thawed_at),
+                ])?;
+                return Err(cannot(
+                    seq,
+                    "corrected_at",
+                    format!("{at} is before {what} at {thawed}"),
+                    "give the time the bag was made",
+                ));
+            }
         }
     }
     for (other, item) in neighbours(tables, seq, target)? {

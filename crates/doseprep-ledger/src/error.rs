@@ -114,6 +114,23 @@ pub enum LedgerError {
         /// When the bag's record says.
         bag_thawed_at: String,
     },
+    /// A planned bag's container thawed before the plan's thaw time, which
+    /// its label's infuse-by time counts from: the label would allow
+    /// longer than the cells have.
+    ThawedBeforePlan {
+        /// The event: "plan", "prepare_planned" or "correct".
+        event: &'static str,
+        /// The bag id.
+        bag_id: String,
+        /// The lot.
+        lot_id: String,
+        /// The container.
+        container: u32,
+        /// When the ledger says it was thawed.
+        container_thawed_at: String,
+        /// When the bag's plan says.
+        bag_thawed_at: String,
+    },
     /// Draws given by hand that disagree with the bag's record.
     DrawsDisagree {
         /// The bag id.
@@ -658,6 +675,7 @@ impl LedgerError {
             LedgerError::OverDrawn { lot_id, container, volume_ml, total_ml, yield_ml } => (format!("prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields"), "draw from another thawed container".to_owned()),
             LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), "record its preparation first (prepare)".to_owned()),
             LedgerError::ThawTimeDiffers { bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}"), "prepare the bag with the container's thaw time, or thaw a container for it".to_owned()),
+            LedgerError::ThawedBeforePlan { event, bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("{event}: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, before {bag_thawed_at}, the thaw bag {bag_id}'s label counts its infuse-by time from"), "cancel the bag (cancel_bag) and plan it again, so its label counts from the thaw as done".to_owned()),
             LedgerError::DrawsDisagree { bag_id, reason } => (format!("prepare: the draws of bag {bag_id} {reason}"), "give the draws the record describes".to_owned()),
             LedgerError::DinInUse { bag_id, din, other } => (format!("prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already"), "give this bag another bag id".to_owned()),
             LedgerError::ShortInfusion { bag_id, ran, shortest, planned } => (format!("administer: bag {bag_id}'s infusion ran {ran}, shorter than its site's shortest infusion of {shortest} (planned {planned})"), "check started_at and ended_at; if it did run that fast, record it with short_reason (why)".to_owned()),
@@ -793,6 +811,7 @@ impl LedgerError {
             LedgerError::BagAlreadyRecorded { .. } => "bag_already_recorded",
             LedgerError::VisitAlreadyPrepared { .. } => "visit_already_prepared",
             LedgerError::ThawTimeDiffers { .. } => "thaw_time_differs",
+            LedgerError::ThawedBeforePlan { .. } => "thawed_before_plan",
             LedgerError::DrawsDisagree { .. } => "draws_disagree",
             LedgerError::DinInUse { .. } => "din_in_use",
             LedgerError::OverrideNotNeeded { .. } => "override_not_needed",
@@ -912,6 +931,15 @@ impl LedgerError {
                 text("thawed_at"),
                 Some(bag_thawed_at.clone()),
                 Some(format!("the container's thaw, {container_thawed_at}")),
+            ),
+            LedgerError::ThawedBeforePlan {
+                container_thawed_at,
+                bag_thawed_at,
+                ..
+            } => (
+                text("thawed_at"),
+                Some(container_thawed_at.clone()),
+                Some(format!("not before the plan's thaw, {bag_thawed_at}")),
             ),
             LedgerError::DrawsDisagree { bag_id, reason } => {
                 (text("draws"), Some(bag_id.clone()), Some(reason.clone()))

@@ -206,6 +206,48 @@ pub enum Body {
         /// The preparation record (its JSON, as stored).
         record: RecordJson,
     },
+    /// A bag planned (a day's plan recorded as planned): its label and
+    /// worksheet printed, its draws set aside, nothing made yet. Its
+    /// preparation is recorded when it is done (`prepare_planned`); a plan
+    /// not made is cancelled (`cancel_bag`). The same fields as a
+    /// preparation: the record is the plan's.
+    Plan {
+        /// The bag id.
+        bag_id: String,
+        /// The participant.
+        participant: String,
+        /// The visit.
+        visit: String,
+        /// "active" or "placebo".
+        content: String,
+        /// When its session's containers are to be thawed, RFC 9557: its
+        /// infuse-by time counts from it.
+        thawed_at: String,
+        /// The bag's infuse-by time, RFC 9557.
+        infuse_by: String,
+        /// Its ISBT 128 DIN, where the protocol prints one.
+        din: Option<String>,
+        /// The final volume, µL.
+        final_ul: u64,
+        /// The containers it is to draw from.
+        draws: Vec<Draw>,
+        /// The preparation record (its JSON, as stored).
+        record: RecordJson,
+    },
+    /// A planned bag prepared, as planned, when it was done.
+    PreparePlanned {
+        /// The bag id.
+        bag_id: String,
+    },
+    /// A planned bag cancelled before it was made: its draws go back to
+    /// what its containers hold, and its visit may be planned again.
+    CancelBag {
+        /// The bag id.
+        bag_id: String,
+        /// Why (its containers thawed earlier than planned, the visit
+        /// moved, ...).
+        reason: String,
+    },
     /// A bag handed over.
     Dispense {
         /// The bag id.
@@ -489,6 +531,9 @@ impl Body {
             Body::ChangePassphrase { .. } => "change_passphrase",
             Body::ResetPassphrase { .. } => "reset_passphrase",
             Body::Configure { .. } => "configure",
+            Body::Plan { .. } => "plan",
+            Body::PreparePlanned { .. } => "prepare_planned",
+            Body::CancelBag { .. } => "cancel_bag",
         }
     }
 
@@ -520,6 +565,9 @@ impl Body {
     pub fn bag_id(&self) -> Option<&str> {
         match self {
             Body::Prepare { bag_id, .. }
+            | Body::Plan { bag_id, .. }
+            | Body::PreparePlanned { bag_id }
+            | Body::CancelBag { bag_id, .. }
             | Body::Dispense { bag_id, .. }
             | Body::Administer { bag_id, .. }
             | Body::DestroyBag { bag_id, .. }

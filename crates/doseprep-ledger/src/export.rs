@@ -234,11 +234,25 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 draws,
                 record,
                 ..
+            }
+            | Body::Plan {
+                bag_id,
+                participant,
+                draws,
+                record,
+                ..
             } => {
                 bags.insert(bag_id.clone(), participant.clone());
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
-                row.insert("dose", dose(record, bag_id, seq)?);
+                let dose = dose(record, bag_id, seq)?;
+                row.insert(
+                    "dose",
+                    match body {
+                        Body::Plan { .. } => format!("planned: {dose}"),
+                        _ => dose,
+                    },
+                );
                 let mut lots: Vec<&str> = draws.iter().map(|d| d.lot_id.as_str()).collect();
                 lots.dedup();
                 row.insert("lot", lots.join(" "));
@@ -340,13 +354,25 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
                 row.insert("bag_id", bag_id.clone());
                 row.insert("dose", format!("destroyed: {reason}"));
             }
-            Body::Check { bag_id } => {
+            Body::Check { bag_id } | Body::PreparePlanned { bag_id } => {
                 let participant = bags
                     .get(bag_id)
-                    .ok_or_else(|| impossible(seq, "checks a bag no event prepared"))?;
+                    .ok_or_else(|| impossible(seq, "names a bag no event prepared or planned"))?;
                 row.insert("participant", participant.clone());
                 row.insert("bag_id", bag_id.clone());
-                row.insert("dose", "checked".to_owned());
+                let done = match body {
+                    Body::Check { .. } => "checked",
+                    _ => "prepared as planned",
+                };
+                row.insert("dose", done.to_owned());
+            }
+            Body::CancelBag { bag_id, reason } => {
+                let participant = bags
+                    .get(bag_id)
+                    .ok_or_else(|| impossible(seq, "cancels a bag no event planned"))?;
+                row.insert("participant", participant.clone());
+                row.insert("bag_id", bag_id.clone());
+                row.insert("dose", format!("cancelled: {reason}"));
             }
             Body::RegisterUser {
                 user_id,
@@ -461,6 +487,11 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
             final_ul,
             thawed_at,
             ..
+        }
+        | Body::Plan {
+            final_ul,
+            thawed_at,
+            ..
         } = &body
         {
             bags.insert(bag_id.to_owned(), (*final_ul, thawed_at.clone()));
@@ -478,11 +509,12 @@ pub fn blinded_csv(connection: &Connection) -> Result<String> {
             .timestamp();
         // A bag's events in the order they happen.
         let stage = match &body {
-            Body::Prepare { .. } => 0,
-            Body::Check { .. } => 1,
-            Body::Dispense { .. } => 2,
-            Body::Administer { .. } => 3,
-            _ => 4,
+            Body::Plan { .. } => 0,
+            Body::Prepare { .. } | Body::PreparePlanned { .. } => 1,
+            Body::Check { .. } => 2,
+            Body::Dispense { .. } => 3,
+            Body::Administer { .. } => 4,
+            _ => 5,
         };
         rows.push((
             (instant, stage, bag_id.to_owned()),

@@ -82,7 +82,8 @@ fn significant(value: f64) -> f64 {
 /// and the cells), and says so in its `meta.tag`.
 pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> {
     let events = bag_events(connection, bag_id)?;
-    let Some((prepared, Body::Prepare { record, .. })) = events.first() else {
+    let Some((prepared, Body::Prepare { record, .. } | Body::Plan { record, .. })) = events.first()
+    else {
         return Err(LedgerError::UnknownBag {
             event: "fhir",
             bag_id: bag_id.to_owned(),

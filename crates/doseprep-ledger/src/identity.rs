@@ -111,6 +111,13 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             draws,
             record,
             ..
+        }
+        | Body::Plan {
+            participant,
+            content,
+            draws,
+            record,
+            ..
         },
     )) = events.first()
     else {

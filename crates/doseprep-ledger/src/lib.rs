@@ -31,11 +31,11 @@ mod users;
 mod verify;
 
 use crate::schema::Cached as _;
+use crate::tables::Stage;
 use std::path::Path;
 
 use doseprep::{
-    format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, ThawSession,
-    VerifiedRecord,
+    format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, VerifiedRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -108,7 +108,7 @@ fn append(
         meaning.as_deref(),
     )?;
     state::check(connection, at, body, state::Rules::Current)?;
-    state::not_future_dated(body, at, recorded_at)?;
+    state::not_future_dated(body, at, recorded_at, state::Written::Now)?;
     state::check_lateness(connection, body, at, recorded_at, late_reason)?;
     let head: Option<(i64, String)> = connection
         .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
@@ -289,23 +289,53 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
-    /// A planned day: each thaw at its session's time, then each bag at its
-    /// preparation time (given, or its thaw plus the site's preparation
-    /// time), in one transaction. `late_reason`, for a day recorded after
-    /// the fact, goes with each event past the ledger's late-entry limit,
-    /// and not with those within it. The plan must name containers by their
+    /// A planned day recorded as planned, in one transaction: one `plan`
+    /// event a bag (its label and worksheet printed, its draws set aside),
+    /// each dated when it is written. Nothing is thawed or made yet: each
+    /// thaw is recorded when it is done ([`Ledger::thaw`]), each bag when it
+    /// is made ([`Ledger::prepare_planned`]) or cancelled
+    /// ([`Ledger::cancel_bag`]). The plan must name containers by their
     /// numbers in the lot as received: plan with each lot's stock
     /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
     pub fn record_day(
         &mut self,
-        thaws: &[ThawSession],
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
-        late_reason: Option<&str>,
     ) -> Result<Vec<i64>> {
         self.store
-            .record_day(thaws, bags, by, comment, late_reason)
+            .record_day(bags, by, comment)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A planned bag prepared as planned, at `entry.at`: after its plan,
+    /// after its session's planned thaw, and after each of its containers'
+    /// thaw, none of which may have been thawed before the plan's time (its
+    /// label's infuse-by time counts from it; a later thaw only leaves the
+    /// label earlier than it need be).
+    pub fn prepare_planned(&mut self, bag_id: BagId, entry: &Entry) -> Result<i64> {
+        self.store
+            .record(
+                entry,
+                Body::PreparePlanned {
+                    bag_id: bag_id.as_text(),
+                },
+            )
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// A planned bag cancelled before it was made, with the reason: its
+    /// draws go back to its containers and its visit may be planned again.
+    /// Its label is not printed again.
+    pub fn cancel_bag(&mut self, bag_id: BagId, reason: &str, entry: &Entry) -> Result<i64> {
+        self.store
+            .record(
+                entry,
+                Body::CancelBag {
+                    bag_id: bag_id.as_text(),
+                    reason: reason.to_owned(),
+                },
+            )
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -1052,7 +1082,12 @@ impl Store {
         )
     }
 
-    fn prepare_body(record: &VerifiedRecord, draws: Option<Vec<Draw>>) -> Result<Body> {
+    /// The event of a bag made (`prepare`) or planned (`plan`) from its record.
+    fn prepare_body(
+        record: &VerifiedRecord,
+        draws: Option<Vec<Draw>>,
+        stage: Stage,
+    ) -> Result<Body> {
         let prep = &record.preparation;
         let Some(bag_id) = prep.bag_id else {
             return Err(LedgerError::NoBagId {
@@ -1092,17 +1127,42 @@ impl Store {
         }
         let din = doseprep::label::isbt128::codes(&record.protocol, prep).map(|c| c.din);
         let record_json = event::RecordJson::of(record)?;
-        Ok(Body::Prepare {
-            bag_id: bag_id.as_text(),
-            participant: prep.participant.to_string(),
-            visit: prep.visit.to_string(),
-            content: prep.content.as_str().to_owned(),
-            thawed_at: prep.thawed_at().rfc9557(),
-            infuse_by: prep.infuse_by().rfc9557(),
-            din,
-            final_ul: prep.final_volume.microlitres(),
-            draws,
-            record: record_json,
+        let (bag_id, participant, visit, content) = (
+            bag_id.as_text(),
+            prep.participant.to_string(),
+            prep.visit.to_string(),
+            prep.content.as_str().to_owned(),
+        );
+        let (thawed_at, infuse_by, final_ul) = (
+            prep.thawed_at().rfc9557(),
+            prep.infuse_by().rfc9557(),
+            prep.final_volume.microlitres(),
+        );
+        Ok(match stage {
+            Stage::Made => Body::Prepare {
+                bag_id,
+                participant,
+                visit,
+                content,
+                thawed_at,
+                infuse_by,
+                din,
+                final_ul,
+                draws,
+                record: record_json,
+            },
+            Stage::Planned => Body::Plan {
+                bag_id,
+                participant,
+                visit,
+                content,
+                thawed_at,
+                infuse_by,
+                din,
+                final_ul,
+                draws,
+                record: record_json,
+            },
         })
     }
 
@@ -1122,77 +1182,31 @@ impl Store {
                 participant: record.preparation.participant.to_string(),
             },
         })?;
-        let body = Store::prepare_body(&record, draws)?;
+        let body = Store::prepare_body(&record, draws, Stage::Made)?;
         self.record(entry, body)
     }
 
     pub(crate) fn record_day(
         &mut self,
-        thaws: &[ThawSession],
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
-        late_reason: Option<&str>,
     ) -> Result<Vec<i64>> {
         if let By::Initials(initials) = by {
             event::check_initials(initials)?;
         }
+        // A plan happens when it is written: each is dated by the clock
+        // read that gives its recorded_at, on its site's clock.
+        let recorded_at = self.clock.now_text();
+        let now = state::instant("recorded_at", &recorded_at)?;
         let mut events = Vec::new();
-        for thaw in thaws {
-            events.push((
-                Entry::by(thaw.thawed_at.zoned(), by.clone(), comment)?,
-                Body::Thaw {
-                    lot_id: thaw.lot_id.to_string(),
-                    containers: thaw.containers.clone(),
-                },
-            ));
-        }
         for record in bags {
-            let prep = &record.preparation;
-            let at = match prep.prepared_at() {
-                Some(at) => at.zoned(),
-                None => {
-                    let thawed = prep.thawed_at();
-                    let ready = record
-                        .protocol
-                        .site()
-                        .preparation_time
-                        .and_then(|time| thawed.instant().checked_add(time).ok())
-                        .unwrap_or(thawed.instant());
-                    doseprep::SiteTime::new(ready, thawed.zone().clone()).zoned()
-                }
-            };
+            let zone = record.preparation.thawed_at().zone().clone();
+            let at = doseprep::SiteTime::new(now, zone).zoned();
             events.push((
                 Entry::by(at, by.clone(), comment)?,
-                Store::prepare_body(record, None)?,
+                Store::prepare_body(record, None, Stage::Planned)?,
             ));
-        }
-        // A day recorded after the fact: the reason goes with each event
-        // past the ledger's late-entry limit, not with those within it
-        // (a day's later preparations may be on time, or ahead). Where none
-        // is past it, the reason goes with all, which refuses it.
-        let recorded_at = self.clock.now_text();
-        if let Some(reason) = late_reason {
-            let written = state::instant("recorded_at", &recorded_at)?;
-            let limit = state::late_entry_limit(&self.connection)?;
-            let past = |entry: &Entry| {
-                limit.is_some_and(|minutes| {
-                    entry.at.timestamp().duration_until(written)
-                        > jiff::SignedDuration::from_mins(i64::from(minutes))
-                })
-            };
-            let any_past = events.iter().any(|(entry, _)| past(entry));
-            events = events
-                .into_iter()
-                .map(|(entry, body)| {
-                    let entry = if past(&entry) || !any_past {
-                        entry.with_late_reason(reason)?
-                    } else {
-                        entry
-                    };
-                    Ok((entry, body))
-                })
-                .collect::<Result<_>>()?;
         }
         self.record_all_at(&events, recorded_at)
     }
@@ -1374,19 +1388,22 @@ impl Store {
 
     pub(crate) fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
         let chain = self.chain_of_identity(bag_id)?;
-        // A destroyed bag's label printed again could go on another bag.
-        if chain.events.iter().any(|event| event.kind == "destroy_bag") {
-            return Err(LedgerError::BagState {
-                event: "reprint",
-                bag_id: bag_id.as_text(),
-                state: "destroyed",
-                fix: "a destroyed bag's label is not printed again; print the bag that replaces it",
-            });
+        // A destroyed or cancelled bag's label printed again could go on
+        // another bag.
+        for (kind, state) in [("destroy_bag", "destroyed"), ("cancel_bag", "cancelled")] {
+            if chain.events.iter().any(|event| event.kind == kind) {
+                return Err(LedgerError::BagState {
+                    event: "reprint",
+                    bag_id: bag_id.as_text(),
+                    state,
+                    fix: "a destroyed or cancelled bag's label is not printed again; print the bag that replaces it",
+                });
+            }
         }
         let seq = chain
             .events
             .iter()
-            .find(|event| event.kind == "prepare")
+            .find(|event| matches!(event.kind.as_str(), "prepare" | "plan"))
             .map(|event| event.seq)
             .ok_or_else(|| LedgerError::UnknownBag {
                 event: "reprint",
@@ -1429,7 +1446,8 @@ impl Store {
 
     pub(crate) fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
         let mut statement = self.connection.prepare(
-            "SELECT bag_id, prepared_seq FROM bag WHERE state != 'destroyed' ORDER BY prepared_seq",
+            "SELECT bag_id, prepared_seq FROM bag WHERE state NOT IN ('destroyed', 'cancelled') \
+             ORDER BY prepared_seq",
         )?;
         let bags: Vec<(String, i64)> = statement
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -1439,7 +1457,7 @@ impl Store {
                 let prepared = identity::bag_events(&self.connection, &bag_id)?
                     .into_iter()
                     .find_map(|(_, body)| match body {
-                        Body::Prepare { record, .. } => Some(record),
+                        Body::Prepare { record, .. } | Body::Plan { record, .. } => Some(record),
                         _ => None,
                     })
                     .ok_or_else(|| {

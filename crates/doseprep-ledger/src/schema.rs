@@ -210,6 +210,66 @@ const MIGRATIONS: &[&str] = &[
         phc TEXT NOT NULL CHECK (phc LIKE '$argon2id$%')
     ) WITHOUT ROWID;
     "#,
+    // Version 4.
+    r#"
+    -- A day's plan kept apart from what is done: a bag planned (plan), made
+    -- when it is done (prepare_planned), or cancelled before it is made
+    -- (cancel_bag). A bag is made by the event in made_seq (its preparation,
+    -- or its plan's prepare_planned), which the four-eyes check reads; a
+    -- planned or cancelled bag has none. Tables made again for their
+    -- CHECKs, as in version 2.
+    CREATE TABLE event_v4 (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
+            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
+            'reset_passphrase', 'configure', 'plan', 'prepare_planned', 'cancel_bag')),
+        at TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        comment TEXT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        recorded_at TEXT CHECK (recorded_at IS NULL OR length(recorded_at) = 20),
+        signer TEXT REFERENCES user (user_id),
+        meaning TEXT CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
+            'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
+            'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned', 'cancelled')),
+        late_reason TEXT CHECK (late_reason IS NULL OR signer IS NOT NULL),
+        CHECK ((signer IS NULL) = (meaning IS NULL)),
+        CHECK (signer IS NULL OR recorded_at IS NOT NULL)
+    );
+    INSERT INTO event_v4 SELECT seq, kind, at, initials, comment, body, prev_hash, hash,
+        recorded_at, signer, meaning, late_reason FROM event;
+    DROP TABLE event;
+    ALTER TABLE event_v4 RENAME TO event;
+    CREATE INDEX event_lot ON event (json_extract(body, '$.lot_id'));
+    CREATE INDEX event_bag ON event (json_extract(body, '$.bag_id'));
+    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    CREATE TABLE bag_v4 (
+        bag_id TEXT PRIMARY KEY,
+        participant TEXT NOT NULL,
+        visit TEXT NOT NULL,
+        din TEXT,
+        state TEXT NOT NULL CHECK (state IN ('planned', 'prepared', 'checked', 'dispensed',
+            'administered', 'destroyed', 'cancelled')),
+        infuse_by TEXT NOT NULL,
+        prepared_seq INTEGER NOT NULL REFERENCES event (seq),
+        made_seq INTEGER REFERENCES event (seq),
+        last_seq INTEGER NOT NULL REFERENCES event (seq),
+        CHECK ((made_seq IS NULL) = (state IN ('planned', 'cancelled')))
+    ) WITHOUT ROWID;
+    INSERT INTO bag_v4 SELECT bag_id, participant, visit, din, state, infuse_by, prepared_seq,
+        prepared_seq, last_seq FROM bag;
+    DROP TABLE bag;
+    ALTER TABLE bag_v4 RENAME TO bag;
+    CREATE INDEX bag_visit ON bag (participant, visit);
+    CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use crate::error::{LedgerError, Result, TimeField};
 use crate::event::Body;
-use crate::tables::{NewBag, NewUserRow, Tables};
+use crate::tables::{NewBag, NewUserRow, Stage, Tables};
 use crate::users::User;
 use doseprep::ExactVolume;
 
@@ -88,9 +88,25 @@ fn check_containers(
 
 fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerError {
     let (state, fix) = match (event, state) {
+        ("destroy", "planned") => (
+            "planned, not made",
+            "a planned bag is not destroyed: cancel it (cancel_bag)",
+        ),
+        (_, "planned") => (
+            "planned, not made",
+            "record its preparation when it is done (prepare_planned)",
+        ),
+        (_, "cancelled") => (
+            "cancelled",
+            "a cancelled bag is not made; plan the visit again",
+        ),
         ("dispense" | "administer", "prepared") => (
             "prepared but not checked",
             "a second user signs its check first (check)",
+        ),
+        ("cancel", "prepared") => (
+            "prepared already",
+            "a bag that was made is destroyed, not cancelled (destroy_bag)",
         ),
         (_, "prepared") => ("prepared", "dispense it first"),
         ("check", "checked") => ("checked already", "a bag is checked once; dispense it"),
@@ -168,7 +184,8 @@ pub(crate) fn event_time(tables: &dyn Tables, seq: i64) -> Result<(String, &'sta
     let what = match kind.as_str() {
         "receive" => "receipt",
         "thaw" => "thaw",
-        "prepare" => "preparation",
+        "prepare" | "prepare_planned" => "preparation",
+        "plan" => "plan",
         "dispense" => "dispensing",
         "check" => "check",
         _ => "last event",
@@ -275,13 +292,28 @@ pub(crate) fn thawed_in_date(tables: &dyn Tables, lot_id: &str, at: &str) -> Res
     Ok(())
 }
 
+/// Whether an event is being recorded now or replayed from the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// Recorded by this build.
+    Now,
+    /// Replayed by `verify`: written by this build or an earlier one.
+    Earlier,
+}
+
 /// An event is not dated after the moment it is written (by more than
 /// `FUTURE_TOLERANCE`, room for workstation clocks): what has not happened
-/// is not recorded. Thaws and preparations are exempt until a day's plan is
-/// kept apart from what was done: `record_day` records them at their
-/// planned times (the review lists those written ahead as future-dated).
-pub(crate) fn not_future_dated(body: &Body, at: &str, recorded_at: &str) -> Result<()> {
-    if matches!(body, Body::Thaw { .. } | Body::Prepare { .. }) {
+/// is not recorded. A day's plan is its own event (`plan`, dated when it is
+/// written), so nothing is exempt. Builds of schema 3 and before recorded a
+/// day's thaws and preparations at their planned times: a replay lets those
+/// two kinds stand (the review lists them as future-dated).
+pub(crate) fn not_future_dated(
+    body: &Body,
+    at: &str,
+    recorded_at: &str,
+    written: Written,
+) -> Result<()> {
+    if written == Written::Earlier && matches!(body, Body::Thaw { .. } | Body::Prepare { .. }) {
         return Ok(());
     }
     let ahead = instant("recorded_at", recorded_at)?.duration_until(instant("at", at)?);
@@ -435,6 +467,108 @@ fn check_short_infusion(
     }
 }
 
+/// A planned bag's container was not thawed before the plan's thaw time
+/// (`thawed_at`), which its label's infuse-by time counts from. A later
+/// thaw leaves the label earlier than it need be, never later.
+fn not_thawed_before_plan(
+    event: &'static str,
+    bag_id: &str,
+    draw: &crate::event::Draw,
+    container_thawed_at: &str,
+    thawed_at: &str,
+) -> Result<()> {
+    if instant("thawed_at", container_thawed_at)? >= instant("thawed_at", thawed_at)? {
+        return Ok(());
+    }
+    let [bag_thawed_at, container_thawed_at] =
+        wall_clocks([("thawed_at", thawed_at), ("thawed_at", container_thawed_at)])?;
+    Err(LedgerError::ThawedBeforePlan {
+        event,
+        bag_id: bag_id.to_owned(),
+        lot_id: draw.lot_id.clone(),
+        container: draw.container,
+        container_thawed_at,
+        bag_thawed_at,
+    })
+}
+
+/// The plan of bag `bag_id`: its session's thaw time and its draws.
+pub(crate) fn plan_of(
+    tables: &dyn Tables,
+    bag_id: &str,
+) -> Result<(String, Vec<crate::event::Draw>)> {
+    let bag = tables
+        .bag(bag_id)?
+        .ok_or_else(|| LedgerError::Tampered(format!("bag {bag_id} has no row")))?;
+    match tables.recorded(bag.prepared_seq)? {
+        Some((
+            _,
+            Body::Plan {
+                thawed_at, draws, ..
+            },
+        )) => Ok((thawed_at, draws)),
+        _ => Err(LedgerError::Tampered(format!(
+            "bag {bag_id} is planned, but its event {} is not a plan",
+            bag.prepared_seq
+        ))),
+    }
+}
+
+/// A planned bag made at `at`: after its session's planned
+/// thaw, and after each of its containers' thaw, none of which was thawed
+/// before the plan's time.
+fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<()> {
+    // The plan is paperwork, dated when written (a day may be entered after
+    // it was done): a bag's time order starts with its preparation.
+    let (_, infuse_by) = known_bag(tables, "prepare_planned", bag_id, &["planned"])?;
+    let (thawed_at, draws) = plan_of(tables, bag_id)?;
+    for draw in &draws {
+        check_containers(
+            tables,
+            "prepare_planned",
+            &draw.lot_id,
+            &[draw.container],
+            &[THAWED],
+            |state| match state {
+                IN_STOCK => "record its thaw first (thaw)",
+                _ => "it is gone; cancel the bag (cancel_bag) and plan it again",
+            },
+        )?;
+        let container_thawed_at = tables
+            .container(&draw.lot_id, draw.container)?
+            .and_then(|container| container.thawed_at)
+            .ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "container {} of lot {:?} is thawed with no thaw time",
+                    draw.container, draw.lot_id
+                ))
+            })?;
+        not_thawed_before_plan(
+            "prepare_planned",
+            bag_id,
+            draw,
+            &container_thawed_at,
+            &thawed_at,
+        )?;
+        after_containers(
+            tables,
+            "prepare_planned",
+            &draw.lot_id,
+            &[draw.container],
+            at,
+        )?;
+    }
+    not_before(
+        "prepare_planned",
+        TimeField::At,
+        || format!("bag {bag_id}"),
+        at,
+        || "its session's planned thaw".to_owned(),
+        &thawed_at,
+        Some(&infuse_by),
+    )
+}
+
 /// The most containers one receipt may bring.
 pub const MAX_CONTAINERS: u32 = 10_000;
 
@@ -541,7 +675,23 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             infuse_by,
             din,
             ..
+        }
+        | Body::Plan {
+            bag_id,
+            participant,
+            visit,
+            content,
+            draws,
+            thawed_at,
+            infuse_by,
+            din,
+            ..
         } => {
+            let stage = match body {
+                Body::Plan { .. } => Stage::Planned,
+                _ => Stage::Made,
+            };
+            let event = body.kind();
             if let Some(din) = din {
                 if let Some(other) = tables.bag_with_din(din)? {
                     return Err(LedgerError::DinInUse {
@@ -582,17 +732,23 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             for draw in draws {
                 if !seen.insert((draw.lot_id.as_str(), draw.container)) {
                     return Err(LedgerError::DuplicateContainer {
-                        event: "prepare",
+                        event,
                         lot_id: draw.lot_id.clone(),
                         container: draw.container,
                     });
                 }
+                // A plan sets aside what its session will thaw, or what a
+                // thawed container holds still.
+                let ready: &[&str] = match stage {
+                    Stage::Planned => &[IN_STOCK, THAWED],
+                    Stage::Made => &[THAWED],
+                };
                 check_containers(
                     tables,
-                    "prepare",
+                    event,
                     &draw.lot_id,
                     &[draw.container],
-                    &[THAWED],
+                    ready,
                     |state| match state {
                         IN_STOCK => "record its thaw first (thaw)",
                         DESTROYED => "it was destroyed; draw from another thawed container",
@@ -601,7 +757,9 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 )?;
                 let container = tables.container(&draw.lot_id, draw.container)?;
                 let container_thawed_at = container.as_ref().and_then(|c| c.thawed_at.clone());
-                if let Some(container_thawed_at) = container_thawed_at {
+                if let (Some(container_thawed_at), Stage::Planned) = (&container_thawed_at, stage) {
+                    not_thawed_before_plan(event, bag_id, draw, container_thawed_at, thawed_at)?;
+                } else if let Some(container_thawed_at) = container_thawed_at {
                     if instant("thawed_at", &container_thawed_at)?
                         != instant("thawed_at", thawed_at)?
                     {
@@ -618,7 +776,7 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                         });
                     }
                 }
-                let (_, yield_ul) = known_lot(tables, "prepare", &draw.lot_id)?;
+                let (_, yield_ul) = known_lot(tables, event, &draw.lot_id)?;
                 // fallback-ok: check_containers above found the container
                 let drawn = container.map_or(0, |c| c.drawn_ul);
                 let total = drawn.saturating_add(draw.volume_ul);
@@ -639,7 +797,11 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 }
             }
             // Active or placebo alike: a bag is made after its session's
-            // thaw (the containers' thaw, checked above to be the same).
+            // thaw (the containers' thaw, checked above to be the same). A
+            // plan is made before it, when the day is planned.
+            if stage == Stage::Planned {
+                return Ok(());
+            }
             in_order(&|| {
                 not_before(
                     "prepare",
@@ -651,6 +813,12 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     Some(infuse_by),
                 )
             })
+        }
+        Body::PreparePlanned { bag_id } => check_prepare_planned(tables, at, bag_id),
+        Body::CancelBag { bag_id, reason } => {
+            crate::event::check_text("reason", reason, "say why the bag is cancelled")?;
+            known_bag(tables, "cancel", bag_id, &["planned"])?;
+            after_bag(tables, "cancel", TimeField::At, bag_id, at)
         }
         Body::Dispense { bag_id, to } => {
             crate::event::check_text("to", to, "name who received the bag")?;
@@ -776,6 +944,21 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     _ => "it was returned already, so check the container number",
                 },
             )?;
+            // A container a planned bag is to draw from stays for it.
+            for &number in containers {
+                if tables
+                    .container(lot_id, number)?
+                    .is_some_and(|container| container.drawn_ul > 0)
+                {
+                    return Err(LedgerError::ContainerState {
+                        event: "return",
+                        lot_id: lot_id.clone(),
+                        container: number,
+                        state: "set aside for a planned bag",
+                        fix: "cancel the bags planned from it first (cancel_bag)",
+                    });
+                }
+            }
             in_order(&|| after_containers(tables, "return", lot_id, containers, at))
         }
         Body::Correct {
@@ -888,6 +1071,16 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
             draws,
             record,
             ..
+        }
+        | Body::Plan {
+            bag_id,
+            participant,
+            visit,
+            infuse_by,
+            din,
+            draws,
+            record,
+            ..
         } => tables.prepare(
             seq,
             &NewBag {
@@ -897,9 +1090,15 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
                 din: din.as_deref(),
                 infuse_by,
                 draws,
+                stage: match body {
+                    Body::Plan { .. } => Stage::Planned,
+                    _ => Stage::Made,
+                },
                 infusion: crate::tables::infusion_limits(record.get())?,
             },
         ),
+        Body::PreparePlanned { bag_id } => tables.make(seq, bag_id),
+        Body::CancelBag { bag_id, .. } => tables.cancel(seq, bag_id),
         Body::Dispense { bag_id, .. } => tables.set_bag(seq, bag_id, "dispensed"),
         Body::Administer { bag_id, .. } => tables.set_bag(seq, bag_id, "administered"),
         Body::Check { bag_id } => tables.set_bag(seq, bag_id, "checked"),
@@ -941,10 +1140,12 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
     }
 }
 
-/// The containers of a lot in stock, lowest number first.
+/// The containers of a lot in stock and not set aside for a planned bag,
+/// lowest number first: what a day's plan may thaw.
 pub(crate) fn in_stock(connection: &Connection, lot_id: &str) -> Result<Vec<u32>> {
     let mut statement = connection.prepare_cached(
-        "SELECT number FROM container WHERE lot_id = ?1 AND state = 'in stock' ORDER BY number",
+        "SELECT number FROM container WHERE lot_id = ?1 AND state = 'in stock' AND drawn_ul = 0 \
+         ORDER BY number",
     )?;
     let numbers = statement
         .query_map([lot_id], |row| row.get(0))?

@@ -51,14 +51,28 @@ pub(crate) struct BagRow {
     pub visit: String,
     /// Its ISBT 128 DIN, where it has one.
     pub din: Option<String>,
-    /// "prepared", "checked", "dispensed", "administered" or "destroyed".
+    /// "planned", "prepared", "checked", "dispensed", "administered",
+    /// "destroyed" or "cancelled".
     pub state: String,
     /// Its infuse-by time, RFC 9557.
     pub infuse_by: String,
-    /// The event that prepared it.
+    /// The event that recorded it: its preparation, or its plan.
     pub prepared_seq: i64,
+    /// The event that recorded it made (its preparation, or its plan's
+    /// `prepare_planned`); `None` while planned, and once cancelled.
+    pub made_seq: Option<i64>,
     /// Its last event.
     pub last_seq: i64,
+}
+
+/// Whether a bag's event records it made or planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// Planned: its draws are set aside, nothing is drawn, its containers'
+    /// history is untouched.
+    Planned,
+    /// Made: its draws are taken from its containers.
+    Made,
 }
 
 /// A bag as its preparation event gives it, for [`Tables::prepare`].
@@ -69,6 +83,8 @@ pub(crate) struct NewBag<'a> {
     pub din: Option<&'a str>,
     pub infuse_by: &'a str,
     pub draws: &'a [Draw],
+    /// Planned or made.
+    pub stage: Stage,
     /// The site's shortest infusion and planned infusion, as the bag's
     /// record gives them (`site.shortest_infusion`, `site.infusion_duration`).
     pub infusion: (Option<String>, Option<String>),
@@ -84,8 +100,8 @@ pub(crate) trait Tables {
     fn bag(&self, bag_id: &str) -> Result<Option<BagRow>>;
     /// The bag that carries `din`, if one does.
     fn bag_with_din(&self, din: &str) -> Result<Option<String>>;
-    /// The bag of `participant`'s `visit` that is not destroyed, if one is
-    /// recorded: its id and preparation event.
+    /// The bag of `participant`'s `visit` that is not destroyed or
+    /// cancelled, if one is recorded: its id and the event that recorded it.
     fn standing_bag(&self, participant: &str, visit: &str) -> Result<Option<(String, i64)>>;
     /// The site's shortest and planned infusion of bag `bag_id`, from its
     /// record (each `None` where the record has none).
@@ -108,11 +124,13 @@ pub(crate) trait Tables {
     /// The events whose body names lot `lot_id` at its top (a correction's
     /// too), with their bodies.
     fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>>;
-    /// The draws from lot `lot_id`: each bag's preparation event and the
-    /// container's number.
+    /// The draws from lot `lot_id` of bags not cancelled: the event that
+    /// made each bag (its plan's, while it is planned) and the container's
+    /// number.
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>>;
-    /// The bags prepared after event `seq`: their ids and thaw times.
-    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>>;
+    /// The bags not cancelled, each with its session's thaw time (as its
+    /// preparation or plan gives it).
+    fn session_bags(&self) -> Result<Vec<(String, String)>>;
     /// The late-entry limit in minutes, where one is set.
     fn late_entry_limit(&self) -> Result<Option<u32>>;
     /// Whether any user is registered.
@@ -141,8 +159,12 @@ pub(crate) trait Tables {
     /// Containers now in `state`.
     fn set_containers(&self, seq: i64, lot_id: &str, containers: &[u32], state: &str)
         -> Result<()>;
-    /// A bag prepared, its draws taken.
+    /// A bag prepared or planned, its draws taken or set aside.
     fn prepare(&self, seq: i64, bag: &NewBag<'_>) -> Result<()>;
+    /// A planned bag made as planned: its draws taken.
+    fn make(&self, seq: i64, bag_id: &str) -> Result<()>;
+    /// A planned bag cancelled: its draws given back to its containers.
+    fn cancel(&self, seq: i64, bag_id: &str) -> Result<()>;
     /// A bag now in `state`.
     fn set_bag(&self, seq: i64, bag_id: &str, state: &str) -> Result<()>;
     /// A user registered.
@@ -269,7 +291,7 @@ impl Tables for Connection {
     fn bag(&self, bag_id: &str) -> Result<Option<BagRow>> {
         Ok(self
             .cached_row(
-                "SELECT participant, visit, din, state, infuse_by, prepared_seq, last_seq \
+                "SELECT participant, visit, din, state, infuse_by, prepared_seq, made_seq, last_seq \
                  FROM bag WHERE bag_id = ?1",
                 [bag_id],
                 |row| {
@@ -280,7 +302,8 @@ impl Tables for Connection {
                         state: row.get(3)?,
                         infuse_by: row.get(4)?,
                         prepared_seq: row.get(5)?,
-                        last_seq: row.get(6)?,
+                        made_seq: row.get(6)?,
+                        last_seq: row.get(7)?,
                     })
                 },
             )
@@ -299,7 +322,7 @@ impl Tables for Connection {
         Ok(self
             .cached_row(
                 "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
-                 AND state != 'destroyed' ORDER BY prepared_seq LIMIT 1",
+                 AND state NOT IN ('destroyed', 'cancelled') ORDER BY prepared_seq LIMIT 1",
                 params![participant, visit],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
@@ -389,8 +412,8 @@ impl Tables for Connection {
 
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
         let mut statement = self.prepare_cached(
-            "SELECT bag.prepared_seq, draw.number FROM draw JOIN bag USING (bag_id) \
-             WHERE draw.lot_id = ?1",
+            "SELECT coalesce(bag.made_seq, bag.prepared_seq), draw.number \
+             FROM draw JOIN bag USING (bag_id) WHERE draw.lot_id = ?1",
         )?;
         let drawn = statement
             .query_map([lot_id], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -398,15 +421,15 @@ impl Tables for Connection {
         Ok(drawn)
     }
 
-    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>> {
+    fn session_bags(&self) -> Result<Vec<(String, String)>> {
         let mut statement = self.prepare_cached(
-            "SELECT json_extract(body, '$.bag_id'), json_extract(body, '$.thawed_at') \
-             FROM event WHERE kind = 'prepare' AND seq > ?1",
+            "SELECT bag.bag_id, json_extract(event.body, '$.thawed_at') \
+             FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.state != 'cancelled'",
         )?;
-        let prepared = statement
-            .query_map([seq], |row| Ok((row.get(0)?, row.get(1)?)))?
+        let bags = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(prepared)
+        Ok(bags)
     }
 
     fn late_entry_limit(&self) -> Result<Option<u32>> {
@@ -521,25 +544,72 @@ impl Tables for Connection {
     }
 
     fn prepare(&self, seq: i64, bag: &NewBag<'_>) -> Result<()> {
+        let (state, made_seq) = match bag.stage {
+            Stage::Planned => ("planned", None),
+            Stage::Made => ("prepared", Some(seq)),
+        };
         self.cached_execute(
-            "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, last_seq) \
-             VALUES (?1, ?2, ?3, ?4, 'prepared', ?5, ?6, ?6)",
-            params![bag.bag_id, bag.participant, bag.visit, bag.din, bag.infuse_by, seq],
+            "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, \
+             made_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
+            params![
+                bag.bag_id,
+                bag.participant,
+                bag.visit,
+                bag.din,
+                state,
+                bag.infuse_by,
+                seq,
+                made_seq
+            ],
         )?;
         for draw in bag.draws {
             self.cached_execute(
                 "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
                 params![bag.bag_id, draw.lot_id, draw.container, draw.volume_ul],
             )?;
+            // A plan sets the volume aside; only a draw is a container's event.
             let updated = self.cached_execute(
-                "UPDATE container SET drawn_ul = drawn_ul + ?1, last_seq = ?2 \
-                 WHERE lot_id = ?3 AND number = ?4",
-                params![draw.volume_ul, seq, draw.lot_id, draw.container],
+                "UPDATE container SET drawn_ul = drawn_ul + ?1, \
+                 last_seq = coalesce(?2, last_seq) WHERE lot_id = ?3 AND number = ?4",
+                params![draw.volume_ul, made_seq, draw.lot_id, draw.container],
             )?;
             one_row(updated, || {
                 format!("container {} of lot {:?}", draw.container, draw.lot_id)
             })?;
         }
+        Ok(())
+    }
+
+    fn make(&self, seq: i64, bag_id: &str) -> Result<()> {
+        let updated = self.cached_execute(
+            "UPDATE bag SET state = 'prepared', made_seq = ?1, last_seq = ?1 WHERE bag_id = ?2",
+            params![seq, bag_id],
+        )?;
+        one_row(updated, || format!("bag {bag_id}"))?;
+        self.cached_execute(
+            "UPDATE container SET last_seq = ?1 WHERE EXISTS (SELECT 1 FROM draw \
+             WHERE draw.bag_id = ?2 AND draw.lot_id = container.lot_id \
+             AND draw.number = container.number)",
+            params![seq, bag_id],
+        )?;
+        Ok(())
+    }
+
+    fn cancel(&self, seq: i64, bag_id: &str) -> Result<()> {
+        let updated = self.cached_execute(
+            "UPDATE bag SET state = 'cancelled', last_seq = ?1 WHERE bag_id = ?2",
+            params![seq, bag_id],
+        )?;
+        one_row(updated, || format!("bag {bag_id}"))?;
+        self.cached_execute(
+            "UPDATE container SET drawn_ul = drawn_ul - (SELECT volume_ul FROM draw \
+             WHERE draw.bag_id = ?1 AND draw.lot_id = container.lot_id \
+             AND draw.number = container.number) \
+             WHERE EXISTS (SELECT 1 FROM draw WHERE draw.bag_id = ?1 \
+             AND draw.lot_id = container.lot_id AND draw.number = container.number)",
+            [bag_id],
+        )?;
+        self.cached_execute("DELETE FROM draw WHERE bag_id = ?1", [bag_id])?;
         Ok(())
     }
 
@@ -604,7 +674,7 @@ impl Tables for Connection {
         for query in [
             "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
             "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
-            "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || last_seq FROM bag ORDER BY bag_id",
+            "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || ifnull(made_seq, '-') || ' ' || last_seq FROM bag ORDER BY bag_id",
             "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
             "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
             "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
@@ -771,7 +841,7 @@ impl Tables for Memory {
                 .into_iter()
                 .flatten()
                 .filter_map(|bag_id| state.bags.get(bag_id).map(|bag| (bag_id, bag)))
-                .find(|(_, bag)| bag.row.state != "destroyed")
+                .find(|(_, bag)| !matches!(bag.row.state.as_str(), "destroyed" | "cancelled"))
                 .map(|(bag_id, bag)| (bag_id.clone(), bag.row.prepared_seq)))
         })
     }
@@ -853,25 +923,33 @@ impl Tables for Memory {
                             "a draw names bag {bag_id}, not in the replay"
                         ))
                     })?;
-                    Ok((bag.row.prepared_seq, *number))
+                    Ok((bag.row.made_seq.unwrap_or(bag.row.prepared_seq), *number))
+                    // fallback-ok: a planned bag's draw is its plan's
                 })
                 .collect()
         })
     }
 
-    fn prepared_after(&self, seq: i64) -> Result<Vec<(String, String)>> {
+    fn session_bags(&self) -> Result<Vec<(String, String)>> {
         self.read(|state| {
-            Ok(state
-                .events
-                .iter()
-                .skip(usize::try_from(seq).unwrap_or(0)) // fallback-ok: a number before the first event skips none
-                .filter_map(|event| match &event.body {
-                    Body::Prepare {
-                        bag_id, thawed_at, ..
-                    } => Some((bag_id.clone(), thawed_at.clone())),
-                    _ => None,
-                })
-                .collect())
+            let mut bags = Vec::new();
+            for (bag_id, bag) in &state.bags {
+                if bag.row.state == "cancelled" {
+                    continue;
+                }
+                match &state.event(bag.row.prepared_seq)?.body {
+                    Body::Prepare { thawed_at, .. } | Body::Plan { thawed_at, .. } => {
+                        bags.push((bag_id.clone(), thawed_at.clone()));
+                    }
+                    _ => {
+                        return Err(LedgerError::Tampered(format!(
+                            "bag {bag_id}'s event {} is not its preparation or plan",
+                            bag.row.prepared_seq
+                        )))
+                    }
+                }
+            }
+            Ok(bags)
         })
     }
 
@@ -890,7 +968,7 @@ impl Tables for Memory {
     fn keep_event(&self, event: &Event, mut body: Body) -> Result<()> {
         // The record is most of a ledger's bytes, and no rule reads it but
         // for the infusion limits (kept with the bag).
-        if let Body::Prepare { record, .. } = &mut body {
+        if let Body::Prepare { record, .. } | Body::Plan { record, .. } = &mut body {
             *record = crate::event::RecordJson::null();
         }
         self.write(|state| {
@@ -1023,9 +1101,14 @@ impl Tables for Memory {
                         participant: bag.participant.to_owned(),
                         visit: bag.visit.to_owned(),
                         din: bag.din.map(str::to_owned),
-                        state: "prepared".to_owned(),
+                        state: match bag.stage {
+                            Stage::Planned => "planned",
+                            Stage::Made => "prepared",
+                        }
+                        .to_owned(),
                         infuse_by: bag.infuse_by.to_owned(),
                         prepared_seq: seq,
+                        made_seq: (bag.stage == Stage::Made).then_some(seq),
                         last_seq: seq,
                     },
                     infusion: bag.infusion.clone(),
@@ -1059,7 +1142,58 @@ impl Tables for Memory {
                             draw.container, draw.lot_id
                         ))
                     })?;
-                container.row.last_seq = seq;
+                if bag.stage == Stage::Made {
+                    container.row.last_seq = seq;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn make(&self, seq: i64, bag_id: &str) -> Result<()> {
+        self.write(|state| {
+            let bag = state.bags.get_mut(bag_id).ok_or_else(|| {
+                LedgerError::Tampered(format!("bag {bag_id} is not in the replay"))
+            })?;
+            bag.row.state = "prepared".to_owned();
+            bag.row.made_seq = Some(seq);
+            bag.row.last_seq = seq;
+            let drawn: Vec<(String, u32)> = state
+                .draws
+                .keys()
+                .filter(|(bag, _, _)| bag == bag_id)
+                .map(|(_, lot_id, number)| (lot_id.clone(), *number))
+                .collect();
+            for (lot_id, number) in drawn {
+                state.container_mut(&lot_id, number)?.row.last_seq = seq;
+            }
+            Ok(())
+        })
+    }
+
+    fn cancel(&self, seq: i64, bag_id: &str) -> Result<()> {
+        self.write(|state| {
+            let bag = state.bags.get_mut(bag_id).ok_or_else(|| {
+                LedgerError::Tampered(format!("bag {bag_id} is not in the replay"))
+            })?;
+            bag.row.state = "cancelled".to_owned();
+            bag.row.last_seq = seq;
+            let drawn: Vec<((String, String, u32), u64)> = state
+                .draws
+                .iter()
+                .filter(|((bag, _, _), _)| bag == bag_id)
+                .map(|(key, volume)| (key.clone(), *volume))
+                .collect();
+            for (key, volume_ul) in drawn {
+                state.draws.remove(&key);
+                let (_, lot_id, number) = key;
+                let container = state.container_mut(&lot_id, number)?;
+                container.row.drawn_ul =
+                    container.row.drawn_ul.checked_sub(volume_ul).ok_or_else(|| {
+                        LedgerError::Tampered(format!(
+                            "container {number} of lot {lot_id:?} gives back more than was set aside"
+                        ))
+                    })?;
             }
             Ok(())
         })
@@ -1170,13 +1304,15 @@ impl Tables for Memory {
             for (bag_id, bag) in &state.bags {
                 let row = &bag.row;
                 rows.push(format!(
-                    "bag {bag_id}: {} {} {} {} {} {} {}",
+                    "bag {bag_id}: {} {} {} {} {} {} {} {}",
                     row.participant,
                     row.visit,
                     or_dash(&row.din),
                     row.state,
                     row.infuse_by,
                     row.prepared_seq,
+                    row.made_seq
+                        .map_or_else(|| "-".to_owned(), |seq| seq.to_string()),
                     row.last_seq
                 ));
             }

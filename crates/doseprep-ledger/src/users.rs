@@ -138,11 +138,15 @@ pub enum Meaning {
     Reset,
     /// A setting of the ledger made.
     Configured,
+    /// A bag planned: its label printed, its draws set aside.
+    Planned,
+    /// A planned bag cancelled before it was made.
+    Cancelled,
 }
 
 impl Meaning {
     /// Every meaning.
-    pub const ALL: [Meaning; 14] = [
+    pub const ALL: [Meaning; 16] = [
         Meaning::Registered,
         Meaning::Received,
         Meaning::Thawed,
@@ -157,6 +161,8 @@ impl Meaning {
         Meaning::Disabled,
         Meaning::Reset,
         Meaning::Configured,
+        Meaning::Planned,
+        Meaning::Cancelled,
     ];
 
     /// Its name, as stored and hashed.
@@ -176,6 +182,8 @@ impl Meaning {
             Meaning::Disabled => "disabled",
             Meaning::Reset => "reset",
             Meaning::Configured => "configured",
+            Meaning::Planned => "planned",
+            Meaning::Cancelled => "cancelled",
         }
     }
 
@@ -186,7 +194,9 @@ impl Meaning {
             Body::RegisterUser { .. } => Meaning::Registered,
             Body::Receive { .. } => Meaning::Received,
             Body::Thaw { .. } => Meaning::Thawed,
-            Body::Prepare { .. } => Meaning::Prepared,
+            Body::Prepare { .. } | Body::PreparePlanned { .. } => Meaning::Prepared,
+            Body::Plan { .. } => Meaning::Planned,
+            Body::CancelBag { .. } => Meaning::Cancelled,
             Body::Check { .. } => Meaning::Checked,
             Body::Dispense { .. } => Meaning::Dispensed,
             Body::Administer { .. } => Meaning::Administered,
@@ -502,7 +512,7 @@ pub(crate) fn check_signature(
             }
             // Four eyes: the check is another user's than the preparation.
             if let Body::Check { bag_id } = body {
-                if let Some(prepared) = tables.bag(bag_id)?.map(|bag| bag.prepared_seq) {
+                if let Some(prepared) = tables.bag(bag_id)?.and_then(|bag| bag.made_seq) {
                     // A bag prepared before the ledger kept users names its
                     // preparer by initials only: the checker's differ.
                     let same = match tables.author(prepared)? {

@@ -493,15 +493,16 @@ fn replayed(replay: &Memory, event: &Event, body: Option<Body>) -> Result<Option
     .and_then(|()| state::check(replay, &event.at, &body, rules))
     .and_then(|()| match &event.recorded_at {
         Some(recorded_at) => {
-            state::not_future_dated(&body, &event.at, recorded_at).and_then(|()| {
-                state::check_lateness(
-                    replay,
-                    &body,
-                    &event.at,
-                    recorded_at,
-                    event.late_reason.as_deref(),
-                )
-            })
+            state::not_future_dated(&body, &event.at, recorded_at, state::Written::Earlier)
+                .and_then(|()| {
+                    state::check_lateness(
+                        replay,
+                        &body,
+                        &event.at,
+                        recorded_at,
+                        event.late_reason.as_deref(),
+                    )
+                })
         }
         None => Ok(()),
     }) {

@@ -155,8 +155,100 @@ fn record_a_day_by(
     )
     .unwrap();
     let records = plan.records().unwrap();
-    let numbers = ledger.record_day(&plan.thaws, &records, by, None, late_reason);
+    let numbers = do_the_day(ledger, &plan, &records, by, late_reason);
     (records, numbers)
+}
+
+/// A day of `orders` (participant, arm, kg, infusion time) planned with
+/// `lot`, and its records.
+fn plan_a_day(
+    lot: &Lot,
+    orders: &[(&str, &str, &str, &str)],
+) -> (doseprep::DayPlan, Vec<VerifiedRecord>) {
+    let protocol = Protocol::care_ssc();
+    let day_orders: Vec<DayOrder> = orders
+        .iter()
+        .map(|(p, _, kg, time)| {
+            DayOrder::new(
+                p,
+                "month-0",
+                BodyWeight::from_kg(kg.parse().unwrap()).unwrap(),
+                at(time),
+            )
+            .unwrap()
+        })
+        .collect();
+    let list_text: String = orders
+        .iter()
+        .map(|(p, arm, _, _)| format!("{p},{arm}\n"))
+        .collect();
+    let list = Randomization::from_csv_text(&format!("participant,arm\n{list_text}")).unwrap();
+    let mut seed = 7u64;
+    let plan = plan_day(
+        &protocol,
+        &doseprep::DayRow::numbered(day_orders),
+        std::slice::from_ref(lot),
+        &list,
+        &mut || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            seed
+        },
+    )
+    .unwrap();
+    let records = plan.records().unwrap();
+    (plan, records)
+}
+
+/// When a bag of a plan is made: its given preparation time, or its thaw
+/// plus the site's preparation time.
+fn made_at(record: &VerifiedRecord) -> jiff::ZonedDateTime {
+    let prep = &record.preparation;
+    match prep.prepared_at() {
+        Some(at) => at.zoned(),
+        None => {
+            let thawed = prep.thawed_at();
+            let ready = record
+                .protocol
+                .site()
+                .preparation_time
+                .map_or(thawed.instant(), |time| {
+                    thawed.instant().checked_add(time).unwrap()
+                });
+            doseprep::SiteTime::new(ready, thawed.zone().clone()).zoned()
+        }
+    }
+}
+
+/// Record `plan` (its `records`) `by`, then the day as it was done: each
+/// session's thaw at its time, each bag made at [`made_at`], each with
+/// `late_reason` where given. Every event's number, or the first refusal.
+fn do_the_day(
+    ledger: &mut Ledger,
+    plan: &doseprep::DayPlan,
+    records: &[VerifiedRecord],
+    by: &By,
+    late_reason: Option<&str>,
+) -> Result<Vec<i64>, LedgerError> {
+    let mut numbers = ledger.record_day(records, by, None)?;
+    let done = |at: jiff::ZonedDateTime| Entry {
+        at,
+        by: by.clone(),
+        comment: None,
+        late_reason: late_reason.map(str::to_owned),
+    };
+    for thaw in &plan.thaws {
+        numbers.push(ledger.thaw(
+            thaw.lot_id.as_ref(),
+            &thaw.containers,
+            &done(thaw.thawed_at.zoned()),
+        )?);
+    }
+    for record in records {
+        numbers.push(
+            ledger.prepare_planned(record.preparation.bag_id.unwrap(), &done(made_at(record)))?,
+        );
+    }
+    Ok(numbers)
 }
 
 /// An infusion from `started_at` to `ended_at`, with its override's reason.
@@ -185,30 +277,31 @@ fn the_second_day_thaws_the_containers_in_stock() {
     ];
     // 6.4 + 6.4 = 12.8 mL: #1 and #2.
     let (_, numbers) = record_a_day(&mut ledger, &lot(12), &day_one);
-    assert_eq!(numbers.unwrap(), vec![2, 3, 4]);
+    // The plan (two bags), the thaw, the two bags made.
+    assert_eq!(numbers.unwrap(), vec![2, 3, 4, 5, 6]);
     assert_eq!(
         ledger.in_stock("UC-0042").unwrap(),
         (3..=12).collect::<Vec<u32>>()
     );
     let day_two = [("CARE-003", "A", "72.4", "2026-11-26T09:00:00-05:00")];
     // Planned with the lot as the file gives it (containers 1 to 12), the
-    // day would thaw #1 again: refused.
+    // day would draw from #1, thawed the day before its plan's thaw: refused.
     let (_, refused) = record_a_day(&mut ledger, &lot(12), &day_two);
-    assert_eq!(refused.unwrap_err().code(), "container_state");
+    assert_eq!(refused.unwrap_err().code(), "thawed_before_plan");
     // Planned with the ledger's stock, it thaws #3, and the record, the pick
     // list and the ledger all say #3.
     let stock = lot(12)
         .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
         .unwrap();
     let (records, numbers) = record_a_day(&mut ledger, &stock, &day_two);
-    assert_eq!(numbers.unwrap(), vec![5, 6]);
+    assert_eq!(numbers.unwrap(), vec![7, 8, 9]);
     assert_eq!(records[0].preparation.draws[0].container, 3);
     let chain = ledger
         .chain_of_identity(records[0].preparation.bag_id.unwrap())
         .unwrap();
     assert_eq!(
         (chain.draws[0].container, chain.draws[0].thaw_seq),
-        (3, Some(5))
+        (3, Some(8))
     );
     assert!(ledger.verify().unwrap().ok());
 }
@@ -217,7 +310,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
     let mut ledger = Ledger::create(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 3);
+    assert_eq!(ledger.schema_version().unwrap(), 4);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -231,8 +324,9 @@ fn a_planned_day_is_recorded_and_balances() {
         ],
     );
     let numbers = numbers.unwrap();
-    // One thaw session (08:30: every infusion ends by 11:30), then three bags.
-    assert_eq!(numbers, vec![2, 3, 4, 5]);
+    // Three bags planned, one thaw session (08:30: every infusion ends by
+    // 11:30), then the three bags made.
+    assert_eq!(numbers, vec![2, 3, 4, 5, 6, 7, 8]);
     // Two actives draw 5.8 mL + 6.4 mL = 12.2 mL: two 10 mL containers.
     let balance = ledger.balance("UC-0042").unwrap();
     assert_eq!(
@@ -241,7 +335,7 @@ fn a_planned_day_is_recorded_and_balances() {
     );
     let verification = ledger.verify().unwrap();
     assert!(verification.ok(), "{verification:?}");
-    assert_eq!(verification.events, 5);
+    assert_eq!(verification.events, 8);
     // The placebo (arm C) drew from nothing; the actives from #1 and #2.
     let placebo = records[2].preparation.bag_id.unwrap();
     assert!(ledger.chain_of_identity(placebo).unwrap().draws.is_empty());
@@ -252,12 +346,12 @@ fn a_planned_day_is_recorded_and_balances() {
         (chain.draws[0].container, chain.draws[0].volume_ml),
         (1, 5.8)
     );
-    assert_eq!(chain.draws[0].thaw_seq, Some(2));
+    assert_eq!(chain.draws[0].thaw_seq, Some(5));
     assert_eq!(chain.lots[0].received_seq, 1);
     // Reopened, the file has all of it.
     drop(ledger);
     let reopened = Ledger::open(&path).unwrap();
-    assert_eq!(reopened.events().unwrap().len(), 5);
+    assert_eq!(reopened.events().unwrap().len(), 8);
     assert!(reopened.verify().unwrap().ok());
 }
 
@@ -665,14 +759,14 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     let path = file("newer");
     drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
-    newer.pragma_update(None, "user_version", 4).unwrap();
+    newer.pragma_update(None, "user_version", 5).unwrap();
     drop(newer);
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(
         error,
         LedgerError::SchemaTooNew {
-            found: 4,
-            supported: 3
+            found: 5,
+            supported: 4
         }
     );
 }
@@ -689,7 +783,7 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
-    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 3);
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 4);
 }
 
 /// Plan `text` against what `ledger` holds, and record the planned bags.
@@ -730,15 +824,14 @@ fn plan_and_record_on(
     )
     .unwrap();
     let records = plan.records().unwrap();
-    ledger
-        .record_day(
-            &plan.thaws,
-            &records,
-            &By::Initials("MH".to_owned()),
-            None,
-            None,
-        )
-        .unwrap();
+    do_the_day(
+        ledger,
+        &plan,
+        &records,
+        &By::Initials("MH".to_owned()),
+        None,
+    )
+    .unwrap();
     plan
 }
 
@@ -1181,6 +1274,16 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         )),
         Some("out_of_time_order")
     );
+    // A preparation is not recorded before it is done (written at 09:02).
+    assert_eq!(
+        code(ledger.prepare(
+            &bag,
+            Some(vec![draw(1, "5.8 mL")]),
+            &entry("2026-11-25T09:10:00-05:00")
+        )),
+        Some("future_dated")
+    );
+    let mut ledger = ledger.with_clock(clock_at("2026-11-25T14:11:07.900Z"));
     ledger
         .prepare(
             &bag,
@@ -1192,14 +1295,14 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
         code(ledger.dispense(id, "ward 5", &entry("2026-11-25T08:00:00-05:00"))),
         Some("out_of_time_order")
     );
-    // Not dated after it is written (14:02 UTC, 09:02 EST).
+    // Not dated after it is written (14:11 UTC, 09:11 EST).
     assert_eq!(
         ledger
-            .dispense(id, "ward 5", &entry("2026-11-25T09:15:00-05:00"))
+            .dispense(id, "ward 5", &entry("2026-11-25T09:25:00-05:00"))
             .unwrap_err()
             .to_string(),
-        "dispense: at 2026-11-25 09:15 -05 is after the moment it is written \
-         (2026-11-25 09:02 -05, give or take 5 min); an event is recorded once it has happened; \
+        "dispense: at 2026-11-25 09:25 -05 is after the moment it is written \
+         (2026-11-25 09:11 -05, give or take 5 min); an event is recorded once it has happened; \
          give the time it happened; record what has not happened yet when it does"
     );
     let mut ledger = ledger.with_clock(clock_at("2026-11-25T15:00:00Z"));
@@ -1267,7 +1370,7 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
     assert_eq!(
         written,
         [
-            Some("2026-11-25T14:02:07Z"),
+            Some("2026-11-25T14:11:07Z"),
             Some("2026-11-25T15:00:00Z"),
             Some("2026-11-25T15:00:00Z")
         ]
@@ -1345,7 +1448,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-11-25T13:31:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 3);
+    assert_eq!(ledger.schema_version().unwrap(), 4);
     // Event 3, a return dated the day before the receipt, was recorded
     // before the time-order rules: it still verifies.
     let events = ledger.events().unwrap();
@@ -1420,10 +1523,25 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
     ledger
         .thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
         .unwrap();
-    // 3: a bag prepared at 09:10, written at 08:00: future-dated.
+    // A bag prepared at 09:10, written at 08:00: future-dated, refused (a
+    // ledger of schema 3 may hold one: the review lists it, see
+    // a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike).
     set("2026-11-25T13:00:00Z");
     let bag = record("CARE-012", "72.4 kg", "A", 1);
     let id = bag.preparation.bag_id.unwrap();
+    assert_eq!(
+        ledger
+            .prepare(
+                &bag,
+                Some(vec![draw(1, "5.8 mL")]),
+                &entry("2026-11-25T09:10:00-05:00"),
+            )
+            .unwrap_err()
+            .code(),
+        "future_dated"
+    );
+    // 3: written at 09:10.
+    set("2026-11-25T14:10:00Z");
     ledger
         .prepare(
             &bag,
@@ -1467,7 +1585,6 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         found,
         vec![
             (2, FindingKind::LateEntry),
-            (3, FindingKind::FutureDated),
             (4, FindingKind::Override),
             (5, FindingKind::DestroyedContainers),
             (6, FindingKind::CountDifference),
@@ -1477,7 +1594,6 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
     for line in [
         "events written from the first event to the last event: 6",
         "event 2 thaw [late_entry] at 2026-11-25 08:30 -05, written 2026-11-25T18:31:00Z, by MH: written 5 h 1 min after the time it gives",
-        "event 3 prepare [future_dated] at 2026-11-25 09:10 -05, written 2026-11-25T13:00:00Z, by MH: written 1 h 10 min before the time it gives",
         "event 4 administer [override] at 2026-11-25 12:40 -05, written 2026-11-25T17:41:00Z, by MH: bag 00000000012 given after its infuse-by time: pump failure, restarted",
         "event 5 destroy_containers [destroyed_containers] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042, containers 2: cracked",
         "event 6 reconcile [count_difference] at 2026-11-25 17:00 -05, written 2026-11-25T22:00:00Z, by MH: lot UC-0042: counted 9, the events give 10 (difference -1)",
@@ -1510,12 +1626,12 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
     let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
     let bag = record("CARE-012", "72.4 kg", "A", 1);
     let id = bag.preparation.bag_id.unwrap();
-    // 3: made at 09:10, typed 19:10; the dispense at 09:30 is refused.
+    // 3: made at 09:10, typed 10:09; the dispense at 09:30 is refused.
     ledger
         .prepare(
             &bag,
             Some(vec![draw(1, "5.8 mL")]),
-            &entry("2026-11-25T19:10:00-05:00"),
+            &entry("2026-11-25T10:09:00-05:00"),
         )
         .unwrap();
     let dispensed = entry("2026-11-25T09:30:00-05:00");
@@ -1530,7 +1646,7 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
     // 4: corrected; then the dispense (5) is recorded.
     assert_eq!(
         ledger
-            .correct(3, Some(&nine_ten), None, "typed 19:10 for 09:10", &now)
+            .correct(3, Some(&nine_ten), None, "typed 10:09 for 09:10", &now)
             .unwrap(),
         4
     );
@@ -1580,7 +1696,7 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
     );
     assert!(
         refused(&mut ledger, 2, Some("2026-11-25T08:20:00-05:00"), None)
-            .contains("bag 00000000012 was made in this thaw's session")
+            .contains("bag 00000000012 was made or planned in this thaw's session")
     );
     assert!(
         refused(&mut ledger, 9, Some("2026-11-25T08:20:00-05:00"), None)
@@ -1599,7 +1715,7 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
         "{}",
         lines[3]
     );
-    assert!(lines[4].contains(",correct,CARE-012,00000000012,corrected event 3: at 2026-11-25T09:10:00-05:00 (was 2026-11-25T19:10:00-05:00): typed 19:10 for 09:10,,"), "{}", lines[4]);
+    assert!(lines[4].contains(",correct,CARE-012,00000000012,corrected event 3: at 2026-11-25T09:10:00-05:00 (was 2026-11-25T10:09:00-05:00): typed 10:09 for 09:10,,"), "{}", lines[4]);
     assert!(lines[5].contains("dispensed to ward 6"), "{}", lines[5]);
     assert!(
         lines[6].contains("corrected event 5: to ward 6 (was ward 5): sent to ward 6, not 5"),
@@ -1631,13 +1747,8 @@ fn a_wrong_time_is_corrected_by_an_event_with_its_reason_and_everything_follows_
             .map(|f| (f.seq, f.kind.name()))
             .collect::<Vec<_>>(),
         // Written on the evening of the 25th (started()'s clock): the receipt
-        // of the 20th is late, the 19:10 typed for 09:10 was future-dated.
-        vec![
-            (1, "late_entry"),
-            (3, "future_dated"),
-            (4, "correction"),
-            (6, "correction")
-        ]
+        // of the 20th is late.
+        vec![(1, "late_entry"), (4, "correction"), (6, "correction")]
     );
     // The blinded log shows the dispense, not the corrections.
     assert_eq!(ledger.blinded_csv().unwrap().lines().count(), 3);
@@ -1666,7 +1777,7 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
         .unwrap_err();
     has(
         &refused.to_string(),
-        "bag 00000000024 was made in this thaw's session",
+        "bag 00000000024 was made or planned in this thaw's session",
     );
     // A lot expiring at 09:00: its thaw at 08:45 is not corrected to 09:10.
     let mut ledger = Ledger::open_in_memory()
@@ -2280,7 +2391,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-12-04T06:00:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 3);
+    assert_eq!(ledger.schema_version().unwrap(), 4);
     let events = ledger.events().unwrap();
     assert_eq!(events.len(), 4);
     assert!(events
@@ -2654,54 +2765,137 @@ fn past_the_ledgers_late_entry_limit_an_event_says_why() {
     );
 }
 
+/// A day's plan is recorded when it is written, as planned; each thaw and
+/// each bag is recorded when it is done. A container thawed before its
+/// plan's time (which the label's infuse-by counts from) refuses the bag,
+/// which is cancelled and planned again.
 #[test]
-fn a_day_recorded_after_the_fact_gives_its_reason_to_the_events_past_the_limit_only() {
-    let mut ledger = staffed();
+fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
+    let mut ledger = staffed(); // written at 17:00 EST on the 25th
     ledger.sign_in("admin", &pass(ADMIN_PASS)).unwrap();
     ledger
         .configure_late_entry_limit(jiff::SignedDuration::from_hours(4), &pass(ADMIN_PASS))
         .unwrap();
     ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
-    let stock = lot(12)
-        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
-        .unwrap();
-    // Written at 17:00 EST: the morning's session is past 4 h, the
-    // evening's is not (it is ahead).
-    let day = [
-        ("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00"),
-        ("CARE-002", "A", "80", "2026-11-25T20:00:00-05:00"),
-    ];
-    let by = By::Passphrase(pass(MH_PASS));
-    let (_, refused) = record_a_day_by(&mut ledger, &stock, &day, &by, None);
-    assert_eq!(refused.unwrap_err().code(), "late_entry");
-    let (_, numbers) = record_a_day_by(
-        &mut ledger,
+    let mh = || Entry::signed(at("2026-11-25T17:00:00-05:00"), pass(MH_PASS), None).unwrap();
+    let late = |time: &str| {
+        Entry::signed(at(time), pass(MH_PASS), None)
+            .unwrap()
+            .with_late_reason("entered from the worksheet")
+            .unwrap()
+    };
+    let free = ledger.in_stock("UC-0042").unwrap();
+    let first = free[0];
+    let stock = lot(12).with_container_numbers(free.clone()).unwrap();
+    let (plan, records) = plan_a_day(
         &stock,
-        &day,
-        &by,
-        Some("recorded from the worksheets at the end of the day"),
+        &[
+            ("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00"),
+            ("CARE-002", "C", "80", "2026-11-25T09:00:00-05:00"),
+        ],
     );
-    let numbers = numbers.unwrap();
+    let (active, placebo) = (
+        records[0].preparation.bag_id.unwrap(),
+        records[1].preparation.bag_id.unwrap(),
+    );
+    let planned = ledger
+        .record_day(&records, &By::Passphrase(pass(MH_PASS)), None)
+        .unwrap();
     let events = ledger.events().unwrap();
-    let written = jiff::Timestamp::from_second(1_795_644_000).unwrap(); // 2026-11-25T22:00:00Z
-    let mut reasons = (0, 0);
-    for seq in numbers {
+    for seq in &planned {
         let event = &events[usize::try_from(seq - 1).unwrap()];
-        let happened = doseprep::parse_time("at", &event.at).unwrap().timestamp();
-        let past = happened.duration_until(written) > jiff::SignedDuration::from_hours(4);
+        // Dated when written (22:00 UTC), on the site's clock; never late.
         assert_eq!(
-            event.late_reason.is_some(),
-            past,
-            "event {seq} at {}",
-            event.at
+            (
+                event.kind.as_str(),
+                event.at.as_str(),
+                event.late_reason.as_deref()
+            ),
+            ("plan", "2026-11-25T17:00:00-05:00[America/Toronto]", None)
         );
-        if past {
-            reasons.0 += 1;
-        } else {
-            reasons.1 += 1;
-        }
+        assert_eq!(event.meaning.as_deref(), Some("planned"));
     }
-    assert!(reasons.0 >= 1 && reasons.1 >= 1, "{reasons:?}");
+    // The active bag's container is set aside, not free to plan again.
+    assert_eq!(plan.thaws[0].containers, vec![first]);
+    assert_eq!(ledger.in_stock("UC-0042").unwrap(), free[1..].to_vec());
+    let code = |result: Result<i64, LedgerError>| result.map_err(|e| e.code()).err();
+    // Nothing is made yet: not checked, destroyed, or made before its thaw.
+    assert_eq!(code(ledger.check(active, &mh())), Some("bag_state"));
+    assert_eq!(
+        code(ledger.destroy_bag(active, "dropped", &mh())),
+        Some("bag_state")
+    );
+    assert_eq!(
+        code(ledger.prepare_planned(active, &late("2026-11-25T09:10:00-05:00"))),
+        Some("container_state")
+    );
+    assert_eq!(
+        code(ledger.return_containers("UC-0042", &[first], &mh())),
+        Some("container_state")
+    );
+    // Thawed at 08:10, before the plan's 08:30: the active bag's label
+    // would allow 20 min more than its cells have. Refused; cancelled.
+    ledger
+        .thaw("UC-0042", &[first], &late("2026-11-25T08:10:00-05:00"))
+        .unwrap();
+    let refused = ledger
+        .prepare_planned(active, &late("2026-11-25T09:10:00-05:00"))
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "prepare_planned: container {first} of lot \"UC-0042\" was thawed at 2026-11-25 08:10 EST, \
+             before 2026-11-25 08:30 EST, the thaw bag {active}'s label counts its infuse-by time \
+             from; cancel the bag (cancel_bag) and plan it again, so its label counts from the \
+             thaw as done"
+        )
+    );
+    // The placebo twin has no container: it is made.
+    ledger
+        .prepare_planned(placebo, &late("2026-11-25T09:00:00-05:00"))
+        .unwrap();
+    assert_eq!(
+        code(ledger.cancel_bag(placebo, "not needed", &mh())),
+        Some("bag_state")
+    );
+    ledger
+        .cancel_bag(active, "#1 thawed at 08:10, before the plan", &mh())
+        .unwrap();
+    assert_eq!(
+        code(ledger.prepare_planned(active, &late("2026-11-25T09:10:00-05:00"))),
+        Some("bag_state")
+    );
+    assert_eq!(
+        ledger.reprint(active).unwrap_err().code(),
+        "bag_state",
+        "a cancelled bag's label is not printed again"
+    );
+    // The visit is planned again: one bag stands for each visit.
+    let standing: Vec<String> = ledger
+        .standing_bags()
+        .unwrap()
+        .iter()
+        .map(|bag| bag.bag_id.as_text())
+        .collect();
+    assert_eq!(standing, vec![placebo.as_text()]);
+    let balance = ledger.balance("UC-0042").unwrap();
+    assert_eq!(balance.on_hand, 12 - balance.thawed);
+    let review = ledger
+        .audit(None, None, jiff::SignedDuration::from_hours(4))
+        .unwrap();
+    assert!(review.verification.ok(), "{:?}", review.verification);
+    assert!(review
+        .findings
+        .iter()
+        .any(|f| f.kind.name() == "cancelled_bag" && f.detail.contains("before the plan")));
+    // The blinded log: the placebo's plan and preparation, the active's
+    // plan and cancellation, all dated by their session.
+    let blinded = ledger.blinded_csv().unwrap();
+    assert_eq!(blinded.lines().count(), 5, "{blinded}");
+    assert!(
+        !blinded.contains("08:10") && !blinded.contains("09:00"),
+        "{blinded}"
+    );
     assert!(ledger.verify().unwrap().ok());
 }
 
@@ -2940,8 +3134,14 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
     std::fs::copy(vectors.join("schema-3.db"), &path).unwrap();
     let line = std::fs::read_to_string(vectors.join("schema-3.checkpoint")).unwrap();
     let checkpoint = doseprep_ledger::Checkpoint::from_json(&line).unwrap();
-    let ledger = Ledger::open_read_only(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 3);
+    // Read-only, it is refused until migrated: a read-only connection
+    // cannot bring it to this schema.
+    assert_eq!(
+        Ledger::open_read_only(&path).unwrap_err().code(),
+        "schema_too_old"
+    );
+    let ledger = Ledger::open(&path).unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), 4);
     let verification = ledger
         .verify_against(std::slice::from_ref(&checkpoint))
         .unwrap();

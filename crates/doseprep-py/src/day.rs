@@ -331,8 +331,7 @@ impl DayPlan {
     /// was planned), then publish the folder as `out` in one
     /// rename: nothing is recorded without its documents. Returns the
     /// ledger's events for the day (empty without a ledger).
-    #[pyo3(signature = (out, /, *, pdf = false, ledger = None, initials = None, passphrase = None, late_reason = None))]
-    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (out, /, *, pdf = false, ledger = None, initials = None, passphrase = None))]
     fn publish(
         &self,
         py: Python<'_>,
@@ -341,7 +340,6 @@ impl DayPlan {
         ledger: Option<&Ledger>,
         initials: Option<&str>,
         passphrase: Option<&str>,
-        late_reason: Option<&str>,
     ) -> PyResult<Vec<i64>> {
         let folder = doseprep_day::NewFolder::check(&out).map_err(crate::errors::day_error)?;
         let printed = printed(pdf);
@@ -350,11 +348,7 @@ impl DayPlan {
             (Some(ledger), true) => {
                 let by = crate::ledger::by(initials, passphrase)?;
                 ledger.with_day(py, |l| {
-                    let recording = doseprep_day::Recording {
-                        ledger: l,
-                        by,
-                        late_reason: late_reason.map(str::to_owned),
-                    };
+                    let recording = doseprep_day::Recording { ledger: l, by };
                     Ok(doseprep_day::publish_day(plan, folder, printed, Some(recording))?.recorded)
                 })
             }

@@ -422,8 +422,9 @@ impl Ledger {
         self.with(py, |l| l.prepare(&record, draws, &entry))
     }
 
-    /// A planned day: its thaws and its bags, in one transaction.
-    #[pyo3(signature = (plan, /, *, initials = None, passphrase = None, comment = None, late_reason = None))]
+    /// A planned day recorded as planned: one plan event a bag, dated when
+    /// written, in one transaction.
+    #[pyo3(signature = (plan, /, *, initials = None, passphrase = None, comment = None))]
     fn record_day(
         &self,
         py: Python<'_>,
@@ -431,17 +432,64 @@ impl Ledger {
         initials: Option<&str>,
         passphrase: Option<&str>,
         comment: Option<&str>,
-        late_reason: Option<&str>,
     ) -> PyResult<Vec<i64>> {
         // A planned bag that does not recompute is a fault, as in publish.
         let records = plan.inner.records().map_err(|error| {
             crate::errors::day_error(doseprep_day::DayError::PlanDoesNotVerify(Box::new(error)))
         })?;
-        let thaws = plan.inner.thaws.clone();
         let by = by(initials, passphrase)?;
-        self.with(py, |l| {
-            l.record_day(&thaws, &records, &by, comment, late_reason)
-        })
+        self.with(py, |l| l.record_day(&records, &by, comment))
+    }
+
+    /// A planned bag prepared as planned, at `at` (when it was made).
+    #[pyo3(signature = (bag_id, /, *, at, initials = None, passphrase = None, comment = None, late_reason = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_planned(
+        &self,
+        py: Python<'_>,
+        bag_id: BagIdArg,
+        at: TimeArg<'_>,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
+        comment: Option<&str>,
+        late_reason: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
+        self.with(py, |l| l.prepare_planned(bag_id.0, &entry))
+    }
+
+    /// A planned bag cancelled before it was made, with the reason.
+    #[pyo3(signature = (bag_id, /, *, reason, at, initials = None, passphrase = None, comment = None, late_reason = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn cancel_bag(
+        &self,
+        py: Python<'_>,
+        bag_id: BagIdArg,
+        reason: &str,
+        at: TimeArg<'_>,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
+        comment: Option<&str>,
+        late_reason: Option<&str>,
+    ) -> PyResult<i64> {
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
+        self.with(py, |l| l.cancel_bag(bag_id.0, reason, &entry))
     }
 
     /// Register a user who signs (their passphrase kept only as its
