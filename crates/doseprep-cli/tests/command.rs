@@ -127,7 +127,7 @@ fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
     assert!(stdout.starts_with("CARE-SSc day plan: 3 order rows, 2 planned, 1 not planned\n"));
     assert!(stdout.contains("--:--  row 4  CARE-003 month-0  NOT PLANNED: unit\n"));
     assert!(
-        stdout.contains("recorded in the ledger: events 2 to 4\n"),
+        stdout.contains("recorded in the ledger: events 2 to 3\n"),
         "{stdout}"
     );
     assert_eq!(
@@ -140,7 +140,32 @@ fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
     assert!(text(&fixed.stdout).starts_with(
         "CARE-SSc day plan: 3 order rows, 1 planned, 2 already recorded, 0 not planned\n"
     ));
-    assert!(text(&fixed.stdout).contains("recorded in the ledger: events 5 to 5\n"));
+    assert!(text(&fixed.stdout).contains("recorded in the ledger: events 4 to 4\n"));
+    // The plan is recorded, not the work: CARE-001's bag is made once its
+    // container's thaw is.
+    let bag = stdout
+        .lines()
+        .find(|line| line.contains("CARE-001 month-0  bag "))
+        .and_then(|line| line.split("  bag ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    let made = doseprep(&[
+        "ledger",
+        "prepare-planned",
+        s(&db),
+        &bag,
+        "--at",
+        "2026-11-25T09:10:00-05:00",
+        "--initials",
+        "MH",
+    ]);
+    assert_eq!(made.status.code(), Some(2), "{}", text(&made.stderr));
+    assert!(
+        text(&made.stderr).contains("record its thaw first (thaw)"),
+        "{}",
+        text(&made.stderr)
+    );
     // Every bag printed again from the ledger alone, byte for byte.
     let again = doseprep(&[
         "reprint",
@@ -156,7 +181,7 @@ fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
     assert_eq!(printed.len(), 9);
     assert_eq!(files_of(&at("again").join("bags")), printed);
     let verified = doseprep(&["ledger", "verify", s(&db)]);
-    assert!(text(&verified.stdout).starts_with("ledger verified: 5 events, head "));
+    assert!(text(&verified.stdout).starts_with("ledger verified: 4 events, head "));
 }
 
 #[test]

@@ -68,7 +68,6 @@ fn publish_recorded(
         Some(Recording {
             ledger,
             by: doseprep_ledger::By::Initials("MH".to_owned()),
-            late_reason: None,
         }),
     )
 }
