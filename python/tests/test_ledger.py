@@ -74,12 +74,27 @@ def bags(day: dp.DayPlan) -> list[dp.Preparation]:
     return found
 
 
+def do_the_day(ledger: dp.Ledger, day: dp.DayPlan, *, initials: str = "MH") -> list[int]:
+    """Record the plan, then the day as it was done: each thaw at its session's time, each bag
+    made at its preparation time (its thaw plus CARE-SSc's site preparation_time, 30 min)."""
+    numbers = ledger.record_day(day, initials=initials)
+    for thaw in day.thaws:
+        numbers.append(
+            ledger.thaw(thaw.lot_id, thaw.containers, at=thaw.thawed_at, initials=initials)
+        )
+    for bag in bags(day):
+        made = bag.prepared_at or bag.thawed_at + timedelta(minutes=30)
+        numbers.append(ledger.prepare_planned(bag.bag_id or "", at=made, initials=initials))
+    return numbers
+
+
 @pytest.fixture
 def recorded(tmp_path: Path, protocol: dp.Protocol) -> tuple[dp.Ledger, list[dp.Preparation]]:
     ledger = dp.Ledger.create(tmp_path / "pharmacy.db")
     ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
     day = plan(protocol)
-    assert ledger.record_day(day, initials="MH") == [2, 3, 4, 5]
+    # Three bags planned, one thaw, the three bags made.
+    assert do_the_day(ledger, day) == [2, 3, 4, 5, 6, 7, 8]
     return ledger, bags(day)
 
 
@@ -1019,7 +1034,7 @@ def test_the_wards_events_from_the_command(tmp_path: Path) -> None:
     # A bag: recorded with the day, then dispensed and given from the command.
     ledger = dp.Ledger(db)
     day = plan(dp.Protocol.care_ssc())
-    numbers = ledger.record_day(day, initials="MH")
+    numbers = do_the_day(ledger, day)
     first = bags(day)[0]
     assert first.bag_id is not None
     typed = "-".join([first.bag_id[:4].lower(), first.bag_id[4:]]).replace("0", "o")
