@@ -7,7 +7,7 @@ Usage: python ledger_writer.py LEDGER thaws LOT_ID EVENTS [PAUSE]
 
 `thaws` receives lot LOT_ID with EVENTS containers and thaws them one by
 one, one number a line, PAUSE seconds apart (as a person pauses). `days`
-plans and records day after day of six bags (record_day: one transaction a
+plans day after day of six bags (record_day: one transaction a
 day), one line of numbers a day (and a new lot of 300 containers when
 fewer than 10 are left), until it is killed.
 """

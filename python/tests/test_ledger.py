@@ -109,15 +109,15 @@ def test_a_recorded_day_balances_and_traces(
     # The second active bag takes what is left of #1 (10 - 5.8 = 4.2 mL) and 2.2 mL of #2.
     chain = ledger.chain_of_identity(second.bag_id or "")
     assert [(d["container"], d["volume_ml"], d["thaw_seq"]) for d in chain["draws"]] == [
-        (1, 4.2, 2),
-        (2, 2.2, 2),
+        (1, 4.2, 5),
+        (2, 2.2, 5),
     ]
     assert chain["lots"][0]["received_seq"] == 1
     assert ledger.chain_of_identity(third.bag_id or "")["draws"] == []
     assert ledger.record(first.bag_id or "") == first.record()
     verification = ledger.verify()
     assert verification.ok
-    assert verification.events == 5
+    assert verification.events == 8
     assert verification.head == ledger.events()[-1]["hash"]
 
 
@@ -159,7 +159,7 @@ def test_the_chain_recomputes_outside_the_library(
     ledger, _ = recorded
     previous = "0" * 64
     rows = _rows(ledger.path)
-    assert len(rows) == 5
+    assert len(rows) == 8
     for row in rows:
         assert row["prev_hash"] == previous
         assert _hash(row) == row["hash"]
@@ -284,10 +284,10 @@ def test_an_event_appended_behind_the_ledgers_back_is_named(
 ) -> None:
     ledger, _ = recorded
     path = ledger.path
-    _insert(path, _forged_count(6, _rows(path)[-1]["hash"]))
+    _insert(path, _forged_count(9, _rows(path)[-1]["hash"]))
     verification = dp.Ledger(path).verify()
-    assert verification.problem_seq == 6
-    assert (verification.problem or "").startswith("event 6 was added behind the ledger's back")
+    assert verification.problem_seq == 9
+    assert (verification.problem or "").startswith("event 9 was added behind the ledger's back")
 
 
 def test_an_edited_state_table_is_found(
@@ -302,14 +302,14 @@ def test_an_edited_state_table_is_found(
     )
     # The chain check does not compare the state tables, and says so.
     chain = dp.Ledger(ledger.path).verify(scope="chain")
-    assert (chain.scope, chain.ok, chain.events) == ("chain", True, 5)
+    assert (chain.scope, chain.ok, chain.events) == ("chain", True, 8)
     printed = subprocess.run(
         [str(DOSEPREP), "ledger", "verify", str(ledger.path), "--scope", "chain"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert printed.stdout.startswith(
         "ledger chain verified (hashes, links and head; events not replayed through the rules):"
-        " 5 events, head "
+        " 8 events, head "
     )
 
 
@@ -378,7 +378,7 @@ def test_refusals_name_the_event_the_item_and_the_fix(
 def test_reconcile_records_a_count(recorded: tuple[dp.Ledger, list[dp.Preparation]]) -> None:
     ledger, _ = recorded
     count = ledger.reconcile("UC-0042", counted=9, at="2026-11-25T17:00:00-05:00", initials="MH")
-    assert (count.expected, count.difference, count.ok, count.seq) == (10, -1, False, 6)
+    assert (count.expected, count.difference, count.ok, count.seq) == (10, -1, False, 9)
     assert ledger.events()[-1]["body"] == {
         "kind": "count",
         "lot_id": "UC-0042",
@@ -400,16 +400,17 @@ def test_the_review_lists_late_entries_overrides_destructions_and_counts(
     ledger.reconcile("UC-0042", counted=8, at="2026-11-25T17:10:00-05:00", initials="MH")
     report = ledger.audit(late_after="4 h")
     assert report["verification"]["problem"] is None
-    assert report["events"] == 8
-    # Written now, for days in November: every event is a late entry.
+    assert report["events"] == 11
+    # Written now, for days in November: every event is a late entry but the plans (2 to 4),
+    # dated when they were written.
     found = [(f["seq"], f["kind"]) for f in report["findings"]]
-    assert found == [(seq, "late_entry") for seq in range(1, 6)] + [
-        (6, "late_entry"),
-        (6, "destroyed_bag"),
-        (7, "late_entry"),
-        (7, "destroyed_containers"),
-        (8, "late_entry"),
-        (8, "count_difference"),
+    assert found == [(seq, "late_entry") for seq in (1, 5, 6, 7, 8)] + [
+        (9, "late_entry"),
+        (9, "destroyed_bag"),
+        (10, "late_entry"),
+        (10, "destroyed_containers"),
+        (11, "late_entry"),
+        (11, "count_difference"),
     ]
     for finding in report["findings"]:
         # Python 3.10 reads no "Z": the offset written out.
@@ -442,17 +443,20 @@ def test_the_accountability_log_balances_line_by_line(
     # Every event named as the method that records it.
     assert [r["event"] for r in rows] == [
         "receive",
+        "plan",
+        "plan",
+        "plan",
         "thaw",
-        "prepare",
-        "prepare",
-        "prepare",
+        "prepare_planned",
+        "prepare_planned",
+        "prepare_planned",
         "destroy_containers",
         "return_containers",
         "reconcile",
     ]
     # One ISO 8601 form for every time, whether it was recorded with a zone
     # name (the day's thaw, 08:30 planned in America/Toronto) or an offset.
-    assert [r["date"] for r in rows][:2] == [RECEIVED_AT, "2026-11-25T08:30:00-05:00"]
+    assert [rows[0]["date"], rows[4]["date"]] == [RECEIVED_AT, "2026-11-25T08:30:00-05:00"]
     for row in rows:
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", row["date"]), row
     stock = [r for r in rows if r["quantity_received"]]
@@ -475,13 +479,13 @@ def test_the_blinded_export_holds_bag_ids_and_volumes_only(
     ledger, day = recorded
     text = ledger.export_blinded_csv()
     rows = list(csv.DictReader(text.splitlines()))
-    # One thaw session: every preparation dated by its thaw, then by bag id,
+    # One thaw session: every plan, then every preparation, dated by its thaw, then by bag id,
     # whatever order the bags were made and recorded in.
     thawed_at = {b.thawed_at.isoformat() for b in day}
     assert thawed_at == {"2026-11-25T08:30:00-05:00"}
-    assert [(r["session"], r["bag_id"], r["volume_ml"]) for r in rows] == sorted(
-        ("2026-11-25T08:30:00-05:00", b.bag_id, "50") for b in day
-    )
+    session = sorted(("2026-11-25T08:30:00-05:00", b.bag_id, "50") for b in day)
+    assert [(r["session"], r["bag_id"], r["volume_ml"]) for r in rows] == session + session
+    assert [r["event"] for r in rows] == ["plan"] * 3 + ["prepare_planned"] * 3
     assert set(rows[0]) == {"session", "event", "bag_id", "volume_ml"}
     lowered = text.lower()
     for giveaway in ("active", "placebo", "arm", "cells", "uc-0042", "care-00", "5.8", "6.4"):
@@ -864,8 +868,21 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
         "--lots", lots, "--out", str(tmp_path / "day"), "--ledger", str(db), "--initials", "MH",
     )  # fmt: skip
     assert day.returncode == 0, day.stderr
-    assert "recorded in the ledger: events 2 to 5" in day.stdout
+    # The plan (three bags); the thaw and each bag are recorded when they are done.
+    assert "recorded in the ledger: events 2 to 4" in day.stdout
     assert sorted(p.name for p in tmp_path.iterdir() if ".staging-" in p.name) == []
+    day_rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
+    early = run("ledger", "prepare-planned", str(db), day_rows[0]["bag_id"],
+                "--at", "2026-11-25T09:00:00-05:00", "--initials", "MH")  # fmt: skip
+    assert early.returncode == 2
+    assert "record its thaw first (thaw)" in early.stderr
+    thawed = run("ledger", "thaw", str(db), "UC-0042", "--containers", "1,2",
+                 "--at", "2026-11-25T08:30:00-05:00", "--initials", "MH")  # fmt: skip
+    assert thawed.stdout == "event 5: lot UC-0042 containers 1, 2 thawed\n", thawed.stderr
+    for seq, row in enumerate(day_rows, start=6):
+        made = run("ledger", "prepare-planned", str(db), row["bag_id"],
+                   "--at", "2026-11-25T09:00:00-05:00", "--initials", "MH")  # fmt: skip
+        assert made.stdout == f"event {seq}: bag {row['bag_id']} prepared as planned\n"
     balance = run("ledger", "balance", str(db), "UC-0042")
     assert balance.stdout == (
         "lot UC-0042: received 12, thawed 2, destroyed 0 (and 0 after thaw), "
@@ -873,22 +890,21 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     )
     verified = run("ledger", "verify", str(db))
     assert verified.returncode == 0, verified.stderr
-    assert verified.stdout.startswith("ledger verified: 5 events, head ")
+    assert verified.stdout.startswith("ledger verified: 8 events, head ")
     count = run(
         "ledger", "reconcile", str(db), "UC-0042", "--counted", "10",
         "--at", "2026-11-25T17:00:00-05:00", "--initials", "MH",
     )  # fmt: skip
     assert count.returncode == 0
-    assert count.stdout == "lot UC-0042: counted 10, expected 10: agrees (event 6)\n"
+    assert count.stdout == "lot UC-0042: counted 10, expected 10: agrees (event 9)\n"
     short = run(
         "ledger", "reconcile", str(db), "UC-0042", "--counted", "9",
         "--at", "2026-11-25T17:05:00-05:00", "--initials", "MH",
     )  # fmt: skip
     assert short.returncode == 1
-    assert short.stdout == "lot UC-0042: counted 9, expected 10: 1 missing (event 7)\n"
+    assert short.stdout == "lot UC-0042: counted 9, expected 10: 1 missing (event 10)\n"
     exported = run("ledger", "export", str(db), "--csv")
     assert exported.stdout.startswith("seq,date,recorded_at,event,participant,bag_id,dose,lot,")
-    day_rows = list(csv.DictReader((tmp_path / "day" / "day.csv").read_text().splitlines()[1:]))
     bag_id = day_rows[0]["bag_id"]
     fhir = run("ledger", "export", str(db), "--fhir", bag_id)
     assert json.loads(fhir.stdout)["resourceType"] == "Bundle"
@@ -948,7 +964,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     ]
     assert row["status"] == "NOT PLANNED: recorded_differently"
     assert row["message"] == (
-        f"row 3: CARE-002 at month-0 has bag {first_ids[1]} already (ledger event 4), made for"
+        f"row 3: CARE-002 at month-0 has bag {first_ids[1]} already (ledger event 3), made for"
         " another order (weight 82 kg, recorded 80 kg); if this row replaces that bag, destroy"
         f" bag {first_ids[1]} with the reason (doseprep ledger destroy) and plan the row again,"
         " otherwise correct the row"
@@ -991,7 +1007,7 @@ def test_a_day_whose_documents_cannot_be_written_is_not_recorded(tmp_path: Path)
         assert len(dp.Ledger(db).events()) == 1  # the receipt only
     done = day(tmp_path / "day")
     assert done.returncode == 0, done.stderr
-    assert "recorded in the ledger: events 2 to 5" in done.stdout
+    assert "recorded in the ledger: events 2 to 4" in done.stdout  # the three bags' plans
     assert {p.name for p in (tmp_path / "day").iterdir()} == {
         "bags", "day.csv", "pick-list.txt", "summary.txt"
     }  # fmt: skip
@@ -1083,7 +1099,7 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     first = day(rows[0] + rows[1] + rows[2].replace("58 kg", '"58,0 kg"'), "first")
     assert first.returncode == 1
     assert "row 4  CARE-003 month-0  NOT PLANNED: unit" in first.stdout
-    assert "recorded in the ledger: events 2 to 4" in first.stdout  # thaw, 2 bags
+    assert "recorded in the ledger: events 2 to 3" in first.stdout  # 2 bags planned
     # The same file, fixed: only CARE-003 (a placebo) is made, in a session
     # of its own (09:30 for its 10:00 infusion): nothing thawed.
     fixed = day("".join(rows), "fixed")
@@ -1091,7 +1107,7 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     assert fixed.stdout.startswith(
         "CARE-SSc day plan: 3 order rows, 1 planned, 2 already recorded, 0 not planned\n"
     )
-    assert "recorded in the ledger: events 5 to 5" in fixed.stdout
+    assert "recorded in the ledger: events 4 to 4" in fixed.stdout
     assert "Nothing to thaw." in (tmp_path / "fixed" / "pick-list.txt").read_text()
     # An add-on at 10:00 (60 kg: 4.8 mL) thaws a container of its own at
     # 09:30. Container 2 still holds 7.8 mL from 08:30, but what is left there
@@ -1100,21 +1116,23 @@ def test_a_fixed_row_and_an_add_on_are_recorded_once(tmp_path: Path) -> None:
     add_on = day("CARE-004,month-0,60 kg,2026-11-25T10:00:00-05:00\n", "add-on")
     assert add_on.returncode == 0, add_on.stderr
     pick = (tmp_path / "add-on" / "pick-list.txt").read_text()
-    # The ledger as verified before the add-on: event 5, with its hash.
-    head = dp.Ledger(db).events()[4]["hash"]
+    # The ledger as verified before the add-on: event 4, with its hash.
+    head = dp.Ledger(db).events()[3]["hash"]
     assert pick == (
         "PICK LIST: CARE-SSc (containers to take from the freezer, in thaw order)\n"
-        f"Ledger verified before this day: event 5, head {head}\n"
+        f"Ledger verified before this day: event 4, head {head}\n"
         "2026-11-25 09:30 EST  thaw lot UC-0042  container 3\n"
         "Lot UC-0042: 9 containers left in the freezer\n"
     )
     summary = (tmp_path / "add-on" / "summary.txt").read_text()
-    assert summary.splitlines()[1] == f"Ledger verified before this day: event 5, head {head}"
+    assert summary.splitlines()[1] == f"Ledger verified before this day: event 4, head {head}"
     [row] = list(csv.DictReader((tmp_path / "add-on" / "day.csv").read_text().splitlines()[1:]))
     assert row["containers"] == "UC-0042#3:4.8mL"
     assert row["thaw_session"] == "2026-11-25T09:30:00-05:00"
+    # Planned, not thawed: #1 to #3 are set aside, still in the freezer.
     balance = dp.Ledger(db).balance("UC-0042")
-    assert (balance.thawed, balance.on_hand) == (3, 9)
+    assert (balance.thawed, balance.on_hand) == (0, 12)
+    assert dp.Ledger(db).in_stock("UC-0042") == list(range(4, 13))
     assert dp.Ledger(db).verify().ok
     # Every bag of the day printed again from the ledger alone, byte for
     # byte as the three runs printed them.
@@ -1187,7 +1205,7 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
     )  # fmt: skip
     kept.write_text(written.stdout)
     checkpoint = dp.Checkpoint.from_json(written.stdout)
-    assert (checkpoint.seq, checkpoint.head) == (5, ledger.events()[-1]["hash"])
+    assert (checkpoint.seq, checkpoint.head) == (8, ledger.events()[-1]["hash"])
     assert ledger.checkpoint().head == checkpoint.head
     assert ledger.verify(checkpoints=[checkpoint]).ok
     del ledger
@@ -1208,14 +1226,14 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
     forged = dp.Ledger(path)
     assert forged.verify().ok  # alone, the forgery holds
     caught = forged.verify(checkpoints=[checkpoint])
-    assert caught.problem_seq == 5
-    assert (caught.problem or "").startswith("event 5 is not the event the checkpoint taken at")
+    assert caught.problem_seq == 8
+    assert (caught.problem or "").startswith("event 8 is not the event the checkpoint taken at")
     command = subprocess.run(
         [str(DOSEPREP), "ledger", "verify", str(path), "--checkpoints", str(kept)],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert command.returncode == 1
-    assert "ledger does NOT verify: event 5 is not the event the checkpoint" in command.stdout
+    assert "ledger does NOT verify: event 8 is not the event the checkpoint" in command.stdout
 
 
 def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
@@ -1230,7 +1248,7 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
                      comment="counted twice\u2028agrees")  # fmt: skip
     folder = tmp_path / "archive"
     taken = ledger.archive(folder, checkpoints=[earlier])
-    assert (taken.seq, taken.head) == (6, ledger.events()[-1]["hash"])
+    assert (taken.seq, taken.head) == (9, ledger.events()[-1]["hash"])
     assert sorted(p.name for p in folder.iterdir()) == [
         "FORMAT.md",
         "SHA256SUMS",
@@ -1252,7 +1270,7 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
         assert run.returncode == (0 if run.stdout.startswith("archive verified") else 1)
         return run.stdout
 
-    assert verify() == f"archive verified: 6 events, head {taken.head}, 2 checkpoints held\n"
+    assert verify() == f"archive verified: 9 events, head {taken.head}, 2 checkpoints held\n"
     # Every line, and every body parsed, is what the schemas the archive ships say.
     lines = (folder / "events.jsonl").read_text("utf-8").split("\n")[:-1]
     assert "\u2028" in lines[-1]
@@ -1294,7 +1312,7 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
         forged.append(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
     (folder / "events.jsonl").write_text("\n".join(forged) + "\n", "utf-8")
     (folder / "checkpoints.jsonl").write_text(
-        json.dumps({"seq": 6, "head": previous, "taken_at": "2026-12-01T00:00:00Z"}) + "\n"
+        json.dumps({"seq": 9, "head": previous, "taken_at": "2026-12-01T00:00:00Z"}) + "\n"
     )
     (folder / "SHA256SUMS").write_text(
         "".join(
@@ -1302,11 +1320,11 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
             for name in [line.split("  ")[1] for line in sums]
         )
     )
-    assert verify() == f"archive verified: 6 events, head {previous}, 1 checkpoints held\n"
+    assert verify() == f"archive verified: 9 events, head {previous}, 1 checkpoints held\n"
     kept = tmp_path / "checkpoints.jsonl"
     kept.write_text(earlier.to_json() + "\n", "utf-8")
     assert verify("--checkpoints", str(kept)) == (
-        "archive does NOT verify: checkpoints.jsonl line 1: event 5 hashes differently than"
+        "archive does NOT verify: checkpoints.jsonl line 1: event 8 hashes differently than"
         " when checkpointed\n"
     )
     # The command archives the same events, and a checkpoint that does not
@@ -1331,44 +1349,44 @@ def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_comman
 ) -> None:
     ledger, (first, _, _) = recorded
     bag_id = first.bag_id or ""
-    # 6: dispensed at 09:00 on the 25th, typed as the 26th.
+    # 9: dispensed at 09:00 on the 25th, typed as the 26th.
     ledger.dispense(bag_id, to="ward 5", at="2026-11-26T09:00:00-05:00", initials="MH")
     with pytest.raises(dp.LedgerError) as refused:
         ledger.administer(bag_id, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
                           ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
     assert refused.value.code == "out_of_time_order"
-    assert "before its dispensing (event 6) at 2026-11-26 09:00 EST" in str(refused.value)
+    assert "before its dispensing (event 9) at 2026-11-26 09:00 EST" in str(refused.value)
     corrected = subprocess.run(
-        [str(DOSEPREP), "ledger", "correct", str(ledger.path), "6",
+        [str(DOSEPREP), "ledger", "correct", str(ledger.path), "9",
          "--reason", "typed the 26th for the 25th",
          "--corrected-at", "2026-11-25T09:00:00-05:00",
          "--at", datetime.now(timezone.utc).isoformat(), "--initials", "MH"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert corrected.returncode == 0, corrected.stderr
-    assert corrected.stdout == "event 7: event 6 corrected (typed the 26th for the 25th)\n"
+    assert corrected.stdout == "event 10: event 9 corrected (typed the 26th for the 25th)\n"
     ledger.administer(bag_id, participant="CARE-001", started_at="2026-11-25T09:05:00-05:00",
                       ended_at="2026-11-25T09:35:00-05:00", initials="RN")  # fmt: skip
-    # 9: the recipient corrected from Python.
+    # 12: the recipient corrected from Python.
     # A correction is made after the event it corrects was written: now.
     recipient = ledger.correct(
-        6, reason="went to ward 6", to="ward 6", at=datetime.now(timezone.utc), initials="MH"
+        9, reason="went to ward 6", to="ward 6", at=datetime.now(timezone.utc), initials="MH"
     )
-    assert recipient == 9
+    assert recipient == 12
     rows = list(csv.DictReader(ledger.export_csv().splitlines()))
-    assert (rows[5]["date"], rows[5]["dose"]) == (
+    assert (rows[8]["date"], rows[8]["dose"]) == (
         "2026-11-25T09:00:00-05:00",
         "dispensed to ward 6",
     )
-    assert rows[6]["dose"] == (
-        "corrected event 6: at 2026-11-25T09:00:00-05:00 (was 2026-11-26T09:00:00-05:00): "
+    assert rows[9]["dose"] == (
+        "corrected event 9: at 2026-11-25T09:00:00-05:00 (was 2026-11-26T09:00:00-05:00): "
         "typed the 26th for the 25th"
     )
-    assert rows[8]["dose"] == "corrected event 6: to ward 6 (was ward 5): went to ward 6"
+    assert rows[11]["dose"] == "corrected event 9: to ward 6 (was ward 5): went to ward 6"
     review = ledger.audit(late_after="30000 h")
     assert [(f["seq"], f["kind"]) for f in review["findings"]] == [
-        (7, "correction"),
-        (9, "correction"),
+        (10, "correction"),
+        (12, "correction"),
     ]
     assert ledger.verify().ok
 

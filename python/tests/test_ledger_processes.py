@@ -61,9 +61,9 @@ def test_a_writer_killed_while_recording_days_loses_no_event(tmp_path: Path) -> 
         # A day is one transaction: what is stored beyond the calls that
         # returned is nothing, or one whole day (committed, not yet printed).
         extra = [stored[seq] for seq in sorted(stored) if seq > max(numbers, default=0)]
-        prepared = [e for e in extra if e["kind"] == "prepare"]
-        assert len(prepared) in (0, BAGS_A_DAY), f"kill {kill}: a part of a day was stored"
-        assert all(e["kind"] in ("receive", "thaw", "prepare") for e in extra)
+        planned = [e for e in extra if e["kind"] == "plan"]
+        assert len(planned) in (0, BAGS_A_DAY), f"kill {kill}: a part of a day was stored"
+        assert all(e["kind"] in ("receive", "plan") for e in extra)
         checked += len(numbers)
         days_seen += sum(1 for call in calls if len(call) > 1)
         del ledger
@@ -172,7 +172,7 @@ def test_a_day_killed_at_any_moment_is_recorded_with_its_documents_or_not_at_all
             assert not out.exists(), f"kill {kill}: documents published for a day not recorded"
             outcomes["nothing"] += 1
         else:
-            assert kinds == ["receive", "thaw", "prepare", "prepare", "prepare"], kinds
+            assert kinds == ["receive", "plan", "plan", "plan"], kinds
             if out.exists():
                 assert _documents_complete(out), f"kill {kill}: a recorded day lacks documents"
                 outcomes["published"] += 1

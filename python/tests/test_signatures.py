@@ -277,9 +277,9 @@ def test_a_day_published_with_a_wrong_passphrase_records_the_failure_and_nothing
     assert ledger.signed_in is None
     ledger.sign_in("mh", passphrase=MH)
     recorded = day.publish(tmp_path / "day", ledger=ledger, passphrase=MH)
-    assert [(e["kind"], e["signer"]) for e in ledger.events()[-len(recorded) :]] == [
-        ("thaw", "mh")
-    ] + [("prepare", "mh")] * 3
+    assert [(e["kind"], e["signer"], e["meaning"]) for e in ledger.events()[-len(recorded) :]] == [
+        ("plan", "mh", "planned")
+    ] * 3
 
 
 def test_past_the_late_entry_limit_an_event_gives_its_reason_from_python_and_the_command(

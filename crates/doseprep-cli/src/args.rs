@@ -342,6 +342,19 @@ pub enum LedgerCommand {
         /// The ledger file.
         db: PathBuf,
     },
+    /// Containers of a lot thawed, when they are (a day's plan records
+    /// what is to be thawed, not the thaw).
+    Thaw {
+        /// The ledger file.
+        db: PathBuf,
+        /// The lot.
+        lot: String,
+        /// Container numbers: 1,2,5.
+        #[arg(long, value_parser = container_numbers)]
+        containers: ContainerNumbers,
+        #[command(flatten)]
+        who: Who,
+    },
     /// A planned bag prepared as planned (`day --ledger` records the plan),
     /// at the time it was made.
     PreparePlanned {

@@ -530,6 +530,21 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 );
             }
         }
+        LedgerCommand::Thaw {
+            db,
+            lot,
+            containers,
+            who,
+        } => {
+            let mut ledger = Ledger::open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.thaw(&lot, &containers.0, &entry)?;
+            say!(
+                out,
+                "event {seq}: lot {lot} containers {} thawed",
+                numbers(&containers.0)
+            );
+        }
         LedgerCommand::PreparePlanned { db, bag, who } => {
             let bag = BagId::parse(&bag)?;
             let mut ledger = Ledger::open(&db)?;
