@@ -114,6 +114,18 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
     ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
     bag = bag_for("CARE-012", "014D2PF2DBR")
     ledger.prepare(bag, at=t, initials="MH", draws=[("UC-0042", 1, 5.8)])
+    def planned(ledger: dp.Ledger) -> str:
+        protocol = dp.Protocol.care_ssc()
+        order = dp.DayOrder(participant="CARE-016", visit="month-0", weight="72.4 kg",
+                            infusion_at="2026-11-25T09:00:00-05:00")  # fmt: skip
+        arms = dp.Randomization.from_csv_text("participant,arm\nCARE-016,A\n", protocol=protocol)
+        stock = lot.with_container_numbers(ledger.in_stock("UC-0042"))
+        plan = dp.plan_day(protocol, [order], lots=[stock], randomization=arms)
+        ledger.record_day(plan, initials="MH")
+        [made] = plan.bags
+        assert isinstance(made, dp.Preparation) and made.bag_id is not None
+        return made.bag_id
+
     foreign = tmp_path / "foreign.db"
     with sqlite3.connect(foreign) as connection:
         connection.execute("CREATE TABLE t (x)")
@@ -135,6 +147,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "tmp_path": tmp_path,
         "not_planned": _not_planned,
         "staff": _staff,
+        "planned": planned,
     }
     eval(_unquote(given), names)
 
