@@ -114,6 +114,7 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
     ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
     bag = bag_for("CARE-012", "014D2PF2DBR")
     ledger.prepare(bag, at=t, initials="MH", draws=[("UC-0042", 1, 5.8)])
+
     def planned(ledger: dp.Ledger) -> str:
         protocol = dp.Protocol.care_ssc()
         order = dp.DayOrder(participant="CARE-016", visit="month-0", weight="72.4 kg",
@@ -123,7 +124,8 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         plan = dp.plan_day(protocol, [order], lots=[stock], randomization=arms)
         ledger.record_day(plan, initials="MH")
         [made] = plan.bags
-        assert isinstance(made, dp.Preparation) and made.bag_id is not None
+        assert isinstance(made, dp.Preparation)
+        assert made.bag_id is not None
         return made.bag_id
 
     foreign = tmp_path / "foreign.db"

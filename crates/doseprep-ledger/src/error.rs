@@ -22,6 +22,25 @@ impl TimeField {
     }
 }
 
+/// Which step of a planned bag a [`LedgerError::ThawedBeforePlan`] refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanStep {
+    /// Its plan (`record_day`).
+    Plan,
+    /// Its preparation (`prepare_planned`).
+    PreparePlanned,
+}
+
+impl PlanStep {
+    /// The event's name, as messages give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanStep::Plan => "plan",
+            PlanStep::PreparePlanned => "prepare_planned",
+        }
+    }
+}
+
 /// A refused event or an unusable ledger file. Each variant's message and
 /// fix are written once, in one match; the message and the parts a script
 /// reads are rendered from them.
@@ -118,8 +137,8 @@ pub enum LedgerError {
     /// its label's infuse-by time counts from: the label would allow
     /// longer than the cells have.
     ThawedBeforePlan {
-        /// The event: "plan", "prepare_planned" or "correct".
-        event: &'static str,
+        /// The event refused.
+        event: PlanStep,
         /// The bag id.
         bag_id: String,
         /// The lot.
@@ -675,7 +694,7 @@ impl LedgerError {
             LedgerError::OverDrawn { lot_id, container, volume_ml, total_ml, yield_ml } => (format!("prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields"), "draw from another thawed container".to_owned()),
             LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), "record its preparation first (prepare)".to_owned()),
             LedgerError::ThawTimeDiffers { bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}"), "prepare the bag with the container's thaw time, or thaw a container for it".to_owned()),
-            LedgerError::ThawedBeforePlan { event, bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("{event}: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, before {bag_thawed_at}, the thaw bag {bag_id}'s label counts its infuse-by time from"), "cancel the bag (cancel_bag) and plan it again, so its label counts from the thaw as done".to_owned()),
+            LedgerError::ThawedBeforePlan { event, bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("{}: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, before {bag_thawed_at}, the thaw bag {bag_id}'s label counts its infuse-by time from", event.as_str()), "cancel the bag (cancel_bag) and plan it again, so its label counts from the thaw as done".to_owned()),
             LedgerError::DrawsDisagree { bag_id, reason } => (format!("prepare: the draws of bag {bag_id} {reason}"), "give the draws the record describes".to_owned()),
             LedgerError::DinInUse { bag_id, din, other } => (format!("prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already"), "give this bag another bag id".to_owned()),
             LedgerError::ShortInfusion { bag_id, ran, shortest, planned } => (format!("administer: bag {bag_id}'s infusion ran {ran}, shorter than its site's shortest infusion of {shortest} (planned {planned})"), "check started_at and ended_at; if it did run that fast, record it with short_reason (why)".to_owned()),

@@ -44,7 +44,7 @@ pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
-pub use error::{DatabaseFault, LedgerError, Result, TimeField};
+pub use error::{DatabaseFault, LedgerError, PlanStep, Result, TimeField};
 pub use event::{Body, By, Draw, Entry, Event, Infusion, RecordJson, GENESIS, MAX_TEXT};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::Connection;
 
-use crate::error::{LedgerError, Result, TimeField};
+use crate::error::{LedgerError, PlanStep, Result, TimeField};
 use crate::event::Body;
 use crate::tables::{NewBag, NewUserRow, Stage, Tables};
 use crate::users::User;
@@ -471,7 +471,7 @@ fn check_short_infusion(
 /// (`thawed_at`), which its label's infuse-by time counts from. A later
 /// thaw leaves the label earlier than it need be, never later.
 fn not_thawed_before_plan(
-    event: &'static str,
+    event: PlanStep,
     bag_id: &str,
     draw: &crate::event::Draw,
     container_thawed_at: &str,
@@ -544,7 +544,7 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
                 ))
             })?;
         not_thawed_before_plan(
-            "prepare_planned",
+            PlanStep::PreparePlanned,
             bag_id,
             draw,
             &container_thawed_at,
@@ -758,7 +758,13 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 let container = tables.container(&draw.lot_id, draw.container)?;
                 let container_thawed_at = container.as_ref().and_then(|c| c.thawed_at.clone());
                 if let (Some(container_thawed_at), Stage::Planned) = (&container_thawed_at, stage) {
-                    not_thawed_before_plan(event, bag_id, draw, container_thawed_at, thawed_at)?;
+                    not_thawed_before_plan(
+                        PlanStep::Plan,
+                        bag_id,
+                        draw,
+                        container_thawed_at,
+                        thawed_at,
+                    )?;
                 } else if let Some(container_thawed_at) = container_thawed_at {
                     if instant("thawed_at", &container_thawed_at)?
                         != instant("thawed_at", thawed_at)?
