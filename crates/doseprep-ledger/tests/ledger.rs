@@ -1426,6 +1426,60 @@ proptest! {
         };
         prop_assert_eq!(blinded(1), blinded(2));
     }
+
+    /// The same for a day planned, then done: the twins planned together in
+    /// either order, the container thawed up to 30 min after the planned
+    /// 08:30, each bag made and dispensed at any time after, give the same
+    /// blinded log whichever of the two is active; its rows carry the
+    /// session only, never when a bag was made or the plan written.
+    #[test]
+    fn a_planned_days_blinded_log_is_the_same_whichever_twin_is_active(
+        made in proptest::collection::vec(0u32..=90, 4),
+        thawed in 0u32..=30,
+        placebo_first in any::<bool>(),
+        written in 0i64..86_400,
+    ) {
+        let blinded = |active_bag: usize| {
+            let mut ledger = Ledger::open_in_memory().unwrap().with_clock(
+                doseprep_ledger::Clock::from_fn(move || {
+                    jiff::Timestamp::from_second(1_795_624_500 + written).unwrap()
+                }),
+            );
+            ledger.receive(&lot(12), &entry("2026-11-20T10:00:00-05:00")).unwrap();
+            // The same rows (the same bag ids), the arms swapped.
+            let arms = if active_bag == 1 { ["A", "C"] } else { ["C", "A"] };
+            let (plan, records) = plan_a_day(
+                &lot(12),
+                &[
+                    ("CARE-012", arms[0], "72.4", "2026-11-25T09:00:00-05:00"),
+                    ("CARE-013", arms[1], "72.4", "2026-11-25T09:00:00-05:00"),
+                ],
+            );
+            let ids: Vec<BagId> = records.iter().map(|r| r.preparation.bag_id.unwrap()).collect();
+            let (active, placebo) = if active_bag == 1 { (0, 1) } else { (1, 0) };
+            let mut twins = [records[active].clone(), records[placebo].clone()];
+            if placebo_first {
+                twins.reverse();
+            }
+            ledger.record_day(&twins, &By::Initials("MH".to_owned()), None).unwrap();
+            let at_minute = |minute: u32| {
+                let time = at("2026-11-25T08:30:00-05:00");
+                Entry::new(time.checked_add(jiff::Span::new().minutes(minute)).unwrap(), "MH", None).unwrap()
+            };
+            let thaw = &plan.thaws[0];
+            ledger.thaw("UC-0042", &thaw.containers, &at_minute(thawed)).unwrap();
+            for (bag, minute) in [(active, made[0]), (placebo, made[1])] {
+                ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap();
+            }
+            for (bag, minute) in [(active, made[2]), (placebo, made[3])] {
+                ledger.dispense(ids[bag], "ward 5", &at_minute(130 + minute)).unwrap();
+            }
+            let log = ledger.blinded_csv().unwrap();
+            prop_assert!(log.lines().skip(1).all(|row| row.starts_with("2026-11-25T08:30:00-05:00,")), "{}", log);
+            Ok(log)
+        };
+        prop_assert_eq!(blinded(1)?, blinded(2)?);
+    }
 }
 
 /// A copy of the schema-1 ledger of tests/vectors, and its checkpoint.
