@@ -1484,12 +1484,43 @@ mod tests {
                 &entry("2026-11-25T10:00:00-05:00"),
             )
             .unwrap();
+        // CARE-014's active bag planned from #2 (in stock: set aside).
+        let prepared = ledger.events().unwrap()[2].parsed_body().unwrap();
+        let planned = BagId::from_random(3).as_text();
+        let plan_of = |bag_id: &str, container: u32| match prepared.clone() {
+            Body::Prepare {
+                content,
+                thawed_at,
+                infuse_by,
+                final_ul,
+                record,
+                ..
+            } => Body::Plan {
+                bag_id: bag_id.to_owned(),
+                participant: "CARE-014".into(),
+                visit: "month-0".into(),
+                content,
+                thawed_at,
+                infuse_by,
+                din: None,
+                final_ul,
+                draws: vec![crate::Draw {
+                    container,
+                    ..draw.clone()
+                }],
+                record,
+            },
+            other => other,
+        };
+        let plan_seq = ledger
+            .store
+            .record(&entry("2026-11-25T17:00:00-05:00"), plan_of(&planned, 2))
+            .unwrap();
         let memory = replayed(&ledger);
         let tables: &dyn Tables = &ledger.store.connection;
         // The state itself.
         assert_eq!(tables.snapshot().unwrap(), memory.snapshot().unwrap());
         // The rules, on what may and may not come next.
-        let prepared = ledger.events().unwrap()[2].parsed_body().unwrap();
         let candidates: Vec<(&str, Body)> = vec![
             (
                 "2026-11-25T11:00:00-05:00",
@@ -1698,6 +1729,63 @@ mod tests {
                     lot_id: None,
                 },
             ),
+            // A planned bag: made before its thaw, cancelled, destroyed,
+            // dispensed, planned again; a made bag cancelled; its container
+            // returned; its plan corrected; a second plan of #2.
+            (
+                "2026-11-25T11:00:00-05:00",
+                Body::PreparePlanned {
+                    bag_id: planned.clone(),
+                },
+            ),
+            (
+                "2026-11-25T17:30:00-05:00",
+                Body::CancelBag {
+                    bag_id: planned.clone(),
+                    reason: "visit moved".into(),
+                },
+            ),
+            (
+                "2026-11-25T17:30:00-05:00",
+                Body::CancelBag {
+                    bag_id: id.as_text(),
+                    reason: "visit moved".into(),
+                },
+            ),
+            (
+                "2026-11-25T17:30:00-05:00",
+                Body::DestroyBag {
+                    bag_id: planned.clone(),
+                    reason: "dropped".into(),
+                },
+            ),
+            (
+                "2026-11-25T17:30:00-05:00",
+                Body::Dispense {
+                    bag_id: planned.clone(),
+                    to: "ward 4".into(),
+                },
+            ),
+            ("2026-11-25T17:30:00-05:00", plan_of(&planned, 2)),
+            ("2026-11-25T17:30:00-05:00", plan_of("00000000044", 2)),
+            (
+                "2026-11-25T17:30:00-05:00",
+                Body::Return {
+                    lot_id: "UC-0042".into(),
+                    containers: vec![2],
+                },
+            ),
+            (
+                "2026-11-25T23:00:00-05:00",
+                Body::Correct {
+                    seq: plan_seq,
+                    reason: "clock".into(),
+                    at: Some("2026-11-25T08:00:00-05:00".into()),
+                    to: None,
+                    bag_id: Some(planned.clone()),
+                    lot_id: None,
+                },
+            ),
             (
                 "2026-11-25T23:00:00-05:00",
                 Body::Correct {
@@ -1723,6 +1811,41 @@ mod tests {
         assert!(
             refused >= 15 && refused < candidates.len(),
             "{refused} refused"
+        );
+        // A planned bag made after its thaw, another planned and cancelled:
+        // the state alike again.
+        let bag_id = BagId::parse(&planned).unwrap();
+        ledger
+            .thaw("UC-0042", &[2, 3], &entry("2026-11-25T16:10:00-05:00"))
+            .unwrap();
+        ledger
+            .prepare_planned(bag_id, &entry("2026-11-25T16:20:00-05:00"))
+            .unwrap();
+        let second = BagId::from_random(5).as_text();
+        ledger
+            .store
+            .record(&entry("2026-11-25T16:25:00-05:00"), {
+                let mut plan = plan_of(&second, 3);
+                if let Body::Plan { participant, .. } = &mut plan {
+                    *participant = "CARE-015".into();
+                }
+                plan
+            })
+            .unwrap();
+        ledger
+            .cancel_bag(
+                BagId::parse(&second).unwrap(),
+                "visit moved",
+                &entry("2026-11-25T16:30:00-05:00"),
+            )
+            .unwrap();
+        let memory = replayed(&ledger);
+        let tables: &dyn Tables = &ledger.store.connection;
+        assert_eq!(tables.snapshot().unwrap(), memory.snapshot().unwrap());
+        assert_eq!(
+            tables.container("UC-0042", 3).unwrap().map(|c| c.drawn_ul),
+            Some(0),
+            "the cancelled plan gave back what it set aside"
         );
     }
 }
