@@ -6,10 +6,11 @@ thaws back to back on a real SQLite file in a temporary directory, each
 event its own transaction, fully synced. Reported: events per second for
 one writer alone, and for two writers together (both counted, wall clock
 from the first start to the last end), and how much longer the slower of
-the two waited than the faster. Then a ledger of days (six bags a day, one
-transaction a day, as ``python/tests/ledger_writer.py days`` records them)
-is verified whole: events per second and microseconds an event. Ratios are
-what to read: disks differ.
+the two waited than the faster. Then a ledger of days (six bags a day:
+the plan in one transaction, as ``python/tests/ledger_writer.py days``
+records it, then each thaw and each bag made) is verified whole: events
+per second and microseconds an event. Ratios are what to read: disks
+differ.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import doseprep as dp
@@ -84,6 +86,17 @@ def days_ledger(path: Path, events: int) -> int:
         stock = ledger_writer.new_lot(lot_id, 300).with_container_numbers(ledger.in_stock(lot_id))
         plan = dp.plan_day(protocol, orders, lots=[stock], randomization=randomization)
         recorded += len(ledger.record_day(plan, initials="W"))
+        # The day as it is done: each thaw, then each bag made (its thaw plus
+        # CARE-SSc's site preparation_time, 30 min), each its own transaction.
+        for thaw in plan.thaws:
+            ledger.thaw(thaw.lot_id, thaw.containers, at=thaw.thawed_at, initials="W")
+            recorded += 1
+        for bag in plan.bags:
+            if not isinstance(bag, dp.Preparation) or bag.bag_id is None:
+                raise SystemExit(f"a bag of the day was not planned: {bag}")
+            made = bag.thawed_at + timedelta(minutes=30)
+            ledger.prepare_planned(bag.bag_id, at=made, initials="W")
+            recorded += 1
     return recorded
 
 
