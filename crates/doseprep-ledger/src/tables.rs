@@ -586,10 +586,11 @@ impl Tables for Connection {
             params![seq, bag_id],
         )?;
         one_row(updated, || format!("bag {bag_id}"))?;
+        // By the containers' key: a scan of every container would grow with
+        // the ledger.
         self.cached_execute(
-            "UPDATE container SET last_seq = ?1 WHERE EXISTS (SELECT 1 FROM draw \
-             WHERE draw.bag_id = ?2 AND draw.lot_id = container.lot_id \
-             AND draw.number = container.number)",
+            "UPDATE container SET last_seq = ?1 \
+             WHERE (lot_id, number) IN (SELECT lot_id, number FROM draw WHERE bag_id = ?2)",
             params![seq, bag_id],
         )?;
         Ok(())
@@ -605,8 +606,7 @@ impl Tables for Connection {
             "UPDATE container SET drawn_ul = drawn_ul - (SELECT volume_ul FROM draw \
              WHERE draw.bag_id = ?1 AND draw.lot_id = container.lot_id \
              AND draw.number = container.number) \
-             WHERE EXISTS (SELECT 1 FROM draw WHERE draw.bag_id = ?1 \
-             AND draw.lot_id = container.lot_id AND draw.number = container.number)",
+             WHERE (lot_id, number) IN (SELECT lot_id, number FROM draw WHERE bag_id = ?1)",
             [bag_id],
         )?;
         self.cached_execute("DELETE FROM draw WHERE bag_id = ?1", [bag_id])?;
@@ -762,13 +762,27 @@ struct State {
     /// Bag ids by participant and visit, and by DIN: the bag table's indexes.
     visits: BTreeMap<(String, String), Vec<String>>,
     dins: BTreeMap<String, String>,
-    draws: BTreeMap<(String, String, u32), u64>,
+    draws: Draws,
     users: BTreeMap<String, User>,
     late_entry_limit: Option<(u32, i64)>,
     /// Corrections by the event corrected: time, recipient, last correction.
     corrections: BTreeMap<i64, (Option<String>, Option<String>, i64)>,
     /// Events by number, from 1.
     events: Vec<MemoryEvent>,
+}
+
+/// Draws keyed (bag, lot, container number) with their volumes.
+type Draws = BTreeMap<(String, String, u32), u64>;
+
+/// The draws of `bag_id`, by the key's first part: a bag's draws are
+/// adjacent, so none of another bag's is read.
+fn draws_of_bag<'a>(
+    draws: &'a Draws,
+    bag_id: &'a str,
+) -> impl Iterator<Item = (&'a (String, String, u32), &'a u64)> + 'a {
+    draws
+        .range((bag_id.to_owned(), String::new(), 0)..)
+        .take_while(move |((bag, _, _), _)| bag == bag_id)
 }
 
 /// Where event `seq` is kept: events are numbered from 1.
@@ -1158,11 +1172,8 @@ impl Tables for Memory {
             bag.row.state = "prepared".to_owned();
             bag.row.made_seq = Some(seq);
             bag.row.last_seq = seq;
-            let drawn: Vec<(String, u32)> = state
-                .draws
-                .keys()
-                .filter(|(bag, _, _)| bag == bag_id)
-                .map(|(_, lot_id, number)| (lot_id.clone(), *number))
+            let drawn: Vec<(String, u32)> = draws_of_bag(&state.draws, bag_id)
+                .map(|((_, lot_id, number), _)| (lot_id.clone(), *number))
                 .collect();
             for (lot_id, number) in drawn {
                 state.container_mut(&lot_id, number)?.row.last_seq = seq;
@@ -1178,10 +1189,7 @@ impl Tables for Memory {
             })?;
             bag.row.state = "cancelled".to_owned();
             bag.row.last_seq = seq;
-            let drawn: Vec<((String, String, u32), u64)> = state
-                .draws
-                .iter()
-                .filter(|((bag, _, _), _)| bag == bag_id)
+            let drawn: Vec<((String, String, u32), u64)> = draws_of_bag(&state.draws, bag_id)
                 .map(|(key, volume)| (key.clone(), *volume))
                 .collect();
             for (key, volume_ul) in drawn {
