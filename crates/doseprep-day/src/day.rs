@@ -169,7 +169,9 @@ pub fn publish_day(
         let written = write_day(staging, plan, &records, printed)?;
         let recorded = match recording {
             Some(recording) if !records.is_empty() => {
-                recording.ledger.record_day(&records, &recording.by, None)?
+                recording
+                    .ledger
+                    .record_day(&plan.thaws, &records, &recording.by, None)?
             }
             _ => Vec::new(),
         };

@@ -61,9 +61,12 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
     let others = |events: Vec<(i64, Body)>| -> Vec<(i64, Body)> {
         events
             .into_iter()
-            // A plan is paperwork, dated when written: out of the time order.
+            // A plan is paperwork, dated when written: out of the bag's time
+            // order, but for its cancellation, which comes after it.
             .filter(|(other, body)| {
-                *other != seq && !matches!(body, Body::Correct { .. } | Body::Plan { .. })
+                let plan_apart =
+                    matches!(body, Body::Plan { .. }) && !matches!(target, Body::CancelBag { .. });
+                *other != seq && !matches!(body, Body::Correct { .. }) && !plan_apart
             })
             .collect()
     };
@@ -72,7 +75,15 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
             found.push((other, format!("bag {bag_id}")));
         }
     }
-    let containers = containers_of(target);
+    // A planned bag's preparation concerns the containers its plan draws from.
+    let containers = match target {
+        Body::PreparePlanned { bag_id } => crate::state::plan_of(tables, bag_id)?
+            .draws
+            .into_iter()
+            .map(|draw| (draw.lot_id, draw.container))
+            .collect(),
+        _ => containers_of(target),
+    };
     let mut lots: Vec<&str> = containers.iter().map(|(lot, _)| lot.as_str()).collect();
     lots.sort_unstable();
     lots.dedup();
@@ -92,7 +103,10 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
         let drawn = tables.draws_of_lot(lot_id)?;
         // Bags drawn from the same container are not held to an order
         // among themselves (recording does not hold them to one either).
-        let sibling = matches!(target, Body::Prepare { .. } | Body::Plan { .. });
+        let sibling = matches!(
+            target,
+            Body::Prepare { .. } | Body::Plan { .. } | Body::PreparePlanned { .. }
+        );
         for (other, number) in drawn {
             if other != seq && !sibling && containers.contains(&(lot_id.to_owned(), number)) {
                 found.push((other, format!("container {number} of lot {lot_id:?}")));
@@ -328,19 +342,20 @@ fn check_time(
         }
     }
     if let Body::PreparePlanned { bag_id } = target {
-        let (thawed_at, draws) = crate::state::plan_of(tables, bag_id)?;
-        let mut thaws = vec![(thawed_at, "its session's planned thaw".to_owned())];
-        for draw in &draws {
+        // As when it was recorded: after its session's thaws, planned and done.
+        let plan = crate::state::plan_of(tables, bag_id)?;
+        let mut thaws = vec![(
+            plan.thawed_at.clone(),
+            "its session's planned thaw".to_owned(),
+        )];
+        for (lot_id, number) in plan.containers() {
             if let Some(container_thawed_at) = tables
-                .container(&draw.lot_id, draw.container)?
+                .container(&lot_id, number)?
                 .and_then(|container| container.thawed_at)
             {
                 thaws.push((
                     container_thawed_at,
-                    format!(
-                        "the thaw of container {} of lot {:?}",
-                        draw.container, draw.lot_id
-                    ),
+                    format!("the thaw of container {number} of lot {lot_id:?}"),
                 ));
             }
         }

@@ -122,6 +122,16 @@ pub(crate) fn check_text(field: &'static str, text: &str, fix: &'static str) -> 
     Ok(())
 }
 
+/// A container its session thaws, for each bag of the session (active or
+/// placebo alike), by its number in the lot as received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionContainer {
+    /// The lot.
+    pub lot_id: String,
+    /// The container's number in the lot as received.
+    pub container: u32,
+}
+
 /// A container drawn from for a bag: volumes in µL, exact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draw {
@@ -231,6 +241,10 @@ pub enum Body {
         final_ul: u64,
         /// The containers it is to draw from.
         draws: Vec<Draw>,
+        /// Every container its session thaws, the same for an active bag
+        /// and its placebo twin: a thaw before the session's time refuses
+        /// every bag of the session alike.
+        session_containers: Vec<SessionContainer>,
         /// The preparation record (its JSON, as stored).
         record: RecordJson,
     },

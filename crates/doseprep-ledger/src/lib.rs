@@ -31,11 +31,11 @@ mod users;
 mod verify;
 
 use crate::schema::Cached as _;
-use crate::tables::Stage;
 use std::path::Path;
 
 use doseprep::{
-    format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, VerifiedRecord,
+    format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, ThawSession,
+    VerifiedRecord,
 };
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -45,7 +45,9 @@ pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
 pub use error::{DatabaseFault, LedgerError, PlanStep, Result, TimeField};
-pub use event::{Body, By, Draw, Entry, Event, Infusion, RecordJson, GENESIS, MAX_TEXT};
+pub use event::{
+    Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
+};
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
@@ -60,6 +62,13 @@ pub struct Ledger {
     store: Store,
     /// The file, as given, to name in errors (":memory:" in memory).
     path: String,
+}
+
+/// Whether a bag's event records it made, or planned with its session's
+/// containers.
+enum Making {
+    Made,
+    Planned(Vec<SessionContainer>),
 }
 
 /// The open connection the ledger's operations run on.
@@ -291,7 +300,9 @@ impl Ledger {
 
     /// A planned day recorded as planned, in one transaction: one `plan`
     /// event a bag (its label and worksheet printed, its draws set aside),
-    /// each dated when it is written. Nothing is thawed or made yet: each
+    /// each dated when it is written, each naming every container its
+    /// session thaws (`thaws`, the plan's: the same for an active bag and
+    /// its placebo twin). Nothing is thawed or made yet: each
     /// thaw is recorded when it is done ([`Ledger::thaw`]), each bag when it
     /// is made ([`Ledger::prepare_planned`]) or cancelled
     /// ([`Ledger::cancel_bag`]). The plan must name containers by their
@@ -299,12 +310,13 @@ impl Ledger {
     /// ([`Ledger::in_stock`], `Lot::with_container_numbers`).
     pub fn record_day(
         &mut self,
+        thaws: &[ThawSession],
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
     ) -> Result<Vec<i64>> {
         self.store
-            .record_day(bags, by, comment)
+            .record_day(thaws, bags, by, comment)
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -1086,7 +1098,7 @@ impl Store {
     fn prepare_body(
         record: &VerifiedRecord,
         draws: Option<Vec<Draw>>,
-        stage: Stage,
+        making: Making,
     ) -> Result<Body> {
         let prep = &record.preparation;
         let Some(bag_id) = prep.bag_id else {
@@ -1138,8 +1150,8 @@ impl Store {
             prep.infuse_by().rfc9557(),
             prep.final_volume.microlitres(),
         );
-        Ok(match stage {
-            Stage::Made => Body::Prepare {
+        Ok(match making {
+            Making::Made => Body::Prepare {
                 bag_id,
                 participant,
                 visit,
@@ -1151,7 +1163,7 @@ impl Store {
                 draws,
                 record: record_json,
             },
-            Stage::Planned => Body::Plan {
+            Making::Planned(session_containers) => Body::Plan {
                 bag_id,
                 participant,
                 visit,
@@ -1161,6 +1173,7 @@ impl Store {
                 din,
                 final_ul,
                 draws,
+                session_containers,
                 record: record_json,
             },
         })
@@ -1182,12 +1195,13 @@ impl Store {
                 participant: record.preparation.participant.to_string(),
             },
         })?;
-        let body = Store::prepare_body(&record, draws, Stage::Made)?;
+        let body = Store::prepare_body(&record, draws, Making::Made)?;
         self.record(entry, body)
     }
 
     pub(crate) fn record_day(
         &mut self,
+        thaws: &[ThawSession],
         bags: &[VerifiedRecord],
         by: &By,
         comment: Option<&str>,
@@ -1201,11 +1215,22 @@ impl Store {
         let now = state::instant("recorded_at", &recorded_at)?;
         let mut events = Vec::new();
         for record in bags {
-            let zone = record.preparation.thawed_at().zone().clone();
-            let at = doseprep::SiteTime::new(now, zone).zoned();
+            let thawed_at = record.preparation.thawed_at();
+            let at = doseprep::SiteTime::new(now, thawed_at.zone().clone()).zoned();
+            // Its session: every thaw at its thaw time, whatever its content.
+            let session_containers = thaws
+                .iter()
+                .filter(|thaw| thaw.thawed_at.instant() == thawed_at.instant())
+                .flat_map(|thaw| {
+                    thaw.containers.iter().map(|&container| SessionContainer {
+                        lot_id: thaw.lot_id.to_string(),
+                        container,
+                    })
+                })
+                .collect();
             events.push((
                 Entry::by(at, by.clone(), comment)?,
-                Store::prepare_body(record, None, Stage::Planned)?,
+                Store::prepare_body(record, None, Making::Planned(session_containers))?,
             ));
         }
         self.record_all_at(&events, recorded_at)

@@ -467,13 +467,14 @@ fn check_short_infusion(
     }
 }
 
-/// A planned bag's container was not thawed before the plan's thaw time
-/// (`thawed_at`), which its label's infuse-by time counts from. A later
-/// thaw leaves the label earlier than it need be, never later.
+/// A container of a planned bag's session (`lot_id`, `container`) was not
+/// thawed before the plan's thaw time (`thawed_at`), which its label's
+/// infuse-by time counts from. A later thaw leaves the label earlier than
+/// it need be, never later.
 fn not_thawed_before_plan(
     event: PlanStep,
     bag_id: &str,
-    draw: &crate::event::Draw,
+    (lot_id, container): (&str, u32),
     container_thawed_at: &str,
     thawed_at: &str,
 ) -> Result<()> {
@@ -485,18 +486,43 @@ fn not_thawed_before_plan(
     Err(LedgerError::ThawedBeforePlan {
         event,
         bag_id: bag_id.to_owned(),
-        lot_id: draw.lot_id.clone(),
-        container: draw.container,
+        lot_id: lot_id.to_owned(),
+        container,
         container_thawed_at,
         bag_thawed_at,
     })
 }
 
-/// The plan of bag `bag_id`: its session's thaw time and its draws.
-pub(crate) fn plan_of(
-    tables: &dyn Tables,
-    bag_id: &str,
-) -> Result<(String, Vec<crate::event::Draw>)> {
+/// What a bag's plan says: its session's thaw time, its draws, and the
+/// containers its session thaws.
+pub(crate) struct PlanOf {
+    pub thawed_at: String,
+    pub draws: Vec<crate::event::Draw>,
+    pub session_containers: Vec<crate::event::SessionContainer>,
+}
+
+impl PlanOf {
+    /// Every container of the bag's session: its own draws' and its
+    /// session's (a placebo has only these), each once.
+    pub(crate) fn containers(&self) -> Vec<(String, u32)> {
+        let mut containers: Vec<(String, u32)> = self
+            .draws
+            .iter()
+            .map(|draw| (draw.lot_id.clone(), draw.container))
+            .chain(
+                self.session_containers
+                    .iter()
+                    .map(|thawed| (thawed.lot_id.clone(), thawed.container)),
+            )
+            .collect();
+        containers.sort();
+        containers.dedup();
+        containers
+    }
+}
+
+/// The plan of bag `bag_id`.
+pub(crate) fn plan_of(tables: &dyn Tables, bag_id: &str) -> Result<PlanOf> {
     let bag = tables
         .bag(bag_id)?
         .ok_or_else(|| LedgerError::Tampered(format!("bag {bag_id} has no row")))?;
@@ -504,9 +530,16 @@ pub(crate) fn plan_of(
         Some((
             _,
             Body::Plan {
-                thawed_at, draws, ..
+                thawed_at,
+                draws,
+                session_containers,
+                ..
             },
-        )) => Ok((thawed_at, draws)),
+        )) => Ok(PlanOf {
+            thawed_at,
+            draws,
+            session_containers,
+        }),
         _ => Err(LedgerError::Tampered(format!(
             "bag {bag_id} is planned, but its event {} is not a plan",
             bag.prepared_seq
@@ -514,15 +547,35 @@ pub(crate) fn plan_of(
     }
 }
 
-/// A planned bag made at `at`: after its session's planned
-/// thaw, and after each of its containers' thaw, none of which was thawed
-/// before the plan's time.
+/// The thaw time of container `number` of `lot_id`, which a planned bag
+/// needs before it is made (`event`).
+fn thaw_of(tables: &dyn Tables, lot_id: &str, number: u32) -> Result<String> {
+    let container = tables.container(lot_id, number)?.ok_or_else(|| {
+        LedgerError::Tampered(format!(
+            "a plan names container {number} of lot {lot_id:?}, which has no row"
+        ))
+    })?;
+    container
+        .thawed_at
+        .ok_or_else(|| LedgerError::ContainerState {
+            event: "prepare_planned",
+            lot_id: lot_id.to_owned(),
+            container: number,
+            state: static_state(&container.state),
+            fix: "record its session's thaw first (thaw)",
+        })
+}
+
+/// A planned bag made at `at`: each container it draws from still thawed;
+/// every container of its session (its own and its twin's: an active bag
+/// and its placebo alike) thawed, none before the plan's time; and made
+/// after each of those thaws and its session's planned one.
 fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<()> {
     // The plan is paperwork, dated when written (a day may be entered after
     // it was done): a bag's time order starts with its preparation.
     let (_, infuse_by) = known_bag(tables, "prepare_planned", bag_id, &["planned"])?;
-    let (thawed_at, draws) = plan_of(tables, bag_id)?;
-    for draw in &draws {
+    let plan = plan_of(tables, bag_id)?;
+    for draw in &plan.draws {
         check_containers(
             tables,
             "prepare_planned",
@@ -530,32 +583,30 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
             &[draw.container],
             &[THAWED],
             |state| match state {
-                IN_STOCK => "record its thaw first (thaw)",
+                IN_STOCK => "record its session's thaw first (thaw)",
                 _ => "it is gone; cancel the bag (cancel_bag) and plan it again",
             },
         )?;
-        let container_thawed_at = tables
-            .container(&draw.lot_id, draw.container)?
-            .and_then(|container| container.thawed_at)
-            .ok_or_else(|| {
-                LedgerError::Tampered(format!(
-                    "container {} of lot {:?} is thawed with no thaw time",
-                    draw.container, draw.lot_id
-                ))
-            })?;
+    }
+    for (lot_id, number) in plan.containers() {
+        let container_thawed_at = thaw_of(tables, &lot_id, number)?;
         not_thawed_before_plan(
             PlanStep::PreparePlanned,
             bag_id,
-            draw,
+            (&lot_id, number),
             &container_thawed_at,
-            &thawed_at,
+            &plan.thawed_at,
         )?;
-        after_containers(
-            tables,
+        // Bags drawn from one container are not held to an order among
+        // themselves: only to its thaw.
+        not_before(
             "prepare_planned",
-            &draw.lot_id,
-            &[draw.container],
+            TimeField::At,
+            || format!("bag {bag_id}"),
             at,
+            || format!("the thaw of container {number} of lot {lot_id:?}"),
+            &container_thawed_at,
+            Some(&infuse_by),
         )?;
     }
     not_before(
@@ -564,7 +615,7 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
         || format!("bag {bag_id}"),
         at,
         || "its session's planned thaw".to_owned(),
-        &thawed_at,
+        &plan.thawed_at,
         Some(&infuse_by),
     )
 }
@@ -761,7 +812,7 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     not_thawed_before_plan(
                         PlanStep::Plan,
                         bag_id,
-                        draw,
+                        (&draw.lot_id, draw.container),
                         container_thawed_at,
                         thawed_at,
                     )?;
@@ -804,8 +855,32 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             }
             // Active or placebo alike: a bag is made after its session's
             // thaw (the containers' thaw, checked above to be the same). A
-            // plan is made before it, when the day is planned.
-            if stage == Stage::Planned {
+            // plan is made before it, when the day is planned; none of its
+            // session's containers was thawed before its time.
+            if let Body::Plan {
+                session_containers, ..
+            } = body
+            {
+                for thawed in session_containers {
+                    let (count, _) = known_lot(tables, event, &thawed.lot_id)?;
+                    let container = tables
+                        .container(&thawed.lot_id, thawed.container)?
+                        .ok_or_else(|| LedgerError::UnknownContainer {
+                            event,
+                            lot_id: thawed.lot_id.clone(),
+                            container: thawed.container,
+                            containers: count,
+                        })?;
+                    if let Some(container_thawed_at) = &container.thawed_at {
+                        not_thawed_before_plan(
+                            PlanStep::Plan,
+                            bag_id,
+                            (&thawed.lot_id, thawed.container),
+                            container_thawed_at,
+                            thawed_at,
+                        )?;
+                    }
+                }
                 return Ok(());
             }
             in_order(&|| {

@@ -1516,6 +1516,10 @@ mod tests {
                     container,
                     ..draw.clone()
                 }],
+                session_containers: vec![crate::SessionContainer {
+                    lot_id: "UC-0042".into(),
+                    container,
+                }],
                 record,
             },
             other => other,

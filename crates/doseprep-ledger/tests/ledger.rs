@@ -229,7 +229,7 @@ fn do_the_day(
     by: &By,
     late_reason: Option<&str>,
 ) -> Result<Vec<i64>, LedgerError> {
-    let mut numbers = ledger.record_day(records, by, None)?;
+    let mut numbers = ledger.record_day(&plan.thaws, records, by, None)?;
     let done = |at: jiff::ZonedDateTime| Entry {
         at,
         by: by.clone(),
@@ -1428,14 +1428,15 @@ proptest! {
     }
 
     /// The same for a day planned, then done: the twins planned together in
-    /// either order, the container thawed up to 30 min after the planned
-    /// 08:30, each bag made and dispensed at any time after, give the same
+    /// either order, the container thawed up to 20 min before the planned
+    /// 08:30 (both refused, both cancelled) or up to 30 min after, each bag
+    /// made and dispensed at any time after, give the same
     /// blinded log whichever of the two is active; its rows carry the
     /// session only, never when a bag was made or the plan written.
     #[test]
     fn a_planned_days_blinded_log_is_the_same_whichever_twin_is_active(
         made in proptest::collection::vec(0u32..=90, 4),
-        thawed in 0u32..=30,
+        thawed in -20i64..=30,
         placebo_first in any::<bool>(),
         written in 0i64..86_400,
     ) {
@@ -1461,18 +1462,37 @@ proptest! {
             if placebo_first {
                 twins.reverse();
             }
-            ledger.record_day(&twins, &By::Initials("MH".to_owned()), None).unwrap();
+            ledger.record_day(&plan.thaws, &twins, &By::Initials("MH".to_owned()), None).unwrap();
             let at_minute = |minute: u32| {
                 let time = at("2026-11-25T08:30:00-05:00");
                 Entry::new(time.checked_add(jiff::Span::new().minutes(minute)).unwrap(), "MH", None).unwrap()
             };
             let thaw = &plan.thaws[0];
-            ledger.thaw("UC-0042", &thaw.containers, &at_minute(thawed)).unwrap();
-            for (bag, minute) in [(active, made[0]), (placebo, made[1])] {
-                ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap();
-            }
-            for (bag, minute) in [(active, made[2]), (placebo, made[3])] {
-                ledger.dispense(ids[bag], "ward 5", &at_minute(130 + minute)).unwrap();
+            let thaw_at = at("2026-11-25T08:30:00-05:00")
+                .checked_add(jiff::Span::new().minutes(thawed))
+                .unwrap();
+            ledger.thaw("UC-0042", &thaw.containers, &Entry::new(thaw_at, "MH", None).unwrap()).unwrap();
+            if thawed < 0 {
+                // Thawed early: both twins are refused, and cancelled alike.
+                for (bag, minute) in [(active, made[0]), (placebo, made[1])] {
+                    let refused = ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap_err();
+                    prop_assert_eq!(refused.code(), "thawed_before_plan");
+                    // Cancelled when found, after the plan (written by the clock).
+                    let now = jiff::Timestamp::from_second(1_795_624_500 + written).unwrap();
+                    let found = Entry::new(
+                        doseprep::SiteTime::new(now, at("2026-11-25T08:30:00-05:00").time_zone().clone()).zoned(),
+                        "MH",
+                        None,
+                    ).unwrap();
+                    ledger.cancel_bag(ids[bag], "thawed early", &found).unwrap();
+                }
+            } else {
+                for (bag, minute) in [(active, made[0]), (placebo, made[1])] {
+                    ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap();
+                }
+                for (bag, minute) in [(active, made[2]), (placebo, made[3])] {
+                    ledger.dispense(ids[bag], "ward 5", &at_minute(130 + minute)).unwrap();
+                }
             }
             let log = ledger.blinded_csv().unwrap();
             prop_assert!(log.lines().skip(1).all(|row| row.starts_with("2026-11-25T08:30:00-05:00,")), "{}", log);
@@ -2853,7 +2873,7 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         records[1].preparation.bag_id.unwrap(),
     );
     let planned = ledger
-        .record_day(&records, &By::Passphrase(pass(MH_PASS)), None)
+        .record_day(&plan.thaws, &records, &By::Passphrase(pass(MH_PASS)), None)
         .unwrap();
     let events = ledger.events().unwrap();
     for seq in &planned {
@@ -2888,7 +2908,8 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         Some("container_state")
     );
     // Thawed at 08:10, before the plan's 08:30: the active bag's label
-    // would allow 20 min more than its cells have. Refused; cancelled.
+    // would allow 20 min more than its cells have. Refused, and so is its
+    // placebo twin (whose session it is): both are cancelled alike.
     ledger
         .thaw("UC-0042", &[first], &late("2026-11-25T08:10:00-05:00"))
         .unwrap();
@@ -2900,21 +2921,23 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         format!(
             "prepare_planned: container {first} of lot \"UC-0042\" was thawed at 2026-11-25 08:10 EST, \
              before 2026-11-25 08:30 EST, the thaw bag {active}'s label counts its infuse-by time \
-             from; cancel the bag (cancel_bag) and plan it again, so its label counts from the \
-             thaw as done"
+             from; cancel every bag of the session alike, active and placebo (cancel_bag), and \
+             plan them again, so their labels count from the thaw as done"
         )
     );
-    // The placebo twin has no container: it is made.
-    ledger
-        .prepare_planned(placebo, &late("2026-11-25T09:00:00-05:00"))
-        .unwrap();
     assert_eq!(
-        code(ledger.cancel_bag(placebo, "not needed", &mh())),
+        code(ledger.prepare_planned(placebo, &late("2026-11-25T09:00:00-05:00"))),
+        Some("thawed_before_plan")
+    );
+    for bag in [active, placebo] {
+        ledger
+            .cancel_bag(bag, "the session thawed at 08:10, before the plan", &mh())
+            .unwrap();
+    }
+    assert_eq!(
+        code(ledger.cancel_bag(placebo, "again", &mh())),
         Some("bag_state")
     );
-    ledger
-        .cancel_bag(active, "#1 thawed at 08:10, before the plan", &mh())
-        .unwrap();
     assert_eq!(
         code(ledger.prepare_planned(active, &late("2026-11-25T09:10:00-05:00"))),
         Some("bag_state")
@@ -2931,7 +2954,7 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         .iter()
         .map(|bag| bag.bag_id.as_text())
         .collect();
-    assert_eq!(standing, vec![placebo.as_text()]);
+    assert!(standing.is_empty(), "{standing:?}");
     let balance = ledger.balance("UC-0042").unwrap();
     assert_eq!(balance.on_hand, 12 - balance.thawed);
     let review = ledger
@@ -2942,8 +2965,8 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         .findings
         .iter()
         .any(|f| f.kind.name() == "cancelled_bag" && f.detail.contains("before the plan")));
-    // The blinded log: the placebo's plan and preparation, the active's
-    // plan and cancellation, all dated by their session.
+    // The blinded log: each twin's plan and cancellation, dated by their
+    // session.
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(blinded.lines().count(), 5, "{blinded}");
     assert!(

@@ -437,8 +437,9 @@ impl Ledger {
         let records = plan.inner.records().map_err(|error| {
             crate::errors::day_error(doseprep_day::DayError::PlanDoesNotVerify(Box::new(error)))
         })?;
+        let thaws = plan.inner.thaws.clone();
         let by = by(initials, passphrase)?;
-        self.with(py, |l| l.record_day(&records, &by, comment))
+        self.with(py, |l| l.record_day(&thaws, &records, &by, comment))
     }
 
     /// A planned bag prepared as planned, at `at` (when it was made).
