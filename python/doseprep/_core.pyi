@@ -991,7 +991,8 @@ class Ledger:
     ) -> Reconciliation:
         """Record a count of a lot's containers and compare it with the balance."""
     def in_stock(self, lot_id: str) -> list[int]:
-        """The numbers of a lot's containers in stock, lowest first."""
+        """The numbers of a lot's containers in stock and not set aside for a planned bag,
+        lowest first: what a day's plan may thaw."""
     def lot_ids(self) -> list[str]:
         """The lots received, in order of receipt."""
     def chain_of_identity(self, bag_id: str) -> dict[str, Any]:
@@ -1010,8 +1011,9 @@ class Ledger:
         pdf: bool = False,
     ) -> int:
         """Bags' labels, worksheets and records made again into the new folder
-        ``out``: ``bags`` by id, and every bag prepared on ``date``
-        (YYYY-MM-DD, site clock) and not destroyed; returns how many bags."""
+        ``out``: ``bags`` by id, and every bag of ``date`` (YYYY-MM-DD, site clock: prepared
+        on it, or planned for a session thawed on it), none destroyed or cancelled; returns
+        how many bags."""
     def record(self, bag_id: str) -> PreparationRecord:
         """The preparation record of a bag, as recorded."""
     def verify(

@@ -875,7 +875,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     early = run("ledger", "prepare-planned", str(db), day_rows[0]["bag_id"],
                 "--at", "2026-11-25T09:00:00-05:00", "--initials", "MH")  # fmt: skip
     assert early.returncode == 2
-    assert "record its thaw first (thaw)" in early.stderr
+    assert "record its session's thaw first (thaw)" in early.stderr
     thawed = run("ledger", "thaw", str(db), "UC-0042", "--containers", "1,2",
                  "--at", "2026-11-25T08:30:00-05:00", "--initials", "MH")  # fmt: skip
     assert thawed.stdout == "event 5: lot UC-0042 containers 1, 2 thawed\n", thawed.stderr
@@ -922,7 +922,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
         "--lots", lots, "--out", str(tmp_path / "next"), "--ledger", str(db), "--initials", "MH",
     )  # fmt: skip
     assert day2.returncode == 0, day2.stderr
-    assert "the ledger has 10 containers in stock, the lots file says 12" in day2.stderr
+    assert "the ledger has 10 containers in stock and free to plan, the lots file says 12" in day2.stderr
     assert "thaw lot UC-0042  container 3\n" in (tmp_path / "next" / "pick-list.txt").read_text()
     [row] = list(csv.DictReader((tmp_path / "next" / "day.csv").read_text().splitlines()[1:]))
     assert row["containers"] == "UC-0042#3:5.8mL"

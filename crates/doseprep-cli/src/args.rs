@@ -165,7 +165,8 @@ pub struct Reprint {
     /// A bag id as printed (repeat for more).
     #[arg(long)]
     pub bag: Vec<String>,
-    /// Every bag prepared that day, YYYY-MM-DD (site clock).
+    /// Every bag of that day, YYYY-MM-DD (site clock): prepared on it, or
+    /// planned for a session thawed on it; none destroyed or cancelled.
     #[arg(long)]
     pub date: Option<String>,
     /// A new folder for the documents.

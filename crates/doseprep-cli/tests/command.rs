@@ -162,7 +162,7 @@ fn a_day_is_recorded_run_again_after_a_fix_and_reprinted_byte_for_byte() {
     ]);
     assert_eq!(made.status.code(), Some(2), "{}", text(&made.stderr));
     assert!(
-        text(&made.stderr).contains("record its thaw first (thaw)"),
+        text(&made.stderr).contains("record its session's thaw first (thaw)"),
         "{}",
         text(&made.stderr)
     );

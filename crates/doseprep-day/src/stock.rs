@@ -20,7 +20,7 @@ pub enum StockNote {
     CountDiffers {
         /// The lot.
         lot_id: String,
-        /// Containers in stock in the ledger.
+        /// Containers in stock in the ledger and not set aside for a planned bag.
         in_stock: u32,
         /// Containers the lots file says.
         in_file: u32,
@@ -40,7 +40,7 @@ impl std::fmt::Display for StockNote {
                 in_file,
             } => write!(
                 f,
-                "lot {lot_id}: the ledger has {in_stock} containers in stock, the lots file says {in_file}; planned with the ledger's"
+                "lot {lot_id}: the ledger has {in_stock} containers in stock and free to plan, the lots file says {in_file}; planned with the ledger's"
             ),
         }
     }

@@ -692,7 +692,10 @@ impl LedgerError {
             LedgerError::UnknownContainer { event, lot_id, container, containers } => (format!("{event}: lot {lot_id:?} has containers 1 to {containers}; there is no container {container}"), "use the number on the container".to_owned()),
             LedgerError::ContainerState { event, lot_id, container, state, fix } => (format!("{event}: container {container} of lot {lot_id:?} is {state}"), fix.to_string()),
             LedgerError::OverDrawn { lot_id, container, volume_ml, total_ml, yield_ml } => (format!("prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields"), "draw from another thawed container".to_owned()),
-            LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), "record its preparation first (prepare)".to_owned()),
+            LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), match *event {
+                "prepare_planned" | "cancel" => "record its day's plan first (record_day, doseprep day --ledger)",
+                _ => "record its preparation first (prepare, or record_day then prepare_planned)",
+            }.to_owned()),
             LedgerError::ThawTimeDiffers { bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("prepare: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, but bag {bag_id}'s record says its cells were thawed at {bag_thawed_at}"), "prepare the bag with the container's thaw time, or thaw a container for it".to_owned()),
             LedgerError::ThawedBeforePlan { event, bag_id, lot_id, container, container_thawed_at, bag_thawed_at } => (format!("{}: container {container} of lot {lot_id:?} was thawed at {container_thawed_at}, before {bag_thawed_at}, the thaw bag {bag_id}'s label counts its infuse-by time from", event.as_str()), match event {
                 PlanStep::Plan => "plan the day with the containers in stock (ledger.in_stock), so its labels count from a thaw still to come",
@@ -706,7 +709,7 @@ impl LedgerError {
             LedgerError::OverrideNotNeeded { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time {infuse_by}"), "an override_reason is only for a late infusion, so leave it out".to_owned()),
             LedgerError::TooManyContainers { lot_id, containers, max } => (format!("receive: lot {lot_id:?} has {containers} containers; a lot is received with at most {max}"), "check the count on the shipping record".to_owned()),
             LedgerError::BagAlreadyRecorded { bag_id, seq } => (format!("prepare: bag {bag_id} was recorded already (event {seq})"), "each bag is prepared once".to_owned()),
-            LedgerError::VisitAlreadyPrepared { participant, visit, existing, seq } => (format!("prepare: participant {participant} has bag {existing} for visit {visit} already (event {seq})"), "one bag a visit: destroy that bag first to record another".to_owned()),
+            LedgerError::VisitAlreadyPrepared { participant, visit, existing, seq } => (format!("prepare: participant {participant} has bag {existing} for visit {visit} already (event {seq})"), "one bag a visit: destroy that bag (or cancel it, if it is only planned) first to record another".to_owned()),
             LedgerError::NoBagId { participant } => (format!("prepare: the bag for {participant} has no bag id"), "give it one (plan_day does, or prepare(..., bag_id=...))".to_owned()),
             LedgerError::NoDraws { bag_id } => (format!("prepare: active bag {bag_id} names no container it was drawn from"), "plan it with plan_day or give its draws (lot, container, mL)".to_owned()),
             LedgerError::PlaceboDraws { bag_id } => (format!("prepare: placebo bag {bag_id} draws from no container"), "remove its draws".to_owned()),

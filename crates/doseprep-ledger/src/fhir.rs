@@ -162,13 +162,18 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         } => Some((event.seq, started_at, ended_at, override_reason)),
         _ => None,
     });
-    let destroyed = events.iter().find_map(|(_, body)| match body {
-        Body::DestroyBag { reason, .. } => Some(reason),
+    // Destroyed once made (the order stopped), or cancelled while planned
+    // (the order never acted on): its reason.
+    let ended = events.iter().find_map(|(_, body)| match body {
+        Body::DestroyBag { reason, .. } => Some(("stopped", "the bag was destroyed", reason)),
+        Body::CancelBag { reason, .. } => {
+            Some(("cancelled", "the planned bag was cancelled", reason))
+        }
         _ => None,
     });
-    let status = match (&administered, destroyed) {
+    let status = match (&administered, ended) {
         (Some(_), _) => "completed",
-        (None, Some(_)) => "stopped",
+        (None, Some((status, _, _))) => status,
         (None, None) => "active",
     };
     let (measured, weighed_in) = record.order.given_weight().as_measured();
@@ -235,10 +240,10 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
             "doseAndRate": dose_and_rate,
         }],
     });
-    if let (Some(reason), Some(map)) = (destroyed, request.as_object_mut()) {
+    if let (Some((_, what, reason)), Some(map)) = (ended, request.as_object_mut()) {
         map.insert(
             "statusReason".to_owned(),
-            json!({"text": format!("the bag was destroyed: {reason}")}),
+            json!({"text": format!("{what}: {reason}")}),
         );
     }
     let mut entries = vec![

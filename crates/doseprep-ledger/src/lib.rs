@@ -351,8 +351,10 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
-    /// The numbers of a lot's containers in stock, lowest first: what a
-    /// day's plan may thaw (see `Lot::with_container_numbers`).
+    /// The numbers of a lot's containers in stock and not set aside for a
+    /// planned bag, lowest first: what a day's plan may thaw (see
+    /// `Lot::with_container_numbers`). A lot's balance counts those set
+    /// aside as on hand: they are in the freezer.
     pub fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
         self.store
             .in_stock(lot_id)

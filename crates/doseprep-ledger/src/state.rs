@@ -104,9 +104,13 @@ fn bag_state_error(event: &'static str, bag_id: &str, state: &str) -> LedgerErro
             "prepared but not checked",
             "a second user signs its check first (check)",
         ),
-        ("cancel", "prepared") => (
-            "prepared already",
+        ("cancel", "prepared" | "checked" | "dispensed") => (
+            "made already",
             "a bag that was made is destroyed, not cancelled (destroy_bag)",
+        ),
+        ("prepare_planned", "prepared" | "checked" | "dispensed" | "administered") => (
+            "prepared already",
+            "a bag is prepared once; check the bag id",
         ),
         (_, "prepared") => ("prepared", "dispense it first"),
         ("check", "checked") => ("checked already", "a bag is checked once; dispense it"),

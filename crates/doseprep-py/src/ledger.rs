@@ -972,8 +972,9 @@ impl Ledger {
     /// Bags' labels, worksheets and records (and, with `pdf`, `labels.pdf`
     /// and `worksheets.pdf`) made again from the ledger into the new (or
     /// empty) folder `out`, byte for byte as first printed: `bags` by id,
-    /// and every bag prepared on `date` (`YYYY-MM-DD`, the site's clock) and
-    /// not destroyed. Published whole, in one rename. Returns how many bags.
+    /// and every bag of `date` (`YYYY-MM-DD`, the site's clock: prepared on
+    /// it, or planned for a session thawed on it), none destroyed or
+    /// cancelled. Published whole, in one rename. Returns how many bags.
     #[pyo3(signature = (out, /, *, bags = Vec::new(), date = None, pdf = false))]
     fn reprint_documents(
         &self,
