@@ -922,7 +922,10 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
         "--lots", lots, "--out", str(tmp_path / "next"), "--ledger", str(db), "--initials", "MH",
     )  # fmt: skip
     assert day2.returncode == 0, day2.stderr
-    assert "the ledger has 10 containers in stock and free to plan, the lots file says 12" in day2.stderr
+    assert (
+        "the ledger has 10 containers in stock and free to plan, the lots file says 12"
+        in day2.stderr
+    )
     assert "thaw lot UC-0042  container 3\n" in (tmp_path / "next" / "pick-list.txt").read_text()
     [row] = list(csv.DictReader((tmp_path / "next" / "day.csv").read_text().splitlines()[1:]))
     assert row["containers"] == "UC-0042#3:5.8mL"
