@@ -269,6 +269,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bag_v4 RENAME TO bag;
     CREATE INDEX bag_visit ON bag (participant, visit);
     CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
+
+    -- The first event written under this schema. Builds of schema 3 and
+    -- before recorded a day's thaws and preparations at their planned
+    -- times, ahead of when they were written; verify lets those stand, and
+    -- holds every event from this one to "not written ahead".
+    CREATE TABLE schema_start (
+        version INTEGER PRIMARY KEY,
+        first_seq INTEGER NOT NULL CHECK (first_seq >= 1)
+    ) WITHOUT ROWID;
+    INSERT INTO schema_start SELECT 4, coalesce(max(seq), 0) + 1 FROM event;
+    CREATE TRIGGER schema_start_fixed_update BEFORE UPDATE ON schema_start
+        BEGIN SELECT RAISE(ABORT, 'the schema start is fixed'); END;
+    CREATE TRIGGER schema_start_fixed_delete BEFORE DELETE ON schema_start
+        BEGIN SELECT RAISE(ABORT, 'the schema start is fixed'); END;
     "#,
 ];
 

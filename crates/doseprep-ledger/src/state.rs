@@ -296,12 +296,14 @@ pub(crate) fn thawed_in_date(tables: &dyn Tables, lot_id: &str, at: &str) -> Res
     Ok(())
 }
 
-/// Whether an event is being recorded now or replayed from the file.
+/// Which builds may have written an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Written {
-    /// Recorded by this build.
+    /// This build, or one of schema 4 or later: held to every rule.
     Now,
-    /// Replayed by `verify`: written by this build or an earlier one.
+    /// A build of schema 3 or before (events before the ledger's
+    /// `schema_start` of schema 4): its days' thaws and preparations were
+    /// recorded at their planned times.
     Earlier,
 }
 

@@ -194,7 +194,7 @@ impl Findings {
 
     /// Replay `hashed` (in order) until a refusal or a fault, and not from
     /// an event already found wrong as read.
-    fn replay(&mut self, replay: &Memory, hashed: Vec<Hashed>) {
+    fn replay(&mut self, replay: &Memory, hashed: Vec<Hashed>, plans_from: i64) {
         for Hashed { event, body } in hashed {
             let seq = event.seq;
             let stopped = self.refused.is_some()
@@ -205,7 +205,7 @@ impl Findings {
             }
             // A replay that cannot go on for what the event holds is a
             // problem of this event; any other fault is reported as one.
-            match replayed(replay, &event, body) {
+            match replayed(replay, &event, body, plans_from) {
                 Ok(None) => {}
                 Ok(Some(reason)) | Err(LedgerError::Tampered(reason)) => {
                     self.refused = Some(Found {
@@ -228,6 +228,17 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         Scope::Full => Some(Memory::default()),
         Scope::Chain => None,
     };
+    // The first event of schema 4 (see the migration).
+    let plans_from: i64 = connection
+        .query_row(
+            "SELECT first_seq FROM schema_start WHERE version = 4",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            LedgerError::Tampered("the schema_start table has no row for schema 4".to_owned())
+        })?;
     let mut statement =
         connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
     let mut rows = statement.query([])?;
@@ -313,7 +324,7 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
                 };
                 in_flight -= 1;
                 if let Some(replay) = &replay {
-                    findings.replay(replay, batch);
+                    findings.replay(replay, batch, plans_from);
                 }
                 if changed.is_some() {
                     findings.changed = changed;
@@ -464,7 +475,12 @@ fn read_problem(event: &Event, previous: &str, first_timed: &mut Option<i64>) ->
 
 /// Replay `event` (its hash and link already checked; `body` its body, if
 /// it reads) on `replay`: what is wrong with it, if anything.
-fn replayed(replay: &Memory, event: &Event, body: Option<Body>) -> Result<Option<String>> {
+fn replayed(
+    replay: &Memory,
+    event: &Event,
+    body: Option<Body>,
+    plans_from: i64,
+) -> Result<Option<String>> {
     let seq = event.seq;
     let Some(body) = body else {
         return Ok(Some(format!(
@@ -493,16 +509,21 @@ fn replayed(replay: &Memory, event: &Event, body: Option<Body>) -> Result<Option
     .and_then(|()| state::check(replay, &event.at, &body, rules))
     .and_then(|()| match &event.recorded_at {
         Some(recorded_at) => {
-            state::not_future_dated(&body, &event.at, recorded_at, state::Written::Earlier)
-                .and_then(|()| {
-                    state::check_lateness(
-                        replay,
-                        &body,
-                        &event.at,
-                        recorded_at,
-                        event.late_reason.as_deref(),
-                    )
-                })
+            // Written ahead by a build of schema 3 or before, or not at all.
+            let written = if event.seq < plans_from {
+                state::Written::Earlier
+            } else {
+                state::Written::Now
+            };
+            state::not_future_dated(&body, &event.at, recorded_at, written).and_then(|()| {
+                state::check_lateness(
+                    replay,
+                    &body,
+                    &event.at,
+                    recorded_at,
+                    event.late_reason.as_deref(),
+                )
+            })
         }
         None => Ok(()),
     }) {

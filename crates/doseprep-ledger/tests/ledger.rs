@@ -1161,6 +1161,62 @@ fn forge_from(path: &std::path::Path, from: i64) {
         .unwrap();
 }
 
+/// A thaw dated ahead of when it was written, put in with its hash
+/// recomputed: verify refuses it in a ledger of this schema (builds of
+/// schema 3 wrote a day's thaws ahead; only the events before the
+/// ledger's first of schema 4 may be so).
+#[test]
+fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
+    let path = file("thaw-ahead");
+    let mut ledger = Ledger::create(&path)
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T16:00:00-05:00"))
+        .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+    drop(ledger);
+    // Written at 17:00 EST, it now says 19:00.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("DROP TRIGGER event_append_only_update;")
+        .unwrap();
+    let events = Ledger::open(&path).unwrap().events().unwrap();
+    let mut ahead = events[1].clone();
+    ahead.at = "2026-11-25T19:00:00-05:00".to_owned();
+    let hash = ahead.expected_hash();
+    connection
+        .execute(
+            "UPDATE event SET at = ?1, hash = ?2 WHERE seq = 2",
+            rusqlite::params![ahead.at, hash],
+        )
+        .unwrap();
+    connection
+        .execute("UPDATE head SET hash = ?1", [&hash])
+        .unwrap();
+    connection
+        .execute(
+            "UPDATE container SET thawed_at = ?1 WHERE number = 1",
+            [&ahead.at],
+        )
+        .unwrap();
+    let problem = Ledger::open(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(problem.seq, Some(2));
+    assert!(
+        problem.reason.contains("is after the moment it is written"),
+        "{}",
+        problem.reason
+    );
+}
+
 #[test]
 fn a_checkpoint_catches_a_rehashed_rewrite_and_a_cut_tail() {
     let counted = |ledger: &mut Ledger, at: &str| {
@@ -2493,7 +2549,9 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
             "event_append_only_delete",
             "event_append_only_update",
             "event_bag",
-            "event_lot"
+            "event_lot",
+            "schema_start_fixed_delete",
+            "schema_start_fixed_update"
         ]
     );
     drop(sqlite);
