@@ -4,7 +4,7 @@
 //! disagreed.
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::error::{LedgerError, Result};
@@ -32,6 +32,9 @@ pub enum FindingKind {
     DestroyedBag,
     /// A planned bag cancelled before it was made, with the reason.
     CancelledBag,
+    /// A bag still planned, neither made nor cancelled, past its infuse-by
+    /// time when the review runs: its containers stay set aside.
+    OpenPlan,
     /// Containers destroyed, with the reason.
     DestroyedContainers,
     /// A count of a lot's containers that differed from the events.
@@ -58,6 +61,7 @@ impl FindingKind {
             FindingKind::FutureDated => "future_dated",
             FindingKind::DestroyedBag => "destroyed_bag",
             FindingKind::CancelledBag => "cancelled_bag",
+            FindingKind::OpenPlan => "open_plan",
             FindingKind::DestroyedContainers => "destroyed_containers",
             FindingKind::CountDifference => "count_difference",
             FindingKind::Correction => "correction",
@@ -126,13 +130,13 @@ fn written(event: &Event) -> Result<Timestamp> {
         })
 }
 
-/// The review of the events written in `[from, to)`.
+/// The review of the events written in `[from, to)`, run at `now`.
 pub(crate) fn review(
     connection: &Connection,
     verification: Verification,
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
+    (from, to): (Option<Timestamp>, Option<Timestamp>),
     late_after: SignedDuration,
+    now: Timestamp,
 ) -> Result<AuditReport> {
     let mut findings = Vec::new();
     let mut events = 0;
@@ -237,6 +241,27 @@ pub(crate) fn review(
             }
             Body::CancelBag { bag_id, reason } => {
                 found(FindingKind::CancelledBag, format!("bag {bag_id}: {reason}"))
+            }
+            Body::Plan {
+                bag_id, infuse_by, ..
+            } => {
+                let state: Option<String> = connection
+                    .query_row("SELECT state FROM bag WHERE bag_id = ?1", [bag_id], |row| {
+                        row.get(0)
+                    })
+                    .optional()?;
+                let past = crate::state::instant("infuse_by", infuse_by)? < now;
+                if state.as_deref() == Some("planned") && past {
+                    let [infuse_by] = crate::state::wall_clocks([("infuse_by", infuse_by)])?;
+                    found(
+                        FindingKind::OpenPlan,
+                        format!(
+                            "bag {bag_id} is still planned, neither made nor cancelled, past its \
+                             infuse-by time {infuse_by}: its containers stay set aside until it \
+                             is cancelled (cancel_bag)"
+                        ),
+                    );
+                }
             }
             Body::DestroyContainers {
                 lot_id,

@@ -662,7 +662,13 @@ impl Ledger {
     ) -> Result<AuditReport> {
         verify::verify(&self.store.connection, Scope::Full)
             .and_then(|verification| {
-                audit::review(&self.store.connection, verification, from, to, late_after)
+                audit::review(
+                    &self.store.connection,
+                    verification,
+                    (from, to),
+                    late_after,
+                    self.store.clock.now(),
+                )
             })
             .map_err(|error| error.in_file(&self.path))
     }

@@ -2987,11 +2987,24 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         code(ledger.prepare_planned(placebo, &late("2026-11-25T09:00:00-05:00"))),
         Some("thawed_before_plan")
     );
+    // Reviewed at 17:00, past their infuse-by times: two open plans.
+    let open = |ledger: &Ledger| {
+        ledger
+            .audit(None, None, jiff::SignedDuration::from_hours(4))
+            .unwrap()
+            .findings
+            .iter()
+            .filter(|f| f.kind.name() == "open_plan")
+            .map(|f| f.seq)
+            .collect::<Vec<i64>>()
+    };
+    assert_eq!(open(&ledger), planned);
     for bag in [active, placebo] {
         ledger
             .cancel_bag(bag, "the session thawed at 08:10, before the plan", &mh())
             .unwrap();
     }
+    assert_eq!(open(&ledger), Vec::<i64>::new());
     assert_eq!(
         code(ledger.cancel_bag(placebo, "again", &mh())),
         Some("bag_state")
