@@ -581,6 +581,17 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
     // it was done): a bag's time order starts with its preparation.
     let (_, infuse_by) = known_bag(tables, "prepare_planned", bag_id, &["planned"])?;
     let plan = plan_of(tables, bag_id)?;
+    let made_after = |what: String, earlier_at: &str| {
+        not_before(
+            "prepare_planned",
+            TimeField::At,
+            || format!("bag {bag_id}"),
+            at,
+            || what.clone(),
+            earlier_at,
+            Some(&infuse_by),
+        )
+    };
     for draw in &plan.draws {
         check_containers(
             tables,
@@ -605,25 +616,12 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
         )?;
         // Bags drawn from one container are not held to an order among
         // themselves: only to its thaw.
-        not_before(
-            "prepare_planned",
-            TimeField::At,
-            || format!("bag {bag_id}"),
-            at,
-            || format!("the thaw of container {number} of lot {lot_id:?}"),
+        made_after(
+            format!("the thaw of container {number} of lot {lot_id:?}"),
             &container_thawed_at,
-            Some(&infuse_by),
         )?;
     }
-    not_before(
-        "prepare_planned",
-        TimeField::At,
-        || format!("bag {bag_id}"),
-        at,
-        || "its session's planned thaw".to_owned(),
-        &plan.thawed_at,
-        Some(&infuse_by),
-    )
+    made_after("its session's planned thaw".to_owned(), &plan.thawed_at)
 }
 
 /// The most containers one receipt may bring.

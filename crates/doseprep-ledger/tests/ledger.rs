@@ -122,48 +122,28 @@ fn record_a_day_by(
     by: &By,
     late_reason: Option<&str>,
 ) -> (Vec<VerifiedRecord>, Result<Vec<i64>, LedgerError>) {
-    let protocol = Protocol::care_ssc();
-    let day_orders: Vec<DayOrder> = orders
-        .iter()
-        .map(|(p, _, kg, time)| {
-            DayOrder::new(
-                p,
-                "month-0",
-                BodyWeight::from_kg(kg.parse().unwrap()).unwrap(),
-                at(time),
-            )
-            .unwrap()
-        })
-        .collect();
-    let list_text: String = orders
-        .iter()
-        .map(|(p, arm, _, _)| format!("{p},{arm}\n"))
-        .collect();
-    let list = Randomization::from_csv_text(&format!("participant,arm\n{list_text}")).unwrap();
     // A new seed each day: bag ids differ from day to day.
     static DAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(11);
-    let mut seed = DAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let plan = plan_day(
-        &protocol,
-        &doseprep::DayRow::numbered(day_orders),
-        std::slice::from_ref(lot),
-        &list,
-        &mut || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-            seed
-        },
-    )
-    .unwrap();
-    let records = plan.records().unwrap();
+    let seed = DAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (plan, records) = plan_a_day_seeded(lot, orders, seed);
     let numbers = do_the_day(ledger, &plan, &records, by, late_reason);
     (records, numbers)
 }
 
 /// A day of `orders` (participant, arm, kg, infusion time) planned with
-/// `lot`, and its records.
+/// `lot`, and its records (bag ids from a fixed seed).
 fn plan_a_day(
     lot: &Lot,
     orders: &[(&str, &str, &str, &str)],
+) -> (doseprep::DayPlan, Vec<VerifiedRecord>) {
+    plan_a_day_seeded(lot, orders, 7)
+}
+
+/// [`plan_a_day`], bag ids from `seed`.
+fn plan_a_day_seeded(
+    lot: &Lot,
+    orders: &[(&str, &str, &str, &str)],
+    mut seed: u64,
 ) -> (doseprep::DayPlan, Vec<VerifiedRecord>) {
     let protocol = Protocol::care_ssc();
     let day_orders: Vec<DayOrder> = orders
@@ -183,7 +163,6 @@ fn plan_a_day(
         .map(|(p, arm, _, _)| format!("{p},{arm}\n"))
         .collect();
     let list = Randomization::from_csv_text(&format!("participant,arm\n{list_text}")).unwrap();
-    let mut seed = 7u64;
     let plan = plan_day(
         &protocol,
         &doseprep::DayRow::numbered(day_orders),
@@ -1547,7 +1526,8 @@ proptest! {
                     ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap();
                 }
                 for (bag, minute) in [(active, made[2]), (placebo, made[3])] {
-                    ledger.dispense(ids[bag], "ward 5", &at_minute(130 + minute)).unwrap();
+                    // By 11:00, before the clock's earliest (11:55 EST).
+                    ledger.dispense(ids[bag], "ward 5", &at_minute(120 + minute / 3)).unwrap();
                 }
             }
             let log = ledger.blinded_csv().unwrap();
