@@ -1037,8 +1037,9 @@ class Ledger:
     ) -> dict[str, Any]:
         """The periodic review of the events written from ``start`` to ``end``:
         ``verification``, ``events``, ``findings`` (overrides, short
-        infusions, late and future-dated entries, destructions, count differences, corrections,
-        failed sign-ins, unreadable events) and ``text``."""
+        infusions, late and future-dated entries, destructions, cancelled bags, open plans, count
+        differences, corrections, failed sign-ins, access changes, unreadable events) and
+        ``text``."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed, with ``recorded_at``)."""
     def export_csv(self) -> str:

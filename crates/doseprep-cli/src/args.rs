@@ -409,7 +409,8 @@ pub enum LedgerCommand {
         who: Who,
     },
     /// The periodic review: overrides, short infusions, late and future-dated entries,
-    /// destructions and count differences of the events written in a period.
+    /// destructions, cancelled bags, open plans and count differences of the events
+    /// written in a period.
     Audit {
         /// The ledger file.
         db: PathBuf,

@@ -348,7 +348,7 @@ fn check_time(
             plan.thawed_at.clone(),
             "its session's planned thaw".to_owned(),
         )];
-        for (lot_id, number) in plan.containers() {
+        for (lot_id, number) in tables.session_containers(&plan.thawed_at)? {
             if let Some(container_thawed_at) = tables
                 .container(&lot_id, number)?
                 .and_then(|container| container.thawed_at)

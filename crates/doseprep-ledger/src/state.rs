@@ -499,32 +499,11 @@ fn not_thawed_before_plan(
     })
 }
 
-/// What a bag's plan says: its session's thaw time, its draws, and the
-/// containers its session thaws.
+/// What a bag's plan says: its session's thaw time and its draws (the
+/// session's containers are read from the ledger: `Tables::session_containers`).
 pub(crate) struct PlanOf {
     pub thawed_at: String,
     pub draws: Vec<crate::event::Draw>,
-    pub session_containers: Vec<crate::event::SessionContainer>,
-}
-
-impl PlanOf {
-    /// Every container of the bag's session: its own draws' and its
-    /// session's (a placebo has only these), each once.
-    pub(crate) fn containers(&self) -> Vec<(String, u32)> {
-        let mut containers: Vec<(String, u32)> = self
-            .draws
-            .iter()
-            .map(|draw| (draw.lot_id.clone(), draw.container))
-            .chain(
-                self.session_containers
-                    .iter()
-                    .map(|thawed| (thawed.lot_id.clone(), thawed.container)),
-            )
-            .collect();
-        containers.sort();
-        containers.dedup();
-        containers
-    }
 }
 
 /// The plan of bag `bag_id`.
@@ -536,16 +515,9 @@ pub(crate) fn plan_of(tables: &dyn Tables, bag_id: &str) -> Result<PlanOf> {
         Some((
             _,
             Body::Plan {
-                thawed_at,
-                draws,
-                session_containers,
-                ..
+                thawed_at, draws, ..
             },
-        )) => Ok(PlanOf {
-            thawed_at,
-            draws,
-            session_containers,
-        }),
+        )) => Ok(PlanOf { thawed_at, draws }),
         _ => Err(LedgerError::Tampered(format!(
             "bag {bag_id} is planned, but its event {} is not a plan",
             bag.prepared_seq
@@ -553,29 +525,11 @@ pub(crate) fn plan_of(tables: &dyn Tables, bag_id: &str) -> Result<PlanOf> {
     }
 }
 
-/// The thaw time of container `number` of `lot_id`, which a planned bag
-/// needs before it is made (`event`).
-fn thaw_of(tables: &dyn Tables, lot_id: &str, number: u32) -> Result<String> {
-    let container = tables.container(lot_id, number)?.ok_or_else(|| {
-        LedgerError::Tampered(format!(
-            "a plan names container {number} of lot {lot_id:?}, which has no row"
-        ))
-    })?;
-    container
-        .thawed_at
-        .ok_or_else(|| LedgerError::ContainerState {
-            event: "prepare_planned",
-            lot_id: lot_id.to_owned(),
-            container: number,
-            state: static_state(&container.state),
-            fix: "record its session's thaw first (thaw)",
-        })
-}
-
-/// A planned bag made at `at`: each container it draws from still thawed;
-/// every container of its session (its own and its twin's: an active bag
-/// and its placebo alike) thawed, none before the plan's time; and made
-/// after each of those thaws and its session's planned one.
+/// A planned bag made at `at`: every container of its session (its own
+/// draws, its plan's session containers, and those of every other bag of
+/// the session not cancelled, whichever day's plan it came in: an active
+/// bag and its placebo alike) still thawed, none thawed before the plan's
+/// time; and made after each of those thaws and its session's planned one.
 fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<()> {
     // The plan is paperwork, dated when written (a day may be entered after
     // it was done): a bag's time order starts with its preparation.
@@ -592,21 +546,28 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<
             Some(&infuse_by),
         )
     };
-    for draw in &plan.draws {
+    for (lot_id, number) in tables.session_containers(&plan.thawed_at)? {
         check_containers(
             tables,
             "prepare_planned",
-            &draw.lot_id,
-            &[draw.container],
+            &lot_id,
+            &[number],
             &[THAWED],
-            |state| match state {
+            |state| {
+                match state {
                 IN_STOCK => "record its session's thaw first (thaw)",
-                _ => "it is gone; cancel the bag (cancel_bag) and plan it again",
+                _ => "it is gone: cancel every bag of its session alike, active and placebo (cancel_bag), and plan them again",
+            }
             },
         )?;
-    }
-    for (lot_id, number) in plan.containers() {
-        let container_thawed_at = thaw_of(tables, &lot_id, number)?;
+        let container_thawed_at = tables
+            .container(&lot_id, number)?
+            .and_then(|container| container.thawed_at)
+            .ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "container {number} of lot {lot_id:?} is thawed with no thaw time"
+                ))
+            })?;
         not_thawed_before_plan(
             PlanStep::PreparePlanned,
             bag_id,
@@ -865,22 +826,37 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 session_containers, ..
             } = body
             {
-                for thawed in session_containers {
-                    let (count, _) = known_lot(tables, event, &thawed.lot_id)?;
-                    let container = tables
-                        .container(&thawed.lot_id, thawed.container)?
-                        .ok_or_else(|| LedgerError::UnknownContainer {
-                            event,
-                            lot_id: thawed.lot_id.clone(),
-                            container: thawed.container,
-                            containers: count,
-                        })?;
-                    if let Some(container_thawed_at) = &container.thawed_at {
+                // Its session as the ledger holds it (bags planned or made
+                // for the same thaw time in other calls) and as it names it.
+                let mut session = tables.session_containers(thawed_at)?;
+                session.extend(
+                    session_containers
+                        .iter()
+                        .map(|thawed| (thawed.lot_id.clone(), thawed.container)),
+                );
+                session.sort();
+                session.dedup();
+                for (lot_id, number) in session {
+                    check_containers(
+                        tables,
+                        event,
+                        &lot_id,
+                        &[number],
+                        &[IN_STOCK, THAWED],
+                        |state| match state {
+                            DESTROYED => "it was destroyed; plan the session with another",
+                            _ => "it was returned; plan the session with another",
+                        },
+                    )?;
+                    let container_thawed_at = tables
+                        .container(&lot_id, number)?
+                        .and_then(|container| container.thawed_at);
+                    if let Some(container_thawed_at) = container_thawed_at {
                         not_thawed_before_plan(
                             PlanStep::Plan,
                             bag_id,
-                            (&thawed.lot_id, thawed.container),
-                            container_thawed_at,
+                            (&lot_id, number),
+                            &container_thawed_at,
                             thawed_at,
                         )?;
                     }
@@ -1151,6 +1127,7 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
             bag_id,
             participant,
             visit,
+            thawed_at,
             infuse_by,
             din,
             draws,
@@ -1161,6 +1138,7 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
             bag_id,
             participant,
             visit,
+            thawed_at,
             infuse_by,
             din,
             draws,
@@ -1178,6 +1156,13 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
                 stage: match body {
                     Body::Plan { .. } => Stage::Planned,
                     _ => Stage::Made,
+                },
+                thawed_at,
+                session_containers: match body {
+                    Body::Plan {
+                        session_containers, ..
+                    } => session_containers,
+                    _ => &[],
                 },
                 infusion: crate::tables::infusion_limits(record.get())?,
             },

@@ -85,6 +85,11 @@ pub(crate) struct NewBag<'a> {
     pub draws: &'a [Draw],
     /// Planned or made.
     pub stage: Stage,
+    /// Its session's thaw time, as its event gives it.
+    pub thawed_at: &'a str,
+    /// The containers its plan names for its session (none for a bag
+    /// prepared outside a plan).
+    pub session_containers: &'a [crate::event::SessionContainer],
     /// The site's shortest infusion and planned infusion, as the bag's
     /// record gives them (`site.shortest_infusion`, `site.infusion_duration`).
     pub infusion: (Option<String>, Option<String>),
@@ -129,8 +134,14 @@ pub(crate) trait Tables {
     /// number.
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>>;
     /// The bags not cancelled, each with its session's thaw time (as its
-    /// preparation or plan gives it).
+    /// preparation or plan gives it), by bag id.
     fn session_bags(&self) -> Result<Vec<(String, String)>>;
+    /// Every container of the thaw session at `thawed_at` (its text, as the
+    /// bags' events give it): the draws, and the session containers of its
+    /// plans, of every bag of it not cancelled, each once, in order. What
+    /// holds an active bag and its placebo twin alike, whichever day's
+    /// plan each came in.
+    fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>>;
     /// The late-entry limit in minutes, where one is set.
     fn late_entry_limit(&self) -> Result<Option<u32>>;
     /// Whether any user is registered.
@@ -217,6 +228,31 @@ pub(crate) fn infusion_limits(record: &str) -> Result<(Option<String>, Option<St
         read.protocol.site.shortest_infusion,
         read.protocol.site.infusion_duration,
     ))
+}
+
+/// The containers a bag's event (its preparation or plan) names for its
+/// session: its draws, and its plan's session containers.
+fn containers_of_bag(body: &Body) -> Vec<(String, u32)> {
+    match body {
+        Body::Prepare { draws, .. } => draws
+            .iter()
+            .map(|draw| (draw.lot_id.clone(), draw.container))
+            .collect(),
+        Body::Plan {
+            draws,
+            session_containers,
+            ..
+        } => draws
+            .iter()
+            .map(|draw| (draw.lot_id.clone(), draw.container))
+            .chain(
+                session_containers
+                    .iter()
+                    .map(|thawed| (thawed.lot_id.clone(), thawed.container)),
+            )
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// A user as their registration gives them.
@@ -413,7 +449,8 @@ impl Tables for Connection {
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
         let mut statement = self.prepare_cached(
             "SELECT coalesce(bag.made_seq, bag.prepared_seq), draw.number \
-             FROM draw JOIN bag USING (bag_id) WHERE draw.lot_id = ?1",
+             FROM draw JOIN bag USING (bag_id) WHERE draw.lot_id = ?1 \
+             ORDER BY draw.bag_id, draw.number",
         )?;
         let drawn = statement
             .query_map([lot_id], |row| Ok((row.get(0)?, row.get(1)?)))?
@@ -424,12 +461,36 @@ impl Tables for Connection {
     fn session_bags(&self) -> Result<Vec<(String, String)>> {
         let mut statement = self.prepare_cached(
             "SELECT bag.bag_id, json_extract(event.body, '$.thawed_at') \
-             FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.state != 'cancelled'",
+             FROM bag JOIN event ON event.seq = bag.prepared_seq \
+             WHERE bag.state != 'cancelled' ORDER BY bag.bag_id",
         )?;
         let bags = statement
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(bags)
+    }
+
+    fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
+        let mut statement = self.prepare_cached(
+            "SELECT event.seq, event.body FROM bag JOIN event ON event.seq = bag.prepared_seq \
+             WHERE bag.state != 'cancelled' \
+             AND json_extract(event.body, '$.thawed_at') = ?1",
+        )?;
+        let bodies = statement
+            .query_map([thawed_at], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut containers = Vec::new();
+        for (seq, text) in bodies {
+            let body = Body::from_json(&text).ok_or_else(|| {
+                LedgerError::Tampered(format!("event {seq} does not read as a bag's event"))
+            })?;
+            containers.extend(containers_of_bag(&body));
+        }
+        containers.sort();
+        containers.dedup();
+        Ok(containers)
     }
 
     fn late_entry_limit(&self) -> Result<Option<u32>> {
@@ -739,6 +800,8 @@ struct MemoryContainer {
 struct MemoryBag {
     row: BagRow,
     infusion: (Option<String>, Option<String>),
+    /// Its draws' and its plan's session containers.
+    session: Vec<(String, u32)>,
 }
 
 /// An event as the rules read it back.
@@ -761,6 +824,8 @@ struct State {
     bags: BTreeMap<String, MemoryBag>,
     /// Bag ids by participant and visit, and by DIN: the bag table's indexes.
     visits: BTreeMap<(String, String), Vec<String>>,
+    /// Bag ids by their session's thaw time (its text).
+    sessions: BTreeMap<String, Vec<String>>,
     dins: BTreeMap<String, String>,
     draws: Draws,
     users: BTreeMap<String, User>,
@@ -967,6 +1032,23 @@ impl Tables for Memory {
         })
     }
 
+    fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
+        self.read(|state| {
+            let mut containers: Vec<(String, u32)> = state
+                .sessions
+                .get(thawed_at)
+                .into_iter()
+                .flatten()
+                .filter_map(|bag_id| state.bags.get(bag_id))
+                .filter(|bag| bag.row.state != "cancelled")
+                .flat_map(|bag| bag.session.iter().cloned())
+                .collect();
+            containers.sort();
+            containers.dedup();
+            Ok(containers)
+        })
+    }
+
     fn late_entry_limit(&self) -> Result<Option<u32>> {
         self.read(|state| Ok(state.late_entry_limit.map(|(minutes, _)| minutes)))
     }
@@ -1126,8 +1208,23 @@ impl Tables for Memory {
                         last_seq: seq,
                     },
                     infusion: bag.infusion.clone(),
+                    session: bag
+                        .draws
+                        .iter()
+                        .map(|draw| (draw.lot_id.clone(), draw.container))
+                        .chain(
+                            bag.session_containers
+                                .iter()
+                                .map(|thawed| (thawed.lot_id.clone(), thawed.container)),
+                        )
+                        .collect(),
                 },
             );
+            state
+                .sessions
+                .entry(bag.thawed_at.to_owned())
+                .or_default()
+                .push(bag.bag_id.to_owned());
             if replaced.is_some() {
                 return twice(format!("bag {}", bag.bag_id));
             }

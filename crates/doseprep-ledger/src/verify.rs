@@ -493,6 +493,19 @@ fn replayed(
             "event {seq} was changed: it gives a late_reason but is not signed (only a signed event gives one)"
         )));
     }
+    // Plans are of schema 4: one before the ledger's first event of it
+    // means schema_start was moved to exempt events from its rules.
+    if event.seq < plans_from
+        && matches!(
+            body,
+            Body::Plan { .. } | Body::PreparePlanned { .. } | Body::CancelBag { .. }
+        )
+    {
+        return Ok(Some(format!(
+            "the schema_start table was changed: it says schema 4 starts at event {plans_from}, but event {} is a {}, which only schema 4 writes",
+            event.seq, event.kind
+        )));
+    }
     // An event written before the ledger kept recorded_at was recorded
     // before the time-order rules: it is held to the rules of its time.
     let rules = match event.recorded_at {

@@ -1196,6 +1196,47 @@ fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
     );
 }
 
+/// `schema_start` moved past a plan (to exempt later events from the rule
+/// on writing ahead) is named by verify: only schema 4 writes plans.
+#[test]
+fn a_schema_start_moved_past_a_plan_is_found() {
+    let path = file("schema-start");
+    let mut ledger = Ledger::create(&path)
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    let (plan, records) = plan_a_day(
+        &lot(12),
+        &[("CARE-012", "A", "72.4", "2026-11-25T09:00:00-05:00")],
+    );
+    ledger
+        .record_day(&plan.thaws, &records, &By::Initials("MH".to_owned()), None)
+        .unwrap();
+    drop(ledger);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(
+            "DROP TRIGGER schema_start_fixed_update; UPDATE schema_start SET first_seq = 100;",
+        )
+        .unwrap();
+    let problem = Ledger::open(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(problem.seq, Some(2));
+    assert!(
+        problem
+            .reason
+            .contains("the schema_start table was changed: it says schema 4 starts at event 100, but event 2 is a plan"),
+        "{}",
+        problem.reason
+    );
+}
+
 #[test]
 fn a_checkpoint_catches_a_rehashed_rewrite_and_a_cut_tail() {
     let counted = |ledger: &mut Ledger, at: &str| {
@@ -3025,6 +3066,76 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         "{blinded}"
     );
     assert!(ledger.verify().unwrap().ok());
+}
+
+/// An active bag planned in the morning's call with its session's thaw,
+/// its placebo twin added to the same session by a later call that thaws
+/// nothing: the session as the ledger holds it refuses both alike, after a
+/// thaw before the plan's time, or a container gone before they are made.
+#[test]
+fn twins_planned_in_two_calls_are_held_alike() {
+    let by = By::Initials("MH".to_owned());
+    let (plan, records) = plan_a_day(
+        &lot(12),
+        &[
+            ("CARE-012", "A", "72.4", "2026-11-25T09:00:00-05:00"),
+            ("CARE-013", "C", "72.4", "2026-11-25T09:00:00-05:00"),
+        ],
+    );
+    let ids: Vec<BagId> = records
+        .iter()
+        .map(|r| r.preparation.bag_id.unwrap())
+        .collect();
+    let containers = plan.thaws[0].containers.clone();
+    let planned = |ledger: &mut Ledger| {
+        ledger
+            .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+            .unwrap();
+        ledger
+            .record_day(&plan.thaws, &records[..1], &by, None)
+            .unwrap();
+        ledger.record_day(&[], &records[1..], &by, None).unwrap();
+    };
+    let made = |ledger: &mut Ledger| -> Vec<&'static str> {
+        ids.iter()
+            .map(|id| {
+                ledger
+                    .prepare_planned(*id, &entry("2026-11-25T09:10:00-05:00"))
+                    .map_or_else(|error| error.code(), |_| "made")
+            })
+            .collect()
+    };
+    let mut early = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    planned(&mut early);
+    early
+        .thaw("UC-0042", &containers, &entry("2026-11-25T08:10:00-05:00"))
+        .unwrap();
+    assert_eq!(made(&mut early), ["thawed_before_plan"; 2]);
+    let mut gone = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    planned(&mut gone);
+    gone.thaw("UC-0042", &containers, &entry("2026-11-25T08:30:00-05:00"))
+        .unwrap();
+    gone.destroy_containers(
+        "UC-0042",
+        &containers,
+        "dropped",
+        &entry("2026-11-25T08:40:00-05:00"),
+    )
+    .unwrap();
+    assert_eq!(made(&mut gone), ["container_state"; 2]);
+    let mut on_time = Ledger::open_in_memory()
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    planned(&mut on_time);
+    on_time
+        .thaw("UC-0042", &containers, &entry("2026-11-25T08:35:00-05:00"))
+        .unwrap();
+    assert_eq!(made(&mut on_time), ["made"; 2]);
+    assert!(on_time.verify().unwrap().ok());
 }
 
 #[test]
