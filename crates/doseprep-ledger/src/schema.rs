@@ -269,6 +269,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bag_v4 RENAME TO bag;
     CREATE INDEX bag_visit ON bag (participant, visit);
     CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
+    -- A thaw session's bags, by their events' thaw time (the rules read a
+    -- session whole at each plan and preparation).
+    CREATE INDEX event_thawed_at ON event (json_extract(body, '$.thawed_at'));
 
     -- The first event written under this schema. Builds of schema 3 and
     -- before recorded a day's thaws and preparations at their planned

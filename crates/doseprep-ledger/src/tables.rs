@@ -472,9 +472,11 @@ impl Tables for Connection {
 
     fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
         let mut statement = self.prepare_cached(
-            "SELECT event.seq, event.body FROM bag JOIN event ON event.seq = bag.prepared_seq \
-             WHERE bag.state != 'cancelled' \
-             AND json_extract(event.body, '$.thawed_at') = ?1",
+            "SELECT event.seq, event.body FROM event \
+             WHERE json_extract(event.body, '$.thawed_at') = ?1 \
+             AND event.kind IN ('plan', 'prepare') \
+             AND EXISTS (SELECT 1 FROM bag WHERE bag.bag_id = json_extract(event.body, '$.bag_id') \
+             AND bag.prepared_seq = event.seq AND bag.state != 'cancelled')",
         )?;
         let bodies = statement
             .query_map([thawed_at], |row| {

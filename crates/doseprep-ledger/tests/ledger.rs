@@ -2571,6 +2571,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
             "event_append_only_update",
             "event_bag",
             "event_lot",
+            "event_thawed_at",
             "schema_start_fixed_delete",
             "schema_start_fixed_update"
         ]
