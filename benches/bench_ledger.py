@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import doseprep as dp
@@ -77,10 +77,12 @@ def days_ledger(path: Path, events: int) -> int:
         randomization = dp.Randomization.from_csv_text(
             "participant,arm\n" + arms, protocol=protocol
         )
+        # Each day its own session time (a minute earlier each day, after the
+        # lots' receipt): one session for every day would make the rules read
+        # every bag of the ledger as one session at each plan and preparation.
+        infusion_at = datetime.fromisoformat(ledger_writer.AT) - timedelta(minutes=day)
         orders = [
-            dp.DayOrder(
-                participant=p, visit="month-0", weight="72.4 kg", infusion_at=ledger_writer.AT
-            )
+            dp.DayOrder(participant=p, visit="month-0", weight="72.4 kg", infusion_at=infusion_at)
             for p in people
         ]
         stock = ledger_writer.new_lot(lot_id, 300).with_container_numbers(ledger.in_stock(lot_id))
