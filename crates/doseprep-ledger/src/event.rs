@@ -510,19 +510,25 @@ impl Body {
     /// A body read back from its JSON, `None` where the text is not a body
     /// as the ledger writes it (its kind first, then its kind's fields).
     pub fn from_json(text: &str) -> Option<Body> {
+        Body::from_json_in(text, &mut String::new())
+    }
+
+    /// [`Body::from_json`], the fields copied into `fields` (a buffer kept
+    /// by a caller that reads many: a body can be kilobytes).
+    pub(crate) fn from_json_in(text: &str, fields: &mut String) -> Option<Body> {
         let rest = text.strip_prefix(r#"{"kind":""#)?;
         let (kind, rest) = rest.split_once('"')?;
         // The fields without the kind, as an object of their own.
-        let fields = match rest.strip_prefix(',') {
-            Some(fields) => format!("{{{fields}"),
-            None if rest == "}" => "{}".to_owned(),
+        fields.clear();
+        match rest.strip_prefix(',') {
+            Some(rest) => {
+                fields.push('{');
+                fields.push_str(rest);
+            }
+            None if rest == "}" => fields.push_str("{}"),
             None => return None,
-        };
-        BodyByKind::deserialize(ByKind {
-            kind,
-            fields: &fields,
-        })
-        .ok()
+        }
+        BodyByKind::deserialize(ByKind { kind, fields }).ok()
     }
 
     /// The kind, as in the `kind` column.
@@ -643,11 +649,25 @@ impl Event {
         hex(&Sha256::digest(self.hash_input(seq)))
     }
 
+    /// Whether the stored hash is the hash of the stored fields, the hash's
+    /// array written into `buffer` (kept by a caller that checks many).
+    pub(crate) fn hash_matches_in(&self, buffer: &mut Vec<u8>) -> bool {
+        self.hash_input_into(self.seq, buffer);
+        hex(&Sha256::digest(buffer.as_slice())) == self.hash
+    }
+
     /// The compact JSON array the hash is of, as event `seq`, in one buffer:
     /// serde_json hands its writer the escaped body in hundreds of small
     /// pieces, cheap into memory and dear into a hasher (a test holds the
     /// array to serde_json's own, byte for byte).
     pub(crate) fn hash_input(&self, seq: i64) -> Vec<u8> {
+        let mut input = Vec::new();
+        self.hash_input_into(seq, &mut input);
+        input
+    }
+
+    /// [`Event::hash_input`], written into `input` (emptied first).
+    fn hash_input_into(&self, seq: i64, input: &mut Vec<u8>) {
         fn optional(text: &Option<String>) -> Json<'_> {
             text.as_deref().map_or(Json::Null, Json::Text)
         }
@@ -679,16 +699,16 @@ impl Event {
             elements.push(Json::Text(recorded_at));
         }
         let length: usize = elements.iter().map(Json::length_hint).sum();
-        let mut input = Vec::with_capacity(length + elements.len() + 2);
+        input.clear();
+        input.reserve(length + elements.len() + 2);
         input.push(b'[');
         for (index, element) in elements.iter().enumerate() {
             if index > 0 {
                 input.push(b',');
             }
-            element.write(&mut input);
+            element.write(input);
         }
         input.push(b']');
-        input
     }
 
     /// Whether the stored hash is the hash of the stored fields.
@@ -698,7 +718,13 @@ impl Event {
 
     /// The body, read back.
     pub fn parsed_body(&self) -> Option<Body> {
-        Body::from_json(&self.body).filter(|body| body.kind() == self.kind)
+        self.parsed_body_in(&mut String::new())
+    }
+
+    /// [`Event::parsed_body`], its fields copied into `fields` (see
+    /// [`Body::from_json_in`]).
+    pub(crate) fn parsed_body_in(&self, fields: &mut String) -> Option<Body> {
+        Body::from_json_in(&self.body, fields).filter(|body| body.kind() == self.kind)
     }
 
     pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
@@ -786,11 +812,16 @@ impl Json<'_> {
 
 /// Lowercase hex.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        // Writing into a String cannot fail.
-        let _ = write!(text, "{byte:02x}");
+        for nibble in [byte >> 4, byte & 0x0f] {
+            // A nibble is 0 to 15: a digit or a to f.
+            let digit = match nibble {
+                0..=9 => b'0' + nibble,
+                _ => b'a' + (nibble - 10),
+            };
+            text.push(char::from(digit));
+        }
     }
     text
 }

@@ -153,6 +153,14 @@ fn known_bag(
 }
 
 pub(crate) fn instant(field: &str, text: &str) -> Result<jiff::Timestamp> {
+    // A time with an offset and no zone is the instant its offset gives, as
+    // `parse_time` reads it (without the offset's own parse, which only
+    // names its clock); a zone's name is checked against its offset there.
+    if !text.ends_with(']') {
+        if let Ok(timestamp) = jiff::fmt::temporal::DateTimeParser::new().parse_timestamp(text) {
+            return Ok(timestamp);
+        }
+    }
     Ok(doseprep::parse_time(field, text)?.timestamp())
 }
 

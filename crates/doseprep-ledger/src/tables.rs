@@ -822,7 +822,8 @@ struct MemoryEvent {
 #[derive(Debug, Default)]
 struct State {
     lots: BTreeMap<String, LotRow>,
-    containers: BTreeMap<(String, u32), MemoryContainer>,
+    /// Containers by lot, then number: found by a borrowed lot id.
+    containers: BTreeMap<String, BTreeMap<u32, MemoryContainer>>,
     bags: BTreeMap<String, MemoryBag>,
     /// Bag ids by participant and visit, and by DIN: the bag table's indexes.
     visits: BTreeMap<(String, String), Vec<String>>,
@@ -867,7 +868,8 @@ impl State {
 
     fn container_mut(&mut self, lot_id: &str, number: u32) -> Result<&mut MemoryContainer> {
         self.containers
-            .get_mut(&(lot_id.to_owned(), number))
+            .get_mut(lot_id)
+            .and_then(|lot| lot.get_mut(&number))
             .ok_or_else(|| {
                 LedgerError::Tampered(format!(
                     "container {number} of lot {lot_id:?} is not in the replay"
@@ -900,7 +902,8 @@ impl Tables for Memory {
         self.read(|state| {
             Ok(state
                 .containers
-                .get(&(lot_id.to_owned(), number))
+                .get(lot_id)
+                .and_then(|lot| lot.get(&number))
                 .map(|container| container.row.clone()))
         })
     }
@@ -1036,18 +1039,26 @@ impl Tables for Memory {
 
     fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
         self.read(|state| {
-            let mut containers: Vec<(String, u32)> = state
+            // Borrowed, sorted and deduplicated, then owned: one copy each.
+            let mut containers: Vec<(&str, u32)> = state
                 .sessions
                 .get(thawed_at)
                 .into_iter()
                 .flatten()
                 .filter_map(|bag_id| state.bags.get(bag_id))
                 .filter(|bag| bag.row.state != "cancelled")
-                .flat_map(|bag| bag.session.iter().cloned())
+                .flat_map(|bag| {
+                    bag.session
+                        .iter()
+                        .map(|(lot_id, number)| (lot_id.as_str(), *number))
+                })
                 .collect();
-            containers.sort();
+            containers.sort_unstable();
             containers.dedup();
-            Ok(containers)
+            Ok(containers
+                .into_iter()
+                .map(|(lot_id, number)| (lot_id.to_owned(), number))
+                .collect())
         })
     }
 
@@ -1122,18 +1133,22 @@ impl Tables for Memory {
                 }
             }
             for number in first_container..last {
-                let replaced = state.containers.insert(
-                    (lot_id.to_owned(), number),
-                    MemoryContainer {
-                        row: ContainerRow {
-                            state: "in stock".to_owned(),
-                            drawn_ul: 0,
-                            thawed_at: None,
-                            last_seq: seq,
+                let replaced = state
+                    .containers
+                    .entry(lot_id.to_owned())
+                    .or_default()
+                    .insert(
+                        number,
+                        MemoryContainer {
+                            row: ContainerRow {
+                                state: "in stock".to_owned(),
+                                drawn_ul: 0,
+                                thawed_at: None,
+                                last_seq: seq,
+                            },
+                            was_thawed: false,
                         },
-                        was_thawed: false,
-                    },
-                );
+                    );
                 if replaced.is_some() {
                     return Err(LedgerError::Tampered(format!(
                         "container {number} of lot {lot_id:?} is received twice"
@@ -1398,7 +1413,11 @@ impl Tables for Memory {
                     or_dash(&lot.expires_at)
                 ));
             }
-            for ((lot_id, number), container) in &state.containers {
+            let containers = state.containers.iter().flat_map(|(lot_id, lot)| {
+                lot.iter()
+                    .map(move |(number, container)| (lot_id, number, container))
+            });
+            for (lot_id, number, container) in containers {
                 rows.push(format!(
                     "container {lot_id} #{number}: {} {} {} {} {}",
                     container.row.state,

@@ -126,10 +126,13 @@ fn hash_and_read(
     done: std::sync::mpsc::SyncSender<(Vec<Hashed>, Option<Found>)>,
     read_bodies: bool,
 ) {
+    // One buffer each for every event's hash array and body fields: an
+    // event's are kilobytes, and allocating them anew each time is dear.
+    let (mut hash_input, mut fields) = (Vec::new(), String::new());
     for batch in batches {
         let mut hashed = Vec::with_capacity(batch.len());
         for event in batch {
-            if !event.hash_matches() {
+            if !event.hash_matches_in(&mut hash_input) {
                 let (seq, reason) = mismatch(&event);
                 let changed = Found {
                     at_event: event.seq,
@@ -140,7 +143,7 @@ fn hash_and_read(
                 return;
             }
             let body = if read_bodies {
-                event.parsed_body()
+                event.parsed_body_in(&mut fields)
             } else {
                 None
             };
@@ -377,7 +380,7 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         }
         _ => {}
     }
-    if let Some(replay) = &replay {
+    if let Some(replay) = replay {
         if let Some(found) = tables_differ(connection, replay)? {
             return Ok(problem(None, found));
         }
@@ -390,12 +393,27 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     })
 }
 
-/// How the stored state tables differ from the replay's, if they do.
-fn tables_differ(connection: &Connection, replay: &Memory) -> Result<Option<String>> {
-    let (stored, replayed) = (
-        crate::tables::Tables::snapshot(connection)?,
-        replay.snapshot()?,
-    );
+/// How the stored state tables differ from the replay's, if they do. The
+/// replay's rows are written (and the replay dropped) on a second thread
+/// while the file's are read.
+fn tables_differ(connection: &Connection, replay: Memory) -> Result<Option<String>> {
+    let (stored, (replayed, signing)) = std::thread::scope(|threads| -> Result<_> {
+        let replayed = std::thread::Builder::new()
+            .name("verify-replay-rows".to_owned())
+            .spawn_scoped(threads, move || -> Result<(Vec<String>, Vec<String>)> {
+                Ok((replay.snapshot()?, replay.active_user_ids()?))
+            })
+            .map_err(|error| {
+                LedgerError::internal(format!(
+                    "cannot start the thread writing the replay's rows: {error}"
+                ))
+            })?;
+        let stored = crate::tables::Tables::snapshot(connection);
+        let replayed = replayed.join().map_err(|_| {
+            LedgerError::internal("the thread writing the replay's rows panicked".to_owned())
+        })?;
+        Ok((stored?, replayed?))
+    })?;
     if stored != replayed {
         let differing = stored
             .iter()
@@ -426,7 +444,6 @@ fn tables_differ(connection: &Connection, replay: &Memory) -> Result<Option<Stri
         connection,
         "SELECT user_id FROM credential ORDER BY user_id",
     )?;
-    let signing = replay.active_user_ids()?;
     if with_hash != signing {
         return Ok(Some(format!(
             "the passphrase hashes were edited: they are kept for {with_hash:?}, the events give the users {signing:?}"
