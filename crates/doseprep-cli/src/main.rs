@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// The command's allocator: mimalloc (why: the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let status = doseprep_cli::run(
         std::env::args_os(),

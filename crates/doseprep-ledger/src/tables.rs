@@ -5,7 +5,7 @@
 //! (`state`, `correct`, `users`) are written once, against [`Tables`].
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -802,8 +802,10 @@ struct MemoryContainer {
 struct MemoryBag {
     row: BagRow,
     infusion: (Option<String>, Option<String>),
-    /// Its draws' and its plan's session containers.
-    session: Vec<(String, u32)>,
+    /// Its session's thaw time (its text).
+    thawed_at: String,
+    /// Its draws' and its plan's session containers, each once.
+    session: BTreeSet<(String, u32)>,
 }
 
 /// An event as the rules read it back.
@@ -827,8 +829,10 @@ struct State {
     bags: BTreeMap<String, MemoryBag>,
     /// Bag ids by participant and visit, and by DIN: the bag table's indexes.
     visits: BTreeMap<(String, String), Vec<String>>,
-    /// Bag ids by their session's thaw time (its text).
-    sessions: BTreeMap<String, Vec<String>>,
+    /// By a session's thaw time (its text): each container of the session,
+    /// with how many bags not cancelled name it (a draw or a plan's session
+    /// container), kept as bags are recorded and cancelled.
+    sessions: BTreeMap<String, BTreeMap<(String, u32), u32>>,
     dins: BTreeMap<String, String>,
     draws: Draws,
     users: BTreeMap<String, User>,
@@ -884,6 +888,15 @@ impl State {
 pub(crate) struct Memory(RefCell<State>);
 
 impl Memory {
+    /// A replay with room for `events` events (a hint: more are kept).
+    pub(crate) fn with_room_for(events: usize) -> Memory {
+        let state = State {
+            events: Vec::with_capacity(events),
+            ..State::default()
+        };
+        Memory(RefCell::new(state))
+    }
+
     fn read<T>(&self, read: impl FnOnce(&State) -> Result<T>) -> Result<T> {
         read(&self.0.borrow())
     }
@@ -1039,25 +1052,12 @@ impl Tables for Memory {
 
     fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
         self.read(|state| {
-            // Borrowed, sorted and deduplicated, then owned: one copy each.
-            let mut containers: Vec<(&str, u32)> = state
+            Ok(state
                 .sessions
                 .get(thawed_at)
                 .into_iter()
-                .flatten()
-                .filter_map(|bag_id| state.bags.get(bag_id))
-                .filter(|bag| bag.row.state != "cancelled")
-                .flat_map(|bag| {
-                    bag.session
-                        .iter()
-                        .map(|(lot_id, number)| (lot_id.as_str(), *number))
-                })
-                .collect();
-            containers.sort_unstable();
-            containers.dedup();
-            Ok(containers
-                .into_iter()
-                .map(|(lot_id, number)| (lot_id.to_owned(), number))
+                .flat_map(BTreeMap::keys)
+                .cloned()
                 .collect())
         })
     }
@@ -1225,6 +1225,7 @@ impl Tables for Memory {
                         last_seq: seq,
                     },
                     infusion: bag.infusion.clone(),
+                    thawed_at: bag.thawed_at.to_owned(),
                     session: bag
                         .draws
                         .iter()
@@ -1237,13 +1238,13 @@ impl Tables for Memory {
                         .collect(),
                 },
             );
-            state
-                .sessions
-                .entry(bag.thawed_at.to_owned())
-                .or_default()
-                .push(bag.bag_id.to_owned());
             if replaced.is_some() {
                 return twice(format!("bag {}", bag.bag_id));
+            }
+            let session = state.sessions.entry(bag.thawed_at.to_owned()).or_default();
+            let named = state.bags.get(bag.bag_id).map(|bag| &bag.session);
+            for container in named.into_iter().flatten() {
+                *session.entry(container.clone()).or_default() += 1;
             }
             for draw in bag.draws {
                 if state
@@ -1303,6 +1304,17 @@ impl Tables for Memory {
             })?;
             bag.row.state = "cancelled".to_owned();
             bag.row.last_seq = seq;
+            // Its session's containers are no longer named by it.
+            if let Some(session) = state.sessions.get_mut(&bag.thawed_at) {
+                for container in &bag.session {
+                    if let Some(bags) = session.get_mut(container) {
+                        *bags -= 1;
+                        if *bags == 0 {
+                            session.remove(container);
+                        }
+                    }
+                }
+            }
             let drawn: Vec<((String, String, u32), u64)> = draws_of_bag(&state.draws, bag_id)
                 .map(|(key, volume)| (key.clone(), *volume))
                 .collect();
@@ -1962,6 +1974,24 @@ mod tests {
                 plan
             })
             .unwrap();
+        // One session: the active bag drew #1, the first plan #2, the
+        // second #3; once the second is cancelled, #3 is not the session's.
+        let session = match &prepared {
+            Body::Prepare { thawed_at, .. } => thawed_at.clone(),
+            other => panic!("not a preparation: {other:?}"),
+        };
+        let containers = |numbers: &[u32]| -> Vec<(String, u32)> {
+            numbers.iter().map(|n| ("UC-0042".to_owned(), *n)).collect()
+        };
+        let tables: &dyn Tables = &ledger.store.connection;
+        assert_eq!(
+            tables.session_containers(&session).unwrap(),
+            containers(&[1, 2, 3])
+        );
+        assert_eq!(
+            replayed(&ledger).session_containers(&session).unwrap(),
+            containers(&[1, 2, 3])
+        );
         ledger
             .cancel_bag(
                 BagId::parse(&second).unwrap(),
@@ -1972,6 +2002,14 @@ mod tests {
         let memory = replayed(&ledger);
         let tables: &dyn Tables = &ledger.store.connection;
         assert_eq!(tables.snapshot().unwrap(), memory.snapshot().unwrap());
+        assert_eq!(
+            tables.session_containers(&session).unwrap(),
+            containers(&[1, 2])
+        );
+        assert_eq!(
+            memory.session_containers(&session).unwrap(),
+            containers(&[1, 2])
+        );
         assert_eq!(
             tables.container("UC-0042", 3).unwrap().map(|c| c.drawn_ul),
             Some(0),

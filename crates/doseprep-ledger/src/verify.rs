@@ -101,6 +101,10 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
+/// The most events a replay makes room for ahead (a changed head must not
+/// make verify ask for more memory than a ledger's events take).
+const MAX_ROOM: usize = 10_000_000;
+
 /// Events handed to the second thread at a time, and batches in flight.
 const BATCH: usize = 256;
 const IN_FLIGHT: usize = 2;
@@ -228,7 +232,16 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     // The state the events lead to, in memory: the same rules as recording
     // (`state::check`), without a statement an event.
     let replay = match scope {
-        Scope::Full => Some(Memory::default()),
+        Scope::Full => {
+            // Room for the events the head names, kept as they are replayed
+            // (only a hint: a head changed behind the ledger's back is
+            // found below).
+            let named: Option<i64> = connection
+                .cached_row("SELECT seq FROM head WHERE id = 1", [], |row| row.get(0))
+                .optional()?;
+            let room = named.and_then(|seq| usize::try_from(seq).ok());
+            Some(Memory::with_room_for(room.unwrap_or(0).min(MAX_ROOM))) // fallback-ok: a hint of capacity only; no head, no room made
+        }
         Scope::Chain => None,
     };
     // The first event of schema 4 (see the migration).

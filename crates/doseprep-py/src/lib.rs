@@ -18,6 +18,10 @@ mod record;
 
 use pyo3::prelude::*;
 
+/// Rust's allocations in the module: mimalloc (why: the workspace's Cargo.toml).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// JSON that could not be written (not expected: every value has a JSON form).
 fn json_error(error: impl std::fmt::Display) -> PyErr {
     pyo3::exceptions::PyValueError::new_err(format!("JSON: {error}"))
