@@ -108,6 +108,7 @@ def test_a_recorded_day_balances_and_traces(
     assert (balance.received, balance.thawed, balance.on_hand) == (12, 2, 10)
     # The second active bag takes what is left of #1 (10 - 5.8 = 4.2 mL) and 2.2 mL of #2.
     chain = ledger.chain_of_identity(second.bag_id or "")
+    assert chain["draws_are"] == "drawn"
     assert [(d["container"], d["volume_ml"], d["thaw_seq"]) for d in chain["draws"]] == [
         (1, 4.2, 5),
         (2, 2.2, 5),

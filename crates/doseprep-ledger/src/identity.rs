@@ -22,6 +22,19 @@ pub struct LotReceipt {
     pub expires_at: Option<String>,
 }
 
+/// What a bag's draws are, as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrawsAre {
+    /// Drawn: the bag was made (prepared, or its plan's preparation recorded).
+    Drawn,
+    /// Set aside by the bag's plan; not drawn yet (the bag is not made).
+    SetAside,
+    /// Set aside by the bag's plan, then given back when it was cancelled:
+    /// nothing was drawn for it.
+    GivenBack,
+}
+
 /// A container a bag was drawn from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DrawTrace {
@@ -73,7 +86,12 @@ pub struct ChainOfIdentity {
     pub content: String,
     /// The lots drawn from (none for a placebo).
     pub lots: Vec<LotReceipt>,
-    /// The containers drawn from.
+    /// What `draws` are: drawn, set aside by a plan, or given back by a
+    /// cancelled plan.
+    pub draws_are: DrawsAre,
+    /// The containers drawn from, set aside or given back (`draws_are`),
+    /// each with its thaw: the first of its container (for a bag given
+    /// back, only one before the cancellation).
     pub draws: Vec<DrawTrace>,
     /// The preparation record.
     pub record: serde_json::Value,
@@ -126,6 +144,18 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             bag_id: bag_id.to_owned(),
         });
     };
+    let cancelled = events.iter().find_map(|(event, body)| match body {
+        Body::CancelBag { .. } => Some(event.seq),
+        _ => None,
+    });
+    let made = events
+        .iter()
+        .any(|(_, body)| matches!(body, Body::Prepare { .. } | Body::PreparePlanned { .. }));
+    let draws_are = match (cancelled, made) {
+        (Some(_), _) => DrawsAre::GivenBack,
+        (None, true) => DrawsAre::Drawn,
+        (None, false) => DrawsAre::SetAside,
+    };
     let mut lots: Vec<LotReceipt> = Vec::new();
     let mut traces = Vec::new();
     for draw in draws {
@@ -151,8 +181,11 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 });
             }
         }
+        // A container given back may be thawed later for another bag.
+        let before_cancel = |seq: i64| cancelled.is_none_or(|cancel| seq < cancel);
         let thaw = history.iter().find(|e| {
-            matches!(e.parsed_body(), Some(Body::Thaw { containers, .. }) if containers.contains(&draw.container))
+            before_cancel(e.seq)
+                && matches!(e.parsed_body(), Some(Body::Thaw { containers, .. }) if containers.contains(&draw.container))
         });
         traces.push(DrawTrace {
             lot_id: draw.lot_id.clone(),
@@ -200,6 +233,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
         participant: participant.clone(),
         content: content.clone(),
         lots,
+        draws_are,
         draws: traces,
         record: serde_json::from_str(record.get())
             .map_err(|e| LedgerError::internal(format!("bag {bag_id}'s record as JSON: {e}")))?,

@@ -49,7 +49,7 @@ pub use event::{
     Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
 };
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
-pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, LotReceipt};
+pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, DrawsAre, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
 pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
 pub use users::{

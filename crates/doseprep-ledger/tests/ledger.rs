@@ -320,6 +320,7 @@ fn a_planned_day_is_recorded_and_balances() {
     assert!(ledger.chain_of_identity(placebo).unwrap().draws.is_empty());
     let active = records[0].preparation.bag_id.unwrap();
     let chain = ledger.chain_of_identity(active).unwrap();
+    assert_eq!(chain.draws_are, doseprep_ledger::DrawsAre::Drawn);
     assert_eq!(chain.draws.len(), 1);
     assert_eq!(
         (chain.draws[0].container, chain.draws[0].volume_ml),
@@ -3021,12 +3022,30 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
             .collect::<Vec<i64>>()
     };
     assert_eq!(open(&ledger), planned);
+    // Its chain of identity: the container set aside, not drawn, with the
+    // thaw of 08:10.
+    let thaw_seq = planned.last().unwrap() + 1;
+    let set_aside = ledger.chain_of_identity(active).unwrap();
+    assert_eq!(set_aside.draws_are, doseprep_ledger::DrawsAre::SetAside);
+    assert_eq!(
+        set_aside
+            .draws
+            .iter()
+            .map(|d| (d.container, d.thaw_seq))
+            .collect::<Vec<_>>(),
+        vec![(first, Some(thaw_seq))]
+    );
     for bag in [active, placebo] {
         ledger
             .cancel_bag(bag, "the session thawed at 08:10, before the plan", &mh())
             .unwrap();
     }
     assert_eq!(open(&ledger), Vec::<i64>::new());
+    // Given back: nothing was drawn for either twin.
+    for bag in [active, placebo] {
+        let chain = ledger.chain_of_identity(bag).unwrap();
+        assert_eq!(chain.draws_are, doseprep_ledger::DrawsAre::GivenBack);
+    }
     assert_eq!(
         code(ledger.cancel_bag(placebo, "again", &mh())),
         Some("bag_state")
