@@ -153,7 +153,7 @@ class AlreadyRecordedError(DoseError):
     """An order whose bag the ledger holds already, from the same order: not planned again."""
 
 class RecordedDifferentlyError(DoseError):
-    """An order for a visit whose bag the ledger holds already, made for another order."""
+    """An order for a visit whose bag the ledger holds already, recorded for another order."""
 
 class LedgerError(DoseError):
     """An event the ledger refuses, or a ledger file it cannot use; `code` names the case."""

@@ -968,10 +968,11 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     ]
     assert row["status"] == "NOT PLANNED: recorded_differently"
     assert row["message"] == (
-        f"row 3: CARE-002 at month-0 has bag {first_ids[1]} already (ledger event 3), made for"
-        " another order (weight 82 kg, recorded 80 kg); if this row replaces that bag, destroy"
-        f" bag {first_ids[1]} with the reason (doseprep ledger destroy) and plan the row again,"
-        " otherwise correct the row"
+        f"row 3: CARE-002 at month-0 has bag {first_ids[1]} already (ledger event 3), recorded"
+        " for another order (weight 82 kg, recorded 80 kg); if this row replaces that bag, give"
+        f" the reason and cancel bag {first_ids[1]} where it is only planned (doseprep ledger"
+        " cancel) or destroy it where it was made (doseprep ledger destroy), then plan the row"
+        " again; otherwise correct the row"
     )
     assert len(dp.Ledger(db).events()) == events_before
     _sql(db, UNGUARD + "UPDATE event SET initials = 'ZZ' WHERE seq = 4;")

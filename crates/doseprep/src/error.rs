@@ -452,7 +452,7 @@ error_kinds! {
     /// [`DoseError::AlreadyRecorded`].
     AlreadyRecorded => "already_recorded", "AlreadyRecordedError", "An order whose bag the ledger holds already, from the same order (a rerun): not planned again.";
     /// [`DoseError::RecordedDifferently`].
-    RecordedDifferently => "recorded_differently", "RecordedDifferentlyError", "An order for a visit whose bag the ledger holds already, made for another order.";
+    RecordedDifferently => "recorded_differently", "RecordedDifferentlyError", "An order for a visit whose bag the ledger holds already, recorded for another order.";
 }
 
 impl fmt::Display for ErrorKind {
@@ -899,12 +899,12 @@ impl DoseError {
                 differences,
             } => said(
                 format!(
-                    "row {row}: {participant} at {visit} has bag {bag_id} already (ledger event {event}), made for another order ({differences})"
+                    "row {row}: {participant} at {visit} has bag {bag_id} already (ledger event {event}), recorded for another order ({differences})"
                 ),
                 "participant",
                 some(format!("{participant} {visit} ({differences})")),
                 some(format!("one bag per visit: bag {bag_id} (ledger event {event})")),
-                format!("if this row replaces that bag, destroy bag {bag_id} with the reason (doseprep ledger destroy) and plan the row again, otherwise correct the row"),
+                format!("if this row replaces that bag, give the reason and cancel bag {bag_id} where it is only planned (doseprep ledger cancel) or destroy it where it was made (doseprep ledger destroy), then plan the row again; otherwise correct the row"),
             ),
             DoseError::TwinCheck {
                 participant,
