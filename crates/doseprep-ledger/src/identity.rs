@@ -90,8 +90,8 @@ pub struct ChainOfIdentity {
     /// cancelled plan.
     pub draws_are: DrawsAre,
     /// The containers drawn from, set aside or given back (`draws_are`),
-    /// each with its thaw: the first of its container (for a bag given
-    /// back, only one before the cancellation).
+    /// each with its thaw: its container's (for a bag given back, only one
+    /// that happened by the cancellation, whenever it was written).
     pub draws: Vec<DrawTrace>,
     /// The preparation record.
     pub record: serde_json::Value,
@@ -144,10 +144,15 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             bag_id: bag_id.to_owned(),
         });
     };
-    let cancelled = events.iter().find_map(|(event, body)| match body {
-        Body::CancelBag { .. } => Some(event.seq),
-        _ => None,
-    });
+    // When the bag was cancelled, where it was (as corrected).
+    let cancelled = events
+        .iter()
+        .find(|(_, body)| matches!(body, Body::CancelBag { .. }))
+        .map(|(event, _)| {
+            let at = crate::correct::effective_at(connection, event.seq, &event.at)?;
+            crate::state::instant("at", &at)
+        })
+        .transpose()?;
     let made = events
         .iter()
         .any(|(_, body)| matches!(body, Body::Prepare { .. } | Body::PreparePlanned { .. }));
@@ -181,12 +186,20 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 });
             }
         }
-        // A container given back may be thawed later for another bag.
-        let before_cancel = |seq: i64| cancelled.is_none_or(|cancel| seq < cancel);
-        let thaw = history.iter().find(|e| {
-            before_cancel(e.seq)
-                && matches!(e.parsed_body(), Some(Body::Thaw { containers, .. }) if containers.contains(&draw.container))
-        });
+        // A container given back may be thawed later for another bag: its
+        // thaw is the bag's where it happened (as corrected) by the
+        // cancellation, whenever it was written.
+        let thawed = |e: &&Event| matches!(e.parsed_body(), Some(Body::Thaw { containers, .. }) if containers.contains(&draw.container));
+        let thaw = match history.iter().find(thawed) {
+            Some(thaw) => match cancelled {
+                Some(cancelled_at) => {
+                    let at = crate::correct::effective_at(connection, thaw.seq, &thaw.at)?;
+                    (crate::state::instant("at", &at)? <= cancelled_at).then_some(thaw)
+                }
+                None => Some(thaw),
+            },
+            None => None,
+        };
         traces.push(DrawTrace {
             lot_id: draw.lot_id.clone(),
             container: draw.container,

@@ -888,12 +888,12 @@ impl State {
 pub(crate) struct Memory(RefCell<State>);
 
 impl Memory {
-    /// A replay with room for `events` events (a hint: more are kept).
+    /// A replay with room for `events` events, where the memory is there
+    /// (only a hint: more are kept, and none made where it is not).
     pub(crate) fn with_room_for(events: usize) -> Memory {
-        let state = State {
-            events: Vec::with_capacity(events),
-            ..State::default()
-        };
+        let mut state = State::default();
+        // fallback-ok: room is a hint; without it the events are kept as they come
+        let _ = state.events.try_reserve_exact(events);
         Memory(RefCell::new(state))
     }
 
@@ -1132,23 +1132,20 @@ impl Tables for Memory {
                     );
                 }
             }
+            let lot = state.containers.entry(lot_id.to_owned()).or_default();
             for number in first_container..last {
-                let replaced = state
-                    .containers
-                    .entry(lot_id.to_owned())
-                    .or_default()
-                    .insert(
-                        number,
-                        MemoryContainer {
-                            row: ContainerRow {
-                                state: "in stock".to_owned(),
-                                drawn_ul: 0,
-                                thawed_at: None,
-                                last_seq: seq,
-                            },
-                            was_thawed: false,
+                let replaced = lot.insert(
+                    number,
+                    MemoryContainer {
+                        row: ContainerRow {
+                            state: "in stock".to_owned(),
+                            drawn_ul: 0,
+                            thawed_at: None,
+                            last_seq: seq,
                         },
-                    );
+                        was_thawed: false,
+                    },
+                );
                 if replaced.is_some() {
                     return Err(LedgerError::Tampered(format!(
                         "container {number} of lot {lot_id:?} is received twice"
@@ -1302,6 +1299,14 @@ impl Tables for Memory {
             let bag = state.bags.get_mut(bag_id).ok_or_else(|| {
                 LedgerError::Tampered(format!("bag {bag_id} is not in the replay"))
             })?;
+            // The rules cancel only a planned bag: a second cancellation
+            // would count its session's containers out twice.
+            if bag.row.state != "planned" {
+                return Err(LedgerError::Tampered(format!(
+                    "bag {bag_id} is cancelled while {}",
+                    bag.row.state
+                )));
+            }
             bag.row.state = "cancelled".to_owned();
             bag.row.last_seq = seq;
             // Its session's containers are no longer named by it.

@@ -101,10 +101,6 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
-/// The most events a replay makes room for ahead (a changed head must not
-/// make verify ask for more memory than a ledger's events take).
-const MAX_ROOM: usize = 10_000_000;
-
 /// Events handed to the second thread at a time, and batches in flight.
 const BATCH: usize = 256;
 const IN_FLIGHT: usize = 2;
@@ -233,14 +229,14 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     // (`state::check`), without a statement an event.
     let replay = match scope {
         Scope::Full => {
-            // Room for the events the head names, kept as they are replayed
-            // (only a hint: a head changed behind the ledger's back is
-            // found below).
-            let named: Option<i64> = connection
-                .cached_row("SELECT seq FROM head WHERE id = 1", [], |row| row.get(0))
-                .optional()?;
-            let room = named.and_then(|seq| usize::try_from(seq).ok());
-            Some(Memory::with_room_for(room.unwrap_or(0).min(MAX_ROOM))) // fallback-ok: a hint of capacity only; no head, no room made
+            // Room for the events there are (the rows, not what the head
+            // says: a head changed behind the ledger's back is found below,
+            // and a count that does not read is no hint).
+            let rows: Option<i64> = connection
+                .query_row("SELECT count(*) FROM event", [], |row| row.get(0))
+                .ok();
+            let room = rows.and_then(|rows| usize::try_from(rows).ok());
+            Some(Memory::with_room_for(room.unwrap_or(0))) // fallback-ok: a hint of capacity only
         }
         Scope::Chain => None,
     };

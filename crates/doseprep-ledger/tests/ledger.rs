@@ -3041,11 +3041,16 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
             .unwrap();
     }
     assert_eq!(open(&ledger), Vec::<i64>::new());
-    // Given back: nothing was drawn for either twin.
+    // Given back: nothing was drawn for either twin; the active's
+    // container was thawed (08:10) before the cancellation.
     for bag in [active, placebo] {
         let chain = ledger.chain_of_identity(bag).unwrap();
         assert_eq!(chain.draws_are, doseprep_ledger::DrawsAre::GivenBack);
     }
+    assert_eq!(
+        ledger.chain_of_identity(active).unwrap().draws[0].thaw_seq,
+        Some(thaw_seq)
+    );
     assert_eq!(
         code(ledger.cancel_bag(placebo, "again", &mh())),
         Some("bag_state")
@@ -3085,6 +3090,83 @@ fn a_day_is_planned_when_written_and_each_thaw_and_bag_when_done() {
         !blinded.contains("08:10") && !blinded.contains("09:00"),
         "{blinded}"
     );
+    assert!(ledger.verify().unwrap().ok());
+}
+
+/// A plan cancelled, then the thaw of its container entered late, dated
+/// before the cancellation: the chain of identity of the bag given back
+/// names that thaw. A container given back, planned again and thawed after
+/// the cancellation: that thaw is the new bag's, not the one given back.
+#[test]
+fn a_given_back_bag_names_the_thaw_done_by_its_cancellation() {
+    let mut ledger = staffed(); // written at 17:00 EST on the 25th
+    ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
+    let signed = |time: &str| Entry::signed(at(time), pass(MH_PASS), None).unwrap();
+    let plan_one = |ledger: &mut Ledger, participant: &str, seed: u64| {
+        let stock = lot(12)
+            .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+            .unwrap();
+        let (plan, records) = plan_a_day_seeded(
+            &stock,
+            &[(participant, "A", "80", "2026-11-25T19:00:00-05:00")],
+            seed,
+        );
+        ledger
+            .record_day(&plan.thaws, &records, &By::Passphrase(pass(MH_PASS)), None)
+            .unwrap();
+        (
+            records[0].preparation.bag_id.unwrap(),
+            plan.thaws[0].containers[0],
+        )
+    };
+    let (first, first_container) = plan_one(&mut ledger, "CARE-001", 1);
+    ledger
+        .cancel_bag(
+            first,
+            "participant unwell",
+            &signed("2026-11-25T17:00:00-05:00"),
+        )
+        .unwrap();
+    // Thawed at 13:00, written after the cancellation.
+    let early = ledger
+        .thaw(
+            "UC-0042",
+            &[first_container],
+            &signed("2026-11-25T13:00:00-05:00"),
+        )
+        .unwrap();
+    let chain = ledger.chain_of_identity(first).unwrap();
+    assert_eq!(chain.draws_are, doseprep_ledger::DrawsAre::GivenBack);
+    let thaws = |chain: &doseprep_ledger::ChainOfIdentity| {
+        chain
+            .draws
+            .iter()
+            .map(|d| (d.container, d.thaw_seq))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(thaws(&chain), vec![(first_container, Some(early))]);
+    // A second bag cancelled before its container is thawed; a third
+    // planned from that container, thawed at 17:03, after the cancellation.
+    let (second, second_container) = plan_one(&mut ledger, "CARE-002", 2);
+    ledger
+        .cancel_bag(second, "visit moved", &signed("2026-11-25T17:00:00-05:00"))
+        .unwrap();
+    let (third, third_container) = plan_one(&mut ledger, "CARE-003", 3);
+    assert_eq!(third_container, second_container);
+    let later = ledger
+        .thaw(
+            "UC-0042",
+            &[third_container],
+            &signed("2026-11-25T17:03:00-05:00"),
+        )
+        .unwrap();
+    assert_eq!(
+        thaws(&ledger.chain_of_identity(second).unwrap()),
+        vec![(second_container, None)]
+    );
+    let chain = ledger.chain_of_identity(third).unwrap();
+    assert_eq!(chain.draws_are, doseprep_ledger::DrawsAre::SetAside);
+    assert_eq!(thaws(&chain), vec![(third_container, Some(later))]);
     assert!(ledger.verify().unwrap().ok());
 }
 
