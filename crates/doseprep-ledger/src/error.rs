@@ -258,6 +258,18 @@ pub enum LedgerError {
         /// Who was named.
         participant: String,
     },
+    /// A bag made after its infuse-by time: its label has expired before
+    /// it is made.
+    MadePastInfuseBy {
+        /// The event refused: "prepare" or "prepare_planned".
+        event: &'static str,
+        /// The bag id.
+        bag_id: String,
+        /// When it was made, on the site's clock.
+        at: String,
+        /// The bag's infuse-by time, on the site's clock.
+        infuse_by: String,
+    },
     /// An infusion that ended after the bag's infuse-by time.
     PastInfuseBy {
         /// The bag id.
@@ -715,6 +727,10 @@ impl LedgerError {
             LedgerError::PlaceboDraws { bag_id } => (format!("prepare: placebo bag {bag_id} draws from no container"), "remove its draws".to_owned()),
             LedgerError::BagState { event, bag_id, state, fix } => (format!("{event}: bag {bag_id} is {state}"), fix.to_string()),
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
+            LedgerError::MadePastInfuseBy { event, bag_id, at, infuse_by } => (format!("{event}: bag {bag_id} made at {at} is past its infuse-by time {infuse_by}: its label has expired"), match *event {
+                "prepare_planned" => "cancel it (cancel_bag) and plan the visit again, with a new thaw",
+                _ => "plan the visit again, with a new thaw",
+            }.to_owned()),
             LedgerError::PastInfuseBy { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, after its infuse-by time {infuse_by}"), "record it with override_reason (why it was given late) or destroy the bag".to_owned()),
             LedgerError::OutOfTimeOrder { subject, field, at, earlier, earlier_at } => (format!("{subject}: {} is before {earlier} at {earlier_at}; the events of a bag or container are recorded in the order they happen", match field { TimeField::At => format!("at {at}"), TimeField::StartedAt => format!("started_at {at}") }), format!("give the time it happened, not before {earlier_at}; or, if the time of {earlier} is wrong, correct that event first (correct)")),
             LedgerError::CannotCorrect { seq, why, fix, .. } => (format!("correct: event {seq} cannot be corrected: {why}"), fix.to_string()),
@@ -849,6 +865,7 @@ impl LedgerError {
             LedgerError::BagState { .. } => "bag_state",
             LedgerError::WrongParticipant { .. } => "wrong_participant",
             LedgerError::PastInfuseBy { .. } => "past_infuse_by",
+            LedgerError::MadePastInfuseBy { .. } => "made_past_infuse_by",
             LedgerError::OutOfTimeOrder { .. } => "out_of_time_order",
             LedgerError::CannotCorrect { .. } => "cannot_correct",
             LedgerError::EndsBeforeStart { .. } => "ends_before_start",
@@ -1014,6 +1031,11 @@ impl LedgerError {
                 text("participant"),
                 Some(participant.clone()),
                 Some(format!("the bag is for {for_participant}")),
+            ),
+            LedgerError::MadePastInfuseBy { at, infuse_by, .. } => (
+                text("at"),
+                Some(at.clone()),
+                Some(format!("no later than {infuse_by}")),
             ),
             LedgerError::PastInfuseBy {
                 ended_at,

@@ -287,6 +287,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER schema_start_fixed_delete BEFORE DELETE ON schema_start
         BEGIN SELECT RAISE(ABORT, 'the schema start is fixed'); END;
     "#,
+    // Version 5.
+    r#"
+    -- A bag is made by its infuse-by time (one made after it has a label
+    -- that expired before it was made): held to it from the first event
+    -- written under this schema; earlier ones stand as recorded.
+    INSERT INTO schema_start SELECT 5, coalesce(max(seq), 0) + 1 FROM event;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -538,10 +538,11 @@ pub(crate) fn plan_of(tables: &dyn Tables, bag_id: &str) -> Result<PlanOf> {
 /// the session not cancelled, whichever day's plan it came in: an active
 /// bag and its placebo alike) still thawed, none thawed before the plan's
 /// time; and made after each of those thaws and its session's planned one.
-fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str) -> Result<()> {
+fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str, rules: Rules) -> Result<()> {
     // The plan is paperwork, dated when written (a day may be entered after
     // it was done): a bag's time order starts with its preparation.
     let (_, infuse_by) = known_bag(tables, "prepare_planned", bag_id, &["planned"])?;
+    made_by_infuse_by("prepare_planned", bag_id, at, &infuse_by, rules)?;
     let plan = plan_of(tables, bag_id)?;
     let made_after = |what: String, earlier_at: &str| {
         not_before(
@@ -603,15 +604,39 @@ pub(crate) enum Rules {
     /// bag or container were not yet held to time order, so a ledger of
     /// that time that has one out of order still verifies.
     Schema1,
+    /// Ledger schema 2 to 4: held to time order, but a bag made after its
+    /// infuse-by time stood.
+    Schema4,
     /// Every rule of this build.
     Current,
+}
+
+/// A bag is made by its infuse-by time (ledger schema 5 on): one made after
+/// it has a label that expired before it was made.
+fn made_by_infuse_by(
+    event: &'static str,
+    bag_id: &str,
+    at: &str,
+    infuse_by: &str,
+    rules: Rules,
+) -> Result<()> {
+    if rules != Rules::Current || instant("at", at)? <= instant("infuse_by", infuse_by)? {
+        return Ok(());
+    }
+    let [infuse_by_on_clock, at_on_clock] = wall_clocks([("infuse_by", infuse_by), ("at", at)])?;
+    Err(LedgerError::MadePastInfuseBy {
+        event,
+        bag_id: bag_id.to_owned(),
+        at: at_on_clock,
+        infuse_by: infuse_by_on_clock,
+    })
 }
 
 /// Whether `body`, happening at `at`, may be recorded after the events so far.
 pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) -> Result<()> {
     // The time-order rules, where the event was recorded under them.
     let in_order = |order: &dyn Fn() -> Result<()>| match rules {
-        Rules::Current => order(),
+        Rules::Current | Rules::Schema4 => order(),
         Rules::Schema1 => Ok(()),
     };
     match body {
@@ -881,9 +906,10 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     thawed_at,
                     Some(infuse_by),
                 )
-            })
+            })?;
+            made_by_infuse_by("prepare", bag_id, at, infuse_by, rules)
         }
-        Body::PreparePlanned { bag_id } => check_prepare_planned(tables, at, bag_id),
+        Body::PreparePlanned { bag_id } => check_prepare_planned(tables, at, bag_id, rules),
         Body::CancelBag { bag_id, reason } => {
             crate::event::check_text("reason", reason, "say why the bag is cancelled")?;
             known_bag(tables, "cancel", bag_id, &["planned"])?;

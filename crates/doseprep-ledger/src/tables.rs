@@ -1876,11 +1876,18 @@ mod tests {
                     lot_id: None,
                 },
             ),
-            // A planned bag: made before its thaw, cancelled, destroyed,
-            // dispensed, planned again; a made bag cancelled; its container
-            // returned; its plan corrected; a second plan of #2.
+            // A planned bag: made before its thaw, made past its infuse-by
+            // time (11:30), cancelled, destroyed, dispensed, planned again; a
+            // made bag cancelled; its container returned; its plan
+            // corrected; a second plan of #2.
             (
                 "2026-11-25T11:00:00-05:00",
+                Body::PreparePlanned {
+                    bag_id: planned.clone(),
+                },
+            ),
+            (
+                "2026-11-25T11:31:00-05:00",
                 Body::PreparePlanned {
                     bag_id: planned.clone(),
                 },
@@ -1963,10 +1970,10 @@ mod tests {
         // the state alike again.
         let bag_id = BagId::parse(&planned).unwrap();
         ledger
-            .thaw("UC-0042", &[2, 3], &entry("2026-11-25T16:10:00-05:00"))
+            .thaw("UC-0042", &[2, 3], &entry("2026-11-25T09:10:00-05:00"))
             .unwrap();
         ledger
-            .prepare_planned(bag_id, &entry("2026-11-25T16:20:00-05:00"))
+            .prepare_planned(bag_id, &entry("2026-11-25T09:20:00-05:00"))
             .unwrap();
         let second = BagId::from_random(5).as_text();
         ledger

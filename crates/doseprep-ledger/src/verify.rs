@@ -197,7 +197,7 @@ impl Findings {
 
     /// Replay `hashed` (in order) until a refusal or a fault, and not from
     /// an event already found wrong as read.
-    fn replay(&mut self, replay: &Memory, hashed: Vec<Hashed>, plans_from: i64) {
+    fn replay(&mut self, replay: &Memory, hashed: Vec<Hashed>, starts: Starts) {
         for Hashed { event, body } in hashed {
             let seq = event.seq;
             let stopped = self.refused.is_some()
@@ -208,7 +208,7 @@ impl Findings {
             }
             // A replay that cannot go on for what the event holds is a
             // problem of this event; any other fault is reported as one.
-            match replayed(replay, &event, body, plans_from) {
+            match replayed(replay, &event, body, starts) {
                 Ok(None) => {}
                 Ok(Some(reason)) | Err(LedgerError::Tampered(reason)) => {
                     self.refused = Some(Found {
@@ -240,17 +240,34 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         }
         Scope::Chain => None,
     };
-    // The first event of schema 4 (see the migration).
-    let plans_from: i64 = connection
-        .query_row(
-            "SELECT first_seq FROM schema_start WHERE version = 4",
-            [],
-            |row| row.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| {
-            LedgerError::Tampered("the schema_start table has no row for schema 4".to_owned())
-        })?;
+    // The first events of schemas 4 and 5 (see the migrations).
+    let first_of = |version: i64| -> Result<i64> {
+        connection
+            .query_row(
+                "SELECT first_seq FROM schema_start WHERE version = ?1",
+                [version],
+                |row| row.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                LedgerError::Tampered(format!(
+                    "the schema_start table has no row for schema {version}"
+                ))
+            })
+    };
+    let starts = Starts {
+        plans: first_of(4)?,
+        made_by_infuse_by: first_of(5)?,
+    };
+    if starts.made_by_infuse_by < starts.plans {
+        return Ok(problem(
+            None,
+            format!(
+                "the schema_start table was changed: it says schema 5 starts at event {}, before schema 4 (event {})",
+                starts.made_by_infuse_by, starts.plans
+            ),
+        ));
+    }
     let mut statement =
         connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
     let mut rows = statement.query([])?;
@@ -336,7 +353,7 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
                 };
                 in_flight -= 1;
                 if let Some(replay) = &replay {
-                    findings.replay(replay, batch, plans_from);
+                    findings.replay(replay, batch, starts);
                 }
                 if changed.is_some() {
                     findings.changed = changed;
@@ -499,14 +516,24 @@ fn read_problem(event: &Event, previous: &str, first_timed: &mut Option<i64>) ->
     }
 }
 
+/// The first event of each schema whose rules a replay tells apart.
+#[derive(Debug, Clone, Copy)]
+struct Starts {
+    /// Schema 4: plans; nothing written ahead.
+    plans: i64,
+    /// Schema 5: a bag made by its infuse-by time.
+    made_by_infuse_by: i64,
+}
+
 /// Replay `event` (its hash and link already checked; `body` its body, if
 /// it reads) on `replay`: what is wrong with it, if anything.
 fn replayed(
     replay: &Memory,
     event: &Event,
     body: Option<Body>,
-    plans_from: i64,
+    starts: Starts,
 ) -> Result<Option<String>> {
+    let plans_from = starts.plans;
     let seq = event.seq;
     let Some(body) = body else {
         return Ok(Some(format!(
@@ -533,10 +560,12 @@ fn replayed(
         )));
     }
     // An event written before the ledger kept recorded_at was recorded
-    // before the time-order rules: it is held to the rules of its time.
-    let rules = match event.recorded_at {
-        Some(_) => state::Rules::Current,
-        None => state::Rules::Schema1,
+    // before the time-order rules, one before schema 5 before a bag was
+    // held to its infuse-by time: each is held to the rules of its time.
+    let rules = match (&event.recorded_at, event.seq < starts.made_by_infuse_by) {
+        (None, _) => state::Rules::Schema1,
+        (Some(_), true) => state::Rules::Schema4,
+        (Some(_), false) => state::Rules::Current,
     };
     if let Err(error) = crate::users::check_signature(
         replay,

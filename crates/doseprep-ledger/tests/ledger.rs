@@ -289,7 +289,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
     let mut ledger = Ledger::create(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 4);
+    assert_eq!(ledger.schema_version().unwrap(), 5);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -739,14 +739,14 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     let path = file("newer");
     drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
-    newer.pragma_update(None, "user_version", 5).unwrap();
+    newer.pragma_update(None, "user_version", 6).unwrap();
     drop(newer);
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(
         error,
         LedgerError::SchemaTooNew {
-            found: 5,
-            supported: 4
+            found: 6,
+            supported: 5
         }
     );
 }
@@ -763,7 +763,7 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
-    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 4);
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 5);
 }
 
 /// Plan `text` against what `ledger` holds, and record the planned bags.
@@ -1197,6 +1197,96 @@ fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
     );
 }
 
+/// A bag made past its infuse-by time is refused, planned or prepared at
+/// once; one so made in a ledger's events before schema 5 (as its
+/// `schema_start` says) stands, and from schema 5 on verify names it.
+#[test]
+fn a_bag_made_past_its_infuse_by_time_is_refused_from_schema_5() {
+    let path = file("made-late");
+    let mut ledger = Ledger::create(&path)
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    ledger
+        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    let stock = lot(12)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    // Infused at 09:00: thawed at 08:30, infuse by 11:30.
+    let (plan, records) = plan_a_day(
+        &stock,
+        &[("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00")],
+    );
+    let bag = records[0].preparation.bag_id.unwrap();
+    let by = By::Initials("MH".to_owned());
+    ledger.record_day(&plan.thaws, &records, &by, None).unwrap();
+    ledger
+        .thaw(
+            "UC-0042",
+            &plan.thaws[0].containers,
+            &entry("2026-11-25T08:30:00-05:00"),
+        )
+        .unwrap();
+    let refused = ledger
+        .prepare_planned(bag, &entry("2026-11-25T11:31:00-05:00"))
+        .unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!(
+            "prepare_planned: bag {bag} made at 2026-11-25 11:31 EST is past its infuse-by time \
+             2026-11-25 11:30 EST: its label has expired; cancel it (cancel_bag) and plan the \
+             visit again, with a new thaw"
+        )
+    );
+    let made = ledger
+        .prepare_planned(bag, &entry("2026-11-25T11:30:00-05:00"))
+        .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+    drop(ledger);
+    // The making moved to 11:31, its hash recomputed (and the head's): from
+    // schema 5 on, verify names it.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("DROP TRIGGER event_append_only_update;")
+        .unwrap();
+    let events = Ledger::open(&path).unwrap().events().unwrap();
+    let mut late = events[usize::try_from(made - 1).unwrap()].clone();
+    late.at = "2026-11-25T11:31:00-05:00".to_owned();
+    let hash = late.expected_hash();
+    connection
+        .execute(
+            "UPDATE event SET at = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![late.at, hash, made],
+        )
+        .unwrap();
+    connection
+        .execute("UPDATE head SET hash = ?1", [&hash])
+        .unwrap();
+    let problem = Ledger::open(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .unwrap();
+    assert_eq!(problem.seq, Some(made));
+    assert!(
+        problem.reason.contains("is past its infuse-by time"),
+        "{}",
+        problem.reason
+    );
+    // A ledger whose events all came before schema 5 holds them to the
+    // rules of their time.
+    connection
+        .execute_batch(&format!(
+            "DROP TRIGGER schema_start_fixed_update; \
+             UPDATE schema_start SET first_seq = {} WHERE version = 5;",
+            made + 1
+        ))
+        .unwrap();
+    let verification = Ledger::open(&path).unwrap().verify().unwrap();
+    assert!(verification.ok(), "{verification:?}");
+}
+
 /// `schema_start` moved past a plan (to exempt later events from the rule
 /// on writing ahead) is named by verify: only schema 4 writes plans.
 #[test]
@@ -1600,7 +1690,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-11-25T13:31:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 4);
+    assert_eq!(ledger.schema_version().unwrap(), 5);
     // Event 3, a return dated the day before the receipt, was recorded
     // before the time-order rules: it still verifies.
     let events = ledger.events().unwrap();
@@ -2543,7 +2633,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-12-04T06:00:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 4);
+    assert_eq!(ledger.schema_version().unwrap(), 5);
     let events = ledger.events().unwrap();
     assert_eq!(events.len(), 4);
     assert!(events
@@ -3482,7 +3572,7 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
         "schema_too_old"
     );
     let ledger = Ledger::open(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 4);
+    assert_eq!(ledger.schema_version().unwrap(), 5);
     let verification = ledger
         .verify_against(std::slice::from_ref(&checkpoint))
         .unwrap();
