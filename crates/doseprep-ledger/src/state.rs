@@ -555,6 +555,9 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str, rules: Rul
             Some(&infuse_by),
         )
     };
+    // Each time read once (a bag's session is read whole at each making);
+    // a refusal reads them again for its message.
+    let (made, planned_thaw) = (instant("at", at)?, instant("thawed_at", &plan.thawed_at)?);
     for (lot_id, number) in tables.session_containers(&plan.thawed_at)? {
         check_containers(
             tables,
@@ -577,21 +580,29 @@ fn check_prepare_planned(tables: &dyn Tables, at: &str, bag_id: &str, rules: Rul
                     "container {number} of lot {lot_id:?} is thawed with no thaw time"
                 ))
             })?;
-        not_thawed_before_plan(
-            PlanStep::PreparePlanned,
-            bag_id,
-            (&lot_id, number),
-            &container_thawed_at,
-            &plan.thawed_at,
-        )?;
+        let thawed = instant("thawed_at", &container_thawed_at)?;
+        if thawed < planned_thaw {
+            not_thawed_before_plan(
+                PlanStep::PreparePlanned,
+                bag_id,
+                (&lot_id, number),
+                &container_thawed_at,
+                &plan.thawed_at,
+            )?;
+        }
         // Bags drawn from one container are not held to an order among
         // themselves: only to its thaw.
-        made_after(
-            format!("the thaw of container {number} of lot {lot_id:?}"),
-            &container_thawed_at,
-        )?;
+        if made < thawed {
+            made_after(
+                format!("the thaw of container {number} of lot {lot_id:?}"),
+                &container_thawed_at,
+            )?;
+        }
     }
-    made_after("its session's planned thaw".to_owned(), &plan.thawed_at)
+    if made < planned_thaw {
+        made_after("its session's planned thaw".to_owned(), &plan.thawed_at)?;
+    }
+    Ok(())
 }
 
 /// The most containers one receipt may bring.
