@@ -41,6 +41,25 @@ impl PlanStep {
     }
 }
 
+/// Which record of a bag a refusal of its record, draws or id is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BagRecord {
+    /// A bag made at once (`prepare`).
+    Prepare,
+    /// A bag planned (`record_day`'s `plan`).
+    Plan,
+}
+
+impl BagRecord {
+    /// The event's name, as messages give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BagRecord::Prepare => "prepare",
+            BagRecord::Plan => "plan",
+        }
+    }
+}
+
 /// A refused event or an unusable ledger file. Each variant's message and
 /// fix are written once, in one match; the message and the parts a script
 /// reads are rendered from them.
@@ -102,6 +121,8 @@ pub enum LedgerError {
     },
     /// A draw beyond what a container yields.
     OverDrawn {
+        /// The event refused.
+        event: BagRecord,
         /// The lot.
         lot_id: String,
         /// The container.
@@ -152,6 +173,8 @@ pub enum LedgerError {
     },
     /// Draws given by hand that disagree with the bag's record.
     DrawsDisagree {
+        /// The event refused.
+        event: BagRecord,
         /// The bag id.
         bag_id: String,
         /// How they disagree.
@@ -159,6 +182,8 @@ pub enum LedgerError {
     },
     /// A DIN another bag carries.
     DinInUse {
+        /// The event refused.
+        event: BagRecord,
         /// The bag id.
         bag_id: String,
         /// The DIN.
@@ -207,6 +232,8 @@ pub enum LedgerError {
     },
     /// A bag recorded twice.
     BagAlreadyRecorded {
+        /// The event refused.
+        event: BagRecord,
         /// The bag id.
         bag_id: String,
         /// The event that recorded it.
@@ -214,6 +241,8 @@ pub enum LedgerError {
     },
     /// A second bag for a participant's visit while the first stands.
     VisitAlreadyPrepared {
+        /// The event refused.
+        event: BagRecord,
         /// The participant.
         participant: String,
         /// The visit.
@@ -225,16 +254,22 @@ pub enum LedgerError {
     },
     /// A preparation without a bag id.
     NoBagId {
+        /// The event refused.
+        event: BagRecord,
         /// The participant.
         participant: String,
     },
     /// An active bag without the containers it was drawn from.
     NoDraws {
+        /// The event refused.
+        event: BagRecord,
         /// The bag id.
         bag_id: String,
     },
     /// A placebo bag with draws.
     PlaceboDraws {
+        /// The event refused.
+        event: BagRecord,
         /// The bag id.
         bag_id: String,
     },
@@ -703,7 +738,7 @@ impl LedgerError {
             LedgerError::ReceiptDiffers { lot_id, seq, recorded, given } => (format!("receive: lot {lot_id:?} was received at event {seq} with {recorded}, this shipment has {given}; a later shipment of the same lot has the same containers and expiry"), "if it is another lot, receive it under its own lot id".to_owned()),
             LedgerError::UnknownContainer { event, lot_id, container, containers } => (format!("{event}: lot {lot_id:?} has containers 1 to {containers}; there is no container {container}"), "use the number on the container".to_owned()),
             LedgerError::ContainerState { event, lot_id, container, state, fix } => (format!("{event}: container {container} of lot {lot_id:?} is {state}"), fix.to_string()),
-            LedgerError::OverDrawn { lot_id, container, volume_ml, total_ml, yield_ml } => (format!("prepare: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields"), "draw from another thawed container".to_owned()),
+            LedgerError::OverDrawn { event, lot_id, container, volume_ml, total_ml, yield_ml } => (format!("{}: drawing {volume_ml} mL from container {container} of lot {lot_id:?} would take {total_ml} mL of the {yield_ml} mL it yields", event.as_str()), "draw from another thawed container".to_owned()),
             LedgerError::UnknownBag { event, bag_id } => (format!("{event}: bag {bag_id} is not in the ledger"), match *event {
                 "prepare_planned" | "cancel" => "record its day's plan first (record_day, doseprep day --ledger)",
                 _ => "record its preparation first (prepare, or record_day then prepare_planned)",
@@ -713,18 +748,18 @@ impl LedgerError {
                 PlanStep::Plan => "plan the day with the containers in stock (ledger.in_stock), so its labels count from a thaw still to come",
                 PlanStep::PreparePlanned => "cancel every bag of the session alike, active and placebo (cancel_bag), and plan them again, so their labels count from the thaw as done",
             }.to_owned()),
-            LedgerError::DrawsDisagree { bag_id, reason } => (format!("prepare: the draws of bag {bag_id} {reason}"), "give the draws the record describes".to_owned()),
-            LedgerError::DinInUse { bag_id, din, other } => (format!("prepare: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already"), "give this bag another bag id".to_owned()),
+            LedgerError::DrawsDisagree { event, bag_id, reason } => (format!("{}: the draws of bag {bag_id} {reason}", event.as_str()), "give the draws the record describes".to_owned()),
+            LedgerError::DinInUse { event, bag_id, din, other } => (format!("{}: bag {bag_id} would carry ISBT 128 DIN {din}, which bag {other} carries already", event.as_str()), "give this bag another bag id".to_owned()),
             LedgerError::ShortInfusion { bag_id, ran, shortest, planned } => (format!("administer: bag {bag_id}'s infusion ran {ran}, shorter than its site's shortest infusion of {shortest} (planned {planned})"), "check started_at and ended_at; if it did run that fast, record it with short_reason (why)".to_owned()),
             LedgerError::ShortReasonNotNeeded { bag_id, ran, shortest: Some(shortest) } => (format!("administer: bag {bag_id}'s infusion ran {ran}, not shorter than its site's shortest infusion of {shortest}"), "a short_reason is only for an infusion shorter than that, so leave it out".to_owned()),
             LedgerError::ShortReasonNotNeeded { bag_id, ran, shortest: None } => (format!("administer: bag {bag_id}'s infusion ran {ran}, and its site sets no shortest infusion (site.shortest_infusion)"), "a short_reason is only for an infusion shorter than that, so leave it out".to_owned()),
             LedgerError::OverrideNotNeeded { bag_id, ended_at, infuse_by } => (format!("administer: bag {bag_id}'s infusion ended at {ended_at}, by its infuse-by time {infuse_by}"), "an override_reason is only for a late infusion, so leave it out".to_owned()),
             LedgerError::TooManyContainers { lot_id, containers, max } => (format!("receive: lot {lot_id:?} has {containers} containers; a lot is received with at most {max}"), "check the count on the shipping record".to_owned()),
-            LedgerError::BagAlreadyRecorded { bag_id, seq } => (format!("prepare: bag {bag_id} was recorded already (event {seq})"), "each bag is prepared once".to_owned()),
-            LedgerError::VisitAlreadyPrepared { participant, visit, existing, seq } => (format!("prepare: participant {participant} has bag {existing} for visit {visit} already (event {seq})"), "one bag a visit: destroy that bag (or cancel it, if it is only planned) first to record another".to_owned()),
-            LedgerError::NoBagId { participant } => (format!("prepare: the bag for {participant} has no bag id"), "give it one (plan_day does, or prepare(..., bag_id=...))".to_owned()),
-            LedgerError::NoDraws { bag_id } => (format!("prepare: active bag {bag_id} names no container it was drawn from"), "plan it with plan_day or give its draws (lot, container, mL)".to_owned()),
-            LedgerError::PlaceboDraws { bag_id } => (format!("prepare: placebo bag {bag_id} draws from no container"), "remove its draws".to_owned()),
+            LedgerError::BagAlreadyRecorded { event, bag_id, seq } => (format!("{}: bag {bag_id} was recorded already (event {seq})", event.as_str()), "each bag is prepared once".to_owned()),
+            LedgerError::VisitAlreadyPrepared { event, participant, visit, existing, seq } => (format!("{}: participant {participant} has bag {existing} for visit {visit} already (event {seq})", event.as_str()), "one bag a visit: destroy that bag (or cancel it, if it is only planned) first to record another".to_owned()),
+            LedgerError::NoBagId { event, participant } => (format!("{}: the bag for {participant} has no bag id", event.as_str()), "give it one (plan_day does, or prepare(..., bag_id=...))".to_owned()),
+            LedgerError::NoDraws { event, bag_id } => (format!("{}: active bag {bag_id} names no container it was drawn from", event.as_str()), "plan it with plan_day or give its draws (lot, container, mL)".to_owned()),
+            LedgerError::PlaceboDraws { event, bag_id } => (format!("{}: placebo bag {bag_id} draws from no container", event.as_str()), "remove its draws".to_owned()),
             LedgerError::BagState { event, bag_id, state, fix } => (format!("{event}: bag {bag_id} is {state}"), fix.to_string()),
             LedgerError::WrongParticipant { bag_id, for_participant, participant } => (format!("administer: bag {bag_id} is for participant {for_participant}, not {participant}"), "check the wristband and the label, and use that participant's bag".to_owned()),
             LedgerError::MadePastInfuseBy { event, bag_id, at, infuse_by } => (format!("{event}: bag {bag_id} made at {at} is past its infuse-by time {infuse_by}: its label has expired"), match *event {
@@ -945,8 +980,8 @@ impl LedgerError {
             ),
             LedgerError::UnknownBag { bag_id, .. }
             | LedgerError::BagAlreadyRecorded { bag_id, .. }
-            | LedgerError::NoDraws { bag_id }
-            | LedgerError::PlaceboDraws { bag_id }
+            | LedgerError::NoDraws { bag_id, .. }
+            | LedgerError::PlaceboDraws { bag_id, .. }
             | LedgerError::RecordDoesNotVerify { bag_id, .. } => {
                 (text("bag_id"), Some(bag_id.clone()), None)
             }
@@ -983,7 +1018,7 @@ impl LedgerError {
                 Some(container_thawed_at.clone()),
                 Some(format!("not before the plan's thaw, {bag_thawed_at}")),
             ),
-            LedgerError::DrawsDisagree { bag_id, reason } => {
+            LedgerError::DrawsDisagree { bag_id, reason, .. } => {
                 (text("draws"), Some(bag_id.clone()), Some(reason.clone()))
             }
             LedgerError::DinInUse { din, other, .. } => (
@@ -1020,7 +1055,7 @@ impl LedgerError {
                 Some(containers.to_string()),
                 Some(format!("at most {max}")),
             ),
-            LedgerError::NoBagId { participant } => {
+            LedgerError::NoBagId { participant, .. } => {
                 (text("bag_id"), Some(participant.clone()), None)
             }
             LedgerError::WrongParticipant {

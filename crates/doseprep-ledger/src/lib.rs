@@ -44,7 +44,7 @@ pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
 pub use balance::{Balance, Reconciliation};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
-pub use error::{DatabaseFault, LedgerError, PlanStep, Result, TimeField};
+pub use error::{BagRecord, DatabaseFault, LedgerError, PlanStep, Result, TimeField};
 pub use event::{
     Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
 };
@@ -1109,8 +1109,13 @@ impl Store {
         making: Making,
     ) -> Result<Body> {
         let prep = &record.preparation;
+        let event = match making {
+            Making::Made => BagRecord::Prepare,
+            Making::Planned(_) => BagRecord::Plan,
+        };
         let Some(bag_id) = prep.bag_id else {
             return Err(LedgerError::NoBagId {
+                event,
                 participant: prep.participant.to_string(),
             });
         };
@@ -1126,6 +1131,7 @@ impl Store {
         });
         // Draws given by hand must be the record's: its lot, its volume.
         let disagree = |reason: String| LedgerError::DrawsDisagree {
+            event,
             bag_id: bag_id.as_text(),
             reason,
         };
@@ -1200,6 +1206,7 @@ impl Store {
                 differences,
             },
             None => LedgerError::NoBagId {
+                event: BagRecord::Prepare,
                 participant: record.preparation.participant.to_string(),
             },
         })?;

@@ -752,9 +752,14 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 _ => Stage::Made,
             };
             let event = body.kind();
+            let step = match stage {
+                Stage::Planned => crate::error::BagRecord::Plan,
+                Stage::Made => crate::error::BagRecord::Prepare,
+            };
             if let Some(din) = din {
                 if let Some(other) = tables.bag_with_din(din)? {
                     return Err(LedgerError::DinInUse {
+                        event: step,
                         bag_id: bag_id.clone(),
                         din: din.clone(),
                         other,
@@ -763,12 +768,14 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             }
             if let Some(recorded) = tables.bag(bag_id)? {
                 return Err(LedgerError::BagAlreadyRecorded {
+                    event: step,
                     bag_id: bag_id.clone(),
                     seq: recorded.prepared_seq,
                 });
             }
             if let Some((existing, seq)) = tables.standing_bag(participant, visit)? {
                 return Err(LedgerError::VisitAlreadyPrepared {
+                    event: step,
                     participant: participant.clone(),
                     visit: visit.clone(),
                     existing,
@@ -778,11 +785,13 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             match (content.as_str(), draws.is_empty()) {
                 ("active", true) => {
                     return Err(LedgerError::NoDraws {
+                        event: step,
                         bag_id: bag_id.clone(),
                     })
                 }
                 ("placebo", false) => {
                     return Err(LedgerError::PlaceboDraws {
+                        event: step,
                         bag_id: bag_id.clone(),
                     })
                 }
@@ -848,12 +857,14 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 let total = drawn.saturating_add(draw.volume_ul);
                 if draw.volume_ul == 0 {
                     return Err(LedgerError::DrawsDisagree {
+                        event: step,
                         bag_id: bag_id.clone(),
                         reason: format!("draw 0 mL from container {}", draw.container),
                     });
                 }
                 if total > yield_ul {
                     return Err(LedgerError::OverDrawn {
+                        event: step,
                         lot_id: draw.lot_id.clone(),
                         container: draw.container,
                         volume_ml: ml(draw.volume_ul),

@@ -3243,6 +3243,24 @@ fn a_given_back_bag_names_the_thaw_done_by_its_cancellation() {
         .unwrap();
     let (third, third_container) = plan_one(&mut ledger, "CARE-003", 3);
     assert_eq!(third_container, second_container);
+    // Its visit planned again: the refusal names the plan, not a preparation.
+    let stock = lot(12)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    let (plan, records) = plan_a_day_seeded(
+        &stock,
+        &[("CARE-003", "A", "80", "2026-11-25T19:00:00-05:00")],
+        4,
+    );
+    let again = ledger
+        .record_day(&plan.thaws, &records, &By::Passphrase(pass(MH_PASS)), None)
+        .unwrap_err();
+    assert!(
+        again.to_string().starts_with(&format!(
+            "plan: participant CARE-003 has bag {third} for visit month-0 already"
+        )),
+        "{again}"
+    );
     let later = ledger
         .thaw(
             "UC-0042",
