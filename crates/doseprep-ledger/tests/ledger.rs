@@ -139,6 +139,19 @@ fn plan_a_day(
     plan_a_day_seeded(lot, orders, 7)
 }
 
+/// [`plan_a_day_seeded`] with what lot UC-0042 (12 containers) has in
+/// stock in `ledger`.
+fn plan_from_stock(
+    ledger: &Ledger,
+    orders: &[(&str, &str, &str, &str)],
+    seed: u64,
+) -> (doseprep::DayPlan, Vec<VerifiedRecord>) {
+    let stock = lot(12)
+        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
+        .unwrap();
+    plan_a_day_seeded(&stock, orders, seed)
+}
+
 /// [`plan_a_day`], bag ids from `seed`.
 fn plan_a_day_seeded(
     lot: &Lot,
@@ -1141,46 +1154,62 @@ fn forge_from(path: &std::path::Path, from: i64) {
         .unwrap();
 }
 
-/// A thaw dated ahead of when it was written, put in with its hash
-/// recomputed: verify refuses it in a ledger of this schema (builds of
-/// schema 3 wrote a day's thaws ahead; only the events before the
-/// ledger's first of schema 4 may be so).
-#[test]
-fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
-    let path = file("thaw-ahead");
+/// A new ledger file `name`, written at `WRITTEN_AT`, that has received
+/// lot UC-0042 (12 containers).
+fn received_in_file(name: &str) -> (PathBuf, Ledger) {
+    let path = file(name);
     let mut ledger = Ledger::create(&path)
         .unwrap()
         .with_clock(clock_at(WRITTEN_AT));
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
-    ledger
-        .thaw("UC-0042", &[1], &entry("2026-11-25T16:00:00-05:00"))
-        .unwrap();
-    assert!(ledger.verify().unwrap().ok());
-    drop(ledger);
-    // Written at 17:00 EST, it now says 19:00.
-    let connection = rusqlite::Connection::open(&path).unwrap();
+    (path, ledger)
+}
+
+/// The last event, `seq`, dated `at` instead, its hash recomputed and the
+/// head's with it: what a forger with the file and the README can do. The
+/// connection, its append-only trigger dropped, to go on.
+fn redated(path: &std::path::Path, seq: i64, at: &str) -> rusqlite::Connection {
+    let connection = rusqlite::Connection::open(path).unwrap();
     connection
         .execute_batch("DROP TRIGGER event_append_only_update;")
         .unwrap();
-    let events = Ledger::open(&path).unwrap().events().unwrap();
-    let mut ahead = events[1].clone();
-    ahead.at = "2026-11-25T19:00:00-05:00".to_owned();
-    let hash = ahead.expected_hash();
+    let events = Ledger::open(path).unwrap().events().unwrap();
+    let mut changed = events[usize::try_from(seq - 1).unwrap()].clone();
+    assert_eq!(changed.seq, events.last().unwrap().seq, "the last event");
+    changed.at = at.to_owned();
+    let hash = changed.expected_hash();
     connection
         .execute(
-            "UPDATE event SET at = ?1, hash = ?2 WHERE seq = 2",
-            rusqlite::params![ahead.at, hash],
+            "UPDATE event SET at = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![changed.at, hash, seq],
         )
         .unwrap();
     connection
         .execute("UPDATE head SET hash = ?1", [&hash])
         .unwrap();
     connection
+}
+
+/// A thaw dated ahead of when it was written, put in with its hash
+/// recomputed: verify refuses it in a ledger of this schema (builds of
+/// schema 3 wrote a day's thaws ahead; only the events before the
+/// ledger's first of schema 4 may be so).
+#[test]
+fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
+    let (path, mut ledger) = received_in_file("thaw-ahead");
+    ledger
+        .thaw("UC-0042", &[1], &entry("2026-11-25T16:00:00-05:00"))
+        .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+    drop(ledger);
+    // Written at 17:00 EST, it now says 19:00.
+    let ahead = "2026-11-25T19:00:00-05:00";
+    redated(&path, 2, ahead)
         .execute(
             "UPDATE container SET thawed_at = ?1 WHERE number = 1",
-            [&ahead.at],
+            [ahead],
         )
         .unwrap();
     let problem = Ledger::open(&path)
@@ -1202,20 +1231,12 @@ fn a_thaw_written_ahead_is_refused_on_replay_from_schema_4() {
 /// `schema_start` says) stands, and from schema 5 on verify names it.
 #[test]
 fn a_bag_made_past_its_infuse_by_time_is_refused_from_schema_5() {
-    let path = file("made-late");
-    let mut ledger = Ledger::create(&path)
-        .unwrap()
-        .with_clock(clock_at(WRITTEN_AT));
-    ledger
-        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
-        .unwrap();
-    let stock = lot(12)
-        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
-        .unwrap();
+    let (path, mut ledger) = received_in_file("made-late");
     // Infused at 09:00: thawed at 08:30, infuse by 11:30.
-    let (plan, records) = plan_a_day(
-        &stock,
+    let (plan, records) = plan_from_stock(
+        &ledger,
         &[("CARE-001", "A", "80", "2026-11-25T09:00:00-05:00")],
+        7,
     );
     let bag = records[0].preparation.bag_id.unwrap();
     let by = By::Initials("MH".to_owned());
@@ -1245,23 +1266,7 @@ fn a_bag_made_past_its_infuse_by_time_is_refused_from_schema_5() {
     drop(ledger);
     // The making moved to 11:31, its hash recomputed (and the head's): from
     // schema 5 on, verify names it.
-    let connection = rusqlite::Connection::open(&path).unwrap();
-    connection
-        .execute_batch("DROP TRIGGER event_append_only_update;")
-        .unwrap();
-    let events = Ledger::open(&path).unwrap().events().unwrap();
-    let mut late = events[usize::try_from(made - 1).unwrap()].clone();
-    late.at = "2026-11-25T11:31:00-05:00".to_owned();
-    let hash = late.expected_hash();
-    connection
-        .execute(
-            "UPDATE event SET at = ?1, hash = ?2 WHERE seq = ?3",
-            rusqlite::params![late.at, hash, made],
-        )
-        .unwrap();
-    connection
-        .execute("UPDATE head SET hash = ?1", [&hash])
-        .unwrap();
+    let connection = redated(&path, made, "2026-11-25T11:31:00-05:00");
     let problem = Ledger::open(&path)
         .unwrap()
         .verify()
@@ -3193,11 +3198,8 @@ fn a_given_back_bag_names_the_thaw_done_by_its_cancellation() {
     ledger.sign_in("mh", &pass(MH_PASS)).unwrap();
     let signed = |time: &str| Entry::signed(at(time), pass(MH_PASS), None).unwrap();
     let plan_one = |ledger: &mut Ledger, participant: &str, seed: u64| {
-        let stock = lot(12)
-            .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
-            .unwrap();
-        let (plan, records) = plan_a_day_seeded(
-            &stock,
+        let (plan, records) = plan_from_stock(
+            ledger,
             &[(participant, "A", "80", "2026-11-25T19:00:00-05:00")],
             seed,
         );
@@ -3244,11 +3246,8 @@ fn a_given_back_bag_names_the_thaw_done_by_its_cancellation() {
     let (third, third_container) = plan_one(&mut ledger, "CARE-003", 3);
     assert_eq!(third_container, second_container);
     // Its visit planned again: the refusal names the plan, not a preparation.
-    let stock = lot(12)
-        .with_container_numbers(ledger.in_stock("UC-0042").unwrap())
-        .unwrap();
-    let (plan, records) = plan_a_day_seeded(
-        &stock,
+    let (plan, records) = plan_from_stock(
+        &ledger,
         &[("CARE-003", "A", "80", "2026-11-25T19:00:00-05:00")],
         4,
     );
