@@ -1154,7 +1154,7 @@ mod tests {
     #[test]
     fn json_and_toml_agree_and_fingerprint_is_layout_free() {
         let p = care_ssc();
-        let json = p.canonical_json().unwrap_or_default();
+        let json = p.canonical_json().unwrap();
         assert_eq!(Protocol::from_json(&json).as_ref(), Ok(&p));
         let reflowed = format!("# a comment\n{}", CARE_SSC_TOML.replace(" = ", "="));
         let again = Protocol::from_toml(&reflowed);

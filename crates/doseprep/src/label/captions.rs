@@ -257,7 +257,7 @@ mod tests {
             }
         }
         let mut out = Vec::new();
-        let value = serde_json::to_value(captions).unwrap_or_default();
+        let value = serde_json::to_value(captions).unwrap();
         walk("", &value, &mut out);
         out
     }
