@@ -1296,13 +1296,7 @@ fn a_bag_made_past_its_infuse_by_time_is_refused_from_schema_5() {
 /// on writing ahead) is named by verify: only schema 4 writes plans.
 #[test]
 fn a_schema_start_moved_past_a_plan_is_found() {
-    let path = file("schema-start");
-    let mut ledger = Ledger::create(&path)
-        .unwrap()
-        .with_clock(clock_at(WRITTEN_AT));
-    ledger
-        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
-        .unwrap();
+    let (path, mut ledger) = received_in_file("schema-start");
     let (plan, records) = plan_a_day(
         &lot(12),
         &[("CARE-012", "A", "72.4", "2026-11-25T09:00:00-05:00")],
@@ -2700,13 +2694,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
 
 #[test]
 fn the_review_lists_an_event_whose_time_does_not_read_and_goes_on() {
-    let path = file("unreadable");
-    let mut ledger = Ledger::create(&path)
-        .unwrap()
-        .with_clock(clock_at(WRITTEN_AT));
-    ledger
-        .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
-        .unwrap();
+    let (path, mut ledger) = received_in_file("unreadable");
     ledger
         .destroy_containers(
             "UC-0042",
