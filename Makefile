@@ -68,7 +68,7 @@ $(ZPL_LINT):
 python-test: python-build system-tools rust-command $(ZPL_LINT)
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/__main__.py
-	$(PY) -m pytest -q python/tests
+	scripts/with-postgres.sh $(PY) -m pytest -q python/tests
 
 # The command as a Rust binary (what `cargo install --path crates/doseprep-cli`
 # installs), which the Python suite runs beside the package's entry point.
@@ -96,7 +96,7 @@ python-wheels: python-build system-tools rust-command $(ZPL_LINT)
 		$$python -m venv $$env && \
 		$$env/bin/python -m pip install -q --disable-pip-version-check -r python/requirements-test.txt $(WHEELS)/doseprep-*-cp310-abi3-*.whl && \
 		echo "Python $$version, wheel $$(ls $(WHEELS))" && \
-		$$env/bin/python -m pytest -q -p no:cacheprovider python/tests || exit 1; \
+		scripts/with-postgres.sh $$env/bin/python -m pytest -q -p no:cacheprovider python/tests || exit 1; \
 	done
 
 # libFuzzer over the protocol/lot/record parsers and the quantity parsers.

@@ -152,7 +152,7 @@ pub(crate) trait Tables {
     /// Event `event` kept, for the rules' reads of it, after it is applied
     /// (the ledger's own tables hold it already: the append inserts it
     /// before it applies it, for the tables' foreign keys).
-    fn keep_event(&self, event: &Event, body: Body) -> Result<()>;
+    fn keep_event(&self, event: Event, body: Body) -> Result<()>;
     /// A receipt of `containers` of `lot` from `first_container`.
     #[allow(clippy::too_many_arguments)]
     fn receive(
@@ -190,7 +190,7 @@ pub(crate) trait Tables {
     fn set_thawed_at(&self, lot_id: &str, containers: &[u32], at: &str) -> Result<()>;
 
     /// Every row of the state tables, as text, for `verify` to compare.
-    fn snapshot(&self) -> Result<Vec<String>>;
+    fn snapshot(&self) -> Result<Rows>;
     /// The users who may sign (registered, not disabled), by id.
     fn active_user_ids(&self) -> Result<Vec<String>>;
 }
@@ -214,9 +214,8 @@ pub(crate) fn infusion_limits(record: &str) -> Result<(Option<String>, Option<St
         infusion_duration: Option<String>,
     }
     // Most sites set no shortest infusion: their records are not read again
-    // for it. The key is found as serde_json and SQLite write it (a key is
-    // never escaped; the same text inside a value would be, as \").
-    if !record.contains("\"shortest_infusion\"") {
+    // for it.
+    if !record.contains(SHORTEST_INFUSION_KEY) {
         return Ok((None, None));
     }
     let read: Record = serde_json::from_str(record).map_err(|error| {
@@ -229,6 +228,11 @@ pub(crate) fn infusion_limits(record: &str) -> Result<(Option<String>, Option<St
         read.protocol.site.infusion_duration,
     ))
 }
+
+/// How a record's shortest infusion key is written, as serde_json and
+/// SQLite write it (a key is never escaped; the same text inside a value
+/// would be, as \").
+const SHORTEST_INFUSION_KEY: &str = "\"shortest_infusion\"";
 
 /// The containers a bag's event (its preparation or plan) names for its
 /// session: its draws, and its plan's session containers.
@@ -543,7 +547,7 @@ impl Tables for Connection {
         .transpose()
     }
 
-    fn keep_event(&self, _event: &Event, _body: Body) -> Result<()> {
+    fn keep_event(&self, _event: Event, _body: Body) -> Result<()> {
         Ok(())
     }
 
@@ -732,8 +736,8 @@ impl Tables for Connection {
         Ok(())
     }
 
-    fn snapshot(&self) -> Result<Vec<String>> {
-        let mut rows = Vec::new();
+    fn snapshot(&self) -> Result<Rows> {
+        let mut rows = Rows::default();
         for query in [
             "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
             "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
@@ -744,10 +748,14 @@ impl Tables for Connection {
             "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
         ] {
             let mut statement = self.prepare(query)?;
-            let found = statement
-                .query_map([], |row| row.get::<_, String>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.extend(found);
+            let mut found = statement.query([])?;
+            while let Some(row) = found.next()? {
+                let value = row.get_ref(0)?;
+                let text = value.as_str().map_err(|error| {
+                    rusqlite::Error::FromSqlConversionFailure(0, value.data_type(), Box::new(error))
+                })?;
+                rows.push(format_args!("{text}"));
+            }
         }
         Ok(rows)
     }
@@ -759,6 +767,41 @@ impl Tables for Connection {
             .query_map([], |row| row.get(0))?
             .collect::<rusqlite::Result<Vec<String>>>()?;
         Ok(ids)
+    }
+}
+
+/// The state tables' rows as text, in one buffer (a ledger's are tens of
+/// thousands: one allocation each was most of what writing them cost).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rows {
+    text: String,
+    /// Where each row ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Rows {
+    fn push(&mut self, row: std::fmt::Arguments<'_>) {
+        use std::fmt::Write as _;
+        // fallback-ok: writing into a String never fails
+        let _ = self.text.write_fmt(row);
+        self.ends.push(self.text.len());
+    }
+
+    /// The rows, in order.
+    #[expect(clippy::expect_used)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter().copied()).map(|(start, end)| {
+            self.text
+                .get(start..end)
+                // allow-panic: each end is the text's length after a row was written, in order
+                .expect("a row's range is within the text, at char boundaries")
+        })
+    }
+
+    /// How many rows.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
     }
 }
 
@@ -811,7 +854,6 @@ struct MemoryBag {
 /// An event as the rules read it back.
 #[derive(Debug, Clone)]
 struct MemoryEvent {
-    kind: String,
     at: String,
     initials: String,
     signer: Option<String>,
@@ -957,7 +999,7 @@ impl Tables for Memory {
         self.read(|state| {
             Ok(event_index(seq)
                 .and_then(|index| state.events.get(index))
-                .map(|event| (event.kind.clone(), event.body.clone())))
+                .map(|event| (event.body.kind().to_owned(), event.body.clone())))
         })
     }
 
@@ -971,7 +1013,7 @@ impl Tables for Memory {
             // fallback-ok: an uncorrected event's time is the one recorded
             Ok((
                 corrected.unwrap_or_else(|| event.at.clone()),
-                event.kind.clone(),
+                event.body.kind().to_owned(),
             ))
         })
     }
@@ -1074,7 +1116,7 @@ impl Tables for Memory {
         self.read(|state| Ok(state.users.get(user_id).cloned()))
     }
 
-    fn keep_event(&self, event: &Event, mut body: Body) -> Result<()> {
+    fn keep_event(&self, event: Event, mut body: Body) -> Result<()> {
         // The record is most of a ledger's bytes, and no rule reads it but
         // for the infusion limits (kept with the bag).
         if let Body::Prepare { record, .. } | Body::Plan { record, .. } = &mut body {
@@ -1082,11 +1124,10 @@ impl Tables for Memory {
         }
         self.write(|state| {
             state.events.push(MemoryEvent {
-                kind: event.kind.clone(),
-                at: event.at.clone(),
-                initials: event.initials.clone(),
-                signer: event.signer.clone(),
-                recorded_at: event.recorded_at.clone(),
+                at: event.at,
+                initials: event.initials,
+                signer: event.signer,
+                recorded_at: event.recorded_at,
                 body,
             });
             Ok(())
@@ -1414,14 +1455,16 @@ impl Tables for Memory {
         })
     }
 
-    fn snapshot(&self) -> Result<Vec<String>> {
+    fn snapshot(&self) -> Result<Rows> {
         // As the SQL snapshot writes them, table by table, in key order
         // (SQLite orders text by its bytes, as a BTreeMap does).
-        let or_dash = |text: &Option<String>| text.clone().unwrap_or_else(|| "-".to_owned()); // fallback-ok: the snapshot's mark for NULL
+        fn or_dash(text: &Option<String>) -> &str {
+            text.as_deref().unwrap_or("-") // fallback-ok: the snapshot's mark for NULL
+        }
         self.read(|state| {
-            let mut rows = Vec::new();
+            let mut rows = Rows::default();
             for (lot_id, lot) in &state.lots {
-                rows.push(format!(
+                rows.push(format_args!(
                     "lot {lot_id}: {} {} {} {} {}",
                     lot.received_seq,
                     lot.containers,
@@ -1435,7 +1478,7 @@ impl Tables for Memory {
                     .map(move |(number, container)| (lot_id, number, container))
             });
             for (lot_id, number, container) in containers {
-                rows.push(format!(
+                rows.push(format_args!(
                     "container {lot_id} #{number}: {} {} {} {} {}",
                     container.row.state,
                     u8::from(container.was_thawed),
@@ -1446,7 +1489,7 @@ impl Tables for Memory {
             }
             for (bag_id, bag) in &state.bags {
                 let row = &bag.row;
-                rows.push(format!(
+                rows.push(format_args!(
                     "bag {bag_id}: {} {} {} {} {} {} {} {}",
                     row.participant,
                     row.visit,
@@ -1460,10 +1503,12 @@ impl Tables for Memory {
                 ));
             }
             for ((bag_id, lot_id, number), volume_ul) in &state.draws {
-                rows.push(format!("draw {bag_id} {lot_id} #{number}: {volume_ul}"));
+                rows.push(format_args!(
+                    "draw {bag_id} {lot_id} #{number}: {volume_ul}"
+                ));
             }
             for (user_id, user) in &state.users {
-                rows.push(format!(
+                rows.push(format_args!(
                     "user {user_id}: {} {} {} {} {}",
                     user.full_name,
                     user.initials,
@@ -1474,10 +1519,12 @@ impl Tables for Memory {
                 ));
             }
             if let Some((minutes, seq)) = state.late_entry_limit {
-                rows.push(format!("setting late_entry_after_min: {minutes} {seq}"));
+                rows.push(format_args!(
+                    "setting late_entry_after_min: {minutes} {seq}"
+                ));
             }
             for (seq, (at, to, last)) in &state.corrections {
-                rows.push(format!(
+                rows.push(format_args!(
                     "correction of {seq}: {} {} {last}",
                     or_dash(at),
                     or_dash(to)
@@ -1569,7 +1616,7 @@ mod tests {
         for event in ledger.events().unwrap() {
             let body = event.parsed_body().unwrap();
             state::apply(&memory, event.seq, &event.at, &body).unwrap();
-            memory.keep_event(&event, body).unwrap();
+            memory.keep_event(event, body).unwrap();
         }
         memory
     }

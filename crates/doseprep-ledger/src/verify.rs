@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS, GENESIS};
 use crate::state;
-use crate::tables::{Memory, Tables as _};
+use crate::tables::{Memory, Rows, Tables as _};
 
 /// How much a verification checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -208,7 +208,7 @@ impl Findings {
             }
             // A replay that cannot go on for what the event holds is a
             // problem of this event; any other fault is reported as one.
-            match replayed(replay, &event, body, starts) {
+            match replayed(replay, event, body, starts) {
                 Ok(None) => {}
                 Ok(Some(reason)) | Err(LedgerError::Tampered(reason)) => {
                     self.refused = Some(Found {
@@ -426,7 +426,7 @@ fn tables_differ(connection: &Connection, replay: Memory) -> Result<Option<Strin
     let (stored, (replayed, signing)) = std::thread::scope(|threads| -> Result<_> {
         let replayed = std::thread::Builder::new()
             .name("verify-replay-rows".to_owned())
-            .spawn_scoped(threads, move || -> Result<(Vec<String>, Vec<String>)> {
+            .spawn_scoped(threads, move || -> Result<(Rows, Vec<String>)> {
                 Ok((replay.snapshot()?, replay.active_user_ids()?))
             })
             .map_err(|error| {
@@ -529,7 +529,7 @@ struct Starts {
 /// it reads) on `replay`: what is wrong with it, if anything.
 fn replayed(
     replay: &Memory,
-    event: &Event,
+    event: Event,
     body: Option<Body>,
     starts: Starts,
 ) -> Result<Option<String>> {
