@@ -3653,3 +3653,69 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
         "{infusion}"
     );
 }
+
+/// Verify checks a long ledger's events in batches, some on a second
+/// thread and some on its own (whichever has room), and replays them in
+/// order: a changed event is named wherever it falls, the first of two is
+/// the one named, and an untouched ledger verifies whole.
+#[test]
+fn a_changed_event_is_named_wherever_it_falls_in_a_long_ledger() {
+    let path = file("long");
+    let mut ledger = Ledger::create(&path)
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    let receipts: i64 = 2_000;
+    for number in 1..=receipts {
+        let spec = LotSpec {
+            lot_id: format!("UC-{number:04}"),
+            ..lot_spec(1)
+        };
+        ledger
+            .receive(
+                &Lot::new(spec).unwrap(),
+                &entry("2026-11-20T10:00:00-05:00"),
+            )
+            .unwrap();
+    }
+    let whole = ledger.verify().unwrap();
+    assert!(whole.ok(), "{whole:?}");
+    assert_eq!(whole.events, receipts);
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("DROP TRIGGER event_append_only_update;")
+        .unwrap();
+    let set_initials = |seq: i64, initials: &str| {
+        connection
+            .execute(
+                "UPDATE event SET initials = ?1 WHERE seq = ?2",
+                rusqlite::params![initials, seq],
+            )
+            .unwrap();
+    };
+    let named = |ledger: &Ledger| {
+        let found = ledger.verify().unwrap().problem.unwrap();
+        (found.seq, found.reason)
+    };
+    let changed = |seq: i64| {
+        (
+            Some(seq),
+            format!("event {seq} was changed after it was recorded: its hash does not match its contents"),
+        )
+    };
+    // The first and last of a batch of 256, and events deep in the ledger.
+    for seq in [1, 256, 257, 700, 1_337, 1_999, receipts] {
+        set_initials(seq, "XX");
+        assert_eq!(named(&ledger), changed(seq), "event {seq} changed");
+        set_initials(seq, "MH");
+    }
+    set_initials(1_600, "XX");
+    set_initials(700, "XX");
+    assert_eq!(
+        named(&ledger),
+        changed(700),
+        "the first of two changed events"
+    );
+    set_initials(700, "MH");
+    set_initials(1_600, "MH");
+    assert!(ledger.verify().unwrap().ok());
+}
