@@ -101,11 +101,9 @@ fn mismatch(event: &Event) -> (i64, String) {
     }
 }
 
-/// Events read into a batch; batches queued for the second thread; batches
-/// read ahead of the replay before it waits for the oldest.
+/// Events handed to the second thread at a time, and batches in flight.
 const BATCH: usize = 256;
 const IN_FLIGHT: usize = 2;
-const AHEAD: usize = 4;
 
 /// A problem found, with the event it was found at.
 struct Found {
@@ -120,65 +118,41 @@ struct Hashed {
     body: Option<Body>,
 }
 
-/// A batch checked: its events whose hashes held, in order, up to the first
-/// changed one, which is named.
-type Checked = (Vec<Hashed>, Option<Found>);
-
-/// One buffer each for an event's hash array and body fields: an event's
-/// are kilobytes, and allocating them anew each time is dear.
-#[derive(Default)]
-struct Buffers {
-    hash_input: Vec<u8>,
-    fields: String,
-}
-
-/// Each event of `batch` hash-checked and its body read (where
-/// `read_bodies`), up to the first changed event.
-fn check_batch(batch: Vec<Event>, read_bodies: bool, buffers: &mut Buffers) -> Checked {
-    let mut hashed = Vec::with_capacity(batch.len());
-    for event in batch {
-        if !event.hash_matches_in(&mut buffers.hash_input) {
-            let (seq, reason) = mismatch(&event);
-            let changed = Found {
-                at_event: event.seq,
-                seq: Some(seq),
-                reason,
-            };
-            return (hashed, Some(changed));
-        }
-        let body = if read_bodies {
-            event.parsed_body_in(&mut buffers.fields)
-        } else {
-            None
-        };
-        hashed.push(Hashed { event, body });
-    }
-    (hashed, None)
-}
-
-/// The second thread: each batch queued checked and handed back in order;
-/// after a changed event, it stops.
+/// The second thread: each batch's hashes checked and bodies read, the
+/// batch handed back in order; at the first changed event, the events
+/// before it are handed back with it named, and the thread stops.
 fn hash_and_read(
     batches: std::sync::mpsc::Receiver<Vec<Event>>,
-    done: std::sync::mpsc::SyncSender<Checked>,
+    done: std::sync::mpsc::SyncSender<(Vec<Hashed>, Option<Found>)>,
     read_bodies: bool,
 ) {
-    let mut buffers = Buffers::default();
+    // One buffer each for every event's hash array and body fields: an
+    // event's are kilobytes, and allocating them anew each time is dear.
+    let (mut hash_input, mut fields) = (Vec::new(), String::new());
     for batch in batches {
-        let checked = check_batch(batch, read_bodies, &mut buffers);
-        let changed = checked.1.is_some();
-        if done.send(checked).is_err() || changed {
+        let mut hashed = Vec::with_capacity(batch.len());
+        for event in batch {
+            if !event.hash_matches_in(&mut hash_input) {
+                let (seq, reason) = mismatch(&event);
+                let changed = Found {
+                    at_event: event.seq,
+                    seq: Some(seq),
+                    reason,
+                };
+                let _ = done.send((hashed, Some(changed)));
+                return;
+            }
+            let body = if read_bodies {
+                event.parsed_body_in(&mut fields)
+            } else {
+                None
+            };
+            hashed.push(Hashed { event, body });
+        }
+        if done.send((hashed, None)).is_err() {
             return;
         }
     }
-}
-
-/// A batch read and not yet replayed: queued for the second thread, or
-/// checked by this one (when the second thread's queue was full).
-enum Pending {
-    /// Queued, with its first event's number.
-    Queued(i64),
-    Checked(Checked),
 }
 
 /// What a walk found: the first problem of each source, by the event it
@@ -304,12 +278,11 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     let mut first_timed: Option<i64> = None;
     // This thread reads the events and replays them; a second one checks
     // each event's hash and reads its body meanwhile (a hash needs nothing
-    // of the events before it), batches ahead, and this one checks the
-    // batches it has no room for. Of the problems found, the first
-    // event's is reported, as reading them one by one would.
+    // of the events before it), a batch ahead. Of the problems found, the
+    // first event's is reported, as reading them one by one would.
     let found = std::thread::scope(|threads| -> Result<Option<Found>> {
         let (queue, batches) = std::sync::mpsc::sync_channel::<Vec<Event>>(IN_FLIGHT);
-        let (done, checked) = std::sync::mpsc::sync_channel(IN_FLIGHT);
+        let (done, hashed) = std::sync::mpsc::sync_channel(IN_FLIGHT);
         let read_bodies = replay.is_some();
         std::thread::Builder::new()
             .name("verify-hashes".to_owned())
@@ -318,123 +291,77 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
                 LedgerError::internal(format!("cannot start the thread checking hashes: {error}"))
             })?;
         let mut findings = Findings::default();
-        // Batches in the order read. Checking is most of the work: a batch
-        // the second thread has no room for is checked here, so both
-        // threads check while this one also reads and replays.
-        let mut pending: std::collections::VecDeque<Pending> = std::collections::VecDeque::new();
-        let mut buffers = Buffers::default();
+        let mut in_flight = 0;
         let mut ended = false;
-        let mut second_thread_stopped = false;
-        loop {
-            if !ended {
-                let mut batch = Vec::with_capacity(BATCH);
-                while batch.len() < BATCH {
-                    let event = match rows.next() {
-                        Ok(None) => {
-                            ended = true;
-                            break;
-                        }
-                        Ok(Some(row)) => match Event::from_row(row) {
-                            Ok(event) => event,
-                            Err(error) => {
-                                findings.fault = Some((expected, error.into()));
-                                ended = true;
-                                break;
-                            }
-                        },
+        while !ended {
+            let mut batch = Vec::with_capacity(BATCH);
+            while batch.len() < BATCH {
+                let event = match rows.next() {
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
+                    Ok(Some(row)) => match Event::from_row(row) {
+                        Ok(event) => event,
                         Err(error) => {
                             findings.fault = Some((expected, error.into()));
                             ended = true;
                             break;
                         }
-                    };
-                    let seq = event.seq;
-                    if seq != expected {
-                        findings.read = Some(Found {
-                            at_event: expected,
-                            seq: Some(expected),
-                            reason: format!(
-                                "event {expected} is missing: it was deleted (the next event is {seq})"
-                            ),
-                        });
+                    },
+                    Err(error) => {
+                        findings.fault = Some((expected, error.into()));
                         ended = true;
                         break;
                     }
-                    findings.read = read_problem(&event, &previous, &mut first_timed);
-                    previous.clone_from(&event.hash);
-                    batch.push(event);
-                    if findings.read.is_some() {
-                        ended = true;
-                        break;
-                    }
-                    expected += 1;
-                }
-                if let Some(first) = batch.first().map(|event| event.seq) {
-                    match queue.try_send(batch) {
-                        Ok(()) => pending.push_back(Pending::Queued(first)),
-                        Err(std::sync::mpsc::TrySendError::Full(batch)) => pending.push_back(
-                            Pending::Checked(check_batch(batch, read_bodies, &mut buffers)),
+                };
+                let seq = event.seq;
+                if seq != expected {
+                    findings.read = Some(Found {
+                        at_event: expected,
+                        seq: Some(expected),
+                        reason: format!(
+                            "event {expected} is missing: it was deleted (the next event is {seq})"
                         ),
-                        // It stopped at a changed event, handed back below:
-                        // nothing after it is read.
-                        Err(std::sync::mpsc::TrySendError::Disconnected(_)) => ended = true,
-                    }
+                    });
+                    ended = true;
+                    break;
+                }
+                findings.read = read_problem(&event, &previous, &mut first_timed);
+                previous.clone_from(&event.hash);
+                batch.push(event);
+                if findings.read.is_some() {
+                    ended = true;
+                    break;
+                }
+                expected += 1;
+            }
+            // The second thread stops at a changed event: nothing after it
+            // is read.
+            if !batch.is_empty() {
+                if queue.send(batch).is_err() {
+                    ended = true;
+                } else {
+                    in_flight += 1;
                 }
             }
-            // Replay, in order, what is checked; wait for the oldest batch
-            // only when enough are read ahead, or all are.
-            while let Some(oldest) = pending.pop_front() {
-                // A batch handed back, or the first event of one not.
-                let handed_back: std::result::Result<Checked, i64> = match oldest {
-                    Pending::Checked(batch) => Ok(batch),
-                    Pending::Queued(first) if second_thread_stopped => Err(first),
-                    Pending::Queued(first) if ended || pending.len() >= AHEAD => {
-                        checked.recv().map_err(|_| first)
-                    }
-                    Pending::Queued(first) => match checked.try_recv() {
-                        Ok(batch) => Ok(batch),
-                        Err(std::sync::mpsc::TryRecvError::Empty) => {
-                            pending.push_front(Pending::Queued(first));
-                            break;
-                        }
-                        Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(first),
-                    },
+            // One batch hashed ahead of the replay; all of them at the end.
+            let ahead = if ended { 0 } else { IN_FLIGHT - 1 };
+            while in_flight > ahead {
+                let Ok((batch, changed)) = hashed.recv() else {
+                    break;
                 };
-                let (batch, changed) = match handed_back {
-                    Ok(batch) => batch,
-                    Err(first) => {
-                        second_thread_stopped = true;
-                        // A queued batch not handed back came after the
-                        // changed event the second thread stopped at;
-                        // without one, the thread failed, and nothing from
-                        // this batch on was checked.
-                        if findings.changed.is_none() && findings.fault.is_none() {
-                            findings.fault = Some((
-                                first,
-                                LedgerError::internal(format!(
-                                    "the thread checking hashes stopped before event {first}"
-                                )),
-                            ));
-                            ended = true;
-                        }
-                        continue;
-                    }
-                };
-                if findings.changed.is_none() {
-                    if let Some(replay) = &replay {
-                        findings.replay(replay, batch, starts);
-                    }
-                    if changed.is_some() {
-                        findings.changed = changed;
-                        ended = true;
-                    }
+                in_flight -= 1;
+                if let Some(replay) = &replay {
+                    findings.replay(replay, batch, starts);
+                }
+                if changed.is_some() {
+                    findings.changed = changed;
+                    ended = true;
                 }
             }
             if findings.refused.is_some() || findings.fault.is_some() {
                 ended = true;
-            }
-            if ended && pending.is_empty() {
-                break;
             }
         }
         drop(queue);
