@@ -3654,10 +3654,10 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
     );
 }
 
-/// Verify checks a long ledger's events in batches, some on a second
-/// thread and some on its own (whichever has room), and replays them in
-/// order: a changed event is named wherever it falls, the first of two is
-/// the one named, and an untouched ledger verifies whole.
+/// Verify checks a long ledger's hashes in batches of 256 on a second
+/// thread, a batch ahead of the replay: a changed event is named wherever
+/// it falls (first or last of a batch, deep in the ledger), the first of
+/// two is the one named, and an untouched ledger verifies whole.
 #[test]
 fn a_changed_event_is_named_wherever_it_falls_in_a_long_ledger() {
     let path = file("long");
