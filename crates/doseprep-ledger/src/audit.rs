@@ -3,8 +3,8 @@
 //! corrections and destructions with their reasons, and counts that
 //! disagreed.
 
+use crate::db::{params, Db};
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
 use crate::error::{LedgerError, Result};
@@ -132,7 +132,7 @@ fn written(event: &Event) -> Result<Timestamp> {
 
 /// The review of the events written in `[from, to)`, run at `now`.
 pub(crate) fn review(
-    connection: &Connection,
+    db: &Db,
     verification: Verification,
     (from, to): (Option<Timestamp>, Option<Timestamp>),
     late_after: SignedDuration,
@@ -140,8 +140,8 @@ pub(crate) fn review(
 ) -> Result<AuditReport> {
     let mut findings = Vec::new();
     let mut events = 0;
-    let names = crate::users::names(connection)?;
-    for event in crate::export::all_events(connection)? {
+    let names = crate::users::names(db)?;
+    for event in crate::export::all_events(db)? {
         let signer_name = event
             .signer
             .as_ref()
@@ -245,11 +245,11 @@ pub(crate) fn review(
             Body::Plan {
                 bag_id, infuse_by, ..
             } => {
-                let state: Option<String> = connection
-                    .query_row("SELECT state FROM bag WHERE bag_id = ?1", [bag_id], |row| {
-                        row.get(0)
-                    })
-                    .optional()?;
+                let state: Option<String> = db.row(
+                    "SELECT state FROM bag WHERE bag_id = ?1",
+                    params![bag_id],
+                    |row| row.get(0),
+                )?;
                 let past = crate::state::instant("infuse_by", infuse_by)? < now;
                 if state.as_deref() == Some("planned") && past {
                     let [infuse_by] = crate::state::wall_clocks([("infuse_by", infuse_by)])?;

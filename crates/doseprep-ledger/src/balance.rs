@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use rusqlite::Connection;
+use crate::db::{params, Db};
 use serde::Serialize;
 
 use crate::error::{LedgerError, Result};
@@ -53,25 +53,25 @@ enum Where {
 }
 
 /// The events of one lot, in order.
-pub(crate) fn lot_events(connection: &Connection, lot_id: &str) -> Result<Vec<Event>> {
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM event WHERE json_extract(body, '$.lot_id') = ?1 ORDER BY seq"
-    ))?;
-    let events = statement
-        .query_map([lot_id], Event::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(events)
+pub(crate) fn lot_events(db: &Db, lot_id: &str) -> Result<Vec<Event>> {
+    db.rows(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM event WHERE json_extract(body, '$.lot_id') = ?1 ORDER BY seq"
+        ),
+        params![lot_id],
+        Event::from_row,
+    )
 }
 
 /// The balance of `lot_id` after all its events.
-pub fn balance(connection: &Connection, lot_id: &str) -> Result<Balance> {
-    balance_of(connection, lot_id, None)
+pub fn balance(db: &Db, lot_id: &str) -> Result<Balance> {
+    balance_of(db, lot_id, None)
 }
 
 /// The balance of the containers one receipt of `lot_id` (the event
 /// `receipt`) brought in, after all the lot's events.
-pub fn receipt_balance(connection: &Connection, lot_id: &str, receipt: i64) -> Result<Balance> {
-    let known = receipts(connection, lot_id)?;
+pub fn receipt_balance(db: &Db, lot_id: &str, receipt: i64) -> Result<Balance> {
+    let known = receipts(db, lot_id)?;
     if !known.contains(&receipt) {
         return Err(LedgerError::UnknownReceipt {
             lot_id: lot_id.to_owned(),
@@ -83,20 +83,20 @@ pub fn receipt_balance(connection: &Connection, lot_id: &str, receipt: i64) -> R
                 .join(", "),
         });
     }
-    balance_of(connection, lot_id, Some(receipt))
+    balance_of(db, lot_id, Some(receipt))
 }
 
 /// The events that received `lot_id`, in order: its receipts.
-pub fn receipts(connection: &Connection, lot_id: &str) -> Result<Vec<i64>> {
-    Ok(lot_events(connection, lot_id)?
+pub fn receipts(db: &Db, lot_id: &str) -> Result<Vec<i64>> {
+    Ok(lot_events(db, lot_id)?
         .iter()
         .filter(|event| event.kind == "receive")
         .map(|event| event.seq)
         .collect())
 }
 
-fn balance_of(connection: &Connection, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
-    let events = lot_events(connection, lot_id)?;
+fn balance_of(db: &Db, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
+    let events = lot_events(db, lot_id)?;
     let mut balance = Balance {
         lot_id: lot_id.to_owned(),
         received: 0,

@@ -2,8 +2,7 @@
 //! rewritten from some event on with every hash recomputed, or cut short,
 //! verifies on its own; against a checkpoint kept elsewhere it does not.
 
-use crate::schema::Cached as _;
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{params, Db};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LedgerError, Result};
@@ -96,7 +95,7 @@ pub(crate) fn take(
 /// first checkpoint whose event is gone or hashes differently is the
 /// problem.
 pub(crate) fn hold(
-    connection: &Connection,
+    db: &Db,
     verification: Verification,
     checkpoints: &[Checkpoint],
 ) -> Result<Verification> {
@@ -123,13 +122,11 @@ pub(crate) fn hold(
             let hash: Option<String> = if checkpoint.seq == 0 {
                 Some(GENESIS.to_owned())
             } else {
-                connection
-                    .cached_row(
-                        "SELECT hash FROM event WHERE seq = ?1",
-                        [checkpoint.seq],
-                        |row| row.get(0),
-                    )
-                    .optional()?
+                db.row(
+                    "SELECT hash FROM event WHERE seq = ?1",
+                    params![checkpoint.seq],
+                    |row| row.get(0),
+                )?
             };
             (hash.as_deref() != Some(checkpoint.head.as_str())).then(|| Problem {
                 seq: Some(checkpoint.seq),

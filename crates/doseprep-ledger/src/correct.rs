@@ -4,8 +4,7 @@
 //! corrected time keeps the event in order with every other event of its
 //! bag, containers and lot.
 
-use crate::schema::Cached as _;
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{params, Db};
 
 use crate::error::{LedgerError, Result};
 use crate::event::{check_text, Body, Draw};
@@ -127,25 +126,25 @@ fn neighbours(tables: &dyn Tables, seq: i64, target: &Body) -> Result<Vec<(i64, 
 
 /// The time of event `seq` as the corrections leave it (`recorded` where
 /// none corrects it).
-pub(crate) fn effective_at(connection: &Connection, seq: i64, recorded: &str) -> Result<String> {
-    let corrected: Option<String> = connection
-        .cached_row("SELECT at FROM correction WHERE seq = ?1", [seq], |row| {
-            row.get(0)
-        })
-        .optional()?
+pub(crate) fn effective_at(db: &Db, seq: i64, recorded: &str) -> Result<String> {
+    let corrected: Option<String> = db
+        .row(
+            "SELECT at FROM correction WHERE seq = ?1",
+            params![seq],
+            |row| row.get(0),
+        )?
         .flatten();
     Ok(corrected.unwrap_or_else(|| recorded.to_owned())) // fallback-ok: an uncorrected event's time is the one recorded
 }
 
 /// The recipient of dispense `seq` as corrected, where a correction gives one.
-pub(crate) fn effective_recipient(connection: &Connection, seq: i64) -> Result<Option<String>> {
-    Ok(connection
-        .query_row(
+pub(crate) fn effective_recipient(db: &Db, seq: i64) -> Result<Option<String>> {
+    Ok(db
+        .row(
             "SELECT recipient FROM correction WHERE seq = ?1",
-            [seq],
+            params![seq],
             |row| row.get(0),
-        )
-        .optional()?
+        )?
         .flatten())
 }
 

@@ -727,7 +727,7 @@ impl Event {
         Body::from_json_in(&self.body, fields).filter(|body| body.kind() == self.kind)
     }
 
-    pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    pub(crate) fn from_row(row: &crate::db::Row<'_>) -> Result<Event> {
         Ok(Event {
             seq: row.get(0)?,
             kind: row.get(1)?,
@@ -747,13 +747,12 @@ impl Event {
 
 impl Event {
     /// Store the event as it is (its hash included).
-    pub(crate) fn insert(&self, connection: &rusqlite::Connection) -> Result<()> {
-        use crate::schema::Cached as _;
-        connection.cached_execute(
+    pub(crate) fn insert(&self, db: &crate::db::Db) -> Result<()> {
+        db.execute(
             &format!(
                 "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
             ),
-            rusqlite::params![
+            crate::db::params![
                 self.seq,
                 self.kind,
                 self.at,

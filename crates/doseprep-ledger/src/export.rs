@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::{params, Db};
 use doseprep::ExactVolume;
-use rusqlite::Connection;
 
 use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
@@ -41,13 +41,12 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 19] = [
 /// placebo twin share.
 pub const BLINDED_COLUMNS: [&str; 4] = ["session", "event", "bag_id", "volume_ml"];
 
-pub(crate) fn all_events(connection: &Connection) -> Result<Vec<Event>> {
-    let mut statement =
-        connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
-    let events = statement
-        .query_map([], Event::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(events)
+pub(crate) fn all_events(db: &Db) -> Result<Vec<Event>> {
+    db.rows(
+        &format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"),
+        params![],
+        Event::from_row,
+    )
 }
 
 fn body(event: &Event) -> Result<Body> {
@@ -137,27 +136,32 @@ fn impossible(seq: i64, what: &str) -> LedgerError {
 type Corrected = (Option<String>, Option<String>);
 
 /// What the corrections say now, by corrected event.
-pub(crate) fn corrections(connection: &Connection) -> Result<BTreeMap<i64, Corrected>> {
-    let mut statement = connection.prepare("SELECT seq, at, recipient FROM correction")?;
-    let rows = statement
-        .query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?
-        .collect::<rusqlite::Result<BTreeMap<_, _>>>()?;
-    Ok(rows)
+pub(crate) fn corrections(db: &Db) -> Result<BTreeMap<i64, Corrected>> {
+    let mut corrected = BTreeMap::new();
+    db.each(
+        "SELECT seq, at, recipient FROM correction",
+        params![],
+        |row| {
+            corrected.insert(row.get(0)?, (row.get(1)?, row.get(2)?));
+            Ok(())
+        },
+    )?;
+    Ok(corrected)
 }
 
 /// The unblinded accountability log: one line per event, each with what
 /// the corrections say now; a correction's own line says what it changed,
 /// from what, and why.
-pub fn accountability_csv(connection: &Connection) -> Result<String> {
-    let corrected = corrections(connection)?;
+pub fn accountability_csv(db: &Db) -> Result<String> {
+    let corrected = corrections(db)?;
     // Each event's time and recipient as the lines so far leave them.
     let mut so_far: BTreeMap<i64, (String, Option<String>)> = BTreeMap::new();
     let mut on_hand: BTreeMap<String, u32> = BTreeMap::new();
     let mut state: BTreeMap<(String, u32), bool> = BTreeMap::new(); // thawed?
     let mut bags: BTreeMap<String, String> = BTreeMap::new(); // participant
-    let names = crate::users::names(connection)?;
+    let names = crate::users::names(db)?;
     let mut rows = Vec::new();
-    for event in all_events(connection)? {
+    for event in all_events(db)? {
         let body = body(&event)?;
         let mut row: BTreeMap<&str, String> = BTreeMap::new();
         let seq = event.seq;
@@ -474,11 +478,11 @@ pub fn accountability_csv(connection: &Connection) -> Result<String> {
 /// written (a placebo is quicker to make, and may be dispensed first), and
 /// the rows are in session order, then by a bag's stage and bag id, never
 /// in the order they were recorded. Corrections are not rows.
-pub fn blinded_csv(connection: &Connection) -> Result<String> {
+pub fn blinded_csv(db: &Db) -> Result<String> {
     // Each bag's volume and session, from its preparation.
     let mut bags: BTreeMap<String, (u64, String)> = BTreeMap::new();
     let mut rows = Vec::new();
-    for event in all_events(connection)? {
+    for event in all_events(db)? {
         let body = body(&event)?;
         let (Some(bag_id), false) = (body.bag_id(), matches!(body, Body::Correct { .. })) else {
             continue;

@@ -80,8 +80,8 @@ fn significant(value: f64) -> f64 {
 
 /// The FHIR R4 Bundle of `bag_id`. It is unblinded (it names the content
 /// and the cells), and says so in its `meta.tag`.
-pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> {
-    let events = bag_events(connection, bag_id)?;
+pub fn bundle(db: &crate::db::Db, bag_id: &str) -> Result<Value> {
+    let events = bag_events(db, bag_id)?;
     let Some((prepared, Body::Prepare { record, .. } | Body::Plan { record, .. })) = events.first()
     else {
         return Err(LedgerError::UnknownBag {
@@ -232,7 +232,7 @@ pub fn bundle(connection: &rusqlite::Connection, bag_id: &str) -> Result<Value> 
         "intent": "order",
         "medicationCodeableConcept": medication,
         "subject": subject,
-        "authoredOn": date_time("at", &crate::correct::effective_at(connection, prepared.seq, &prepared.at)?)?,
+        "authoredOn": date_time("at", &crate::correct::effective_at(db, prepared.seq, &prepared.at)?)?,
         "supportingInformation": [{"reference": format!("urn:uuid:{observation_id}")}],
         "dosageInstruction": [{
             "text": format!("{} mL {} over {} min", prep.final_volume.ml_decimal(), spec.route, prep.infusion_duration.as_secs() / 60),

@@ -2,7 +2,7 @@
 //! from, when each was received and thawed, its preparation record, and
 //! every event of the bag since.
 
-use rusqlite::Connection;
+use crate::db::{params, Db};
 use serde::Serialize;
 
 use crate::balance::lot_events;
@@ -99,13 +99,14 @@ pub struct ChainOfIdentity {
     pub events: Vec<BagEvent>,
 }
 
-pub(crate) fn bag_events(connection: &Connection, bag_id: &str) -> Result<Vec<(Event, Body)>> {
-    let mut statement = connection.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM event WHERE json_extract(body, '$.bag_id') = ?1 ORDER BY seq"
-    ))?;
-    let events = statement
-        .query_map([bag_id], Event::from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+pub(crate) fn bag_events(db: &Db, bag_id: &str) -> Result<Vec<(Event, Body)>> {
+    let events = db.rows(
+        &format!(
+            "SELECT {EVENT_COLUMNS} FROM event WHERE json_extract(body, '$.bag_id') = ?1 ORDER BY seq"
+        ),
+        params![bag_id],
+        Event::from_row,
+    )?;
     events
         .into_iter()
         .map(|event| match event.parsed_body() {
@@ -119,8 +120,8 @@ pub(crate) fn bag_events(connection: &Connection, bag_id: &str) -> Result<Vec<(E
 }
 
 /// The chain of identity of `bag_id`.
-pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainOfIdentity> {
-    let events = bag_events(connection, bag_id)?;
+pub fn chain_of_identity(db: &Db, bag_id: &str) -> Result<ChainOfIdentity> {
+    let events = bag_events(db, bag_id)?;
     let Some((
         _,
         Body::Prepare {
@@ -149,7 +150,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
         .iter()
         .find(|(_, body)| matches!(body, Body::CancelBag { .. }))
         .map(|(event, _)| {
-            let at = crate::correct::effective_at(connection, event.seq, &event.at)?;
+            let at = crate::correct::effective_at(db, event.seq, &event.at)?;
             crate::state::instant("at", &at)
         })
         .transpose()?;
@@ -164,7 +165,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
     let mut lots: Vec<LotReceipt> = Vec::new();
     let mut traces = Vec::new();
     for draw in draws {
-        let history = lot_events(connection, &draw.lot_id)?;
+        let history = lot_events(db, &draw.lot_id)?;
         // The receipt that brought this container in, listed once.
         if let Some((event, expires_at)) = history.iter().find_map(|e| match e.parsed_body() {
             Some(Body::Receive {
@@ -181,7 +182,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 lots.push(LotReceipt {
                     lot_id: draw.lot_id.clone(),
                     received_seq: event.seq,
-                    received_at: crate::correct::effective_at(connection, event.seq, &event.at)?,
+                    received_at: crate::correct::effective_at(db, event.seq, &event.at)?,
                     expires_at,
                 });
             }
@@ -193,7 +194,7 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
         let thaw = match history.iter().find(thawed) {
             Some(thaw) => match cancelled {
                 Some(cancelled_at) => {
-                    let at = crate::correct::effective_at(connection, thaw.seq, &thaw.at)?;
+                    let at = crate::correct::effective_at(db, thaw.seq, &thaw.at)?;
                     (crate::state::instant("at", &at)? <= cancelled_at).then_some(thaw)
                 }
                 None => Some(thaw),
@@ -206,11 +207,11 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
             volume_ml: doseprep::ExactVolume::from_microlitres(draw.volume_ul).ml(),
             thaw_seq: thaw.map(|e| e.seq),
             thawed_at: thaw
-                .map(|e| crate::correct::effective_at(connection, e.seq, &e.at))
+                .map(|e| crate::correct::effective_at(db, e.seq, &e.at))
                 .transpose()?,
         });
     }
-    let names = crate::users::names(connection)?;
+    let names = crate::users::names(db)?;
     let bag_events = events
         .iter()
         .map(|(event, body)| {
@@ -220,14 +221,14 @@ pub fn chain_of_identity(connection: &Connection, bag_id: &str) -> Result<ChainO
                 map.remove("record");
                 map.remove("kind");
                 // A dispense's recipient as corrected.
-                if let Some(to) = crate::correct::effective_recipient(connection, event.seq)? {
+                if let Some(to) = crate::correct::effective_recipient(db, event.seq)? {
                     map.insert("to".to_owned(), serde_json::Value::String(to));
                 }
             }
             Ok(BagEvent {
                 seq: event.seq,
                 kind: event.kind.clone(),
-                at: crate::correct::effective_at(connection, event.seq, &event.at)?,
+                at: crate::correct::effective_at(db, event.seq, &event.at)?,
                 initials: event.initials.clone(),
                 signed_by: event.signer.clone(),
                 signer_name: event

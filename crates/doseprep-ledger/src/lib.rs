@@ -19,6 +19,7 @@ mod balance;
 mod checkpoint;
 mod clock;
 mod correct;
+mod db;
 mod error;
 mod event;
 mod export;
@@ -30,14 +31,13 @@ mod tables;
 mod users;
 mod verify;
 
-use crate::schema::Cached as _;
 use std::path::Path;
 
+use crate::db::{params, Db, Lock};
 use doseprep::{
     format_time, BagId, DinSequence, Lot, PreparationRecord, Protocol, RecordedBag, ThawSession,
     VerifiedRecord,
 };
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use archive::{Archive, ArchiveFile};
 pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
@@ -73,7 +73,7 @@ enum Making {
 
 /// The open connection the ledger's operations run on.
 struct Store {
-    connection: Connection,
+    db: Db,
     /// Where `recorded_at` and a checkpoint's time are read.
     clock: Clock,
     /// The user signed in, who signs events given with a passphrase.
@@ -95,7 +95,7 @@ impl std::fmt::Debug for Ledger {
 
 /// Append one checked event inside an open transaction; its number.
 fn append(
-    connection: &Connection,
+    db: &Db,
     at: &str,
     author: &Author,
     comment: Option<&str>,
@@ -110,22 +110,21 @@ fn append(
         .and_then(|_| users::Meaning::of(body))
         .map(|meaning| meaning.as_str().to_owned());
     users::check_signature(
-        connection,
+        db,
         body,
         &author.initials,
         author.signer.as_deref(),
         meaning.as_deref(),
     )?;
-    state::check(connection, at, body, state::Rules::Current)?;
+    state::check(db, at, body, state::Rules::Current)?;
     state::not_future_dated(body, at, recorded_at, state::Written::Now)?;
-    state::check_lateness(connection, body, at, recorded_at, late_reason)?;
-    let head: Option<(i64, String)> = connection
-        .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .optional()?;
-    let last: Option<i64> =
-        connection.cached_row("SELECT max(seq) FROM event", [], |row| row.get(0))?;
+    state::check_lateness(db, body, at, recorded_at, late_reason)?;
+    let head: Option<(i64, String)> = db.row(
+        "SELECT seq, hash FROM head WHERE id = 1",
+        params![],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let last: Option<i64> = db.one("SELECT max(seq) FROM event", params![], |row| row.get(0))?;
     let (seq, prev_hash) = match (head, last) {
         (None, None) => (1, GENESIS.to_owned()),
         (Some((seq, hash)), Some(last)) if seq == last => (seq + 1, hash),
@@ -157,12 +156,12 @@ fn append(
         hash: event.expected_hash(),
         ..event
     };
-    event.insert(connection)?;
-    state::apply(connection, seq, &event.at, body)?;
-    connection.cached_execute(
+    event.insert(db)?;
+    state::apply(db, seq, &event.at, body)?;
+    db.execute(
         "INSERT INTO head (id, seq, hash) VALUES (1, ?1, ?2) \
          ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-        rusqlite::params![seq, event.hash],
+        params![seq, &event.hash],
     )?;
     Ok(seq)
 }
@@ -211,10 +210,10 @@ pub(crate) fn stored_record(json: &str, bag_id: &str, seq: i64) -> Result<Verifi
 
 impl Ledger {
     /// The ledger on an open connection to `path`, on this machine's clock.
-    fn on(connection: Connection, path: String) -> Ledger {
+    fn on(db: Db, path: String) -> Ledger {
         Ledger {
             store: Store {
-                connection,
+                db,
                 clock: Clock::system(),
                 signed_in: None,
             },
@@ -225,7 +224,10 @@ impl Ledger {
     /// Open the ledger at `path`. A missing file is
     /// [`LedgerError::NoSuchLedger`]: opening never creates one.
     pub fn open(path: &Path) -> Result<Ledger> {
-        Ok(Ledger::on(schema::open(path)?, path.display().to_string()))
+        Ok(Ledger::on(
+            Db::Sqlite(schema::open(path)?),
+            path.display().to_string(),
+        ))
     }
 
     /// Open the ledger at `path` to read only: verify it, export it, read
@@ -235,7 +237,7 @@ impl Ledger {
     /// [`LedgerError::SchemaTooOld`] (it is not migrated).
     pub fn open_read_only(path: &Path) -> Result<Ledger> {
         Ok(Ledger::on(
-            schema::open_read_only(path)?,
+            Db::Sqlite(schema::open_read_only(path)?),
             path.display().to_string(),
         ))
     }
@@ -244,14 +246,17 @@ impl Ledger {
     /// [`LedgerError::LedgerExists`].
     pub fn create(path: &Path) -> Result<Ledger> {
         Ok(Ledger::on(
-            schema::create(path)?,
+            Db::Sqlite(schema::create(path)?),
             path.display().to_string(),
         ))
     }
 
     /// A ledger in memory (for tests and trials of a script).
     pub fn open_in_memory() -> Result<Ledger> {
-        Ok(Ledger::on(schema::open_in_memory()?, ":memory:".to_owned()))
+        Ok(Ledger::on(
+            Db::Sqlite(schema::open_in_memory()?),
+            ":memory:".to_owned(),
+        ))
     }
 
     /// The same ledger, reading `recorded_at` and checkpoint times from
@@ -435,8 +440,8 @@ impl Ledger {
 
     /// The ledger's late-entry limit, where one is set.
     pub fn late_entry_limit(&self) -> Result<Option<jiff::SignedDuration>> {
-        let minutes = state::late_entry_limit(&self.store.connection)
-            .map_err(|error| error.in_file(&self.path))?;
+        let minutes =
+            state::late_entry_limit(&self.store.db).map_err(|error| error.in_file(&self.path))?;
         Ok(minutes.map(|minutes| jiff::SignedDuration::from_mins(i64::from(minutes))))
     }
 
@@ -467,7 +472,7 @@ impl Ledger {
 
     /// The registered users, in order of registration.
     pub fn users(&self) -> Result<Vec<User>> {
-        users::all(&self.store.connection).map_err(|error| error.in_file(&self.path))
+        users::all(&self.store.db).map_err(|error| error.in_file(&self.path))
     }
 
     /// A prepared bag checked by a second user (a checker or a pharmacist
@@ -620,14 +625,14 @@ impl Ledger {
 
     /// A lot's balance: the sum of its events.
     pub fn balance(&self, lot_id: &str) -> Result<Balance> {
-        balance::balance(&self.store.connection, lot_id).map_err(|error| error.in_file(&self.path))
+        balance::balance(&self.store.db, lot_id).map_err(|error| error.in_file(&self.path))
     }
 
     /// The ledger's head now, to keep outside the file: the chain is
     /// verified first, and a ledger that does not verify is refused
     /// ([`LedgerError::Tampered`]).
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        verify::verify(&self.store.connection, Scope::Full)
+        verify::verify(&self.store.db, Scope::Full)
             .and_then(|verification| {
                 checkpoint::take(
                     &verification,
@@ -642,10 +647,8 @@ impl Ledger {
     /// tail cut off, or events rewritten with their hashes recomputed, up
     /// to a checkpointed event, is the problem named.
     pub fn verify_against(&self, checkpoints: &[Checkpoint]) -> Result<Verification> {
-        verify::verify(&self.store.connection, Scope::Full)
-            .and_then(|verification| {
-                checkpoint::hold(&self.store.connection, verification, checkpoints)
-            })
+        verify::verify(&self.store.db, Scope::Full)
+            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
             .map_err(|error| error.in_file(&self.path))
     }
 
@@ -660,10 +663,10 @@ impl Ledger {
         to: Option<jiff::Timestamp>,
         late_after: jiff::SignedDuration,
     ) -> Result<AuditReport> {
-        verify::verify(&self.store.connection, Scope::Full)
+        verify::verify(&self.store.db, Scope::Full)
             .and_then(|verification| {
                 audit::review(
-                    &self.store.connection,
+                    &self.store.db,
                     verification,
                     (from, to),
                     late_after,
@@ -701,10 +704,8 @@ impl Ledger {
     /// the caller to write. A ledger that does not verify, or that a
     /// checkpoint does not match, is refused ([`LedgerError::Tampered`]).
     pub fn archive(&self, checkpoints: &[Checkpoint]) -> Result<Archive> {
-        verify::verify(&self.store.connection, Scope::Full)
-            .and_then(|verification| {
-                checkpoint::hold(&self.store.connection, verification, checkpoints)
-            })
+        verify::verify(&self.store.db, Scope::Full)
+            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
             .and_then(|verification| {
                 let taken = checkpoint::take(
                     &verification,
@@ -712,7 +713,7 @@ impl Ledger {
                     self.store.signed_in.as_deref(),
                 )?;
                 archive::archive(
-                    &self.store.connection,
+                    &self.store.db,
                     &verification,
                     taken,
                     checkpoints,
@@ -732,33 +733,29 @@ impl Ledger {
     /// comparing the state tables ([`Scope::Chain`]): the daily check, many
     /// times quicker than [`Ledger::verify_against`], which does both.
     pub fn verify_chain(&self, checkpoints: &[Checkpoint]) -> Result<Verification> {
-        verify::verify(&self.store.connection, Scope::Chain)
-            .and_then(|verification| {
-                checkpoint::hold(&self.store.connection, verification, checkpoints)
-            })
+        verify::verify(&self.store.db, Scope::Chain)
+            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
             .map_err(|error| error.in_file(&self.path))
     }
 
     /// Walk the chain; the first problem, if any.
     pub fn verify(&self) -> Result<Verification> {
-        verify::verify(&self.store.connection, Scope::Full)
-            .map_err(|error| error.in_file(&self.path))
+        verify::verify(&self.store.db, Scope::Full).map_err(|error| error.in_file(&self.path))
     }
 
     /// Every event, in order.
     pub fn events(&self) -> Result<Vec<Event>> {
-        export::all_events(&self.store.connection).map_err(|error| error.in_file(&self.path))
+        export::all_events(&self.store.db).map_err(|error| error.in_file(&self.path))
     }
 
     /// The accountability log (unblinded): one CSV line per event.
     pub fn accountability_csv(&self) -> Result<String> {
-        export::accountability_csv(&self.store.connection)
-            .map_err(|error| error.in_file(&self.path))
+        export::accountability_csv(&self.store.db).map_err(|error| error.in_file(&self.path))
     }
 
     /// The blinded log: bag events with bag ids and volumes only.
     pub fn blinded_csv(&self) -> Result<String> {
-        export::blinded_csv(&self.store.connection).map_err(|error| error.in_file(&self.path))
+        export::blinded_csv(&self.store.db).map_err(|error| error.in_file(&self.path))
     }
 }
 
@@ -766,9 +763,7 @@ impl Ledger {
 /// file in their errors.
 impl Store {
     pub(crate) fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+        schema::version(&self.db)
     }
 
     /// Record events in one transaction: all of them, or none.
@@ -786,23 +781,21 @@ impl Store {
         for (entry, body) in events {
             authors.push(self.author(&entry.by, body, &mut checked)?);
         }
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut numbers = Vec::with_capacity(events.len());
-        for ((entry, body), author) in events.iter().zip(&authors) {
-            numbers.push(append(
-                &transaction,
-                &format_time(&entry.at),
-                author,
-                entry.comment.as_deref(),
-                entry.late_reason.as_deref(),
-                body,
-                &recorded_at,
-            )?);
-        }
-        transaction.commit()?;
-        Ok(numbers)
+        self.db.transaction(Lock::Write, |db| {
+            let mut numbers = Vec::with_capacity(events.len());
+            for ((entry, body), author) in events.iter().zip(&authors) {
+                numbers.push(append(
+                    db,
+                    &format_time(&entry.at),
+                    author,
+                    entry.comment.as_deref(),
+                    entry.late_reason.as_deref(),
+                    body,
+                    &recorded_at,
+                )?);
+            }
+            Ok(numbers)
+        })
     }
 
     /// Who writes an event given `by`: initials as given, or the signed-in
@@ -827,8 +820,8 @@ impl Store {
                     self.own_passphrase(&user_id)?;
                     *checked = Some(passphrase);
                 }
-                let user = users::find(&self.connection, &user_id)?
-                    .ok_or(LedgerError::UnknownUser { user_id })?;
+                let user =
+                    users::find(&self.db, &user_id)?.ok_or(LedgerError::UnknownUser { user_id })?;
                 Ok(Author {
                     initials: user.initials,
                     signer: Some(user.user_id),
@@ -840,7 +833,7 @@ impl Store {
     /// Whether `passphrase` is `user_id`'s; a failure is recorded as an
     /// event of its own (where the ledger can be written) and refused.
     fn authenticate(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<()> {
-        if users::authenticates(&self.connection, user_id, passphrase.bytes())? {
+        if users::authenticates(&self.db, user_id, passphrase.bytes())? {
             return Ok(());
         }
         // Whoever was signed in is signed out: the next signing starts over.
@@ -848,7 +841,7 @@ impl Store {
         let given: String = user_id.chars().take(40).collect();
         // Only a registered id is kept: text typed into the id field may be
         // a passphrase, and the chain keeps what it holds for good.
-        let kept = match users::find(&self.connection, user_id)? {
+        let kept = match users::find(&self.db, user_id)? {
             Some(user) => user.user_id,
             None => users::NOT_REGISTERED.to_owned(),
         };
@@ -861,7 +854,10 @@ impl Store {
         let seq = match recorded {
             Ok(seq) => Some(seq),
             // A ledger opened to read only cannot keep it; the refusal says so.
-            Err(error) if error.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly) => None,
+            Err(LedgerError::Database {
+                fault: DatabaseFault::ReadOnly,
+                ..
+            }) => None,
             // Any other fault is reported: a failure is never lost unsaid.
             Err(error) => return Err(error),
         };
@@ -872,16 +868,15 @@ impl Store {
     }
 
     pub(crate) fn sign_in(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<User> {
-        if !users::any(&self.connection)? {
+        if !users::any(&self.db)? {
             return Err(LedgerError::NoUsers { event: "sign_in" });
         }
         self.signed_in = None;
         self.authenticate(user_id, passphrase)?;
         self.own_passphrase(user_id)?;
-        let user =
-            users::find(&self.connection, user_id)?.ok_or_else(|| LedgerError::UnknownUser {
-                user_id: user_id.to_owned(),
-            })?;
+        let user = users::find(&self.db, user_id)?.ok_or_else(|| LedgerError::UnknownUser {
+            user_id: user_id.to_owned(),
+        })?;
         self.signed_in = Some(user.user_id.clone());
         Ok(user)
     }
@@ -889,7 +884,7 @@ impl Store {
     /// A signature is its user's alone: not with a passphrase an
     /// administrator set and still knows (21 CFR 11.100(a), 11.300(b)).
     fn own_passphrase(&self, user_id: &str) -> Result<()> {
-        match users::passphrase_set_by_another(&self.connection, user_id)? {
+        match users::passphrase_set_by_another(&self.db, user_id)? {
             Some((set_by, seq)) => Err(LedgerError::PassphraseNotChanged {
                 user_id: user_id.to_owned(),
                 set_by,
@@ -911,8 +906,11 @@ impl Store {
         };
         let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
         // With the event: a disabled user cannot sign in again.
-        let seq = self.record_now(&author, &body, |connection| {
-            connection.cached_execute("DELETE FROM credential WHERE user_id = ?1", [user_id])?;
+        let seq = self.record_now(&author, &body, |db| {
+            db.execute(
+                "DELETE FROM credential WHERE user_id = ?1",
+                params![user_id],
+            )?;
             Ok(())
         })?;
         if self.signed_in.as_deref() == Some(user_id) {
@@ -927,7 +925,7 @@ impl Store {
         current: &Passphrase,
         new: &Passphrase,
     ) -> Result<i64> {
-        if !users::any(&self.connection)? {
+        if !users::any(&self.db)? {
             return Err(LedgerError::NoUsers {
                 event: "change_passphrase",
             });
@@ -943,17 +941,17 @@ impl Store {
             user_id: user_id.to_owned(),
         };
         let author = Author {
-            initials: users::find(&self.connection, user_id)?
+            initials: users::find(&self.db, user_id)?
                 .map(|user| user.initials)
                 .ok_or_else(|| LedgerError::UnknownUser {
                     user_id: user_id.to_owned(),
                 })?,
             signer: None,
         };
-        self.record_now(&author, &body, |connection| {
-            connection.cached_execute(
+        self.record_now(&author, &body, |db| {
+            db.execute(
                 "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
-                rusqlite::params![phc, user_id],
+                params![&phc, user_id],
             )?;
             Ok(())
         })
@@ -993,10 +991,10 @@ impl Store {
             user_id: user_id.to_owned(),
         };
         let author = self.author(&By::Passphrase(signature.clone()), &body, &mut None)?;
-        self.record_now(&author, &body, |connection| {
-            connection.cached_execute(
+        self.record_now(&author, &body, |db| {
+            db.execute(
                 "UPDATE credential SET phc = ?1 WHERE user_id = ?2",
-                rusqlite::params![phc, user_id],
+                params![&phc, user_id],
             )?;
             Ok(())
         })
@@ -1022,10 +1020,10 @@ impl Store {
             None => By::Initials(user.initials.clone()),
         };
         let author = self.author(&by, &body, &mut None)?;
-        self.record_now(&author, &body, |connection| {
-            connection.cached_execute(
+        self.record_now(&author, &body, |db| {
+            db.execute(
                 "INSERT INTO credential (user_id, phc) VALUES (?1, ?2)",
-                rusqlite::params![user.user_id, phc],
+                params![user.user_id, &phc],
             )?;
             Ok(())
         })
@@ -1040,25 +1038,23 @@ impl Store {
         &mut self,
         author: &Author,
         body: &Body,
-        also: impl FnOnce(&Connection) -> Result<()>,
+        also: impl FnOnce(&Db) -> Result<()>,
     ) -> Result<i64> {
         let now = self.clock.now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
         let recorded_at = self.clock.now_text();
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let seq = append(
-            &transaction,
-            &format_time(&now),
-            author,
-            None,
-            None,
-            body,
-            &recorded_at,
-        )?;
-        also(&transaction)?;
-        transaction.commit()?;
-        Ok(seq)
+        self.db.transaction(Lock::Write, |db| {
+            let seq = append(
+                db,
+                &format_time(&now),
+                author,
+                None,
+                None,
+                body,
+                &recorded_at,
+            )?;
+            also(db)?;
+            Ok(seq)
+        })
     }
 
     fn record(&mut self, entry: &Entry, body: Body) -> Result<i64> {
@@ -1071,13 +1067,12 @@ impl Store {
 
     pub(crate) fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
         let on_record: u32 = self
-            .connection
-            .cached_row(
+            .db
+            .row(
                 "SELECT containers FROM lot WHERE lot_id = ?1",
-                [lot.lot_id()],
+                params![lot.lot_id()],
                 |row| row.get(0),
-            )
-            .optional()?
+            )?
             .unwrap_or(0); // fallback-ok: a lot not received yet has no container
         self.record(
             entry,
@@ -1252,8 +1247,8 @@ impl Store {
     }
 
     pub(crate) fn in_stock(&self, lot_id: &str) -> Result<Vec<u32>> {
-        state::known_lot(&self.connection, "in_stock", lot_id)?;
-        state::in_stock(&self.connection, lot_id)
+        state::known_lot(&self.db, "in_stock", lot_id)?;
+        state::in_stock(&self.db, lot_id)
     }
 
     pub(crate) fn dispense(&mut self, bag_id: BagId, to: &str, entry: &Entry) -> Result<i64> {
@@ -1334,12 +1329,12 @@ impl Store {
     }
 
     pub(crate) fn receipt_balance(&self, lot_id: &str, receipt: i64) -> Result<Balance> {
-        balance::receipt_balance(&self.connection, lot_id, receipt)
+        balance::receipt_balance(&self.db, lot_id, receipt)
     }
 
     pub(crate) fn receipts(&self, lot_id: &str) -> Result<Vec<i64>> {
-        state::known_lot(&self.connection, "receipts", lot_id)?;
-        balance::receipts(&self.connection, lot_id)
+        state::known_lot(&self.db, "receipts", lot_id)?;
+        balance::receipts(&self.db, lot_id)
     }
 
     pub(crate) fn reconcile(
@@ -1356,23 +1351,23 @@ impl Store {
             expected: 0,
         };
         let author = self.author(&entry.by, &body, &mut None)?;
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let expected = balance::balance(&transaction, lot_id)?.on_hand;
-        if let Body::Count { expected: slot, .. } = &mut body {
-            *slot = expected;
-        }
-        let seq = append(
-            &transaction,
-            &format_time(&entry.at),
-            &author,
-            entry.comment.as_deref(),
-            entry.late_reason.as_deref(),
-            &body,
-            &self.clock.now_text(),
-        )?;
-        transaction.commit()?;
+        let recorded_at = self.clock.now_text();
+        let (expected, seq) = self.db.transaction(Lock::Write, |db| {
+            let expected = balance::balance(db, lot_id)?.on_hand;
+            if let Body::Count { expected: slot, .. } = &mut body {
+                *slot = expected;
+            }
+            let seq = append(
+                db,
+                &format_time(&entry.at),
+                &author,
+                entry.comment.as_deref(),
+                entry.late_reason.as_deref(),
+                &body,
+                &recorded_at,
+            )?;
+            Ok((expected, seq))
+        })?;
         Ok(Reconciliation {
             lot_id: lot_id.to_owned(),
             counted,
@@ -1392,12 +1387,11 @@ impl Store {
     ) -> Result<i64> {
         // The corrected event's bag and lot go into the correction, so the
         // bag's and the lot's events list it.
-        let names: Option<String> = self
-            .connection
-            .cached_row("SELECT body FROM event WHERE seq = ?1", [seq], |row| {
-                row.get(0)
-            })
-            .optional()?;
+        let names: Option<String> = self.db.row(
+            "SELECT body FROM event WHERE seq = ?1",
+            params![seq],
+            |row| row.get(0),
+        )?;
         let target = names.and_then(|text| Body::from_json(&text));
         self.record(
             entry,
@@ -1413,17 +1407,15 @@ impl Store {
     }
 
     pub(crate) fn lot_ids(&self) -> Result<Vec<String>> {
-        let mut statement = self
-            .connection
-            .prepare("SELECT lot_id FROM lot ORDER BY received_seq")?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(ids)
+        self.db.rows(
+            "SELECT lot_id FROM lot ORDER BY received_seq",
+            params![],
+            |row| row.get(0),
+        )
     }
 
     pub(crate) fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
-        identity::chain_of_identity(&self.connection, &bag_id.as_text())
+        identity::chain_of_identity(&self.db, &bag_id.as_text())
     }
 
     pub(crate) fn reprint(&self, bag_id: BagId) -> Result<VerifiedRecord> {
@@ -1456,12 +1448,11 @@ impl Store {
         let Some(codes) = protocol.label().isbt128.as_ref() else {
             return Ok(None);
         };
-        let mut statement = self
-            .connection
-            .prepare("SELECT din FROM bag WHERE din IS NOT NULL AND substr(din, 1, 5) = ?1")?;
-        let dins: Vec<String> = statement
-            .query_map([&codes.fin], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let dins: Vec<String> = self.db.rows(
+            "SELECT din FROM bag WHERE din IS NOT NULL AND substr(din, 1, 5) = ?1",
+            params![codes.fin.as_str()],
+            |row| row.get(0),
+        )?;
         let mut highest: Option<DinSequence> = None;
         for din in &dins {
             let sequence = doseprep::label::isbt128::sequence_in(din, &codes.fin).ok_or_else(|| {
@@ -1485,16 +1476,15 @@ impl Store {
     }
 
     pub(crate) fn standing_bags(&self) -> Result<Vec<RecordedBag>> {
-        let mut statement = self.connection.prepare(
+        let bags: Vec<(String, i64)> = self.db.rows(
             "SELECT bag_id, prepared_seq FROM bag WHERE state NOT IN ('destroyed', 'cancelled') \
              ORDER BY prepared_seq",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let bags: Vec<(String, i64)> = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
         bags.into_iter()
             .map(|(bag_id, seq)| {
-                let prepared = identity::bag_events(&self.connection, &bag_id)?
+                let prepared = identity::bag_events(&self.db, &bag_id)?
                     .into_iter()
                     .find_map(|(_, body)| match body {
                         Body::Prepare { record, .. } | Body::Plan { record, .. } => Some(record),
@@ -1516,6 +1506,6 @@ impl Store {
     }
 
     pub(crate) fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
-        fhir::bundle(&self.connection, &bag_id.as_text())
+        fhir::bundle(&self.db, &bag_id.as_text())
     }
 }

@@ -583,32 +583,11 @@ fn migrate_versions(connection: &mut Connection, path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Statements run once an event, kept compiled: a full verify runs each of
-/// them for every event it replays.
-pub(crate) trait Cached {
-    /// `query_row` through the statement cache.
-    fn cached_row<T, P: rusqlite::Params>(
-        &self,
-        sql: &str,
-        params: P,
-        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T>;
-
-    /// `execute` through the statement cache.
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
-}
-
-impl Cached for Connection {
-    fn cached_row<T, P: rusqlite::Params>(
-        &self,
-        sql: &str,
-        params: P,
-        row: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-    ) -> rusqlite::Result<T> {
-        self.prepare_cached(sql)?.query_row(params, row)
-    }
-
-    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
-        self.prepare_cached(sql)?.execute(params)
+/// The schema version of the ledger `db` holds.
+pub(crate) fn version(db: &crate::db::Db) -> Result<i64> {
+    match db {
+        crate::db::Db::Sqlite(connection) => {
+            Ok(connection.pragma_query_value(None, "user_version", |row| row.get(0))?)
+        }
     }
 }

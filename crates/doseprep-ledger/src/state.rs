@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::Connection;
+use crate::db::{params, Db};
 
 use crate::error::{LedgerError, PlanStep, Result, TimeField};
 use crate::event::Body;
@@ -1268,13 +1268,11 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
 
 /// The containers of a lot in stock and not set aside for a planned bag,
 /// lowest number first: what a day's plan may thaw.
-pub(crate) fn in_stock(connection: &Connection, lot_id: &str) -> Result<Vec<u32>> {
-    let mut statement = connection.prepare_cached(
+pub(crate) fn in_stock(db: &Db, lot_id: &str) -> Result<Vec<u32>> {
+    db.rows(
         "SELECT number FROM container WHERE lot_id = ?1 AND state = 'in stock' AND drawn_ul = 0 \
          ORDER BY number",
-    )?;
-    let numbers = statement
-        .query_map([lot_id], |row| row.get(0))?
-        .collect::<rusqlite::Result<Vec<u32>>>()?;
-    Ok(numbers)
+        params![lot_id],
+        |row| row.get(0),
+    )
 }

@@ -7,11 +7,10 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use crate::db::{params, Db};
 
 use crate::error::{LedgerError, Result};
 use crate::event::{Body, Draw, Event};
-use crate::schema::Cached as _;
 use crate::users::{Role, User};
 
 /// A received lot.
@@ -290,103 +289,93 @@ fn user_from_row(
 // Volumes are stored as µL in SQLite integers through rusqlite's own u64
 // conversions: one past i64::MAX is an error on write, a negative one (the
 // schema refuses it) an error on read, never a made-up number.
-impl Tables for Connection {
+impl Tables for Db {
     fn lot(&self, lot_id: &str) -> Result<Option<LotRow>> {
-        Ok(self
-            .cached_row(
-                "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
+        self.row(
+            "SELECT containers, container_ul, yield_ul, expires_at, received_seq \
                  FROM lot WHERE lot_id = ?1",
-                [lot_id],
-                |row| {
-                    Ok(LotRow {
-                        containers: row.get(0)?,
-                        container_ul: row.get(1)?,
-                        yield_ul: row.get(2)?,
-                        expires_at: row.get(3)?,
-                        received_seq: row.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
+            params![lot_id],
+            |row| {
+                Ok(LotRow {
+                    containers: row.get(0)?,
+                    container_ul: row.get(1)?,
+                    yield_ul: row.get(2)?,
+                    expires_at: row.get(3)?,
+                    received_seq: row.get(4)?,
+                })
+            },
+        )
     }
 
     fn container(&self, lot_id: &str, number: u32) -> Result<Option<ContainerRow>> {
-        Ok(self
-            .cached_row(
-                "SELECT state, drawn_ul, thawed_at, last_seq FROM container \
+        self.row(
+            "SELECT state, drawn_ul, thawed_at, last_seq FROM container \
                  WHERE lot_id = ?1 AND number = ?2",
-                params![lot_id, number],
-                |row| {
-                    Ok(ContainerRow {
-                        state: row.get(0)?,
-                        drawn_ul: row.get(1)?,
-                        thawed_at: row.get(2)?,
-                        last_seq: row.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+            params![lot_id, number],
+            |row| {
+                Ok(ContainerRow {
+                    state: row.get(0)?,
+                    drawn_ul: row.get(1)?,
+                    thawed_at: row.get(2)?,
+                    last_seq: row.get(3)?,
+                })
+            },
+        )
     }
 
     fn bag(&self, bag_id: &str) -> Result<Option<BagRow>> {
-        Ok(self
-            .cached_row(
-                "SELECT participant, visit, din, state, infuse_by, prepared_seq, made_seq, last_seq \
+        self.row(
+            "SELECT participant, visit, din, state, infuse_by, prepared_seq, made_seq, last_seq \
                  FROM bag WHERE bag_id = ?1",
-                [bag_id],
-                |row| {
-                    Ok(BagRow {
-                        participant: row.get(0)?,
-                        visit: row.get(1)?,
-                        din: row.get(2)?,
-                        state: row.get(3)?,
-                        infuse_by: row.get(4)?,
-                        prepared_seq: row.get(5)?,
-                        made_seq: row.get(6)?,
-                        last_seq: row.get(7)?,
-                    })
-                },
-            )
-            .optional()?)
+            params![bag_id],
+            |row| {
+                Ok(BagRow {
+                    participant: row.get(0)?,
+                    visit: row.get(1)?,
+                    din: row.get(2)?,
+                    state: row.get(3)?,
+                    infuse_by: row.get(4)?,
+                    prepared_seq: row.get(5)?,
+                    made_seq: row.get(6)?,
+                    last_seq: row.get(7)?,
+                })
+            },
+        )
     }
 
     fn bag_with_din(&self, din: &str) -> Result<Option<String>> {
-        Ok(self
-            .cached_row("SELECT bag_id FROM bag WHERE din = ?1", [din], |row| {
-                row.get(0)
-            })
-            .optional()?)
+        self.row(
+            "SELECT bag_id FROM bag WHERE din = ?1",
+            params![din],
+            |row| row.get(0),
+        )
     }
 
     fn standing_bag(&self, participant: &str, visit: &str) -> Result<Option<(String, i64)>> {
-        Ok(self
-            .cached_row(
-                "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
+        self.row(
+            "SELECT bag_id, prepared_seq FROM bag WHERE participant = ?1 AND visit = ?2 \
                  AND state NOT IN ('destroyed', 'cancelled') ORDER BY prepared_seq LIMIT 1",
-                params![participant, visit],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?)
+            params![participant, visit],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     fn infusion_limits(&self, bag_id: &str) -> Result<(Option<String>, Option<String>)> {
-        let record: String = self.cached_row(
+        let record: String = self.one(
             "SELECT json_extract(event.body, '$.record') \
              FROM bag JOIN event ON event.seq = bag.prepared_seq WHERE bag.bag_id = ?1",
-            [bag_id],
+            params![bag_id],
             |row| row.get(0),
         )?;
         infusion_limits(&record)
     }
 
     fn recorded(&self, seq: i64) -> Result<Option<(String, Body)>> {
-        let row: Option<(String, String)> = self
-            .cached_row(
-                "SELECT kind, body FROM event WHERE seq = ?1",
-                [seq],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+        let row: Option<(String, String)> = self.row(
+            "SELECT kind, body FROM event WHERE seq = ?1",
+            params![seq],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
         row.map(|(kind, text)| match Body::from_json(&text) {
             Some(body) if body.kind() == kind => Ok((kind, body)),
             _ => Err(LedgerError::Tampered(format!(
@@ -397,41 +386,38 @@ impl Tables for Connection {
     }
 
     fn event_time(&self, seq: i64) -> Result<(String, String)> {
-        Ok(self.cached_row(
+        self.one(
             "SELECT coalesce(correction.at, event.at), event.kind FROM event \
              LEFT JOIN correction ON correction.seq = event.seq WHERE event.seq = ?1",
-            [seq],
+            params![seq],
             |row| Ok((row.get(0)?, row.get(1)?)),
-        )?)
+        )
     }
 
     fn recorded_at(&self, seq: i64) -> Result<Option<String>> {
         Ok(self
-            .cached_row(
+            .row(
                 "SELECT recorded_at FROM event WHERE seq = ?1",
-                [seq],
+                params![seq],
                 |row| row.get(0),
-            )
-            .optional()?
+            )?
             .flatten())
     }
 
     fn author(&self, seq: i64) -> Result<(Option<String>, String)> {
-        Ok(self.cached_row(
+        self.one(
             "SELECT signer, initials FROM event WHERE seq = ?1",
-            [seq],
+            params![seq],
             |row| Ok((row.get(0)?, row.get(1)?)),
-        )?)
+        )
     }
 
     fn correction(&self, seq: i64) -> Result<Option<(Option<String>, Option<String>)>> {
-        Ok(self
-            .cached_row(
-                "SELECT at, recipient FROM correction WHERE seq = ?1",
-                [seq],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?)
+        self.row(
+            "SELECT at, recipient FROM correction WHERE seq = ?1",
+            params![seq],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     fn events_of_bag(&self, bag_id: &str) -> Result<Vec<(i64, Body)>> {
@@ -451,42 +437,35 @@ impl Tables for Connection {
     }
 
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
-        let mut statement = self.prepare_cached(
+        self.rows(
             "SELECT coalesce(bag.made_seq, bag.prepared_seq), draw.number \
              FROM draw JOIN bag USING (bag_id) WHERE draw.lot_id = ?1 \
              ORDER BY draw.bag_id, draw.number",
-        )?;
-        let drawn = statement
-            .query_map([lot_id], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(drawn)
+            params![lot_id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     fn session_bags(&self) -> Result<Vec<(String, String)>> {
-        let mut statement = self.prepare_cached(
+        self.rows(
             "SELECT bag.bag_id, json_extract(event.body, '$.thawed_at') \
              FROM bag JOIN event ON event.seq = bag.prepared_seq \
              WHERE bag.state != 'cancelled' ORDER BY bag.bag_id",
-        )?;
-        let bags = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(bags)
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>> {
-        let mut statement = self.prepare_cached(
+        let bodies: Vec<(i64, String)> = self.rows(
             "SELECT event.seq, event.body FROM event \
              WHERE json_extract(event.body, '$.thawed_at') = ?1 \
              AND event.kind IN ('plan', 'prepare') \
              AND EXISTS (SELECT 1 FROM bag WHERE bag.bag_id = json_extract(event.body, '$.bag_id') \
              AND bag.prepared_seq = event.seq AND bag.state != 'cancelled')",
+            params![thawed_at],
+            |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let bodies = statement
-            .query_map([thawed_at], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut containers = Vec::new();
         for (seq, text) in bodies {
             let body = Body::from_json(&text).ok_or_else(|| {
@@ -500,38 +479,36 @@ impl Tables for Connection {
     }
 
     fn late_entry_limit(&self) -> Result<Option<u32>> {
-        Ok(self
-            .cached_row(
-                "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
-                [],
-                |row| row.get(0),
-            )
-            .optional()?)
+        self.row(
+            "SELECT value FROM setting WHERE name = 'late_entry_after_min'",
+            params![],
+            |row| row.get(0),
+        )
     }
 
     fn any_users(&self) -> Result<bool> {
-        Ok(self.cached_row("SELECT EXISTS (SELECT 1 FROM user)", [], |row| row.get(0))?)
+        self.one("SELECT EXISTS (SELECT 1 FROM user)", params![], |row| {
+            row.get(0)
+        })
     }
 
     fn user(&self, user_id: &str) -> Result<Option<User>> {
         type Row = (String, String, String, String, i64, Option<i64>);
-        let row: Option<Row> = self
-            .cached_row(
-                "SELECT user_id, full_name, initials, role, registered_seq, disabled_seq \
+        let row: Option<Row> = self.row(
+            "SELECT user_id, full_name, initials, role, registered_seq, disabled_seq \
                  FROM user WHERE user_id = ?1",
-                [user_id],
-                |row| {
-                    Ok((
-                        row.get(0)?,
-                        row.get(1)?,
-                        row.get(2)?,
-                        row.get(3)?,
-                        row.get(4)?,
-                        row.get(5)?,
-                    ))
-                },
-            )
-            .optional()?;
+            params![user_id],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            },
+        )?;
         row.map(
             |(user_id, full_name, initials, role, registered_seq, disabled_seq)| {
                 user_from_row(
@@ -563,30 +540,29 @@ impl Tables for Connection {
     ) -> Result<()> {
         // A later shipment of the lot adds containers; the lot keeps its
         // first receipt's event.
-        self.cached_execute(
+        self.execute(
             "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
             params![lot_id, seq, containers, container_ul, yield_ul, expires_at],
         )?;
-        let mut insert = self.prepare_cached(
-            "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
-        )?;
         for number in first_container..first_container.saturating_add(containers) {
-            insert.execute(params![lot_id, number, seq])?;
+            self.execute(
+                "INSERT INTO container (lot_id, number, state, last_seq) VALUES (?1, ?2, 'in stock', ?3)",
+                params![lot_id, number, seq],
+            )?;
         }
         Ok(())
     }
 
     fn thaw(&self, seq: i64, at: &str, lot_id: &str, containers: &[u32]) -> Result<()> {
-        let mut statement = self.prepare_cached(
-            "UPDATE container SET state = 'thawed', was_thawed = 1, thawed_at = ?1, \
-             last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
-        )?;
         for number in containers {
-            one_row(statement.execute(params![at, seq, lot_id, number])?, || {
-                format!("container {number} of lot {lot_id:?}")
-            })?;
+            let updated = self.execute(
+                "UPDATE container SET state = 'thawed', was_thawed = 1, thawed_at = ?1, \
+                 last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
+                params![at, seq, lot_id, number],
+            )?;
+            one_row(updated, || format!("container {number} of lot {lot_id:?}"))?;
         }
         Ok(())
     }
@@ -598,14 +574,12 @@ impl Tables for Connection {
         containers: &[u32],
         state: &str,
     ) -> Result<()> {
-        let mut statement = self.prepare_cached(
-            "UPDATE container SET state = ?1, last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
-        )?;
         for number in containers {
-            one_row(
-                statement.execute(params![state, seq, lot_id, number])?,
-                || format!("container {number} of lot {lot_id:?}"),
+            let updated = self.execute(
+                "UPDATE container SET state = ?1, last_seq = ?2 WHERE lot_id = ?3 AND number = ?4",
+                params![state, seq, lot_id, number],
             )?;
+            one_row(updated, || format!("container {number} of lot {lot_id:?}"))?;
         }
         Ok(())
     }
@@ -615,7 +589,7 @@ impl Tables for Connection {
             Stage::Planned => ("planned", None),
             Stage::Made => ("prepared", Some(seq)),
         };
-        self.cached_execute(
+        self.execute(
             "INSERT INTO bag (bag_id, participant, visit, din, state, infuse_by, prepared_seq, \
              made_seq, last_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)",
             params![
@@ -630,12 +604,12 @@ impl Tables for Connection {
             ],
         )?;
         for draw in bag.draws {
-            self.cached_execute(
+            self.execute(
                 "INSERT INTO draw (bag_id, lot_id, number, volume_ul) VALUES (?1, ?2, ?3, ?4)",
                 params![bag.bag_id, draw.lot_id, draw.container, draw.volume_ul],
             )?;
             // A plan sets the volume aside; only a draw is a container's event.
-            let updated = self.cached_execute(
+            let updated = self.execute(
                 "UPDATE container SET drawn_ul = drawn_ul + ?1, \
                  last_seq = coalesce(?2, last_seq) WHERE lot_id = ?3 AND number = ?4",
                 params![draw.volume_ul, made_seq, draw.lot_id, draw.container],
@@ -648,14 +622,14 @@ impl Tables for Connection {
     }
 
     fn make(&self, seq: i64, bag_id: &str) -> Result<()> {
-        let updated = self.cached_execute(
+        let updated = self.execute(
             "UPDATE bag SET state = 'prepared', made_seq = ?1, last_seq = ?1 WHERE bag_id = ?2",
             params![seq, bag_id],
         )?;
         one_row(updated, || format!("bag {bag_id}"))?;
         // By the containers' key: a scan of every container would grow with
         // the ledger.
-        self.cached_execute(
+        self.execute(
             "UPDATE container SET last_seq = ?1 \
              WHERE (lot_id, number) IN (SELECT lot_id, number FROM draw WHERE bag_id = ?2)",
             params![seq, bag_id],
@@ -664,24 +638,24 @@ impl Tables for Connection {
     }
 
     fn cancel(&self, seq: i64, bag_id: &str) -> Result<()> {
-        let updated = self.cached_execute(
+        let updated = self.execute(
             "UPDATE bag SET state = 'cancelled', last_seq = ?1 WHERE bag_id = ?2",
             params![seq, bag_id],
         )?;
         one_row(updated, || format!("bag {bag_id}"))?;
-        self.cached_execute(
+        self.execute(
             "UPDATE container SET drawn_ul = drawn_ul - (SELECT volume_ul FROM draw \
              WHERE draw.bag_id = ?1 AND draw.lot_id = container.lot_id \
              AND draw.number = container.number) \
              WHERE (lot_id, number) IN (SELECT lot_id, number FROM draw WHERE bag_id = ?1)",
-            [bag_id],
+            params![bag_id],
         )?;
-        self.cached_execute("DELETE FROM draw WHERE bag_id = ?1", [bag_id])?;
+        self.execute("DELETE FROM draw WHERE bag_id = ?1", params![bag_id])?;
         Ok(())
     }
 
     fn set_bag(&self, seq: i64, bag_id: &str, state: &str) -> Result<()> {
-        let updated = self.cached_execute(
+        let updated = self.execute(
             "UPDATE bag SET state = ?1, last_seq = ?2 WHERE bag_id = ?3",
             params![state, seq, bag_id],
         )?;
@@ -689,7 +663,7 @@ impl Tables for Connection {
     }
 
     fn register_user(&self, seq: i64, user: &NewUserRow<'_>) -> Result<()> {
-        self.cached_execute(
+        self.execute(
             "INSERT INTO user (user_id, full_name, initials, role, registered_seq) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![user.user_id, user.full_name, user.initials, user.role, seq],
@@ -698,7 +672,7 @@ impl Tables for Connection {
     }
 
     fn disable_user(&self, seq: i64, user_id: &str) -> Result<()> {
-        let updated = self.cached_execute(
+        let updated = self.execute(
             "UPDATE user SET disabled_seq = ?1 WHERE user_id = ?2",
             params![seq, user_id],
         )?;
@@ -706,7 +680,7 @@ impl Tables for Connection {
     }
 
     fn set_late_entry_limit(&self, seq: i64, minutes: u32) -> Result<()> {
-        self.cached_execute(
+        self.execute(
             "INSERT INTO setting (name, value, set_seq) VALUES ('late_entry_after_min', ?1, ?2) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value, set_seq = excluded.set_seq",
             params![minutes, seq],
@@ -715,7 +689,7 @@ impl Tables for Connection {
     }
 
     fn correct(&self, seq: i64, corrected: i64, at: Option<&str>, to: Option<&str>) -> Result<()> {
-        self.cached_execute(
+        self.execute(
             "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
              recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",
@@ -725,13 +699,12 @@ impl Tables for Connection {
     }
 
     fn set_thawed_at(&self, lot_id: &str, containers: &[u32], at: &str) -> Result<()> {
-        let mut statement = self.prepare_cached(
-            "UPDATE container SET thawed_at = ?1 WHERE lot_id = ?2 AND number = ?3",
-        )?;
         for number in containers {
-            one_row(statement.execute(params![at, lot_id, number])?, || {
-                format!("container {number} of lot {lot_id:?}")
-            })?;
+            let updated = self.execute(
+                "UPDATE container SET thawed_at = ?1 WHERE lot_id = ?2 AND number = ?3",
+                params![at, lot_id, number],
+            )?;
+            one_row(updated, || format!("container {number} of lot {lot_id:?}"))?;
         }
         Ok(())
     }
@@ -747,26 +720,20 @@ impl Tables for Connection {
             "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
             "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
         ] {
-            let mut statement = self.prepare(query)?;
-            let mut found = statement.query([])?;
-            while let Some(row) = found.next()? {
-                let value = row.get_ref(0)?;
-                let text = value.as_str().map_err(|error| {
-                    rusqlite::Error::FromSqlConversionFailure(0, value.data_type(), Box::new(error))
-                })?;
-                rows.push(format_args!("{text}"));
-            }
+            self.each(query, params![], |row| {
+                rows.push(format_args!("{}", row.text(0)?));
+                Ok(())
+            })?;
         }
         Ok(rows)
     }
 
     fn active_user_ids(&self) -> Result<Vec<String>> {
-        let mut statement =
-            self.prepare("SELECT user_id FROM user WHERE disabled_seq IS NULL ORDER BY user_id")?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(ids)
+        self.rows(
+            "SELECT user_id FROM user WHERE disabled_seq IS NULL ORDER BY user_id",
+            params![],
+            |row| row.get(0),
+        )
     }
 }
 
@@ -820,13 +787,9 @@ fn one_row(rows: usize, what: impl Fn() -> String) -> Result<()> {
 /// The events of `query` (a `seq, body` select of one parameter), their
 /// bodies read; an event whose body does not read is left out (`verify`
 /// names it).
-fn events_where(connection: &Connection, query: &str, key: &str) -> Result<Vec<(i64, Body)>> {
-    let mut statement = connection.prepare_cached(query)?;
-    let rows = statement
-        .query_map([key], |row| {
-            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+fn events_where(db: &Db, query: &str, key: &str) -> Result<Vec<(i64, Body)>> {
+    let rows: Vec<(i64, String)> =
+        db.rows(query, params![key], |row| Ok((row.get(0)?, row.get(1)?)))?;
     Ok(rows
         .into_iter()
         .filter_map(|(seq, text)| Body::from_json(&text).map(|body| (seq, body)))
@@ -1711,7 +1674,7 @@ mod tests {
             .record(&entry("2026-11-25T17:00:00-05:00"), plan_of(&planned, 2))
             .unwrap();
         let memory = replayed(&ledger);
-        let tables: &dyn Tables = &ledger.store.connection;
+        let tables: &dyn Tables = &ledger.store.db;
         // The state itself.
         assert_eq!(tables.snapshot().unwrap(), memory.snapshot().unwrap());
         // The rules, on what may and may not come next.
@@ -2042,7 +2005,7 @@ mod tests {
         let containers = |numbers: &[u32]| -> Vec<(String, u32)> {
             numbers.iter().map(|n| ("UC-0042".to_owned(), *n)).collect()
         };
-        let tables: &dyn Tables = &ledger.store.connection;
+        let tables: &dyn Tables = &ledger.store.db;
         assert_eq!(
             tables.session_containers(&session).unwrap(),
             containers(&[1, 2, 3])
@@ -2059,7 +2022,7 @@ mod tests {
             )
             .unwrap();
         let memory = replayed(&ledger);
-        let tables: &dyn Tables = &ledger.store.connection;
+        let tables: &dyn Tables = &ledger.store.db;
         assert_eq!(tables.snapshot().unwrap(), memory.snapshot().unwrap());
         assert_eq!(
             tables.session_containers(&session).unwrap(),

@@ -7,13 +7,12 @@
 //! registered user whose role may sign its meaning, and a prepared bag is
 //! dispensed only after a second user has signed its check.
 
+use crate::db::{params, Db};
 use argon2::password_hash::{phc::PasswordHash, PasswordHasher as _, PasswordVerifier as _};
 use argon2::Argon2;
-use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::{LedgerError, Result};
 use crate::event::Body;
-use crate::schema::Cached as _;
 
 /// Fewest characters in a passphrase: NIST SP 800-63B-4 §3.1.1.2 asks at
 /// least 15 of a password that is the only factor.
@@ -341,41 +340,37 @@ fn matches(phc: &str, passphrase: &[u8]) -> Result<bool> {
 }
 
 /// Whether any user is registered (from then on every event is signed).
-pub(crate) fn any(connection: &Connection) -> Result<bool> {
-    crate::tables::Tables::any_users(connection)
+pub(crate) fn any(db: &Db) -> Result<bool> {
+    crate::tables::Tables::any_users(db)
 }
 
 /// The registered user `user_id`, if there is one.
-pub(crate) fn find(connection: &Connection, user_id: &str) -> Result<Option<User>> {
-    crate::tables::Tables::user(connection, user_id)
+pub(crate) fn find(db: &Db, user_id: &str) -> Result<Option<User>> {
+    crate::tables::Tables::user(db, user_id)
 }
 
 /// The full name of every registered user (disabled ones too), by id: a
 /// signature shown to a person names the signer (21 CFR 11.50(a)(1)).
-pub(crate) fn names(connection: &Connection) -> Result<std::collections::HashMap<String, String>> {
-    let mut statement = connection.prepare("SELECT user_id, full_name FROM user")?;
-    let names = statement
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+pub(crate) fn names(db: &Db) -> Result<std::collections::HashMap<String, String>> {
+    let mut names = std::collections::HashMap::new();
+    db.each("SELECT user_id, full_name FROM user", params![], |row| {
+        names.insert(row.get(0)?, row.get(1)?);
+        Ok(())
+    })?;
     Ok(names)
 }
 
 /// Who set user `user_id`'s passphrase, and at which event, where it was
 /// not the user: an administrator registering them or resetting it, until
 /// they change it. (The first administrator sets their own.)
-pub(crate) fn passphrase_set_by_another(
-    connection: &Connection,
-    user_id: &str,
-) -> Result<Option<(String, i64)>> {
-    let last: Option<(i64, String, Option<String>)> = connection
-        .cached_row(
-            "SELECT seq, kind, signer FROM event \
+pub(crate) fn passphrase_set_by_another(db: &Db, user_id: &str) -> Result<Option<(String, i64)>> {
+    let last: Option<(i64, String, Option<String>)> = db.row(
+        "SELECT seq, kind, signer FROM event \
              WHERE kind IN ('register_user', 'reset_passphrase', 'change_passphrase') \
              AND json_extract(body, '$.user_id') = ?1 ORDER BY seq DESC LIMIT 1",
-            [user_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
-        )
-        .optional()?;
+        params![user_id],
+        |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+    )?;
     Ok(match last {
         Some((seq, kind, Some(administrator))) if kind != "change_passphrase" => {
             Some((administrator, seq))
@@ -385,30 +380,25 @@ pub(crate) fn passphrase_set_by_another(
 }
 
 /// Every registered user, in order of registration.
-pub(crate) fn all(connection: &Connection) -> Result<Vec<User>> {
-    let mut statement = connection.prepare("SELECT user_id FROM user ORDER BY registered_seq")?;
-    let ids: Vec<String> = statement
-        .query_map([], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+pub(crate) fn all(db: &Db) -> Result<Vec<User>> {
+    let ids: Vec<String> = db.rows(
+        "SELECT user_id FROM user ORDER BY registered_seq",
+        params![],
+        |row| row.get(0),
+    )?;
     ids.iter()
-        .filter_map(|id| find(connection, id).transpose())
+        .filter_map(|id| find(db, id).transpose())
         .collect()
 }
 
 /// Whether `passphrase` is registered user `user_id`'s (false for a user
 /// who is not registered: the caller cannot tell which was wrong).
-pub(crate) fn authenticates(
-    connection: &Connection,
-    user_id: &str,
-    passphrase: &[u8],
-) -> Result<bool> {
-    let phc: Option<String> = connection
-        .cached_row(
-            "SELECT phc FROM credential WHERE user_id = ?1",
-            [user_id],
-            |row| row.get(0),
-        )
-        .optional()?;
+pub(crate) fn authenticates(db: &Db, user_id: &str, passphrase: &[u8]) -> Result<bool> {
+    let phc: Option<String> = db.row(
+        "SELECT phc FROM credential WHERE user_id = ?1",
+        params![user_id],
+        |row| row.get(0),
+    )?;
     match phc {
         Some(phc) => matches(&phc, passphrase),
         // As long as a registered id takes: the time does not tell an

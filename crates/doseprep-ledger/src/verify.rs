@@ -2,8 +2,7 @@
 //! before, hashed as stored, and possible given the events before it; the
 //! head pointing at the last; the state tables what the events lead to.
 
-use crate::schema::Cached as _;
-use rusqlite::{Connection, OptionalExtension};
+use crate::db::{params, Db, Lock};
 use serde::Serialize;
 
 use crate::error::{LedgerError, Result};
@@ -62,13 +61,10 @@ fn problem(scope: Scope, seq: Option<i64>, reason: String) -> Verification {
     }
 }
 
-/// Verify the ledger on `connection`, in one read transaction: a writer
+/// Verify the ledger on `db`, in one read transaction: a writer
 /// committing meanwhile is not seen half-way.
-pub fn verify(connection: &Connection, scope: Scope) -> Result<Verification> {
-    let snapshot = connection.unchecked_transaction()?;
-    let verification = walk(&snapshot, scope)?;
-    snapshot.rollback()?;
-    Ok(verification)
+pub fn verify(db: &Db, scope: Scope) -> Result<Verification> {
+    db.transaction(Lock::Read, |snapshot| walk(snapshot, scope))
 }
 
 /// Why a stored hash does not match: the event was renumbered (an event
@@ -223,7 +219,7 @@ impl Findings {
     }
 }
 
-fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
+fn walk(db: &Db, scope: Scope) -> Result<Verification> {
     let problem = |seq: Option<i64>, reason: String| problem(scope, seq, reason);
     // The state the events lead to, in memory: the same rules as recording
     // (`state::check`), without a statement an event.
@@ -232,8 +228,8 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
             // Room for the events there are (the rows, not what the head
             // says: a head changed behind the ledger's back is found below,
             // and a count that does not read is no hint).
-            let rows: Option<i64> = connection
-                .query_row("SELECT count(*) FROM event", [], |row| row.get(0))
+            let rows: Option<i64> = db
+                .one("SELECT count(*) FROM event", params![], |row| row.get(0))
                 .ok();
             let room = rows.and_then(|rows| usize::try_from(rows).ok());
             Some(Memory::with_room_for(room.unwrap_or(0))) // fallback-ok: a hint of capacity only
@@ -242,18 +238,16 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
     };
     // The first events of schemas 4 and 5 (see the migrations).
     let first_of = |version: i64| -> Result<i64> {
-        connection
-            .query_row(
-                "SELECT first_seq FROM schema_start WHERE version = ?1",
-                [version],
-                |row| row.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| {
-                LedgerError::Tampered(format!(
-                    "the schema_start table has no row for schema {version}"
-                ))
-            })
+        db.row(
+            "SELECT first_seq FROM schema_start WHERE version = ?1",
+            params![version],
+            |row| row.get(0),
+        )?
+        .ok_or_else(|| {
+            LedgerError::Tampered(format!(
+                "the schema_start table has no row for schema {version}"
+            ))
+        })
     };
     let starts = Starts {
         plans: first_of(4)?,
@@ -268,9 +262,6 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
             ),
         ));
     }
-    let mut statement =
-        connection.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"))?;
-    let mut rows = statement.query([])?;
     let mut expected: i64 = 1;
     let mut previous = GENESIS.to_owned();
     // The first event written with its recording time: every one after it
@@ -292,50 +283,11 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
             })?;
         let mut findings = Findings::default();
         let mut in_flight = 0;
-        let mut ended = false;
-        while !ended {
-            let mut batch = Vec::with_capacity(BATCH);
-            while batch.len() < BATCH {
-                let event = match rows.next() {
-                    Ok(None) => {
-                        ended = true;
-                        break;
-                    }
-                    Ok(Some(row)) => match Event::from_row(row) {
-                        Ok(event) => event,
-                        Err(error) => {
-                            findings.fault = Some((expected, error.into()));
-                            ended = true;
-                            break;
-                        }
-                    },
-                    Err(error) => {
-                        findings.fault = Some((expected, error.into()));
-                        ended = true;
-                        break;
-                    }
-                };
-                let seq = event.seq;
-                if seq != expected {
-                    findings.read = Some(Found {
-                        at_event: expected,
-                        seq: Some(expected),
-                        reason: format!(
-                            "event {expected} is missing: it was deleted (the next event is {seq})"
-                        ),
-                    });
-                    ended = true;
-                    break;
-                }
-                findings.read = read_problem(&event, &previous, &mut first_timed);
-                previous.clone_from(&event.hash);
-                batch.push(event);
-                if findings.read.is_some() {
-                    ended = true;
-                    break;
-                }
-                expected += 1;
-            }
+        // Send a batch to be hashed, and replay the batches hashed (one
+        // ahead while reading goes on, all of them at the end); whether
+        // reading should stop.
+        let mut send = |batch: Vec<Event>, findings: &mut Findings, last: bool| -> bool {
+            let mut ended = last;
             // The second thread stops at a changed event: nothing after it
             // is read.
             if !batch.is_empty() {
@@ -345,7 +297,6 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
                     in_flight += 1;
                 }
             }
-            // One batch hashed ahead of the replay; all of them at the end.
             let ahead = if ended { 0 } else { IN_FLIGHT - 1 };
             while in_flight > ahead {
                 let Ok((batch, changed)) = hashed.recv() else {
@@ -360,10 +311,49 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
                     ended = true;
                 }
             }
-            if findings.refused.is_some() || findings.fault.is_some() {
-                ended = true;
-            }
+            ended || findings.refused.is_some() || findings.fault.is_some()
+        };
+        let mut batch = Vec::with_capacity(BATCH);
+        let scanned = db.scan(
+            &format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"),
+            params![],
+            |row| {
+                let event = match Event::from_row(row) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        findings.fault = Some((expected, error));
+                        return Ok(false);
+                    }
+                };
+                let seq = event.seq;
+                if seq != expected {
+                    findings.read = Some(Found {
+                        at_event: expected,
+                        seq: Some(expected),
+                        reason: format!(
+                            "event {expected} is missing: it was deleted (the next event is {seq})"
+                        ),
+                    });
+                    return Ok(false);
+                }
+                findings.read = read_problem(&event, &previous, &mut first_timed);
+                previous.clone_from(&event.hash);
+                batch.push(event);
+                if findings.read.is_some() {
+                    return Ok(false);
+                }
+                expected += 1;
+                if batch.len() < BATCH {
+                    return Ok(true);
+                }
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                Ok(!send(full, &mut findings, false))
+            },
+        );
+        if let Err(error) = scanned {
+            findings.fault = Some((expected, error));
         }
+        send(batch, &mut findings, true);
         drop(queue);
         findings.first()
     })?;
@@ -371,11 +361,11 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         return Ok(problem(found.seq, found.reason));
     }
     let last = expected - 1;
-    let head: Option<(i64, String)> = connection
-        .cached_row("SELECT seq, hash FROM head WHERE id = 1", [], |row| {
-            Ok((row.get(0)?, row.get(1)?))
-        })
-        .optional()?;
+    let head: Option<(i64, String)> = db.row(
+        "SELECT seq, hash FROM head WHERE id = 1",
+        params![],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     match head {
         None if last > 0 => {
             return Ok(problem(
@@ -407,7 +397,7 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
         _ => {}
     }
     if let Some(replay) = replay {
-        if let Some(found) = tables_differ(connection, replay)? {
+        if let Some(found) = tables_differ(db, replay)? {
             return Ok(problem(None, found));
         }
     }
@@ -422,7 +412,7 @@ fn walk(connection: &Connection, scope: Scope) -> Result<Verification> {
 /// How the stored state tables differ from the replay's, if they do. The
 /// replay's rows are written (and the replay dropped) on a second thread
 /// while the file's are read.
-fn tables_differ(connection: &Connection, replay: Memory) -> Result<Option<String>> {
+fn tables_differ(db: &Db, replay: Memory) -> Result<Option<String>> {
     let (stored, (replayed, signing)) = std::thread::scope(|threads| -> Result<_> {
         let replayed = std::thread::Builder::new()
             .name("verify-replay-rows".to_owned())
@@ -434,7 +424,7 @@ fn tables_differ(connection: &Connection, replay: Memory) -> Result<Option<Strin
                     "cannot start the thread writing the replay's rows: {error}"
                 ))
             })?;
-        let stored = crate::tables::Tables::snapshot(connection);
+        let stored = crate::tables::Tables::snapshot(db);
         let replayed = replayed.join().map_err(|_| {
             LedgerError::internal("the thread writing the replay's rows panicked".to_owned())
         })?;
@@ -459,17 +449,10 @@ fn tables_differ(connection: &Connection, replay: Memory) -> Result<Option<Strin
     }
     // Passphrase hashes are not events, but there is one for each user who
     // is not disabled, and none for anyone else.
-    let ids = |connection: &Connection, query: &str| -> Result<Vec<String>> {
-        let mut statement = connection.prepare(query)?;
-        let ids = statement
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(ids)
+    let ids = |db: &Db, query: &str| -> Result<Vec<String>> {
+        db.rows(query, params![], |row| row.get(0))
     };
-    let with_hash = ids(
-        connection,
-        "SELECT user_id FROM credential ORDER BY user_id",
-    )?;
+    let with_hash = ids(db, "SELECT user_id FROM credential ORDER BY user_id")?;
     if with_hash != signing {
         return Ok(Some(format!(
             "the passphrase hashes were edited: they are kept for {with_hash:?}, the events give the users {signing:?}"

@@ -4,7 +4,7 @@
 //! the SHA-256 of every file. The files are returned; writing them is the
 //! caller's (a folder published whole).
 
-use rusqlite::Connection;
+use crate::db::Db;
 use sha2::{Digest, Sha256};
 
 use crate::checkpoint::Checkpoint;
@@ -42,7 +42,7 @@ pub struct Archive {
 /// The archive of a verified ledger; `checkpoints` (kept elsewhere) are
 /// written beside the one taken now, after they were held against it.
 pub(crate) fn archive(
-    connection: &Connection,
+    db: &Db,
     verification: &Verification,
     taken: Checkpoint,
     checkpoints: &[Checkpoint],
@@ -52,7 +52,7 @@ pub(crate) fn archive(
         return Err(LedgerError::Tampered(problem.reason.clone()));
     }
     let mut events = String::new();
-    for event in crate::export::all_events(connection)? {
+    for event in crate::export::all_events(db)? {
         let line = serde_json::json!({
             "seq": event.seq,
             "kind": event.kind,

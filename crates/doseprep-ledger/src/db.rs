@@ -1,0 +1,306 @@
+//! The ledger's one door to its database: statements with numbered
+//! parameters (`?1`), typed parameters and typed cells, and transactions
+//! that commit whole or not at all. Every other module reads and writes
+//! through [`Db`], never through a driver of its own.
+
+use rusqlite::types::ToSqlOutput;
+
+use crate::error::{LedgerError, Result};
+
+/// An open connection to the ledger's database.
+pub(crate) enum Db {
+    /// An SQLite file (or an SQLite database in memory).
+    Sqlite(rusqlite::Connection),
+}
+
+/// A value bound to a statement's numbered parameter.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param<'a> {
+    Null,
+    Integer(i64),
+    /// A count or volume: one past `i64::MAX` is refused when bound, never
+    /// wrapped.
+    Unsigned(u64),
+    Text(&'a str),
+}
+
+/// What can be bound to a parameter: text, integers, counts, and each of
+/// them or NULL.
+pub(crate) trait ToParam {
+    fn param(&self) -> Param<'_>;
+}
+
+impl ToParam for str {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+
+impl ToParam for String {
+    fn param(&self) -> Param<'_> {
+        Param::Text(self)
+    }
+}
+
+impl ToParam for i64 {
+    fn param(&self) -> Param<'_> {
+        Param::Integer(*self)
+    }
+}
+
+impl ToParam for u32 {
+    fn param(&self) -> Param<'_> {
+        Param::Integer(i64::from(*self))
+    }
+}
+
+impl ToParam for u64 {
+    fn param(&self) -> Param<'_> {
+        Param::Unsigned(*self)
+    }
+}
+
+impl ToParam for bool {
+    fn param(&self) -> Param<'_> {
+        Param::Integer(i64::from(*self))
+    }
+}
+
+impl<T: ToParam + ?Sized> ToParam for &T {
+    fn param(&self) -> Param<'_> {
+        (**self).param()
+    }
+}
+
+impl<T: ToParam> ToParam for Option<T> {
+    fn param(&self) -> Param<'_> {
+        self.as_ref().map_or(Param::Null, ToParam::param)
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        match *self {
+            Param::Null => Ok(ToSqlOutput::Owned(rusqlite::types::Value::Null)),
+            Param::Integer(number) => Ok(ToSqlOutput::from(number)),
+            Param::Unsigned(number) => i64::try_from(number)
+                .map(ToSqlOutput::from)
+                .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error))),
+            Param::Text(text) => text.to_sql(),
+        }
+    }
+}
+
+/// The parameters of a statement, in order: `params![lot_id, number]`.
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        &[$($crate::db::ToParam::param(&$value)),*] as &[$crate::db::Param<'_>]
+    };
+}
+pub(crate) use params;
+
+/// One row of a result.
+pub(crate) enum Row<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+}
+
+/// What a cell can be read as: integers, counts, text, and each of them
+/// or NULL. A cell of another type (or a negative count) is a fault.
+pub(crate) trait Cell: rusqlite::types::FromSql {}
+
+impl Cell for i64 {}
+impl Cell for u32 {}
+impl Cell for u64 {}
+impl Cell for bool {}
+impl Cell for String {}
+impl<T: Cell> Cell for Option<T> {}
+
+impl Row<'_> {
+    /// Cell `index` (from 0), typed.
+    pub(crate) fn get<T: Cell>(&self, index: usize) -> Result<T> {
+        match self {
+            Row::Sqlite(row) => Ok(row.get(index)?),
+        }
+    }
+
+    /// Cell `index` as borrowed text (no copy); NULL is a fault.
+    pub(crate) fn text(&self, index: usize) -> Result<&str> {
+        match self {
+            Row::Sqlite(row) => {
+                let value = row.get_ref(index)?;
+                value.as_str().map_err(|error| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        index,
+                        value.data_type(),
+                        Box::new(error),
+                    )
+                    .into()
+                })
+            }
+        }
+    }
+}
+
+/// How a transaction starts: `Write` takes the write lock at once, so
+/// what it reads stays true until it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lock {
+    /// A consistent view to read: a writer committing meanwhile is not
+    /// seen half-way.
+    Read,
+    Write,
+}
+
+impl Db {
+    /// The first row of `sql`, where there is one.
+    pub(crate) fn row<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        map: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        match self {
+            Db::Sqlite(connection) => {
+                let mut statement = connection.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+                match rows.next()? {
+                    Some(row) => map(&Row::Sqlite(row)).map(Some),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// The first row of `sql`, which must be there (an aggregate, a row a
+    /// foreign key guarantees); none is a fault naming `what`.
+    pub(crate) fn one<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        map: impl FnOnce(&Row<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.row(sql, params, map)?.ok_or_else(|| {
+            LedgerError::Tampered(format!("a row the ledger must hold is missing ({sql})"))
+        })
+    }
+
+    /// Every row of `sql`, each given to `each` in order.
+    pub(crate) fn each(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        mut each: impl FnMut(&Row<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.scan(sql, params, |row| each(row).map(|()| true))
+    }
+
+    /// The rows of `sql`, each given to `next` in order until it says
+    /// `false` (stop): the rows after it are not read.
+    pub(crate) fn scan(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        mut next: impl FnMut(&Row<'_>) -> Result<bool>,
+    ) -> Result<()> {
+        match self {
+            Db::Sqlite(connection) => {
+                let mut statement = connection.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+                while let Some(row) = rows.next()? {
+                    if !next(&Row::Sqlite(row))? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Every row of `sql`, mapped.
+    pub(crate) fn rows<T>(
+        &self,
+        sql: &str,
+        params: &[Param<'_>],
+        mut map: impl FnMut(&Row<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut all = Vec::new();
+        self.each(sql, params, |row| {
+            all.push(map(row)?);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Run `sql`; the number of rows it changed.
+    pub(crate) fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<usize> {
+        match self {
+            Db::Sqlite(connection) => Ok(connection
+                .prepare_cached(sql)?
+                .execute(rusqlite::params_from_iter(params))?),
+        }
+    }
+
+    /// Run `work` in one transaction: committed when it returns `Ok`,
+    /// rolled back when it fails or panics.
+    pub(crate) fn transaction<T>(
+        &self,
+        lock: Lock,
+        work: impl FnOnce(&Db) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Db::Sqlite(connection) => {
+                let begin = match lock {
+                    Lock::Read => "BEGIN DEFERRED",
+                    Lock::Write => "BEGIN IMMEDIATE",
+                };
+                connection.execute_batch(begin)?;
+                let open = Open(Some(self));
+                let value = work(self)?;
+                open.commit()?;
+                Ok(value)
+            }
+        }
+    }
+
+    /// Roll back the open transaction.
+    fn rollback(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(connection) => Ok(connection.execute_batch("ROLLBACK")?),
+        }
+    }
+
+    fn commit(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(connection) => Ok(connection.execute_batch("COMMIT")?),
+        }
+    }
+}
+
+/// An open transaction: rolled back when dropped uncommitted (the work
+/// failed or panicked), so the connection is never left inside one.
+struct Open<'a>(Option<&'a Db>);
+
+impl Open<'_> {
+    fn commit(mut self) -> Result<()> {
+        match self.0.take() {
+            Some(db) => match db.commit() {
+                Ok(()) => Ok(()),
+                Err(error) => {
+                    // A failed COMMIT (a full disk) may leave it open.
+                    let _ = db.rollback(); // fallback-ok: the commit's own error is returned
+                    Err(error)
+                }
+            },
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            // fallback-ok: dropped on a failure, whose error is the one returned
+            let _ = db.rollback();
+        }
+    }
+}
