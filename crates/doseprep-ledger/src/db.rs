@@ -3,7 +3,7 @@
 //! that commit whole or not at all. Every other module reads and writes
 //! through [`Db`], never through a driver of its own.
 
-use rusqlite::types::ToSqlOutput;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::error::{LedgerError, Result};
 
@@ -11,6 +11,8 @@ use crate::error::{LedgerError, Result};
 pub(crate) enum Db {
     /// An SQLite file (or an SQLite database in memory).
     Sqlite(rusqlite::Connection),
+    /// A database on a PostgreSQL server.
+    Postgres(crate::pg::Postgres),
 }
 
 /// A value bound to a statement's numbered parameter.
@@ -102,41 +104,132 @@ pub(crate) use params;
 /// One row of a result.
 pub(crate) enum Row<'r> {
     Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
+}
+
+/// A cell as the ledger reads it: its tables hold integers, text and NULL.
+#[derive(Debug)]
+pub(crate) enum Value<'r> {
+    Null,
+    Integer(i64),
+    Text(&'r str),
+    /// A cell of another type: what the database calls it.
+    Other(String),
+}
+
+impl Value<'_> {
+    fn describe(&self) -> String {
+        match self {
+            Value::Null => "NULL".to_owned(),
+            Value::Integer(number) => format!("the integer {number}"),
+            Value::Text(text) => format!("the text {:?}", text.chars().take(40).collect::<String>()),
+            Value::Other(kind) => format!("a value of type {kind}"),
+        }
+    }
 }
 
 /// What a cell can be read as: integers, counts, text, and each of them
-/// or NULL. A cell of another type (or a negative count) is a fault.
-pub(crate) trait Cell: rusqlite::types::FromSql {}
+/// or NULL. A cell of another type, or a count out of range, is a fault,
+/// never a made-up value.
+pub(crate) trait Cell: Sized {
+    /// The value read, or what it is instead.
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String>;
+}
 
-impl Cell for i64 {}
-impl Cell for u32 {}
-impl Cell for u64 {}
-impl Cell for bool {}
-impl Cell for String {}
-impl<T: Cell> Cell for Option<T> {}
+fn expected<T>(value: &Value<'_>, what: &str) -> std::result::Result<T, String> {
+    Err(format!("{} where {what} belongs", value.describe()))
+}
+
+impl Cell for i64 {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Integer(number) => Ok(number),
+            other => expected(&other, "an integer"),
+        }
+    }
+}
+
+impl Cell for u32 {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Integer(number) => u32::try_from(number)
+                .map_err(|_| format!("{number} where a count from 0 to {} belongs", u32::MAX)),
+            other => expected(&other, "a count"),
+        }
+    }
+}
+
+impl Cell for u64 {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Integer(number) => u64::try_from(number)
+                .map_err(|_| format!("{number} where a count from 0 belongs")),
+            other => expected(&other, "a count"),
+        }
+    }
+}
+
+impl Cell for bool {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Integer(0) => Ok(false),
+            Value::Integer(1) => Ok(true),
+            other => expected(&other, "0 or 1"),
+        }
+    }
+}
+
+impl Cell for String {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Text(text) => Ok(text.to_owned()),
+            other => expected(&other, "text"),
+        }
+    }
+}
+
+impl<T: Cell> Cell for Option<T> {
+    fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
 
 impl Row<'_> {
-    /// Cell `index` (from 0), typed.
-    pub(crate) fn get<T: Cell>(&self, index: usize) -> Result<T> {
+    /// Cell `index` (from 0) as it is stored.
+    fn value(&self, index: usize) -> Result<Value<'_>> {
         match self {
-            Row::Sqlite(row) => Ok(row.get(index)?),
+            Row::Sqlite(row) => Ok(match row.get_ref(index)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(number) => Value::Integer(number),
+                ValueRef::Text(bytes) => match std::str::from_utf8(bytes) {
+                    Ok(text) => Value::Text(text),
+                    Err(_) => Value::Other("text that is not UTF-8".to_owned()),
+                },
+                ValueRef::Real(_) => Value::Other("real".to_owned()),
+                ValueRef::Blob(_) => Value::Other("blob".to_owned()),
+            }),
+            Row::Postgres(row) => crate::pg::cell_value(row, index),
         }
     }
 
-    /// Cell `index` as borrowed text (no copy); NULL is a fault.
+    /// Cell `index` (from 0), typed.
+    pub(crate) fn get<T: Cell>(&self, index: usize) -> Result<T> {
+        T::from_value(self.value(index)?).map_err(|why| {
+            LedgerError::internal(format!("a stored cell does not read (column {index}): {why}"))
+        })
+    }
+
+    /// Cell `index` as borrowed text (no copy); anything else is a fault.
     pub(crate) fn text(&self, index: usize) -> Result<&str> {
-        match self {
-            Row::Sqlite(row) => {
-                let value = row.get_ref(index)?;
-                value.as_str().map_err(|error| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        index,
-                        value.data_type(),
-                        Box::new(error),
-                    )
-                    .into()
-                })
-            }
+        match self.value(index)? {
+            Value::Text(text) => Ok(text),
+            other => Err(LedgerError::internal(format!(
+                "a stored cell does not read (column {index}): {} where text belongs",
+                other.describe()
+            ))),
         }
     }
 }
@@ -168,6 +261,10 @@ impl Db {
                     None => Ok(None),
                 }
             }
+            Db::Postgres(server) => match server.query(sql, params)?.first() {
+                Some(row) => map(&Row::Postgres(row)).map(Some),
+                None => Ok(None),
+            },
         }
     }
 
@@ -213,6 +310,14 @@ impl Db {
                 }
                 Ok(())
             }
+            Db::Postgres(server) => {
+                for row in &server.query(sql, params)? {
+                    if !next(&Row::Postgres(row))? {
+                        break;
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -237,6 +342,7 @@ impl Db {
             Db::Sqlite(connection) => Ok(connection
                 .prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(params))?),
+            Db::Postgres(server) => server.execute(sql, params),
         }
     }
 
@@ -247,32 +353,42 @@ impl Db {
         lock: Lock,
         work: impl FnOnce(&Db) -> Result<T>,
     ) -> Result<T> {
-        match self {
-            Db::Sqlite(connection) => {
-                let begin = match lock {
-                    Lock::Read => "BEGIN DEFERRED",
-                    Lock::Write => "BEGIN IMMEDIATE",
-                };
-                connection.execute_batch(begin)?;
-                let open = Open(Some(self));
-                let value = work(self)?;
-                open.commit()?;
-                Ok(value)
+        let begin = match (self, lock) {
+            (Db::Sqlite(_), Lock::Read) => "BEGIN DEFERRED",
+            // The write lock at once: two writers never read the same head.
+            (Db::Sqlite(_), Lock::Write) => "BEGIN IMMEDIATE",
+            // One snapshot for every statement of the read.
+            (Db::Postgres(_), Lock::Read) => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            // Writers one at a time, as on SQLite: the lock on the head
+            // conflicts with itself and with every insert or update, never
+            // with a read. Each statement at READ COMMITTED then sees every
+            // event committed before the lock was granted.
+            (Db::Postgres(_), Lock::Write) => {
+                "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE head IN SHARE ROW EXCLUSIVE MODE"
             }
+        };
+        self.batch(begin)?;
+        let open = Open(Some(self));
+        let value = work(self)?;
+        open.commit()?;
+        Ok(value)
+    }
+
+    /// Statements without parameters, run as one.
+    fn batch(&self, sql: &str) -> Result<()> {
+        match self {
+            Db::Sqlite(connection) => Ok(connection.execute_batch(sql)?),
+            Db::Postgres(server) => server.batch(sql),
         }
     }
 
     /// Roll back the open transaction.
     fn rollback(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(connection) => Ok(connection.execute_batch("ROLLBACK")?),
-        }
+        self.batch("ROLLBACK")
     }
 
     fn commit(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(connection) => Ok(connection.execute_batch("COMMIT")?),
-        }
+        self.batch("COMMIT")
     }
 }
 

@@ -693,6 +693,70 @@ impl From<rusqlite::Error> for LedgerError {
     }
 }
 
+impl From<postgres::Error> for LedgerError {
+    fn from(error: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        let fault = match error.code() {
+            Some(code)
+                if [
+                    SqlState::T_R_SERIALIZATION_FAILURE,
+                    SqlState::T_R_DEADLOCK_DETECTED,
+                    SqlState::LOCK_NOT_AVAILABLE,
+                    SqlState::QUERY_CANCELED,
+                ]
+                .contains(code) =>
+            {
+                DatabaseFault::Busy
+            }
+            Some(code) if [SqlState::DISK_FULL, SqlState::OUT_OF_MEMORY].contains(code) => {
+                DatabaseFault::Full
+            }
+            Some(code) if [SqlState::DATA_CORRUPTED, SqlState::INDEX_CORRUPTED].contains(code) => {
+                DatabaseFault::Corrupt
+            }
+            Some(code)
+                if [
+                    SqlState::READ_ONLY_SQL_TRANSACTION,
+                    SqlState::INSUFFICIENT_PRIVILEGE,
+                ]
+                .contains(code) =>
+            {
+                DatabaseFault::ReadOnly
+            }
+            Some(code) if code.code().starts_with("08") => DatabaseFault::CannotOpen,
+            Some(_) => DatabaseFault::Other,
+            // No SQLSTATE: the server could not be reached or the connection broke.
+            None => DatabaseFault::CannotOpen,
+        };
+        // The server's own words where it sent any (the error's Display
+        // says only "db error"), else the client's, with their causes.
+        let detail = match error.as_db_error() {
+            Some(server) => {
+                let mut detail = format!("PostgreSQL {}: {}", server.code().code(), server.message());
+                if let Some(more) = server.detail() {
+                    detail.push_str(&format!(" ({more})"));
+                }
+                detail
+            }
+            None => {
+                let mut detail = format!("PostgreSQL: {error}");
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    detail.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                detail
+            }
+        };
+        LedgerError::Database {
+            fault,
+            detail,
+            sqlite: None,
+            file: None,
+        }
+    }
+}
+
 /// A result of the ledger.
 pub type Result<T> = std::result::Result<T, LedgerError>;
 

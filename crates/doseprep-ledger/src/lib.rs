@@ -25,6 +25,7 @@ mod event;
 mod export;
 mod fhir;
 mod identity;
+mod pg;
 mod schema;
 mod state;
 mod tables;
@@ -49,6 +50,7 @@ pub use event::{
     Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
 };
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
+pub use pg::is_url as is_postgres_url;
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, DrawsAre, LotReceipt};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
 pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
@@ -249,6 +251,43 @@ impl Ledger {
             Db::Sqlite(schema::create(path)?),
             path.display().to_string(),
         ))
+    }
+
+    /// Open the ledger in the PostgreSQL database at `url`
+    /// (`postgresql://USER@HOST/DATABASE`, or `postgresql://USER@/DATABASE?host=/socket/folder`
+    /// for a Unix socket). A database without a ledger is
+    /// [`LedgerError::NoSuchLedger`] (start one with [`Ledger::create_postgres`]);
+    /// another program's is [`LedgerError::NotALedger`]. The URL names the
+    /// ledger in errors, its password left out. No TLS: reach the server
+    /// over a Unix socket or a private network.
+    pub fn open_postgres(url: &str) -> Result<Ledger> {
+        Ok(Ledger::on(Db::Postgres(pg::open(url)?), pg::redacted(url)))
+    }
+
+    /// Start a new ledger in the empty PostgreSQL database at `url` (made
+    /// beforehand by the server's administrator); a database holding
+    /// tables already is [`LedgerError::LedgerExists`].
+    pub fn create_postgres(url: &str) -> Result<Ledger> {
+        Ok(Ledger::on(Db::Postgres(pg::create(url)?), pg::redacted(url)))
+    }
+
+    /// Open the ledger at `location`: a PostgreSQL URL (`postgresql://` or
+    /// `postgres://`) or an SQLite file's path.
+    pub fn open_at(location: &str) -> Result<Ledger> {
+        if pg::is_url(location) {
+            Ledger::open_postgres(location)
+        } else {
+            Ledger::open(Path::new(location))
+        }
+    }
+
+    /// Start a new ledger at `location`, a PostgreSQL URL or a file's path.
+    pub fn create_at(location: &str) -> Result<Ledger> {
+        if pg::is_url(location) {
+            Ledger::create_postgres(location)
+        } else {
+            Ledger::create(Path::new(location))
+        }
     }
 
     /// A ledger in memory (for tests and trials of a script).

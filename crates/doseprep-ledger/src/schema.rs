@@ -589,5 +589,6 @@ pub(crate) fn version(db: &crate::db::Db) -> Result<i64> {
         crate::db::Db::Sqlite(connection) => {
             Ok(connection.pragma_query_value(None, "user_version", |row| row.get(0))?)
         }
+        crate::db::Db::Postgres(server) => server.schema_version(),
     }
 }

@@ -543,7 +543,7 @@ impl Tables for Db {
         self.execute(
             "INSERT INTO lot (lot_id, received_seq, containers, container_ul, yield_ul, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-             ON CONFLICT (lot_id) DO UPDATE SET containers = containers + excluded.containers",
+             ON CONFLICT (lot_id) DO UPDATE SET containers = lot.containers + excluded.containers",
             params![lot_id, seq, containers, container_ul, yield_ul, expires_at],
         )?;
         for number in first_container..first_container.saturating_add(containers) {
@@ -691,8 +691,8 @@ impl Tables for Db {
     fn correct(&self, seq: i64, corrected: i64, at: Option<&str>, to: Option<&str>) -> Result<()> {
         self.execute(
             "INSERT INTO correction (seq, at, recipient, last_seq) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, at), \
-             recipient = coalesce(excluded.recipient, recipient), last_seq = excluded.last_seq",
+             ON CONFLICT (seq) DO UPDATE SET at = coalesce(excluded.at, correction.at), \
+             recipient = coalesce(excluded.recipient, correction.recipient), last_seq = excluded.last_seq",
             params![corrected, at, to, seq],
         )?;
         Ok(())
@@ -714,9 +714,9 @@ impl Tables for Db {
         for query in [
             "SELECT 'lot ' || lot_id || ': ' || received_seq || ' ' || containers || ' ' || container_ul || ' ' || yield_ul || ' ' || ifnull(expires_at, '-') FROM lot ORDER BY lot_id",
             "SELECT 'container ' || lot_id || ' #' || number || ': ' || state || ' ' || was_thawed || ' ' || drawn_ul || ' ' || ifnull(thawed_at, '-') || ' ' || last_seq FROM container ORDER BY lot_id, number",
-            "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || ifnull(made_seq, '-') || ' ' || last_seq FROM bag ORDER BY bag_id",
+            "SELECT 'bag ' || bag_id || ': ' || participant || ' ' || visit || ' ' || ifnull(din, '-') || ' ' || state || ' ' || infuse_by || ' ' || prepared_seq || ' ' || ifnull(CAST(made_seq AS TEXT), '-') || ' ' || last_seq FROM bag ORDER BY bag_id",
             "SELECT 'draw ' || bag_id || ' ' || lot_id || ' #' || number || ': ' || volume_ul FROM draw ORDER BY bag_id, lot_id, number",
-            "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(disabled_seq, '-') FROM user ORDER BY user_id",
+            "SELECT 'user ' || user_id || ': ' || full_name || ' ' || initials || ' ' || role || ' ' || registered_seq || ' ' || ifnull(CAST(disabled_seq AS TEXT), '-') FROM user ORDER BY user_id",
             "SELECT 'setting ' || name || ': ' || value || ' ' || set_seq FROM setting ORDER BY name",
             "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
         ] {

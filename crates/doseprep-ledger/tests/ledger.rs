@@ -1,6 +1,11 @@
 //! The ledger's rules, balances, day recording and exports, on real SQLite
-//! files. (Tampering with `sqlite3`, SIGKILL and two writers are tested
-//! from Python, where the processes are real.)
+//! files, and on a real PostgreSQL server: with `DOSEPREP_TEST_STORE=postgres`
+//! (and the server's URL in `DOSEPREP_TEST_POSTGRES_URL`, as
+//! `scripts/with-postgres.sh` gives it), every test that starts from a
+//! [`fresh`] ledger runs on a new database of that server instead. Tests of
+//! the SQLite file itself (tampering with it, migrating it, opening it to
+//! read only) run on SQLite either way. (Tampering with `sqlite3`, SIGKILL
+//! and two writers are tested from Python, where the processes are real.)
 
 #![allow(
     clippy::unwrap_used,
@@ -87,14 +92,46 @@ fn draw(container: u32, ml: &str) -> Draw {
     }
 }
 
+/// Which store the tests that start from [`fresh`] run on.
+fn on_postgres() -> bool {
+    match std::env::var("DOSEPREP_TEST_STORE").as_deref() {
+        Ok("postgres") => true,
+        Ok("sqlite") | Err(std::env::VarError::NotPresent) => false,
+        other => panic!("DOSEPREP_TEST_STORE is {other:?}: set it to sqlite or postgres"),
+    }
+}
+
+/// A new, empty ledger on the store under test: SQLite in memory, or a
+/// database of its own on the test server.
+fn fresh() -> Ledger {
+    if !on_postgres() {
+        return Ledger::open_in_memory().unwrap();
+    }
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let server = std::env::var("DOSEPREP_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("DOSEPREP_TEST_STORE=postgres needs DOSEPREP_TEST_POSTGRES_URL: run the tests through scripts/with-postgres.sh")
+    });
+    let name = format!(
+        "ledger_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    // The server's URL names its `postgres` database: the same server, this
+    // test's database.
+    let (before, after) = server.split_once("@/postgres").unwrap();
+    Ledger::create_postgres(&format!("{before}@/{name}{after}")).unwrap()
+}
+
 /// A ledger with lot UC-0042 (12 containers) received and #1 thawed.
 /// The clock of `started()`'s ledger: the evening of the day recorded.
 const WRITTEN_AT: &str = "2026-11-25T22:00:00Z";
 
 fn started() -> Ledger {
-    let mut ledger = Ledger::open_in_memory()
-        .unwrap()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut ledger = fresh().with_clock(clock_at(WRITTEN_AT));
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -259,7 +296,7 @@ fn infused(
 
 #[test]
 fn the_second_day_thaws_the_containers_in_stock() {
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = fresh();
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -642,7 +679,7 @@ proptest! {
     /// verifies.
     #[test]
     fn the_balance_is_the_sum_of_the_events(steps in proptest::collection::vec(step(), 1..25)) {
-        let mut ledger = Ledger::open_in_memory().unwrap();
+        let mut ledger = fresh();
         ledger.receive(&lot(6), &entry("2026-11-20T10:00:00-05:00")).unwrap();
         let mut model = [Model::InStock; 6];
         let when = entry("2026-11-25T08:00:00-05:00");
@@ -841,7 +878,7 @@ proptest! {
         rows in prop::collection::vec((0usize..8, 40u32..120, 0u32..300, any::<bool>()), 1..12),
         seed in any::<u64>(),
     ) {
-        let mut ledger = Ledger::open_in_memory().unwrap();
+        let mut ledger = fresh();
         ledger.receive(&lot(100), &entry("2026-11-20T10:00:00-05:00")).unwrap();
         let list = Randomization::from_csv_text(
             "participant,arm\nP0,A\nP1,B\nP2,C\nP3,A\nP4,B\nP5,C\nP6,A\nP7,C\n",
@@ -914,7 +951,7 @@ proptest! {
 
 #[test]
 fn a_second_shipment_of_a_lot_is_its_own_receipt_numbered_on() {
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = fresh();
     let first = ledger
         .receive(&lot(4), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -966,7 +1003,7 @@ fn fhir_orders_the_protocols_dose_and_calculates_the_participants() {
         "../../doseprep/protocols/examples/weight-bands.toml"
     ))
     .unwrap();
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = fresh();
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00+01:00"))
         .unwrap();
@@ -1061,7 +1098,7 @@ fn isbt_protocol() -> Protocol {
 #[test]
 fn a_days_dins_come_from_the_ledgers_counter_in_infusion_order_and_never_repeat() {
     let protocol = isbt_protocol();
-    let mut ledger = Ledger::open_in_memory().unwrap();
+    let mut ledger = fresh();
     ledger
         .receive(&lot(100), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -1607,7 +1644,7 @@ proptest! {
         written in 0i64..86_400,
     ) {
         let blinded = |active_bag: usize| {
-            let mut ledger = Ledger::open_in_memory().unwrap().with_clock(
+            let mut ledger = fresh().with_clock(
                 doseprep_ledger::Clock::from_fn(move || {
                     jiff::Timestamp::from_second(1_795_624_500 + written).unwrap()
                 }),
@@ -1754,7 +1791,7 @@ fn the_review_lists_what_an_auditor_asks_for_in_its_period() {
         doseprep_ledger::Clock::from_fn(move || *now.lock().unwrap())
     };
     let set = |text: &str| *now.lock().unwrap() = text.parse().unwrap();
-    let mut ledger = Ledger::open_in_memory().unwrap().with_clock(clock);
+    let mut ledger = fresh().with_clock(clock);
     // 1: received 10:00 EST, written at 10:00 EST (15:00 UTC).
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
@@ -2021,8 +2058,7 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
         "bag 00000000024 was made or planned in this thaw's session",
     );
     // A lot expiring at 09:00: its thaw at 08:45 is not corrected to 09:10.
-    let mut ledger = Ledger::open_in_memory()
-        .unwrap()
+    let mut ledger = fresh()
         .with_clock(clock_at(WRITTEN_AT));
     let expiring = Lot::new(LotSpec {
         expires_at: Some(at("2026-11-25T09:00:00-05:00")),
@@ -2094,8 +2130,7 @@ fn new_user(id: &str, name: &str, initials: &str, role: &str) -> doseprep_ledger
 /// gave them (events 1 to 7); lot UC-0042 received (8) and #1 thawed (9)
 /// by mh, signed in.
 fn staffed() -> Ledger {
-    let mut ledger = Ledger::open_in_memory()
-        .unwrap()
+    let mut ledger = fresh()
         .with_clock(clock_at(WRITTEN_AT));
     ledger
         .register_user(
@@ -3302,16 +3337,14 @@ fn twins_planned_in_two_calls_are_held_alike() {
             })
             .collect()
     };
-    let mut early = Ledger::open_in_memory()
-        .unwrap()
+    let mut early = fresh()
         .with_clock(clock_at(WRITTEN_AT));
     planned(&mut early);
     early
         .thaw("UC-0042", &containers, &entry("2026-11-25T08:10:00-05:00"))
         .unwrap();
     assert_eq!(made(&mut early), ["thawed_before_plan"; 2]);
-    let mut gone = Ledger::open_in_memory()
-        .unwrap()
+    let mut gone = fresh()
         .with_clock(clock_at(WRITTEN_AT));
     planned(&mut gone);
     gone.thaw("UC-0042", &containers, &entry("2026-11-25T08:30:00-05:00"))
@@ -3324,8 +3357,7 @@ fn twins_planned_in_two_calls_are_held_alike() {
     )
     .unwrap();
     assert_eq!(made(&mut gone), ["container_state"; 2]);
-    let mut on_time = Ledger::open_in_memory()
-        .unwrap()
+    let mut on_time = fresh()
         .with_clock(clock_at(WRITTEN_AT));
     planned(&mut on_time);
     on_time

@@ -1,0 +1,477 @@
+//! The ledger on a PostgreSQL server: the connection, the schema (the same
+//! tables, constraints and append-only triggers as the SQLite file's), and
+//! the translation of the ledger's statements, written once in the dialect
+//! both servers share, into PostgreSQL's few differences.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use postgres::types::{IsNull, Type};
+
+use crate::db::{Param, Value};
+use crate::error::{LedgerError, Result};
+use crate::schema::{APPLICATION_ID, SCHEMA_VERSION};
+
+/// An open connection to a ledger's database on a PostgreSQL server.
+pub(crate) struct Postgres {
+    client: RefCell<postgres::Client>,
+    /// Statements prepared on this connection, by their text as written.
+    statements: RefCell<HashMap<String, postgres::Statement>>,
+}
+
+/// The schema of a new ledger on PostgreSQL, at [`SCHEMA_VERSION`]: the
+/// SQLite file's tables after its migrations, in PostgreSQL's types.
+/// Integers are BIGINT (the SQLite file's are 64-bit); text is compared
+/// byte by byte (`COLLATE "C"`), as SQLite does, so rows come back in the
+/// order `verify` expects whatever the server's locale.
+const SCHEMA: &str = r#"
+CREATE TABLE doseprep_ledger (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    application_id BIGINT NOT NULL,
+    schema_version BIGINT NOT NULL
+);
+CREATE TABLE event (
+    seq BIGINT PRIMARY KEY CHECK (seq >= 1),
+    kind TEXT COLLATE "C" NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+        'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
+        'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
+        'reset_passphrase', 'configure', 'plan', 'prepare_planned', 'cancel_bag')),
+    at TEXT COLLATE "C" NOT NULL,
+    initials TEXT COLLATE "C" NOT NULL,
+    comment TEXT COLLATE "C",
+    -- Text, not json or jsonb: the hash is of these bytes exactly.
+    body TEXT COLLATE "C" NOT NULL CHECK (body::json IS NOT NULL),
+    prev_hash TEXT COLLATE "C" NOT NULL UNIQUE CHECK (length(prev_hash) = 64),
+    hash TEXT COLLATE "C" NOT NULL UNIQUE CHECK (length(hash) = 64),
+    recorded_at TEXT COLLATE "C" CHECK (recorded_at IS NULL OR length(recorded_at) = 20),
+    signer TEXT COLLATE "C",
+    meaning TEXT COLLATE "C" CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
+        'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
+        'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned', 'cancelled')),
+    late_reason TEXT COLLATE "C" CHECK (late_reason IS NULL OR signer IS NOT NULL),
+    CHECK ((signer IS NULL) = (meaning IS NULL)),
+    CHECK (signer IS NULL OR recorded_at IS NOT NULL)
+);
+CREATE INDEX event_lot ON event ((body::json ->> 'lot_id'));
+CREATE INDEX event_bag ON event ((body::json ->> 'bag_id'));
+CREATE INDEX event_thawed_at ON event ((body::json ->> 'thawed_at'));
+CREATE FUNCTION doseprep_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
+CREATE TRIGGER event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON event
+    FOR EACH STATEMENT EXECUTE FUNCTION doseprep_append_only('the ledger is append-only');
+CREATE TABLE head (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL REFERENCES event (seq),
+    hash TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE lot (
+    lot_id TEXT COLLATE "C" PRIMARY KEY,
+    received_seq BIGINT NOT NULL REFERENCES event (seq),
+    containers BIGINT NOT NULL CHECK (containers >= 1),
+    container_ul BIGINT NOT NULL CHECK (container_ul >= 1),
+    yield_ul BIGINT NOT NULL CHECK (yield_ul >= 1 AND yield_ul <= container_ul),
+    expires_at TEXT COLLATE "C"
+);
+CREATE TABLE container (
+    lot_id TEXT COLLATE "C" NOT NULL REFERENCES lot (lot_id),
+    number BIGINT NOT NULL CHECK (number >= 1),
+    state TEXT COLLATE "C" NOT NULL CHECK (state IN ('in stock', 'thawed', 'destroyed', 'returned')),
+    was_thawed BIGINT NOT NULL DEFAULT 0 CHECK (was_thawed IN (0, 1)),
+    drawn_ul BIGINT NOT NULL DEFAULT 0 CHECK (drawn_ul >= 0),
+    thawed_at TEXT COLLATE "C",
+    last_seq BIGINT NOT NULL REFERENCES event (seq),
+    PRIMARY KEY (lot_id, number)
+);
+CREATE TABLE "user" (
+    user_id TEXT COLLATE "C" PRIMARY KEY,
+    full_name TEXT COLLATE "C" NOT NULL,
+    initials TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL CHECK (role IN ('pharmacist', 'checker', 'nurse', 'monitor', 'administrator')),
+    registered_seq BIGINT NOT NULL REFERENCES event (seq),
+    disabled_seq BIGINT REFERENCES event (seq)
+);
+ALTER TABLE event ADD FOREIGN KEY (signer) REFERENCES "user" (user_id)
+    DEFERRABLE INITIALLY DEFERRED;
+CREATE TABLE bag (
+    bag_id TEXT COLLATE "C" PRIMARY KEY,
+    participant TEXT COLLATE "C" NOT NULL,
+    visit TEXT COLLATE "C" NOT NULL,
+    din TEXT COLLATE "C",
+    state TEXT COLLATE "C" NOT NULL CHECK (state IN ('planned', 'prepared', 'checked', 'dispensed',
+        'administered', 'destroyed', 'cancelled')),
+    infuse_by TEXT COLLATE "C" NOT NULL,
+    prepared_seq BIGINT NOT NULL REFERENCES event (seq),
+    made_seq BIGINT REFERENCES event (seq),
+    last_seq BIGINT NOT NULL REFERENCES event (seq),
+    CHECK ((made_seq IS NULL) = (state IN ('planned', 'cancelled')))
+);
+CREATE INDEX bag_visit ON bag (participant, visit);
+CREATE UNIQUE INDEX bag_din ON bag (din) WHERE din IS NOT NULL;
+CREATE TABLE draw (
+    bag_id TEXT COLLATE "C" NOT NULL REFERENCES bag (bag_id),
+    lot_id TEXT COLLATE "C" NOT NULL,
+    number BIGINT NOT NULL,
+    volume_ul BIGINT NOT NULL CHECK (volume_ul >= 1),
+    PRIMARY KEY (bag_id, lot_id, number),
+    FOREIGN KEY (lot_id, number) REFERENCES container (lot_id, number)
+);
+CREATE TABLE correction (
+    seq BIGINT PRIMARY KEY REFERENCES event (seq),
+    at TEXT COLLATE "C",
+    recipient TEXT COLLATE "C",
+    last_seq BIGINT NOT NULL REFERENCES event (seq)
+);
+CREATE TABLE setting (
+    name TEXT COLLATE "C" PRIMARY KEY CHECK (name IN ('late_entry_after_min')),
+    value BIGINT NOT NULL CHECK (value >= 1),
+    set_seq BIGINT NOT NULL REFERENCES event (seq)
+);
+CREATE TABLE credential (
+    user_id TEXT COLLATE "C" PRIMARY KEY REFERENCES "user" (user_id),
+    phc TEXT COLLATE "C" NOT NULL CHECK (phc LIKE '$argon2id$%')
+);
+-- The first event of the rules schemas 4 and 5 brought (see the SQLite
+-- migrations): every event of a ledger started here.
+CREATE TABLE schema_start (
+    version BIGINT PRIMARY KEY,
+    first_seq BIGINT NOT NULL CHECK (first_seq >= 1)
+);
+INSERT INTO schema_start VALUES (4, 1), (5, 1);
+CREATE TRIGGER schema_start_fixed BEFORE UPDATE OR DELETE OR TRUNCATE ON schema_start
+    FOR EACH STATEMENT EXECUTE FUNCTION doseprep_append_only('the schema start is fixed');
+"#;
+
+/// The version [`SCHEMA`] makes. A new SQLite migration needs its
+/// PostgreSQL one before this builds.
+const SCHEMA_MAKES: i64 = 5;
+const _: () = assert!(SCHEMA_MAKES == SCHEMA_VERSION);
+
+/// The ledger's statements in PostgreSQL's words: `$1` for `?1`,
+/// `->>` on the body for `json_extract`, `coalesce` for `ifnull`, and the
+/// `user` table quoted (PostgreSQL reserves the word).
+pub(crate) fn translate(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut rest = sql;
+    while let Some(start) = rest.find(['?', 'j', 'i', 'F', 'I', 'U', 'J']) {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        if let Some(digits) = from.strip_prefix('?') {
+            out.push('$');
+            rest = digits;
+        } else if let Some((replacement, after)) = json_extract(from) {
+            out.push_str(&replacement);
+            rest = after;
+        } else if let Some(after) = from.strip_prefix("ifnull(") {
+            out.push_str("coalesce(");
+            rest = after;
+        } else if let Some((keyword, after)) = ["FROM user", "INTO user", "UPDATE user", "JOIN user"]
+            .iter()
+            .find_map(|keyword| {
+                from.strip_prefix(keyword)
+                    .filter(|after| !after.starts_with(|c: char| c == '_' || c.is_alphanumeric()))
+                    .map(|after| (keyword, after))
+            })
+        {
+            out.push_str(keyword.trim_end_matches("user"));
+            out.push_str("\"user\"");
+            rest = after;
+        } else {
+            let mut chars = from.chars();
+            if let Some(first) = chars.next() {
+                out.push(first);
+            }
+            rest = chars.as_str();
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `json_extract(COLUMN, '$.KEY')` at the start of `sql`, as PostgreSQL's
+/// `(COLUMN::json ->> 'KEY')`, and the text after it.
+fn json_extract(sql: &str) -> Option<(String, &str)> {
+    let inner = sql.strip_prefix("json_extract(")?;
+    let (column, after) = inner.split_once(", '$.")?;
+    let (key, after) = after.split_once("')")?;
+    Some((format!("({column}::json ->> '{key}')"), after))
+}
+
+/// `url` with its password, if it has one, left out: it names the ledger
+/// in messages.
+pub(crate) fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len()); // fallback-ok: a URL without a path is all authority
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            format!("{scheme}://{user}@{host}{path}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Whether `location` names a PostgreSQL database rather than a file.
+pub fn is_url(location: &str) -> bool {
+    location.starts_with("postgresql://") || location.starts_with("postgres://")
+}
+
+impl Postgres {
+    fn connect(url: &str) -> Result<Postgres> {
+        let client = postgres::Client::connect(url, postgres::NoTls)
+            .map_err(|error| LedgerError::from(error).in_file(&redacted(url)))?;
+        Ok(Postgres {
+            client: RefCell::new(client),
+            statements: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// The prepared statement of `sql` (the ledger's dialect).
+    fn statement(&self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.borrow_mut().prepare(&translate(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    pub(crate) fn query(&self, sql: &str, params: &[Param<'_>]) -> Result<Vec<postgres::Row>> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|param| param as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        Ok(self.client.borrow_mut().query(&statement, &params)?)
+    }
+
+    pub(crate) fn execute(&self, sql: &str, params: &[Param<'_>]) -> Result<usize> {
+        let statement = self.statement(sql)?;
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|param| param as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let changed = self.client.borrow_mut().execute(&statement, &params)?;
+        usize::try_from(changed)
+            .map_err(|_| LedgerError::internal(format!("the server says {changed} rows changed")))
+    }
+
+    /// Statements without parameters, run as one.
+    pub(crate) fn batch(&self, sql: &str) -> Result<()> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    /// The schema version the database holds, and whether it is a ledger
+    /// at all: `None` for an empty database.
+    fn marker(&self) -> Result<Option<(i64, i64)>> {
+        let tables = self.query(
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
+            &[],
+        )?;
+        let count = tables
+            .first()
+            .map(|row| cell_value(row, 0))
+            .transpose()?;
+        if matches!(count, Some(Value::Integer(0))) {
+            return Ok(None);
+        }
+        let marked = self.query(
+            "SELECT count(*) FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = 'doseprep_ledger'",
+            &[],
+        )?;
+        let has_marker = marked
+            .first()
+            .map(|row| cell_value(row, 0))
+            .transpose()?;
+        if !matches!(has_marker, Some(Value::Integer(1))) {
+            return Ok(Some((0, 0)));
+        }
+        let rows = self.query(
+            "SELECT application_id, schema_version FROM doseprep_ledger WHERE id = 1",
+            &[],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(Some((0, 0)));
+        };
+        match (cell_value(row, 0)?, cell_value(row, 1)?) {
+            (Value::Integer(application), Value::Integer(version)) => {
+                Ok(Some((application, version)))
+            }
+            _ => Ok(Some((0, 0))),
+        }
+    }
+
+    pub(crate) fn schema_version(&self) -> Result<i64> {
+        Ok(self.marker()?.map_or(0, |(_, version)| version))
+    }
+}
+
+/// Open the ledger in the database at `url`; a database that is not one
+/// (empty, or another program's) is refused untouched.
+pub(crate) fn open(url: &str) -> Result<Postgres> {
+    let name = redacted(url);
+    let db = Postgres::connect(url)?;
+    match db.marker().map_err(|error| error.in_file(&name))? {
+        Some((application, version)) if application == APPLICATION_ID => {
+            if version > SCHEMA_VERSION {
+                return Err(LedgerError::SchemaTooNew {
+                    found: version,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+            // No PostgreSQL ledger was made before this version: there is
+            // nothing older to migrate.
+            if version < SCHEMA_VERSION {
+                return Err(LedgerError::SchemaTooOld {
+                    path: name,
+                    found: version,
+                    current: SCHEMA_VERSION,
+                });
+            }
+            Ok(db)
+        }
+        Some(_) => Err(LedgerError::NotALedger { path: name }),
+        None => Err(LedgerError::NoSuchLedger { path: name }),
+    }
+}
+
+/// Start a new ledger in the empty database at `url`.
+pub(crate) fn create(url: &str) -> Result<Postgres> {
+    let name = redacted(url);
+    let db = Postgres::connect(url)?;
+    let made = (|| {
+        db.batch("BEGIN")?;
+        if db.marker()?.is_some() {
+            return Err(LedgerError::LedgerExists { path: name.clone() });
+        }
+        db.batch(SCHEMA)?;
+        db.execute(
+            "INSERT INTO doseprep_ledger (id, application_id, schema_version) VALUES (1, ?1, ?2)",
+            &[Param::Integer(APPLICATION_ID), Param::Integer(SCHEMA_VERSION)],
+        )?;
+        db.batch("COMMIT")
+    })();
+    if let Err(error) = made {
+        let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
+        return Err(error.in_file(&name));
+    }
+    Ok(db)
+}
+
+/// Cell `index` of `row` as the ledger reads cells.
+pub(crate) fn cell_value(row: &postgres::Row, index: usize) -> Result<Value<'_>> {
+    let Raw(raw, ty) = row.try_get::<_, Raw<'_>>(index)?;
+    let Some(bytes) = raw else {
+        return Ok(Value::Null);
+    };
+    let integer = |bytes: &[u8]| -> Option<i64> {
+        match bytes.len() {
+            8 => <[u8; 8]>::try_from(bytes).ok().map(i64::from_be_bytes),
+            4 => <[u8; 4]>::try_from(bytes)
+                .ok()
+                .map(|b| i64::from(i32::from_be_bytes(b))),
+            2 => <[u8; 2]>::try_from(bytes)
+                .ok()
+                .map(|b| i64::from(i16::from_be_bytes(b))),
+            _ => None,
+        }
+    };
+    let value = if [Type::INT8, Type::INT4, Type::INT2].contains(&ty) {
+        integer(bytes).map(Value::Integer)
+    } else if ty == Type::BOOL {
+        bytes.first().map(|&byte| Value::Integer(i64::from(byte != 0)))
+    } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::JSON].contains(&ty) {
+        std::str::from_utf8(bytes).ok().map(Value::Text)
+    } else {
+        Some(Value::Other(ty.name().to_owned()))
+    };
+    value.ok_or_else(|| {
+        LedgerError::internal(format!(
+            "column {index} of type {} does not read as its type",
+            ty.name()
+        ))
+    })
+}
+
+/// A cell as the server sent it, and its type.
+struct Raw<'a>(Option<&'a [u8]>, Type);
+
+impl<'a> postgres::types::FromSql<'a> for Raw<'a> {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Raw<'a>, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(Some(raw), ty.clone()))
+    }
+
+    fn from_sql_null(
+        ty: &Type,
+    ) -> std::result::Result<Raw<'a>, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Raw(None, ty.clone()))
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+impl postgres::types::ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match *self {
+            Param::Null => Ok(IsNull::Yes),
+            Param::Integer(number) => integer_to_sql(number, ty, out),
+            Param::Unsigned(number) => integer_to_sql(i64::try_from(number)?, ty, out),
+            Param::Text(text) => {
+                if [Type::INT8, Type::INT4, Type::INT2].contains(ty) {
+                    return Err(format!("text ({text:?}) where the server expects {}", ty.name()).into());
+                }
+                // The text's bytes are its wire form (json's too).
+                out.extend_from_slice(text.as_bytes());
+                Ok(IsNull::No)
+            }
+        }
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        [
+            Type::INT8,
+            Type::INT4,
+            Type::INT2,
+            Type::TEXT,
+            Type::VARCHAR,
+            Type::BPCHAR,
+            Type::NAME,
+            Type::JSON,
+            Type::UNKNOWN,
+        ]
+        .contains(ty)
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn integer_to_sql(
+    number: i64,
+    ty: &Type,
+    out: &mut bytes::BytesMut,
+) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    if *ty == Type::INT4 {
+        out.extend_from_slice(&i32::try_from(number)?.to_be_bytes());
+    } else if *ty == Type::INT2 {
+        out.extend_from_slice(&i16::try_from(number)?.to_be_bytes());
+    } else if *ty == Type::INT8 {
+        out.extend_from_slice(&number.to_be_bytes());
+    } else {
+        return Err(format!("an integer ({number}) where the server expects {}", ty.name()).into());
+    }
+    Ok(IsNull::No)
+}
