@@ -47,8 +47,10 @@ lint: $(VENV)/.installed
 	$(PY) -m ruff check python benches
 	$(PY) -m ruff format --check python benches
 
+# The ledger's suite twice: on SQLite, then on a throwaway PostgreSQL server.
 rust-test:
 	cargo test --locked
+	DOSEPREP_TEST_STORE=postgres scripts/with-postgres.sh cargo test --locked -p doseprep-ledger --test ledger
 
 # Installed through apt-get only where one is missing.
 system-tools:

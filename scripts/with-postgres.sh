@@ -10,8 +10,10 @@
 #   listening on a Unix socket in that folder only (no TCP port to collide
 #   with another run), fsync off (a test cluster is thrown away; a crash test
 #   that needs fsync turns it on for its own cluster).
-# - The command gets the server's URL in DOSEPREP_TEST_POSTGRES_URL and the
-#   binaries' folder in DOSEPREP_TEST_POSTGRES_BIN.
+# - The command gets the server's URL in DOSEPREP_TEST_POSTGRES_URL, the
+#   binaries' folder in DOSEPREP_TEST_POSTGRES_BIN, and what a test needs to
+#   crash the server and start it again: its data folder, start options and
+#   user (DOSEPREP_TEST_POSTGRES_DATA, _OPTIONS, _USER).
 # - The server is stopped and the folder removed when the command ends,
 #   also when it fails or is interrupted; the command's exit status is kept.
 set -euo pipefail
@@ -78,12 +80,18 @@ as_server "$bin/initdb" -D "$folder/data" -U "$server_user" -A trust -E UTF8 \
     cat "$folder/initdb.log" >&2
     exit 1
 }
+options="-c listen_addresses='' -k $folder -c fsync=off"
 as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 30 \
-    -o "-c listen_addresses='' -k $folder -c fsync=off" start >/dev/null || {
+    -o "$options" start >/dev/null || {
     cat "$folder/server.log" >&2
     exit 1
 }
 
 export DOSEPREP_TEST_POSTGRES_URL="postgresql://$server_user@/postgres?host=$folder"
 export DOSEPREP_TEST_POSTGRES_BIN="$bin"
+# For a test that crashes the server and starts it again (pg_ctl -D DATA
+# -o OPTIONS start, as USER).
+export DOSEPREP_TEST_POSTGRES_DATA="$folder/data"
+export DOSEPREP_TEST_POSTGRES_OPTIONS="$options"
+export DOSEPREP_TEST_POSTGRES_USER="$server_user"
 "$@"

@@ -1,5 +1,6 @@
 """The ledger loses nothing: writers killed with SIGKILL at random moments
-while recording days, and two writers at once, on one real SQLite file."""
+while recording days, and two writers at once, on one real SQLite file and
+on a real PostgreSQL server (each test once for each store)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,32 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import doseprep as dp
+import pytest
+from postgres_server import new_database
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
 KILLS = 50
 BAGS_A_DAY = 6
 
 
-def start(path: Path, *args: str) -> subprocess.Popen[str]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """Where a new ledger goes, by name: a file in `tmp_path`, or a new
+    database on the test server."""
+
+    def place(name: str) -> str:
+        if request.param == "sqlite":
+            return str(tmp_path / f"{name}.db")
+        return new_database()
+
+    return place
+
+
+def start(path: Path | str, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, str(WRITER), str(path), *args],
         stdout=subprocess.PIPE,
@@ -37,11 +54,11 @@ def returned(output: str) -> list[list[int]]:
     ]
 
 
-def test_a_writer_killed_while_recording_days_loses_no_event(tmp_path: Path) -> None:
+def test_a_writer_killed_while_recording_days_loses_no_event(store: Callable[[str], str]) -> None:
     chance = random.Random(20261125)
     checked = days_seen = 0
     for kill in range(KILLS):
-        path = tmp_path / f"crash-{kill}.db"
+        path = store(f"crash-{kill}")
         dp.Ledger.create(path)  # a ledger is started on purpose, never by a writer
         writer = start(path, "days", f"K{kill}")
         # From before the first event (the interpreter still loading) to
@@ -71,8 +88,8 @@ def test_a_writer_killed_while_recording_days_loses_no_event(tmp_path: Path) -> 
     assert days_seen > KILLS  # the kills fell among days being recorded
 
 
-def test_two_writers_at_once_keep_every_event(tmp_path: Path) -> None:
-    path = tmp_path / "shared.db"
+def test_two_writers_at_once_keep_every_event(store: Callable[[str], str]) -> None:
+    path = store("shared")
     ledger = dp.Ledger.create(path)  # before either starts
     events = 400
     # A millisecond between events, as people pause: back to back, one

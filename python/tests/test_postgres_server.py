@@ -7,33 +7,14 @@ socket only, run by an unprivileged user, with an empty cluster.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
-HOW = "run the tests through scripts/with-postgres.sh (make python-test does)"
-
-
-def server() -> tuple[str, Path]:
-    url = os.environ.get("DOSEPREP_TEST_POSTGRES_URL")
-    binaries = os.environ.get("DOSEPREP_TEST_POSTGRES_BIN")
-    if url is None or binaries is None:
-        pytest.fail(f"no test PostgreSQL server: {HOW}")
-    return url, Path(binaries)
+from postgres_server import server_url
+from postgres_server import psql as run_psql
 
 
 def psql(sql: str) -> str:
-    url, binaries = server()
-    done = subprocess.run(
-        [binaries / "psql", url, "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return run_psql(sql).stdout.strip()
 
 
 def test_the_server_is_a_real_postgresql_of_a_supported_version() -> None:
@@ -42,7 +23,7 @@ def test_the_server_is_a_real_postgresql_of_a_supported_version() -> None:
 
 
 def test_the_server_listens_on_a_unix_socket_only() -> None:
-    url, _ = server()
+    url = server_url()
     assert psql("SHOW listen_addresses") == ""
     socket_folder = Path(url.split("host=", 1)[1])
     assert socket_folder.is_dir()

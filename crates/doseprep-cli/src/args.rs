@@ -144,7 +144,8 @@ pub struct Day {
     /// printer ([site] label_printer_dpi).
     #[arg(long)]
     pub zpl: bool,
-    /// Record the planned day in this ledger (needs --initials or --user).
+    /// Record the planned day in this ledger, an SQLite file or a PostgreSQL
+    /// URL (needs --initials or --user).
     #[arg(long, value_name = "DB", requires = "recorder")]
     pub ledger: Option<PathBuf>,
     /// Who records the day in a ledger without users.
@@ -160,7 +161,7 @@ pub struct Day {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("bags").args(["bag", "date"]).multiple(true).required(true)))]
 pub struct Reprint {
-    /// The ledger file.
+    /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
     pub db: PathBuf,
     /// A bag id as printed (repeat for more).
     #[arg(long)]
@@ -217,12 +218,12 @@ pub struct Signer {
 pub enum LedgerCommand {
     /// Start a new, empty ledger file.
     Init {
-        /// The new ledger file (must not exist).
+        /// The new ledger: an SQLite file (must not exist), or the URL of an empty PostgreSQL database.
         db: PathBuf,
     },
     /// Record lots received.
     Receive {
-        /// The ledger file (start one with 'doseprep ledger init').
+        /// The ledger: its SQLite file or PostgreSQL URL (start one with 'doseprep ledger init').
         db: PathBuf,
         /// TOML of [[lot]] tables (or one lot, or .json).
         lots: PathBuf,
@@ -231,14 +232,14 @@ pub enum LedgerCommand {
     },
     /// Each lot's containers.
     Balance {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// Lot ids (default: every lot).
         lot: Vec<String>,
     },
     /// Walk the hash chain, and hold it against checkpoints kept elsewhere.
     Verify {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// A file of checkpoints, one JSON line each (as `ledger checkpoint` writes).
         #[arg(long)]
@@ -250,7 +251,7 @@ pub enum LedgerCommand {
     },
     /// Verify the ledger and print its head as one JSON line, to keep elsewhere.
     Checkpoint {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The user who takes it, signed in (passphrase as for a signing);
         /// the line names them as taken_by.
@@ -261,7 +262,7 @@ pub enum LedgerCommand {
     /// as JSON lines, their schemas, the hash formula, the checkpoints, a
     /// verifier needing only Python's standard library, SHA-256 sums.
     Archive {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The new folder (must not exist, or be empty).
         out: PathBuf,
@@ -274,7 +275,7 @@ pub enum LedgerCommand {
     /// unsigned; later ones signed by an administrator, --signer). The new
     /// passphrase is read as a signer's is (twice at a terminal).
     AddUser {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The id they sign in with (1 to 32 of a-z, 0-9, '.', '-', '_').
         user_id: String,
@@ -295,7 +296,7 @@ pub enum LedgerCommand {
     /// Disable a user (signed by an administrator, --user): they sign
     /// nothing from then on.
     DisableUser {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The user to disable.
         user_id: String,
@@ -309,7 +310,7 @@ pub enum LedgerCommand {
     /// Change your passphrase: the current one, then the new one (twice at
     /// a terminal), read as a signer's passphrase is.
     ChangePassphrase {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// Your user id.
         user_id: String,
@@ -318,7 +319,7 @@ pub enum LedgerCommand {
     /// --user): their passphrase is read, then the new one (twice at a
     /// terminal), which the administrator gives to the user.
     ResetPassphrase {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The user whose passphrase is reset.
         user_id: String,
@@ -329,7 +330,7 @@ pub enum LedgerCommand {
     /// Set the ledger's late-entry limit (the site's setting): an event
     /// written later than this after the time it gives needs --late-reason.
     Configure {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The limit, e.g. "4 h" (whole minutes, 1 min to a week).
         #[arg(long)]
@@ -340,13 +341,13 @@ pub enum LedgerCommand {
     },
     /// The registered users.
     Users {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
     },
     /// Containers of a lot thawed, when they are (a day's plan records
     /// what is to be thawed, not the thaw).
     Thaw {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The lot.
         lot: String,
@@ -359,7 +360,7 @@ pub enum LedgerCommand {
     /// A planned bag prepared as planned (`day --ledger` records the plan),
     /// at the time it was made.
     PreparePlanned {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The bag id as printed.
         bag: String,
@@ -370,7 +371,7 @@ pub enum LedgerCommand {
     /// containers, its visit may be planned again, its label is not
     /// printed again.
     Cancel {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The bag id as printed.
         bag: String,
@@ -382,7 +383,7 @@ pub enum LedgerCommand {
     },
     /// A prepared bag checked by a second user, before it is dispensed.
     Check {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The bag id as printed.
         bag: String,
@@ -392,7 +393,7 @@ pub enum LedgerCommand {
     /// Correct an earlier event's time, or a dispense's recipient, with the
     /// reason (the event stays as recorded; the correction is an event).
     Correct {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The number of the event to correct.
         seq: i64,
@@ -412,7 +413,7 @@ pub enum LedgerCommand {
     /// destructions, cancelled bags, open plans and count differences of the events
     /// written in a period.
     Audit {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// An entry written more than this after the time it gives is late: "4 h", "30 min".
         #[arg(long)]
@@ -426,7 +427,7 @@ pub enum LedgerCommand {
     },
     /// A bag handed over.
     Dispense {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The bag id as printed (case and hyphens do not matter).
         bag: String,
@@ -442,7 +443,7 @@ pub enum LedgerCommand {
     Destroy(Destroy),
     /// Containers returned from stock.
     Return {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The lot.
         lot: String,
@@ -455,7 +456,7 @@ pub enum LedgerCommand {
     /// Record a count of a lot's containers (also: reconcile).
     #[command(alias = "reconcile")]
     Count {
-        /// The ledger file.
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
         db: PathBuf,
         /// The lot.
         lot: String,
@@ -481,7 +482,7 @@ pub enum VerifyScope {
 /// `doseprep ledger administer`.
 #[derive(Debug, Args)]
 pub struct Administer {
-    /// The ledger file.
+    /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
     pub db: PathBuf,
     /// The bag id as printed.
     pub bag: String,
@@ -512,7 +513,7 @@ pub struct Administer {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("what").args(["bag", "lot"]).required(true)))]
 pub struct Destroy {
-    /// The ledger file.
+    /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
     pub db: PathBuf,
     /// The bag id as printed.
     #[arg(long)]
@@ -534,7 +535,7 @@ pub struct Destroy {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("kind").args(["csv", "blinded", "fhir"]).required(true)))]
 pub struct Export {
-    /// The ledger file.
+    /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
     pub db: PathBuf,
     /// The accountability log (UNBLINDED: pharmacy only).
     #[arg(long)]

@@ -186,7 +186,7 @@ fn verify(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
 fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
     // Every file is checked before anything is planned, recorded or written.
     let folder = NewFolder::check(&args.out)?;
-    let mut ledger = args.ledger.as_deref().map(Ledger::open).transpose()?;
+    let mut ledger = args.ledger.as_deref().map(|at| Ledger::open_at(at.as_os_str())).transpose()?;
     let signer = Signer {
         initials: args.initials.clone(),
         user: args.user.clone(),
@@ -247,7 +247,7 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
 }
 
 fn reprint(args: crate::args::Reprint, out: &mut dyn Write) -> Outcome {
-    let ledger = Ledger::open_read_only(&args.db)?;
+    let ledger = Ledger::open_read_only_at(args.db.as_os_str())?;
     let mut bags = args
         .bag
         .iter()
@@ -377,11 +377,11 @@ fn checkpoint_lines(
 fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
     match command {
         LedgerCommand::Init { db } => {
-            Ledger::create(&db)?;
-            say!(out, "{}: a new, empty ledger", db.display());
+            let created = Ledger::create_at(db.as_os_str())?;
+            say!(out, "{}: a new, empty ledger", created.path());
         }
         LedgerCommand::Receive { db, lots, who } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let lots = files::lots(&lots)?;
             let mut lines = Vec::new();
             let entry = entry(&mut ledger, &who)?;
@@ -398,7 +398,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             received?;
         }
         LedgerCommand::Balance { db, lot } => {
-            let ledger = Ledger::open_read_only(&db)?;
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
             let lots = if lot.is_empty() {
                 ledger.lot_ids()?
             } else {
@@ -420,11 +420,11 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             // Signing in may record a failure, so it opens for writing.
             let ledger = match &user {
                 Some(user) => {
-                    let mut ledger = Ledger::open(&db)?;
+                    let mut ledger = Ledger::open_at(db.as_os_str())?;
                     ledger.sign_in(user, &passphrase(&format!("Passphrase for {user}: "))?)?;
                     ledger
                 }
-                None => Ledger::open_read_only(&db)?,
+                None => Ledger::open_read_only_at(db.as_os_str())?,
             };
             say!(out, "{}", ledger.checkpoint()?.to_json());
         }
@@ -434,7 +434,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             checkpoints,
         } => {
             let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
-            let ledger = Ledger::open_read_only(&db)?;
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
             let archive = doseprep_day::write_archive(&ledger, &checkpoints, &folder)?;
             say!(
                 out,
@@ -455,7 +455,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             signer,
         } => {
             let user = NewUser::new(&user_id, &full_name, &initials, Role::parse(&role)?)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let signature = match &signer {
                 Some(admin) => {
                     let passphrase = passphrase(&format!("Passphrase for {admin}: "))?;
@@ -477,21 +477,21 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             reason,
             user,
         } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let seq = ledger.disable_user(&user_id, &reason, &signature)?;
             say!(out, "event {seq}: user {user_id} disabled ({reason})");
         }
         LedgerCommand::ChangePassphrase { db, user_id } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let current = passphrase(&format!("Current passphrase for {user_id}: "))?;
             let new = new_passphrase(&user_id)?;
             let seq = ledger.change_passphrase(&user_id, &current, &new)?;
             say!(out, "event {seq}: user {user_id} changed their passphrase");
         }
         LedgerCommand::ResetPassphrase { db, user_id, user } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let new = new_passphrase(&user_id)?;
@@ -504,7 +504,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             user,
         } => {
             let after = doseprep::parse_duration("late_entry_after", &late_entry_after)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let seq = ledger.configure_late_entry_limit(after, &signature)?;
@@ -514,7 +514,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             );
         }
         LedgerCommand::Users { db } => {
-            let ledger = Ledger::open_read_only(&db)?;
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
             for user in ledger.users()? {
                 say!(
                     out,
@@ -536,7 +536,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             containers,
             who,
         } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.thaw(&lot, &containers.0, &entry)?;
             say!(
@@ -547,7 +547,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::PreparePlanned { db, bag, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.prepare_planned(bag, &entry)?;
             say!(out, "event {seq}: bag {bag} prepared as planned");
@@ -559,14 +559,14 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             who,
         } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.cancel_bag(bag, &reason, &entry)?;
             say!(out, "event {seq}: bag {bag} cancelled ({reason})");
         }
         LedgerCommand::Check { db, bag, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.check(bag, &entry)?;
             say!(out, "event {seq}: bag {bag} checked");
@@ -583,7 +583,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 .as_deref()
                 .map(|text| parse_time("corrected_at", text))
                 .transpose()?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let number =
                 ledger.correct(seq, corrected_at.as_ref(), to.as_deref(), &reason, &entry)?;
@@ -602,7 +602,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                     .transpose()
             };
             let (from, to) = (instant("from", &from)?, instant("to", &to)?);
-            let ledger = Ledger::open_read_only(&db)?;
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
             let report = ledger.audit(from, to, late_after)?;
             say!(out, "{}", report.to_text(ledger.path()).trim_end());
             if !report.verification.ok() {
@@ -615,7 +615,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             scope,
         } => {
             let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
-            let ledger = Ledger::open_read_only(&db)?;
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
             let (verification, checked) = match scope {
                 VerifyScope::Full => (ledger.verify_against(&checkpoints)?, "ledger verified"),
                 VerifyScope::Chain => (
@@ -638,7 +638,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::Dispense { db, bag, to, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.dispense(bag, &to, &entry)?;
             say!(out, "event {seq}: bag {bag} dispensed to {to}");
@@ -651,7 +651,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 override_reason: args.override_reason.clone(),
                 short_reason: args.short_reason.clone(),
             };
-            let mut ledger = Ledger::open(&args.db)?;
+            let mut ledger = Ledger::open_at(args.db.as_os_str())?;
             let entry = signed_entry(
                 &mut ledger,
                 &args.signer,
@@ -662,7 +662,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             say!(out, "event {seq}: bag {bag} given to {}", args.participant);
         }
         LedgerCommand::Destroy(args) => {
-            let mut ledger = Ledger::open(&args.db)?;
+            let mut ledger = Ledger::open_at(args.db.as_os_str())?;
             let entry = entry(&mut ledger, &args.who)?;
             match (&args.bag, &args.lot, &args.containers) {
                 (Some(bag), _, _) => {
@@ -696,7 +696,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             containers,
             who,
         } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.return_containers(&lot, &containers.0, &entry)?;
             say!(
@@ -711,7 +711,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             counted,
             who,
         } => {
-            let mut ledger = Ledger::open(&db)?;
+            let mut ledger = Ledger::open_at(db.as_os_str())?;
             let entry = entry(&mut ledger, &who)?;
             let count = ledger.reconcile(&lot, counted, &entry)?;
             let verdict = match count.difference {
@@ -730,7 +730,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             return Ok(if count.difference == 0 { 0 } else { 1 });
         }
         LedgerCommand::Export(args) => {
-            let ledger = Ledger::open_read_only(&args.db)?;
+            let ledger = Ledger::open_read_only_at(args.db.as_os_str())?;
             let text = match &args.fhir {
                 Some(bag) => {
                     let bundle = ledger.fhir_bundle(BagId::parse(bag)?)?;

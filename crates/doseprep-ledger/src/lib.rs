@@ -271,22 +271,39 @@ impl Ledger {
         Ok(Ledger::on(Db::Postgres(pg::create(url)?), pg::redacted(url)))
     }
 
+    /// Open the ledger in the PostgreSQL database at `url` to read only:
+    /// every transaction of the connection is read-only, so every event is
+    /// refused by the server (`database_read_only`), as on a write-protected
+    /// file.
+    pub fn open_read_only_postgres(url: &str) -> Result<Ledger> {
+        Ok(Ledger::on(
+            Db::Postgres(pg::open_read_only(url)?),
+            pg::redacted(url),
+        ))
+    }
+
     /// Open the ledger at `location`: a PostgreSQL URL (`postgresql://` or
     /// `postgres://`) or an SQLite file's path.
-    pub fn open_at(location: &str) -> Result<Ledger> {
-        if pg::is_url(location) {
-            Ledger::open_postgres(location)
-        } else {
-            Ledger::open(Path::new(location))
+    pub fn open_at(location: &std::ffi::OsStr) -> Result<Ledger> {
+        match location.to_str().filter(|text| pg::is_url(text)) {
+            Some(url) => Ledger::open_postgres(url),
+            None => Ledger::open(Path::new(location)),
+        }
+    }
+
+    /// [`Ledger::open_at`], to read only.
+    pub fn open_read_only_at(location: &std::ffi::OsStr) -> Result<Ledger> {
+        match location.to_str().filter(|text| pg::is_url(text)) {
+            Some(url) => Ledger::open_read_only_postgres(url),
+            None => Ledger::open_read_only(Path::new(location)),
         }
     }
 
     /// Start a new ledger at `location`, a PostgreSQL URL or a file's path.
-    pub fn create_at(location: &str) -> Result<Ledger> {
-        if pg::is_url(location) {
-            Ledger::create_postgres(location)
-        } else {
-            Ledger::create(Path::new(location))
+    pub fn create_at(location: &std::ffi::OsStr) -> Result<Ledger> {
+        match location.to_str().filter(|text| pg::is_url(text)) {
+            Some(url) => Ledger::create_postgres(url),
+            None => Ledger::create(Path::new(location)),
         }
     }
 
@@ -762,7 +779,8 @@ impl Ledger {
             .map_err(|error| error.in_file(&self.path))
     }
 
-    /// The ledger's path as given (":memory:" in memory).
+    /// Where the ledger is: its path as given (":memory:" in memory), or its
+    /// PostgreSQL URL without the password.
     pub fn path(&self) -> &str {
         &self.path
     }

@@ -324,20 +324,24 @@ pub(crate) fn open(url: &str) -> Result<Postgres> {
                     supported: SCHEMA_VERSION,
                 });
             }
-            // No PostgreSQL ledger was made before this version: there is
-            // nothing older to migrate.
+            // No doseprep made a PostgreSQL ledger of an older version:
+            // nothing older is ours to migrate.
             if version < SCHEMA_VERSION {
-                return Err(LedgerError::SchemaTooOld {
-                    path: name,
-                    found: version,
-                    current: SCHEMA_VERSION,
-                });
+                return Err(LedgerError::NotALedger { path: name });
             }
             Ok(db)
         }
         Some(_) => Err(LedgerError::NotALedger { path: name }),
         None => Err(LedgerError::NoSuchLedger { path: name }),
     }
+}
+
+/// [`open`], every transaction of the connection read-only.
+pub(crate) fn open_read_only(url: &str) -> Result<Postgres> {
+    let db = open(url)?;
+    db.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        .map_err(|error| error.in_file(&redacted(url)))?;
+    Ok(db)
 }
 
 /// Start a new ledger in the empty database at `url`.

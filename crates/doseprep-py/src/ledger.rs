@@ -19,12 +19,24 @@ use crate::lot::Lot;
 use crate::preparation::Preparation;
 use crate::record::PreparationRecord;
 
-/// The accountability ledger of a pharmacy: an SQLite file (created if
-/// missing) of every container and bag, append-only and hash-chained.
+/// The accountability ledger of a pharmacy: an SQLite file or a
+/// PostgreSQL database of every container and bag, append-only and
+/// hash-chained.
 #[pyclass(frozen, module = "doseprep")]
 pub struct Ledger {
     inner: Mutex<ledger::Ledger>,
-    path: PathBuf,
+    /// The file, or `None` on a PostgreSQL server.
+    path: Option<PathBuf>,
+    /// The file's path or the server's URL, its password left out.
+    location: String,
+}
+
+/// A ledger's file, or `None` where `location` is a PostgreSQL URL.
+fn file_of(location: &std::path::Path) -> Option<PathBuf> {
+    match location.to_str() {
+        Some(text) if ledger::is_postgres_url(text) => None,
+        _ => Some(location.to_path_buf()),
+    }
 }
 
 /// A lot's containers: received, and where they went.
@@ -288,16 +300,18 @@ impl Ledger {
 
 #[pymethods]
 impl Ledger {
-    /// Open the ledger at `path`; a missing file is `FileNotFoundError`
-    /// (opening never creates one: see `Ledger.create`).
+    /// Open the ledger at `path`, an SQLite file or a PostgreSQL URL; a
+    /// missing file is `FileNotFoundError` (opening never creates one: see
+    /// `Ledger.create`).
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
         let opened = py
-            .detach(|| ledger::Ledger::open(&path))
+            .detach(|| ledger::Ledger::open_at(path.as_os_str()))
             .map_err(ledger_error)?;
         Ok(Ledger {
+            location: opened.path().to_owned(),
             inner: Mutex::new(opened),
-            path,
+            path: file_of(&path),
         })
     }
 
@@ -307,30 +321,47 @@ impl Ledger {
     #[staticmethod]
     fn open_read_only(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
         let opened = py
-            .detach(|| ledger::Ledger::open_read_only(&path))
+            .detach(|| ledger::Ledger::open_read_only_at(path.as_os_str()))
             .map_err(ledger_error)?;
         Ok(Ledger {
+            location: opened.path().to_owned(),
             inner: Mutex::new(opened),
-            path,
+            path: file_of(&path),
         })
     }
 
-    /// Start a new ledger at `path`; a file already there is `FileExistsError`.
+    /// Start a new ledger at `path`: an SQLite file (one already there is
+    /// `FileExistsError`), or the URL of an empty PostgreSQL database.
     #[staticmethod]
     fn create(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
         let created = py
-            .detach(|| ledger::Ledger::create(&path))
+            .detach(|| ledger::Ledger::create_at(path.as_os_str()))
             .map_err(ledger_error)?;
         Ok(Ledger {
+            location: created.path().to_owned(),
             inner: Mutex::new(created),
-            path,
+            path: file_of(&path),
         })
     }
 
-    /// The file.
+    /// The file; a ledger on a PostgreSQL server has none (`ValueError`
+    /// naming its `location`).
     #[getter]
-    fn path(&self) -> PathBuf {
-        self.path.clone()
+    fn path(&self) -> PyResult<PathBuf> {
+        match &self.path {
+            Some(path) => Ok(path.clone()),
+            None => Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "the ledger {} is on a PostgreSQL server, not in a file: read Ledger.location",
+                self.location
+            ))),
+        }
+    }
+
+    /// Where the ledger is: its file's path, or its PostgreSQL URL without
+    /// the password.
+    #[getter]
+    fn location(&self) -> String {
+        self.location.clone()
     }
 
     /// The file's schema version.
@@ -1145,6 +1176,6 @@ impl Ledger {
     }
 
     fn __repr__(&self) -> String {
-        format!("Ledger({:?})", self.path.display().to_string())
+        format!("Ledger({:?})", self.location)
     }
 }
