@@ -745,20 +745,30 @@ class LedgerVerification:
 
 @final
 class Ledger:
-    """The accountability ledger: an SQLite file of every container and bag,
-    append-only and hash-chained. Opening never creates one: see `create`."""
+    """The accountability ledger: an SQLite file, or a database on a
+    PostgreSQL server, of every container and bag, append-only and
+    hash-chained. `path` is the file's path or the database's URL
+    (`postgresql://USER@HOST/DATABASE`, or `postgresql://USER@/DATABASE?host=/socket/folder`).
+    Opening never creates one: see `create`."""
 
     def __new__(cls, path: _Path) -> Ledger: ...
     @staticmethod
     def create(path: _Path) -> Ledger:
-        """Start a new ledger at `path`; a file already there is FileExistsError."""
+        """Start a new ledger at `path`: a new file (one already there is
+        FileExistsError), or an empty PostgreSQL database (one holding tables
+        is FileExistsError)."""
     @staticmethod
     def open_read_only(path: _Path) -> Ledger:
         """Open the ledger at `path` to read only (an auditor's write-protected
-        copy): nothing is written to the file; every event is refused
-        (FaultError, code database_read_only)."""
+        copy, or a read-only connection to the server): nothing is written;
+        every event is refused (FaultError, code database_read_only)."""
     @property
-    def path(self) -> Path: ...
+    def path(self) -> Path:
+        """The ledger's file; ValueError for a ledger on a PostgreSQL server
+        (see `location`)."""
+    @property
+    def location(self) -> str:
+        """The file's path, or the server's URL without its password."""
     @property
     def schema_version(self) -> int: ...
     def register_user(

@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import doseprep as dp
 import pytest
 from postgres_server import new_database
+
+import doseprep as dp
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
 KILLS = 50

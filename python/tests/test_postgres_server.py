@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from postgres_server import server_url
 from postgres_server import psql as run_psql
+from postgres_server import server_url
 
 
 def psql(sql: str) -> str:

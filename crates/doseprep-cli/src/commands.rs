@@ -186,7 +186,11 @@ fn verify(path: &Path, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
 fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
     // Every file is checked before anything is planned, recorded or written.
     let folder = NewFolder::check(&args.out)?;
-    let mut ledger = args.ledger.as_deref().map(|at| Ledger::open_at(at.as_os_str())).transpose()?;
+    let mut ledger = args
+        .ledger
+        .as_deref()
+        .map(|at| Ledger::open_at(at.as_os_str()))
+        .transpose()?;
     let signer = Signer {
         initials: args.initials.clone(),
         user: args.user.clone(),

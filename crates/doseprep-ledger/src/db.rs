@@ -12,7 +12,7 @@ pub(crate) enum Db {
     /// An SQLite file (or an SQLite database in memory).
     Sqlite(rusqlite::Connection),
     /// A database on a PostgreSQL server.
-    Postgres(crate::pg::Postgres),
+    Postgres(Box<crate::pg::Postgres>),
 }
 
 /// A value bound to a statement's numbered parameter.
@@ -122,7 +122,9 @@ impl Value<'_> {
         match self {
             Value::Null => "NULL".to_owned(),
             Value::Integer(number) => format!("the integer {number}"),
-            Value::Text(text) => format!("the text {:?}", text.chars().take(40).collect::<String>()),
+            Value::Text(text) => {
+                format!("the text {:?}", text.chars().take(40).collect::<String>())
+            }
             Value::Other(kind) => format!("a value of type {kind}"),
         }
     }
@@ -162,8 +164,9 @@ impl Cell for u32 {
 impl Cell for u64 {
     fn from_value(value: Value<'_>) -> std::result::Result<Self, String> {
         match value {
-            Value::Integer(number) => u64::try_from(number)
-                .map_err(|_| format!("{number} where a count from 0 belongs")),
+            Value::Integer(number) => {
+                u64::try_from(number).map_err(|_| format!("{number} where a count from 0 belongs"))
+            }
             other => expected(&other, "a count"),
         }
     }
@@ -218,7 +221,9 @@ impl Row<'_> {
     /// Cell `index` (from 0), typed.
     pub(crate) fn get<T: Cell>(&self, index: usize) -> Result<T> {
         T::from_value(self.value(index)?).map_err(|why| {
-            LedgerError::internal(format!("a stored cell does not read (column {index}): {why}"))
+            LedgerError::internal(format!(
+                "a stored cell does not read (column {index}): {why}"
+            ))
         })
     }
 

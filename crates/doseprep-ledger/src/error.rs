@@ -732,7 +732,8 @@ impl From<postgres::Error> for LedgerError {
         // says only "db error"), else the client's, with their causes.
         let detail = match error.as_db_error() {
             Some(server) => {
-                let mut detail = format!("PostgreSQL {}: {}", server.code().code(), server.message());
+                let mut detail =
+                    format!("PostgreSQL {}: {}", server.code().code(), server.message());
                 if let Some(more) = server.detail() {
                     detail.push_str(&format!(" ({more})"));
                 }

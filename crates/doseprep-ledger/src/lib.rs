@@ -50,8 +50,8 @@ pub use event::{
     Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
 };
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
-pub use pg::is_url as is_postgres_url;
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, DrawsAre, LotReceipt};
+pub use pg::is_url as is_postgres_url;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
 pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
 pub use users::{
@@ -261,14 +261,20 @@ impl Ledger {
     /// ledger in errors, its password left out. No TLS: reach the server
     /// over a Unix socket or a private network.
     pub fn open_postgres(url: &str) -> Result<Ledger> {
-        Ok(Ledger::on(Db::Postgres(pg::open(url)?), pg::redacted(url)))
+        Ok(Ledger::on(
+            Db::Postgres(Box::new(pg::open(url)?)),
+            pg::redacted(url),
+        ))
     }
 
     /// Start a new ledger in the empty PostgreSQL database at `url` (made
     /// beforehand by the server's administrator); a database holding
     /// tables already is [`LedgerError::LedgerExists`].
     pub fn create_postgres(url: &str) -> Result<Ledger> {
-        Ok(Ledger::on(Db::Postgres(pg::create(url)?), pg::redacted(url)))
+        Ok(Ledger::on(
+            Db::Postgres(Box::new(pg::create(url)?)),
+            pg::redacted(url),
+        ))
     }
 
     /// Open the ledger in the PostgreSQL database at `url` to read only:
@@ -277,7 +283,7 @@ impl Ledger {
     /// file.
     pub fn open_read_only_postgres(url: &str) -> Result<Ledger> {
         Ok(Ledger::on(
-            Db::Postgres(pg::open_read_only(url)?),
+            Db::Postgres(Box::new(pg::open_read_only(url)?)),
             pg::redacted(url),
         ))
     }

@@ -164,13 +164,16 @@ pub(crate) fn translate(sql: &str) -> String {
         } else if let Some(after) = from.strip_prefix("ifnull(") {
             out.push_str("coalesce(");
             rest = after;
-        } else if let Some((keyword, after)) = ["FROM user", "INTO user", "UPDATE user", "JOIN user"]
-            .iter()
-            .find_map(|keyword| {
-                from.strip_prefix(keyword)
-                    .filter(|after| !after.starts_with(|c: char| c == '_' || c.is_alphanumeric()))
-                    .map(|after| (keyword, after))
-            })
+        } else if let Some((keyword, after)) =
+            ["FROM user", "INTO user", "UPDATE user", "JOIN user"]
+                .iter()
+                .find_map(|keyword| {
+                    from.strip_prefix(keyword)
+                        .filter(|after| {
+                            !after.starts_with(|c: char| c == '_' || c.is_alphanumeric())
+                        })
+                        .map(|after| (keyword, after))
+                })
         {
             out.push_str(keyword.trim_end_matches("user"));
             out.push_str("\"user\"");
@@ -206,7 +209,9 @@ pub(crate) fn redacted(url: &str) -> String {
     let (authority, path) = rest.split_at(authority_end);
     match authority.rsplit_once('@') {
         Some((user_info, host)) => {
-            let user = user_info.split_once(':').map_or(user_info, |(user, _)| user);
+            let user = user_info
+                .split_once(':')
+                .map_or(user_info, |(user, _)| user);
             format!("{scheme}://{user}@{host}{path}")
         }
         None => url.to_owned(),
@@ -272,10 +277,7 @@ impl Postgres {
             "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
             &[],
         )?;
-        let count = tables
-            .first()
-            .map(|row| cell_value(row, 0))
-            .transpose()?;
+        let count = tables.first().map(|row| cell_value(row, 0)).transpose()?;
         if matches!(count, Some(Value::Integer(0))) {
             return Ok(None);
         }
@@ -284,10 +286,7 @@ impl Postgres {
              WHERE schemaname = current_schema() AND tablename = 'doseprep_ledger'",
             &[],
         )?;
-        let has_marker = marked
-            .first()
-            .map(|row| cell_value(row, 0))
-            .transpose()?;
+        let has_marker = marked.first().map(|row| cell_value(row, 0)).transpose()?;
         if !matches!(has_marker, Some(Value::Integer(1))) {
             return Ok(Some((0, 0)));
         }
@@ -348,18 +347,19 @@ pub(crate) fn open_read_only(url: &str) -> Result<Postgres> {
 pub(crate) fn create(url: &str) -> Result<Postgres> {
     let name = redacted(url);
     let db = Postgres::connect(url)?;
-    let made = (|| {
-        db.batch("BEGIN")?;
-        if db.marker()?.is_some() {
-            return Err(LedgerError::LedgerExists { path: name.clone() });
-        }
-        db.batch(SCHEMA)?;
-        db.execute(
+    let made =
+        (|| {
+            db.batch("BEGIN")?;
+            if db.marker()?.is_some() {
+                return Err(LedgerError::LedgerExists { path: name.clone() });
+            }
+            db.batch(SCHEMA)?;
+            db.execute(
             "INSERT INTO doseprep_ledger (id, application_id, schema_version) VALUES (1, ?1, ?2)",
             &[Param::Integer(APPLICATION_ID), Param::Integer(SCHEMA_VERSION)],
         )?;
-        db.batch("COMMIT")
-    })();
+            db.batch("COMMIT")
+        })();
     if let Err(error) = made {
         let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
         return Err(error.in_file(&name));
@@ -388,8 +388,18 @@ pub(crate) fn cell_value(row: &postgres::Row, index: usize) -> Result<Value<'_>>
     let value = if [Type::INT8, Type::INT4, Type::INT2].contains(&ty) {
         integer(bytes).map(Value::Integer)
     } else if ty == Type::BOOL {
-        bytes.first().map(|&byte| Value::Integer(i64::from(byte != 0)))
-    } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME, Type::JSON].contains(&ty) {
+        bytes
+            .first()
+            .map(|&byte| Value::Integer(i64::from(byte != 0)))
+    } else if [
+        Type::TEXT,
+        Type::VARCHAR,
+        Type::BPCHAR,
+        Type::NAME,
+        Type::JSON,
+    ]
+    .contains(&ty)
+    {
         std::str::from_utf8(bytes).ok().map(Value::Text)
     } else {
         Some(Value::Other(ty.name().to_owned()))
@@ -436,7 +446,9 @@ impl postgres::types::ToSql for Param<'_> {
             Param::Unsigned(number) => integer_to_sql(i64::try_from(number)?, ty, out),
             Param::Text(text) => {
                 if [Type::INT8, Type::INT4, Type::INT2].contains(ty) {
-                    return Err(format!("text ({text:?}) where the server expects {}", ty.name()).into());
+                    return Err(
+                        format!("text ({text:?}) where the server expects {}", ty.name()).into(),
+                    );
                 }
                 // The text's bytes are its wire form (json's too).
                 out.extend_from_slice(text.as_bytes());
@@ -475,7 +487,11 @@ fn integer_to_sql(
     } else if *ty == Type::INT8 {
         out.extend_from_slice(&number.to_be_bytes());
     } else {
-        return Err(format!("an integer ({number}) where the server expects {}", ty.name()).into());
+        return Err(format!(
+            "an integer ({number}) where the server expects {}",
+            ty.name()
+        )
+        .into());
     }
     Ok(IsNull::No)
 }

@@ -119,12 +119,11 @@ fn fresh() -> Ledger {
     // A schema of its own in the server's database (quicker to make than a
     // database), found first on the ledger's search path.
     let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin.batch_execute(&format!("CREATE SCHEMA {name}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE SCHEMA {name}"))
+        .unwrap();
     let joint = if server.contains('?') { '&' } else { '?' };
-    Ledger::create_postgres(&format!(
-        "{server}{joint}options=-c%20search_path%3D{name}"
-    ))
-    .unwrap()
+    Ledger::create_postgres(&format!("{server}{joint}options=-c%20search_path%3D{name}")).unwrap()
 }
 
 /// A ledger with lot UC-0042 (12 containers) received and #1 thawed.
@@ -2059,8 +2058,7 @@ fn a_thaw_time_is_not_corrected_under_a_placebo_of_its_session_nor_past_expiry()
         "bag 00000000024 was made or planned in this thaw's session",
     );
     // A lot expiring at 09:00: its thaw at 08:45 is not corrected to 09:10.
-    let mut ledger = fresh()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut ledger = fresh().with_clock(clock_at(WRITTEN_AT));
     let expiring = Lot::new(LotSpec {
         expires_at: Some(at("2026-11-25T09:00:00-05:00")),
         ..lot_spec(2)
@@ -2131,8 +2129,7 @@ fn new_user(id: &str, name: &str, initials: &str, role: &str) -> doseprep_ledger
 /// gave them (events 1 to 7); lot UC-0042 received (8) and #1 thawed (9)
 /// by mh, signed in.
 fn staffed() -> Ledger {
-    let mut ledger = fresh()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut ledger = fresh().with_clock(clock_at(WRITTEN_AT));
     ledger
         .register_user(
             &new_user("admin", "Ada Admin", "AA", "administrator"),
@@ -3338,15 +3335,13 @@ fn twins_planned_in_two_calls_are_held_alike() {
             })
             .collect()
     };
-    let mut early = fresh()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut early = fresh().with_clock(clock_at(WRITTEN_AT));
     planned(&mut early);
     early
         .thaw("UC-0042", &containers, &entry("2026-11-25T08:10:00-05:00"))
         .unwrap();
     assert_eq!(made(&mut early), ["thawed_before_plan"; 2]);
-    let mut gone = fresh()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut gone = fresh().with_clock(clock_at(WRITTEN_AT));
     planned(&mut gone);
     gone.thaw("UC-0042", &containers, &entry("2026-11-25T08:30:00-05:00"))
         .unwrap();
@@ -3358,8 +3353,7 @@ fn twins_planned_in_two_calls_are_held_alike() {
     )
     .unwrap();
     assert_eq!(made(&mut gone), ["container_state"; 2]);
-    let mut on_time = fresh()
-        .with_clock(clock_at(WRITTEN_AT));
+    let mut on_time = fresh().with_clock(clock_at(WRITTEN_AT));
     planned(&mut on_time);
     on_time
         .thaw("UC-0042", &containers, &entry("2026-11-25T08:35:00-05:00"))

@@ -1,0 +1,235 @@
+"""The ledger on a real PostgreSQL server (the one the test command starts):
+the same events, rules and exports as on an SQLite file, the chain
+recomputed from what the server stores, edits refused by the server and
+found by verify, refusals of what is not a ledger, a read-only connection,
+eight writers at once, and the server crashing in the middle of days."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from postgres_server import crash_and_restart, new_database, psql, server_url
+from test_ledger import RECEIVED_AT, _hash, do_the_day, plan, twelve_containers
+
+import doseprep as dp
+
+WRITER = Path(__file__).with_name("ledger_writer.py")
+
+
+def _server_rows(url: str) -> list[dict[str, Any]]:
+    """The event table as the server stores it (the body as its text), read
+    with psql."""
+    text = psql("SELECT coalesce(json_agg(e ORDER BY seq), '[]') FROM event e", url).stdout
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows
+
+
+def _what_happened(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """An event's facts, without when it was written (each ledger was
+    written at its own moment: a plan is dated when it is written) and the
+    hashes that include it."""
+    return [
+        (e["seq"], e["kind"], None if e["kind"] == "plan" else e["at"], e["initials"],
+         e["comment"], e["body"])
+        for e in events
+    ]  # fmt: skip
+
+
+def test_a_day_on_the_server_reads_as_it_does_in_a_file(
+    tmp_path: Path, protocol: dp.Protocol
+) -> None:
+    url = new_database()
+    ledgers = [dp.Ledger.create(tmp_path / "pharmacy.db"), dp.Ledger.create(url)]
+    day = plan(protocol)  # one plan (its bag ids are drawn at random), recorded in both
+    for ledger in ledgers:
+        ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+        assert do_the_day(ledger, day) == [2, 3, 4, 5, 6, 7, 8]
+        assert ledger.verify().ok
+    on_file, on_server = ledgers
+    assert _what_happened(on_server.events()) == _what_happened(on_file.events())
+    assert on_server.export_blinded_csv() == on_file.export_blinded_csv()
+    assert repr(on_server.balance("UC-0042")) == repr(on_file.balance("UC-0042"))
+    assert on_server.in_stock("UC-0042") == on_file.in_stock("UC-0042") == list(range(3, 13))
+    assert on_server.location == url
+    assert repr(on_server) == f'Ledger("{url}")'
+    with pytest.raises(ValueError, match="on a PostgreSQL server, not in a file"):
+        _ = on_server.path
+    # The chain recomputes, by the README's formula, from the server's rows.
+    rows = _server_rows(url)
+    assert [row["hash"] for row in rows] == [_hash(row) for row in rows]
+    assert [row["prev_hash"] for row in rows[1:]] == [row["hash"] for row in rows[:-1]]
+    assert [row["hash"] for row in rows] == [e["hash"] for e in on_server.events()]
+
+
+def test_the_server_refuses_edits_and_verify_names_those_made_around_it(
+    protocol: dp.Protocol,
+) -> None:
+    url = new_database()
+    ledger = dp.Ledger.create(url)
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    do_the_day(ledger, plan(protocol))
+    for edit in (
+        "UPDATE event SET initials = 'XX' WHERE seq = 5",
+        "DELETE FROM event WHERE seq = 8",
+        "TRUNCATE event CASCADE",
+    ):
+        refused = psql(edit, url, check=False)
+        assert refused.returncode != 0
+        assert "the ledger is append-only" in refused.stderr, refused.stderr
+    assert ledger.verify().ok
+    # A state table edited behind the ledger's back.
+    psql("UPDATE container SET state = 'in stock', was_thawed = 0 WHERE number = 1", url)
+    verification = ledger.verify()
+    assert not verification.ok
+    assert "the state tables were edited" in (verification.problem or "")
+    psql("UPDATE container SET state = 'thawed', was_thawed = 1 WHERE number = 1", url)
+    assert ledger.verify().ok
+    # An event edited by the server's owner, the triggers switched off.
+    psql(
+        "ALTER TABLE event DISABLE TRIGGER USER; "
+        "UPDATE event SET initials = 'XX' WHERE seq = 5; "
+        "ALTER TABLE event ENABLE TRIGGER USER",
+        url,
+    )
+    verification = ledger.verify()
+    assert not verification.ok
+    assert verification.problem_seq == 5, verification.problem
+
+
+def test_what_is_not_a_ledger_on_the_server_is_refused_and_no_password_is_shown() -> None:
+    empty = new_database()
+    with pytest.raises(FileNotFoundError, match="holds no ledger"):
+        dp.Ledger(empty)
+    # The server's own tables, not a ledger's.
+    psql("CREATE TABLE patients (id integer)", empty)
+    with pytest.raises(dp.LedgerError, match="not a doseprep ledger") as other:
+        dp.Ledger(empty)
+    assert other.value.code == "not_a_ledger"
+    with pytest.raises(FileExistsError, match="already holds tables"):
+        dp.Ledger.create(empty)
+    # A password in the URL is never repeated (the test server trusts
+    # its socket, so any password connects).
+    with_password = new_database().replace("postgres@", "postgres:hunter2@", 1)
+    with pytest.raises(FileNotFoundError) as missing:
+        dp.Ledger(with_password)
+    assert "hunter2" not in str(missing.value)
+    ledger = dp.Ledger.create(with_password)
+    assert "hunter2" not in ledger.location + repr(ledger)
+    assert ledger.location.startswith("postgresql://postgres@/")
+    # No server there.
+    with pytest.raises(dp.FaultError) as unreachable:
+        dp.Ledger("postgresql://postgres@/postgres?host=/nonexistent-folder")
+    assert unreachable.value.code == "database_cannot_open"
+
+
+def test_a_read_only_connection_verifies_and_exports_and_records_nothing(
+    protocol: dp.Protocol,
+) -> None:
+    url = new_database()
+    writer = dp.Ledger.create(url)
+    writer.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    reader = dp.Ledger.open_read_only(url)
+    assert reader.verify().ok
+    assert reader.balance("UC-0042").on_hand == 12
+    with pytest.raises(dp.FaultError) as refused:
+        reader.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
+    assert refused.value.code == "database_read_only"
+    assert reader.verify().events == 1
+
+
+def _start(url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WRITER), url, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _returned(output: str) -> list[list[int]]:
+    """The event numbers of each call that returned (whole lines only)."""
+    return [
+        [int(n) for n in line.split()]
+        for line in output.splitlines(keepends=True)
+        if line.endswith("\n")
+    ]
+
+
+def test_eight_writers_at_once_keep_every_event_on_one_chain() -> None:
+    url = new_database()
+    ledger = dp.Ledger.create(url)
+    lots = [f"W{n}" for n in range(8)]
+    events = 60
+    writers = [_start(url, "thaws", lot_id, str(events), "0.001") for lot_id in lots]
+    outputs = [writer.communicate(timeout=300) for writer in writers]
+    for writer, (_, errors) in zip(writers, outputs, strict=True):
+        assert writer.returncode == 0, errors
+    verification = ledger.verify()
+    assert verification.ok, verification.problem
+    assert verification.events == len(lots) * (events + 1)
+    stored = ledger.events()
+    assert [e["seq"] for e in stored] == list(range(1, len(stored) + 1))
+    for lot_id, (output, _) in zip(lots, outputs, strict=True):
+        numbers = [n for call in _returned(output) for n in call]
+        assert len(numbers) == events + 1
+        assert [e["seq"] for e in stored if e["body"]["lot_id"] == lot_id] == numbers
+        assert ledger.balance(lot_id).thawed == events
+    switches = sum(1 for a, b in itertools.pairwise(e["body"]["lot_id"] for e in stored) if a != b)
+    assert switches > len(lots), "the writers ran one after the other; the test proved nothing"
+
+
+def test_a_server_crash_in_the_middle_of_days_loses_no_event_it_returned() -> None:
+    """The server stopped as a crash does (`pg_ctl stop -m immediate`) while
+    a writer records day after day, and started again: every event whose
+    call returned is there, a day is there whole or not at all, and the
+    chain verifies; a writer then goes on recording."""
+    crashes = 3
+    for crash in range(crashes):
+        url = new_database()
+        dp.Ledger.create(url)
+        writer = _start(url, "days", f"S{crash}")
+        # Until the writer has returned a few days.
+        deadline = time.monotonic() + 60
+        lines = 0
+        assert writer.stdout is not None
+        read: list[str] = []
+        while lines < 3 and time.monotonic() < deadline:
+            line = writer.stdout.readline()
+            if not line:
+                break
+            read.append(line)
+            lines += 1
+        assert lines == 3, writer.stderr.read() if writer.stderr else ""
+        crash_and_restart()
+        try:
+            rest, errors = writer.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            writer.send_signal(signal.SIGKILL)
+            rest, errors = writer.communicate(timeout=30)
+        assert writer.returncode != 0, "the writer did not notice its server going away"
+        assert "database_cannot_open" in errors or "PostgreSQL" in errors, errors
+        numbers = [n for call in _returned("".join(read) + rest) for n in call]
+        ledger = dp.Ledger(url)
+        verification = ledger.verify()
+        assert verification.ok, verification.problem
+        stored = {event["seq"]: event for event in ledger.events()}
+        lost = [seq for seq in numbers if seq not in stored]
+        assert lost == [], f"crash {crash}: events {lost} were returned but are not on the server"
+        extra = [stored[seq] for seq in sorted(stored) if seq > max(numbers)]
+        assert len([e for e in extra if e["kind"] == "plan"]) in (0, 6), "a part of a day"
+        # The ledger goes on after the crash.
+        after = dp.Ledger(url)
+        assert after.thaw(
+            next(iter(after.lot_ids())), [after.in_stock(next(iter(after.lot_ids())))[0]],
+            at="2026-11-25T08:30:00-05:00", initials="W",
+        ) == len(stored) + 1  # fmt: skip
+        assert after.verify().ok
+    assert server_url()
