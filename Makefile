@@ -125,7 +125,7 @@ bench-python: python-build
 	$(PY) benches/bench_python.py
 
 bench-ledger: python-build
-	$(PY) benches/bench_ledger.py
+	DOSEPREP_TEST_POSTGRES_FSYNC=on scripts/with-postgres.sh $(PY) benches/bench_ledger.py
 
 # The pictures of a label and a worksheet in the README, from the built-in
 # protocol, rendered by poppler.

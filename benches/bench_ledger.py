@@ -1,12 +1,15 @@
-"""Ledger events per second, one writer and two at once, and a full verify
-(``make bench-ledger``).
+"""Ledger events per second from 1, 2 and 8 writers at once on each store,
+and a full verify (``make bench-ledger``).
 
 Each writer is a process (``python/tests/ledger_writer.py``) recording
-thaws back to back on a real SQLite file in a temporary directory, each
-event its own transaction, fully synced. Reported: events per second for
-one writer alone, and for two writers together (both counted, wall clock
-from the first start to the last end), and how much longer the slower of
-the two waited than the faster. Then a ledger of days (six bags a day:
+thaws back to back, each event its own transaction, fully synced: on a real
+SQLite file in a temporary directory (synchronous=FULL, WAL), and on the
+PostgreSQL server ``scripts/with-postgres.sh`` starts (run with fsync on
+for this bench, as a real server runs; each store's ledger in a schema of
+its own). Reported for each store and number of writers: events per second
+together (every writer's events counted, wall clock from the first start
+to the last end), and how much longer the slowest writer took than the
+quickest. Then a ledger of days (six bags a day:
 the plan in one transaction, as ``python/tests/ledger_writer.py days``
 records it, then each thaw and each bag made) is verified whole: events
 per second and microseconds an event, the median and the best of five
@@ -30,13 +33,18 @@ TESTS = Path(__file__).resolve().parents[1] / "python" / "tests"
 WRITER = TESTS / "ledger_writer.py"
 sys.path.insert(0, str(TESTS))
 import ledger_writer  # noqa: E402  (the writer's own days, recorded in this process)
+from postgres_server import new_database  # noqa: E402  (a ledger's place on the server)
 
 # Verifies of the days ledger, each scope: a shared machine's noise is
 # read off the spread between the median and the best.
 VERIFIES = 5
 
 
-def run(path: Path, lots: list[str], events: int) -> tuple[float, list[float]]:
+# How many writers record at once, on each store.
+WRITERS = (1, 2, 8)
+
+
+def run(path: Path | str, lots: list[str], events: int) -> tuple[float, list[float]]:
     """Wall seconds for writers of `lots`, and each one's own seconds."""
     dp.Ledger.create(path)  # beforehand, so the writers only append
     start = time.perf_counter()
@@ -109,21 +117,31 @@ def days_ledger(path: Path, events: int) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=5_000, help="thaws per writer")
+    parser.add_argument("--events", type=int, default=2_000, help="thaws per writer")
     parser.add_argument(
         "--verify-events", type=int, default=20_000, help="events of the ledger verified whole"
     )
     arguments = parser.parse_args()
     events = arguments.events
-    with tempfile.TemporaryDirectory() as directory:
-        one, _ = run(Path(directory) / "one.db", ["A"], events)
-        two, each = run(Path(directory) / "two.db", ["A", "B"], events)
     per_writer = events + 1
-    print(f"{per_writer} events per writer, each its own transaction (synchronous=FULL, WAL)")
-    print(f"one writer:  {per_writer / one:8.0f} events/s")
-    print(f"two writers: {2 * per_writer / two:8.0f} events/s together")
-    print(f"two/one throughput: {(2 * per_writer / two) / (per_writer / one):.2f}x")
-    print(f"the slower of the two took {max(each) / min(each):.2f}x as long as the faster")
+    print(f"{per_writer} events per writer, each its own transaction, fully synced")
+    with tempfile.TemporaryDirectory() as directory:
+        places = {
+            "SQLite file": lambda name: Path(directory) / f"{name}.db",
+            "PostgreSQL": lambda name: new_database(),
+        }
+        for store, place in places.items():
+            alone = 0.0
+            for writers in WRITERS:
+                lots = [f"W{n}" for n in range(writers)]
+                wall, each = run(place(f"writers-{writers}"), lots, events)
+                rate = writers * per_writer / wall
+                alone = alone or rate
+                print(
+                    f"{store:12} {writers} writer(s): {rate:8.0f} events/s together "
+                    f"({rate / alone:.2f}x one writer); the slowest took "
+                    f"{max(each) / min(each):.2f}x as long as the quickest"
+                )
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "days.db"
         recorded = days_ledger(path, arguments.verify_events)

@@ -8,8 +8,9 @@
 # - The cluster: `initdb` into a new temporary folder, run as an unprivileged
 #   user (`postgres` where it exists: PostgreSQL refuses to run as root),
 #   listening on a Unix socket in that folder only (no TCP port to collide
-#   with another run), fsync off (a test cluster is thrown away; a crash test
-#   that needs fsync turns it on for its own cluster).
+#   with another run), fsync off (a test cluster is thrown away; the server
+#   crashing is not the machine crashing, so a crash test holds without it;
+#   DOSEPREP_TEST_POSTGRES_FSYNC=on turns it on, for a benchmark).
 # - The command gets the server's URL in DOSEPREP_TEST_POSTGRES_URL, the
 #   binaries' folder in DOSEPREP_TEST_POSTGRES_BIN, and what a test needs to
 #   crash the server and start it again: its data folder, start options and
@@ -80,7 +81,9 @@ as_server "$bin/initdb" -D "$folder/data" -U "$server_user" -A trust -E UTF8 \
     cat "$folder/initdb.log" >&2
     exit 1
 }
-options="-c listen_addresses='' -k $folder -c fsync=off"
+# fsync off unless asked (DOSEPREP_TEST_POSTGRES_FSYNC=on: a benchmark
+# measures what a real server does).
+options="-c listen_addresses='' -k $folder -c fsync=${DOSEPREP_TEST_POSTGRES_FSYNC:-off}"
 as_server "$bin/pg_ctl" -D "$folder/data" -l "$folder/server.log" -w -t 30 \
     -o "$options" start >/dev/null || {
     cat "$folder/server.log" >&2

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import CARE_SSC_TOML, PROTOCOLS, REPO
+from postgres_server import new_database, psql
 
 import doseprep as dp
 
@@ -150,6 +151,8 @@ def _ledger_call(given: str, tmp_path: Path) -> None:
         "not_planned": _not_planned,
         "staff": _staff,
         "planned": planned,
+        "new_database": new_database,
+        "psql": psql,
     }
     eval(_unquote(given), names)
 

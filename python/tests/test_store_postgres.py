@@ -233,3 +233,36 @@ def test_a_server_crash_in_the_middle_of_days_loses_no_event_it_returned() -> No
         ) == len(stored) + 1  # fmt: skip
         assert after.verify().ok
     assert server_url()
+
+
+def test_the_readmes_commands_on_a_server(tmp_path: Path) -> None:
+    """`doseprep ledger init/receive/verify/balance` and `doseprep day
+    --ledger` given the server's URL, as the README shows them."""
+    from test_ledger_processes import DAY_LOTS, DAY_ORDERS, DOSEPREP
+
+    url = new_database()
+    (tmp_path / "orders.csv").write_text(DAY_ORDERS)
+    (tmp_path / "lots.toml").write_text(DAY_LOTS)
+    (tmp_path / "randomization.csv").write_text(
+        "participant,arm\nCARE-001,A\nCARE-002,B\nCARE-003,C\n"
+    )
+
+    def doseprep(*args: str) -> str:
+        done = subprocess.run(
+            [str(DOSEPREP), *args], capture_output=True, text=True, check=False, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert doseprep("ledger", "init", url) == f"{url}: a new, empty ledger\n"
+    doseprep("ledger", "receive", url, str(tmp_path / "lots.toml"),
+             "--at", "2026-11-20T10:00:00-05:00", "--initials", "MH")  # fmt: skip
+    said = doseprep(
+        "day", str(tmp_path / "orders.csv"), "--randomization",
+        str(tmp_path / "randomization.csv"), "--lots", str(tmp_path / "lots.toml"),
+        "--out", str(tmp_path / "day"), "--ledger", url, "--initials", "MH",
+    )  # fmt: skip
+    assert "events 2 to 4" in said, said
+    assert doseprep("ledger", "verify", url).startswith("ledger verified: 4 events, head ")
+    assert "on hand 12" in doseprep("ledger", "balance", url)
+    assert [e["kind"] for e in dp.Ledger(url).events()] == ["receive", "plan", "plan", "plan"]

@@ -668,6 +668,30 @@ impl DatabaseFault {
         }
     }
 
+    /// What to do about it, for a ledger on a PostgreSQL server.
+    pub fn fix_on_server(self) -> &'static str {
+        match self {
+            DatabaseFault::Busy => {
+                "another workstation is writing to the ledger; try again in a moment"
+            }
+            DatabaseFault::Full => {
+                "the server's disk or memory is full: tell its administrator, then try again"
+            }
+            DatabaseFault::Corrupt => {
+                "the server reports damaged data: stop using the ledger and tell its administrator"
+            }
+            DatabaseFault::ReadOnly => {
+                "the connection may not write (opened to read only, or a role without the right); open it for writing, or ask the server's administrator"
+            }
+            DatabaseFault::CannotOpen => {
+                "check the URL (host, port or socket folder, database) and that the server is running"
+            }
+            DatabaseFault::JournalMode | DatabaseFault::Other => {
+                "keep the ledger as it is and report this"
+            }
+        }
+    }
+
     fn of(code: rusqlite::ErrorCode) -> DatabaseFault {
         use rusqlite::ErrorCode;
         match code {
@@ -876,6 +900,10 @@ impl LedgerError {
             LedgerError::Tampered(detail) => (
                 format!("the ledger does not verify: {detail}"),
                 "run `doseprep ledger verify` and keep the file for review".to_owned(),
+            ),
+            LedgerError::Database { fault, detail, file: Some(file), .. } if crate::pg::is_url(file) => (
+                format!("the ledger {file}: {detail}"),
+                fault.fix_on_server().to_owned(),
             ),
             LedgerError::Database { fault, detail, file: Some(file), .. } => (
                 format!("the ledger {file}: {detail}"),

@@ -1,10 +1,12 @@
 //! doseprep-ledger: the accountability ledger of a trial pharmacy, on
-//! SQLite. Every container from receipt to thaw, return or destruction,
+//! SQLite or a PostgreSQL server. Every container from receipt to thaw, return or destruction,
 //! every bag from preparation to infusion, as an append-only chain of
 //! events, each its own transaction and each hashed with the one before.
 //!
 //! * [`Ledger::create`] starts a file and [`Ledger::open`] opens one (WAL, foreign keys on,
-//!   schema version and migrations, full sync).
+//!   schema version and migrations, full sync);
+//!   [`Ledger::create_postgres`] and [`Ledger::open_postgres`] do the same in a
+//!   PostgreSQL database, and [`Ledger::open_at`] takes either a path or a URL.
 //! * The event methods check what the events before allow (a container is
 //!   thawed once, a bag is given once and to its own participant, ...) and
 //!   refuse the rest with a [`LedgerError`] naming the event, the item and
