@@ -266,3 +266,84 @@ def test_the_readmes_commands_on_a_server(tmp_path: Path) -> None:
     assert doseprep("ledger", "verify", url).startswith("ledger verified: 4 events, head ")
     assert "on hand 12" in doseprep("ledger", "balance", url)
     assert [e["kind"] for e in dp.Ledger(url).events()] == ["receive", "plan", "plan", "plan"]
+
+
+def _login(role: str) -> str:
+    """A new login of `role` (doseprep_writer, _auditor or _monitor); its name."""
+    name = f"{role.removeprefix('doseprep_')}_{next(_LOGINS)}_{id(_LOGINS)}"
+    psql(f"CREATE ROLE {name} LOGIN IN ROLE {role}")
+    return name
+
+
+_LOGINS = itertools.count()
+
+
+def _as(url: str, login: str) -> str:
+    return url.replace("postgres@", f"{login}@", 1)
+
+
+def test_the_server_decides_who_may_do_what(protocol: dp.Protocol) -> None:
+    """A writer records and cannot change or delete an event (no grant,
+    before any trigger); an auditor verifies and exports and writes
+    nothing; a blinded monitor reads the blinded log, the same as the
+    ledger's blinded export, and nothing else."""
+    url = new_database()
+    owner = dp.Ledger.create(url)
+    writer_url = _as(url, _login("doseprep_writer"))
+    writer = dp.Ledger(writer_url)
+    writer.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    day = plan(protocol)
+    do_the_day(writer, day)
+    active, twin, placebo = (
+        bag.bag_id or "" for bag in day.bags if isinstance(bag, dp.Preparation)
+    )
+    writer.dispense(active, to="ward 5", at="2026-11-25T10:50:00-05:00", initials="MH")
+    writer.administer(active, participant="CARE-001", started_at="2026-11-25T11:00:00-05:00",
+                      ended_at="2026-11-25T11:25:00-05:00", initials="RN")  # fmt: skip
+    writer.destroy_bag(twin, reason="bag punctured", at="2026-11-25T10:55:00-05:00", initials="MH")
+    writer.dispense(placebo, to="ward 5", at="2026-11-25T10:52:00-05:00", initials="MH")
+    assert writer.verify().ok
+    for edit in (
+        "UPDATE event SET initials = 'XX' WHERE seq = 5",
+        "DELETE FROM event WHERE seq = 5",
+        "TRUNCATE event CASCADE",
+        "TRUNCATE container CASCADE",
+        "CREATE TABLE mine (x integer)",
+    ):
+        refused = psql(edit, writer_url, check=False)
+        assert refused.returncode != 0, edit
+        assert "permission denied" in refused.stderr, (edit, refused.stderr)
+    # Nor may a writer switch the triggers off or drop the table: the owner's alone.
+    for edit in ("ALTER TABLE event DISABLE TRIGGER USER", "DROP TABLE event CASCADE"):
+        refused = psql(edit, writer_url, check=False)
+        assert refused.returncode != 0, edit
+        assert "must be owner of table event" in refused.stderr, (edit, refused.stderr)
+
+    auditor_url = _as(url, _login("doseprep_auditor"))
+    auditor = dp.Ledger(auditor_url)
+    assert auditor.verify().ok
+    assert auditor.export_csv() == owner.export_csv()
+    assert auditor.export_blinded_csv() == owner.export_blinded_csv()
+    with pytest.raises(dp.FaultError) as refused_event:
+        auditor.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="AU")
+    assert refused_event.value.code == "database_read_only"
+    for edit in (
+        "INSERT INTO head VALUES (1, 1, 'x')",
+        "UPDATE container SET state = 'in stock'",
+        "DELETE FROM draw",
+        "SELECT phc FROM credential",
+    ):
+        refused = psql(edit, auditor_url, check=False)
+        assert refused.returncode != 0, edit
+        assert "permission denied" in refused.stderr, (edit, refused.stderr)
+
+    monitor_url = _as(url, _login("doseprep_monitor"))
+    shown = psql(
+        "COPY (SELECT * FROM blinded_log) TO STDOUT WITH (FORMAT csv, HEADER)", monitor_url
+    ).stdout
+    assert shown.replace("\r\n", "\n") == owner.export_blinded_csv().replace("\r\n", "\n")
+    assert shown.count("\n") == 1 + 3 * 2 + 4  # a plan and a making a bag, then its ward events
+    for read in ("event", "lot", "container", "bag", "draw", '"user"', "correction", "head"):
+        refused = psql(f"SELECT * FROM {read}", monitor_url, check=False)
+        assert refused.returncode != 0, read
+        assert "permission denied" in refused.stderr, (read, refused.stderr)

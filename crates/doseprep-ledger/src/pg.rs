@@ -139,6 +139,60 @@ CREATE TABLE schema_start (
 INSERT INTO schema_start VALUES (4, 1), (5, 1);
 CREATE TRIGGER schema_start_fixed BEFORE UPDATE OR DELETE OR TRUNCATE ON schema_start
     FOR EACH STATEMENT EXECUTE FUNCTION doseprep_append_only('the schema start is fixed');
+
+-- What a blinded monitor reads, and all they read: the blinded log, built
+-- as `Ledger::blinded_csv` builds it, only from what a bag and its placebo
+-- twin share (each row dated by its session's thaw, ordered by session,
+-- stage and bag id; no lot, no arm, no participant, no cells).
+CREATE VIEW blinded_log AS
+SELECT split_part(made.session, '[', 1) AS session,
+       event.kind AS event,
+       made.bag_id,
+       trim_scale(made.final_ul / 1000.0)::text AS volume_ml
+FROM event
+JOIN (SELECT DISTINCT ON (body::json ->> 'bag_id')
+             body::json ->> 'bag_id' AS bag_id,
+             body::json ->> 'thawed_at' AS session,
+             (body::json ->> 'final_ul')::bigint AS final_ul
+      FROM event WHERE kind IN ('plan', 'prepare')
+      ORDER BY body::json ->> 'bag_id', seq) AS made
+  ON made.bag_id = event.body::json ->> 'bag_id'
+WHERE event.kind <> 'correct'
+ORDER BY split_part(made.session, '[', 1)::timestamptz,
+         CASE event.kind WHEN 'plan' THEN 0 WHEN 'prepare' THEN 1
+             WHEN 'prepare_planned' THEN 1 WHEN 'check' THEN 2 WHEN 'dispense' THEN 3
+             WHEN 'administer' THEN 4 ELSE 5 END,
+         made.bag_id, event.seq;
+
+-- Who may do what, decided by the server: a pharmacy's writer inserts
+-- events and never updates or deletes one (no grant, whatever the
+-- triggers); an auditor reads everything but the passphrase hashes and
+-- writes nothing; a blinded monitor reads the blinded log only. The roles
+-- are the server's (made once, by whoever first may); people's logins are
+-- made members of them.
+DO $$
+DECLARE
+    role TEXT;
+BEGIN
+    FOREACH role IN ARRAY ARRAY['doseprep_writer', 'doseprep_auditor', 'doseprep_monitor'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = role) THEN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', role);
+        END IF;
+    END LOOP;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO doseprep_writer, doseprep_auditor, doseprep_monitor',
+        current_schema());
+END $$;
+GRANT SELECT ON doseprep_ledger TO doseprep_writer, doseprep_auditor, doseprep_monitor;
+GRANT SELECT, INSERT ON event TO doseprep_writer;
+GRANT SELECT, INSERT, UPDATE ON head TO doseprep_writer;
+GRANT SELECT, INSERT, UPDATE, DELETE
+    ON lot, container, bag, draw, correction, "user", setting, credential TO doseprep_writer;
+GRANT SELECT ON schema_start TO doseprep_writer;
+GRANT SELECT ON event, head, lot, container, bag, draw, correction, "user", setting, schema_start
+    TO doseprep_auditor;
+-- Verify checks there is a hash for each user; the hashes stay unread.
+GRANT SELECT (user_id) ON credential TO doseprep_auditor;
+GRANT SELECT ON blinded_log TO doseprep_monitor;
 "#;
 
 /// The version [`SCHEMA`] makes. A new SQLite migration needs its
