@@ -123,6 +123,8 @@ def test_what_is_not_a_ledger_on_the_server_is_refused_and_no_password_is_shown(
     assert "hunter2" not in str(missing.value)
     ledger = dp.Ledger.create(with_password)
     assert "hunter2" not in ledger.location + repr(ledger)
+    as_parameter = new_database() + "&password=hunter2"
+    assert "hunter2" not in dp.Ledger.create(as_parameter).location
     assert ledger.location.startswith("postgresql://postgres@/")
     # No server there.
     with pytest.raises(dp.FaultError) as unreachable:
@@ -290,6 +292,11 @@ def test_the_server_decides_who_may_do_what(protocol: dp.Protocol) -> None:
     url = new_database()
     owner = dp.Ledger.create(url)
     writer_url = _as(url, _login("doseprep_writer"))
+    # A login that records does not own a ledger: the owner may change
+    # anything, whatever the roles.
+    with pytest.raises(dp.LedgerError, match="is a member of doseprep_writer") as owning:
+        dp.Ledger.create(_as(new_database(), writer_url.split("://", 1)[1].split("@", 1)[0]))
+    assert owning.value.code == "owner_in_role"
     writer = dp.Ledger(writer_url)
     writer.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
     day = plan(protocol)
@@ -326,7 +333,10 @@ def test_the_server_decides_who_may_do_what(protocol: dp.Protocol) -> None:
     assert auditor.export_blinded_csv() == owner.export_blinded_csv()
     with pytest.raises(dp.FaultError) as refused_event:
         auditor.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="AU")
-    assert refused_event.value.code == "database_read_only"
+    assert refused_event.value.code == "database_permission"
+    assert "ask the server's administrator" in str(refused_event.value)
+    # The refused write left no transaction open: the connection goes on.
+    assert auditor.verify().ok
     for edit in (
         "INSERT INTO head VALUES (1, 1, 'x')",
         "UPDATE container SET state = 'in stock'",

@@ -372,11 +372,39 @@ impl Db {
                 "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE head IN SHARE ROW EXCLUSIVE MODE"
             }
         };
-        self.batch(begin)?;
+        // Inside a transaction already (an export read in the snapshot its
+        // verify read): a read is part of it; a write never nests.
+        if self.in_transaction() {
+            return match lock {
+                Lock::Read => work(self),
+                Lock::Write => Err(LedgerError::internal(
+                    "a write was started inside another transaction".to_owned(),
+                )),
+            };
+        }
+        // Guarded before BEGIN: a BEGIN batch that fails half-way (the lock
+        // refused) would leave an aborted transaction open on the
+        // connection, and every later call failing.
         let open = Open(Some(self));
+        self.batch(begin)?;
+        self.set_in_transaction(true);
         let value = work(self)?;
         open.commit()?;
         Ok(value)
+    }
+
+    /// Whether a transaction is open on the connection.
+    fn in_transaction(&self) -> bool {
+        match self {
+            Db::Sqlite(connection) => !connection.is_autocommit(),
+            Db::Postgres(server) => server.in_transaction.get(),
+        }
+    }
+
+    fn set_in_transaction(&self, open: bool) {
+        if let Db::Postgres(server) = self {
+            server.in_transaction.set(open);
+        }
     }
 
     /// Statements without parameters, run as one.
@@ -389,11 +417,14 @@ impl Db {
 
     /// Roll back the open transaction.
     fn rollback(&self) -> Result<()> {
+        self.set_in_transaction(false);
         self.batch("ROLLBACK")
     }
 
     fn commit(&self) -> Result<()> {
-        self.batch("COMMIT")
+        self.batch("COMMIT")?;
+        self.set_in_transaction(false);
+        Ok(())
     }
 }
 

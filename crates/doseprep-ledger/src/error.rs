@@ -410,6 +410,25 @@ pub enum LedgerError {
         /// The version this build writes.
         current: i64,
     },
+    /// A free text holding a control character other than a line break or
+    /// a tab.
+    ControlCharacter {
+        /// The text's field (comment, reason, ...).
+        field: &'static str,
+        /// The text (its first 40 characters).
+        value: String,
+        /// The character's code point.
+        character: u32,
+    },
+    /// The login that starts a ledger on PostgreSQL is a member of one of
+    /// the ledger's roles: the tables' owner may change them whatever the
+    /// grants say.
+    OwnerInRole {
+        /// The login.
+        login: String,
+        /// The role it is a member of.
+        role: String,
+    },
     /// No ledger file at the path: opening never creates one.
     NoSuchLedger {
         /// The path given.
@@ -625,6 +644,8 @@ pub enum DatabaseFault {
     Corrupt,
     /// The file or its folder cannot be written.
     ReadOnly,
+    /// The server's roles do not let this login do it (PostgreSQL).
+    Permission,
     /// The file cannot be opened.
     CannotOpen,
     /// The file's disk cannot keep a write-ahead log (a network drive).
@@ -641,6 +662,7 @@ impl DatabaseFault {
             DatabaseFault::Full => "database_full",
             DatabaseFault::Corrupt => "database_corrupt",
             DatabaseFault::ReadOnly => "database_read_only",
+            DatabaseFault::Permission => "database_permission",
             DatabaseFault::CannotOpen => "database_cannot_open",
             DatabaseFault::JournalMode => "database_journal_mode",
             DatabaseFault::Other => "database",
@@ -661,6 +683,9 @@ impl DatabaseFault {
                 "the ledger file or its folder cannot be written, or it was opened to read only; check its permissions, or open it for writing"
             }
             DatabaseFault::CannotOpen => "check the path and the permissions of its folder",
+            DatabaseFault::Permission => {
+                "this login's roles do not allow it: ask the server's administrator"
+            }
             DatabaseFault::JournalMode => {
                 "put the ledger on a local disk (SQLite's own advice: never on a network drive)"
             }
@@ -681,7 +706,10 @@ impl DatabaseFault {
                 "the server reports damaged data: stop using the ledger and tell its administrator"
             }
             DatabaseFault::ReadOnly => {
-                "the connection may not write (opened to read only, or a role without the right); open it for writing, or ask the server's administrator"
+                "the connection was opened to read only; open it for writing"
+            }
+            DatabaseFault::Permission => {
+                "this login's roles do not allow it (a writer is a member of doseprep_writer, an auditor of doseprep_auditor): ask the server's administrator"
             }
             DatabaseFault::CannotOpen => {
                 "check the URL (host, port or socket folder, database) and that the server is running"
@@ -738,15 +766,8 @@ impl From<postgres::Error> for LedgerError {
             Some(code) if [SqlState::DATA_CORRUPTED, SqlState::INDEX_CORRUPTED].contains(code) => {
                 DatabaseFault::Corrupt
             }
-            Some(code)
-                if [
-                    SqlState::READ_ONLY_SQL_TRANSACTION,
-                    SqlState::INSUFFICIENT_PRIVILEGE,
-                ]
-                .contains(code) =>
-            {
-                DatabaseFault::ReadOnly
-            }
+            Some(code) if *code == SqlState::READ_ONLY_SQL_TRANSACTION => DatabaseFault::ReadOnly,
+            Some(code) if *code == SqlState::INSUFFICIENT_PRIVILEGE => DatabaseFault::Permission,
             Some(code) if code.code().starts_with("08") => DatabaseFault::CannotOpen,
             Some(_) => DatabaseFault::Other,
             // No SQLSTATE: the server could not be reached or the connection broke.
@@ -860,6 +881,8 @@ impl LedgerError {
             LedgerError::CannotCorrect { seq, why, fix, .. } => (format!("correct: event {seq} cannot be corrected: {why}"), fix.to_string()),
             LedgerError::EndsBeforeStart { started_at, ended_at } => (format!("administer: ended_at {ended_at} is before started_at {started_at}"), "check both times".to_owned()),
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
+            LedgerError::ControlCharacter { field, value, character } => (format!("{field} {value:?} holds the control character U+{character:04X}"), "type it without (a line break or a tab may stay)".to_owned()),
+            LedgerError::OwnerInRole { login, role } => (format!("the login {login} that starts the ledger is a member of {role}, and the owner of a ledger's tables may change them whatever the roles allow"), "start the ledger as an administrator's login that is in no doseprep role; people record as members of doseprep_writer".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
             LedgerError::NoContainers { event } => (format!("{event}: no container given"), "list the container numbers".to_owned()),
             LedgerError::DuplicateContainer { event, lot_id, container } => (format!("{event}: container {container} of lot {lot_id:?} is listed twice"), "list it once".to_owned()),
@@ -1002,6 +1025,8 @@ impl LedgerError {
             LedgerError::EndsBeforeStart { .. } => "ends_before_start",
             LedgerError::Initials { .. } => "initials",
             LedgerError::Text { .. } => "text",
+            LedgerError::ControlCharacter { .. } => "control_character",
+            LedgerError::OwnerInRole { .. } => "owner_in_role",
             LedgerError::NoContainers { .. } => "no_containers",
             LedgerError::DuplicateContainer { .. } => "duplicate_container",
             LedgerError::PlanExceedsStock { .. } => "plan_exceeds_stock",
@@ -1206,6 +1231,20 @@ impl LedgerError {
                 text("initials"),
                 Some(initials.clone()),
                 text("1 to 8 letters, digits, '.' or '-'"),
+            ),
+            LedgerError::ControlCharacter {
+                field,
+                value,
+                character,
+            } => (
+                text(field),
+                Some(value.clone()),
+                Some(format!("no control character (U+{character:04X} given)")),
+            ),
+            LedgerError::OwnerInRole { login, role } => (
+                text("login"),
+                Some(login.clone()),
+                Some(format!("not a member of {role}")),
             ),
             LedgerError::Text {
                 field, value, max, ..

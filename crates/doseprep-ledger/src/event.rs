@@ -119,6 +119,18 @@ pub(crate) fn check_text(field: &'static str, text: &str, fix: &'static str) -> 
             fix,
         });
     }
+    // Line breaks and tabs are text; other control characters are not
+    // (PostgreSQL refuses NUL, and no printout shows them).
+    if let Some(control) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(LedgerError::ControlCharacter {
+            field,
+            value: text.chars().take(40).collect(),
+            character: u32::from(control),
+        });
+    }
     Ok(())
 }
 

@@ -644,9 +644,7 @@ impl Ledger {
 
     /// A bag's chain of identity.
     pub fn chain_of_identity(&self, bag_id: BagId) -> Result<ChainOfIdentity> {
-        self.store
-            .chain_of_identity(bag_id)
-            .map_err(|error| error.in_file(&self.path))
+        self.read(|db| identity::chain_of_identity(db, &bag_id.as_text()))
     }
 
     /// A bag's preparation record as the ledger holds it, verified: what
@@ -682,14 +680,21 @@ impl Ledger {
 
     /// A bag as a FHIR R4 Bundle.
     pub fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
-        self.store
-            .fhir_bundle(bag_id)
-            .map_err(|error| error.in_file(&self.path))
+        self.read(|db| fhir::bundle(db, &bag_id.as_text()))
     }
 
     /// A lot's balance: the sum of its events.
     pub fn balance(&self, lot_id: &str) -> Result<Balance> {
-        balance::balance(&self.store.db, lot_id).map_err(|error| error.in_file(&self.path))
+        self.read(|db| balance::balance(db, lot_id))
+    }
+
+    /// `work`'s reads, in one snapshot (a writer committing meanwhile is
+    /// not seen half-way), with the ledger named in its errors.
+    fn read<T>(&self, work: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
+        self.store
+            .db
+            .transaction(Lock::Read, work)
+            .map_err(|error| error.in_file(&self.path))
     }
 
     /// The ledger's head now, to keep outside the file: the chain is
@@ -711,9 +716,10 @@ impl Ledger {
     /// tail cut off, or events rewritten with their hashes recomputed, up
     /// to a checkpointed event, is the problem named.
     pub fn verify_against(&self, checkpoints: &[Checkpoint]) -> Result<Verification> {
-        verify::verify(&self.store.db, Scope::Full)
-            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
-            .map_err(|error| error.in_file(&self.path))
+        self.read(|db| {
+            let verification = verify::verify(db, Scope::Full)?;
+            checkpoint::hold(db, verification, checkpoints)
+        })
     }
 
     /// The periodic review of the events written in `[from, to)` (by their
@@ -727,17 +733,11 @@ impl Ledger {
         to: Option<jiff::Timestamp>,
         late_after: jiff::SignedDuration,
     ) -> Result<AuditReport> {
-        verify::verify(&self.store.db, Scope::Full)
-            .and_then(|verification| {
-                audit::review(
-                    &self.store.db,
-                    verification,
-                    (from, to),
-                    late_after,
-                    self.store.clock.now(),
-                )
-            })
-            .map_err(|error| error.in_file(&self.path))
+        let now = self.store.clock.now();
+        self.read(|db| {
+            let verification = verify::verify(db, Scope::Full)?;
+            audit::review(db, verification, (from, to), late_after, now)
+        })
     }
 
     /// Correct event `seq`: its time (`corrected_at`) or, for a dispense,
@@ -768,23 +768,17 @@ impl Ledger {
     /// the caller to write. A ledger that does not verify, or that a
     /// checkpoint does not match, is refused ([`LedgerError::Tampered`]).
     pub fn archive(&self, checkpoints: &[Checkpoint]) -> Result<Archive> {
-        verify::verify(&self.store.db, Scope::Full)
-            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
-            .and_then(|verification| {
-                let taken = checkpoint::take(
-                    &verification,
-                    &self.store.clock,
-                    self.store.signed_in.as_deref(),
-                )?;
-                archive::archive(
-                    &self.store.db,
-                    &verification,
-                    taken,
-                    checkpoints,
-                    &self.path,
-                )
-            })
-            .map_err(|error| error.in_file(&self.path))
+        // One snapshot: the archive holds the events verified, no later one.
+        self.read(|db| {
+            let verification = verify::verify(db, Scope::Full)?;
+            let verification = checkpoint::hold(db, verification, checkpoints)?;
+            let taken = checkpoint::take(
+                &verification,
+                &self.store.clock,
+                self.store.signed_in.as_deref(),
+            )?;
+            archive::archive(db, &verification, taken, checkpoints, &self.path)
+        })
     }
 
     /// Where the ledger is: its path as given (":memory:" in memory), or its
@@ -798,9 +792,10 @@ impl Ledger {
     /// comparing the state tables ([`Scope::Chain`]): the daily check, many
     /// times quicker than [`Ledger::verify_against`], which does both.
     pub fn verify_chain(&self, checkpoints: &[Checkpoint]) -> Result<Verification> {
-        verify::verify(&self.store.db, Scope::Chain)
-            .and_then(|verification| checkpoint::hold(&self.store.db, verification, checkpoints))
-            .map_err(|error| error.in_file(&self.path))
+        self.read(|db| {
+            let verification = verify::verify(db, Scope::Chain)?;
+            checkpoint::hold(db, verification, checkpoints)
+        })
     }
 
     /// Walk the chain; the first problem, if any.
@@ -815,12 +810,12 @@ impl Ledger {
 
     /// The accountability log (unblinded): one CSV line per event.
     pub fn accountability_csv(&self) -> Result<String> {
-        export::accountability_csv(&self.store.db).map_err(|error| error.in_file(&self.path))
+        self.read(export::accountability_csv)
     }
 
     /// The blinded log: bag events with bag ids and volumes only.
     pub fn blinded_csv(&self) -> Result<String> {
-        export::blinded_csv(&self.store.db).map_err(|error| error.in_file(&self.path))
+        self.read(export::blinded_csv)
     }
 }
 
@@ -920,7 +915,7 @@ impl Store {
             Ok(seq) => Some(seq),
             // A ledger opened to read only cannot keep it; the refusal says so.
             Err(LedgerError::Database {
-                fault: DatabaseFault::ReadOnly,
+                fault: DatabaseFault::ReadOnly | DatabaseFault::Permission,
                 ..
             }) => None,
             // Any other fault is reported: a failure is never lost unsaid.
@@ -1568,9 +1563,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    pub(crate) fn fhir_bundle(&self, bag_id: BagId) -> Result<serde_json::Value> {
-        fhir::bundle(&self.db, &bag_id.as_text())
     }
 }

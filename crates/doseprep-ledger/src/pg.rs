@@ -17,6 +17,9 @@ pub(crate) struct Postgres {
     client: RefCell<postgres::Client>,
     /// Statements prepared on this connection, by their text as written.
     statements: RefCell<HashMap<String, postgres::Statement>>,
+    /// Whether a transaction is open (the server does not say without a
+    /// round trip).
+    pub(crate) in_transaction: std::cell::Cell<bool>,
 }
 
 /// The schema of a new ledger on PostgreSQL, at [`SCHEMA_VERSION`]: the
@@ -144,7 +147,9 @@ CREATE TRIGGER schema_start_fixed BEFORE UPDATE OR DELETE OR TRUNCATE ON schema_
 -- as `Ledger::blinded_csv` builds it, only from what a bag and its placebo
 -- twin share (each row dated by its session's thaw, ordered by session,
 -- stage and bag id; no lot, no arm, no participant, no cells).
-CREATE VIEW blinded_log AS
+-- A security barrier: no function of the monitor's sees a row the view
+-- leaves out.
+CREATE VIEW blinded_log WITH (security_barrier) AS
 SELECT split_part(made.session, '[', 1) AS session,
        event.kind AS event,
        made.bag_id,
@@ -162,7 +167,7 @@ ORDER BY split_part(made.session, '[', 1)::timestamptz,
          CASE event.kind WHEN 'plan' THEN 0 WHEN 'prepare' THEN 1
              WHEN 'prepare_planned' THEN 1 WHEN 'check' THEN 2 WHEN 'dispense' THEN 3
              WHEN 'administer' THEN 4 ELSE 5 END,
-         made.bag_id, event.seq;
+         made.bag_id COLLATE "C", event.seq;
 
 -- Who may do what, decided by the server: a pharmacy's writer inserts
 -- events and never updates or deletes one (no grant, whatever the
@@ -181,6 +186,9 @@ BEGIN
     END LOOP;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO doseprep_writer, doseprep_auditor, doseprep_monitor',
         current_schema());
+    -- No temporary functions for anyone not granted them (a leaky
+    -- function over a view is how rows it hides are seen).
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
 END $$;
 GRANT SELECT ON doseprep_ledger TO doseprep_writer, doseprep_auditor, doseprep_monitor;
 GRANT SELECT, INSERT ON event TO doseprep_writer;
@@ -250,6 +258,11 @@ fn json_extract(sql: &str) -> Option<(String, &str)> {
     let inner = sql.strip_prefix("json_extract(")?;
     let (column, after) = inner.split_once(", '$.")?;
     let (key, after) = after.split_once("')")?;
+    // A top-level key only: a nested path ('$.a.b') is left as written, so
+    // the server refuses the statement rather than read another key.
+    if !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return None;
+    }
     Some((format!("({column}::json ->> '{key}')"), after))
 }
 
@@ -261,15 +274,31 @@ pub(crate) fn redacted(url: &str) -> String {
     };
     let authority_end = rest.find('/').unwrap_or(rest.len()); // fallback-ok: a URL without a path is all authority
     let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
+    let authority = match authority.rsplit_once('@') {
         Some((user_info, host)) => {
             let user = user_info
                 .split_once(':')
                 .map_or(user_info, |(user, _)| user);
-            format!("{scheme}://{user}@{host}{path}")
+            format!("{user}@{host}")
         }
-        None => url.to_owned(),
-    }
+        None => authority.to_owned(),
+    };
+    // A password given as a parameter (`?password=...`) is left out too.
+    let path = match path.split_once('?') {
+        Some((path, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|pair| !pair.to_ascii_lowercase().starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                path.to_owned()
+            } else {
+                format!("{path}?{}", kept.join("&"))
+            }
+        }
+        None => path.to_owned(),
+    };
+    format!("{scheme}://{authority}{path}")
 }
 
 /// Whether `location` names a PostgreSQL database rather than a file.
@@ -284,6 +313,7 @@ impl Postgres {
         Ok(Postgres {
             client: RefCell::new(client),
             statements: RefCell::new(HashMap::new()),
+            in_transaction: std::cell::Cell::new(false),
         })
     }
 
@@ -406,6 +436,26 @@ pub(crate) fn create(url: &str) -> Result<Postgres> {
             db.batch("BEGIN")?;
             if db.marker()?.is_some() {
                 return Err(LedgerError::LedgerExists { path: name.clone() });
+            }
+            // The tables' owner may switch the triggers off and rewrite
+            // events whatever the grants: never a login that records.
+            let member = db.query(
+                "SELECT current_user::text, r.rolname::text FROM pg_catalog.pg_auth_members m \
+                 JOIN pg_catalog.pg_roles r ON r.oid = m.roleid \
+                 WHERE r.rolname IN ('doseprep_writer', 'doseprep_auditor', 'doseprep_monitor') \
+                 AND m.member = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) \
+                 ORDER BY r.rolname",
+                &[],
+            )?;
+            if let Some(row) = member.first() {
+                if let (Value::Text(login), Value::Text(role)) =
+                    (cell_value(row, 0)?, cell_value(row, 1)?)
+                {
+                    return Err(LedgerError::OwnerInRole {
+                        login: login.to_owned(),
+                        role: role.to_owned(),
+                    });
+                }
             }
             db.batch(SCHEMA)?;
             db.execute(
@@ -548,4 +598,56 @@ fn integer_to_sql(
         .into());
     }
     Ok(IsNull::No)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_translated_into_postgresqls_words() {
+        assert_eq!(
+            translate(
+                "SELECT seq FROM event WHERE json_extract(body, '$.lot_id') = ?1 AND seq > ?12"
+            ),
+            "SELECT seq FROM event WHERE (body::json ->> 'lot_id') = $1 AND seq > $12"
+        );
+        assert_eq!(
+            translate("SELECT ifnull(din, '-') FROM user JOIN user_x ON 1 WHERE EXISTS (SELECT 1 FROM user)"),
+            "SELECT coalesce(din, '-') FROM \"user\" JOIN user_x ON 1 WHERE EXISTS (SELECT 1 FROM \"user\")"
+        );
+        assert_eq!(
+            translate("INSERT INTO user (user_id) VALUES (?1)"),
+            "INSERT INTO \"user\" (user_id) VALUES ($1)"
+        );
+        assert_eq!(
+            translate("UPDATE user SET disabled_seq = ?1"),
+            "UPDATE \"user\" SET disabled_seq = $1"
+        );
+        // A nested path is left as written: the server refuses it.
+        assert_eq!(
+            translate("SELECT json_extract(body, '$.record.order') FROM event"),
+            "SELECT json_extract(body, '$.record.order') FROM event"
+        );
+    }
+
+    #[test]
+    fn a_password_is_left_out_of_the_url_named() {
+        assert_eq!(
+            redacted("postgresql://mh:secret@db.local:5432/care_ssc"),
+            "postgresql://mh@db.local:5432/care_ssc"
+        );
+        assert_eq!(
+            redacted("postgresql://mh@/care_ssc?host=/run/postgresql&password=secret"),
+            "postgresql://mh@/care_ssc?host=/run/postgresql"
+        );
+        assert_eq!(
+            redacted("postgres://db.local/care_ssc?PASSWORD=secret"),
+            "postgres://db.local/care_ssc"
+        );
+        assert_eq!(
+            redacted("postgresql://mh@db.local"),
+            "postgresql://mh@db.local"
+        );
+    }
 }

@@ -197,12 +197,14 @@ impl Lot {
     /// it looks like a percentage), containers above 0, an extractable volume
     /// at most the fill, a DMSO fraction in [0, 1).
     pub fn new(spec: LotSpec) -> Result<Lot> {
-        let lot_id = non_empty("lot_id", &spec.lot_id).map_err(|_| {
-            DoseError::invalid_input(
+        let lot_id = if spec.lot_id.trim().is_empty() {
+            return Err(DoseError::invalid_input(
                 "lot_id",
                 "lot_id is empty; copy it from the container label",
-            )
-        })?;
+            ));
+        } else {
+            non_empty("lot_id", &spec.lot_id)?
+        };
         let viability = Viability::new(spec.viability)?;
         let Some(fill) = ContainerYield::new(spec.container_volume) else {
             return Err(DoseError::invalid_quantity(

@@ -164,6 +164,17 @@ pub(crate) fn non_empty(field: &str, value: &str) -> Result<Text> {
             field,
             format!("{field} is empty; give the {field} exactly as on the order"),
         ))
+    } else if let Some(control) = trimmed.chars().find(|c| c.is_control()) {
+        // No label, worksheet or database keeps one faithfully (PostgreSQL
+        // refuses NUL): an id is never typed with one.
+        Err(DoseError::invalid_input(
+            field,
+            format!(
+                "{field} {:?} holds the control character U+{:04X}; give the {field} exactly as printed, without it",
+                trimmed.chars().take(40).collect::<String>(),
+                u32::from(control)
+            ),
+        ))
     } else {
         Ok(Text::from(trimmed))
     }
