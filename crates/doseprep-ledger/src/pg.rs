@@ -433,7 +433,10 @@ pub(crate) fn create(url: &str) -> Result<Postgres> {
     let db = Postgres::connect(url)?;
     let made =
         (|| {
-            db.batch("BEGIN")?;
+            // One ledger started at a time on the server: the roles and the
+            // database's TEMP grant are the server's, and two made at once
+            // collide ("tuple concurrently updated").
+            db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
             if db.marker()?.is_some() {
                 return Err(LedgerError::LedgerExists { path: name.clone() });
             }
