@@ -1052,6 +1052,17 @@ class Ledger:
         ``text``."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed, with ``recorded_at``)."""
+    def push(self, url: str, /, *, site: str) -> dict[str, Any]:
+        """Push this ledger's events to the trial's central ledger at `url`
+        (PostgreSQL) as `site`: verified whole first; the events the centre
+        holds for the site must be this ledger's first ones (LedgerError,
+        code push_refused, names the first that is not); the rest are sent in
+        batches the server checks. Idempotent and resumable. Returns
+        {"site", "held", "sent", "head_seq", "head_hash"}."""
+    @staticmethod
+    def create_central(url: str) -> None:
+        """Start the trial's central ledger in the empty PostgreSQL database
+        at `url`, where sites push their ledgers."""
     def export_csv(self) -> str:
         """The accountability log (unblinded): one CSV line per event."""
     def export_blinded_csv(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -357,3 +358,109 @@ def test_the_server_decides_who_may_do_what(protocol: dp.Protocol) -> None:
         refused = psql(f"SELECT * FROM {read}", monitor_url, check=False)
         assert refused.returncode != 0, read
         assert "permission denied" in refused.stderr, (read, refused.stderr)
+
+
+def _centre_rows(url: str, site: str) -> list[dict[str, Any]]:
+    text = psql(
+        f"SELECT coalesce(json_agg(e ORDER BY seq), '[]') FROM site_event e WHERE site = '{site}'",
+        url,
+    ).stdout
+    rows: list[dict[str, Any]] = json.loads(text)
+    return rows
+
+
+def test_a_sites_ledger_is_pushed_once_and_the_centre_checks_every_event(
+    tmp_path: Path, protocol: dp.Protocol
+) -> None:
+    central = new_database()
+    dp.Ledger.create_central(central)
+    with pytest.raises(dp.LedgerError, match="holds no central ledger") as not_central:
+        dp.Ledger.create(tmp_path / "x.db").push(new_database(), site="JGH")
+    assert not_central.value.code == "no_central"
+    site = dp.Ledger.create(tmp_path / "jgh.db")
+    # Non-ASCII and a line break: the server escapes them as the ledger does.
+    site.receive(twelve_containers(), at=RECEIVED_AT, initials="MH",
+                 comment="réception à 10 h\nlot intact")  # fmt: skip
+    early = tmp_path / "jgh-early.db"  # a copy (SQLite's backup: the log's pages too)
+    with sqlite3.connect(tmp_path / "jgh.db") as source, sqlite3.connect(early) as copy:
+        source.backup(copy)
+    do_the_day(site, plan(protocol))
+    head = site.verify().head
+    assert site.push(central, site="JGH") == {
+        "site": "JGH", "held": 0, "sent": 8, "head_seq": 8, "head_hash": head,
+    }  # fmt: skip
+    rows = _centre_rows(central, "JGH")
+    assert [(r["seq"], r["hash"]) for r in rows] == [(e["seq"], e["hash"]) for e in site.events()]
+    assert [_hash(row) for row in rows] == [row["hash"] for row in rows]
+    # Again: nothing to send. Then only what is new.
+    assert site.push(central, site="JGH")["sent"] == 0
+    site.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
+    assert site.push(central, site="JGH")["held"] == 8
+    assert len(_centre_rows(central, "JGH")) == 9
+    # Another ledger pushed as JGH, and JGH's own file from before the day.
+    other = dp.Ledger.create(tmp_path / "chum.db")
+    other.receive(twelve_containers(), at=RECEIVED_AT, initials="CL")
+    with pytest.raises(dp.LedgerError, match="push refused at event 1 of site JGH") as forked:
+        other.push(central, site="JGH")
+    assert forked.value.code == "push_refused"
+    with pytest.raises(
+        dp.LedgerError, match=r"push refused at event 2 .* this ledger has 1 events"
+    ):
+        dp.Ledger(early).push(central, site="JGH")
+    assert len(_centre_rows(central, "JGH")) == 9  # nothing was pushed
+    assert other.push(central, site="CHUM")["sent"] == 1
+    with pytest.raises(dp.LedgerError) as badly_named:
+        other.push(central, site="CHUM MONTRÉAL")
+    assert badly_named.value.code == "site_name"
+    # The server itself refuses what is not the site's next event.
+    [first] = _centre_rows(central, "CHUM")
+    for forged, says in (
+        (f"'{first['hash']}', repeat('a', 64)", "is not the event its hash was taken of"),
+        ("repeat('b', 64), repeat('a', 64)", "does not follow the event before it"),
+    ):
+        refused = psql(
+            "INSERT INTO site_event (site, seq, kind, at, initials, body, prev_hash, hash) "
+            f"VALUES ('CHUM', 2, 'count', '2026-11-25T17:00:00-05:00', 'CL', '{{}}', {forged})",
+            central,
+            check=False,
+        )
+        assert refused.returncode != 0
+        assert says in refused.stderr, refused.stderr
+    refused = psql("UPDATE site_event SET initials = 'XX'", central, check=False)
+    assert "the central ledger is append-only" in refused.stderr
+
+
+def test_a_push_killed_at_any_moment_is_finished_by_the_next(tmp_path: Path) -> None:
+    """`doseprep ledger push` killed with SIGKILL while it sends (batches of
+    500 events, each its own transaction), then run again: the centre
+    holds every event once, in order, and nothing else."""
+    from test_ledger_processes import DOSEPREP
+
+    path = tmp_path / "site.db"
+    dp.Ledger.create(path)
+    made = subprocess.run([sys.executable, str(WRITER), str(path), "thaws", "L", "2000"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    events = [e["hash"] for e in dp.Ledger(path).events()]
+    assert len(events) == 2001
+    central = new_database()
+    dp.Ledger.create_central(central)
+    push = [str(DOSEPREP), "ledger", "push", str(path), central, "--site", "MUSC"]
+    chance = __import__("random").Random(20261204)
+    partial = 0
+    for _ in range(6):
+        pushing = subprocess.Popen(push, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.05, 0.6))
+        pushing.send_signal(signal.SIGKILL)
+        pushing.wait(timeout=30)
+        held = [r["hash"] for r in _centre_rows(central, "MUSC")]
+        assert held == events[: len(held)], (
+            "the centre holds events out of order or not this ledger's"
+        )
+        assert len(held) % 500 == 0 or len(held) == len(events), "a part of a batch"
+        partial += 0 < len(held) < len(events)
+    done = subprocess.run(push, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(events)} held already" in done.stdout or "events sent" in done.stdout
+    assert [r["hash"] for r in _centre_rows(central, "MUSC")] == events
+    assert partial > 0, "no kill fell mid-push; the test proved nothing"

@@ -221,6 +221,25 @@ pub enum LedgerCommand {
         /// The new ledger: an SQLite file (must not exist), or the URL of an empty PostgreSQL database.
         db: PathBuf,
     },
+    /// Start the trial's central ledger, where sites push theirs, in an
+    /// empty PostgreSQL database.
+    InitCentral {
+        /// The empty database's URL (postgresql://...).
+        url: String,
+    },
+    /// Push a site's ledger to the central ledger: the events the centre
+    /// lacks, after checking that those it holds are this ledger's own.
+    /// Run it again at any time: it sends what is new, or nothing.
+    Push {
+        /// The site's ledger: its SQLite file or PostgreSQL URL.
+        db: PathBuf,
+        /// The central ledger's URL (postgresql://...).
+        url: String,
+        /// The site's short name at the centre (e.g. JGH, AP-HP): 1 to 32
+        /// letters, digits, '.', '-' or '_'.
+        #[arg(long)]
+        site: String,
+    },
     /// Record lots received.
     Receive {
         /// The ledger: its SQLite file or PostgreSQL URL (start one with 'doseprep ledger init').

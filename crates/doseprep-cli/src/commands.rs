@@ -613,6 +613,29 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 return Ok(1);
             }
         }
+        LedgerCommand::InitCentral { url } => {
+            Ledger::create_central(&url)?;
+            say!(
+                out,
+                "{}: a new, empty central ledger",
+                doseprep_ledger::redacted_url(&url)
+            );
+        }
+        LedgerCommand::Push { db, url, site } => {
+            let ledger = Ledger::open_read_only_at(db.as_os_str())?;
+            let pushed = ledger.push(&url, &site)?;
+            let head = pushed.head.as_ref().map_or_else(
+                || "no event".to_owned(),
+                |(seq, hash)| format!("event {seq}, head {hash}"),
+            );
+            say!(
+                out,
+                "site {}: {} events sent, {} held already; the centre holds {head}",
+                pushed.site,
+                pushed.sent,
+                pushed.held
+            );
+        }
         LedgerCommand::Verify {
             db,
             checkpoints,

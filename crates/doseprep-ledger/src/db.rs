@@ -247,6 +247,8 @@ pub(crate) enum Lock {
     /// seen half-way.
     Read,
     Write,
+    /// A write to the central ledger's site events: one push at a time.
+    Sites,
 }
 
 impl Db {
@@ -371,13 +373,18 @@ impl Db {
             (Db::Postgres(_), Lock::Write) => {
                 "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE head IN SHARE ROW EXCLUSIVE MODE"
             }
+            (Db::Postgres(_), Lock::Sites) => {
+                "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE site_event IN SHARE ROW EXCLUSIVE MODE"
+            }
+            // No central ledger is an SQLite file; a write lock all the same.
+            (Db::Sqlite(_), Lock::Sites) => "BEGIN IMMEDIATE",
         };
         // Inside a transaction already (an export read in the snapshot its
         // verify read): a read is part of it; a write never nests.
         if self.in_transaction() {
             return match lock {
                 Lock::Read => work(self),
-                Lock::Write => Err(LedgerError::internal(
+                Lock::Write | Lock::Sites => Err(LedgerError::internal(
                     "a write was started inside another transaction".to_owned(),
                 )),
             };

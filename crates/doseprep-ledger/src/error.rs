@@ -429,6 +429,29 @@ pub enum LedgerError {
         /// The role it is a member of.
         role: String,
     },
+    /// A PostgreSQL database that holds no central ledger.
+    NoCentral {
+        /// The database's URL, its password left out.
+        path: String,
+    },
+    /// A site name the central ledger does not take.
+    SiteName {
+        /// The name given (its first 40 characters).
+        site: String,
+        /// The longest name, in characters.
+        max: usize,
+    },
+    /// The central ledger holds events of the site that are not this
+    /// ledger's: another ledger pushed as the site, or this one was cut
+    /// short or rewritten. Nothing was pushed.
+    PushRefused {
+        /// The site.
+        site: String,
+        /// The first event that disagrees.
+        seq: i64,
+        /// How it disagrees.
+        reason: String,
+    },
     /// No ledger file at the path: opening never creates one.
     NoSuchLedger {
         /// The path given.
@@ -883,6 +906,9 @@ impl LedgerError {
             LedgerError::Initials { initials } => (format!("initials {initials:?} must be 1 to 8 letters, digits, '.' or '-' (e.g. \"MH\")"), "give the initials of the person recording".to_owned()),
             LedgerError::ControlCharacter { field, value, character } => (format!("{field} {value:?} holds the control character U+{character:04X}"), "type it without (a line break or a tab may stay)".to_owned()),
             LedgerError::OwnerInRole { login, role } => (format!("the login {login} that starts the ledger is a member of {role}, and the owner of a ledger's tables may change them whatever the roles allow"), "start the ledger as an administrator's login that is in no doseprep role; people record as members of doseprep_writer".to_owned()),
+            LedgerError::NoCentral { path } => (format!("the PostgreSQL database {path} holds no central ledger"), format!("give the central ledger's URL, or start one in an empty database with `doseprep ledger init-central {path}`")),
+            LedgerError::SiteName { site, max } => (format!("site {site:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the site's short name, e.g. JGH or AP-HP".to_owned()),
+            LedgerError::PushRefused { site, seq, reason } => (format!("push refused at event {seq} of site {site}: {reason}; nothing was pushed"), "keep both ledgers as they are for review, and report it to the trial's monitor".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
             LedgerError::NoContainers { event } => (format!("{event}: no container given"), "list the container numbers".to_owned()),
             LedgerError::DuplicateContainer { event, lot_id, container } => (format!("{event}: container {container} of lot {lot_id:?} is listed twice"), "list it once".to_owned()),
@@ -1025,6 +1051,9 @@ impl LedgerError {
             LedgerError::EndsBeforeStart { .. } => "ends_before_start",
             LedgerError::Initials { .. } => "initials",
             LedgerError::Text { .. } => "text",
+            LedgerError::NoCentral { .. } => "no_central",
+            LedgerError::SiteName { .. } => "site_name",
+            LedgerError::PushRefused { .. } => "push_refused",
             LedgerError::ControlCharacter { .. } => "control_character",
             LedgerError::OwnerInRole { .. } => "owner_in_role",
             LedgerError::NoContainers { .. } => "no_containers",
@@ -1240,6 +1269,17 @@ impl LedgerError {
                 text(field),
                 Some(value.clone()),
                 Some(format!("no control character (U+{character:04X} given)")),
+            ),
+            LedgerError::NoCentral { path } => (text("url"), Some(path.clone()), None),
+            LedgerError::SiteName { site, max } => (
+                text("site"),
+                Some(site.clone()),
+                Some(format!("1 to {max} letters, digits, '.', '-' or '_'")),
+            ),
+            LedgerError::PushRefused { site, seq, .. } => (
+                text("seq"),
+                Some(seq.to_string()),
+                Some(format!("the centre's events of site {site}")),
             ),
             LedgerError::OwnerInRole { login, role } => (
                 text("login"),

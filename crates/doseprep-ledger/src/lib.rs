@@ -28,6 +28,7 @@ mod export;
 mod fhir;
 mod identity;
 mod pg;
+mod push;
 mod schema;
 mod state;
 mod tables;
@@ -53,7 +54,8 @@ pub use event::{
 };
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, DrawsAre, LotReceipt};
-pub use pg::is_url as is_postgres_url;
+pub use pg::{is_url as is_postgres_url, redacted as redacted_url};
+pub use push::{Pushed, MAX_SITE};
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
 pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
 pub use users::{
@@ -686,6 +688,26 @@ impl Ledger {
     /// A lot's balance: the sum of its events.
     pub fn balance(&self, lot_id: &str) -> Result<Balance> {
         self.read(|db| balance::balance(db, lot_id))
+    }
+
+    /// Push this ledger's events to the trial's central ledger at `url`
+    /// (PostgreSQL) as `site`: the ledger is verified whole first, the
+    /// events the centre holds for the site must be this ledger's first
+    /// ones ([`LedgerError::PushRefused`] names the first that is not), and
+    /// the rest are sent in batches, each its own transaction, checked by
+    /// the server as they arrive (link and hash). Run again, it sends what
+    /// is new, or nothing; killed, the next push sends the rest.
+    pub fn push(&self, url: &str, site: &str) -> Result<Pushed> {
+        self.read(|db| {
+            let verification = verify::verify(db, Scope::Full)?;
+            push::push(db, &verification, url, site)
+        })
+    }
+
+    /// Start the trial's central ledger in the empty PostgreSQL database at
+    /// `url`: where sites push their ledgers ([`Ledger::push`]).
+    pub fn create_central(url: &str) -> Result<()> {
+        pg::create_central(url)
     }
 
     /// `work`'s reads, in one snapshot (a writer committing meanwhile is

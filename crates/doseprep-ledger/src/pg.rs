@@ -203,6 +203,86 @@ GRANT SELECT (user_id) ON credential TO doseprep_auditor;
 GRANT SELECT ON blinded_log TO doseprep_monitor;
 "#;
 
+/// The central ledger of a trial on PostgreSQL: every site's events as the
+/// site's own chain, pushed from its file (`Ledger::push`). The server
+/// checks each event as it arrives, whoever sends it: its link to the
+/// site's event before it, and its hash, recomputed here from its fields
+/// by the README's formula (PostgreSQL's `to_json` escapes text as
+/// serde_json does: `\"`, `\\`, `\b \f \n \r \t`, other control
+/// characters as `\u00xx`, everything else as it is), so a forked, re-hashed
+/// or edited chain is refused by the server itself. Append-only, as a
+/// ledger's event table is.
+const CENTRAL_SCHEMA: &str = r#"
+CREATE TABLE doseprep_central (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    application_id BIGINT NOT NULL,
+    schema_version BIGINT NOT NULL
+);
+CREATE TABLE site_event (
+    site TEXT COLLATE "C" NOT NULL CHECK (site ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$'),
+    seq BIGINT NOT NULL CHECK (seq >= 1),
+    kind TEXT COLLATE "C" NOT NULL,
+    at TEXT COLLATE "C" NOT NULL,
+    initials TEXT COLLATE "C" NOT NULL,
+    comment TEXT COLLATE "C",
+    body TEXT COLLATE "C" NOT NULL CHECK (body::json IS NOT NULL),
+    prev_hash TEXT COLLATE "C" NOT NULL,
+    hash TEXT COLLATE "C" NOT NULL,
+    recorded_at TEXT COLLATE "C",
+    signer TEXT COLLATE "C",
+    meaning TEXT COLLATE "C",
+    late_reason TEXT COLLATE "C",
+    pushed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (site, seq),
+    UNIQUE (site, prev_hash),
+    UNIQUE (site, hash)
+);
+CREATE FUNCTION doseprep_event_hash(e site_event) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+    SELECT encode(sha256(convert_to(
+        '[' || e.seq::text || ',' || to_json(e.kind)::text || ',' || to_json(e.at)::text
+        || ',' || to_json(e.initials)::text || ',' || coalesce(to_json(e.comment)::text, 'null')
+        || ',' || to_json(e.body)::text || ',' || to_json(e.prev_hash)::text
+        || CASE
+            WHEN e.signer IS NOT NULL OR e.meaning IS NOT NULL OR e.late_reason IS NOT NULL THEN
+                ',' || coalesce(to_json(e.recorded_at)::text, 'null')
+                || ',' || coalesce(to_json(e.signer)::text, 'null')
+                || ',' || coalesce(to_json(e.meaning)::text, 'null')
+                || coalesce(',' || to_json(e.late_reason)::text, '')
+            WHEN e.recorded_at IS NOT NULL THEN ',' || to_json(e.recorded_at)::text
+            ELSE ''
+        END || ']', 'UTF8')), 'hex')
+$$;
+CREATE FUNCTION doseprep_check_arrival() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    before TEXT;
+BEGIN
+    IF NEW.seq = 1 THEN
+        before := repeat('0', 64);
+    ELSE
+        SELECT hash INTO before FROM site_event WHERE site = NEW.site AND seq = NEW.seq - 1;
+        IF before IS NULL THEN
+            RAISE EXCEPTION 'site %: event % arrives before event %', NEW.site, NEW.seq, NEW.seq - 1;
+        END IF;
+    END IF;
+    IF NEW.prev_hash <> before THEN
+        RAISE EXCEPTION 'site %: event % does not follow the event before it (forked)', NEW.site, NEW.seq;
+    END IF;
+    IF NEW.hash <> doseprep_event_hash(NEW) THEN
+        RAISE EXCEPTION 'site %: event % is not the event its hash was taken of', NEW.site, NEW.seq;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER site_event_checked BEFORE INSERT ON site_event
+    FOR EACH ROW EXECUTE FUNCTION doseprep_check_arrival();
+CREATE FUNCTION doseprep_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
+CREATE TRIGGER site_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON site_event
+    FOR EACH STATEMENT EXECUTE FUNCTION doseprep_append_only('the central ledger is append-only');
+"#;
+
+/// The central ledger's version.
+const CENTRAL_VERSION: i64 = 1;
+
 /// The version [`SCHEMA`] makes. A new SQLite migration needs its
 /// PostgreSQL one before this builds.
 const SCHEMA_MAKES: i64 = 5;
@@ -268,7 +348,7 @@ fn json_extract(sql: &str) -> Option<(String, &str)> {
 
 /// `url` with its password, if it has one, left out: it names the ledger
 /// in messages.
-pub(crate) fn redacted(url: &str) -> String {
+pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
@@ -307,7 +387,7 @@ pub fn is_url(location: &str) -> bool {
 }
 
 impl Postgres {
-    fn connect(url: &str) -> Result<Postgres> {
+    pub(crate) fn connect(url: &str) -> Result<Postgres> {
         let client = postgres::Client::connect(url, postgres::NoTls)
             .map_err(|error| LedgerError::from(error).in_file(&redacted(url)))?;
         Ok(Postgres {
@@ -472,6 +552,66 @@ pub(crate) fn create(url: &str) -> Result<Postgres> {
         return Err(error.in_file(&name));
     }
     Ok(db)
+}
+
+/// Open the central ledger in the database at `url`.
+pub(crate) fn open_central(url: &str) -> Result<Postgres> {
+    let name = redacted(url);
+    let db = Postgres::connect(url)?;
+    let found = db
+        .query(
+            "SELECT count(*) FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = 'doseprep_central'",
+            &[],
+        )
+        .map_err(|error| error.in_file(&name))?;
+    let marked = found.first().map(|row| cell_value(row, 0)).transpose()?;
+    if !matches!(marked, Some(Value::Integer(1))) {
+        return Err(LedgerError::NoCentral { path: name });
+    }
+    let rows = db.query(
+        "SELECT application_id, schema_version FROM doseprep_central WHERE id = 1",
+        &[],
+    )?;
+    let version = match rows.first() {
+        Some(row) => match (cell_value(row, 0)?, cell_value(row, 1)?) {
+            (Value::Integer(APPLICATION_ID), Value::Integer(version)) => Some(version),
+            _ => None,
+        },
+        None => None,
+    };
+    match version {
+        Some(CENTRAL_VERSION) => Ok(db),
+        Some(found) if found > CENTRAL_VERSION => Err(LedgerError::SchemaTooNew {
+            found,
+            supported: CENTRAL_VERSION,
+        }),
+        _ => Err(LedgerError::NoCentral { path: name }),
+    }
+}
+
+/// Start the central ledger in the empty database at `url`.
+pub(crate) fn create_central(url: &str) -> Result<()> {
+    let name = redacted(url);
+    let db = Postgres::connect(url)?;
+    let made =
+        (|| {
+            db.batch("BEGIN")?;
+            if db.marker()?.is_some() {
+                return Err(LedgerError::LedgerExists { path: name.clone() });
+            }
+            db.batch(CENTRAL_SCHEMA)?;
+            db.execute(
+            "INSERT INTO doseprep_central (id, application_id, schema_version) VALUES (1, ?1, ?2)",
+            &[Param::Integer(APPLICATION_ID), Param::Integer(CENTRAL_VERSION)],
+        )?;
+            db.batch("COMMIT")
+        })();
+    if let Err(error) = made {
+        let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
+        return Err(error.in_file(&name));
+    }
+    Ok(())
 }
 
 /// Cell `index` of `row` as the ledger reads cells.

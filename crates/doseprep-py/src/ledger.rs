@@ -663,6 +663,32 @@ impl Ledger {
             .collect()
     }
 
+    /// Push this ledger's events to the trial's central ledger at `url`
+    /// (PostgreSQL) as `site`: verified whole first; the events the centre
+    /// holds for the site must be this ledger's first ones (`LedgerError`,
+    /// code `push_refused`, names the first that is not); the rest are sent
+    /// in batches the server checks. Idempotent and resumable. Returns
+    /// `{"site", "held", "sent", "head_seq", "head_hash"}`.
+    #[pyo3(signature = (url, /, *, site))]
+    fn push<'py>(&self, py: Python<'py>, url: &str, site: &str) -> PyResult<Bound<'py, PyAny>> {
+        let pushed = self.with(py, |l| l.push(url, site))?;
+        let (head_seq, head_hash) = pushed.head.unzip();
+        let value = serde_json::json!({
+            "site": pushed.site, "held": pushed.held, "sent": pushed.sent,
+            "head_seq": head_seq, "head_hash": head_hash,
+        });
+        json_loads(py, &value.to_string())
+    }
+
+    /// Start the trial's central ledger in the empty PostgreSQL database at
+    /// `url`, where sites push their ledgers.
+    #[staticmethod]
+    fn create_central(py: Python<'_>, url: &str) -> PyResult<()> {
+        let url = url.to_owned();
+        py.detach(|| ledger::Ledger::create_central(&url))
+            .map_err(ledger_error)
+    }
+
     /// A prepared bag checked by a second user (a checker, or a pharmacist
     /// who did not prepare it); where users sign, a bag is dispensed only
     /// after its check.

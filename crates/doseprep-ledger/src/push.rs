@@ -1,0 +1,157 @@
+//! A site's ledger pushed to the trial's central ledger on PostgreSQL: the
+//! events the centre lacks, after those it holds, which must be this
+//! ledger's own. Idempotent (a push of what the centre holds sends
+//! nothing) and resumable (events go in batches, each batch its own
+//! transaction: a push killed at any moment leaves whole batches, and the
+//! next one sends the rest).
+
+use crate::db::{params, Db, Lock};
+use crate::error::{LedgerError, Result};
+use crate::event::{Event, EVENT_COLUMNS};
+use crate::verify::{Scope, Verification};
+
+/// Events sent a transaction.
+const BATCH: usize = 500;
+
+/// Longest site name, in characters.
+pub const MAX_SITE: usize = 32;
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pushed {
+    /// The site the events were pushed as.
+    pub site: String,
+    /// Events the centre held already (this ledger's first ones).
+    pub held: i64,
+    /// Events sent now.
+    pub sent: i64,
+    /// The site's last event at the centre now, and its hash.
+    pub head: Option<(i64, String)>,
+}
+
+/// Whether `site` may name a site at the centre: 1 to 32 letters, digits,
+/// '.', '-' or '_', starting with a letter or digit (the centre's CHECK).
+fn check_site(site: &str) -> Result<()> {
+    let mut chars = site.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if first_ok && rest_ok && site.chars().count() <= MAX_SITE {
+        Ok(())
+    } else {
+        Err(LedgerError::SiteName {
+            site: site.chars().take(40).collect(),
+            max: MAX_SITE,
+        })
+    }
+}
+
+/// Push the events of the ledger on `local` to the central ledger at
+/// `url` as `site`. The ledger is verified whole first: a ledger that does
+/// not verify is not pushed.
+pub(crate) fn push(
+    local: &Db,
+    verification: &Verification,
+    url: &str,
+    site: &str,
+) -> Result<Pushed> {
+    check_site(site)?;
+    if let Some(problem) = &verification.problem {
+        return Err(LedgerError::Tampered(format!(
+            "nothing was pushed: {}",
+            problem.reason
+        )));
+    }
+    if verification.scope != Scope::Full {
+        return Err(LedgerError::internal(
+            "a push follows a full verify".to_owned(),
+        ));
+    }
+    let centre = Db::Postgres(Box::new(crate::pg::open_central(url)?));
+    let name = crate::pg::redacted(url);
+    let held: Vec<(i64, String)> = centre
+        .rows(
+            "SELECT seq, hash FROM site_event WHERE site = ?1 ORDER BY seq",
+            params![site],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(|error| error.in_file(&name))?;
+    let events: Vec<Event> = local.rows(
+        &format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"),
+        params![],
+        Event::from_row,
+    )?;
+    // What the centre holds must be this ledger's first events, as they are.
+    let refuse = |seq: i64, reason: String| LedgerError::PushRefused {
+        site: site.to_owned(),
+        seq,
+        reason,
+    };
+    for (index, (seq, hash)) in held.iter().enumerate() {
+        match events.get(index) {
+            Some(event) if event.seq == *seq && event.hash == *hash => {}
+            Some(event) => {
+                return Err(refuse(
+                    *seq,
+                    format!(
+                        "the centre holds event {seq} of site {site} with hash {hash}; this ledger's event {} has hash {} (another ledger pushed as this site, or this one rewritten)",
+                        event.seq, event.hash
+                    ),
+                ))
+            }
+            None => {
+                return Err(refuse(
+                    *seq,
+                    format!(
+                        "the centre holds event {seq} of site {site}; this ledger has {} events (cut short, or another ledger pushed as this site)",
+                        events.len()
+                    ),
+                ))
+            }
+        }
+    }
+    let held_count = i64::try_from(held.len())
+        .map_err(|_| LedgerError::internal("more events than an i64 counts".to_owned()))?;
+    let mut sent = 0;
+    for batch in events.get(held.len()..).unwrap_or_default().chunks(BATCH) {
+        send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
+        sent += i64::try_from(batch.len())
+            .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
+    }
+    let head = events.last().map(|event| (event.seq, event.hash.clone()));
+    Ok(Pushed {
+        site: site.to_owned(),
+        held: held_count,
+        sent,
+        head,
+    })
+}
+
+/// One batch, in one transaction: the centre's triggers check each event's
+/// link and hash as it is inserted.
+fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
+    centre.transaction(Lock::Sites, |centre| {
+        for event in batch {
+            centre.execute(
+                "INSERT INTO site_event (site, seq, kind, at, initials, comment, body, prev_hash, \
+                 hash, recorded_at, signer, meaning, late_reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                params![
+                    site,
+                    event.seq,
+                    &event.kind,
+                    &event.at,
+                    &event.initials,
+                    event.comment.as_deref(),
+                    &event.body,
+                    &event.prev_hash,
+                    &event.hash,
+                    event.recorded_at.as_deref(),
+                    event.signer.as_deref(),
+                    event.meaning.as_deref(),
+                    event.late_reason.as_deref()
+                ],
+            )?;
+        }
+        Ok(())
+    })
+}
