@@ -464,3 +464,43 @@ def test_a_push_killed_at_any_moment_is_finished_by_the_next(tmp_path: Path) -> 
     assert f"{len(events)} held already" in done.stdout or "events sent" in done.stdout
     assert [r["hash"] for r in _centre_rows(central, "MUSC")] == events
     assert partial > 0, "no kill fell mid-push; the test proved nothing"
+
+
+def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path: Path) -> None:
+    """The server's hash of a signed event (ten fields) and of a late one
+    (eleven), with the escapes a new event's text may need (quotes, a
+    backslash, a tab, a line break; other control characters are refused
+    before they are recorded) and non-ASCII text, is the ledger's; and a
+    login of doseprep_pusher (select and insert only) pushes, but cannot
+    change what it pushed."""
+    from test_bad_inputs import _staff
+
+    central = new_database()
+    dp.Ledger.create_central(central)
+    pusher = _login("doseprep_pusher")
+    site = dp.Ledger.create(tmp_path / "muhc.db")
+    _staff(site)
+    mh = "mh's own long passphrase"
+    admin = "correct horse battery staple"
+    site.sign_in("admin", passphrase=admin)
+    site.configure(late_entry_after="1 h", signature=admin)
+    site.sign_in("mh", passphrase=mh)
+    site.receive(twelve_containers(), at=RECEIVED_AT, passphrase=mh,
+                 late_reason="reçu \"tard\"\tici \u2028 \\ 😀",
+                 comment="line\r\nbreak \\ é 😀")  # fmt: skip
+    stored = site.events()
+    kinds = {
+        len([k for k in ("recorded_at", "signer", "meaning") if e[k] is not None]) for e in stored
+    }
+    assert 3 in kinds
+    assert any(e["late_reason"] for e in stored)
+    url = _as(central, pusher)
+    assert site.push(url, site="MUHC")["sent"] == len(stored)
+    rows = _centre_rows(central, "MUHC")
+    assert [r["hash"] for r in rows] == [e["hash"] for e in stored]
+    refused = psql("DELETE FROM site_event", url, check=False)
+    assert "permission denied" in refused.stderr, refused.stderr
+    # A table of the same name in the pusher's own session does not stand in
+    # for the centre's in the server's check.
+    refused = psql("CREATE TEMP TABLE site_event (x integer)", url, check=False)
+    assert "permission denied" in refused.stderr, refused.stderr

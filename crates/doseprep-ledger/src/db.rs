@@ -373,8 +373,10 @@ impl Db {
             (Db::Postgres(_), Lock::Write) => {
                 "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE head IN SHARE ROW EXCLUSIVE MODE"
             }
+            // One push at a time, by an advisory lock: a pusher may only
+            // select and insert, and a table lock in this mode needs more.
             (Db::Postgres(_), Lock::Sites) => {
-                "BEGIN ISOLATION LEVEL READ COMMITTED; LOCK TABLE site_event IN SHARE ROW EXCLUSIVE MODE"
+                "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(1685090931)"
             }
             // No central ledger is an SQLite file; a write lock all the same.
             (Db::Sqlite(_), Lock::Sites) => "BEGIN IMMEDIATE",

@@ -213,6 +213,13 @@ GRANT SELECT ON blinded_log TO doseprep_monitor;
 /// or edited chain is refused by the server itself. Append-only, as a
 /// ledger's event table is.
 const CENTRAL_SCHEMA: &str = r#"
+DO $$ BEGIN
+    -- Text is hashed as UTF-8: another encoding would refuse or change it.
+    IF current_setting('server_encoding') <> 'UTF8' THEN
+        RAISE EXCEPTION 'the central ledger needs a UTF8 database; this one is %',
+            current_setting('server_encoding');
+    END IF;
+END $$;
 CREATE TABLE doseprep_central (
     id BIGINT PRIMARY KEY CHECK (id = 1),
     application_id BIGINT NOT NULL,
@@ -264,10 +271,10 @@ BEGIN
             RAISE EXCEPTION 'site %: event % arrives before event %', NEW.site, NEW.seq, NEW.seq - 1;
         END IF;
     END IF;
-    IF NEW.prev_hash <> before THEN
+    IF NEW.prev_hash IS DISTINCT FROM before THEN
         RAISE EXCEPTION 'site %: event % does not follow the event before it (forked)', NEW.site, NEW.seq;
     END IF;
-    IF NEW.hash <> doseprep_event_hash(NEW) THEN
+    IF NEW.hash IS DISTINCT FROM doseprep_event_hash(NEW) THEN
         RAISE EXCEPTION 'site %: event % is not the event its hash was taken of', NEW.site, NEW.seq;
     END IF;
     RETURN NEW;
@@ -278,6 +285,25 @@ CREATE FUNCTION doseprep_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
 CREATE TRIGGER site_event_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON site_event
     FOR EACH STATEMENT EXECUTE FUNCTION doseprep_append_only('the central ledger is append-only');
+-- The checks read this schema's table and the catalog's functions only,
+-- whatever the inserting session's search path (a temporary table of the
+-- same name, searched first by default, would otherwise stand in).
+DO $$
+DECLARE
+    path TEXT := format('pg_catalog, %I, pg_temp', current_schema());
+BEGIN
+    EXECUTE format('ALTER FUNCTION doseprep_event_hash(site_event) SET search_path = %s', path);
+    EXECUTE format('ALTER FUNCTION doseprep_check_arrival() SET search_path = %s', path);
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'doseprep_pusher') THEN
+        CREATE ROLE doseprep_pusher NOLOGIN;
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO doseprep_pusher', current_schema());
+    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
+END $$;
+-- A site's push: read what the centre holds, insert what it lacks; never
+-- change or remove an event.
+GRANT SELECT ON doseprep_central TO doseprep_pusher;
+GRANT SELECT, INSERT ON site_event TO doseprep_pusher;
 "#;
 
 /// The central ledger's version.
@@ -596,7 +622,7 @@ pub(crate) fn create_central(url: &str) -> Result<()> {
     let db = Postgres::connect(url)?;
     let made =
         (|| {
-            db.batch("BEGIN")?;
+            db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
             if db.marker()?.is_some() {
                 return Err(LedgerError::LedgerExists { path: name.clone() });
             }

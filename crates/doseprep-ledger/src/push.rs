@@ -112,7 +112,10 @@ pub(crate) fn push(
     let held_count = i64::try_from(held.len())
         .map_err(|_| LedgerError::internal("more events than an i64 counts".to_owned()))?;
     let mut sent = 0;
-    for batch in events.get(held.len()..).unwrap_or_default().chunks(BATCH) {
+    let unsent = events.get(held.len()..).ok_or_else(|| {
+        LedgerError::internal("the centre holds more events than were matched".to_owned())
+    })?;
+    for batch in unsent.chunks(BATCH) {
         send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
         sent += i64::try_from(batch.len())
             .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
@@ -130,6 +133,26 @@ pub(crate) fn push(
 /// link and hash as it is inserted.
 fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
     centre.transaction(Lock::Sites, |centre| {
+        // Under the lock, the site's last event again: another push of the
+        // site may have sent this batch meanwhile.
+        let last: Option<i64> = centre.one(
+            "SELECT max(seq) FROM site_event WHERE site = ?1",
+            params![site],
+            |row| row.get(0),
+        )?;
+        let last = last.unwrap_or(0); // fallback-ok: a site with no event yet has sent up to event 0
+        let Some(first) = batch.first().map(|event| event.seq) else {
+            return Ok(());
+        };
+        if last != first - 1 {
+            return Err(LedgerError::PushRefused {
+                site: site.to_owned(),
+                seq: first,
+                reason: format!(
+                    "another push of site {site} ran meanwhile (the centre's last event is now {last}); push again"
+                ),
+            });
+        }
         for event in batch {
             centre.execute(
                 "INSERT INTO site_event (site, seq, kind, at, initials, comment, body, prev_hash, \
