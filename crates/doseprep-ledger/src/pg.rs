@@ -535,44 +535,55 @@ pub(crate) fn open_read_only(url: &str) -> Result<Postgres> {
 
 /// Start a new ledger in the empty database at `url`.
 pub(crate) fn create(url: &str) -> Result<Postgres> {
-    let name = redacted(url);
-    let db = Postgres::connect(url)?;
-    let made =
-        (|| {
-            // One ledger started at a time on the server: the roles and the
-            // database's TEMP grant are the server's, and two made at once
-            // collide ("tuple concurrently updated").
-            db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
-            if db.marker()?.is_some() {
-                return Err(LedgerError::LedgerExists { path: name.clone() });
-            }
-            // The tables' owner may switch the triggers off and rewrite
-            // events whatever the grants: never a login that records.
-            let member = db.query(
-                "SELECT current_user::text, r.rolname::text FROM pg_catalog.pg_auth_members m \
+    create_in(url, |db| {
+        // The tables' owner may switch the triggers off and rewrite
+        // events whatever the grants: never a login that records.
+        let member = db.query(
+            "SELECT current_user::text, r.rolname::text FROM pg_catalog.pg_auth_members m \
                  JOIN pg_catalog.pg_roles r ON r.oid = m.roleid \
                  WHERE r.rolname IN ('doseprep_writer', 'doseprep_auditor', 'doseprep_monitor') \
                  AND m.member = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user) \
                  ORDER BY r.rolname",
-                &[],
-            )?;
-            if let Some(row) = member.first() {
-                if let (Value::Text(login), Value::Text(role)) =
-                    (cell_value(row, 0)?, cell_value(row, 1)?)
-                {
-                    return Err(LedgerError::OwnerInRole {
-                        login: login.to_owned(),
-                        role: role.to_owned(),
-                    });
-                }
-            }
-            db.batch(SCHEMA)?;
-            db.execute(
-            "INSERT INTO doseprep_ledger (id, application_id, schema_version) VALUES (1, ?1, ?2)",
-            &[Param::Integer(APPLICATION_ID), Param::Integer(SCHEMA_VERSION)],
+            &[],
         )?;
-            db.batch("COMMIT")
-        })();
+        if let Some(row) = member.first() {
+            if let (Value::Text(login), Value::Text(role)) =
+                (cell_value(row, 0)?, cell_value(row, 1)?)
+            {
+                return Err(LedgerError::OwnerInRole {
+                    login: login.to_owned(),
+                    role: role.to_owned(),
+                });
+            }
+        }
+        db.batch(SCHEMA)?;
+        db.execute(
+            "INSERT INTO doseprep_ledger (id, application_id, schema_version) VALUES (1, ?1, ?2)",
+            &[
+                Param::Integer(APPLICATION_ID),
+                Param::Integer(SCHEMA_VERSION),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Connect to the empty database at `url` and `make` what it is to hold, in
+/// one transaction: all of it, or nothing.
+fn create_in(url: &str, make: impl FnOnce(&Postgres) -> Result<()>) -> Result<Postgres> {
+    let name = redacted(url);
+    let db = Postgres::connect(url)?;
+    let made = (|| {
+        // One ledger (or central ledger) started at a time on the server:
+        // the roles and the database's TEMP grant are the server's, and two
+        // made at once collide ("tuple concurrently updated").
+        db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+        if db.marker()?.is_some() {
+            return Err(LedgerError::LedgerExists { path: name.clone() });
+        }
+        make(&db)?;
+        db.batch("COMMIT")
+    })();
     if let Err(error) = made {
         let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
         return Err(error.in_file(&name));
@@ -618,26 +629,18 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
 
 /// Start the central ledger in the empty database at `url`.
 pub(crate) fn create_central(url: &str) -> Result<()> {
-    let name = redacted(url);
-    let db = Postgres::connect(url)?;
-    let made =
-        (|| {
-            db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
-            if db.marker()?.is_some() {
-                return Err(LedgerError::LedgerExists { path: name.clone() });
-            }
-            db.batch(CENTRAL_SCHEMA)?;
-            db.execute(
+    create_in(url, |db| {
+        db.batch(CENTRAL_SCHEMA)?;
+        db.execute(
             "INSERT INTO doseprep_central (id, application_id, schema_version) VALUES (1, ?1, ?2)",
-            &[Param::Integer(APPLICATION_ID), Param::Integer(CENTRAL_VERSION)],
+            &[
+                Param::Integer(APPLICATION_ID),
+                Param::Integer(CENTRAL_VERSION),
+            ],
         )?;
-            db.batch("COMMIT")
-        })();
-    if let Err(error) = made {
-        let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
-        return Err(error.in_file(&name));
-    }
-    Ok(())
+        Ok(())
+    })
+    .map(drop)
 }
 
 /// Cell `index` of `row` as the ledger reads cells.
