@@ -446,11 +446,20 @@ def test_a_push_killed_at_any_moment_is_finished_by_the_next(tmp_path: Path) -> 
     central = new_database()
     dp.Ledger.create_central(central)
     push = [str(DOSEPREP), "ledger", "push", str(path), central, "--site", "MUSC"]
-    chance = __import__("random").Random(20261204)
+
+    def held_count() -> int:
+        return int(psql("SELECT count(*) FROM site_event WHERE site = 'MUSC'", central).stdout)
+
     partial = 0
     for _ in range(6):
+        before = held_count()
         pushing = subprocess.Popen(push, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(chance.uniform(0.05, 0.6))
+        # Killed as soon as the centre holds more than before (a batch
+        # committed, the next being sent), or at once when it has finished.
+        deadline = time.monotonic() + 60
+        while pushing.poll() is None and held_count() == before:
+            assert time.monotonic() < deadline, "the push sent nothing for a minute"
+            time.sleep(0.01)
         pushing.send_signal(signal.SIGKILL)
         pushing.wait(timeout=30)
         held = [r["hash"] for r in _centre_rows(central, "MUSC")]
