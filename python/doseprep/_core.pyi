@@ -681,6 +681,8 @@ class Balance:
     @property
     def returned(self) -> int: ...
     @property
+    def shipped(self) -> int: ...
+    @property
     def on_hand(self) -> int: ...
 
 @final
@@ -751,9 +753,11 @@ class Ledger:
     (`postgresql://USER@HOST/DATABASE`, or `postgresql://USER@/DATABASE?host=/socket/folder`).
     Opening never creates one: see `create`."""
 
-    def __new__(cls, path: _Path) -> Ledger: ...
+    def __new__(cls, path: _Path, /, *, workstation: str | None = None) -> Ledger:
+        """Open the ledger at `path`; `workstation` (e.g. "bench-2") is named by
+        every event written, and needed once the ledger has a site."""
     @staticmethod
-    def create(path: _Path) -> Ledger:
+    def create(path: _Path, /, *, workstation: str | None = None) -> Ledger:
         """Start a new ledger at `path`: a new file (one already there is
         FileExistsError), or an empty PostgreSQL database (one holding tables
         is FileExistsError)."""
@@ -771,6 +775,58 @@ class Ledger:
         """The file's path, or the server's URL without its password."""
     @property
     def schema_version(self) -> int: ...
+    @property
+    def workstation(self) -> str | None:
+        """The workstation this ledger's events are written at, or None."""
+    @property
+    def site(self) -> str | None:
+        """The ledger's site (its code), or None before set_site."""
+    def set_site(
+        self,
+        site: str,
+        /,
+        *,
+        name: str,
+        initials: str | None = None,
+        passphrase: str | None = None,
+    ) -> int:
+        """Set the ledger's site, once: from this event on every event names the
+        site and the workstation that wrote it. Signed by an administrator where
+        the ledger has users; dated now."""
+    def ship(
+        self,
+        lot_id: str,
+        containers: Sequence[int],
+        /,
+        *,
+        to_site: str,
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
+        late_reason: str | None = None,
+    ) -> int:
+        """Containers in stock shipped to another site: they leave this site's stock."""
+    def receive_shipment(
+        self,
+        lot: Lot,
+        /,
+        *,
+        from_site: str,
+        shipment_seq: int,
+        shipped_containers: Sequence[int],
+        at: _Time,
+        initials: str | None = None,
+        passphrase: str | None = None,
+        comment: str | None = None,
+        late_reason: str | None = None,
+    ) -> int:
+        """A lot received from another site's shipment (its ship event, and its
+        numbers of the containers, in the order this receipt numbers them)."""
+    @staticmethod
+    def central_view(url: str) -> dict[str, Any]:
+        """The sponsor's view of the central ledger: sites (each with its lots'
+        balances and bags), lots over all sites, in_transit, unmatched_receipts."""
     def register_user(
         self,
         user_id: str,

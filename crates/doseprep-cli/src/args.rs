@@ -31,9 +31,20 @@ pub enum Command {
     Day(Day),
     /// Labels, worksheets and records made again from the ledger.
     Reprint(Reprint),
-    /// The accountability ledger (an SQLite file).
+    /// The accountability ledger (an SQLite file or a PostgreSQL database).
+    Ledger(LedgerArgs),
+}
+
+/// `doseprep ledger [--workstation NAME] ...`.
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The workstation writing (e.g. bench-2): every event of a ledger
+    /// with a site names it (see `ledger set-site`); a ledger without a
+    /// site takes none.
+    #[arg(long, global = true)]
+    pub workstation: Option<String>,
     #[command(subcommand)]
-    Ledger(LedgerCommand),
+    pub command: LedgerCommand,
 }
 
 /// `doseprep prepare`.
@@ -151,6 +162,9 @@ pub struct Day {
     /// Who records the day in a ledger without users.
     #[arg(long, requires = "ledger", group = "recorder")]
     pub initials: Option<String>,
+    /// The workstation recording the day, in a ledger with a site.
+    #[arg(long, requires = "ledger")]
+    pub workstation: Option<String>,
     /// The user who signs the day in a ledger with users (passphrase as
     /// for every signing: the terminal, or standard input's first line).
     #[arg(long, requires = "ledger", group = "recorder")]
@@ -240,14 +254,65 @@ pub enum LedgerCommand {
         #[arg(long)]
         site: String,
     },
-    /// Record lots received.
+    /// Record lots received (from the sponsor or depot; or, with
+    /// --from-site, one lot shipped from another site).
     Receive {
         /// The ledger: its SQLite file or PostgreSQL URL (start one with 'doseprep ledger init').
         db: PathBuf,
         /// TOML of [[lot]] tables (or one lot, or .json).
         lots: PathBuf,
+        /// The site the lot was shipped from (its code); the lots file
+        /// holds that one lot.
+        #[arg(long, requires_all = ["shipment", "shipped_containers"])]
+        from_site: Option<String>,
+        /// The sending site's ship event (its number, as its ledger printed it).
+        #[arg(long, requires = "from_site")]
+        shipment: Option<i64>,
+        /// The sending site's numbers of the containers, in the order this
+        /// receipt numbers them: 3,4,7.
+        #[arg(long, requires = "from_site", value_parser = container_numbers)]
+        shipped_containers: Option<ContainerNumbers>,
         #[command(flatten)]
         who: Who,
+    },
+    /// Set the ledger's site, once: from then on every event names the
+    /// site and the workstation (--workstation) that wrote it.
+    SetSite {
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
+        db: PathBuf,
+        /// The site's code, as the trial names it (e.g. JGH, AP-HP): 1 to 32
+        /// letters, digits, '.', '-' or '_'.
+        site: String,
+        /// The site's name, as printed.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        signer: Signer,
+    },
+    /// Ship containers in stock to another site: they leave this site's
+    /// stock; the other site receives them naming this event.
+    Ship {
+        /// The ledger: its SQLite file, or its PostgreSQL URL (postgresql://...).
+        db: PathBuf,
+        /// The lot.
+        lot: String,
+        /// Container numbers: 1,2,5.
+        #[arg(long, value_parser = container_numbers)]
+        containers: ContainerNumbers,
+        /// The site they go to (its code).
+        #[arg(long)]
+        to_site: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// The sponsor's view of the central ledger: each site's lots and
+    /// bags, every lot over all sites, shipments not yet received.
+    Central {
+        /// The central ledger's URL (postgresql://...).
+        url: String,
+        /// Print it as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Each lot's containers.
     Balance {

@@ -73,7 +73,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Outcome {
         Command::Verify { record } => verify(&record, out, err),
         Command::Day(args) => day(args, out, err),
         Command::Reprint(args) => reprint(args, out),
-        Command::Ledger(command) => ledger(command, out),
+        Command::Ledger(args) => ledger(args.command, args.workstation.as_deref(), out),
     }
 }
 
@@ -189,7 +189,13 @@ fn day(args: crate::args::Day, out: &mut dyn Write, err: &mut dyn Write) -> Outc
     let mut ledger = args
         .ledger
         .as_deref()
-        .map(|at| Ledger::open_at(at.as_os_str()))
+        .map(|at| -> Result<Ledger, Failure> {
+            let ledger = Ledger::open_at(at.as_os_str())?;
+            Ok(match &args.workstation {
+                Some(workstation) => ledger.with_workstation(workstation)?,
+                None => ledger,
+            })
+        })
         .transpose()?;
     let signer = Signer {
         initials: args.initials.clone(),
@@ -378,14 +384,101 @@ fn checkpoint_lines(
         .collect::<Result<Vec<_>, _>>()?)
 }
 
-fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
+fn ledger(command: LedgerCommand, workstation: Option<&str>, out: &mut dyn Write) -> Outcome {
+    // The ledger at `db`, writing at the workstation given, where one is.
+    let open = |db: &std::path::Path| -> Result<Ledger, Failure> {
+        let ledger = Ledger::open_at(db.as_os_str())?;
+        Ok(match workstation {
+            Some(workstation) => ledger.with_workstation(workstation)?,
+            None => ledger,
+        })
+    };
     match command {
         LedgerCommand::Init { db } => {
             let created = Ledger::create_at(db.as_os_str())?;
             say!(out, "{}: a new, empty ledger", created.path());
         }
-        LedgerCommand::Receive { db, lots, who } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+        LedgerCommand::Receive {
+            db,
+            lots: lots_file,
+            from_site: Some(from_site),
+            shipment: Some(shipment),
+            shipped_containers: Some(shipped),
+            who,
+        } => {
+            let mut ledger = open(&db)?;
+            let lots = files::lots(&lots_file)?;
+            let [lot] = lots.as_slice() else {
+                return Err(Failure::from(doseprep_day::DayError::OneLotForShipment {
+                    path: lots_file,
+                    lots: lots.len(),
+                }));
+            };
+            let entry = entry(&mut ledger, &who)?;
+            let before = ledger.lot_ids()?.iter().any(|id| id == lot.lot_id());
+            let first = if before {
+                ledger.balance(lot.lot_id())?.received + 1
+            } else {
+                1
+            };
+            let shipment = doseprep_ledger::Shipment {
+                from_site,
+                seq: shipment,
+                containers: shipped.0,
+            };
+            let seq = ledger.receive_shipment(lot, &shipment, &entry)?;
+            say!(
+                out,
+                "event {seq}: received lot {} from {} (its event {}), containers {} to {}",
+                lot.lot_id(),
+                shipment.from_site,
+                shipment.seq,
+                first,
+                first + lot.containers() - 1
+            );
+        }
+        LedgerCommand::SetSite {
+            db,
+            site,
+            name,
+            signer,
+        } => {
+            let mut ledger = open(&db)?;
+            let by = by(&mut ledger, &signer)?;
+            let seq = ledger.set_site(&site, &name, &by)?;
+            say!(out, "event {seq}: this ledger is site {site}'s ({name})");
+        }
+        LedgerCommand::Ship {
+            db,
+            lot,
+            containers,
+            to_site,
+            who,
+        } => {
+            let mut ledger = open(&db)?;
+            let entry = entry(&mut ledger, &who)?;
+            let seq = ledger.ship(&lot, &containers.0, &to_site, &entry)?;
+            say!(
+                out,
+                "event {seq}: lot {lot} containers {} shipped to {to_site}",
+                containers
+                    .0
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+        }
+        LedgerCommand::Central { url, json } => {
+            let view = Ledger::central_view(&url)?;
+            if json {
+                say!(out, "{}", central_json(&view)?);
+            } else {
+                say!(out, "{}", central_text(&view).trim_end());
+            }
+        }
+        LedgerCommand::Receive { db, lots, who, .. } => {
+            let mut ledger = open(&db)?;
             let lots = files::lots(&lots)?;
             let mut lines = Vec::new();
             let entry = entry(&mut ledger, &who)?;
@@ -424,7 +517,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             // Signing in may record a failure, so it opens for writing.
             let ledger = match &user {
                 Some(user) => {
-                    let mut ledger = Ledger::open_at(db.as_os_str())?;
+                    let mut ledger = open(&db)?;
                     ledger.sign_in(user, &passphrase(&format!("Passphrase for {user}: "))?)?;
                     ledger
                 }
@@ -459,7 +552,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             signer,
         } => {
             let user = NewUser::new(&user_id, &full_name, &initials, Role::parse(&role)?)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let signature = match &signer {
                 Some(admin) => {
                     let passphrase = passphrase(&format!("Passphrase for {admin}: "))?;
@@ -481,21 +574,21 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             reason,
             user,
         } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let seq = ledger.disable_user(&user_id, &reason, &signature)?;
             say!(out, "event {seq}: user {user_id} disabled ({reason})");
         }
         LedgerCommand::ChangePassphrase { db, user_id } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let current = passphrase(&format!("Current passphrase for {user_id}: "))?;
             let new = new_passphrase(&user_id)?;
             let seq = ledger.change_passphrase(&user_id, &current, &new)?;
             say!(out, "event {seq}: user {user_id} changed their passphrase");
         }
         LedgerCommand::ResetPassphrase { db, user_id, user } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let new = new_passphrase(&user_id)?;
@@ -508,7 +601,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             user,
         } => {
             let after = doseprep::parse_duration("late_entry_after", &late_entry_after)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let signature = passphrase(&format!("Passphrase for {user}: "))?;
             ledger.sign_in(&user, &signature)?;
             let seq = ledger.configure_late_entry_limit(after, &signature)?;
@@ -540,7 +633,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             containers,
             who,
         } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.thaw(&lot, &containers.0, &entry)?;
             say!(
@@ -551,7 +644,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::PreparePlanned { db, bag, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.prepare_planned(bag, &entry)?;
             say!(out, "event {seq}: bag {bag} prepared as planned");
@@ -563,14 +656,14 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             who,
         } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.cancel_bag(bag, &reason, &entry)?;
             say!(out, "event {seq}: bag {bag} cancelled ({reason})");
         }
         LedgerCommand::Check { db, bag, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.check(bag, &entry)?;
             say!(out, "event {seq}: bag {bag} checked");
@@ -587,7 +680,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 .as_deref()
                 .map(|text| parse_time("corrected_at", text))
                 .transpose()?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let number =
                 ledger.correct(seq, corrected_at.as_ref(), to.as_deref(), &reason, &entry)?;
@@ -665,7 +758,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
         }
         LedgerCommand::Dispense { db, bag, to, who } => {
             let bag = BagId::parse(&bag)?;
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.dispense(bag, &to, &entry)?;
             say!(out, "event {seq}: bag {bag} dispensed to {to}");
@@ -678,7 +771,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
                 override_reason: args.override_reason.clone(),
                 short_reason: args.short_reason.clone(),
             };
-            let mut ledger = Ledger::open_at(args.db.as_os_str())?;
+            let mut ledger = open(&args.db)?;
             let entry = signed_entry(
                 &mut ledger,
                 &args.signer,
@@ -689,7 +782,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             say!(out, "event {seq}: bag {bag} given to {}", args.participant);
         }
         LedgerCommand::Destroy(args) => {
-            let mut ledger = Ledger::open_at(args.db.as_os_str())?;
+            let mut ledger = open(&args.db)?;
             let entry = entry(&mut ledger, &args.who)?;
             match (&args.bag, &args.lot, &args.containers) {
                 (Some(bag), _, _) => {
@@ -723,7 +816,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             containers,
             who,
         } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let seq = ledger.return_containers(&lot, &containers.0, &entry)?;
             say!(
@@ -738,7 +831,7 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
             counted,
             who,
         } => {
-            let mut ledger = Ledger::open_at(db.as_os_str())?;
+            let mut ledger = open(&db)?;
             let entry = entry(&mut ledger, &who)?;
             let count = ledger.reconcile(&lot, counted, &entry)?;
             let verdict = match count.difference {
@@ -782,7 +875,74 @@ fn ledger(command: LedgerCommand, out: &mut dyn Write) -> Outcome {
 
 fn balance_text(b: &doseprep_ledger::Balance) -> String {
     format!(
-        "received {}, thawed {}, destroyed {} (and {} after thaw), returned {}, on hand {}",
-        b.received, b.thawed, b.destroyed, b.destroyed_after_thaw, b.returned, b.on_hand
+        "received {}, thawed {}, destroyed {} (and {} after thaw), returned {}, shipped {}, on hand {}",
+        b.received, b.thawed, b.destroyed, b.destroyed_after_thaw, b.returned, b.shipped, b.on_hand
     )
+}
+
+/// The central view as JSON.
+fn central_json(view: &doseprep_ledger::CentralView) -> Result<String, Failure> {
+    serde_json::to_string_pretty(view).map_err(|error| {
+        Failure::from(doseprep_ledger::LedgerError::Database {
+            fault: doseprep_ledger::DatabaseFault::Other,
+            detail: format!("the central view could not be written as JSON: {error}"),
+            sqlite: None,
+            file: None,
+        })
+    })
+}
+
+/// The central view as a person reads it: each site, each lot over all
+/// sites, what is in transit.
+fn central_text(view: &doseprep_ledger::CentralView) -> String {
+    let mut text = String::new();
+    let mut line = |l: String| {
+        text.push_str(&l);
+        text.push('\n');
+    };
+    if view.sites.is_empty() {
+        line("no site has pushed its ledger yet".to_owned());
+    }
+    for site in &view.sites {
+        line(format!(
+            "site {}: {} events; bags made {}, administered {}, destroyed {}",
+            site.site, site.events, site.bags_made, site.bags_administered, site.bags_destroyed
+        ));
+        for balance in &site.lots {
+            line(format!(
+                "  lot {}: {}",
+                balance.lot_id,
+                balance_text(balance)
+            ));
+        }
+    }
+    for lot in &view.lots {
+        line(format!(
+            "lot {} over all sites: received {}, on hand {}, in transit {}, thawed {}, destroyed {}, returned {}",
+            lot.lot_id, lot.received, lot.on_hand, lot.in_transit, lot.thawed, lot.destroyed, lot.returned
+        ));
+    }
+    for shipment in &view.in_transit {
+        line(format!(
+            "in transit: lot {} containers {} from {} (its event {}, {}) to {}",
+            shipment.lot_id,
+            shipment
+                .containers
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            shipment.from_site,
+            shipment.seq,
+            shipment.at,
+            shipment.to_site
+        ));
+    }
+    for receipt in &view.unmatched_receipts {
+        line(format!(
+            "receipt without its shipment: site {} event {} received lot {} from {} event {}, which the centre does not hold as a shipment of that lot to {}",
+            receipt.site, receipt.seq, receipt.lot_id, receipt.from_site, receipt.shipment_seq, receipt.site
+        ));
+    }
+    text
 }

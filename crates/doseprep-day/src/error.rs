@@ -95,6 +95,14 @@ pub enum DayError {
     PlanDoesNotVerify(Box<DoseError>),
     /// The operating system's random source (bag ids) failed: a system fault.
     RandomSource(String),
+    /// A receipt from a shipment read from a lots file holding other than
+    /// one lot (a shipment is of one lot).
+    OneLotForShipment {
+        /// The lots file.
+        path: PathBuf,
+        /// Lots it holds.
+        lots: usize,
+    },
 }
 
 impl From<PrintError> for DayError {
@@ -169,6 +177,7 @@ impl DayError {
             DayError::Unnamed { .. } => "unnamed_bag",
             DayError::RandomSource(_) => "random_source",
             DayError::PlanDoesNotVerify(_) => "plan_does_not_verify",
+            DayError::OneLotForShipment { .. } => "one_lot_for_shipment",
         }
     }
 
@@ -255,6 +264,14 @@ impl DayError {
                 ),
                 "check the operating system's random source (getrandom)".to_owned(),
             ),
+            DayError::OneLotForShipment { path, lots } => (
+                format!(
+                    "{} holds {lots} lots; a receipt from a shipment is of one lot",
+                    shown(path)
+                ),
+                "give a lots file of the one lot shipped (receive other lots without --from-site)"
+                    .to_owned(),
+            ),
         }
     }
 
@@ -316,6 +333,11 @@ impl DayError {
                 Some("a bag id".to_owned()),
             ),
             DayError::RandomSource(_) => (None, None, None),
+            DayError::OneLotForShipment { path: file, lots } => (
+                Some("lots".to_owned()),
+                Some(format!("{lots} lots in {}", file.display())),
+                Some("one lot".to_owned()),
+            ),
         };
         ErrorParts {
             field,

@@ -26,7 +26,9 @@ pub struct Balance {
     pub destroyed_after_thaw: u32,
     /// Containers returned.
     pub returned: u32,
-    /// Containers on hand: received − thawed − destroyed − returned.
+    /// Containers shipped to another site.
+    pub shipped: u32,
+    /// Containers on hand: received − thawed − destroyed − returned − shipped.
     pub on_hand: u32,
 }
 
@@ -97,17 +99,7 @@ pub fn receipts(db: &Db, lot_id: &str) -> Result<Vec<i64>> {
 
 fn balance_of(db: &Db, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
     let events = lot_events(db, lot_id)?;
-    let mut balance = Balance {
-        lot_id: lot_id.to_owned(),
-        received: 0,
-        thawed: 0,
-        destroyed: 0,
-        destroyed_after_thaw: 0,
-        returned: 0,
-        on_hand: 0,
-    };
-    let mut containers: BTreeMap<u32, Where> = BTreeMap::new();
-    let mut received = false;
+    let mut bodies = Vec::with_capacity(events.len());
     for event in &events {
         let Some(body) = event.parsed_body() else {
             return Err(LedgerError::Tampered(format!(
@@ -115,13 +107,38 @@ fn balance_of(db: &Db, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
                 event.seq, event.kind
             )));
         };
-        match body {
+        bodies.push((event.seq, body));
+    }
+    tally(lot_id, &bodies, receipt)
+}
+
+/// The balance of `lot_id` after `events` (each event's number and body,
+/// in order; events of other lots are passed over): of the receipt
+/// `receipt` only, or of every receipt.
+pub(crate) fn tally(lot_id: &str, events: &[(i64, Body)], receipt: Option<i64>) -> Result<Balance> {
+    let mut balance = Balance {
+        lot_id: lot_id.to_owned(),
+        received: 0,
+        thawed: 0,
+        destroyed: 0,
+        destroyed_after_thaw: 0,
+        returned: 0,
+        shipped: 0,
+        on_hand: 0,
+    };
+    let mut containers: BTreeMap<u32, Where> = BTreeMap::new();
+    let mut received = false;
+    for (seq, body) in events {
+        if body.lot_id() != Some(lot_id) || matches!(body, Body::Correct { .. }) {
+            continue;
+        }
+        match body.clone() {
             // Only the receipt asked for, or every receipt.
             Body::Receive {
                 containers: n,
                 first_container,
                 ..
-            } if receipt.is_none_or(|seq| seq == event.seq) => {
+            } if receipt.is_none_or(|receipt| receipt == *seq) => {
                 received = true;
                 balance.received += n;
                 containers.extend(
@@ -157,6 +174,16 @@ fn balance_of(db: &Db, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
                     if let Some(place) = containers.get_mut(&number) {
                         *place = Where::Gone;
                         balance.returned += 1;
+                    }
+                }
+            }
+            Body::Ship {
+                containers: list, ..
+            } => {
+                for number in list {
+                    if let Some(place) = containers.get_mut(&number) {
+                        *place = Where::Gone;
+                        balance.shipped += 1;
                     }
                 }
             }

@@ -36,7 +36,10 @@ fn containers_of(body: &Body) -> Vec<(String, u32)> {
         | Body::DestroyContainers {
             lot_id, containers, ..
         }
-        | Body::Return { lot_id, containers } => containers
+        | Body::Return { lot_id, containers }
+        | Body::Ship {
+            lot_id, containers, ..
+        } => containers
             .iter()
             .map(|number| (lot_id.clone(), *number))
             .collect(),
@@ -181,7 +184,8 @@ pub(crate) fn check(
     | Body::DisableUser { .. }
     | Body::ChangePassphrase { .. }
     | Body::ResetPassphrase { .. }
-    | Body::Configure { .. } = &target
+    | Body::Configure { .. }
+    | Body::SetSite { .. } = &target
     {
         return Err(cannot(
             seq, "seq",

@@ -441,6 +441,68 @@ pub enum LedgerError {
         /// The longest name, in characters.
         max: usize,
     },
+    /// An event written to a ledger that has a site, without the
+    /// workstation writing it.
+    NoWorkstation {
+        /// The event.
+        event: &'static str,
+        /// The ledger's site.
+        site: String,
+    },
+    /// A workstation given to a ledger that has no site: it would not be
+    /// recorded.
+    WorkstationWithoutSite {
+        /// The workstation given.
+        workstation: String,
+    },
+    /// A workstation name the ledger does not take.
+    WorkstationName {
+        /// The name given (its first 40 characters).
+        workstation: String,
+        /// The longest name, in characters.
+        max: usize,
+    },
+    /// A shipment recorded in a ledger that has no site.
+    NoSite {
+        /// The event.
+        event: &'static str,
+    },
+    /// A ledger's site set a second time.
+    SiteAlreadySet {
+        /// The ledger's site.
+        site: String,
+        /// The event that set it.
+        seq: i64,
+    },
+    /// A shipment to or from the ledger's own site.
+    SameSite {
+        /// The event.
+        event: &'static str,
+        /// The site named, the ledger's own.
+        site: String,
+    },
+    /// A receipt from a shipment whose container list is not one number
+    /// for each container received.
+    ShipmentContainers {
+        /// The lot.
+        lot_id: String,
+        /// Containers the shipment lists.
+        listed: usize,
+        /// Containers the receipt brings.
+        received: u32,
+    },
+    /// A receipt naming a shipment event number below 1.
+    ShipmentEvent {
+        /// The number given.
+        seq: i64,
+    },
+    /// A ledger pushed as another site than its own.
+    PushSiteDiffers {
+        /// The site given to push as.
+        site: String,
+        /// The ledger's own site.
+        ledger_site: String,
+    },
     /// The central ledger holds events of the site that are not this
     /// ledger's: another ledger pushed as the site, or this one was cut
     /// short or rewritten. Nothing was pushed.
@@ -908,6 +970,15 @@ impl LedgerError {
             LedgerError::OwnerInRole { login, role } => (format!("the login {login} that starts the ledger is a member of {role}, and the owner of a ledger's tables may change them whatever the roles allow"), "start the ledger as an administrator's login that is in no doseprep role; people record as members of doseprep_writer".to_owned()),
             LedgerError::NoCentral { path } => (format!("the PostgreSQL database {path} holds no central ledger"), format!("give the central ledger's URL, or start one in an empty database with `doseprep ledger init-central {path}`")),
             LedgerError::SiteName { site, max } => (format!("site {site:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the site's short name, e.g. JGH or AP-HP".to_owned()),
+            LedgerError::NoWorkstation { event, site } => (format!("{event}: this ledger is site {site}'s, and each of its events names the workstation that writes it; none was given"), "open the ledger with workstation= (command: --workstation NAME), e.g. the bench's name".to_owned()),
+            LedgerError::WorkstationWithoutSite { workstation } => (format!("workstation {workstation:?} was given, but the ledger has no site, so it would not be recorded"), "set the ledger's site first (set_site; command: ledger set-site), or open it without a workstation".to_owned()),
+            LedgerError::WorkstationName { workstation, max } => (format!("workstation {workstation:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the workstation's short name, e.g. bench-2".to_owned()),
+            LedgerError::NoSite { event } => (format!("{event}: the ledger has no site, and a shipment goes from one site to another"), "set the ledger's site first (set_site; command: ledger set-site)".to_owned()),
+            LedgerError::SiteAlreadySet { site, seq } => (format!("the ledger is site {site}'s since event {seq}; a ledger's site is set once"), "each site keeps its own ledger: start another ledger for another site".to_owned()),
+            LedgerError::SameSite { event, site } => (format!("{event}: site {site} is this ledger's own site"), "name the other site (ship: where it goes; receive: where it came from)".to_owned()),
+            LedgerError::ShipmentContainers { lot_id, listed, received } => (format!("receive: the shipment lists {listed} containers of lot {lot_id:?}, but the receipt brings {received}, each numbered once and from 1"), "list the sending site's number of each container received, in the order they are numbered here".to_owned()),
+            LedgerError::ShipmentEvent { seq } => (format!("receive: the shipment's event {seq} cannot be one: events are numbered from 1"), "give the number of the sending site's ship event (its ledger's shipment record)".to_owned()),
+            LedgerError::PushSiteDiffers { site, ledger_site } => (format!("the ledger is site {ledger_site}'s; it cannot be pushed as site {site}"), format!("push it as site {ledger_site}")),
             LedgerError::PushRefused { site, seq, reason } => (format!("push refused at event {seq} of site {site}: {reason}; nothing was pushed"), "keep both ledgers as they are for review, and report it to the trial's monitor".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
             LedgerError::NoContainers { event } => (format!("{event}: no container given"), "list the container numbers".to_owned()),
@@ -1054,6 +1125,15 @@ impl LedgerError {
             LedgerError::NoCentral { .. } => "no_central",
             LedgerError::SiteName { .. } => "site_name",
             LedgerError::PushRefused { .. } => "push_refused",
+            LedgerError::NoWorkstation { .. } => "no_workstation",
+            LedgerError::WorkstationWithoutSite { .. } => "workstation_without_site",
+            LedgerError::WorkstationName { .. } => "workstation_name",
+            LedgerError::NoSite { .. } => "no_site",
+            LedgerError::SiteAlreadySet { .. } => "site_already_set",
+            LedgerError::SameSite { .. } => "same_site",
+            LedgerError::ShipmentContainers { .. } => "shipment_containers",
+            LedgerError::PushSiteDiffers { .. } => "push_site_differs",
+            LedgerError::ShipmentEvent { .. } => "shipment_event",
             LedgerError::ControlCharacter { .. } => "control_character",
             LedgerError::OwnerInRole { .. } => "owner_in_role",
             LedgerError::NoContainers { .. } => "no_containers",
@@ -1276,6 +1356,39 @@ impl LedgerError {
                 Some(site.clone()),
                 Some(format!("1 to {max} letters, digits, '.', '-' or '_'")),
             ),
+            LedgerError::NoWorkstation { .. } => (text("workstation"), None, text("given")),
+            LedgerError::WorkstationWithoutSite { workstation } => (
+                text("workstation"),
+                Some(workstation.clone()),
+                text("none, until the ledger's site is set"),
+            ),
+            LedgerError::WorkstationName { workstation, max } => (
+                text("workstation"),
+                Some(workstation.clone()),
+                Some(format!("1 to {max} letters, digits, '.', '-' or '_'")),
+            ),
+            LedgerError::NoSite { .. } => (text("site"), None, text("the ledger's site set")),
+            LedgerError::SiteAlreadySet { site, .. } => {
+                (text("site"), Some(site.clone()), text("set once"))
+            }
+            LedgerError::SameSite { site, .. } => {
+                (text("site"), Some(site.clone()), text("another site"))
+            }
+            LedgerError::ShipmentContainers {
+                listed, received, ..
+            } => (
+                text("shipment.containers"),
+                Some(listed.to_string()),
+                Some(format!("{received}, each once")),
+            ),
+            LedgerError::ShipmentEvent { seq } => (
+                text("shipment.seq"),
+                Some(seq.to_string()),
+                text("1 or more"),
+            ),
+            LedgerError::PushSiteDiffers { site, ledger_site } => {
+                (text("site"), Some(site.clone()), Some(ledger_site.clone()))
+            }
             LedgerError::PushRefused { site, seq, .. } => (
                 text("seq"),
                 Some(seq.to_string()),

@@ -197,6 +197,10 @@ pub enum Body {
         yield_ul: u64,
         /// Expiry, RFC 9557.
         expires_at: Option<String>,
+        /// The shipment from another site it arrived by, where it did
+        /// (absent from a receipt from the sponsor or depot).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shipment: Option<Shipment>,
     },
     /// Containers thawed.
     Thaw {
@@ -388,6 +392,24 @@ pub enum Body {
         /// passphrase, and the chain keeps what it holds for good).
         user_id: String,
     },
+    /// The ledger's site set, once: from this event on, every event
+    /// carries the site and the workstation that wrote it.
+    SetSite {
+        /// The site's code, as the trial names it (`JGH`, `APHP`).
+        site: String,
+        /// The site's name, as printed (`Jewish General Hospital`).
+        name: String,
+    },
+    /// Containers in stock shipped to another site: they leave this site's
+    /// stock, and the other site's receipt names this event.
+    Ship {
+        /// The lot.
+        lot_id: String,
+        /// The containers.
+        containers: Vec<u32>,
+        /// The site they go to (its code).
+        to_site: String,
+    },
     /// A count of a lot's containers on hand.
     Count {
         /// The lot.
@@ -398,6 +420,20 @@ pub enum Body {
         expected: u32,
     },
 }
+}
+
+/// The shipment a receipt came by: the sending site, its `ship` event, and
+/// the sending site's numbers of the containers, in the order this receipt
+/// numbers them (its first container is the first listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shipment {
+    /// The sending site's code.
+    pub from_site: String,
+    /// The sending site's `ship` event.
+    pub seq: i64,
+    /// The containers as the sending site numbered them.
+    pub containers: Vec<u32>,
 }
 
 /// A preparation record's JSON, kept as the text stored (keys sorted, as
@@ -566,6 +602,8 @@ impl Body {
             Body::Plan { .. } => "plan",
             Body::PreparePlanned { .. } => "prepare_planned",
             Body::CancelBag { .. } => "cancel_bag",
+            Body::SetSite { .. } => "set_site",
+            Body::Ship { .. } => "ship",
         }
     }
 
@@ -587,6 +625,7 @@ impl Body {
             | Body::Thaw { lot_id, .. }
             | Body::DestroyContainers { lot_id, .. }
             | Body::Return { lot_id, .. }
+            | Body::Ship { lot_id, .. }
             | Body::Count { lot_id, .. } => Some(lot_id),
             Body::Correct { lot_id, .. } => lot_id.as_deref(),
             _ => None,
@@ -643,15 +682,31 @@ pub struct Event {
     pub meaning: Option<String>,
     /// Why it was written late, where the ledger's limit asked for a reason.
     pub late_reason: Option<String>,
+    /// Where it was written: the site (the ledger's, from its `set_site`
+    /// event on) and the workstation that wrote it; `None` for an event
+    /// of a ledger without a site.
+    pub station: Option<Station>,
+}
+
+/// The site and workstation an event was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Station {
+    /// The site's code (`JGH`, `APHP`), as the ledger's `set_site` gave it.
+    pub site: String,
+    /// The workstation, as the writer named it (`pharmacy-bench-2`).
+    pub workstation: String,
 }
 
 impl Event {
     /// The SHA-256 this event must have: of the compact JSON array
     /// `[seq, kind, at, initials, comment, body, prev_hash, recorded_at,
-    /// signer, meaning]` for a signed event, with `late_reason` appended
-    /// where it has one; of the first eight for one
-    /// recorded with initials; of the first seven for an event written
-    /// before the ledger kept `recorded_at` (schema 1).
+    /// signer, meaning, late_reason, site, workstation]` (13 elements, any
+    /// of signer, meaning and late_reason null) for an event written at a
+    /// station (schema 6); otherwise of the first ten for a signed event,
+    /// with `late_reason` appended where it has one; of the first eight for
+    /// one recorded with initials; of the first seven for an event written
+    /// before the ledger kept `recorded_at` (schema 1). Each form has its
+    /// own length, so no event hashes as one of another form.
     pub fn expected_hash(&self) -> String {
         self.hash_as(self.seq)
     }
@@ -693,7 +748,17 @@ impl Event {
             Json::Text(&self.prev_hash),
         ];
         let signed = self.signer.is_some() || self.meaning.is_some();
-        if signed || self.late_reason.is_some() {
+        if let Some(station) = &self.station {
+            // At a station (schema 6 on): thirteen elements, always.
+            elements.extend([
+                optional(&self.recorded_at),
+                optional(&self.signer),
+                optional(&self.meaning),
+                optional(&self.late_reason),
+                Json::Text(&station.site),
+                Json::Text(&station.workstation),
+            ]);
+        } else if signed || self.late_reason.is_some() {
             // Signed (schema 3 on): ten elements, recorded_at null only in
             // an event changed behind the ledger's back; eleven where it was
             // written late, with its reason.
@@ -753,6 +818,20 @@ impl Event {
             signer: row.get(9)?,
             meaning: row.get(10)?,
             late_reason: row.get(11)?,
+            station: match (
+                row.get::<Option<String>>(12)?,
+                row.get::<Option<String>>(13)?,
+            ) {
+                (Some(site), Some(workstation)) => Some(Station { site, workstation }),
+                (None, None) => None,
+                // The schema's CHECK holds both or neither.
+                _ => {
+                    return Err(LedgerError::Tampered(
+                        "an event names a site without a workstation, or one without the other"
+                            .to_owned(),
+                    ))
+                }
+            },
         })
     }
 }
@@ -762,7 +841,7 @@ impl Event {
     pub(crate) fn insert(&self, db: &crate::db::Db) -> Result<()> {
         db.execute(
             &format!(
-                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                "INSERT INTO event ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
             ),
             crate::db::params![
                 self.seq,
@@ -776,7 +855,9 @@ impl Event {
                 self.recorded_at,
                 self.signer,
                 self.meaning,
-                self.late_reason
+                self.late_reason,
+                self.station.as_ref().map(|station| station.site.as_str()),
+                self.station.as_ref().map(|station| station.workstation.as_str())
             ],
         )?;
         Ok(())
@@ -785,7 +866,7 @@ impl Event {
 
 /// The columns `Event::from_row` reads, in order.
 pub(crate) const EVENT_COLUMNS: &str =
-    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning, late_reason";
+    "seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer, meaning, late_reason, site, workstation";
 
 /// A hash fed as an `io::Write`.
 /// An element of the hash's array: compact JSON as serde_json writes it.
@@ -860,6 +941,7 @@ mod tests {
             signer: None,
             meaning: None,
             late_reason: None,
+            station: None,
         }
     }
 
@@ -874,6 +956,7 @@ mod tests {
             controls in proptest::collection::vec(0u8..0x20, 0..8),
             signed in proptest::bool::ANY,
             late in proptest::bool::ANY,
+            at_station in proptest::bool::ANY,
         ) {
             let mixed: String = controls.iter().map(|byte| char::from(*byte)).chain(text.chars()).collect();
             let event = Event {
@@ -882,17 +965,19 @@ mod tests {
                 signer: signed.then(|| mixed.clone()),
                 meaning: signed.then(|| "received".to_owned()),
                 late_reason: (signed && late).then(|| mixed.clone()),
+                station: at_station.then(|| Station { site: mixed.clone(), workstation: mixed.clone() }),
                 ..example(Some("2026-11-20T15:02:07Z"))
             };
             let common = (seq, &event.kind, &event.at, &event.initials, &event.comment, &event.body, &event.prev_hash);
             let (c0, c1, c2, c3, c4, c5, c6) = common;
             let by_serde = match (&event.signer, &event.late_reason) {
+                _ if at_station => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at, &event.signer, &event.meaning, &event.late_reason, &mixed, &mixed)),
                 (Some(_), Some(reason)) => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at, &event.signer, &event.meaning, reason)),
                 (Some(_), None) => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at, &event.signer, &event.meaning)),
                 _ => serde_json::to_vec(&(c0, c1, c2, c3, c4, c5, c6, &event.recorded_at)),
             }.unwrap();
             proptest::prop_assert_eq!(event.hash_input(seq), by_serde);
-            let schema_1 = Event { recorded_at: None, signer: None, meaning: None, late_reason: None, ..event.clone() };
+            let schema_1 = Event { recorded_at: None, signer: None, meaning: None, late_reason: None, station: None, ..event.clone() };
             proptest::prop_assert_eq!(schema_1.hash_input(seq), serde_json::to_vec(&common).unwrap());
         }
     }
@@ -928,6 +1013,19 @@ mod tests {
         assert_eq!(
             late.expected_hash(),
             "334daf5e27b31fcf699017863764e3189397cbf70b3434aa83a49a7535be7f87"
+        );
+        // Written at a station (schema 6): always thirteen elements, the
+        // unsigned event's signer, meaning and late_reason null.
+        let at_station = Event {
+            station: Some(Station {
+                site: "JGH".to_owned(),
+                workstation: "bench-1".to_owned(),
+            }),
+            ..example(Some("2026-11-20T15:02:07Z"))
+        };
+        assert_eq!(
+            at_station.expected_hash(),
+            "fc24ac3e3652c45e2cf2cad8d0d170ce047f599f69790d461557efa90fefff64"
         );
     }
 }

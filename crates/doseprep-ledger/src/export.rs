@@ -13,7 +13,7 @@ use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS};
 
 /// The accountability log's columns. Quantities count containers.
-pub const ACCOUNTABILITY_COLUMNS: [&str; 19] = [
+pub const ACCOUNTABILITY_COLUMNS: [&str; 21] = [
     "seq",
     "date",
     "recorded_at",
@@ -33,6 +33,8 @@ pub const ACCOUNTABILITY_COLUMNS: [&str; 19] = [
     "meaning",
     "late_reason",
     "comment",
+    "site",
+    "workstation",
 ];
 
 /// The blinded log's columns. No event number: the gaps the thaws leave
@@ -186,12 +188,39 @@ pub fn accountability_csv(db: &Db) -> Result<String> {
                 lot_id,
                 containers,
                 first_container,
+                shipment,
                 ..
             } => {
                 lot_change(lot_id, *containers, 0, &mut row)?;
                 row.insert(
                     "containers",
                     format!("#{first_container}-#{}", first_container + containers - 1),
+                );
+                if let Some(shipment) = shipment {
+                    row.insert(
+                        "dose",
+                        format!(
+                            "shipped from {} (its event {}, its containers {})",
+                            shipment.from_site,
+                            shipment.seq,
+                            numbers(&shipment.containers)
+                        ),
+                    );
+                }
+            }
+            Body::Ship {
+                lot_id,
+                containers,
+                to_site,
+            } => {
+                lot_change(lot_id, 0, containers.len() as u32, &mut row)?;
+                row.insert("containers", numbers(containers));
+                row.insert("dose", format!("shipped to {to_site}"));
+            }
+            Body::SetSite { site, name } => {
+                row.insert(
+                    "dose",
+                    spreadsheet_safe(&format!("site set to {site} ({name})")),
                 );
             }
             Body::Thaw { lot_id, containers } | Body::Return { lot_id, containers } => {
@@ -462,6 +491,10 @@ pub fn accountability_csv(db: &Db) -> Result<String> {
             "comment",
             spreadsheet_safe(event.comment.as_deref().unwrap_or_default()), // fallback-ok: no comment is an empty cell
         );
+        if let Some(station) = &event.station {
+            row.insert("site", station.site.clone());
+            row.insert("workstation", station.workstation.clone());
+        }
         rows.push(
             ACCOUNTABILITY_COLUMNS
                 .iter()

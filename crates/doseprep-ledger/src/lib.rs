@@ -18,6 +18,7 @@
 mod archive;
 mod audit;
 mod balance;
+mod central;
 mod checkpoint;
 mod clock;
 mod correct;
@@ -30,6 +31,7 @@ mod identity;
 mod pg;
 mod push;
 mod schema;
+mod site;
 mod state;
 mod tables;
 mod users;
@@ -46,17 +48,20 @@ use doseprep::{
 pub use archive::{Archive, ArchiveFile};
 pub use audit::{AuditReport, Finding, FindingKind, FUTURE_TOLERANCE};
 pub use balance::{Balance, Reconciliation};
+pub use central::{CentralView, InTransit, LotAcrossSites, SiteView, UnmatchedReceipt};
 pub use checkpoint::Checkpoint;
 pub use clock::Clock;
 pub use error::{BagRecord, DatabaseFault, LedgerError, PlanStep, Result, TimeField};
 pub use event::{
-    Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, GENESIS, MAX_TEXT,
+    Body, By, Draw, Entry, Event, Infusion, RecordJson, SessionContainer, Shipment, Station,
+    GENESIS, MAX_TEXT,
 };
 pub use export::{ACCOUNTABILITY_COLUMNS, BLINDED_COLUMNS};
 pub use identity::{BagEvent, ChainOfIdentity, DrawTrace, DrawsAre, LotReceipt};
 pub use pg::{is_url as is_postgres_url, redacted as redacted_url};
-pub use push::{Pushed, MAX_SITE};
+pub use push::Pushed;
 pub use schema::{APPLICATION_ID, BUSY_TIMEOUT_MS, SCHEMA_VERSION};
+pub use site::{check_workstation, MAX_SITE, MAX_WORKSTATION};
 pub use state::{MAX_CONTAINERS, MAX_LATE_ENTRY_AFTER_MIN};
 pub use users::{
     Meaning, NewUser, Passphrase, Role, User, MAX_PASSPHRASE, MAX_USER_ID, MIN_PASSPHRASE,
@@ -84,13 +89,18 @@ struct Store {
     clock: Clock,
     /// The user signed in, who signs events given with a passphrase.
     signed_in: Option<String>,
+    /// The workstation writing, which every event of a ledger with a site
+    /// names.
+    workstation: Option<String>,
 }
 
-/// Who an event is written by: the initials it carries, and its signer
-/// where it is signed (initials then from the registry).
+/// Who an event is written by: the initials it carries, its signer where
+/// it is signed (initials then from the registry), and the workstation
+/// they write at, where one is named.
 struct Author {
     initials: String,
     signer: Option<String>,
+    workstation: Option<String>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -122,6 +132,11 @@ fn append(
         author.signer.as_deref(),
         meaning.as_deref(),
     )?;
+    let sets_site = match body {
+        Body::SetSite { site, .. } => Some(site.as_str()),
+        _ => None,
+    };
+    let station = site::station_for(db, body.kind(), sets_site, author.workstation.as_deref())?;
     state::check(db, at, body, state::Rules::Current)?;
     state::not_future_dated(body, at, recorded_at, state::Written::Now)?;
     state::check_lateness(db, body, at, recorded_at, late_reason)?;
@@ -157,6 +172,7 @@ fn append(
         signer: author.signer.clone(),
         meaning,
         late_reason: late_reason.map(str::to_owned),
+        station,
     };
     let event = Event {
         hash: event.expected_hash(),
@@ -222,6 +238,7 @@ impl Ledger {
                 db,
                 clock: Clock::system(),
                 signed_in: None,
+                workstation: None,
             },
             path,
         }
@@ -323,6 +340,76 @@ impl Ledger {
             Db::Sqlite(schema::open_in_memory()?),
             ":memory:".to_owned(),
         ))
+    }
+
+    /// The same ledger, its events written at `workstation` (1 to
+    /// [`MAX_WORKSTATION`] letters, digits, '.', '-' or '_'): every event of
+    /// a ledger with a site names the workstation that wrote it, and one
+    /// without a site takes none ([`LedgerError::WorkstationWithoutSite`]
+    /// at the first event).
+    pub fn with_workstation(mut self, workstation: &str) -> Result<Ledger> {
+        check_workstation(workstation)?;
+        self.store.workstation = Some(workstation.to_owned());
+        Ok(self)
+    }
+
+    /// The workstation this ledger's events are written at, where one is named.
+    pub fn workstation(&self) -> Option<&str> {
+        self.store.workstation.as_deref()
+    }
+
+    /// The ledger's site (its code) and the event that set it, where one did.
+    pub fn site(&self) -> Result<Option<(String, i64)>> {
+        self.read(|db| crate::tables::Tables::site(db))
+    }
+
+    /// Set the ledger's site, once: `site` its code (1 to [`MAX_SITE`]
+    /// letters, digits, '.', '-' or '_'), `name` as printed. From this
+    /// event on, every event names the site and the workstation that
+    /// wrote it, so the ledger is opened with a workstation
+    /// ([`Ledger::with_workstation`]). Signed by an administrator where the
+    /// ledger has users; dated now.
+    pub fn set_site(&mut self, site: &str, name: &str, by: &By) -> Result<i64> {
+        self.store
+            .set_site(site, name, by)
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Ship containers of a lot in stock to another site (its code): they
+    /// leave this site's stock; the other site receives them with
+    /// [`Ledger::receive_shipment`], naming this event.
+    pub fn ship(
+        &mut self,
+        lot_id: &str,
+        containers: &[u32],
+        to_site: &str,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .record(
+                entry,
+                Body::Ship {
+                    lot_id: lot_id.to_owned(),
+                    containers: containers.to_vec(),
+                    to_site: to_site.to_owned(),
+                },
+            )
+            .map_err(|error| error.in_file(&self.path))
+    }
+
+    /// Receive a lot shipped from another site: as [`Ledger::receive`],
+    /// the receipt naming the shipment (the sending site, its `ship` event,
+    /// and its numbers of the containers, in the order this receipt numbers
+    /// them).
+    pub fn receive_shipment(
+        &mut self,
+        lot: &Lot,
+        shipment: &Shipment,
+        entry: &Entry,
+    ) -> Result<i64> {
+        self.store
+            .receive_from(lot, Some(shipment), entry)
+            .map_err(|error| error.in_file(&self.path))
     }
 
     /// The same ledger, reading `recorded_at` and checkpoint times from
@@ -710,6 +797,16 @@ impl Ledger {
         pg::create_central(url)
     }
 
+    /// The sponsor's view of the central ledger at `url`: each site's
+    /// balances and bags, every lot over all sites, the shipments not yet
+    /// received, and receipts naming a shipment the centre lacks; summed
+    /// from the events the sites pushed (each chain checked by the server
+    /// as it arrived), read in one snapshot.
+    pub fn central_view(url: &str) -> Result<CentralView> {
+        let centre = Db::Postgres(Box::new(pg::open_central(url)?));
+        central::view(&centre).map_err(|error| error.in_file(&pg::redacted(url)))
+    }
+
     /// `work`'s reads, in one snapshot (a writer committing meanwhile is
     /// not seen half-way), with the ledger named in its errors.
     fn read<T>(&self, work: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
@@ -892,6 +989,7 @@ impl Store {
             By::Initials(initials) => Ok(Author {
                 initials: initials.clone(),
                 signer: None,
+                workstation: self.workstation.clone(),
             }),
             By::Passphrase(passphrase) => {
                 let Some(user_id) = self.signed_in.clone() else {
@@ -907,6 +1005,7 @@ impl Store {
                 Ok(Author {
                     initials: user.initials,
                     signer: Some(user.user_id),
+                    workstation: self.workstation.clone(),
                 })
             }
         }
@@ -931,6 +1030,7 @@ impl Store {
         let author = Author {
             initials: "-".to_owned(),
             signer: None,
+            workstation: self.workstation.clone(),
         };
         let recorded = self.record_now(&author, &failure, |_| Ok(()));
         let seq = match recorded {
@@ -1029,6 +1129,7 @@ impl Store {
                     user_id: user_id.to_owned(),
                 })?,
             signer: None,
+            workstation: self.workstation.clone(),
         };
         self.record_now(&author, &body, |db| {
             db.execute(
@@ -1148,6 +1249,24 @@ impl Store {
     }
 
     pub(crate) fn receive(&mut self, lot: &Lot, entry: &Entry) -> Result<i64> {
+        self.receive_from(lot, None, entry)
+    }
+
+    fn set_site(&mut self, site: &str, name: &str, by: &By) -> Result<i64> {
+        let body = Body::SetSite {
+            site: site.to_owned(),
+            name: name.to_owned(),
+        };
+        let author = self.author(by, &body, &mut None)?;
+        self.record_now(&author, &body, |_| Ok(()))
+    }
+
+    fn receive_from(
+        &mut self,
+        lot: &Lot,
+        shipment: Option<&Shipment>,
+        entry: &Entry,
+    ) -> Result<i64> {
         let on_record: u32 = self
             .db
             .row(
@@ -1165,6 +1284,7 @@ impl Store {
                 container_ul: lot.container_volume().microlitres(),
                 yield_ul: lot.yield_per_container().volume().microlitres(),
                 expires_at: lot.expires_at().map(format_time),
+                shipment: shipment.cloned(),
             },
         )
     }

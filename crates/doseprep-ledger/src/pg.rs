@@ -306,13 +306,116 @@ GRANT SELECT ON doseprep_central TO doseprep_pusher;
 GRANT SELECT, INSERT ON site_event TO doseprep_pusher;
 "#;
 
-/// The central ledger's version.
-const CENTRAL_VERSION: i64 = 1;
+/// Migration `i` takes a central ledger from version `i + 1` to the next.
+/// Append only.
+const CENTRAL_MIGRATIONS: &[&str] = &[
+    // Version 2: an event names the site and workstation it was written at
+    // (a ledger's schema 6); `event_site` is the event's own, null before
+    // its ledger's set_site, and only ever the site it is pushed as. The
+    // hash takes the thirteen-element form for such an event.
+    r#"
+    ALTER TABLE site_event
+        ADD COLUMN event_site TEXT COLLATE "C",
+        ADD COLUMN workstation TEXT COLLATE "C",
+        ADD CHECK (event_site IS NULL OR event_site = site),
+        ADD CHECK ((event_site IS NULL) = (workstation IS NULL));
+    CREATE OR REPLACE FUNCTION doseprep_event_hash(e site_event) RETURNS TEXT LANGUAGE sql IMMUTABLE AS $$
+        SELECT encode(sha256(convert_to(
+            '[' || e.seq::text || ',' || to_json(e.kind)::text || ',' || to_json(e.at)::text
+            || ',' || to_json(e.initials)::text || ',' || coalesce(to_json(e.comment)::text, 'null')
+            || ',' || to_json(e.body)::text || ',' || to_json(e.prev_hash)::text
+            || CASE
+                WHEN e.event_site IS NOT NULL THEN
+                    ',' || coalesce(to_json(e.recorded_at)::text, 'null')
+                    || ',' || coalesce(to_json(e.signer)::text, 'null')
+                    || ',' || coalesce(to_json(e.meaning)::text, 'null')
+                    || ',' || coalesce(to_json(e.late_reason)::text, 'null')
+                    || ',' || to_json(e.event_site)::text
+                    || ',' || to_json(e.workstation)::text
+                WHEN e.signer IS NOT NULL OR e.meaning IS NOT NULL OR e.late_reason IS NOT NULL THEN
+                    ',' || coalesce(to_json(e.recorded_at)::text, 'null')
+                    || ',' || coalesce(to_json(e.signer)::text, 'null')
+                    || ',' || coalesce(to_json(e.meaning)::text, 'null')
+                    || coalesce(',' || to_json(e.late_reason)::text, '')
+                WHEN e.recorded_at IS NOT NULL THEN ',' || to_json(e.recorded_at)::text
+                ELSE ''
+            END || ']', 'UTF8')), 'hex')
+    $$;
+    -- Replaced, the function lost its pinned search path: pinned again.
+    DO $pin$
+    BEGIN
+        EXECUTE format('ALTER FUNCTION doseprep_event_hash(site_event) SET search_path = %s',
+            format('pg_catalog, %I, pg_temp', current_schema()));
+    END $pin$;
+    "#,
+];
 
-/// The version [`SCHEMA`] makes. A new SQLite migration needs its
-/// PostgreSQL one before this builds.
-const SCHEMA_MAKES: i64 = 5;
-const _: () = assert!(SCHEMA_MAKES == SCHEMA_VERSION);
+/// The central ledger's version.
+const CENTRAL_VERSION: i64 = 1 + CENTRAL_MIGRATIONS.len() as i64;
+
+/// Bring the central ledger `db` holds from `version` to
+/// [`CENTRAL_VERSION`], in the transaction open on it.
+fn migrate_central(db: &Postgres, version: i64) -> Result<()> {
+    let applied = usize::try_from(version - 1).unwrap_or(usize::MAX); // fallback-ok: a version below 1 is refused by the caller
+    for migration in CENTRAL_MIGRATIONS.iter().skip(applied) {
+        db.batch(migration)?;
+    }
+    db.execute(
+        "UPDATE doseprep_central SET schema_version = ?1 WHERE id = 1",
+        &[Param::Integer(CENTRAL_VERSION)],
+    )?;
+    Ok(())
+}
+
+/// The version [`SCHEMA`] makes: the first a PostgreSQL ledger had.
+const BASELINE: i64 = 5;
+
+/// Migration `i` takes a PostgreSQL ledger from version `BASELINE + i` to
+/// the next, as the SQLite migration of the same number does. Append only.
+const MIGRATIONS: &[&str] = &[
+    // Version 6: sites and shipments (see the SQLite migration).
+    r#"
+    ALTER TABLE event
+        DROP CONSTRAINT event_kind_check,
+        ADD CONSTRAINT event_kind_check CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
+            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
+            'reset_passphrase', 'configure', 'plan', 'prepare_planned', 'cancel_bag',
+            'set_site', 'ship')),
+        DROP CONSTRAINT event_meaning_check,
+        ADD CONSTRAINT event_meaning_check CHECK (meaning IS NULL OR meaning IN ('registered',
+            'received', 'thawed', 'prepared', 'checked', 'dispensed', 'administered', 'destroyed',
+            'returned', 'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned',
+            'cancelled', 'shipped')),
+        ADD COLUMN site TEXT COLLATE "C",
+        ADD COLUMN workstation TEXT COLLATE "C",
+        ADD CHECK ((site IS NULL) = (workstation IS NULL)),
+        ADD CHECK (site IS NULL OR recorded_at IS NOT NULL);
+    CREATE INDEX event_kind ON event (kind);
+    ALTER TABLE container
+        DROP CONSTRAINT container_state_check,
+        ADD CONSTRAINT container_state_check CHECK (state IN ('in stock', 'thawed', 'destroyed',
+            'returned', 'shipped'));
+    INSERT INTO schema_start SELECT 6, coalesce(max(seq), 0) + 1 FROM event;
+    "#,
+];
+
+/// Every SQLite migration has its PostgreSQL one before this builds.
+const _: () = assert!(BASELINE + MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+
+/// Bring the ledger `db` holds from `version` to [`SCHEMA_VERSION`], in the
+/// transaction open on it.
+fn migrate(db: &Postgres, version: i64) -> Result<()> {
+    let applied = usize::try_from(version - BASELINE).unwrap_or(usize::MAX); // fallback-ok: a version below the baseline applies none and is refused by the caller
+    for migration in MIGRATIONS.iter().skip(applied) {
+        db.batch(migration)?;
+    }
+    db.execute(
+        "UPDATE doseprep_ledger SET schema_version = ?1 WHERE id = 1",
+        &[Param::Integer(SCHEMA_VERSION)],
+    )?;
+    Ok(())
+}
 
 /// The ledger's statements in PostgreSQL's words: `$1` for `?1`,
 /// `->>` on the body for `json_extract`, `coalesce` for `ifnull`, and the
@@ -503,6 +606,17 @@ impl Postgres {
 /// Open the ledger in the database at `url`; a database that is not one
 /// (empty, or another program's) is refused untouched.
 pub(crate) fn open(url: &str) -> Result<Postgres> {
+    open_to(url, Access::Write)
+}
+
+/// Whether an opening may migrate the ledger.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Write,
+    Read,
+}
+
+fn open_to(url: &str, access: Access) -> Result<Postgres> {
     let name = redacted(url);
     let db = Postgres::connect(url)?;
     match db.marker().map_err(|error| error.in_file(&name))? {
@@ -513,10 +627,32 @@ pub(crate) fn open(url: &str) -> Result<Postgres> {
                     supported: SCHEMA_VERSION,
                 });
             }
-            // No doseprep made a PostgreSQL ledger of an older version:
-            // nothing older is ours to migrate.
-            if version < SCHEMA_VERSION {
+            // No doseprep made a PostgreSQL ledger before the baseline.
+            if version < BASELINE {
                 return Err(LedgerError::NotALedger { path: name });
+            }
+            if version < SCHEMA_VERSION && access == Access::Read {
+                return Err(LedgerError::SchemaTooOld {
+                    path: name,
+                    found: version,
+                    current: SCHEMA_VERSION,
+                });
+            }
+            if version < SCHEMA_VERSION {
+                // One migrates (under the lock ledgers are started under);
+                // another waits, then finds the work done.
+                let migrated = (|| {
+                    db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+                    match db.marker()? {
+                        Some((_, now)) if now < SCHEMA_VERSION => migrate(&db, now)?,
+                        _ => {}
+                    }
+                    db.batch("COMMIT")
+                })();
+                if let Err(error) = migrated {
+                    let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
+                    return Err(error.in_file(&name));
+                }
             }
             Ok(db)
         }
@@ -527,7 +663,7 @@ pub(crate) fn open(url: &str) -> Result<Postgres> {
 
 /// [`open`], every transaction of the connection read-only.
 pub(crate) fn open_read_only(url: &str) -> Result<Postgres> {
-    let db = open(url)?;
+    let db = open_to(url, Access::Read)?;
     db.batch("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         .map_err(|error| error.in_file(&redacted(url)))?;
     Ok(db)
@@ -559,12 +695,9 @@ pub(crate) fn create(url: &str) -> Result<Postgres> {
         db.batch(SCHEMA)?;
         db.execute(
             "INSERT INTO doseprep_ledger (id, application_id, schema_version) VALUES (1, ?1, ?2)",
-            &[
-                Param::Integer(APPLICATION_ID),
-                Param::Integer(SCHEMA_VERSION),
-            ],
+            &[Param::Integer(APPLICATION_ID), Param::Integer(BASELINE)],
         )?;
-        Ok(())
+        migrate(db, BASELINE)
     })
 }
 
@@ -623,6 +756,30 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
             found,
             supported: CENTRAL_VERSION,
         }),
+        Some(found) if found >= 1 => {
+            // One migrates, under the lock central ledgers are started
+            // under; another waits, then finds the work done.
+            let migrated = (|| {
+                db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+                let now = db.query(
+                    "SELECT schema_version FROM doseprep_central WHERE id = 1",
+                    &[],
+                )?;
+                if let Some(Value::Integer(now)) =
+                    now.first().map(|row| cell_value(row, 0)).transpose()?
+                {
+                    if now < CENTRAL_VERSION {
+                        migrate_central(&db, now)?;
+                    }
+                }
+                db.batch("COMMIT")
+            })();
+            if let Err(error) = migrated {
+                let _ = db.batch("ROLLBACK"); // fallback-ok: the failure that stopped it is returned
+                return Err(error.in_file(&name));
+            }
+            Ok(db)
+        }
         _ => Err(LedgerError::NoCentral { path: name }),
     }
 }
@@ -632,13 +789,10 @@ pub(crate) fn create_central(url: &str) -> Result<()> {
     create_in(url, |db| {
         db.batch(CENTRAL_SCHEMA)?;
         db.execute(
-            "INSERT INTO doseprep_central (id, application_id, schema_version) VALUES (1, ?1, ?2)",
-            &[
-                Param::Integer(APPLICATION_ID),
-                Param::Integer(CENTRAL_VERSION),
-            ],
+            "INSERT INTO doseprep_central (id, application_id, schema_version) VALUES (1, ?1, 1)",
+            &[Param::Integer(APPLICATION_ID)],
         )?;
-        Ok(())
+        migrate_central(db, 1)
     })
     .map(drop)
 }

@@ -13,9 +13,6 @@ use crate::verify::{Scope, Verification};
 /// Events sent a transaction.
 const BATCH: usize = 500;
 
-/// Longest site name, in characters.
-pub const MAX_SITE: usize = 32;
-
 /// What a push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pushed {
@@ -29,22 +26,6 @@ pub struct Pushed {
     pub head: Option<(i64, String)>,
 }
 
-/// Whether `site` may name a site at the centre: 1 to 32 letters, digits,
-/// '.', '-' or '_', starting with a letter or digit (the centre's CHECK).
-fn check_site(site: &str) -> Result<()> {
-    let mut chars = site.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if first_ok && rest_ok && site.chars().count() <= MAX_SITE {
-        Ok(())
-    } else {
-        Err(LedgerError::SiteName {
-            site: site.chars().take(40).collect(),
-            max: MAX_SITE,
-        })
-    }
-}
-
 /// Push the events of the ledger on `local` to the central ledger at
 /// `url` as `site`. The ledger is verified whole first: a ledger that does
 /// not verify is not pushed.
@@ -54,7 +35,7 @@ pub(crate) fn push(
     url: &str,
     site: &str,
 ) -> Result<Pushed> {
-    check_site(site)?;
+    crate::site::check_site(site)?;
     if let Some(problem) = &verification.problem {
         return Err(LedgerError::Tampered(format!(
             "nothing was pushed: {}",
@@ -65,6 +46,15 @@ pub(crate) fn push(
         return Err(LedgerError::internal(
             "a push follows a full verify".to_owned(),
         ));
+    }
+    // A ledger with a site is pushed as that site, and no other.
+    if let Some((ledger_site, _)) = crate::tables::Tables::site(local)? {
+        if ledger_site != site {
+            return Err(LedgerError::PushSiteDiffers {
+                site: site.to_owned(),
+                ledger_site,
+            });
+        }
     }
     let centre = Db::Postgres(Box::new(crate::pg::open_central(url)?));
     let name = crate::pg::redacted(url);
@@ -156,8 +146,8 @@ fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
         for event in batch {
             centre.execute(
                 "INSERT INTO site_event (site, seq, kind, at, initials, comment, body, prev_hash, \
-                 hash, recorded_at, signer, meaning, late_reason) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 hash, recorded_at, signer, meaning, late_reason, event_site, workstation) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 params![
                     site,
                     event.seq,
@@ -171,7 +161,9 @@ fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
                     event.recorded_at.as_deref(),
                     event.signer.as_deref(),
                     event.meaning.as_deref(),
-                    event.late_reason.as_deref()
+                    event.late_reason.as_deref(),
+                    event.station.as_ref().map(|station| station.site.as_str()),
+                    event.station.as_ref().map(|station| station.workstation.as_str())
                 ],
             )?;
         }

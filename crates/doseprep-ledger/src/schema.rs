@@ -294,6 +294,71 @@ const MIGRATIONS: &[&str] = &[
     -- written under this schema; earlier ones stand as recorded.
     INSERT INTO schema_start SELECT 5, coalesce(max(seq), 0) + 1 FROM event;
     "#,
+    // Version 6.
+    r#"
+    -- Sites and shipments: the ledger's site is set once (set_site); from
+    -- then on every event carries its site and the workstation that wrote
+    -- it (both hashed with it). Containers leave for another site (ship,
+    -- meaning shipped) and a receipt may name the shipment it came by.
+    -- Tables made again for their CHECKs, as in version 2.
+    CREATE TABLE event_v6 (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL CHECK (kind IN ('receive', 'thaw', 'prepare', 'dispense',
+            'administer', 'destroy_containers', 'destroy_bag', 'return', 'count', 'correct',
+            'register_user', 'check', 'sign_in_failed', 'disable_user', 'change_passphrase',
+            'reset_passphrase', 'configure', 'plan', 'prepare_planned', 'cancel_bag',
+            'set_site', 'ship')),
+        at TEXT NOT NULL,
+        initials TEXT NOT NULL,
+        comment TEXT,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+        recorded_at TEXT CHECK (recorded_at IS NULL OR length(recorded_at) = 20),
+        signer TEXT REFERENCES user (user_id),
+        meaning TEXT CHECK (meaning IS NULL OR meaning IN ('registered', 'received', 'thawed',
+            'prepared', 'checked', 'dispensed', 'administered', 'destroyed', 'returned',
+            'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned', 'cancelled',
+            'shipped')),
+        late_reason TEXT CHECK (late_reason IS NULL OR signer IS NOT NULL),
+        site TEXT,
+        workstation TEXT,
+        CHECK ((signer IS NULL) = (meaning IS NULL)),
+        CHECK (signer IS NULL OR recorded_at IS NOT NULL),
+        CHECK ((site IS NULL) = (workstation IS NULL)),
+        CHECK (site IS NULL OR recorded_at IS NOT NULL)
+    );
+    INSERT INTO event_v6 SELECT seq, kind, at, initials, comment, body, prev_hash, hash,
+        recorded_at, signer, meaning, late_reason, NULL, NULL FROM event;
+    DROP TABLE event;
+    ALTER TABLE event_v6 RENAME TO event;
+    CREATE INDEX event_lot ON event (json_extract(body, '$.lot_id'));
+    CREATE INDEX event_bag ON event (json_extract(body, '$.bag_id'));
+    CREATE INDEX event_thawed_at ON event (json_extract(body, '$.thawed_at'));
+    -- The ledger's site is read from its set_site event at each write.
+    CREATE INDEX event_kind ON event (kind);
+    CREATE TRIGGER event_append_only_update BEFORE UPDATE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+    CREATE TRIGGER event_append_only_delete BEFORE DELETE ON event
+        BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+
+    CREATE TABLE container_v6 (
+        lot_id TEXT NOT NULL REFERENCES lot (lot_id),
+        number INTEGER NOT NULL CHECK (number >= 1),
+        state TEXT NOT NULL CHECK (state IN ('in stock', 'thawed', 'destroyed', 'returned',
+            'shipped')),
+        was_thawed INTEGER NOT NULL DEFAULT 0 CHECK (was_thawed IN (0, 1)),
+        drawn_ul INTEGER NOT NULL DEFAULT 0 CHECK (drawn_ul >= 0),
+        thawed_at TEXT,
+        last_seq INTEGER NOT NULL REFERENCES event (seq),
+        PRIMARY KEY (lot_id, number)
+    ) WITHOUT ROWID;
+    INSERT INTO container_v6 SELECT lot_id, number, state, was_thawed, drawn_ul, thawed_at,
+        last_seq FROM container;
+    DROP TABLE container;
+    ALTER TABLE container_v6 RENAME TO container;
+    INSERT INTO schema_start SELECT 6, coalesce(max(seq), 0) + 1 FROM event;
+    "#,
 ];
 
 /// The schema version this build writes.

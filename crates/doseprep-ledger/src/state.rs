@@ -17,6 +17,7 @@ const IN_STOCK: &str = "in stock";
 const THAWED: &str = "thawed";
 const DESTROYED: &str = "destroyed";
 const RETURNED: &str = "returned";
+const SHIPPED: &str = "shipped";
 
 /// The lot's container count and yield, where it was received.
 pub(crate) fn known_lot(
@@ -39,6 +40,7 @@ fn static_state(state: &str) -> &'static str {
         THAWED => THAWED,
         DESTROYED => DESTROYED,
         RETURNED => RETURNED,
+        SHIPPED => SHIPPED,
         _ => "in an unknown state",
     }
 }
@@ -658,7 +660,11 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             container_ul,
             yield_ul,
             expires_at,
+            shipment,
         } => {
+            if let Some(shipment) = shipment {
+                crate::site::check_shipment(tables, lot_id, *containers, shipment)?;
+            }
             let before = tables.lot(lot_id)?.map(|lot| {
                 (
                     lot.containers,
@@ -1048,16 +1054,27 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
             )?;
             in_order(&|| after_bag(tables, "destroy", TimeField::At, bag_id, at))
         }
-        Body::Return { lot_id, containers } => {
+        Body::Return { lot_id, containers }
+        | Body::Ship {
+            lot_id, containers, ..
+        } => {
+            let event = match body {
+                Body::Ship { to_site, .. } => {
+                    crate::site::check_ship(tables, to_site)?;
+                    "ship"
+                }
+                _ => "return",
+            };
             check_containers(
                 tables,
-                "return",
+                event,
                 lot_id,
                 containers,
                 &[IN_STOCK],
                 |state| match state {
-                    THAWED => "a thawed container cannot be returned; destroy what is left",
+                    THAWED => "a thawed container cannot leave; destroy what is left",
                     DESTROYED => "it was destroyed, so check the container number",
+                    SHIPPED => "it was shipped to another site, so check the container number",
                     _ => "it was returned already, so check the container number",
                 },
             )?;
@@ -1068,7 +1085,7 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     .is_some_and(|container| container.drawn_ul > 0)
                 {
                     return Err(LedgerError::ContainerState {
-                        event: "return",
+                        event,
                         lot_id: lot_id.clone(),
                         container: number,
                         state: "set aside for a planned bag",
@@ -1076,8 +1093,9 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     });
                 }
             }
-            in_order(&|| after_containers(tables, "return", lot_id, containers, at))
+            in_order(&|| after_containers(tables, event, lot_id, containers, at))
         }
+        Body::SetSite { site, name } => crate::site::check_set_site(tables, site, name),
         Body::Correct {
             seq,
             reason,
@@ -1169,6 +1187,7 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
             container_ul,
             yield_ul,
             expires_at,
+            ..
         } => tables.receive(
             seq,
             lot_id,
@@ -1257,6 +1276,10 @@ pub(crate) fn apply(tables: &dyn Tables, seq: i64, at: &str, body: &Body) -> Res
         Body::Return { lot_id, containers } => {
             tables.set_containers(seq, lot_id, containers, RETURNED)
         }
+        Body::Ship {
+            lot_id, containers, ..
+        } => tables.set_containers(seq, lot_id, containers, SHIPPED),
+        Body::SetSite { site, .. } => tables.set_site(seq, site),
         Body::Correct {
             seq: corrected,
             at: new_at,

@@ -143,6 +143,11 @@ pub(crate) trait Tables {
     fn session_containers(&self, thawed_at: &str) -> Result<Vec<(String, u32)>>;
     /// The late-entry limit in minutes, where one is set.
     fn late_entry_limit(&self) -> Result<Option<u32>>;
+    /// The ledger's site and the event that set it, where one did.
+    fn site(&self) -> Result<Option<(String, i64)>>;
+    /// Keep the ledger's site, set by event `seq` (the file reads it from
+    /// that event).
+    fn set_site(&self, seq: i64, site: &str) -> Result<()>;
     /// Whether any user is registered.
     fn any_users(&self) -> Result<bool>;
     /// Registered user `user_id`, if there is one.
@@ -484,6 +489,27 @@ impl Tables for Db {
             params![],
             |row| row.get(0),
         )
+    }
+
+    fn site(&self) -> Result<Option<(String, i64)>> {
+        let set: Option<(i64, String)> = self.row(
+            "SELECT seq, body FROM event WHERE kind = 'set_site' ORDER BY seq LIMIT 1",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        match set {
+            None => Ok(None),
+            Some((seq, text)) => match Body::from_json(&text) {
+                Some(Body::SetSite { site, .. }) => Ok(Some((site, seq))),
+                _ => Err(LedgerError::Tampered(format!(
+                    "event {seq} does not read as the set_site event it is"
+                ))),
+            },
+        }
+    }
+
+    fn set_site(&self, _seq: i64, _site: &str) -> Result<()> {
+        Ok(())
     }
 
     fn any_users(&self) -> Result<bool> {
@@ -842,6 +868,8 @@ struct State {
     draws: Draws,
     users: BTreeMap<String, User>,
     late_entry_limit: Option<(u32, i64)>,
+    /// The ledger's site and the event that set it.
+    site: Option<(String, i64)>,
     /// Corrections by the event corrected: time, recipient, last correction.
     corrections: BTreeMap<i64, (Option<String>, Option<String>, i64)>,
     /// Events by number, from 1.
@@ -1073,6 +1101,17 @@ impl Tables for Memory {
 
     fn any_users(&self) -> Result<bool> {
         self.read(|state| Ok(!state.users.is_empty()))
+    }
+
+    fn site(&self) -> Result<Option<(String, i64)>> {
+        self.read(|state| Ok(state.site.clone()))
+    }
+
+    fn set_site(&self, seq: i64, site: &str) -> Result<()> {
+        self.write(|state| {
+            state.site = Some((site.to_owned(), seq));
+            Ok(())
+        })
     }
 
     fn user(&self, user_id: &str) -> Result<Option<User>> {

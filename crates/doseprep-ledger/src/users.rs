@@ -141,11 +141,13 @@ pub enum Meaning {
     Planned,
     /// A planned bag cancelled before it was made.
     Cancelled,
+    /// Containers shipped to another site.
+    Shipped,
 }
 
 impl Meaning {
     /// Every meaning.
-    pub const ALL: [Meaning; 16] = [
+    pub const ALL: [Meaning; 17] = [
         Meaning::Registered,
         Meaning::Received,
         Meaning::Thawed,
@@ -162,6 +164,7 @@ impl Meaning {
         Meaning::Configured,
         Meaning::Planned,
         Meaning::Cancelled,
+        Meaning::Shipped,
     ];
 
     /// Its name, as stored and hashed.
@@ -183,6 +186,7 @@ impl Meaning {
             Meaning::Configured => "configured",
             Meaning::Planned => "planned",
             Meaning::Cancelled => "cancelled",
+            Meaning::Shipped => "shipped",
         }
     }
 
@@ -205,7 +209,8 @@ impl Meaning {
             Body::Correct { .. } => Meaning::Corrected,
             Body::DisableUser { .. } => Meaning::Disabled,
             Body::ResetPassphrase { .. } => Meaning::Reset,
-            Body::Configure { .. } => Meaning::Configured,
+            Body::Configure { .. } | Body::SetSite { .. } => Meaning::Configured,
+            Body::Ship { .. } => Meaning::Shipped,
             // The user's own act, proved by their current passphrase, and
             // a refusal: no one signs either.
             Body::SignInFailed { .. } | Body::ChangePassphrase { .. } => return None,

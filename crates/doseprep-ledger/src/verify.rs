@@ -550,6 +550,13 @@ fn replayed(
         (Some(_), true) => state::Rules::Schema4,
         (Some(_), false) => state::Rules::Current,
     };
+    let sets_site = match &body {
+        Body::SetSite { site, .. } => Some(site.as_str()),
+        _ => None,
+    };
+    if let Err(error) = crate::site::check_station(replay, sets_site, event.station.as_ref()) {
+        return Ok(Some(format!("event {seq} was changed: {error}")));
+    }
     if let Err(error) = crate::users::check_signature(
         replay,
         &body,

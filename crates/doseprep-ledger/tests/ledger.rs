@@ -20,7 +20,7 @@ use doseprep::{
     parse_time, plan_day, BagId, BodyWeight, CellConcentration, DayOrder, DinSequence, ExactVolume,
     Lot, LotSpec, Order, PreparationRecord, Protocol, Randomization, VerifiedRecord,
 };
-use doseprep_ledger::{By, Draw, Entry, Infusion, Ledger, LedgerError};
+use doseprep_ledger::{By, Draw, Entry, Infusion, Ledger, LedgerError, Shipment, Station};
 use proptest::prelude::*;
 
 fn at(text: &str) -> jiff::ZonedDateTime {
@@ -107,6 +107,11 @@ fn fresh() -> Ledger {
     if !on_postgres() {
         return Ledger::open_in_memory().unwrap();
     }
+    Ledger::create_postgres(&fresh_schema()).unwrap()
+}
+
+/// The URL of a new, empty schema of its own on the test server.
+fn fresh_schema() -> String {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let server = std::env::var("DOSEPREP_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!("DOSEPREP_TEST_STORE=postgres needs DOSEPREP_TEST_POSTGRES_URL: run the tests through scripts/with-postgres.sh")
@@ -123,7 +128,7 @@ fn fresh() -> Ledger {
         .batch_execute(&format!("CREATE SCHEMA {name}"))
         .unwrap();
     let joint = if server.contains('?') { '&' } else { '?' };
-    Ledger::create_postgres(&format!("{server}{joint}options=-c%20search_path%3D{name}")).unwrap()
+    format!("{server}{joint}options=-c%20search_path%3D{name}")
 }
 
 /// A ledger with lot UC-0042 (12 containers) received and #1 thawed.
@@ -339,7 +344,7 @@ fn the_second_day_thaws_the_containers_in_stock() {
 fn a_planned_day_is_recorded_and_balances() {
     let path = file("day");
     let mut ledger = Ledger::create(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 5);
+    assert_eq!(ledger.schema_version().unwrap(), 6);
     ledger
         .receive(&lot(12), &entry("2026-11-20T10:00:00-05:00"))
         .unwrap();
@@ -745,29 +750,29 @@ fn exports_read_as_worked_by_hand() {
         .unwrap();
     let csv = ledger.accountability_csv().unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,signer_name,meaning,late_reason,comment");
+    assert_eq!(lines[0], "seq,date,recorded_at,event,participant,bag_id,dose,lot,containers,quantity_received,quantity_dispensed,balance_forward,balance,initials,signed_by,signer_name,meaning,late_reason,comment,site,workstation");
     assert_eq!(
         lines[1],
-        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,,,"
+        "1,2026-11-20T10:00:00-05:00,2026-11-25T22:00:00Z,receive,,,,UC-0042,#1-#12,12,0,0,12,MH,,,,,,,"
     );
     assert_eq!(
         lines[2],
-        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,,,"
+        "2,2026-11-25T08:30:00-05:00,2026-11-25T22:00:00Z,thaw,,,,UC-0042,#1,0,1,12,11,MH,,,,,,,"
     );
     let id = bag.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[3],
-        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,,,")
+        format!("3,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-012,{id},72.5 million cells delivered (5.8 mL) in 50 mL,UC-0042,#1 (5.8 mL),,,,,MH,,,,,,,")
     );
     let twin_id = twin.preparation.bag_id.unwrap().as_text();
     assert_eq!(
         lines[4],
         format!(
-            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,,,"
+            "4,2026-11-25T09:00:00-05:00,2026-11-25T22:00:00Z,prepare,CARE-013,{twin_id},\"placebo, 50 mL\",,,,,,,MH,,,,,,,"
         )
     );
     // #1 was thawed (already out of stock), #2 comes out of stock now.
-    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,,,");
+    assert_eq!(lines[5], "5,2026-11-25T17:00:00-05:00,2026-11-25T22:00:00Z,destroy_containers,,,destroyed: end of day,UC-0042,#1 #2,0,1,11,10,MH,,,,,,,");
     assert_eq!(ledger.balance("UC-0042").unwrap().on_hand, 10);
     let blinded = ledger.blinded_csv().unwrap();
     assert_eq!(
@@ -789,14 +794,14 @@ fn a_file_of_another_kind_or_a_newer_version_is_refused() {
     let path = file("newer");
     drop(Ledger::create(&path).unwrap());
     let newer = rusqlite::Connection::open(&path).unwrap();
-    newer.pragma_update(None, "user_version", 6).unwrap();
+    newer.pragma_update(None, "user_version", 7).unwrap();
     drop(newer);
     let error = Ledger::open(&path).unwrap_err();
     assert_eq!(
         error,
         LedgerError::SchemaTooNew {
-            found: 6,
-            supported: 5
+            found: 7,
+            supported: 6
         }
     );
 }
@@ -813,7 +818,7 @@ fn a_ledger_is_opened_never_created_by_accident() {
     assert!(!path.exists(), "opening created {}", path.display());
     drop(Ledger::create(&path).unwrap());
     assert_eq!(Ledger::create(&path).unwrap_err().code(), "ledger_exists");
-    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 5);
+    assert_eq!(Ledger::open(&path).unwrap().schema_version().unwrap(), 6);
 }
 
 /// Plan `text` against what `ledger` holds, and record the planned bags.
@@ -1726,7 +1731,7 @@ fn a_ledger_of_schema_1_is_migrated_and_its_events_keep_their_first_hashes() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-11-25T13:31:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 5);
+    assert_eq!(ledger.schema_version().unwrap(), 6);
     // Event 3, a return dated the day before the receipt, was recorded
     // before the time-order rules: it still verifies.
     let events = ledger.events().unwrap();
@@ -2294,7 +2299,7 @@ fn every_event_of_a_ledger_with_users_is_signed_by_a_user_whose_role_signs_it() 
         .find(|line| line.starts_with(&format!("{checked},")))
         .unwrap();
     assert!(
-        line.ends_with(",checked,,,,,,,JD,jd,Jean Dubois,checked,,"),
+        line.ends_with(",checked,,,,,,,JD,jd,Jean Dubois,checked,,,,"),
         "{line}"
     );
     // A checkpoint names who took it, and reads back.
@@ -2665,7 +2670,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
     let mut ledger = Ledger::open(&path)
         .unwrap()
         .with_clock(clock_at("2026-12-04T06:00:00Z"));
-    assert_eq!(ledger.schema_version().unwrap(), 5);
+    assert_eq!(ledger.schema_version().unwrap(), 6);
     let events = ledger.events().unwrap();
     assert_eq!(events.len(), 4);
     assert!(events
@@ -2693,6 +2698,7 @@ fn a_ledger_of_schema_2_is_migrated_verified_and_then_signed() {
             "event_append_only_delete",
             "event_append_only_update",
             "event_bag",
+            "event_kind",
             "event_lot",
             "event_thawed_at",
             "schema_start_fixed_delete",
@@ -3604,7 +3610,7 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
         "schema_too_old"
     );
     let ledger = Ledger::open(&path).unwrap();
-    assert_eq!(ledger.schema_version().unwrap(), 5);
+    assert_eq!(ledger.schema_version().unwrap(), 6);
     let verification = ledger
         .verify_against(std::slice::from_ref(&checkpoint))
         .unwrap();
@@ -3676,7 +3682,7 @@ fn a_ledger_written_by_the_schema_3_release_verifies_and_reads_alike() {
     let csv = ledger.accountability_csv().unwrap();
     let infusion = csv.lines().find(|line| line.starts_with("12,")).unwrap();
     assert!(
-        infusion.ends_with(",RN,rn,Rita Nurse,administered,infusion charted on paper,"),
+        infusion.ends_with(",RN,rn,Rita Nurse,administered,infusion charted on paper,,,"),
         "{infusion}"
     );
 }
@@ -3745,4 +3751,270 @@ fn a_changed_event_is_named_wherever_it_falls_in_a_long_ledger() {
     set_initials(700, "MH");
     set_initials(1_600, "MH");
     assert!(ledger.verify().unwrap().ok());
+}
+
+/// A lot shipped from one site's ledger to another's: every event from a
+/// ledger's set_site names the site and the workstation that wrote it, the
+/// containers leave the sender's stock, and the receipt names the shipment.
+#[test]
+fn sites_name_their_events_and_lots_ship_between_them() {
+    let by = By::Initials("MH".to_owned());
+    let mut jgh = fresh();
+    jgh.receive(&lot(4), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    // A site needs a workstation to write at; one is named only where
+    // the ledger has a site.
+    let error = jgh
+        .set_site("JGH", "Jewish General Hospital", &by)
+        .unwrap_err();
+    assert_eq!(error.code(), "no_workstation", "{error}");
+    let mut jgh = jgh.with_workstation("bench-1").unwrap();
+    let error = jgh.ship("UC-0042", &[3], "CHUM", &entry("2026-11-21T10:00:00-05:00"));
+    assert_eq!(
+        error.unwrap_err(),
+        LedgerError::WorkstationWithoutSite {
+            workstation: "bench-1".to_owned()
+        }
+    );
+    assert_eq!(jgh.site().unwrap(), None);
+    let set = jgh.set_site("JGH", "Jewish General Hospital", &by).unwrap();
+    assert_eq!(set, 2);
+    assert_eq!(jgh.site().unwrap(), Some(("JGH".to_owned(), 2)));
+    assert_eq!(
+        jgh.set_site("CHUM", "CHUM", &by).unwrap_err(),
+        LedgerError::SiteAlreadySet {
+            site: "JGH".to_owned(),
+            seq: 2
+        }
+    );
+    let shipped_at = entry("2026-11-21T10:00:00-05:00");
+    assert_eq!(
+        jgh.ship("UC-0042", &[3], "JGH", &shipped_at).unwrap_err(),
+        LedgerError::SameSite {
+            event: "ship",
+            site: "JGH".to_owned()
+        }
+    );
+    assert_eq!(
+        jgh.ship("UC-0042", &[3], "Montréal", &shipped_at)
+            .unwrap_err()
+            .code(),
+        "site_name"
+    );
+    let ship = jgh.ship("UC-0042", &[3, 4], "CHUM", &shipped_at).unwrap();
+    assert_eq!(ship, 3);
+    let again = jgh.ship("UC-0042", &[4], "CHUM", &shipped_at).unwrap_err();
+    assert_eq!(again.code(), "container_state", "{again}");
+    assert!(again.to_string().contains("is shipped"), "{again}");
+    let thaw = jgh
+        .thaw("UC-0042", &[3], &entry("2026-11-22T08:00:00-05:00"))
+        .unwrap_err();
+    assert_eq!(thaw.code(), "container_state", "{thaw}");
+    let balance = jgh.balance("UC-0042").unwrap();
+    assert_eq!(
+        (balance.received, balance.shipped, balance.on_hand),
+        (4, 2, 2)
+    );
+    assert_eq!(jgh.in_stock("UC-0042").unwrap(), vec![1, 2]);
+    // The receipt before the site names none; every event from set_site does.
+    let stations: Vec<Option<Station>> = jgh
+        .events()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.station)
+        .collect();
+    let bench = Some(Station {
+        site: "JGH".to_owned(),
+        workstation: "bench-1".to_owned(),
+    });
+    assert_eq!(stations, vec![None, bench.clone(), bench]);
+    assert!(jgh.verify().unwrap().ok());
+    // A workstation of another ledger handle is named as its own.
+    let csv = jgh.accountability_csv().unwrap();
+    assert!(
+        csv.lines().any(|line| line.starts_with("3,")
+            && line.contains(",shipped to CHUM,")
+            && line.ends_with(",JGH,bench-1")),
+        "{csv}"
+    );
+
+    let mut chum = fresh().with_workstation("pharm-a").unwrap();
+    chum.set_site(
+        "CHUM",
+        "Centre hospitalier de l'Université de Montréal",
+        &by,
+    )
+    .unwrap();
+    let arrived = entry("2026-11-21T15:00:00-05:00");
+    let shipment = |from_site: &str, seq: i64, containers: &[u32]| Shipment {
+        from_site: from_site.to_owned(),
+        seq,
+        containers: containers.to_vec(),
+    };
+    assert_eq!(
+        chum.receive_shipment(&lot(2), &shipment("JGH", 3, &[3]), &arrived)
+            .unwrap_err(),
+        LedgerError::ShipmentContainers {
+            lot_id: "UC-0042".to_owned(),
+            listed: 1,
+            received: 2
+        }
+    );
+    assert_eq!(
+        chum.receive_shipment(&lot(2), &shipment("JGH", 3, &[3, 3]), &arrived)
+            .unwrap_err()
+            .code(),
+        "shipment_containers"
+    );
+    assert_eq!(
+        chum.receive_shipment(&lot(2), &shipment("CHUM", 3, &[3, 4]), &arrived)
+            .unwrap_err()
+            .code(),
+        "same_site"
+    );
+    assert_eq!(
+        chum.receive_shipment(&lot(2), &shipment("JGH", 0, &[3, 4]), &arrived)
+            .unwrap_err(),
+        LedgerError::ShipmentEvent { seq: 0 }
+    );
+    let receipt = chum
+        .receive_shipment(&lot(2), &shipment("JGH", 3, &[3, 4]), &arrived)
+        .unwrap();
+    assert_eq!(receipt, 2);
+    let balance = chum.balance("UC-0042").unwrap();
+    assert_eq!((balance.received, balance.on_hand), (2, 2));
+    let body = chum.events().unwrap().pop().unwrap().body;
+    assert!(
+        body.ends_with(r#""shipment":{"from_site":"JGH","seq":3,"containers":[3,4]}}"#),
+        "{body}"
+    );
+    assert!(chum.verify().unwrap().ok());
+
+    // A ledger without a site cannot ship, nor receive from a site.
+    let mut plain = fresh();
+    plain
+        .receive(&lot(2), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    assert_eq!(
+        plain
+            .ship("UC-0042", &[1], "CHUM", &shipped_at)
+            .unwrap_err(),
+        LedgerError::NoSite { event: "ship" }
+    );
+    assert_eq!(
+        Ledger::open_in_memory()
+            .unwrap()
+            .with_workstation("bench 1")
+            .unwrap_err()
+            .code(),
+        "workstation_name"
+    );
+}
+
+/// A ledger and a central ledger started on a server by the previous
+/// release (schema 5, central 1) are migrated when first opened, and take
+/// sites from then on. The older schemas are made here from new ones,
+/// undoing what the migrations add.
+#[test]
+fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
+    if !on_postgres() {
+        return;
+    }
+    let url = fresh_schema();
+    let mut ledger = Ledger::create_postgres(&url).unwrap();
+    ledger
+        .receive(&lot(4), &entry("2026-11-20T10:00:00-05:00"))
+        .unwrap();
+    drop(ledger);
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "ALTER TABLE event DROP COLUMN site, DROP COLUMN workstation,
+                DROP CONSTRAINT event_kind_check,
+                ADD CONSTRAINT event_kind_check CHECK (kind IN ('receive', 'thaw', 'prepare',
+                    'dispense', 'administer', 'destroy_containers', 'destroy_bag', 'return',
+                    'count', 'correct', 'register_user', 'check', 'sign_in_failed',
+                    'disable_user', 'change_passphrase', 'reset_passphrase', 'configure', 'plan',
+                    'prepare_planned', 'cancel_bag')),
+                DROP CONSTRAINT event_meaning_check,
+                ADD CONSTRAINT event_meaning_check CHECK (meaning IS NULL OR meaning IN
+                    ('registered', 'received', 'thawed', 'prepared', 'checked', 'dispensed',
+                    'administered', 'destroyed', 'returned', 'counted', 'corrected', 'disabled',
+                    'reset', 'configured', 'planned', 'cancelled'));
+             DROP INDEX event_kind;
+             ALTER TABLE container DROP CONSTRAINT container_state_check,
+                ADD CONSTRAINT container_state_check
+                    CHECK (state IN ('in stock', 'thawed', 'destroyed', 'returned'));
+             ALTER TABLE schema_start DISABLE TRIGGER schema_start_fixed;
+             DELETE FROM schema_start WHERE version = 6;
+             ALTER TABLE schema_start ENABLE TRIGGER schema_start_fixed;
+             UPDATE doseprep_ledger SET schema_version = 5;",
+        )
+        .unwrap();
+    // Read only, it is not migrated.
+    assert_eq!(
+        Ledger::open_read_only_postgres(&url).unwrap_err().code(),
+        "schema_too_old"
+    );
+    let mut ledger = Ledger::open_postgres(&url)
+        .unwrap()
+        .with_workstation("bench-1")
+        .unwrap();
+    assert_eq!(ledger.schema_version().unwrap(), 6);
+    let starts: i64 = admin
+        .query_one("SELECT first_seq FROM schema_start WHERE version = 6", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(starts, 2);
+    ledger
+        .set_site(
+            "JGH",
+            "Jewish General Hospital",
+            &By::Initials("MH".to_owned()),
+        )
+        .unwrap();
+    ledger
+        .ship("UC-0042", &[4], "CHUM", &entry("2026-11-21T10:00:00-05:00"))
+        .unwrap();
+    assert!(ledger.verify().unwrap().ok());
+
+    // The centre: made at version 1, migrated by the first push.
+    let centre = fresh_schema();
+    Ledger::create_central(&centre).unwrap();
+    let mut admin = postgres::Client::connect(&centre, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(
+            "ALTER TABLE site_event DROP COLUMN event_site, DROP COLUMN workstation;
+             UPDATE doseprep_central SET schema_version = 1;",
+        )
+        .unwrap();
+    let pushed = ledger.push(&centre, "JGH").unwrap();
+    assert_eq!((pushed.held, pushed.sent), (0, 3));
+    // The server recomputed each hash, the thirteen-element ones included.
+    let stored: Vec<(i64, Option<String>, Option<String>)> = admin
+        .query(
+            "SELECT seq, event_site, workstation FROM site_event ORDER BY seq",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    let at_bench = || (Some("JGH".to_owned()), Some("bench-1".to_owned()));
+    assert_eq!(
+        stored,
+        vec![
+            (1, None, None),
+            (2, at_bench().0, at_bench().1),
+            (3, at_bench().0, at_bench().1)
+        ]
+    );
+    // A ledger with a site is pushed as that site only.
+    assert_eq!(
+        ledger.push(&centre, "CHUM").unwrap_err(),
+        LedgerError::PushSiteDiffers {
+            site: "CHUM".to_owned(),
+            ledger_site: "JGH".to_owned()
+        }
+    );
 }

@@ -48,6 +48,7 @@ pub struct Balance {
     destroyed: u32,
     destroyed_after_thaw: u32,
     returned: u32,
+    shipped: u32,
     on_hand: u32,
 }
 
@@ -55,8 +56,8 @@ pub struct Balance {
 impl Balance {
     fn __repr__(&self) -> String {
         format!(
-            "Balance(lot_id={:?}, received={}, thawed={}, destroyed={}, destroyed_after_thaw={}, returned={}, on_hand={})",
-            self.lot_id, self.received, self.thawed, self.destroyed, self.destroyed_after_thaw, self.returned, self.on_hand
+            "Balance(lot_id={:?}, received={}, thawed={}, destroyed={}, destroyed_after_thaw={}, returned={}, shipped={}, on_hand={})",
+            self.lot_id, self.received, self.thawed, self.destroyed, self.destroyed_after_thaw, self.returned, self.shipped, self.on_hand
         )
     }
 }
@@ -304,9 +305,16 @@ impl Ledger {
     /// missing file is `FileNotFoundError` (opening never creates one: see
     /// `Ledger.create`).
     #[new]
-    fn new(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
+    #[pyo3(signature = (path, /, *, workstation = None))]
+    fn new(py: Python<'_>, path: PathBuf, workstation: Option<&str>) -> PyResult<Ledger> {
         let opened = py
-            .detach(|| ledger::Ledger::open_at(path.as_os_str()))
+            .detach(|| {
+                let opened = ledger::Ledger::open_at(path.as_os_str())?;
+                match workstation {
+                    Some(workstation) => opened.with_workstation(workstation),
+                    None => Ok(opened),
+                }
+            })
             .map_err(ledger_error)?;
         Ok(Ledger {
             location: opened.path().to_owned(),
@@ -333,9 +341,16 @@ impl Ledger {
     /// Start a new ledger at `path`: an SQLite file (one already there is
     /// `FileExistsError`), or the URL of an empty PostgreSQL database.
     #[staticmethod]
-    fn create(py: Python<'_>, path: PathBuf) -> PyResult<Ledger> {
+    #[pyo3(signature = (path, /, *, workstation = None))]
+    fn create(py: Python<'_>, path: PathBuf, workstation: Option<&str>) -> PyResult<Ledger> {
         let created = py
-            .detach(|| ledger::Ledger::create_at(path.as_os_str()))
+            .detach(|| {
+                let created = ledger::Ledger::create_at(path.as_os_str())?;
+                match workstation {
+                    Some(workstation) => created.with_workstation(workstation),
+                    None => Ok(created),
+                }
+            })
             .map_err(ledger_error)?;
         Ok(Ledger {
             location: created.path().to_owned(),
@@ -362,6 +377,129 @@ impl Ledger {
     #[getter]
     fn location(&self) -> String {
         self.location.clone()
+    }
+
+    /// The workstation this ledger's events are written at, or None.
+    #[getter]
+    fn workstation(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.with(py, |l| Ok(l.workstation().map(str::to_owned)))
+    }
+
+    /// The ledger's site (its code), or None before `set_site`.
+    #[getter]
+    fn site(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        self.with(py, |l| Ok(l.site()?.map(|(site, _)| site)))
+    }
+
+    /// Set the ledger's site, once (`site` its code, e.g. "JGH"; `name` as
+    /// printed): from this event on, every event names the site and the
+    /// workstation that wrote it, so the ledger is opened with
+    /// `workstation=`. Signed by the signed-in administrator
+    /// (`passphrase=`) in a ledger with users; dated now. Returns the
+    /// event's number.
+    #[pyo3(signature = (site, /, *, name, initials = None, passphrase = None))]
+    fn set_site(
+        &self,
+        py: Python<'_>,
+        site: &str,
+        name: &str,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
+    ) -> PyResult<i64> {
+        let by = by(initials, passphrase)?;
+        self.with(py, |l| l.set_site(site, name, &by))
+    }
+
+    /// Containers in stock shipped to another site (`to_site`, its code):
+    /// they leave this site's stock; the other site receives them with
+    /// `receive_shipment`, naming this event. Returns the event's number.
+    #[pyo3(signature = (lot_id, containers, /, *, to_site, at, initials = None, passphrase = None, comment = None, late_reason = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn ship(
+        &self,
+        py: Python<'_>,
+        lot_id: &str,
+        containers: Vec<WholeNumber>,
+        to_site: &str,
+        at: TimeArg<'_>,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
+        comment: Option<&str>,
+        late_reason: Option<&str>,
+    ) -> PyResult<i64> {
+        let containers =
+            container_numbers("containers", containers).map_err(crate::errors::to_py_err)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
+        self.with(py, |l| l.ship(lot_id, &containers, to_site, &entry))
+    }
+
+    /// A lot received from another site's shipment: `from_site` (its
+    /// code), `shipment_seq` (its ship event) and `shipped_containers` (its
+    /// numbers of the containers, in the order this receipt numbers them).
+    /// Returns the event's number.
+    #[pyo3(signature = (lot, /, *, from_site, shipment_seq, shipped_containers, at, initials = None, passphrase = None, comment = None, late_reason = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn receive_shipment(
+        &self,
+        py: Python<'_>,
+        lot: &Lot,
+        from_site: &str,
+        shipment_seq: WholeNumber,
+        shipped_containers: Vec<WholeNumber>,
+        at: TimeArg<'_>,
+        initials: Option<&str>,
+        passphrase: Option<&str>,
+        comment: Option<&str>,
+        late_reason: Option<&str>,
+    ) -> PyResult<i64> {
+        let seq = shipment_seq
+            .within(
+                "shipment_seq",
+                1i64,
+                "give the number of the sending site's ship event",
+            )
+            .map_err(crate::errors::to_py_err)?;
+        let containers = container_numbers("shipped_containers", shipped_containers)
+            .map_err(crate::errors::to_py_err)?;
+        let entry = entry(
+            &at,
+            Recorder {
+                initials,
+                passphrase,
+                comment,
+                late_reason,
+            },
+        )?;
+        let shipment = ledger::Shipment {
+            from_site: from_site.to_owned(),
+            seq,
+            containers,
+        };
+        let lot = lot.inner.clone();
+        self.with(py, |l| l.receive_shipment(&lot, &shipment, &entry))
+    }
+
+    /// The sponsor's view of the central ledger at `url` (PostgreSQL), as a
+    /// dict: `sites` (each site's `site`, `events`, `lots` (balances as
+    /// dicts), `bags_made`, `bags_administered`, `bags_destroyed`), `lots`
+    /// (each lot over all sites), `in_transit` (shipments not yet
+    /// received) and `unmatched_receipts`.
+    #[staticmethod]
+    fn central_view<'py>(py: Python<'py>, url: &str) -> PyResult<Bound<'py, PyAny>> {
+        let url = url.to_owned();
+        let view = py
+            .detach(|| ledger::Ledger::central_view(&url))
+            .map_err(ledger_error)?;
+        let text = serde_json::to_string(&view).map_err(crate::json_error)?;
+        json_loads(py, &text)
     }
 
     /// The file's schema version.
@@ -932,6 +1070,7 @@ impl Ledger {
             destroyed: b.destroyed,
             destroyed_after_thaw: b.destroyed_after_thaw,
             returned: b.returned,
+            shipped: b.shipped,
             on_hand: b.on_hand,
         })
     }
@@ -1179,6 +1318,8 @@ impl Ledger {
                     "comment": e.comment, "body": body, "prev_hash": e.prev_hash, "hash": e.hash,
                     "recorded_at": e.recorded_at, "signer": e.signer, "meaning": e.meaning,
                     "late_reason": e.late_reason,
+                    "site": e.station.as_ref().map(|station| &station.site),
+                    "workstation": e.station.as_ref().map(|station| &station.workstation),
                 });
                 json_loads(py, &value.to_string())
             })

@@ -66,6 +66,8 @@ pub(crate) fn archive(
             "signer": event.signer,
             "meaning": event.meaning,
             "late_reason": event.late_reason,
+            "site": event.station.as_ref().map(|station| &station.site),
+            "workstation": event.station.as_ref().map(|station| &station.workstation),
         });
         events.push_str(&line.to_string());
         events.push('\n');
@@ -140,7 +142,9 @@ Archived from `{path}` by doseprep {version} (ledger schema {schema}) at
   signature means, e.g. "prepared", "checked"; both null for an event
   recorded with initials, before the ledger kept users), `late_reason`
   (why a signed event was written later than the ledger's late-entry limit
-  after it happened; null otherwise).
+  after it happened; null otherwise), `site` and `workstation` (where it
+  was written: both null before the ledger's `set_site` event, both set
+  from it on).
   `event.schema.json` is the JSON Schema (2020-12) of a line,
   `body.schema.json` of a parsed body.
 - `checkpoints.jsonl`: heads written down at other times (`seq`, `head`,
@@ -158,7 +162,11 @@ the compact JSON array
 
 for a signed event (`signer` not null), with `late_reason` appended as an
 eleventh element where it is not null; for an event recorded with
-initials, of the first eight only; for an event whose `recorded_at` is
+initials, of the first eight only; for an event with a `site` (ledger
+schema 6, from the ledger's `set_site` event on), always of the thirteen
+`[seq, kind, at, initials, comment, body, prev_hash, recorded_at, signer,
+meaning, late_reason, site, workstation]`, any of `signer`, `meaning` and
+`late_reason` null; for an event whose `recorded_at` is
 null (ledger schema 1), of the first seven only. Once one event has a
 `recorded_at` every later one has.
 Compact JSON: no spaces; `seq` a plain integer; a null comment `null`;

@@ -25,11 +25,13 @@ from pathlib import Path
 GENESIS = "0" * 64
 FIELDS = [
     "seq", "kind", "at", "initials", "comment", "body", "prev_hash", "hash", "recorded_at",
-    "signer", "meaning", "late_reason",
+    "signer", "meaning", "late_reason", "site", "workstation",
 ]
 # The type each field must have: text, or text or null; seq an integer.
 TEXT = ["kind", "at", "initials", "body", "prev_hash", "hash"]
-TEXT_OR_NULL = ["comment", "recorded_at", "signer", "meaning", "late_reason"]
+TEXT_OR_NULL = [
+    "comment", "recorded_at", "signer", "meaning", "late_reason", "site", "workstation",
+]
 
 
 class Problem(Exception):
@@ -39,7 +41,9 @@ class Problem(Exception):
 def event_hash(event):
     """SHA-256 of the compact JSON array of the hashed fields, UTF-8."""
     hashed = [event[name] for name in FIELDS[:7]]
-    if event["late_reason"] is not None:
+    if event["site"] is not None:
+        hashed += [event[name] for name in FIELDS[8:]]
+    elif event["late_reason"] is not None:
         hashed += [event["recorded_at"], event["signer"], event["meaning"], event["late_reason"]]
     elif event["signer"] is not None or event["meaning"] is not None:
         hashed += [event["recorded_at"], event["signer"], event["meaning"]]
@@ -64,7 +68,7 @@ def check_sums(folder):
 
 def check_events(folder):
     hashes = {0: GENESIS}
-    previous, timed_from = GENESIS, None
+    previous, timed_from, site_from = GENESIS, None, None
     # Split at "\n" only: a comment may hold U+2028 and the like, which
     # str.splitlines() would also split at.
     text = (folder / "events.jsonl").read_text("utf-8")
@@ -93,6 +97,12 @@ def check_events(folder):
             raise Problem(f"event {seq} does not link to the hash of event {seq - 1}")
         if event["late_reason"] is not None and event["signer"] is None:
             raise Problem(f"event {seq} gives a late_reason but is not signed")
+        if (event["site"] is None) != (event["workstation"] is None):
+            raise Problem(f"event {seq} names a site or a workstation without the other")
+        if event["site"] is not None and site_from is None:
+            site_from = seq
+        if event["site"] is None and site_from is not None:
+            raise Problem(f"event {seq} names no site, but every event from event {site_from} does")
         if event_hash(event) != event["hash"]:
             raise Problem(f"event {seq} was changed: its hash does not match its contents")
         if event["recorded_at"] is not None and timed_from is None:
