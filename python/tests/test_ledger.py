@@ -133,8 +133,15 @@ def _hash(event: dict[str, Any]) -> str:
         event["body"],
         event["prev_hash"],
     ]
-    if event.get("signer") is not None or event.get("meaning") is not None:
+    if event.get("site") is not None:
+        canonical += [
+            event["recorded_at"], event["signer"], event["meaning"], event["late_reason"],
+            event["site"], event["workstation"],
+        ]  # fmt: skip
+    elif event.get("signer") is not None or event.get("meaning") is not None:
         canonical += [event["recorded_at"], event["signer"], event["meaning"]]
+        if event.get("late_reason") is not None:
+            canonical.append(event["late_reason"])
     elif event["recorded_at"] is not None:
         canonical.append(event["recorded_at"])
     text = json.dumps(canonical, separators=(",", ":"), ensure_ascii=False)
@@ -887,7 +894,7 @@ def test_the_ledger_commands(tmp_path: Path) -> None:
     balance = run("ledger", "balance", str(db), "UC-0042")
     assert balance.stdout == (
         "lot UC-0042: received 12, thawed 2, destroyed 0 (and 0 after thaw), "
-        "returned 0, on hand 10\n"
+        "returned 0, shipped 0, on hand 10\n"
     )
     verified = run("ledger", "verify", str(db))
     assert verified.returncode == 0, verified.stderr
@@ -1186,12 +1193,12 @@ def test_a_second_shipment_of_a_lot_is_numbered_on(tmp_path: Path) -> None:
     del ledger
     balance = run("balance", str(db))
     assert balance.stdout == (
-        "lot UC-0042: received 24, thawed 2, destroyed 0 (and 0 after thaw), returned 0,"
+        "lot UC-0042: received 24, thawed 2, destroyed 0 (and 0 after thaw), returned 0, shipped 0,"
         " on hand 22\n"
         "  receipt of event 1: received 12, thawed 1, destroyed 0 (and 0 after thaw),"
-        " returned 0, on hand 11\n"
+        " returned 0, shipped 0, on hand 11\n"
         "  receipt of event 2: received 12, thawed 1, destroyed 0 (and 0 after thaw),"
-        " returned 0, on hand 11\n"
+        " returned 0, shipped 0, on hand 11\n"
     )
 
 

@@ -466,7 +466,7 @@ fn ledger(command: LedgerCommand, workstation: Option<&str>, out: &mut dyn Write
                     .iter()
                     .map(u32::to_string)
                     .collect::<Vec<_>>()
-                    .join(",")
+                    .join(", ")
             );
         }
         LedgerCommand::Central { url, json } => {

@@ -360,7 +360,7 @@ impl Ledger {
 
     /// The ledger's site (its code) and the event that set it, where one did.
     pub fn site(&self) -> Result<Option<(String, i64)>> {
-        self.read(|db| crate::tables::Tables::site(db))
+        self.read(|db: &Db| crate::tables::Tables::site(db))
     }
 
     /// Set the ledger's site, once: `site` its code (1 to [`MAX_SITE`]

@@ -554,8 +554,12 @@ fn replayed(
         Body::SetSite { site, .. } => Some(site.as_str()),
         _ => None,
     };
-    if let Err(error) = crate::site::check_station(replay, sets_site, event.station.as_ref()) {
-        return Ok(Some(format!("event {seq} was changed: {error}")));
+    match crate::site::check_station(replay, sets_site, event.station.as_ref()) {
+        Ok(()) => {}
+        Err(LedgerError::Tampered(reason)) => {
+            return Ok(Some(format!("event {seq} was changed: {reason}")))
+        }
+        Err(error) => return Err(error),
     }
     if let Err(error) = crate::users::check_signature(
         replay,

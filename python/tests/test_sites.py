@@ -1,0 +1,210 @@
+"""Sites and shipments: each site's ledger names its site and workstation
+on every event from its set_site on, lots ship from one site's ledger to
+another's, and the sponsor sums every site from the central ledger."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from postgres_server import new_database
+from test_ledger import UNGUARD, _hash, _rows, _sql
+
+import doseprep as dp
+
+DOSEPREP = Path(__import__("sys").executable).with_name("doseprep")
+LOT = """
+lot_id = "UC-0042"
+viable_cells_per_ml = "12.5 million cells/mL"
+viability = 0.93
+container_volume = "10 mL"
+containers = {containers}
+dmso_fraction = 0.05
+"""
+
+
+def _lot(containers: int) -> dp.Lot:
+    return dp.Lot.from_toml(LOT.format(containers=containers))
+
+
+def _doseprep(*args: str | Path) -> str:
+    done = subprocess.run(
+        [str(DOSEPREP), *map(str, args)], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _site(tmp_path: Path, name: str, site: str, workstation: str) -> dp.Ledger:
+    ledger = dp.Ledger.create(tmp_path / name, workstation=workstation)
+    ledger.set_site(site, name=f"{site} hospital", initials="MH")
+    return ledger
+
+
+def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path) -> None:
+    ledger = dp.Ledger.create(tmp_path / "jgh.db")
+    ledger.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.set_site("JGH", name="Jewish General Hospital", initials="MH")
+    assert refused.value.code == "no_workstation"
+    bench = dp.Ledger(tmp_path / "jgh.db", workstation="bench-1")
+    assert (bench.site, bench.workstation) == (None, "bench-1")
+    assert bench.set_site("JGH", name="Jewish General Hospital", initials="MH") == 2
+    assert bench.ship("UC-0042", [3, 4], to_site="CHUM", at="2026-12-02T10:00:00-05:00",
+                      initials="MH") == 3  # fmt: skip
+    # Another workstation of the same site names itself.
+    other = dp.Ledger(tmp_path / "jgh.db", workstation="bench-2")
+    other.thaw("UC-0042", [1], at="2026-12-02T11:00:00-05:00", initials="AB")
+    events = other.events()
+    assert [(e["kind"], e["site"], e["workstation"]) for e in events] == [
+        ("receive", None, None),
+        ("set_site", "JGH", "bench-1"),
+        ("ship", "JGH", "bench-1"),
+        ("thaw", "JGH", "bench-2"),
+    ]
+    # Each hash is the README's formula, the thirteen-element form from set_site on.
+    assert all(_hash(row) == row["hash"] for row in _rows(tmp_path / "jgh.db"))
+    balance = other.balance("UC-0042")
+    assert (balance.received, balance.thawed, balance.shipped, balance.on_hand) == (4, 1, 2, 1)
+    assert other.verify().ok
+    # The accountability CSV names them; the blinded CSV does not.
+    csv = other.export_csv()
+    assert csv.splitlines()[0].endswith(",comment,site,workstation")
+    assert csv.splitlines()[4].endswith(",JGH,bench-2")
+    assert "bench" not in other.export_blinded_csv()
+    # The archive carries them, and its verifier recomputes the hashes.
+    other.archive(tmp_path / "archive")
+    said = subprocess.run(
+        ["python3", str(tmp_path / "archive" / "verify.py")],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert said.returncode == 0, said.stdout
+    lines = (tmp_path / "archive" / "events.jsonl").read_text("utf-8").splitlines()
+    assert json.loads(lines[3])["workstation"] == "bench-2"
+
+
+def test_a_site_or_workstation_rewritten_with_its_hash_is_named(tmp_path: Path) -> None:
+    ledger = _site(tmp_path, "jgh.db", "JGH", "bench-1")
+    ledger.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    path = tmp_path / "jgh.db"
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        last = dict(db.execute("SELECT * FROM event WHERE seq = 2").fetchone())
+    # The last event moved to another site, its hash and the head recomputed.
+    last["site"] = "CHUM"
+    forged = _hash(last)
+    _sql(path, UNGUARD + f"UPDATE event SET site = 'CHUM', hash = '{forged}' WHERE seq = 2;"
+         f" UPDATE head SET hash = '{forged}';")  # fmt: skip
+    verification = dp.Ledger(path).verify()
+    assert verification.problem_seq == 2
+    assert verification.problem == (
+        "event 2 was changed: it was written at site CHUM, but the ledger is site JGH's"
+    )
+    # Its site taken away: the eight-element form, hashed again.
+    del last["site"]
+    last["workstation"] = None
+    forged = _hash({**last, "site": None})
+    _sql(path, f"UPDATE event SET site = NULL, workstation = NULL, hash = '{forged}' WHERE seq = 2;"
+         f" UPDATE head SET hash = '{forged}';")  # fmt: skip
+    verification = dp.Ledger(path).verify()
+    assert verification.problem == (
+        "event 2 was changed: it names no site, but the ledger is site JGH's"
+        " (every event of a site names it)"
+    )
+
+
+def test_a_lot_shipped_between_sites_is_counted_once_at_the_centre(tmp_path: Path) -> None:
+    """The README's commands: two sites, a shipment, both pushed, the
+    sponsor's view; and the view before the receiving site pushes."""
+    (tmp_path / "lot.toml").write_text(LOT.format(containers=4))
+    (tmp_path / "shipped-lot.toml").write_text(LOT.format(containers=2))
+    jgh, chum = tmp_path / "jgh.db", tmp_path / "chum.db"
+    centre = new_database()
+    _doseprep("ledger", "init", jgh)
+    bench = ("ledger", "--workstation", "bench-1")
+    _doseprep(*bench, "set-site", jgh, "JGH", "--name", "Jewish General Hospital",
+              "--initials", "MH")  # fmt: skip
+    _doseprep(*bench, "receive", jgh, tmp_path / "lot.toml",
+              "--at", "2026-12-01T10:00:00-05:00", "--initials", "MH")  # fmt: skip
+    said = _doseprep(*bench, "ship", jgh, "UC-0042", "--containers", "3,4", "--to-site", "CHUM",
+                     "--at", "2026-12-02T10:00:00-05:00", "--initials", "MH")  # fmt: skip
+    assert said == "event 3: lot UC-0042 containers 3, 4 shipped to CHUM\n"
+    _doseprep("ledger", "init-central", centre)
+    _doseprep("ledger", "push", jgh, centre, "--site", "JGH")
+    # Shipped, not received yet: in transit.
+    view = dp.Ledger.central_view(centre)
+    assert view["in_transit"] == [
+        {
+            "from_site": "JGH", "seq": 3, "at": "2026-12-02T10:00:00-05:00",
+            "to_site": "CHUM", "lot_id": "UC-0042", "containers": [3, 4],
+        }
+    ]  # fmt: skip
+    assert view["lots"] == [
+        {
+            "lot_id": "UC-0042", "received": 4, "on_hand": 2, "in_transit": 2,
+            "thawed": 0, "destroyed": 0, "returned": 0,
+        }
+    ]  # fmt: skip
+    _doseprep("ledger", "init", chum)
+    pharm = ("ledger", "--workstation", "pharm-a")
+    _doseprep(*pharm, "set-site", chum, "CHUM", "--name", "CHUM", "--initials", "AB")
+    said = _doseprep(*pharm, "receive", chum, tmp_path / "shipped-lot.toml", "--from-site", "JGH",
+                     "--shipment", "3", "--shipped-containers", "3,4",
+                     "--at", "2026-12-02T15:00:00-05:00", "--initials", "AB")  # fmt: skip
+    assert said == "event 2: received lot UC-0042 from JGH (its event 3), containers 1 to 2\n"
+    _doseprep("ledger", "push", chum, centre, "--site", "CHUM")
+    # The README's lines, as printed.
+    assert _doseprep("ledger", "central", centre) == (
+        "site CHUM: 2 events; bags made 0, administered 0, destroyed 0\n"
+        "  lot UC-0042: received 2, thawed 0, destroyed 0 (and 0 after thaw), returned 0,"
+        " shipped 0, on hand 2\n"
+        "site JGH: 3 events; bags made 0, administered 0, destroyed 0\n"
+        "  lot UC-0042: received 4, thawed 0, destroyed 0 (and 0 after thaw), returned 0,"
+        " shipped 2, on hand 2\n"
+        "lot UC-0042 over all sites: received 4, on hand 4, in transit 0, thawed 0,"
+        " destroyed 0, returned 0\n"
+    )
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    for line in _doseprep("ledger", "central", centre).splitlines():
+        assert f"# {line}\n" in readme, line
+    view = json.loads(_doseprep("ledger", "central", centre, "--json"))
+    assert view == dp.Ledger.central_view(centre)
+    assert (view["in_transit"], view["unmatched_receipts"]) == ([], [])
+    assert [site["site"] for site in view["sites"]] == ["CHUM", "JGH"]
+
+
+def test_a_receipt_naming_a_shipment_the_centre_lacks_is_listed(tmp_path: Path) -> None:
+    centre = new_database()
+    dp.Ledger.create_central(centre)
+    chum = _site(tmp_path, "chum.db", "CHUM", "pharm-a")
+    chum.receive_shipment(_lot(2), from_site="JGH", shipment_seq=7, shipped_containers=[1, 2],
+                          at="2026-12-02T15:00:00-05:00", initials="AB")  # fmt: skip
+    chum.push(centre, site="CHUM")
+    view = dp.Ledger.central_view(centre)
+    assert view["unmatched_receipts"] == [
+        {"site": "CHUM", "seq": 2, "lot_id": "UC-0042", "from_site": "JGH", "shipment_seq": 7}
+    ]
+    # Received from another site: not counted as received from outside.
+    assert view["lots"][0]["received"] == 0
+    assert view["lots"][0]["on_hand"] == 2
+
+
+def test_a_receipt_from_a_shipment_is_of_one_lot(tmp_path: Path) -> None:
+    (tmp_path / "lots.toml").write_text(
+        "[[lot]]"
+        + LOT.format(containers=2)
+        + "\n[[lot]]"
+        + LOT.format(containers=2).replace("UC-0042", "UC-0043")
+    )
+    _site(tmp_path, "chum.db", "CHUM", "pharm-a")
+    done = subprocess.run(
+        [str(DOSEPREP), "ledger", "--workstation", "pharm-a", "receive", str(tmp_path / "chum.db"),
+         str(tmp_path / "lots.toml"), "--from-site", "JGH", "--shipment", "3",
+         "--shipped-containers", "3,4", "--at", "2026-12-02T15:00:00-05:00", "--initials", "AB"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "holds 2 lots; a receipt from a shipment is of one lot" in done.stderr
