@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -77,3 +78,17 @@ def worked_bag(
 @pytest.fixture
 def lot() -> dp.Lot:
     return worked_lot()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
+    """Where a new ledger goes, by name: a file in `tmp_path`, or a new
+    database on the test server (one suite, run on both stores)."""
+    from postgres_server import new_database
+
+    def place(name: str) -> str:
+        if request.param == "sqlite":
+            return str(tmp_path / f"{name}.db")
+        return new_database()
+
+    return place

@@ -9,9 +9,11 @@ command always starts one.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,3 +77,17 @@ def crash_and_restart() -> None:
         check=True,
         capture_output=True,
     )  # fmt: skip
+
+
+def stored_events(location: str) -> list[dict[str, Any]]:
+    """The event table as the store keeps it (each body as its text): read
+    with the sqlite3 shell from a file, with psql from a server."""
+    if location.startswith(("postgresql:", "postgres:")):
+        text = psql("SELECT coalesce(json_agg(e ORDER BY seq), '[]') FROM event e", location).stdout
+    else:
+        text = subprocess.run(
+            ["sqlite3", "-json", location, "SELECT * FROM event ORDER BY seq"],
+            capture_output=True, text=True, check=True, timeout=30,
+        ).stdout  # fmt: skip
+    rows: list[dict[str, Any]] = json.loads(text or "[]")
+    return rows

@@ -14,13 +14,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import THAWED_AT
+from postgres_server import stored_events
 
 import doseprep as dp
 
@@ -88,14 +89,30 @@ def do_the_day(ledger: dp.Ledger, day: dp.DayPlan, *, initials: str = "MH") -> l
     return numbers
 
 
-@pytest.fixture
-def recorded(tmp_path: Path, protocol: dp.Protocol) -> tuple[dp.Ledger, list[dp.Preparation]]:
-    ledger = dp.Ledger.create(tmp_path / "pharmacy.db")
+def _recorded_at(
+    location: str | Path, protocol: dp.Protocol
+) -> tuple[dp.Ledger, list[dp.Preparation]]:
+    ledger = dp.Ledger.create(location)
     ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
     day = plan(protocol)
     # Three bags planned, one thaw, the three bags made.
     assert do_the_day(ledger, day) == [2, 3, 4, 5, 6, 7, 8]
     return ledger, bags(day)
+
+
+@pytest.fixture
+def recorded(
+    store: Callable[[str], str], protocol: dp.Protocol
+) -> tuple[dp.Ledger, list[dp.Preparation]]:
+    """A day recorded in a new ledger, on each store in turn."""
+    return _recorded_at(store("pharmacy"), protocol)
+
+
+@pytest.fixture
+def recorded_file(tmp_path: Path, protocol: dp.Protocol) -> tuple[dp.Ledger, list[dp.Preparation]]:
+    """A day recorded in a new ledger file, for the tests of the file itself
+    (edited with the sqlite3 shell, write-protected, archived by path)."""
+    return _recorded_at(tmp_path / "pharmacy.db", protocol)
 
 
 def test_a_recorded_day_balances_and_traces(
@@ -166,7 +183,7 @@ def test_the_chain_recomputes_outside_the_library(
 ) -> None:
     ledger, _ = recorded
     previous = "0" * 64
-    rows = _rows(ledger.path)
+    rows = stored_events(ledger.location)
     assert len(rows) == 8
     for row in rows:
         assert row["prev_hash"] == previous
@@ -212,9 +229,9 @@ UNGUARD = "DROP TRIGGER event_append_only_update; DROP TRIGGER event_append_only
     ],
 )
 def test_verify_names_the_event_edited_with_sqlite3(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]], edit: str, seq: int, says: str
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]], edit: str, seq: int, says: str
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     path = ledger.path
     del ledger
     _sql(path, UNGUARD + edit)
@@ -227,9 +244,9 @@ def test_verify_names_the_event_edited_with_sqlite3(
 
 
 def test_a_rewritten_and_rehashed_event_is_named(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     path = ledger.path
     row = _rows(path)[2]
     row["initials"] = "XX"
@@ -269,9 +286,9 @@ def _insert(path: Path, event: dict[str, Any]) -> None:
 
 
 def test_an_event_inserted_in_the_middle_is_named(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     path = ledger.path
     rows = _rows(path)
     # Room made at 3 (events 3 to 5 become 4 to 6), and a well-formed event
@@ -288,9 +305,9 @@ def test_an_event_inserted_in_the_middle_is_named(
 
 
 def test_an_event_appended_behind_the_ledgers_back_is_named(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     path = ledger.path
     _insert(path, _forged_count(9, _rows(path)[-1]["hash"]))
     verification = dp.Ledger(path).verify()
@@ -299,9 +316,9 @@ def test_an_event_appended_behind_the_ledgers_back_is_named(
 
 
 def test_an_edited_state_table_is_found(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     _sql(ledger.path, "UPDATE container SET state = 'in stock' WHERE number = 1;")
     verification = dp.Ledger(ledger.path).verify()
     assert verification.problem_seq is None
@@ -322,9 +339,9 @@ def test_an_edited_state_table_is_found(
 
 
 def test_the_file_refuses_edits_through_sql(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     result = subprocess.run(
         ["sqlite3", str(ledger.path), "DELETE FROM event WHERE seq = 5;"],
         capture_output=True,
@@ -431,7 +448,7 @@ def test_the_review_lists_late_entries_overrides_destructions_and_counts(
     assert (later["events"], later["findings"]) == (0, [])
     # The command prints the same report from a read-only opening.
     printed = subprocess.run(
-        [str(DOSEPREP), "ledger", "audit", str(ledger.path), "--late-after", "4 h"],
+        [str(DOSEPREP), "ledger", "audit", ledger.location, "--late-after", "4 h"],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert printed.returncode == 0, printed.stderr
@@ -785,12 +802,12 @@ def test_a_file_that_is_not_a_ledger_is_refused_untouched(tmp_path: Path) -> Non
 
 
 def test_a_write_protected_ledger_is_verified_and_exported_read_only(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
 ) -> None:
     """An auditor's copy in a read-only folder, opened by a process that
     cannot write it (root writes anything: as root the check runs without
     the capabilities that override file permissions)."""
-    ledger, (first, _, _) = recorded
+    ledger, (first, _, _) = recorded_file
     folder = Path(tempfile.mkdtemp(prefix="audit-"))
     try:
         copy = folder / "audit.db"
@@ -1203,12 +1220,12 @@ def test_a_second_shipment_of_a_lot_is_numbered_on(tmp_path: Path) -> None:
 
 
 def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
 ) -> None:
     """A forger with the file and the README rewrites event 3 and re-hashes
     every event after it: the chain verifies alone, not against the
     checkpoint the command wrote before."""
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     path = ledger.path
     kept = tmp_path / "checkpoints.jsonl"
     written = subprocess.run(
@@ -1249,11 +1266,11 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
 
 
 def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
-    recorded: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
 ) -> None:
     import jsonschema
 
-    ledger, _ = recorded
+    ledger, _ = recorded_file
     earlier = ledger.checkpoint()
     # A comment with a line separator (U+2028), which JSON writes as itself.
     ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH",
@@ -1369,7 +1386,7 @@ def test_a_mistyped_date_is_corrected_with_its_reason_from_python_and_the_comman
     assert refused.value.code == "out_of_time_order"
     assert "before its dispensing (event 9) at 2026-11-26 09:00 EST" in str(refused.value)
     corrected = subprocess.run(
-        [str(DOSEPREP), "ledger", "correct", str(ledger.path), "9",
+        [str(DOSEPREP), "ledger", "correct", ledger.location, "9",
          "--reason", "typed the 26th for the 25th",
          "--corrected-at", "2026-11-25T09:00:00-05:00",
          "--at", datetime.now(timezone.utc).isoformat(), "--initials", "MH"],

@@ -13,27 +13,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from postgres_server import new_database
-
 import doseprep as dp
 
 WRITER = Path(__file__).with_name("ledger_writer.py")
 KILLS = 50
 BAGS_A_DAY = 6
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], str]:
-    """Where a new ledger goes, by name: a file in `tmp_path`, or a new
-    database on the test server."""
-
-    def place(name: str) -> str:
-        if request.param == "sqlite":
-            return str(tmp_path / f"{name}.db")
-        return new_database()
-
-    return place
 
 
 def start(path: Path | str, *args: str) -> subprocess.Popen[str]:

@@ -12,9 +12,11 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from postgres_server import stored_events
 from test_ledger import (
     DOSEPREP,
     RECEIVED_AT,
@@ -32,7 +34,7 @@ JD = "jd checks every single bag"
 THAWED = "2026-11-25T08:30:00-05:00"
 
 
-def _staffed(db: Path) -> dp.Ledger:
+def _staffed(db: Path | str) -> dp.Ledger:
     """A new ledger at `db` with an administrator, pharmacist mh and checker
     jd, each of whom changed the first passphrase the administrator gave."""
     ledger = dp.Ledger.create(db)
@@ -59,9 +61,9 @@ def _staffed(db: Path) -> dp.Ledger:
 
 
 def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
-    tmp_path: Path, protocol: dp.Protocol
+    store: Callable[[str], str], protocol: dp.Protocol
 ) -> None:
-    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger = _staffed(store("pharmacy"))
     ledger.sign_in("mh", passphrase=MH)
     assert ledger.signed_in == "mh"
     ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
@@ -100,24 +102,18 @@ def test_a_bag_is_prepared_checked_by_another_user_and_dispensed_signed(
         ("dispense", "MH", "mh", "dispensed"),
     ]
     # The hash formula of the README, computed here on the stored rows.
-    stored = sqlite3.connect(ledger.path).execute(
-        "SELECT seq, kind, at, initials, comment, body, prev_hash, hash, recorded_at, signer,"
-        " meaning FROM event ORDER BY seq"
-    )
-    names = [d[0] for d in stored.description]
-    for row in stored.fetchall():
-        event = dict(zip(names, row, strict=True))
+    for event in stored_events(ledger.location):
         assert _hash(event) == event["hash"]
     assert [u["user_id"] for u in ledger.users()] == ["admin", "mh", "jd"]
     assert ledger.verify().ok
 
 
 def test_a_signed_ledger_archives_and_its_verifier_recomputes_every_signature(
-    tmp_path: Path,
+    tmp_path: Path, store: Callable[[str], str]
 ) -> None:
     import jsonschema
 
-    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger = _staffed(store("pharmacy"))
     ledger.sign_in("mh", passphrase=MH)
     ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
     with pytest.raises(dp.LedgerError):
@@ -263,9 +259,9 @@ def test_the_command_changes_a_passphrase_and_disables_a_user(tmp_path: Path) ->
 
 
 def test_a_day_published_with_a_wrong_passphrase_records_the_failure_and_nothing_else(
-    tmp_path: Path, protocol: dp.Protocol
+    tmp_path: Path, store: Callable[[str], str], protocol: dp.Protocol
 ) -> None:
-    ledger = _staffed(tmp_path / "pharmacy.db")
+    ledger = _staffed(store("pharmacy"))
     ledger.sign_in("mh", passphrase=MH)
     ledger.receive(twelve_containers(), at=RECEIVED_AT, passphrase=MH)
     day = plan(protocol)

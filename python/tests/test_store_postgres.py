@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import signal
 import sqlite3
 import subprocess
@@ -258,17 +259,34 @@ def test_the_readmes_commands_on_a_server(tmp_path: Path) -> None:
         return done.stdout
 
     assert doseprep("ledger", "init", url) == f"{url}: a new, empty ledger\n"
-    doseprep("ledger", "receive", url, str(tmp_path / "lots.toml"),
+    bench_1 = ("ledger", "--workstation", "bench-1")
+    doseprep(*bench_1, "set-site", url, "JGH", "--name", "Jewish General Hospital",
+             "--initials", "MH")  # fmt: skip
+    doseprep(*bench_1, "receive", url, str(tmp_path / "lots.toml"),
              "--at", "2026-11-20T10:00:00-05:00", "--initials", "MH")  # fmt: skip
+    # The two benches at once: bench-2 counts while bench-1 records the day.
+    count = subprocess.Popen(
+        [str(DOSEPREP), "ledger", "--workstation", "bench-2", "count", url, "UC-0042",
+         "--counted", "12", "--at", "2026-11-24T17:00:00-05:00", "--initials", "AB"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     said = doseprep(
         "day", str(tmp_path / "orders.csv"), "--randomization",
         str(tmp_path / "randomization.csv"), "--lots", str(tmp_path / "lots.toml"),
-        "--out", str(tmp_path / "day"), "--ledger", url, "--initials", "MH",
+        "--out", str(tmp_path / "day"), "--ledger", url, "--workstation", "bench-1",
+        "--initials", "MH",
     )  # fmt: skip
-    assert "events 2 to 4" in said, said
-    assert doseprep("ledger", "verify", url).startswith("ledger verified: 4 events, head ")
+    counted, failed = count.communicate(timeout=120)
+    assert count.returncode == 0, failed
+    assert re.search(r"events (3 to 5|4 to 6)", said), said
+    assert doseprep("ledger", "verify", url).startswith("ledger verified: 6 events, head ")
     assert "on hand 12" in doseprep("ledger", "balance", url)
-    assert [e["kind"] for e in dp.Ledger(url).events()] == ["receive", "plan", "plan", "plan"]
+    events = dp.Ledger(url).events()
+    assert sorted((e["kind"], e["workstation"]) for e in events) == [
+        ("count", "bench-2"), ("plan", "bench-1"), ("plan", "bench-1"), ("plan", "bench-1"),
+        ("receive", "bench-1"), ("set_site", "bench-1"),
+    ]  # fmt: skip
+    assert {e["site"] for e in events} == {"JGH"}
 
 
 def _login(role: str) -> str:
