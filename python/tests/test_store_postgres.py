@@ -278,7 +278,7 @@ def test_the_readmes_commands_on_a_server(tmp_path: Path) -> None:
     )  # fmt: skip
     counted, failed = count.communicate(timeout=120)
     assert count.returncode == 0, failed
-    assert counted.startswith("event "), counted
+    assert counted.startswith("lot UC-0042: counted 12, expected 12: agrees (event "), counted
     assert re.search(r"events (3 to 5|4 to 6)", said), said
     assert doseprep("ledger", "verify", url).startswith("ledger verified: 6 events, head ")
     assert "on hand 12" in doseprep("ledger", "balance", url)
