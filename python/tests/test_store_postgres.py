@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from postgres_server import crash_and_restart, new_database, psql, server_url
+from postgres_server import crash_and_restart, new_database, psql, server_url, stored_events
 from test_ledger import RECEIVED_AT, _hash, do_the_day, plan, twelve_containers
 
 import doseprep as dp
@@ -410,7 +410,8 @@ def test_a_sites_ledger_is_pushed_once_and_the_centre_checks_every_event(
     }  # fmt: skip
     rows = _centre_rows(central, "JGH")
     assert [(r["seq"], r["hash"]) for r in rows] == [(e["seq"], e["hash"]) for e in site.events()]
-    assert [_hash(row) for row in rows] == [row["hash"] for row in rows]
+    # The event's own site is event_site (site is the site it was pushed as).
+    assert [_hash({**row, "site": row["event_site"]}) for row in rows] == [r["hash"] for r in rows]
     # Again: nothing to send. Then only what is new.
     assert site.push(central, site="JGH")["sent"] == 0
     site.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
@@ -523,9 +524,42 @@ def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path
     assert 3 in kinds
     assert any(e["late_reason"] for e in stored)
     url = _as(central, pusher)
+    # Not named for the site yet: refused before anything is sent.
+    with pytest.raises(dp.LedgerError) as refused_push:
+        site.push(url, site="MUHC")
+    assert refused_push.value.code == "pusher_not_for_site"
+    assert f"INSERT INTO site_pusher (site, login) VALUES ('MUHC', '{pusher}')" in str(
+        refused_push.value
+    )
+    psql(f"INSERT INTO site_pusher (site, login) VALUES ('MUHC', '{pusher}')", central)
     assert site.push(url, site="MUHC")["sent"] == len(stored)
     rows = _centre_rows(central, "MUHC")
     assert [r["hash"] for r in rows] == [e["hash"] for e in stored]
+    # Named for MUHC only: the server refuses its rows of another site, and
+    # hides that site's events from it.
+    with pytest.raises(dp.LedgerError) as refused_push:
+        site.push(url, site="MUSC")
+    assert refused_push.value.code == "pusher_not_for_site"
+    musc = dp.Ledger.create(tmp_path / "musc.db")
+    musc.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    (event,) = stored_events(str(tmp_path / "musc.db"))
+    columns = ["seq", "kind", "at", "initials", "body", "prev_hash", "hash", "recorded_at"]
+    values = ", ".join(f"$q${event[c]}$q$" for c in columns)
+    claimed = psql(
+        f"INSERT INTO site_event (site, {', '.join(columns)}) VALUES ('MUSC', {values})",
+        url,
+        check=False,
+    )
+    assert "row-level security" in claimed.stderr, claimed.stderr
+    musc.push(central, site="MUSC")
+    assert psql("SELECT count(*) FROM site_event WHERE site = 'MUSC'", url).stdout.strip() == "0"
+    # The sponsor reads every site, and writes nothing.
+    sponsor = _as(central, _login("doseprep_sponsor"))
+    view = dp.Ledger.central_view(sponsor)
+    assert [s["site"] for s in view["sites"]] == ["MUHC", "MUSC"]
+    assert [s["site"] for s in dp.Ledger.central_view(url)["sites"]] == ["MUHC"]
+    refused = psql("DELETE FROM site_pusher", sponsor, check=False)
+    assert "permission denied" in refused.stderr, refused.stderr
     refused = psql("DELETE FROM site_event", url, check=False)
     assert "permission denied" in refused.stderr, refused.stderr
     # A table of the same name in the pusher's own session does not stand in

@@ -496,6 +496,13 @@ pub enum LedgerError {
         /// The number given.
         seq: i64,
     },
+    /// A push by a login the central ledger does not name for the site.
+    PusherNotForSite {
+        /// The login.
+        login: String,
+        /// The site.
+        site: String,
+    },
     /// A ledger pushed as another site than its own.
     PushSiteDiffers {
         /// The site given to push as.
@@ -978,6 +985,7 @@ impl LedgerError {
             LedgerError::SameSite { event, site } => (format!("{event}: site {site} is this ledger's own site"), "name the other site (ship: where it goes; receive: where it came from)".to_owned()),
             LedgerError::ShipmentContainers { lot_id, listed, received } => (format!("receive: the shipment lists {listed} containers of lot {lot_id:?}, but the receipt brings {received}, each numbered once and from 1"), "list the sending site's number of each container received, in the order they are numbered here".to_owned()),
             LedgerError::ShipmentEvent { seq } => (format!("receive: the shipment's event {seq} cannot be one: events are numbered from 1"), "give the number of the sending site's ship event (its ledger's shipment record)".to_owned()),
+            LedgerError::PusherNotForSite { login, site } => (format!("the login {login} is not named to push site {site} at the central ledger; nothing was pushed"), format!("push with the site's own login, or have the centre's administrator name it: INSERT INTO site_pusher (site, login) VALUES ('{site}', '{login}')")),
             LedgerError::PushSiteDiffers { site, ledger_site } => (format!("the ledger is site {ledger_site}'s; it cannot be pushed as site {site}"), format!("push it as site {ledger_site}")),
             LedgerError::PushRefused { site, seq, reason } => (format!("push refused at event {seq} of site {site}: {reason}; nothing was pushed"), "keep both ledgers as they are for review, and report it to the trial's monitor".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
@@ -1133,6 +1141,7 @@ impl LedgerError {
             LedgerError::SameSite { .. } => "same_site",
             LedgerError::ShipmentContainers { .. } => "shipment_containers",
             LedgerError::PushSiteDiffers { .. } => "push_site_differs",
+            LedgerError::PusherNotForSite { .. } => "pusher_not_for_site",
             LedgerError::ShipmentEvent { .. } => "shipment_event",
             LedgerError::ControlCharacter { .. } => "control_character",
             LedgerError::OwnerInRole { .. } => "owner_in_role",
@@ -1385,6 +1394,11 @@ impl LedgerError {
                 text("shipment.seq"),
                 Some(seq.to_string()),
                 text("1 or more"),
+            ),
+            LedgerError::PusherNotForSite { login, site } => (
+                text("site"),
+                Some(site.clone()),
+                Some(format!("a site the login {login} is named for")),
             ),
             LedgerError::PushSiteDiffers { site, ledger_site } => {
                 (text("site"), Some(site.clone()), Some(ledger_site.clone()))

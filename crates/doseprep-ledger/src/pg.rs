@@ -348,6 +348,34 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
             format('pg_catalog, %I, pg_temp', current_schema()));
     END $pin$;
     "#,
+    // Version 3: a pusher's login is tied to its sites. The centre's
+    // administrator names each site's logins in site_pusher; row-level
+    // security lets a member of doseprep_pusher read and insert the events
+    // of those sites only, so no login pushes, or claims, another site's
+    // name. The sponsor's role reads every site and writes nothing.
+    r#"
+    CREATE TABLE site_pusher (
+        site TEXT COLLATE "C" NOT NULL CHECK (site ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$'),
+        login NAME NOT NULL,
+        PRIMARY KEY (site, login)
+    );
+    ALTER TABLE site_event ENABLE ROW LEVEL SECURITY;
+    CREATE POLICY site_event_own_sites ON site_event TO doseprep_pusher
+        USING (EXISTS (SELECT FROM site_pusher p
+                       WHERE p.site = site_event.site AND p.login = current_user))
+        WITH CHECK (EXISTS (SELECT FROM site_pusher p
+                            WHERE p.site = site_event.site AND p.login = current_user));
+    DO $roles$
+    BEGIN
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'doseprep_sponsor') THEN
+            CREATE ROLE doseprep_sponsor NOLOGIN;
+        END IF;
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO doseprep_sponsor', current_schema());
+    END $roles$;
+    CREATE POLICY site_event_sponsor ON site_event FOR SELECT TO doseprep_sponsor USING (true);
+    GRANT SELECT ON site_pusher TO doseprep_pusher;
+    GRANT SELECT ON doseprep_central, site_event, site_pusher TO doseprep_sponsor;
+    "#,
 ];
 
 /// The central ledger's version.

@@ -58,6 +58,26 @@ pub(crate) fn push(
     }
     let centre = Db::Postgres(Box::new(crate::pg::open_central(url)?));
     let name = crate::pg::redacted(url);
+    // A pusher's login pushes the sites it is named for; the server's
+    // row-level security refuses the others. Said here first, plainly.
+    let allowed: Option<(bool, String)> = centre
+        .row(
+            "SELECT EXISTS (SELECT FROM site_pusher WHERE site = ?1 AND login = current_user) \
+                 OR (SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles \
+                     WHERE rolname = current_user) \
+                 OR pg_catalog.pg_has_role(current_user, (SELECT tableowner FROM pg_catalog.pg_tables \
+                     WHERE schemaname = current_schema() AND tablename = 'site_event'), 'USAGE'), \
+                 current_user::text",
+            params![site],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .map_err(|error| error.in_file(&name))?;
+    if let Some((false, login)) = allowed {
+        return Err(LedgerError::PusherNotForSite {
+            login,
+            site: site.to_owned(),
+        });
+    }
     let held: Vec<(i64, String)> = centre
         .rows(
             "SELECT seq, hash FROM site_event WHERE site = ?1 ORDER BY seq",

@@ -3978,13 +3978,18 @@ fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
         .unwrap();
     assert!(ledger.verify().unwrap().ok());
 
-    // The centre: made at version 1, migrated by the first push.
+    // The centre: made at version 1 (what versions 2 and 3 add taken
+    // away), migrated by the first push.
     let centre = fresh_schema();
     Ledger::create_central(&centre).unwrap();
     let mut admin = postgres::Client::connect(&centre, postgres::NoTls).unwrap();
     admin
         .batch_execute(
-            "ALTER TABLE site_event DROP COLUMN event_site, DROP COLUMN workstation;
+            "DROP POLICY site_event_own_sites ON site_event;
+             DROP POLICY site_event_sponsor ON site_event;
+             ALTER TABLE site_event DISABLE ROW LEVEL SECURITY;
+             DROP TABLE site_pusher;
+             ALTER TABLE site_event DROP COLUMN event_site, DROP COLUMN workstation;
              UPDATE doseprep_central SET schema_version = 1;",
         )
         .unwrap();
