@@ -208,3 +208,69 @@ def test_a_receipt_from_a_shipment_is_of_one_lot(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "holds 2 lots; a receipt from a shipment is of one lot" in done.stderr
+
+
+def test_a_site_ledger_without_a_workstation_tries_no_passphrase(tmp_path: Path) -> None:
+    """A failed sign-in is recorded with the workstation it came from: a
+    site's ledger opened without one refuses before any passphrase is tried,
+    so no guess goes unrecorded."""
+    from test_bad_inputs import _staff
+
+    _staff(dp.Ledger.create(tmp_path / "jgh.db"))
+    # The administrator signs in at the bench and sets the site.
+    ledger = dp.Ledger(tmp_path / "jgh.db", workstation="bench-1")
+    ledger.sign_in("admin", passphrase="correct horse battery staple")
+    ledger.set_site("JGH", name="Jewish General Hospital",
+                    passphrase="correct horse battery staple")  # fmt: skip
+    before = len(ledger.events())
+    anonymous = dp.Ledger(tmp_path / "jgh.db")
+    for passphrase in ("a wrong guess", "mh's own long passphrase"):
+        with pytest.raises(dp.LedgerError) as refused:
+            anonymous.sign_in("mh", passphrase=passphrase)
+        assert refused.value.code == "no_workstation"
+    assert len(ledger.events()) == before
+    # At a workstation, a wrong one is recorded there.
+    with pytest.raises(dp.LedgerError) as refused:
+        dp.Ledger(tmp_path / "jgh.db", workstation="bench-2").sign_in(
+            "mh", passphrase="a wrong guess"
+        )
+    assert refused.value.code == "sign_in_failed"
+    last = ledger.events()[-1]
+    assert (last["kind"], last["site"], last["workstation"]) == ("sign_in_failed", "JGH", "bench-2")
+
+
+def test_one_ledger_is_pushed_as_one_site_only(tmp_path: Path) -> None:
+    centre = new_database()
+    dp.Ledger.create_central(centre)
+    ledger = dp.Ledger.create(tmp_path / "x.db")
+    ledger.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    ledger.push(centre, site="CHUM")
+    with pytest.raises(dp.LedgerError) as refused:
+        ledger.push(centre, site="JGH")
+    assert refused.value.code == "push_refused"
+    assert "under another site's name" in str(refused.value)
+
+
+def test_the_review_lists_shipments_and_receipts_from_them(tmp_path: Path) -> None:
+    jgh = _site(tmp_path, "jgh.db", "JGH", "bench-1")
+    jgh.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    jgh.ship("UC-0042", [3, 4], to_site="CHUM", at="2026-12-02T10:00:00-05:00", initials="MH")
+    chum = _site(tmp_path, "chum.db", "CHUM", "pharm-a")
+    chum.receive_shipment(_lot(2), from_site="JGH", shipment_seq=3, shipped_containers=[3, 4],
+                          at="2026-12-02T15:00:00-05:00", initials="AB")  # fmt: skip
+    with pytest.raises(dp.LedgerError) as twice:
+        chum.receive_shipment(_lot(1), from_site="JGH", shipment_seq=3, shipped_containers=[4],
+                              at="2026-12-02T15:00:00-05:00", initials="AB")  # fmt: skip
+    assert twice.value.code == "shipment_received"
+    shipped = [
+        (f["kind"], f["detail"])
+        for review in (jgh.audit(late_after="30000 h"), chum.audit(late_after="30000 h"))
+        for f in review["findings"]
+        if f["kind"] in ("shipment", "access_change")
+    ]
+    assert shipped == [
+        ("access_change", "the ledger's site set to JGH (JGH hospital)"),
+        ("shipment", "lot UC-0042, containers 3, 4 shipped to CHUM"),
+        ("access_change", "the ledger's site set to CHUM (CHUM hospital)"),
+        ("shipment", "lot UC-0042 received from JGH (its event 3, its containers 3, 4)"),
+    ]

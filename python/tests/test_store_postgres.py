@@ -557,7 +557,19 @@ def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path
     sponsor = _as(central, _login("doseprep_sponsor"))
     view = dp.Ledger.central_view(sponsor)
     assert [s["site"] for s in view["sites"]] == ["MUHC", "MUSC"]
-    assert [s["site"] for s in dp.Ledger.central_view(url)["sites"]] == ["MUHC"]
+    # A pusher does not read the sponsor's view, nor the sponsor a bag's body.
+    with pytest.raises(dp.FaultError) as not_sponsor:
+        dp.Ledger.central_view(url)
+    assert not_sponsor.value.code == "database_permission"
+    refused = psql("SELECT count(*) FROM site_event", sponsor, check=False)
+    assert "permission denied" in refused.stderr, refused.stderr
+    bodies = psql(
+        "SELECT kind, at IS NULL, body IS NULL FROM site_stock_event WHERE site = 'MUHC'"
+        " ORDER BY seq",
+        sponsor,
+    ).stdout.split()
+    assert "receive|f|f" in bodies
+    assert all(line.endswith("|t|t") for line in bodies if not line.startswith("receive"))
     refused = psql("DELETE FROM site_pusher", sponsor, check=False)
     assert "permission denied" in refused.stderr, refused.stderr
     refused = psql("DELETE FROM site_event", url, check=False)

@@ -44,8 +44,12 @@ pub enum FindingKind {
     /// A sign-in or signing refused (unknown user id or wrong passphrase).
     FailedSignIn,
     /// A user registered or disabled, a passphrase changed or reset, or a
-    /// setting made (a review of who may sign, and how).
+    /// setting made, the ledger's site among them (a review of who may
+    /// sign, and how).
     AccessChange,
+    /// Containers shipped to another site, or received from one (the
+    /// chain of custody between sites).
+    Shipment,
     /// An event whose time or body does not read (changed behind the
     /// ledger's back; the verification names it too).
     Unreadable,
@@ -68,6 +72,7 @@ impl FindingKind {
             FindingKind::FailedSignIn => "failed_sign_in",
             FindingKind::Unreadable => "unreadable",
             FindingKind::AccessChange => "access_change",
+            FindingKind::Shipment => "shipment",
         }
     }
 }
@@ -337,6 +342,43 @@ pub(crate) fn review(
             Body::SignInFailed { user_id } => found(
                 FindingKind::FailedSignIn,
                 format!("unknown user id or wrong passphrase for {user_id:?}"),
+            ),
+            Body::SetSite { site, name } => found(
+                FindingKind::AccessChange,
+                format!("the ledger's site set to {site} ({name})"),
+            ),
+            Body::Ship {
+                lot_id,
+                containers,
+                to_site,
+            } => found(
+                FindingKind::Shipment,
+                format!(
+                    "lot {lot_id}, containers {} shipped to {to_site}",
+                    containers
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Body::Receive {
+                lot_id,
+                shipment: Some(shipment),
+                ..
+            } => found(
+                FindingKind::Shipment,
+                format!(
+                    "lot {lot_id} received from {} (its event {}, its containers {})",
+                    shipment.from_site,
+                    shipment.seq,
+                    shipment
+                        .containers
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             ),
             _ => {}
         }

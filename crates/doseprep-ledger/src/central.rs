@@ -20,10 +20,12 @@ pub struct CentralView {
     /// balance, with those shipped and not yet received.
     pub lots: Vec<LotAcrossSites>,
     /// Shipments a site sent that the site they went to has not received
-    /// (or not pushed the receipt of yet).
+    /// (or not pushed the receipt of yet), each with the containers not
+    /// received.
     pub in_transit: Vec<InTransit>,
-    /// Receipts naming a shipment the sending site has not pushed (or
-    /// that is not a shipment of that lot to the receiving site).
+    /// Receipts naming a shipment the sending site has not pushed, or
+    /// that is not a shipment of that lot to the receiving site, or a
+    /// container not in it or received already.
     pub unmatched_receipts: Vec<UnmatchedReceipt>,
 }
 
@@ -96,27 +98,46 @@ pub struct UnmatchedReceipt {
     pub shipment_seq: i64,
 }
 
+/// One pushed event as the sponsor reads it: its number, time, kind, and
+/// its body where it is a stock event (none for a bag's).
+struct Pushed {
+    seq: i64,
+    /// Its time, where it is a stock event.
+    at: Option<String>,
+    kind: String,
+    body: Option<Body>,
+}
+
 /// The view of the central ledger on `centre`, from one snapshot.
 pub(crate) fn view(centre: &Db) -> Result<CentralView> {
     centre.transaction(Lock::Read, |centre| {
-        let mut by_site: BTreeMap<String, Vec<(i64, String, Body)>> = BTreeMap::new();
+        let mut by_site: BTreeMap<String, Vec<Pushed>> = BTreeMap::new();
         centre.each(
-            "SELECT site, seq, kind, at, body FROM site_event ORDER BY site, seq",
+            "SELECT site, seq, kind, at, body FROM site_stock_event ORDER BY site, seq",
             params![],
             |row| {
                 let site: String = row.get(0)?;
                 let seq: i64 = row.get(1)?;
                 let kind: String = row.get(2)?;
-                let at: String = row.get(3)?;
-                let text: String = row.get(4)?;
-                let body = Body::from_json(&text)
-                    .filter(|body| body.kind() == kind)
-                    .ok_or_else(|| {
-                        LedgerError::Tampered(format!(
-                            "site {site}: event {seq} does not read as a {kind} event"
-                        ))
-                    })?;
-                by_site.entry(site).or_default().push((seq, at, body));
+                let at: Option<String> = row.get(3)?;
+                let text: Option<String> = row.get(4)?;
+                let body = text
+                    .map(|text| {
+                        Body::from_json(&text)
+                            .filter(|body| body.kind() == kind)
+                            .ok_or_else(|| {
+                                LedgerError::Tampered(format!(
+                                    "site {site}: event {seq} does not read as a {kind} event"
+                                ))
+                            })
+                    })
+                    .transpose()?;
+                by_site.entry(site).or_default().push(Pushed {
+                    seq,
+                    at,
+                    kind,
+                    body,
+                });
                 Ok(())
             },
         )?;
@@ -131,131 +152,166 @@ fn too_many(site: &str) -> LedgerError {
     ))
 }
 
+/// `total + more`, or the fault of a count beyond a u32.
+fn add(total: &mut u32, more: u32, site: &str) -> Result<()> {
+    *total = total.checked_add(more).ok_or_else(|| too_many(site))?;
+    Ok(())
+}
+
+/// A shipment and the containers of it not received yet.
+struct Outstanding {
+    shipment: InTransit,
+    left: BTreeSet<u32>,
+}
+
 /// The view of the sites' events (each site's in order).
-fn summed(by_site: &BTreeMap<String, Vec<(i64, String, Body)>>) -> Result<CentralView> {
+fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
     let mut sites = Vec::new();
-    let mut shipments: BTreeMap<(String, i64), InTransit> = BTreeMap::new();
-    let mut receipts: Vec<UnmatchedReceipt> = Vec::new();
+    let mut shipments: BTreeMap<(String, i64), Outstanding> = BTreeMap::new();
+    let mut receipts: Vec<(UnmatchedReceipt, Vec<u32>)> = Vec::new();
+    let mut lots: BTreeMap<String, LotAcrossSites> = BTreeMap::new();
     for (site, events) in by_site {
         let bodies: Vec<(i64, Body)> = events
             .iter()
-            .map(|(seq, _, body)| (*seq, body.clone()))
+            .filter_map(|event| event.body.clone().map(|body| (event.seq, body)))
             .collect();
         let lot_ids: BTreeSet<&str> = bodies
             .iter()
             .filter(|(_, body)| matches!(body, Body::Receive { .. }))
             .filter_map(|(_, body)| body.lot_id())
             .collect();
-        let lots = lot_ids
+        let balances = lot_ids
             .into_iter()
             .map(|lot_id| tally(lot_id, &bodies, None))
             .collect::<Result<Vec<Balance>>>()?;
         let count = |kinds: &[&str]| -> Result<u32> {
-            let found = bodies
+            let found = events
                 .iter()
-                .filter(|(_, body)| kinds.contains(&body.kind()))
+                .filter(|event| kinds.contains(&event.kind.as_str()))
                 .count();
             u32::try_from(found).map_err(|_| too_many(site))
         };
-        for (seq, at, body) in events {
-            match body {
-                Body::Ship {
+        for event in events {
+            match &event.body {
+                Some(Body::Ship {
                     lot_id,
                     containers,
                     to_site,
-                } => {
+                }) => {
                     shipments.insert(
-                        (site.clone(), *seq),
-                        InTransit {
-                            from_site: site.clone(),
-                            seq: *seq,
-                            at: at.clone(),
-                            to_site: to_site.clone(),
-                            lot_id: lot_id.clone(),
-                            containers: containers.clone(),
+                        (site.clone(), event.seq),
+                        Outstanding {
+                            shipment: InTransit {
+                                from_site: site.clone(),
+                                seq: event.seq,
+                                at: event.at.clone().ok_or_else(|| {
+                                    LedgerError::Tampered(format!(
+                                        "site {site}: shipment event {} has no time",
+                                        event.seq
+                                    ))
+                                })?,
+                                to_site: to_site.clone(),
+                                lot_id: lot_id.clone(),
+                                containers: containers.clone(),
+                            },
+                            left: containers.iter().copied().collect(),
                         },
                     );
                 }
-                Body::Receive {
+                Some(Body::Receive {
                     lot_id,
-                    shipment: Some(shipment),
+                    containers,
+                    shipment,
                     ..
-                } => receipts.push(UnmatchedReceipt {
-                    site: site.clone(),
-                    seq: *seq,
-                    lot_id: lot_id.clone(),
-                    from_site: shipment.from_site.clone(),
-                    shipment_seq: shipment.seq,
-                }),
+                }) => {
+                    let lot = lots
+                        .entry(lot_id.clone())
+                        .or_insert_with(|| LotAcrossSites {
+                            lot_id: lot_id.clone(),
+                            received: 0,
+                            on_hand: 0,
+                            thawed: 0,
+                            destroyed: 0,
+                            returned: 0,
+                            in_transit: 0,
+                        });
+                    match shipment {
+                        // From outside the trial's sites: new containers.
+                        None => add(&mut lot.received, *containers, site)?,
+                        Some(shipment) => receipts.push((
+                            UnmatchedReceipt {
+                                site: site.clone(),
+                                seq: event.seq,
+                                lot_id: lot_id.clone(),
+                                from_site: shipment.from_site.clone(),
+                                shipment_seq: shipment.seq,
+                            },
+                            shipment.containers.clone(),
+                        )),
+                    }
+                }
                 _ => {}
+            }
+        }
+        for balance in &balances {
+            if let Some(lot) = lots.get_mut(&balance.lot_id) {
+                add(&mut lot.on_hand, balance.on_hand, site)?;
+                add(&mut lot.thawed, balance.thawed, site)?;
+                add(&mut lot.destroyed, balance.destroyed, site)?;
+                add(&mut lot.returned, balance.returned, site)?;
             }
         }
         sites.push(SiteView {
             site: site.clone(),
-            events: events.last().map_or(0, |(seq, _, _)| *seq),
-            lots,
+            events: events.last().map_or(0, |event| event.seq),
+            lots: balances,
             bags_made: count(&["prepare", "prepare_planned"])?,
             bags_administered: count(&["administer"])?,
             bags_destroyed: count(&["destroy_bag"])?,
         });
     }
-    // A receipt takes its shipment out of transit where the shipment is a
-    // shipment of that lot to the receiving site.
+    // A receipt takes out of transit the containers it names of a shipment
+    // of that lot to the receiving site, each once; one naming a shipment
+    // the centre lacks, or a container not (or no longer) in it, is
+    // listed as unmatched.
     let mut unmatched_receipts = Vec::new();
-    for receipt in receipts {
+    for (receipt, containers) in receipts {
         let key = (receipt.from_site.clone(), receipt.shipment_seq);
-        match shipments.get(&key) {
-            Some(shipment)
-                if shipment.to_site == receipt.site && shipment.lot_id == receipt.lot_id =>
+        match shipments.get_mut(&key) {
+            Some(outstanding)
+                if outstanding.shipment.to_site == receipt.site
+                    && outstanding.shipment.lot_id == receipt.lot_id
+                    && containers
+                        .iter()
+                        .all(|number| outstanding.left.contains(number)) =>
             {
-                shipments.remove(&key);
+                for number in &containers {
+                    outstanding.left.remove(number);
+                }
             }
             _ => unmatched_receipts.push(receipt),
         }
     }
-    let in_transit: Vec<InTransit> = shipments.into_values().collect();
-    let mut lots: BTreeMap<String, LotAcrossSites> = BTreeMap::new();
-    for site in &sites {
-        for balance in &site.lots {
-            let lot = lots
-                .entry(balance.lot_id.clone())
-                .or_insert_with(|| LotAcrossSites {
-                    lot_id: balance.lot_id.clone(),
-                    received: 0,
-                    on_hand: 0,
-                    thawed: 0,
-                    destroyed: 0,
-                    returned: 0,
-                    in_transit: 0,
-                });
-            lot.on_hand += balance.on_hand;
-            lot.thawed += balance.thawed;
-            lot.destroyed += balance.destroyed;
-            lot.returned += balance.returned;
+    let mut in_transit = Vec::new();
+    for outstanding in shipments.into_values() {
+        if outstanding.left.is_empty() {
+            continue;
         }
-    }
-    // Received from outside: every receipt less those from another site.
-    for events in by_site.values() {
-        for (_, _, body) in events {
-            if let Body::Receive {
-                lot_id,
-                containers,
-                shipment: None,
-                ..
-            } = body
-            {
-                if let Some(lot) = lots.get_mut(lot_id) {
-                    lot.received += containers;
-                }
-            }
+        let site = outstanding.shipment.from_site.clone();
+        let left = u32::try_from(outstanding.left.len()).map_err(|_| too_many(&site))?;
+        if let Some(lot) = lots.get_mut(&outstanding.shipment.lot_id) {
+            add(&mut lot.in_transit, left, &site)?;
         }
-    }
-    for shipment in &in_transit {
-        let count =
-            u32::try_from(shipment.containers.len()).map_err(|_| too_many(&shipment.from_site))?;
-        if let Some(lot) = lots.get_mut(&shipment.lot_id) {
-            lot.in_transit += count;
-        }
+        in_transit.push(InTransit {
+            containers: outstanding
+                .shipment
+                .containers
+                .iter()
+                .copied()
+                .filter(|number| outstanding.left.contains(number))
+                .collect(),
+            ..outstanding.shipment
+        });
     }
     Ok(CentralView {
         sites,

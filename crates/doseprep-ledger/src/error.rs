@@ -491,6 +491,27 @@ pub enum LedgerError {
         /// Containers the receipt brings.
         received: u32,
     },
+    /// A ledger (or central ledger) on a server, of an older schema, opened
+    /// by a login that does not own its tables and so cannot migrate it.
+    MigrateAsOwner {
+        /// The database's URL, its password left out.
+        path: String,
+        /// Its schema version.
+        found: i64,
+        /// The version this build writes.
+        current: i64,
+    },
+    /// A container of a shipment received a second time.
+    ShipmentReceived {
+        /// The sending site.
+        from_site: String,
+        /// Its ship event.
+        seq: i64,
+        /// The sending site's number of the container.
+        container: u32,
+        /// The receipt that received it.
+        receipt: i64,
+    },
     /// A receipt naming a shipment event number below 1.
     ShipmentEvent {
         /// The number given.
@@ -977,13 +998,16 @@ impl LedgerError {
             LedgerError::OwnerInRole { login, role } => (format!("the login {login} that starts the ledger is a member of {role}, and the owner of a ledger's tables may change them whatever the roles allow"), "start the ledger as an administrator's login that is in no doseprep role; people record as members of doseprep_writer".to_owned()),
             LedgerError::NoCentral { path } => (format!("the PostgreSQL database {path} holds no central ledger"), format!("give the central ledger's URL, or start one in an empty database with `doseprep ledger init-central {path}`")),
             LedgerError::SiteName { site, max } => (format!("site {site:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the site's short name, e.g. JGH or AP-HP".to_owned()),
+            LedgerError::NoWorkstation { event: "set_site", site } => (format!("set_site: from this event on, each event of site {site}'s ledger names the workstation that writes it; none was given"), "open the ledger with workstation= (command: --workstation NAME), e.g. the bench's name".to_owned()),
             LedgerError::NoWorkstation { event, site } => (format!("{event}: this ledger is site {site}'s, and each of its events names the workstation that writes it; none was given"), "open the ledger with workstation= (command: --workstation NAME), e.g. the bench's name".to_owned()),
             LedgerError::WorkstationWithoutSite { workstation } => (format!("workstation {workstation:?} was given, but the ledger has no site, so it would not be recorded"), "set the ledger's site first (set_site; command: ledger set-site), or open it without a workstation".to_owned()),
             LedgerError::WorkstationName { workstation, max } => (format!("workstation {workstation:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the workstation's short name, e.g. bench-2".to_owned()),
             LedgerError::NoSite { event } => (format!("{event}: the ledger has no site, and a shipment goes from one site to another"), "set the ledger's site first (set_site; command: ledger set-site)".to_owned()),
             LedgerError::SiteAlreadySet { site, seq } => (format!("the ledger is site {site}'s since event {seq}; a ledger's site is set once"), "each site keeps its own ledger: start another ledger for another site".to_owned()),
             LedgerError::SameSite { event, site } => (format!("{event}: site {site} is this ledger's own site"), "name the other site (ship: where it goes; receive: where it came from)".to_owned()),
-            LedgerError::ShipmentContainers { lot_id, listed, received } => (format!("receive: the shipment lists {listed} containers of lot {lot_id:?}, but the receipt brings {received}, each numbered once and from 1"), "list the sending site's number of each container received, in the order they are numbered here".to_owned()),
+            LedgerError::ShipmentContainers { lot_id, listed, received } => (format!("receive: the shipment lists {listed} containers of lot {lot_id:?}, but the receipt brings {received}, numbered from 1"), "list the sending site's number of each container received, in the order they are numbered here".to_owned()),
+            LedgerError::ShipmentReceived { from_site, seq, container, receipt } => (format!("receive: container {container} of {from_site}'s shipment (its event {seq}) was received already, at event {receipt}"), "a shipment is received once: check the shipment's event number, or leave out what was received already".to_owned()),
+            LedgerError::MigrateAsOwner { path, found, current } => (format!("the ledger {path} has schema version {found}; this doseprep writes version {current}, and only the login that owns its tables may migrate it"), "open it once with this doseprep as its owner (the login that ran init or init-central), then record as before".to_owned()),
             LedgerError::ShipmentEvent { seq } => (format!("receive: the shipment's event {seq} cannot be one: events are numbered from 1"), "give the number of the sending site's ship event (its ledger's shipment record)".to_owned()),
             LedgerError::PusherNotForSite { login, site } => (format!("the login {login} is not named to push site {site} at the central ledger; nothing was pushed"), format!("push with the site's own login, or have the centre's administrator name it: INSERT INTO site_pusher (site, login) VALUES ('{site}', '{login}')")),
             LedgerError::PushSiteDiffers { site, ledger_site } => (format!("the ledger is site {ledger_site}'s; it cannot be pushed as site {site}"), format!("push it as site {ledger_site}")),
@@ -1057,6 +1081,7 @@ impl LedgerError {
                 | LedgerError::StoredRecord { .. }
                 | LedgerError::SchemaTooNew { .. }
                 | LedgerError::SchemaTooOld { .. }
+                | LedgerError::MigrateAsOwner { .. }
         )
     }
 
@@ -1143,6 +1168,8 @@ impl LedgerError {
             LedgerError::PushSiteDiffers { .. } => "push_site_differs",
             LedgerError::PusherNotForSite { .. } => "pusher_not_for_site",
             LedgerError::ShipmentEvent { .. } => "shipment_event",
+            LedgerError::ShipmentReceived { .. } => "shipment_received",
+            LedgerError::MigrateAsOwner { .. } => "migrate_as_owner",
             LedgerError::ControlCharacter { .. } => "control_character",
             LedgerError::OwnerInRole { .. } => "owner_in_role",
             LedgerError::NoContainers { .. } => "no_containers",
@@ -1394,6 +1421,22 @@ impl LedgerError {
                 text("shipment.seq"),
                 Some(seq.to_string()),
                 text("1 or more"),
+            ),
+            LedgerError::MigrateAsOwner {
+                path,
+                found,
+                current,
+            } => (
+                text("url"),
+                Some(format!("{path} (schema {found})")),
+                Some(format!("schema {current}, migrated by its owner")),
+            ),
+            LedgerError::ShipmentReceived {
+                container, receipt, ..
+            } => (
+                text("shipment.containers"),
+                Some(container.to_string()),
+                Some(format!("not received before (event {receipt} did)")),
             ),
             LedgerError::PusherNotForSite { login, site } => (
                 text("site"),

@@ -492,8 +492,8 @@ pub fn accountability_csv(db: &Db) -> Result<String> {
             spreadsheet_safe(event.comment.as_deref().unwrap_or_default()), // fallback-ok: no comment is an empty cell
         );
         if let Some(station) = &event.station {
-            row.insert("site", station.site.clone());
-            row.insert("workstation", station.workstation.clone());
+            row.insert("site", spreadsheet_safe(&station.site));
+            row.insert("workstation", spreadsheet_safe(&station.workstation));
         }
         rows.push(
             ACCOUNTABILITY_COLUMNS

@@ -20,6 +20,12 @@ pub struct LotReceipt {
     pub received_at: String,
     /// Its expiry, if recorded.
     pub expires_at: Option<String>,
+    /// The shipment from another site it came by, where it did: the
+    /// sending site, its ship event, and its numbers of the containers in
+    /// the order this receipt numbers them (from its first container on),
+    /// so the chain of custody goes on in that site's ledger.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipment: Option<crate::event::Shipment>,
 }
 
 /// What a bag's draws are, as it stands.
@@ -167,23 +173,27 @@ pub fn chain_of_identity(db: &Db, bag_id: &str) -> Result<ChainOfIdentity> {
     for draw in draws {
         let history = lot_events(db, &draw.lot_id)?;
         // The receipt that brought this container in, listed once.
-        if let Some((event, expires_at)) = history.iter().find_map(|e| match e.parsed_body() {
-            Some(Body::Receive {
-                expires_at,
-                first_container,
-                containers,
-                ..
-            }) if (first_container..first_container + containers).contains(&draw.container) => {
-                Some((e, expires_at))
-            }
-            _ => None,
-        }) {
+        if let Some((event, expires_at, shipment)) =
+            history.iter().find_map(|e| match e.parsed_body() {
+                Some(Body::Receive {
+                    expires_at,
+                    first_container,
+                    containers,
+                    shipment,
+                    ..
+                }) if (first_container..first_container + containers).contains(&draw.container) => {
+                    Some((e, expires_at, shipment))
+                }
+                _ => None,
+            })
+        {
             if !lots.iter().any(|l| l.received_seq == event.seq) {
                 lots.push(LotReceipt {
                     lot_id: draw.lot_id.clone(),
                     received_seq: event.seq,
                     received_at: crate::correct::effective_at(db, event.seq, &event.at)?,
                     expires_at,
+                    shipment,
                 });
             }
         }

@@ -1014,6 +1014,21 @@ impl Store {
     /// Whether `passphrase` is `user_id`'s; a failure is recorded as an
     /// event of its own (where the ledger can be written) and refused.
     fn authenticate(&mut self, user_id: &str, passphrase: &Passphrase) -> Result<()> {
+        // A site's ledger records a failure with its workstation: without
+        // one, no passphrase is tried (a guess would go unrecorded). A
+        // ledger without a site records it as every event of its, with
+        // none (a workstation given names the events from set_site on).
+        let site = crate::tables::Tables::site(&self.db)?;
+        let workstation = match (&site, &self.workstation) {
+            (Some((site, _)), None) => {
+                return Err(LedgerError::NoWorkstation {
+                    event: "sign_in",
+                    site: site.clone(),
+                })
+            }
+            (Some(_), Some(workstation)) => Some(workstation.clone()),
+            (None, _) => None,
+        };
         if users::authenticates(&self.db, user_id, passphrase.bytes())? {
             return Ok(());
         }
@@ -1030,7 +1045,7 @@ impl Store {
         let author = Author {
             initials: "-".to_owned(),
             signer: None,
-            workstation: self.workstation.clone(),
+            workstation,
         };
         let recorded = self.record_now(&author, &failure, |_| Ok(()));
         let seq = match recorded {

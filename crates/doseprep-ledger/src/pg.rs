@@ -352,7 +352,8 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
     // administrator names each site's logins in site_pusher; row-level
     // security lets a member of doseprep_pusher read and insert the events
     // of those sites only, so no login pushes, or claims, another site's
-    // name. The sponsor's role reads every site and writes nothing.
+    // name. The sponsor's role reads every site's stock and bag events
+    // (no bag's body) and writes nothing.
     r#"
     CREATE TABLE site_pusher (
         site TEXT COLLATE "C" NOT NULL CHECK (site ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$'),
@@ -365,6 +366,25 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
                        WHERE p.site = site_event.site AND p.login = current_user))
         WITH CHECK (EXISTS (SELECT FROM site_pusher p
                             WHERE p.site = site_event.site AND p.login = current_user));
+    GRANT SELECT ON site_pusher TO doseprep_pusher;
+    -- A workstation as a ledger names it; and one ledger pushed as one
+    -- site only (its first event is no other site's first event).
+    ALTER TABLE site_event ADD CHECK (workstation IS NULL
+        OR workstation ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$');
+    CREATE UNIQUE INDEX site_event_one_chain ON site_event (hash) WHERE seq = 1;
+    -- What the sponsor reads, and all they read: every site's events with
+    -- the bodies and times of stock events only (receipts, thaws,
+    -- shipments, returns, destructions of containers, counts). A bag's
+    -- body (its participant, its draws, its record) would tell an active
+    -- bag from a placebo, and its time beside a thaw's might; its kind and
+    -- site do not. A security barrier, as the blinded log is.
+    CREATE VIEW site_stock_event WITH (security_barrier) AS
+    SELECT site, seq, kind,
+           CASE WHEN kind IN ('receive', 'thaw', 'ship', 'return', 'destroy_containers', 'count')
+                THEN at END AS at,
+           CASE WHEN kind IN ('receive', 'thaw', 'ship', 'return', 'destroy_containers', 'count')
+                THEN body END AS body
+    FROM site_event;
     DO $roles$
     BEGIN
         IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'doseprep_sponsor') THEN
@@ -372,9 +392,7 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
         END IF;
         EXECUTE format('GRANT USAGE ON SCHEMA %I TO doseprep_sponsor', current_schema());
     END $roles$;
-    CREATE POLICY site_event_sponsor ON site_event FOR SELECT TO doseprep_sponsor USING (true);
-    GRANT SELECT ON site_pusher TO doseprep_pusher;
-    GRANT SELECT ON doseprep_central, site_event, site_pusher TO doseprep_sponsor;
+    GRANT SELECT ON doseprep_central, site_stock_event TO doseprep_sponsor;
     "#,
 ];
 
@@ -415,8 +433,9 @@ const MIGRATIONS: &[&str] = &[
             'received', 'thawed', 'prepared', 'checked', 'dispensed', 'administered', 'destroyed',
             'returned', 'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned',
             'cancelled', 'shipped')),
-        ADD COLUMN site TEXT COLLATE "C",
-        ADD COLUMN workstation TEXT COLLATE "C",
+        ADD COLUMN site TEXT COLLATE "C" CHECK (site ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$'),
+        ADD COLUMN workstation TEXT COLLATE "C"
+            CHECK (workstation ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
         ADD CHECK ((site IS NULL) = (workstation IS NULL)),
         ADD CHECK (site IS NULL OR recorded_at IS NOT NULL);
     CREATE INDEX event_kind ON event (kind);
@@ -430,6 +449,21 @@ const MIGRATIONS: &[&str] = &[
 
 /// Every SQLite migration has its PostgreSQL one before this builds.
 const _: () = assert!(BASELINE + MIGRATIONS.len() as i64 == SCHEMA_VERSION);
+
+/// Whether the login of `db` may migrate `table` and the tables beside it:
+/// it owns them (or is a member of their owner). A writer, pusher or
+/// sponsor login never does.
+fn owns(db: &Postgres, table: &str) -> Result<bool> {
+    let rows = db.query(
+        "SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() \
+         AND tablename = ?1 AND pg_catalog.pg_has_role(current_user, tableowner, 'USAGE')",
+        &[Param::Text(table)],
+    )?;
+    Ok(matches!(
+        rows.first().map(|row| cell_value(row, 0)).transpose()?,
+        Some(Value::Integer(1))
+    ))
+}
 
 /// Bring the ledger `db` holds from `version` to [`SCHEMA_VERSION`], in the
 /// transaction open on it.
@@ -666,6 +700,13 @@ fn open_to(url: &str, access: Access) -> Result<Postgres> {
                     current: SCHEMA_VERSION,
                 });
             }
+            if version < SCHEMA_VERSION && !owns(&db, "event").map_err(|e| e.in_file(&name))? {
+                return Err(LedgerError::MigrateAsOwner {
+                    path: name,
+                    found: version,
+                    current: SCHEMA_VERSION,
+                });
+            }
             if version < SCHEMA_VERSION {
                 // One migrates (under the lock ledgers are started under);
                 // another waits, then finds the work done.
@@ -784,6 +825,13 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
             found,
             supported: CENTRAL_VERSION,
         }),
+        Some(found) if found >= 1 && !owns(&db, "site_event").map_err(|e| e.in_file(&name))? => {
+            Err(LedgerError::MigrateAsOwner {
+                path: name,
+                found,
+                current: CENTRAL_VERSION,
+            })
+        }
         Some(found) if found >= 1 => {
             // One migrates, under the lock central ledgers are started
             // under; another waits, then finds the work done.

@@ -126,7 +126,18 @@ pub(crate) fn push(
         LedgerError::internal("the centre holds more events than were matched".to_owned())
     })?;
     for batch in unsent.chunks(BATCH) {
-        send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
+        send(&centre, site, batch).map_err(|error| match error {
+            // The server's unique index on first events: this ledger was
+            // pushed under another site's name before.
+            LedgerError::Database { ref detail, .. } if detail.contains("site_event_one_chain") => {
+                LedgerError::PushRefused {
+                    site: site.to_owned(),
+                    seq: 1,
+                    reason: "the centre holds this ledger's first event under another site's name (a ledger is pushed as one site only)".to_owned(),
+                }
+            }
+            other => other.in_file(&name),
+        })?;
         sent += i64::try_from(batch.len())
             .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
     }

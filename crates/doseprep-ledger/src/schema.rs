@@ -321,8 +321,12 @@ const MIGRATIONS: &[&str] = &[
             'counted', 'corrected', 'disabled', 'reset', 'configured', 'planned', 'cancelled',
             'shipped')),
         late_reason TEXT CHECK (late_reason IS NULL OR signer IS NOT NULL),
-        site TEXT,
-        workstation TEXT,
+        -- Short names, as the ledger takes them (1 to 32 and 1 to 64 letters,
+        -- digits, '.', '-' or '_', a letter or digit first).
+        site TEXT CHECK (site IS NULL OR (length(site) BETWEEN 1 AND 32
+            AND site GLOB '[A-Za-z0-9]*' AND site NOT GLOB '*[^A-Za-z0-9._-]*')),
+        workstation TEXT CHECK (workstation IS NULL OR (length(workstation) BETWEEN 1 AND 64
+            AND workstation GLOB '[A-Za-z0-9]*' AND workstation NOT GLOB '*[^A-Za-z0-9._-]*')),
         CHECK ((signer IS NULL) = (meaning IS NULL)),
         CHECK (signer IS NULL OR recorded_at IS NOT NULL),
         CHECK ((site IS NULL) = (workstation IS NULL)),

@@ -2,7 +2,7 @@
 //! rules a shipment between sites follows.
 
 use crate::error::{LedgerError, Result};
-use crate::event::{Shipment, Station};
+use crate::event::{Body, Shipment, Station};
 use crate::tables::Tables;
 
 /// The longest site code, in characters (the central ledger's CHECK).
@@ -160,17 +160,46 @@ pub(crate) fn check_shipment(
     if shipment.seq < 1 {
         return Err(LedgerError::ShipmentEvent { seq: shipment.seq });
     }
-    let distinct: std::collections::BTreeSet<u32> = shipment.containers.iter().copied().collect();
+    let mut listed = std::collections::BTreeSet::new();
+    for &number in &shipment.containers {
+        if !listed.insert(number) {
+            return Err(LedgerError::DuplicateContainer {
+                event: "receive",
+                lot_id: lot_id.to_owned(),
+                container: number,
+            });
+        }
+    }
     let numbered = shipment.containers.iter().all(|&number| number >= 1);
-    if u32::try_from(shipment.containers.len()) != Ok(containers)
-        || distinct.len() != shipment.containers.len()
-        || !numbered
-    {
+    if u32::try_from(shipment.containers.len()) != Ok(containers) || !numbered {
         return Err(LedgerError::ShipmentContainers {
             lot_id: lot_id.to_owned(),
             listed: shipment.containers.len(),
             received: containers,
         });
+    }
+    // A container of a shipment is received once: a receipt run again,
+    // or a second naming one the first brought, is refused.
+    for (seq, body) in tables.events_of_lot(lot_id)? {
+        if let Body::Receive {
+            shipment: Some(earlier),
+            ..
+        } = body
+        {
+            let same = earlier.from_site == shipment.from_site && earlier.seq == shipment.seq;
+            if let Some(&container) = earlier
+                .containers
+                .iter()
+                .find(|number| same && listed.contains(number))
+            {
+                return Err(LedgerError::ShipmentReceived {
+                    from_site: shipment.from_site.clone(),
+                    seq: shipment.seq,
+                    container,
+                    receipt: seq,
+                });
+            }
+        }
     }
     Ok(())
 }

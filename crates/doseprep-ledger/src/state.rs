@@ -726,6 +726,7 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 |state| match state {
                     THAWED => "a container is thawed once; thaw another",
                     DESTROYED => "it was destroyed; thaw another",
+                    SHIPPED => "it was shipped to another site; thaw another",
                     _ => "it was returned; thaw another",
                 },
             )?;
@@ -827,6 +828,9 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                     |state| match state {
                         IN_STOCK => "record its thaw first (thaw)",
                         DESTROYED => "it was destroyed; draw from another thawed container",
+                        SHIPPED => {
+                            "it was shipped to another site; draw from another thawed container"
+                        }
                         _ => "it was returned; draw from another thawed container",
                     },
                 )?;
@@ -906,6 +910,9 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                         &[IN_STOCK, THAWED],
                         |state| match state {
                             DESTROYED => "it was destroyed; plan the session with another",
+                            SHIPPED => {
+                                "it was shipped to another site; plan the session with another"
+                            }
                             _ => "it was returned; plan the session with another",
                         },
                     )?;
@@ -1037,9 +1044,12 @@ pub(crate) fn check(tables: &dyn Tables, at: &str, body: &Body, rules: Rules) ->
                 lot_id,
                 containers,
                 &[IN_STOCK, THAWED],
-                |state| match state {
+                |state| {
+                    match state {
                     DESTROYED => "it was destroyed already, so record nothing more for it",
+                    SHIPPED => "it was shipped to another site and is not here, so check the container number",
                     _ => "it was returned and is not here, so check the container number",
+                }
                 },
             )?;
             in_order(&|| after_containers(tables, "destroy", lot_id, containers, at))

@@ -656,6 +656,7 @@ enum Model {
     DestroyedFromStock,
     DestroyedAfterThaw,
     Returned,
+    Shipped,
 }
 
 #[derive(Debug, Clone)]
@@ -663,6 +664,7 @@ enum Step {
     Thaw(u32),
     Destroy(u32),
     Return(u32),
+    Ship(u32),
     Count(u32),
 }
 
@@ -671,6 +673,7 @@ fn step() -> impl Strategy<Value = Step> {
         (1u32..=7).prop_map(Step::Thaw),
         (1u32..=7).prop_map(Step::Destroy),
         (1u32..=7).prop_map(Step::Return),
+        (1u32..=7).prop_map(Step::Ship),
         (0u32..=7).prop_map(Step::Count),
     ]
 }
@@ -684,7 +687,8 @@ proptest! {
     /// verifies.
     #[test]
     fn the_balance_is_the_sum_of_the_events(steps in proptest::collection::vec(step(), 1..25)) {
-        let mut ledger = fresh();
+        let mut ledger = fresh().with_workstation("bench-1").unwrap();
+        ledger.set_site("JGH", "Jewish General Hospital", &By::Initials("MH".to_owned())).unwrap();
         ledger.receive(&lot(6), &entry("2026-11-20T10:00:00-05:00")).unwrap();
         let mut model = [Model::InStock; 6];
         let when = entry("2026-11-25T08:00:00-05:00");
@@ -693,6 +697,7 @@ proptest! {
                 Step::Thaw(n) => (ledger.thaw("UC-0042", &[n], &when), n),
                 Step::Destroy(n) => (ledger.destroy_containers("UC-0042", &[n], "expired", &when), n),
                 Step::Return(n) => (ledger.return_containers("UC-0042", &[n], &when), n),
+                Step::Ship(n) => (ledger.ship("UC-0042", &[n], "CHUM", &when), n),
                 Step::Count(counted) => {
                     let on_hand = model.iter().filter(|m| **m == Model::InStock).count() as i64;
                     let reconciliation = ledger.reconcile("UC-0042", counted, &when).unwrap();
@@ -706,6 +711,7 @@ proptest! {
                 (Step::Destroy(_), Some(Model::InStock)) => Some(Model::DestroyedFromStock),
                 (Step::Destroy(_), Some(Model::Thawed)) => Some(Model::DestroyedAfterThaw),
                 (Step::Return(_), Some(Model::InStock)) => Some(Model::Returned),
+                (Step::Ship(_), Some(Model::InStock)) => Some(Model::Shipped),
                 _ => None,
             };
             prop_assert_eq!(result.is_ok(), next.is_some(), "{:?} on {:?}: {:?}", step, current, result);
@@ -721,6 +727,7 @@ proptest! {
         prop_assert_eq!(balance.destroyed, count(Model::DestroyedFromStock));
         prop_assert_eq!(balance.destroyed_after_thaw, count(Model::DestroyedAfterThaw));
         prop_assert_eq!(balance.returned, count(Model::Returned));
+        prop_assert_eq!(balance.shipped, count(Model::Shipped));
         prop_assert!(ledger.verify().unwrap().ok());
     }
 }
@@ -3864,7 +3871,7 @@ fn sites_name_their_events_and_lots_ship_between_them() {
         chum.receive_shipment(&lot(2), &shipment("JGH", 3, &[3, 3]), &arrived)
             .unwrap_err()
             .code(),
-        "shipment_containers"
+        "duplicate_container"
     );
     assert_eq!(
         chum.receive_shipment(&lot(2), &shipment("CHUM", 3, &[3, 4]), &arrived)
@@ -3881,6 +3888,17 @@ fn sites_name_their_events_and_lots_ship_between_them() {
         .receive_shipment(&lot(2), &shipment("JGH", 3, &[3, 4]), &arrived)
         .unwrap();
     assert_eq!(receipt, 2);
+    // A shipment's container is received once.
+    assert_eq!(
+        chum.receive_shipment(&lot(1), &shipment("JGH", 3, &[4]), &arrived)
+            .unwrap_err(),
+        LedgerError::ShipmentReceived {
+            from_site: "JGH".to_owned(),
+            seq: 3,
+            container: 4,
+            receipt: 2
+        }
+    );
     let balance = chum.balance("UC-0042").unwrap();
     assert_eq!((balance.received, balance.on_hand), (2, 2));
     let body = chum.events().unwrap().pop().unwrap().body;
@@ -3889,6 +3907,36 @@ fn sites_name_their_events_and_lots_ship_between_them() {
         "{body}"
     );
     assert!(chum.verify().unwrap().ok());
+
+    // A bag made from a lot that came by a shipment: its chain of identity
+    // names the shipment, so the custody goes on in the sender's ledger.
+    let mut muhc = fresh()
+        .with_workstation("pharm-b")
+        .unwrap()
+        .with_clock(clock_at(WRITTEN_AT));
+    muhc.set_site("MUHC", "McGill University Health Centre", &by)
+        .unwrap();
+    let twelve: Vec<u32> = (13..=24).collect();
+    muhc.receive_shipment(
+        &lot(12),
+        &shipment("JGH", 9, &twelve),
+        &entry("2026-11-20T10:00:00-05:00"),
+    )
+    .unwrap();
+    muhc.thaw("UC-0042", &[1], &entry("2026-11-25T08:30:00-05:00"))
+        .unwrap();
+    let bag = record("CARE-012", "72.4 kg", "A", 1);
+    muhc.prepare(
+        &bag,
+        Some(vec![draw(1, "5.8 mL")]),
+        &entry("2026-11-25T09:00:00-05:00"),
+    )
+    .unwrap();
+    let chain = muhc
+        .chain_of_identity(bag.preparation.bag_id.unwrap())
+        .unwrap();
+    assert_eq!(chain.lots.len(), 1);
+    assert_eq!(chain.lots[0].shipment, Some(shipment("JGH", 9, &twelve)));
 
     // A ledger without a site cannot ship, nor receive from a site.
     let mut plain = fresh();
@@ -3951,10 +3999,22 @@ fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
              UPDATE doseprep_ledger SET schema_version = 5;",
         )
         .unwrap();
-    // Read only, it is not migrated.
+    // Read only, it is not migrated; nor by a login that does not own it.
     assert_eq!(
         Ledger::open_read_only_postgres(&url).unwrap_err().code(),
         "schema_too_old"
+    );
+    let writer = format!("writer_migrating_{}", std::process::id());
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {writer} LOGIN IN ROLE doseprep_writer"
+        ))
+        .unwrap();
+    assert!(url.contains("postgres@"), "{url}");
+    let as_writer = url.replacen("postgres@", &format!("{writer}@"), 1);
+    assert_eq!(
+        Ledger::open_postgres(&as_writer).unwrap_err().code(),
+        "migrate_as_owner"
     );
     let mut ledger = Ledger::open_postgres(&url)
         .unwrap()
@@ -3985,8 +4045,9 @@ fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
     let mut admin = postgres::Client::connect(&centre, postgres::NoTls).unwrap();
     admin
         .batch_execute(
-            "DROP POLICY site_event_own_sites ON site_event;
-             DROP POLICY site_event_sponsor ON site_event;
+            "DROP VIEW site_stock_event;
+             DROP INDEX site_event_one_chain;
+             DROP POLICY site_event_own_sites ON site_event;
              ALTER TABLE site_event DISABLE ROW LEVEL SECURITY;
              DROP TABLE site_pusher;
              ALTER TABLE site_event DROP COLUMN event_site, DROP COLUMN workstation;

@@ -68,7 +68,7 @@ def check_sums(folder):
 
 def check_events(folder):
     hashes = {0: GENESIS}
-    previous, timed_from, site_from = GENESIS, None, None
+    previous, timed_from, site_from, ledger_site = GENESIS, None, None, None
     # Split at "\n" only: a comment may hold U+2028 and the like, which
     # str.splitlines() would also split at.
     text = (folder / "events.jsonl").read_text("utf-8")
@@ -99,6 +99,15 @@ def check_events(folder):
             raise Problem(f"event {seq} gives a late_reason but is not signed")
         if (event["site"] is None) != (event["workstation"] is None):
             raise Problem(f"event {seq} names a site or a workstation without the other")
+        if event["kind"] == "set_site":
+            if ledger_site is not None:
+                raise Problem(f"event {seq} sets the site again; a ledger's site is set once")
+            ledger_site = json.loads(event["body"]).get("site")
+        if event["site"] != ledger_site:
+            raise Problem(
+                f"event {seq} names the site {event['site']!r}; the ledger's site then is"
+                f" {ledger_site!r}"
+            )
         if event["site"] is not None and site_from is None:
             site_from = seq
         if event["site"] is None and site_from is not None:
