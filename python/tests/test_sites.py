@@ -148,6 +148,12 @@ def test_a_lot_shipped_between_sites_is_counted_once_at_the_centre(tmp_path: Pat
             "thawed": 0, "destroyed": 0, "returned": 0,
         }
     ]  # fmt: skip
+    assert _doseprep("ledger", "central", centre).splitlines()[-2:] == [
+        "lot UC-0042 over all sites: received 4, on hand 2, in transit 2, thawed 0,"
+        " destroyed 0, returned 0",
+        "in transit: lot UC-0042 containers 3, 4 from JGH (its event 3,"
+        " 2026-12-02T10:00:00-05:00) to CHUM",
+    ]
     _doseprep("ledger", "init", chum)
     pharm = ("ledger", "--workstation", "pharm-a")
     _doseprep(*pharm, "set-site", chum, "CHUM", "--name", "CHUM", "--initials", "AB")

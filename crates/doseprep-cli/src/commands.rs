@@ -461,12 +461,7 @@ fn ledger(command: LedgerCommand, workstation: Option<&str>, out: &mut dyn Write
             say!(
                 out,
                 "event {seq}: lot {lot} containers {} shipped to {to_site}",
-                containers
-                    .0
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                numbers(&containers.0)
             );
         }
         LedgerCommand::Central { url, json } => {
@@ -926,12 +921,7 @@ fn central_text(view: &doseprep_ledger::CentralView) -> String {
         line(format!(
             "in transit: lot {} containers {} from {} (its event {}, {}) to {}",
             shipment.lot_id,
-            shipment
-                .containers
-                .iter()
-                .map(u32::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
+            numbers(&shipment.containers),
             shipment.from_site,
             shipment.seq,
             shipment.at,

@@ -274,14 +274,7 @@ pub(crate) fn review(
                 reason,
             } => found(
                 FindingKind::DestroyedContainers,
-                format!(
-                    "lot {lot_id}, containers {}: {reason}",
-                    containers
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                format!("lot {lot_id}, containers {}: {reason}", listed(&containers)),
             ),
             Body::Count {
                 lot_id,
@@ -355,11 +348,7 @@ pub(crate) fn review(
                 FindingKind::Shipment,
                 format!(
                     "lot {lot_id}, containers {} shipped to {to_site}",
-                    containers
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    listed(&containers)
                 ),
             ),
             Body::Receive {
@@ -372,12 +361,7 @@ pub(crate) fn review(
                     "lot {lot_id} received from {} (its event {}, its containers {})",
                     shipment.from_site,
                     shipment.seq,
-                    shipment
-                        .containers
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    listed(&shipment.containers)
                 ),
             ),
             _ => {}
@@ -477,4 +461,13 @@ fn signature(finding: &Finding) -> String {
         (Some(user), None) => format!(" (signed by {user}, who is not in the registry{meaning})"),
         (None, _) => String::new(),
     }
+}
+
+/// Container numbers as a person reads them: "3, 4".
+fn listed(containers: &[u32]) -> String {
+    containers
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
