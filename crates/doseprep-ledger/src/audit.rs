@@ -274,7 +274,7 @@ pub(crate) fn review(
                 reason,
             } => found(
                 FindingKind::DestroyedContainers,
-                format!("lot {lot_id}, containers {}: {reason}", listed(&containers)),
+                format!("lot {lot_id}, containers {}: {reason}", listed(containers)),
             ),
             Body::Count {
                 lot_id,
@@ -348,7 +348,7 @@ pub(crate) fn review(
                 FindingKind::Shipment,
                 format!(
                     "lot {lot_id}, containers {} shipped to {to_site}",
-                    listed(&containers)
+                    listed(containers)
                 ),
             ),
             Body::Receive {
