@@ -1351,6 +1351,11 @@ def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     )
     assert verify() == f"archive verified: 9 events, head {previous}, 1 checkpoints held\n"
     kept = tmp_path / "checkpoints.jsonl"
+    for line, says in (("{not json", "is not JSON"), ('{"seq": 8}', "does not give seq and head")):
+        kept.write_text(line + "\n", "utf-8")
+        assert verify("--checkpoints", str(kept)).startswith(
+            f"archive does NOT verify: checkpoints.jsonl line 1 {says}"
+        )
     kept.write_text(earlier.to_json() + "\n", "utf-8")
     assert verify("--checkpoints", str(kept)) == (
         "archive does NOT verify: checkpoints.jsonl line 1: event 8 hashes differently than"

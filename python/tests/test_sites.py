@@ -4,13 +4,14 @@ another's, and the sponsor sums every site from the central ledger."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
-from postgres_server import new_database
+from postgres_server import new_database, psql
 from test_ledger import UNGUARD, _hash, _rows, _sql
 
 import doseprep as dp
@@ -84,6 +85,24 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
     assert said.returncode == 0, said.stdout
     lines = (tmp_path / "archive" / "events.jsonl").read_text("utf-8").splitlines()
     assert json.loads(lines[3])["workstation"] == "bench-2"
+    # A set_site body that names no site (its sums made again to match) is
+    # named, not a Python traceback.
+    archive = tmp_path / "archive"
+    for body in ("[]", '{"kind":"set_site","site":7}', "not json"):
+        edited = [*lines]
+        edited[1] = json.dumps({**json.loads(lines[1]), "body": body})
+        (archive / "events.jsonl").write_text("\n".join(edited) + "\n", "utf-8")
+        sums = [
+            f"{hashlib.sha256((archive / name).read_bytes()).hexdigest()}  {name}"
+            for name in [line.split("  ")[1] for line in
+                         (archive / "SHA256SUMS").read_text("utf-8").splitlines()]
+        ]  # fmt: skip
+        (archive / "SHA256SUMS").write_text("\n".join(sums) + "\n", "utf-8")
+        said = subprocess.run(["python3", str(archive / "verify.py")],
+                              capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+        assert (said.returncode, said.stdout, said.stderr) == (
+            1, "archive does NOT verify: event 2 sets the site, but its body names no site\n", ""
+        )
 
 
 def test_a_site_or_workstation_rewritten_with_its_hash_is_named(tmp_path: Path) -> None:
@@ -245,16 +264,61 @@ def test_a_site_ledger_without_a_workstation_tries_no_passphrase(tmp_path: Path)
     assert (last["kind"], last["site"], last["workstation"]) == ("sign_in_failed", "JGH", "bench-2")
 
 
-def test_one_ledger_is_pushed_as_one_site_only(tmp_path: Path) -> None:
+def test_a_ledger_is_pushed_as_the_site_its_chain_names(tmp_path: Path) -> None:
+    """A ledger without a site is not pushed (it could be pushed under two
+    names, its stock counted twice); two sites whose ledgers were copied
+    from one template share their first event, and both push."""
     centre = new_database()
     dp.Ledger.create_central(centre)
-    ledger = dp.Ledger.create(tmp_path / "x.db")
-    ledger.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
-    ledger.push(centre, site="CHUM")
-    with pytest.raises(dp.LedgerError) as refused:
-        ledger.push(centre, site="JGH")
-    assert refused.value.code == "push_refused"
-    assert "under another site's name" in str(refused.value)
+    template = dp.Ledger.create(tmp_path / "template.db")
+    template.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    with pytest.raises(dp.LedgerError) as unsited:
+        template.push(centre, site="CHUM")
+    assert unsited.value.code == "no_site"
+    assert "a ledger is pushed as the site its own events name" in str(unsited.value)
+    for site in ("CHUM", "JGH"):
+        with sqlite3.connect(tmp_path / "template.db") as source, \
+                sqlite3.connect(tmp_path / f"{site}.db") as copy:  # fmt: skip
+            source.backup(copy)
+        ledger = dp.Ledger(tmp_path / f"{site}.db", workstation="bench-1")
+        ledger.set_site(site, name=f"{site} hospital", initials="MH")
+        assert ledger.push(centre, site=site)["sent"] == 2
+    first = psql("SELECT DISTINCT hash FROM site_event WHERE seq = 1", centre).stdout.split()
+    assert len(first) == 1  # the same first event, at both sites
+    with pytest.raises(dp.LedgerError) as other_site:
+        ledger.push(centre, site="CHUM")
+    assert other_site.value.code == "push_site_differs"
+
+
+def test_a_read_only_copy_of_a_site_ledger_is_signed_in_to_without_a_workstation(
+    tmp_path: Path,
+) -> None:
+    """An auditor's write-protected copy: nothing is recorded there, so no
+    workstation is asked for; a failed sign-in says it was not recorded."""
+    from test_bad_inputs import _staff
+
+    path = tmp_path / "jgh.db"
+    _staff(dp.Ledger.create(path))
+    ledger = dp.Ledger(path, workstation="bench-1")
+    admin = "correct horse battery staple"
+    ledger.sign_in("admin", passphrase=admin)
+    ledger.set_site("JGH", name="Jewish General Hospital", passphrase=admin)
+    copy = dp.Ledger.open_read_only(path)
+    events = len(copy.events())
+    copy.sign_in("mh", passphrase="mh's own long passphrase")
+    assert copy.checkpoint().taken_by == "mh"
+    with pytest.raises(dp.LedgerError) as failed:
+        copy.sign_in("mh", passphrase="a guess")
+    assert failed.value.code == "sign_in_failed"
+    assert str(failed.value).startswith(
+        'sign-in as "mh" failed: unknown user id or wrong passphrase; nothing was signed, and the'
+        " ledger, open to read only, could not record the attempt;"
+    )
+    assert len(dp.Ledger(path).events()) == events
+    # The bench without a workstation still tries no passphrase.
+    with pytest.raises(dp.LedgerError) as no_bench:
+        dp.Ledger(path).sign_in("mh", passphrase="a guess")
+    assert no_bench.value.code == "no_workstation"
 
 
 def test_the_review_lists_shipments_and_receipts_from_them(tmp_path: Path) -> None:
@@ -268,6 +332,15 @@ def test_the_review_lists_shipments_and_receipts_from_them(tmp_path: Path) -> No
         chum.receive_shipment(_lot(1), from_site="JGH", shipment_seq=3, shipped_containers=[4],
                               at="2026-12-02T15:00:00-05:00", initials="AB")  # fmt: skip
     assert twice.value.code == "shipment_received"
+    # The same container again under another lot id: still received once.
+    renamed = dp.Lot.from_toml(LOT.format(containers=1).replace("UC-0042", "UC-0043"))
+    with pytest.raises(dp.LedgerError) as again:
+        chum.receive_shipment(renamed, from_site="JGH", shipment_seq=3, shipped_containers=[4],
+                              at="2026-12-02T15:00:00-05:00", initials="AB")  # fmt: skip
+    assert again.value.code == "shipment_received"
+    assert "container 4 of JGH's shipment (its event 3) was received already, at event 2" in str(
+        again.value
+    )
     shipped = [
         (f["kind"], f["detail"])
         for review in (jgh.audit(late_after="30000 h"), chum.audit(late_after="30000 h"))
@@ -280,3 +353,43 @@ def test_the_review_lists_shipments_and_receipts_from_them(tmp_path: Path) -> No
         ("access_change", "the ledger's site set to CHUM (CHUM hospital)"),
         ("shipment", "lot UC-0042 received from JGH (its event 3, its containers 3, 4)"),
     ]
+
+
+def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number(
+    tmp_path: Path,
+) -> None:
+    """The sponsor's view: a shipment's time as corrected; a destruction's
+    reason withheld (free text may name a participant); a bag event's kind
+    only, not its number (which would place it between thaws)."""
+    import datetime
+
+    from test_ledger import do_the_day, plan
+
+    centre = new_database()
+    dp.Ledger.create_central(centre)
+    jgh = _site(tmp_path, "jgh.db", "JGH", "bench-1")
+    jgh.receive(_lot(12), at="2026-11-20T10:00:00-05:00", initials="MH")
+    do_the_day(jgh, plan(dp.Protocol.care_ssc()))
+    shipped = jgh.ship("UC-0042", [11], to_site="CHUM", at="2026-11-26T10:00:00-05:00",
+                       initials="MH")  # fmt: skip
+    jgh.destroy_containers("UC-0042", [12], reason="dropped by CARE-001's nurse",
+                           at="2026-11-26T11:00:00-05:00", initials="MH")  # fmt: skip
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    jgh.correct(shipped, reason="shipped at 9, not 10", at=now,
+                corrected_at="2026-11-26T09:00:00-05:00", initials="MH")  # fmt: skip
+    jgh.push(centre, site="JGH")
+    view = dp.Ledger.central_view(centre)
+    assert [(t["seq"], t["at"]) for t in view["in_transit"]] == [
+        (shipped, "2026-11-26T09:00:00-05:00")
+    ]
+    assert view["sites"][0]["events"] == len(jgh.events())
+    shown = psql(
+        "SELECT kind, seq, body FROM site_stock_event WHERE site = 'JGH' ORDER BY seq", centre
+    ).stdout
+    assert "CARE-001" not in shown and "shipped at 9" not in shown
+    assert '"reason":""' in shown
+    stock = {"receive", "thaw", "ship", "return", "destroy_containers", "count", "correct"}
+    rows = [line.split("|", 2) for line in shown.splitlines()]
+    assert {kind for kind, seq, _ in rows if seq == ""} == {kind for kind, _, _ in rows} - stock
+    assert all(seq != "" and body != "" for kind, seq, body in rows if kind in stock)
+    assert "prepare_planned" in {kind for kind, _, _ in rows}

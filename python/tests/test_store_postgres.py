@@ -393,10 +393,11 @@ def test_a_sites_ledger_is_pushed_once_and_the_centre_checks_every_event(
 ) -> None:
     central = new_database()
     dp.Ledger.create_central(central)
+    site = dp.Ledger.create(tmp_path / "jgh.db", workstation="bench-1")
+    site.set_site("JGH", name="Jewish General Hospital", initials="MH")
     with pytest.raises(dp.LedgerError, match="holds no central ledger") as not_central:
-        dp.Ledger.create(tmp_path / "x.db").push(new_database(), site="JGH")
+        site.push(new_database(), site="JGH")
     assert not_central.value.code == "no_central"
-    site = dp.Ledger.create(tmp_path / "jgh.db")
     # Non-ASCII and a line break: the server escapes them as the ledger does.
     site.receive(twelve_containers(), at=RECEIVED_AT, initials="MH",
                  comment="réception à 10 h\nlot intact")  # fmt: skip
@@ -406,7 +407,7 @@ def test_a_sites_ledger_is_pushed_once_and_the_centre_checks_every_event(
     do_the_day(site, plan(protocol))
     head = site.verify().head
     assert site.push(central, site="JGH") == {
-        "site": "JGH", "held": 0, "sent": 8, "head_seq": 8, "head_hash": head,
+        "site": "JGH", "held": 0, "sent": 9, "head_seq": 9, "head_hash": head,
     }  # fmt: skip
     rows = _centre_rows(central, "JGH")
     assert [(r["seq"], r["hash"]) for r in rows] == [(e["seq"], e["hash"]) for e in site.events()]
@@ -415,23 +416,26 @@ def test_a_sites_ledger_is_pushed_once_and_the_centre_checks_every_event(
     # Again: nothing to send. Then only what is new.
     assert site.push(central, site="JGH")["sent"] == 0
     site.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
-    assert site.push(central, site="JGH")["held"] == 8
-    assert len(_centre_rows(central, "JGH")) == 9
-    # Another ledger pushed as JGH, and JGH's own file from before the day.
-    other = dp.Ledger.create(tmp_path / "chum.db")
-    other.receive(twelve_containers(), at=RECEIVED_AT, initials="CL")
+    assert site.push(central, site="JGH")["held"] == 9
+    assert len(_centre_rows(central, "JGH")) == 10
+    # Another ledger that claims JGH (set at another bench), and JGH's own
+    # file from before the day.
+    other = dp.Ledger.create(tmp_path / "chum.db", workstation="bench-9")
+    other.set_site("JGH", name="Jewish General Hospital", initials="CL")
     with pytest.raises(dp.LedgerError, match="push refused at event 1 of site JGH") as forked:
         other.push(central, site="JGH")
     assert forked.value.code == "push_refused"
     with pytest.raises(
-        dp.LedgerError, match=r"push refused at event 2 .* this ledger has 1 events"
+        dp.LedgerError, match=r"push refused at event 3 .* this ledger has 2 events"
     ):
         dp.Ledger(early).push(central, site="JGH")
-    assert len(_centre_rows(central, "JGH")) == 9  # nothing was pushed
-    assert other.push(central, site="CHUM")["sent"] == 1
+    assert len(_centre_rows(central, "JGH")) == 10  # nothing was pushed
     with pytest.raises(dp.LedgerError) as badly_named:
         other.push(central, site="CHUM MONTRÉAL")
     assert badly_named.value.code == "site_name"
+    chum = dp.Ledger.create(tmp_path / "chum-own.db", workstation="pharm-a")
+    chum.set_site("CHUM", name="CHUM", initials="CL")
+    assert chum.push(central, site="CHUM")["sent"] == 1
     # The server itself refuses what is not the site's next event.
     [first] = _centre_rows(central, "CHUM")
     for forged, says in (
@@ -461,8 +465,9 @@ def test_a_push_killed_at_any_moment_is_finished_by_the_next(tmp_path: Path) -> 
     made = subprocess.run([sys.executable, str(WRITER), str(path), "thaws", "L", "2000"],
                           capture_output=True, text=True, check=False)  # fmt: skip
     assert made.returncode == 0, made.stderr
+    dp.Ledger(path, workstation="bench-1").set_site("MUSC", name="MUSC", initials="MH")
     events = [e["hash"] for e in dp.Ledger(path).events()]
-    assert len(events) == 2001
+    assert len(events) == 2002
     central = new_database()
     dp.Ledger.create_central(central)
     push = [str(DOSEPREP), "ledger", "push", str(path), central, "--site", "MUSC"]
@@ -507,11 +512,12 @@ def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path
     central = new_database()
     dp.Ledger.create_central(central)
     pusher = _login("doseprep_pusher")
-    site = dp.Ledger.create(tmp_path / "muhc.db")
-    _staff(site)
+    _staff(dp.Ledger.create(tmp_path / "muhc.db"))
+    site = dp.Ledger(tmp_path / "muhc.db", workstation="bench-1")
     mh = "mh's own long passphrase"
     admin = "correct horse battery staple"
     site.sign_in("admin", passphrase=admin)
+    site.set_site("MUHC", name="McGill University Health Centre", passphrase=admin)
     site.configure(late_entry_after="1 h", signature=admin)
     site.sign_in("mh", passphrase=mh)
     site.receive(twelve_containers(), at=RECEIVED_AT, passphrase=mh,
@@ -537,12 +543,14 @@ def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path
     assert [r["hash"] for r in rows] == [e["hash"] for e in stored]
     # Named for MUHC only: the server refuses its rows of another site, and
     # hides that site's events from it.
-    with pytest.raises(dp.LedgerError) as refused_push:
-        site.push(url, site="MUSC")
-    assert refused_push.value.code == "pusher_not_for_site"
     musc = dp.Ledger.create(tmp_path / "musc.db")
     musc.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
-    (event,) = stored_events(str(tmp_path / "musc.db"))
+    dp.Ledger(tmp_path / "musc.db", workstation="bench-1").set_site("MUSC", name="MUSC",
+                                                                   initials="MH")  # fmt: skip
+    with pytest.raises(dp.LedgerError) as refused_push:
+        musc.push(url, site="MUSC")
+    assert refused_push.value.code == "pusher_not_for_site"
+    event, _ = stored_events(str(tmp_path / "musc.db"))
     columns = ["seq", "kind", "at", "initials", "body", "prev_hash", "hash", "recorded_at"]
     values = ", ".join(f"$q${event[c]}$q$" for c in columns)
     claimed = psql(
@@ -564,12 +572,12 @@ def test_a_signed_late_ledger_is_pushed_by_a_login_that_may_only_insert(tmp_path
     refused = psql("SELECT count(*) FROM site_event", sponsor, check=False)
     assert "permission denied" in refused.stderr, refused.stderr
     bodies = psql(
-        "SELECT kind, at IS NULL, body IS NULL FROM site_stock_event WHERE site = 'MUHC'"
-        " ORDER BY seq",
+        "SELECT kind, seq IS NULL, at IS NULL, body IS NULL FROM site_stock_event"
+        " WHERE site = 'MUHC' ORDER BY seq",
         sponsor,
     ).stdout.split()
-    assert "receive|f|f" in bodies
-    assert all(line.endswith("|t|t") for line in bodies if not line.startswith("receive"))
+    assert "receive|f|f|f" in bodies
+    assert all(line.endswith("|t|t|t") for line in bodies if not line.startswith("receive"))
     refused = psql("DELETE FROM site_pusher", sponsor, check=False)
     assert "permission denied" in refused.stderr, refused.stderr
     refused = psql("DELETE FROM site_event", url, check=False)

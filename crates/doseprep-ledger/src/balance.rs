@@ -112,6 +112,14 @@ fn balance_of(db: &Db, lot_id: &str, receipt: Option<i64>) -> Result<Balance> {
     tally(lot_id, &bodies, receipt)
 }
 
+/// A receipt that takes a lot beyond what a lot may hold.
+fn beyond_a_lot(lot_id: &str, seq: i64) -> LedgerError {
+    LedgerError::Tampered(format!(
+        "event {seq} receives containers of lot {lot_id} beyond the {} a lot holds",
+        crate::state::MAX_CONTAINERS
+    ))
+}
+
 /// The balance of `lot_id` after `events` (each event's number and body,
 /// in order; events of other lots are passed over): of the receipt
 /// `receipt` only, or of every receipt.
@@ -140,10 +148,19 @@ pub(crate) fn tally(lot_id: &str, events: &[(i64, Body)], receipt: Option<i64>) 
                 ..
             } if receipt.is_none_or(|receipt| receipt == *seq) => {
                 received = true;
-                balance.received += n;
-                containers.extend(
-                    (first_container..first_container + n).map(|number| (number, Where::InStock)),
-                );
+                // The rules keep a lot within MAX_CONTAINERS; a receipt
+                // beyond it (a pushed event the centre only hash-checked)
+                // is refused before it is counted out one by one.
+                let total = balance.received.checked_add(n);
+                let last = first_container.checked_add(n);
+                let (Some(total), Some(last)) = (total, last) else {
+                    return Err(beyond_a_lot(lot_id, *seq));
+                };
+                if total > crate::state::MAX_CONTAINERS {
+                    return Err(beyond_a_lot(lot_id, *seq));
+                }
+                balance.received = total;
+                containers.extend((first_container..last).map(|number| (number, Where::InStock)));
             }
             Body::Thaw {
                 containers: list, ..

@@ -98,46 +98,66 @@ pub struct UnmatchedReceipt {
     pub shipment_seq: i64,
 }
 
-/// One pushed event as the sponsor reads it: its number, time, kind, and
-/// its body where it is a stock event (none for a bag's).
+/// One pushed event as the sponsor reads it: its kind, and its number,
+/// time and body where it is a stock event or a correction of one (none
+/// of a bag's: its number would place it between thaws).
 struct Pushed {
-    seq: i64,
-    /// Its time, where it is a stock event.
-    at: Option<String>,
     kind: String,
-    body: Option<Body>,
+    stock: Option<StockEvent>,
+}
+
+/// A stock event, or a correction of one, as the sponsor reads it (a
+/// destruction's reason withheld).
+struct StockEvent {
+    seq: i64,
+    at: String,
+    body: Body,
+}
+
+/// One site's events at the centre.
+#[derive(Default)]
+struct SiteEvents {
+    /// Its last event's number.
+    last_seq: i64,
+    pushed: Vec<Pushed>,
 }
 
 /// The view of the central ledger on `centre`, from one snapshot.
 pub(crate) fn view(centre: &Db) -> Result<CentralView> {
     centre.transaction(Lock::Read, |centre| {
-        let mut by_site: BTreeMap<String, Vec<Pushed>> = BTreeMap::new();
+        let mut by_site: BTreeMap<String, SiteEvents> = BTreeMap::new();
         centre.each(
-            "SELECT site, seq, kind, at, body FROM site_stock_event ORDER BY site, seq",
+            "SELECT site, site_events, seq, kind, at, body FROM site_stock_event \
+             ORDER BY site, seq NULLS LAST",
             params![],
             |row| {
                 let site: String = row.get(0)?;
-                let seq: i64 = row.get(1)?;
-                let kind: String = row.get(2)?;
-                let at: Option<String> = row.get(3)?;
-                let text: Option<String> = row.get(4)?;
-                let body = text
-                    .map(|text| {
-                        Body::from_json(&text)
+                let last_seq: i64 = row.get(1)?;
+                let seq: Option<i64> = row.get(2)?;
+                let kind: String = row.get(3)?;
+                let at: Option<String> = row.get(4)?;
+                let text: Option<String> = row.get(5)?;
+                let stock = match (seq, at, text) {
+                    (Some(seq), Some(at), Some(text)) => {
+                        let body = Body::from_json(&text)
                             .filter(|body| body.kind() == kind)
                             .ok_or_else(|| {
                                 LedgerError::Tampered(format!(
                                     "site {site}: event {seq} does not read as a {kind} event"
                                 ))
-                            })
-                    })
-                    .transpose()?;
-                by_site.entry(site).or_default().push(Pushed {
-                    seq,
-                    at,
-                    kind,
-                    body,
-                });
+                            })?;
+                        Some(StockEvent { seq, at, body })
+                    }
+                    (None, None, None) => None,
+                    _ => {
+                        return Err(LedgerError::Tampered(format!(
+                            "site {site}: a {kind} event is shown in part"
+                        )))
+                    }
+                };
+                let events = by_site.entry(site).or_default();
+                events.last_seq = last_seq;
+                events.pushed.push(Pushed { kind, stock });
                 Ok(())
             },
         )?;
@@ -165,16 +185,28 @@ struct Outstanding {
 }
 
 /// The view of the sites' events (each site's in order).
-fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
+fn summed(by_site: &BTreeMap<String, SiteEvents>) -> Result<CentralView> {
     let mut sites = Vec::new();
     let mut shipments: BTreeMap<(String, i64), Outstanding> = BTreeMap::new();
     let mut receipts: Vec<(UnmatchedReceipt, Vec<u32>)> = Vec::new();
     let mut lots: BTreeMap<String, LotAcrossSites> = BTreeMap::new();
-    for (site, events) in by_site {
-        let bodies: Vec<(i64, Body)> = events
+    for (site, SiteEvents { last_seq, pushed: events }) in by_site {
+        let stock: Vec<&StockEvent> = events.iter().filter_map(|event| event.stock.as_ref()).collect();
+        let bodies: Vec<(i64, Body)> = stock
             .iter()
-            .filter_map(|event| event.body.clone().map(|body| (event.seq, body)))
+            .map(|event| (event.seq, event.body.clone()))
             .collect();
+        // A stock event's time as last corrected (corrections follow what
+        // they correct, in order).
+        let mut corrected_at: BTreeMap<i64, &str> = BTreeMap::new();
+        for event in &stock {
+            if let Body::Correct {
+                seq, at: Some(at), ..
+            } = &event.body
+            {
+                corrected_at.insert(*seq, at);
+            }
+        }
         let lot_ids: BTreeSet<&str> = bodies
             .iter()
             .filter(|(_, body)| matches!(body, Body::Receive { .. }))
@@ -182,7 +214,14 @@ fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
             .collect();
         let balances = lot_ids
             .into_iter()
-            .map(|lot_id| tally(lot_id, &bodies, None))
+            .map(|lot_id| {
+                tally(lot_id, &bodies, None).map_err(|error| match error {
+                    LedgerError::Tampered(reason) => {
+                        LedgerError::Tampered(format!("site {site}: {reason}"))
+                    }
+                    other => other,
+                })
+            })
             .collect::<Result<Vec<Balance>>>()?;
         let count = |kinds: &[&str]| -> Result<u32> {
             let found = events
@@ -191,25 +230,22 @@ fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
                 .count();
             u32::try_from(found).map_err(|_| too_many(site))
         };
-        for event in events {
+        for event in &stock {
             match &event.body {
-                Some(Body::Ship {
+                Body::Ship {
                     lot_id,
                     containers,
                     to_site,
-                }) => {
+                } => {
                     shipments.insert(
                         (site.clone(), event.seq),
                         Outstanding {
                             shipment: InTransit {
                                 from_site: site.clone(),
                                 seq: event.seq,
-                                at: event.at.clone().ok_or_else(|| {
-                                    LedgerError::Tampered(format!(
-                                        "site {site}: shipment event {} has no time",
-                                        event.seq
-                                    ))
-                                })?,
+                                at: corrected_at
+                                    .get(&event.seq)
+                                    .map_or_else(|| event.at.clone(), |&at| at.to_owned()),
                                 to_site: to_site.clone(),
                                 lot_id: lot_id.clone(),
                                 containers: containers.clone(),
@@ -218,12 +254,12 @@ fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
                         },
                     );
                 }
-                Some(Body::Receive {
+                Body::Receive {
                     lot_id,
                     containers,
                     shipment,
                     ..
-                }) => {
+                } => {
                     let lot = lots
                         .entry(lot_id.clone())
                         .or_insert_with(|| LotAcrossSites {
@@ -263,7 +299,7 @@ fn summed(by_site: &BTreeMap<String, Vec<Pushed>>) -> Result<CentralView> {
         }
         sites.push(SiteView {
             site: site.clone(),
-            events: events.last().map_or(0, |event| event.seq),
+            events: *last_seq,
             lots: balances,
             bags_made: count(&["prepare", "prepare_planned"])?,
             bags_administered: count(&["administer"])?,

@@ -512,6 +512,14 @@ pub enum LedgerError {
         /// The receipt that received it.
         receipt: i64,
     },
+    /// A receipt's list of the sending site's container numbers naming one
+    /// twice.
+    ShippedContainerTwice {
+        /// The sending site.
+        from_site: String,
+        /// The sending site's number of the container.
+        container: u32,
+    },
     /// A receipt naming a shipment event number below 1.
     ShipmentEvent {
         /// The number given.
@@ -1002,12 +1010,14 @@ impl LedgerError {
             LedgerError::NoWorkstation { event, site } => (format!("{event}: this ledger is site {site}'s, and each of its events names the workstation that writes it; none was given"), "open the ledger with workstation= (command: --workstation NAME), e.g. the bench's name".to_owned()),
             LedgerError::WorkstationWithoutSite { workstation } => (format!("workstation {workstation:?} was given, but the ledger has no site, so it would not be recorded"), "set the ledger's site first (set_site; command: ledger set-site), or open it without a workstation".to_owned()),
             LedgerError::WorkstationName { workstation, max } => (format!("workstation {workstation:?} must be 1 to {max} letters, digits, '.', '-' or '_', starting with a letter or digit"), "give the workstation's short name, e.g. bench-2".to_owned()),
+            LedgerError::NoSite { event: "push" } => ("push: the ledger has no site, and a ledger is pushed as the site its own events name".to_owned(), "set the ledger's site first (set_site; command: ledger set-site), then push".to_owned()),
             LedgerError::NoSite { event } => (format!("{event}: the ledger has no site, and a shipment goes from one site to another"), "set the ledger's site first (set_site; command: ledger set-site)".to_owned()),
             LedgerError::SiteAlreadySet { site, seq } => (format!("the ledger is site {site}'s since event {seq}; a ledger's site is set once"), "each site keeps its own ledger: start another ledger for another site".to_owned()),
             LedgerError::SameSite { event, site } => (format!("{event}: site {site} is this ledger's own site"), "name the other site (ship: where it goes; receive: where it came from)".to_owned()),
             LedgerError::ShipmentContainers { lot_id, listed, received } => (format!("receive: the shipment lists {listed} containers of lot {lot_id:?}, but the receipt brings {received}, numbered from 1"), "list the sending site's number of each container received, in the order they are numbered here".to_owned()),
             LedgerError::ShipmentReceived { from_site, seq, container, receipt } => (format!("receive: container {container} of {from_site}'s shipment (its event {seq}) was received already, at event {receipt}"), "a shipment is received once: check the shipment's event number, or leave out what was received already".to_owned()),
             LedgerError::MigrateAsOwner { path, found, current } => (format!("the ledger {path} has schema version {found}; this doseprep writes version {current}, and only the login that owns its tables may migrate it"), "open it once with this doseprep as its owner (the login that ran init or init-central), then record as before".to_owned()),
+            LedgerError::ShippedContainerTwice { from_site, container } => (format!("receive: shipped_containers lists {from_site}'s container {container} twice"), "list each container the sending site shipped once, by its number there".to_owned()),
             LedgerError::ShipmentEvent { seq } => (format!("receive: the shipment's event {seq} cannot be one: events are numbered from 1"), "give the number of the sending site's ship event (its ledger's shipment record)".to_owned()),
             LedgerError::PusherNotForSite { login, site } => (format!("the login {login} is not named to push site {site} at the central ledger; nothing was pushed"), format!("push with the site's own login, or have the centre's administrator name it: INSERT INTO site_pusher (site, login) VALUES ('{site}', '{login}')")),
             LedgerError::PushSiteDiffers { site, ledger_site } => (format!("the ledger is site {ledger_site}'s; it cannot be pushed as site {site}"), format!("push it as site {ledger_site}")),
@@ -1043,7 +1053,7 @@ impl LedgerError {
             LedgerError::SignInFailed { user_id, seq: Some(seq) } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the failed attempt is recorded as event {seq}"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::PassphraseNotChanged { user_id, set_by, seq } => (format!("user {user_id:?} signs with the passphrase administrator {set_by:?} set at event {seq}, which they know: a signature would not be {user_id:?}'s alone"), "change it first (change_passphrase; the command: ledger change-passphrase), then sign in".to_owned()),
             LedgerError::PassphraseUnchanged { user_id } => (format!("change_passphrase: the new passphrase of user {user_id:?} is the current one"), "give a new passphrase that only you know".to_owned()),
-            LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
+            LedgerError::SignInFailed { user_id, seq: None } => (format!("sign-in as {user_id:?} failed: unknown user id or wrong passphrase; nothing was signed, and the ledger, open to read only, could not record the attempt"), "give your own user id and passphrase; if you have forgotten it, ask the ledger's administrator".to_owned()),
             LedgerError::UnknownUser { user_id } => (format!("user {user_id:?} is not registered in this ledger"), "register them first (register_user)".to_owned()),
             LedgerError::UserDisabled { user_id, seq } => (format!("user {user_id} was disabled at event {seq} and signs nothing since"), "a disabled user signs nothing and is not disabled again; a user id is never given again, so register a returning person under a new id".to_owned()),
             LedgerError::DisableSelf { user_id } => (format!("disable_user: administrator {user_id} cannot disable themselves (a ledger keeps someone who registers users)"), "another administrator disables them".to_owned()),
@@ -1169,6 +1179,7 @@ impl LedgerError {
             LedgerError::PusherNotForSite { .. } => "pusher_not_for_site",
             LedgerError::ShipmentEvent { .. } => "shipment_event",
             LedgerError::ShipmentReceived { .. } => "shipment_received",
+            LedgerError::ShippedContainerTwice { .. } => "duplicate_container",
             LedgerError::MigrateAsOwner { .. } => "migrate_as_owner",
             LedgerError::ControlCharacter { .. } => "control_character",
             LedgerError::OwnerInRole { .. } => "owner_in_role",
@@ -1416,6 +1427,11 @@ impl LedgerError {
                 text("shipment.containers"),
                 Some(listed.to_string()),
                 Some(format!("{received}, each once")),
+            ),
+            LedgerError::ShippedContainerTwice { container, .. } => (
+                text("shipment.containers"),
+                Some(container.to_string()),
+                text("each once"),
             ),
             LedgerError::ShipmentEvent { seq } => (
                 text("shipment.seq"),

@@ -92,6 +92,17 @@ struct Store {
     /// The workstation writing, which every event of a ledger with a site
     /// names.
     workstation: Option<String>,
+    /// Whether the connection was opened to write or to read only.
+    access: Access,
+}
+
+/// How a ledger was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Write,
+    /// To read only: nothing it does is recorded (a failed sign-in
+    /// included), so it needs no workstation.
+    ReadOnly,
 }
 
 /// Who an event is written by: the initials it carries, its signer where
@@ -232,13 +243,14 @@ pub(crate) fn stored_record(json: &str, bag_id: &str, seq: i64) -> Result<Verifi
 
 impl Ledger {
     /// The ledger on an open connection to `path`, on this machine's clock.
-    fn on(db: Db, path: String) -> Ledger {
+    fn on(db: Db, path: String, access: Access) -> Ledger {
         Ledger {
             store: Store {
                 db,
                 clock: Clock::system(),
                 signed_in: None,
                 workstation: None,
+                access,
             },
             path,
         }
@@ -250,6 +262,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Sqlite(schema::open(path)?),
             path.display().to_string(),
+            Access::Write,
         ))
     }
 
@@ -262,6 +275,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Sqlite(schema::open_read_only(path)?),
             path.display().to_string(),
+            Access::ReadOnly,
         ))
     }
 
@@ -271,6 +285,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Sqlite(schema::create(path)?),
             path.display().to_string(),
+            Access::Write,
         ))
     }
 
@@ -285,6 +300,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Postgres(Box::new(pg::open(url)?)),
             pg::redacted(url),
+            Access::Write,
         ))
     }
 
@@ -295,6 +311,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Postgres(Box::new(pg::create(url)?)),
             pg::redacted(url),
+            Access::Write,
         ))
     }
 
@@ -306,6 +323,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Postgres(Box::new(pg::open_read_only(url)?)),
             pg::redacted(url),
+            Access::ReadOnly,
         ))
     }
 
@@ -339,6 +357,7 @@ impl Ledger {
         Ok(Ledger::on(
             Db::Sqlite(schema::open_in_memory()?),
             ":memory:".to_owned(),
+            Access::Write,
         ))
     }
 
@@ -1018,16 +1037,17 @@ impl Store {
         // one, no passphrase is tried (a guess would go unrecorded). A
         // ledger without a site records it as every event of its, with
         // none (a workstation given names the events from set_site on).
+        // A ledger opened to read only records nothing, and says so.
         let site = crate::tables::Tables::site(&self.db)?;
         let workstation = match (&site, &self.workstation) {
-            (Some((site, _)), None) => {
+            (Some((site, _)), None) if self.access == Access::Write => {
                 return Err(LedgerError::NoWorkstation {
                     event: "sign_in",
                     site: site.clone(),
                 })
             }
             (Some(_), Some(workstation)) => Some(workstation.clone()),
-            (None, _) => None,
+            (Some(_), None) | (None, _) => None,
         };
         if users::authenticates(&self.db, user_id, passphrase.bytes())? {
             return Ok(());
@@ -1047,7 +1067,15 @@ impl Store {
             signer: None,
             workstation,
         };
-        let recorded = self.record_now(&author, &failure, |_| Ok(()));
+        let recorded = match self.access {
+            Access::Write => self.record_now(&author, &failure, |_| Ok(())),
+            Access::ReadOnly => {
+                return Err(LedgerError::SignInFailed {
+                    user_id: given,
+                    seq: None,
+                })
+            }
+        };
         let seq = match recorded {
             Ok(seq) => Some(seq),
             // A ledger opened to read only cannot keep it; the refusal says so.

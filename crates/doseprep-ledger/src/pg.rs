@@ -394,6 +394,40 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
     END $roles$;
     GRANT SELECT ON doseprep_central, site_stock_event TO doseprep_sponsor;
     "#,
+    // Version 4. The unique index on first events refused two sites whose
+    // ledgers were copied from one template (their first events the same);
+    // a push now needs the ledger's own site, set in its chain, instead.
+    // The sponsor's view shows a bag event's kind, and nothing else of it
+    // (its number would place it between thaws); a destruction's reason is
+    // withheld (free text a pharmacist may have written a participant
+    // into); and a correction of a stock event is shown, so a shipment's
+    // time reads as corrected.
+    r#"
+    DROP INDEX IF EXISTS site_event_one_chain;
+    DROP VIEW site_stock_event;
+    CREATE VIEW site_stock_event WITH (security_barrier) AS
+    SELECT e.site,
+           max(e.seq) OVER (PARTITION BY e.site) AS site_events,
+           CASE WHEN stock.shown THEN e.seq END AS seq,
+           e.kind,
+           CASE WHEN stock.shown THEN e.at END AS at,
+           CASE WHEN stock.shown
+                THEN regexp_replace(e.body, '"reason":"(?:[^"\\]|\\.)*"', '"reason":""', 'g')
+           END AS body
+    FROM site_event e
+    CROSS JOIN LATERAL (
+        SELECT e.kind IN ('receive', 'thaw', 'ship', 'return', 'destroy_containers', 'count')
+            OR (e.kind = 'correct' AND EXISTS (
+                SELECT FROM site_event corrected
+                WHERE corrected.site = e.site
+                  AND corrected.kind IN ('receive', 'thaw', 'ship', 'return',
+                                         'destroy_containers', 'count')
+                  AND corrected.seq::text
+                      = substring(e.body FROM '^\{"kind":"correct","seq":([0-9]+),')))
+            AS shown
+    ) stock;
+    GRANT SELECT ON site_stock_event TO doseprep_sponsor;
+    "#,
 ];
 
 /// The central ledger's version.
@@ -693,27 +727,31 @@ fn open_to(url: &str, access: Access) -> Result<Postgres> {
             if version < BASELINE {
                 return Err(LedgerError::NotALedger { path: name });
             }
-            if version < SCHEMA_VERSION && access == Access::Read {
-                return Err(LedgerError::SchemaTooOld {
-                    path: name,
-                    found: version,
-                    current: SCHEMA_VERSION,
-                });
-            }
-            if version < SCHEMA_VERSION && !owns(&db, "event").map_err(|e| e.in_file(&name))? {
-                return Err(LedgerError::MigrateAsOwner {
-                    path: name,
-                    found: version,
-                    current: SCHEMA_VERSION,
-                });
-            }
             if version < SCHEMA_VERSION {
-                // One migrates (under the lock ledgers are started under);
-                // another waits, then finds the work done.
+                // Under the lock ledgers are started and migrated under, the
+                // version again: one opening migrates, another waits, then
+                // finds the work done (a reader or a non-owner is refused
+                // only if it is still to do).
                 let migrated = (|| {
                     db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
                     match db.marker()? {
-                        Some((_, now)) if now < SCHEMA_VERSION => migrate(&db, now)?,
+                        Some((_, now)) if now < SCHEMA_VERSION => match access {
+                            Access::Read => {
+                                return Err(LedgerError::SchemaTooOld {
+                                    path: name.clone(),
+                                    found: now,
+                                    current: SCHEMA_VERSION,
+                                })
+                            }
+                            Access::Write if !owns(&db, "event")? => {
+                                return Err(LedgerError::MigrateAsOwner {
+                                    path: name.clone(),
+                                    found: now,
+                                    current: SCHEMA_VERSION,
+                                })
+                            }
+                            Access::Write => migrate(&db, now)?,
+                        },
                         _ => {}
                     }
                     db.batch("COMMIT")
@@ -825,16 +863,11 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
             found,
             supported: CENTRAL_VERSION,
         }),
-        Some(found) if found >= 1 && !owns(&db, "site_event").map_err(|e| e.in_file(&name))? => {
-            Err(LedgerError::MigrateAsOwner {
-                path: name,
-                found,
-                current: CENTRAL_VERSION,
-            })
-        }
         Some(found) if found >= 1 => {
-            // One migrates, under the lock central ledgers are started
-            // under; another waits, then finds the work done.
+            // Under the lock central ledgers are started and migrated
+            // under, the version again: one opening migrates, another
+            // waits, then finds the work done (a non-owner is refused only
+            // if it is still to do).
             let migrated = (|| {
                 db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
                 let now = db.query(
@@ -845,6 +878,13 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
                     now.first().map(|row| cell_value(row, 0)).transpose()?
                 {
                     if now < CENTRAL_VERSION {
+                        if !owns(&db, "site_event")? {
+                            return Err(LedgerError::MigrateAsOwner {
+                                path: name.clone(),
+                                found: now,
+                                current: CENTRAL_VERSION,
+                            });
+                        }
                         migrate_central(&db, now)?;
                     }
                 }

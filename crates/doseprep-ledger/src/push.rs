@@ -47,14 +47,20 @@ pub(crate) fn push(
             "a push follows a full verify".to_owned(),
         ));
     }
-    // A ledger with a site is pushed as that site, and no other.
-    if let Some((ledger_site, _)) = crate::tables::Tables::site(local)? {
-        if ledger_site != site {
+    // A ledger is pushed as the site its own chain names, and no other:
+    // an unsited ledger could be pushed under two names (its stock counted
+    // twice by the sponsor), and two sites' ledgers copied from one
+    // template share their first events, so the centre cannot tell them
+    // apart by their events before the site was set.
+    match crate::tables::Tables::site(local)? {
+        Some((ledger_site, _)) if ledger_site != site => {
             return Err(LedgerError::PushSiteDiffers {
                 site: site.to_owned(),
                 ledger_site,
-            });
+            })
         }
+        Some(_) => {}
+        None => return Err(LedgerError::NoSite { event: "push" }),
     }
     let centre = Db::Postgres(Box::new(crate::pg::open_central(url)?));
     let name = crate::pg::redacted(url);
@@ -126,18 +132,7 @@ pub(crate) fn push(
         LedgerError::internal("the centre holds more events than were matched".to_owned())
     })?;
     for batch in unsent.chunks(BATCH) {
-        send(&centre, site, batch).map_err(|error| match error {
-            // The server's unique index on first events: this ledger was
-            // pushed under another site's name before.
-            LedgerError::Database { ref detail, .. } if detail.contains("site_event_one_chain") => {
-                LedgerError::PushRefused {
-                    site: site.to_owned(),
-                    seq: 1,
-                    reason: "the centre holds this ledger's first event under another site's name (a ledger is pushed as one site only)".to_owned(),
-                }
-            }
-            other => other.in_file(&name),
-        })?;
+        send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
         sent += i64::try_from(batch.len())
             .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
     }

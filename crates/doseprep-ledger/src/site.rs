@@ -163,9 +163,8 @@ pub(crate) fn check_shipment(
     let mut listed = std::collections::BTreeSet::new();
     for &number in &shipment.containers {
         if !listed.insert(number) {
-            return Err(LedgerError::DuplicateContainer {
-                event: "receive",
-                lot_id: lot_id.to_owned(),
+            return Err(LedgerError::ShippedContainerTwice {
+                from_site: shipment.from_site.clone(),
                 container: number,
             });
         }
@@ -179,8 +178,9 @@ pub(crate) fn check_shipment(
         });
     }
     // A container of a shipment is received once: a receipt run again,
-    // or a second naming one the first brought, is refused.
-    for (seq, body) in tables.events_of_lot(lot_id)? {
+    // or a second naming one the first brought, is refused, whatever lot
+    // id the earlier receipt gave it.
+    for (seq, body) in tables.shipment_receipts()? {
         if let Body::Receive {
             shipment: Some(earlier),
             ..

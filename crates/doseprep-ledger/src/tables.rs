@@ -128,6 +128,8 @@ pub(crate) trait Tables {
     /// The events whose body names lot `lot_id` at its top (a correction's
     /// too), with their bodies.
     fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>>;
+    /// The receipts from a shipment of another site's, with their bodies.
+    fn shipment_receipts(&self) -> Result<Vec<(i64, Body)>>;
     /// The draws from lot `lot_id` of bags not cancelled: the event that
     /// made each bag (its plan's, while it is planned) and the container's
     /// number.
@@ -439,6 +441,22 @@ impl Tables for Db {
             "SELECT seq, body FROM event WHERE json_extract(body, '$.lot_id') = ?1",
             lot_id,
         )
+    }
+
+    fn shipment_receipts(&self) -> Result<Vec<(i64, Body)>> {
+        let rows: Vec<(i64, String)> = self.rows(
+            "SELECT seq, body FROM event WHERE kind = 'receive' \
+             AND json_extract(body, '$.shipment') IS NOT NULL ORDER BY seq",
+            params![],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        rows.into_iter()
+            .map(|(seq, text)| {
+                Body::from_json(&text).map(|body| (seq, body)).ok_or_else(|| {
+                    LedgerError::Tampered(format!("event {seq} does not read as a receive event"))
+                })
+            })
+            .collect()
     }
 
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {
@@ -1039,6 +1057,20 @@ impl Tables for Memory {
 
     fn events_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, Body)>> {
         self.read(|state| Ok(events_naming(state, |body| body.lot_id() == Some(lot_id))))
+    }
+
+    fn shipment_receipts(&self) -> Result<Vec<(i64, Body)>> {
+        self.read(|state| {
+            Ok(events_naming(state, |body| {
+                matches!(
+                    body,
+                    Body::Receive {
+                        shipment: Some(_),
+                        ..
+                    }
+                )
+            }))
+        })
     }
 
     fn draws_of_lot(&self, lot_id: &str) -> Result<Vec<(i64, u32)>> {

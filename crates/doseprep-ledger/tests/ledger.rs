@@ -4046,7 +4046,6 @@ fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
     admin
         .batch_execute(
             "DROP VIEW site_stock_event;
-             DROP INDEX site_event_one_chain;
              DROP POLICY site_event_own_sites ON site_event;
              ALTER TABLE site_event DISABLE ROW LEVEL SECURITY;
              DROP TABLE site_pusher;

@@ -102,7 +102,13 @@ def check_events(folder):
         if event["kind"] == "set_site":
             if ledger_site is not None:
                 raise Problem(f"event {seq} sets the site again; a ledger's site is set once")
-            ledger_site = json.loads(event["body"]).get("site")
+            try:
+                body = json.loads(event["body"])
+            except ValueError:
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("site"), str):
+                raise Problem(f"event {seq} sets the site, but its body names no site")
+            ledger_site = body["site"]
         if event["site"] != ledger_site:
             raise Problem(
                 f"event {seq} names the site {event['site']!r}; the ledger's site then is"
@@ -127,7 +133,12 @@ def check_events(folder):
 def check_checkpoints(path, hashes, last_is_head):
     lines = [line for line in path.read_text("utf-8").split("\n") if line.strip()]
     for number, line in enumerate(lines, 1):
-        checkpoint = json.loads(line)
+        try:
+            checkpoint = json.loads(line)
+        except ValueError as error:
+            raise Problem(f"{path.name} line {number} is not JSON ({error})") from None
+        if not isinstance(checkpoint, dict) or not {"seq", "head"} <= checkpoint.keys():
+            raise Problem(f"{path.name} line {number} does not give seq and head")
         seq, head = checkpoint["seq"], checkpoint["head"]
         if type(seq) is not int or seq not in hashes:
             raise Problem(f"{path.name} line {number} names event {seq}, which the archive does not hold")
