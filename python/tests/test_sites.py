@@ -101,7 +101,9 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
         said = subprocess.run(["python3", str(archive / "verify.py")],
                               capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
         assert (said.returncode, said.stdout, said.stderr) == (
-            1, "archive does NOT verify: event 2 sets the site, but its body names no site\n", ""
+            1,
+            "archive does NOT verify: event 2 sets the site, but its body names no site\n",
+            "",
         )
 
 
@@ -386,7 +388,8 @@ def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number
     shown = psql(
         "SELECT kind, seq, body FROM site_stock_event WHERE site = 'JGH' ORDER BY seq", centre
     ).stdout
-    assert "CARE-001" not in shown and "shipped at 9" not in shown
+    assert "CARE-001" not in shown
+    assert "shipped at 9" not in shown
     assert '"reason":""' in shown
     stock = {"receive", "thaw", "ship", "return", "destroy_containers", "count", "correct"}
     rows = [line.split("|", 2) for line in shown.splitlines()]

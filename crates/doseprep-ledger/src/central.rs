@@ -190,8 +190,18 @@ fn summed(by_site: &BTreeMap<String, SiteEvents>) -> Result<CentralView> {
     let mut shipments: BTreeMap<(String, i64), Outstanding> = BTreeMap::new();
     let mut receipts: Vec<(UnmatchedReceipt, Vec<u32>)> = Vec::new();
     let mut lots: BTreeMap<String, LotAcrossSites> = BTreeMap::new();
-    for (site, SiteEvents { last_seq, pushed: events }) in by_site {
-        let stock: Vec<&StockEvent> = events.iter().filter_map(|event| event.stock.as_ref()).collect();
+    for (
+        site,
+        SiteEvents {
+            last_seq,
+            pushed: events,
+        },
+    ) in by_site
+    {
+        let stock: Vec<&StockEvent> = events
+            .iter()
+            .filter_map(|event| event.stock.as_ref())
+            .collect();
         let bodies: Vec<(i64, Body)> = stock
             .iter()
             .map(|event| (event.seq, event.body.clone()))

@@ -452,9 +452,13 @@ impl Tables for Db {
         )?;
         rows.into_iter()
             .map(|(seq, text)| {
-                Body::from_json(&text).map(|body| (seq, body)).ok_or_else(|| {
-                    LedgerError::Tampered(format!("event {seq} does not read as a receive event"))
-                })
+                Body::from_json(&text)
+                    .map(|body| (seq, body))
+                    .ok_or_else(|| {
+                        LedgerError::Tampered(format!(
+                            "event {seq} does not read as a receive event"
+                        ))
+                    })
             })
             .collect()
     }
