@@ -429,6 +429,8 @@ class Preparation:
         """One unblinded line: content, volumes, cells, rate, infuse-by time."""
     def label_pdf(self) -> bytes:
         """The label as a one-page PDF at the protocol's label size (blinded)."""
+    def _repr_html_(self) -> str:
+        """The key numbers beside the label, for a notebook (unblinded: pharmacy only)."""
     def label_html(self) -> str:
         """The label as an HTML page for a browser to print (blinded)."""
     def label_zpl(self) -> str:
@@ -601,6 +603,8 @@ class DayPlan:
         """Of those, containers counted against placebo bags as their twins would use them."""
     def summary(self) -> str:
         """A one-screen overview for the ward: no arm, content, lot or volume drawn."""
+    def _repr_html_(self) -> str:
+        """The summary as a table, for a notebook (blinded as the summary is)."""
     def pick_list(self) -> str:
         """The pick list for the freezer, in thaw order (pharmacy)."""
     def publish(
@@ -684,6 +688,8 @@ class Balance:
     def shipped(self) -> int: ...
     @property
     def on_hand(self) -> int: ...
+    def _repr_html_(self) -> str:
+        """The balance as a table, for a notebook."""
 
 @final
 class Reconciliation:

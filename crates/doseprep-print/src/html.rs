@@ -7,7 +7,7 @@ use crate::barcode::{BAR_WIDTH_REDUCTION_MM, CODE128_QUIET_MODULES, DATAMATRIX_Q
 use crate::layout::Page;
 
 /// Text for HTML: `&`, `<`, `>` and `"` escaped.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -13,6 +13,7 @@ mod barcode;
 mod fonts;
 mod html;
 mod layout;
+pub mod notebook;
 mod pdf;
 mod zpl;
 

@@ -318,6 +318,22 @@ impl DayPlan {
         self.inner.summary()
     }
 
+    /// The summary as a table, for a notebook: its heading, then a row for
+    /// each order row, blinded as the summary is.
+    fn _repr_html_(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .inner
+            .summary_table()
+            .into_iter()
+            .map(Vec::from)
+            .collect();
+        doseprep_print::notebook::table(
+            &self.inner.summary_heading().join("; "),
+            &core::day::SUMMARY_COLUMNS,
+            &rows,
+        )
+    }
+
     /// The pick list for the freezer, in thaw order (pharmacy).
     fn pick_list(&self) -> String {
         self.inner.pick_list()

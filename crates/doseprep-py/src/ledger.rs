@@ -60,6 +60,32 @@ impl Balance {
             self.lot_id, self.received, self.thawed, self.destroyed, self.destroyed_after_thaw, self.returned, self.shipped, self.on_hand
         )
     }
+
+    /// The balance as a table, for a notebook: containers of the lot.
+    fn _repr_html_(&self) -> String {
+        let counts = [
+            self.received,
+            self.thawed,
+            self.destroyed,
+            self.destroyed_after_thaw,
+            self.returned,
+            self.shipped,
+            self.on_hand,
+        ];
+        doseprep_print::notebook::table(
+            &format!("lot {}: containers", self.lot_id),
+            &[
+                "received",
+                "thawed",
+                "destroyed",
+                "destroyed_after_thaw",
+                "returned",
+                "shipped",
+                "on_hand",
+            ],
+            &[counts.iter().map(u32::to_string).collect()],
+        )
+    }
 }
 
 /// A count of a lot's containers against its balance (recorded as an event).

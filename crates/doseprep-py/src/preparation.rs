@@ -278,6 +278,17 @@ impl Preparation {
         crate::print::labels_pdf_of(py, &[self.label_facts()?])
     }
 
+    /// The key numbers beside the label, for a notebook (unblinded:
+    /// pharmacy only, as the summary line is).
+    fn _repr_html_(&self, py: Python<'_>) -> PyResult<String> {
+        let numbers = core::label::key_numbers(&self.inner);
+        let facts = self.label_facts()?;
+        py.detach(|| {
+            doseprep_print::notebook::preparation("preparation (unblinded)", &numbers, &facts)
+        })
+        .map_err(crate::errors::print_error)
+    }
+
     /// The label as an HTML page for a browser to print (blinded).
     fn label_html(&self, py: Python<'_>) -> PyResult<String> {
         crate::print::labels_html_of(py, &[self.label_facts()?])

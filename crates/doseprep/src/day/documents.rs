@@ -76,12 +76,9 @@ impl DayPlan {
         })
     }
 
-    /// A one-screen overview for the ward, in the site's first label
-    /// language: every input row, planned or not, with its row number;
-    /// sessions and bags in infusion order, with no arm, content, lot or
-    /// volume drawn. Rows that could not be read (no time to sort them by)
-    /// come first.
-    pub fn summary(&self) -> String {
+    /// The summary's lines before its rows: the title, the ledger the day
+    /// was planned against, and each thaw session.
+    pub fn summary_heading(&self) -> Vec<String> {
         let captions = self.language.captions();
         let t = &captions.day;
         let already = self.already_recorded();
@@ -111,6 +108,86 @@ impl DayPlan {
                 ("count", &count.to_string()),
             ]));
         }
+        text
+    }
+
+    /// The summary's rows in columns ([`SUMMARY_COLUMNS`]), in the same
+    /// order and as blinded (no arm, content, lot or volume drawn): for a
+    /// notebook's table.
+    pub fn summary_table(&self) -> Vec<[String; 9]> {
+        let mut rows: Vec<(Option<Timestamp>, [String; 9])> = Vec::new();
+        for (bag, row) in self.bags.iter().zip(&self.rows) {
+            let row_time = row.infusion_at.as_ref();
+            let row_text = |time: String, bag_id: String, times: [String; 3], status: String| {
+                let [volume, start_by, infuse_by] = times;
+                [
+                    time,
+                    row.row.to_string(),
+                    row.participant.clone(),
+                    row.visit.clone(),
+                    bag_id,
+                    volume,
+                    start_by,
+                    infuse_by,
+                    status,
+                ]
+            };
+            let at = || row_time.map_or_else(String::new, SiteTime::time_of_day);
+            match bag {
+                Ok(bag) => {
+                    let prep = &bag.preparation;
+                    let start = prep
+                        .infusion_at()
+                        .as_ref()
+                        .map_or(prep.start_by().instant(), SiteTime::instant);
+                    let cells = row_text(
+                        prep.infusion_at()
+                            .as_ref()
+                            .map_or_else(String::new, SiteTime::time_of_day),
+                        prep.bag_id.map_or_else(String::new, |id| id.as_text()),
+                        [
+                            format::volume(prep.final_volume),
+                            prep.start_by().time_of_day(),
+                            prep.infuse_by().time_of_day(),
+                        ],
+                        "planned".to_owned(),
+                    );
+                    rows.push((Some(start), cells));
+                }
+                Err(DoseError::AlreadyRecorded { bag_id, .. }) => rows.push((
+                    row_time.map(SiteTime::instant),
+                    row_text(
+                        at(),
+                        bag_id.clone(),
+                        Default::default(),
+                        "already recorded".to_owned(),
+                    ),
+                )),
+                // The kind only, as in the summary.
+                Err(error) => rows.push((
+                    row_time.map(SiteTime::instant),
+                    row_text(
+                        at(),
+                        String::new(),
+                        Default::default(),
+                        format!("not planned: {}", error.kind().name().replace('_', " ")),
+                    ),
+                )),
+            }
+        }
+        rows.sort_by_key(|(at, _)| *at);
+        rows.into_iter().map(|(_, cells)| cells).collect()
+    }
+
+    /// A one-screen overview for the ward, in the site's first label
+    /// language: every input row, planned or not, with its row number;
+    /// sessions and bags in infusion order, with no arm, content, lot or
+    /// volume drawn. Rows that could not be read (no time to sort them by)
+    /// come first.
+    pub fn summary(&self) -> String {
+        let captions = self.language.captions();
+        let t = &captions.day;
+        let mut text = self.summary_heading();
         let no_time = || "--:--".to_owned();
         let mut lines: Vec<(Option<Timestamp>, String)> = Vec::new();
         for (bag, row) in self.bags.iter().zip(&self.rows) {
@@ -290,6 +367,19 @@ fn as_written<'a>(text: &'a str, empty: &'a str) -> &'a str {
         text
     }
 }
+
+/// The columns of [`DayPlan::summary_table`], named as `day.csv` names them.
+pub const SUMMARY_COLUMNS: [&str; 9] = [
+    "infusion_at",
+    "row",
+    "participant",
+    "visit",
+    "bag_id",
+    "final_volume",
+    "start_by",
+    "infuse_by",
+    "status",
+];
 
 /// The pick list's and the summary's texts in one language.
 /// Read from the message catalogues; every key is required.

@@ -13,7 +13,7 @@
 //! * Each planned bag gets a bag id from random bits the caller supplies.
 
 mod documents;
-pub use documents::{DayText, UNBLINDED_DOCUMENT};
+pub use documents::{DayText, SUMMARY_COLUMNS, UNBLINDED_DOCUMENT};
 mod orders;
 mod plan;
 

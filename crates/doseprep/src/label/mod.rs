@@ -278,6 +278,44 @@ pub fn text_label(facts: &LabelFacts) -> String {
     text
 }
 
+/// A preparation's key numbers, each named with its unit as the Python
+/// API names it, for a notebook's table (unblinded, as the summary line
+/// is: pharmacy only). What a bag lacks (a placebo's dose, a bag id not
+/// given) is left out, not shown empty.
+pub fn key_numbers(prep: &Preparation) -> Vec<(&'static str, String)> {
+    let mut numbers = vec![
+        ("participant", prep.participant.to_string()),
+        ("arm", prep.arm.to_string()),
+        ("visit", prep.visit.to_string()),
+        ("content", prep.content.as_str().to_owned()),
+    ];
+    numbers.extend(prep.bag_id.map(|id| ("bag_id", id.as_text())));
+    numbers.extend([
+        ("body_weight", prep.body_weight.to_string()),
+        ("final_volume", format::volume(prep.final_volume)),
+        (
+            "diluent",
+            format!("{} {}", format::volume(prep.diluent_volume), prep.diluent),
+        ),
+    ]);
+    if let Some(dose) = &prep.dose {
+        numbers.extend([
+            ("lot_id", dose.lot_id.to_string()),
+            ("target_cells", format::count(dose.target_cells)),
+            ("draw_volume", format::volume(dose.draw_volume)),
+            ("containers_to_thaw", dose.containers_to_thaw.to_string()),
+            ("delivered_cells", format::count(dose.delivered_cells)),
+            ("deviation", format::signed_percent(dose.deviation.value())),
+        ]);
+    }
+    numbers.extend([
+        ("pump_rate", format::pump_rate(prep.pump_rate)),
+        ("start_by", prep.start_by().wall_clock()),
+        ("infuse_by", prep.infuse_by().wall_clock()),
+    ]);
+    numbers
+}
+
 /// One unblinded line for a list of the day's bags, e.g.
 /// "arm A month-0 active: 50 mL = 44.2 mL PlasmaLyte A + 5.8 mL cells (1 container),
 /// 72.5 million (72,500,000) cells, +0.14%; 100 mL/h; infuse by 12:00 EST".
