@@ -66,7 +66,8 @@ class _Tables(HTMLParser):
 def test_a_bag_shows_its_key_numbers_beside_its_label_as_printed() -> None:
     day = plan(dp.Protocol.care_ssc())
     active, _, placebo = day.bags
-    assert isinstance(active, dp.Preparation) and isinstance(placebo, dp.Preparation)
+    assert isinstance(active, dp.Preparation)
+    assert isinstance(placebo, dp.Preparation)
     shown = _Tables(active._repr_html_())
     (table,) = shown.tables
     assert table.caption == "preparation (unblinded)"
@@ -90,7 +91,8 @@ def test_a_bag_shows_its_key_numbers_beside_its_label_as_printed() -> None:
     assert shown.frames == [active.label_html()]
     # A placebo has no dose: its rows are left out, not shown empty.
     names = [name for name, _ in _Tables(placebo._repr_html_()).tables[0].rows]
-    assert "draw_volume" not in names and "delivered_cells" not in names
+    assert "draw_volume" not in names
+    assert "delivered_cells" not in names
     assert names[:4] == ["participant", "arm", "visit", "content"]
 
 
@@ -128,10 +130,10 @@ def test_a_day_shows_its_summary_as_a_table_blinded_as_the_summary() -> None:
                          randomization=randomization)  # fmt: skip
     html = failed._repr_html_()
     assert "CARE-&lt;&amp;&gt;" in html
-    (row,) = _Tables(html).tables[0].rows
-    assert row[:4] == ["08:00 EST", "1", "CARE-<&>", "month-0"]
-    assert row[4:8] == ["", "", "", ""]
-    assert row[8].startswith("not planned: ")
+    (cells,) = _Tables(html).tables[0].rows
+    assert cells[:4] == ["08:00 EST", "1", "CARE-<&>", "month-0"]
+    assert cells[4:8] == ["", "", "", ""]
+    assert cells[8].startswith("not planned: ")
 
 
 def test_a_balance_shows_as_a_table(tmp_path: Path) -> None:
