@@ -10,11 +10,15 @@ one, one number a line, PAUSE seconds apart (as a person pauses). `days`
 plans day after day of six bags (record_day: one transaction a
 day), one line of numbers a day (and a new lot of 300 containers when
 fewer than 10 are left), until it is killed.
+
+A ledger whose site is set is written at the workstation named by the
+environment's WRITER_WORKSTATION.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import time
 
@@ -71,7 +75,7 @@ def days(ledger: dp.Ledger, name: str) -> None:
 
 if __name__ == "__main__":
     path, mode, name = sys.argv[1:4]
-    ledger = dp.Ledger(path)
+    ledger = dp.Ledger(path, workstation=os.environ.get("WRITER_WORKSTATION"))
     if mode == "thaws":
         pause = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
         thaws(ledger, name, int(sys.argv[4]), pause)

@@ -8,6 +8,7 @@ import hashlib
 import json
 import sqlite3
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -85,12 +86,18 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
     assert said.returncode == 0, said.stdout
     lines = (tmp_path / "archive" / "events.jsonl").read_text("utf-8").splitlines()
     assert json.loads(lines[3])["workstation"] == "bench-2"
-    # A set_site body that names no site (its sums made again to match) is
-    # named, not a Python traceback.
+    # A set_site body that names no site (the chain re-hashed from it, its
+    # sums made again to match) is named, not a Python traceback.
     archive = tmp_path / "archive"
-    for body in ("[]", '{"kind":"set_site","site":7}', "not json"):
+    rehash = _archive_hash(archive)
+    for body in ("[]", '{"kind":"set_site","site":7}', "not json", "[" * 100_000):
         edited = [*lines]
         edited[1] = json.dumps({**json.loads(lines[1]), "body": body})
+        previous = json.loads(edited[0])["hash"]
+        for index in range(1, len(edited)):
+            event = {**json.loads(edited[index]), "prev_hash": previous}
+            previous = event["hash"] = rehash(event)
+            edited[index] = json.dumps(event)
         (archive / "events.jsonl").write_text("\n".join(edited) + "\n", "utf-8")
         sums = [
             f"{hashlib.sha256((archive / name).read_bytes()).hexdigest()}  {name}"
@@ -105,6 +112,19 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
             "archive does NOT verify: event 2 sets the site, but its body names no site\n",
             "",
         )
+
+
+def _archive_hash(archive: Path) -> Callable[[dict[str, object]], str]:
+    """The archive's own verifier's hash of an event (a forger's tool)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("archive_verify", archive / "verify.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    event_hash: Callable[[dict[str, object]], str] = module.event_hash
+    return event_hash
 
 
 def test_a_site_or_workstation_rewritten_with_its_hash_is_named(tmp_path: Path) -> None:
@@ -269,27 +289,61 @@ def test_a_site_ledger_without_a_workstation_tries_no_passphrase(tmp_path: Path)
 def test_a_ledger_is_pushed_as_the_site_its_chain_names(tmp_path: Path) -> None:
     """A ledger without a site is not pushed (it could be pushed under two
     names, its stock counted twice); two sites whose ledgers were copied
-    from one template share their first event, and both push."""
+    from one template of users and settings share their first events, and
+    both push; a template that had recorded a receipt is pushed by the
+    first site only (the sponsor would count the lot at both)."""
+    import datetime
+
+    from test_bad_inputs import _staff
+
     centre = new_database()
     dp.Ledger.create_central(centre)
     template = dp.Ledger.create(tmp_path / "template.db")
-    template.receive(_lot(4), at="2026-12-01T10:00:00-05:00", initials="MH")
+    _staff(template)
+    setup = len(template.events())
+    admin = "correct horse battery staple"
     with pytest.raises(dp.LedgerError) as unsited:
         template.push(centre, site="CHUM")
     assert unsited.value.code == "no_site"
     assert "a ledger is pushed as the site its own events name" in str(unsited.value)
-    for site in ("CHUM", "JGH"):
+
+    def copy_of(name: str) -> dp.Ledger:
         with sqlite3.connect(tmp_path / "template.db") as source, \
-                sqlite3.connect(tmp_path / f"{site}.db") as copy:  # fmt: skip
+                sqlite3.connect(tmp_path / f"{name}.db") as copy:  # fmt: skip
             source.backup(copy)
-        ledger = dp.Ledger(tmp_path / f"{site}.db", workstation="bench-1")
-        ledger.set_site(site, name=f"{site} hospital", initials="MH")
-        assert ledger.push(centre, site=site)["sent"] == 2
+        return dp.Ledger(tmp_path / f"{name}.db", workstation="bench-1")
+
+    for site in ("CHUM", "JGH"):
+        ledger = copy_of(site)
+        ledger.sign_in("admin", passphrase=admin)
+        ledger.set_site(site, name=f"{site} hospital", passphrase=admin)
+        assert ledger.push(centre, site=site)["sent"] == setup + 1
     first = psql("SELECT DISTINCT hash FROM site_event WHERE seq = 1", centre).stdout.split()
     assert len(first) == 1  # the same first event, at both sites
     with pytest.raises(dp.LedgerError) as other_site:
         ledger.push(centre, site="CHUM")
     assert other_site.value.code == "push_site_differs"
+    # A template with stock in it: its receipt is counted at one site only.
+    template.sign_in("mh", passphrase="mh's own long passphrase")
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    template.receive(_lot(4), at=now, passphrase="mh's own long passphrase")
+    for site in ("MUHC", "MUSC"):
+        ledger = copy_of(site)
+        ledger.sign_in("admin", passphrase=admin)
+        ledger.set_site(site, name=f"{site} hospital", passphrase=admin)
+    assert dp.Ledger(tmp_path / "MUHC.db").push(centre, site="MUHC")["sent"] == setup + 2
+    with pytest.raises(dp.LedgerError) as twice:
+        dp.Ledger(tmp_path / "MUSC.db").push(centre, site="MUSC")
+    assert twice.value.code == "push_refused"
+    assert str(twice.value).startswith(
+        f"push refused at event {setup + 1} of site MUSC: the centre holds this receive event,"
+        " written before the ledger's site was set, for another site:"
+    )
+    assert "nothing from event" in str(twice.value)
+    # Nothing of MUSC was sent: its users, settings and site went in the
+    # receipt's batch.
+    held = psql("SELECT count(*) FROM site_event WHERE site = 'MUSC'", centre).stdout
+    assert held.strip() == "0"
 
 
 def test_a_read_only_copy_of_a_site_ledger_is_signed_in_to_without_a_workstation(
@@ -361,8 +415,10 @@ def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number
     tmp_path: Path,
 ) -> None:
     """The sponsor's view: a shipment's time as corrected; a destruction's
-    reason withheld (free text may name a participant); a bag event's kind
-    only, not its number (which would place it between thaws)."""
+    or correction's reason withheld (free text may name a participant),
+    whatever characters it holds; bag events counted, never listed (a row's
+    number or place would tell where it fell among thaws), nor the
+    correction of one."""
     import datetime
 
     from test_ledger import do_the_day, plan
@@ -374,11 +430,14 @@ def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number
     do_the_day(jgh, plan(dp.Protocol.care_ssc()))
     shipped = jgh.ship("UC-0042", [11], to_site="CHUM", at="2026-11-26T10:00:00-05:00",
                        initials="MH")  # fmt: skip
-    jgh.destroy_containers("UC-0042", [12], reason="dropped by CARE-001's nurse",
+    jgh.destroy_containers("UC-0042", [12], reason="dropped by CARE-001's \"nurse\" \\ bench",
                            at="2026-11-26T11:00:00-05:00", initials="MH")  # fmt: skip
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     jgh.correct(shipped, reason="shipped at 9, not 10", at=now,
                 corrected_at="2026-11-26T09:00:00-05:00", initials="MH")  # fmt: skip
+    bag = next(e for e in jgh.events() if e["kind"] == "prepare_planned")
+    jgh.correct(bag["seq"], reason="CARE-001's bag made at 10:15", at=now,
+                corrected_at="2026-11-25T10:15:00-05:00", initials="MH")  # fmt: skip
     jgh.push(centre, site="JGH")
     view = dp.Ledger.central_view(centre)
     assert [(t["seq"], t["at"]) for t in view["in_transit"]] == [
@@ -390,9 +449,21 @@ def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number
     ).stdout
     assert "CARE-001" not in shown
     assert "shipped at 9" not in shown
+    assert "nurse" not in shown
     assert '"reason":""' in shown
-    stock = {"receive", "thaw", "ship", "return", "destroy_containers", "count", "correct"}
+    stock = {"receive", "thaw", "ship", "return", "destroy_containers", "count"}
     rows = [line.split("|", 2) for line in shown.splitlines()]
-    assert {kind for kind, seq, _ in rows if seq == ""} == {kind for kind, _, _ in rows} - stock
-    assert all(seq != "" and body != "" for kind, seq, body in rows if kind in stock)
-    assert "prepare_planned" in {kind for kind, _, _ in rows}
+    assert {kind for kind, _, _ in rows} == stock - {"return", "count"} | {"correct"}
+    assert all(seq != "" and body != "" for kind, seq, body in rows)
+    corrected = [body for kind, _, body in rows if kind == "correct"]
+    assert len(corrected) == 1  # the shipment's, not the bag's
+    assert f'"seq":{shipped},' in corrected[0]
+    counted = dict(
+        line.rsplit("|", 1)
+        for line in psql(
+            "SELECT kind, n FROM site_event_count WHERE site = 'JGH'", centre
+        ).stdout.splitlines()
+    )
+    events = jgh.events()
+    for kind in ("prepare_planned", "plan", "correct", "thaw"):
+        assert int(counted[kind]) == sum(e["kind"] == kind for e in events), kind

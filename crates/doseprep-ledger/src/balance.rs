@@ -120,6 +120,37 @@ fn beyond_a_lot(lot_id: &str, seq: i64) -> LedgerError {
     ))
 }
 
+/// Container `number` of `lot_id` moved by event `seq` (an `event`) to
+/// where `step` says from where it is, and that count raised by one. A
+/// container not among those tallied (another receipt's) is passed over;
+/// a move the rules refuse (a container thawed twice, or destroyed after
+/// it left: a pushed event the centre only hash-checked) is a fault, never
+/// counted twice.
+fn move_container<'a>(
+    containers: &mut BTreeMap<u32, Where>,
+    seq: i64,
+    lot_id: &str,
+    number: u32,
+    event: &str,
+    step: impl FnOnce(Where) -> Option<(Where, &'a mut u32)>,
+) -> Result<()> {
+    let Some(place) = containers.get_mut(&number) else {
+        return Ok(());
+    };
+    let (to, count) = step(*place).ok_or_else(|| {
+        LedgerError::Tampered(format!(
+            "event {seq} records a {event} of container {number} of lot {lot_id}, which the rules refuse where it is then"
+        ))
+    })?;
+    // Each container is counted once at most, and a lot holds at most
+    // MAX_CONTAINERS: no count can pass a u32.
+    *count = count
+        .checked_add(1)
+        .ok_or_else(|| beyond_a_lot(lot_id, seq))?;
+    *place = to;
+    Ok(())
+}
+
 /// The balance of `lot_id` after `events` (each event's number and body,
 /// in order; events of other lots are passed over): of the receipt
 /// `receipt` only, or of every receipt.
@@ -166,42 +197,40 @@ pub(crate) fn tally(lot_id: &str, events: &[(i64, Body)], receipt: Option<i64>) 
                 containers: list, ..
             } => {
                 for number in list {
-                    if let Some(place) = containers.get_mut(&number) {
-                        *place = Where::Thawed;
-                        balance.thawed += 1;
-                    }
+                    move_container(&mut containers, *seq, lot_id, number, "thaw", |place| {
+                        (place == Where::InStock).then_some((Where::Thawed, &mut balance.thawed))
+                    })?;
                 }
             }
             Body::DestroyContainers {
                 containers: list, ..
             } => {
                 for number in list {
-                    if let Some(place) = containers.get_mut(&number) {
-                        match std::mem::replace(place, Where::Gone) {
-                            Where::Thawed => balance.destroyed_after_thaw += 1,
-                            _ => balance.destroyed += 1,
+                    move_container(&mut containers, *seq, lot_id, number, "destroy", |place| {
+                        match place {
+                            Where::InStock => Some((Where::Gone, &mut balance.destroyed)),
+                            Where::Thawed => Some((Where::Gone, &mut balance.destroyed_after_thaw)),
+                            Where::Gone => None,
                         }
-                    }
+                    })?;
                 }
             }
             Body::Return {
                 containers: list, ..
             } => {
                 for number in list {
-                    if let Some(place) = containers.get_mut(&number) {
-                        *place = Where::Gone;
-                        balance.returned += 1;
-                    }
+                    move_container(&mut containers, *seq, lot_id, number, "return", |place| {
+                        (place == Where::InStock).then_some((Where::Gone, &mut balance.returned))
+                    })?;
                 }
             }
             Body::Ship {
                 containers: list, ..
             } => {
                 for number in list {
-                    if let Some(place) = containers.get_mut(&number) {
-                        *place = Where::Gone;
-                        balance.shipped += 1;
-                    }
+                    move_container(&mut containers, *seq, lot_id, number, "ship", |place| {
+                        (place == Where::InStock).then_some((Where::Gone, &mut balance.shipped))
+                    })?;
                 }
             }
             _ => {}
@@ -219,4 +248,101 @@ pub(crate) fn tally(lot_id: &str, events: &[(i64, Body)], receipt: Option<i64>) 
         .map(|place| u32::from(*place == Where::InStock))
         .sum();
     Ok(balance)
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn receipt(containers: u32) -> Body {
+        Body::Receive {
+            lot_id: "L".to_owned(),
+            containers,
+            first_container: 1,
+            container_ul: 10_000,
+            yield_ul: 10_000,
+            expires_at: None,
+            shipment: None,
+        }
+    }
+
+    fn thaw(containers: &[u32]) -> Body {
+        Body::Thaw {
+            lot_id: "L".to_owned(),
+            containers: containers.to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_container_thawed_twice_is_a_fault_not_two_thaws() {
+        let events = [(1, receipt(4)), (2, thaw(&[1, 2])), (3, thaw(&[2]))];
+        match tally("L", &events, None) {
+            Err(LedgerError::Tampered(reason)) => assert_eq!(
+                reason,
+                "event 3 records a thaw of container 2 of lot L, which the rules refuse where it is then"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_container_is_counted_where_it_went() {
+        let events = [
+            (1, receipt(5)),
+            (2, thaw(&[1, 2])),
+            (
+                3,
+                Body::DestroyContainers {
+                    lot_id: "L".to_owned(),
+                    containers: vec![2, 3],
+                    reason: "cracked".to_owned(),
+                },
+            ),
+            (
+                4,
+                Body::Return {
+                    lot_id: "L".to_owned(),
+                    containers: vec![4],
+                },
+            ),
+        ];
+        let balance = tally("L", &events, None).map_err(|e| e.to_string());
+        let counted = balance.map(|b| {
+            (
+                b.received,
+                b.thawed,
+                b.destroyed,
+                b.destroyed_after_thaw,
+                b.returned,
+                b.on_hand,
+            )
+        });
+        assert_eq!(counted, Ok((5, 2, 1, 1, 1, 1)));
+        let again = [(1, receipt(2)), (2, thaw(&[1])), (3, events[2].1.clone())];
+        let destroyed_twice = [
+            again[0].clone(),
+            (
+                2,
+                Body::DestroyContainers {
+                    lot_id: "L".to_owned(),
+                    containers: vec![1],
+                    reason: "x".to_owned(),
+                },
+            ),
+            (
+                3,
+                Body::DestroyContainers {
+                    lot_id: "L".to_owned(),
+                    containers: vec![1],
+                    reason: "x".to_owned(),
+                },
+            ),
+        ];
+        assert!(tally("L", &again, None).is_ok());
+        assert!(matches!(
+            tally("L", &destroyed_twice, None),
+            Err(LedgerError::Tampered(_))
+        ));
+    }
 }

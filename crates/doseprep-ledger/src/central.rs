@@ -98,28 +98,23 @@ pub struct UnmatchedReceipt {
     pub shipment_seq: i64,
 }
 
-/// One pushed event as the sponsor reads it: its kind, and its number,
-/// time and body where it is a stock event or a correction of one (none
-/// of a bag's: its number would place it between thaws).
-struct Pushed {
-    kind: String,
-    stock: Option<StockEvent>,
-}
-
 /// A stock event, or a correction of one, as the sponsor reads it (a
-/// destruction's reason withheld).
+/// destruction's or correction's reason withheld).
 struct StockEvent {
     seq: i64,
     at: String,
     body: Body,
 }
 
-/// One site's events at the centre.
+/// One site's events at the centre: its stock events in order, and how
+/// many events of each kind it pushed (bag events are only counted: their
+/// places in the chain would tell where they fell among thaws).
 #[derive(Default)]
 struct SiteEvents {
     /// Its last event's number.
     last_seq: i64,
-    pushed: Vec<Pushed>,
+    stock: Vec<StockEvent>,
+    counts: BTreeMap<String, i64>,
 }
 
 /// The view of the central ledger on `centre`, from one snapshot.
@@ -127,37 +122,40 @@ pub(crate) fn view(centre: &Db) -> Result<CentralView> {
     centre.transaction(Lock::Read, |centre| {
         let mut by_site: BTreeMap<String, SiteEvents> = BTreeMap::new();
         centre.each(
-            "SELECT site, site_events, seq, kind, at, body FROM site_stock_event \
-             ORDER BY site, seq NULLS LAST",
+            "SELECT site, kind, n, site_events FROM site_event_count ORDER BY site, kind",
             params![],
             |row| {
                 let site: String = row.get(0)?;
-                let last_seq: i64 = row.get(1)?;
-                let seq: Option<i64> = row.get(2)?;
-                let kind: String = row.get(3)?;
-                let at: Option<String> = row.get(4)?;
-                let text: Option<String> = row.get(5)?;
-                let stock = match (seq, at, text) {
-                    (Some(seq), Some(at), Some(text)) => {
-                        let body = Body::from_json(&text)
-                            .filter(|body| body.kind() == kind)
-                            .ok_or_else(|| {
-                                LedgerError::Tampered(format!(
-                                    "site {site}: event {seq} does not read as a {kind} event"
-                                ))
-                            })?;
-                        Some(StockEvent { seq, at, body })
-                    }
-                    (None, None, None) => None,
-                    _ => {
-                        return Err(LedgerError::Tampered(format!(
-                            "site {site}: a {kind} event is shown in part"
-                        )))
-                    }
-                };
                 let events = by_site.entry(site).or_default();
-                events.last_seq = last_seq;
-                events.pushed.push(Pushed { kind, stock });
+                events.counts.insert(row.get(1)?, row.get(2)?);
+                events.last_seq = row.get(3)?;
+                Ok(())
+            },
+        )?;
+        centre.each(
+            "SELECT site, seq, kind, at, body FROM site_stock_event ORDER BY site, seq",
+            params![],
+            |row| {
+                let site: String = row.get(0)?;
+                let seq: i64 = row.get(1)?;
+                let kind: String = row.get(2)?;
+                let at: String = row.get(3)?;
+                let text: Option<String> = row.get(4)?;
+                let body = text
+                    .as_deref()
+                    .and_then(Body::from_json)
+                    .filter(|body| body.kind() == kind)
+                    .ok_or_else(|| {
+                        LedgerError::Tampered(format!(
+                            "site {site}: event {seq} does not read as a {kind} event as a ledger writes one (its reason, if any, could not be withheld)"
+                        ))
+                    })?;
+                let events = by_site.get_mut(&site).ok_or_else(|| {
+                    LedgerError::internal(format!(
+                        "site {site}'s stock event {seq} is not among its counted events"
+                    ))
+                })?;
+                events.stock.push(StockEvent { seq, at, body });
                 Ok(())
             },
         )?;
@@ -194,14 +192,11 @@ fn summed(by_site: &BTreeMap<String, SiteEvents>) -> Result<CentralView> {
         site,
         SiteEvents {
             last_seq,
-            pushed: events,
+            stock,
+            counts,
         },
     ) in by_site
     {
-        let stock: Vec<&StockEvent> = events
-            .iter()
-            .filter_map(|event| event.stock.as_ref())
-            .collect();
         let bodies: Vec<(i64, Body)> = stock
             .iter()
             .map(|event| (event.seq, event.body.clone()))
@@ -209,7 +204,7 @@ fn summed(by_site: &BTreeMap<String, SiteEvents>) -> Result<CentralView> {
         // A stock event's time as last corrected (corrections follow what
         // they correct, in order).
         let mut corrected_at: BTreeMap<i64, &str> = BTreeMap::new();
-        for event in &stock {
+        for event in stock {
             if let Body::Correct {
                 seq, at: Some(at), ..
             } = &event.body
@@ -234,13 +229,14 @@ fn summed(by_site: &BTreeMap<String, SiteEvents>) -> Result<CentralView> {
             })
             .collect::<Result<Vec<Balance>>>()?;
         let count = |kinds: &[&str]| -> Result<u32> {
-            let found = events
-                .iter()
-                .filter(|event| kinds.contains(&event.kind.as_str()))
-                .count();
+            let mut found: i64 = 0;
+            for kind in kinds {
+                let n = counts.get(*kind).copied().unwrap_or(0); // fallback-ok: a kind the site never pushed counts 0
+                found = found.checked_add(n).ok_or_else(|| too_many(site))?;
+            }
             u32::try_from(found).map_err(|_| too_many(site))
         };
-        for event in &stock {
+        for event in stock {
             match &event.body {
                 Body::Ship {
                     lot_id,

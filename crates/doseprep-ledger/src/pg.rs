@@ -428,6 +428,43 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
     ) stock;
     GRANT SELECT ON site_stock_event TO doseprep_sponsor;
     "#,
+    // Version 5. An event written before its ledger's site was set names
+    // no site, so two sites whose ledgers were copied from one that had
+    // recorded stock hold the same such events, which the sponsor would
+    // count at both: such an event is held for one site only (a ledger's
+    // setup, its users and settings, may be shared). The sponsor's view
+    // gives stock events and corrections of them only; bag events are
+    // counted per site and kind (site_event_count), never listed, so no
+    // row's place tells where a bag event fell. A reason is shown only as
+    // withheld: a body whose reason the withholding missed (not written as
+    // a ledger writes it) is not shown at all.
+    r#"
+    CREATE UNIQUE INDEX site_event_unsited_once ON site_event (hash)
+        WHERE event_site IS NULL AND kind NOT IN ('register_user', 'configure', 'disable_user',
+            'change_passphrase', 'reset_passphrase', 'sign_in_failed');
+    DROP VIEW site_stock_event;
+    CREATE VIEW site_stock_event WITH (security_barrier) AS
+    SELECT e.site, e.seq, e.kind, e.at,
+           CASE WHEN coalesce(withheld.body::jsonb ->> 'reason', '') = '' THEN withheld.body END
+               AS body
+    FROM site_event e
+    CROSS JOIN LATERAL (
+        SELECT regexp_replace(e.body, '"reason":"(?:[^"\\]|\\.)*"', '"reason":""', 'g') AS body
+    ) withheld
+    WHERE e.kind IN ('receive', 'thaw', 'ship', 'return', 'destroy_containers', 'count')
+       OR (e.kind = 'correct' AND EXISTS (
+            SELECT FROM site_event corrected
+            WHERE corrected.site = e.site
+              AND corrected.kind IN ('receive', 'thaw', 'ship', 'return',
+                                     'destroy_containers', 'count')
+              AND corrected.seq = CASE WHEN e.body::jsonb ->> 'seq' ~ '^[0-9]{1,18}$'
+                                       THEN (e.body::jsonb ->> 'seq')::bigint END));
+    CREATE VIEW site_event_count WITH (security_barrier) AS
+    SELECT site, kind, count(*) AS n, max(max(seq)) OVER (PARTITION BY site) AS site_events
+    FROM site_event
+    GROUP BY site, kind;
+    GRANT SELECT ON site_stock_event, site_event_count TO doseprep_sponsor;
+    "#,
 ];
 
 /// The central ledger's version.
@@ -699,6 +736,14 @@ impl Postgres {
     }
 }
 
+/// A transaction under the lock ledgers and central ledgers are started and
+/// migrated under. READ COMMITTED whatever the database's default, so each
+/// statement after the lock is taken reads what the opening before it
+/// committed (a REPEATABLE READ snapshot, taken as the lock's statement
+/// began, would not).
+const LOCKED_BEGIN: &str =
+    "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(1685090930)";
+
 /// Open the ledger in the database at `url`; a database that is not one
 /// (empty, or another program's) is refused untouched.
 pub(crate) fn open(url: &str) -> Result<Postgres> {
@@ -733,8 +778,14 @@ fn open_to(url: &str, access: Access) -> Result<Postgres> {
                 // finds the work done (a reader or a non-owner is refused
                 // only if it is still to do).
                 let migrated = (|| {
-                    db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+                    db.batch(LOCKED_BEGIN)?;
                     match db.marker()? {
+                        Some((_, now)) if now > SCHEMA_VERSION => {
+                            return Err(LedgerError::SchemaTooNew {
+                                found: now,
+                                supported: SCHEMA_VERSION,
+                            })
+                        }
                         Some((_, now)) if now < SCHEMA_VERSION => match access {
                             Access::Read => {
                                 return Err(LedgerError::SchemaTooOld {
@@ -817,7 +868,7 @@ fn create_in(url: &str, make: impl FnOnce(&Postgres) -> Result<()>) -> Result<Po
         // One ledger (or central ledger) started at a time on the server:
         // the roles and the database's TEMP grant are the server's, and two
         // made at once collide ("tuple concurrently updated").
-        db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+        db.batch(LOCKED_BEGIN)?;
         if db.marker()?.is_some() {
             return Err(LedgerError::LedgerExists { path: name.clone() });
         }
@@ -869,7 +920,7 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
             // waits, then finds the work done (a non-owner is refused only
             // if it is still to do).
             let migrated = (|| {
-                db.batch("BEGIN; SELECT pg_advisory_xact_lock(1685090930)")?;
+                db.batch(LOCKED_BEGIN)?;
                 let now = db.query(
                     "SELECT schema_version FROM doseprep_central WHERE id = 1",
                     &[],
@@ -877,6 +928,12 @@ pub(crate) fn open_central(url: &str) -> Result<Postgres> {
                 if let Some(Value::Integer(now)) =
                     now.first().map(|row| cell_value(row, 0)).transpose()?
                 {
+                    if now > CENTRAL_VERSION {
+                        return Err(LedgerError::SchemaTooNew {
+                            found: now,
+                            supported: CENTRAL_VERSION,
+                        });
+                    }
                     if now < CENTRAL_VERSION {
                         if !owns(&db, "site_event")? {
                             return Err(LedgerError::MigrateAsOwner {

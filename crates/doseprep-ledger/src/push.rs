@@ -131,7 +131,17 @@ pub(crate) fn push(
     let unsent = events.get(held.len()..).ok_or_else(|| {
         LedgerError::internal("the centre holds more events than were matched".to_owned())
     })?;
-    for batch in unsent.chunks(BATCH) {
+    // The events before the ledger's site was set, and that event, go in
+    // the first batch however many: the centre refuses one another site
+    // holds (two ledgers copied from one), and then nothing is sent.
+    // (None unsent: the centre holds the set_site event, and the rest name
+    // the site.)
+    let through_set_site = unsent
+        .iter()
+        .position(|event| event.kind == "set_site")
+        .map_or(0, |set_site| set_site + 1);
+    let (first, rest) = unsent.split_at(through_set_site);
+    for batch in std::iter::once(first).chain(rest.chunks(BATCH)) {
         send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
         sent += i64::try_from(batch.len())
             .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
@@ -170,6 +180,7 @@ fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
             });
         }
         for event in batch {
+            let unsited = event.station.is_none();
             centre.execute(
                 "INSERT INTO site_event (site, seq, kind, at, initials, comment, body, prev_hash, \
                  hash, recorded_at, signer, meaning, late_reason, event_site, workstation) \
@@ -191,7 +202,22 @@ fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
                     event.station.as_ref().map(|station| station.site.as_str()),
                     event.station.as_ref().map(|station| station.workstation.as_str())
                 ],
-            )?;
+            )
+            .map_err(|error| match error {
+                LedgerError::Database { detail, .. }
+                    if unsited && detail.contains("\"site_event_unsited_once\"") =>
+                {
+                    LedgerError::PushRefused {
+                        site: site.to_owned(),
+                        seq: event.seq,
+                        reason: format!(
+                            "the centre holds this {} event, written before the ledger's site was set, for another site: the two ledgers were copied from one that had recorded it, and the sponsor would count it at both (start each site's ledger from one with users and settings only)",
+                            event.kind
+                        ),
+                    }
+                }
+                other => other,
+            })?;
         }
         Ok(())
     })

@@ -79,7 +79,7 @@ def check_events(folder):
     for number, line in enumerate(lines, 1):
         try:
             event = json.loads(line)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise Problem(f"events.jsonl line {number} is not JSON ({error})") from None
         if not isinstance(event, dict) or sorted(event) != sorted(FIELDS):
             raise Problem(f"events.jsonl line {number} does not have the fields {FIELDS}")
@@ -99,12 +99,16 @@ def check_events(folder):
             raise Problem(f"event {seq} gives a late_reason but is not signed")
         if (event["site"] is None) != (event["workstation"] is None):
             raise Problem(f"event {seq} names a site or a workstation without the other")
+        # The hash first: an event changed is named as changed, whatever
+        # else is wrong with it.
+        if event_hash(event) != event["hash"]:
+            raise Problem(f"event {seq} was changed: its hash does not match its contents")
         if event["kind"] == "set_site":
             if ledger_site is not None:
                 raise Problem(f"event {seq} sets the site again; a ledger's site is set once")
             try:
                 body = json.loads(event["body"])
-            except ValueError:
+            except (ValueError, RecursionError):
                 body = None
             if not isinstance(body, dict) or not isinstance(body.get("site"), str):
                 raise Problem(f"event {seq} sets the site, but its body names no site")
@@ -118,8 +122,6 @@ def check_events(folder):
             site_from = seq
         if event["site"] is None and site_from is not None:
             raise Problem(f"event {seq} names no site, but every event from event {site_from} does")
-        if event_hash(event) != event["hash"]:
-            raise Problem(f"event {seq} was changed: its hash does not match its contents")
         if event["recorded_at"] is not None and timed_from is None:
             timed_from = seq
         if event["recorded_at"] is None and timed_from is not None:
@@ -135,7 +137,7 @@ def check_checkpoints(path, hashes, last_is_head):
     for number, line in enumerate(lines, 1):
         try:
             checkpoint = json.loads(line)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise Problem(f"{path.name} line {number} is not JSON ({error})") from None
         if not isinstance(checkpoint, dict) or not {"seq", "head"} <= checkpoint.keys():
             raise Problem(f"{path.name} line {number} does not give seq and head")
@@ -168,7 +170,7 @@ def main(argv):
         checkpoints = check_checkpoints(folder / "checkpoints.jsonl", hashes, True)
         if kept is not None:
             checkpoints += check_checkpoints(kept, hashes, False)
-    except (Problem, OSError, KeyError, TypeError, ValueError, IndexError) as problem:
+    except (Problem, OSError, KeyError, TypeError, ValueError, IndexError, RecursionError) as problem:
         print(f"archive does NOT verify: {problem}")
         return 1
     print(f"archive verified: {events} events, head {head}, {checkpoints} checkpoints held")
