@@ -13,6 +13,7 @@ cannot be read or written raises Python's own ``OSError``.
 from doseprep._core import (
     AlreadyRecordedError,
     Balance,
+    Batch,
     Checkpoint,
     DayOrder,
     DayPlan,
@@ -71,6 +72,7 @@ __version__: str = version()
 __all__ = [
     "AlreadyRecordedError",
     "Balance",
+    "Batch",
     "Checkpoint",
     "DayOrder",
     "DayPlan",

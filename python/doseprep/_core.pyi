@@ -1,15 +1,16 @@
 """Type stubs for doseprep._core, the compiled Rust binding (checked by mypy.stubtest)."""
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal, final
+from typing import Any, ClassVar, Literal, final, overload
 from typing import Protocol as _Protocol
 
 __all__ = [
     "AlreadyRecordedError",
     "Balance",
+    "Batch",
     "Checkpoint",
     "DayOrder",
     "DayPlan",
@@ -334,6 +335,21 @@ class Order:
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
+class Batch(Sequence[Preparation | DoseError]):
+    """What prepare_many returns: its results in order, each made into a Preparation
+    or a DoseError when read (a new object each time), and an Arrow table
+    (``__arrow_c_stream__``: ``polars.DataFrame(batch)``, ``pyarrow.table(batch)``)."""
+
+    def __len__(self) -> int: ...
+    @overload
+    def __getitem__(self, key: int, /) -> Preparation | DoseError: ...
+    @overload
+    def __getitem__(self, key: slice, /) -> list[Preparation | DoseError]: ...
+    def __iter__(self) -> Iterator[Preparation | DoseError]: ...
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The batch as an Arrow table, a row an order (the Arrow PyCapsule interface)."""
+
+@final
 class Preparation:
     """One bag: active or placebo. Every dose field of a placebo is None."""
 
@@ -654,7 +670,7 @@ def prepare_many(
     /,
     *,
     lot: Lot,
-) -> list[Preparation | DoseError]:
+) -> Batch:
     """Prepare many orders from one lot; a DoseError in the place of each that fails."""
 
 def plan_day(

@@ -7,8 +7,8 @@ eight writers at once, and the server crashing in the middle of days."""
 from __future__ import annotations
 
 import itertools
-import os
 import json
+import os
 import re
 import signal
 import sqlite3

@@ -39,7 +39,7 @@ mod _core {
     use super::*;
 
     #[pymodule_export]
-    use super::batch::{prepare, prepare_many};
+    use super::batch::{prepare, prepare_many, Batch};
     #[pymodule_export]
     use super::command::run_command;
     #[pymodule_export]

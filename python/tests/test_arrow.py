@@ -1,0 +1,169 @@
+"""prepare_many's Batch as a sequence and as an Arrow table, read by pyarrow,
+polars and pandas (installed for the tests only: the package depends on none
+of them). The worked example by hand: CARE-012, 72.4 kg, lot UC-0042 at 12.5
+million viable cells/mL: 72.4 million cells target; 72.4e6 / 12.5e6 = 5.792
+mL, drawn as 5.8 mL; 5.8 x 12.5e6 = 72.5 million cells; 50 - 5.8 = 44.2 mL
+of PlasmaLyte A; one 10 mL container. Its arm C twin: 50 mL of PlasmaLyte A
+and no dose (nulls, never zeros)."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from typing import Any
+
+import pandas as pd  # type: ignore[import-untyped]
+import polars as pl
+import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import doseprep as dp
+
+THAWED_AT = "2026-11-25T09:00:00-05:00"
+LOT = dp.Lot(
+    lot_id="UC-0042",
+    viable_cells_per_ml=12.5e6,
+    viability=0.93,
+    container_volume_ml=10,
+    containers=4,
+    dmso_fraction=0.05,
+)
+GOOD = {"weight": "72.4 kg", "visit": "month-0", "thawed_at": THAWED_AT}
+ORDERS: list[Any] = [
+    {**GOOD, "participant": "CARE-012", "arm": "A"},
+    {**GOOD, "participant": "CARE-013", "arm": "C"},
+    {**GOOD, "participant": "CARE-014", "arm": "A", "weight": "352 kg"},
+    42,
+]
+
+
+def _batch() -> dp.Batch:
+    return dp.prepare_many(dp.Protocol.care_ssc(), ORDERS, lot=LOT)
+
+
+def test_a_batch_is_a_sequence_made_on_access() -> None:
+    batch = _batch()
+    assert len(batch) == 4
+    assert isinstance(batch[0], dp.Preparation)
+    assert batch[0] == batch[0]
+    assert batch[0] is not batch[0]  # a new object each time, equal by value
+    assert isinstance(batch[-2], dp.ImplausibleWeightError)
+    assert isinstance(batch[-1], dp.InvalidInputError)
+    assert [type(r).__name__ for r in batch] == [
+        "Preparation",
+        "Preparation",
+        "ImplausibleWeightError",
+        "InvalidInputError",
+    ]
+    assert [type(r).__name__ for r in batch[1::2]] == ["Preparation", "InvalidInputError"]
+    assert batch[5:] == []
+    with pytest.raises(IndexError, match="batch index 4 out of range: the batch has 4 rows"):
+        batch[4]
+    with pytest.raises(IndexError, match="batch index -5 out of range"):
+        batch[-5]
+    assert repr(batch) == "<doseprep.Batch of 4 orders: 2 prepared, 2 failed>"
+    [first, *_] = batch
+    assert isinstance(first, dp.Preparation)
+    assert first.draw_volume_ml == 5.8
+
+
+def test_pyarrow_reads_the_worked_example_as_computed_by_hand() -> None:
+    table = pa.table(_batch())
+    assert table.num_rows == 4
+    columns = table.to_pydict()
+    assert columns["participant"] == ["CARE-012", "CARE-013", "CARE-014", None]
+    assert columns["content"] == ["active", "placebo", None, None]
+    assert columns["draw_volume_ml"] == [5.8, None, None, None]
+    assert columns["diluent_volume_ml"] == [44.2, 50.0, None, None]
+    assert columns["containers_to_thaw"] == [1, None, None, None]
+    assert math.isclose(columns["delivered_cells"][0], 72.5e6, rel_tol=1e-12)
+    assert math.isclose(columns["target_cells"][0], 72.4e6, rel_tol=1e-12)
+    assert columns["error_kind"] == [None, None, "implausible_weight", "invalid_input"]
+    assert columns["error_field"][2:] == ["weight", "order"]
+    assert "352 kg" in columns["error_message"][2]
+    assert table.schema.field("thawed_at").type == pa.timestamp("us", tz="America/Toronto")
+    assert table.schema.field("containers_to_thaw").type == pa.uint32()
+    thawed = columns["thawed_at"][0]
+    assert thawed == datetime.datetime(2026, 11, 25, 14, 0, tzinfo=datetime.timezone.utc)
+    assert columns["infuse_by"][0] - thawed == datetime.timedelta(hours=3)
+
+
+def test_polars_reads_the_batch_without_a_row_by_row_copy() -> None:
+    frame = pl.DataFrame(_batch())
+    assert frame.height == 4
+    assert frame["draw_volume_ml"].to_list() == [5.8, None, None, None]
+    assert frame["thawed_at"].dtype == pl.Datetime("us", "America/Toronto")
+    assert frame["error_kind"].null_count() == 2
+    active = frame.filter(pl.col("content") == "active")
+    assert active["diluent_volume_ml"].to_list() == [44.2]
+
+
+def test_pandas_reads_the_batch_through_pyarrow() -> None:
+    frame = pa.table(_batch()).to_pandas()
+    assert list(frame["participant"][:2]) == ["CARE-012", "CARE-013"]
+    assert str(frame["thawed_at"].dt.tz) == "America/Toronto"
+    assert frame["thawed_at"][0] == pd.Timestamp("2026-11-25 09:00", tz="America/Toronto")
+    assert frame["draw_volume_ml"][0] == 5.8
+    assert pd.isna(frame["draw_volume_ml"][1])  # the placebo's: null, not 0
+
+
+# Attributes of a Preparation that are columns of the table under the same name.
+SHARED = [
+    "participant",
+    "arm",
+    "visit",
+    "content",
+    "bag_id",
+    "lot_id",
+    "body_weight_kg",
+    "baseline_weight_kg",
+    "dosing_weight_kg",
+    "target_cells",
+    "delivered_cells",
+    "deviation",
+    "unrounded_draw_volume_ml",
+    "draw_volume_ml",
+    "diluent_volume_ml",
+    "final_volume_ml",
+    "final_concentration_cells_per_ml",
+    "containers_to_thaw",
+    "infusion_duration_min",
+    "pump_rate_ml_per_h",
+    "thawed_at",
+    "prepared_at",
+    "infusion_at",
+    "infuse_by",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.floats(min_value=20, max_value=400),
+            st.sampled_from(["A", "B", "C", "Z"]),
+            st.sampled_from(["month-0", "month-3"]),
+        ),
+        max_size=12,
+    )
+)
+def test_every_row_of_the_table_is_its_object(rows: list[tuple[float, str, str]]) -> None:
+    orders = [
+        {"participant": f"P{i}", "weight_kg": w, "arm": a, "visit": v, "thawed_at": THAWED_AT}
+        for i, (w, a, v) in enumerate(rows)
+    ]
+    batch = dp.prepare_many(dp.Protocol.care_ssc(), orders, lot=LOT)
+    table = pa.table(batch).to_pylist()
+    assert len(table) == len(batch) == len(orders)
+    for row, result in zip(table, batch, strict=True):
+        if isinstance(result, dp.Preparation):
+            for name in SHARED:
+                assert row[name] == getattr(result, name), name
+            assert row["error_kind"] is None
+        else:
+            assert isinstance(result, dp.DoseError)
+            assert (row["error_kind"], row["error_field"]) == (result.kind, result.field)
+            assert row["error_message"] == str(result)
+            assert row["draw_volume_ml"] is None
