@@ -6,4 +6,4 @@
 
 mod preparations;
 
-pub use preparations::{preparations, preparations_schema, Failure, Row};
+pub use preparations::{preparations, preparations_schema, Failure, PreparationsBuilder, Row};

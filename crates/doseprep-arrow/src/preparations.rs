@@ -94,101 +94,138 @@ fn micros(time: &SiteTime) -> i64 {
 
 /// `rows` as one table, times in `zone` (the protocol's site zone).
 pub fn preparations(zone: &str, rows: &[Row<'_>]) -> Result<RecordBatch, ArrowError> {
-    let count = rows.len();
-    let text = || StringBuilder::with_capacity(count, count * 8);
-    let mut texts: Vec<StringBuilder> = TEXT.iter().map(|_| text()).collect();
-    let number = || Float64Builder::with_capacity(count);
-    let mut before: Vec<Float64Builder> = NUMBERS_BEFORE_COUNT.iter().map(|_| number()).collect();
-    let mut containers = UInt32Builder::with_capacity(count);
-    let mut after: Vec<Float64Builder> = NUMBERS_AFTER_COUNT.iter().map(|_| number()).collect();
-    let time = || TimestampMicrosecondBuilder::with_capacity(count).with_timezone(zone);
-    let mut times: Vec<TimestampMicrosecondBuilder> = TIMES.iter().map(|_| time()).collect();
-    let mut errors: Vec<StringBuilder> = ERRORS.iter().map(|_| text()).collect();
+    let mut table = PreparationsBuilder::new(zone, rows.len());
     for row in rows {
-        match row {
-            Row::Prepared(bag) => {
-                let dose = bag.dose.as_ref();
-                let bag_id = bag.bag_id.map(|id| id.as_text());
-                let values: [Option<&str>; 6] = [
-                    Some(&bag.participant),
-                    Some(&bag.arm),
-                    Some(&bag.visit),
-                    Some(bag.content.as_str()),
-                    bag_id.as_deref(),
-                    dose.map(|d| d.lot_id.as_str()),
-                ];
-                for (builder, value) in texts.iter_mut().zip(values) {
-                    builder.append_option(value);
-                }
-                let numbers: [Option<f64>; 11] = [
-                    Some(bag.body_weight.kg()),
-                    bag.baseline_weight.map(doseprep::BodyWeight::kg),
-                    Some(bag.dosing_weight.kg()),
-                    dose.map(|d| d.target_cells.cells()),
-                    dose.map(|d| d.delivered_cells.cells()),
-                    dose.map(|d| d.deviation.value()),
-                    dose.map(|d| d.unrounded_draw_volume.ml()),
-                    dose.map(|d| d.draw_volume.ml()),
-                    Some(bag.diluent_volume.ml()),
-                    Some(bag.final_volume.ml()),
-                    dose.map(|d| d.final_concentration.cells_per_ml()),
-                ];
-                for (builder, value) in before.iter_mut().zip(numbers) {
-                    builder.append_option(value);
-                }
-                containers.append_option(dose.map(|d| d.containers_to_thaw));
-                let numbers = [
-                    Some(bag.infusion_duration.as_secs_f64() / 60.0),
-                    Some(bag.pump_rate.ml_per_hour()),
-                ];
-                for (builder, value) in after.iter_mut().zip(numbers) {
-                    builder.append_option(value);
-                }
-                let at = [
-                    Some(bag.thawed_at()),
-                    bag.prepared_at(),
-                    bag.infusion_at(),
-                    Some(bag.infuse_by()),
-                ];
-                for (builder, value) in times.iter_mut().zip(at) {
-                    builder.append_option(value.as_ref().map(micros));
-                }
-                for builder in &mut errors {
-                    builder.append_null();
-                }
-            }
-            Row::Failed(order, failure) => {
-                let values: [Option<&str>; 6] = [
-                    order.map(Order::participant),
-                    order.map(Order::arm),
-                    order.map(Order::visit),
-                    None,
-                    None,
-                    None,
-                ];
-                for (builder, value) in texts.iter_mut().zip(values) {
-                    builder.append_option(value);
-                }
-                for builder in before.iter_mut().chain(after.iter_mut()) {
-                    builder.append_null();
-                }
-                containers.append_null();
-                for builder in &mut times {
-                    builder.append_null();
-                }
-                let values = [Some(failure.kind), failure.field, Some(failure.message)];
-                for (builder, value) in errors.iter_mut().zip(values) {
-                    builder.append_option(value);
-                }
-            }
+        table.push(row);
+    }
+    table.finish()
+}
+
+/// A table of preparations built a row at a time (as a batch is
+/// prepared), then finished once.
+pub struct PreparationsBuilder {
+    zone: Arc<str>,
+    texts: Vec<StringBuilder>,
+    before: Vec<Float64Builder>,
+    containers: UInt32Builder,
+    after: Vec<Float64Builder>,
+    times: Vec<TimestampMicrosecondBuilder>,
+    errors: Vec<StringBuilder>,
+}
+
+impl PreparationsBuilder {
+    /// An empty table, times in `zone`, room for `rows` rows.
+    pub fn new(zone: &str, rows: usize) -> PreparationsBuilder {
+        let zone: Arc<str> = Arc::from(zone);
+        let text = || StringBuilder::with_capacity(rows, rows * 8);
+        let number = || Float64Builder::with_capacity(rows);
+        let time = || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(zone.clone());
+        PreparationsBuilder {
+            texts: TEXT.iter().map(|_| text()).collect(),
+            before: NUMBERS_BEFORE_COUNT.iter().map(|_| number()).collect(),
+            containers: UInt32Builder::with_capacity(rows),
+            after: NUMBERS_AFTER_COUNT.iter().map(|_| number()).collect(),
+            times: TIMES.iter().map(|_| time()).collect(),
+            errors: ERRORS.iter().map(|_| StringBuilder::new()).collect(),
+            zone,
         }
     }
-    let mut columns: Vec<ArrayRef> = Vec::new();
-    columns.extend(texts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.extend(before.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.push(Arc::new(containers.finish()));
-    columns.extend(after.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.extend(times.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    columns.extend(errors.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-    RecordBatch::try_new(preparations_schema(zone), columns)
+
+    /// One more row.
+    pub fn push(&mut self, row: &Row<'_>) {
+        match row {
+            Row::Prepared(bag) => self.prepared(bag),
+            Row::Failed(order, failure) => self.failed(*order, failure),
+        }
+    }
+
+    fn prepared(&mut self, bag: &Preparation) {
+        let dose = bag.dose.as_ref();
+        let bag_id = bag.bag_id.map(|id| id.as_text());
+        let values: [Option<&str>; 6] = [
+            Some(&bag.participant),
+            Some(&bag.arm),
+            Some(&bag.visit),
+            Some(bag.content.as_str()),
+            bag_id.as_deref(),
+            dose.map(|d| d.lot_id.as_str()),
+        ];
+        for (builder, value) in self.texts.iter_mut().zip(values) {
+            builder.append_option(value);
+        }
+        let numbers: [Option<f64>; 11] = [
+            Some(bag.body_weight.kg()),
+            bag.baseline_weight.map(doseprep::BodyWeight::kg),
+            Some(bag.dosing_weight.kg()),
+            dose.map(|d| d.target_cells.cells()),
+            dose.map(|d| d.delivered_cells.cells()),
+            dose.map(|d| d.deviation.value()),
+            dose.map(|d| d.unrounded_draw_volume.ml()),
+            dose.map(|d| d.draw_volume.ml()),
+            Some(bag.diluent_volume.ml()),
+            Some(bag.final_volume.ml()),
+            dose.map(|d| d.final_concentration.cells_per_ml()),
+        ];
+        for (builder, value) in self.before.iter_mut().zip(numbers) {
+            builder.append_option(value);
+        }
+        self.containers
+            .append_option(dose.map(|d| d.containers_to_thaw));
+        let numbers = [
+            Some(bag.infusion_duration.as_secs_f64() / 60.0),
+            Some(bag.pump_rate.ml_per_hour()),
+        ];
+        for (builder, value) in self.after.iter_mut().zip(numbers) {
+            builder.append_option(value);
+        }
+        let at = [
+            Some(bag.thawed_at()),
+            bag.prepared_at(),
+            bag.infusion_at(),
+            Some(bag.infuse_by()),
+        ];
+        for (builder, value) in self.times.iter_mut().zip(at) {
+            builder.append_option(value.as_ref().map(micros));
+        }
+        for builder in &mut self.errors {
+            builder.append_null();
+        }
+    }
+
+    fn failed(&mut self, order: Option<&Order>, failure: &Failure<'_>) {
+        let values: [Option<&str>; 6] = [
+            order.map(Order::participant),
+            order.map(Order::arm),
+            order.map(Order::visit),
+            None,
+            None,
+            None,
+        ];
+        for (builder, value) in self.texts.iter_mut().zip(values) {
+            builder.append_option(value);
+        }
+        for builder in self.before.iter_mut().chain(self.after.iter_mut()) {
+            builder.append_null();
+        }
+        self.containers.append_null();
+        for builder in &mut self.times {
+            builder.append_null();
+        }
+        let values = [Some(failure.kind), failure.field, Some(failure.message)];
+        for (builder, value) in self.errors.iter_mut().zip(values) {
+            builder.append_option(value);
+        }
+    }
+
+    /// The table.
+    pub fn finish(mut self) -> Result<RecordBatch, ArrowError> {
+        let mut columns: Vec<ArrayRef> = Vec::new();
+        columns.extend(self.texts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(self.before.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.push(Arc::new(self.containers.finish()));
+        columns.extend(self.after.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(self.times.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(self.errors.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        RecordBatch::try_new(preparations_schema(&self.zone), columns)
+    }
 }

@@ -4,10 +4,10 @@ use doseprep as core;
 use std::sync::Arc;
 
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::RecordBatchIterator;
+use arrow_array::{RecordBatch, RecordBatchIterator};
 use pyo3::exceptions::{PyBaseException, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyList, PySlice};
+use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
 
 use crate::convert::{BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
@@ -63,11 +63,19 @@ pub fn prepare<'py>(
     Preparation::new(inner, &protocol.inner, &order, &lot.inner).into_untracked(py)
 }
 
+/// Rows read from Python before they are handed to the thread that
+/// prepares them.
+const CHUNK: usize = 1024;
+
 /// Prepare many orders from one lot in one call. Returns a Batch: a
 /// sequence, in the order given, of a Preparation for each order that
 /// succeeds and the DoseError instance (not raised) in the place of each
 /// that fails, including a row that is not a dict or Order or holds a
 /// value of the wrong type (InvalidInputError); and an Arrow table.
+///
+/// The rows are read from Python on this thread and prepared on a second
+/// one as they come, a chunk at a time (both cores at work); the second
+/// builds the Arrow table as it goes.
 #[pyfunction]
 #[pyo3(signature = (protocol, orders, /, *, lot))]
 pub fn prepare_many<'py>(
@@ -79,41 +87,169 @@ pub fn prepare_many<'py>(
     let dose_error = base(py)?;
     let names = KeyNames::new(py);
     let mut times = BatchTimes::default();
-    let mut rows: Vec<Outcome> = Vec::new();
-    for item in orders.try_iter()? {
-        let item = item?;
-        let row = match from_item(&item, &names, &mut times) {
-            Ok(order) => match core::prepare(&protocol.inner, &order, &lot.inner) {
-                Ok(bag) => Outcome::Prepared(Box::new((bag, order))),
-                Err(error) => Outcome::Failed(Some(Box::new(order)), error),
-            },
-            Err(e) if e.is_instance(py, &dose_error) => Outcome::Raised(e.into_value(py)),
-            // A row with a value of the wrong type is that row's error, not
-            // the batch's: the other rows still come back.
-            Err(e) if e.is_instance_of::<PyTypeError>(py) => Outcome::Failed(
-                None,
-                core::DoseError::InvalidInput {
-                    field: "order".to_owned(),
-                    reason: e.value(py).to_string(),
-                },
-            ),
-            Err(e) => return Err(e),
-        };
-        rows.push(row);
-    }
+    // Room for every row at once where the orders say how many.
+    let expected = orders.len().unwrap_or(0); // fallback-ok: an iterator has no length; the buffers grow
+    let core_protocol = &protocol.inner;
+    let core_lot = &*lot.inner;
+    let zone = protocol.inner.zone().name();
+    let (table, rows, read) = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
+        let preparer = scope.spawn(move || {
+            let mut table = doseprep_arrow::PreparationsBuilder::new(zone, expected);
+            let mut rows = Vec::with_capacity(expected);
+            for chunk in receive {
+                for read in chunk {
+                    rows.push(prepare_read(core_protocol, core_lot, &mut table, read));
+                }
+            }
+            (table, rows)
+        });
+        let read = (|| -> PyResult<()> {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for item in orders.try_iter()? {
+                let item = item?;
+                chunk.push(read_row(py, &item, &names, &mut times, &dose_error)?);
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if send.send(full).is_err() {
+                        break; // the preparer stopped: its join says why
+                    }
+                }
+            }
+            let _ = send.send(chunk); // fallback-ok: a preparer that stopped is reported by its join
+            Ok(())
+        })();
+        drop(send);
+        let prepared = preparer.join();
+        prepared.map(|(table, rows)| (table, rows, read))
+    })
+    .map_err(|_| {
+        PyRuntimeError::new_err(
+            "internal error: the thread preparing the batch stopped; please report it",
+        )
+    })?;
+    read?;
+    let table = table
+        .finish()
+        .map_err(|error| PyValueError::new_err(format!("Arrow: {error}")))?;
     Ok(Batch {
         protocol: protocol.inner.clone(),
         lot: Arc::clone(&lot.inner),
         rows,
+        table,
     })
 }
 
-/// One order's result, kept as the core made it until it is asked for.
+/// A row as read from Python.
+enum Read {
+    /// The order it gives.
+    Order(core::Order),
+    /// A row of the wrong type, refused as the core refuses bad input.
+    Refused(core::DoseError),
+    /// Reading it raised this DoseError (its kind, field and text read
+    /// here, where Python may be called).
+    Raised {
+        error: Py<PyBaseException>,
+        kind: String,
+        field: Option<String>,
+        message: String,
+    },
+}
+
+/// Row `item` as an order, or its error; any other exception stops the batch.
+fn read_row<'py>(
+    py: Python<'py>,
+    item: &Bound<'py, PyAny>,
+    names: &KeyNames<'py>,
+    times: &mut BatchTimes<'py>,
+    dose_error: &Bound<'py, PyType>,
+) -> PyResult<Read> {
+    match from_item(item, names, times) {
+        Ok(order) => Ok(Read::Order(order)),
+        Err(e) if e.is_instance(py, dose_error) => {
+            let error = e.into_value(py);
+            let bound = error.bind(py);
+            Ok(Read::Raised {
+                kind: attribute(bound, "kind").unwrap_or_else(|| "error".to_owned()), // fallback-ok: every DoseError class sets kind; "error" is the base class's own
+                field: attribute(bound, "field"),
+                message: bound.to_string(),
+                error,
+            })
+        }
+        // A row with a value of the wrong type is that row's error, not
+        // the batch's: the other rows still come back.
+        Err(e) if e.is_instance_of::<PyTypeError>(py) => {
+            Ok(Read::Refused(core::DoseError::InvalidInput {
+                field: "order".to_owned(),
+                reason: e.value(py).to_string(),
+            }))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The row `read` prepared, its line added to `table`.
+fn prepare_read(
+    protocol: &core::Protocol,
+    lot: &core::Lot,
+    table: &mut doseprep_arrow::PreparationsBuilder,
+    read: Read,
+) -> Outcome {
+    let failure = |table: &mut doseprep_arrow::PreparationsBuilder,
+                   order: Option<&core::Order>,
+                   error: &core::DoseError| {
+        let field = error.parts().field;
+        table.push(&doseprep_arrow::Row::Failed(
+            order,
+            doseprep_arrow::Failure {
+                kind: error.kind().name(),
+                field: field.as_deref(),
+                message: &error.to_string(),
+            },
+        ));
+    };
+    match read {
+        Read::Order(order) => match core::prepare(protocol, &order, lot) {
+            Ok(bag) => {
+                table.push(&doseprep_arrow::Row::Prepared(&bag));
+                Outcome::Prepared(order)
+            }
+            Err(error) => {
+                failure(table, Some(&order), &error);
+                Outcome::Failed(Box::new((Some(order), error)))
+            }
+        },
+        Read::Refused(error) => {
+            failure(table, None, &error);
+            Outcome::Failed(Box::new((None, error)))
+        }
+        Read::Raised {
+            error,
+            kind,
+            field,
+            message,
+        } => {
+            table.push(&doseprep_arrow::Row::Failed(
+                None,
+                doseprep_arrow::Failure {
+                    kind: &kind,
+                    field: field.as_deref(),
+                    message: &message,
+                },
+            ));
+            Outcome::Raised(error)
+        }
+    }
+}
+
+/// One order's result, kept small until it is asked for.
 enum Outcome {
-    /// The bag, and the order it was made for (a Preparation holds both).
-    Prepared(Box<(core::Preparation, core::Order)>),
+    /// The order, prepared: its bag is made again when read (`prepare` is
+    /// a pure function of the protocol, the order and the lot), so a batch
+    /// keeps an order a row, not a bag.
+    Prepared(core::Order),
     /// The core refused the order (read, where it was).
-    Failed(Option<Box<core::Order>>, core::DoseError),
+    Failed(Box<(Option<core::Order>, core::DoseError)>),
     /// Reading the row raised this DoseError.
     Raised(Py<PyBaseException>),
 }
@@ -129,21 +265,24 @@ pub struct Batch {
     protocol: core::Protocol,
     lot: Arc<core::Lot>,
     rows: Vec<Outcome>,
+    table: RecordBatch,
 }
 
 impl Batch {
     /// Row `index` as a Python object.
     fn object<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
         match self.rows.get(index) {
-            Some(Outcome::Prepared(made)) => {
-                let (bag, order) = made.as_ref();
-                Ok(
-                    Preparation::new(bag.clone(), &self.protocol, order, &self.lot)
-                        .into_untracked(py)?
-                        .into_any(),
-                )
+            Some(Outcome::Prepared(order)) => {
+                let bag = core::prepare(&self.protocol, order, &self.lot).map_err(|error| {
+                    PyRuntimeError::new_err(format!(
+                        "internal error: row {index} prepared in the batch and not again ({error}); please report it"
+                    ))
+                })?;
+                Ok(Preparation::new(bag, &self.protocol, order, &self.lot)
+                    .into_untracked(py)?
+                    .into_any())
             }
-            Some(Outcome::Failed(_, error)) => Ok(to_py_err(error.clone())
+            Some(Outcome::Failed(failed)) => Ok(to_py_err(failed.1.clone())
                 .into_value(py)
                 .into_bound(py)
                 .into_any()),
@@ -234,58 +373,8 @@ impl Batch {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // fallback-ok: the spec lets a producer keep its own schema
-                                  // Each failed row's error as text (a raised one read with the
-                                  // thread attached), before the table is built.
-        let failures: Vec<Option<(String, Option<String>, String)>> = self
-            .rows
-            .iter()
-            .map(|row| match row {
-                Outcome::Prepared(_) => None,
-                Outcome::Failed(_, error) => Some((
-                    error.kind().name().to_owned(),
-                    error.parts().field,
-                    error.to_string(),
-                )),
-                Outcome::Raised(error) => {
-                    let error = error.bind(py);
-                    Some((
-                        attribute(error, "kind").unwrap_or_else(|| "error".to_owned()), // fallback-ok: every DoseError class sets kind; "error" is the base class's own
-                        attribute(error, "field"),
-                        error.to_string(),
-                    ))
-                }
-            })
-            .collect();
-        let rows = self
-            .rows
-            .iter()
-            .zip(&failures)
-            .map(|(row, failure)| match (row, failure) {
-                (Outcome::Prepared(made), _) => Ok(doseprep_arrow::Row::Prepared(&made.0)),
-                (_, Some((kind, field, message))) => {
-                    let order = match row {
-                        Outcome::Failed(order, _) => order.as_deref(),
-                        _ => None,
-                    };
-                    Ok(doseprep_arrow::Row::Failed(
-                        order,
-                        doseprep_arrow::Failure {
-                            kind,
-                            field: field.as_deref(),
-                            message,
-                        },
-                    ))
-                }
-                (_, None) => Err(PyRuntimeError::new_err(
-                    "internal error: a failed row without its error's text; please report it",
-                )),
-            })
-            .collect::<PyResult<Vec<doseprep_arrow::Row<'_>>>>()?;
-        let zone = self.protocol.zone().name();
-        let table = doseprep_arrow::preparations(zone, &rows)
-            .map_err(|error| PyValueError::new_err(format!("Arrow: {error}")))?;
-        let schema = table.schema();
-        let reader = RecordBatchIterator::new(std::iter::once(Ok(table)), schema);
+        let schema = self.table.schema();
+        let reader = RecordBatchIterator::new(std::iter::once(Ok(self.table.clone())), schema);
         let stream = FFI_ArrowArrayStream::new(Box::new(reader));
         PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
     }

@@ -83,10 +83,10 @@ fn text<'py>(key: &str, value: Option<Bound<'py, PyAny>>) -> PyResult<Bound<'py,
         .map_err(|e| type_error(key, "a str", e.into_inner().as_any()))
 }
 
-/// The interned names of the required keys: identity with them is tested
-/// first (keys written in Python code are interned), the text only for keys
-/// made at run time.
-pub struct KeyNames<'py>([Bound<'py, PyString>; 5]);
+/// The interned names of the required keys and of `weight_kg`: identity
+/// with them is tested first (keys written in Python code are interned),
+/// the text only for keys made at run time.
+pub struct KeyNames<'py>([Bound<'py, PyString>; 6]);
 
 impl<'py> KeyNames<'py> {
     /// The names, looked up once per batch.
@@ -97,6 +97,7 @@ impl<'py> KeyNames<'py> {
             intern!(py, "arm").clone(),
             intern!(py, "visit").clone(),
             intern!(py, "thawed_at").clone(),
+            intern!(py, "weight_kg").clone(),
         ])
     }
 }
@@ -130,7 +131,8 @@ pub fn from_item<'py>(
             Some(1) => &mut weight,
             Some(2) => &mut arm,
             Some(3) => &mut visit,
-            Some(_) => &mut thawed_at,
+            Some(4) => &mut thawed_at,
+            Some(_) => &mut weight_kg,
             None => {
                 let key = key
                     .cast_into::<PyString>()
