@@ -8,6 +8,7 @@ import hashlib
 import json
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,6 +91,16 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
     # sums made again to match) is named, not a Python traceback.
     archive = tmp_path / "archive"
     rehash = _archive_hash(archive)
+    # Changed and not re-hashed: named as changed, before its body is read.
+    edited = [*lines]
+    edited[1] = json.dumps({**json.loads(lines[1]), "body": "[]"})
+    (archive / "events.jsonl").write_text("\n".join(edited) + "\n", "utf-8")
+    _sums_again(archive)
+    said = subprocess.run(["python3", str(archive / "verify.py")],
+                          capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
+    assert said.stdout == (
+        "archive does NOT verify: event 2 was changed: its hash does not match its contents\n"
+    )
     for body in ("[]", '{"kind":"set_site","site":7}', "not json", "[" * 100_000):
         edited = [*lines]
         edited[1] = json.dumps({**json.loads(lines[1]), "body": body})
@@ -99,12 +110,7 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
             previous = event["hash"] = rehash(event)
             edited[index] = json.dumps(event)
         (archive / "events.jsonl").write_text("\n".join(edited) + "\n", "utf-8")
-        sums = [
-            f"{hashlib.sha256((archive / name).read_bytes()).hexdigest()}  {name}"
-            for name in [line.split("  ")[1] for line in
-                         (archive / "SHA256SUMS").read_text("utf-8").splitlines()]
-        ]  # fmt: skip
-        (archive / "SHA256SUMS").write_text("\n".join(sums) + "\n", "utf-8")
+        _sums_again(archive)
         said = subprocess.run(["python3", str(archive / "verify.py")],
                               capture_output=True, text=True, check=False, timeout=60)  # fmt: skip
         assert (said.returncode, said.stdout, said.stderr) == (
@@ -112,6 +118,16 @@ def test_every_event_from_set_site_names_its_site_and_workstation(tmp_path: Path
             "archive does NOT verify: event 2 sets the site, but its body names no site\n",
             "",
         )
+
+
+def _sums_again(archive: Path) -> None:
+    """The archive's SHA256SUMS made again to match its files (a forger's step)."""
+    sums = [
+        f"{hashlib.sha256((archive / name).read_bytes()).hexdigest()}  {name}"
+        for name in [line.split("  ")[1] for line in
+                     (archive / "SHA256SUMS").read_text("utf-8").splitlines()]
+    ]  # fmt: skip
+    (archive / "SHA256SUMS").write_text("\n".join(sums) + "\n", "utf-8")
 
 
 def _archive_hash(archive: Path) -> Callable[[dict[str, object]], str]:
@@ -290,10 +306,7 @@ def test_a_ledger_is_pushed_as_the_site_its_chain_names(tmp_path: Path) -> None:
     """A ledger without a site is not pushed (it could be pushed under two
     names, its stock counted twice); two sites whose ledgers were copied
     from one template of users and settings share their first events, and
-    both push; a template that had recorded a receipt is pushed by the
-    first site only (the sponsor would count the lot at both)."""
-    import datetime
-
+    both push."""
     from test_bad_inputs import _staff
 
     centre = new_database()
@@ -323,27 +336,84 @@ def test_a_ledger_is_pushed_as_the_site_its_chain_names(tmp_path: Path) -> None:
     with pytest.raises(dp.LedgerError) as other_site:
         ledger.push(centre, site="CHUM")
     assert other_site.value.code == "push_site_differs"
-    # A template with stock in it: its receipt is counted at one site only.
-    template.sign_in("mh", passphrase="mh's own long passphrase")
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    template.receive(_lot(4), at=now, passphrase="mh's own long passphrase")
-    for site in ("MUHC", "MUSC"):
-        ledger = copy_of(site)
-        ledger.sign_in("admin", passphrase=admin)
-        ledger.set_site(site, name=f"{site} hospital", passphrase=admin)
-    assert dp.Ledger(tmp_path / "MUHC.db").push(centre, site="MUHC")["sent"] == setup + 2
+
+
+def _stocked_template_copies(tmp_path: Path, sites: tuple[str, ...]) -> int:
+    """Copies of one ledger that received lot L (600 containers) and thawed
+    each before any site was set, each copy then set to one of `sites`;
+    the events each copy holds before its set_site."""
+    from test_store_postgres import WRITER
+
+    template = tmp_path / "stocked.db"
+    dp.Ledger.create(template)
+    made = subprocess.run([sys.executable, str(WRITER), str(template), "thaws", "L", "600"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    for site in sites:
+        with sqlite3.connect(template) as source, \
+                sqlite3.connect(tmp_path / f"{site}.db") as copy:  # fmt: skip
+            source.backup(copy)
+        dp.Ledger(tmp_path / f"{site}.db", workstation="bench-1").set_site(
+            site, name=f"{site} hospital", initials="MH"
+        )
+    return 601
+
+
+def test_a_template_that_kept_stock_is_pushed_by_one_site_only(tmp_path: Path) -> None:
+    """Its receipt and thaws (more than a batch) counted at the first site
+    to push; the second is refused at the receipt, and sends nothing."""
+    centre = new_database()
+    dp.Ledger.create_central(centre)
+    unsited = _stocked_template_copies(tmp_path, ("MUHC", "MUSC"))
+    assert dp.Ledger(tmp_path / "MUHC.db").push(centre, site="MUHC")["sent"] == unsited + 1
     with pytest.raises(dp.LedgerError) as twice:
         dp.Ledger(tmp_path / "MUSC.db").push(centre, site="MUSC")
     assert twice.value.code == "push_refused"
     assert str(twice.value).startswith(
-        f"push refused at event {setup + 1} of site MUSC: the centre holds this receive event,"
+        "push refused at event 1 of site MUSC: the centre holds this receive event,"
         " written before the ledger's site was set, for another site:"
     )
-    assert "nothing from event" in str(twice.value)
-    # Nothing of MUSC was sent: its users, settings and site went in the
-    # receipt's batch.
+    assert "this push sent nothing from event 1 on" in str(twice.value)
     held = psql("SELECT count(*) FROM site_event WHERE site = 'MUSC'", centre).stdout
     assert held.strip() == "0"
+
+
+def test_a_centre_that_holds_twins_already_counts_them_once_and_migrates(
+    tmp_path: Path,
+) -> None:
+    """A centre of central version 4 that took both template copies (no
+    check then): migrated to version 5, its views count the twins at the
+    site that pushed them first only."""
+    centre = new_database()
+    dp.Ledger.create_central(centre)
+    unsited = _stocked_template_copies(tmp_path, ("MUHC", "MUSC"))
+    dp.Ledger(tmp_path / "MUHC.db").push(centre, site="MUHC")
+    # Pushed with no check of unsited events, as version 4 took it.
+    psql("ALTER TABLE site_event DISABLE TRIGGER site_event_unsited_once", centre)
+    assert dp.Ledger(tmp_path / "MUSC.db").push(centre, site="MUSC")["sent"] == unsited + 1
+    # Version 4, as it was: no check of unsited events, no counted views.
+    psql(
+        "DROP VIEW site_event_count, site_stock_event, site_event_counted;"
+        " DROP TRIGGER site_event_unsited_once ON site_event;"
+        " DROP FUNCTION doseprep_check_unsited(), doseprep_jsonb_or_null(text),"
+        " doseprep_setup_kind(text);"
+        " DROP INDEX site_event_unsited;"
+        " CREATE VIEW site_stock_event AS SELECT site, seq, kind FROM site_event;"
+        " UPDATE doseprep_central SET schema_version = 4;",
+        centre,
+    )
+    view = dp.Ledger.central_view(centre)  # migrates to version 5
+    version = psql("SELECT schema_version FROM doseprep_central", centre).stdout.strip()
+    assert version == "5"
+    [lot] = view["lots"]
+    assert (lot["lot_id"], lot["received"], lot["thawed"]) == ("L", 600, 600)
+    by_site = {s["site"]: s for s in view["sites"]}
+    assert [b["received"] for b in by_site["MUHC"]["lots"]] == [600]
+    assert by_site["MUSC"]["lots"] == []
+    counted = psql(
+        "SELECT site, n FROM site_event_count WHERE kind = 'thaw' ORDER BY site", centre
+    ).stdout.split()
+    assert counted == ["MUHC|600"]
 
 
 def test_a_read_only_copy_of_a_site_ledger_is_signed_in_to_without_a_workstation(
@@ -467,3 +537,27 @@ def test_the_sponsor_reads_a_corrected_shipment_time_and_no_reason_or_bag_number
     events = jgh.events()
     for kind in ("prepare_planned", "plan", "correct", "thaw"):
         assert int(counted[kind]) == sum(e["kind"] == kind for e in events), kind
+    # A destruction whose reason is not written as a ledger writes it (put
+    # in by the centre's owner, past the checks): its body is not shown,
+    # and the central view stops, naming it.
+    seq = len(events) + 1
+    body = (
+        '{"kind":"destroy_containers","lot_id":"UC-0042","containers":[10],"reason" : "CARE-001"}'
+    )
+    psql(
+        "ALTER TABLE site_event DISABLE TRIGGER USER;"
+        " INSERT INTO site_event (site, seq, kind, at, initials, body, prev_hash, hash)"
+        f" VALUES ('JGH', {seq}, 'destroy_containers',"
+        f" '2026-11-27T10:00:00-05:00[America/Toronto]', 'MH', $b${body}$b$, 'x', 'y');"
+        " ALTER TABLE site_event ENABLE TRIGGER USER;",
+        centre,
+    )
+    shown = psql(
+        f"SELECT body IS NULL FROM site_stock_event WHERE site = 'JGH' AND seq = {seq}", centre
+    ).stdout.strip()
+    assert shown == "t"
+    with pytest.raises(dp.FaultError) as withheld:
+        dp.Ledger.central_view(centre)
+    assert f"site JGH: event {seq} does not read as a destroy_containers event" in str(
+        withheld.value
+    )

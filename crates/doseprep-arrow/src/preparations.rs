@@ -220,12 +220,32 @@ impl PreparationsBuilder {
     /// The table.
     pub fn finish(mut self) -> Result<RecordBatch, ArrowError> {
         let mut columns: Vec<ArrayRef> = Vec::new();
-        columns.extend(self.texts.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        columns.extend(self.before.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(
+            self.texts
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        columns.extend(
+            self.before
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         columns.push(Arc::new(self.containers.finish()));
-        columns.extend(self.after.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        columns.extend(self.times.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        columns.extend(self.errors.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        columns.extend(
+            self.after
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        columns.extend(
+            self.times
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
+        columns.extend(
+            self.errors
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         RecordBatch::try_new(preparations_schema(&self.zone), columns)
     }
 }

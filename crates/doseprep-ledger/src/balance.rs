@@ -190,6 +190,13 @@ pub(crate) fn tally(lot_id: &str, events: &[(i64, Body)], receipt: Option<i64>) 
                 if total > crate::state::MAX_CONTAINERS {
                     return Err(beyond_a_lot(lot_id, *seq));
                 }
+                // Containers are numbered on across receipts: one that
+                // numbers a container again would put it back in stock.
+                if let Some((&number, _)) = containers.range(first_container..last).next() {
+                    return Err(LedgerError::Tampered(format!(
+                        "event {seq} receives container {number} of lot {lot_id} again (a later receipt is numbered on)"
+                    )));
+                }
                 balance.received = total;
                 containers.extend((first_container..last).map(|number| (number, Where::InStock)));
             }
@@ -340,6 +347,20 @@ mod tests {
             ),
         ];
         assert!(tally("L", &again, None).is_ok());
+        let mut numbered_again = receipt(2);
+        if let Body::Receive {
+            first_container, ..
+        } = &mut numbered_again
+        {
+            *first_container = 2;
+        }
+        match tally("L", &[(1, receipt(2)), (2, numbered_again)], None) {
+            Err(LedgerError::Tampered(reason)) => assert_eq!(
+                reason,
+                "event 2 receives container 2 of lot L again (a later receipt is numbered on)"
+            ),
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             tally("L", &destroyed_twice, None),
             Err(LedgerError::Tampered(_))

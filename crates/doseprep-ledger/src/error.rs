@@ -1021,7 +1021,7 @@ impl LedgerError {
             LedgerError::ShipmentEvent { seq } => (format!("receive: the shipment's event {seq} cannot be one: events are numbered from 1"), "give the number of the sending site's ship event (its ledger's shipment record)".to_owned()),
             LedgerError::PusherNotForSite { login, site } => (format!("the login {login} is not named to push site {site} at the central ledger; nothing was pushed"), format!("push with the site's own login, or have the centre's administrator name it: INSERT INTO site_pusher (site, login) VALUES ('{site}', '{login}')")),
             LedgerError::PushSiteDiffers { site, ledger_site } => (format!("the ledger is site {ledger_site}'s; it cannot be pushed as site {site}"), format!("push it as site {ledger_site}")),
-            LedgerError::PushRefused { site, seq, reason } => (format!("push refused at event {seq} of site {site}: {reason}; nothing from event {seq} on was pushed"), "keep both ledgers as they are for review, and report it to the trial's monitor".to_owned()),
+            LedgerError::PushRefused { site, seq, reason } => (format!("push refused at event {seq} of site {site}: {reason}; this push sent nothing from event {seq} on"), "keep both ledgers as they are for review, and report it to the trial's monitor".to_owned()),
             LedgerError::Text { field, value, max, fix } => (format!("{field} {value:?} must be 1 to {max} characters"), fix.to_string()),
             LedgerError::NoContainers { event } => (format!("{event}: no container given"), "list the container numbers".to_owned()),
             LedgerError::DuplicateContainer { event, lot_id, container } => (format!("{event}: container {container} of lot {lot_id:?} is listed twice"), "list it once".to_owned()),

@@ -431,37 +431,87 @@ const CENTRAL_MIGRATIONS: &[&str] = &[
     // Version 5. An event written before its ledger's site was set names
     // no site, so two sites whose ledgers were copied from one that had
     // recorded stock hold the same such events, which the sponsor would
-    // count at both: such an event is held for one site only (a ledger's
-    // setup, its users and settings, may be shared). The sponsor's view
+    // count at both: from now on such an event is refused to a second site
+    // (a ledger's setup, its users and settings, may be shared), checked by
+    // a trigger that sees every site's events whatever the pusher's own; a
+    // centre that holds such twins already keeps them (it is append-only)
+    // and its views count the one pushed first only. The sponsor's view
     // gives stock events and corrections of them only; bag events are
     // counted per site and kind (site_event_count), never listed, so no
     // row's place tells where a bag event fell. A reason is shown only as
     // withheld: a body whose reason the withholding missed (not written as
-    // a ledger writes it) is not shown at all.
+    // a ledger writes it, or not JSON PostgreSQL's jsonb reads) is not
+    // shown at all.
     r#"
-    CREATE UNIQUE INDEX site_event_unsited_once ON site_event (hash)
-        WHERE event_site IS NULL AND kind NOT IN ('register_user', 'configure', 'disable_user',
-            'change_passphrase', 'reset_passphrase', 'sign_in_failed');
-    DROP VIEW site_stock_event;
+    CREATE INDEX site_event_unsited ON site_event (hash) WHERE event_site IS NULL;
+    CREATE FUNCTION doseprep_setup_kind(kind TEXT) RETURNS BOOLEAN LANGUAGE sql IMMUTABLE AS $$
+        SELECT kind IN ('register_user', 'configure', 'disable_user', 'change_passphrase',
+                        'reset_passphrase', 'sign_in_failed')
+    $$;
+    CREATE FUNCTION doseprep_check_unsited() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
+    DECLARE
+        other TEXT;
+    BEGIN
+        IF NEW.event_site IS NULL AND NOT doseprep_setup_kind(NEW.kind) THEN
+            SELECT site INTO other FROM site_event
+            WHERE hash = NEW.hash AND event_site IS NULL AND site <> NEW.site
+            LIMIT 1;
+            IF other IS NOT NULL THEN
+                RAISE EXCEPTION 'site_event_unsited_once: site %: its % event %, written before its ledger''s site was set, is held for site % already', NEW.site, NEW.kind, NEW.seq, other
+                    USING ERRCODE = 'unique_violation';
+            END IF;
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER site_event_unsited_once BEFORE INSERT ON site_event
+        FOR EACH ROW EXECUTE FUNCTION doseprep_check_unsited();
+    REVOKE EXECUTE ON FUNCTION doseprep_check_unsited() FROM PUBLIC;
+    -- jsonb of a body, or null where jsonb does not read it (a NUL, a
+    -- number beyond numeric): one such body withholds itself, not the view.
+    CREATE FUNCTION doseprep_jsonb_or_null(body TEXT) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN
+        RETURN body::jsonb;
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END $$;
+    DO $pin$
+    DECLARE
+        path TEXT := format('pg_catalog, %I, pg_temp', current_schema());
+    BEGIN
+        EXECUTE format('ALTER FUNCTION doseprep_setup_kind(TEXT) SET search_path = %s', path);
+        EXECUTE format('ALTER FUNCTION doseprep_check_unsited() SET search_path = %s', path);
+        EXECUTE format('ALTER FUNCTION doseprep_jsonb_or_null(TEXT) SET search_path = %s', path);
+    END $pin$;
+    -- The events the sponsor counts: all, but an unsited one another site
+    -- pushed first (a twin a centre held before version 5).
+    CREATE VIEW site_event_counted WITH (security_barrier) AS
+    SELECT e.* FROM site_event e
+    WHERE e.event_site IS NOT NULL OR doseprep_setup_kind(e.kind) OR NOT EXISTS (
+        SELECT FROM site_event first
+        WHERE first.hash = e.hash AND first.event_site IS NULL
+          AND (first.pushed_at, first.site) < (e.pushed_at, e.site));
+    REVOKE ALL ON site_event_counted FROM PUBLIC;
+    DROP VIEW IF EXISTS site_stock_event;
     CREATE VIEW site_stock_event WITH (security_barrier) AS
     SELECT e.site, e.seq, e.kind, e.at,
-           CASE WHEN coalesce(withheld.body::jsonb ->> 'reason', '') = '' THEN withheld.body END
-               AS body
-    FROM site_event e
+           CASE WHEN parsed.fields IS NOT NULL
+                      AND (parsed.fields -> 'reason' IS NULL OR parsed.fields ->> 'reason' = '')
+                THEN withheld.body END AS body
+    FROM site_event_counted e
     CROSS JOIN LATERAL (
-        SELECT regexp_replace(e.body, '"reason":"(?:[^"\\]|\\.)*"', '"reason":""', 'g') AS body
+        SELECT regexp_replace(e.body, $re$"reason":"(?:[^"\\]|\\.)*"$re$, '"reason":""', 'g') AS body
     ) withheld
+    CROSS JOIN LATERAL (SELECT doseprep_jsonb_or_null(withheld.body) AS fields) parsed
     WHERE e.kind IN ('receive', 'thaw', 'ship', 'return', 'destroy_containers', 'count')
        OR (e.kind = 'correct' AND EXISTS (
-            SELECT FROM site_event corrected
+            SELECT FROM site_event_counted corrected
             WHERE corrected.site = e.site
               AND corrected.kind IN ('receive', 'thaw', 'ship', 'return',
                                      'destroy_containers', 'count')
-              AND corrected.seq = CASE WHEN e.body::jsonb ->> 'seq' ~ '^[0-9]{1,18}$'
-                                       THEN (e.body::jsonb ->> 'seq')::bigint END));
+              AND corrected.seq = substring(e.body FROM $re$^\{"kind":"correct","seq":([0-9]{1,18}),$re$)::bigint));
     CREATE VIEW site_event_count WITH (security_barrier) AS
     SELECT site, kind, count(*) AS n, max(max(seq)) OVER (PARTITION BY site) AS site_events
-    FROM site_event
+    FROM site_event_counted
     GROUP BY site, kind;
     GRANT SELECT ON site_stock_event, site_event_count TO doseprep_sponsor;
     "#,

@@ -141,7 +141,10 @@ pub(crate) fn push(
         .position(|event| event.kind == "set_site")
         .map_or(0, |set_site| set_site + 1);
     let (first, rest) = unsent.split_at(through_set_site);
-    for batch in std::iter::once(first).chain(rest.chunks(BATCH)) {
+    for batch in std::iter::once(first)
+        .filter(|first| !first.is_empty())
+        .chain(rest.chunks(BATCH))
+    {
         send(&centre, site, batch).map_err(|error| error.in_file(&name))?;
         sent += i64::try_from(batch.len())
             .map_err(|_| LedgerError::internal("a batch larger than an i64".to_owned()))?;
@@ -204,8 +207,11 @@ fn send(centre: &Db, site: &str, batch: &[Event]) -> Result<()> {
                 ],
             )
             .map_err(|error| match error {
+                // The centre's own message (not the server's, which its
+                // language setting would translate), under unique_violation.
                 LedgerError::Database { detail, .. }
-                    if unsited && detail.contains("\"site_event_unsited_once\"") =>
+                    if unsited
+                        && detail.starts_with("PostgreSQL 23505: site_event_unsited_once:") =>
                 {
                     LedgerError::PushRefused {
                         site: site.to_owned(),

@@ -4047,7 +4047,11 @@ fn a_server_ledger_of_schema_5_and_its_centre_are_migrated_on_opening() {
         .batch_execute(
             "DROP VIEW site_stock_event;
              DROP VIEW site_event_count;
-             DROP INDEX site_event_unsited_once;
+             DROP VIEW site_event_counted;
+             DROP TRIGGER site_event_unsited_once ON site_event;
+             DROP FUNCTION doseprep_check_unsited(), doseprep_jsonb_or_null(text),
+                 doseprep_setup_kind(text);
+             DROP INDEX site_event_unsited;
              DROP POLICY site_event_own_sites ON site_event;
              ALTER TABLE site_event DISABLE ROW LEVEL SECURITY;
              DROP TABLE site_pusher;

@@ -99,8 +99,8 @@ def check_events(folder):
             raise Problem(f"event {seq} gives a late_reason but is not signed")
         if (event["site"] is None) != (event["workstation"] is None):
             raise Problem(f"event {seq} names a site or a workstation without the other")
-        # The hash first: an event changed is named as changed, whatever
-        # else is wrong with it.
+        # The hash before the event's site is read: an event changed is
+        # named as changed, not as naming the wrong site.
         if event_hash(event) != event["hash"]:
             raise Problem(f"event {seq} was changed: its hash does not match its contents")
         if event["kind"] == "set_site":
