@@ -141,6 +141,10 @@ pub fn prepare_many<'py>(
 }
 
 /// A row as read from Python.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every row is an order: boxing it would allocate once a row"
+)]
 enum Read {
     /// The order it gives.
     Order(core::Order),
@@ -243,6 +247,10 @@ fn prepare_read(
 }
 
 /// One order's result, kept small until it is asked for.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "nearly every row is an order prepared: boxing it would allocate once a row"
+)]
 enum Outcome {
     /// The order, prepared: its bag is made again when read (`prepare` is
     /// a pure function of the protocol, the order and the lot), so a batch
