@@ -43,6 +43,7 @@ __all__ = [
     "RecordError",
     "RecordedDifferentlyError",
     "SyringeError",
+    "Table",
     "ThawSession",
     "ThawWindowError",
     "UnitError",
@@ -350,6 +351,18 @@ class Batch(Sequence[Preparation | DoseError]):
         """The batch as an Arrow table, a row an order (the Arrow PyCapsule interface)."""
 
 @final
+class Table:
+    """An Arrow table (``__arrow_c_stream__``): ``polars.DataFrame(table)``,
+    ``pyarrow.table(table)``."""
+
+    def __len__(self) -> int: ...
+    @property
+    def column_names(self) -> list[str]:
+        """The columns' names, in order."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The table (the Arrow PyCapsule interface)."""
+
+@final
 class Preparation:
     """One bag: active or placebo. Every dose field of a placebo is None."""
 
@@ -617,6 +630,12 @@ class DayPlan:
     @property
     def held_for_blinding(self) -> dict[str, int]:
         """Of those, containers counted against placebo bags as their twins would use them."""
+    def bag_table(self) -> Table:
+        """The bags as an Arrow table, a row an input row (as prepare_many's batch)."""
+    def thaw_table(self) -> Table:
+        """The thaws as an Arrow table, in thaw order (the pick list's lines)."""
+    def stock_table(self) -> Table:
+        """The stock the day leaves as an Arrow table, a row a lot."""
     def summary(self) -> str:
         """A one-screen overview for the ward: no arm, content, lot or volume drawn."""
     def _repr_html_(self) -> str:
@@ -1130,6 +1149,10 @@ class Ledger:
         ``text``."""
     def events(self) -> list[dict[str, Any]]:
         """Every event, in order (body parsed, with ``recorded_at``)."""
+    def event_table(self) -> Table:
+        """Every event as an Arrow table, in order."""
+    def balance_table(self) -> Table:
+        """Every lot's balance as an Arrow table, in order of receipt."""
     def push(self, url: str, /, *, site: str) -> dict[str, Any]:
         """Push this ledger's events to the trial's central ledger at `url`
         (PostgreSQL) as `site`: verified whole first; the events the centre

@@ -167,3 +167,56 @@ def test_every_row_of_the_table_is_its_object(rows: list[tuple[float, str, str]]
             assert (row["error_kind"], row["error_field"]) == (result.kind, result.field)
             assert row["error_message"] == str(result)
             assert row["draw_volume_ml"] is None
+
+
+def test_a_day_plan_gives_its_bags_thaws_and_stock_as_tables() -> None:
+    from test_ledger import plan
+
+    day = plan(dp.Protocol.care_ssc())
+    bags = pa.table(day.bag_table()).to_pylist()
+    assert [row["draw_volume_ml"] for row in bags] == [
+        bag.draw_volume_ml for bag in day.bags if isinstance(bag, dp.Preparation)
+    ]
+    assert [row["bag_id"] for row in bags] == [
+        bag.bag_id for bag in day.bags if isinstance(bag, dp.Preparation)
+    ]
+    thaws = pa.table(day.thaw_table()).to_pylist()
+    assert [
+        (row["thawed_at"], row["lot_id"], row["containers"], row["container_count"])
+        for row in thaws
+    ] == [(t.thawed_at, t.lot_id, t.containers, len(t.containers)) for t in day.thaws]
+    assert thaws  # CARE-001 and CARE-002 are given cells: a thaw
+    stock = pl.DataFrame(day.stock_table())
+    assert stock.rows() == [
+        (lot, left, day.held_for_blinding.get(lot, 0)) for lot, left in day.remaining.items()
+    ]
+    table = day.thaw_table()
+    assert len(table) == len(day.thaws)
+    assert table.column_names == ["thawed_at", "lot_id", "containers", "container_count"]
+
+
+def test_a_ledger_gives_its_events_and_balances_as_tables(tmp_path: Any) -> None:
+    from test_ledger import RECEIVED_AT, do_the_day, plan, twelve_containers
+
+    ledger = dp.Ledger.create(tmp_path / "pharmacy.db")
+    ledger.receive(twelve_containers(), at=RECEIVED_AT, initials="MH")
+    do_the_day(ledger, plan(dp.Protocol.care_ssc()))
+    events = ledger.events()
+    table = pl.DataFrame(ledger.event_table())
+    assert table["seq"].to_list() == [e["seq"] for e in events]
+    assert table["kind"].to_list() == [e["kind"] for e in events]
+    assert table["at_text"].to_list() == [e["at"] for e in events]
+    assert table["hash"].to_list() == [e["hash"] for e in events]
+    # 2026-11-20T10:00:00-05:00 is 15:00 UTC.
+    assert table["at"][0] == datetime.datetime(2026, 11, 20, 15, 0, tzinfo=datetime.timezone.utc)
+    assert table["at"].dtype == pl.Datetime("us", "UTC")
+    [balance] = pa.table(ledger.balance_table()).to_pylist()
+    expected = ledger.balance("UC-0042")
+    assert (balance["lot_id"], balance["received"], balance["thawed"], balance["on_hand"]) == (
+        "UC-0042",
+        expected.received,
+        expected.thawed,
+        expected.on_hand,
+    )
+    # CARE-001's 5.8 mL and CARE-002's 6.4 mL draw from two 10 mL containers.
+    assert (balance["received"], balance["thawed"], balance["on_hand"]) == (12, 2, 10)

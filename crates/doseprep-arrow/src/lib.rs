@@ -4,6 +4,11 @@
 //! zero), and a failed row's error in `error_kind`, `error_field` and
 //! `error_message`. Conversion only: the numbers are the core's.
 
+mod day;
+mod ledger;
 mod preparations;
+
+pub use day::{day_bags, day_stock, day_thaws};
+pub use ledger::{ledger_balances, ledger_events};
 
 pub use preparations::{preparations, preparations_schema, Failure, PreparationsBuilder, Row};

@@ -3,8 +3,7 @@
 use doseprep as core;
 use std::sync::Arc;
 
-use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_array::RecordBatch;
 use pyo3::exceptions::{PyBaseException, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
@@ -381,10 +380,7 @@ impl Batch {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // fallback-ok: the spec lets a producer keep its own schema
-        let schema = self.table.schema();
-        let reader = RecordBatchIterator::new(std::iter::once(Ok(self.table.clone())), schema);
-        let stream = FFI_ArrowArrayStream::new(Box::new(reader));
-        PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
+        crate::table::stream(py, &self.table)
     }
 }
 

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use doseprep as core;
 use pyo3::prelude::*;
 
+use crate::table::Table;
+
 use crate::convert::{py_datetime, quoted, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, IntoPy};
 use crate::ledger::Ledger;
@@ -311,6 +313,30 @@ impl DayPlan {
     #[getter]
     fn held_for_blinding(&self) -> BTreeMap<String, u32> {
         self.inner.held_for_blinding.clone()
+    }
+
+    /// The bags as an Arrow table, a row an input row (as prepare_many's
+    /// batch: a failed row has error_kind, error_field and error_message).
+    fn bag_table(&self) -> PyResult<Table> {
+        Table::made(doseprep_arrow::day_bags(
+            self.protocol.zone().name(),
+            &self.inner,
+        ))
+    }
+
+    /// The thaws as an Arrow table, in thaw order (the pick list's lines):
+    /// thawed_at, lot_id, containers, container_count.
+    fn thaw_table(&self) -> PyResult<Table> {
+        Table::made(doseprep_arrow::day_thaws(
+            self.protocol.zone().name(),
+            &self.inner,
+        ))
+    }
+
+    /// The stock the day leaves as an Arrow table, a row a lot: lot_id,
+    /// containers_left, containers_held_for_blinding.
+    fn stock_table(&self) -> PyResult<Table> {
+        Table::made(doseprep_arrow::day_stock(&self.inner))
     }
 
     /// A one-screen overview for the ward: no arm, content, lot or volume drawn.

@@ -10,6 +10,8 @@ use doseprep as core;
 use doseprep_ledger as ledger;
 use pyo3::prelude::*;
 
+use crate::table::Table;
+
 use crate::protocol::Protocol;
 
 use crate::convert::{container_numbers, json_loads, BagIdArg, Number, TimeArg, WholeNumber};
@@ -1329,6 +1331,28 @@ impl Ledger {
         };
         fields.insert("text".to_owned(), serde_json::Value::String(text));
         json_loads(py, &serde_json::Value::Object(fields).to_string())
+    }
+
+    /// Every event as an Arrow table, in order: seq, at and recorded_at
+    /// (UTC timestamps), kind, at_text (as recorded, with its zone),
+    /// initials, signer, meaning, site, workstation, late_reason, comment,
+    /// body (JSON text), prev_hash, hash.
+    fn event_table(&self, py: Python<'_>) -> PyResult<Table> {
+        let events = self.with(py, |l| l.events())?;
+        Table::made(doseprep_arrow::ledger_events(&events))
+    }
+
+    /// Every lot's balance as an Arrow table, in order of receipt: lot_id,
+    /// received, thawed, destroyed, destroyed_after_thaw, returned,
+    /// shipped, on_hand (containers).
+    fn balance_table(&self, py: Python<'_>) -> PyResult<Table> {
+        let balances = self.with(py, |l| {
+            l.lot_ids()?
+                .iter()
+                .map(|lot_id| l.balance(lot_id))
+                .collect::<ledger::Result<Vec<_>>>()
+        })?;
+        Table::made(doseprep_arrow::ledger_balances(&balances))
     }
 
     /// Every event, in order, as dicts (body parsed).

@@ -15,6 +15,7 @@ mod preparation;
 mod print;
 mod protocol;
 mod record;
+mod table;
 
 use pyo3::prelude::*;
 
@@ -58,6 +59,8 @@ mod _core {
     use super::protocol::Protocol;
     #[pymodule_export]
     use super::record::{verify, PreparationRecord, Verification};
+    #[pymodule_export]
+    use super::table::Table;
     #[pymodule_export]
     use super::version;
 

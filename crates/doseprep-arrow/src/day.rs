@@ -1,0 +1,109 @@
+//! A day plan's tables: its bags (as a batch's), its thaws (the pick
+//! list's lines, in thaw order) and the stock it leaves (by lot).
+
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    ListBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
+use doseprep::day::DayPlan;
+
+use crate::preparations::{Failure, PreparationsBuilder, Row};
+
+/// The plan's bags, a row an input row: its preparation, or why it could
+/// not be made (as [`crate::preparations`]), times in `zone`.
+pub fn day_bags(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
+    let mut table = PreparationsBuilder::new(zone, plan.bags.len());
+    for bag in &plan.bags {
+        match bag {
+            Ok(bag) => table.push(&Row::Prepared(&bag.preparation)),
+            Err(error) => {
+                let field = error.parts().field;
+                table.push(&Row::Failed(
+                    None,
+                    Failure {
+                        kind: error.kind().name(),
+                        field: field.as_deref(),
+                        message: &error.to_string(),
+                    },
+                ));
+            }
+        }
+    }
+    table.finish()
+}
+
+/// The plan's thaws, in thaw order (the pick list's lines): `thawed_at` in
+/// `zone`, `lot_id`, `containers` (their numbers) and `container_count`.
+pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
+    let count = plan.thaws.len();
+    let mut thawed_at = TimestampMicrosecondBuilder::with_capacity(count).with_timezone(zone);
+    let mut lot_ids = StringBuilder::new();
+    let mut containers = ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(Field::new(
+        "item",
+        DataType::UInt32,
+        false,
+    )));
+    let mut container_count = UInt32Builder::with_capacity(count);
+    for thaw in &plan.thaws {
+        thawed_at.append_value(thaw.thawed_at.instant().as_microsecond());
+        lot_ids.append_value(&thaw.lot_id);
+        containers.values().append_slice(&thaw.containers);
+        containers.append(true);
+        let counted = u32::try_from(thaw.containers.len()).map_err(|_| {
+            ArrowError::InvalidArgumentError("a thaw of more than 2^32 containers".to_owned())
+        })?;
+        container_count.append_value(counted);
+    }
+    let schema = Schema::new(vec![
+        Field::new(
+            "thawed_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(zone))),
+            false,
+        ),
+        Field::new("lot_id", DataType::Utf8, false),
+        Field::new(
+            "containers",
+            DataType::List(Arc::new(Field::new("item", DataType::UInt32, false))),
+            false,
+        ),
+        Field::new("container_count", DataType::UInt32, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(thawed_at.finish()),
+        Arc::new(lot_ids.finish()),
+        Arc::new(containers.finish()),
+        Arc::new(container_count.finish()),
+    ];
+    RecordBatch::try_new(Arc::new(schema), columns)
+}
+
+/// The stock the plan leaves, a row a lot: `lot_id`, `containers_left`
+/// (in the freezer after the day) and `containers_held_for_blinding` (of
+/// those, counted against placebo bags as their twins would use them).
+pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
+    let mut lot_ids = StringBuilder::new();
+    let mut left = UInt32Builder::new();
+    let mut held = UInt32Builder::new();
+    for (lot_id, remaining) in &plan.remaining {
+        lot_ids.append_value(lot_id);
+        left.append_value(*remaining);
+        // A lot nothing is held back of holds back 0 (the plan lists only
+        // lots it holds some back of).
+        held.append_value(plan.held_for_blinding.get(lot_id).copied().unwrap_or(0));
+        // fallback-ok: as the pick list reads it
+    }
+    let schema = Schema::new(vec![
+        Field::new("lot_id", DataType::Utf8, false),
+        Field::new("containers_left", DataType::UInt32, false),
+        Field::new("containers_held_for_blinding", DataType::UInt32, false),
+    ]);
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(lot_ids.finish()),
+        Arc::new(left.finish()),
+        Arc::new(held.finish()),
+    ];
+    RecordBatch::try_new(Arc::new(schema), columns)
+}
