@@ -93,13 +93,17 @@ pub fn prepare_many<'py>(
     let zone = protocol.inner.zone().name();
     let (table, rows, read) = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
+        // Emptied chunks come back to be filled again: memory once touched,
+        // not fresh pages a chunk.
+        let (give_back, given_back) = std::sync::mpsc::channel::<Vec<Read>>();
         let preparer = scope.spawn(move || {
             let mut table = doseprep_arrow::PreparationsBuilder::new(zone, expected);
             let mut rows = Vec::with_capacity(expected);
-            for chunk in receive {
-                for read in chunk {
+            for mut chunk in receive {
+                for read in chunk.drain(..) {
                     rows.push(prepare_read(core_protocol, core_lot, &mut table, read));
                 }
+                let _ = give_back.send(chunk); // fallback-ok: a reader that stopped takes no more chunks
             }
             (table, rows)
         });
@@ -109,7 +113,10 @@ pub fn prepare_many<'py>(
                 let item = item?;
                 chunk.push(read_row(py, &item, &names, &mut times, &dose_error)?);
                 if chunk.len() == CHUNK {
-                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    let empty = given_back
+                        .try_recv()
+                        .unwrap_or_else(|_| Vec::with_capacity(CHUNK)); // fallback-ok: none back yet, a new one
+                    let full = std::mem::replace(&mut chunk, empty);
                     if send.send(full).is_err() {
                         break; // the preparer stopped: its join says why
                     }
