@@ -548,6 +548,9 @@ class Randomization:
     def from_csv(path: _Path, /, *, protocol: Protocol | None = None) -> Randomization:
         """Read ``participant,arm`` CSV (a byte-order mark allowed)."""
     @staticmethod
+    def from_xlsx(path: _Path, /, *, protocol: Protocol | None = None) -> Randomization:
+        """The same from a spreadsheet's first sheet (.xlsx, .xlsm, .xls, .ods)."""
+    @staticmethod
     def from_csv_text(text: str, /, *, protocol: Protocol | None = None) -> Randomization:
         """The same from CSV text."""
     def arm(self, participant: str) -> str | None: ...
@@ -574,6 +577,10 @@ class DayOrder:
     @staticmethod
     def from_csv(path: _Path) -> list[DayRow]:
         """Every row of a day's CSV, with its number; a bad cell is that row's DoseError."""
+    @staticmethod
+    def from_xlsx(path: _Path, /, *, protocol: Protocol) -> list[DayRow]:
+        """The same from a spreadsheet's first sheet; date-and-time cells read on the
+        site's clock where its site file says spreadsheet_times = "site clock"."""
     @property
     def participant(self) -> str: ...
     @property

@@ -215,6 +215,35 @@ def _call(target: str, given: str, tmp_path: Path) -> None:
             if isinstance(outcome, dp.DoseError):
                 raise outcome
         return
+    if target in ("day orders xlsx", "day orders xlsx, site clock"):
+        import openpyxl  # type: ignore[import-untyped]
+
+        workbook = openpyxl.Workbook()
+        for row in eval(_unquote(given), {"datetime": datetime}):
+            workbook.active.append(row)
+        path = tmp_path / "orders.xlsx"
+        workbook.save(path)
+        protocol = dp.Protocol.care_ssc()
+        if target.endswith("site clock"):
+            protocol = dp.Protocol.from_toml(
+                CARE_SSC_TOML.replace(
+                    'time_zone = "America/Toronto"',
+                    'time_zone = "America/Toronto"\nspreadsheet_times = "site clock"',
+                )
+            )
+        plan = dp.plan_day(
+            protocol,
+            dp.DayOrder.from_xlsx(path, protocol=protocol),
+            lots=[
+                dp.Lot(lot_id="UC-0042", viable_cells_per_ml=12.5e6, viability=0.93,
+                       container_volume_ml=10, containers=12, dmso_fraction=0.05)
+            ],
+            randomization=dp.Randomization.from_csv_text("participant,arm\nCARE-001,A\n"),
+        )  # fmt: skip
+        for outcome in plan.bags:
+            if isinstance(outcome, dp.DoseError):
+                raise outcome
+        return
     if target == "orders csv":
         path = tmp_path / "orders.csv"
         text = _unquote(given).replace("\\n", "\n").replace("\\ufeff", "\ufeff")

@@ -130,9 +130,10 @@ pub struct Batch {
 /// `doseprep day`.
 #[derive(Debug, Args)]
 pub struct Day {
-    /// CSV: participant,visit,weight,infusion_at[,baseline_weight,arm].
+    /// CSV, or a spreadsheet's first sheet (.xlsx, .xlsm, .xls, .ods):
+    /// participant,visit,weight,infusion_at[,baseline_weight,arm,weighed_at].
     pub orders: PathBuf,
-    /// CSV: participant,arm.
+    /// CSV, or a spreadsheet's first sheet: participant,arm.
     #[arg(long)]
     pub randomization: PathBuf,
     /// TOML of [[lot]] tables (or .json).

@@ -124,7 +124,7 @@ pub fn run_day(
     let protocol = files::protocol(files.protocol, files.site)?;
     let randomization = files::randomization(files.randomization, &protocol)?;
     let lots = files::lots(files.lots)?;
-    let rows = files::day_orders(files.orders)?;
+    let rows = files::day_orders(files.orders, &protocol)?;
     let (lots, recorded, din_from, mark) = match &recording {
         Some(recording) => {
             let (lots, notes) = in_stock(recording.ledger, lots)?;

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use doseprep::table::{Sheet, SheetCell};
 use doseprep::{DayOrder, DayRow, DoseError, Lot, Order, Protocol, Randomization};
 
 use crate::error::{DayError, Result};
@@ -79,8 +80,163 @@ pub fn lots(path: &Path) -> Result<Vec<Lot>> {
     read_with(path, Lot::many_from_file_text)
 }
 
-/// The randomization list (`participant,arm`), checked against the protocol.
+/// Whether `path` names a spreadsheet (`.xlsx`, `.xlsm`, `.xls`, `.ods`),
+/// read as one, rather than CSV text.
+pub fn is_spreadsheet(path: &Path) -> bool {
+    path.extension()
+        .and_then(|extension| extension.to_str())
+        .is_some_and(|extension| {
+            ["xlsx", "xlsm", "xls", "ods"]
+                .iter()
+                .any(|known| extension.eq_ignore_ascii_case(known))
+        })
+}
+
+/// The first sheet of the spreadsheet at `path`, each cell as calamine
+/// reads it: a formula with no value saved is told apart from an empty
+/// cell, and a date-and-time cell is given as its wall-clock reading.
+pub fn sheet(path: &Path) -> Result<Sheet> {
+    use calamine::{open_workbook_auto, Data, Reader};
+
+    if let Err(source) = std::fs::metadata(path) {
+        return Err(match source.kind() {
+            std::io::ErrorKind::NotFound => DayError::NoSuchFile {
+                path: path.to_owned(),
+            },
+            _ => DayError::Read {
+                path: path.to_owned(),
+                source,
+            },
+        });
+    }
+    let unreadable = |reason: String| {
+        in_file(
+            path,
+            DoseError::InvalidInput {
+                field: "spreadsheet".to_owned(),
+                reason: format!("it cannot be read as a workbook ({reason}); save it as .xlsx"),
+            },
+        )
+    };
+    let mut workbook = open_workbook_auto(path).map_err(|error| unreadable(error.to_string()))?;
+    let Some(name) = workbook.sheet_names().first().cloned() else {
+        return Err(unreadable("it has no sheet".to_owned()));
+    };
+    let values = workbook
+        .worksheet_range(&name)
+        .map_err(|error| unreadable(error.to_string()))?;
+    let formulas = workbook
+        .worksheet_formula(&name)
+        .map_err(|error| unreadable(error.to_string()))?;
+    // The cells either range holds: a formula with no value saved may lie
+    // outside the values' range.
+    let corners = [
+        values.start(),
+        values.end(),
+        formulas.start(),
+        formulas.end(),
+    ];
+    let rows = corners.iter().flatten().map(|(row, _)| *row);
+    let columns = corners.iter().flatten().map(|(_, column)| *column);
+    let (Some(top), Some(bottom), Some(left), Some(right)) = (
+        rows.clone().min(),
+        rows.max(),
+        columns.clone().min(),
+        columns.max(),
+    ) else {
+        return Ok(Sheet {
+            name,
+            first_column: 0,
+            rows: Vec::new(),
+        });
+    };
+    let mut read = Vec::new();
+    for row in top..=bottom {
+        let cells = (left..=right)
+            .map(|column| {
+                let formula = formulas
+                    .get_value((row, column))
+                    .filter(|formula| !formula.is_empty());
+                match (values.get_value((row, column)), formula) {
+                    // No value, or the empty text some writers save for one.
+                    (None | Some(Data::Empty), Some(formula)) => {
+                        SheetCell::FormulaWithoutValue(formula.clone())
+                    }
+                    (Some(Data::String(text)), Some(formula)) if text.is_empty() => {
+                        SheetCell::FormulaWithoutValue(formula.clone())
+                    }
+                    (None | Some(Data::Empty), None) => SheetCell::Empty,
+                    (Some(Data::String(text)), _) => SheetCell::Text(text.clone()),
+                    (Some(Data::Float(number)), _) => SheetCell::Number(*number),
+                    // An integer cell: a number as Excel keeps it (in f64).
+                    #[allow(clippy::cast_precision_loss, reason = "as Excel itself holds it")]
+                    (Some(Data::Int(number)), _) => SheetCell::Number(*number as f64),
+                    (Some(Data::Bool(value)), _) => SheetCell::Bool(*value),
+                    (Some(Data::DateTime(when)), _) if when.is_datetime() => wall_clock(when),
+                    (Some(Data::DateTime(when)), _) => {
+                        SheetCell::Unreadable(format!("the duration {}", when.as_f64()))
+                    }
+                    (Some(Data::DateTimeIso(text)), _) => SheetCell::Text(text.clone()),
+                    (Some(Data::DurationIso(text)), _) => {
+                        SheetCell::Unreadable(format!("the duration {text}"))
+                    }
+                    (Some(Data::Error(error)), _) => {
+                        SheetCell::Unreadable(format!("the error value {error}"))
+                    }
+                }
+            })
+            .collect();
+        // The row as the spreadsheet numbers it: calamine counts from 0.
+        read.push((row as usize + 1, cells));
+    }
+    Ok(Sheet {
+        name,
+        first_column: left as usize,
+        rows: read,
+    })
+}
+
+/// A date-and-time cell as the wall clock reads it, to the nearest second
+/// as Excel shows it (calamine reads the serial in the workbook's 1900 or
+/// 1904 system, to the millisecond).
+fn wall_clock(when: &calamine::ExcelDateTime) -> SheetCell {
+    let unreadable = || SheetCell::Unreadable(format!("the date serial {}", when.as_f64()));
+    if !when.as_f64().is_finite() || !(0.0..2_958_466.0).contains(&when.as_f64()) {
+        return unreadable();
+    }
+    let (year, month, day, hour, minute, second, milli) = when.to_ymd_hms_milli();
+    let (Ok(year), Ok(month), Ok(day), Ok(hour), Ok(minute), Ok(second)) = (
+        i16::try_from(year),
+        i8::try_from(month),
+        i8::try_from(day),
+        i8::try_from(hour),
+        i8::try_from(minute),
+        i8::try_from(second),
+    ) else {
+        return unreadable();
+    };
+    // Excel's 1900 system counts a 29 February 1900 that never was: no
+    // such date is made, and the cell is refused.
+    let Ok(time) = jiff::civil::DateTime::new(year, month, day, hour, minute, second, 0) else {
+        return unreadable();
+    };
+    let rounded = if milli >= 500 {
+        time.checked_add(jiff::SignedDuration::from_secs(1))
+    } else {
+        Ok(time)
+    };
+    rounded.map_or_else(|_| unreadable(), SheetCell::DateTime)
+}
+
+/// The randomization list (`participant,arm`, a CSV file or a
+/// spreadsheet's first sheet), checked against the protocol.
 pub fn randomization(path: &Path, protocol: &Protocol) -> Result<Randomization> {
+    if is_spreadsheet(path) {
+        let list = spreadsheet_randomization(path)?;
+        list.check_against(protocol)
+            .map_err(|error| in_file(path, error))?;
+        return Ok(list);
+    }
     read_with(path, |_, text| {
         let list = Randomization::from_csv_text(text)?;
         list.check_against(protocol)?;
@@ -88,9 +244,32 @@ pub fn randomization(path: &Path, protocol: &Protocol) -> Result<Randomization> 
     })
 }
 
-/// A day's orders, a row each (an unreadable row keeps its error in its place).
-pub fn day_orders(path: &Path) -> Result<Vec<DayRow>> {
+/// A day's orders, a row each (an unreadable row keeps its error in its
+/// place), from a CSV file or a spreadsheet's first sheet (its
+/// date-and-time cells read as `protocol`'s site file says).
+pub fn day_orders(path: &Path, protocol: &Protocol) -> Result<Vec<DayRow>> {
+    if is_spreadsheet(path) {
+        return spreadsheet_day_orders(path, protocol);
+    }
+    csv_day_orders(path)
+}
+
+/// A day's orders from a CSV file.
+pub fn csv_day_orders(path: &Path) -> Result<Vec<DayRow>> {
     read_with(path, |_, text| DayOrder::from_csv_text(text))
+}
+
+/// A day's orders from a spreadsheet's first sheet.
+pub fn spreadsheet_day_orders(path: &Path, protocol: &Protocol) -> Result<Vec<DayRow>> {
+    let sheet = sheet(path)?;
+    DayOrder::from_sheet(&sheet, protocol).map_err(|error| in_file(path, error))
+}
+
+/// The randomization list from a spreadsheet's first sheet, not yet
+/// checked against a protocol.
+pub fn spreadsheet_randomization(path: &Path) -> Result<Randomization> {
+    let sheet = sheet(path)?;
+    Randomization::from_sheet(&sheet).map_err(|error| in_file(path, error))
 }
 
 /// A batch's orders, a row each (an unreadable row keeps its error in its place).

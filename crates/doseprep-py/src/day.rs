@@ -34,6 +34,19 @@ impl Randomization {
         Randomization::from_csv_text(&text, protocol)
     }
 
+    /// The same from a spreadsheet's first sheet (`.xlsx`, `.xlsm`, `.xls`,
+    /// `.ods`), the same columns and errors.
+    #[staticmethod]
+    #[pyo3(signature = (path, /, *, protocol=None))]
+    fn from_xlsx(path: PathBuf, protocol: Option<&Protocol>) -> PyResult<Randomization> {
+        let inner = doseprep_day::files::spreadsheet_randomization(&path)
+            .map_err(crate::errors::day_error)?;
+        if let Some(protocol) = protocol {
+            inner.check_against(&protocol.inner).py()?;
+        }
+        Ok(Randomization { inner })
+    }
+
     /// The same from CSV text.
     #[staticmethod]
     #[pyo3(signature = (text, /, *, protocol=None))]
@@ -118,11 +131,29 @@ impl DayOrder {
     /// written, and its order or the `DoseError` of a bad cell.
     #[staticmethod]
     fn from_csv(path: PathBuf) -> PyResult<Vec<DayRow>> {
-        Ok(doseprep_day::files::day_orders(&path)
+        Ok(doseprep_day::files::csv_day_orders(&path)
             .map_err(crate::errors::day_error)?
             .into_iter()
             .map(|inner| DayRow { inner })
             .collect())
+    }
+
+    /// The same from a spreadsheet's first sheet (`.xlsx`, `.xlsm`, `.xls`,
+    /// `.ods`): the same columns and errors, rows numbered as the sheet
+    /// numbers them; a bad cell (an error value, a formula with no value
+    /// saved) raises naming the sheet and cell. A date-and-time cell is read
+    /// on `protocol`'s site clock where its site file says
+    /// `spreadsheet_times = "site clock"`, and raises otherwise.
+    #[staticmethod]
+    #[pyo3(signature = (path, /, *, protocol))]
+    fn from_xlsx(path: PathBuf, protocol: &Protocol) -> PyResult<Vec<DayRow>> {
+        Ok(
+            doseprep_day::files::spreadsheet_day_orders(&path, &protocol.inner)
+                .map_err(crate::errors::day_error)?
+                .into_iter()
+                .map(|inner| DayRow { inner })
+                .collect(),
+        )
     }
 
     #[getter]

@@ -292,6 +292,7 @@ impl ProtocolSpec {
                 worksheet_paper: Some(Paper::Letter),
                 // The registry does not say which printer a site has.
                 label_printer_dpi: None,
+                spreadsheet_times: None,
             },
         }
     }
@@ -545,6 +546,16 @@ impl Protocol {
     /// The site's clock.
     pub fn zone(&self) -> &SiteZone {
         &self.inner.zone
+    }
+
+    /// The clock a spreadsheet's date-and-time cells are read on: the
+    /// site's, where its site file says `spreadsheet_times = "site
+    /// clock"`; none (such cells refused) otherwise.
+    pub fn spreadsheet_zone(&self) -> Option<&SiteZone> {
+        match self.site().spreadsheet_times {
+            Some(crate::site::SpreadsheetTimes::SiteClock) => Some(&self.inner.zone),
+            None => None,
+        }
     }
 
     /// The label's particulars (defaults where the protocol gives none).

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use crate::day::DayOrder;
 use crate::error::{DoseError, Result};
 use crate::protocol::Protocol;
-use crate::table::{read_csv, Row};
+use crate::table::{read_csv, read_sheet, Row, Sheet};
 use crate::Text;
 
 /// The unblinded randomization list: participant → arm.
@@ -60,6 +60,17 @@ impl Randomization {
             text,
             &["participant", "arm"],
             &[],
+        )?)
+    }
+
+    /// Read a `participant,arm` sheet of a spreadsheet, as from CSV.
+    pub fn from_sheet(sheet: &Sheet) -> Result<Randomization> {
+        Randomization::from_rows(read_sheet(
+            "randomization list",
+            sheet,
+            &["participant", "arm"],
+            &[],
+            None,
         )?)
     }
 

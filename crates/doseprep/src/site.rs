@@ -249,6 +249,20 @@ pub struct SiteSettings {
     /// for labels in ZPL; unset, ZPL labels are refused naming this setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_printer_dpi: Option<PrinterDpi>,
+    /// How a spreadsheet's date-and-time cells are read (Excel keeps no
+    /// zone in them): `"site clock"`, as the site's wall clock; unset, such
+    /// a cell is refused and the time is typed as text with its offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spreadsheet_times: Option<SpreadsheetTimes>,
+}
+
+/// How a spreadsheet's date-and-time cells are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpreadsheetTimes {
+    /// As the site's wall clock: a time the clock shows twice (the night
+    /// it falls back) or never (the night it springs forward) is refused.
+    #[serde(rename = "site clock")]
+    SiteClock,
 }
 
 /// The sponsor printed on the label.

@@ -40,11 +40,6 @@ impl Row {
 /// must be `required` or `optional`.
 pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) -> Result<Vec<Row>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let accepted = || {
-        let mut names: Vec<String> = required.iter().map(|c| (*c).to_owned()).collect();
-        names.extend(optional.iter().map(|c| format!("{c} (optional)")));
-        names.join(", ")
-    };
     // French Excel saves "CSV" with semicolons (the comma is its decimal
     // mark); a header with semicolons and no comma is read that way. A decimal
     // comma in a cell is still refused by the quantity parser.
@@ -64,6 +59,206 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
         .iter()
         .map(str::to_owned)
         .collect();
+    let header = read_columns(what, &header, required, optional)?;
+    let mut rows = Vec::new();
+    for (index, record) in reader.records().enumerate() {
+        let record = record
+            .map_err(|e| DoseError::invalid_input(what, format!("a row cannot be read: {e}")))?;
+        // The line as a spreadsheet numbers it (blank lines count).
+        // The line as a spreadsheet numbers it, blank lines counted: csv
+        // gives the offset of the terminator before the record.
+        let line = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .and_then(|byte| {
+                let after = text.get(byte..)?;
+                let start = byte + (after.len() - after.trim_start_matches(['\r', '\n']).len());
+                text.get(..start)
+            })
+            .map_or(index + 2, |before| before.matches('\n').count() + 1);
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let cells = header
+            .iter()
+            .zip(record.iter())
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| (name.clone(), value.to_owned()))
+            .collect();
+        rows.push(Row { line, cells });
+    }
+    Ok(rows)
+}
+
+/// A cell of a spreadsheet as its reader gives it (the core reads no file:
+/// `doseprep-day` reads `.xlsx` with calamine).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetCell {
+    /// Nothing in it.
+    Empty,
+    /// Text.
+    Text(String),
+    /// A number (Excel keeps every number as a double).
+    Number(f64),
+    /// TRUE or FALSE.
+    Bool(bool),
+    /// A cell formatted as a date and time: its wall-clock reading (Excel
+    /// keeps no zone).
+    DateTime(jiff::civil::DateTime),
+    /// A value no column takes as it is: a duration, an error value
+    /// (`#DIV/0!`), said as Excel shows it.
+    Unreadable(String),
+    /// A formula with no value saved (a program that does not compute
+    /// formulas wrote the file): never read as empty.
+    FormulaWithoutValue(String),
+}
+
+/// A sheet: its name and its rows, each with its number as the
+/// spreadsheet shows it; the first row is the header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sheet {
+    /// The sheet's name (its tab).
+    pub name: String,
+    /// The column of each row's first cell, 0 for A.
+    pub first_column: usize,
+    /// The rows, header first, each with its number.
+    pub rows: Vec<(usize, Vec<SheetCell>)>,
+}
+
+/// A cell's name as a spreadsheet shows it: `C4`.
+pub fn cell_name(column: usize, row: usize) -> String {
+    let mut letters = Vec::new();
+    let mut rest = column + 1;
+    while rest > 0 {
+        let digit = (rest - 1) % 26;
+        letters.push(char::from(b'A' + u8::try_from(digit).unwrap_or(0))); // fallback-ok: digit < 26
+        rest = (rest - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &row.to_string()
+}
+
+/// A number as its cell shows it when typed: `72.4`, `12`.
+fn number_text(value: f64) -> String {
+    // Rust's float Display is the shortest text that reads back the same
+    // number, and writes an integral one without a fraction.
+    format!("{value}")
+}
+
+/// A cell's text as the CSV reader would have it, or why it has none.
+fn cell_text(
+    what: &str,
+    sheet: &str,
+    name: &str,
+    cell: &SheetCell,
+    zone: Option<&crate::time::SiteZone>,
+) -> Result<Option<String>> {
+    let at = |reason: String| {
+        DoseError::invalid_input(what, format!("sheet {sheet:?}, cell {name}: {reason}"))
+    };
+    Ok(match cell {
+        SheetCell::Empty => None,
+        SheetCell::Text(text) => Some(text.trim().to_owned()).filter(|text| !text.is_empty()),
+        SheetCell::Number(value) => Some(number_text(*value)),
+        SheetCell::Bool(value) => Some(if *value { "TRUE" } else { "FALSE" }.to_owned()),
+        SheetCell::DateTime(wall) => {
+            let Some(zone) = zone else {
+                return Err(at(format!(
+                    "{wall} is a date and time without its zone (Excel keeps none); type it as text with its UTC offset, as 2026-11-25T09:00:00-05:00, or set the site file's spreadsheet_times = \"site clock\" to read such cells on the site's clock"
+                )));
+            };
+            let zoned = zone
+                .zone()
+                .to_ambiguous_zoned_datetime(*wall)
+                .unambiguous()
+                .map_err(|_| {
+                    at(format!(
+                        "{wall} is shown twice or never by the clock of {} (the night it changes); type it as text with its UTC offset",
+                        zone.name()
+                    ))
+                })?;
+            Some(zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        }
+        SheetCell::Unreadable(shown) => {
+            return Err(at(format!(
+                "it holds {shown}, which no column takes; correct it in the spreadsheet"
+            )))
+        }
+        SheetCell::FormulaWithoutValue(formula) => {
+            return Err(at(format!(
+                "it holds the formula ={formula} with no value saved (the program that wrote the file does not compute formulas); open and save the file in a spreadsheet program, or type the value"
+            )))
+        }
+    })
+}
+
+/// Read a sheet as [`read_csv`] reads a CSV file's text: the same columns,
+/// the same checks, rows numbered as the spreadsheet numbers them. A cell
+/// no column could take (an error value, a formula with no value saved, a
+/// date and time where the site does not read them on its clock, or one
+/// its clock shows twice or never) is an error naming the sheet and cell.
+/// Date-and-time cells are read on `zone`'s clock where given.
+pub fn read_sheet(
+    what: &str,
+    sheet: &Sheet,
+    required: &[&str],
+    optional: &[&str],
+    zone: Option<&crate::time::SiteZone>,
+) -> Result<Vec<Row>> {
+    let mut lines = Vec::new();
+    for (number, cells) in &sheet.rows {
+        let mut texts = Vec::with_capacity(cells.len());
+        for (index, cell) in cells.iter().enumerate() {
+            let name = cell_name(sheet.first_column + index, *number);
+            texts.push(cell_text(what, &sheet.name, &name, cell, zone)?);
+        }
+        lines.push((*number, texts));
+    }
+    let Some(((_, header), data)) = lines.split_first() else {
+        return Err(DoseError::invalid_input(
+            what,
+            format!(
+                "sheet {:?} is empty; give a header row naming the columns",
+                sheet.name
+            ),
+        ));
+    };
+    // The header and rows as CSV text would give them, read by read_csv's
+    // checks: one reader of columns for both.
+    let header: Vec<String> = header
+        .iter()
+        .map(|cell| cell.clone().unwrap_or_default())
+        .collect(); // fallback-ok: an empty header cell is named by the column check
+    let rows = read_columns(what, &header, required, optional)?;
+    let mut read = Vec::new();
+    for (number, cells) in data {
+        let cells: BTreeMap<String, String> = rows
+            .iter()
+            .zip(cells)
+            .filter_map(|(name, cell)| cell.clone().map(|text| (name.clone(), text)))
+            .collect();
+        if !cells.is_empty() {
+            read.push(Row {
+                line: *number,
+                cells,
+            });
+        }
+    }
+    Ok(read)
+}
+
+/// The header's columns, checked: each one `required` or `optional`, none
+/// twice, every `required` one there.
+fn read_columns(
+    what: &str,
+    header: &[String],
+    required: &[&str],
+    optional: &[&str],
+) -> Result<Vec<String>> {
+    let accepted = || {
+        let mut names: Vec<String> = required.iter().map(|c| (*c).to_owned()).collect();
+        names.extend(optional.iter().map(|c| format!("{c} (optional)")));
+        names.join(", ")
+    };
     for (index, name) in header.iter().enumerate() {
         if !required.contains(&name.as_str()) && !optional.contains(&name.as_str()) {
             return Err(DoseError::invalid_input(
@@ -96,39 +291,72 @@ pub fn read_csv(what: &str, text: &str, required: &[&str], optional: &[&str]) ->
             ),
         ));
     }
-    let mut rows = Vec::new();
-    for (index, record) in reader.records().enumerate() {
-        let record = record
-            .map_err(|e| DoseError::invalid_input(what, format!("a row cannot be read: {e}")))?;
-        // The line as a spreadsheet numbers it (blank lines count).
-        // The line as a spreadsheet numbers it, blank lines counted: csv
-        // gives the offset of the terminator before the record.
-        let line = record
-            .position()
-            .and_then(|p| usize::try_from(p.byte()).ok())
-            .and_then(|byte| {
-                let after = text.get(byte..)?;
-                let start = byte + (after.len() - after.trim_start_matches(['\r', '\n']).len());
-                text.get(..start)
-            })
-            .map_or(index + 2, |before| before.matches('\n').count() + 1);
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let cells = header
-            .iter()
-            .zip(record.iter())
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| (name.clone(), value.to_owned()))
-            .collect();
-        rows.push(Row { line, cells });
-    }
-    Ok(rows)
+    Ok(header.to_vec())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_are_named_as_a_spreadsheet_names_them() {
+        let names: Vec<String> = [
+            (0, 1),
+            (2, 2),
+            (25, 9),
+            (26, 10),
+            (27, 3),
+            (701, 4),
+            (702, 5),
+        ]
+        .iter()
+        .map(|&(column, row)| cell_name(column, row))
+        .collect();
+        assert_eq!(names, ["A1", "C2", "Z9", "AA10", "AB3", "ZZ4", "AAA5"]);
+        assert_eq!(number_text(72.4), "72.4");
+        assert_eq!(number_text(12.0), "12");
+    }
+
+    #[test]
+    fn a_sheet_reads_as_its_csv_and_names_a_bad_cell() {
+        let text = |t: &str| SheetCell::Text(t.to_owned());
+        let mut sheet = Sheet {
+            name: "Arms".to_owned(),
+            first_column: 1,
+            rows: vec![
+                (2, vec![text("participant"), text("arm")]),
+                (3, vec![text(" P-1 "), text("A")]),
+                (4, vec![SheetCell::Empty, SheetCell::Empty]),
+                (5, vec![SheetCell::Number(7.0), text("B")]),
+            ],
+        };
+        let rows = read_sheet("f", &sheet, &["participant", "arm"], &[], None);
+        let read: Vec<(usize, Option<&str>)> = rows
+            .as_ref()
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| (r.line, r.optional("participant")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(read, [(3, Some("P-1")), (5, Some("7"))]);
+        if let Some(cell) = sheet
+            .rows
+            .get_mut(3)
+            .and_then(|(_, cells)| cells.get_mut(1))
+        {
+            *cell = SheetCell::FormulaWithoutValue("B4".to_owned());
+        }
+        let error =
+            read_sheet("f", &sheet, &["participant", "arm"], &[], None).map_err(|e| e.to_string());
+        assert_eq!(
+            error.as_ref().err().map(|e| e.starts_with(
+                "f: sheet \"Arms\", cell C5: it holds the formula =B4 with no value saved"
+            )),
+            Some(true),
+            "{error:?}"
+        );
+    }
 
     #[test]
     fn a_byte_order_mark_is_read_and_unknown_columns_are_named() {

@@ -5,7 +5,8 @@ use jiff::ZonedDateTime;
 
 use crate::error::Result;
 use crate::order::{non_empty, Order};
-use crate::table::{read_csv, Row};
+use crate::protocol::Protocol;
+use crate::table::{read_csv, read_sheet, Row, Sheet};
 use crate::time::parse_time;
 use crate::units::{BodyWeight, GivenWeight};
 use crate::Text;
@@ -136,21 +137,40 @@ impl DayOrder {
     /// file; a bad cell is that row's error, in its place, with the row's
     /// number and its participant and visit as written.
     pub fn from_csv_text(text: &str) -> Result<Vec<DayRow>> {
-        let rows = read_csv(
+        let (required, optional) = ORDER_COLUMNS;
+        Ok(DayOrder::from_rows(&read_csv(
             "orders file",
             text,
-            &["participant", "visit", "weight", "infusion_at"],
-            &["baseline_weight", "arm", "weighed_at"],
-        )?;
-        Ok(rows
-            .iter()
+            required,
+            optional,
+        )?))
+    }
+
+    /// Read a day's orders from a spreadsheet's sheet, as from CSV: the
+    /// same columns and errors, rows numbered as the sheet numbers them. A
+    /// date-and-time cell is read on `protocol`'s site clock where its site
+    /// file says `spreadsheet_times = "site clock"`, and refused otherwise.
+    pub fn from_sheet(sheet: &Sheet, protocol: &Protocol) -> Result<Vec<DayRow>> {
+        let (required, optional) = ORDER_COLUMNS;
+        let zone = protocol.spreadsheet_zone();
+        Ok(DayOrder::from_rows(&read_sheet(
+            "orders file",
+            sheet,
+            required,
+            optional,
+            zone,
+        )?))
+    }
+
+    fn from_rows(rows: &[Row]) -> Vec<DayRow> {
+        rows.iter()
             .map(|row| DayRow {
                 row: row.line,
                 participant: row.optional("participant").unwrap_or_default().to_owned(), // fallback-ok: an empty cell is shown empty, and the row is refused by from_row
                 visit: row.optional("visit").unwrap_or_default().to_owned(), // fallback-ok: as above
                 order: DayOrder::from_row(row),
             })
-            .collect())
+            .collect()
     }
 
     fn from_row(row: &Row) -> Result<DayOrder> {
@@ -172,6 +192,12 @@ impl DayOrder {
         Ok(order)
     }
 }
+
+/// A day's orders file's columns: those it needs, those it may have.
+const ORDER_COLUMNS: (&[&str], &[&str]) = (
+    &["participant", "visit", "weight", "infusion_at"],
+    &["baseline_weight", "arm", "weighed_at"],
+);
 
 /// One row of a day's orders as it was read: its number, the participant
 /// and visit as written (kept even when another cell of the row cannot be
