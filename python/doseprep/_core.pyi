@@ -254,7 +254,8 @@ class Lot:
         """A lot from a file: JSON if the name ends in ``.json``, else TOML."""
     @staticmethod
     def many_from_file(path: _Path) -> list[Lot]:
-        """The lots of a day from a file of ``[[lot]]`` tables (or one lot)."""
+        """The lots of a day from a file of ``[[lot]]`` tables (or one lot), or from a
+        spreadsheet's first sheet (a row a lot, the columns a lot file's keys)."""
     @property
     def lot_id(self) -> str: ...
     @property

@@ -101,20 +101,43 @@ def test_a_date_cell_is_read_on_the_site_clock_only_where_the_site_says_so(
         dp.DayOrder.from_xlsx(gap, protocol=SITE_CLOCK)
 
 
+LOT_ROWS: list[list[Any]] = [
+    ["lot_id", "viable_cells_per_ml", "viability", "container_volume", "containers",
+     "dmso_fraction"],
+    ["UC-0042", "12.5 million cells/mL", 0.93, "10 mL", 12, 0.05],
+]  # fmt: skip
+
+
+def test_lots_read_from_a_workbook_as_from_their_file(tmp_path: Path) -> None:
+    (tmp_path / "lots.toml").write_text(LOTS)
+    book = _workbook(tmp_path / "lots.xlsx", LOT_ROWS, title="Lots")
+    assert dp.Lot.many_from_file(book) == dp.Lot.many_from_file(tmp_path / "lots.toml")
+    # A container volume without its unit is refused as in the file.
+    bare = _workbook(tmp_path / "bare.xlsx", [LOT_ROWS[0], [*LOT_ROWS[1][:3], 10, 12, 0.05]])
+    with pytest.raises(dp.DoseError) as refused:
+        dp.Lot.many_from_file(bare)
+    assert "10" in str(refused.value)
+    with pytest.raises(dp.InvalidInputError, match=r"row 2: containers \"twelve\" is not a whole"):
+        dp.Lot.many_from_file(
+            _workbook(tmp_path / "count.xlsx", [LOT_ROWS[0], [*LOT_ROWS[1][:4], "twelve", 0.05]])
+        )
+
+
 def test_the_command_plans_a_day_from_workbooks(tmp_path: Path) -> None:
     assert RUST_BINARY.exists(), f"build it first: cargo build -p doseprep-cli ({RUST_BINARY})"
     _workbook(tmp_path / "orders.xlsx", _csv_rows(ORDERS))
     _workbook(tmp_path / "arms.xlsx", _csv_rows(ARMS), title="Arms")
+    _workbook(tmp_path / "lots.xlsx", LOT_ROWS, title="Lots")
     (tmp_path / "lots.toml").write_text(LOTS)
     (tmp_path / "orders.csv").write_text(ORDERS)
     (tmp_path / "arms.csv").write_text(ARMS)
     days = {}
-    for orders, arms, out in [
-        ("orders.xlsx", "arms.xlsx", "xlsx"),
-        ("orders.csv", "arms.csv", "csv"),
+    for orders, arms, lots, out in [
+        ("orders.xlsx", "arms.xlsx", "lots.xlsx", "xlsx"),
+        ("orders.csv", "arms.csv", "lots.toml", "csv"),
     ]:
         result = subprocess.run(
-            [str(RUST_BINARY), "day", orders, "--randomization", arms, "--lots", "lots.toml",
+            [str(RUST_BINARY), "day", orders, "--randomization", arms, "--lots", lots,
              "--out", out],
             cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120,
         )  # fmt: skip

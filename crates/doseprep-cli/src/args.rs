@@ -136,7 +136,8 @@ pub struct Day {
     /// CSV, or a spreadsheet's first sheet: participant,arm.
     #[arg(long)]
     pub randomization: PathBuf,
-    /// TOML of [[lot]] tables (or .json).
+    /// TOML of [[lot]] tables (or .json), or a spreadsheet's first sheet
+    /// (a row a lot, the columns a lot file's keys).
     #[arg(long)]
     pub lots: PathBuf,
     /// A new (or empty) folder for the day's documents.

@@ -75,8 +75,13 @@ pub fn lot(path: &Path) -> Result<Lot> {
     read_with(path, Lot::from_file_text)
 }
 
-/// The lots of a file of `[[lot]]` tables (or of one lot).
+/// The lots of a file of `[[lot]]` tables (or of one lot), or of a
+/// spreadsheet's first sheet (a row a lot).
 pub fn lots(path: &Path) -> Result<Vec<Lot>> {
+    if is_spreadsheet(path) {
+        let sheet = sheet(path)?;
+        return Lot::many_from_sheet(&sheet).map_err(|error| in_file(path, error));
+    }
     read_with(path, Lot::many_from_file_text)
 }
 

@@ -87,7 +87,9 @@ impl Lot {
             .map_err(crate::errors::day_error)
     }
 
-    /// The lots of a day from a file of `[[lot]]` tables (or one lot).
+    /// The lots of a day from a file of `[[lot]]` tables (or one lot), or
+    /// from a spreadsheet's first sheet (`.xlsx`, `.xlsm`, `.xls`, `.ods`: a
+    /// row a lot, the columns a lot file's keys).
     #[staticmethod]
     fn many_from_file(path: PathBuf) -> PyResult<Vec<Lot>> {
         let lots = doseprep_day::files::lots(&path).map_err(crate::errors::day_error)?;

@@ -72,6 +72,40 @@ pub struct LotFile {
     container_numbers: Option<Vec<u32>>,
 }
 
+impl LotFile {
+    /// A lot as a sheet's row gives it: text as typed, a fraction or a
+    /// count as the number it reads as.
+    fn from_row(row: &crate::table::Row) -> Result<LotFile> {
+        let fraction = |text: &str| {
+            text.parse::<f64>().map_or_else(
+                |_| FractionCell::Text(text.to_owned()),
+                FractionCell::Number,
+            )
+        };
+        let count = row.required("containers")?;
+        let containers = count.parse::<i64>().map_err(|_| {
+            DoseError::invalid_input(
+                "containers",
+                format!(
+                    "row {}: containers {count:?} is not a whole number; count the containers",
+                    row.line
+                ),
+            )
+        })?;
+        Ok(LotFile {
+            lot_id: row.required("lot_id")?.to_owned(),
+            viable_cells_per_ml: row.required("viable_cells_per_ml")?.to_owned(),
+            viability: fraction(row.required("viability")?),
+            container_volume: row.required("container_volume")?.to_owned(),
+            extractable_volume: row.optional("extractable_volume").map(str::to_owned),
+            containers,
+            dmso_fraction: row.optional("dmso_fraction").map(fraction),
+            expires_at: row.optional("expires_at").map(str::to_owned),
+            container_numbers: None,
+        })
+    }
+}
+
 /// A fraction as a file gives it: a number, or text such as "93%", which
 /// is refused with the fraction to write instead (never five lines of
 /// parser text about a float).
@@ -394,6 +428,39 @@ impl Lot {
                 },
             },
         };
+        Lot::from_files(files)
+    }
+
+    /// Read the lots of a day from a spreadsheet's sheet, a row a lot, the
+    /// columns the keys of a lot file (`lot_id`, `viable_cells_per_ml`,
+    /// `viability`, `container_volume`, `containers`, and optionally
+    /// `extractable_volume`, `dmso_fraction`, `expires_at`). A quantity
+    /// carries its unit as in the file (`10 mL`); a date-and-time cell is
+    /// refused (type the expiry as text with its UTC offset). Ids must be
+    /// unique.
+    pub fn many_from_sheet(sheet: &crate::table::Sheet) -> Result<Vec<Lot>> {
+        let rows = crate::table::read_sheet(
+            "lots file",
+            sheet,
+            &[
+                "lot_id",
+                "viable_cells_per_ml",
+                "viability",
+                "container_volume",
+                "containers",
+            ],
+            &["extractable_volume", "dmso_fraction", "expires_at"],
+            None,
+        )?;
+        let files = rows
+            .iter()
+            .map(LotFile::from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Lot::from_files(files)
+    }
+
+    /// Lots from their files' fields: each checked, none twice, at least one.
+    fn from_files(files: Vec<LotFile>) -> Result<Vec<Lot>> {
         let lots = files
             .into_iter()
             .map(Lot::try_from)
