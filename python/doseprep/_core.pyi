@@ -337,10 +337,11 @@ class Order:
     def __reduce__(self) -> tuple[Any, ...]: ...
 
 @final
-class Batch(Sequence[Preparation | DoseError]):
+class Batch:
     """What prepare_many returns: its results in order, each made into a Preparation
-    or a DoseError when read (a new object each time), and an Arrow table
-    (``__arrow_c_stream__``: ``polars.DataFrame(batch)``, ``pyarrow.table(batch)``)."""
+    or a DoseError when read (a Preparation made anew each time, equal by value), and
+    an Arrow table (``__arrow_c_stream__``: ``polars.DataFrame(batch)``,
+    ``pyarrow.table(batch)``). Not a list: ``list(batch)`` makes one."""
 
     def __len__(self) -> int: ...
     @overload

@@ -122,7 +122,6 @@ SHARED = [
     "dosing_weight_kg",
     "target_cells",
     "delivered_cells",
-    "deviation",
     "unrounded_draw_volume_ml",
     "draw_volume_ml",
     "diluent_volume_ml",
@@ -161,6 +160,7 @@ def test_every_row_of_the_table_is_its_object(rows: list[tuple[float, str, str]]
         if isinstance(result, dp.Preparation):
             for name in SHARED:
                 assert row[name] == getattr(result, name), name
+            assert row["deviation_fraction"] == result.deviation
             assert row["error_kind"] is None
         else:
             assert isinstance(result, dp.DoseError)
@@ -190,6 +190,22 @@ def test_a_day_plan_gives_its_bags_thaws_and_stock_as_tables() -> None:
     assert stock.rows() == [
         (lot, left, day.held_for_blinding.get(lot, 0)) for lot, left in day.remaining.items()
     ]
+    # A row not planned keeps its number, participant and visit in the table.
+    rows = [
+        dp.DayOrder(participant="CARE-001", visit="month-0", weight="72.4 kg",
+                    infusion_at="2026-11-25T09:00:00-05:00"),
+        dp.DayOrder(participant="CARE-009", visit="month-0", weight="80 kg",
+                    infusion_at="2026-11-25T09:30:00-05:00"),
+    ]  # fmt: skip
+    unlisted = dp.plan_day(
+        dp.Protocol.care_ssc(), rows, lots=[LOT],
+        randomization=dp.Randomization.from_csv_text("participant,arm\nCARE-001,A\n"),
+    )  # fmt: skip
+    failed = pa.table(unlisted.bag_table()).to_pylist()
+    assert [(r["row"], r["participant"], r["visit"], r["error_kind"]) for r in failed] == [
+        (1, "CARE-001", "month-0", None),
+        (2, "CARE-009", "month-0", "randomization"),
+    ]
     table = day.thaw_table()
     assert len(table) == len(day.thaws)
     assert table.column_names == ["thawed_at", "lot_id", "containers", "container_count"]
@@ -212,11 +228,12 @@ def test_a_ledger_gives_its_events_and_balances_as_tables(tmp_path: Any) -> None
     assert table["at"].dtype == pl.Datetime("us", "UTC")
     [balance] = pa.table(ledger.balance_table()).to_pylist()
     expected = ledger.balance("UC-0042")
-    assert (balance["lot_id"], balance["received"], balance["thawed"], balance["on_hand"]) == (
-        "UC-0042",
-        expected.received,
-        expected.thawed,
-        expected.on_hand,
+    counted = (
+        balance["containers_received"],
+        balance["containers_thawed"],
+        balance["containers_on_hand"],
     )
+    assert counted == (expected.received, expected.thawed, expected.on_hand)
     # CARE-001's 5.8 mL and CARE-002's 6.4 mL draw from two 10 mL containers.
-    assert (balance["received"], balance["thawed"], balance["on_hand"]) == (12, 2, 10)
+    assert counted == (12, 2, 10)
+    assert balance["lot_id"] == "UC-0042"

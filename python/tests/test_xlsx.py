@@ -156,3 +156,46 @@ def test_the_command_plans_a_day_from_workbooks(tmp_path: Path) -> None:
     )  # fmt: skip
     assert missing.returncode != 0
     assert "nowhere.xlsx" in missing.stderr
+
+
+def test_a_workbook_is_read_from_its_one_visible_sheet_and_in_its_own_calendar(
+    tmp_path: Path,
+) -> None:
+    header = ["participant", "visit", "weight", "infusion_at"]
+    row = ["CARE-001", "month-0", "72.4 kg", datetime(2026, 11, 25, 9, 0)]
+    # A workbook of the 1904 calendar (old Mac Excel): the same instant.
+    workbook = openpyxl.Workbook()
+    workbook.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    for line in (header, row):
+        workbook.active.append(line)
+    workbook.save(tmp_path / "mac.xlsx")
+    [read] = dp.DayOrder.from_xlsx(tmp_path / "mac.xlsx", protocol=SITE_CLOCK)
+    plan = _plan(
+        SITE_CLOCK, [read], dp.Randomization.from_csv_text("participant,arm\nCARE-001,A\n")
+    )
+    [bag] = plan.bags
+    assert isinstance(bag, dp.Preparation)
+    assert bag.infusion_at is not None
+    assert bag.infusion_at.isoformat() == "2026-11-25T09:00:00-05:00"
+    # Rows on a second sheet would be left out: refused.
+    workbook = openpyxl.Workbook()
+    workbook.active.append(header)
+    workbook.create_sheet("More").append(["CARE-002", "month-0", "80 kg", "x"])
+    workbook.save(tmp_path / "two.xlsx")
+    with pytest.raises(dp.InvalidInputError, match='its sheet "More" holds cells besides'):
+        dp.DayOrder.from_xlsx(tmp_path / "two.xlsx", protocol=SITE_CLOCK)
+    # A hidden first sheet is not the one the pharmacist sees: refused.
+    workbook = openpyxl.Workbook()
+    workbook.active.append(header)
+    workbook.active.sheet_state = "hidden"
+    workbook.create_sheet("Shown")
+    workbook.save(tmp_path / "hidden.xlsx")
+    with pytest.raises(dp.InvalidInputError, match="is hidden"):
+        dp.DayOrder.from_xlsx(tmp_path / "hidden.xlsx", protocol=SITE_CLOCK)
+    # A time of day without its date is not an instant.
+    time_only = _workbook(
+        tmp_path / "time.xlsx",
+        [header, ["CARE-001", "month-0", "72.4 kg", datetime(2026, 11, 25, 9, 0).time()]],
+    )
+    with pytest.raises(dp.InvalidInputError, match="a time of day without its date"):
+        dp.DayOrder.from_xlsx(time_only, protocol=SITE_CLOCK)

@@ -4,25 +4,45 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    ListBuilder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    LargeStringBuilder, ListBuilder, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
 use doseprep::day::DayPlan;
 
-use crate::preparations::{Failure, PreparationsBuilder, Row};
+use crate::preparations::{Failure, Ordered, PreparationsBuilder, Row};
 
-/// The plan's bags, a row an input row: its preparation, or why it could
-/// not be made (as [`crate::preparations`]), times in `zone`.
+/// The plan's bags, a row an input row: `row` (its number in the orders
+/// file, or its place from 1 in a list given in code), then its
+/// preparation, or why it could not be made with the participant and
+/// visit as written (as [`crate::preparations`]), times in `zone`.
 pub fn day_bags(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
+    // A plan has a row beside each bag; a table that zipped fewer would
+    // drop an order.
+    if plan.bags.len() != plan.rows.len() {
+        return Err(ArrowError::InvalidArgumentError(format!(
+            "the plan has {} bags for {} rows",
+            plan.bags.len(),
+            plan.rows.len()
+        )));
+    }
     let mut table = PreparationsBuilder::new(zone, plan.bags.len());
-    for bag in &plan.bags {
+    let mut numbers = UInt64Builder::with_capacity(plan.bags.len());
+    for (bag, row) in plan.bags.iter().zip(&plan.rows) {
+        numbers.append_value(u64::try_from(row.row).map_err(|_| {
+            ArrowError::InvalidArgumentError("a row number beyond 2^64".to_owned())
+        })?);
         match bag {
             Ok(bag) => table.push(&Row::Prepared(&bag.preparation)),
             Err(error) => {
                 let field = error.parts().field;
+                let ordered = Ordered {
+                    participant: Some(row.participant.as_str()).filter(|p| !p.is_empty()),
+                    arm: None,
+                    visit: Some(row.visit.as_str()).filter(|v| !v.is_empty()),
+                };
                 table.push(&Row::Failed(
-                    None,
+                    ordered,
                     Failure {
                         kind: error.kind().name(),
                         field: field.as_deref(),
@@ -32,7 +52,13 @@ pub fn day_bags(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
             }
         }
     }
-    table.finish()
+    let bags = table.finish()?;
+    let schema = bags.schema();
+    let mut fields = vec![Arc::new(Field::new("row", DataType::UInt64, false))];
+    fields.extend(schema.fields().iter().cloned());
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(numbers.finish())];
+    columns.extend(bags.columns().iter().cloned());
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
 }
 
 /// The plan's thaws, in thaw order (the pick list's lines): `thawed_at` in
@@ -40,7 +66,7 @@ pub fn day_bags(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
 pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
     let count = plan.thaws.len();
     let mut thawed_at = TimestampMicrosecondBuilder::with_capacity(count).with_timezone(zone);
-    let mut lot_ids = StringBuilder::new();
+    let mut lot_ids = LargeStringBuilder::new();
     let mut containers = ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(Field::new(
         "item",
         DataType::UInt32,
@@ -63,7 +89,7 @@ pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> 
             DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(zone))),
             false,
         ),
-        Field::new("lot_id", DataType::Utf8, false),
+        Field::new("lot_id", DataType::LargeUtf8, false),
         Field::new(
             "containers",
             DataType::List(Arc::new(Field::new("item", DataType::UInt32, false))),
@@ -84,7 +110,7 @@ pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> 
 /// (in the freezer after the day) and `containers_held_for_blinding` (of
 /// those, counted against placebo bags as their twins would use them).
 pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
-    let mut lot_ids = StringBuilder::new();
+    let mut lot_ids = LargeStringBuilder::new();
     let mut left = UInt32Builder::new();
     let mut held = UInt32Builder::new();
     for (lot_id, remaining) in &plan.remaining {
@@ -96,7 +122,7 @@ pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
         // fallback-ok: as the pick list reads it
     }
     let schema = Schema::new(vec![
-        Field::new("lot_id", DataType::Utf8, false),
+        Field::new("lot_id", DataType::LargeUtf8, false),
         Field::new("containers_left", DataType::UInt32, false),
         Field::new("containers_held_for_blinding", DataType::UInt32, false),
     ]);

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Int64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    Int64Builder, LargeStringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
@@ -48,7 +48,8 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
         "prev_hash",
         "hash",
     ];
-    let mut texts: Vec<StringBuilder> = TEXT.iter().map(|_| StringBuilder::new()).collect();
+    let mut texts: Vec<LargeStringBuilder> =
+        TEXT.iter().map(|_| LargeStringBuilder::new()).collect();
     for event in events {
         seq.append_value(event.seq);
         at.append_value(instant("at", event.seq, &event.at)?);
@@ -87,7 +88,7 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
     ];
     fields.extend(TEXT.iter().map(|name| {
         let always = ["kind", "at_text", "initials", "body", "prev_hash", "hash"].contains(name);
-        Field::new(*name, DataType::Utf8, !always)
+        Field::new(*name, DataType::LargeUtf8, !always)
     }));
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(seq.finish()),
@@ -99,19 +100,20 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
 }
 
 /// Each lot's balance, a row a lot: `lot_id` and its containers
-/// `received`, `thawed`, `destroyed` (from stock), `destroyed_after_thaw`,
-/// `returned`, `shipped` and `on_hand`.
+/// (`containers_received`, `containers_thawed`, `containers_destroyed` from
+/// stock, `containers_destroyed_after_thaw`, `containers_returned`,
+/// `containers_shipped`, `containers_on_hand`).
 pub fn ledger_balances(balances: &[Balance]) -> Result<RecordBatch, ArrowError> {
     const COUNTS: [&str; 7] = [
-        "received",
-        "thawed",
-        "destroyed",
-        "destroyed_after_thaw",
-        "returned",
-        "shipped",
-        "on_hand",
+        "containers_received",
+        "containers_thawed",
+        "containers_destroyed",
+        "containers_destroyed_after_thaw",
+        "containers_returned",
+        "containers_shipped",
+        "containers_on_hand",
     ];
-    let mut lot_ids = StringBuilder::new();
+    let mut lot_ids = LargeStringBuilder::new();
     let mut counts: Vec<UInt32Builder> = COUNTS.iter().map(|_| UInt32Builder::new()).collect();
     for balance in balances {
         lot_ids.append_value(&balance.lot_id);
@@ -128,7 +130,7 @@ pub fn ledger_balances(balances: &[Balance]) -> Result<RecordBatch, ArrowError> 
             builder.append_value(value);
         }
     }
-    let mut fields = vec![Field::new("lot_id", DataType::Utf8, false)];
+    let mut fields = vec![Field::new("lot_id", DataType::LargeUtf8, false)];
     fields.extend(
         COUNTS
             .iter()

@@ -11,4 +11,6 @@ mod preparations;
 pub use day::{day_bags, day_stock, day_thaws};
 pub use ledger::{ledger_balances, ledger_events};
 
-pub use preparations::{preparations, preparations_schema, Failure, PreparationsBuilder, Row};
+pub use preparations::{
+    preparations, preparations_schema, Failure, Ordered, PreparationsBuilder, Row,
+};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Float64Builder, StringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    Float64Builder, LargeStringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -27,8 +27,31 @@ pub struct Failure<'a> {
 pub enum Row<'a> {
     /// The bag it made.
     Prepared(&'a Preparation),
-    /// The order it failed on, where the order was read, and why.
-    Failed(Option<&'a Order>, Failure<'a>),
+    /// Who it was for, as far as the order was read, and why it failed.
+    Failed(Ordered<'a>, Failure<'a>),
+}
+
+/// A failed order's identity as far as it was read: its participant, arm
+/// and visit where known.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ordered<'a> {
+    /// The participant, as written.
+    pub participant: Option<&'a str>,
+    /// The arm, where the order gives one.
+    pub arm: Option<&'a str>,
+    /// The visit, as written.
+    pub visit: Option<&'a str>,
+}
+
+impl<'a> Ordered<'a> {
+    /// The identity of an order that was read.
+    pub fn of(order: &'a Order) -> Ordered<'a> {
+        Ordered {
+            participant: Some(order.participant()),
+            arm: Some(order.arm()),
+            visit: Some(order.visit()),
+        }
+    }
 }
 
 /// The columns, in order: the bag's identity, its weights, its dose (null
@@ -42,7 +65,7 @@ const NUMBERS_BEFORE_COUNT: &[&str] = &[
     "dosing_weight_kg",
     "target_cells",
     "delivered_cells",
-    "deviation",
+    "deviation_fraction",
     "unrounded_draw_volume_ml",
     "draw_volume_ml",
     "diluent_volume_ml",
@@ -60,7 +83,7 @@ pub fn preparations_schema(zone: &str) -> SchemaRef {
     let mut fields = Vec::new();
     fields.extend(
         TEXT.iter()
-            .map(|name| Field::new(*name, DataType::Utf8, true)),
+            .map(|name| Field::new(*name, DataType::LargeUtf8, true)),
     );
     fields.extend(
         NUMBERS_BEFORE_COUNT
@@ -81,7 +104,7 @@ pub fn preparations_schema(zone: &str) -> SchemaRef {
     fields.extend(
         ERRORS
             .iter()
-            .map(|name| Field::new(*name, DataType::Utf8, true)),
+            .map(|name| Field::new(*name, DataType::LargeUtf8, true)),
     );
     Arc::new(Schema::new(fields))
 }
@@ -105,19 +128,19 @@ pub fn preparations(zone: &str, rows: &[Row<'_>]) -> Result<RecordBatch, ArrowEr
 /// prepared), then finished once.
 pub struct PreparationsBuilder {
     zone: Arc<str>,
-    texts: Vec<StringBuilder>,
+    texts: Vec<LargeStringBuilder>,
     before: Vec<Float64Builder>,
     containers: UInt32Builder,
     after: Vec<Float64Builder>,
     times: Vec<TimestampMicrosecondBuilder>,
-    errors: Vec<StringBuilder>,
+    errors: Vec<LargeStringBuilder>,
 }
 
 impl PreparationsBuilder {
     /// An empty table, times in `zone`, room for `rows` rows.
     pub fn new(zone: &str, rows: usize) -> PreparationsBuilder {
         let zone: Arc<str> = Arc::from(zone);
-        let text = || StringBuilder::with_capacity(rows, rows * 8);
+        let text = || LargeStringBuilder::with_capacity(rows, rows.saturating_mul(8));
         let number = || Float64Builder::with_capacity(rows);
         let time = || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(zone.clone());
         PreparationsBuilder {
@@ -126,7 +149,7 @@ impl PreparationsBuilder {
             containers: UInt32Builder::with_capacity(rows),
             after: NUMBERS_AFTER_COUNT.iter().map(|_| number()).collect(),
             times: TIMES.iter().map(|_| time()).collect(),
-            errors: ERRORS.iter().map(|_| StringBuilder::new()).collect(),
+            errors: ERRORS.iter().map(|_| LargeStringBuilder::new()).collect(),
             zone,
         }
     }
@@ -135,7 +158,7 @@ impl PreparationsBuilder {
     pub fn push(&mut self, row: &Row<'_>) {
         match row {
             Row::Prepared(bag) => self.prepared(bag),
-            Row::Failed(order, failure) => self.failed(*order, failure),
+            Row::Failed(ordered, failure) => self.failed(ordered, failure),
         }
     }
 
@@ -192,11 +215,11 @@ impl PreparationsBuilder {
         }
     }
 
-    fn failed(&mut self, order: Option<&Order>, failure: &Failure<'_>) {
+    fn failed(&mut self, ordered: &Ordered<'_>, failure: &Failure<'_>) {
         let values: [Option<&str>; 6] = [
-            order.map(Order::participant),
-            order.map(Order::arm),
-            order.map(Order::visit),
+            ordered.participant,
+            ordered.arm,
+            ordered.visit,
             None,
             None,
             None,

@@ -14,7 +14,7 @@ use arrow_schema::{DataType, TimeUnit};
 use doseprep::{
     parse_time, prepare, BodyWeight, CellConcentration, ExactVolume, Lot, LotSpec, Order, Protocol,
 };
-use doseprep_arrow::{preparations, Failure, Row};
+use doseprep_arrow::{preparations, Failure, Ordered, Row};
 
 fn order(participant: &str, arm: &str) -> Order {
     let thawed = parse_time("thawed_at", "2026-11-25T09:00:00-05:00").unwrap();
@@ -48,7 +48,7 @@ fn table() -> RecordBatch {
         Row::Prepared(&active),
         Row::Prepared(&placebo),
         Row::Failed(
-            Some(&failed),
+            Ordered::of(&failed),
             Failure {
                 kind: "lot_expired",
                 field: Some("lot"),
@@ -56,7 +56,7 @@ fn table() -> RecordBatch {
             },
         ),
         Row::Failed(
-            None,
+            Ordered::default(),
             Failure {
                 kind: "invalid_input",
                 field: Some("order"),
@@ -75,7 +75,7 @@ fn numbers(table: &RecordBatch, name: &str) -> Vec<Option<f64>> {
 fn texts(table: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let column = table.column_by_name(name).unwrap();
     column
-        .as_string::<i32>()
+        .as_string::<i64>()
         .iter()
         .map(|text| text.map(str::to_owned))
         .collect()
@@ -99,7 +99,7 @@ fn the_worked_example_reads_as_computed_by_hand() {
     assert!((delivered - 72.5e6).abs() < 1.0, "{delivered}");
     let target = numbers(&table, "target_cells")[0].unwrap();
     assert!((target - 72.4e6).abs() < 1.0, "{target}");
-    let deviation = numbers(&table, "deviation")[0].unwrap();
+    let deviation = numbers(&table, "deviation_fraction")[0].unwrap();
     assert!(
         (deviation - (72.5 / 72.4 - 1.0)).abs() < 1e-12,
         "{deviation}"

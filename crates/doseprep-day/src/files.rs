@@ -124,9 +124,49 @@ pub fn sheet(path: &Path) -> Result<Sheet> {
         )
     };
     let mut workbook = open_workbook_auto(path).map_err(|error| unreadable(error.to_string()))?;
-    let Some(name) = workbook.sheet_names().first().cloned() else {
+    let sheets: Vec<(String, bool, bool)> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|sheet| {
+            (
+                sheet.name.clone(),
+                sheet.visible == calamine::SheetVisible::Visible,
+                sheet.typ == calamine::SheetType::WorkSheet,
+            )
+        })
+        .collect();
+    let Some((name, visible, _)) = sheets.first().cloned() else {
         return Err(unreadable("it has no sheet".to_owned()));
     };
+    let refused = |reason: String| {
+        in_file(
+            path,
+            DoseError::InvalidInput {
+                field: "spreadsheet".to_owned(),
+                reason,
+            },
+        )
+    };
+    if !visible {
+        return Err(refused(format!(
+            "its first sheet, {name:?}, which is the one read, is hidden; show it, or move the sheet to read first"
+        )));
+    }
+    // The first sheet is read, and only one may hold cells: rows on
+    // another sheet would be left out without a word.
+    for (other, _, worksheet) in sheets.iter().skip(1) {
+        if !*worksheet {
+            continue;
+        }
+        let cells = workbook
+            .worksheet_range(other)
+            .map_err(|error| unreadable(error.to_string()))?;
+        if !cells.is_empty() {
+            return Err(refused(format!(
+                "its sheet {other:?} holds cells besides the first sheet, {name:?}, the one read; put every row on the first sheet, and delete or empty the others"
+            )));
+        }
+    }
     let values = workbook
         .worksheet_range(&name)
         .map_err(|error| unreadable(error.to_string()))?;
@@ -173,15 +213,21 @@ pub fn sheet(path: &Path) -> Result<Sheet> {
                     (None | Some(Data::Empty), None) => SheetCell::Empty,
                     (Some(Data::String(text)), _) => SheetCell::Text(text.clone()),
                     (Some(Data::Float(number)), _) => SheetCell::Number(*number),
-                    // An integer cell: a number as Excel keeps it (in f64).
-                    #[allow(clippy::cast_precision_loss, reason = "as Excel itself holds it")]
-                    (Some(Data::Int(number)), _) => SheetCell::Number(*number as f64),
+                    (Some(Data::Int(number)), _) => SheetCell::Integer(*number),
                     (Some(Data::Bool(value)), _) => SheetCell::Bool(*value),
                     (Some(Data::DateTime(when)), _) if when.is_datetime() => wall_clock(when),
                     (Some(Data::DateTime(when)), _) => {
                         SheetCell::Unreadable(format!("the duration {}", when.as_f64()))
                     }
-                    (Some(Data::DateTimeIso(text)), _) => SheetCell::Text(text.clone()),
+                    // An OpenDocument date and time: its wall-clock
+                    // reading, as an Excel date cell's (a date alone, or a
+                    // time alone, is refused as there).
+                    (Some(Data::DateTimeIso(text)), _) => {
+                        match text.parse::<jiff::civil::DateTime>() {
+                            Ok(wall) => SheetCell::DateTime(wall),
+                            Err(_) => SheetCell::Unreadable(format!("the date or time {text}")),
+                        }
+                    }
                     (Some(Data::DurationIso(text)), _) => {
                         SheetCell::Unreadable(format!("the duration {text}"))
                     }
@@ -208,6 +254,20 @@ fn wall_clock(when: &calamine::ExcelDateTime) -> SheetCell {
     let unreadable = || SheetCell::Unreadable(format!("the date serial {}", when.as_f64()));
     if !when.as_f64().is_finite() || !(0.0..2_958_466.0).contains(&when.as_f64()) {
         return unreadable();
+    }
+    // A serial below 1 is a time of day alone; a whole one, a date alone:
+    // neither is an instant, and no midnight or 1899 date is made up.
+    if when.as_f64() < 1.0 {
+        return SheetCell::Unreadable(format!(
+            "a time of day without its date ({})",
+            when.as_f64()
+        ));
+    }
+    if when.as_f64().fract() == 0.0 {
+        let (year, month, day, ..) = when.to_ymd_hms_milli();
+        return SheetCell::Unreadable(format!(
+            "the date {year:04}-{month:02}-{day:02} without its time of day"
+        ));
     }
     let (year, month, day, hour, minute, second, milli) = when.to_ymd_hms_milli();
     let (Ok(year), Ok(month), Ok(day), Ok(hour), Ok(minute), Ok(second)) = (

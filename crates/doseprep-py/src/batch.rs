@@ -4,7 +4,7 @@ use doseprep as core;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use pyo3::exceptions::{PyBaseException, PyIndexError, PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyBaseException, PyIndexError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
 
@@ -86,17 +86,20 @@ pub fn prepare_many<'py>(
     let dose_error = base(py)?;
     let names = KeyNames::new(py);
     let mut times = BatchTimes::default();
-    // Room for every row at once where the orders say how many.
-    let expected = orders.len().unwrap_or(0); // fallback-ok: an iterator has no length; the buffers grow
+    // Room for the rows at once where the orders say how many, up to a
+    // bound: `len()` is the object's word, and the buffers grow past it.
+    let expected = orders.len().unwrap_or(0).min(1 << 16); // fallback-ok: an iterator has no length; the buffers grow
     let core_protocol = &protocol.inner;
     let core_lot = &*lot.inner;
     let zone = protocol.inner.zone().name();
-    let (table, rows, read) = std::thread::scope(|scope| {
+    let outcome = std::thread::scope(|scope| {
         let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
         // Emptied chunks come back to be filled again: memory once touched,
         // not fresh pages a chunk.
         let (give_back, given_back) = std::sync::mpsc::channel::<Vec<Read>>();
-        let preparer = scope.spawn(move || {
+        let preparer = std::thread::Builder::new()
+            .name("doseprep-batch".to_owned())
+            .spawn_scoped(scope, move || {
             let mut table = doseprep_arrow::PreparationsBuilder::new(zone, expected);
             let mut rows = Vec::with_capacity(expected);
             for mut chunk in receive {
@@ -107,6 +110,17 @@ pub fn prepare_many<'py>(
             }
             (table, rows)
         });
+        let preparer = match preparer {
+            Ok(preparer) => preparer,
+            Err(error) => {
+                return Ok((
+                    None,
+                    Err(PyRuntimeError::new_err(format!(
+                        "the batch's second thread could not be started ({error}); nothing was prepared"
+                    ))),
+                ))
+            }
+        };
         let read = (|| -> PyResult<()> {
             let mut chunk = Vec::with_capacity(CHUNK);
             for item in orders.try_iter()? {
@@ -127,17 +141,25 @@ pub fn prepare_many<'py>(
         })();
         drop(send);
         let prepared = preparer.join();
-        prepared.map(|(table, rows)| (table, rows, read))
+        prepared.map(|made| (Some(made), read))
     })
     .map_err(|_| {
         PyRuntimeError::new_err(
             "internal error: the thread preparing the batch stopped; please report it",
         )
     })?;
+    let (made, read) = outcome;
     read?;
-    let table = table
-        .finish()
-        .map_err(|error| PyValueError::new_err(format!("Arrow: {error}")))?;
+    let Some((table, rows)) = made else {
+        return Err(PyRuntimeError::new_err(
+            "internal error: a batch prepared without its rows; please report it",
+        ));
+    };
+    let table = table.finish().map_err(|error| {
+        PyRuntimeError::new_err(format!(
+            "internal error: the batch's Arrow table ({error}); please report it"
+        ))
+    })?;
     Ok(Batch {
         protocol: protocol.inner.clone(),
         lot: Arc::clone(&lot.inner),
@@ -210,7 +232,10 @@ fn prepare_read(
                    error: &core::DoseError| {
         let field = error.parts().field;
         table.push(&doseprep_arrow::Row::Failed(
-            order,
+            order.map_or_else(
+                doseprep_arrow::Ordered::default,
+                doseprep_arrow::Ordered::of,
+            ),
             doseprep_arrow::Failure {
                 kind: error.kind().name(),
                 field: field.as_deref(),
@@ -240,7 +265,7 @@ fn prepare_read(
             message,
         } => {
             table.push(&doseprep_arrow::Row::Failed(
-                None,
+                doseprep_arrow::Ordered::default(),
                 doseprep_arrow::Failure {
                     kind: &kind,
                     field: field.as_deref(),
@@ -347,10 +372,15 @@ impl Batch {
                 .map_err(|_| PyIndexError::new_err("batch index out of range"))?;
             let span = slice.indices(length)?;
             let mut items = Vec::with_capacity(span.slicelength);
-            let mut at = span.start;
-            for _ in 0..span.slicelength {
+            for taken in 0..span.slicelength {
+                // start + taken × step, each within the batch: checked, as
+                // a step may be as large as an isize holds.
+                let at = isize::try_from(taken)
+                    .ok()
+                    .and_then(|taken| taken.checked_mul(span.step))
+                    .and_then(|offset| span.start.checked_add(offset))
+                    .ok_or_else(|| PyIndexError::new_err("batch slice out of range"))?;
                 items.push(self.object(py, self.position(at)?)?);
-                at += span.step;
             }
             return Ok(PyList::new(py, items)?.into_any());
         }

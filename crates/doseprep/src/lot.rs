@@ -450,7 +450,7 @@ impl Lot {
                 "containers",
             ],
             &["extractable_volume", "dmso_fraction", "expires_at"],
-            None,
+            crate::table::DateCells::Refused,
         )?;
         let files = rows
             .iter()

@@ -70,7 +70,7 @@ impl Randomization {
             sheet,
             &["participant", "arm"],
             &[],
-            None,
+            crate::table::DateCells::Refused,
         )?)
     }
 

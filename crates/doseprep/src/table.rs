@@ -100,17 +100,32 @@ pub enum SheetCell {
     Text(String),
     /// A number (Excel keeps every number as a double).
     Number(f64),
+    /// A whole number, as a reader of another format keeps it exactly.
+    Integer(i64),
     /// TRUE or FALSE.
     Bool(bool),
     /// A cell formatted as a date and time: its wall-clock reading (Excel
     /// keeps no zone).
     DateTime(jiff::civil::DateTime),
     /// A value no column takes as it is: a duration, an error value
-    /// (`#DIV/0!`), said as Excel shows it.
+    /// (`#DIV/0!`), a date without its time, said as the sheet shows it.
     Unreadable(String),
-    /// A formula with no value saved (a program that does not compute
-    /// formulas wrote the file): never read as empty.
+    /// A formula with no value saved, or an empty one (a program that does
+    /// not compute formulas wrote the file, or the formula gives empty
+    /// text): never read as an empty cell.
     FormulaWithoutValue(String),
+}
+
+/// How a sheet's date-and-time cells are read.
+#[derive(Debug, Clone, Copy)]
+pub enum DateCells<'a> {
+    /// On this site clock (the site file says `spreadsheet_times = "site
+    /// clock"`).
+    SiteClock(&'a crate::time::SiteZone),
+    /// Refused, the fix naming the site file's setting (a day's orders).
+    UnlessTheSiteSays,
+    /// Refused, times typed as text (a file no site setting reads).
+    Refused,
 }
 
 /// A sheet: its name and its rows, each with its number as the
@@ -137,7 +152,7 @@ pub fn cell_name(column: usize, row: usize) -> String {
     letters.iter().rev().collect::<String>() + &row.to_string()
 }
 
-/// A number as its cell shows it when typed: `72.4`, `12`.
+/// A number as its cell holds it: `72.4`, `12`.
 fn number_text(value: f64) -> String {
     // Rust's float Display is the shortest text that reads back the same
     // number, and writes an integral one without a fraction.
@@ -150,7 +165,7 @@ fn cell_text(
     sheet: &str,
     name: &str,
     cell: &SheetCell,
-    zone: Option<&crate::time::SiteZone>,
+    dates: DateCells<'_>,
 ) -> Result<Option<String>> {
     let at = |reason: String| {
         DoseError::invalid_input(what, format!("sheet {sheet:?}, cell {name}: {reason}"))
@@ -159,12 +174,21 @@ fn cell_text(
         SheetCell::Empty => None,
         SheetCell::Text(text) => Some(text.trim().to_owned()).filter(|text| !text.is_empty()),
         SheetCell::Number(value) => Some(number_text(*value)),
+        SheetCell::Integer(value) => Some(value.to_string()),
         SheetCell::Bool(value) => Some(if *value { "TRUE" } else { "FALSE" }.to_owned()),
         SheetCell::DateTime(wall) => {
-            let Some(zone) = zone else {
-                return Err(at(format!(
-                    "{wall} is a date and time without its zone (Excel keeps none); type it as text with its UTC offset, as 2026-11-25T09:00:00-05:00, or set the site file's spreadsheet_times = \"site clock\" to read such cells on the site's clock"
-                )));
+            let zone = match dates {
+                DateCells::SiteClock(zone) => zone,
+                DateCells::UnlessTheSiteSays => {
+                    return Err(at(format!(
+                        "{wall} is a date and time without its zone (Excel keeps none); type it as text with its UTC offset, as 2026-11-25T09:00:00-05:00, or set the site file's spreadsheet_times = \"site clock\" to read such cells on the site's clock"
+                    )))
+                }
+                DateCells::Refused => {
+                    return Err(at(format!(
+                        "{wall} is a date and time without its zone (Excel keeps none); type it as text with its UTC offset, as 2026-11-25T09:00:00-05:00"
+                    )))
+                }
             };
             let zoned = zone
                 .zone()
@@ -176,6 +200,16 @@ fn cell_text(
                         zone.name()
                     ))
                 })?;
+            // An offset of whole minutes, as every zone has kept since the
+            // 1970s; an older one (Paris ran 9 min 21 s ahead of UTC until
+            // 1911) would not be written exactly.
+            if zoned.offset().seconds() % 60 != 0 {
+                return Err(at(format!(
+                    "{wall} on the clock of {} is {} from UTC, not a whole number of minutes; type it as text with its UTC offset",
+                    zone.name(),
+                    zoned.offset()
+                )));
+            }
             Some(zoned.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
         }
         SheetCell::Unreadable(shown) => {
@@ -185,7 +219,7 @@ fn cell_text(
         }
         SheetCell::FormulaWithoutValue(formula) => {
             return Err(at(format!(
-                "it holds the formula ={formula} with no value saved (the program that wrote the file does not compute formulas); open and save the file in a spreadsheet program, or type the value"
+                "it holds the formula ={formula} with no value saved, or an empty one; type the value, or open and save the file in a spreadsheet program that computes it"
             )))
         }
     })
@@ -195,25 +229,27 @@ fn cell_text(
 /// the same checks, rows numbered as the spreadsheet numbers them. A cell
 /// no column could take (an error value, a formula with no value saved, a
 /// date and time where the site does not read them on its clock, or one
-/// its clock shows twice or never) is an error naming the sheet and cell.
-/// Date-and-time cells are read on `zone`'s clock where given.
+/// its clock shows twice or never) is an error for the whole sheet, naming
+/// the sheet and cell (in a CSV file, text, it would be its row's error:
+/// here it is not text, and the sheet is to be corrected). Date-and-time
+/// cells are read as `dates` says.
 pub fn read_sheet(
     what: &str,
     sheet: &Sheet,
     required: &[&str],
     optional: &[&str],
-    zone: Option<&crate::time::SiteZone>,
+    dates: DateCells<'_>,
 ) -> Result<Vec<Row>> {
     let mut lines = Vec::new();
     for (number, cells) in &sheet.rows {
         let mut texts = Vec::with_capacity(cells.len());
         for (index, cell) in cells.iter().enumerate() {
             let name = cell_name(sheet.first_column + index, *number);
-            texts.push(cell_text(what, &sheet.name, &name, cell, zone)?);
+            texts.push(cell_text(what, &sheet.name, &name, cell, dates)?);
         }
         lines.push((*number, texts));
     }
-    let Some(((_, header), data)) = lines.split_first() else {
+    let Some(((header_row, header), data)) = lines.split_first() else {
         return Err(DoseError::invalid_input(
             what,
             format!(
@@ -222,19 +258,43 @@ pub fn read_sheet(
             ),
         ));
     };
-    // The header and rows as CSV text would give them, read by read_csv's
-    // checks: one reader of columns for both.
-    let header: Vec<String> = header
-        .iter()
-        .map(|cell| cell.clone().unwrap_or_default())
-        .collect(); // fallback-ok: an empty header cell is named by the column check
-    let rows = read_columns(what, &header, required, optional)?;
+    // A column with no header is passed over where it is empty (a sheet's
+    // range may take in a formatted, empty column), and refused naming its
+    // header cell where it holds anything.
+    let mut columns: Vec<(usize, String)> = Vec::new();
+    for (index, name) in header.iter().enumerate() {
+        match name {
+            Some(name) => columns.push((index, name.clone())),
+            None if data
+                .iter()
+                .any(|(_, cells)| cells.get(index).is_some_and(Option::is_some)) =>
+            {
+                return Err(DoseError::invalid_input(
+                    what,
+                    format!(
+                        "sheet {:?}, cell {}: the header cell is empty but its column is not; name the column",
+                        sheet.name,
+                        cell_name(sheet.first_column + index, *header_row)
+                    ),
+                ))
+            }
+            None => {}
+        }
+    }
+    // The header read by read_csv's checks: one reader of columns for both.
+    let names: Vec<String> = columns.iter().map(|(_, name)| name.clone()).collect();
+    read_columns(what, &names, required, optional)?;
     let mut read = Vec::new();
     for (number, cells) in data {
-        let cells: BTreeMap<String, String> = rows
+        let cells: BTreeMap<String, String> = columns
             .iter()
-            .zip(cells)
-            .filter_map(|(name, cell)| cell.clone().map(|text| (name.clone(), text)))
+            .filter_map(|(index, name)| {
+                cells
+                    .get(*index)
+                    .cloned()
+                    .flatten()
+                    .map(|text| (name.clone(), text))
+            })
             .collect();
         if !cells.is_empty() {
             read.push(Row {
@@ -330,7 +390,13 @@ mod tests {
                 (5, vec![SheetCell::Number(7.0), text("B")]),
             ],
         };
-        let rows = read_sheet("f", &sheet, &["participant", "arm"], &[], None);
+        let rows = read_sheet(
+            "f",
+            &sheet,
+            &["participant", "arm"],
+            &[],
+            DateCells::Refused,
+        );
         let read: Vec<(usize, Option<&str>)> = rows
             .as_ref()
             .map(|rows| {
@@ -347,8 +413,14 @@ mod tests {
         {
             *cell = SheetCell::FormulaWithoutValue("B4".to_owned());
         }
-        let error =
-            read_sheet("f", &sheet, &["participant", "arm"], &[], None).map_err(|e| e.to_string());
+        let error = read_sheet(
+            "f",
+            &sheet,
+            &["participant", "arm"],
+            &[],
+            DateCells::Refused,
+        )
+        .map_err(|e| e.to_string());
         assert_eq!(
             error.as_ref().err().map(|e| e.starts_with(
                 "f: sheet \"Arms\", cell C5: it holds the formula =B4 with no value saved"

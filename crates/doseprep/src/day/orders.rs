@@ -6,7 +6,7 @@ use jiff::ZonedDateTime;
 use crate::error::Result;
 use crate::order::{non_empty, Order};
 use crate::protocol::Protocol;
-use crate::table::{read_csv, read_sheet, Row, Sheet};
+use crate::table::{read_csv, read_sheet, DateCells, Row, Sheet};
 use crate::time::parse_time;
 use crate::units::{BodyWeight, GivenWeight};
 use crate::Text;
@@ -152,13 +152,16 @@ impl DayOrder {
     /// file says `spreadsheet_times = "site clock"`, and refused otherwise.
     pub fn from_sheet(sheet: &Sheet, protocol: &Protocol) -> Result<Vec<DayRow>> {
         let (required, optional) = ORDER_COLUMNS;
-        let zone = protocol.spreadsheet_zone();
+        let dates = match protocol.spreadsheet_zone() {
+            Some(zone) => DateCells::SiteClock(zone),
+            None => DateCells::UnlessTheSiteSays,
+        };
         Ok(DayOrder::from_rows(&read_sheet(
             "orders file",
             sheet,
             required,
             optional,
-            zone,
+            dates,
         )?))
     }
 
