@@ -116,10 +116,10 @@ pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
     for (lot_id, remaining) in &plan.remaining {
         lot_ids.append_value(lot_id);
         left.append_value(*remaining);
-        // A lot nothing is held back of holds back 0 (the plan lists only
-        // lots it holds some back of).
-        held.append_value(plan.held_for_blinding.get(lot_id).copied().unwrap_or(0));
-        // fallback-ok: as the pick list reads it
+        // The plan lists only lots it holds some back of: a lot it does not
+        // list holds back 0, as the pick list reads it.
+        let held_back = plan.held_for_blinding.get(lot_id).copied();
+        held.append_value(held_back.unwrap_or(0)); // fallback-ok: a lot not listed holds back none
     }
     let schema = Schema::new(vec![
         Field::new("lot_id", DataType::LargeUtf8, false),
