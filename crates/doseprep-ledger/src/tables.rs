@@ -809,8 +809,7 @@ impl Rows {
         starts.zip(self.ends.iter().copied()).map(|(start, end)| {
             self.text
                 .get(start..end)
-                // allow-panic: each end is the text's length after a row was written, in order
-                .expect("a row's range is within the text, at char boundaries")
+                .expect("a row's range is within the text, at char boundaries") // allow-panic: each end is the text's length after a row was written, in order
         })
     }
 
