@@ -11,7 +11,7 @@ use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
 use crate::convert::{BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
 use crate::lot::Lot;
-use crate::order::{from_item, KeyNames, OrderArgs};
+use crate::order::{from_item, KeyNames, OrderArgs, Read};
 use crate::preparation::Preparation;
 use crate::protocol::Protocol;
 
@@ -63,8 +63,13 @@ pub fn prepare<'py>(
 }
 
 /// Rows read from Python before they are handed to the thread that
-/// prepares them.
+/// prepares them; a batch keeps its rows in chunks of this many, so no row
+/// is moved once read and no buffer is copied as the batch grows.
 const CHUNK: usize = 1024;
+
+/// Batches with at least this many rows build their Arrow table on two
+/// threads, a half each (fewer are not worth a thread).
+const SPLIT_AT: usize = 4 * CHUNK;
 
 /// Prepare many orders from one lot in one call. Returns a Batch: a
 /// sequence, in the order given, of a Preparation for each order that
@@ -73,8 +78,8 @@ const CHUNK: usize = 1024;
 /// value of the wrong type (InvalidInputError); and an Arrow table.
 ///
 /// The rows are read from Python on this thread and prepared on a second
-/// one as they come, a chunk at a time (both cores at work); the second
-/// builds the Arrow table as it goes.
+/// one as they come, a chunk at a time (both cores at work). The Arrow
+/// table is built when it is first asked for.
 #[pyfunction]
 #[pyo3(signature = (protocol, orders, /, *, lot))]
 pub fn prepare_many<'py>(
@@ -86,30 +91,23 @@ pub fn prepare_many<'py>(
     let dose_error = base(py)?;
     let names = KeyNames::new(py);
     let mut times = BatchTimes::default();
-    // Room for the rows at once where the orders say how many, up to a
-    // bound: `len()` is the object's word, and the buffers grow past it.
-    let expected = orders.len().unwrap_or(0).min(1 << 16); // fallback-ok: an iterator has no length; the buffers grow
     let core_protocol = &protocol.inner;
     let core_lot = &*lot.inner;
-    let zone = protocol.inner.zone().name();
     let outcome = std::thread::scope(|scope| {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<ReadRow>>(4);
         // Emptied chunks come back to be filled again: memory once touched,
         // not fresh pages a chunk.
-        let (give_back, given_back) = std::sync::mpsc::channel::<Vec<Read>>();
+        let (give_back, given_back) = std::sync::mpsc::channel::<Vec<ReadRow>>();
         let preparer = std::thread::Builder::new()
             .name("doseprep-batch".to_owned())
             .spawn_scoped(scope, move || {
-            let mut table = doseprep_arrow::PreparationsBuilder::new(zone, expected);
-            let mut rows = Vec::with_capacity(expected);
-            for mut chunk in receive {
-                for read in chunk.drain(..) {
-                    rows.push(prepare_read(core_protocol, core_lot, &mut table, read));
+                let mut rows = Rows::default();
+                for mut chunk in receive {
+                    rows.push(prepared(&mut chunk, core_protocol, core_lot))?;
+                    let _ = give_back.send(chunk); // fallback-ok: a reader that stopped takes no more chunks
                 }
-                let _ = give_back.send(chunk); // fallback-ok: a reader that stopped takes no more chunks
-            }
-            (table, rows)
-        });
+                Ok::<Rows, String>(rows)
+            });
         let preparer = match preparer {
             Ok(preparer) => preparer,
             Err(error) => {
@@ -136,7 +134,9 @@ pub fn prepare_many<'py>(
                     }
                 }
             }
-            let _ = send.send(chunk); // fallback-ok: a preparer that stopped is reported by its join
+            if !chunk.is_empty() {
+                let _ = send.send(chunk); // fallback-ok: a preparer that stopped is reported by its join
+            }
             Ok(())
         })();
         drop(send);
@@ -150,42 +150,110 @@ pub fn prepare_many<'py>(
     })?;
     let (made, read) = outcome;
     read?;
-    let Some((table, rows)) = made else {
-        return Err(PyRuntimeError::new_err(
-            "internal error: a batch prepared without its rows; please report it",
-        ));
+    let rows = match made {
+        Some(Ok(rows)) => rows,
+        Some(Err(why)) => {
+            return Err(PyRuntimeError::new_err(format!(
+                "internal error: {why}; please report it"
+            )))
+        }
+        None => {
+            return Err(PyRuntimeError::new_err(
+                "internal error: a batch prepared without its rows; please report it",
+            ))
+        }
     };
-    let table = table.finish().map_err(|error| {
-        PyRuntimeError::new_err(format!(
-            "internal error: the batch's Arrow table ({error}); please report it"
-        ))
-    })?;
     Ok(Batch {
         protocol: protocol.inner.clone(),
         lot: Arc::clone(&lot.inner),
         rows,
-        table,
+        table: std::sync::OnceLock::new(),
     })
 }
 
-/// A row as read from Python.
+/// A row as read from Python, not yet checked by the core.
+enum ReadRow {
+    /// An order, or a dict's values.
+    Read(Read),
+    /// A row of the wrong type, refused as the core refuses bad input.
+    Refused(Box<core::DoseError>),
+    /// Reading the row raised this DoseError.
+    Raised(Box<Raised>),
+}
+
+/// A row of a batch.
 #[allow(
     clippy::large_enum_variant,
     reason = "nearly every row is an order: boxing it would allocate once a row"
 )]
-enum Read {
-    /// The order it gives.
+enum Row {
+    /// An order the core accepted and prepared: its bag is made again when
+    /// read (`prepare` is a pure function of the protocol, the order and
+    /// the lot), so a batch keeps an order a row, not a bag.
     Order(core::Order),
-    /// A row of the wrong type, refused as the core refuses bad input.
-    Refused(core::DoseError),
-    /// Reading it raised this DoseError (its kind, field and text read
-    /// here, where Python may be called).
-    Raised {
-        error: Py<PyBaseException>,
-        kind: String,
-        field: Option<String>,
-        message: String,
-    },
+    /// The core refused the order (kept where it was built), or the row
+    /// was of the wrong type.
+    Failed(Box<(Option<core::Order>, core::DoseError)>),
+    /// Reading the row raised this DoseError.
+    Raised(Box<Raised>),
+}
+
+/// A DoseError raised while reading a row, with its kind, field and text
+/// read where Python may be called (the table is built without it).
+struct Raised {
+    error: Py<PyBaseException>,
+    kind: String,
+    field: Option<String>,
+    message: String,
+}
+
+/// Rows prepared: each `Row::Order` is one `prepare` accepted.
+struct PreparedChunk(Vec<Row>);
+
+/// The rows of `chunk` checked and prepared (`chunk` left empty).
+fn prepared(chunk: &mut Vec<ReadRow>, protocol: &core::Protocol, lot: &core::Lot) -> PreparedChunk {
+    let rows = chunk.drain(..).map(|read| match read {
+        ReadRow::Read(read) => match read.build() {
+            Ok(order) => match core::prepare(protocol, &order, lot) {
+                Ok(_) => Row::Order(order),
+                Err(error) => Row::Failed(Box::new((Some(order), error))),
+            },
+            Err(error) => Row::Failed(Box::new((None, error))),
+        },
+        ReadRow::Refused(error) => Row::Failed(Box::new((None, *error))),
+        ReadRow::Raised(raised) => Row::Raised(raised),
+    });
+    PreparedChunk(rows.collect())
+}
+
+/// A batch's rows, in chunks of [`CHUNK`]: every chunk but the last is full,
+/// so row `i` is row `i % CHUNK` of chunk `i / CHUNK`.
+#[derive(Default)]
+struct Rows {
+    chunks: Vec<PreparedChunk>,
+    len: usize,
+}
+
+impl Rows {
+    /// `chunk` after the rows already here.
+    fn push(&mut self, chunk: PreparedChunk) -> Result<(), String> {
+        if self.chunks.last().is_some_and(|last| last.0.len() != CHUNK) {
+            return Err(format!(
+                "a chunk of the batch came after one of fewer than {CHUNK} rows"
+            ));
+        }
+        self.len += chunk.0.len();
+        self.chunks.push(chunk);
+        Ok(())
+    }
+
+    fn get(&self, index: usize) -> Option<&Row> {
+        self.chunks.get(index / CHUNK)?.0.get(index % CHUNK)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Row> {
+        self.chunks.iter().flat_map(|chunk| chunk.0.iter())
+    }
 }
 
 /// Row `item` as an order, or its error; any other exception stops the batch.
@@ -195,102 +263,76 @@ fn read_row<'py>(
     names: &KeyNames<'py>,
     times: &mut BatchTimes<'py>,
     dose_error: &Bound<'py, PyType>,
-) -> PyResult<Read> {
+) -> PyResult<ReadRow> {
     match from_item(item, names, times) {
-        Ok(order) => Ok(Read::Order(order)),
+        Ok(read) => Ok(ReadRow::Read(read)),
         Err(e) if e.is_instance(py, dose_error) => {
             let error = e.into_value(py);
             let bound = error.bind(py);
-            Ok(Read::Raised {
+            Ok(ReadRow::Raised(Box::new(Raised {
                 kind: attribute(bound, "kind").unwrap_or_else(|| "error".to_owned()), // fallback-ok: every DoseError class sets kind; "error" is the base class's own
                 field: attribute(bound, "field"),
                 message: bound.to_string(),
                 error,
-            })
+            })))
         }
         // A row with a value of the wrong type is that row's error, not
         // the batch's: the other rows still come back.
         Err(e) if e.is_instance_of::<PyTypeError>(py) => {
-            Ok(Read::Refused(core::DoseError::InvalidInput {
+            Ok(ReadRow::Refused(Box::new(core::DoseError::InvalidInput {
                 field: "order".to_owned(),
                 reason: e.value(py).to_string(),
-            }))
+            })))
         }
         Err(e) => Err(e),
     }
 }
 
-/// The row `read` prepared, its line added to `table`.
-fn prepare_read(
+/// `rows`' lines of the Arrow table, starting at row `first` (for messages).
+fn table_of<'a>(
     protocol: &core::Protocol,
     lot: &core::Lot,
-    table: &mut doseprep_arrow::PreparationsBuilder,
-    read: Read,
-) -> Outcome {
-    let failure = |table: &mut doseprep_arrow::PreparationsBuilder,
-                   order: Option<&core::Order>,
-                   error: &core::DoseError| {
-        let field = error.parts().field;
-        table.push(&doseprep_arrow::Row::Failed(
-            order.map_or_else(
-                doseprep_arrow::Ordered::default,
-                doseprep_arrow::Ordered::of,
-            ),
-            doseprep_arrow::Failure {
-                kind: error.kind().name(),
-                field: field.as_deref(),
-                message: &error.to_string(),
-            },
-        ));
-    };
-    match read {
-        Read::Order(order) => match core::prepare(protocol, &order, lot) {
-            Ok(bag) => {
+    first: usize,
+    rows: impl Iterator<Item = &'a Row>,
+    count: usize,
+) -> Result<RecordBatch, String> {
+    let mut table = doseprep_arrow::PreparationsBuilder::new(protocol.zone().name(), count);
+    for (index, row) in (first..).zip(rows) {
+        match row {
+            Row::Order(order) => {
+                let bag = core::prepare(protocol, order, lot).map_err(|error| {
+                    format!("row {index} prepared in the batch and not again ({error})")
+                })?;
                 table.push(&doseprep_arrow::Row::Prepared(&bag));
-                Outcome::Prepared(order)
             }
-            Err(error) => {
-                failure(table, Some(&order), &error);
-                Outcome::Failed(Box::new((Some(order), error)))
+            Row::Failed(failed) => {
+                let (order, error) = &**failed;
+                let field = error.parts().field;
+                table.push(&doseprep_arrow::Row::Failed(
+                    order.as_ref().map_or_else(
+                        doseprep_arrow::Ordered::default,
+                        doseprep_arrow::Ordered::of,
+                    ),
+                    doseprep_arrow::Failure {
+                        kind: error.kind().name(),
+                        field: field.as_deref(),
+                        message: &error.to_string(),
+                    },
+                ));
             }
-        },
-        Read::Refused(error) => {
-            failure(table, None, &error);
-            Outcome::Failed(Box::new((None, error)))
-        }
-        Read::Raised {
-            error,
-            kind,
-            field,
-            message,
-        } => {
-            table.push(&doseprep_arrow::Row::Failed(
+            Row::Raised(raised) => table.push(&doseprep_arrow::Row::Failed(
                 doseprep_arrow::Ordered::default(),
                 doseprep_arrow::Failure {
-                    kind: &kind,
-                    field: field.as_deref(),
-                    message: &message,
+                    kind: &raised.kind,
+                    field: raised.field.as_deref(),
+                    message: &raised.message,
                 },
-            ));
-            Outcome::Raised(error)
+            )),
         }
     }
-}
-
-/// One order's result, kept small until it is asked for.
-#[allow(
-    clippy::large_enum_variant,
-    reason = "nearly every row is an order prepared: boxing it would allocate once a row"
-)]
-enum Outcome {
-    /// The order, prepared: its bag is made again when read (`prepare` is
-    /// a pure function of the protocol, the order and the lot), so a batch
-    /// keeps an order a row, not a bag.
-    Prepared(core::Order),
-    /// The core refused the order (read, where it was).
-    Failed(Box<(Option<core::Order>, core::DoseError)>),
-    /// Reading the row raised this DoseError.
-    Raised(Py<PyBaseException>),
+    table
+        .finish()
+        .map_err(|error| format!("the batch's Arrow table ({error})"))
 }
 
 /// What `prepare_many` returns: its results in the order given, each made
@@ -298,20 +340,21 @@ enum Outcome {
 /// iteration; a new object each time), and the whole batch as an Arrow
 /// table through the Arrow PyCapsule interface (`__arrow_c_stream__`), so
 /// `polars.DataFrame(batch)` and `pyarrow.table(batch)` read it without a
-/// Python object a row.
+/// Python object a row. The table is built the first time it is asked for
+/// (on both cores for a large batch) and kept.
 #[pyclass(frozen, sequence, module = "doseprep")]
 pub struct Batch {
     protocol: core::Protocol,
     lot: Arc<core::Lot>,
-    rows: Vec<Outcome>,
-    table: RecordBatch,
+    rows: Rows,
+    table: std::sync::OnceLock<Result<Vec<RecordBatch>, String>>,
 }
 
 impl Batch {
     /// Row `index` as a Python object.
     fn object<'py>(&self, py: Python<'py>, index: usize) -> PyResult<Bound<'py, PyAny>> {
         match self.rows.get(index) {
-            Some(Outcome::Prepared(order)) => {
+            Some(Row::Order(order)) => {
                 let bag = core::prepare(&self.protocol, order, &self.lot).map_err(|error| {
                     PyRuntimeError::new_err(format!(
                         "internal error: row {index} prepared in the batch and not again ({error}); please report it"
@@ -321,29 +364,74 @@ impl Batch {
                     .into_untracked(py)?
                     .into_any())
             }
-            Some(Outcome::Failed(failed)) => Ok(to_py_err(failed.1.clone())
+            Some(Row::Failed(failed)) => Ok(to_py_err(failed.1.clone())
                 .into_value(py)
                 .into_bound(py)
                 .into_any()),
-            Some(Outcome::Raised(error)) => Ok(error.bind(py).clone().into_any()),
+            Some(Row::Raised(raised)) => Ok(raised.error.bind(py).clone().into_any()),
             None => Err(PyIndexError::new_err("batch index out of range")),
         }
     }
 
     /// `index` (negative from the end) as a position in the batch.
     fn position(&self, index: isize) -> PyResult<usize> {
-        let length = isize::try_from(self.rows.len())
+        let length = isize::try_from(self.rows.len)
             .map_err(|_| PyIndexError::new_err("batch index out of range"))?;
         let from_start = if index < 0 { index + length } else { index };
         usize::try_from(from_start)
             .ok()
-            .filter(|&position| position < self.rows.len())
+            .filter(|&position| position < self.rows.len)
             .ok_or_else(|| {
                 PyIndexError::new_err(format!(
                     "batch index {index} out of range: the batch has {} rows",
-                    self.rows.len()
+                    self.rows.len
                 ))
             })
+    }
+
+    /// The Arrow table (its parts, in row order), built the first time it
+    /// is asked for, without holding the GIL.
+    fn table(&self, py: Python<'_>) -> PyResult<&[RecordBatch]> {
+        py.detach(|| self.table.get_or_init(|| self.build_table()))
+            .as_deref()
+            .map_err(|why| {
+                PyRuntimeError::new_err(format!("internal error: {why}; please report it"))
+            })
+    }
+
+    /// The table: one part, or two halves built at once on two threads.
+    fn build_table(&self) -> Result<Vec<RecordBatch>, String> {
+        let (protocol, lot) = (&self.protocol, &*self.lot);
+        let rows_of =
+            |chunks: &[PreparedChunk]| -> usize { chunks.iter().map(|chunk| chunk.0.len()).sum() };
+        let table = |first: usize, chunks: &[PreparedChunk]| {
+            table_of(
+                protocol,
+                lot,
+                first,
+                chunks.iter().flat_map(|chunk| chunk.0.iter()),
+                rows_of(chunks),
+            )
+        };
+        let chunks = &self.rows.chunks[..];
+        if self.rows.len < SPLIT_AT {
+            return Ok(vec![table(0, chunks)?]);
+        }
+        let (front, back) = chunks.split_at(chunks.len() / 2);
+        let back_starts = rows_of(front);
+        std::thread::scope(|scope| {
+            let back_thread = std::thread::Builder::new()
+                .name("doseprep-table".to_owned())
+                .spawn_scoped(scope, || table(back_starts, back));
+            let front_table = table(0, front)?;
+            let back_table = match back_thread {
+                Ok(thread) => thread
+                    .join()
+                    .map_err(|_| "the thread building the batch's table stopped".to_owned())??,
+                Err(_) => table(back_starts, back)?, // fallback-ok: without a second thread, this one builds both halves
+            };
+            Ok(vec![front_table, back_table])
+        })
     }
 }
 
@@ -358,7 +446,7 @@ fn attribute(error: &Bound<'_, PyBaseException>, name: &str) -> Option<String> {
 #[pymethods]
 impl Batch {
     fn __len__(&self) -> usize {
-        self.rows.len()
+        self.rows.len
     }
 
     /// `batch[i]`, or a list for `batch[i:j:k]`.
@@ -368,7 +456,7 @@ impl Batch {
         key: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
-            let length = isize::try_from(self.rows.len())
+            let length = isize::try_from(self.rows.len)
                 .map_err(|_| PyIndexError::new_err("batch index out of range"))?;
             let span = slice.indices(length)?;
             let mut items = Vec::with_capacity(span.slicelength);
@@ -399,12 +487,12 @@ impl Batch {
         let prepared = self
             .rows
             .iter()
-            .filter(|row| matches!(row, Outcome::Prepared(_)))
+            .filter(|row| matches!(row, Row::Order(_)))
             .count();
         format!(
             "<doseprep.Batch of {} orders: {prepared} prepared, {} failed>",
-            self.rows.len(),
-            self.rows.len() - prepared
+            self.rows.len,
+            self.rows.len - prepared
         )
     }
 
@@ -417,7 +505,7 @@ impl Batch {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // fallback-ok: the spec lets a producer keep its own schema
-        crate::table::stream(py, &self.table)
+        crate::table::stream(py, self.table(py)?)
     }
 }
 
@@ -437,7 +525,7 @@ impl BatchIterator {
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let batch = self.batch.get();
         let index = self.next.load(std::sync::atomic::Ordering::Relaxed);
-        if index >= batch.rows.len() {
+        if index >= batch.rows.len {
             return Ok(None);
         }
         self.next

@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyString, PyTuple};
 
 use crate::convert::{py_datetime, quoted, BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, type_error, IntoPy};
+use jiff::ZonedDateTime;
 
 /// The parts of an order as Python gives them.
 pub struct OrderArgs<'a, 'py> {
@@ -26,33 +27,122 @@ pub struct OrderArgs<'a, 'py> {
 }
 
 impl OrderArgs<'_, '_> {
-    /// The core order; every check is the core's.
+    /// The core order: the times converted here (Python is needed for a
+    /// `datetime`), every other check the core's.
     pub fn build(self) -> PyResult<core::Order> {
+        let thawed_at = self.thawed_at.resolve("thawed_at")?;
+        let time =
+            |arg: Option<TimeArg<'_>>, field: &str| arg.map(|t| t.resolve(field)).transpose();
+        let optional = OptionalValues {
+            prepared_at: time(self.prepared_at, "prepared_at")?,
+            infusion_at: time(self.infusion_at, "infusion_at")?,
+            weighed_at: time(self.weighed_at, "weighed_at")?,
+            baseline_weight: self.baseline_weight,
+            bag_id: self.bag_id,
+            din_sequence: self.din_sequence,
+        };
+        OrderValues {
+            participant: self.participant.into(),
+            weight: self.weight,
+            arm: self.arm.into(),
+            visit: self.visit.into(),
+            thawed_at,
+            optional: optional.boxed(),
+        }
+        .build()
+        .py()
+    }
+}
+
+/// An order's values as read from Python: owned, of the right Python
+/// types, times converted. [`OrderValues::build`] makes the core's checks
+/// and needs no Python, so a batch makes them on its second thread.
+pub struct OrderValues {
+    participant: core::Text,
+    /// Required: `build` refuses `None` (a dict without a weight).
+    weight: Option<WeightArg>,
+    arm: core::Text,
+    visit: core::Text,
+    thawed_at: ZonedDateTime,
+    /// Boxed: most orders give none of them, and a batch keeps its rows.
+    optional: Option<Box<OptionalValues>>,
+}
+
+/// A row of a batch as read: an `Order` (built already), or a dict's values.
+pub enum Read {
+    Order(Box<core::Order>),
+    Values(OrderValues),
+}
+
+impl Read {
+    /// The core order, or the core's error.
+    pub fn build(self) -> core::Result<core::Order> {
+        match self {
+            Read::Order(order) => Ok(*order),
+            Read::Values(values) => values.build(),
+        }
+    }
+}
+
+/// The values an order may give.
+#[derive(Default)]
+struct OptionalValues {
+    prepared_at: Option<ZonedDateTime>,
+    infusion_at: Option<ZonedDateTime>,
+    weighed_at: Option<ZonedDateTime>,
+    baseline_weight: Option<WeightArg>,
+    bag_id: Option<String>,
+    din_sequence: Option<u32>,
+}
+
+impl OptionalValues {
+    /// `None` when no value is given.
+    fn boxed(self) -> Option<Box<OptionalValues>> {
+        let given = self.prepared_at.is_some()
+            || self.infusion_at.is_some()
+            || self.weighed_at.is_some()
+            || self.baseline_weight.is_some()
+            || self.bag_id.is_some()
+            || self.din_sequence.is_some();
+        given.then(|| Box::new(self))
+    }
+}
+
+impl OrderValues {
+    /// The core order; every check is the core's.
+    pub fn build(self) -> core::Result<core::Order> {
         let weight = self
             .weight
-            .ok_or_else(|| missing("weight"))?
-            .resolve("weight")
-            .py()?;
-        let thawed_at = self.thawed_at.resolve("thawed_at")?;
-        let mut order =
-            core::Order::given(self.participant, weight, self.arm, self.visit, thawed_at).py()?;
-        if let Some(time) = self.prepared_at {
-            order = order.prepared(time.resolve("prepared_at")?);
+            .ok_or_else(|| missing_error("weight"))?
+            .resolve("weight")?;
+        let mut order = core::Order::given(
+            &self.participant,
+            weight,
+            &self.arm,
+            &self.visit,
+            self.thawed_at,
+        )?;
+        let Some(optional) = self.optional else {
+            return Ok(order);
+        };
+        let optional = *optional;
+        if let Some(time) = optional.prepared_at {
+            order = order.prepared(time);
         }
-        if let Some(time) = self.infusion_at {
-            order = order.infusion(time.resolve("infusion_at")?);
+        if let Some(time) = optional.infusion_at {
+            order = order.infusion(time);
         }
-        if let Some(time) = self.weighed_at {
-            order = order.weighed(time.resolve("weighed_at")?);
+        if let Some(time) = optional.weighed_at {
+            order = order.weighed(time);
         }
-        if let Some(baseline) = self.baseline_weight {
-            order = order.baseline(baseline.resolve("baseline_weight").py()?);
+        if let Some(baseline) = optional.baseline_weight {
+            order = order.baseline(baseline.resolve("baseline_weight")?);
         }
-        if let Some(text) = self.bag_id {
-            order = order.with_bag_id(core::BagId::parse(&text).py()?);
+        if let Some(text) = optional.bag_id {
+            order = order.with_bag_id(core::BagId::parse(&text)?);
         }
-        if let Some(number) = self.din_sequence {
-            order = order.with_din_sequence(core::DinSequence::new(number).py()?);
+        if let Some(number) = optional.din_sequence {
+            order = order.with_din_sequence(core::DinSequence::new(number)?);
         }
         Ok(order)
     }
@@ -68,11 +158,15 @@ pub struct Order {
 /// The keys a dict order takes.
 const KEYS: &str = "participant, weight (with its unit) or weight_kg, arm, visit, thawed_at, and optionally prepared_at, infusion_at, weighed_at, baseline_weight or baseline_weight_kg, bag_id, din_sequence";
 
-fn missing(key: &str) -> PyErr {
-    to_py_err(core::DoseError::InvalidInput {
+fn missing_error(key: &str) -> core::DoseError {
+    core::DoseError::InvalidInput {
         field: key.to_owned(),
         reason: format!("the order has no '{key}'; give {KEYS}"),
-    })
+    }
+}
+
+fn missing(key: &str) -> PyErr {
+    to_py_err(missing_error(key))
 }
 
 /// A text value, still a Python string (read without a copy later).
@@ -109,13 +203,21 @@ pub fn from_item<'py>(
     item_obj: &Bound<'py, PyAny>,
     names: &KeyNames<'py>,
     times: &mut BatchTimes<'py>,
-) -> PyResult<core::Order> {
-    if let Ok(order) = item_obj.cast::<Order>() {
-        return Ok(order.get().inner.clone());
-    }
-    let dict = item_obj
-        .cast::<PyDict>()
-        .map_err(|_| type_error("each order", "a dict or a doseprep.Order", item_obj))?;
+) -> PyResult<Read> {
+    // A dict first: nearly every row is one.
+    let dict = match item_obj.cast::<PyDict>() {
+        Ok(dict) => dict,
+        Err(_) => {
+            return match item_obj.cast::<Order>() {
+                Ok(order) => Ok(Read::Order(Box::new(order.get().inner.clone()))),
+                Err(_) => Err(type_error(
+                    "each order",
+                    "a dict or a doseprep.Order",
+                    item_obj,
+                )),
+            }
+        }
+    };
     let (mut participant, mut weight, mut arm, mut visit, mut thawed_at) =
         (None, None, None, None, None);
     let (mut prepared_at, mut infusion_at, mut baseline_weight, mut bag_id, mut din_sequence) =
@@ -169,22 +271,22 @@ pub fn from_item<'py>(
         text("arm", arm)?,
         text("visit", visit)?,
     );
-    OrderArgs {
-        participant: participant.to_str()?,
-        weight: WeightArg::one_of(
-            "weight",
-            weight.map(|v| v.extract()).transpose()?,
-            weight_kg.map(|v| v.extract()).transpose()?,
-            false,
-        )?,
-        arm: arm.to_str()?,
-        visit: visit.to_str()?,
-        thawed_at: TimeArg::Known(
-            times.resolve("thawed_at", &thawed_at.ok_or_else(|| missing("thawed_at"))?)?,
-        ),
-        prepared_at: prepared_at.map(|v| v.extract()).transpose()?,
-        infusion_at: infusion_at.map(|v| v.extract()).transpose()?,
-        weighed_at: weighed_at.map(|v| v.extract()).transpose()?,
+    let weight = WeightArg::one_of(
+        "weight",
+        weight.map(|v| v.extract()).transpose()?,
+        weight_kg.map(|v| v.extract()).transpose()?,
+        false,
+    )?;
+    let thawed_at = times.resolve("thawed_at", &thawed_at.ok_or_else(|| missing("thawed_at"))?)?;
+    let time = |value: Option<Bound<'py, PyAny>>, field: &str| -> PyResult<Option<ZonedDateTime>> {
+        value
+            .map(|v| v.extract::<TimeArg<'py>>()?.resolve(field))
+            .transpose()
+    };
+    let optional = OptionalValues {
+        prepared_at: time(prepared_at, "prepared_at")?,
+        infusion_at: time(infusion_at, "infusion_at")?,
+        weighed_at: time(weighed_at, "weighed_at")?,
         baseline_weight: WeightArg::one_of(
             "baseline_weight",
             baseline_weight.map(|v| v.extract()).transpose()?,
@@ -193,8 +295,15 @@ pub fn from_item<'py>(
         )?,
         bag_id: bag_id.map(|v| v.extract()).transpose()?,
         din_sequence: din_sequence.map(|v| v.extract()).transpose()?,
-    }
-    .build()
+    };
+    Ok(Read::Values(OrderValues {
+        participant: participant.to_str()?.into(),
+        weight,
+        arm: arm.to_str()?.into(),
+        visit: visit.to_str()?.into(),
+        thawed_at,
+        optional: optional.boxed(),
+    }))
 }
 
 #[pymethods]

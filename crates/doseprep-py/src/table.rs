@@ -25,9 +25,19 @@ impl Table {
     }
 }
 
-/// `table` as an Arrow C stream in a PyCapsule (the Arrow PyCapsule interface).
-pub fn stream<'py>(py: Python<'py>, table: &RecordBatch) -> PyResult<Bound<'py, PyCapsule>> {
-    let reader = RecordBatchIterator::new(std::iter::once(Ok(table.clone())), table.schema());
+/// The table of `parts` (one schema, rows in order) as an Arrow C stream
+/// in a PyCapsule (the Arrow PyCapsule interface).
+pub fn stream<'py>(py: Python<'py>, parts: &[RecordBatch]) -> PyResult<Bound<'py, PyCapsule>> {
+    let schema = parts
+        .first()
+        .ok_or_else(|| {
+            PyValueError::new_err("internal error: an Arrow table of no parts; please report it")
+        })?
+        .schema();
+    // The stream outlives this call: it owns its parts (each a few
+    // reference counts, the columns are shared).
+    let owned: Vec<RecordBatch> = parts.to_vec();
+    let reader = RecordBatchIterator::new(owned.into_iter().map(Ok), schema);
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     PyCapsule::new_with_value(py, stream, c"arrow_array_stream")
 }
@@ -67,6 +77,6 @@ impl Table {
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
         let _ = requested_schema; // fallback-ok: the spec lets a producer keep its own schema
-        stream(py, &self.table)
+        stream(py, std::slice::from_ref(&self.table))
     }
 }
