@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    LargeStringBuilder, ListBuilder, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder,
+    StringViewBuilder, ListBuilder, TimestampMicrosecondBuilder, UInt32Builder, UInt64Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
@@ -66,7 +66,7 @@ pub fn day_bags(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
 pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
     let count = plan.thaws.len();
     let mut thawed_at = TimestampMicrosecondBuilder::with_capacity(count).with_timezone(zone);
-    let mut lot_ids = LargeStringBuilder::new();
+    let mut lot_ids = StringViewBuilder::new();
     let mut containers = ListBuilder::new(UInt32Builder::new()).with_field(Arc::new(Field::new(
         "item",
         DataType::UInt32,
@@ -89,7 +89,7 @@ pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> 
             DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(zone))),
             false,
         ),
-        Field::new("lot_id", DataType::LargeUtf8, false),
+        Field::new("lot_id", DataType::Utf8View, false),
         Field::new(
             "containers",
             DataType::List(Arc::new(Field::new("item", DataType::UInt32, false))),
@@ -110,7 +110,7 @@ pub fn day_thaws(zone: &str, plan: &DayPlan) -> Result<RecordBatch, ArrowError> 
 /// (in the freezer after the day) and `containers_held_for_blinding` (of
 /// those, counted against placebo bags as their twins would use them).
 pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
-    let mut lot_ids = LargeStringBuilder::new();
+    let mut lot_ids = StringViewBuilder::new();
     let mut left = UInt32Builder::new();
     let mut held = UInt32Builder::new();
     for (lot_id, remaining) in &plan.remaining {
@@ -122,7 +122,7 @@ pub fn day_stock(plan: &DayPlan) -> Result<RecordBatch, ArrowError> {
         held.append_value(held_back.unwrap_or(0)); // fallback-ok: a lot not listed holds back none
     }
     let schema = Schema::new(vec![
-        Field::new("lot_id", DataType::LargeUtf8, false),
+        Field::new("lot_id", DataType::Utf8View, false),
         Field::new("containers_left", DataType::UInt32, false),
         Field::new("containers_held_for_blinding", DataType::UInt32, false),
     ]);

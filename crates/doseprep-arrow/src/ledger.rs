@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Int64Builder, LargeStringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    Int64Builder, StringViewBuilder, TimestampMicrosecondBuilder, UInt32Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, TimeUnit};
@@ -48,8 +48,8 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
         "prev_hash",
         "hash",
     ];
-    let mut texts: Vec<LargeStringBuilder> =
-        TEXT.iter().map(|_| LargeStringBuilder::new()).collect();
+    let mut texts: Vec<StringViewBuilder> =
+        TEXT.iter().map(|_| StringViewBuilder::new()).collect();
     for event in events {
         seq.append_value(event.seq);
         at.append_value(instant("at", event.seq, &event.at)?);
@@ -88,7 +88,7 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
     ];
     fields.extend(TEXT.iter().map(|name| {
         let always = ["kind", "at_text", "initials", "body", "prev_hash", "hash"].contains(name);
-        Field::new(*name, DataType::LargeUtf8, !always)
+        Field::new(*name, DataType::Utf8View, !always)
     }));
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(seq.finish()),
@@ -113,7 +113,7 @@ pub fn ledger_balances(balances: &[Balance]) -> Result<RecordBatch, ArrowError> 
         "containers_shipped",
         "containers_on_hand",
     ];
-    let mut lot_ids = LargeStringBuilder::new();
+    let mut lot_ids = StringViewBuilder::new();
     let mut counts: Vec<UInt32Builder> = COUNTS.iter().map(|_| UInt32Builder::new()).collect();
     for balance in balances {
         lot_ids.append_value(&balance.lot_id);
@@ -130,7 +130,7 @@ pub fn ledger_balances(balances: &[Balance]) -> Result<RecordBatch, ArrowError> 
             builder.append_value(value);
         }
     }
-    let mut fields = vec![Field::new("lot_id", DataType::LargeUtf8, false)];
+    let mut fields = vec![Field::new("lot_id", DataType::Utf8View, false)];
     fields.extend(
         COUNTS
             .iter()

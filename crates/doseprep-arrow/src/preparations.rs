@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Float64Builder, LargeStringBuilder, TimestampMicrosecondBuilder, UInt32Builder,
+    Float64Builder, StringViewBuilder, TimestampMicrosecondBuilder, UInt32Builder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
@@ -83,7 +83,7 @@ pub fn preparations_schema(zone: &str) -> SchemaRef {
     let mut fields = Vec::new();
     fields.extend(
         TEXT.iter()
-            .map(|name| Field::new(*name, DataType::LargeUtf8, true)),
+            .map(|name| Field::new(*name, DataType::Utf8View, true)),
     );
     fields.extend(
         NUMBERS_BEFORE_COUNT
@@ -104,7 +104,7 @@ pub fn preparations_schema(zone: &str) -> SchemaRef {
     fields.extend(
         ERRORS
             .iter()
-            .map(|name| Field::new(*name, DataType::LargeUtf8, true)),
+            .map(|name| Field::new(*name, DataType::Utf8View, true)),
     );
     Arc::new(Schema::new(fields))
 }
@@ -128,19 +128,19 @@ pub fn preparations(zone: &str, rows: &[Row<'_>]) -> Result<RecordBatch, ArrowEr
 /// prepared), then finished once.
 pub struct PreparationsBuilder {
     zone: Arc<str>,
-    texts: Vec<LargeStringBuilder>,
+    texts: Vec<StringViewBuilder>,
     before: Vec<Float64Builder>,
     containers: UInt32Builder,
     after: Vec<Float64Builder>,
     times: Vec<TimestampMicrosecondBuilder>,
-    errors: Vec<LargeStringBuilder>,
+    errors: Vec<StringViewBuilder>,
 }
 
 impl PreparationsBuilder {
     /// An empty table, times in `zone`, room for `rows` rows.
     pub fn new(zone: &str, rows: usize) -> PreparationsBuilder {
         let zone: Arc<str> = Arc::from(zone);
-        let text = || LargeStringBuilder::with_capacity(rows, rows.saturating_mul(8));
+        let text = || StringViewBuilder::with_capacity(rows);
         let number = || Float64Builder::with_capacity(rows);
         let time = || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(zone.clone());
         PreparationsBuilder {
@@ -149,7 +149,7 @@ impl PreparationsBuilder {
             containers: UInt32Builder::with_capacity(rows),
             after: NUMBERS_AFTER_COUNT.iter().map(|_| number()).collect(),
             times: TIMES.iter().map(|_| time()).collect(),
-            errors: ERRORS.iter().map(|_| LargeStringBuilder::new()).collect(),
+            errors: ERRORS.iter().map(|_| StringViewBuilder::new()).collect(),
             zone,
         }
     }

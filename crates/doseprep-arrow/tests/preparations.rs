@@ -75,7 +75,7 @@ fn numbers(table: &RecordBatch, name: &str) -> Vec<Option<f64>> {
 fn texts(table: &RecordBatch, name: &str) -> Vec<Option<String>> {
     let column = table.column_by_name(name).unwrap();
     column
-        .as_string::<i64>()
+        .as_string_view()
         .iter()
         .map(|text| text.map(str::to_owned))
         .collect()
