@@ -48,8 +48,7 @@ pub fn ledger_events(events: &[Event]) -> Result<RecordBatch, ArrowError> {
         "prev_hash",
         "hash",
     ];
-    let mut texts: Vec<StringViewBuilder> =
-        TEXT.iter().map(|_| StringViewBuilder::new()).collect();
+    let mut texts: Vec<StringViewBuilder> = TEXT.iter().map(|_| StringViewBuilder::new()).collect();
     for event in events {
         seq.append_value(event.seq);
         at.append_value(instant("at", event.seq, &event.at)?);
