@@ -253,6 +253,26 @@ def test_results_are_frozen_hashable_and_compare_by_value(
     assert hash(lot) == hash(dp.Lot.from_json(lot.to_json()))
 
 
+def test_equal_orders_and_lots_hash_equal_whatever_offset_their_times_were_given_in(
+    lot: dp.Lot,
+) -> None:
+    """Times compare as instants: 09:00 at -05:00 is 14:00 UTC."""
+    kw: dict[str, Any] = {"participant": "P", "weight": "160 lb", "arm": "C", "visit": "month-3"}
+    toronto = dp.Order(**kw, thawed_at="2026-11-25T09:00:00-05:00")
+    utc = dp.Order(**kw, thawed_at="2026-11-25T14:00:00+00:00")
+    assert toronto == utc
+    assert hash(toronto) == hash(utc)
+    assert len({toronto, utc}) == 1
+    assert toronto != dp.Order(**kw, thawed_at="2026-11-25T09:01:00-05:00")
+    spec = {k: v for k, v in json.loads(lot.to_json()).items() if k != "expires_at"}
+    expiring = [
+        dp.Lot.from_json(json.dumps({**spec, "expires_at": at}))
+        for at in ("2026-12-31T23:00:00-05:00", "2027-01-01T04:00:00+00:00")
+    ]
+    assert expiring[0] == expiring[1]
+    assert hash(expiring[0]) == hash(expiring[1])
+
+
 def test_everything_pickles_and_unpickles_equal(protocol: dp.Protocol, lot: dp.Lot) -> None:
     prep = _prepare(protocol, lot, bag_id="014D2PF2DBR")
     order = dp.Order(

@@ -237,3 +237,133 @@ def test_a_ledger_gives_its_events_and_balances_as_tables(tmp_path: Any) -> None
     # CARE-001's 5.8 mL and CARE-002's 6.4 mL draw from two 10 mL containers.
     assert counted == (12, 2, 10)
     assert balance["lot_id"] == "UC-0042"
+
+
+def _row_is_its_object(row: dict[str, Any], result: object) -> None:
+    if isinstance(result, dp.Preparation):
+        for name in SHARED:
+            assert row[name] == getattr(result, name), name
+        assert row["error_kind"] is None
+    else:
+        assert isinstance(result, dp.DoseError)
+        assert (row["error_kind"], row["error_field"]) == (result.kind, result.field)
+        assert row["error_message"] == str(result)
+
+
+# Rows that fail, on both sides of the edges of the batch's chunks of 1,024
+# rows, and the last: each a different fault.
+FAULTS: dict[int, dict[str, Any]] = {
+    1023: {"weight": "160"},  # no unit: refused when the order is built
+    1024: {"arm": "Z"},  # no such arm: refused when the bag is prepared
+    2047: {"weight_kg": 400},  # implausible
+    2048: {"thawed_at": "2026-11-25T09:00:00"},  # no offset
+    4999: {"bag_id": "not-an-id"},
+}
+
+
+def _many_orders(count: int) -> list[dict[str, Any]]:
+    orders: list[dict[str, Any]] = []
+    for i in range(count):
+        order: dict[str, Any] = {
+            "participant": f"P-{i:05d}",
+            "weight_kg": 40 + i % 100,
+            "arm": "ABC"[i % 3],
+            "visit": ("month-0", "month-3")[i % 2],
+            "thawed_at": THAWED_AT,
+        }
+        fault = FAULTS.get(i, {})
+        if "weight" in fault:
+            del order["weight_kg"]
+        order.update(fault)
+        orders.append(order)
+    return orders
+
+
+def test_a_batch_of_many_chunks_keeps_every_row_in_its_place() -> None:
+    orders = _many_orders(5000)
+    batch = dp.prepare_many(dp.Protocol.care_ssc(), orders, lot=LOT)
+    assert len(batch) == 5000
+    failed = [i for i, result in enumerate(batch) if isinstance(result, dp.DoseError)]
+    assert failed == sorted(FAULTS)
+    kinds = {i: batch[i].kind for i in failed}  # type: ignore[union-attr]
+    assert kinds == {
+        1023: "unit",
+        1024: "unknown_arm",
+        2047: "implausible_weight",
+        2048: "invalid_time",
+        4999: "invalid_input",
+    }, kinds
+    # Every row is its own order, in its place: across chunks, from the end,
+    # and in slices that cross an edge.
+    for i in (0, 1022, 1025, 2046, 2049, 3071, 3072, 4998):
+        result = batch[i]
+        assert isinstance(result, dp.Preparation)
+        assert result.participant == f"P-{i:05d}"
+        assert batch[i - 5000] == result
+    crossing = batch[1020:1030:3]
+    assert [getattr(r, "participant", None) for r in crossing] == [
+        "P-01020",
+        None,
+        "P-01026",
+        "P-01029",
+    ]
+    assert isinstance(crossing[1], dp.UnitError)
+    # The table: a row an order in the same order, in two parts (built on
+    # two threads), each row its object.
+    table = pa.table(batch)
+    assert table.num_rows == 5000
+    assert len(table.to_batches()) == 2
+    rows = table.to_pylist()
+    for i, (row, result) in enumerate(zip(rows, batch, strict=True)):
+        assert row["participant"] == f"P-{i:05d}", i
+        _row_is_its_object(row, result)
+    # A row that failed where its order was built keeps who it was for.
+    assert (rows[1023]["participant"], rows[1023]["arm"], rows[1023]["visit"]) == (
+        "P-01023",
+        "A",
+        "month-3",
+    )
+
+
+def test_two_threads_asking_for_a_batchs_table_at_once_get_the_same_table() -> None:
+    import threading
+
+    batch = dp.prepare_many(dp.Protocol.care_ssc(), _many_orders(5000), lot=LOT)
+    tables: list[Any] = []
+    threads = [threading.Thread(target=lambda: tables.append(pa.table(batch))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tables) == 2
+    assert tables[0].equals(tables[1])
+    assert tables[0].num_rows == 5000
+
+
+def test_an_order_with_several_faults_reports_the_same_first_one_either_way() -> None:
+    """Checked in the order of its parts: weight, thaw, participant, arm and
+    visit, the other times, baseline, bag id, DIN; by prepare and by
+    prepare_many alike."""
+    protocol = dp.Protocol.care_ssc()
+    naive = datetime.datetime(2026, 11, 25, 9, 30)
+    faults: list[tuple[dict[str, Any], str]] = [
+        ({"weight": "160", "prepared_at": naive}, "unit"),
+        ({"participant": " ", "prepared_at": naive}, "invalid_input"),
+        ({"thawed_at": naive, "participant": " "}, "invalid_time"),
+        ({"prepared_at": naive, "bag_id": "not-an-id"}, "invalid_time"),
+    ]
+    for fault, kind in faults:
+        order: dict[str, Any] = {
+            "participant": "CARE-012",
+            "weight": "72.4 kg",
+            "arm": "A",
+            "visit": "month-0",
+            "thawed_at": THAWED_AT,
+            **fault,
+        }
+        with pytest.raises(dp.DoseError) as raised:
+            dp.prepare(protocol, lot=LOT, **order)
+        (in_batch,) = dp.prepare_many(protocol, [order], lot=LOT)
+        assert isinstance(in_batch, dp.DoseError)
+        assert (raised.value.kind, in_batch.kind) == (kind, kind), fault
+        assert (raised.value.field, str(raised.value)) == (in_batch.field, str(in_batch))

@@ -124,8 +124,7 @@ pub fn preparations(zone: &str, rows: &[Row<'_>]) -> Result<RecordBatch, ArrowEr
     table.finish()
 }
 
-/// A table of preparations built a row at a time (as a batch is
-/// prepared), then finished once.
+/// A table of preparations built a row at a time, then finished once.
 pub struct PreparationsBuilder {
     zone: Arc<str>,
     texts: Vec<StringViewBuilder>,

@@ -7,6 +7,7 @@ use arrow_array::RecordBatch;
 use pyo3::exceptions::{PyBaseException, PyIndexError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
+use pyo3::{PyTraverseError, PyVisit};
 
 use crate::convert::{BatchTimes, Number, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
@@ -63,12 +64,13 @@ pub fn prepare<'py>(
 }
 
 /// Rows read from Python before they are handed to the thread that
-/// prepares them; a batch keeps its rows in chunks of this many, so no row
-/// is moved once read and no buffer is copied as the batch grows.
+/// prepares them; a batch keeps its rows in chunks of this many, each row
+/// moved once into its chunk as it is prepared and never again, and no
+/// buffer copied as the batch grows.
 const CHUNK: usize = 1024;
 
 /// Batches with at least this many rows build their Arrow table on two
-/// threads, a half each (fewer are not worth a thread).
+/// threads, each about half the chunks (fewer are not worth a thread).
 const SPLIT_AT: usize = 4 * CHUNK;
 
 /// Prepare many orders from one lot in one call. Returns a Batch: a
@@ -143,10 +145,11 @@ pub fn prepare_many<'py>(
         let prepared = preparer.join();
         prepared.map(|made| (Some(made), read))
     })
-    .map_err(|_| {
-        PyRuntimeError::new_err(
-            "internal error: the thread preparing the batch stopped; please report it",
-        )
+    .map_err(|panic| {
+        PyRuntimeError::new_err(format!(
+            "internal error: the thread preparing the batch stopped ({}); please report it",
+            panic_text(panic.as_ref())
+        ))
     })?;
     let (made, read) = outcome;
     read?;
@@ -191,11 +194,41 @@ enum Row {
     /// read (`prepare` is a pure function of the protocol, the order and
     /// the lot), so a batch keeps an order a row, not a bag.
     Order(core::Order),
-    /// The core refused the order (kept where it was built), or the row
-    /// was of the wrong type.
-    Failed(Box<(Option<core::Order>, core::DoseError)>),
+    /// An order the core refused, or a row of the wrong type.
+    Failed(Box<Failed>),
     /// Reading the row raised this DoseError.
     Raised(Box<Raised>),
+}
+
+/// A row the core refused, and who it was for as far as it was read.
+struct Failed {
+    who: Who,
+    error: core::DoseError,
+}
+
+/// Who a failed row was for.
+enum Who {
+    /// The order, built: `prepare` refused it.
+    Order(core::Order),
+    /// The participant, arm and visit as read: building the order refused
+    /// a value.
+    Read([core::Text; 3]),
+    /// Nothing was read: the row was of the wrong type.
+    Unknown,
+}
+
+impl Who {
+    fn ordered(&self) -> doseprep_arrow::Ordered<'_> {
+        match self {
+            Who::Order(order) => doseprep_arrow::Ordered::of(order),
+            Who::Read([participant, arm, visit]) => doseprep_arrow::Ordered {
+                participant: Some(participant),
+                arm: Some(arm),
+                visit: Some(visit),
+            },
+            Who::Unknown => doseprep_arrow::Ordered::default(),
+        }
+    }
 }
 
 /// A DoseError raised while reading a row, with its kind, field and text
@@ -212,15 +245,18 @@ struct PreparedChunk(Vec<Row>);
 
 /// The rows of `chunk` checked and prepared (`chunk` left empty).
 fn prepared(chunk: &mut Vec<ReadRow>, protocol: &core::Protocol, lot: &core::Lot) -> PreparedChunk {
+    let failed = |who: Who, error: core::DoseError| Row::Failed(Box::new(Failed { who, error }));
+    let prepare = |order: core::Order| match core::prepare(protocol, &order, lot) {
+        Ok(_) => Row::Order(order),
+        Err(error) => failed(Who::Order(order), error),
+    };
     let rows = chunk.drain(..).map(|read| match read {
-        ReadRow::Read(read) => match read.build() {
-            Ok(order) => match core::prepare(protocol, &order, lot) {
-                Ok(_) => Row::Order(order),
-                Err(error) => Row::Failed(Box::new((Some(order), error))),
-            },
-            Err(error) => Row::Failed(Box::new((None, error))),
+        ReadRow::Read(Read::Order(order)) => prepare(*order),
+        ReadRow::Read(Read::Values(values)) => match values.build() {
+            Ok(order) => prepare(order),
+            Err(error) => failed(Who::Read(values.who()), error),
         },
-        ReadRow::Refused(error) => Row::Failed(Box::new((None, *error))),
+        ReadRow::Refused(error) => failed(Who::Unknown, *error),
         ReadRow::Raised(raised) => Row::Raised(raised),
     });
     PreparedChunk(rows.collect())
@@ -240,6 +276,12 @@ impl Rows {
         if self.chunks.last().is_some_and(|last| last.0.len() != CHUNK) {
             return Err(format!(
                 "a chunk of the batch came after one of fewer than {CHUNK} rows"
+            ));
+        }
+        if chunk.0.len() > CHUNK {
+            return Err(format!(
+                "a chunk of the batch has {} rows, more than {CHUNK}",
+                chunk.0.len()
             ));
         }
         self.len += chunk.0.len();
@@ -306,13 +348,10 @@ fn table_of<'a>(
                 table.push(&doseprep_arrow::Row::Prepared(&bag));
             }
             Row::Failed(failed) => {
-                let (order, error) = &**failed;
+                let error = &failed.error;
                 let field = error.parts().field;
                 table.push(&doseprep_arrow::Row::Failed(
-                    order.as_ref().map_or_else(
-                        doseprep_arrow::Ordered::default,
-                        doseprep_arrow::Ordered::of,
-                    ),
+                    failed.who.ordered(),
                     doseprep_arrow::Failure {
                         kind: error.kind().name(),
                         field: field.as_deref(),
@@ -364,7 +403,7 @@ impl Batch {
                     .into_untracked(py)?
                     .into_any())
             }
-            Some(Row::Failed(failed)) => Ok(to_py_err(failed.1.clone())
+            Some(Row::Failed(failed)) => Ok(to_py_err(failed.error.clone())
                 .into_value(py)
                 .into_bound(py)
                 .into_any()),
@@ -425,14 +464,26 @@ impl Batch {
                 .spawn_scoped(scope, || table(back_starts, back));
             let front_table = table(0, front)?;
             let back_table = match back_thread {
-                Ok(thread) => thread
-                    .join()
-                    .map_err(|_| "the thread building the batch's table stopped".to_owned())??,
+                Ok(thread) => thread.join().map_err(|panic| {
+                    format!(
+                        "the thread building the batch's table stopped ({})",
+                        panic_text(panic.as_ref())
+                    )
+                })??,
                 Err(_) => table(back_starts, back)?, // fallback-ok: without a second thread, this one builds both halves
             };
             Ok(vec![front_table, back_table])
         })
     }
+}
+
+/// What a thread that panicked said, where it said it in text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message") // fallback-ok: a panic's payload need not be text
 }
 
 /// The text of attribute `name` of a raised error, where it is text.
@@ -447,6 +498,18 @@ fn attribute(error: &Bound<'_, PyBaseException>, name: &str) -> Option<String> {
 impl Batch {
     fn __len__(&self) -> usize {
         self.rows.len
+    }
+
+    /// The exceptions the batch holds, shown to the cycle collector: a
+    /// held exception raised again keeps a traceback, which may hold the
+    /// batch.
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        for row in self.rows.iter() {
+            if let Row::Raised(raised) = row {
+                visit.call(&raised.error)?;
+            }
+        }
+        Ok(())
     }
 
     /// `batch[i]`, or a list for `batch[i:j:k]`.
@@ -528,8 +591,12 @@ impl BatchIterator {
         if index >= batch.rows.len {
             return Ok(None);
         }
-        self.next
-            .store(index + 1, std::sync::atomic::Ordering::Relaxed);
+        // One claim a call, so two threads iterating one iterator never
+        // get the same row.
+        let index = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if index >= batch.rows.len {
+            return Ok(None);
+        }
         batch.object(py, index).map(Some)
     }
 }

@@ -27,12 +27,14 @@ pub struct OrderArgs<'a, 'py> {
 }
 
 impl OrderArgs<'_, '_> {
-    /// The core order: the times converted here (Python is needed for a
-    /// `datetime`), every other check the core's.
+    /// The core order, checked in the order of its parts (weight, thaw,
+    /// participant, arm and visit, the other times, baseline, bag id, DIN):
+    /// the times are converted here (Python is needed for a `datetime`),
+    /// every other check is the core's.
     pub fn build(self) -> PyResult<core::Order> {
-        let thawed_at = self.thawed_at.resolve("thawed_at")?;
-        let time =
-            |arg: Option<TimeArg<'_>>, field: &str| arg.map(|t| t.resolve(field)).transpose();
+        let time = |arg: Option<TimeArg<'_>>, field: &str| {
+            arg.map(|t| t.checked(field).map(boxed_error)).transpose()
+        };
         let optional = OptionalValues {
             prepared_at: time(self.prepared_at, "prepared_at")?,
             infusion_at: time(self.infusion_at, "infusion_at")?,
@@ -46,7 +48,7 @@ impl OrderArgs<'_, '_> {
             weight: self.weight,
             arm: self.arm.into(),
             visit: self.visit.into(),
-            thawed_at,
+            thawed_at: self.thawed_at.checked("thawed_at").map(boxed_error)?,
             optional: optional.boxed(),
         }
         .build()
@@ -54,16 +56,25 @@ impl OrderArgs<'_, '_> {
     }
 }
 
+/// A time as the core judged it, its error boxed (an order's values stay
+/// small: a batch moves them).
+type CheckedTime = Result<ZonedDateTime, Box<core::DoseError>>;
+
+fn boxed_error(checked: core::Result<ZonedDateTime>) -> CheckedTime {
+    checked.map_err(Box::new)
+}
+
 /// An order's values as read from Python: owned, of the right Python
-/// types, times converted. [`OrderValues::build`] makes the core's checks
-/// and needs no Python, so a batch makes them on its second thread.
+/// types, times converted (or their errors kept). [`OrderValues::build`]
+/// makes the core's checks, in the order of the order's parts, and needs no
+/// Python, so a batch makes them on its second thread.
 pub struct OrderValues {
     participant: core::Text,
     /// Required: `build` refuses `None` (a dict without a weight).
     weight: Option<WeightArg>,
     arm: core::Text,
     visit: core::Text,
-    thawed_at: ZonedDateTime,
+    thawed_at: CheckedTime,
     /// Boxed: most orders give none of them, and a batch keeps its rows.
     optional: Option<Box<OptionalValues>>,
 }
@@ -74,22 +85,12 @@ pub enum Read {
     Values(OrderValues),
 }
 
-impl Read {
-    /// The core order, or the core's error.
-    pub fn build(self) -> core::Result<core::Order> {
-        match self {
-            Read::Order(order) => Ok(*order),
-            Read::Values(values) => values.build(),
-        }
-    }
-}
-
 /// The values an order may give.
 #[derive(Default)]
 struct OptionalValues {
-    prepared_at: Option<ZonedDateTime>,
-    infusion_at: Option<ZonedDateTime>,
-    weighed_at: Option<ZonedDateTime>,
+    prepared_at: Option<CheckedTime>,
+    infusion_at: Option<CheckedTime>,
+    weighed_at: Option<CheckedTime>,
     baseline_weight: Option<WeightArg>,
     bag_id: Option<String>,
     din_sequence: Option<u32>,
@@ -110,9 +111,10 @@ impl OptionalValues {
 
 impl OrderValues {
     /// The core order; every check is the core's.
-    pub fn build(self) -> core::Result<core::Order> {
+    pub fn build(&self) -> core::Result<core::Order> {
         let weight = self
             .weight
+            .as_ref()
             .ok_or_else(|| missing_error("weight"))?
             .resolve("weight")?;
         let mut order = core::Order::given(
@@ -120,32 +122,45 @@ impl OrderValues {
             weight,
             &self.arm,
             &self.visit,
-            self.thawed_at,
+            checked_time(&self.thawed_at)?,
         )?;
-        let Some(optional) = self.optional else {
+        let Some(optional) = &self.optional else {
             return Ok(order);
         };
-        let optional = *optional;
-        if let Some(time) = optional.prepared_at {
-            order = order.prepared(time);
+        if let Some(time) = &optional.prepared_at {
+            order = order.prepared(checked_time(time)?);
         }
-        if let Some(time) = optional.infusion_at {
-            order = order.infusion(time);
+        if let Some(time) = &optional.infusion_at {
+            order = order.infusion(checked_time(time)?);
         }
-        if let Some(time) = optional.weighed_at {
-            order = order.weighed(time);
+        if let Some(time) = &optional.weighed_at {
+            order = order.weighed(checked_time(time)?);
         }
-        if let Some(baseline) = optional.baseline_weight {
+        if let Some(baseline) = &optional.baseline_weight {
             order = order.baseline(baseline.resolve("baseline_weight")?);
         }
-        if let Some(text) = optional.bag_id {
-            order = order.with_bag_id(core::BagId::parse(&text)?);
+        if let Some(text) = &optional.bag_id {
+            order = order.with_bag_id(core::BagId::parse(text)?);
         }
         if let Some(number) = optional.din_sequence {
             order = order.with_din_sequence(core::DinSequence::new(number)?);
         }
         Ok(order)
     }
+
+    /// The order's participant, arm and visit, as read.
+    pub fn who(&self) -> [core::Text; 3] {
+        [
+            self.participant.clone(),
+            self.arm.clone(),
+            self.visit.clone(),
+        ]
+    }
+}
+
+/// A time as checked, or its error.
+fn checked_time(time: &CheckedTime) -> core::Result<ZonedDateTime> {
+    time.clone().map_err(|error| *error)
 }
 
 /// One participant's infusion at one visit.
@@ -277,10 +292,12 @@ pub fn from_item<'py>(
         weight_kg.map(|v| v.extract()).transpose()?,
         false,
     )?;
-    let thawed_at = times.resolve("thawed_at", &thawed_at.ok_or_else(|| missing("thawed_at"))?)?;
-    let time = |value: Option<Bound<'py, PyAny>>, field: &str| -> PyResult<Option<ZonedDateTime>> {
+    let thawed_at = times
+        .checked("thawed_at", &thawed_at.ok_or_else(|| missing("thawed_at"))?)?
+        .map_err(Box::new);
+    let time = |value: Option<Bound<'py, PyAny>>, field: &str| -> PyResult<Option<CheckedTime>> {
         value
-            .map(|v| v.extract::<TimeArg<'py>>()?.resolve(field))
+            .map(|v| Ok(boxed_error(v.extract::<TimeArg<'py>>()?.checked(field)?)))
             .transpose()
     };
     let optional = OptionalValues {
@@ -431,8 +448,13 @@ impl Order {
         serde_json::to_string(&self.inner).map_err(crate::json_error)
     }
 
+    /// Equal orders hash equal: their times compare as instants, so they
+    /// are hashed on one clock (UTC), whatever offsets they were given in.
     fn __hash__(&self) -> PyResult<u64> {
-        Ok(crate::convert::text_hash(&self.to_json()?))
+        let on_one_clock = self.inner.on_clock(&jiff::tz::TimeZone::UTC);
+        Ok(crate::convert::text_hash(
+            &serde_json::to_string(&on_one_clock).map_err(crate::json_error)?,
+        ))
     }
 
     fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {

@@ -5,7 +5,7 @@
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::ArrowError;
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -31,7 +31,7 @@ pub fn stream<'py>(py: Python<'py>, parts: &[RecordBatch]) -> PyResult<Bound<'py
     let schema = parts
         .first()
         .ok_or_else(|| {
-            PyValueError::new_err("internal error: an Arrow table of no parts; please report it")
+            PyRuntimeError::new_err("internal error: an Arrow table of no parts; please report it")
         })?
         .schema();
     // The stream outlives this call: it owns its parts (each a few

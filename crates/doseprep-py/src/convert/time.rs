@@ -80,67 +80,84 @@ pub struct BatchTimes<'py> {
 }
 
 impl<'py> BatchTimes<'py> {
-    /// The time of `obj` for `field`.
-    pub fn resolve(&mut self, field: &str, obj: &Bound<'py, PyAny>) -> PyResult<ZonedDateTime> {
+    /// The time of `obj` for `field`: a Python exception raised reading it,
+    /// or the core's verdict on it (kept, so an order's checks can be made
+    /// in their order).
+    pub fn checked(
+        &mut self,
+        field: &str,
+        obj: &Bound<'py, PyAny>,
+    ) -> PyResult<doseprep::Result<ZonedDateTime>> {
         if let Some((last, time)) = &self.last {
             if last.is(obj) {
-                return Ok(time.clone());
+                return Ok(Ok(time.clone()));
             }
         }
         let arg: TimeArg<'py> = obj.extract()?;
-        let time = arg.resolve(field)?;
+        let checked = arg.checked(field)?;
         let keep = match &arg {
             TimeArg::DateTime(datetime) => cacheable(datetime)?,
             TimeArg::Known(_) => true,
             TimeArg::Text(_) => false,
         };
-        if keep {
+        if let (true, Ok(time)) = (keep, &checked) {
             self.last = Some((obj.clone(), time.clone()));
         }
-        Ok(time)
+        Ok(checked)
     }
 }
 
 impl TimeArg<'_> {
     /// The time, or an `InvalidTimeError` naming `field`.
     pub fn resolve(&self, field: &str) -> PyResult<ZonedDateTime> {
+        self.checked(field)?.map_err(crate::errors::to_py_err)
+    }
+
+    /// The time, or the core's error naming `field`; a Python exception
+    /// raised reading the object is raised.
+    pub fn checked(&self, field: &str) -> PyResult<doseprep::Result<ZonedDateTime>> {
         match self {
-            TimeArg::Text(text) => {
-                doseprep::parse_time(field, text).map_err(crate::errors::to_py_err)
-            }
+            TimeArg::Text(text) => Ok(doseprep::parse_time(field, text)),
             TimeArg::DateTime(datetime) => {
-                let time = convert(field, datetime)?;
-                if cacheable(datetime)? {
-                    LAST.with(|last| {
-                        if let Ok(mut last) = last.try_borrow_mut() {
-                            *last = Some((datetime.clone().into_any().unbind(), time.clone()));
-                        }
-                    });
+                let checked = convert(field, datetime)?;
+                if let Ok(time) = &checked {
+                    if cacheable(datetime)? {
+                        LAST.with(|last| {
+                            if let Ok(mut last) = last.try_borrow_mut() {
+                                *last = Some((datetime.clone().into_any().unbind(), time.clone()));
+                            }
+                        });
+                    }
                 }
-                Ok(time)
+                Ok(checked)
             }
-            TimeArg::Known(time) => Ok(time.clone()),
+            TimeArg::Known(time) => Ok(Ok(time.clone())),
         }
     }
 }
 
-fn invalid_time(field: &str, input: String, reason: &str) -> PyErr {
-    crate::errors::to_py_err(doseprep::DoseError::InvalidTime {
+fn invalid_time(field: &str, input: String, reason: &str) -> doseprep::DoseError {
+    doseprep::DoseError::InvalidTime {
         field: field.to_owned(),
         input,
         reason: reason.to_owned(),
-    })
+    }
 }
 
-fn convert(field: &str, datetime: &Bound<'_, PyDateTime>) -> PyResult<ZonedDateTime> {
+/// `datetime` as a time for `field`: a Python exception raised reading it,
+/// or the core's verdict.
+fn convert(
+    field: &str,
+    datetime: &Bound<'_, PyDateTime>,
+) -> PyResult<doseprep::Result<ZonedDateTime>> {
     let py = datetime.py();
     let offset = datetime.call_method0(intern!(py, "utcoffset"))?;
     if offset.is_none() {
-        return Err(invalid_time(
+        return Ok(Err(invalid_time(
             field,
             datetime.str()?.to_string(),
             "it has no time zone; pass an aware datetime, e.g. datetime(2026, 11, 25, 9, 0, tzinfo=ZoneInfo(\"America/Toronto\"))",
-        ));
+        )));
     }
     let offset = offset.cast::<PyDelta>()?;
     let offset_seconds = offset.get_days() * 86_400 + offset.get_seconds();
@@ -156,7 +173,7 @@ fn convert(field: &str, datetime: &Bound<'_, PyDateTime>) -> PyResult<ZonedDateT
             .checked_add(jiff::SignedDuration::from_micros(micros as i64))?;
         Ok(timestamp.to_zoned_datetime(TimeZone::fixed(Offset::from_seconds(offset_seconds)?)))
     };
-    build().map_err(|e| invalid_time(field, datetime.to_string(), &e.to_string()))
+    Ok(build().map_err(|e| invalid_time(field, datetime.to_string(), &e.to_string())))
 }
 
 fn cacheable(value: &Bound<'_, PyDateTime>) -> PyResult<bool> {

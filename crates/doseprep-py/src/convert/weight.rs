@@ -86,12 +86,12 @@ impl WeightArg {
 
     /// The weight as given, checked by the core for `field`: typed (text,
     /// or a units library's quantity written as text) or in kilograms.
-    pub fn resolve(self, field: &str) -> doseprep::Result<GivenWeight> {
+    pub fn resolve(&self, field: &str) -> doseprep::Result<GivenWeight> {
         match self {
-            WeightArg::Kg(kg) => Ok(GivenWeight::kilograms(BodyWeight::from_kg_for(field, kg)?)),
-            WeightArg::BareNumber(value) => Err(BodyWeight::bare_number_error(field, value)),
-            WeightArg::Text(text) => GivenWeight::typed(field, &text),
-            WeightArg::Quantity(magnitude, units) => GivenWeight::of_unit(field, magnitude, &units),
+            WeightArg::Kg(kg) => Ok(GivenWeight::kilograms(BodyWeight::from_kg_for(field, *kg)?)),
+            WeightArg::BareNumber(value) => Err(BodyWeight::bare_number_error(field, *value)),
+            WeightArg::Text(text) => GivenWeight::typed(field, text),
+            WeightArg::Quantity(magnitude, units) => GivenWeight::of_unit(field, *magnitude, units),
         }
     }
 }
