@@ -222,12 +222,16 @@ def check_agreement(
 REPEATS = 5
 
 
-def timed(run: Callable[[], Sequence[Any]], repeats: int = REPEATS) -> float:
+def timed(run: Callable[[], Sequence[Any]], repeats: int = REPEATS, warm_up: bool = True) -> float:
     """Seconds to build the day's list of results: the best of `repeats` runs
-    (as timeit does), so that no way pays alone for the first run's fresh
-    memory. Every way returns its list, so freeing the results falls outside
-    the timing for all of them alike."""
+    (as timeit does), after one run untimed where `warm_up`, so that no way
+    pays alone for its first runs' fresh memory (the allocators keep what
+    a run frees for the next). Every way returns its list, so freeing the
+    results falls outside the timing for all of them alike."""
     best = math.inf
+    if warm_up:
+        del_results = run()
+        del del_results
     for _ in range(repeats):
         start = time.perf_counter()
         results = run()
@@ -289,13 +293,17 @@ def main() -> None:
         return [made]
 
     seconds = {
-        "(a) pint reference": timed(lambda: [pint_ref.prepare(o) for o in orders], repeats=1),
+        # One run, not warmed up: a minute of pure Python; the slowest way,
+        # so the others' ratios to it can only be understated.
+        "(a) pint reference": timed(
+            lambda: [pint_ref.prepare(o) for o in orders], repeats=1, warm_up=False
+        ),
         "(b) bare floats": timed(lambda: [prepare_floats(o) for o in orders]),
         "(c) dp.prepare loop": timed(loop_prepare),
         "(d) dp.prepare_many": timed(many),
         "(e) bare-float draw only": timed(lambda: [draw_floats(o) for o in orders]),
     }
-    fresh_batches.extend(many() for _ in range(REPEATS))
+    fresh_batches.extend(many() for _ in range(REPEATS + 1))
     seconds["(f) (d) as a polars DataFrame"] = timed(frame)
     a, b = seconds["(a) pint reference"], seconds["(b) bare floats"]
     n = len(orders)
