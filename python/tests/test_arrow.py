@@ -325,7 +325,9 @@ def test_a_batch_of_many_chunks_keeps_every_row_in_its_place() -> None:
     )
 
 
-def test_two_threads_asking_for_a_batchs_table_at_once_get_the_same_table() -> None:
+def test_two_threads_asking_for_a_batchs_table_at_once_both_get_it_whole() -> None:
+    """A smoke test of the table built once under a lock without the GIL:
+    neither thread deadlocks or fails, and the table both get is the batch's."""
     import threading
 
     batch = dp.prepare_many(dp.Protocol.care_ssc(), _many_orders(5000), lot=LOT)
@@ -338,6 +340,22 @@ def test_two_threads_asking_for_a_batchs_table_at_once_get_the_same_table() -> N
     assert len(tables) == 2
     assert tables[0].equals(tables[1])
     assert tables[0].num_rows == 5000
+    for row, result in zip(tables[0].to_pylist(), batch, strict=True):
+        _row_is_its_object(row, result)
+
+
+def test_a_batch_shows_the_exceptions_it_holds_to_the_cycle_collector() -> None:
+    import gc
+
+    orders: list[Any] = [{**GOOD, "participant": "P", "arm": "A", "no_such_key": 1}]
+    batch = dp.prepare_many(dp.Protocol.care_ssc(), orders, lot=LOT)
+    held = batch[0]
+    assert isinstance(held, dp.InvalidInputError)
+    assert batch[0] is held  # raised while read: the one exception, kept
+    assert gc.is_tracked(batch)
+    assert held in gc.get_referents(batch)
+    iterator = iter(batch)
+    assert batch in gc.get_referents(iterator)
 
 
 def test_an_order_with_several_faults_reports_the_same_first_one_either_way() -> None:
@@ -348,6 +366,9 @@ def test_an_order_with_several_faults_reports_the_same_first_one_either_way() ->
     naive = datetime.datetime(2026, 11, 25, 9, 30)
     faults: list[tuple[dict[str, Any], str]] = [
         ({"weight": "160", "prepared_at": naive}, "unit"),
+        ({"weight": "160", "thawed_at": naive}, "unit"),
+        ({"baseline_weight": "70", "infusion_at": naive}, "invalid_time"),
+        ({"bag_id": "not-an-id", "din_sequence": 0}, "invalid_input"),
         ({"participant": " ", "prepared_at": naive}, "invalid_input"),
         ({"thawed_at": naive, "participant": " "}, "invalid_time"),
         ({"prepared_at": naive, "bag_id": "not-an-id"}, "invalid_time"),

@@ -585,6 +585,12 @@ impl BatchIterator {
         slf
     }
 
+    /// Its batch, shown to the cycle collector (a batch holding a raised
+    /// exception can be reached back from it through a traceback).
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.batch)
+    }
+
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let batch = self.batch.get();
         let index = self.next.load(std::sync::atomic::Ordering::Relaxed);

@@ -32,6 +32,7 @@ impl OrderArgs<'_, '_> {
     /// the times are converted here (Python is needed for a `datetime`),
     /// every other check is the core's.
     pub fn build(self) -> PyResult<core::Order> {
+        let thawed_at = self.thawed_at.checked("thawed_at").map(boxed_error)?;
         let time = |arg: Option<TimeArg<'_>>, field: &str| {
             arg.map(|t| t.checked(field).map(boxed_error)).transpose()
         };
@@ -48,7 +49,7 @@ impl OrderArgs<'_, '_> {
             weight: self.weight,
             arm: self.arm.into(),
             visit: self.visit.into(),
-            thawed_at: self.thawed_at.checked("thawed_at").map(boxed_error)?,
+            thawed_at,
             optional: optional.boxed(),
         }
         .build()

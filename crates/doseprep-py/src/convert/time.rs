@@ -95,13 +95,15 @@ impl<'py> BatchTimes<'py> {
         }
         let arg: TimeArg<'py> = obj.extract()?;
         let checked = arg.checked(field)?;
-        let keep = match &arg {
-            TimeArg::DateTime(datetime) => cacheable(datetime)?,
-            TimeArg::Known(_) => true,
-            TimeArg::Text(_) => false,
-        };
-        if let (true, Ok(time)) = (keep, &checked) {
-            self.last = Some((obj.clone(), time.clone()));
+        if let Ok(time) = &checked {
+            let keep = match &arg {
+                TimeArg::DateTime(datetime) => cacheable(datetime)?,
+                TimeArg::Known(_) => true,
+                TimeArg::Text(_) => false,
+            };
+            if keep {
+                self.last = Some((obj.clone(), time.clone()));
+            }
         }
         Ok(checked)
     }
