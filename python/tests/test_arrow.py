@@ -388,3 +388,22 @@ def test_an_order_with_several_faults_reports_the_same_first_one_either_way() ->
         assert isinstance(in_batch, dp.DoseError)
         assert (raised.value.kind, in_batch.kind) == (kind, kind), fault
         assert (raised.value.field, str(raised.value)) == (in_batch.field, str(in_batch))
+
+
+def test_a_din_sequence_out_of_every_range_fails_its_row_not_the_batch() -> None:
+    """-1, 2**40 and 2**200 were Python's bare OverflowError, which stopped
+    a whole prepare_many; each is now its row's typed error, and a bool is
+    refused as every row of a wrong type is."""
+    protocol = dp.Protocol.care_ssc()
+    given: list[Any] = [-1, 0, 2**40, 2**200, True]
+    orders: list[Any] = [{**GOOD, "participant": "P", "arm": "A", "din_sequence": n} for n in given]
+    orders.append({**GOOD, "participant": "P", "arm": "A"})
+    batch = dp.prepare_many(protocol, orders, lot=LOT)
+    shown = ["-1", "0", "1099511627776", "(an int beyond 128 bits)"]
+    for result, value in zip(batch, shown, strict=False):
+        assert isinstance(result, dp.InvalidInputError)
+        assert result.field == "din_sequence"
+        assert str(result).startswith(f"din_sequence: {value} is not a DIN sequence number;")
+    assert isinstance(batch[4], dp.InvalidInputError)  # a row's TypeError, as every row's
+    assert str(batch[4]) == "order: din_sequence must be an int, not bool"
+    assert isinstance(batch[5], dp.Preparation)

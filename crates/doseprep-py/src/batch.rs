@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyList, PySlice, PyType};
 use pyo3::{PyTraverseError, PyVisit};
 
-use crate::convert::{BatchTimes, Number, TimeArg, WeightArg};
+use crate::convert::{BatchTimes, DinSequenceArg, Number, TimeArg, WeightArg};
 use crate::errors::{base, to_py_err, IntoPy};
 use crate::lot::Lot;
 use crate::order::{from_item, KeyNames, OrderArgs, Read};
@@ -37,7 +37,7 @@ pub fn prepare<'py>(
     baseline_weight: Option<WeightArg>,
     baseline_weight_kg: Option<Number>,
     bag_id: Option<String>,
-    din_sequence: Option<u32>,
+    din_sequence: Option<DinSequenceArg>,
     weighed_at: Option<TimeArg<'py>>,
 ) -> PyResult<Bound<'py, Preparation>> {
     let order = OrderArgs {

@@ -6,7 +6,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
 
-use crate::convert::{py_datetime, quoted, BatchTimes, Number, TimeArg, WeightArg};
+use crate::convert::{py_datetime, quoted, BatchTimes, DinSequenceArg, Number, TimeArg, WeightArg};
 use crate::errors::{to_py_err, type_error, IntoPy};
 use jiff::ZonedDateTime;
 
@@ -23,7 +23,7 @@ pub struct OrderArgs<'a, 'py> {
     pub weighed_at: Option<TimeArg<'py>>,
     pub baseline_weight: Option<WeightArg>,
     pub bag_id: Option<String>,
-    pub din_sequence: Option<u32>,
+    pub din_sequence: Option<DinSequenceArg>,
 }
 
 impl OrderArgs<'_, '_> {
@@ -94,7 +94,7 @@ struct OptionalValues {
     weighed_at: Option<CheckedTime>,
     baseline_weight: Option<WeightArg>,
     bag_id: Option<String>,
-    din_sequence: Option<u32>,
+    din_sequence: Option<DinSequenceArg>,
 }
 
 impl OptionalValues {
@@ -144,7 +144,7 @@ impl OrderValues {
             order = order.with_bag_id(core::BagId::parse(text)?);
         }
         if let Some(number) = optional.din_sequence {
-            order = order.with_din_sequence(core::DinSequence::new(number)?);
+            order = order.with_din_sequence(number.checked()?);
         }
         Ok(order)
     }
@@ -341,7 +341,7 @@ impl Order {
         baseline_weight: Option<WeightArg>,
         baseline_weight_kg: Option<Number>,
         bag_id: Option<String>,
-        din_sequence: Option<u32>,
+        din_sequence: Option<DinSequenceArg>,
         weighed_at: Option<TimeArg<'py>>,
     ) -> PyResult<Order> {
         OrderArgs {

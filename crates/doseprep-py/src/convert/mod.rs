@@ -9,7 +9,7 @@ mod time;
 mod weight;
 
 pub use bag_id::BagIdArg;
-pub use number::{container_numbers, Count, FractionArg, Number, WholeNumber};
+pub use number::{container_numbers, Count, DinSequenceArg, FractionArg, Number, WholeNumber};
 pub use time::{py_datetime, BatchTimes, TimeArg};
 pub use weight::WeightArg;
 

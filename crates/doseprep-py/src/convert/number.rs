@@ -70,6 +70,7 @@ impl Count {
 /// a bool or a float is a TypeError. Narrowed with [`WholeNumber::within`],
 /// so an out-of-range int is a typed error naming its field, never
 /// Python's bare OverflowError.
+#[derive(Clone, Copy)]
 pub struct WholeNumber(pub Option<i128>);
 
 impl<'a, 'py> FromPyObject<'a, 'py> for WholeNumber {
@@ -119,6 +120,32 @@ impl Bounded for u32 {
 
 impl Bounded for i64 {
     const GREATEST: i64 = i64::MAX;
+}
+
+/// An ISBT 128 DIN sequence number as given: a whole number of any size,
+/// checked by the core when the order is built (in its turn among the
+/// order's checks); a bool or a float is a TypeError naming the field.
+#[derive(Clone, Copy)]
+pub struct DinSequenceArg(WholeNumber);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for DinSequenceArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        obj.extract::<WholeNumber>()
+            .map(DinSequenceArg)
+            .map_err(|_| type_error("din_sequence", "an int", &obj))
+    }
+}
+
+impl DinSequenceArg {
+    /// The sequence number, checked by the core.
+    pub fn checked(self) -> doseprep::Result<doseprep::DinSequence> {
+        match self.0 .0 {
+            Some(n) => doseprep::DinSequence::from_int(n),
+            None => Err(doseprep::DinSequence::refused(&"(an int beyond 128 bits)")),
+        }
+    }
 }
 
 /// Container numbers as given, each checked as a number of a container

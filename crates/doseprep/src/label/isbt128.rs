@@ -90,17 +90,28 @@ impl DinSequence {
 
     /// A sequence number, checked.
     pub fn new(value: u32) -> Result<DinSequence> {
-        if (1..=DinSequence::MAX).contains(&value) {
-            Ok(DinSequence(value))
-        } else {
-            Err(DoseError::invalid_input(
-                "din_sequence",
-                format!(
-                    "{value} is not a DIN sequence number; it must be a whole number from 1 to {}, the next of the facility's counter (ledger.next_din_sequence)",
-                    DinSequence::MAX
-                ),
-            ))
+        DinSequence::from_int(i128::from(value))
+    }
+
+    /// A sequence number given as an int of any width (as Python gives
+    /// one), checked: -1 is refused as 0 is, not overflowed.
+    pub fn from_int(value: i128) -> Result<DinSequence> {
+        match u32::try_from(value) {
+            Ok(number) if (1..=DinSequence::MAX).contains(&number) => Ok(DinSequence(number)),
+            _ => Err(DinSequence::refused(&value)),
         }
+    }
+
+    /// The error for a value that is not a sequence number, shown as given
+    /// (an int too wide to hold is shown as text by its caller).
+    pub fn refused(shown: &dyn std::fmt::Display) -> DoseError {
+        DoseError::invalid_input(
+            "din_sequence",
+            format!(
+                "{shown} is not a DIN sequence number; it must be a whole number from 1 to {}, the next of the facility's counter (ledger.next_din_sequence)",
+                DinSequence::MAX
+            ),
+        )
     }
 
     /// The next number after the highest a facility has used (none: 1),
@@ -218,6 +229,19 @@ mod tests {
         let full = DinSequence::new(999_999).ok();
         assert_eq!(DinSequence::after(full), None);
         assert!(DinSequence::new(0).is_err() && DinSequence::new(1_000_000).is_err());
+        // Any int, as Python gives one: refused as given, never wrapped
+        // into range (2^32 + 1 is not 1).
+        for refused in [-1, 0, 1_000_000, (1i128 << 32) + 1, i128::MIN] {
+            let message = DinSequence::from_int(refused).map(DinSequence::value);
+            assert!(
+                matches!(&message, Err(e) if e.to_string().contains(&format!("{refused} is not a DIN sequence number"))),
+                "{refused}: {message:?}"
+            );
+        }
+        assert_eq!(
+            DinSequence::from_int(999_999).map(DinSequence::value),
+            Ok(999_999)
+        );
         assert_eq!(
             sequence_in("A999926000042", "A9999"),
             DinSequence::new(42).ok()
