@@ -70,6 +70,7 @@ $(ZPL_LINT):
 python-test: python-build system-tools rust-command $(ZPL_LINT)
 	$(PY) -m mypy.stubtest doseprep._core --mypy-config-file python/pyproject.toml
 	$(PY) -m mypy --config-file python/pyproject.toml python/tests python/doseprep/__main__.py
+	MYPYPATH=python/tests $(PY) -m mypy --config-file python/pyproject.toml benches
 	scripts/with-postgres.sh $(PY) -m pytest -q python/tests
 
 # The command as a Rust binary (what `cargo install --path crates/doseprep-cli`

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def main() -> None:
     per_writer = events + 1
     print(f"{per_writer} events per writer, each its own transaction, fully synced")
     with tempfile.TemporaryDirectory() as directory:
-        places = {
+        places: dict[str, Callable[[str], Path | str]] = {
             "SQLite file": lambda name: Path(directory) / f"{name}.db",
             "PostgreSQL": lambda name: new_database(),
         }

@@ -40,11 +40,13 @@ SCHEDULE = {
     "C": {"month-0": "placebo", "month-3": "placebo"},
 }
 THAWED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=timezone(timedelta(hours=-5)))
+VIABLE_CELLS_PER_ML = 12.5e6
+CONTAINER_ML = 10.0
 LOT = {
     "lot_id": "UC-0042",
-    "viable_cells_per_ml": 12.5e6,
+    "viable_cells_per_ml": VIABLE_CELLS_PER_ML,
     "viability": 0.93,
-    "container_volume_ml": 10.0,
+    "container_volume_ml": CONTAINER_ML,
     "containers": 100,
     "dmso_fraction": 0.05,
 }
@@ -80,15 +82,15 @@ class PintReference:
     """(a) Units everywhere, with pint, and the checks a careful script makes."""
 
     def __init__(self) -> None:
-        ureg = pint.UnitRegistry()
+        ureg: pint.UnitRegistry[Any] = pint.UnitRegistry()
         q = ureg.Quantity
         self.q = q
         self.dose_per_kg = q(DOSE_PER_KG, "1/kg")
         self.final_volume = q(FINAL_ML, "mL")
         self.increment = q(INCREMENT_ML, "mL")
         self.duration = q(DURATION_MIN, "min")
-        self.concentration = q(LOT["viable_cells_per_ml"], "1/mL")
-        self.container = q(LOT["container_volume_ml"], "mL")
+        self.concentration = q(VIABLE_CELLS_PER_ML, "1/mL")
+        self.container = q(CONTAINER_ML, "mL")
         self.min_weight, self.max_weight = q(30, "kg"), q(250, "kg")
 
     def prepare(self, order: Order) -> dict[str, Any]:
@@ -148,9 +150,9 @@ def prepare_floats(order: Order) -> dict[str, Any]:
         result.update(diluent_volume_ml=FINAL_ML, draw_volume_ml=0.0, delivered_cells=0.0)
         return result
     target = DOSE_PER_KG * weight_kg
-    increments = round_half_up(target / LOT["viable_cells_per_ml"] / INCREMENT_ML)
+    increments = round_half_up(target / VIABLE_CELLS_PER_ML / INCREMENT_ML)
     draw_ul = increments * 100
-    delivered = draw_ul * LOT["viable_cells_per_ml"] / 1000
+    delivered = draw_ul * VIABLE_CELLS_PER_ML / 1000
     result.update(
         diluent_volume_ml=(50_000 - draw_ul) / 1000,
         draw_volume_ml=draw_ul / 1000,
@@ -222,7 +224,9 @@ def check_agreement(
 REPEATS = 5
 
 
-def timed(run: Callable[[], Sequence[Any]], repeats: int = REPEATS, warm_up: bool = True) -> float:
+def timed(
+    run: Callable[[], Sequence[Any] | dp.Batch], repeats: int = REPEATS, warm_up: bool = True
+) -> float:
     """Seconds to build the day's list of results: the best of `repeats` runs
     (as timeit does), after one run untimed where `warm_up`, so that no way
     pays alone for its first runs' fresh memory (the allocators keep what

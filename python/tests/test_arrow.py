@@ -356,6 +356,18 @@ def test_a_batch_shows_the_exceptions_it_holds_to_the_cycle_collector() -> None:
     assert held in gc.get_referents(batch)
     iterator = iter(batch)
     assert batch in gc.get_referents(iterator)
+    # Only the chunks that hold one are walked: one in the third chunk of
+    # 1,024 rows is still shown, and a clean batch shows nothing.
+    good: dict[str, Any] = {**GOOD, "participant": "P", "arm": "A"}
+    rows: list[Any] = [good] * 3000
+    rows[2500] = {**good, "no_such_key": 1}
+    later = dp.prepare_many(dp.Protocol.care_ssc(), rows, lot=LOT)
+
+    def held_exceptions(held_by: object) -> list[object]:
+        return [r for r in gc.get_referents(held_by) if isinstance(r, BaseException)]
+
+    assert held_exceptions(later) == [later[2500]]
+    assert held_exceptions(dp.prepare_many(dp.Protocol.care_ssc(), [good] * 3000, lot=LOT)) == []
 
 
 def test_an_order_with_several_faults_reports_the_same_first_one_either_way() -> None:
@@ -407,3 +419,16 @@ def test_a_din_sequence_out_of_every_range_fails_its_row_not_the_batch() -> None
     assert isinstance(batch[4], dp.InvalidInputError)  # a row's TypeError, as every row's
     assert str(batch[4]) == "order: din_sequence must be an int, not bool"
     assert isinstance(batch[5], dp.Preparation)
+
+
+def test_a_dict_of_the_wrong_shape_is_refused_for_its_shape_before_its_values() -> None:
+    """A missing key is found as the dict is read, before the order's own
+    checks (here, a weight without its unit), as the README says."""
+    order: dict[str, Any] = {**GOOD, "participant": "P", "arm": "A", "weight": "160"}
+    del order["thawed_at"]
+    (row,) = dp.prepare_many(dp.Protocol.care_ssc(), [order], lot=LOT)
+    assert isinstance(row, dp.InvalidInputError)
+    assert (row.field, str(row).split(";")[0]) == (
+        "thawed_at",
+        "thawed_at: the order has no 'thawed_at'",
+    )

@@ -1005,6 +1005,33 @@ mod tests {
         }
     }
 
+    /// Every character U+0000 to U+00FF at every offset 0 to 16 in text
+    /// of a run of plain bytes (before, inside and after the eight-byte
+    /// scan), and doubled: escaped as serde_json escapes it, exhaustively.
+    #[test]
+    fn every_latin1_character_at_every_offset_is_escaped_as_serde_json_escapes_it() {
+        let mut written = Vec::new();
+        for character in (0u32..=0xff).filter_map(char::from_u32) {
+            for offset in 0..=16 {
+                for tail in [0, 1, 7, 8, 9] {
+                    let plain = |n: usize| "a".repeat(n);
+                    for text in [
+                        format!("{}{character}{}", plain(offset), plain(tail)),
+                        format!("{}{character}{character}{}", plain(offset), plain(tail)),
+                    ] {
+                        written.clear();
+                        write_json_string(&mut written, &text);
+                        assert_eq!(
+                            written,
+                            serde_json::to_vec(&text).expect("a str always serializes"), // allow-panic: test
+                            "{text:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         /// Text escaped as serde_json escapes it, on text dense in quotes,
         /// backslashes and control characters and on any text, long enough

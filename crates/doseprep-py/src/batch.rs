@@ -241,7 +241,12 @@ struct Raised {
 }
 
 /// Rows prepared: each `Row::Order` is one `prepare` accepted.
-struct PreparedChunk(Vec<Row>);
+struct PreparedChunk {
+    rows: Vec<Row>,
+    /// Whether a row holds a Python exception (`Row::Raised`): the cycle
+    /// collector walks only these chunks, not every row of a batch.
+    holds_exceptions: bool,
+}
 
 /// The rows of `chunk` checked and prepared (`chunk` left empty).
 fn prepared(chunk: &mut Vec<ReadRow>, protocol: &core::Protocol, lot: &core::Lot) -> PreparedChunk {
@@ -259,7 +264,12 @@ fn prepared(chunk: &mut Vec<ReadRow>, protocol: &core::Protocol, lot: &core::Lot
         ReadRow::Refused(error) => failed(Who::Unknown, *error),
         ReadRow::Raised(raised) => Row::Raised(raised),
     });
-    PreparedChunk(rows.collect())
+    let rows: Vec<Row> = rows.collect();
+    let holds_exceptions = rows.iter().any(|row| matches!(row, Row::Raised(_)));
+    PreparedChunk {
+        rows,
+        holds_exceptions,
+    }
 }
 
 /// A batch's rows, in chunks of [`CHUNK`]: every chunk but the last is full,
@@ -273,28 +283,32 @@ struct Rows {
 impl Rows {
     /// `chunk` after the rows already here.
     fn push(&mut self, chunk: PreparedChunk) -> Result<(), String> {
-        if self.chunks.last().is_some_and(|last| last.0.len() != CHUNK) {
+        if self
+            .chunks
+            .last()
+            .is_some_and(|last| last.rows.len() != CHUNK)
+        {
             return Err(format!(
                 "a chunk of the batch came after one of fewer than {CHUNK} rows"
             ));
         }
-        if chunk.0.len() > CHUNK {
+        if chunk.rows.len() > CHUNK {
             return Err(format!(
                 "a chunk of the batch has {} rows, more than {CHUNK}",
-                chunk.0.len()
+                chunk.rows.len()
             ));
         }
-        self.len += chunk.0.len();
+        self.len += chunk.rows.len();
         self.chunks.push(chunk);
         Ok(())
     }
 
     fn get(&self, index: usize) -> Option<&Row> {
-        self.chunks.get(index / CHUNK)?.0.get(index % CHUNK)
+        self.chunks.get(index / CHUNK)?.rows.get(index % CHUNK)
     }
 
     fn iter(&self) -> impl Iterator<Item = &Row> {
-        self.chunks.iter().flat_map(|chunk| chunk.0.iter())
+        self.chunks.iter().flat_map(|chunk| chunk.rows.iter())
     }
 }
 
@@ -441,14 +455,15 @@ impl Batch {
     /// The table: one part, or two halves built at once on two threads.
     fn build_table(&self) -> Result<Vec<RecordBatch>, String> {
         let (protocol, lot) = (&self.protocol, &*self.lot);
-        let rows_of =
-            |chunks: &[PreparedChunk]| -> usize { chunks.iter().map(|chunk| chunk.0.len()).sum() };
+        let rows_of = |chunks: &[PreparedChunk]| -> usize {
+            chunks.iter().map(|chunk| chunk.rows.len()).sum()
+        };
         let table = |first: usize, chunks: &[PreparedChunk]| {
             table_of(
                 protocol,
                 lot,
                 first,
-                chunks.iter().flat_map(|chunk| chunk.0.iter()),
+                chunks.iter().flat_map(|chunk| chunk.rows.iter()),
                 rows_of(chunks),
             )
         };
@@ -504,7 +519,12 @@ impl Batch {
     /// held exception raised again keeps a traceback, which may hold the
     /// batch.
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
-        for row in self.rows.iter() {
+        let holding = self
+            .rows
+            .chunks
+            .iter()
+            .filter(|chunk| chunk.holds_exceptions);
+        for row in holding.flat_map(|chunk| chunk.rows.iter()) {
             if let Row::Raised(raised) = row {
                 visit.call(&raised.error)?;
             }

@@ -704,3 +704,16 @@ pub(crate) fn build(
         dose,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Preparation;
+
+    /// The size the README gives for a `Preparation` (what `prepare`
+    /// returns, moved whole), held here so that the figure is reproduced.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_preparation_is_504_bytes() {
+        assert_eq!(std::mem::size_of::<Preparation>(), 504);
+    }
+}
