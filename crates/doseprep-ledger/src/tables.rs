@@ -769,7 +769,7 @@ impl Tables for Db {
             "SELECT 'correction of ' || seq || ': ' || ifnull(at, '-') || ' ' || ifnull(recipient, '-') || ' ' || last_seq FROM correction ORDER BY seq",
         ] {
             self.each(query, params![], |row| {
-                rows.push(format_args!("{}", row.text(0)?));
+                rows.push_str(row.text(0)?);
                 Ok(())
             })?;
         }
@@ -799,6 +799,13 @@ impl Rows {
         use std::fmt::Write as _;
         // fallback-ok: writing into a String never fails
         let _ = self.text.write_fmt(row);
+        self.ends.push(self.text.len());
+    }
+
+    /// A row as text already written (no formatting machinery: a
+    /// ledger's tables are tens of thousands of rows).
+    fn push_str(&mut self, row: &str) {
+        self.text.push_str(row);
         self.ends.push(self.text.len());
     }
 
