@@ -20,6 +20,14 @@ process.
 
 from __future__ import annotations
 
+import os
+
+# pint loads numpy, whose OpenBLAS starts a thread a core that spins when
+# idle: under `perf record` those threads took 6% of (d)'s samples on the
+# 2-core machine, competing with the batch's two threads. No way here calls
+# BLAS, so one thread is all it needs; set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import argparse
 import math
 import random
