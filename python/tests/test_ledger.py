@@ -654,6 +654,36 @@ def test_fhir_of_an_active_bag_before_and_after_its_infusion(
     assert _resources(after)["MedicationRequest"]["status"] == "completed"
 
 
+def test_fhir_orders_the_protocols_dose_where_a_cap_lowers_the_target(tmp_path: Path) -> None:
+    """The example per-kg rule orders 0.75 million cells/kg with at most 100
+    million an infusion: for 150 kg the target is capped at 100 million
+    (0.75 x 150 = 112.5), and `ordered` is still the protocol's 0.75
+    million/kg, not 100 / 150 = 0.667 worked back from the target."""
+    protocol = dp.Protocol.example("per-kg-with-cap")
+    lot = dp.Lot(lot_id="UC-0042", viable_cells_per_ml=12.5e6, viability=0.93,
+                 container_volume_ml=10, containers=4)  # fmt: skip
+    bag = dp.prepare(protocol, participant="P-150", weight="150 kg", arm="active",
+                     visit="infusion", lot=lot, thawed_at="2026-11-25T08:30:00-05:00",
+                     bag_id="014D2PF2DBR")  # fmt: skip
+    assert bag.draw_volume_ml == 8.0  # 100 million / 12.5 million per mL
+    ledger = dp.Ledger.create(tmp_path / "capped.db")
+    ledger.receive(lot, at="2026-11-20T10:00:00-05:00", initials="MH")
+    ledger.thaw("UC-0042", [1], at="2026-11-25T08:30:00-05:00", initials="MH")
+    ledger.prepare(bag, at="2026-11-25T08:45:00-05:00", initials="MH",
+                   draws=[("UC-0042", 1, 8.0)])  # fmt: skip
+    bundle = json.loads(ledger.export_fhir("014D2PF2DBR"))
+    _validate(bundle)
+    request = _resources(bundle)["MedicationRequest"]
+    ordered, calculated = request["dosageInstruction"][0]["doseAndRate"]
+    assert ordered["type"]["coding"][0]["code"] == "ordered"
+    assert (ordered["doseQuantity"]["value"], ordered["doseQuantity"]["code"]) == (0.75, "10*6/kg")
+    assert calculated["type"]["coding"][0]["code"] == "calculated"
+    assert (calculated["doseQuantity"]["value"], calculated["doseQuantity"]["code"]) == (
+        100.0,
+        "10*6",
+    )
+
+
 def test_fhir_of_a_placebo_orders_its_volume(
     recorded: tuple[dp.Ledger, list[dp.Preparation]],
 ) -> None:

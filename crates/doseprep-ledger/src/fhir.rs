@@ -1,11 +1,11 @@
 //! A bag as FHIR R4 JSON: a Bundle (type collection) of the body-weight
 //! Observation the dose was computed from (LOINC 29463-7), the
-//! MedicationRequest with its calculated (10*6/kg) and ordered (10*6
-//! cells) doses, and, once given, the MedicationAdministration. Units are
+//! MedicationRequest with its ordered dose (the protocol's, 10*6/kg or
+//! 10*6 cells) and its calculated one (10*6 cells for this participant), and, once given, the MedicationAdministration. Units are
 //! UCUM codes; resource ids are UUIDs derived from the bag id, so the same
 //! bag exports the same JSON.
 
-use doseprep::rules::TargetRule;
+use doseprep::rules::{dosing_basis, OrderedDose};
 use doseprep::{format_time, parse_time, Content};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -106,19 +106,21 @@ pub fn bundle(db: &crate::db::Db, bag_id: &str) -> Result<Value> {
     let (medication, dose_and_rate, given) = match (&prep.dose, prep.content) {
         (Some(dose), Content::Active) => {
             // HL7 dose-rate-type: `ordered` is the dose as the prescriber
-            // ordered it, the protocol's (per kg, or flat); `calculated` is
-            // the dose computed for this participant.
-            let ordered = match dose.dose_rule {
-                TargetRule::PerKg => quantity(
-                    significant(dose.target_cells.cells() / 1e6 / prep.dosing_weight.kg()),
+            // ordered it, the protocol's rule (per kg, or flat; the band's
+            // by the weight the basis chose, as `prepare` picks it), never
+            // derived from the target, which a cap may have lowered;
+            // `calculated` is the dose computed for this participant.
+            let rule = record.protocol.rule();
+            let (basis_weight, _) = dosing_basis(rule, prep.body_weight, prep.baseline_weight)?;
+            let ordered = match rule.ordered(basis_weight) {
+                OrderedDose::PerKg(per_kg) => quantity(
+                    significant(per_kg.value() / 1e6),
                     "million cells/kg",
                     "10*6/kg",
                 ),
-                TargetRule::Flat => quantity(
-                    significant(dose.target_cells.cells() / 1e6),
-                    "million cells",
-                    "10*6",
-                ),
+                OrderedDose::Flat(cells) => {
+                    quantity(significant(cells.cells() / 1e6), "million cells", "10*6")
+                }
             };
             let doses = vec![
                 dose_rate("ordered", ordered, None),

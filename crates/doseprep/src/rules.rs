@@ -317,6 +317,16 @@ impl TargetRule {
     }
 }
 
+/// The dose a rule orders, as the protocol states it (HL7's `ordered`
+/// dose), before it is computed for a participant (`calculated`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OrderedDose {
+    /// Cells per kg of dosing weight.
+    PerKg(CellsPerKg),
+    /// Cells per infusion.
+    Flat(CellCount),
+}
+
 /// What was said about a target, made once per rule.
 #[derive(Debug, Clone, PartialEq)]
 struct Words {
@@ -457,6 +467,21 @@ impl DoseRule {
                 let band = bands.band_of(weight);
                 leaf_target(&band.rule, &band.words, weight)
             }
+        }
+    }
+
+    /// The dose the rule orders for a participant whose weight, after the
+    /// weight basis, is `weight`: the band's rule, per kg or flat. A cap
+    /// (on the weight or the cells) changes the target computed from it,
+    /// not the dose ordered.
+    pub fn ordered(&self, weight: BodyWeight) -> OrderedDose {
+        let rule = match &self.shape {
+            Shape::Leaf(rule, _) => rule,
+            Shape::Bands(bands) => &bands.band_of(weight).rule,
+        };
+        match rule {
+            LeafRule::PerKg(rule) => OrderedDose::PerKg(rule.cells_per_kg),
+            LeafRule::Flat(rule) => OrderedDose::Flat(rule.cells),
         }
     }
 
