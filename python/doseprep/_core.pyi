@@ -783,7 +783,12 @@ class LedgerVerification:
         """What was checked: "full" (the chain, every event replayed through the
         rules, the state tables) or "chain" (hashes, links and head only)."""
     @property
-    def events(self) -> int: ...
+    def events(self) -> int:
+        """The last event's number."""
+    @property
+    def checked_after(self) -> int:
+        """The events checked are those after this one: 0 for the whole chain,
+        the checkpoint's event for ``verify(since=...)``."""
     @property
     def head(self) -> str | None: ...
     @property
@@ -1137,12 +1142,15 @@ class Ledger:
         *,
         checkpoints: Sequence[Checkpoint] = ...,
         scope: Literal["full", "chain"] = "full",
+        since: Checkpoint | None = None,
     ) -> LedgerVerification:
         """Walk the chain: the first event changed, deleted or inserted, if any;
         then hold it against checkpoints kept elsewhere (a cut tail, a rewrite
         with recomputed hashes). ``scope="full"`` also replays every event
         through the rules and compares the state tables; ``scope="chain"``
-        checks hashes, links and the head only, the quick daily check."""
+        checks hashes, links and the head only, the quick daily check; with
+        ``since`` (and ``scope="chain"``), only the events after the
+        checkpoint's, whose own hash must still be the checkpoint's."""
     def checkpoint(self) -> Checkpoint:
         """The ledger's head now, verified first, to keep outside the file."""
     def archive(self, out: _Path, /, *, checkpoints: Sequence[Checkpoint] = ...) -> Checkpoint:

@@ -1295,6 +1295,44 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
     assert "ledger does NOT verify: event 8 is not the event the checkpoint" in command.stdout
 
 
+def test_a_verify_since_a_checkpoint_reads_only_the_events_after_it(
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    """The daily check from the last checkpoint: the events after it are
+    checked (an edit there is found), the ones before it are not read (an
+    edit there is left to the full verify), and a rewrite up to it that
+    re-hashes its event is caught by the checkpoint's head."""
+    ledger, _ = recorded_file
+    path = ledger.path
+    checkpoint = ledger.checkpoint()
+    assert checkpoint.seq == 8
+    ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
+    since = ledger.verify(scope="chain", since=checkpoint)
+    assert since.ok, since.problem
+    assert (since.scope, since.checked_after, since.events) == ("chain", 8, 9)
+    assert ledger.verify(scope="chain").checked_after == 0
+    with pytest.raises(dp.InvalidInputError, match='give scope="chain" with since='):
+        ledger.verify(since=checkpoint)
+    del ledger
+    # Event 9, after the checkpoint, edited: found.
+    _sql(path, UNGUARD + "UPDATE event SET initials = 'XX' WHERE seq = 9;")
+    after = dp.Ledger(path).verify(scope="chain", since=checkpoint)
+    assert (after.problem_seq, after.checked_after) == (9, 0)
+    assert "event 9 was changed after it was recorded" in (after.problem or "")
+    _sql(path, "UPDATE event SET initials = 'MH' WHERE seq = 9;")
+    assert dp.Ledger(path).verify(scope="chain", since=checkpoint).ok
+    # Event 3, before it, edited: not read since the checkpoint; the full
+    # verify finds it.
+    _sql(path, "UPDATE event SET initials = 'XX' WHERE seq = 3;")
+    assert dp.Ledger(path).verify(scope="chain", since=checkpoint).ok
+    assert dp.Ledger(path).verify().problem_seq == 3
+    # Event 8, the checkpoint's own, edited: found.
+    _sql(path, "UPDATE event SET initials = 'XX' WHERE seq = 8;")
+    own = dp.Ledger(path).verify(scope="chain", since=checkpoint)
+    assert own.problem_seq == 8
+    assert "event 8, the checkpoint's, was changed" in (own.problem or "")
+
+
 def test_an_archive_verifies_without_doseprep_and_names_what_was_changed(
     recorded_file: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
 ) -> None:

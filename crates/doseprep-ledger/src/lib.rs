@@ -936,6 +936,22 @@ impl Ledger {
         })
     }
 
+    /// The chain after the event `since` vouches for (which must still
+    /// hash as the checkpoint saw it), held against `checkpoints`: the
+    /// daily check of what was written since the last checkpoint, whose
+    /// time does not grow with the ledger's age. The events up to `since`
+    /// are not read: [`Ledger::verify_against`] reads them all.
+    pub fn verify_chain_since(
+        &self,
+        since: &Checkpoint,
+        checkpoints: &[Checkpoint],
+    ) -> Result<Verification> {
+        self.read(|db| {
+            let verification = verify::verify_after(db, since)?;
+            checkpoint::hold(db, verification, checkpoints)
+        })
+    }
+
     /// Walk the chain; the first problem, if any.
     pub fn verify(&self) -> Result<Verification> {
         verify::verify(&self.store.db, Scope::Full).map_err(|error| error.in_file(&self.path))

@@ -5,6 +5,7 @@
 use crate::db::{params, Db, Lock};
 use serde::Serialize;
 
+use crate::checkpoint::Checkpoint;
 use crate::error::{LedgerError, Result};
 use crate::event::{Body, Event, EVENT_COLUMNS, GENESIS};
 use crate::state;
@@ -27,8 +28,11 @@ pub enum Scope {
 pub struct Verification {
     /// What was checked.
     pub scope: Scope,
-    /// Events read.
+    /// The last event's number (the events there are).
     pub events: i64,
+    /// The events checked are those after this one: 0 for the whole
+    /// chain; a checkpoint's event for a verify from that checkpoint.
+    pub checked_after: i64,
     /// The hash of the last event: write it down (or print it) to show
     /// later that nothing was removed from the end.
     pub head: Option<String>,
@@ -56,6 +60,7 @@ fn problem(scope: Scope, seq: Option<i64>, reason: String) -> Verification {
     Verification {
         scope,
         events: 0,
+        checked_after: 0,
         head: None,
         problem: Some(Problem { seq, reason }),
     }
@@ -64,7 +69,34 @@ fn problem(scope: Scope, seq: Option<i64>, reason: String) -> Verification {
 /// Verify the ledger on `db`, in one read transaction: a writer
 /// committing meanwhile is not seen half-way.
 pub fn verify(db: &Db, scope: Scope) -> Result<Verification> {
-    db.transaction(Lock::Read, |snapshot| walk(snapshot, scope))
+    let walk_of = match scope {
+        Scope::Full => Walk::Full,
+        Scope::Chain => Walk::Chain,
+    };
+    db.transaction(Lock::Read, |snapshot| walk(snapshot, walk_of))
+}
+
+/// Verify the chain after the event `checkpoint` vouches for, in one read
+/// transaction: that event must still have the checkpoint's hash and hash
+/// as stored, and every event after it is checked as the chain scope
+/// checks them (hash, link, recording time, the head). The events before
+/// it are not read: a daily verify from the last checkpoint does not grow
+/// with the ledger's age, and a full verify now and then reads them all.
+pub fn verify_after(db: &Db, checkpoint: &Checkpoint) -> Result<Verification> {
+    db.transaction(Lock::Read, |snapshot| {
+        walk(snapshot, Walk::ChainAfter(checkpoint))
+    })
+}
+
+/// What a walk reads and checks.
+#[derive(Clone, Copy)]
+enum Walk<'a> {
+    /// Every event, replayed.
+    Full,
+    /// Every event's hash and link.
+    Chain,
+    /// The hash and link of each event after a checkpoint's.
+    ChainAfter(&'a Checkpoint),
 }
 
 /// Why a stored hash does not match: the event was renumbered (an event
@@ -219,7 +251,11 @@ impl Findings {
     }
 }
 
-fn walk(db: &Db, scope: Scope) -> Result<Verification> {
+fn walk(db: &Db, walk_of: Walk<'_>) -> Result<Verification> {
+    let scope = match walk_of {
+        Walk::Full => Scope::Full,
+        Walk::Chain | Walk::ChainAfter(_) => Scope::Chain,
+    };
     let problem = |seq: Option<i64>, reason: String| problem(scope, seq, reason);
     // The state the events lead to, in memory: the same rules as recording
     // (`state::check`), without a statement an event.
@@ -267,6 +303,17 @@ fn walk(db: &Db, scope: Scope) -> Result<Verification> {
     // The first event written with its recording time: every one after it
     // has one too.
     let mut first_timed: Option<i64> = None;
+    if let Walk::ChainAfter(checkpoint) = walk_of {
+        match vouched(db, checkpoint)? {
+            Ok(timed) => {
+                expected = checkpoint.seq + 1;
+                previous.clone_from(&checkpoint.head);
+                first_timed = timed.then_some(checkpoint.seq);
+            }
+            Err(found) => return Ok(problem(found.seq, found.reason)),
+        }
+    }
+    let checked_after = expected - 1;
     // This thread reads the events and replays them; a second one checks
     // each event's hash and reads its body meanwhile (a hash needs nothing
     // of the events before it), a batch ahead. Of the problems found, the
@@ -315,8 +362,8 @@ fn walk(db: &Db, scope: Scope) -> Result<Verification> {
         };
         let mut batch = Vec::with_capacity(BATCH);
         let scanned = db.scan(
-            &format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY seq"),
-            params![],
+            &format!("SELECT {EVENT_COLUMNS} FROM event WHERE seq > ?1 ORDER BY seq"),
+            params![checked_after],
             |row| {
                 let event = match Event::from_row(row) {
                     Ok(event) => event,
@@ -404,9 +451,53 @@ fn walk(db: &Db, scope: Scope) -> Result<Verification> {
     Ok(Verification {
         scope,
         events: last,
+        checked_after,
         head: (last > 0).then_some(previous),
         problem: None,
     })
+}
+
+/// Whether the event `checkpoint` names still stands as it vouched for it:
+/// there, hashing as stored, with the checkpoint's hash. `Ok(timed)` says
+/// whether it was written with its recording time (every event after it
+/// then has one); `Err` is the problem found.
+fn vouched(db: &Db, checkpoint: &Checkpoint) -> Result<std::result::Result<bool, Found>> {
+    let seq = checkpoint.seq;
+    let found = |reason: String| Found {
+        at_event: seq,
+        seq: Some(seq),
+        reason,
+    };
+    if seq == 0 {
+        return Ok(if checkpoint.head == GENESIS {
+            Ok(false)
+        } else {
+            Err(found("the checkpoint of event 0 (no event) has a head other than the chain's start; give the line `doseprep ledger checkpoint` wrote".to_owned()))
+        });
+    }
+    let event = db.row(
+        &format!("SELECT {EVENT_COLUMNS} FROM event WHERE seq = ?1"),
+        params![seq],
+        Event::from_row,
+    )?;
+    let Some(event) = event else {
+        return Ok(Err(found(format!(
+            "event {seq}, which the checkpoint taken at {} saw, is gone: the events from it were removed",
+            checkpoint.taken_at
+        ))));
+    };
+    if !event.hash_matches_in(&mut Vec::new()) {
+        return Ok(Err(found(format!(
+            "event {seq}, the checkpoint's, was changed after it was recorded: its hash does not match its contents"
+        ))));
+    }
+    if event.hash != checkpoint.head {
+        return Ok(Err(found(format!(
+            "event {seq} hashes differently from when the checkpoint taken at {} saw it: the events up to it were rewritten and re-hashed",
+            checkpoint.taken_at
+        ))));
+    }
+    Ok(Ok(event.recorded_at.is_some()))
 }
 
 /// How the stored state tables differ from the replay's, if they do. The

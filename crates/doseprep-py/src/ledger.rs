@@ -173,7 +173,11 @@ pub struct LedgerVerification {
     /// What was checked: "full" (the chain, every event replayed through the
     /// rules, the state tables) or "chain" (hashes, links and head only).
     scope: &'static str,
+    /// The last event's number.
     events: i64,
+    /// The events checked are those after this one: 0 for the whole
+    /// chain, the checkpoint's event for `verify(since=...)`.
+    checked_after: i64,
     head: Option<String>,
     problem_seq: Option<i64>,
     problem: Option<String>,
@@ -1234,13 +1238,15 @@ impl Ledger {
     /// Walk the chain: the first event changed, deleted or inserted, if any.
     /// `scope="full"` also replays every event through the rules and
     /// compares the state tables; `scope="chain"` checks hashes, links and
-    /// the head only (the quick daily check).
-    #[pyo3(signature = (*, checkpoints = Vec::new(), scope = "full"))]
+    /// the head only (the quick daily check); with `since` (a checkpoint),
+    /// the chain after the checkpoint's event only.
+    #[pyo3(signature = (*, checkpoints = Vec::new(), scope = "full", since = None))]
     fn verify(
         &self,
         py: Python<'_>,
         checkpoints: Vec<PyRef<'_, Checkpoint>>,
         scope: &str,
+        since: Option<PyRef<'_, Checkpoint>>,
     ) -> PyResult<LedgerVerification> {
         let checkpoints: Vec<ledger::Checkpoint> =
             checkpoints.iter().map(|c| c.inner.clone()).collect();
@@ -1256,16 +1262,27 @@ impl Ledger {
                 }))
             }
         };
-        let v = self.with(py, |l| match scope {
-            ledger::Scope::Full => l.verify_against(&checkpoints),
-            ledger::Scope::Chain => l.verify_chain(&checkpoints),
-        })?;
+        let since = since.map(|c| c.inner.clone());
+        let v = match (scope, since) {
+            (ledger::Scope::Full, Some(_)) => {
+                return Err(crate::errors::to_py_err(core::DoseError::InvalidInput {
+                    field: "since".to_owned(),
+                    reason: "a full verify replays every event from the first, so it cannot start at a checkpoint; give scope=\"chain\" with since=, or drop since".to_owned(),
+                }))
+            }
+            (ledger::Scope::Full, None) => self.with(py, |l| l.verify_against(&checkpoints))?,
+            (ledger::Scope::Chain, None) => self.with(py, |l| l.verify_chain(&checkpoints))?,
+            (ledger::Scope::Chain, Some(since)) => {
+                self.with(py, |l| l.verify_chain_since(&since, &checkpoints))?
+            }
+        };
         Ok(LedgerVerification {
             scope: match v.scope {
                 ledger::Scope::Full => "full",
                 ledger::Scope::Chain => "chain",
             },
             events: v.events,
+            checked_after: v.checked_after,
             head: v.head,
             problem_seq: v.problem.as_ref().and_then(|p| p.seq),
             problem: v.problem.map(|p| p.reason),
