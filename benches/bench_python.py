@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 
 # pint loads numpy, whose OpenBLAS starts a thread a core that spins when
-# idle: under `perf record` those threads took 6% of (d)'s samples on the
-# 2-core machine, competing with the batch's two threads. No way here calls
+# idle: a profile of (d) on the 2-core machine showed those threads
+# competing with the batch's two. No way here calls
 # BLAS, so one thread is all it needs; set before numpy is first imported.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 

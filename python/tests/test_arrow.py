@@ -419,6 +419,14 @@ def test_a_din_sequence_out_of_every_range_fails_its_row_not_the_batch() -> None
     assert isinstance(batch[4], dp.InvalidInputError)  # a row's TypeError, as every row's
     assert str(batch[4]) == "order: din_sequence must be an int, not bool"
     assert isinstance(batch[5], dp.Preparation)
+    # numpy's ints (as pandas' to_dict("records") gives) are ints here too.
+    import numpy
+
+    (negative,) = dp.prepare_many(
+        protocol, [{**orders[5], "din_sequence": numpy.int64(-1)}], lot=LOT
+    )
+    assert isinstance(negative, dp.InvalidInputError)
+    assert str(negative).startswith("din_sequence: -1 is not a DIN sequence number;")
 
 
 def test_a_dict_of_the_wrong_shape_is_refused_for_its_shape_before_its_values() -> None:

@@ -1295,8 +1295,25 @@ def test_a_checkpoint_kept_elsewhere_catches_a_rehashed_tail(
     assert "ledger does NOT verify: event 8 is not the event the checkpoint" in command.stdout
 
 
+def test_a_verify_since_a_checkpoint_holds_on_each_store(
+    recorded: tuple[dp.Ledger, list[dp.Preparation]],
+) -> None:
+    ledger, _ = recorded
+    checkpoint = ledger.checkpoint()
+    ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
+    since = ledger.verify(scope="chain", since=checkpoint)
+    assert (since.ok, since.checked_after, since.events) == (True, 8, 9), since.problem
+    line = {"seq": 8, "head": "1" * 64, "taken_at": "2026-11-25T16:00:00Z"}
+    other = ledger.verify(scope="chain", since=dp.Checkpoint.from_json(json.dumps(line)))
+    assert (other.problem_seq, other.checked_after) == (8, 8)
+    assert "event 8 hashes differently from when the checkpoint" in (other.problem or "")
+    line = {"seq": 12, "head": checkpoint.head, "taken_at": "2026-11-25T16:00:00Z"}
+    gone = ledger.verify(scope="chain", since=dp.Checkpoint.from_json(json.dumps(line)))
+    assert "event 12, which the checkpoint taken at" in (gone.problem or "")
+
+
 def test_a_verify_since_a_checkpoint_reads_only_the_events_after_it(
-    recorded_file: tuple[dp.Ledger, list[dp.Preparation]],
+    recorded_file: tuple[dp.Ledger, list[dp.Preparation]], tmp_path: Path
 ) -> None:
     """The daily check from the last checkpoint: the events after it are
     checked (an edit there is found), the ones before it are not read (an
@@ -1306,6 +1323,18 @@ def test_a_verify_since_a_checkpoint_reads_only_the_events_after_it(
     path = ledger.path
     checkpoint = ledger.checkpoint()
     assert checkpoint.seq == 8
+
+    def checkpoint_of(seq: int, head: str) -> dp.Checkpoint:
+        line = {"seq": seq, "head": head, "taken_at": "2026-11-25T16:00:00Z"}
+        return dp.Checkpoint.from_json(json.dumps(line))
+
+    # From the start (event 0): the whole chain; from the head: nothing
+    # after it, the head still its event's.
+    start = ledger.verify(scope="chain", since=checkpoint_of(0, "0" * 64))
+    assert (start.ok, start.checked_after, start.events) == (True, 0, 8)
+    at_head = ledger.verify(scope="chain", since=checkpoint)
+    assert (at_head.ok, at_head.checked_after, at_head.events) == (True, 8, 8)
+    earlier = checkpoint_of(5, _rows(Path(path))[4]["hash"])
     ledger.reconcile("UC-0042", counted=10, at="2026-11-25T17:00:00-05:00", initials="MH")
     since = ledger.verify(scope="chain", since=checkpoint)
     assert since.ok, since.problem
@@ -1313,11 +1342,28 @@ def test_a_verify_since_a_checkpoint_reads_only_the_events_after_it(
     assert ledger.verify(scope="chain").checked_after == 0
     with pytest.raises(dp.InvalidInputError, match='give scope="chain" with since='):
         ledger.verify(since=checkpoint)
+    # The command, from the last line of a file of checkpoints.
+    kept = tmp_path / "checkpoints.jsonl"
+    kept.write_text(ledger.checkpoint().to_json() + "\n" + checkpoint.to_json() + "\n")
+
+    def command(*scope: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DOSEPREP), "ledger", "verify", str(path), *scope, "--since", str(kept)],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+
+    chain = command("--scope", "chain")
+    assert chain.returncode == 0, chain.stderr
+    assert chain.stdout.startswith("ledger chain verified after event 8 (hashes, links and head;")
+    assert ": 9 events, head " in chain.stdout
+    full = command()
+    assert full.returncode != 0
+    assert "cannot start at a checkpoint; give --scope chain with --since" in full.stderr
     del ledger
     # Event 9, after the checkpoint, edited: found.
     _sql(path, UNGUARD + "UPDATE event SET initials = 'XX' WHERE seq = 9;")
     after = dp.Ledger(path).verify(scope="chain", since=checkpoint)
-    assert (after.problem_seq, after.checked_after) == (9, 0)
+    assert (after.problem_seq, after.checked_after) == (9, 8)
     assert "event 9 was changed after it was recorded" in (after.problem or "")
     _sql(path, "UPDATE event SET initials = 'MH' WHERE seq = 9;")
     assert dp.Ledger(path).verify(scope="chain", since=checkpoint).ok
@@ -1326,6 +1372,21 @@ def test_a_verify_since_a_checkpoint_reads_only_the_events_after_it(
     _sql(path, "UPDATE event SET initials = 'XX' WHERE seq = 3;")
     assert dp.Ledger(path).verify(scope="chain", since=checkpoint).ok
     assert dp.Ledger(path).verify().problem_seq == 3
+    # An earlier checkpoint given with it is vouched for as `since` is, its
+    # event re-hashed: event 5 edited (its stored hash left) is found.
+    assert dp.Ledger(path).verify(scope="chain", since=checkpoint, checkpoints=[earlier]).ok
+    _sql(path, "UPDATE event SET initials = 'XX' WHERE seq = 5;")
+    held = dp.Ledger(path).verify(scope="chain", since=checkpoint, checkpoints=[earlier])
+    assert (held.problem_seq, held.checked_after) == (5, 8)
+    assert "event 5, the checkpoint's, was changed" in (held.problem or "")
+    # Event 8, the checkpoint's own, rewritten and re-hashed: its hash is
+    # not the one the checkpoint saw.
+    row = _rows(Path(path))[7]
+    row["initials"] = "XY"
+    _sql(path, f"UPDATE event SET initials = 'XY', hash = '{_hash(row)}' WHERE seq = 8;")
+    rewritten = dp.Ledger(path).verify(scope="chain", since=checkpoint)
+    assert rewritten.problem_seq == 8
+    assert "event 8 hashes differently from when the checkpoint" in (rewritten.problem or "")
     # Event 8, the checkpoint's own, edited: found.
     _sql(path, "UPDATE event SET initials = 'XX' WHERE seq = 8;")
     own = dp.Ledger(path).verify(scope="chain", since=checkpoint)

@@ -334,6 +334,11 @@ pub enum LedgerCommand {
         /// tables; chain: hashes, links and head only (the quick daily check).
         #[arg(long, value_enum, default_value = "full")]
         scope: VerifyScope,
+        /// With --scope chain: check only the events after a checkpoint's,
+        /// the last line of this file (as `ledger checkpoint >> FILE`
+        /// appends them); its own event must still hash as it saw it.
+        #[arg(long)]
+        since: Option<PathBuf>,
     },
     /// Verify the ledger and print its head as one JSON line, to keep elsewhere.
     Checkpoint {

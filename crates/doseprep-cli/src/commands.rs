@@ -728,14 +728,44 @@ fn ledger(command: LedgerCommand, workstation: Option<&str>, out: &mut dyn Write
             db,
             checkpoints,
             scope,
+            since,
         } => {
             let checkpoints = checkpoint_lines(checkpoints.as_deref())?;
+            let since = match since {
+                None => None,
+                Some(path) => Some(checkpoint_lines(Some(&path))?.pop().ok_or_else(|| {
+                    doseprep::DoseError::InvalidInput {
+                        field: "since".to_owned(),
+                        reason: format!(
+                            "{} holds no checkpoint; give the file `doseprep ledger checkpoint` wrote",
+                            path.display()
+                        ),
+                    }
+                })?),
+            };
             let ledger = Ledger::open_read_only_at(db.as_os_str())?;
-            let (verification, checked) = match scope {
-                VerifyScope::Full => (ledger.verify_against(&checkpoints)?, "ledger verified"),
-                VerifyScope::Chain => (
+            let chain_only = "hashes, links and head; events not replayed through the rules";
+            let (verification, checked) = match (scope, since) {
+                (VerifyScope::Full, Some(_)) => {
+                    return Err(doseprep::DoseError::InvalidInput {
+                        field: "since".to_owned(),
+                        reason: "a full verify replays every event from the first, so it cannot start at a checkpoint; give --scope chain with --since, or drop --since".to_owned(),
+                    }
+                    .into())
+                }
+                (VerifyScope::Full, None) => {
+                    (ledger.verify_against(&checkpoints)?, "ledger verified".to_owned())
+                }
+                (VerifyScope::Chain, None) => (
                     ledger.verify_chain(&checkpoints)?,
-                    "ledger chain verified (hashes, links and head; events not replayed through the rules)",
+                    format!("ledger chain verified ({chain_only})"),
+                ),
+                (VerifyScope::Chain, Some(since)) => (
+                    ledger.verify_chain_since(&since, &checkpoints)?,
+                    format!(
+                        "ledger chain verified after event {} ({chain_only}; the events before it not read)",
+                        since.seq
+                    ),
                 ),
             };
             match &verification.problem {

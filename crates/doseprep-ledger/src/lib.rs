@@ -940,15 +940,21 @@ impl Ledger {
     /// hash as the checkpoint saw it), held against `checkpoints`: the
     /// daily check of what was written since the last checkpoint, whose
     /// time does not grow with the ledger's age. The events up to `since`
-    /// are not read: [`Ledger::verify_against`] reads them all.
+    /// are not read: [`Ledger::verify_against`] reads them all. Each of
+    /// `checkpoints` up to `since` is vouched for as `since` is (its
+    /// event re-hashed, not only its stored hash compared); those after it
+    /// are held against the walk.
     pub fn verify_chain_since(
         &self,
         since: &Checkpoint,
         checkpoints: &[Checkpoint],
     ) -> Result<Verification> {
+        let (earlier, later): (Vec<&Checkpoint>, Vec<&Checkpoint>) =
+            checkpoints.iter().partition(|c| c.seq <= since.seq);
+        let later: Vec<Checkpoint> = later.into_iter().cloned().collect();
         self.read(|db| {
-            let verification = verify::verify_after(db, since)?;
-            checkpoint::hold(db, verification, checkpoints)
+            let verification = verify::verify_after(db, since, &earlier)?;
+            checkpoint::hold(db, verification, &later)
         })
     }
 

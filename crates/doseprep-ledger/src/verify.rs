@@ -31,7 +31,9 @@ pub struct Verification {
     /// The last event's number (the events there are).
     pub events: i64,
     /// The events checked are those after this one: 0 for the whole
-    /// chain; a checkpoint's event for a verify from that checkpoint.
+    /// chain; a checkpoint's event for a verify from that checkpoint
+    /// (whose own event is checked first, by its hash), whether it found a
+    /// problem or not.
     pub checked_after: i64,
     /// The hash of the last event: write it down (or print it) to show
     /// later that nothing was removed from the end.
@@ -56,11 +58,11 @@ pub struct Problem {
     pub reason: String,
 }
 
-fn problem(scope: Scope, seq: Option<i64>, reason: String) -> Verification {
+fn problem(scope: Scope, checked_after: i64, seq: Option<i64>, reason: String) -> Verification {
     Verification {
         scope,
         events: 0,
-        checked_after: 0,
+        checked_after,
         head: None,
         problem: Some(Problem { seq, reason }),
     }
@@ -82,9 +84,31 @@ pub fn verify(db: &Db, scope: Scope) -> Result<Verification> {
 /// checks them (hash, link, recording time, the head). The events before
 /// it are not read: a daily verify from the last checkpoint does not grow
 /// with the ledger's age, and a full verify now and then reads them all.
-pub fn verify_after(db: &Db, checkpoint: &Checkpoint) -> Result<Verification> {
+///
+/// Each of `earlier` (checkpoints of events up to `checkpoint`'s) is
+/// vouched for the same way: its event there, hashing as stored, with its
+/// head. The events between them are not read either.
+pub fn verify_after(
+    db: &Db,
+    checkpoint: &Checkpoint,
+    earlier: &[&Checkpoint],
+) -> Result<Verification> {
     db.transaction(Lock::Read, |snapshot| {
-        walk(snapshot, Walk::ChainAfter(checkpoint))
+        let verification = walk(snapshot, Walk::ChainAfter(checkpoint))?;
+        if verification.problem.is_some() {
+            return Ok(verification);
+        }
+        for earlier in earlier {
+            if let Err(found) = vouched(snapshot, earlier)? {
+                return Ok(problem(
+                    Scope::Chain,
+                    checkpoint.seq,
+                    found.seq,
+                    found.reason,
+                ));
+            }
+        }
+        Ok(verification)
     })
 }
 
@@ -252,11 +276,12 @@ impl Findings {
 }
 
 fn walk(db: &Db, walk_of: Walk<'_>) -> Result<Verification> {
-    let scope = match walk_of {
-        Walk::Full => Scope::Full,
-        Walk::Chain | Walk::ChainAfter(_) => Scope::Chain,
+    let (scope, start) = match walk_of {
+        Walk::Full => (Scope::Full, 0),
+        Walk::Chain => (Scope::Chain, 0),
+        Walk::ChainAfter(checkpoint) => (Scope::Chain, checkpoint.seq),
     };
-    let problem = |seq: Option<i64>, reason: String| problem(scope, seq, reason);
+    let problem = |seq: Option<i64>, reason: String| problem(scope, start, seq, reason);
     // The state the events lead to, in memory: the same rules as recording
     // (`state::check`), without a statement an event.
     let replay = match scope {
@@ -313,7 +338,7 @@ fn walk(db: &Db, walk_of: Walk<'_>) -> Result<Verification> {
             Err(found) => return Ok(problem(found.seq, found.reason)),
         }
     }
-    let checked_after = expected - 1;
+    let checked_after = start;
     // This thread reads the events and replays them; a second one checks
     // each event's hash and reads its body meanwhile (a hash needs nothing
     // of the events before it), a batch ahead. Of the problems found, the

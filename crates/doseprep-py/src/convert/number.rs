@@ -66,8 +66,9 @@ impl Count {
     }
 }
 
-/// A whole number as given: an int of any size (`None` beyond 128 bits);
-/// a bool or a float is a TypeError. Narrowed with [`WholeNumber::within`],
+/// A whole number as given: an int of any size (`None` beyond 128 bits),
+/// or an object with `__index__` (numpy's ints); a bool or a float is a
+/// TypeError. Narrowed with [`WholeNumber::within`],
 /// so an out-of-range int is a typed error naming its field, never
 /// Python's bare OverflowError.
 #[derive(Clone, Copy)]
@@ -77,10 +78,16 @@ impl<'a, 'py> FromPyObject<'a, 'py> for WholeNumber {
     type Error = PyErr;
 
     fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        if obj.is_instance_of::<PyBool>() || !obj.is_instance_of::<PyInt>() {
+        if obj.is_instance_of::<PyBool>() {
             return Err(type_error("the value", "an int", &obj));
         }
-        Ok(WholeNumber(obj.extract::<i128>().ok()))
+        // An int, or anything an int stands for (`__index__`: numpy's
+        // int64, as pandas' `to_dict("records")` gives); a float has none.
+        match obj.extract::<i128>() {
+            Ok(number) => Ok(WholeNumber(Some(number))),
+            Err(e) if e.is_instance_of::<PyOverflowError>(obj.py()) => Ok(WholeNumber(None)),
+            Err(_) => Err(type_error("the value", "an int", &obj)),
+        }
     }
 }
 
