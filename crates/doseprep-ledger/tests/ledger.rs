@@ -1599,24 +1599,61 @@ fn each_event_keeps_when_it_was_written_and_follows_its_items_events_in_time() {
     assert_eq!(checkpoint.taken_at, "2026-11-25T15:00:00Z");
 }
 
+/// A clock from `first_s` (Unix seconds) that moves on `step_s` seconds
+/// at each read: events written one after another get different recording
+/// times, so a blinded document that showed one would differ between
+/// twins written in either order (one fixed time would hide it).
+#[derive(Clone)]
+struct SteppingClock {
+    first_s: i64,
+    step_s: i64,
+    reads: std::sync::Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl SteppingClock {
+    fn new(first_s: i64, step_s: i64) -> SteppingClock {
+        SteppingClock {
+            first_s,
+            step_s,
+            reads: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0)),
+        }
+    }
+
+    /// The ledger's clock.
+    fn clock(&self) -> doseprep_ledger::Clock {
+        let this = self.clone();
+        doseprep_ledger::Clock::from_fn(move || {
+            let read = this
+                .reads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            jiff::Timestamp::from_second(this.first_s + read * this.step_s).unwrap()
+        })
+    }
+
+    /// The time its next read will give (not a read).
+    fn next(&self) -> jiff::Timestamp {
+        let reads = self.reads.load(std::sync::atomic::Ordering::Relaxed);
+        jiff::Timestamp::from_second(self.first_s + reads * self.step_s).unwrap()
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(32))]
 
     /// Blinding: an active bag and its placebo twin, made at any times after
     /// their session's thaw, in either order, written at any time after the
-    /// last of them (2026-11-25 16:35 UTC on), and dispensed at any times
-    /// after, give the same blinded log whichever of the two bag ids is the
-    /// active one.
+    /// last of them (2026-11-25 16:35 UTC on, each write `step` seconds
+    /// after the one before), and dispensed at any times after, give the
+    /// same blinded log whichever of the two bag ids is the active one.
     #[test]
     fn the_blinded_log_is_the_same_whichever_twin_is_active(
         made in proptest::collection::vec(0u32..=90, 4),
         placebo_first in any::<bool>(),
         written in 0i64..86_400,
+        step in 1i64..=600,
     ) {
         let blinded = |active_bag: u64| {
-            let mut ledger = started().with_clock(doseprep_ledger::Clock::from_fn(move || {
-                jiff::Timestamp::from_second(1_795_624_500 + written).unwrap()
-            }));
+            let mut ledger = started().with_clock(SteppingClock::new(1_795_624_500 + written, step).clock());
             let (placebo_bag, placebo_made) = (3 - active_bag, made[1]);
             let active = record("CARE-012", "72.4 kg", "A", active_bag);
             let placebo = record("CARE-013", "72.4 kg", "C", placebo_bag);
@@ -1647,20 +1684,19 @@ proptest! {
     /// 08:30 (both refused, both cancelled) or up to 30 min after, each bag
     /// made and dispensed at any time after, give the same
     /// blinded log whichever of the two is active; its rows carry the
-    /// session only, never when a bag was made or the plan written.
+    /// session only, never when a bag was made or the plan written (each
+    /// write `step` seconds after the one before).
     #[test]
     fn a_planned_days_blinded_log_is_the_same_whichever_twin_is_active(
         made in proptest::collection::vec(0u32..=90, 4),
         thawed in -20i64..=30,
         placebo_first in any::<bool>(),
         written in 0i64..86_400,
+        step in 1i64..=600,
     ) {
         let blinded = |active_bag: usize| {
-            let mut ledger = fresh().with_clock(
-                doseprep_ledger::Clock::from_fn(move || {
-                    jiff::Timestamp::from_second(1_795_624_500 + written).unwrap()
-                }),
-            );
+            let stepping = SteppingClock::new(1_795_624_500 + written, step);
+            let mut ledger = fresh().with_clock(stepping.clock());
             ledger.receive(&lot(12), &entry("2026-11-20T10:00:00-05:00")).unwrap();
             // The same rows (the same bag ids), the arms swapped.
             let arms = if active_bag == 1 { ["A", "C"] } else { ["C", "A"] };
@@ -1692,8 +1728,9 @@ proptest! {
                 for (bag, minute) in [(active, made[0]), (placebo, made[1])] {
                     let refused = ledger.prepare_planned(ids[bag], &at_minute(30 + minute)).unwrap_err();
                     prop_assert_eq!(refused.code(), "thawed_before_plan");
-                    // Cancelled when found, after the plan (written by the clock).
-                    let now = jiff::Timestamp::from_second(1_795_624_500 + written).unwrap();
+                    // Cancelled when found, after the plan (written by the
+                    // clock), at the time the clock will give it.
+                    let now = stepping.next();
                     let found = Entry::new(
                         doseprep::SiteTime::new(now, at("2026-11-25T08:30:00-05:00").time_zone().clone()).zoned(),
                         "MH",
